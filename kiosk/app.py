@@ -1,0 +1,215 @@
+"""Wire devices, circulation, web and sync from the config, and run the daemon's main loop.
+
+This is the one place that knows every package: devices deliver `Scan`s into a queue, the main
+loop feeds them to the session, and each committed `Feedback` goes to the indicator and any
+other listener (the screen). Nothing here waits for the network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from kiosk.circulation.clock import Clock, SystemClock
+from kiosk.circulation.records import seed_rules
+from kiosk.circulation.service import Circulation
+from kiosk.circulation.session import Feedback, Kiosk
+from kiosk.circulation.store import Store
+from kiosk.config import Settings
+from kiosk.devices.base import Indicator, Scan, ScanSource
+from kiosk.devices.console import ConsoleIndicator, FifoSource, NullIndicator, StdinSource
+from kiosk.i18n import N_, both
+
+log = logging.getLogger("kiosk")
+
+FAULT_MESSAGE = N_("Something went wrong. Please ask a library helper.")
+
+
+class Service(Protocol):
+    def start(self) -> None:
+        """Start in the background."""
+        ...
+
+    def stop(self) -> None:
+        """Stop and release resources."""
+        ...
+
+
+def open_store(settings: Settings, clock: Clock | None = None) -> Store:
+    """Open the configured store, migrating it and seeding default rules on first use."""
+    store = Store.open(
+        settings.resolve(settings.store.path), kiosk_id=settings.kiosk.id, clock=clock
+    )
+    seed_rules(store, settings.rules)
+    return store
+
+
+def build_source(settings: Settings, url: str) -> ScanSource | None:
+    """Make the scan source a `[scanner] source` URL names."""
+    scheme, _, rest = url.partition(":")
+    limit = settings.scanner.max_code_length
+    if scheme == "stdin":
+        return StdinSource(limit)
+    if scheme == "fifo":
+        return FifoSource(settings.resolve(rest), limit)
+    if scheme == "none":
+        return None
+    raise ValueError(f"[scanner] source: no driver for {url!r} in this version")
+
+
+def build_indicator(settings: Settings) -> Indicator:
+    """Make the configured indicator."""
+    kind = settings.indicator.kind
+    if kind == "console":
+        return ConsoleIndicator()
+    if kind == "none":
+        return NullIndicator()
+    raise ValueError(f"[indicator] kind: no driver for {kind!r} in this version")
+
+
+def feedback_line(fb: Feedback, language: str) -> str:
+    """Describe feedback in one console line: what, which code, and the words in both languages."""
+    action = fb.result.action if fb.result else fb.reason
+    title = f" | {fb.result.item.title}" if fb.result and fb.result.item else ""
+    repeated = " (again)" if fb.repeated else ""
+    return f"{action} {fb.code}{repeated} | {both(fb.message, language, **fb.params)}{title}"
+
+
+@dataclass
+class Daemon:
+    """The running kiosk: store, session, devices and services."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    indicator: Indicator | None = None
+    sources: list[ScanSource] | None = None
+    services: list[Service] = field(default_factory=list)
+    on_loop: list[Callable[[], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.started = time.monotonic()
+        self.store = open_store(s, self.clock)
+        self.circulation = Circulation(self.store, s.kiosk.timezone)
+        self.kiosk = Kiosk(
+            self.circulation,
+            self.clock,
+            timeout_s=s.kiosk.session_timeout_s,
+            desk_timeout_s=s.kiosk.desk_timeout_s,
+            repeat_window_s=s.kiosk.repeat_scan_window_s,
+            max_code_length=s.scanner.max_code_length,
+        )
+        if self.indicator is None:
+            self.indicator = build_indicator(s)
+        if self.sources is None:
+            source = build_source(s, s.scanner.source)
+            self.sources = [source] if source else []
+        self.scans: queue.Queue[Scan] = queue.Queue(maxsize=1000)
+        self.kiosk.subscribe(self._indicate)
+
+    def _indicate(self, fb: Feedback) -> None:
+        assert self.indicator is not None
+        pattern = "ok" if fb.kind == "ok" else fb.kind
+        self.indicator.show(pattern, feedback_line(fb, self.settings.kiosk.language))
+
+    def submit(self, scan: Scan) -> None:
+        """Queue a scan from any thread; a full queue drops it rather than block a device."""
+        try:
+            self.scans.put_nowait(scan)
+        except queue.Full:
+            log.warning("scan queue full, dropped a scan from %s", scan.source)
+
+    def handle(self, scan: Scan) -> None:
+        """Feed one scan to the session, keeping the kiosk alive whatever goes wrong."""
+        try:
+            self.kiosk.scan(scan.code)
+        except Exception:
+            log.exception("failed to handle a scan from %s", scan.source)
+            assert self.indicator is not None
+            self.indicator.show("fault", both(FAULT_MESSAGE, self.settings.kiosk.language))
+
+    def health(self) -> dict[str, Any]:
+        """Return the devices' health and the uptime."""
+        return {
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            "devices": [src.health.as_dict() for src in self.sources or []],
+        }
+
+    def run(self, stop: threading.Event) -> None:
+        """Run until `stop` is set: scans in, feedback out, sessions timed out."""
+        for src in self.sources or []:
+            src.start(self.submit)
+        for svc in self.services:
+            svc.start()
+        log.info(
+            "ready: kiosk %s, store %s, %d source(s), started in %.2f s",
+            self.settings.kiosk.id,
+            self.store.path,
+            len(self.sources or []),
+            time.monotonic() - self.started,
+        )
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(queue.Empty):
+                    self.handle(self.scans.get(timeout=0.1))
+                try:
+                    self.kiosk.tick()
+                except Exception:
+                    log.exception("session tick failed")
+                for hook in self.on_loop:
+                    hook()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop devices and services and close the store."""
+        for svc in reversed(self.services):
+            svc.stop()
+        for src in self.sources or []:
+            src.stop()
+        if self.indicator is not None:
+            self.indicator.close()
+        self.store.close()
+        log.info("stopped")
+
+
+def stop_on_signals() -> threading.Event:
+    """Return an event that SIGTERM and SIGINT set, for a clean stop."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: Any) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+class JournalFormatter(logging.Formatter):
+    """Prefix each line with its syslog priority, `<3>` for errors, as journald reads it."""
+
+    PRIORITY: ClassVar[dict[int, int]] = {
+        logging.CRITICAL: 2,
+        logging.ERROR: 3,
+        logging.WARNING: 4,
+        logging.INFO: 6,
+    }
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format without a timestamp: journald adds its own."""
+        return f"<{self.PRIORITY.get(record.levelno, 7)}>{super().format(record)}"
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """Send logs to stderr in the form journald keeps."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -1,0 +1,113 @@
+"""Versioned schema of the kiosk store; each migration upgrades an older database in place."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("kiosk")
+
+
+@migrations(name="m001_circulation")
+def m001_circulation(db: Database) -> None:
+    """Create patrons, cards, items, loans and the event log."""
+    db.executescript(
+        """
+        CREATE TABLE patrons (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('student','teacher','helper','librarian')),
+            grade INTEGER,
+            class_name TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','blocked','left')),
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE cards (
+            code TEXT PRIMARY KEY,
+            patron_id TEXT NOT NULL REFERENCES patrons(id),
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','lost')),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX cards_patron ON cards(patron_id);
+        CREATE TABLE items (
+            barcode TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            author TEXT NOT NULL DEFAULT '',
+            isbn TEXT NOT NULL DEFAULT '',
+            call_number TEXT NOT NULL DEFAULT '',
+            location TEXT NOT NULL DEFAULT 'library',
+            status TEXT NOT NULL DEFAULT 'available'
+                CHECK (status IN ('available','on_loan','lost','damaged','withdrawn')),
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE loans (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            item_barcode TEXT NOT NULL REFERENCES items(barcode),
+            patron_id TEXT NOT NULL REFERENCES patrons(id),
+            checked_out_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            returned_at TEXT,
+            renewals INTEGER NOT NULL DEFAULT 0
+        );
+        -- The database itself refuses a second open loan of one item.
+        CREATE UNIQUE INDEX loans_open_item ON loans(item_barcode) WHERE returned_at IS NULL;
+        CREATE INDEX loans_open_patron ON loans(patron_id) WHERE returned_at IS NULL;
+        CREATE INDEX loans_checked_out ON loans(checked_out_at);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            at TEXT NOT NULL,
+            kiosk_id TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            patron_id TEXT,
+            item_barcode TEXT,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX events_at ON events(at);
+        -- Events are the audit trail: never changed, never deleted.
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+        """
+    )
+
+
+@migrations(name="m002_rules_calendar")
+def m002_rules_calendar(db: Database) -> None:
+    """Keep loan rules and the term calendar in the store, so librarian and hub can edit them."""
+    db.executescript(
+        """
+        CREATE TABLE rules (
+            scope TEXT PRIMARY KEY,  -- 'role:student' or 'grade:1'
+            loan_days INTEGER,
+            max_loans INTEGER,
+            renewals INTEGER
+        );
+        CREATE TABLE policy (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL       -- JSON
+        );
+        CREATE TABLE closed_days (
+            day TEXT PRIMARY KEY,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        """
+    )
+
+
+@migrations(name="m003_outbox")
+def m003_outbox(db: Database) -> None:
+    """Track which events the hub has acknowledged, apart from the immutable events."""
+    db.executescript(
+        """
+        CREATE TABLE event_acks (
+            seq INTEGER PRIMARY KEY REFERENCES events(seq),
+            acked_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+KNOWN = [m.name for m in migrations._migrations]

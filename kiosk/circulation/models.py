@@ -1,0 +1,95 @@
+"""The things a librarian talks about: patrons, items and loans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ROLES = ("student", "teacher", "helper", "librarian")
+DESK_ROLES = ("helper", "librarian")
+ITEM_STATUSES = ("available", "on_loan", "lost", "damaged", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Patron:
+    id: str
+    name: str
+    role: str
+    grade: int | None
+    class_name: str
+    status: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Patron:
+        """Build from a patrons row."""
+        return cls(
+            row["id"], row["name"], row["role"], row["grade"], row["class_name"], row["status"]
+        )
+
+    @property
+    def given_name(self) -> str:
+        """Return the name a screen may show: a Chinese given name, or an English first name."""
+        name = self.name.strip()
+        if " " in name:
+            return name.split()[0]
+        # Chinese names are family name first; two- and three-character names keep the last
+        # one or two characters, which is what classmates call each other.
+        if len(name) >= 3:
+            return name[-2:]
+        return name[-1:] if len(name) == 2 else name
+
+    @property
+    def can_run_desk(self) -> bool:
+        """Return whether this patron's card opens desk mode."""
+        return self.role in DESK_ROLES
+
+
+@dataclass(frozen=True)
+class Item:
+    barcode: str
+    title: str
+    author: str
+    isbn: str
+    call_number: str
+    location: str
+    status: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Item:
+        """Build from an items row."""
+        return cls(
+            row["barcode"],
+            row["title"],
+            row["author"],
+            row["isbn"],
+            row["call_number"],
+            row["location"],
+            row["status"],
+        )
+
+
+@dataclass(frozen=True)
+class Loan:
+    id: int
+    uuid: str
+    item_barcode: str
+    patron_id: str
+    checked_out_at: str
+    due_at: str
+    returned_at: str | None
+    renewals: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Loan:
+        """Build from a loans row."""
+        return cls(
+            row["id"],
+            row["uuid"],
+            row["item_barcode"],
+            row["patron_id"],
+            row["checked_out_at"],
+            row["due_at"],
+            row["returned_at"],
+            row["renewals"],
+        )

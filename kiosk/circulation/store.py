@@ -1,0 +1,270 @@
+"""The SQLite store: the one place that writes, one transaction per business action.
+
+The connection runs in autocommit mode so that every write starts with our own `BEGIN IMMEDIATE`
+(taking the write lock up front: a deferred BEGIN that upgrades can fail at once when the CLI and
+the daemon both write) and ends in a COMMIT with `synchronous=FULL`, so a student who was told
+"done" has a loan that survives a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import uuid as uuidlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.clock import Clock, SystemClock, stamp
+from kiosk.circulation.migrations import KNOWN, migrations
+
+BUSY_TIMEOUT_S = 5.0
+
+
+class StoreError(Exception):
+    """A store that cannot be used; `kind` is corrupt, locked, newer or unwritable."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened at the desk; immutable and identified by a UUID."""
+
+    type: str
+    at: str
+    kiosk_id: str
+    actor: str = ""
+    patron_id: str | None = None
+    item_barcode: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+    seq: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        """Return the event as an events-table row."""
+        return {
+            "uuid": self.uuid,
+            "type": self.type,
+            "at": self.at,
+            "kiosk_id": self.kiosk_id,
+            "actor": self.actor,
+            "patron_id": self.patron_id,
+            "item_barcode": self.item_barcode,
+            "data": json.dumps(dict(self.data), ensure_ascii=False, sort_keys=True),
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Event:
+        """Build an event from an events-table row."""
+        return cls(
+            type=row["type"],
+            at=row["at"],
+            kiosk_id=row["kiosk_id"],
+            actor=row["actor"],
+            patron_id=row["patron_id"],
+            item_barcode=row["item_barcode"],
+            data=json.loads(row["data"]),
+            uuid=row["uuid"],
+            seq=row.get("seq"),
+        )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+class Store:
+    """A kiosk's SQLite database, opened, checked and migrated."""
+
+    def __init__(self, path: Path, kiosk_id: str, clock: Clock) -> None:
+        self.path = path
+        self.kiosk_id = kiosk_id
+        self.clock = clock
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self.db = Database(_connect(path))
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        kiosk_id: str = "kiosk-1",
+        clock: Clock | None = None,
+        create: bool = True,
+        migrate: bool = True,
+    ) -> Store:
+        """Open (or create) the store; check integrity and schema; apply pending migrations."""
+        path = Path(path)
+        if not path.exists():
+            if not create:
+                raise StoreError("missing", f"{path}: no store here (run `kiosk init`)")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError("unwritable", f"{path.parent}: cannot create folder: {e}") from e
+        try:
+            store = cls(path, kiosk_id, clock or SystemClock())
+        except sqlite3.Error as e:
+            raise StoreError("unwritable", f"{path}: cannot open: {e}") from e
+        try:
+            store._check(migrate)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _check(self, migrate: bool) -> None:
+        try:
+            mode = self.db.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            problems = [r[0] for r in self.db.conn.execute("PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as e:
+            raise self._classify(e) from e
+        if mode != "wal":
+            raise StoreError("unwritable", f"{self.path}: cannot switch to WAL (got {mode})")
+        if problems != ["ok"]:
+            shown = "; ".join(problems[:5])
+            raise StoreError("corrupt", f"{self.path}: integrity check failed: {shown}")
+        applied = [m.name for m in migrations.applied(self.db)]
+        unknown = [n for n in applied if n not in KNOWN]
+        if unknown:
+            raise StoreError(
+                "newer",
+                f"{self.path}: made by a newer version of kiosk (schema {unknown[-1]}); "
+                "upgrade kiosk, this version will not touch it",
+            )
+        if not applied and self.db.table_names() and "patrons" not in self.db.table_names():
+            raise StoreError("corrupt", f"{self.path}: not a kiosk store (has other tables)")
+        if migrate and len(applied) < len(KNOWN):
+            try:
+                with self._write_lock:
+                    migrations.apply(self.db)
+            except sqlite3.DatabaseError as e:
+                raise self._classify(e) from e
+
+    def _classify(self, e: sqlite3.DatabaseError) -> StoreError:
+        text = str(e)
+        if "locked" in text or "busy" in text:
+            return StoreError("locked", f"{self.path}: locked by another program ({text})")
+        if "not a database" in text or "malformed" in text:
+            return StoreError("corrupt", f"{self.path}: damaged, not touched ({text})")
+        return StoreError("unwritable", f"{self.path}: {text}")
+
+    @property
+    def schema(self) -> list[str]:
+        """Return the names of the applied migrations."""
+        return [m.name for m in migrations.applied(self.db)]
+
+    def now(self) -> str:
+        """Return the current time as the store writes it."""
+        return stamp(self.clock.now())
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Database]:
+        """Run one business action as one durable transaction (BEGIN IMMEDIATE ... COMMIT)."""
+        with self._write_lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                # A nested action joins the outer one: one action, one transaction.
+                yield self.db
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:
+                raise self._classify(e) from e
+            try:
+                yield self.db
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def record(self, db: Database, event: Event) -> Event:
+        """Append an event inside the current write; return it with its sequence number."""
+        if not db.conn.in_transaction:
+            raise RuntimeError("events are recorded only inside store.write()")
+        cur = db.conn.execute(
+            "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data) "
+            "VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, :data)",
+            event.row(),
+        )
+        return Event(**{**event.__dict__, "seq": cur.lastrowid})
+
+    def event(self, type: str, **kw: Any) -> Event:
+        """Make a new event of this kiosk, stamped now."""
+        return Event(type=type, at=self.now(), kiosk_id=self.kiosk_id, **kw)
+
+    @property
+    def reader(self) -> Database:
+        """Return this thread's own read connection (WAL lets it read while another writes)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = _connect(self.path)
+            conn.execute("PRAGMA query_only=ON")
+            db = Database(conn)
+            self._local.db = db
+            with self._write_lock:
+                self._readers.append(conn)
+        return db
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        """Run a read-only query on this thread's reader and return dict rows."""
+        return list(self.reader.query(sql, params))
+
+    def value(self, sql: str, params: Any = ()) -> Any:
+        """Run a read-only query and return the first column of the first row."""
+        row = self.reader.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def integrity(self) -> str:
+        """Return 'ok' or the first problems PRAGMA integrity_check reports."""
+        rows = [r[0] for r in self.reader.execute("PRAGMA integrity_check")]
+        return "ok" if rows == ["ok"] else "; ".join(rows[:5])
+
+    def backup(self, dest: Path | str) -> Path:
+        """Copy the database to `dest` while it is in use (SQLite online backup)."""
+        dest = Path(dest)
+        if dest.is_dir():
+            dest = dest / f"kiosk-{self.now()[:19].replace(':', '')}.db"
+        tmp = dest.with_name(dest.name + ".part")
+        target = sqlite3.connect(str(tmp))
+        try:
+            with self._write_lock:
+                self.db.conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+            ok = target.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            target.close()
+        if ok != "ok":
+            tmp.unlink(missing_ok=True)
+            raise StoreError("corrupt", f"{dest}: backup failed its integrity check: {ok}")
+        tmp.replace(dest)
+        return dest
+
+    def close(self) -> None:
+        """Close every connection."""
+        with self._write_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+            self.db.conn.close()

@@ -1,0 +1,196 @@
+"""The `kiosk` command: thin commands whose docstring is their help."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kiosk import config as cfg
+from kiosk.circulation.store import Store, StoreError
+from kiosk.i18n import _
+
+
+class Context:
+    """What every command shares: the config path and, once loaded, the settings."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = cfg.default_path(config_path)
+        self._settings: cfg.Settings | None = None
+
+    @property
+    def settings(self) -> cfg.Settings:
+        """Load the config once; exit with its problem on stderr if it cannot be used."""
+        if self._settings is None:
+            try:
+                self._settings = cfg.load(self.config_path)
+            except cfg.ConfigError as e:
+                fail(str(e), code=2)
+        assert self._settings is not None
+        return self._settings
+
+    def store(self, create: bool = False) -> Store:
+        """Open the configured store, or exit with a clear message."""
+        from kiosk.app import open_store
+
+        s = self.settings
+        path = s.resolve(s.store.path)
+        if not create and not path.exists():
+            fail(_("{path}: no store here yet; run `kiosk init` first", path=path))
+        try:
+            return open_store(s)
+        except StoreError as e:
+            fail(str(e))
+        raise AssertionError
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error for the person at the terminal and exit non-zero."""
+    click.echo(_("error: {message}", message=message), err=True)
+    sys.exit(code)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file (default: $KIOSK_CONFIG, else ./config.toml).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Self-service circulation kiosk for school libraries."""
+    ctx.obj = Context(config_path)
+
+
+@main.command()
+@pass_ctx
+def init(ctx: Context) -> None:
+    """Create the store, or upgrade it in place, and load the default rules."""
+    store = ctx.store(create=True)
+    click.echo(_("store ready: {path} (schema {schema})", path=store.path, schema=store.schema[-1]))
+    store.close()
+
+
+@main.command()
+@pass_ctx
+def run(ctx: Context) -> None:
+    """Run the kiosk daemon until SIGTERM or SIGINT."""
+    from kiosk.app import Daemon, setup_logging, stop_on_signals
+
+    settings = ctx.settings
+    setup_logging(settings.kiosk.log_level)
+    stop = stop_on_signals()
+    try:
+        daemon = Daemon(settings)
+    except (StoreError, ValueError, OSError) as e:
+        fail(str(e))
+    daemon.run(stop)
+
+
+@main.command()
+@click.option(
+    "--dir", "folder", default="demo-data", show_default=True, help="Folder for the demo."
+)
+@click.option("--seed", default=2026, show_default=True, help="Random seed of the demo school.")
+@click.option("--no-run", is_flag=True, help="Create the demo school, do not start the kiosk.")
+def demo(folder: str, seed: int, no_run: bool) -> None:
+    """Create a demo school and run the kiosk on it with scans typed into this terminal."""
+    from kiosk.app import Daemon, setup_logging, stop_on_signals
+    from kiosk.circulation.demo import make_demo
+
+    path = Path(folder)
+    settings, hints = make_demo(path, seed=seed)
+    click.echo(hints)
+    if no_run:
+        return
+    setup_logging(settings.kiosk.log_level)
+    Daemon(settings).run(stop_on_signals())
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for monitoring.")
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Show counts, open loans, the last events and the store's health."""
+    from kiosk.circulation.reports import status_report
+
+    store = ctx.store()
+    report = status_report(store)
+    store.close()
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for key, value in report.items():
+        if key == "last_events":
+            click.echo(_("last events:"))
+            for e in value:
+                click.echo(
+                    f"  {e['at']}  {e['type']:<10} {e['item_barcode'] or ''} {e['patron_id'] or ''}"
+                )
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@main.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@pass_ctx
+def backup(ctx: Context, dest: Path) -> None:
+    """Copy the store to DEST (a file or folder) while the kiosk keeps running."""
+    store = ctx.store()
+    try:
+        out = store.backup(dest)
+    except (StoreError, OSError) as e:
+        fail(str(e))
+    finally:
+        store.close()
+    click.echo(_("backup written: {path}", path=out))
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["patrons", "items"]))
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--encoding", help="Text encoding (default: detect UTF-8, UTF-8 with BOM or GB18030)."
+)
+@click.option("--dry-run", is_flag=True, help="Check every row, change nothing.")
+@pass_ctx
+def import_(ctx: Context, kind: str, file: Path, encoding: str | None, dry_run: bool) -> None:
+    """Import patrons or items from a CSV file; any bad row stops the whole import."""
+    from kiosk.circulation.importer import import_csv
+
+    store = ctx.store(create=True)
+    try:
+        report = import_csv(store, kind, file, encoding=encoding, dry_run=dry_run, actor="cli")
+    finally:
+        store.close()
+    for err in report.errors:
+        click.echo(
+            _("{file}: row {row}: {reason}", file=file, row=err.row, reason=err.reason), err=True
+        )
+    if report.errors:
+        fail(_("{count} bad rows, nothing imported", count=len(report.errors)))
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["loans", "patrons", "items", "events"]))
+@pass_ctx
+def export(ctx: Context, kind: str) -> None:
+    """Write loans, patrons, items or events as CSV to standard output."""
+    from kiosk.circulation.export import write_csv
+
+    store = ctx.store()
+    try:
+        write_csv(store, kind, sys.stdout)
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""Load the kiosk's TOML config into typed, frozen settings.
+
+Every setting is a dataclass field with a default and a one-line help (`setting(default, help)`);
+`config.example.toml` must list each one, and a test checks that it does. Unknown keys, wrong types
+and bad values raise `ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Check = Callable[[Any], str | None]
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used, with the file and key it is about."""
+
+
+def setting(default: Any, help: str, check: Check | None = None) -> Any:
+    """Declare one setting: its default, a one-line help and an optional value check."""
+    meta = {"help": help, "check": check}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _one_of(*allowed: str) -> Check:
+    return lambda v: None if v in allowed else f"must be one of {', '.join(allowed)}"
+
+
+def _positive(v: float) -> str | None:
+    return None if v > 0 else "must be greater than 0"
+
+
+def _not_negative(v: float) -> str | None:
+    return None if v >= 0 else "must be 0 or more"
+
+
+def _date_or_empty(v: str) -> str | None:
+    if v == "":
+        return None
+    try:
+        dt.date.fromisoformat(v)
+    except ValueError:
+        return "must be a date like 2026-09-01"
+    return None
+
+
+def _dates(v: list[str]) -> str | None:
+    for d in v:
+        if _date_or_empty(d) or d == "":
+            return f"{d!r} is not a date like 2026-10-01"
+    return None
+
+
+def _weekdays(v: list[int]) -> str | None:
+    return None if all(1 <= d <= 7 for d in v) else "weekdays are 1 (Monday) to 7 (Sunday)"
+
+
+def _listen(v: str) -> str | None:
+    host, _, port = v.rpartition(":")
+    return None if host and port.isdigit() else "must be HOST:PORT, like 127.0.0.1:8080"
+
+
+def _scan_source(v: str) -> str | None:
+    ok = v == "stdin:" or v.startswith(("fifo:", "evdev:", "none:"))
+    return None if ok else "must be stdin:, fifo:/path, evdev:... or none:"
+
+
+def _regex(v: str) -> str | None:
+    try:
+        re.compile(v)
+    except re.error as e:
+        return f"is not a valid regular expression: {e}"
+    return None
+
+
+ROLES = ("student", "teacher", "helper", "librarian")
+
+
+def _roles_to_int(v: dict[str, int]) -> str | None:
+    bad = [k for k in v if k not in ROLES]
+    if bad:
+        return f"unknown role {bad[0]!r} (roles: {', '.join(ROLES)})"
+    return None if all(n >= 0 for n in v.values()) else "numbers must be 0 or more"
+
+
+def _grades_to_int(v: dict[str, int]) -> str | None:
+    bad = [k for k in v if not k.isdigit()]
+    return f"grade {bad[0]!r} is not a number" if bad else None
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    id: str = setting("kiosk-1", "This kiosk's id, unique among the kiosks of one hub.")
+    language: str = setting(
+        "zh_CN", "First language of the screen and messages.", _one_of("zh_CN", "en")
+    )
+    timezone: str = setting("Asia/Shanghai", "The school's time zone, for due dates and reports.")
+    session_timeout_s: float = setting(
+        30.0, "Seconds after the last scan before a student's session closes.", _positive
+    )
+    desk_timeout_s: float = setting(
+        300.0, "Seconds after the last scan before desk mode closes.", _positive
+    )
+    repeat_scan_window_s: float = setting(
+        5.0, "The same book scanned again within this many seconds counts once.", _not_negative
+    )
+    log_level: str = setting(
+        "INFO",
+        "Log level: DEBUG, INFO, WARNING or ERROR.",
+        _one_of("DEBUG", "INFO", "WARNING", "ERROR"),
+    )
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    path: str = setting("kiosk.db", "SQLite database file, relative to this config file.")
+
+
+@dataclass(frozen=True)
+class ScannerSettings:
+    source: str = setting(
+        "stdin:", "Where book scans come from: stdin:, fifo:/path, evdev:... or none:", _scan_source
+    )
+    max_code_length: int = setting(
+        64, "Longest scan accepted; longer input is rejected.", _positive
+    )
+
+
+@dataclass(frozen=True)
+class CardReaderSettings:
+    port: str = setting("", "pyserial URL or device path of the card reader; empty for none.")
+    protocol: str = setting(
+        "rdm6300",
+        "Card reader framing: rdm6300, pn532 or line.",
+        _one_of("rdm6300", "pn532", "line"),
+    )
+
+
+@dataclass(frozen=True)
+class IndicatorSettings:
+    kind: str = setting(
+        "console", "Feedback device: console, gpio or none.", _one_of("console", "gpio", "none")
+    )
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    listen: str = setting("127.0.0.1:8080", "HOST:PORT the pages and API listen on.", _listen)
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    url: str = setting("", "Base URL of the central hub; empty to run alone.")
+    token: str = setting("", "This kiosk's bearer token, from `kiosk hub register`.")
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    loan_days: dict[str, int] = setting(
+        {"student": 14, "teacher": 30, "helper": 14, "librarian": 30},
+        "Default loan period in days per role.",
+        _roles_to_int,
+    )
+    max_loans: dict[str, int] = setting(
+        {"student": 2, "teacher": 10, "helper": 3, "librarian": 20},
+        "Default most items on loan at once per role.",
+        _roles_to_int,
+    )
+    max_loans_by_grade: dict[str, int] = setting(
+        {"1": 1, "2": 1}, "Students of these grades may have at most this many.", _grades_to_int
+    )
+    renewals: int = setting(1, "How many times a loan may be renewed.", _not_negative)
+    block_when_overdue: bool = setting(True, "Refuse new loans while the patron has overdue items.")
+    holiday_loans: bool = setting(False, "Allow due dates after the end of term.")
+    term_start: str = setting(
+        "", "First day of term, like 2026-09-01; empty for none.", _date_or_empty
+    )
+    term_end: str = setting(
+        "", "Last day of term, like 2027-01-22; empty for none.", _date_or_empty
+    )
+    closed_weekdays: list[int] = setting(
+        [6, 7], "Weekdays the library is closed, 1 = Monday ... 7 = Sunday.", _weekdays
+    )
+    closed_days: list[str] = setting([], "Dates the library is closed (holidays).", _dates)
+
+
+@dataclass(frozen=True)
+class Settings:
+    kiosk: KioskSettings = field(default_factory=KioskSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    scanner: ScannerSettings = field(default_factory=ScannerSettings)
+    card_reader: CardReaderSettings = field(default_factory=CardReaderSettings)
+    indicator: IndicatorSettings = field(default_factory=IndicatorSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    hub: HubSettings = field(default_factory=HubSettings)
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    # Folder of the config file: relative paths in the config are relative to it.
+    base_dir: Path = field(default=Path("."), compare=False)
+
+    def resolve(self, path: str) -> Path:
+        """Return `path` relative to the config file's folder, unless it is absolute."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+
+SECTIONS: dict[str, type] = {
+    f.name: f.default_factory  # type: ignore[misc]
+    for f in dataclasses.fields(Settings)
+    if f.name != "base_dir"
+}
+
+
+def default_path(cli_value: str | None = None) -> Path:
+    """Return the config path: --config, else $KIOSK_CONFIG, else ./config.toml."""
+    return Path(cli_value or os.environ.get("KIOSK_CONFIG") or "config.toml")
+
+
+def load(path: Path | str, *, must_exist: bool = True) -> Settings:
+    """Read and check a config file; raise ConfigError naming the file and key on any problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(f"{path}: config file not found") from None
+        raw = {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    return from_dict(raw, source=str(path), base_dir=path.resolve().parent)
+
+
+def from_dict(
+    raw: dict[str, Any], *, source: str = "<config>", base_dir: Path = Path(".")
+) -> Settings:
+    """Build settings from a parsed TOML table."""
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in SECTIONS:
+            known = ", ".join(f"[{s}]" for s in SECTIONS)
+            raise ConfigError(f"{source}: unknown section [{name}] (known: {known})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {name} must be a [section], not a single value")
+        sections[name] = _section(SECTIONS[name], name, value, source)
+    return Settings(**sections, base_dir=base_dir)
+
+
+def _section(cls: type, name: str, table: dict[str, Any], source: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for key, value in table.items():
+        where = f"{source}: [{name}] {key}"
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown key (known: {', '.join(fields)})")
+        value = _coerce(hints[key], value, where)
+        check = fields[key].metadata.get("check")
+        problem = check(value) if check else None
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
+        values[key] = value
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: must be a list")
+        return [_coerce(item, v, where) for v in value]
+    if origin is dict:
+        _, item = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: must be a table like {{ key = value }}")
+        return {str(k): _coerce(item, v, where) for k, v in value.items()}
+    if origin is types.UnionType:
+        raise TypeError(f"unsupported setting type {hint}")
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is bool and not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false, not {value!r}")
+    if hint in (int, float) and isinstance(value, bool):
+        raise ConfigError(f"{where}: must be a number, not {value!r}")
+    if not isinstance(value, hint):
+        raise ConfigError(f"{where}: must be {_type_name(hint)}, not {value!r}")
+    return value
+
+
+def _type_name(hint: Any) -> str:
+    return {str: "text in quotes", int: "a whole number", float: "a number"}.get(hint, str(hint))
+
+
+def documented_keys() -> dict[str, list[str]]:
+    """Return every setting name per section, for the config.example.toml test."""
+    return {name: [f.name for f in dataclasses.fields(cls)] for name, cls in SECTIONS.items()}

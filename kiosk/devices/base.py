@@ -1,0 +1,80 @@
+"""What every device kind offers: scan sources deliver `Scan`s, indicators show patterns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# The patterns an indicator knows; the wiring maps what happened onto one of them.
+PATTERNS = (
+    "ok",
+    "error",
+    "warning",
+    "session_started",
+    "session_ended",
+    "offline",
+    "online",
+    "fault",
+)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One code read by a device: where from, what, and when."""
+
+    source: str  # scanner, card, keyboard, ...
+    code: str
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+
+ScanHandler = Callable[[Scan], None]
+
+
+@dataclass
+class Health:
+    """A device's own account of itself, for status pages and `kiosk doctor`."""
+
+    name: str
+    connected: bool = False
+    last_read: str | None = None
+    good_reads: int = 0
+    rejected_reads: int = 0
+    last_error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the health as plain values."""
+        with self.lock:
+            return {
+                "name": self.name,
+                "connected": self.connected,
+                "last_read": self.last_read,
+                "good_reads": self.good_reads,
+                "rejected_reads": self.rejected_reads,
+                "last_error": self.last_error,
+            }
+
+
+class ScanSource(Protocol):
+    health: Health
+
+    def start(self, handler: ScanHandler) -> None:
+        """Start delivering scans to `handler` from a background thread."""
+        ...
+
+    def stop(self) -> None:
+        """Stop reading and release the device."""
+        ...
+
+
+class Indicator(Protocol):
+    def show(self, pattern: str, text: str = "") -> None:
+        """Start showing a pattern (replacing the one running); never blocks."""
+        ...
+
+    def close(self) -> None:
+        """Turn everything off and release the pins."""
+        ...

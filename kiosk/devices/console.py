@@ -1,0 +1,155 @@
+"""Development devices: scans from stdin or a FIFO, feedback printed to the console."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import os
+import stat
+import sys
+import threading
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from kiosk.devices.base import Health, Scan, ScanHandler
+
+log = logging.getLogger(__name__)
+
+
+def split_lines(buffer: bytes, chunk: bytes, max_length: int) -> tuple[bytes, list[bytes]]:
+    """Add a chunk to a partial line; return the new partial line and the complete lines.
+
+    A line longer than `max_length` is cut there, so a stuck source can never grow memory; the
+    cut piece comes out as its own (over-long) line and is rejected downstream.
+    """
+    buffer += chunk
+    lines = []
+    while True:
+        cut = min((i for i in (buffer.find(b"\n"), buffer.find(b"\r")) if i >= 0), default=-1)
+        if cut < 0:
+            break
+        lines.append(buffer[:cut])
+        buffer = buffer[cut + 1 :]
+    if len(buffer) > max_length:
+        lines.append(buffer)
+        buffer = b""
+    return buffer, [line for line in lines if line]
+
+
+class LineSource:
+    """Read newline-separated codes from a binary stream in a thread."""
+
+    def __init__(self, name: str, max_length: int = 64) -> None:
+        self.health = Health(name)
+        self.max_length = max_length
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _open(self) -> BinaryIO:
+        raise NotImplementedError
+
+    def start(self, handler: ScanHandler) -> None:
+        """Start the reading thread."""
+        self._thread = threading.Thread(
+            target=self._run, args=(handler,), name=self.health.name, daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, handler: ScanHandler) -> None:
+        try:
+            stream = self._open()
+        except OSError as e:
+            with self.health.lock:
+                self.health.connected, self.health.last_error = False, str(e)
+            log.error("%s: cannot open: %s", self.health.name, e)
+            return
+        with self.health.lock:
+            self.health.connected = True
+        partial = b""
+        while not self._stop.is_set():
+            chunk = os.read(stream.fileno(), 4096)
+            if not chunk:
+                break
+            partial, lines = split_lines(partial, chunk, self.max_length + 1)
+            for line in lines:
+                self._deliver(handler, line)
+        with self.health.lock:
+            self.health.connected = False
+
+    def _deliver(self, handler: ScanHandler, line: bytes) -> None:
+        # Bytes that are not UTF-8 become U+FFFD, which the session rejects as an unclear scan.
+        code = line.decode("utf-8", errors="replace")
+        with self.health.lock:
+            self.health.last_read = dt.datetime.now(dt.UTC).isoformat()
+            self.health.good_reads += 1
+        handler(Scan("scanner", code))
+
+    def stop(self) -> None:
+        """Stop after the current read."""
+        self._stop.set()
+
+
+class StdinSource(LineSource):
+    """Codes typed or piped into standard input."""
+
+    def __init__(self, max_length: int = 64) -> None:
+        super().__init__("stdin", max_length)
+
+    def _open(self) -> BinaryIO:
+        return sys.stdin.buffer
+
+
+class FifoSource(LineSource):
+    """Codes written to a named pipe: `echo 9787020002207 > /run/kiosk/scan`."""
+
+    def __init__(self, path: Path, max_length: int = 64) -> None:
+        super().__init__(f"fifo:{path}", max_length)
+        self.path = path
+
+    def _open(self) -> BinaryIO:
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.mkfifo(self.path, 0o660)
+        elif not stat.S_ISFIFO(self.path.stat().st_mode):
+            raise OSError(errno.EINVAL, f"{self.path} exists and is not a FIFO")
+        # Opened read-write so that writers coming and going never give us end-of-file.
+        fd = os.open(self.path, os.O_RDWR)
+        return os.fdopen(fd, "rb", buffering=0)
+
+    def stop(self) -> None:
+        """Stop and wake the reader blocked on the pipe."""
+        super().stop()
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            os.write(fd, b"\n")
+            os.close(fd)
+        except OSError:
+            pass
+
+
+class ConsoleIndicator:
+    """Print each pattern and its text, one flushed line each, for development and tests."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._lock = threading.Lock()
+
+    def show(self, pattern: str, text: str = "") -> None:
+        """Print `[pattern] text`."""
+        with self._lock:
+            self.stream.write(f"[{pattern}] {text}\n".rstrip() + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class NullIndicator:
+    """No feedback at all."""
+
+    def show(self, pattern: str, text: str = "") -> None:
+        """Do nothing."""
+
+    def close(self) -> None:
+        """Do nothing."""

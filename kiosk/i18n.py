@@ -1,0 +1,61 @@
+"""Translate user-facing text through the gettext catalogs in kiosk/locale (zh_CN and en).
+
+Message ids are English source text with `{name}` placeholders. The catalogs are `.po` files, one
+per area (core, devices, web, sync), read with Babel when first needed, so there is no compile step
+to forget on an install. `make catalogs` adds new message ids; translate them in both languages.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("zh_CN", "en")
+
+
+def N_(message: str) -> str:
+    """Mark a message id for extraction without translating it yet."""
+    return message
+
+
+@functools.cache
+def catalog(lang: str) -> dict[str, str]:
+    """Return msgid -> msgstr for one language (empty translations left out)."""
+    from babel.messages.pofile import read_po  # only when a message is first shown
+
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as f:
+            po = read_po(f, locale=lang)
+        merged.update({str(m.id): str(m.string) for m in po if m.id and m.string})
+    return merged
+
+
+def translate(message: str, lang: str, /, **params: Any) -> str:
+    """Translate a message id into `lang` and fill in its placeholders."""
+    text = catalog(lang).get(message, message)
+    try:
+        return text.format(**params) if params else text
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def both(message: str, first: str = "zh_CN", /, **params: Any) -> str:
+    """Return the message in the first language, then the other: '借书成功 / Checked out'."""
+    other = "en" if first == "zh_CN" else "zh_CN"
+    a, b = translate(message, first, **params), translate(message, other, **params)
+    return a if a == b else f"{a} / {b}"
+
+
+def cli_language() -> str:
+    """Return the language for command-line messages, from KIOSK_LANG or LANG."""
+    value = os.environ.get("KIOSK_LANG") or os.environ.get("LANG") or ""
+    return "zh_CN" if value.lower().startswith("zh") else "en"
+
+
+def _(message: str, /, **params: Any) -> str:
+    """Translate a command-line message into the terminal's language."""
+    return translate(message, cli_language(), **params)

@@ -1,0 +1,96 @@
+"""Keep the catalogs in step with the code: `python -m kiosk.i18n_tools update|check`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po, write_po
+
+from kiosk.i18n import LANGUAGES, LOCALE_DIR
+
+PACKAGE = Path(__file__).parent
+AREAS = {"devices": "devices", "web": "web", "sync": "sync"}  # anything else is "core"
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+
+
+def area_of(path: Path) -> str:
+    """Return the catalog a source file's messages belong to."""
+    first = path.relative_to(PACKAGE).parts[0]
+    return AREAS.get(first, "core")
+
+
+def extract() -> dict[str, dict[str, list[tuple[str, int]]]]:
+    """Return msgid -> places, per area, from the Python code and the Jinja templates."""
+    found: dict[str, dict[str, list[tuple[str, int]]]] = {}
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.suffix == ".py":
+            method = "python"
+        elif path.suffix == ".html" and "templates" in path.parts:
+            method = "jinja2.ext:babel_extract"
+        else:
+            continue
+        options = {"extensions": "jinja2.ext.i18n"} if method != "python" else {}
+        for line, msg, _comments, _ctx in extract_from_file(
+            method, str(path), KEYWORDS, options=options
+        ):
+            for msgid in msg if isinstance(msg, tuple) else (msg,):
+                if msgid:
+                    where = (str(path.relative_to(PACKAGE.parent)), line)
+                    found.setdefault(area_of(path), {}).setdefault(msgid, []).append(where)
+    return found
+
+
+def po_path(lang: str, area: str) -> Path:
+    """Return the catalog file of one language and area."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{area}.po"
+
+
+def read(lang: str, area: str) -> Catalog:
+    """Read a catalog, or an empty one."""
+    path = po_path(lang, area)
+    if not path.exists():
+        return Catalog(locale=lang)
+    with path.open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+def update() -> None:
+    """Add new message ids to every catalog, keep translations, drop ids no longer used."""
+    for area, messages in extract().items():
+        for lang in LANGUAGES:
+            old = read(lang, area)
+            new = Catalog(locale=lang, project="kiosk", charset="utf-8")
+            for msgid in sorted(messages):
+                kept = old.get(msgid)
+                string = kept.string if kept and kept.string else ""
+                if lang == "en" and not string:
+                    string = msgid  # ids are English source text
+                new.add(msgid, string)
+            path = po_path(lang, area)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as f:
+                write_po(f, new, width=100, sort_output=True, omit_header=True)
+
+
+def missing() -> list[str]:
+    """Return 'lang area: msgid' for every message without a translation."""
+    problems = []
+    for area, messages in extract().items():
+        for lang in LANGUAGES:
+            cat = read(lang, area)
+            for msgid in sorted(messages):
+                m = cat.get(msgid)
+                if m is None or not m.string:
+                    problems.append(f"{lang} {area}: {msgid}")
+    return problems
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["update"]:
+        update()
+    problems = missing()
+    print("\n".join(problems) or "all messages translated")
+    sys.exit(1 if problems else 0)
