@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -54,8 +55,39 @@ def fail(message: str, code: int = 1) -> None:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+# Commands that live with their area, imported only when used so that `kiosk run` starts fast.
+AREA_COMMANDS = {
+    "devices": "kiosk.devices.cli:devices",
+    "hub": "kiosk.sync.cli:hub",
+    "doctor": "kiosk.ops.doctor:doctor",
+    "restore": "kiosk.ops.cli:restore",
+}
 
-@click.group()
+
+class KioskGroup(click.Group):
+    """A group that also offers the area commands, loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """List built-in and area commands that are installed."""
+        return sorted(set(super().list_commands(ctx)) | set(self._areas()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Return a built-in command, or import an area's command."""
+        return super().get_command(ctx, name) or self._areas().get(name)
+
+    @staticmethod
+    def _areas() -> dict[str, click.Command]:
+        found = {}
+        for name, target in AREA_COMMANDS.items():
+            module, _, attr = target.partition(":")
+            try:
+                found[name] = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError):
+                continue  # that area is not part of this build yet
+        return found
+
+
+@click.group(cls=KioskGroup)
 @click.option(
     "--config",
     "config_path",

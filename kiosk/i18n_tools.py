@@ -12,14 +12,24 @@ from babel.messages.pofile import read_po, write_po
 from kiosk.i18n import LANGUAGES, LOCALE_DIR
 
 PACKAGE = Path(__file__).parent
-AREAS = {"devices": "devices", "web": "web", "sync": "sync"}  # anything else is "core"
+# Catalog per area, by path prefix under kiosk/ (longest match wins); anything else is "core".
+AREAS = {
+    "devices": "devices",
+    "web": "web",
+    "sync": "sync",
+    "ops": "ops",
+    "circulation/importer.py": "data",
+    "circulation/export.py": "data",
+    "circulation/demo.py": "data",
+}
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def area_of(path: Path) -> str:
     """Return the catalog a source file's messages belong to."""
-    first = path.relative_to(PACKAGE).parts[0]
-    return AREAS.get(first, "core")
+    rel = path.relative_to(PACKAGE).as_posix()
+    matches = [p for p in AREAS if rel == p or rel.startswith(p + "/")]
+    return AREAS[max(matches, key=len)] if matches else "core"
 
 
 def extract() -> dict[str, dict[str, list[tuple[str, int]]]]:
