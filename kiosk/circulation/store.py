@@ -77,26 +77,39 @@ class Event:
         )
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
     conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        str(path), timeout=timeout, isolation_level=None, check_same_thread=False
     )
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=FULL")
     return conn
 
 
+def classify(path: Path, e: sqlite3.DatabaseError) -> StoreError:
+    """Turn an SQLite error into a StoreError a person can act on."""
+    text = str(e)
+    if "locked" in text or "busy" in text:
+        return StoreError("locked", f"{path}: locked by another program ({text})")
+    if "not a database" in text or "malformed" in text:
+        return StoreError("corrupt", f"{path}: damaged, not touched ({text})")
+    return StoreError("unwritable", f"{path}: {text}")
+
+
 class Store:
     """A kiosk's SQLite database, opened, checked and migrated."""
 
-    def __init__(self, path: Path, kiosk_id: str, clock: Clock) -> None:
+    def __init__(
+        self, path: Path, kiosk_id: str, clock: Clock, timeout: float = BUSY_TIMEOUT_S
+    ) -> None:
         self.path = path
+        self.timeout = timeout
         self.kiosk_id = kiosk_id
         self.clock = clock
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
-        self.db = Database(_connect(path))
+        self.db = Database(_connect(path, timeout))
 
     @classmethod
     def open(
@@ -107,6 +120,7 @@ class Store:
         clock: Clock | None = None,
         create: bool = True,
         migrate: bool = True,
+        timeout: float = BUSY_TIMEOUT_S,
     ) -> Store:
         """Open (or create) the store; check integrity and schema; apply pending migrations."""
         path = Path(path)
@@ -118,9 +132,9 @@ class Store:
             except OSError as e:
                 raise StoreError("unwritable", f"{path.parent}: cannot create folder: {e}") from e
         try:
-            store = cls(path, kiosk_id, clock or SystemClock())
-        except sqlite3.Error as e:
-            raise StoreError("unwritable", f"{path}: cannot open: {e}") from e
+            store = cls(path, kiosk_id, clock or SystemClock(), timeout)
+        except sqlite3.DatabaseError as e:
+            raise classify(path, e) from e
         try:
             store._check(migrate)
         except BaseException:
@@ -157,12 +171,7 @@ class Store:
                 raise self._classify(e) from e
 
     def _classify(self, e: sqlite3.DatabaseError) -> StoreError:
-        text = str(e)
-        if "locked" in text or "busy" in text:
-            return StoreError("locked", f"{self.path}: locked by another program ({text})")
-        if "not a database" in text or "malformed" in text:
-            return StoreError("corrupt", f"{self.path}: damaged, not touched ({text})")
-        return StoreError("unwritable", f"{self.path}: {text}")
+        return classify(self.path, e)
 
     @property
     def schema(self) -> list[str]:
@@ -219,7 +228,7 @@ class Store:
         """Return this thread's own read connection (WAL lets it read while another writes)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            conn = _connect(self.path)
+            conn = _connect(self.path, self.timeout)
             conn.execute("PRAGMA query_only=ON")
             db = Database(conn)
             self._local.db = db

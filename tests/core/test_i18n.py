@@ -1,0 +1,38 @@
+"""Both languages complete: every message id in the code has zh_CN and en text."""
+
+from __future__ import annotations
+
+import string
+
+from kiosk import i18n, i18n_tools
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_message_is_translated_in_both_languages() -> None:
+    assert i18n_tools.missing() == []
+
+
+def test_translations_keep_the_placeholders_of_their_message() -> None:
+    wrong = []
+    for lang in i18n.LANGUAGES:
+        for msgid, text in i18n.catalog(lang).items():
+            if placeholders(text) != placeholders(msgid):
+                wrong.append(f"{lang}: {msgid!r} -> {text!r}")
+    assert wrong == []
+
+
+def test_no_catalog_entry_is_left_over_from_deleted_code() -> None:
+    used = {m for msgs in i18n_tools.extract().values() for m in msgs}
+    for lang in i18n.LANGUAGES:
+        assert set(i18n.catalog(lang)) - used == set(), lang
+
+
+def test_chinese_first_then_english() -> None:
+    text = i18n.both("You already have {count} books. Return one first.", "zh_CN", count=2)
+    assert (
+        text == "你已经借了 2 本书，请先还一本再借。 / You already have 2 books. Return one first."
+    )
+    assert i18n.translate("Returned. Thank you!", "en") == "Returned. Thank you!"
