@@ -157,7 +157,7 @@ def test_events_are_immutable(tmp_path: Path) -> None:
 
 def test_events_are_recorded_only_inside_a_transaction(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "k.db")
-    with pytest.raises(RuntimeError, match="inside store.write"):
+    with pytest.raises(RuntimeError, match=r"inside store\.write"):
         store.record(store.db, store.event("checkout"))
     store.close()
 
