@@ -26,6 +26,7 @@ from kiosk.config import Settings
 from kiosk.devices.base import Indicator, Scan, ScanSource
 from kiosk.devices.console import ConsoleIndicator, FifoSource, NullIndicator, StdinSource
 from kiosk.i18n import N_, both
+from kiosk.ops.notify import Notifier, Supervision, daemon_summary, store_answers
 
 log = logging.getLogger("kiosk")
 
@@ -155,6 +156,14 @@ class Daemon:
             len(self.sources or []),
             time.monotonic() - self.started,
         )
+        # systemd: READY once devices and store are up, then pings from this loop only.
+        supervision = Supervision(
+            Notifier(),
+            lambda: daemon_summary(self.settings.kiosk.id, self.health()),
+            lambda: store_answers(self.store),
+        )
+        supervision.ready()
+        self.on_loop.append(supervision)
         try:
             while not stop.is_set():
                 with contextlib.suppress(queue.Empty):
@@ -166,6 +175,7 @@ class Daemon:
                 for hook in self.on_loop:
                     hook()
         finally:
+            supervision.stopping()
             self.close()
 
     def close(self) -> None:

@@ -1,0 +1,1 @@
+"""Running on a Raspberry Pi: systemd notifications, backups, restore and `kiosk doctor`."""
