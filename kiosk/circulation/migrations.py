@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from kiosk.circulation.cards import SQL_IS_UID, SQL_NUMBER
+
 migrations = Migrations("kiosk")
 
 
@@ -107,6 +109,35 @@ def m003_outbox(db: Database) -> None:
             acked_at TEXT NOT NULL
         );
         """
+    )
+
+
+@migrations(name="m004_card_numbers")
+def m004_card_numbers(db: Database) -> None:
+    """Keep the decimal printed on an RFID card beside its hex UID, so either form finds it."""
+    db.execute("ALTER TABLE cards ADD COLUMN number TEXT")
+    # UIDs typed in lower case become the canonical upper case that readers deliver.
+    db.execute(
+        f"UPDATE OR IGNORE cards SET code = upper(code) "
+        f"WHERE {SQL_IS_UID.format(c='code')} AND code != upper(code)"
+    )
+    db.execute(
+        f"UPDATE cards SET number = {SQL_NUMBER.format(c='code')} "
+        f"WHERE {SQL_IS_UID.format(c='code')}"
+    )
+    db.execute("CREATE INDEX cards_number ON cards(number)")
+    # Writers that do not know about numbers (a replacement card, a hub update) still get one.
+    uid, num = SQL_IS_UID.format(c="NEW.code"), SQL_NUMBER.format(c="NEW.code")
+    db.execute(
+        "CREATE TRIGGER cards_number_insert AFTER INSERT ON cards "
+        f"WHEN NEW.number IS NULL AND {uid} "
+        f"BEGIN UPDATE cards SET number = {num} WHERE code = NEW.code; END"
+    )
+    db.execute(
+        "CREATE TRIGGER cards_number_update AFTER UPDATE OF code ON cards "
+        "WHEN NEW.code IS NOT OLD.code "
+        f"BEGIN UPDATE cards SET number = CASE WHEN {uid} THEN {num} END "
+        "WHERE code = NEW.code; END"
     )
 
 

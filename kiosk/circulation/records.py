@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk.circulation import cards as card_forms
 from kiosk.circulation.rules import rules_rows
 from kiosk.circulation.store import Event, Store
 
@@ -18,7 +19,8 @@ ITEM_FIELDS = ("barcode", "title", "author", "isbn", "call_number", "location", 
 def put_patron(db: Database, row: Mapping[str, Any], cards: Iterable[str], at: str) -> str:
     """Insert or update a patron and attach cards; return 'inserted', 'updated' or 'same'."""
     record = {k: row[k] for k in PATRON_FIELDS if k in row}
-    cards = list(cards)
+    # RFID UIDs are kept in upper case, with the decimal printed on the card beside them.
+    cards = [card_forms.canonical(c) for c in cards]
     old = list(db.query("SELECT * FROM patrons WHERE id = ?", [record["id"]]))
     if (
         old
@@ -37,9 +39,10 @@ def put_patron(db: Database, row: Mapping[str, Any], cards: Iterable[str], at: s
     )
     for code in cards:
         db.execute(
-            "INSERT INTO cards (code, patron_id, status, created_at) VALUES (?, ?, 'active', ?) "
+            "INSERT INTO cards (code, patron_id, status, created_at, number) "
+            "VALUES (?, ?, 'active', ?, ?) "
             "ON CONFLICT(code) DO UPDATE SET patron_id = excluded.patron_id",
-            [code, record["id"], at],
+            [code, record["id"], at, card_forms.number(code)],
         )
     return outcome
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from kiosk.circulation import cards
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import Rules, end_of_day, load_rules
@@ -82,15 +83,18 @@ class Circulation:
     def identify(self, code: str) -> Identified:
         """Say whether a code is a patron's card, an item, a lost card, or unknown."""
         db = self.store.reader
-        card = db.execute("SELECT patron_id, status FROM cards WHERE code = ?", [code]).fetchone()
-        if card:
-            patron = self.patron(card[0], db)
-            if card[1] == "lost":
-                return Identified("lost_card", code, patron=patron)
-            return Identified("patron", code, patron=patron)
-        item = self.item(code, db)
+        # Exact codes first; a card's other form (decimal for a hex UID, or the reverse) only
+        # when no card or book has exactly this code.
+        card = cards.find_exact(db, code)
+        item = None if card else self.item(code, db)
         if item:
             return Identified("item", code, item=item)
+        card = card or cards.find_other_form(db, code)
+        if card:
+            patron = self.patron(card[1], db)
+            if card[2] == "lost":
+                return Identified("lost_card", code, patron=patron)
+            return Identified("patron", code, patron=patron)
         return Identified("unknown", code)
 
     def patron(self, patron_id: str, db: Database | None = None) -> Patron | None:

@@ -1,0 +1,119 @@
+"""Card numbers: one EM4100 card, written as its hex UID or as the decimal printed on it.
+
+An EM4100 card carries a 5-byte UID. Serial readers report it as 10 hex digits (`0F00A1B2C3`,
+upper case is the canonical form); keyboard-style readers type, and the card has printed on it,
+the last 4 bytes in decimal, padded to 10 digits (`0010597059` = 0x00A1B2C3). Both must find the
+same patron. The store keeps each card's code as entered (canonical upper-case hex for UIDs) and,
+for codes shaped like a UID of 8 or 10 hex digits, that decimal in `cards.number`. Printed
+barcodes on student cards are kept exactly as they are.
+
+A 10-digit code made only of digits is both a possible hex UID and a possible decimal; lookups
+try the exact code first, then the decimal reading, then the hex reading, and that order decides
+the (very unlikely) case where two cards would match.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlite_utils import Database
+
+_HEX_UID = re.compile(r"[0-9A-Fa-f]{8}(?:[0-9A-Fa-f]{2})?")
+_DECIMAL = re.compile(r"[0-9]{10}")
+MAX_DECIMAL = 0xFFFFFFFF
+
+# The same arithmetic in SQL, for cards written by code that does not fill `number` itself
+# (a trigger of migration m004). `{c}` is the column holding the code.
+SQL_IS_UID = "(length({c}) IN (8, 10) AND upper({c}) NOT GLOB '*[^0-9A-F]*')"
+SQL_NUMBER = (
+    "printf('%010d', "
+    + " + ".join(
+        f"((instr('0123456789ABCDEF', substr(upper(substr({{c}}, -8)), {i + 1}, 1)) - 1)"
+        f" << {4 * (7 - i)})"
+        for i in range(8)
+    )
+    + ")"
+)
+
+
+def is_uid(code: str) -> bool:
+    """Return whether a code is shaped like an RFID UID (8 or 10 hex digits)."""
+    return _HEX_UID.fullmatch(code) is not None
+
+
+def canonical(code: str) -> str:
+    """Return a card code as the store keeps it: UIDs in upper case, other codes unchanged."""
+    return code.upper() if is_uid(code) else code
+
+
+def number(code: str) -> str | None:
+    """Return the 10-digit decimal of a UID's last 4 bytes, or None for other codes."""
+    if not is_uid(code):
+        return None
+    return f"{int(code[-8:], 16):010d}"
+
+
+def decimal(code: str) -> str | None:
+    """Return the code if it can be the decimal printed on a card (10 digits, <= 2**32 - 1)."""
+    if _DECIMAL.fullmatch(code) and int(code) <= MAX_DECIMAL:
+        return code
+    return None
+
+
+def find_exact(db: Database, code: str) -> tuple[Any, ...] | None:
+    """Return (code, patron_id, status) of the card with exactly this code (any case of a UID)."""
+    return db.execute(
+        "SELECT code, patron_id, status FROM cards WHERE code IN (?, ?) ORDER BY code = ? DESC",
+        [canonical(code), code, canonical(code)],
+    ).fetchone()
+
+
+def find_other_form(db: Database, code: str) -> tuple[Any, ...] | None:
+    """Return the card this code names in its other form: decimal for a UID, or the reverse."""
+    dec = decimal(code)
+    if dec is not None:
+        row = db.execute(
+            "SELECT code, patron_id, status FROM cards WHERE number = ? ORDER BY created_at, code",
+            [dec],
+        ).fetchone()
+        if row:
+            return row
+    num = number(code)
+    if num is not None and num != canonical(code):
+        return db.execute(
+            "SELECT code, patron_id, status FROM cards WHERE code = ?", [num]
+        ).fetchone()
+    return None
+
+
+def find(db: Database, code: str) -> tuple[Any, ...] | None:
+    """Return (code, patron_id, status) of the card a code names in any of its forms."""
+    return find_exact(db, code) or find_other_form(db, code)
+
+
+class CardIndex:
+    """Cards seen so far (in a file being imported), matched in all their forms."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, Any] = {}
+        self._numbers: dict[str, Any] = {}
+
+    def get(self, code: str) -> Any:
+        """Return what was added under a code naming the same card, or None."""
+        code = canonical(code)
+        if code in self._codes:
+            return self._codes[code]
+        num = number(code)
+        if num is not None and num in self._codes:
+            return self._codes[num]
+        dec = decimal(code)
+        return self._numbers.get(dec) if dec is not None else None
+
+    def add(self, code: str, value: Any) -> None:
+        """Remember a card code with a value (like the row it came from)."""
+        code = canonical(code)
+        self._codes.setdefault(code, value)
+        num = number(code)
+        if num is not None:
+            self._numbers.setdefault(num, value)
