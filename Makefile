@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check-browser bench catalogs clean
+.PHONY: demo test lint check-browser check-system bench catalogs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,18 @@ check-browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium could not be installed: the browser tests will say so"; }
 
-test: $(STAMP) check-browser lint
+# The units and scripts in systemd/: systemd-analyze verify on every unit (in a scratch root, as
+# installed; see systemd/verify-units.sh for why) and shellcheck on every shell script.
+SHELL_SCRIPTS := $(shell grep -lE '^\#!/bin/(ba)?sh' systemd/* 2>/dev/null)
+check-system: $(STAMP)
+	@command -v systemd-analyze >/dev/null || { echo "installing systemd for systemd-analyze"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
+	@command -v shellcheck >/dev/null || { echo "installing shellcheck"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+	shellcheck $(SHELL_SCRIPTS)
+	systemd/verify-units.sh $(BIN)/kiosk
+
+test: $(STAMP) check-browser lint check-system
 	$(BIN)/pytest
 
 bench: $(STAMP)
