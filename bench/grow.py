@@ -68,8 +68,7 @@ def grow(
     """Add patrons, items and past loans with their events; return counts and seconds taken."""
     started = time.monotonic()
     own = not isinstance(store_or_path, Store)
-    store = Store.open(store_or_path) if own else store_or_path
-    assert isinstance(store, Store)
+    store = store_or_path if isinstance(store_or_path, Store) else Store.open(store_or_path)
     try:
         seed_rules(store, RulesSettings())
         end = (now or store.clock.now()).astimezone(UTC).timestamp()
