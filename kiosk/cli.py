@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import sys
@@ -114,15 +115,19 @@ def init(ctx: Context) -> None:
 def run(ctx: Context) -> None:
     """Run the kiosk daemon until SIGTERM or SIGINT."""
     from kiosk.app import Daemon, setup_logging, stop_on_signals
+    from kiosk.ops.backups import daemon_lock
 
     settings = ctx.settings
     setup_logging(settings.kiosk.log_level)
     stop = stop_on_signals()
-    try:
-        daemon = Daemon(settings)
-    except (StoreError, ValueError, OSError) as e:
-        fail(str(e))
-    daemon.run(stop)
+    # One daemon per store; `kiosk restore` refuses while this lock is held.
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(daemon_lock(settings.resolve(settings.store.path)))
+            daemon = Daemon(settings)
+        except (StoreError, ValueError, OSError) as e:
+            fail(str(e))
+        daemon.run(stop)
 
 
 @main.command()
@@ -171,9 +176,19 @@ def status(ctx: Context, as_json: bool) -> None:
 
 @main.command()
 @click.argument("dest", type=click.Path(path_type=Path))
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    help="Then delete all but the newest N backups in DEST, a folder (made if missing).",
+)
 @pass_ctx
-def backup(ctx: Context, dest: Path) -> None:
+def backup(ctx: Context, dest: Path, keep: int | None) -> None:
     """Copy the store to DEST (a file or folder) while the kiosk keeps running."""
+    if keep is not None:
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            fail(_("--keep needs DEST to be a folder: {error}", error=e))
     store = ctx.store()
     try:
         out = store.backup(dest)
@@ -182,6 +197,11 @@ def backup(ctx: Context, dest: Path) -> None:
     finally:
         store.close()
     click.echo(_("backup written: {path}", path=out))
+    if keep is not None:
+        from kiosk.ops.backups import prune
+
+        for old in prune(dest, keep):
+            click.echo(_("deleted old backup: {path}", path=old))
 
 
 @main.command("import")

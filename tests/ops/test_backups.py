@@ -1,0 +1,173 @@
+"""Backups kept to a count, and `kiosk restore` that checks a backup and refuses while running."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kiosk.circulation.records import put_patron
+from kiosk.circulation.store import Store
+from kiosk.cli import main
+from kiosk.ops.backups import daemon_running
+
+KIOSK = str(Path(sys.executable).with_name("kiosk"))
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, store: Store) -> Path:
+    """A config for the small school's store; the fixture's connection is closed."""
+    store.close()
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n[indicator]\nkind = "none"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def kiosk(cfg: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--config", str(cfg), *args], env={"KIOSK_LANG": "en"})
+    return result.exit_code, result.output
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def patron_ids(db: Path) -> list[str]:
+    store = Store.open(db, migrate=False)
+    try:
+        return [r["id"] for r in store.query("SELECT id FROM patrons ORDER BY id")]
+    finally:
+        store.close()
+
+
+def add_patron(db: Path, pid: str) -> None:
+    store = Store.open(db)
+    with store.write() as tx:
+        put_patron(tx, {"id": pid, "name": "新同学", "role": "student", "grade": 2}, [], "now")
+    store.close()
+
+
+def test_backup_keep_deletes_only_the_oldest_nightly_backups(cfg: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = [folder / f"kiosk-2026-01-0{d}T023000.db" for d in (1, 2, 3)]
+    for path in old:
+        shutil.copyfile(tmp_path / "kiosk.db", path)
+    other = [folder / "before-upgrade-20260101T000000-abc.db", folder / "notes.txt"]
+    for path in other:
+        path.write_text("keep me", encoding="utf-8")
+
+    code, out = kiosk(cfg, "backup", "--keep", "2", str(folder))
+
+    assert code == 0, out
+    left = sorted(p.name for p in folder.iterdir())
+    new = [n for n in left if n.startswith("kiosk-") and n not in {p.name for p in old}]
+    assert len(new) == 1
+    assert left == sorted([old[2].name, new[0], *(p.name for p in other)])
+    assert out.splitlines()[1:] == [
+        f"deleted old backup: {old[0]}",
+        f"deleted old backup: {old[1]}",
+    ]
+    assert patron_ids(folder / new[0]) == patron_ids(tmp_path / "kiosk.db")
+
+
+def test_backup_keep_makes_the_folder(cfg: Path, tmp_path: Path) -> None:
+    code, out = kiosk(cfg, "backup", "--keep", "3", str(tmp_path / "nightly"))
+    assert code == 0, out
+    assert len(list((tmp_path / "nightly").glob("kiosk-*.db"))) == 1
+
+
+def test_restore_puts_a_backup_back_and_keeps_the_store_it_replaced(
+    cfg: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "kiosk.db"
+    code, out = kiosk(cfg, "backup", str(tmp_path / "saved.db"))
+    assert code == 0, out
+    before = patron_ids(db)
+    add_patron(db, "S999")  # a change made after the backup
+    assert "S999" in patron_ids(db)
+
+    code, out = kiosk(cfg, "restore", str(tmp_path / "saved.db"))
+
+    assert code == 0, out
+    assert patron_ids(db) == before
+    kept = list(tmp_path.glob("kiosk.db.before-restore-*"))
+    assert len(kept) == 1 and not kept[0].name.endswith(("-wal", "-shm"))
+    assert "S999" in patron_ids(kept[0])
+    assert out.splitlines() == [
+        f"restored {tmp_path / 'saved.db'} to {db}",
+        f"the store it replaced is kept as {kept[0]}",
+        "start the kiosk again: sudo systemctl start kiosk",
+    ]
+
+
+def test_restore_refuses_a_damaged_backup_and_changes_nothing(cfg: Path, tmp_path: Path) -> None:
+    db = tmp_path / "kiosk.db"
+    code, _ = kiosk(cfg, "backup", str(tmp_path / "saved.db"))
+    assert code == 0
+    data = bytearray((tmp_path / "saved.db").read_bytes())
+    data[4096:8192] = b"\xff" * 4096  # a page of the backup overwritten, like a bad SD card
+    (tmp_path / "saved.db").write_bytes(bytes(data))
+    want = digest(db)
+
+    code, out = kiosk(cfg, "restore", str(tmp_path / "saved.db"))
+
+    assert code == 1
+    assert out.startswith(f"error: backup not restored: {tmp_path / 'saved.db'} is damaged: ")
+    assert digest(db) == want
+    assert list(tmp_path.glob("*.before-restore-*")) == []
+
+
+def test_restore_refuses_what_is_not_a_kiosk_store(cfg: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a database at all, just text\n" * 200)
+    code, out = kiosk(cfg, "restore", str(tmp_path / "notes.txt"))
+    assert code == 1
+    assert f"error: backup not restored: {tmp_path / 'notes.txt'} is damaged" in out
+    code, out = kiosk(cfg, "restore", str(tmp_path / "missing.db"))
+    assert (code, out) == (
+        1,
+        f"error: backup not restored: {tmp_path / 'missing.db'} does not exist\n",
+    )
+
+
+def test_restore_refuses_while_the_daemon_runs(cfg: Path, tmp_path: Path) -> None:
+    db = tmp_path / "kiosk.db"
+    code, _ = kiosk(cfg, "backup", str(tmp_path / "saved.db"))
+    assert code == 0
+    proc = subprocess.Popen(
+        [KIOSK, "--config", str(cfg), "run"],
+        env={**os.environ, "KIOSK_LANG": "en"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        end = time.monotonic() + 15
+        while not daemon_running(db) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert daemon_running(db)
+        want = digest(db)
+
+        code, out = kiosk(cfg, "restore", str(tmp_path / "saved.db"))
+
+        assert code == 1
+        assert out == (
+            f"error: {db} is in use by a running kiosk daemon; "
+            "stop it first: sudo systemctl stop kiosk\n"
+        )
+        assert digest(db) == want
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    assert not daemon_running(db)
+    code, out = kiosk(cfg, "restore", str(tmp_path / "saved.db"))
+    assert code == 0, out
