@@ -98,7 +98,9 @@ class Daemon:
         s = self.settings
         self.started = time.monotonic()
         self.store = open_store(s, self.clock)
-        self.circulation = Circulation(self.store, s.kiosk.timezone)
+        self.circulation = Circulation(
+            self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
+        )
         self.kiosk = Kiosk(
             self.circulation,
             self.clock,
@@ -114,6 +116,15 @@ class Daemon:
             self.sources = [source] if source else []
         self.scans: queue.Queue[Scan] = queue.Queue(maxsize=1000)
         self.kiosk.subscribe(self._indicate)
+        # The hub sync worker, when [hub] url is set; the pages read `sync.state()`.
+        self.sync: Any = build_sync(self) if s.hub.url else None
+        if self.sync is not None:
+            self.services.append(self.sync)
+        if s.web.enabled:
+            # Imported here so that a kiosk without pages never loads Flask.
+            from kiosk.web.server import build_web_server
+
+            self.services.append(build_web_server(self))
 
     def _indicate(self, fb: Feedback) -> None:
         assert self.indicator is not None
@@ -126,6 +137,10 @@ class Daemon:
             self.scans.put_nowait(scan)
         except queue.Full:
             log.warning("scan queue full, dropped a scan from %s", scan.source)
+
+    def type_code(self, code: str, source: str = "keypad") -> None:
+        """Queue a code typed on a page as if it were scanned."""
+        self.submit(Scan(source, code))
 
     def handle(self, scan: Scan) -> None:
         """Feed one scan to the session, keeping the kiosk alive whatever goes wrong."""
@@ -188,6 +203,35 @@ class Daemon:
             self.indicator.close()
         self.store.close()
         log.info("stopped")
+
+
+def build_sync(daemon: Daemon) -> Service:
+    """Make the hub sync worker; connectivity changes go to the indicator."""
+    from kiosk.sync.client import OFFLINE_MESSAGE, ONLINE_MESSAGE, HubLink, SyncWorker
+
+    s = daemon.settings
+    link = HubLink(
+        s.hub.url, s.hub.token, s.kiosk.id, s.hub.ca_file, s.hub.allow_http, s.hub.timeout_s
+    )
+
+    def connectivity(online: bool) -> None:
+        if daemon.indicator is not None:
+            message = ONLINE_MESSAGE if online else OFFLINE_MESSAGE
+            daemon.indicator.show(
+                "online" if online else "offline", both(message, s.kiosk.language)
+            )
+
+    worker = SyncWorker(
+        daemon.store,
+        link,
+        interval_s=s.hub.interval_s,
+        retry_max_s=s.hub.retry_max_s,
+        batch_size=s.hub.batch_size,
+        on_change=connectivity,
+    )
+    # Send a loan soon after it happened; the worker never holds up the scan.
+    daemon.kiosk.subscribe(lambda fb: worker.wake() if fb.result and fb.result.event else None)
+    return worker
 
 
 def stop_on_signals() -> threading.Event:

@@ -128,23 +128,89 @@ class StoreSettings:
     path: str = setting("kiosk.db", "SQLite database file, relative to this config file.")
 
 
+def _pin(v: int) -> str | None:
+    return None if -1 <= v <= 27 else "must be a BCM GPIO number 0 to 27, or -1 for none"
+
+
+def _regexes(v: list[str]) -> str | None:
+    for r in v:
+        problem = _regex(r)
+        if problem:
+            return f"{r!r} {problem}"
+    return None
+
+
 @dataclass(frozen=True)
 class ScannerSettings:
     source: str = setting(
-        "stdin:", "Where book scans come from: stdin:, fifo:/path, evdev:... or none:", _scan_source
+        "stdin:",
+        "Where scans come from: stdin:, fifo:/path, evdev:/dev/input/by-id/..., "
+        "evdev:name=REGEX, evdev:usb=VID:PID or none:",
+        _scan_source,
     )
     max_code_length: int = setting(
         64, "Longest scan accepted; longer input is rejected.", _positive
+    )
+    role: str = setting(
+        "book",
+        "book: a barcode scanner (books and printed cards); card: a USB reader typing card UIDs.",
+        _one_of("book", "card"),
+    )
+    grab: bool = setting(True, "Take the evdev scanner for the kiosk alone (keys never reach X).")
+    max_key_gap_s: float = setting(
+        0.05, "Keys further apart than this are a person typing, not a scanner.", _positive
+    )
+    partial_timeout_s: float = setting(
+        0.2, "A code without Enter is dropped after this much silence.", _positive
+    )
+    isbn10_to_13: bool = setting(True, "Convert ISBN-10 barcodes to ISBN-13 (978...).")
+    book_patterns: list[str] = setting(
+        [], "Regexes for the school's own book barcodes; [] accepts any other code.", _regexes
+    )
+    card_patterns: list[str] = setting(
+        [], "Regexes for barcodes printed on student cards; [] accepts any other code.", _regexes
+    )
+    reconnect_s: float = setting(
+        0.5, "Seconds between looks for an unplugged scanner.", _positive
     )
 
 
 @dataclass(frozen=True)
 class CardReaderSettings:
-    port: str = setting("", "pyserial URL or device path of the card reader; empty for none.")
+    port: str = setting(
+        "",
+        "pyserial URL or device path of the card reader, or pty: for a pseudo-terminal to type "
+        "frames into; empty for none.",
+    )
     protocol: str = setting(
         "rdm6300",
         "Card reader framing: rdm6300, pn532 or line.",
         _one_of("rdm6300", "pn532", "line"),
+    )
+    baudrate: int = setting(
+        0, "Serial speed; 0 for the protocol's own (rdm6300 9600, pn532 115200, line 9600).",
+        _not_negative,
+    )
+    repeat_window_s: float = setting(
+        1.0, "A held card counts once; it counts again after being away this long.", _not_negative
+    )
+    decimal_byte_order: str = setting(
+        "big",
+        "Byte order of 10-digit decimal card numbers readers send: big (as printed) or little.",
+        _one_of("big", "little"),
+    )
+    pn532_ack_timeout_s: float = setting(
+        0.1, "Seconds to wait for a PN532 to acknowledge a command.", _positive
+    )
+    pn532_response_timeout_s: float = setting(
+        1.0, "Seconds to wait for a PN532's answer before counting it as lost.", _positive
+    )
+    pn532_poll_s: float = setting(0.1, "Pause between PN532 card polls.", _not_negative)
+    pn532_retries: int = setting(
+        3, "Failed PN532 commands in a row before it is woken and set up again.", _positive
+    )
+    reconnect_s: float = setting(
+        0.5, "Seconds between attempts to reopen an unplugged or dead port.", _positive
     )
 
 
@@ -153,17 +219,81 @@ class IndicatorSettings:
     kind: str = setting(
         "console", "Feedback device: console, gpio or none.", _one_of("console", "gpio", "none")
     )
+    pin_factory: str = setting(
+        "",
+        "gpiozero pin factory: empty for gpiozero's choice, lgpio (Pi 5), rpigpio, pigpio, "
+        "native or mock.",
+        _one_of("", "lgpio", "rpigpio", "pigpio", "native", "mock"),
+    )
+    green_pin: int = setting(17, "BCM GPIO of the green LED; -1 for none.", _pin)
+    red_pin: int = setting(27, "BCM GPIO of the red LED; -1 for none.", _pin)
+    amber_pin: int = setting(22, "BCM GPIO of the amber LED; -1 for none.", _pin)
+    buzzer_pin: int = setting(18, "BCM GPIO of the buzzer; -1 for none.", _pin)
+    active_high: bool = setting(True, "LEDs light when their pin is high (false: when low).")
+    buzzer_kind: str = setting(
+        "active",
+        "active: a buzzer with its own oscillator; tonal: a passive one driven with PWM tones.",
+        _one_of("active", "tonal"),
+    )
+    buzzer_active_high: bool = setting(True, "An active buzzer sounds when its pin is high.")
+    quiet: bool = setting(False, "Lights only, no sound (exams, assemblies).")
+
+
+def _networks(v: list[str]) -> str | None:
+    import ipaddress
+
+    for net in v:
+        if net == "local":
+            continue
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            return f'{net!r} is not a network like 192.168.1.0/24 (or "local")'
+    return None
 
 
 @dataclass(frozen=True)
 class WebSettings:
     listen: str = setting("127.0.0.1:8080", "HOST:PORT the pages and API listen on.", _listen)
+    enabled: bool = setting(True, "Serve the touchscreen page, desk, dashboard and API.")
+    threads: int = setting(
+        8, "Web server threads; each open page with live updates uses one.", _positive
+    )
+    admin_networks: list[str] = setting(
+        ["local"],
+        "Networks that may open the dashboard: CIDRs, or local for this machine's own subnets.",
+        _networks,
+    )
+    secret_key_file: str = setting(
+        "web-secret.key", "File with the key that signs login cookies; made on first start."
+    )
+    password_file: str = setting(
+        "web-passwords.json", "File with the librarians' password hashes; set on first visit."
+    )
+    cookie_secure: bool = setting(False, "Send login cookies over HTTPS only (behind a TLS proxy).")
+    session_hours: float = setting(8.0, "Hours a librarian stays logged in.", _positive)
+    login_attempts: int = setting(
+        5, "Failed logins allowed from one address per login_window_s.", _positive
+    )
+    login_window_s: float = setting(300.0, "Seconds the failed-login count covers.", _positive)
+    undo_window_s: float = setting(
+        120.0, "Seconds within which the desk may undo its last action.", _not_negative
+    )
 
 
 @dataclass(frozen=True)
 class HubSettings:
     url: str = setting("", "Base URL of the central hub; empty to run alone.")
     token: str = setting("", "This kiosk's bearer token, from `kiosk hub register`.")
+    ca_file: str = setting("", "CA certificate file to verify the hub's HTTPS with; empty: system.")
+    allow_http: bool = setting(False, "Allow plain http:// to a hub that is not on this machine.")
+    interval_s: float = setting(15.0, "Seconds between syncs while the hub answers.", _positive)
+    retry_max_s: float = setting(
+        300.0, "Longest wait between retries while the hub is away.", _positive
+    )
+    timeout_s: float = setting(5.0, "Seconds to wait for the hub before giving up.", _positive)
+    batch_size: int = setting(500, "Events sent to the hub per request.", _positive)
+    max_batch: int = setting(2000, "(hub) Most events the hub accepts in one request.", _positive)
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,14 @@ def _refuse(action: str, reason: str, **kw: Any) -> Result:
 class Circulation:
     """Circulation actions on one store, with its rules, clock and time zone."""
 
-    def __init__(self, store: Store, timezone: str = "Asia/Shanghai") -> None:
+    def __init__(
+        self, store: Store, timezone: str = "Asia/Shanghai", record_stray_returns: bool = False
+    ) -> None:
         self.store = store
         self.tz = ZoneInfo(timezone)
+        # With a hub, a book this kiosk thinks is on the shelf may be on loan from another
+        # kiosk: its return is still recorded, and the hub ends whatever loan it closes.
+        self.record_stray_returns = record_stray_returns
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -196,7 +201,17 @@ class Circulation:
                 return _refuse("checkin", "unknown_code")
             loan = self.open_loan(barcode, db)
             if loan is None:
-                return _refuse("checkin", "not_on_loan", item=item)
+                if not self.record_stray_returns:
+                    return _refuse("checkin", "not_on_loan", item=item)
+                event = self.store.event(
+                    "checkin",
+                    actor=actor or "self-service",
+                    item_barcode=barcode,
+                    data={"loan_uuid": None, "not_on_loan": True},
+                )
+                event = self.store.record(db, event)
+                refused = _refuse("checkin", "not_on_loan", item=item)
+                return Result(**{**refused.__dict__, "event": event})
             patron = self.patron(loan.patron_id, db)
             event = self.store.event(
                 "checkin",

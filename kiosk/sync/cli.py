@@ -1,0 +1,131 @@
+"""`kiosk hub`: run the central hub, register and revoke kiosks, show kiosks and conflicts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import click
+
+from kiosk.circulation.records import seed_rules
+from kiosk.circulation.store import Store, StoreError
+from kiosk.i18n import _
+from kiosk.sync import hubstore
+
+
+def _fail(message: str) -> None:
+    click.echo(_("error: {message}", message=message), err=True)
+    sys.exit(1)
+
+
+def _open(ctx: click.Context) -> Store:
+    settings = ctx.obj.settings  # kiosk.cli.Context, which exits on a bad config
+    try:
+        store = hubstore.open_hub_store(
+            settings.resolve(settings.store.path), hub_id=settings.kiosk.id
+        )
+    except StoreError as e:
+        _fail(str(e))
+        raise
+    seed_rules(store, settings.rules)
+    return store
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+def hub(ctx: click.Context) -> None:
+    """Run the central hub on [web] listen, or manage its kiosks (see the commands)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from kiosk.sync.hub import create_hub_app, serve
+
+    settings = ctx.obj.settings
+    logging.basicConfig(
+        level=settings.kiosk.log_level, format="%(name)s: %(message)s", force=True
+    )
+    store = _open(ctx)
+    app = create_hub_app(store, max_batch=settings.hub.max_batch)
+    click.echo(
+        _(
+            "hub ready: {path}, listening on http://{listen}",
+            path=store.path,
+            listen=settings.web.listen,
+        ),
+        err=True,
+    )
+    try:
+        serve(app, settings.web.listen)
+    finally:
+        store.close()
+
+
+@hub.command()
+@click.argument("kiosk_id")
+@click.pass_context
+def register(ctx: click.Context, kiosk_id: str) -> None:
+    """Give KIOSK_ID a new token and print it (an old token of that kiosk stops working)."""
+    if not kiosk_id.strip() or len(kiosk_id) > 64:
+        _fail(_("kiosk id must be 1 to 64 characters"))
+    store = _open(ctx.find_root())
+    try:
+        token = hubstore.register_kiosk(store, kiosk_id)
+    finally:
+        store.close()
+    click.echo(token)
+    click.echo(
+        _("put this token in [hub] token of kiosk {kiosk}; it is shown only once", kiosk=kiosk_id),
+        err=True,
+    )
+
+
+@hub.command()
+@click.argument("kiosk_id")
+@click.pass_context
+def revoke(ctx: click.Context, kiosk_id: str) -> None:
+    """Revoke KIOSK_ID's token: the hub refuses it from now on."""
+    store = _open(ctx.find_root())
+    try:
+        done = hubstore.revoke_kiosk(store, kiosk_id)
+    finally:
+        store.close()
+    if not done:
+        _fail(_("no kiosk {kiosk} with a valid token", kiosk=kiosk_id))
+    click.echo(_("token of kiosk {kiosk} revoked", kiosk=kiosk_id))
+
+
+def _print(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo("  ".join(str(row.get(c) if row.get(c) is not None else "-") for c in columns))
+
+
+@hub.command("kiosks")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def kiosks_(ctx: click.Context, as_json: bool) -> None:
+    """List kiosks with their last contact, clock offset and events received."""
+    store = _open(ctx.find_root())
+    try:
+        rows = hubstore.kiosks(store)
+    finally:
+        store.close()
+    cols = ["id", "last_contact", "clock_offset_s", "events_received", "revoked_at"]
+    _print(rows, as_json, cols)
+
+
+@hub.command("conflicts")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def conflicts_(ctx: click.Context, as_json: bool) -> None:
+    """List the conflicts the hub found between kiosks, newest first."""
+    store = _open(ctx.find_root())
+    try:
+        rows = hubstore.conflicts(store)
+    finally:
+        store.close()
+    cols = ["at", "kind", "kiosk_id", "item_barcode", "title", "patron_id", "other_patron_id"]
+    _print(rows, as_json, cols)

@@ -1,0 +1,269 @@
+"""The hub's store: the kiosk schema plus kiosks, receipts, conflicts and the change feed.
+
+The hub opens its database through the same `Store` as a kiosk, then applies its own migration
+set ("hub"). Triggers on the master data and loan tables write every change into `feed`, so a
+change made by any path (CSV import, the dashboard, an event from a kiosk) reaches every kiosk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import uuid as uuidlib
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from kiosk.circulation.store import Store
+
+migrations = Migrations("hub")
+
+# table -> (feed kind, key column)
+FEED_SOURCES = {
+    "patrons": ("patron", "id"),
+    "cards": ("card", "code"),
+    "items": ("item", "barcode"),
+    "loans": ("loan", "item_barcode"),
+    "rules": ("rules", "''"),
+    "policy": ("rules", "''"),
+    "closed_days": ("rules", "''"),
+}
+
+
+def _feed_triggers() -> str:
+    sql = []
+    for table, (kind, key) in FEED_SOURCES.items():
+        for op, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            value = key if key == "''" else f"{row}.{key}"
+            sql.append(
+                f"CREATE TRIGGER feed_{table}_{op.lower()} AFTER {op} ON {table} "
+                f"BEGIN INSERT INTO feed (kind, key) VALUES ('{kind}', {value}); END;"
+            )
+    return "\n".join(sql)
+
+
+@migrations(name="h001_hub")
+def h001_hub(db: Database) -> None:
+    """Create kiosks, receipts, conflicts, the change feed and the hub's facts."""
+    db.executescript(
+        """
+        CREATE TABLE kiosks (
+            id TEXT PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            registered_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_contact TEXT,
+            clock_offset_s REAL,
+            events_received INTEGER NOT NULL DEFAULT 0
+        );
+        -- When and from whom the hub received each kiosk event; the event itself is in events.
+        CREATE TABLE received (
+            uuid TEXT PRIMARY KEY REFERENCES events(uuid),
+            kiosk_id TEXT NOT NULL,
+            kiosk_seq INTEGER,
+            received_at TEXT NOT NULL,
+            clock_offset_s REAL NOT NULL,
+            effective_at TEXT NOT NULL
+        );
+        CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            event_uuid TEXT NOT NULL,
+            item_barcode TEXT,
+            patron_id TEXT,
+            other_patron_id TEXT,
+            kiosk_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (event_uuid, kind)
+        );
+        CREATE INDEX conflicts_item ON conflicts(item_barcode);
+        CREATE TABLE feed (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL
+        );
+        CREATE TABLE hub_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE INDEX events_item ON events(item_barcode);
+        CREATE INDEX events_patron ON events(patron_id);
+        CREATE INDEX loans_item ON loans(item_barcode);
+        """
+        + _feed_triggers()
+    )
+    db.execute(
+        "INSERT INTO hub_meta (key, value) VALUES ('epoch', ?), ('feed_floor', '0')",
+        [str(uuidlib.uuid4())],
+    )
+
+
+def open_hub_store(path: Path | str, hub_id: str = "hub", **kw: Any) -> Store:
+    """Open the hub's store: the kiosk schema, then the hub's own migrations."""
+    store = Store.open(path, kiosk_id=hub_id, **kw)
+    if migrations.pending(store.db):
+        with store._write_lock:
+            migrations.apply(store.db)
+    return store
+
+
+def is_hub_store(store: Store) -> bool:
+    """Return whether a store carries the hub's tables."""
+    return bool(migrations.applied(store.db))
+
+
+def meta(store: Store, key: str) -> str:
+    """Return one of the hub's facts (epoch, feed_floor)."""
+    return str(store.value("SELECT value FROM hub_meta WHERE key = ?", [key]))
+
+
+# -- kiosks and their tokens ---------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a token: tokens are long and random, so SHA-256 suffices."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register_kiosk(store: Store, kiosk_id: str) -> str:
+    """Give a kiosk a new token (replacing any old one) and return it; only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    with store.write() as db:
+        db.execute(
+            "INSERT INTO kiosks (id, token_hash, registered_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET token_hash = excluded.token_hash, "
+            "registered_at = excluded.registered_at, revoked_at = NULL",
+            [kiosk_id, hash_token(token), store.now()],
+        )
+    return token
+
+
+def revoke_kiosk(store: Store, kiosk_id: str) -> bool:
+    """Revoke a kiosk's token; return False if there is no such kiosk."""
+    with store.write() as db:
+        cur = db.execute(
+            "UPDATE kiosks SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            [store.now(), kiosk_id],
+        )
+        return cur.rowcount > 0
+
+
+def kiosk_of_token(store: Store, token: str) -> tuple[str | None, str]:
+    """Return (kiosk id, '') for a valid token, else (None, 'unknown' or 'revoked')."""
+    wanted = hash_token(token)
+    rows = store.query(
+        "SELECT id, token_hash, revoked_at FROM kiosks WHERE token_hash = ?", [wanted]
+    )
+    if not rows or not hmac.compare_digest(rows[0]["token_hash"], wanted):
+        return None, "unknown"
+    if rows[0]["revoked_at"]:
+        return None, "revoked"
+    return rows[0]["id"], ""
+
+
+def kiosks(store: Store) -> list[dict[str, Any]]:
+    """Return every registered kiosk with its last contact and clock offset."""
+    return store.query(
+        "SELECT id, registered_at, revoked_at, last_contact, clock_offset_s, events_received "
+        "FROM kiosks ORDER BY id"
+    )
+
+
+def conflicts(store: Store) -> list[dict[str, Any]]:
+    """Return the conflict list for the librarian, newest first."""
+    rows = store.query(
+        "SELECT c.*, i.title FROM conflicts c LEFT JOIN items i ON i.barcode = c.item_barcode "
+        "ORDER BY c.at DESC, c.id DESC"
+    )
+    for r in rows:
+        r["detail"] = json.loads(r["detail"])
+    return rows
+
+
+# -- the feed and the snapshot -----------------------------------------------------------
+
+
+def feed_cursor(store: Store) -> int:
+    """Return the newest feed position."""
+    return int(store.value("SELECT COALESCE(MAX(seq), 0) FROM feed"))
+
+
+def rules_content(db: Database) -> dict[str, Any]:
+    """Return the rules, policy and closed days as one value."""
+    return {
+        "rules": list(db.query("SELECT * FROM rules ORDER BY scope")),
+        "policy": {r["key"]: json.loads(r["value"]) for r in db.query("SELECT * FROM policy")},
+        "closed_days": [r["day"] for r in db.query("SELECT day FROM closed_days ORDER BY day")],
+    }
+
+
+CONTENT_SQL = {
+    "patron": "SELECT id, name, role, grade, class_name, status FROM patrons WHERE id = ?",
+    "card": "SELECT code, patron_id, status FROM cards WHERE code = ?",
+    "item": "SELECT barcode, title, author, isbn, call_number, location, status "
+    "FROM items WHERE barcode = ?",
+    "loan": "SELECT uuid, item_barcode, patron_id, checked_out_at, due_at, renewals "
+    "FROM loans WHERE item_barcode = ? AND returned_at IS NULL",
+}
+
+
+def changes(store: Store, cursor: int, limit: int) -> dict[str, Any]:
+    """Return the current content of everything changed after `cursor`, at most `limit` entries."""
+    db = store.reader
+    newest = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM feed").fetchone()[0])
+    row = db.execute(
+        "SELECT seq FROM feed WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?", [cursor, limit - 1]
+    ).fetchone()
+    upto = int(row[0]) if row else newest
+    out = []
+    for kind, key in db.execute(
+        "SELECT kind, key FROM feed WHERE seq > ? AND seq <= ? GROUP BY kind, key "
+        "ORDER BY MAX(seq)",
+        [cursor, upto],
+    ).fetchall():
+        if kind == "rules":
+            content: Any = rules_content(db)
+        else:
+            rows = list(db.query(CONTENT_SQL[kind], [key]))
+            content = rows[0] if rows else None
+        out.append({"kind": kind, "key": key, "row": content})
+    return {"cursor": upto, "more": upto < newest, "changes": out}
+
+
+SNAPSHOT_SQL = {
+    "patrons": ("id", "SELECT id, name, role, grade, class_name, status FROM patrons"),
+    "cards": ("code", "SELECT code, patron_id, status FROM cards"),
+    "items": (
+        "barcode",
+        "SELECT barcode, title, author, isbn, call_number, location, status FROM items",
+    ),
+    "loans": (
+        "uuid",
+        "SELECT uuid, item_barcode, patron_id, checked_out_at, due_at, renewals "
+        "FROM loans WHERE returned_at IS NULL",
+    ),
+}
+
+
+def snapshot_page(store: Store, part: str, after: str, limit: int) -> dict[str, Any]:
+    """Return one page of a snapshot part, ordered by its key, after the key `after`."""
+    db = store.reader
+    if part == "rules":
+        return {"rows": [rules_content(db)], "next": None}
+    key, sql = SNAPSHOT_SQL[part]
+    joiner = " AND " if " WHERE " in sql else " WHERE "
+    rows = list(db.query(f"{sql}{joiner}{key} > ? ORDER BY {key} LIMIT ?", [after, limit]))
+    return {"rows": rows, "next": rows[-1][key] if len(rows) == limit else None}
+
+
+def prune_feed(store: Store, keep: int) -> int:
+    """Drop all but the newest `keep` feed entries; kiosks behind that then get a snapshot."""
+    with store.write() as db:
+        floor = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM feed").fetchone()[0]) - keep
+        if floor <= 0:
+            return 0
+        cur = db.execute("DELETE FROM feed WHERE seq <= ?", [floor])
+        db.execute("UPDATE hub_meta SET value = ? WHERE key = 'feed_floor'", [str(floor)])
+        return cur.rowcount

@@ -1,0 +1,186 @@
+"""The sync protocol between kiosks and the hub: paths, the wire form of events, their checks.
+
+Version 1, described for people and tools in `openapi.yaml` beside this file. Everything the hub
+accepts is checked here before anything is stored, so a bad batch changes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid as uuidlib
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from kiosk.circulation.clock import parse_stamp
+from kiosk.circulation.store import Event
+
+VERSION = 1
+PREFIX = "/api/v1/sync"
+EVENTS = f"{PREFIX}/events"
+CHANGES = f"{PREFIX}/changes"
+SNAPSHOT = f"{PREFIX}/snapshot"
+CONFLICTS = f"{PREFIX}/conflicts"
+KIOSKS = f"{PREFIX}/kiosks"
+
+# Master data parts of a snapshot, in the order a kiosk applies them (foreign keys).
+SNAPSHOT_PARTS = ("rules", "patrons", "cards", "items", "loans")
+# Event types whose loans the hub keeps; other well-formed types are stored, never applied to loans.
+LOAN_TYPES = ("checkout", "checkin", "renew")
+
+TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+TEXT_FIELDS = ("actor", "patron_id", "item_barcode")
+MAX_TEXT = 200
+
+
+class BadRequest(Exception):
+    """A request the hub refuses: an HTTP status, a stable code and a message naming the problem."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        """Return the JSON error body."""
+        return {"error": self.code, "message": self.message}
+
+
+def event_to_wire(event: Event) -> dict[str, Any]:
+    """Return an event as the JSON object a kiosk sends."""
+    return {
+        "uuid": event.uuid,
+        "seq": event.seq,
+        "type": event.type,
+        "at": event.at,
+        "kiosk_id": event.kiosk_id,
+        "actor": event.actor,
+        "patron_id": event.patron_id,
+        "item_barcode": event.item_barcode,
+        "data": dict(event.data),
+    }
+
+
+def _fail(index: int, field: str, problem: str) -> BadRequest:
+    return BadRequest(422, "bad_event", f"events[{index}].{field}: {problem}")
+
+
+def check_event(index: int, raw: Any, kiosk_id: str) -> Event:
+    """Check one wire event of kiosk `kiosk_id`; return it as an Event or raise BadRequest."""
+    if not isinstance(raw, Mapping):
+        raise BadRequest(422, "bad_event", f"events[{index}]: must be an object")
+    uuid = raw.get("uuid")
+    try:
+        if not isinstance(uuid, str) or str(uuidlib.UUID(uuid)) != uuid.lower():
+            raise ValueError
+    except ValueError:
+        raise _fail(index, "uuid", f"{uuid!r} is not a UUID") from None
+    type_ = raw.get("type")
+    if not isinstance(type_, str) or not TYPE_RE.match(type_):
+        raise _fail(index, "type", f"{type_!r} is not an event type (a-z, 0-9, _)")
+    at = raw.get("at")
+    try:
+        if not isinstance(at, str) or not at.endswith("Z"):
+            raise ValueError
+        parse_stamp(at)
+    except ValueError:
+        example = "2026-11-02T01:00:00.000Z"
+        raise _fail(index, "at", f"{at!r} is not a UTC time like {example}") from None
+    if raw.get("kiosk_id") != kiosk_id:
+        raise BadRequest(
+            403,
+            "wrong_kiosk",
+            f"events[{index}].kiosk_id: {raw.get('kiosk_id')!r} is not this token's kiosk "
+            f"{kiosk_id!r}; a kiosk sends only its own events",
+        )
+    for name in TEXT_FIELDS:
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+            raise _fail(index, name, f"must be text of at most {MAX_TEXT} characters or null")
+    data = raw.get("data", {})
+    if not isinstance(data, Mapping):
+        raise _fail(index, "data", "must be an object")
+    seq = raw.get("seq")
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
+        raise _fail(index, "seq", "must be a whole number or null")
+    if type_ in ("checkout", "renew") and not (raw.get("patron_id") and raw.get("item_barcode")):
+        raise _fail(index, "patron_id", f"a {type_} needs patron_id and item_barcode")
+    if type_ == "checkin" and not raw.get("item_barcode"):
+        raise _fail(index, "item_barcode", "a checkin needs item_barcode")
+    if type_ in ("checkout", "renew") and not _is_stamp(data.get("due_at")):
+        raise _fail(index, "data.due_at", f"a {type_} needs due_at, a UTC time")
+    return Event(
+        type=type_,
+        at=at,
+        kiosk_id=kiosk_id,
+        actor=raw.get("actor") or "",
+        patron_id=raw.get("patron_id"),
+        item_barcode=raw.get("item_barcode"),
+        data=dict(data),
+        uuid=uuid.lower(),
+        seq=seq,
+    )
+
+
+def _is_stamp(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and bool(parse_stamp(value))
+    except ValueError:
+        return False
+
+
+def check_batch(body: Any, kiosk_id: str, max_events: int) -> tuple[str, list[Event]]:
+    """Check a whole batch; return the kiosk's clock when it sent it and the events."""
+    if not isinstance(body, Mapping):
+        raise BadRequest(400, "bad_json", "the body must be a JSON object")
+    sent_at = body.get("sent_at")
+    if not _is_stamp(sent_at):
+        raise BadRequest(400, "bad_batch", f"sent_at: {sent_at!r} is not a UTC time")
+    if body.get("kiosk_id") != kiosk_id:
+        raise BadRequest(
+            403,
+            "wrong_kiosk",
+            f"kiosk_id: {body.get('kiosk_id')!r} is not this token's kiosk {kiosk_id!r}",
+        )
+    events = body.get("events")
+    if not isinstance(events, list):
+        raise BadRequest(400, "bad_batch", "events: must be a list")
+    if len(events) > max_events:
+        raise BadRequest(
+            413,
+            "batch_too_large",
+            f"events: {len(events)} events, at most {max_events} per batch",
+        )
+    checked = [check_event(i, raw, kiosk_id) for i, raw in enumerate(events)]
+    uuids = [e.uuid for e in checked]
+    if len(set(uuids)) != len(uuids):
+        raise BadRequest(422, "bad_batch", "events: the same uuid appears twice in one batch")
+    return str(sent_at), checked
+
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+
+
+def is_loopback(host: str) -> bool:
+    """Return whether a host name or address is this machine."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_hub_url(url: str, allow_http: bool) -> str:
+    """Return the hub URL without a trailing slash, or raise ValueError saying what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"[hub] url: {url!r} must be https://HOST[:PORT]")
+    if parts.scheme == "http" and not (allow_http or is_loopback(parts.hostname)):
+        raise ValueError(
+            f"[hub] url: {url!r} is plain HTTP to another machine; use https:// "
+            "or set [hub] allow_http = true on a network you trust"
+        )
+    return url.rstrip("/")

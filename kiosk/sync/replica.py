@@ -1,0 +1,237 @@
+"""The kiosk's side of the data: its outbox of events, and the hub's master data applied locally.
+
+The outbox is the events table: an event is waiting until `event_acks` has its seq. The hub's
+feed is applied in short transactions; an item with events still waiting keeps the kiosk's own
+view of its loan until the hub has them, so what a student just did never flickers away.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from kiosk.circulation.store import Event, Store
+
+migrations = Migrations("sync")
+
+
+@migrations(name="s001_sync_state")
+def s001_sync_state(db: Database) -> None:
+    """Keep the hub's epoch and this kiosk's feed cursor."""
+    db.execute("CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def prepare(store: Store) -> None:
+    """Add the sync state table to a kiosk store if it is not there yet."""
+    if migrations.pending(store.db):
+        with store._write_lock:
+            migrations.apply(store.db)
+
+
+def get_state(store: Store, key: str, default: str = "") -> str:
+    """Return a sync state value."""
+    value = store.value("SELECT value FROM sync_state WHERE key = ?", [key])
+    return default if value is None else str(value)
+
+
+def set_state(db: Database, **values: Any) -> None:
+    """Set sync state values inside a write."""
+    db.conn.executemany(
+        "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [(k, str(v)) for k, v in values.items()],
+    )
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+
+def pending(store: Store, limit: int) -> list[Event]:
+    """Return the oldest events the hub has not acknowledged."""
+    rows = store.query(
+        "SELECT * FROM events WHERE NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.seq = "
+        "events.seq) ORDER BY seq LIMIT ?",
+        [limit],
+    )
+    return [Event.from_row(r) for r in rows]
+
+
+def queue_length(store: Store) -> int:
+    """Return how many events wait for the hub."""
+    total = store.value("SELECT count(*) FROM events") or 0
+    acked = store.value("SELECT count(*) FROM event_acks") or 0
+    return int(total) - int(acked)
+
+
+def acknowledge(store: Store, seqs: Iterable[int]) -> None:
+    """Mark events as held by the hub; only then are they no longer waiting."""
+    now = store.now()
+    with store.write() as db:
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO event_acks (seq, acked_at) VALUES (?, ?)",
+            [(s, now) for s in seqs],
+        )
+
+
+def _pending_items(db: Database) -> set[str]:
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT item_barcode FROM events WHERE item_barcode IS NOT NULL AND "
+            "NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.seq = events.seq)"
+        )
+    }
+
+
+# -- applying the hub's data ---------------------------------------------------------------
+
+ORDER = {"rules": 0, "patron": 1, "card": 2, "item": 3, "loan": 4}
+
+
+def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> int:
+    """Apply one page of the hub's feed and move the cursor, in one transaction."""
+    with store.write() as db:
+        busy = _pending_items(db)
+        for change in sorted(changes, key=lambda c: ORDER.get(c["kind"], 9)):
+            kind, key, row = change["kind"], change["key"], change["row"]
+            if kind == "rules":
+                _put_rules(db, row)
+            elif kind == "patron":
+                _put_patron(db, key, row)
+            elif kind == "card":
+                _put_card(db, key, row)
+            elif kind == "item" and key not in busy:
+                _put_item(db, key, row)
+            elif kind == "loan" and key not in busy:
+                _put_loan(db, key, row, store.now())
+        set_state(db, **state)
+    return len(changes)
+
+
+def apply_snapshot_rows(store: Store, part: str, rows: list[dict[str, Any]]) -> None:
+    """Apply one page of a snapshot part (rules, patrons, cards, items)."""
+    with store.write() as db:
+        busy = _pending_items(db) if part == "items" else set()
+        for row in rows:
+            if part == "rules":
+                _put_rules(db, row)
+            elif part == "patrons":
+                _put_patron(db, row["id"], row)
+            elif part == "cards":
+                _put_card(db, row["code"], row)
+            elif part == "items" and row["barcode"] not in busy:
+                _put_item(db, row["barcode"], row)
+
+
+def apply_snapshot_loans(store: Store, loans: list[dict[str, Any]], **state: Any) -> None:
+    """Make the open loans those of the hub (except items still waiting), and set the cursor."""
+    with store.write() as db:
+        busy = _pending_items(db)
+        by_item = {loan["item_barcode"]: loan for loan in loans}
+        now = store.now()
+        local = [
+            r[0] for r in db.execute("SELECT item_barcode FROM loans WHERE returned_at IS NULL")
+        ]
+        for barcode in set(local) | set(by_item):
+            if barcode not in busy:
+                _put_loan(db, barcode, by_item.get(barcode), now)
+        set_state(db, **state)
+
+
+def _put_rules(db: Database, row: dict[str, Any]) -> None:
+    db.execute("DELETE FROM rules")
+    db.execute("DELETE FROM policy")
+    db.execute("DELETE FROM closed_days")
+    db.table("rules").insert_all(row["rules"], pk="scope")
+    db.table("policy").insert_all(
+        [{"key": k, "value": json.dumps(v)} for k, v in row["policy"].items()], pk="key"
+    )
+    db.table("closed_days").insert_all([{"day": d, "note": ""} for d in row["closed_days"]])
+
+
+def _put_patron(db: Database, key: str, row: dict[str, Any] | None) -> None:
+    if row is None:
+        # A patron the hub deleted: keep them while this kiosk still has their loans or cards.
+        db.execute(
+            "DELETE FROM patrons WHERE id = ? AND NOT EXISTS (SELECT 1 FROM loans WHERE "
+            "patron_id = ?) AND NOT EXISTS (SELECT 1 FROM cards WHERE patron_id = ?)",
+            [key, key, key],
+        )
+        return
+    db.execute(
+        "INSERT INTO patrons (id, name, role, grade, class_name, status, updated_at) "
+        "VALUES (:id, :name, :role, :grade, :class_name, :status, :at) ON CONFLICT(id) DO UPDATE "
+        "SET name = excluded.name, role = excluded.role, grade = excluded.grade, "
+        "class_name = excluded.class_name, status = excluded.status, updated_at = excluded.updated_at",
+        {**row, "at": _now(db)},
+    )
+
+
+def _put_card(db: Database, key: str, row: dict[str, Any] | None) -> None:
+    if row is None:
+        db.execute("DELETE FROM cards WHERE code = ?", [key])
+        return
+    if not db.execute("SELECT 1 FROM patrons WHERE id = ?", [row["patron_id"]]).fetchone():
+        return  # its patron arrives in a later page
+    db.execute(
+        "INSERT INTO cards (code, patron_id, status, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(code) DO UPDATE SET patron_id = excluded.patron_id, status = excluded.status",
+        [key, row["patron_id"], row["status"], _now(db)],
+    )
+
+
+def _put_item(db: Database, key: str, row: dict[str, Any] | None) -> None:
+    if row is None:
+        db.execute(
+            "DELETE FROM items WHERE barcode = ? AND NOT EXISTS "
+            "(SELECT 1 FROM loans WHERE item_barcode = ?)",
+            [key, key],
+        )
+        return
+    db.execute(
+        "INSERT INTO items (barcode, title, author, isbn, call_number, location, status, "
+        "updated_at) VALUES (:barcode, :title, :author, :isbn, :call_number, :location, :status, "
+        ":at) ON CONFLICT(barcode) DO UPDATE SET title = excluded.title, author = excluded.author, "
+        "isbn = excluded.isbn, call_number = excluded.call_number, location = excluded.location, "
+        "status = excluded.status, updated_at = excluded.updated_at",
+        {**row, "at": _now(db)},
+    )
+
+
+def _put_loan(db: Database, barcode: str, loan: dict[str, Any] | None, now: str) -> None:
+    """Make an item's open loan the hub's: end any other, insert or update the hub's one."""
+    if loan is not None and not (
+        db.execute("SELECT 1 FROM patrons WHERE id = ?", [loan["patron_id"]]).fetchone()
+        and db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone()
+    ):
+        return  # master data not here yet; the next page or snapshot brings it
+    keep = loan["uuid"] if loan else None
+    db.execute(
+        "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL "
+        "AND uuid IS NOT ?",
+        [now, barcode, keep],
+    )
+    if loan is None:
+        db.execute(
+            "UPDATE items SET status = 'available' WHERE barcode = ? AND status = 'on_loan'",
+            [barcode],
+        )
+        return
+    db.execute(
+        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, renewals) "
+        "VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, :due_at, :renewals) "
+        "ON CONFLICT(uuid) DO UPDATE SET patron_id = excluded.patron_id, due_at = excluded.due_at, "
+        "renewals = excluded.renewals, returned_at = NULL",
+        loan,
+    )
+    db.execute(
+        "UPDATE items SET status = 'on_loan' WHERE barcode = ? AND status = 'available'", [barcode]
+    )
+
+
+def _now(db: Database) -> str:
+    row = db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()
+    return str(row[0])
