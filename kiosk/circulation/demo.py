@@ -1,0 +1,512 @@
+"""Make a demo school: 18 classes, ~700 students, ~8,000 books and a term of loans so far.
+
+Everything comes from one `random.Random(seed)` (UUIDs too), and the term is laid out around the
+day the demo is made, so the same seed on the same day gives the same school, row for row. The
+whole school is written with bulk inserts in one transaction, with its loan events, in a few
+seconds. Only `kiosk demo` imports this module; `kiosk run` never does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk import config
+from kiosk.circulation import cards
+from kiosk.circulation.clock import stamp
+from kiosk.circulation.importer import isbn13_check_digit
+from kiosk.circulation.models import Patron
+from kiosk.circulation.rules import Rules, end_of_day, load_rules, rules_rows
+from kiosk.circulation.store import Event, Store
+from kiosk.i18n import _
+
+KIOSK_ID = "demo-kiosk"
+TIMEZONE = "Asia/Shanghai"
+GRADES = "一二三四五六"
+CLASSES_PER_GRADE = 3
+ITEMS = 8000
+
+SURNAMES = (
+    "王王王李李李张张张刘刘陈陈杨杨黄赵赵吴周周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾"
+    "肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹"
+)
+GIVEN = (
+    "子梓涵浩宇轩欣怡雨思博文佳嘉晨一诺铭睿泽萱彤琪瑶婷杰俊豪天乐可心安然若悦奕沐宸语昊航锦"
+    "明阳朗颖晴妍芮翔鹏飞雪梅兰竹菲琳逸辰煜皓恒伟志强静雅蕾瑞凯楠源清奇星月"
+)
+# (title, author, Chinese Library Classification) of books every school library has.
+CLASSICS = (
+    ("草房子", "曹文轩", "I287.45"),
+    ("青铜葵花", "曹文轩", "I287.45"),
+    ("笑猫日记·保姆狗的阴谋", "杨红樱", "I287.45"),
+    ("淘气包马小跳·贪玩老爸", "杨红樱", "I287.45"),
+    ("皮皮鲁传", "郑渊洁", "I287.45"),
+    ("舒克和贝塔", "郑渊洁", "I287.45"),
+    ("狼王梦", "沈石溪", "I287.45"),
+    ("城南旧事", "林海音", "I246.5"),
+    ("稻草人", "叶圣陶", "I287.7"),
+    ("宝葫芦的秘密", "张天翼", "I287.45"),
+    ("小兵张嘎", "徐光耀", "I287.45"),
+    ("寄小读者", "冰心", "I286.1"),
+    ("西游记（青少版）", "吴承恩", "I242.4"),
+    ("三国演义（青少版）", "罗贯中", "I242.4"),
+    ("水浒传（青少版）", "施耐庵", "I242.4"),
+    ("小猪唏哩呼噜", "孙幼军", "I287.45"),
+    ("大头儿子和小头爸爸", "郑春华", "I287.45"),
+    ("米小圈上学记", "北猫", "I287.45"),
+    ("没头脑和不高兴", "任溶溶", "I287.7"),
+    ("一只想飞的猫", "陈伯吹", "I287.7"),
+    ("中国神话故事", "袁珂", "I277.5"),
+    ("夏洛的网", "E·B·怀特", "I712.85"),
+    ("小王子", "圣埃克苏佩里", "I565.88"),
+    ("绿野仙踪", "弗兰克·鲍姆", "I712.84"),
+    ("窗边的小豆豆", "黑柳彻子", "I313.88"),
+    ("安徒生童话", "安徒生", "I534.88"),
+    ("格林童话", "格林兄弟", "I516.88"),
+    ("汤姆·索亚历险记", "马克·吐温", "I712.44"),
+    ("海底两万里", "凡尔纳", "I565.44"),
+    ("昆虫记", "法布尔", "Q96-49"),
+    ("Charlotte's Web", "E. B. White", "I712.85"),
+    ("Matilda", "Roald Dahl", "I561.85"),
+    ("Charlie and the Chocolate Factory", "Roald Dahl", "I561.85"),
+    ("Frog and Toad Are Friends", "Arnold Lobel", "I712.85"),
+    ("The Cat in the Hat", "Dr. Seuss", "I712.85"),
+    ("Ramona the Pest", "Beverly Cleary", "I712.85"),
+    ("Because of Winn-Dixie", "Kate DiCamillo", "I712.85"),
+    ("The Wonderful Wizard of Oz", "L. Frank Baum", "I712.84"),
+    ("Alice's Adventures in Wonderland", "Lewis Carroll", "I561.84"),
+    ("The Very Hungry Caterpillar", "Eric Carle", "I712.85"),
+    ("Where the Wild Things Are", "Maurice Sendak", "I712.85"),
+)
+# Series of non-fiction: (title pattern, author, classification, volume names).
+SERIES = (
+    ("十万个为什么·{}", "少年儿童出版社", "Z228.1", "动物 植物 天文 地球 人体 物理 化学 交通"),
+    ("神奇校车·{}", "乔安娜·柯尔", "N49", "海底探险 人体漫游 气候 电的世界 太阳系 恐龙"),
+    ("中国历史故事·{}", "林汉达", "K209", "春秋 战国 西汉 东汉 三国 唐朝 宋朝 明朝"),
+    ("动物百科·{}", "中国少年儿童百科编委会", "Q95-49", "鸟类 昆虫 海洋动物 哺乳动物 恐龙"),
+    ("我的第一本科学漫画书·{}", "洪在彻", "N49", "森林探险 沙漠探险 火山探险 极地探险"),
+    ("DK Children's Encyclopedia: {}", "DK", "Z228.1", "Space Animals Oceans Machines Bodies"),
+)
+PLACES = [
+    "森林里",
+    "海底",
+    "月亮上",
+    "外婆家",
+    "学校里",
+    "小河边",
+    "山顶上",
+    "城市里",
+    "梦里",
+    "雪地里",
+    "草原上",
+    "沙漠里",
+]
+THINGS = [
+    "秘密",
+    "朋友",
+    "魔法书",
+    "小猫",
+    "宝藏",
+    "夏天",
+    "冒险",
+    "星星",
+    "风筝",
+    "大树",
+    "小船",
+    "钥匙",
+    "信",
+    "歌",
+]
+EN_ADJ = [
+    "Secret",
+    "Brave",
+    "Little",
+    "Lost",
+    "Hidden",
+    "Magic",
+    "Quiet",
+    "Flying",
+    "Giant",
+    "Clever",
+]
+EN_NOUN = [
+    "Garden",
+    "Dragon",
+    "River",
+    "Island",
+    "Lighthouse",
+    "Fox",
+    "Clock",
+    "Balloon",
+    "Forest",
+    "Robot",
+]
+EN_AUTHORS = "Anna Lee|Tom Baker|Mary Stone|Sam Clark|Lucy Gray|Ben Hall|Emma Wood|Jack Hill"
+
+
+@dataclass
+class School:
+    """The rows of a demo school, ready for bulk insert."""
+
+    patrons: list[dict[str, Any]] = field(default_factory=list)
+    cards: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    loans: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+def make_demo(
+    folder: Path, seed: int = 2026, *, today: dt.date | None = None
+) -> tuple[config.Settings, str]:
+    """Create (or reuse) a demo school in `folder`; return its settings and hints for the user."""
+    folder = Path(folder)
+    config_path = folder / "config.toml"
+    if config_path.exists():
+        settings = config.load(config_path)
+        store = Store.open(settings.resolve(settings.store.path), kiosk_id=settings.kiosk.id)
+        try:
+            if store.value("SELECT count(*) FROM patrons"):
+                return settings, hints(store, settings)
+        finally:
+            store.close()
+    today = today or dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    term_start = today - dt.timedelta(days=today.weekday() + 7 * 9)  # a Monday, 9 weeks back
+    term_end = term_start + dt.timedelta(weeks=20, days=4)
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(CONFIG.format(seed=seed, start=term_start, end=term_end), "utf-8")
+    settings = config.load(config_path)
+    store = Store.open(settings.resolve(settings.store.path), kiosk_id=settings.kiosk.id)
+    try:
+        build(store, settings, seed, today)
+        return settings, hints(store, settings)
+    finally:
+        store.close()
+
+
+CONFIG = """\
+# A demo school made by `kiosk demo` (seed {seed}). Delete this folder to make a new one.
+[kiosk]
+id = "demo-kiosk"
+timezone = "Asia/Shanghai"
+
+[store]
+path = "kiosk.db"
+
+[scanner]
+# Type card codes and book barcodes into the terminal, one per line.
+source = "stdin:"
+
+[indicator]
+kind = "console"
+
+[rules]
+term_start = "{start}"
+term_end = "{end}"
+"""
+
+
+def build(store: Store, settings: config.Settings, seed: int, today: dt.date) -> School:
+    """Generate the school and write it, with its rules and loan events, in one transaction."""
+    rng = random.Random(seed)
+    tz = ZoneInfo(settings.kiosk.timezone)
+    term_start = dt.date.fromisoformat(settings.rules.term_start)
+    opening = dt.datetime.combine(term_start, dt.time(7, 30), tzinfo=tz)
+    school = School()
+    _people(rng, school, opening)
+    _books(rng, school, opening)
+    rows, policy, closed = rules_rows(settings.rules)
+    data = {"rules": rows, "policy": policy, "closed_days": closed}
+    rules_event = _event(rng, "rules_set", opening, actor="config", data=data)
+    with store.write() as db:
+        db.execute("DELETE FROM rules")
+        db.execute("DELETE FROM policy")
+        db.execute("DELETE FROM closed_days")
+        db.table("rules").insert_all(rows, pk="scope")
+        policy_rows = [{"key": k, "value": json.dumps(v)} for k, v in policy.items()]
+        db.table("policy").insert_all(policy_rows, pk="key")
+        db.table("closed_days").insert_all([{"day": d, "note": ""} for d in closed], pk="day")
+        rules = load_rules(db)
+        _history(rng, school, rules, term_start, today, tz)
+        counts = {"patrons": len(school.patrons), "items": len(school.items)}
+        setup = _event(rng, "import", opening, actor="demo", data={"kind": "demo", **counts})
+        _insert(store, db, school, [rules_event, setup, *school.events])
+    return school
+
+
+def _insert(store: Store, db: Any, school: School, events: list[Event]) -> None:
+    conn = db.conn
+    conn.executemany(
+        "INSERT INTO patrons (id, name, role, grade, class_name, status, updated_at) "
+        "VALUES (:id, :name, :role, :grade, :class_name, 'active', :updated_at)",
+        school.patrons,
+    )
+    conn.executemany(
+        "INSERT INTO cards (code, patron_id, created_at, number) VALUES (?, ?, ?, ?)",
+        school.cards,
+    )
+    conn.executemany(
+        "INSERT INTO items (barcode, title, author, isbn, call_number, location, status, "
+        "updated_at) VALUES (:barcode, :title, :author, :isbn, :call_number, :location, "
+        ":status, :updated_at)",
+        school.items,
+    )
+    conn.executemany(
+        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, returned_at) "
+        "VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, :due_at, :returned_at)",
+        sorted(school.loans, key=lambda r: (r["checked_out_at"], r["uuid"])),
+    )
+    events.sort(key=lambda e: (e.at, e.uuid))
+    conn.executemany(
+        "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data) "
+        "VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, :data)",
+        [e.row() for e in events],
+    )
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _event(rng: random.Random, type: str, at: dt.datetime, **kw: Any) -> Event:
+    return Event(type=type, at=stamp(at), kiosk_id=KIOSK_ID, uuid=_uuid(rng), **kw)
+
+
+def _name(rng: random.Random) -> str:
+    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2, 2))))
+    return rng.choice(SURNAMES) + given
+
+
+def _people(rng: random.Random, school: School, opening: dt.datetime) -> None:
+    at = stamp(opening)
+    used: set[str] = set()
+
+    def card() -> str:
+        while True:
+            code = rng.choice(("0F", "1A", "3C", "05")) + f"{rng.getrandbits(32):08X}"
+            number = cards.number(code)
+            if code not in used and number not in used:
+                used.update((code, str(number)))
+                return code
+
+    def add(pid: str, name: str, role: str, grade: int | None, cls: str, *codes: str) -> None:
+        school.patrons.append(
+            {"id": pid, "name": name, "role": role, "grade": grade, "class_name": cls}
+            | {"updated_at": at}
+        )
+        school.cards.extend((c, pid, at, cards.number(c)) for c in codes)
+
+    for g, numeral in enumerate(GRADES, start=1):
+        for c in range(1, CLASSES_PER_GRADE + 1):
+            cls = f"{numeral}({c})班"
+            size = rng.randint(37, 41)
+            helpers = rng.sample(range(1, size + 1), 2) if g >= 3 else []
+            for n in range(1, size + 1):
+                pid = f"S{g}{c}{n:02d}"
+                role = "helper" if n in helpers else "student"
+                # A student card has an RFID chip and the student number printed as a barcode.
+                add(pid, _name(rng), role, g, cls, card(), pid)
+            add(f"T{g}{c}", rng.choice(SURNAMES) + "老师", "teacher", None, cls, card())
+    for n in range(1, 7):
+        add(f"T0{n}", _name(rng), "teacher", None, "", card())
+    add("L01", "林老师", "librarian", None, "", card())
+
+
+def _books(rng: random.Random, school: School, opening: dt.datetime) -> None:
+    titles: list[tuple[str, str, str, int]] = [(t, a, c, 6) for t, a, c in CLASSICS]
+    for pattern, author, clc, volumes in SERIES:
+        titles += [(pattern.format(v), author, clc, 3) for v in volumes.split()]
+    for place in PLACES:
+        for thing in THINGS:
+            clc = rng.choice(("I287.45", "I287.45", "I247.8", "I287.7"))
+            titles.append((f"{place}的{thing}", _name(rng), clc, 1))
+    for adj in EN_ADJ:
+        for noun in EN_NOUN:
+            clc = rng.choice(("I712.85", "I561.85"))
+            titles.append((f"The {adj} {noun}", rng.choice(EN_AUTHORS.split("|")), clc, 1))
+    records = []
+    for title, author, clc, weight in titles:
+        group = "0" if title.isascii() else "7"  # English-language or Chinese publishers
+        body = f"978{group}{rng.randrange(10**8):08d}"
+        isbn = body + isbn13_check_digit(body)
+        records.append((title, author, isbn, f"{clc}/{rng.randint(1, 99)}", weight))
+    weights = [r[4] for r in records]
+    corners = [f"{n}({c})班图书角" for n in GRADES for c in range(1, CLASSES_PER_GRADE + 1)]
+    at = stamp(opening)
+    for i in range(ITEMS):
+        title, author, isbn, call, _ = rng.choices(records, weights)[0]
+        location = rng.choice(corners) if rng.random() < 0.08 else "library"
+        school.items.append(
+            {
+                "barcode": f"{10000001 + i}",
+                "title": title,
+                "author": author,
+                "isbn": isbn,
+                "call_number": call,
+                "location": location,
+                "status": "available",
+                "updated_at": at,
+            }
+        )
+
+
+def _history(
+    rng: random.Random,
+    school: School,
+    rules: Rules,
+    start: dt.date,
+    today: dt.date,
+    tz: ZoneInfo,
+) -> None:
+    """Lend and return books day by day from the start of term until yesterday."""
+    borrowers = [_patron(p) for p in school.patrons]
+    shelf = [it["barcode"] for it in school.items if it["location"] == "library"]
+    by_barcode = {it["barcode"]: it for it in school.items}
+    open_count = {p.id: 0 for p in borrowers}
+    returns: dict[dt.date, list[dict[str, Any]]] = {}
+    day = start
+    while day < today:
+        if rules.is_open(day):
+            for loan in returns.pop(day, []):
+                at = _at(rng, day, tz, (7, 30), 60)
+                loan["returned_at"] = stamp(at)
+                shelf.append(loan["item_barcode"])
+                open_count[loan["patron_id"]] -= 1
+                data = {"loan_uuid": loan["uuid"], "overdue": loan["due_at"] < stamp(at)}
+                school.events.append(
+                    _event(
+                        rng,
+                        "checkin",
+                        at,
+                        actor=loan["patron_id"],
+                        data=data,
+                        patron_id=loan["patron_id"],
+                        item_barcode=loan["item_barcode"],
+                    )
+                )
+            for _ in range(rng.randint(60, 140)):
+                _lend(rng, school, rules, day, today, tz, borrowers, shelf, open_count, returns)
+        day += dt.timedelta(days=1)
+    for loan in school.loans:
+        if loan["returned_at"] is None:
+            by_barcode[loan["item_barcode"]]["status"] = "on_loan"
+
+
+def _patron(row: dict[str, Any]) -> Patron:
+    return Patron(row["id"], row["name"], row["role"], row["grade"], row["class_name"], "active")
+
+
+def _lend(
+    rng: random.Random,
+    school: School,
+    rules: Rules,
+    day: dt.date,
+    today: dt.date,
+    tz: ZoneInfo,
+    borrowers: list[Patron],
+    shelf: list[str],
+    open_count: dict[str, int],
+    returns: dict[dt.date, list[dict[str, Any]]],
+) -> None:
+    patron = rng.choice(borrowers)
+    limits = rules.limits(patron)
+    if open_count[patron.id] >= limits.max_loans or not shelf:
+        return
+    i = rng.randrange(len(shelf))
+    shelf[i], shelf[-1] = shelf[-1], shelf[i]
+    barcode = shelf.pop()
+    lunch = rng.random() < 0.7
+    at = _at(rng, day, tz, (11, 50) if lunch else (15, 40), 80 if lunch else 50)
+    due = stamp(end_of_day(rules.due_date(patron, day), tz))
+    event = _event(
+        rng,
+        "checkout",
+        at,
+        actor=patron.id,
+        patron_id=patron.id,
+        item_barcode=barcode,
+        data={"due_at": due},
+    )
+    school.events.append(event)
+    loan = {
+        "uuid": event.uuid,
+        "item_barcode": barcode,
+        "patron_id": patron.id,
+        "checked_out_at": event.at,
+        "due_at": due,
+        "returned_at": None,
+    }
+    school.loans.append(loan)
+    open_count[patron.id] += 1
+    # Most books come back within the loan period, some late, a few not at all this term.
+    roll = rng.random()
+    if roll < 0.01:
+        return
+    if roll < 0.06:
+        days = limits.loan_days + rng.randint(2, 20)
+    else:
+        days = rng.randint(2, limits.loan_days)
+    back = day + dt.timedelta(days=days)
+    while not rules.is_open(back):
+        back += dt.timedelta(days=1)
+    if back < today:
+        returns.setdefault(back, []).append(loan)
+
+
+def _at(
+    rng: random.Random, day: dt.date, tz: ZoneInfo, start: tuple[int, int], minutes: int
+) -> dt.datetime:
+    first = dt.datetime.combine(day, dt.time(*start), tzinfo=tz)
+    return first + dt.timedelta(seconds=rng.randrange(minutes * 60))
+
+
+def hints(store: Store, settings: config.Settings) -> str:
+    """Return what to type first: student cards, a helper card, books on the shelf and on loan."""
+    now = store.now()
+    students = store.query(
+        "SELECT p.id, p.name, p.class_name, c.code, c.number FROM patrons p "
+        "JOIN cards c ON c.patron_id = p.id AND c.number IS NOT NULL "
+        "WHERE p.role = 'student' AND p.grade >= 3 AND NOT EXISTS "
+        "(SELECT 1 FROM loans l WHERE l.patron_id = p.id AND l.returned_at IS NULL) "
+        "ORDER BY p.id LIMIT 3"
+    )
+    helper = store.query(
+        "SELECT p.name, p.class_name, c.code FROM patrons p JOIN cards c ON c.patron_id = p.id "
+        "WHERE p.role = 'helper' AND c.number IS NOT NULL ORDER BY p.id LIMIT 1"
+    )
+    shelf = store.query(
+        "SELECT barcode, title FROM items WHERE status = 'available' AND location = 'library' "
+        "ORDER BY barcode LIMIT 3"
+    )
+    on_loan = store.query(
+        "SELECT l.item_barcode, i.title, p.name FROM loans l JOIN items i "
+        "ON i.barcode = l.item_barcode JOIN patrons p ON p.id = l.patron_id "
+        "WHERE l.returned_at IS NULL AND l.due_at >= ? ORDER BY l.item_barcode LIMIT 1",
+        [now],
+    )
+    lines = [
+        _("Demo school ready: {path}", path=store.path),
+        _("Type a card code or a book barcode and press Enter."),
+        _("Student cards:"),
+    ]
+    for i, s in enumerate(students):
+        # The last one shows the decimal printed on the card: it opens the same session.
+        code = s["number"] if i == len(students) - 1 else s["code"]
+        lines.append(f"  {code}  {s['name']} {s['class_name']}")
+    if helper:
+        h = helper[0]
+        lines.append(_("Helper card (desk mode):"))
+        lines.append(f"  {h['code']}  {h['name']} {h['class_name']}")
+    lines.append(_("Books on the shelf:"))
+    lines += [f"  {b['barcode']}  {b['title']}" for b in shelf]
+    if on_loan:
+        b = on_loan[0]
+        lines.append(_("A book on loan (scan it with no card to return it):"))
+        lines.append(f"  {b['item_barcode']}  {b['title']} ({b['name']})")
+    lines.append(_("Config: {path}. Press Ctrl+C to quit.", path=settings.base_dir / "config.toml"))
+    return "\n".join(lines)
