@@ -1,0 +1,198 @@
+"""The kiosk's pages and API: `create_app` builds the Flask app, `WebServer` serves it.
+
+One blueprint per area: `screen` (the touchscreen, `/`), `desk` (helpers, `/desk`), `admin`
+(the librarian, `/admin`) and `api` (JSON, `/api/v1`). The app works on a store alone (the hub
+reuses the admin pages) or on a running daemon, which adds the live session and the devices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, abort, current_app, g, request, session
+from markupsafe import Markup, escape
+
+from kiosk.circulation.service import Circulation
+from kiosk.circulation.store import Store
+from kiosk.config import Settings
+from kiosk.i18n import LANGUAGES, N_, translate
+from kiosk.web.live import Broker, Update
+from kiosk.web.security import Network, Passwords, RateLimit, parse_networks, secret_key
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+CSRF_MESSAGE = N_("This form has expired. Go back, reload the page and try again.")
+
+
+@dataclass
+class Web:
+    """What every request handler needs: the store, the daemon (or None) and the settings."""
+
+    store: Store
+    settings: Settings
+    daemon: Any = None
+    circulation: Circulation = field(init=False)
+    broker: Broker = field(default_factory=Broker)
+    passwords: Passwords = field(init=False)
+    logins: RateLimit = field(init=False)
+    networks: list[Network] = field(default_factory=list)
+    jobs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.circulation = (
+            self.daemon.circulation
+            if self.daemon is not None
+            else Circulation(self.store, s.kiosk.timezone)
+        )
+        self.passwords = Passwords(s.resolve(s.web.password_file))
+        self.logins = RateLimit(s.web.login_attempts, s.web.login_window_s)
+
+    @property
+    def kiosk(self) -> Any:
+        """Return the live session, or None without a daemon."""
+        return self.daemon.kiosk if self.daemon is not None else None
+
+    def sync_state(self) -> dict[str, Any] | None:
+        """Return the sync worker's state, or None when no hub is configured."""
+        sync = getattr(self.daemon, "sync", None) if self.daemon is not None else None
+        if sync is None:
+            return None
+        try:
+            return dict(sync.state())
+        except Exception as e:  # a broken sync worker must not break the pages
+            return {"online": False, "last_error": str(e), "queue_length": None}
+
+
+def web() -> Web:
+    """Return this app's `Web`."""
+    ctx: Web = current_app.extensions["kiosk"]
+    return ctx
+
+
+def create_app(
+    *,
+    store: Store,
+    settings: Settings,
+    daemon: Any = None,
+    networks: list[Network] | None = None,
+    test_config: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the app on a store (and a running daemon, if any)."""
+    s = settings.web
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key(settings.resolve(s.secret_key_file)),
+        SESSION_COOKIE_NAME="kiosk_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=s.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=s.session_hours),
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if test_config:
+        app.config.update(test_config)
+    ctx = Web(
+        store=store,
+        settings=settings,
+        daemon=daemon,
+        networks=networks if networks is not None else parse_networks(s.admin_networks),
+    )
+    app.extensions["kiosk"] = ctx
+    if daemon is not None:
+        daemon.kiosk.subscribe(_session_listener(ctx))
+
+    from kiosk.web import admin, api, desk, screen
+
+    app.register_blueprint(screen.bp)
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    app.before_request(_before)
+    app.jinja_env.globals.update(_=gettext, csrf_token=csrf_token, lang=current_lang)
+    app.jinja_env.filters["local_time"] = local_time
+    app.after_request(_security_headers)
+    return app
+
+
+def _session_listener(ctx: Web) -> Any:
+    """Return the session listener: a snapshot into every page's queue, never waiting."""
+
+    def listener(fb: Any) -> None:
+        kiosk = ctx.kiosk
+        ctx.broker.publish(
+            Update(
+                kind=fb.kind,
+                feedback=fb,
+                mode=kiosk.mode,
+                patron=kiosk.patron,
+                results=tuple(kiosk.results[-8:]),
+                seconds_left=kiosk.seconds_left(),
+                extra={"published_ms": time.time() * 1000},
+            )
+        )
+
+    return listener
+
+
+# -- per request -----------------------------------------------------------------------------
+
+
+def _before() -> None:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    g.lang = chosen if chosen in LANGUAGES else web().settings.kiosk.language
+    if request.method in UNSAFE_METHODS:
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
+        expected = session.get("csrf", "")
+        if not expected or not hmac.compare_digest(str(sent), str(expected)):
+            abort(400, description=CSRF_MESSAGE)
+
+
+def _security_headers(response: Any) -> Any:
+    if request.args.get("lang") in LANGUAGES:
+        response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def csrf_token() -> str:
+    """Return this browser's CSRF token, making one on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return str(session["csrf"])
+
+
+def current_lang() -> str:
+    """Return the language of this request."""
+    return str(getattr(g, "lang", "zh_CN"))
+
+
+def gettext(message: str, /, **params: Any) -> str:
+    """Translate a message id into the language of this request."""
+    return translate(message, current_lang(), **params)
+
+
+def bilingual(message: str, /, **params: Any) -> Markup:
+    """Return a message in both languages; the touchscreen shows one and switches in a tap."""
+    zh, en = translate(message, "zh_CN", **params), translate(message, "en", **params)
+    return Markup('<span lang="zh-CN">{}</span><span lang="en">{}</span>').format(
+        escape(zh), escape(en)
+    )
+
+
+def local_time(stamp: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Show a stored UTC time in the school's time zone."""
+    if not stamp:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return when.astimezone(ZoneInfo(web().settings.kiosk.timezone)).strftime(fmt)

@@ -1,0 +1,186 @@
+"""Read-only questions the librarian's dashboard and the idle screen ask of the store.
+
+Days are the school's local days: stored times are UTC, so each query shifts them by the time
+zone's offset. The offset is taken once per query (at its start date), which is exact for zones
+without daylight saving time, such as China's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk.circulation.clock import stamp
+from kiosk.circulation.rules import load_rules
+from kiosk.circulation.store import Store
+
+ACTIONS = ("checkout", "checkin", "renew", "undo")
+DEFAULT_TERM_DAYS = 120
+
+
+def local_today(store: Store, tz: ZoneInfo) -> dt.date:
+    """Return today's date at the school."""
+    return store.clock.now().astimezone(tz).date()
+
+
+def day_start(day: dt.date, tz: ZoneInfo) -> str:
+    """Return the stored form of midnight at the start of a local day."""
+    return stamp(dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz))
+
+
+def _offset_minutes(day: dt.date, tz: ZoneInfo) -> int:
+    offset = dt.datetime.combine(day, dt.time(12, 0), tzinfo=tz).utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def today(store: Store, tz: ZoneInfo, recent: int = 20) -> dict[str, Any]:
+    """Return today's loans, returns and renewals, and the last actions with titles."""
+    since = day_start(local_today(store, tz), tz)
+    counts = {
+        r["type"]: r["n"]
+        for r in store.query(
+            "SELECT type, count(*) AS n FROM events WHERE at >= ? AND type IN "
+            "('checkout', 'checkin', 'renew', 'undo') GROUP BY type",
+            [since],
+        )
+    }
+    rows = store.query(
+        "SELECT e.seq, e.at, e.type, e.actor, e.item_barcode, e.patron_id, "
+        "p.name, p.class_name, i.title FROM events e "
+        "LEFT JOIN patrons p ON p.id = e.patron_id "
+        "LEFT JOIN items i ON i.barcode = e.item_barcode "
+        "WHERE e.at >= ? AND e.type IN ('checkout', 'checkin', 'renew', 'undo') "
+        "ORDER BY e.seq DESC LIMIT ?",
+        [since, recent],
+    )
+    return {
+        "loans": counts.get("checkout", 0),
+        "returns": counts.get("checkin", 0),
+        "renewals": counts.get("renew", 0),
+        "undone": counts.get("undo", 0),
+        "recent": rows,
+    }
+
+
+def overdue_by_class(store: Store) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Return open overdue loans grouped by the patron's class, oldest due first."""
+    rows = store.query(
+        "SELECT p.class_name, p.name, p.id AS patron_id, i.title, i.barcode, "
+        "l.checked_out_at, l.due_at FROM loans l "
+        "JOIN patrons p ON p.id = l.patron_id JOIN items i ON i.barcode = l.item_barcode "
+        "WHERE l.returned_at IS NULL AND l.due_at < ? "
+        "ORDER BY p.class_name, p.name, l.due_at",
+        [store.now()],
+    )
+    now = store.clock.now()
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        due = dt.datetime.fromisoformat(row["due_at"].replace("Z", "+00:00"))
+        row["days_overdue"] = max(1, (now - due).days + 1)
+        grouped.setdefault(row["class_name"] or "-", []).append(row)
+    return sorted(grouped.items())
+
+
+def term_range(store: Store, tz: ZoneInfo) -> tuple[dt.date, dt.date]:
+    """Return this term's first day and today (or the term's end, if it is over)."""
+    today_ = local_today(store, tz)
+    rules = load_rules(store.reader)
+    start = rules.term_start if rules.term_start and rules.term_start <= today_ else None
+    start = start or today_ - dt.timedelta(days=DEFAULT_TERM_DAYS)
+    end = min(today_, rules.term_end) if rules.term_end and rules.term_end >= start else today_
+    return start, end
+
+
+def loans_per_day(
+    store: Store, tz: ZoneInfo, start: dt.date, end: dt.date
+) -> list[tuple[dt.date, int]]:
+    """Return the number of loans made on each local day from start to end, zeros included."""
+    minutes = _offset_minutes(start, tz)
+    counts = {
+        r["day"]: r["n"]
+        for r in store.query(
+            "SELECT date(checked_out_at, ? || ' minutes') AS day, count(*) AS n FROM loans "
+            "WHERE checked_out_at >= ? AND checked_out_at < ? GROUP BY day",
+            [f"{minutes:+d}", day_start(start, tz), day_start(end + dt.timedelta(days=1), tz)],
+        )
+    }
+    days = (end - start).days + 1
+    return [
+        (d, counts.get(d.isoformat(), 0))
+        for d in (start + dt.timedelta(days=i) for i in range(max(0, days)))
+    ]
+
+
+def month_start(store: Store, tz: ZoneInfo) -> dt.date:
+    """Return the first day of this month at the school."""
+    return local_today(store, tz).replace(day=1)
+
+
+def loans_per_class(store: Store, tz: ZoneInfo, since: dt.date) -> list[tuple[str, int]]:
+    """Return loans per class since a day, most first (patrons without a class left out)."""
+    rows = store.query(
+        "SELECT p.class_name AS class_name, count(*) AS n FROM loans l "
+        "JOIN patrons p ON p.id = l.patron_id "
+        "WHERE l.checked_out_at >= ? AND p.class_name != '' "
+        "GROUP BY p.class_name ORDER BY n DESC, p.class_name",
+        [day_start(since, tz)],
+    )
+    return [(r["class_name"], r["n"]) for r in rows]
+
+
+def top_books(store: Store, tz: ZoneInfo, since: dt.date, limit: int = 10) -> list[tuple[str, int]]:
+    """Return the most borrowed titles since a day (all copies of a title together)."""
+    rows = store.query(
+        "SELECT i.title AS title, count(*) AS n FROM loans l "
+        "JOIN items i ON i.barcode = l.item_barcode WHERE l.checked_out_at >= ? "
+        "GROUP BY i.title ORDER BY n DESC, i.title LIMIT ?",
+        [day_start(since, tz), limit],
+    )
+    return [(r["title"], r["n"]) for r in rows]
+
+
+def new_books(store: Store, limit: int = 6) -> list[dict[str, Any]]:
+    """Return the titles added last, one row per title."""
+    return store.query(
+        "SELECT title, author FROM items WHERE status IN ('available', 'on_loan') "
+        "GROUP BY title ORDER BY max(rowid) DESC LIMIT ?",
+        [limit],
+    )
+
+
+def events(
+    store: Store,
+    *,
+    type: str = "",
+    actor: str = "",
+    patron_id: str = "",
+    item_barcode: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Return events matching every filter given (empty ones ignored), newest first."""
+    where, params = [], []
+    for column, value in (
+        ("type", type),
+        ("actor", actor),
+        ("patron_id", patron_id),
+        ("item_barcode", item_barcode),
+    ):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if since:
+        where.append("at >= ?")
+        params.append(since)
+    if until:
+        where.append("at < ?")
+        params.append(until)
+    sql = "SELECT * FROM events" + (" WHERE " + " AND ".join(where) if where else "")
+    return store.query(sql + " ORDER BY seq DESC LIMIT ?", [*params, limit])
+
+
+def event_types(store: Store) -> list[str]:
+    """Return the event types in the log, for the filter's choices."""
+    return [r["type"] for r in store.query("SELECT DISTINCT type FROM events ORDER BY type")]

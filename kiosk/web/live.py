@@ -1,0 +1,97 @@
+"""Push session feedback to open pages: one small queue per client, never blocking the kiosk.
+
+The session calls `Broker.publish` from the scanning thread, inside its lock, right after the
+store committed. Publishing only copies a few references and does `put_nowait` per client, so a
+slow or dead browser can never hold up the lights and the buzzer: a client whose queue is full
+is dropped and reconnects (EventSource does that by itself) to a fresh state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+CLIENT_QUEUE = 64
+CLOSED = object()
+
+
+@dataclass(frozen=True)
+class Update:
+    """One thing that happened, with a snapshot of the session taken at that moment."""
+
+    kind: str  # feedback, session_ended, status
+    feedback: Any = None
+    mode: str = "idle"
+    patron: Any = None
+    results: tuple[Any, ...] = ()
+    seconds_left: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Client:
+    """One open page's queue of updates."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=CLIENT_QUEUE)
+        self.dropped = False
+
+    def get(self, timeout: float) -> Any:
+        """Return the next update, CLOSED, or None after `timeout` seconds without one."""
+        try:
+            return self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class Broker:
+    """Fan updates out to every connected page."""
+
+    def __init__(self) -> None:
+        self._clients: set[Client] = set()
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def connect(self) -> Client:
+        """Register a new page."""
+        client = Client()
+        with self._lock:
+            if self.closed:
+                client.queue.put_nowait(CLOSED)
+            self._clients.add(client)
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        """Forget a page that went away."""
+        with self._lock:
+            self._clients.discard(client)
+
+    def publish(self, update: Update) -> None:
+        """Hand an update to every page without ever waiting."""
+        with self._lock:
+            clients = list(self._clients)
+        for client in clients:
+            try:
+                client.queue.put_nowait(update)
+            except queue.Full:
+                # This page is not reading: let it go; it reconnects and gets the whole state.
+                client.dropped = True
+                self.disconnect(client)
+
+    @property
+    def count(self) -> int:
+        """Return how many pages listen."""
+        with self._lock:
+            return len(self._clients)
+
+    def close(self) -> None:
+        """End every stream, for a clean server stop."""
+        with self._lock:
+            self.closed = True
+            clients = list(self._clients)
+            self._clients.clear()
+        for client in clients:
+            with contextlib.suppress(queue.Full):
+                client.queue.put_nowait(CLOSED)

@@ -1,0 +1,176 @@
+"""The touchscreen (`/`): shows the session as it happens and offers only the done button.
+
+The page gets the whole state on load and after every change as a Server-Sent Event built from
+a snapshot the session listener took right after the commit. It shows a student's given name
+and class, their own loans and this session's results, nothing else of anyone.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+
+from kiosk.circulation import dashboard
+from kiosk.i18n import N_, translate
+from kiosk.web import Web, bilingual, web
+from kiosk.web.live import CLOSED, Update
+from kiosk.web.security import allowed
+
+bp = Blueprint("screen", __name__)
+KEEPALIVE_S = 10.0
+IDLE_CACHE_S = 60.0
+MODE_TITLES = {
+    "desk": N_("Desk mode"),
+    "lend_for": N_("Lending for a student"),
+}
+
+
+def _both(message: str, params: dict[str, Any]) -> dict[str, str]:
+    return {
+        "zh": translate(message, "zh_CN", **params),
+        "en": translate(message, "en", **params),
+    }
+
+
+def _feedback(fb: Any) -> dict[str, Any]:
+    title = fb.result.item.title if fb.result is not None and fb.result.item else ""
+    return {"kind": fb.kind, "reason": fb.reason, "title": title, **_both(fb.message, fb.params)}
+
+
+def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
+    if patron is None:
+        return []
+    now = ctx.store.now()
+    return [
+        {
+            "title": row["title"],
+            "due": ctx.circulation.local_date(row["due_at"]).isoformat(),
+            "overdue": row["due_at"] < now,
+        }
+        for row in ctx.circulation.loans_of(patron.id)
+    ]
+
+
+_idle_cache: dict[int, tuple[float, dict[str, Any]]] = {}
+
+
+def idle_view(ctx: Web) -> dict[str, Any]:
+    """Return this month's class ranking and the new books, cached for a minute."""
+    hit = _idle_cache.get(id(ctx))
+    if hit and time.monotonic() - hit[0] < IDLE_CACHE_S:
+        return hit[1]
+    tz = ZoneInfo(ctx.settings.kiosk.timezone)
+    since = dashboard.month_start(ctx.store, tz)
+    view = {
+        "ranking": [
+            {"class": c, "loans": n} for c, n in dashboard.loans_per_class(ctx.store, tz, since)[:5]
+        ],
+        "new_books": [r["title"] for r in dashboard.new_books(ctx.store)],
+    }
+    _idle_cache[id(ctx)] = (time.monotonic(), view)
+    return view
+
+
+def _offline(ctx: Web) -> bool:
+    state = ctx.sync_state()
+    return bool(state is not None and not state.get("online"))
+
+
+def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
+    """Return what the screen shows: from an update's snapshot, or from the live session."""
+    kiosk = ctx.kiosk
+    results: tuple[Any, ...]
+    if update is None:
+        if kiosk is None:
+            mode, patron, results, left = "idle", None, (), None
+        else:
+            mode, patron, results = kiosk.mode, kiosk.patron, tuple(kiosk.results[-8:])
+            left = kiosk.seconds_left()
+        last = None
+    else:
+        mode, patron, results, left = (
+            update.mode,
+            update.patron,
+            update.results,
+            update.seconds_left,
+        )
+        last = _feedback(update.feedback) if update.feedback is not None else None
+    state: dict[str, Any] = {
+        "mode": mode,
+        "event": update.kind if update else "state",
+        "published_ms": update.extra.get("published_ms") if update else None,
+        "seconds_left": None if left is None else round(left, 1),
+        "last": last,
+        "offline": _offline(ctx),
+        "available": kiosk is not None,
+    }
+    if mode == "idle":
+        state["idle"] = idle_view(ctx)
+        return state
+    state["mode_title"] = _both(MODE_TITLES[mode], {}) if mode in MODE_TITLES else None
+    state["patron"] = (
+        {"name": patron.given_name, "class": patron.class_name} if patron is not None else None
+    )
+    state["loans"] = _loans(ctx, patron) if mode in ("patron", "lend_for") else []
+    state["results"] = [_feedback(r) for r in reversed(list(results))]
+    return state
+
+
+@bp.get("/")
+def page() -> str:
+    """Show the touchscreen page."""
+    ctx = web()
+    return render_template(
+        "screen.html",
+        _=bilingual,
+        state=json.dumps(state_of(ctx), ensure_ascii=False),
+        timeout_s=ctx.settings.kiosk.session_timeout_s,
+        first=ctx.settings.kiosk.language,
+    )
+
+
+@bp.get("/events")
+def events() -> Response:
+    """Stream the session to the page as Server-Sent Events."""
+    ctx = web()
+    client = ctx.broker.connect()
+
+    def stream() -> Iterator[str]:
+        try:
+            yield "retry: 1000\n"
+            yield _sse(state_of(ctx))
+            while True:
+                update = client.get(KEEPALIVE_S)
+                if update is CLOSED or client.dropped:
+                    return
+                if update is None:
+                    yield _sse({"event": "status", "offline": _offline(ctx)}, "status")
+                    continue
+                yield _sse(state_of(ctx, update))
+        finally:
+            ctx.broker.disconnect(client)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(stream(), mimetype="text/event-stream", headers=headers)
+
+
+def _sse(data: dict[str, Any], event: str = "") -> str:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@bp.post("/done")
+def done() -> Any:
+    """End the session now: the touchscreen's one button (from the kiosk's own network only)."""
+    ctx = web()
+    if not allowed(request.remote_addr, ctx.networks):
+        abort(403)
+    if ctx.kiosk is None:
+        abort(404)
+    fb: Any = ctx.kiosk.done()
+    return jsonify({"ended": fb is not None})

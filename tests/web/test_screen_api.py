@@ -1,0 +1,146 @@
+"""The touchscreen page, its live stream, the done button and the monitoring API."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask.testing import FlaskClient
+
+from kiosk.app import Daemon
+from kiosk.circulation.clock import FakeClock
+from kiosk.web import web
+from web.helpers import text, token
+from web.openapi_check import problems, response_schema
+
+CARD, BOOK = "0F00A1B2C3", "9787020002207"
+
+
+def initial_state(client: FlaskClient) -> dict:
+    html = text(client.get("/"))
+    start = html.index('<script id="initial-state" type="application/json">') + 51
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+def test_idle_screen_asks_for_a_card_in_both_languages(client: FlaskClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    html = text(r)
+    assert (
+        '<span lang="zh-CN">请刷卡借书</span><span lang="en">Tap your card to borrow books</span>'
+        in html
+    )
+    assert 'class="show-zh"' in html
+    state = initial_state(client)
+    assert state["mode"] == "idle"
+    assert state["idle"]["new_books"][0] == "西游记"
+
+
+def test_session_shows_given_name_class_and_own_loans_only(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    daemon.kiosk.scan(CARD)
+    daemon.kiosk.scan(BOOK)
+    state = initial_state(client)
+    assert state["mode"] == "patron"
+    assert state["patron"] == {"name": "小明", "class": "三(2)班"}
+    assert state["loans"] == [{"title": "红楼梦", "due": "2026-11-16", "overdue": False}]
+    assert state["results"][0]["title"] == "红楼梦"
+    assert state["results"][0]["kind"] == "ok"
+    assert state["results"][0]["en"] == "Checked out. Due 2026-11-16."
+    html = text(client.get("/"))
+    assert "王小明" not in html and "S001" not in html
+
+
+def test_stream_pushes_each_committed_result_and_clears_at_the_end(
+    client: FlaskClient, daemon: Daemon, clock: FakeClock
+) -> None:
+    r = client.get("/events")
+    assert r.mimetype == "text/event-stream"
+    chunks = (c.decode() for c in r.response)
+    assert next(chunks) == "retry: 1000\n"
+    assert json.loads(next(chunks).removeprefix("data: "))["mode"] == "idle"
+    daemon.kiosk.scan(CARD)
+    started = json.loads(next(chunks).removeprefix("data: "))
+    assert started["event"] == "session_started"
+    assert started["last"]["en"] == "Hello, 小明! Scan your books."
+    daemon.kiosk.scan("9787535449456")
+    daemon.kiosk.scan("9787544270878")
+    daemon.kiosk.scan("9787530215988")  # the third book is over the limit of 2
+    states = [json.loads(next(chunks).removeprefix("data: ")) for _ in range(3)]
+    refused = states[-1]["last"]
+    assert refused["kind"] == "error"
+    assert refused["en"] == "You already have 2 books. Return one first."
+    assert refused["zh"] == "你已经借了 2 本书，请先还一本再借。"
+    assert states[-1]["published_ms"] <= time.time() * 1000
+    clock.advance(31)
+    daemon.kiosk.tick()
+    ended = json.loads(next(chunks).removeprefix("data: "))
+    assert ended["mode"] == "idle" and "patron" not in ended and "results" not in ended
+    r.close()
+    assert web_of(client).broker.count == 0
+
+
+def web_of(client: FlaskClient):  # type: ignore[no-untyped-def]
+    with client.application.app_context():
+        return web()
+
+
+def test_done_button_ends_the_session(client: FlaskClient, daemon: Daemon) -> None:
+    daemon.kiosk.scan(CARD)
+    t = token(client, "/")
+    assert client.post("/done").status_code == 400  # no CSRF token
+    assert daemon.kiosk.mode == "patron"
+    r = client.post("/done", headers={"X-CSRF-Token": t})
+    assert r.json == {"ended": True}
+    assert daemon.kiosk.mode == "idle"
+
+
+def test_done_from_another_network_is_forbidden(client: FlaskClient, daemon: Daemon) -> None:
+    daemon.kiosk.scan(CARD)
+    t = token(client, "/")
+    r = client.post(
+        "/done", headers={"X-CSRF-Token": t}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    assert r.status_code == 403
+    assert daemon.kiosk.mode == "patron"
+
+
+def test_health_says_why_scanning_does_not_work(client: FlaskClient) -> None:
+    r = client.get("/api/v1/health")
+    assert r.status_code == 503
+    assert r.json == {
+        "ok": False,
+        "reasons": ["no scan source configured", "main loop not running"],
+    }
+    assert problems(r.json, response_schema("/api/v1/health", 503)) == []
+
+
+def test_status_matches_the_openapi_file(client: FlaskClient, daemon: Daemon) -> None:
+    daemon.kiosk.scan(CARD)
+    daemon.kiosk.scan(BOOK)
+    r = client.get("/api/v1/status")
+    assert r.status_code == 200
+    body = r.json
+    assert problems(body, response_schema("/api/v1/status", 200)) == []
+    assert body["counts"]["open_loans"] == 1
+    assert body["today"] == {"loans": 1, "returns": 0, "renewals": 0, "undone": 0}
+    assert body["session"]["mode"] == "patron"
+    assert body["sync"] is None
+
+
+def test_offline_sign_when_the_hub_is_unreachable(client: FlaskClient, daemon: Daemon) -> None:
+    class Sync:
+        def state(self) -> dict:
+            return {"online": False, "last_success": None, "queue_length": 7, "last_error": "x"}
+
+    daemon.sync = Sync()  # type: ignore[attr-defined]
+    assert initial_state(client)["offline"] is True
+    assert client.get("/api/v1/status").json["sync"]["queue_length"] == 7
+
+
+def test_schema_checker_catches_a_wrong_answer() -> None:
+    assert problems({"ok": "yes"}, response_schema("/api/v1/health", 200)) == [
+        "$: reasons: missing" if False else "$.reasons: missing",
+        "$.ok: 'yes' is not boolean",
+    ]
