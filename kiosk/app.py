@@ -23,8 +23,8 @@ from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Feedback, Kiosk
 from kiosk.circulation.store import Store
 from kiosk.config import Settings
+from kiosk.devices import build
 from kiosk.devices.base import Indicator, Scan, ScanSource
-from kiosk.devices.console import ConsoleIndicator, FifoSource, NullIndicator, StdinSource
 from kiosk.i18n import N_, both
 from kiosk.ops.notify import Notifier, Supervision, daemon_summary, store_answers
 
@@ -54,25 +54,17 @@ def open_store(settings: Settings, clock: Clock | None = None) -> Store:
 
 def build_source(settings: Settings, url: str) -> ScanSource | None:
     """Make the scan source a `[scanner] source` URL names."""
-    scheme, _, rest = url.partition(":")
-    limit = settings.scanner.max_code_length
-    if scheme == "stdin":
-        return StdinSource(limit)
-    if scheme == "fifo":
-        return FifoSource(settings.resolve(rest), limit)
-    if scheme == "none":
-        return None
-    raise ValueError(f"[scanner] source: no driver for {url!r} in this version")
+    return build.scanner_source(settings, url)
+
+
+def build_card_reader(settings: Settings) -> ScanSource | None:
+    """Make the serial card reader `[card_reader]` names, or None."""
+    return build.card_reader(settings)
 
 
 def build_indicator(settings: Settings) -> Indicator:
     """Make the configured indicator."""
-    kind = settings.indicator.kind
-    if kind == "console":
-        return ConsoleIndicator()
-    if kind == "none":
-        return NullIndicator()
-    raise ValueError(f"[indicator] kind: no driver for {kind!r} in this version")
+    return build.indicator(settings.indicator)
 
 
 def feedback_line(fb: Feedback, language: str) -> str:
@@ -112,8 +104,8 @@ class Daemon:
         if self.indicator is None:
             self.indicator = build_indicator(s)
         if self.sources is None:
-            source = build_source(s, s.scanner.source)
-            self.sources = [source] if source else []
+            found = [build_source(s, s.scanner.source), build_card_reader(s)]
+            self.sources = [src for src in found if src is not None]
         self.scans: queue.Queue[Scan] = queue.Queue(maxsize=1000)
         self.kiosk.subscribe(self._indicate)
         # The hub sync worker, when [hub] url is set; the pages read `sync.state()`.
@@ -155,7 +147,10 @@ class Daemon:
         """Return the devices' health and the uptime."""
         return {
             "uptime_s": round(time.monotonic() - self.started, 1),
-            "devices": [src.health.as_dict() for src in self.sources or []],
+            "devices": [
+                *(src.health.as_dict() for src in self.sources or []),
+                *([h.as_dict()] if (h := getattr(self.indicator, "health", None)) else []),
+            ],
         }
 
     def run(self, stop: threading.Event) -> None:

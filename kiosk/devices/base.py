@@ -43,7 +43,30 @@ class Health:
     good_reads: int = 0
     rejected_reads: int = 0
     last_error: str | None = None
+    last_rejection: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def up(self) -> None:
+        """Record that the device is open and answering."""
+        with self.lock:
+            self.connected, self.last_error = True, None
+
+    def down(self, error: str) -> None:
+        """Record that the device is gone or failing, and why."""
+        with self.lock:
+            self.connected, self.last_error = False, error
+
+    def good(self) -> None:
+        """Count one read that was delivered."""
+        with self.lock:
+            self.last_read = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            self.good_reads += 1
+
+    def rejected(self, reason: str) -> None:
+        """Count one read that was dropped (noise, bad check digit, typing), and say why."""
+        with self.lock:
+            self.rejected_reads += 1
+            self.last_rejection = reason
 
     def as_dict(self) -> dict[str, object]:
         """Return the health as plain values."""
@@ -55,6 +78,7 @@ class Health:
                 "good_reads": self.good_reads,
                 "rejected_reads": self.rejected_reads,
                 "last_error": self.last_error,
+                "last_rejection": self.last_rejection,
             }
 
 

@@ -134,6 +134,7 @@ class ConsoleIndicator:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
         self._lock = threading.Lock()
+        self.health = Health("indicator console", connected=True)
 
     def show(self, pattern: str, text: str = "") -> None:
         """Print `[pattern] text`."""
@@ -147,6 +148,9 @@ class ConsoleIndicator:
 
 class NullIndicator:
     """No feedback at all."""
+
+    def __init__(self) -> None:
+        self.health = Health("indicator none", connected=True)
 
     def show(self, pattern: str, text: str = "") -> None:
         """Do nothing."""

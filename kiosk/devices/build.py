@@ -1,0 +1,101 @@
+"""Make devices from settings: the scan sources, the card reader and the indicator.
+
+The daemon (kiosk/app.py) and `kiosk devices test` both build through here, so the installer's
+test uses exactly what the service will.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import TextIO
+
+from kiosk.config import CardReaderSettings, IndicatorSettings, ScannerSettings, Settings
+from kiosk.devices.base import Indicator, ScanSource
+from kiosk.devices.cardreader import Pn532Timing, PtyCardReader, SerialCardReader
+from kiosk.devices.codes import canonical_uid, check_book_code, compile_patterns
+from kiosk.devices.console import ConsoleIndicator, FifoSource, NullIndicator, StdinSource
+from kiosk.devices.keys import KeyDecoder
+from kiosk.devices.scanner import EvdevScanner, open_input
+
+
+def card_check(scanner: ScannerSettings, reader: CardReaderSettings) -> functools.partial:
+    """Return the function that turns a card reader's text into a canonical card code."""
+    return functools.partial(
+        canonical_uid,
+        byte_order=reader.decimal_byte_order,
+        card_patterns=compile_patterns(scanner.card_patterns),
+    )
+
+
+def book_check(scanner: ScannerSettings) -> functools.partial:
+    """Return the function that checks a barcode scanner's code."""
+    return functools.partial(
+        check_book_code,
+        book_patterns=compile_patterns(scanner.book_patterns),
+        card_patterns=compile_patterns(scanner.card_patterns),
+        convert_isbn10=scanner.isbn10_to_13,
+    )
+
+
+def scanner_source(settings: Settings, url: str) -> ScanSource | None:
+    """Make the scan source a `[scanner] source` URL names (None for `none:`)."""
+    s = settings.scanner
+    scheme, _, rest = url.partition(":")
+    if scheme == "stdin":
+        return StdinSource(s.max_code_length)
+    if scheme == "fifo":
+        return FifoSource(settings.resolve(rest), s.max_code_length)
+    if scheme == "none":
+        return None
+    if scheme == "evdev":
+        is_card = s.role == "card"
+        return EvdevScanner(
+            f"{'card reader' if is_card else 'scanner'} {url}",
+            open_input(rest, grab=s.grab),
+            decoder=KeyDecoder(s.max_key_gap_s, s.partial_timeout_s, s.max_code_length),
+            check=card_check(s, settings.card_reader) if is_card else book_check(s),
+            source="card" if is_card else "scanner",
+            reconnect_s=s.reconnect_s,
+        )
+    raise ValueError(f"[scanner] source: no driver for {url!r}")
+
+
+def card_reader(settings: Settings) -> SerialCardReader | None:
+    """Make the serial card reader `[card_reader]` describes, or None when no port is set."""
+    c = settings.card_reader
+    if not c.port:
+        return None
+    options = {
+        "normalise": card_check(settings.scanner, c),
+        "baudrate": c.baudrate,
+        "repeat_window_s": c.repeat_window_s,
+        "reconnect_s": c.reconnect_s,
+        "pn532": Pn532Timing(
+            c.pn532_ack_timeout_s, c.pn532_response_timeout_s, c.pn532_poll_s, c.pn532_retries
+        ),
+    }
+    if c.port == "pty:":
+        return PtyCardReader(c.protocol, **options)
+    return SerialCardReader(c.port, c.protocol, **options)  # type: ignore[arg-type]
+
+
+def indicator(settings: IndicatorSettings, stream: TextIO | None = None) -> Indicator:
+    """Make the configured indicator."""
+    if settings.kind == "console":
+        return ConsoleIndicator(stream or sys.stdout)
+    if settings.kind == "none":
+        return NullIndicator()
+    from kiosk.devices.indicator import GpioIndicator, pin_factory  # gpiozero only when used
+
+    return GpioIndicator(
+        pin_factory=pin_factory(settings.pin_factory),
+        green=settings.green_pin,
+        red=settings.red_pin,
+        amber=settings.amber_pin,
+        buzzer=settings.buzzer_pin,
+        active_high=settings.active_high,
+        buzzer_kind=settings.buzzer_kind,
+        buzzer_active_high=settings.buzzer_active_high,
+        quiet=settings.quiet,
+    )
