@@ -4,7 +4,7 @@ Files come from Excel: UTF-8 with or without a BOM, or GB18030/GBK as Chinese Ex
 headers in English or Chinese. Every row is checked first; any bad row is reported with the row
 number Excel shows (the header is row 1) and the column, and then nothing is imported. A good file
 is written in one transaction with one `import` event. Re-importing a file updates patrons (by
-patron id, else by a card they already have, else by their first card) and items (by barcode).
+patron id, else by their first card) and items (by barcode).
 """
 
 from __future__ import annotations
@@ -100,7 +100,6 @@ MESSAGES = {
     "duplicate_key": N_("{column} {value} is already on row {first}"),
     "duplicate_card": N_("card {value} is already on row {first}"),
     "card_taken": N_("card {value} already belongs to {owner} ({patron_id})"),
-    "cards_of_two": N_("cards of this row belong to two patrons: {first} and {second}"),
 }
 SUMMARY = N_(
     "{kind}: {rows} rows read ({encoding}): {inserted} new, {updated} updated, "
@@ -414,21 +413,20 @@ def _resolve_patrons(
     """Give each row its patron id and refuse cards that belong to someone else in the store."""
     for number, row in rows:
         bad = _Errors(number, report.names)
-        owners: dict[str, str] = {}
-        for code in row["cards"]:
-            found = cards.find(db, code)
-            if found:
-                owners.setdefault(found[1], code)
+        found = [cards.find(db, code) for code in row["cards"]]
         if not row["id"]:
-            if len(owners) > 1:
-                first, second = list(owners)[:2]
-                bad.add("card_id", "cards_of_two", first=first, second=second)
-            row["id"] = next(iter(owners), row["cards"][0])
-        for owner, code in owners.items():
-            if owner != row["id"] and not bad.errors:
-                name = db.execute("SELECT name FROM patrons WHERE id = ?", [owner]).fetchone()
-                owner_name = name[0] if name else ""
-                bad.add("card_id", "card_taken", value=code, owner=owner_name, patron_id=owner)
+            # The key is the first card, in whichever form (UID or decimal) it first came in.
+            first = found[0]
+            row["id"] = first[1] if first and first[0] == first[1] else row["cards"][0]
+        for i, (code, card) in enumerate(zip(row["cards"], found, strict=True)):
+            if card is None:
+                continue
+            if card[1] != row["id"]:
+                name = db.execute("SELECT name FROM patrons WHERE id = ?", [card[1]]).fetchone()
+                owner = name[0] if name else ""
+                bad.add("card_id", "card_taken", value=code, owner=owner, patron_id=card[1])
+            # A card the patron has, typed in its other form, is that card, not a second one.
+            row["cards"][i] = card[0]
         report.errors.extend(bad.errors)
 
 
