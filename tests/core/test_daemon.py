@@ -96,8 +96,12 @@ class KioskProcess:
         self.console: list[str] = []
         self.log: list[str] = []
         assert self.proc.stdout and self.proc.stderr
-        for stream, q in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
-            threading.Thread(target=self._pump, args=(stream, q), daemon=True).start()
+        self._pumps = [
+            threading.Thread(target=self._pump, args=(stream, q), daemon=True)
+            for stream, q in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr))
+        ]
+        for pump in self._pumps:
+            pump.start()
         self._fd: int | None = None
 
     @staticmethod
@@ -132,7 +136,8 @@ class KioskProcess:
         if isinstance(data, str):
             data = data.encode() + b"\n"
         if self._fd is None:
-            self._fd = os.open(self.fifo, os.O_WRONLY)
+            # Read-write, so that writing never waits for the kiosk to open its end.
+            self._fd = os.open(self.fifo, os.O_RDWR)
         os.write(self._fd, data)
 
     def read_console(self, timeout: float = 10.0) -> str:
@@ -153,13 +158,17 @@ class KioskProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         code = self.proc.wait(timeout)
-        # Let the pumps drain what the process wrote last.
-        time.sleep(0.05)
+        self._drain()
+        return code
+
+    def _drain(self) -> None:
+        # Everything the process wrote before it ended, up to the end of its pipes.
+        for pump in self._pumps:
+            pump.join(10)
         while not self.stderr.empty():
             self.log.append(self.stderr.get())
         while not self.stdout.empty():
             self.console.append(self.stdout.get())
-        return code
 
     def close_fifo(self) -> None:
         """Close our end of the FIFO."""
@@ -173,6 +182,7 @@ class KioskProcess:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(10)
+        self._drain()
 
 
 @pytest.fixture
