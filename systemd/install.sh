@@ -255,6 +255,23 @@ install_config() {
     say "wrote $D$ETC/config.toml (edit it, then: sudo systemctl restart kiosk)"
 }
 
+install_hub_config() {
+    if [ "$HUB" = 0 ] || [ -f "$D$ETC/hub.toml" ]; then
+        return 0
+    fi
+    tmp="$D$ETC/hub.toml.new"
+    cp "$SRC/config.example.toml" "$tmp"
+    set_key "$tmp" kiosk id '"hub"'
+    set_key "$tmp" store path "\"$HUBVAR/hub.db\""
+    set_key "$tmp" web listen '"0.0.0.0:8090"'
+    set_key "$tmp" web secret_key_file "\"$HUBVAR/web-secret.key\""
+    set_key "$tmp" web password_file "\"$HUBVAR/web-passwords.json\""
+    chmod 0640 "$tmp"
+    mv -f "$tmp" "$D$ETC/hub.toml"
+    [ "$SYSTEM" = 0 ] || chown root:kiosk "$D$ETC/hub.toml"
+    say "wrote $D$ETC/hub.toml (edit it, then: sudo systemctl restart kiosk-hub)"
+}
+
 # Remember the USB ids given once, so that a later run without them keeps them.
 install_udev() {
     ids="$D$ETC/usb-ids"
@@ -403,6 +420,7 @@ make_user
 install_config
 install_code
 install_data
+install_hub_config
 migrate
 install_udev
 install_units
