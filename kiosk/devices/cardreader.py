@@ -132,12 +132,15 @@ class SerialCardReader:
             except (serial.SerialException, OSError, ValueError) as e:
                 self._failed(f"cannot open {self.port}: {e}")
                 continue
+            error = ""
             try:
                 self._session(port)
             except (serial.SerialException, OSError, Pn532Error) as e:
-                self._failed(f"{self.port}: {e}")
-            finally:
+                error = f"{self.port}: {e}"
+            with contextlib.suppress(serial.SerialException, OSError):
                 port.close()
+            if error:
+                self._failed(error)
 
     def _failed(self, error: str) -> None:
         if self.health.as_dict()["last_error"] != error:

@@ -134,13 +134,15 @@ class EvdevScanner:
                 continue
             self.health.up()
             log.info("%s: connected", self.health.name)
+            error: OSError | None = None
             try:
                 self._read(dev)
             except OSError as e:  # ENODEV when unplugged
-                self._failed(e)
-            finally:
-                with contextlib.suppress(OSError):
-                    dev.close()
+                error = e
+            with contextlib.suppress(OSError):
+                dev.close()
+            if error is not None:
+                self._failed(error)
 
     def _failed(self, error: OSError) -> None:
         message = error.strerror or str(error)
