@@ -141,3 +141,42 @@ def seed_rules(store: Store, rules_config: Any) -> Event | None:
     if store.value("SELECT count(*) FROM rules"):
         return None
     return set_rules(store, rules_config, actor="config")
+
+
+def edit_patron(store: Store, patron_id: str, changes: Mapping[str, Any], actor: str) -> Event:
+    """Change a patron's name, role, grade or class from the dashboard."""
+    fields = {k: v for k, v in changes.items() if k in ("name", "role", "grade", "class_name")}
+    if not fields:
+        raise ValueError("nothing to change")
+    with store.write() as db:
+        sets = ", ".join(f"{k} = :{k}" for k in fields)
+        db.execute(
+            f"UPDATE patrons SET {sets}, updated_at = :at WHERE id = :id",
+            {**fields, "at": store.now(), "id": patron_id},
+        )
+        return store.record(
+            db, store.event("patron_edited", actor=actor, patron_id=patron_id, data=fields)
+        )
+
+
+def edit_item(store: Store, barcode: str, changes: Mapping[str, Any], actor: str) -> Event:
+    """Change an item's title, author, ISBN, call number or location from the dashboard."""
+    allowed = ("title", "author", "isbn", "call_number", "location")
+    fields = {k: v for k, v in changes.items() if k in allowed}
+    if not fields:
+        raise ValueError("nothing to change")
+    with store.write() as db:
+        sets = ", ".join(f"{k} = :{k}" for k in fields)
+        db.execute(
+            f"UPDATE items SET {sets}, updated_at = :at WHERE barcode = :barcode",
+            {**fields, "at": store.now(), "barcode": barcode},
+        )
+        return store.record(
+            db, store.event("item_edited", actor=actor, item_barcode=barcode, data=fields)
+        )
+
+
+def record_admin_action(store: Store, type: str, actor: str, **data: Any) -> Event:
+    """Record an admin action that changes no table (a password set, an export) as an event."""
+    with store.write() as db:
+        return store.record(db, store.event(type, actor=actor, data=data))

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, abort, current_app, g, request, session
 from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
 
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
@@ -118,7 +119,18 @@ def create_app(
     app.jinja_env.globals.update(_=gettext, csrf_token=csrf_token, lang=current_lang)
     app.jinja_env.filters["local_time"] = local_time
     app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
     return app
+
+
+def _error_page(e: HTTPException) -> Any:
+    """Show an error in the reader's language: what is wrong, and what to do."""
+    from flask import render_template
+
+    message = gettext(e.description) if e.description else ""
+    if request.path.startswith("/api/"):
+        return {"error": message}, e.code
+    return render_template("error.html", code=e.code, message=message), e.code
 
 
 def _session_listener(ctx: Web) -> Any:

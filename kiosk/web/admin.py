@@ -1,7 +1,284 @@
-"""The librarian's pages (`/admin`)."""
+"""The librarian's dashboard (`/admin`): login, live status, today, overdue, charts, event log.
+
+Only from `[web] admin_networks`, only after login. The first visit sets the password (there is
+no default one). Patrons, items, import and rules live in `admin_records.py` on the same blueprint.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import io
+import json
+import math
+import secrets
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from kiosk.circulation import dashboard
+from kiosk.circulation.records import record_admin_action
+from kiosk.i18n import N_
+from kiosk.web import gettext, web
+from kiosk.web.api import status_of
+from kiosk.web.charts import bars, columns
+from kiosk.web.live import CLOSED
+from kiosk.web.security import MIN_PASSWORD, allowed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+OPEN_VIEWS = ("admin.login", "admin.setup")
+FORBIDDEN = N_("The dashboard can only be opened from the school network.")
+EXPORTS = ("loans", "patrons", "items", "events")
+# Words the pages show for stored codes (roles, statuses, event types).
+LABELS = (
+    N_("student"),
+    N_("teacher"),
+    N_("helper"),
+    N_("librarian"),
+    N_("active"),
+    N_("blocked"),
+    N_("left"),
+    N_("available"),
+    N_("on_loan"),
+    N_("lost"),
+    N_("damaged"),
+    N_("withdrawn"),
+    N_("checkout"),
+    N_("checkin"),
+    N_("renew"),
+    N_("undo"),
+)
+
+
+def actor() -> str:
+    """Return who is acting, as events record it."""
+    return f"librarian:{session.get('user', '?')}"
+
+
+def logged_in() -> bool:
+    """Return whether this browser is logged in."""
+    return bool(session.get("user"))
+
+
+@bp.before_request
+def guard() -> Any:
+    """Refuse other networks; send to set-up before a password exists, else to login."""
+    ctx = web()
+    if not allowed(request.remote_addr, ctx.networks):
+        abort(403, description=FORBIDDEN)
+    if not ctx.passwords.is_set_up() and request.endpoint != "admin.setup":
+        return redirect(url_for("admin.setup"))
+    if request.endpoint not in OPEN_VIEWS and not logged_in():
+        return redirect(url_for("admin.login", next=request.full_path))
+    g.user = session.get("user")
+    return None
+
+
+# -- first run and login ---------------------------------------------------------------------
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup() -> Any:
+    """Set the first librarian password (only while none exists)."""
+    ctx = web()
+    if ctx.passwords.is_set_up():
+        return redirect(url_for("admin.login"))
+    error = None
+    if request.method == "POST":
+        user = request.form.get("user", "").strip()
+        password = request.form.get("password", "")
+        if not user or len(user) > 40 or not user.replace("_", "").replace("-", "").isalnum():
+            error = gettext("Choose a user name of letters and digits.")
+        elif len(password) < MIN_PASSWORD:
+            error = gettext("The password needs at least {count} characters.", count=MIN_PASSWORD)
+        elif password != request.form.get("again", ""):
+            error = gettext("The two passwords are not the same.")
+        else:
+            ctx.passwords.set(user, password)
+            record_admin_action(ctx.store, "admin_password_set", f"librarian:{user}", user=user)
+            flash(gettext("Password set. Log in with it now."))
+            return redirect(url_for("admin.login"))
+    return render_template("admin/setup.html", error=error), 400 if error else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Log in, with failed attempts limited per address."""
+    ctx = web()
+    error, status = None, 200
+    if request.method == "POST":
+        address = request.remote_addr or "?"
+        wait = ctx.logins.wait_s(address)
+        user = request.form.get("user", "").strip()
+        if wait:
+            error = gettext(
+                "Too many failed logins. Try again in {minutes} minutes.",
+                minutes=math.ceil(wait / 60),
+            )
+            status = 429
+        elif ctx.passwords.check(user, request.form.get("password", "")):
+            ctx.logins.succeeded(address)
+            session.clear()
+            session.permanent = True
+            session["user"] = user
+            session["csrf"] = secrets.token_urlsafe(24)
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and "//" not in target else "/admin/")
+        else:
+            ctx.logins.failed(address)
+            error, status = gettext("Wrong user name or password."), 401
+    return render_template("admin/login.html", error=error), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    """Log out."""
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+# -- dashboard -------------------------------------------------------------------------------
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(web().settings.kiosk.timezone)
+
+
+@bp.get("/")
+def index() -> str:
+    """Show status, today, overdue counts and the charts."""
+    ctx = web()
+    store, tz = ctx.store, _tz()
+    start, end = dashboard.term_range(store, tz)
+    month = dashboard.month_start(store, tz)
+    per_day = dashboard.loans_per_day(store, tz, start, end)
+    per_class = dashboard.loans_per_class(store, tz, month)[:15]
+    top = dashboard.top_books(store, tz, start, 10)
+    return render_template(
+        "admin/index.html",
+        status=status_of(ctx),
+        today=dashboard.today(store, tz),
+        overdue=[(c, len(rows)) for c, rows in dashboard.overdue_by_class(store)],
+        term=(start, end),
+        per_day=columns(per_day, gettext("Loans per day this term")),
+        per_class=bars(per_class, gettext("Loans per class this month")),
+        top=bars(top, gettext("Top books this term")),
+        loans_this_term=sum(n for _, n in per_day),
+    )
+
+
+@bp.get("/today")
+def today() -> str:
+    """Return the live 'today' panel (fetched again after each change)."""
+    return render_template("admin/_today.html", today=dashboard.today(web().store, _tz()))
+
+
+@bp.get("/live")
+def live() -> Response:
+    """Tell the dashboard, as Server-Sent Events, that something was committed."""
+    ctx = web()
+    client = ctx.broker.connect()
+
+    def stream() -> Iterator[str]:
+        try:
+            yield "retry: 2000\n\n"
+            while True:
+                update = client.get(15.0)
+                if update is CLOSED or client.dropped:
+                    return
+                if update is None:
+                    yield ": still here\n\n"
+                elif update.kind == "ok":
+                    yield f"data: {json.dumps({'kind': update.kind})}\n\n"
+        finally:
+            ctx.broker.disconnect(client)
+
+    return Response(stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/overdue")
+def overdue() -> str:
+    """List overdue loans by class."""
+    return render_template("admin/overdue.html", classes=dashboard.overdue_by_class(web().store))
+
+
+@bp.get("/overdue/print")
+def overdue_print() -> str:
+    """Print one notice per class for the teacher to hand out."""
+    ctx = web()
+    classes = dashboard.overdue_by_class(ctx.store)
+    wanted = request.args.get("class")
+    if wanted:
+        classes = [(c, rows) for c, rows in classes if c == wanted]
+    return render_template(
+        "admin/overdue_print.html",
+        classes=classes,
+        today=dashboard.local_today(ctx.store, _tz()),
+    )
+
+
+@bp.get("/events")
+def events() -> str:
+    """Show the event log, filtered."""
+    ctx = web()
+    f = {k: request.args.get(k, "").strip() for k in ("type", "actor", "patron_id", "item_barcode")}
+    since, until = request.args.get("since", ""), request.args.get("until", "")
+    tz = _tz()
+    rows = dashboard.events(
+        ctx.store,
+        **f,
+        since=_day_stamp(since, tz),
+        until=_day_stamp(until, tz, next_day=True),
+        limit=500,
+    )
+    for row in rows:
+        row["data"] = json.loads(row["data"])
+    return render_template(
+        "admin/events.html",
+        rows=rows,
+        filters={**f, "since": since, "until": until},
+        types=dashboard.event_types(ctx.store),
+    )
+
+
+def _day_stamp(day: str, tz: ZoneInfo, next_day: bool = False) -> str:
+    import datetime as dt
+
+    try:
+        d = dt.date.fromisoformat(day)
+    except ValueError:
+        return ""
+    return dashboard.day_start(d + dt.timedelta(days=1 if next_day else 0), tz)
+
+
+@bp.get("/export/<kind>.csv")
+def export(kind: str) -> Response:
+    """Download loans, patrons, items or events as CSV (UTF-8 with BOM, for Excel)."""
+    if kind not in EXPORTS:
+        abort(404)
+    from kiosk.circulation.export import write_csv
+
+    ctx = web()
+    out = io.StringIO()
+    count = write_csv(ctx.store, kind, out, timezone=ctx.settings.kiosk.timezone, bom=True)
+    record_admin_action(ctx.store, "export", actor(), kind=kind, rows=count)
+    name = f"{kind}-{dashboard.local_today(ctx.store, _tz()).isoformat()}.csv"
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+from kiosk.web import admin_records  # noqa: E402, F401  (its routes join this blueprint)

@@ -51,7 +51,7 @@ def health_of(ctx: Web) -> tuple[bool, list[str], dict[str, Any]]:
     else:
         info = ctx.daemon.health()
         devices = info.get("devices", [])
-        if not devices:
+        if not getattr(ctx.daemon, "sources", None):
             reasons.append("no scan source configured")
         for dev in devices:
             if not dev.get("connected"):

@@ -1,7 +1,162 @@
-"""The desk (`/desk`)."""
+"""The desk (`/desk`) for class library helpers and the librarian.
+
+A helper opens it by tapping their card on the kiosk (then the kiosk's own screen, on loopback,
+shows the desk); the librarian by logging in. Codes typed on the keypad go through the session
+like scans, so a helper's returns and "lend for" are recorded with the helper as actor. The
+librarian, without a helper session, returns and lends directly, recorded as the librarian.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+
+from kiosk.circulation import desk as desk_actions
+from kiosk.circulation.service import Result
+from kiosk.i18n import N_, translate
+from kiosk.web import Web, web
+from kiosk.web.admin import FORBIDDEN
+from kiosk.web.security import allowed
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
+LOOPBACK = ("127.0.0.1", "::1")
+UNDO_MESSAGES = {
+    "undone": N_("Undone: {title}."),
+    "nothing_to_undo": N_("Nothing to undo."),
+    "too_late": N_("Too late to undo; ask the librarian."),
+    "changed_since": N_("That book has changed since; it cannot be undone here."),
+}
+NOT_OPEN = N_("Tap a helper card on the kiosk, or log in as the librarian.")
+NOT_HERE = N_("The desk is not available here: no kiosk is running.")
+
+
+def operator(ctx: Web) -> dict[str, Any] | None:
+    """Return who runs the desk now: the helper of the kiosk's session, or the librarian."""
+    kiosk = ctx.kiosk
+    if (
+        kiosk is not None
+        and kiosk.mode in ("desk", "lend_for")
+        and kiosk.helper is not None
+        and request.remote_addr in LOOPBACK
+    ):
+        return {"kind": "helper", "actor": kiosk.helper.id, "name": kiosk.helper.given_name}
+    if session.get("user"):
+        user = session["user"]
+        return {"kind": "librarian", "actor": f"librarian:{user}", "name": user}
+    return None
+
+
+@bp.before_request
+def guard() -> None:
+    """Refuse other networks."""
+    if not allowed(request.remote_addr, web().networks):
+        abort(403, description=FORBIDDEN)
+
+
+@bp.get("/")
+def page() -> Any:
+    """Show the desk: keypad, running list, undo, search."""
+    ctx = web()
+    if ctx.kiosk is None:
+        return render_template("desk.html", op=None, reason=NOT_HERE), 200
+    op = operator(ctx)
+    q = request.args.get("q", "").strip()
+    found = search(ctx, q) if op and q else {"patrons": [], "items": []}
+    lend_to = _lend_to(ctx) if op and op["kind"] == "librarian" else None
+    return render_template("desk.html", op=op, reason=NOT_OPEN, q=q, found=found, lend_to=lend_to)
+
+
+def _lend_to(ctx: Web) -> dict[str, Any] | None:
+    pid = session.get("lend_to")
+    if not pid:
+        return None
+    patron = ctx.circulation.patron(pid)
+    return {"id": patron.id, "name": patron.name, "class": patron.class_name} if patron else None
+
+
+def search(ctx: Web, q: str) -> dict[str, list[dict[str, Any]]]:
+    """Find patrons (name, class, a card to lend with) and books (title, where it is)."""
+    like = f"%{q}%"
+    patrons = ctx.store.query(
+        "SELECT p.id, p.name, p.class_name, p.status, "
+        "(SELECT code FROM cards c WHERE c.patron_id = p.id AND c.status = 'active' LIMIT 1) "
+        "AS card, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
+        "AND l.returned_at IS NULL) AS loans FROM patrons p "
+        "WHERE p.name LIKE ? OR p.id = ? OR p.class_name = ? "
+        "ORDER BY p.class_name, p.name LIMIT 20",
+        [like, q, q],
+    )
+    items = ctx.store.query(
+        "SELECT i.barcode, i.title, i.status, p.class_name AS on_loan_to_class FROM items i "
+        "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
+        "LEFT JOIN patrons p ON p.id = l.patron_id "
+        "WHERE i.title LIKE ? OR i.barcode = ? ORDER BY i.title LIMIT 20",
+        [like, q],
+    )
+    return {"patrons": patrons, "items": items}
+
+
+def _said(message: str, params: dict[str, Any], kind: str, title: str = "") -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "title": title,
+        "zh": translate(message, "zh_CN", **params),
+        "en": translate(message, "en", **params),
+    }
+
+
+def _result(r: Result) -> dict[str, Any]:
+    kind = "ok" if r.ok else "error"
+    return _said(r.message, r.params, kind, r.item.title if r.item else "")
+
+
+@bp.post("/type")
+def type_code() -> Any:
+    """Take a code from the keypad: into the session for a helper, or act for the librarian."""
+    ctx = web()
+    op = operator(ctx)
+    if op is None or ctx.daemon is None:
+        abort(403, description=NOT_OPEN)
+    code = request.form.get("code", "").strip()
+    if not code:
+        return jsonify({"queued": False})
+    if op["kind"] == "helper":
+        ctx.daemon.type_code(code, "keypad")
+        return jsonify({"queued": True})
+    c = ctx.circulation
+    lend_to = session.get("lend_to")
+    if lend_to:
+        loan = c.open_loan(code)
+        if loan is not None and loan.patron_id == lend_to:
+            result = c.renew(lend_to, code, actor=op["actor"])
+        else:
+            result = c.checkout(lend_to, code, actor=op["actor"])
+    else:
+        result = c.checkin(code, actor=op["actor"])
+    return jsonify({"queued": False, "result": _result(result)})
+
+
+@bp.post("/lend")
+def lend() -> Any:
+    """Choose (or clear) the patron the librarian lends to."""
+    ctx = web()
+    op = operator(ctx)
+    if op is None:
+        abort(403, description=NOT_OPEN)
+    pid = request.form.get("patron_id", "")
+    if op["kind"] == "librarian":
+        session["lend_to"] = pid if pid and ctx.circulation.patron(pid) else None
+    return redirect(url_for("desk.page"))
+
+
+@bp.post("/undo")
+def undo() -> Any:
+    """Undo the operator's last action, if it is recent enough."""
+    ctx = web()
+    op = operator(ctx)
+    if op is None:
+        abort(403, description=NOT_OPEN)
+    done = desk_actions.undo_last(ctx.store, op["actor"], ctx.settings.web.undo_window_s)
+    kind = "ok" if done.ok else "warning"
+    return jsonify({"ok": done.ok, "result": _said(UNDO_MESSAGES[done.reason], done.params, kind)})

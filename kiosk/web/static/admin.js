@@ -1,0 +1,37 @@
+// The dashboard: refresh "today" when the kiosk commits, follow an import's progress.
+(function () {
+  "use strict";
+  const today = document.getElementById("today");
+  if (today && window.EventSource) {
+    const live = new EventSource(today.dataset.live);
+    live.onopen = () => { document.getElementById("live").hidden = false; };
+    live.onmessage = () => {
+      fetch(today.dataset.url, { credentials: "same-origin" })
+        .then((r) => r.text()).then((html) => { today.innerHTML = html; });
+    };
+  }
+  const job = document.getElementById("import");
+  if (job) {
+    const bar = document.getElementById("import-bar");
+    const poll = () => fetch(job.dataset.url, { credentials: "same-origin" }).then((r) => r.json()).then((st) => {
+      if (st.total) { bar.max = st.total; bar.value = st.done; }
+      document.getElementById("import-count").textContent = st.total ? st.done + " / " + st.total : "";
+      if (!st.finished) { setTimeout(poll, 300); return; }
+      bar.max = 1; bar.value = 1;
+      const summary = document.getElementById("import-summary");
+      summary.hidden = false;
+      summary.textContent = st.summary;
+      if (!st.ok) summary.classList.add("error");
+      if (st.errors && st.errors.length) {
+        const table = document.getElementById("import-errors");
+        table.hidden = false;
+        document.getElementById("import-nothing").hidden = false;
+        for (const e of st.errors) {
+          const tr = table.insertRow();
+          for (const v of [e.row, e.column, e.reason]) tr.insertCell().textContent = v;
+        }
+      }
+    });
+    poll();
+  }
+})();

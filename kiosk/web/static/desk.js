@@ -1,0 +1,62 @@
+// The desk: keypad, running list (from the kiosk session's stream or the librarian's answers), undo.
+(function () {
+  "use strict";
+  const desk = document.querySelector("main.desk");
+  if (!desk) return;
+  const token = document.querySelector('meta[name="csrf-token"]').content;
+  const lang = document.body.classList.contains("show-en") ? "en" : "zh";
+  const list = document.getElementById("results");
+  const code = document.getElementById("code");
+  const ICONS = { ok: "\u2714", error: "\u2716", warning: "!" };
+
+  function add(r) {
+    const li = document.createElement("li");
+    li.className = r.kind;
+    const icon = document.createElement("span");
+    icon.className = "icon";
+    icon.textContent = ICONS[r.kind] || "\u2022";
+    const title = document.createElement("b");
+    title.textContent = r.title || "";
+    li.append(icon, title, " ", lang === "en" ? r.en : r.zh);
+    list.prepend(li);
+    document.getElementById("count").textContent = list.children.length;
+  }
+  function post(url, body) {
+    return fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRF-Token": token } })
+      .then((r) => r.json()).then((answer) => { if (answer.result) add(answer.result); });
+  }
+  function send(value) {
+    if (!value) return;
+    const body = new FormData();
+    body.append("code", value);
+    post(document.getElementById("keypad").action, body);
+  }
+  document.getElementById("keypad").addEventListener("submit", (e) => {
+    e.preventDefault();
+    send(code.value.trim());
+    code.value = "";
+    code.focus();
+  });
+  document.querySelectorAll(".keys button").forEach((b) => b.addEventListener("click", () => {
+    const k = b.dataset.key;
+    code.value = k === "\u232B" ? code.value.slice(0, -1) : code.value + k;
+    code.focus();
+  }));
+  document.getElementById("undo").addEventListener("submit", (e) => {
+    e.preventDefault();
+    post(e.target.action, new FormData());
+  });
+  document.querySelectorAll(".lend-card").forEach((b) => b.addEventListener("click", () => send(b.dataset.code)));
+
+  if (desk.dataset.kind === "helper") {
+    // A helper's codes go through the kiosk session: its stream says what happened.
+    const source = new EventSource("/events");
+    source.onmessage = (e) => {
+      const st = JSON.parse(e.data);
+      if (st.mode === "idle" && st.event === "session_ended") { location.reload(); return; }
+      if (st.last && st.event !== "state") add(st.last);
+      const who = document.getElementById("operator");
+      if (st.patron && who) who.dataset.lendingFor = st.patron.name;
+    };
+  }
+})();
