@@ -184,11 +184,13 @@ def status(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def backup(ctx: Context, dest: Path, keep: int | None) -> None:
     """Copy the store to DEST (a file or folder) while the kiosk keeps running."""
+    from kiosk.ops.backups import DELETED, NEEDS_FOLDER, prune
+
     if keep is not None:
         try:
             dest.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            fail(_("--keep needs DEST to be a folder: {error}", error=e))
+            fail(_(NEEDS_FOLDER, error=e))
     store = ctx.store()
     try:
         out = store.backup(dest)
@@ -198,10 +200,8 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
         store.close()
     click.echo(_("backup written: {path}", path=out))
     if keep is not None:
-        from kiosk.ops.backups import prune
-
         for old in prune(dest, keep):
-            click.echo(_("deleted old backup: {path}", path=old))
+            click.echo(_(DELETED, path=old))
 
 
 @main.command("import")

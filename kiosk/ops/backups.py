@@ -25,7 +25,11 @@ from typing import IO
 
 from kiosk.circulation.migrations import KNOWN
 from kiosk.circulation.store import StoreError
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
+
+# Messages of `kiosk backup --keep` (the command lives in kiosk/cli.py).
+DELETED = N_("deleted old backup: {path}")
+NEEDS_FOLDER = N_("--keep needs DEST to be a folder: {error}")
 
 BACKUP_NAME = re.compile(r"^kiosk-\d{4}-\d{2}-\d{2}T\d{6}\.db$")
 

@@ -18,6 +18,7 @@ import socket
 import stat
 import subprocess
 import sys
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -431,10 +432,16 @@ def diagnose(config_path: Path, user: Account, timeout: float = 5.0) -> list[Fin
     return findings
 
 
+def pad(text: str, width: int) -> str:
+    """Pad to a width in terminal columns: a Chinese character takes two."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
+
+
 def render(finding: Finding) -> list[str]:
     """Return a finding as report lines: level, check and message, then the fix."""
     label = _(LABELS[finding.level])
-    lines = [f"{label:<12} {_(finding.check)}: {finding.message}"]
+    lines = [f"{pad(label, 12)} {_(finding.check)}: {finding.message}"]
     if finding.fix:
         lines.append(" " * 13 + _("fix: {command}", command=finding.fix))
     return lines
