@@ -1,0 +1,96 @@
+"""The desk: opened by a helper card or the librarian; keypad, lending, undo."""
+
+from __future__ import annotations
+
+import json
+
+from flask.testing import FlaskClient
+
+from kiosk.app import Daemon
+from kiosk.circulation.clock import FakeClock
+from web.helpers import set_up_and_login, text, token
+
+HELPER_CARD, CARD, BOOK = "0F00AAAA01", "0F00A1B2C3", "9787020002207"
+
+
+def loan_count(daemon: Daemon) -> int:
+    return int(daemon.store.value("SELECT count(*) FROM loans WHERE returned_at IS NULL"))
+
+
+def test_desk_is_closed_without_a_helper_card_or_login(client: FlaskClient) -> None:
+    r = client.get("/desk/")
+    assert r.status_code == 200
+    assert "请在借还机上刷小图书管理员的卡" in text(r)
+    t = token(client, "/")
+    assert client.post("/desk/type", data={"csrf_token": t, "code": BOOK}).status_code == 403
+    assert client.post("/desk/undo", data={"csrf_token": t}).status_code == 403
+
+
+def test_a_helper_card_opens_the_desk_and_keypad_codes_go_through_the_session(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    daemon.kiosk.scan(CARD)
+    daemon.kiosk.scan(BOOK)
+    daemon.kiosk.done()
+    daemon.kiosk.scan(HELPER_CARD)
+    html = text(client.get("/desk/"))
+    assert "操作人：晨" in html
+    t = token(client, "/desk/")
+    r = client.post("/desk/type", data={"csrf_token": t, "code": BOOK})
+    assert r.json == {"queued": True}
+    scan = daemon.scans.get_nowait()
+    assert (scan.source, scan.code) == ("keypad", BOOK)
+    daemon.handle(scan)
+    assert loan_count(daemon) == 0
+    last = daemon.store.query("SELECT type, actor FROM events ORDER BY seq DESC LIMIT 1")[0]
+    assert last == {"type": "checkin", "actor": "H001"}
+    r = client.post("/desk/undo", data={"csrf_token": t})
+    assert r.json["ok"] is True and r.json["result"]["en"] == "Undone: 红楼梦."
+    assert loan_count(daemon) == 1
+    assert daemon.store.value("SELECT status FROM items WHERE barcode = ?", [BOOK]) == "on_loan"
+
+
+def test_helper_desk_only_on_the_kiosks_own_screen(client: FlaskClient, daemon: Daemon) -> None:
+    daemon.kiosk.scan(HELPER_CARD)
+    r = client.get("/desk/", environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert r.status_code == 200 and "操作人" not in text(r)
+
+
+def test_librarian_lends_returns_and_undoes(
+    client: FlaskClient, daemon: Daemon, clock: FakeClock
+) -> None:
+    set_up_and_login(client)
+    t = token(client, "/desk/")
+    client.post("/desk/lend", data={"csrf_token": t, "patron_id": "S002"})
+    assert "正在借给 李雨涵（一(1)班）" in text(client.get("/desk/"))
+    r = client.post("/desk/type", data={"csrf_token": t, "code": BOOK})
+    assert r.json["result"]["kind"] == "ok" and r.json["result"]["title"] == "红楼梦"
+    r = client.post("/desk/type", data={"csrf_token": t, "code": "9787535449456"})
+    assert r.json["result"]["en"] == "You already have 1 books. Return one first."
+    r = client.post("/desk/undo", data={"csrf_token": t})
+    assert r.json["result"]["en"] == "Undone: 红楼梦."
+    assert loan_count(daemon) == 0
+    r = client.post("/desk/undo", data={"csrf_token": t})
+    assert (r.json["ok"], r.json["result"]["en"]) == (False, "Nothing to undo.")
+    events = daemon.store.query("SELECT type, actor, data FROM events WHERE type = 'undo'")
+    assert [(e["type"], e["actor"]) for e in events] == [("undo", "librarian:librarian")]
+    assert json.loads(events[0]["data"])["undone_type"] == "checkout"
+    # Back to returns: a book on loan comes back; an old action is too late to undo.
+    client.post("/desk/type", data={"csrf_token": t, "code": BOOK})
+    client.post("/desk/lend", data={"csrf_token": t, "patron_id": ""})
+    r = client.post("/desk/type", data={"csrf_token": t, "code": BOOK})
+    assert r.json["result"]["en"] == "Returned. Thank you!"
+    clock.advance(121)
+    r = client.post("/desk/undo", data={"csrf_token": t})
+    assert r.json["result"]["en"] == "Too late to undo; ask the librarian."
+
+
+def test_desk_search_finds_students_and_books(client: FlaskClient, daemon: Daemon) -> None:
+    daemon.kiosk.scan(CARD)
+    daemon.kiosk.scan(BOOK)
+    daemon.kiosk.done()
+    daemon.kiosk.scan(HELPER_CARD)
+    html = text(client.get("/desk/?q=王小明"))
+    assert "王小明" in html and "借着 1 本" in html and 'data-code="0F00A1B2C3"' in html
+    html = text(client.get("/desk/?q=红楼梦"))
+    assert "红楼梦" in html and "借出中 (三(2)班)" in html
