@@ -30,7 +30,10 @@ check-browser:
 
 # The units and scripts in systemd/: systemd-analyze verify on every unit (in a scratch root, as
 # installed; see systemd/verify-units.sh for why) and shellcheck on every shell script.
-SHELL_SCRIPTS := $(shell grep -lE '^\#!/bin/(ba)?sh' systemd/* 2>/dev/null)
+# Every file of the project (not hidden folders) whose first line is a sh/bash/dash shebang.
+SHELL_SCRIPTS := $(shell find . \( -path './.*' -o -name node_modules -o -name demo-data \) -prune \
+  -o -type f \( -name '*.sh' -o -perm -u+x \) -print | xargs -r awk \
+  'FNR == 1 { if ($$0 ~ /^\#!.*[\/ ](ba|da)?sh( |$$)/) print FILENAME; nextfile }')
 check-system: $(STAMP)
 	@command -v systemd-analyze >/dev/null || { echo "installing systemd for systemd-analyze"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
