@@ -1,0 +1,130 @@
+"""The daemon with devices: card reader and scanner in, lights and buzzer out, health of each."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from kiosk import config
+from kiosk.app import Daemon
+from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.store import Store
+from kiosk.devices import frames
+from kiosk.devices.build import book_check
+from kiosk.devices.cardreader import PtyCardReader
+from kiosk.devices.fakes import FakeCardReader, FakeScanner
+from kiosk.devices.indicator import GpioIndicator
+
+from .conftest import wait_for
+
+GREEN, RED, AMBER, BUZZER = 17, 27, 22, 18
+
+
+def device_settings(tmp_path: Path, **sections: dict[str, object]) -> config.Settings:
+    raw: dict[str, dict[str, object]] = {
+        "store": {"path": str(tmp_path / "kiosk.db")},
+        "scanner": {"source": "none:"},
+        "web": {"enabled": False},
+    }
+    for name, values in sections.items():
+        raw.setdefault(name, {}).update(values)
+    return config.from_dict(raw, base_dir=tmp_path)
+
+
+@pytest.fixture
+def running(tmp_path: Path, store: Store, clock: FakeClock) -> Iterator[dict[str, object]]:
+    """A daemon on the test school with a fake scanner, a fake card reader and GPIO lights."""
+    settings = device_settings(tmp_path)
+    factory = MockFactory(pin_class=MockPWMPin)
+    scanner = FakeScanner(check=book_check(settings.scanner))
+    reader = FakeCardReader()
+    daemon = Daemon(
+        settings,
+        clock=clock,
+        indicator=GpioIndicator(pin_factory=factory),
+        sources=[scanner, reader],
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+    thread.start()
+    yield {"daemon": daemon, "factory": factory, "scanner": scanner, "reader": reader}
+    stop.set()
+    thread.join(timeout=5)
+
+
+def lit(factory: MockFactory, pin: int) -> bool:
+    return bool(factory.pin(pin).state)
+
+
+def test_a_card_then_a_book_light_green_and_record_the_loan(running: dict, store: Store) -> None:
+    daemon, factory = running["daemon"], running["factory"]
+    running["reader"].present("0F00A1B2C3")  # 王小明's card, on the serial reader
+    wait_for(lambda: daemon.kiosk.mode != "idle")
+    running["scanner"].scan("9787020002207")
+    wait_for(lambda: len(store.db.execute("SELECT * FROM loans").fetchall()) == 1)
+    wait_for(lambda: lit(factory, GREEN) and not lit(factory, RED))
+    loan = store.db.execute("SELECT item_barcode, patron_id FROM loans").fetchone()
+    assert tuple(loan) == ("9787020002207", "S001")
+
+
+def test_an_unknown_card_lights_red(running: dict) -> None:
+    factory = running["factory"]
+    running["reader"].present("1A2B3C4D5E")
+    wait_for(lambda: lit(factory, RED))
+    assert not lit(factory, GREEN)
+
+
+def test_a_bad_barcode_never_reaches_the_session(running: dict, store: Store) -> None:
+    factory = running["factory"]
+    events_before = store.db.execute("SELECT count(*) FROM events").fetchone()[0]
+    running["scanner"].scan("9787020002208")  # wrong check digit: a misread
+    wait_for(lambda: running["scanner"].health.as_dict()["rejected_reads"] == 1)
+    running["scanner"].scan("9787020002207")  # the good read that follows is handled
+    wait_for(lambda: lit(factory, AMBER))  # a book with no card first: a warning
+    # Only the good read gave feedback: one warning, nothing before it.
+    assert [len(factory.pin(p).states) for p in (GREEN, RED, AMBER)] == [1, 1, 2]
+    assert store.db.execute("SELECT count(*) FROM events").fetchone()[0] == events_before
+
+
+def test_health_lists_every_device(running: dict) -> None:
+    running["reader"].present("0F00A1B2C3")
+    wait_for(lambda: running["reader"].health.as_dict()["good_reads"] == 1)
+    devices = running["daemon"].health()["devices"]
+    assert [(d["name"], d["connected"]) for d in devices] == [
+        ("fake scanner", True),
+        ("card reader rdm6300 on loop://", True),
+        ("indicator gpio", True),
+    ]
+    assert devices[1]["good_reads"] == 1 and devices[1]["last_read"] is not None
+
+
+def test_devices_are_built_from_the_config(tmp_path: Path, store: Store, clock: FakeClock) -> None:
+    settings = device_settings(
+        tmp_path,
+        card_reader={"port": "pty:"},
+        indicator={"kind": "gpio", "pin_factory": "mock", "quiet": True},
+    )
+    daemon = Daemon(settings, clock=clock)
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        (reader,) = daemon.sources or []
+        assert isinstance(reader, PtyCardReader)
+        assert isinstance(daemon.indicator, GpioIndicator)
+        wait_for(lambda: reader.health.connected)
+        fd = os.open(reader.pty.path, os.O_WRONLY | os.O_NOCTTY)
+        os.write(fd, frames.rdm6300_frame("0F00A1B2C3"))
+        os.close(fd)
+        wait_for(lambda: daemon.kiosk.mode != "idle")
+        green = daemon.indicator.leds["green"]
+        wait_for(lambda: green.is_lit)
+        assert daemon.indicator.buzzer is not None and not daemon.indicator.buzzer.is_active
+    finally:
+        stop.set()
+        thread.join(timeout=5)
