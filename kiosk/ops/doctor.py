@@ -333,12 +333,16 @@ def check_hub(settings: cfg.Settings, config_path: Path, timeout: float) -> Iter
     if not hub.url:
         yield Finding(N_("hub"), OK, _("none configured: this kiosk runs alone"))
         return
+    from kiosk.sync.protocol import check_hub_url  # the sync client's own rule
+
     parts = urlsplit(hub.url)
     edit = _("edit [hub] url in {config}", config=config_path)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        message = _("{url} is not an http:// or https:// address", url=hub.url)
-        yield Finding(N_("hub"), PROBLEM, message, edit)
+    try:
+        check_hub_url(hub.url, hub.allow_http)
+    except ValueError as e:
+        yield Finding(N_("hub"), PROBLEM, str(e), edit)
         return
+    assert parts.hostname is not None
     host = parts.hostname
     try:
         socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
@@ -347,20 +351,27 @@ def check_hub(settings: cfg.Settings, config_path: Path, timeout: float) -> Iter
         fix = _("check the network and the name: ping -c 1 {host}; or {edit}", host=host, edit=edit)
         yield Finding(N_("hub"), PROBLEM, message, fix)
         return
-    yield from _probe_hub(hub.url, hub.token, config_path, timeout)
+    # Verify TLS as the sync client does: with [hub] ca_file, else requests' own CA bundle.
+    verify: str | bool = str(settings.resolve(hub.ca_file)) if hub.ca_file else True
+    yield from _probe_hub(hub.url, hub.token, verify, config_path, timeout)
 
 
-def _probe_hub(url: str, token: str, config_path: Path, timeout: float) -> Iterator[Finding]:
+def _probe_hub(
+    url: str, token: str, verify: str | bool, config_path: Path, timeout: float
+) -> Iterator[Finding]:
     import requests
 
     probe = url.rstrip("/") + HUB_PROBE
     try:
-        resp = requests.get(probe, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+        resp = requests.get(
+            probe, headers={"Authorization": f"Bearer {token}"}, timeout=timeout, verify=verify
+        )
     except requests.exceptions.SSLError as e:
         message = _("the hub's certificate is not trusted: {error}", error=e)
         fix = _(
-            "check the clock first (timedatectl); a private CA goes to "
-            "/usr/local/share/ca-certificates/, then: sudo update-ca-certificates"
+            "check the clock first (timedatectl); for a hub with its own CA, "
+            "set [hub] ca_file in {config} to its certificate",
+            config=config_path,
         )
         yield Finding(N_("hub"), PROBLEM, message, fix)
         return

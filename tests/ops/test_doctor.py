@@ -8,6 +8,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,3 +274,77 @@ def test_access_follows_owner_group_and_other_bits(tmp_path: Path) -> None:
         os.chmod(f, mode)
         assert nobody.can(f, want) is ok, oct(mode)
     assert Account.named("root").can(f, 6)
+
+
+@pytest.fixture(scope="module")
+def tls_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    """The real hub app behind real TLS with a self-signed certificate; its URL, token, cert."""
+    from werkzeug.serving import make_server
+
+    from kiosk.sync.hub import create_hub_app
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate (apt-get install openssl)")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "hub.crt", folder / "hub.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    store = hubstore.open_hub_store(folder / "hub.db")
+    token = hubstore.register_kiosk(store, "kiosk-1")
+    server = make_server(
+        "127.0.0.1", 0, create_hub_app(store), threaded=True, ssl_context=(str(cert), str(key))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_port}", token, cert
+    server.shutdown()
+    store.close()
+
+
+def test_an_untrusted_hub_certificate_and_its_fix(
+    folder: Path, tls_hub: tuple[str, str, Path]
+) -> None:
+    url, token, cert = tls_hub
+    cfg = write_config(folder, hub={"url": url, "token": token})
+    code, lines = doctor(cfg)
+    assert code == 1
+    got = finding(lines, "hub")
+    assert got[0].startswith("PROBLEM      hub: the hub's certificate is not trusted: ")
+    assert "CERTIFICATE_VERIFY_FAILED" in got[0]
+    assert got[1] == (
+        "             fix: check the clock first (timedatectl); for a hub with its own CA, "
+        f"set [hub] ca_file in {cfg} to its certificate"
+    )
+    # The fix works: with the hub's certificate as [hub] ca_file, TLS and the token pass.
+    cfg = write_config(folder, hub={"url": url, "token": token, "ca_file": str(cert)})
+    _code, lines = doctor(cfg)
+    assert finding(lines, "hub") == [f"ok           hub: {url}: reachable, token accepted"]
+
+
+def test_plain_http_to_another_machine_is_refused_as_the_sync_client_would(folder: Path) -> None:
+    cfg = write_config(folder, hub={"url": "http://192.0.2.10:8090", "token": "t"})
+    code, lines = doctor(cfg)
+    assert code == 1
+    got = finding(lines, "hub")
+    assert got[0].startswith("PROBLEM      hub: [hub] url: 'http://192.0.2.10:8090' is plain HTTP")
+    assert got[1] == f"             fix: edit [hub] url in {cfg}"
