@@ -79,7 +79,15 @@ def overdue_by_class(store: Store) -> list[tuple[str, list[dict[str, Any]]]]:
         due = dt.datetime.fromisoformat(row["due_at"].replace("Z", "+00:00"))
         row["days_overdue"] = max(1, (now - due).days + 1)
         grouped.setdefault(row["class_name"] or "-", []).append(row)
-    return sorted(grouped.items())
+    return sorted(grouped.items(), key=lambda kv: class_order(kv[0]))
+
+
+_NUMERALS = str.maketrans("一二三四五六七八九", "123456789")
+
+
+def class_order(name: str) -> str:
+    """Return a sort key that puts 三(2)班 before 四(1)班 (Chinese numerals as digits)."""
+    return name.translate(_NUMERALS)
 
 
 def term_range(store: Store, tz: ZoneInfo) -> tuple[dt.date, dt.date]:

@@ -10,7 +10,7 @@ INK, BAR, GRID = "#1d2330", "#24508f", "#d9d6cc"
 
 
 def _nice_max(value: int) -> int:
-    for step in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000):
+    for step in (4, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000):
         if value <= step:
             return step
     return value
@@ -28,7 +28,7 @@ def columns(
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
     ]
-    for frac in (0, 0.5, 1):
+    for frac in (0, 0.5, 1) if top_value % 2 == 0 else (0, 1):
         y = top + plot_h * (1 - frac)
         parts.append(
             f'<line x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'

@@ -28,6 +28,7 @@
   function renderIdle(idle) {
     const ranking = $("ranking"), books = $("new-books");
     clear(ranking); clear(books);
+    $("ranking-box").hidden = !(idle && idle.ranking && idle.ranking.length);
     for (const row of (idle && idle.ranking) || []) {
       const li = document.createElement("li");
       li.textContent = row["class"] + " \u00B7 " + row.loans;
