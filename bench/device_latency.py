@@ -1,0 +1,218 @@
+"""From a scan's last key event to the indicator's first pin change, through the whole daemon.
+
+`.venv/bin/python -m bench.device_latency` builds a Daemon from settings on a real store in a
+temp folder, with the fake devices: a `FakeScanner` whose key events go through the real
+decoder and checks, a `FakeCardReader` on `loop://`, and the GPIO indicator on gpiozero's
+MockFactory. Each round a student taps a card, scans a book (checkout), ends the session and
+scans the book again (return): two measured scans, each one committed transaction.
+
+It prints p50 and p99 of:
+- total: Enter key event fed to the decoder -> first pin change (the student's wait);
+- device layer: decoding and checking the scan (Enter -> Scan handed to the daemon) plus the
+  indicator's own share (show() called -> first pin change);
+- baseline, measured in the same run: the same rounds with each `Scan` handed straight to the
+  daemon and `show()` as the end: the circulation path with no devices at all.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+
+from kiosk import config
+from kiosk.app import Daemon
+from kiosk.circulation.records import put_item, put_patron
+from kiosk.devices.base import Scan
+from kiosk.devices.build import book_check
+from kiosk.devices.fakes import FakeCardReader, FakeScanner
+from kiosk.devices.indicator import GpioIndicator
+from kiosk.devices.keys import key_events
+
+ROUNDS = 100
+CARD, BOOK = "0F00A1B2C3", "9787020002207"
+T = TypeVar("T")
+
+
+class Marks:
+    """Timestamps (perf_counter) of one measured scan."""
+
+    armed = False
+    enter = scan = show = pin = 0.0
+
+    @classmethod
+    def arm(cls) -> None:
+        cls.scan = cls.show = cls.pin = 0.0
+        cls.armed = True
+
+
+class StampedPin(MockPWMPin):
+    """A mock pin that notes when it first changes after the bench arms it."""
+
+    def _change_state(self, value: float) -> bool:
+        changed = super()._change_state(value)
+        if changed and Marks.armed and not Marks.pin:
+            Marks.pin = time.perf_counter()
+        return bool(changed)
+
+
+class TimedIndicator(GpioIndicator):
+    """The GPIO indicator, noting when the daemon asks it to show a pattern."""
+
+    def show(self, pattern: str, text: str = "") -> None:
+        if Marks.armed and not Marks.show:
+            Marks.show = time.perf_counter()
+        super().show(pattern, text)
+
+
+def wait(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the daemon did not react in time")
+        time.sleep(0.0005)
+
+
+def make_daemon(folder: Path) -> tuple[Daemon, FakeScanner, FakeCardReader]:
+    settings = config.from_dict(
+        {
+            "store": {"path": str(folder / "kiosk.db")},
+            "scanner": {"source": "none:"},
+            "web": {"enabled": False},
+            "kiosk": {"repeat_scan_window_s": 0},
+            "rules": {"closed_weekdays": []},
+        },
+        base_dir=folder,
+    )
+    scanner = FakeScanner(check=book_check(settings.scanner))
+    reader = FakeCardReader(repeat_window_s=0)
+    indicator = TimedIndicator(pin_factory=MockFactory(pin_class=StampedPin))
+    daemon = Daemon(settings, indicator=indicator, sources=[reader])
+    with daemon.store.write() as db:
+        now = daemon.store.now()
+        put_patron(
+            db,
+            {
+                "id": "S001",
+                "name": "王小明",
+                "role": "student",
+                "grade": 3,
+                "class_name": "三(2)班",
+            },
+            [CARD],
+            now,
+        )
+        put_item(
+            db,
+            {"barcode": BOOK, "title": "红楼梦", "author": "曹雪芹", "call_number": "I242.4/1"},
+            now,
+        )
+
+    def deliver(scan: Scan) -> None:
+        Marks.scan = time.perf_counter()
+        daemon.submit(scan)
+
+    scanner.start(deliver)
+    return daemon, scanner, reader
+
+
+def scan_with_devices(scanner: FakeScanner) -> tuple[float, float]:
+    """Scan the book through the decoder; return (total, device share) in seconds."""
+    events = key_events(BOOK, time.time() - 0.004 * len(BOOK))
+    scanner.feed(events[:-4])  # everything up to Enter down, SYN, Enter up, SYN
+    Marks.arm()
+    Marks.enter = time.perf_counter()
+    scanner.feed(events[-4:])
+    wait(lambda: Marks.pin)
+    Marks.armed = False
+    decode = Marks.scan - Marks.enter
+    indicate = Marks.pin - Marks.show
+    return Marks.pin - Marks.enter, decode + indicate
+
+
+def scan_baseline(daemon: Daemon) -> float:
+    """Hand the daemon the book's Scan directly; return seconds until show() is called."""
+    Marks.arm()
+    start = time.perf_counter()
+    daemon.submit(Scan("scanner", BOOK))
+    wait(lambda: Marks.show)
+    Marks.armed = False
+    return Marks.show - start
+
+
+def round_trip(daemon: Daemon, reader: FakeCardReader, scan: Callable[[], T]) -> list[T]:
+    """One student: tap, scan (checkout), done, scan again (return); the two scans measured."""
+    results = []
+    reader.present(CARD)
+    wait(lambda: daemon.kiosk.mode != "idle")
+    time.sleep(0.14)  # let the hello chirp end, so the next pattern changes a pin
+    results.append(scan())
+    wait(
+        lambda: (
+            daemon.store.reader.execute(
+                "SELECT count(*) FROM loans WHERE returned_at IS NULL"
+            ).fetchone()[0]
+            == 1
+        )
+    )
+    daemon.kiosk.done()
+    time.sleep(0.14)
+    results.append(scan())
+    wait(
+        lambda: (
+            daemon.store.reader.execute(
+                "SELECT count(*) FROM loans WHERE returned_at IS NULL"
+            ).fetchone()[0]
+            == 0
+        )
+    )
+    time.sleep(0.14)
+    return results
+
+
+def pct(values: list[float], p: int) -> float:
+    """Return the p-th percentile in milliseconds."""
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS
+    with tempfile.TemporaryDirectory() as tmp:
+        daemon, scanner, reader = make_daemon(Path(tmp))
+        stop = threading.Event()
+        thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            wait(lambda: reader.health.connected)
+            for _ in range(3):  # warm up: caches, first SQLite pages
+                round_trip(daemon, reader, lambda: scan_with_devices(scanner))
+            total: list[float] = []
+            device: list[float] = []
+            baseline: list[float] = []
+            for _ in range(rounds):
+                for t, d in round_trip(daemon, reader, lambda: scan_with_devices(scanner)):
+                    total.append(t)
+                    device.append(d)
+                baseline += round_trip(daemon, reader, lambda: scan_baseline(daemon))
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+    print(f"device latency, {len(total)} scans (checkouts and returns), {sys.platform}")
+    print(f"{'':38} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, values in (
+        ("total: last key event -> first pin", total),
+        ("device layer: decode + show -> pin", device),
+        ("baseline: Scan -> show(), no devices", baseline),
+    ):
+        print(f"{name:38} {pct(values, 50):8.2f} {pct(values, 99):8.2f}")
+
+
+if __name__ == "__main__":
+    main()
