@@ -42,9 +42,7 @@ def hub(ctx: click.Context) -> None:
     from kiosk.sync.hub import create_hub_app, serve
 
     settings = ctx.obj.settings
-    logging.basicConfig(
-        level=settings.kiosk.log_level, format="%(name)s: %(message)s", force=True
-    )
+    logging.basicConfig(level=settings.kiosk.log_level, format="%(name)s: %(message)s", force=True)
     store = _open(ctx)
     app = create_hub_app(store, max_batch=settings.hub.max_batch)
     click.echo(

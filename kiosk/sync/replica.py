@@ -165,7 +165,8 @@ def _put_patron(db: Database, key: str, row: dict[str, Any] | None) -> None:
         "INSERT INTO patrons (id, name, role, grade, class_name, status, updated_at) "
         "VALUES (:id, :name, :role, :grade, :class_name, :status, :at) ON CONFLICT(id) DO UPDATE "
         "SET name = excluded.name, role = excluded.role, grade = excluded.grade, "
-        "class_name = excluded.class_name, status = excluded.status, updated_at = excluded.updated_at",
+        "class_name = excluded.class_name, status = excluded.status, "
+        "updated_at = excluded.updated_at",
         {**row, "at": _now(db)},
     )
 
