@@ -164,10 +164,11 @@ class ImportReport:
         lang = lang or cli_language()
         kind = translate(KINDS.get(self.kind, self.kind), lang)
         text = translate(SUMMARY, lang, kind=kind, encoding=self.encoding, **self.counts())
+        sep = "；" if lang.startswith("zh") else "; "
         if self.ignored_columns:
-            text += "; " + translate(IGNORED, lang, columns=", ".join(self.ignored_columns))
+            text += sep + translate(IGNORED, lang, columns=", ".join(self.ignored_columns))
         if self.dry_run:
-            text += "; " + translate(DRY_RUN, lang)
+            text += sep + translate(DRY_RUN, lang)
         return text
 
 
@@ -214,6 +215,7 @@ def import_csv(
                 if progress and done % PROGRESS_EVERY == 0:
                     progress(done, len(rows))
             if dry_run:
+                # The dry run made every write, so its counts are exact; now it takes them back.
                 raise _Rollback
             data = {"kind": kind, "file": path.name, "encoding": report.encoding}
             store.record(db, store.event("import", actor=actor, data={**data, **report.counts()}))

@@ -71,13 +71,16 @@ def test_utf8_with_bom_items_and_isbn10_stored_as_isbn13(store: Store, tmp_path:
     path = write(
         tmp_path,
         "items.csv",
-        "\ufeff条码号,题名,责任者,ISBN,索书号,馆藏地点\r\n"
-        "10000001,夏洛的网,E·B·怀特,7-5327-4200-8,I712.85/1,图书馆\r\n"
-        "10000002,草房子,曹文轩,978-7-5346-6412-0,I287.45/2,三(2)班图书角\r\n",
+        "\ufeff条码号,题名,责任者,ISBN,索书号,馆藏地点,备注\r\n"
+        "10000001,夏洛的网,E·B·怀特,7-5327-4200-8,I712.85/1,图书馆,\r\n"
+        "10000002,草房子,曹文轩,978-7-5346-6412-0,I287.45/2,三(2)班图书角,新书\r\n",
     )
     report = import_csv(store, "items", path)
     assert reasons(report) == []
     assert report.encoding == "UTF-8 (BOM)"
+    assert report.summary("zh_CN") == (
+        "图书：读取 2 行（UTF-8 (BOM)）：新增 2，更新 0，未变 0；已忽略的列：备注"
+    )
     rows = store.reader.execute(
         "SELECT barcode, title, isbn, location FROM items WHERE barcode LIKE '1000000%' "
         "ORDER BY barcode"
