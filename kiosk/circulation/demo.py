@@ -356,106 +356,105 @@ def _books(rng: random.Random, school: School, opening: dt.datetime) -> None:
 
 
 def _history(
-    rng: random.Random,
-    school: School,
-    rules: Rules,
-    start: dt.date,
-    today: dt.date,
-    tz: ZoneInfo,
+    rng: random.Random, school: School, rules: Rules, start: dt.date, today: dt.date, tz: ZoneInfo
 ) -> None:
     """Lend and return books day by day from the start of term until yesterday."""
-    borrowers = [_patron(p) for p in school.patrons]
-    shelf = [it["barcode"] for it in school.items if it["location"] == "library"]
-    by_barcode = {it["barcode"]: it for it in school.items}
-    open_count = {p.id: 0 for p in borrowers}
-    returns: dict[dt.date, list[dict[str, Any]]] = {}
+    term = _Term(rng, school, rules, today, tz)
     day = start
     while day < today:
         if rules.is_open(day):
-            for loan in returns.pop(day, []):
-                at = _at(rng, day, tz, (7, 30), 60)
-                loan["returned_at"] = stamp(at)
-                shelf.append(loan["item_barcode"])
-                open_count[loan["patron_id"]] -= 1
-                data = {"loan_uuid": loan["uuid"], "overdue": loan["due_at"] < stamp(at)}
-                school.events.append(
-                    _event(
-                        rng,
-                        "checkin",
-                        at,
-                        actor=loan["patron_id"],
-                        data=data,
-                        patron_id=loan["patron_id"],
-                        item_barcode=loan["item_barcode"],
-                    )
-                )
+            term.morning_returns(day)
             for _ in range(rng.randint(60, 140)):
-                _lend(rng, school, rules, day, today, tz, borrowers, shelf, open_count, returns)
+                term.lend(day)
         day += dt.timedelta(days=1)
+    by_barcode = {it["barcode"]: it for it in school.items}
     for loan in school.loans:
         if loan["returned_at"] is None:
             by_barcode[loan["item_barcode"]]["status"] = "on_loan"
 
 
+class _Term:
+    """The desk through a term: books on the shelf, loans per patron, returns to come."""
+
+    def __init__(
+        self, rng: random.Random, school: School, rules: Rules, today: dt.date, tz: ZoneInfo
+    ) -> None:
+        self.rng, self.school, self.rules, self.today, self.tz = rng, school, rules, today, tz
+        self.borrowers = [_patron(p) for p in school.patrons]
+        self.shelf = [it["barcode"] for it in school.items if it["location"] == "library"]
+        self.open_count = {p.id: 0 for p in self.borrowers}
+        self.returns: dict[dt.date, list[dict[str, Any]]] = {}
+
+    def morning_returns(self, day: dt.date) -> None:
+        """Take back the books due back today, before school (so lunch can lend them again)."""
+        for loan in self.returns.pop(day, []):
+            at = _at(self.rng, day, self.tz, (7, 30), 60)
+            loan["returned_at"] = stamp(at)
+            self.shelf.append(loan["item_barcode"])
+            self.open_count[loan["patron_id"]] -= 1
+            data = {"loan_uuid": loan["uuid"], "overdue": loan["due_at"] < stamp(at)}
+            self.school.events.append(
+                _event(
+                    self.rng,
+                    "checkin",
+                    at,
+                    actor=loan["patron_id"],
+                    data=data,
+                    patron_id=loan["patron_id"],
+                    item_barcode=loan["item_barcode"],
+                )
+            )
+
+    def lend(self, day: dt.date) -> None:
+        """Lend a random book to a random patron within their limit, and plan its return."""
+        rng, rules = self.rng, self.rules
+        patron = rng.choice(self.borrowers)
+        limits = rules.limits(patron)
+        if self.open_count[patron.id] >= limits.max_loans or not self.shelf:
+            return
+        i = rng.randrange(len(self.shelf))
+        self.shelf[i], self.shelf[-1] = self.shelf[-1], self.shelf[i]
+        barcode = self.shelf.pop()
+        lunch = rng.random() < 0.7
+        at = _at(rng, day, self.tz, (11, 50) if lunch else (15, 40), 80 if lunch else 50)
+        due = stamp(end_of_day(rules.due_date(patron, day), self.tz))
+        event = _event(
+            rng,
+            "checkout",
+            at,
+            actor=patron.id,
+            patron_id=patron.id,
+            item_barcode=barcode,
+            data={"due_at": due},
+        )
+        self.school.events.append(event)
+        loan = {
+            "uuid": event.uuid,
+            "item_barcode": barcode,
+            "patron_id": patron.id,
+            "checked_out_at": event.at,
+            "due_at": due,
+            "returned_at": None,
+        }
+        self.school.loans.append(loan)
+        self.open_count[patron.id] += 1
+        # Most books come back within the loan period, some late, a few not at all this term.
+        roll = rng.random()
+        if roll < 0.01:
+            return
+        if roll < 0.06:
+            days = limits.loan_days + rng.randint(2, 20)
+        else:
+            days = rng.randint(2, limits.loan_days)
+        back = day + dt.timedelta(days=days)
+        while not rules.is_open(back):
+            back += dt.timedelta(days=1)
+        if back < self.today:
+            self.returns.setdefault(back, []).append(loan)
+
+
 def _patron(row: dict[str, Any]) -> Patron:
     return Patron(row["id"], row["name"], row["role"], row["grade"], row["class_name"], "active")
-
-
-def _lend(
-    rng: random.Random,
-    school: School,
-    rules: Rules,
-    day: dt.date,
-    today: dt.date,
-    tz: ZoneInfo,
-    borrowers: list[Patron],
-    shelf: list[str],
-    open_count: dict[str, int],
-    returns: dict[dt.date, list[dict[str, Any]]],
-) -> None:
-    patron = rng.choice(borrowers)
-    limits = rules.limits(patron)
-    if open_count[patron.id] >= limits.max_loans or not shelf:
-        return
-    i = rng.randrange(len(shelf))
-    shelf[i], shelf[-1] = shelf[-1], shelf[i]
-    barcode = shelf.pop()
-    lunch = rng.random() < 0.7
-    at = _at(rng, day, tz, (11, 50) if lunch else (15, 40), 80 if lunch else 50)
-    due = stamp(end_of_day(rules.due_date(patron, day), tz))
-    event = _event(
-        rng,
-        "checkout",
-        at,
-        actor=patron.id,
-        patron_id=patron.id,
-        item_barcode=barcode,
-        data={"due_at": due},
-    )
-    school.events.append(event)
-    loan = {
-        "uuid": event.uuid,
-        "item_barcode": barcode,
-        "patron_id": patron.id,
-        "checked_out_at": event.at,
-        "due_at": due,
-        "returned_at": None,
-    }
-    school.loans.append(loan)
-    open_count[patron.id] += 1
-    # Most books come back within the loan period, some late, a few not at all this term.
-    roll = rng.random()
-    if roll < 0.01:
-        return
-    if roll < 0.06:
-        days = limits.loan_days + rng.randint(2, 20)
-    else:
-        days = rng.randint(2, limits.loan_days)
-    back = day + dt.timedelta(days=days)
-    while not rules.is_open(back):
-        back += dt.timedelta(days=1)
-    if back < today:
-        returns.setdefault(back, []).append(loan)
 
 
 def _at(
