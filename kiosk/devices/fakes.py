@@ -72,6 +72,8 @@ class FakeCardReader(SerialCardReader):
         """Hold a card to the reader: it sends the card's frame `frames_sent` times."""
         self.send(frames.rdm6300_frame(uid) * frames_sent)
 
+    present_card = present
+
     def send(self, data: bytes) -> None:
         """Put raw bytes on the line (noise, broken frames)."""
         deadline = time.monotonic() + 2

@@ -118,12 +118,15 @@ class EvdevScanner:
 
     def stop(self) -> None:
         """Stop reading and release the device."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         os.write(self._wake_w, b"x")
         if self._thread is not None:
             self._thread.join(timeout=2)
         for fd in (self._wake_r, self._wake_w):
-            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _run(self) -> None:
         while not self._stop.is_set():
