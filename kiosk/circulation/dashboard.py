@@ -1,8 +1,8 @@
 """Read-only questions the librarian's dashboard and the idle screen ask of the store.
 
-Days are the school's local days: stored times are UTC, so each query shifts them by the time
-zone's offset. The offset is taken once per query (at its start date), which is exact for zones
-without daylight saving time, such as China's.
+Days are the school's local days: stored times are UTC, so a day runs from the school's midnight
+to the next, both turned into stored times. The queries are shaped for a grown store (500,000
+loans, a million events): they walk indexes and never read the whole log.
 """
 
 from __future__ import annotations
@@ -29,11 +29,6 @@ def day_start(day: dt.date, tz: ZoneInfo) -> str:
     return stamp(dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz))
 
 
-def _offset_minutes(day: dt.date, tz: ZoneInfo) -> int:
-    offset = dt.datetime.combine(day, dt.time(12, 0), tzinfo=tz).utcoffset()
-    return int(offset.total_seconds() // 60) if offset else 0
-
-
 def today(store: Store, tz: ZoneInfo, recent: int = 20) -> dict[str, Any]:
     """Return today's loans, returns and renewals, and the last actions with titles."""
     since = day_start(local_today(store, tz), tz)
@@ -51,7 +46,8 @@ def today(store: Store, tz: ZoneInfo, recent: int = 20) -> dict[str, Any]:
         "LEFT JOIN patrons p ON p.id = e.patron_id "
         "LEFT JOIN items i ON i.barcode = e.item_barcode "
         "WHERE e.at >= ? AND e.type IN ('checkout', 'checkin', 'renew', 'undo') "
-        "ORDER BY e.seq DESC LIMIT ?",
+        # Ordered by time first so that SQLite walks the `at` index, not the whole log.
+        "ORDER BY e.at DESC, e.seq DESC LIMIT ?",
         [since, recent],
     )
     return {
@@ -104,19 +100,20 @@ def loans_per_day(
     store: Store, tz: ZoneInfo, start: dt.date, end: dt.date
 ) -> list[tuple[dt.date, int]]:
     """Return the number of loans made on each local day from start to end, zeros included."""
-    minutes = _offset_minutes(start, tz)
-    counts = {
-        r["day"]: r["n"]
-        for r in store.query(
-            "SELECT date(checked_out_at, ? || ' minutes') AS day, count(*) AS n FROM loans "
-            "WHERE checked_out_at >= ? AND checked_out_at < ? GROUP BY day",
-            [f"{minutes:+d}", day_start(start, tz), day_start(end + dt.timedelta(days=1), tz)],
-        )
-    }
-    days = (end - start).days + 1
+    days = [start + dt.timedelta(days=i) for i in range(max(0, (end - start).days + 1))]
+    bounds = [day_start(d, tz) for d in [*days, end + dt.timedelta(days=1)]]
+    conn = store.reader.conn
+    # One counting seek per day on the checked_out_at index: faster than grouping by a date
+    # expression, and each day's bounds are the school's own midnight.
     return [
-        (d, counts.get(d.isoformat(), 0))
-        for d in (start + dt.timedelta(days=i) for i in range(max(0, days)))
+        (
+            d,
+            conn.execute(
+                "SELECT count(*) FROM loans WHERE checked_out_at >= ? AND checked_out_at < ?",
+                (bounds[i], bounds[i + 1]),
+            ).fetchone()[0],
+        )
+        for i, d in enumerate(days)
     ]
 
 
@@ -139,9 +136,11 @@ def loans_per_class(store: Store, tz: ZoneInfo, since: dt.date) -> list[tuple[st
 
 def top_books(store: Store, tz: ZoneInfo, since: dt.date, limit: int = 10) -> list[tuple[str, int]]:
     """Return the most borrowed titles since a day (all copies of a title together)."""
+    # Count per copy first, then look up each copy's title once.
     rows = store.query(
-        "SELECT i.title AS title, count(*) AS n FROM loans l "
-        "JOIN items i ON i.barcode = l.item_barcode WHERE l.checked_out_at >= ? "
+        "SELECT i.title AS title, sum(c.n) AS n FROM (SELECT item_barcode, count(*) AS n "
+        "FROM loans WHERE checked_out_at >= ? GROUP BY item_barcode) c "
+        "JOIN items i ON i.barcode = c.item_barcode "
         "GROUP BY i.title ORDER BY n DESC, i.title LIMIT ?",
         [day_start(since, tz), limit],
     )
@@ -189,6 +188,13 @@ def events(
     return store.query(sql + " ORDER BY seq DESC LIMIT ?", [*params, limit])
 
 
-def event_types(store: Store) -> list[str]:
-    """Return the event types in the log, for the filter's choices."""
-    return [r["type"] for r in store.query("SELECT DISTINCT type FROM events ORDER BY type")]
+KNOWN_TYPES = ("checkout", "checkin", "renew", "undo", "import", "rules_set", "card_lost")
+
+
+def event_types(store: Store, recent: int = 20_000) -> list[str]:
+    """Return event types for the filter: the usual ones and any in the recent log."""
+    # A DISTINCT over the whole log reads every event; the recent ones are enough here.
+    rows = store.query(
+        "SELECT DISTINCT type FROM (SELECT type FROM events ORDER BY seq DESC LIMIT ?)", [recent]
+    )
+    return sorted({*KNOWN_TYPES, *(r["type"] for r in rows)})

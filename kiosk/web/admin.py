@@ -164,7 +164,7 @@ def index() -> str:
     month = dashboard.month_start(store, tz)
     per_day = dashboard.loans_per_day(store, tz, start, end)
     per_class = dashboard.loans_per_class(store, tz, month)[:15]
-    top = dashboard.top_books(store, tz, start, 10)
+    top = dashboard.top_books(store, tz, month, 10)
     return render_template(
         "admin/index.html",
         status=status_of(ctx),
@@ -173,7 +173,7 @@ def index() -> str:
         term=(start, end),
         per_day=columns(per_day, gettext("Loans per day this term")),
         per_class=bars(per_class, gettext("Loans per class this month")),
-        top=bars(top, gettext("Top books this term")),
+        top=bars(top, gettext("Top books this month")),
         loans_this_term=sum(n for _, n in per_day),
     )
 

@@ -128,7 +128,7 @@
   const source = new EventSource("events");
   function onState(e) {
     const st = JSON.parse(e.data);
-    window.kioskEvents.push({ at: Date.now(), published_ms: st.published_ms, event: st.event });
+    window.kioskEvents.push({ at: performance.timeOrigin + performance.now(), published_ms: st.published_ms, event: st.event });
     render(st);
   }
   source.onmessage = onState;
