@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -266,3 +269,26 @@ def test_cli_import_end_to_end(tmp_path: Path) -> None:
     result = runner.invoke(main, ["--config", str(config), "export", "patrons"])
     assert result.exit_code == 0
     assert "20260101,0A00C0FFEE|20260101,欧阳娜娜,四(1)班,4,student,active" in result.output
+
+
+def test_the_installed_command_in_chinese(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n')
+    kiosk = Path(sys.executable).parent / "kiosk"
+    env = {**os.environ, "KIOSK_LANG": "zh_CN"}
+    args = [str(kiosk), "--config", str(config), "import", "patrons"]
+    done = subprocess.run(
+        [*args, str(DATA / "patrons-gb18030.csv"), "--dry-run"], env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().strip() == (
+        "读者：读取 4 行（GB18030）：新增 4，更新 0，未变 0；仅检查，未做任何修改"
+    )
+    bad = tmp_path / "坏.csv"
+    bad.write_bytes("卡号,姓名,年级\r\n0F00CAFE01,王五,九十\r\n".encode("gb18030"))
+    done = subprocess.run([*args, str(bad)], env=env, capture_output=True)
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [
+        f"{bad}：第 2 行：年级 九十 无效（请填 1 到 12，或 一年级 … 六年级）",
+        "错误：有 1 行有错误，未导入任何数据",
+    ]
