@@ -377,7 +377,8 @@ def _patron_row(v: dict[str, str], bad: _Errors) -> dict[str, Any]:
     grade = parse_grade(v["grade"]) if v.get("grade") else None
     if v.get("grade") and grade is None:
         bad.add("grade", "bad_grade", value=v["grade"])
-    elif grade is None:
+    elif grade is None and role in ("student", "helper"):
+        # A teacher's class is the class they teach; their own grade stays empty.
         grade = grade_of_class(v.get("class", ""))
         if grade is None and role == "student" and v.get("name") and codes:
             bad.add("grade", "grade_needed")

@@ -101,3 +101,16 @@ def test_bom_for_excel_on_windows(store: Store) -> None:
     out = io.StringIO()
     write_csv(store, "items", out, bom=True)
     assert out.getvalue().startswith("\ufeffbarcode,title,")
+
+
+def test_exported_patrons_and_items_import_back_unchanged(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.circulation.importer import import_csv
+
+    for kind in ("patrons", "items"):
+        path = tmp_path / f"{kind}.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            write_csv(store, kind, f, bom=True)
+        report = import_csv(store, kind, path)
+        assert [e.text("en") for e in report.errors] == []
+        assert (report.inserted, report.updated, report.unchanged) == (0, 0, 5)
+        assert report.ignored_columns == ["status"]

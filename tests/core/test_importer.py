@@ -292,3 +292,24 @@ def test_the_installed_command_in_chinese(tmp_path: Path) -> None:
         f"{bad}：第 2 行：年级 九十 无效（请填 1 到 12，或 一年级 … 六年级）",
         "错误：有 1 行有错误，未导入任何数据",
     ]
+
+
+def test_file_level_and_card_problems(store: Store, tmp_path: Path) -> None:
+    report = import_csv(store, "items", write(tmp_path, "empty.csv", "\n\n"))
+    assert reasons(report) == [
+        (1, "", "the file is empty: it needs a header row and at least one row")
+    ]
+    report = import_csv(store, "items", write(tmp_path, "two.csv", "条码号,barcode,题名\n1,1,x\n"))
+    assert reasons(report) == [(1, "barcode", "two columns mean barcode: 条码号 and barcode")]
+    long_card = "C" * 65
+    path = write(
+        tmp_path,
+        "p.csv",
+        f"学号,卡号,姓名,年级\nA1,0F00CAFE01,甲,3\nA2,{long_card}|X 1,乙,3\nA1,0F00CAFE02,丙,3\n",
+    )
+    report = import_csv(store, "patrons", path)
+    assert reasons(report) == [
+        (3, "卡号", f"card id {long_card} is longer than 64 characters or contains a blank"),
+        (3, "卡号", "card id X 1 is longer than 64 characters or contains a blank"),
+        (4, "学号", "学号 A1 is already on row 2"),
+    ]
