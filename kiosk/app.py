@@ -24,7 +24,7 @@ from kiosk.circulation.session import Feedback, Kiosk
 from kiosk.circulation.store import Store
 from kiosk.config import Settings
 from kiosk.devices import build
-from kiosk.devices.base import Indicator, Scan, ScanSource
+from kiosk.devices.base import FaultWatch, Indicator, Scan, ScanSource
 from kiosk.i18n import N_, both
 from kiosk.ops.notify import Notifier, Supervision, daemon_summary, store_answers
 
@@ -108,6 +108,8 @@ class Daemon:
             self.sources = [src for src in found if src is not None]
         self.scans: queue.Queue[Scan] = queue.Queue(maxsize=1000)
         self.kiosk.subscribe(self._indicate)
+        # A scanner or card reader that stops working blinks red: students go to a helper.
+        self.on_loop.append(FaultWatch(self.sources, self.indicator, s.kiosk.language))
         # The hub sync worker, when [hub] url is set; the pages read `sync.state()`.
         self.sync: Any = build_sync(self) if s.hub.url else None
         if self.sync is not None:

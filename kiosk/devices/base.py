@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kiosk.i18n import N_, both
+
 # The patterns an indicator knows; the wiring maps what happened onto one of them.
 PATTERNS = (
     "ok",
@@ -44,6 +46,7 @@ class Health:
     rejected_reads: int = 0
     last_error: str | None = None
     last_rejection: str | None = None
+    losses: int = 0  # times it went from working to not working
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def up(self) -> None:
@@ -54,6 +57,8 @@ class Health:
     def down(self, error: str) -> None:
         """Record that the device is gone or failing, and why."""
         with self.lock:
+            if self.connected:
+                self.losses += 1
             self.connected, self.last_error = False, error
 
     def good(self) -> None:
@@ -102,3 +107,23 @@ class Indicator(Protocol):
     def close(self) -> None:
         """Turn everything off and release the pins."""
         ...
+
+
+DEVICE_LOST = N_("{name} stopped working. Please ask a library helper.")
+
+
+class FaultWatch:
+    """Show the fault pattern when a device that was working goes away (unplugged, dead port)."""
+
+    def __init__(self, sources: list[ScanSource], indicator: Indicator, language: str) -> None:
+        self.sources, self.indicator, self.language = sources, indicator, language
+        self._seen = {id(src): src.health.losses for src in sources}
+
+    def __call__(self) -> None:
+        """Compare each device with the last look; call this from the daemon's loop."""
+        for src in self.sources:
+            losses = src.health.losses  # counted, so a loss between two looks is not missed
+            if losses > self._seen.get(id(src), 0):
+                text = both(DEVICE_LOST, self.language, name=src.health.name)
+                self.indicator.show("fault", f"{text} ({src.health.last_error})")
+            self._seen[id(src)] = losses

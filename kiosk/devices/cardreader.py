@@ -88,7 +88,7 @@ class SerialCardReader:
         port: str,
         protocol: str = "rdm6300",
         *,
-        normalise: Callable[[str], Checked] = Checked,
+        normalise: Callable[[str], Checked] = Checked,  # for text lines only
         baudrate: int = 0,
         repeat_window_s: float = 1.0,
         reconnect_s: float = 0.5,
@@ -166,7 +166,9 @@ class SerialCardReader:
             if frame.uid is None:
                 self.health.rejected(frame.reason)
                 continue
-            checked = self.normalise(frame.uid)
+            # RDM6300 and PN532 frames carry binary UIDs, already canonical hex; only text lines
+            # may be decimal numbers or hex with separators.
+            checked = self.normalise(frame.uid) if self.protocol == "line" else Checked(frame.uid)
             if checked.code is None:
                 self.health.rejected(checked.reason)
             elif self.repeats.admit(checked.code, time.monotonic()):

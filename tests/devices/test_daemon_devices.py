@@ -16,11 +16,11 @@ from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.store import Store
 from kiosk.devices import frames
 from kiosk.devices.build import book_check
-from kiosk.devices.cardreader import PtyCardReader
+from kiosk.devices.cardreader import PtyCardReader, SerialCardReader
 from kiosk.devices.fakes import FakeCardReader, FakeScanner
 from kiosk.devices.indicator import GpioIndicator
 
-from .conftest import wait_for
+from .conftest import Pty, wait_for
 
 GREEN, RED, AMBER, BUZZER = 17, 27, 22, 18
 
@@ -125,6 +125,36 @@ def test_devices_are_built_from_the_config(tmp_path: Path, store: Store, clock: 
         green = daemon.indicator.leds["green"]
         wait_for(lambda: green.is_lit)
         assert daemon.indicator.buzzer is not None and not daemon.indicator.buzzer.is_active
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def test_an_unplugged_reader_blinks_red_and_shows_in_health(
+    tmp_path: Path, store: Store, clock: FakeClock
+) -> None:
+    port = Pty()
+    factory = MockFactory(pin_class=MockPWMPin)
+    reader = SerialCardReader(port.path, "rdm6300", reconnect_s=0.2)
+    daemon = Daemon(
+        device_settings(tmp_path),
+        clock=clock,
+        indicator=GpioIndicator(pin_factory=factory),
+        sources=[reader],
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: reader.health.connected)
+        port.close()  # the USB adapter is pulled out
+        wait_for(lambda: lit(factory, RED))
+        wait_for(lambda: not lit(factory, RED))
+        wait_for(lambda: lit(factory, RED))  # blinking: the fault pattern
+        (health,) = [d for d in daemon.health()["devices"] if d["name"].startswith("card")]
+        assert health["connected"] is False
+        assert port.path in str(health["last_error"])
+        assert thread.is_alive()
     finally:
         stop.set()
         thread.join(timeout=5)
