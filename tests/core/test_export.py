@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.export import write_csv
+from kiosk.circulation.importer import import_csv
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 
@@ -103,9 +105,7 @@ def test_bom_for_excel_on_windows(store: Store) -> None:
     assert out.getvalue().startswith("\ufeffbarcode,title,")
 
 
-def test_exported_patrons_and_items_import_back_unchanged(store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from kiosk.circulation.importer import import_csv
-
+def test_exported_patrons_and_items_import_back_unchanged(store: Store, tmp_path: Path) -> None:
     for kind in ("patrons", "items"):
         path = tmp_path / f"{kind}.csv"
         with path.open("w", encoding="utf-8", newline="") as f:
