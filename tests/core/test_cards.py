@@ -12,7 +12,7 @@ from kiosk.circulation import cards
 from kiosk.circulation.cards import SQL_IS_UID, SQL_NUMBER
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.migrations import KNOWN, migrations
-from kiosk.circulation.records import issue_card, put_patron
+from kiosk.circulation.records import issue_card, put_item, put_patron, report_card_lost
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 
@@ -65,8 +65,6 @@ def test_a_card_registered_by_its_decimal_matches_the_reader_uid(
 def test_a_replacement_card_gets_its_number_and_a_lost_card_stays_refused(
     circulation: Circulation, store: Store
 ) -> None:
-    from kiosk.circulation.records import report_card_lost
-
     report_card_lost(store, "0F00A1B2C3", actor="librarian")
     assert circulation.identify("0010597059").kind == "lost_card"
     issue_card(store, "S001", "1B00C0FFEE", actor="librarian")  # written without a number
@@ -78,8 +76,6 @@ def test_a_replacement_card_gets_its_number_and_a_lost_card_stays_refused(
 def test_an_exact_book_barcode_wins_over_a_card_decimal(
     circulation: Circulation, store: Store
 ) -> None:
-    from kiosk.circulation.records import put_item
-
     with store.write() as db:
         put_item(db, {"barcode": "0010597059", "title": "撞号的书"}, "t")
     assert circulation.identify("0010597059").kind == "item"
