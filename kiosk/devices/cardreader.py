@@ -5,6 +5,11 @@ pty path), as pyserial's own URL handlers make fake, spy and real ports a matter
 framing lives in `frames.py`; this module only moves bytes and keeps the port alive: when it
 fails (unplugged: `SerialException`/`OSError`), the reader reports it in its health, closes the
 port and tries again every `reconnect_s` until it is back, without ever giving up or spinning.
+
+Like pyserial's `serial.threaded`, framing (`frames.Rdm6300Parser`, ...) is kept apart from the
+transport; unlike its `ReaderThread`, which ends for good at the first `SerialException`, one
+thread here owns the whole life of the port (open, read, reopen) and can also hold a
+request/response conversation, which the PN532 needs.
 """
 
 from __future__ import annotations

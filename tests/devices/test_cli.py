@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ def test_devices_test_shows_each_read_live(tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
     cfg.write_text('[scanner]\nsource = "none:"\n[card_reader]\nport = "pty:"\n', encoding="utf-8")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "--config", str(cfg), "devices", "test", "--seconds", "4"],
+        [sys.executable, "-m", "kiosk", "--config", str(cfg), "devices", "test", "--seconds", "20"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -43,8 +44,10 @@ def test_devices_test_shows_each_read_live(tmp_path: Path) -> None:
     fd = os.open(match.group(1), os.O_WRONLY | os.O_NOCTTY)
     os.write(fd, b"\x020F00A1B2C3D0\x03" + frames.rdm6300_frame("0F00A1B2C3"))
     os.close(fd)
+    lines = [proc.stdout.readline().rstrip("\n") for _ in range(2)]
+    proc.send_signal(signal.SIGTERM)  # as systemd or Ctrl-C would stop it
     out, err = proc.communicate(timeout=10)
-    lines = out.splitlines()
+    lines += out.splitlines()
     card = [x for x in lines if re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}  card: 0F00A1B2C3", x)]
     rejected = [x for x in lines if x.endswith(": rejected: RDM6300 checksum mismatch")]
     assert (len(card), len(rejected), len(lines)) == (1, 1, 2), out
