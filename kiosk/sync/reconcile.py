@@ -108,10 +108,9 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
         items = sorted({e.item_barcode for e in new if e.type in LOAN_TYPES and e.item_barcode})
         for barcode in items:
             rebuild_item(db, barcode, now)
-        rules = load_rules(db)
-        for e in new:
-            if e.type == "checkout":
-                _patron_conflicts(db, e, now, rules)
+        if new:
+            since = _shift(min(e.at for e in new), correction)
+            _patron_conflicts(db, new, since, now, load_rules(db))
         db.execute(
             "UPDATE kiosks SET last_contact = ?, clock_offset_s = ?, "
             "events_received = events_received + ? WHERE id = ?",
@@ -291,23 +290,42 @@ def _differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return any(old[k] != new[k] for k in new)
 
 
-def _patron_conflicts(db: Database, e: Event, now: str, rules: Rules) -> None:
-    """Report a checkout over the limit, with a lost card, or by a blocked patron."""
-    rows = list(
-        db.query("SELECT l.checked_out_at AS eff, l.uuid FROM loans l WHERE l.uuid = ?", [e.uuid])
-    )
-    if not rows:
-        return  # not a loan: unknown patron or item, reported already
-    eff = rows[0]["eff"]
-    row = {**e.row(), "eff": eff}
-    patron_rows = list(db.query("SELECT * FROM patrons WHERE id = ?", [e.patron_id]))
-    patron = Patron.from_row(patron_rows[0])
+def _patron_conflicts(db: Database, new: list[Event], since: str, now: str, rules: Rules) -> None:
+    """Report loans over the limit, with a lost card, or by a blocked patron.
+
+    Judged again for every loan of the patrons a batch touches that was open at or after the
+    batch's earliest event, because the event that makes a loan a conflict (a loan at another
+    kiosk, a lost card) may arrive after the loan itself.
+    """
+    patrons = {e.patron_id for e in new if e.patron_id}
+    for barcode in {e.item_barcode for e in new if e.item_barcode}:
+        patrons.update(
+            r[0]
+            for r in db.execute("SELECT patron_id FROM loans WHERE item_barcode = ?", [barcode])
+        )
+    for patron_id in sorted(patrons):
+        rows = list(db.query("SELECT * FROM patrons WHERE id = ?", [patron_id]))
+        if not rows:
+            continue
+        patron = Patron.from_row(rows[0])
+        loans = db.query(
+            "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, e.kiosk_id "
+            "FROM loans l JOIN events e ON e.uuid = l.uuid WHERE l.patron_id = ? "
+            "AND (l.returned_at IS NULL OR l.returned_at >= ?)",
+            [patron_id, since],
+        )
+        for loan in list(loans):
+            _judge_loan(db, patron, loan, now, rules)
+
+
+def _judge_loan(db: Database, patron: Patron, row: dict[str, Any], now: str, rules: Rules) -> None:
+    eff = row["eff"]
     if patron.status != "active":
         _conflict(db, "patron_blocked", row, now, status=patron.status)
     held = db.execute(
         "SELECT count(*) FROM loans WHERE patron_id = ? AND checked_out_at <= ? "
         "AND (returned_at IS NULL OR returned_at > ?)",
-        [e.patron_id, eff, eff],
+        [patron.id, eff, eff],
     ).fetchone()[0]
     limit = rules.limits(patron).max_loans
     if held > limit:
@@ -317,7 +335,7 @@ def _patron_conflicts(db: Database, e: Event, now: str, rules: Rules) -> None:
         "WHERE e.patron_id = ? AND e.type IN ('card_lost', 'card_issued') "
         "AND COALESCE(r.effective_at, e.at) < ? ORDER BY COALESCE(r.effective_at, e.at) DESC "
         "LIMIT 1",
-        [e.patron_id, eff],
+        [patron.id, eff],
     ).fetchone()
     if last_card and last_card[0] == "card_lost":
         _conflict(db, "lost_card", row, now, card=json.loads(last_card[1]).get("card"))
