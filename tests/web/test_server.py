@@ -103,3 +103,16 @@ def test_scanning_goes_on_when_the_web_port_is_taken(tmp_path: Path, store: Stor
         stop.set()
         thread.join(10)
         taken.close()
+
+
+def test_the_daemon_stops_cleanly_with_a_page_still_listening(tmp_path: Path, store: Store) -> None:
+    store.close()
+    daemon, stop, thread = running_daemon(tmp_path, "127.0.0.1:0")
+    url = wait_for(lambda: daemon.web._server and daemon.web.url)
+    stream = urllib.request.urlopen(url + "/events", timeout=5)
+    assert stream.readline() == b"retry: 1000\n"
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive(), "the daemon did not stop"
+    rest = stream.read()  # the server ended the stream: no hanging page keeps it alive
+    assert b"retry" not in rest
