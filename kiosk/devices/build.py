@@ -86,16 +86,41 @@ def indicator(settings: IndicatorSettings, stream: TextIO | None = None) -> Indi
         return ConsoleIndicator(stream or sys.stdout)
     if settings.kind == "none":
         return NullIndicator()
+    from gpiozero.exc import GPIOZeroError
+
     from kiosk.devices.indicator import GpioIndicator, pin_factory  # gpiozero only when used
 
-    return GpioIndicator(
-        pin_factory=pin_factory(settings.pin_factory),
-        green=settings.green_pin,
-        red=settings.red_pin,
-        amber=settings.amber_pin,
-        buzzer=settings.buzzer_pin,
-        active_high=settings.active_high,
-        buzzer_kind=settings.buzzer_kind,
-        buzzer_active_high=settings.buzzer_active_high,
-        quiet=settings.quiet,
-    )
+    pins = {
+        "green_pin": settings.green_pin,
+        "red_pin": settings.red_pin,
+        "amber_pin": settings.amber_pin,
+        "buzzer_pin": settings.buzzer_pin,
+    }
+    used: dict[int, str] = {}
+    for key, pin in pins.items():
+        if pin >= 0 and pin in used:
+            raise ValueError(f"[indicator] {used[pin]} and {key} are both GPIO {pin}")
+        used[pin] = key
+    try:
+        return GpioIndicator(
+            pin_factory=pin_factory(settings.pin_factory),
+            green=settings.green_pin,
+            red=settings.red_pin,
+            amber=settings.amber_pin,
+            buzzer=settings.buzzer_pin,
+            active_high=settings.active_high,
+            buzzer_kind=settings.buzzer_kind,
+            buzzer_active_high=settings.buzzer_active_high,
+            quiet=settings.quiet,
+        )
+    except (GPIOZeroError, ImportError, OSError, RuntimeError) as e:
+        hint = (
+            f"install it: .venv/bin/pip install {e.name}"
+            if isinstance(e, ImportError) and e.name
+            else 'on a Pi 5 set pin_factory = "lgpio"; without GPIO use kind = "console" '
+            'or pin_factory = "mock"'
+        )
+        raise ValueError(
+            f'[indicator] kind = "gpio": cannot use the GPIO pins ({type(e).__name__}: {e}); '
+            + hint
+        ) from e

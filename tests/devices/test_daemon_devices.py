@@ -14,7 +14,7 @@ from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.store import Store
-from kiosk.devices import frames
+from kiosk.devices import build, frames
 from kiosk.devices.build import book_check
 from kiosk.devices.cardreader import PtyCardReader, SerialCardReader
 from kiosk.devices.fakes import FakeCardReader, FakeScanner
@@ -158,3 +158,21 @@ def test_an_unplugged_reader_blinks_red_and_shows_in_health(
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def test_two_parts_on_one_pin_are_refused(tmp_path: Path) -> None:
+    settings = device_settings(tmp_path, indicator={"kind": "gpio", "red_pin": 17})
+    with pytest.raises(ValueError, match="green_pin and red_pin are both GPIO 17"):
+        build.indicator(settings.indicator)
+
+
+@pytest.mark.skipif(
+    Path("/proc/device-tree/model").exists(), reason="this machine may have real GPIO pins"
+)
+def test_gpio_without_gpio_pins_says_what_to_set(tmp_path: Path) -> None:
+    settings = device_settings(tmp_path, indicator={"kind": "gpio"})
+    # gpiozero warns as it falls back from one pin factory to the next.
+    with pytest.warns(Warning), pytest.raises(ValueError) as refused:
+        build.indicator(settings.indicator)
+    assert str(refused.value).startswith('[indicator] kind = "gpio": cannot use the GPIO pins')
+    assert str(refused.value).endswith('without GPIO use kind = "console" or pin_factory = "mock"')
