@@ -84,6 +84,7 @@ VAR="$PREFIX/var/lib/kiosk"
 HUBVAR="$PREFIX/var/lib/kiosk-hub"
 UNITS="$PREFIX/etc/systemd/system"
 UDEV="$PREFIX/etc/udev/rules.d"
+BIN="$PREFIX/usr/local/bin"
 D="$DESTDIR"
 UNIT_FILES="kiosk.service kiosk-backup.service kiosk-backup.timer kiosk-hub.service"
 
@@ -175,7 +176,8 @@ PY
 
 as_kiosk() {
     if [ "$SYSTEM" = 1 ]; then
-        runuser -u kiosk -- "$@"
+        # From /: the kiosk user may not be allowed into the folder the installer runs in.
+        (cd / && runuser -u kiosk -- "$@")
     else
         "$@"
     fi
@@ -222,6 +224,7 @@ install_code() {
             system systemctl stop kiosk.service
             saved="$(dirname "$db")/backups/before-upgrade-$(date -u +%Y%m%dT%H%M%S)-$have.db"
             backup_before_upgrade "$db" "$saved"
+            [ "$SYSTEM" = 0 ] || chown kiosk:kiosk "$saved"
             say "upgrade: backed the database up to $saved"
         fi
     fi
@@ -325,6 +328,13 @@ desktop_home() {
 
 AUTOSTART_LINE="$OPT/bin/kiosk-browser http://127.0.0.1:8080/ & # kiosk touchscreen"
 
+install_command() {
+    mkdir -p "$D$BIN"
+    render_paths "$SRC/systemd/kiosk-command" >"$D$BIN/kiosk.tmp"
+    put "$D$BIN/kiosk.tmp" "$D$BIN/kiosk" 0755
+    rm -f "$D$BIN/kiosk.tmp"
+}
+
 install_browser() {
     put "$SRC/systemd/kiosk-browser" "$D$OPT/bin/kiosk-browser" 0755
     home=$(desktop_home) || {
@@ -389,7 +399,7 @@ uninstall() {
     for unit in $UNIT_FILES; do
         rm -f "$D$UNITS/$unit"
     done
-    rm -f "$D$UDEV/99-kiosk.rules"
+    rm -f "$D$UDEV/99-kiosk.rules" "$D$BIN/kiosk"
     rm -rf "$D$OPT"
     system systemctl daemon-reload
     system udevadm control --reload
@@ -424,6 +434,7 @@ install_hub_config
 migrate
 install_udev
 install_units
+install_command
 install_browser
 start_services
-say "done. Check the set-up with: $OPT/venv/bin/kiosk --config $ETC/config.toml doctor"
+say "done. Check the set-up with: sudo -u kiosk $BIN/kiosk doctor"

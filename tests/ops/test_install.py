@@ -112,7 +112,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Setup:
     (base / "src").mkdir()
     src = snapshot_source(base / "src")
     s = Setup(src, base / "root", make_sentinels(base / "sentinels"), "", {})
-    proc = s.run("--desktop-user", "pi", "--card-usb", "1a86:7523")
+    proc = s.run("--desktop-user", "pi", "--card-usb", "1a86:7523", "--hub")
     s.first_output = proc.stdout
     s.first_listing = listing(s.prefix)
     return s
@@ -126,6 +126,7 @@ def test_files_land_where_they_should_with_the_right_modes(setup: Setup) -> None
     p = setup.prefix
     expected = {
         "opt/kiosk/bin/kiosk-browser": "0o755",
+        "usr/local/bin/kiosk": "0o755",
         "opt/kiosk/config.example.toml": "0o644",
         "opt/kiosk/docs/deploy.md": "0o644",
         "etc/kiosk": "0o750",
@@ -134,6 +135,8 @@ def test_files_land_where_they_should_with_the_right_modes(setup: Setup) -> None
         "etc/udev/rules.d/99-kiosk.rules": "0o644",
         "var/lib/kiosk": "0o750",
         "var/lib/kiosk/backups": "0o750",
+        "var/lib/kiosk-hub": "0o750",
+        "etc/kiosk/hub.toml": "0o640",
         **{f"etc/systemd/system/{unit}": "0o644" for unit in UNITS},
     }
     assert {name: mode(p / name) for name in expected} == expected
@@ -153,6 +156,12 @@ def test_files_land_where_they_should_with_the_right_modes(setup: Setup) -> None
     assert settings.card_reader.port == "/dev/kiosk-card"
     assert settings.scanner.source == "evdev:/dev/input/kiosk-scanner"
     assert settings.indicator.kind == "gpio"
+    hub = config.load(p / "etc/kiosk/hub.toml")
+    assert hub.resolve(hub.store.path) == p / "var/lib/kiosk-hub/hub.db"
+    assert hub.web.listen == "0.0.0.0:8090"
+    assert "skipped (not the live system): systemctl enable --now kiosk-hub.service" in (
+        setup.first_output
+    )
 
     # The store was created by the installed kiosk, and it reads it.
     status = subprocess.run(
@@ -162,6 +171,12 @@ def test_files_land_where_they_should_with_the_right_modes(setup: Setup) -> None
         check=True,
     )
     assert "patrons: 0" in status.stdout
+    # The short command on PATH finds the installed config by itself.
+    env = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
+    status = subprocess.run(
+        [p / "usr/local/bin/kiosk", "status"], capture_output=True, text=True, env=env, cwd="/"
+    )
+    assert "patrons: 0" in status.stdout, status.stderr
 
     rules = (p / "etc/udev/rules.d/99-kiosk.rules").read_text().splitlines()
     assert [r for r in rules if r.startswith("SUBSYSTEM")] == [
@@ -219,6 +234,7 @@ def test_uninstall_keeps_data_unless_purged(setup: Setup) -> None:
     assert not (p / "opt/kiosk").exists()
     assert not any((p / "etc/systemd/system" / unit).exists() for unit in UNITS)
     assert not (p / "etc/udev/rules.d/99-kiosk.rules").exists()
+    assert not (p / "usr/local/bin/kiosk").exists()
     assert (p / "home/pi/.config/labwc/autostart").read_text() == ""
     assert (p / "etc/kiosk/config.toml").exists()
     assert (p / "var/lib/kiosk/kiosk.db").exists()
