@@ -179,8 +179,8 @@ class ScannerSettings:
 class CardReaderSettings:
     port: str = setting(
         "",
-        "pyserial URL or device path of the card reader, or pty: for a pseudo-terminal to type "
-        "frames into; empty for none.",
+        "pyserial URL or device path of the card reader, pty: for a pseudo-terminal to type "
+        "frames into, or evdev:... for a USB reader that types; empty for none.",
     )
     protocol: str = setting(
         "rdm6300",

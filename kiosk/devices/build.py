@@ -49,23 +49,31 @@ def scanner_source(settings: Settings, url: str) -> ScanSource | None:
     if scheme == "none":
         return None
     if scheme == "evdev":
-        is_card = s.role == "card"
-        return EvdevScanner(
-            f"{'card reader' if is_card else 'scanner'} {url}",
-            open_input(rest, grab=s.grab),
-            decoder=KeyDecoder(s.max_key_gap_s, s.partial_timeout_s, s.max_code_length),
-            check=card_check(s, settings.card_reader) if is_card else book_check(s),
-            source="card" if is_card else "scanner",
-            reconnect_s=s.reconnect_s,
-        )
+        return keyboard_source(settings, url, card=s.role == "card")
     raise ValueError(f"[scanner] source: no driver for {url!r}")
 
 
-def card_reader(settings: Settings) -> SerialCardReader | None:
-    """Make the serial card reader `[card_reader]` describes, or None when no port is set."""
+def keyboard_source(settings: Settings, url: str, *, card: bool) -> EvdevScanner:
+    """Make an evdev source: a barcode scanner, or a card reader that types like a keyboard."""
+    s = settings.scanner
+    return EvdevScanner(
+        f"{'card reader' if card else 'scanner'} {url}",
+        open_input(url.partition(":")[2], grab=s.grab),
+        decoder=KeyDecoder(s.max_key_gap_s, s.partial_timeout_s, s.max_code_length),
+        check=card_check(s, settings.card_reader) if card else book_check(s),
+        source="card" if card else "scanner",
+        reconnect_s=s.reconnect_s,
+    )
+
+
+def card_reader(settings: Settings) -> ScanSource | None:
+    """Make the card reader `[card_reader]` describes, or None when no port is set."""
     c = settings.card_reader
     if not c.port:
         return None
+    if c.port.startswith("evdev:"):
+        # A USB reader that types card numbers, beside a barcode scanner on [scanner].
+        return keyboard_source(settings, c.port, card=True)
     options = {
         "normalise": card_check(settings.scanner, c),
         "baudrate": c.baudrate,

@@ -188,3 +188,18 @@ def test_a_real_uinput_keyboard_is_found_by_name_grabbed_and_read(scans: Scans) 
             assert scans.next() == ("scanner", "9787020002207")
         finally:
             scanner.stop()
+
+
+def test_a_keyboard_card_reader_can_sit_beside_the_barcode_scanner() -> None:
+    settings = config.from_dict(
+        {
+            "scanner": {"source": "evdev:usb=0c2e:0b61"},
+            "card_reader": {"port": "evdev:name=RFID"},
+        }
+    )
+    scanner = build.scanner_source(settings, settings.scanner.source)
+    reader = build.card_reader(settings)
+    assert isinstance(scanner, EvdevScanner) and isinstance(reader, EvdevScanner)
+    assert (scanner.source, reader.source) == ("scanner", "card")
+    assert reader.check("0010597059").code == "0010597059"
+    assert scanner.check("702000220X").code == "9787020002207"
