@@ -45,6 +45,8 @@ class Notifier:
         target = "\0" + self.address[1:] if self.address.startswith("@") else self.address
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                # Never wait: a receiver that stopped reading must not stall the main loop.
+                sock.setblocking(False)
                 sock.sendto("\n".join(lines).encode("utf-8"), target)
         except OSError as e:
             # systemd gone or socket full: the service goes on, the watchdog will tell.
