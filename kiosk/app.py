@@ -43,10 +43,10 @@ class Service(Protocol):
         ...
 
 
-def open_store(settings: Settings, clock: Clock | None = None) -> Store:
+def open_store(settings: Settings, clock: Clock | None = None, check: str = "full") -> Store:
     """Open the configured store, migrating it and seeding default rules on first use."""
     store = Store.open(
-        settings.resolve(settings.store.path), kiosk_id=settings.kiosk.id, clock=clock
+        settings.resolve(settings.store.path), kiosk_id=settings.kiosk.id, clock=clock, check=check
     )
     seed_rules(store, settings.rules)
     return store
@@ -69,10 +69,11 @@ def build_indicator(settings: Settings) -> Indicator:
 
 def feedback_line(fb: Feedback, language: str) -> str:
     """Describe feedback in one console line: what, which code, and the words in both languages."""
-    action = fb.result.action if fb.result else fb.reason
+    ok = fb.result is not None and fb.result.ok
+    what = fb.result.action if ok and fb.result else fb.reason  # "checkout", or why not
     title = f" | {fb.result.item.title}" if fb.result and fb.result.item else ""
-    repeated = " (again)" if fb.repeated else ""
-    return f"{action} {fb.code}{repeated} | {both(fb.message, language, **fb.params)}{title}"
+    head = " ".join(part for part in (what, fb.code, "(again)" if fb.repeated else "") if part)
+    return f"{head} | {both(fb.message, language, **fb.params)}{title}"
 
 
 @dataclass
@@ -89,7 +90,9 @@ class Daemon:
     def __post_init__(self) -> None:
         s = self.settings
         self.started = time.monotonic()
-        self.store = open_store(s, self.clock)
+        self.store = open_store(s, self.clock, check="quick")
+        self.integrity = "checking"  # the full check runs in the background once started
+        self.closed = False
         self.circulation = Circulation(
             self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
         )
@@ -136,8 +139,27 @@ class Daemon:
         """Queue a code typed on a page as if it were scanned."""
         self.submit(Scan(source, code))
 
+    def check_integrity(self) -> None:
+        """Run the full integrity check; a damaged store puts the kiosk in fault mode."""
+        try:
+            result = self.store.integrity()
+        except Exception as e:
+            if self.closed:
+                return  # the store closed under the check at shutdown
+            result = f"integrity check could not run: {e}"
+        self.integrity = result
+        if result != "ok":
+            log.error("store integrity check failed: %s; lending stopped", result)
+            assert self.indicator is not None
+            self.indicator.show("fault", both(FAULT_MESSAGE, self.settings.kiosk.language))
+
     def handle(self, scan: Scan) -> None:
         """Feed one scan to the session, keeping the kiosk alive whatever goes wrong."""
+        if self.integrity not in ("ok", "checking"):
+            # Writing to a damaged database can make it worse: send students to a helper.
+            assert self.indicator is not None
+            self.indicator.show("fault", both(FAULT_MESSAGE, self.settings.kiosk.language))
+            return
         try:
             self.kiosk.scan(scan.code)
         except Exception:
@@ -149,6 +171,7 @@ class Daemon:
         """Return the devices' health and the uptime."""
         return {
             "uptime_s": round(time.monotonic() - self.started, 1),
+            "store_integrity": self.integrity,
             "devices": [
                 *(src.health.as_dict() for src in self.sources or []),
                 *([h.as_dict()] if (h := getattr(self.indicator, "health", None)) else []),
@@ -161,6 +184,7 @@ class Daemon:
             src.start(self.submit)
         for svc in self.services:
             svc.start()
+        threading.Thread(target=self.check_integrity, name="integrity", daemon=True).start()
         log.info(
             "ready: kiosk %s, store %s, %d source(s), started in %.2f s",
             self.settings.kiosk.id,
@@ -198,6 +222,7 @@ class Daemon:
             src.stop()
         if self.indicator is not None:
             self.indicator.close()
+        self.closed = True
         self.store.close()
         log.info("stopped")
 

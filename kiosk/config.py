@@ -60,7 +60,8 @@ def _dates(v: list[str]) -> str | None:
     for d in v:
         if _date_or_empty(d) or d == "":
             return f"{d!r} is not a date like 2026-10-01"
-    return None
+    twice = sorted({d for d in v if v.count(d) > 1})
+    return f"{twice[0]} is listed twice" if twice else None
 
 
 def _weekdays(v: list[int]) -> str | None:
@@ -170,9 +171,7 @@ class ScannerSettings:
     card_patterns: list[str] = setting(
         [], "Regexes for barcodes printed on student cards; [] accepts any other code.", _regexes
     )
-    reconnect_s: float = setting(
-        0.5, "Seconds between looks for an unplugged scanner.", _positive
-    )
+    reconnect_s: float = setting(0.5, "Seconds between looks for an unplugged scanner.", _positive)
 
 
 @dataclass(frozen=True)
@@ -188,7 +187,8 @@ class CardReaderSettings:
         _one_of("rdm6300", "pn532", "line"),
     )
     baudrate: int = setting(
-        0, "Serial speed; 0 for the protocol's own (rdm6300 9600, pn532 115200, line 9600).",
+        0,
+        "Serial speed; 0 for the protocol's own (rdm6300 9600, pn532 115200, line 9600).",
         _not_negative,
     )
     repeat_window_s: float = setting(

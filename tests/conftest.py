@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ def settings(tmp_path: Path) -> config.Settings:
 
 
 @pytest.fixture
-def store(settings: config.Settings, clock: FakeClock) -> Store:
+def store(settings: config.Settings, clock: FakeClock) -> Iterator[Store]:
     """A real store file with default rules and the small school in it."""
     s = open_store(settings, clock)
     add_school(s)

@@ -151,11 +151,11 @@ class Circulation:
             patron, item = self.patron(patron_id, db), self.item(barcode, db)
             if patron is None or item is None:
                 return _refuse("checkout", "unknown_code", patron=patron, item=item)
-            refusal = self._checkout_refusal(db, patron, item)
+            rules = self.rules(db)
+            refusal = self._checkout_refusal(db, rules, patron, item)
             if refusal:
                 return refusal
             now = self.store.clock.now()
-            rules = self.rules(db)
             due = end_of_day(rules.due_date(patron, now.astimezone(self.tz).date()), self.tz)
             event = self.store.event(
                 "checkout",
@@ -174,7 +174,9 @@ class Circulation:
             loan = self.open_loan(item.barcode, db)
         return self._done("checkout", "checked_out", patron, item, loan, event)
 
-    def _checkout_refusal(self, db: Database, patron: Patron, item: Item) -> Result | None:
+    def _checkout_refusal(
+        self, db: Database, rules: Rules, patron: Patron, item: Item
+    ) -> Result | None:
         if patron.status != "active":
             return _refuse("checkout", "patron_blocked", patron=patron, item=item)
         loan = self.open_loan(item.barcode, db)
@@ -182,7 +184,6 @@ class Circulation:
             return _refuse("checkout", "on_loan_to_other", patron=patron, item=item)
         if item.status != "available":
             return _refuse("checkout", "item_unavailable", patron=patron, item=item)
-        rules = self.rules(db)
         loans = self.loans_of(patron.id, db)
         if rules.block_when_overdue and any(row["due_at"] < self.store.now() for row in loans):
             return _refuse("checkout", "has_overdue", patron=patron, item=item)

@@ -121,8 +121,14 @@ class Store:
         create: bool = True,
         migrate: bool = True,
         timeout: float = BUSY_TIMEOUT_S,
+        check: str = "full",
     ) -> Store:
-        """Open (or create) the store; check integrity and schema; apply pending migrations."""
+        """Open (or create) the store; check integrity and schema; apply pending migrations.
+
+        `check="quick"` runs `PRAGMA quick_check` (about a tenth of the time on a large store: it
+        skips matching indexes to tables); the daemon uses it and runs the full check in the
+        background right after start-up, so a Pi is ready to lend in a second, not a minute.
+        """
         path = Path(path)
         if not path.exists():
             if not create:
@@ -136,16 +142,16 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise classify(path, e) from e
         try:
-            store._check(migrate)
+            store._check(migrate, "quick_check" if check == "quick" else "integrity_check")
         except BaseException:
             store.close()
             raise
         return store
 
-    def _check(self, migrate: bool) -> None:
+    def _check(self, migrate: bool, pragma: str) -> None:
         try:
             mode = self.db.conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            problems = [r[0] for r in self.db.conn.execute("PRAGMA integrity_check")]
+            problems = [r[0] for r in self.db.conn.execute(f"PRAGMA {pragma}")]
         except sqlite3.DatabaseError as e:
             raise self._classify(e) from e
         if mode != "wal":

@@ -65,6 +65,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ("[rules]\nmax_loans = { pupil = 3 }\n", "[rules] max_loans: unknown role 'pupil'"),
         ("[rules]\nterm_end = '2027-13-01'\n", "[rules] term_end: must be a date"),
         ("[rules]\nclosed_weekdays = [0]\n", "weekdays are 1 (Monday) to 7 (Sunday)"),
+        ("[rules]\nclosed_days = ['2026-10-01', '2026-10-01']\n", "2026-10-01 is listed twice"),
         ("kiosk = 3\n", "kiosk must be a [section]"),
         ("[kiosk\n", "not valid TOML"),
     ],
