@@ -12,12 +12,13 @@
 # an uninstall keeps them unless --purge is given.
 #
 # --prefix DIR puts every path under DIR and writes DIR's paths into the units; DESTDIR=DIR puts
-# the files under DIR but writes the real paths (for packaging). Either one skips the steps that
-# change the running system (apt-get, useradd, chown, systemctl, udevadm); so does --no-system.
+# the files under DIR but writes the real paths (for packaging; the venv's own scripts name the
+# DIR path, so a package rebuilds it on the target). Either one skips the steps that change the
+# running system (apt-get, useradd, chown, systemctl, udevadm); so does --no-system.
 set -eu
 
 usage() {
-    sed -n '2,17s/^# \{0,1\}//p' "$0"
+    sed -n '2,18s/^# \{0,1\}//p' "$0"
 }
 
 die() {

@@ -260,3 +260,32 @@ def test_bad_options_are_refused_before_anything_is_done(tmp_path: Path) -> None
         assert proc.returncode == 1
         assert message in proc.stderr
         assert not (tmp_path / "r").exists()
+
+
+def test_destdir_stages_the_files_with_the_real_paths_in_them(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    src = snapshot_source(tmp_path / "src")
+    sentinels = make_sentinels(tmp_path / "sentinels")
+    stage = tmp_path / "stage"
+    env = {
+        **os.environ,
+        "PATH": f"{sentinels}:{os.environ['PATH']}",
+        "PYTHON": sys.executable,
+        "DESTDIR": str(stage),
+    }
+    proc = subprocess.run(
+        ["sh", str(src / "systemd/install.sh")], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    unit = (stage / "etc/systemd/system/kiosk.service").read_text().splitlines()
+    assert "ExecStart=/opt/kiosk/venv/bin/kiosk --config /etc/kiosk/config.toml run" in unit
+    assert "ReadWritePaths=/var/lib/kiosk" in unit
+    cfg = config.load(stage / "etc/kiosk/config.toml")
+    assert cfg.store.path == "/var/lib/kiosk/kiosk.db"
+    assert (stage / "usr/local/bin/kiosk").read_text().splitlines()[-1] == (
+        'exec /opt/kiosk/venv/bin/kiosk "$@"'
+    )
+    assert mode(stage / "var/lib/kiosk") == "0o750"
+    assert not (stage / "var/lib/kiosk/kiosk.db").exists()  # the store is made on the target
+    assert "skipped (DESTDIR): kiosk init" in proc.stdout
+    assert (sentinels / "calls.log").exists() is False
