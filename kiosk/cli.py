@@ -231,15 +231,20 @@ def import_(ctx: Context, kind: str, file: Path, encoding: str | None, dry_run: 
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["loans", "patrons", "items", "events"]))
+@click.argument("kind", type=click.Choice(["loans", "patrons", "items", "events", "koc"]))
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM, for Excel on Windows.")
 @pass_ctx
 def export(ctx: Context, kind: str, bom: bool) -> None:
-    """Write loans, patrons, items or events as CSV to standard output."""
+    """Write loans, patrons, items or events as CSV, or koc (Koha offline circulation file)."""
     from kiosk.circulation.export import write_csv
 
     store = ctx.store()
     try:
+        if kind == "koc":
+            from kiosk.sync.koc import write_koc
+
+            write_koc(store, sys.stdout, ctx.settings.kiosk.timezone)
+            return
         write_csv(store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom)
     except BrokenPipeError:
         sys.stderr.close()  # `kiosk export loans | head` is fine

@@ -247,11 +247,15 @@ class SyncWorker:
     def pull(self) -> int:
         """Apply the hub's changes since our cursor, taking a snapshot when the hub asks."""
         applied = 0
+        snapshots = 0
         while not self._stop.is_set():
             cursor = int(replica.get_state(self.store, "cursor", "0"))
             epoch = replica.get_state(self.store, "epoch")
             status, body = self.client.changes(cursor, epoch, self.store.now())
             if status == 410:
+                snapshots += 1
+                if snapshots > 2:
+                    raise HubError("hub keeps asking for a snapshot; giving up until next time")
                 applied += self.take_snapshot(str(body["epoch"]), int(body["cursor"]))
                 continue
             applied += replica.apply_changes(

@@ -186,8 +186,16 @@ def conflicts(store: Store) -> list[dict[str, Any]]:
 
 
 def feed_cursor(store: Store) -> int:
-    """Return the newest feed position."""
-    return int(store.value("SELECT COALESCE(MAX(seq), 0) FROM feed"))
+    """Return the newest feed position (never below what was pruned)."""
+    return _newest(store.reader)
+
+
+def _newest(db: Database) -> int:
+    row = db.execute(
+        "SELECT max(COALESCE((SELECT MAX(seq) FROM feed), 0), "
+        "(SELECT CAST(value AS INTEGER) FROM hub_meta WHERE key = 'feed_floor'))"
+    ).fetchone()
+    return int(row[0])
 
 
 def rules_content(db: Database) -> dict[str, Any]:
@@ -212,7 +220,7 @@ CONTENT_SQL = {
 def changes(store: Store, cursor: int, limit: int) -> dict[str, Any]:
     """Return the current content of everything changed after `cursor`, at most `limit` entries."""
     db = store.reader
-    newest = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM feed").fetchone()[0])
+    newest = _newest(db)
     row = db.execute(
         "SELECT seq FROM feed WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?", [cursor, limit - 1]
     ).fetchone()

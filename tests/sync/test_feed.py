@@ -1,0 +1,78 @@
+"""The hub's master data reaches kiosks: the feed with a cursor, a snapshot when it is too old."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kiosk.circulation.records import put_item, put_patron, set_rules
+from kiosk.config import RulesSettings
+from kiosk.sync import hubstore, replica
+
+from .conftest import BOOK, Hub, run_cli
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_changes_made_at_the_hub_reach_the_kiosk(hub: Hub, kiosk_factory: Any) -> None:
+    k = kiosk_factory(hub.url, hub.register("k1"))
+    k.worker.sync_once()
+    s = hub.store()
+    with s.write() as db:
+        put_patron(
+            db, {"id": "S900", "name": "新同学", "role": "student", "grade": 2}, ["C900"], s.now()
+        )
+        put_item(db, {"barcode": BOOK[0], "title": "新书名"}, s.now())
+    set_rules(s, RulesSettings(loan_days={"student": 7}, max_loans={"student": 5}), actor="T001")
+    s.close()
+    result = k.worker.sync_once()
+    assert result["pulled"] == 4  # the rules, the patron, the card, the item
+    assert k.circulation.identify("C900").patron is not None
+    assert k.store.value("SELECT title FROM items WHERE barcode = ?", [BOOK[0]]) == "新书名"
+    assert k.circulation.rules().by_role["student"].max_loans == 5
+    # The new student borrows under the new rules at once.
+    assert k.circulation.checkout("S900", BOOK[0]).ok
+
+
+def test_an_old_cursor_gets_a_snapshot(hub: Hub, kiosk_factory: Any) -> None:
+    k = kiosk_factory(hub.url, hub.register("k1"))
+    k.worker.sync_once()
+    other = kiosk_factory(hub.url, hub.register("k2"), kiosk_id="k2")
+    other.worker.sync_once()
+    assert other.circulation.checkout("S003", BOOK[4]).ok
+    other.worker.sync_once()
+    s = hub.store()
+    with s.write() as db:
+        put_item(db, {"barcode": "NEW-1", "title": "新到的书"}, s.now())
+    assert hubstore.prune_feed(s, keep=0) > 0
+    s.close()
+    before = int(replica.get_state(k.store, "cursor"))
+    k.worker.sync_once()
+    assert int(replica.get_state(k.store, "cursor")) > before
+    assert k.store.value("SELECT title FROM items WHERE barcode = 'NEW-1'") == "新到的书"
+    # The loan made at the other kiosk is known here: the book is on loan to someone else.
+    assert k.circulation.checkout("S001", BOOK[4]).reason == "on_loan_to_other"
+
+
+def test_export_koc_writes_a_koha_offline_circulation_file(hub: Hub, kiosk_factory: Any) -> None:
+    k = kiosk_factory(hub.url, hub.register("k1"))
+    k.worker.sync_once()
+    assert k.circulation.checkout("S001", BOOK[0]).ok
+    assert k.circulation.renew("S001", BOOK[0]).ok
+    assert k.circulation.checkin(BOOK[0]).ok
+    k.worker.sync_once()
+    out = run_cli("--config", str(hub.config), "export", "koc")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "Version=1.0\tGenerator=kiosk\tGeneratorVersion=0.1.0"
+    fields = [line.split("\t") for line in lines[1:]]
+    assert [f[1:] for f in fields] == [
+        ["issue", "CARD-S001", BOOK[0]],
+        ["issue", "CARD-S001", BOOK[0]],
+        ["return", BOOK[0]],
+    ]
+    at = k.store.query("SELECT at FROM events WHERE type = 'checkout'")[0]["at"]
+    # Local time in the school's time zone (Asia/Shanghai, UTC+8), to the second.
+    hour = (int(at[11:13]) + 8) % 24
+    assert fields[0][0][11:13] == f"{hour:02d}" and len(fields[0][0]) == 19
