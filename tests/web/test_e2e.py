@@ -38,6 +38,7 @@ SCHOOL = [
     ("S001", "王小明", "student", 3, "三(2)班", "0F00A1B2C3"),
     ("S002", "李雨涵", "student", 4, "四(1)班", "0F00A1B2C4"),
     ("S003", "Tom Green", "student", 5, "五(1)班", "0F00A1B2C5"),
+    ("H001", "张晨", "helper", 5, "五(1)班", "0F00AAAA01"),
 ]
 BOOKS = [
     ("9787020002207", "红楼梦"),
@@ -214,3 +215,38 @@ def test_librarian_logs_in_imports_a_csv_and_prints_overdue(
     page.emulate_media(media="print")
     assert page.is_hidden("button")  # the print button does not print
     context.close()
+
+
+def test_a_helper_returns_a_book_on_the_desk_keypad_and_undoes_it(
+    browser: Any, kiosk: dict[str, Any]
+) -> None:
+    page = browser.new_page(viewport={"width": 1024, "height": 600})
+    page.goto(kiosk["url"] + "/")
+    page.wait_for_function("window.kioskEvents && window.kioskEvents.length > 0")
+    scan(kiosk, "0F00AAAA01")
+    page.wait_for_selector("#open-desk:not([hidden])", timeout=5000)
+    page.click("#open-desk")
+    page.wait_for_selector("#keypad")
+    assert "操作人：晨" in page.inner_text("header")
+    page.wait_for_timeout(300)  # the desk's stream is connected
+    for key in "9787530215988":
+        page.click(f'.keys button[data-key="{key}"]')
+    page.click(".enter")
+    page.wait_for_selector("#results li.ok", timeout=5000)
+    assert "草房子" in page.inner_text("#results")
+    assert "还书成功，谢谢你！" in page.inner_text("#results")
+    page.click(".undo")
+    page.wait_for_selector("#results li:nth-child(1):has-text('已撤销')", timeout=5000)
+    shoot(page, "desk")
+    store = kiosk["daemon"].store
+    undo = store.query("SELECT actor, data FROM events WHERE type = 'undo'")
+    assert [u["actor"] for u in undo] == ["H001"]
+    assert (
+        store.value(
+            "SELECT count(*) FROM loans "
+            "WHERE item_barcode = '9787530215988' AND returned_at IS NULL"
+        )
+        == 1
+    )
+    kiosk["daemon"].kiosk.done()
+    page.close()
