@@ -185,13 +185,20 @@ as_kiosk() {
 }
 
 install_packages() {
-    browser=chromium
-    if [ "$SYSTEM" = 1 ] && apt-cache show chromium-browser >/dev/null 2>&1; then
-        browser=chromium-browser # Raspberry Pi OS's own build
-    fi
     system apt-get update -qq
+    extra="chromium"
+    if [ "$SYSTEM" = 1 ]; then
+        if apt-cache show chromium-browser >/dev/null 2>&1; then
+            extra="chromium-browser" # Raspberry Pi OS's own build
+        fi
+        # The GPIO library is packaged for Raspberry Pi OS only (a hub on Debian goes without).
+        if apt-cache show python3-lgpio >/dev/null 2>&1; then
+            extra="$extra python3-lgpio"
+        fi
+    fi
+    # shellcheck disable=SC2086 # one word per package
     system env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        python3 python3-venv python3-lgpio sqlite3 curl ca-certificates "$browser"
+        python3 python3-venv sqlite3 curl ca-certificates $extra
 }
 
 make_user() {
@@ -387,11 +394,10 @@ start_services() {
     if [ "$HUB" = 1 ]; then
         system systemctl enable --now kiosk-hub.service
     fi
-    if [ "$UPGRADED" = 1 ]; then
-        system systemctl restart kiosk.service
-    else
-        system systemctl start kiosk.service
-    fi
+    verb=start
+    [ "$UPGRADED" = 0 ] || verb=restart
+    system systemctl "$verb" kiosk.service ||
+        say "the kiosk did not start: see journalctl -u kiosk, and run: sudo -u kiosk kiosk doctor"
     system systemctl start kiosk-backup.timer
 }
 
