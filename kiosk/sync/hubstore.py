@@ -91,6 +91,8 @@ def h001_hub(db: Database) -> None:
         CREATE INDEX events_item ON events(item_barcode);
         CREATE INDEX events_patron ON events(patron_id);
         CREATE INDEX loans_item ON loans(item_barcode);
+        CREATE INDEX loans_patron ON loans(patron_id);
+        CREATE INDEX conflicts_patron ON conflicts(patron_id);
         """
         + _feed_triggers()
     )

@@ -305,37 +305,48 @@ def _patron_conflicts(db: Database, new: list[Event], since: str, now: str, rule
         )
     for patron_id in sorted(patrons):
         rows = list(db.query("SELECT * FROM patrons WHERE id = ?", [patron_id]))
-        if not rows:
-            continue
-        patron = Patron.from_row(rows[0])
-        loans = db.query(
-            "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, e.kiosk_id "
-            "FROM loans l JOIN events e ON e.uuid = l.uuid WHERE l.patron_id = ? "
-            "AND (l.returned_at IS NULL OR l.returned_at >= ?)",
-            [patron_id, since],
+        if rows:
+            _judge_patron(db, Patron.from_row(rows[0]), since, now, rules)
+
+
+def _judge_patron(db: Database, patron: Patron, since: str, now: str, rules: Rules) -> None:
+    loans = list(
+        db.query(
+            "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
+            "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid WHERE l.patron_id = ?",
+            [patron.id],
         )
-        for loan in list(loans):
-            _judge_loan(db, patron, loan, now, rules)
-
-
-def _judge_loan(db: Database, patron: Patron, row: dict[str, Any], now: str, rules: Rules) -> None:
-    eff = row["eff"]
-    if patron.status != "active":
-        _conflict(db, "patron_blocked", row, now, status=patron.status)
-    held = db.execute(
-        "SELECT count(*) FROM loans WHERE patron_id = ? AND checked_out_at <= ? "
-        "AND (returned_at IS NULL OR returned_at > ?)",
-        [patron.id, eff, eff],
-    ).fetchone()[0]
+    )
+    cards = db.execute(
+        "SELECT COALESCE(r.effective_at, e.at) AS eff, e.type, e.data FROM events e "
+        "LEFT JOIN received r ON r.uuid = e.uuid "
+        "WHERE e.patron_id = ? AND e.type IN ('card_lost', 'card_issued') ORDER BY eff",
+        [patron.id],
+    ).fetchall()
+    known = {
+        (r[0], r[1])
+        for r in db.execute(
+            "SELECT event_uuid, kind FROM conflicts WHERE patron_id = ?", [patron.id]
+        )
+    }
     limit = rules.limits(patron).max_loans
-    if held > limit:
-        _conflict(db, "over_limit", row, now, count=held, limit=limit)
-    last_card = db.execute(
-        "SELECT e.type, e.data FROM events e LEFT JOIN received r ON r.uuid = e.uuid "
-        "WHERE e.patron_id = ? AND e.type IN ('card_lost', 'card_issued') "
-        "AND COALESCE(r.effective_at, e.at) < ? ORDER BY COALESCE(r.effective_at, e.at) DESC "
-        "LIMIT 1",
-        [patron.id, eff],
-    ).fetchone()
-    if last_card and last_card[0] == "card_lost":
-        _conflict(db, "lost_card", row, now, card=json.loads(last_card[1]).get("card"))
+    for loan in loans:
+        if loan["returned_at"] is not None and loan["returned_at"] < since:
+            continue
+        eff = loan["eff"]
+        found: dict[str, dict[str, Any]] = {}
+        if patron.status != "active":
+            found["patron_blocked"] = {"status": patron.status}
+        held = sum(
+            1
+            for other in loans
+            if other["eff"] <= eff and (other["returned_at"] is None or other["returned_at"] > eff)
+        )
+        if held > limit:
+            found["over_limit"] = {"count": held, "limit": limit}
+        before = [c for c in cards if c[0] < eff]
+        if before and before[-1][1] == "card_lost":
+            found["lost_card"] = {"card": json.loads(before[-1][2]).get("card")}
+        for kind, detail in found.items():
+            if (loan["uuid"], kind) not in known:
+                _conflict(db, kind, loan, now, **detail)
