@@ -123,7 +123,7 @@ def run(ctx: Context) -> None:
     # One daemon per store; `kiosk restore` refuses while this lock is held.
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(daemon_lock(settings.resolve(settings.store.path)))
+            held.enter_context(daemon_lock(settings.resolve(settings.store.path), wait_s=2.0))
             daemon = Daemon(settings)
         except (StoreError, ValueError, OSError) as e:
             fail(str(e))

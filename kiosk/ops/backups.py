@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,18 +100,27 @@ def inspect(path: Path) -> StoreCheck:
 
 
 @contextlib.contextmanager
-def daemon_lock(store_path: Path) -> Iterator[IO[bytes]]:
-    """Hold the store's "daemon running" lock; raise StoreError(locked) if someone holds it."""
+def daemon_lock(store_path: Path, wait_s: float = 0.0) -> Iterator[IO[bytes]]:
+    """Hold the store's "daemon running" lock; raise StoreError(locked) if someone holds it.
+
+    `wait_s` lets a starting daemon ride out another program's brief look at the lock (`kiosk
+    doctor`, `daemon_running`) instead of failing at once.
+    """
     store_path.parent.mkdir(parents=True, exist_ok=True)
     # "a" creates the file when missing without truncating an existing store.
     with open(store_path, "ab") as f:
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreError(
-                "locked",
-                _("{path} is in use by a running kiosk daemon", path=store_path),
-            ) from None
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        "locked",
+                        _("{path} is in use by a running kiosk daemon", path=store_path),
+                    ) from None
+                time.sleep(0.05)
         try:
             yield f
         finally:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk.circulation.records import put_patron
-from kiosk.circulation.store import Store
+from kiosk.circulation.store import Store, StoreError
 from kiosk.cli import main
-from kiosk.ops.backups import daemon_running
+from kiosk.ops.backups import daemon_lock, daemon_running
 
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
 
@@ -171,3 +172,52 @@ def test_restore_refuses_while_the_daemon_runs(cfg: Path, tmp_path: Path) -> Non
     assert not daemon_running(db)
     code, out = kiosk(cfg, "restore", str(tmp_path / "saved.db"))
     assert code == 0, out
+
+
+def test_a_second_daemon_on_the_same_store_is_refused(cfg: Path, tmp_path: Path) -> None:
+    db = tmp_path / "kiosk.db"
+    env = {**os.environ, "KIOSK_LANG": "en"}
+    first = subprocess.Popen(
+        [KIOSK, "--config", str(cfg), "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        end = time.monotonic() + 15
+        while not daemon_running(db) and time.monotonic() < end:
+            time.sleep(0.2)
+        second = subprocess.run(
+            [KIOSK, "--config", str(cfg), "run"], env=env, capture_output=True, text=True
+        )
+        assert second.returncode == 1
+        assert second.stderr.endswith(f"error: {db} is in use by a running kiosk daemon\n")
+        assert first.poll() is None  # the first one goes on
+    finally:
+        first.terminate()
+        first.wait(15)
+
+
+def test_a_starting_daemon_rides_out_a_brief_look_at_its_lock(tmp_path: Path) -> None:
+    db = tmp_path / "kiosk.db"
+    held, release = threading.Event(), threading.Event()
+
+    def look_briefly() -> None:  # what `kiosk doctor` does to see if the daemon runs
+        with daemon_lock(db):
+            held.set()
+            release.wait(5)
+
+    looker = threading.Thread(target=look_briefly)
+    looker.start()
+    assert held.wait(5)
+    # Without a wait the lock is refused ...
+    with pytest.raises(StoreError) as refused, daemon_lock(db):
+        pass
+    assert refused.value.kind == "locked"
+    # ... with one, it is taken as soon as the look is over.
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    with daemon_lock(db, wait_s=2.0):
+        waited = time.monotonic() - started
+    looker.join()
+    assert 0.2 < waited < 2.0
