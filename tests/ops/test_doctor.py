@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -348,3 +349,25 @@ def test_plain_http_to_another_machine_is_refused_as_the_sync_client_would(folde
     got = finding(lines, "hub")
     assert got[0].startswith("PROBLEM      hub: [hub] url: 'http://192.0.2.10:8090' is plain HTTP")
     assert got[1] == f"             fix: edit [hub] url in {cfg}"
+
+
+def test_gpio_pin_factory_that_loads_and_one_that_does_not(folder: Path) -> None:
+    cfg = write_config(folder, indicator={"kind": "gpio", "pin_factory": "mock"})
+    _code, lines = doctor(cfg)
+    assert finding(lines, "GPIO") == [
+        "warning      GPIO: pin factory mock: the lights work, the buzzer's tones may not",
+        "             fix: sudo apt-get install python3-lgpio",
+    ]
+    # lgpio is the Raspberry Pi's library; on a build machine it is missing or finds no chip.
+    if importlib.util.find_spec("lgpio") is not None and Path("/dev/gpiochip0").exists():
+        pytest.skip("this machine has working GPIO: the no-factory case cannot be made here")
+    cfg = write_config(folder, indicator={"kind": "gpio", "pin_factory": "lgpio"})
+    code, lines = doctor(cfg, user="nobody")
+    assert code == 1
+    got = finding(lines, "GPIO")
+    assert got[0].startswith("PROBLEM      GPIO: no GPIO pin factory loads: lgpio: ")
+    assert got[1] == "             fix: on a Raspberry Pi: sudo apt-get install python3-lgpio"
+    assert got[2] == "PROBLEM      GPIO: nobody is not in the gpio group"
+    assert got[3].startswith("             fix: ") and got[3].endswith(
+        "sudo usermod -aG gpio nobody && sudo systemctl restart kiosk"
+    )
