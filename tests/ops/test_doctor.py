@@ -170,6 +170,11 @@ def test_wrong_permissions_are_named_with_their_fix(folder: Path) -> None:
         "PROBLEM      card reader: nobody is not in the dialout group",
         "             fix: sudo usermod -aG dialout nobody && sudo systemctl restart kiosk",
     ]
+    # The data folder is root's: the service's user could not write the store.
+    assert finding(lines, "store")[1:] == [
+        f"PROBLEM      store: nobody cannot write in {folder}",
+        f"             fix: sudo chown -R nobody: {folder}",
+    ]
     # With the rights fixed, the same devices pass.
     os.chmod(scanner, 0o604)
     os.chmod(card, 0o666)
