@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +150,18 @@ def test_register_prints_a_token_that_is_kept_only_hashed(hub: Hub) -> None:
     assert resp.status_code == 200 and "k9" in [k["id"] for k in resp.json()["kiosks"]]
     gone = run_cli("--config", str(hub.config), "hub", "revoke", "nobody")
     assert gone.returncode == 1 and "no kiosk nobody" in gone.stderr
+
+
+def test_openapi_describes_every_route_of_the_hub(tmp_path: Any) -> None:
+    from kiosk.sync.hub import create_hub_app
+    from kiosk.sync.hubstore import open_hub_store
+
+    store = open_hub_store(tmp_path / "hub.db")
+    try:
+        app = create_hub_app(store)
+        routes = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
+    finally:
+        store.close()
+    spec = (Path(__file__).parents[2] / "kiosk" / "sync" / "openapi.yaml").read_text("utf-8")
+    described = {line.strip().rstrip(":") for line in spec.splitlines() if line.startswith("  /")}
+    assert routes == described
