@@ -174,3 +174,9 @@ def done() -> Any:
         abort(404)
     fb: Any = ctx.kiosk.done()
     return jsonify({"ended": fb is not None})
+
+
+@bp.get("/favicon.ico")
+def favicon() -> tuple[str, int]:
+    """Answer browsers' icon request with nothing, rather than a logged 404."""
+    return "", 204

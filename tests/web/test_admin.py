@@ -75,6 +75,7 @@ def test_login_cookie_is_httponly_and_samesite(client: FlaskClient) -> None:
     r = client.get("/admin/setup")
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
 
 
 def test_a_form_without_its_csrf_token_changes_nothing(client: FlaskClient, daemon: Daemon) -> None:

@@ -120,6 +120,14 @@ def scan(kiosk: dict[str, Any], *codes: str) -> None:
     kiosk["fifo"].flush()
 
 
+def watch_errors(page: Any) -> list[str]:
+    """Collect the page's script errors and console errors (a CSP refusal is one)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return errors
+
+
 def shoot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     for w, h in SIZES:
@@ -132,6 +140,7 @@ def test_a_scan_appears_on_the_touchscreen_and_the_page_clears(
     browser: Any, kiosk: dict[str, Any]
 ) -> None:
     page = browser.new_page(viewport={"width": 1024, "height": 600})
+    errors = watch_errors(page)
     page.goto(kiosk["url"] + "/")
     page.wait_for_function("window.kioskEvents && window.kioskEvents.length > 0")
     assert page.is_visible("text=请刷卡借书")
@@ -159,6 +168,7 @@ def test_a_scan_appears_on_the_touchscreen_and_the_page_clears(
     assert page.inner_text("#patron-name") == ""
     assert page.inner_text("#results") == ""
     assert "红楼梦" not in page.inner_text("body").replace(page.inner_text("#new-books"), "")
+    assert errors == []
     page.close()
 
 
@@ -180,6 +190,7 @@ def test_librarian_logs_in_imports_a_csv_and_prints_overdue(
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
+    errors = watch_errors(page)
     page.goto(kiosk["url"] + "/admin/")
     assert page.url.endswith("/admin/setup")
     page.fill("input[name=password]", PASSWORD)
@@ -214,6 +225,7 @@ def test_librarian_logs_in_imports_a_csv_and_prints_overdue(
     page.screenshot(path=str(ARTIFACTS / "admin-overdue-print-1280x800.png"))
     page.emulate_media(media="print")
     assert page.is_hidden("button")  # the print button does not print
+    assert errors == []
     context.close()
 
 
