@@ -260,6 +260,17 @@ def check_card_reader(settings: cfg.Settings, user: Account) -> Iterator[Finding
     if not port:
         yield Finding(N_("card reader"), OK, _("none configured"))
         return
+    if port.startswith("evdev:"):
+        # A reader that types card numbers like a keyboard: an input device, as a scanner is.
+        found = find_input(port.removeprefix("evdev:"))
+        if not found:
+            message = _("{port}: the card reader is not plugged in", port=port)
+            fix = _("plug the card reader in; `kiosk devices` lists input devices and their ids")
+            yield Finding(N_("card reader"), PROBLEM, message, fix)
+        else:
+            yield check_device(N_("card reader"), found[0], user, "input", 4)
+        yield from check_group(N_("card reader"), user, "input")
+        return
     path: Path | None = None
     if port.startswith("/"):
         path = Path(port)

@@ -376,3 +376,24 @@ def test_gpio_pin_factory_that_loads_and_one_that_does_not(folder: Path) -> None
     assert got[3].startswith("             fix: ") and got[3].endswith(
         "sudo usermod -aG gpio nobody && sudo systemctl restart kiosk"
     )
+
+
+def test_a_keyboard_card_reader_is_checked_as_an_input_device(folder: Path) -> None:
+    node = folder / "event9"
+    make_node(node, 0o660, "input")
+    cfg = write_config(folder, card_reader={"port": f"evdev:{node}"})
+    code, lines = doctor(cfg, user="nobody")
+    assert code == 1
+    assert finding(lines, "card reader") == [
+        f"PROBLEM      card reader: nobody cannot open {node} (group input, mode 660)",
+        "             fix: sudo usermod -aG input nobody && sudo systemctl restart kiosk",
+        "PROBLEM      card reader: nobody is not in the input group",
+        "             fix: sudo usermod -aG input nobody && sudo systemctl restart kiosk",
+    ]
+    cfg = write_config(folder, card_reader={"port": "evdev:usb=ffff:0001"})
+    _code, lines = doctor(cfg)
+    assert finding(lines, "card reader") == [
+        "PROBLEM      card reader: evdev:usb=ffff:0001: the card reader is not plugged in",
+        "             fix: plug the card reader in; `kiosk devices` lists input devices and "
+        "their ids",
+    ]
