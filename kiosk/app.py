@@ -256,6 +256,15 @@ def build_sync(daemon: Daemon) -> Service:
     return worker
 
 
+def hub_pages(store: Store, settings: Settings) -> Any:
+    """Return the web app (dashboard across all kiosks) on the hub's store, or None."""
+    if not settings.web.enabled:
+        return None
+    from kiosk.web import create_app
+
+    return create_app(store=store, settings=settings)
+
+
 def stop_on_signals() -> threading.Event:
     """Return an event that SIGTERM and SIGINT set, for a clean stop."""
     stop = threading.Event()

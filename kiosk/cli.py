@@ -22,6 +22,12 @@ class Context:
         self.config_path = cfg.default_path(config_path)
         self._settings: cfg.Settings | None = None
 
+    def hub_pages(self, store: Store) -> object:
+        """Return the librarian's pages on the hub's store, for `kiosk hub` (wired in kiosk.app)."""
+        from kiosk.app import hub_pages
+
+        return hub_pages(store, self.settings)
+
     @property
     def settings(self) -> cfg.Settings:
         """Load the config once; exit with its problem on stderr if it cannot be used."""

@@ -39,12 +39,12 @@ def hub(ctx: click.Context) -> None:
     """Run the central hub on [web] listen, or manage its kiosks (see the commands)."""
     if ctx.invoked_subcommand is not None:
         return
-    from kiosk.sync.hub import create_hub_app, serve
+    from kiosk.sync.hub import combine, create_hub_app, serve
 
     settings = ctx.obj.settings
     logging.basicConfig(level=settings.kiosk.log_level, format="%(name)s: %(message)s", force=True)
     store = _open(ctx)
-    app = create_hub_app(store, max_batch=settings.hub.max_batch)
+    app = combine(create_hub_app(store, max_batch=settings.hub.max_batch), _pages(ctx, store))
     click.echo(
         _(
             "hub ready: {path}, listening on http://{listen}",
@@ -57,6 +57,18 @@ def hub(ctx: click.Context) -> None:
         serve(app, settings.web.listen)
     finally:
         store.close()
+
+
+def _pages(ctx: click.Context, store: Store) -> Any:
+    """Return the librarian's dashboard on the hub's store, if the command line wires one."""
+    factory = getattr(ctx.obj, "hub_pages", None)
+    if factory is None:
+        return None
+    try:
+        return factory(store)
+    except Exception:  # the sync API must run even when the pages cannot
+        logging.getLogger("kiosk.hub").exception("the dashboard could not start; sync API only")
+        return None
 
 
 @hub.command()

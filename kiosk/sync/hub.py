@@ -142,6 +142,18 @@ def _int_arg(name: str, default: int) -> int:
     return value
 
 
+def combine(sync_app: Any, pages: Any) -> Any:
+    """Serve the sync API under its prefix and the librarian's pages (if any) everywhere else."""
+    if pages is None:
+        return sync_app
+
+    def dispatch(environ: dict[str, Any], start_response: Any) -> Any:
+        target = sync_app if environ.get("PATH_INFO", "").startswith(PREFIX) else pages
+        return target(environ, start_response)
+
+    return dispatch
+
+
 def serve(app: Any, listen: str, threads: int = 4) -> None:
     """Serve the app with waitress until interrupted."""
     import waitress

@@ -33,3 +33,12 @@ def test_new_kiosk_takes_a_snapshot_then_sends_its_loans_once(hub: Hub, kiosk_fa
         ("checkin", BOOK[1]),
     ]
     assert replica.pending(k.store, 10) == []
+
+
+def test_the_hub_serves_the_librarians_dashboard_beside_the_sync_api(hub: Hub) -> None:
+    import requests
+
+    resp = requests.get(hub.url + "/admin/", timeout=5, allow_redirects=False)
+    assert resp.status_code in (200, 302, 303), resp.text[:300]
+    log = (hub.folder / "hub.log").read_text(encoding="utf-8")
+    assert "dashboard could not start" not in log
