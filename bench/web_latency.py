@@ -86,6 +86,15 @@ def small_school(settings: config.Settings, books: int) -> None:
     store.close()
 
 
+def wait_js(page: Any, expression: str, timeout_s: float = 10.0) -> None:
+    """Wait until a JavaScript expression is true (page.evaluate: the page's CSP forbids eval)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(expression)
+        time.sleep(0.002)
+
+
 def sse_latency(folder: Path, scans: int) -> dict[str, list[float]]:
     """Return commit-to-browser and fetch round-trip times in ms."""
     from playwright.sync_api import sync_playwright
@@ -104,12 +113,12 @@ def sse_latency(folder: Path, scans: int) -> dict[str, list[float]]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1024, "height": 600})
         page.goto(daemon.web.url + "/")
-        page.wait_for_function("window.kioskEvents.length >= 1")
+        wait_js(page, "window.kioskEvents.length >= 1")
 
         def send(code: str, count: int) -> dict[str, Any]:
             fifo.write(code + "\n")
             fifo.flush()
-            page.wait_for_function(f"window.kioskEvents.length >= {count}", polling=5)
+            wait_js(page, f"window.kioskEvents.length >= {count}")
             return page.evaluate("window.kioskEvents[window.kioskEvents.length - 1]")  # type: ignore[no-any-return]
 
         send(TEACHER_CARD, 2)

@@ -120,6 +120,14 @@ def scan(kiosk: dict[str, Any], *codes: str) -> None:
     kiosk["fifo"].flush()
 
 
+def wait_js(page: Any, expression: str, timeout_s: float = 5.0) -> None:
+    """Wait until a JavaScript expression is true (page.evaluate: the page's CSP forbids eval)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.02)
+
+
 def watch_errors(page: Any) -> list[str]:
     """Collect the page's script errors and console errors (a CSP refusal is one)."""
     errors: list[str] = []
@@ -142,7 +150,7 @@ def test_a_scan_appears_on_the_touchscreen_and_the_page_clears(
     page = browser.new_page(viewport={"width": 1024, "height": 600})
     errors = watch_errors(page)
     page.goto(kiosk["url"] + "/")
-    page.wait_for_function("window.kioskEvents && window.kioskEvents.length > 0")
+    wait_js(page, "window.kioskEvents && window.kioskEvents.length > 0")
     assert page.is_visible("text=请刷卡借书")
     shoot(page, "screen-idle")
     page.set_viewport_size({"width": 1024, "height": 600})
@@ -175,7 +183,7 @@ def test_a_scan_appears_on_the_touchscreen_and_the_page_clears(
 def test_done_button_ends_the_session(browser: Any, kiosk: dict[str, Any]) -> None:
     page = browser.new_page(viewport={"width": 800, "height": 480})
     page.goto(kiosk["url"] + "/")
-    page.wait_for_function("window.kioskEvents && window.kioskEvents.length > 0")
+    wait_js(page, "window.kioskEvents && window.kioskEvents.length > 0")
     scan(kiosk, "0F00A1B2C5")
     page.wait_for_selector("#session:not([hidden])", timeout=5000)
     assert page.inner_text("#patron-name") == "Tom"
@@ -202,6 +210,16 @@ def test_librarian_logs_in_imports_a_csv_and_prints_overdue(
     page.wait_for_url("**/admin/")
     assert page.is_visible("text=本学期每天借书量")
     page.screenshot(path=str(ARTIFACTS / "admin-dashboard-1280x800.png"), full_page=True)
+    # A book returned at the kiosk shows up in "today" without a reload.
+    page.wait_for_selector("#live:not([hidden])")
+    assert page.inner_text("#today .numbers div:nth-child(2) b") == "0"
+    scan(kiosk, "9787020002207")
+    returns = page.locator("#today .numbers div:nth-child(2) b")
+    for _ in range(50):
+        if returns.inner_text() == "1":
+            break
+        page.wait_for_timeout(100)
+    assert returns.inner_text() == "1"
     csv_file = kiosk["folder"] / "books.csv"
     csv_file.write_text(
         "barcode,title,author\n9787101003048,史记,司马迁\n9787020008735,水浒传,施耐庵\n",
@@ -234,7 +252,7 @@ def test_a_helper_returns_a_book_on_the_desk_keypad_and_undoes_it(
 ) -> None:
     page = browser.new_page(viewport={"width": 1024, "height": 600})
     page.goto(kiosk["url"] + "/")
-    page.wait_for_function("window.kioskEvents && window.kioskEvents.length > 0")
+    wait_js(page, "window.kioskEvents && window.kioskEvents.length > 0")
     scan(kiosk, "0F00AAAA01")
     page.wait_for_selector("#open-desk:not([hidden])", timeout=5000)
     page.click("#open-desk")
