@@ -104,7 +104,14 @@ def check_config(path: Path) -> tuple[Finding, cfg.Settings | None]:
     try:
         settings = cfg.load(path)
     except cfg.ConfigError as e:
-        fix = _("edit {path} (see config.example.toml for every key)", path=path)
+        if path.exists():
+            fix = _("edit {path} (see config.example.toml for every key)", path=path)
+        else:
+            fix = _(
+                "make it from the example: cp /opt/kiosk/config.example.toml {path}; "
+                "or name another with --config PATH",
+                path=path,
+            )
         return Finding(N_("config"), PROBLEM, str(e), fix), None
     return Finding(N_("config"), OK, str(path)), settings
 

@@ -259,6 +259,14 @@ def test_a_missing_store_and_a_bad_config(folder: Path) -> None:
         "or none:",
         f"             fix: edit {cfg} (see config.example.toml for every key)",
     ]
+    cfg.unlink()
+    code, lines = doctor(cfg)
+    assert code == 1
+    assert finding(lines, "config") == [
+        f"PROBLEM      config: {cfg}: config file not found",
+        f"             fix: make it from the example: cp /opt/kiosk/config.example.toml {cfg}; "
+        "or name another with --config PATH",
+    ]
 
 
 def test_the_clock_says_when_it_cannot_tell() -> None:
