@@ -267,3 +267,24 @@ def test_app_works_on_a_store_without_a_daemon(daemon: Daemon) -> None:
     r = c.get("/api/v1/health")
     assert r.status_code == 503 and "no kiosk daemon here: nothing scans" in r.json["reasons"]
     assert re.search(r"<h1>", text(c.get("/admin/overdue")))
+
+
+def test_live_stream_tells_the_dashboard_about_each_committed_result(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    set_up_and_login(client)
+    r = client.get("/admin/live")
+    assert r.mimetype == "text/event-stream"
+    chunks = (c.decode() for c in r.response)
+    assert next(chunks) == "retry: 2000\n\n"
+    daemon.kiosk.scan(CARD)  # a session start is not a loan: no message for it
+    daemon.kiosk.scan(BOOK)
+    assert next(chunks) == 'data: {"kind": "ok"}\n\n'
+    r.close()
+
+
+def test_live_stream_needs_a_login(client: FlaskClient) -> None:
+    set_up_and_login(client)
+    client.post("/admin/logout", data={"csrf_token": token(client, "/admin/")})
+    r = client.get("/admin/live")
+    assert r.status_code == 302 and "/admin/login" in r.location

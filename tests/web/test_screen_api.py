@@ -144,3 +144,8 @@ def test_schema_checker_catches_a_wrong_answer() -> None:
         "$.reasons: missing",
         "$.ok: 'yes' is not boolean",
     ]
+
+
+def test_the_browser_icon_request_gets_an_empty_answer(client: FlaskClient) -> None:
+    r = client.get("/favicon.ico")
+    assert (r.status_code, r.data) == (204, b"")
