@@ -70,11 +70,14 @@ class HubClient:
         self.session.headers["Authorization"] = f"Bearer {link.token}"
         self.session.headers["User-Agent"] = f"kiosk-sync/{link.kiosk_id}"
         # Verify certificates always; a school's own CA may be named instead of the system's.
-        self.session.verify = link.ca_file or True
+        # Passed with each request: requests lets REQUESTS_CA_BUNDLE override session.verify.
+        self.verify: str | bool = link.ca_file or True
 
     def _call(self, method: str, path: str, **kw: Any) -> tuple[int, dict[str, Any]]:
         try:
-            resp = self.session.request(method, self.base + path, timeout=self.link.timeout_s, **kw)
+            resp = self.session.request(
+                method, self.base + path, timeout=self.link.timeout_s, verify=self.verify, **kw
+            )
         except requests.RequestException as e:
             raise HubError(f"hub not reachable: {type(e).__name__}: {e}") from e
         try:

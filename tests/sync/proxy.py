@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -25,7 +26,7 @@ PASS, SLOW, ERROR_500, RESET_AFTER_STORE, TWICE, DOWN = (
 class FaultProxy:
     """Forward to `target`; POSTs take the next fault from `plan` (then pass)."""
 
-    def __init__(self, target: str, slow_s: float = 1.5) -> None:
+    def __init__(self, target: str, slow_s: float = 1.5, tls: ssl.SSLContext | None = None) -> None:
         self.target = target
         self.slow_s = slow_s
         self.plan: deque[str] = deque()
@@ -91,7 +92,10 @@ class FaultProxy:
                 pass  # the resets are on purpose
 
         self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
