@@ -47,6 +47,7 @@ test: $(STAMP) check-browser lint check-system
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.web_latency
 
 catalogs: $(STAMP)
 	$(BIN)/python -m kiosk.i18n_tools update

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import threading
@@ -173,7 +174,7 @@ def row(label: str, samples: list[float], base: list[float] | None = None) -> st
 def main(argv: list[str] | None = None) -> None:
     """Run both measurements and print Markdown tables for the README."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", type=Path, help="work folder (default: a new one here)")
+    ap.add_argument("--dir", type=Path, help="work folder, kept (default: a new one here, removed)")
     ap.add_argument("--scans", type=int, default=300)
     ap.add_argument("--requests", type=int, default=20)
     args = ap.parse_args(argv)
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
         print(row(f"`{path}`", base[path]))
     heaviest = max(PAGES, key=lambda p: statistics.median(big[p]))
     print(f"\nheaviest page: {heaviest}, p50 {percentile(big[heaviest], 50):.1f} ms (target < 100)")
+    if args.dir is None:
+        shutil.rmtree(folder)
 
 
 if __name__ == "__main__":
