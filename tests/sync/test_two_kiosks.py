@@ -78,3 +78,40 @@ def test_offline_lending_at_two_kiosks_is_reconciled(
         "SELECT kind, item_barcode, patron_id, other_patron_id FROM conflicts ORDER BY kind"
     )
     assert [tuple(r.values()) for r in got] == EXPECTED_CONFLICTS
+
+
+def test_the_librarian_sees_the_conflicts_as_json_and_on_the_command_line(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    import json
+
+    import requests
+
+    from .conftest import run_cli
+
+    token_a, token_b = hub.register("A"), hub.register("B")
+    a = kiosk_factory(hub.url, token_a, kiosk_id="A")
+    b = kiosk_factory(hub.url, token_b, kiosk_id="B")
+    a.worker.sync_once()
+    b.worker.sync_once()
+    assert a.circulation.checkout("S001", BOOK[0]).ok
+    assert b.circulation.checkout("S002", BOOK[0]).ok
+    a.worker.sync_once()
+    b.worker.sync_once()
+    resp = requests.get(
+        hub.url + "/api/v1/sync/conflicts",
+        headers={"Authorization": f"Bearer {token_a}"},
+        timeout=5,
+    )
+    (row,) = resp.json()["conflicts"]
+    assert (row["kind"], row["item_barcode"], row["title"], row["kiosk_id"]) == (
+        "transfer",
+        BOOK[0],
+        "书 1",
+        "B",
+    )
+    assert (row["patron_id"], row["other_patron_id"]) == ("S002", "S001")
+    out = run_cli("--config", str(hub.config), "hub", "conflicts", "--json")
+    assert json.loads(out.stdout) == resp.json()["conflicts"]
+    listed = run_cli("--config", str(hub.config), "hub", "kiosks")
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == ["A", "B"]
