@@ -26,6 +26,7 @@ from kiosk.web.live import Broker, Update
 from kiosk.web.security import Network, Passwords, RateLimit, parse_networks, secret_key
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+TOO_MANY_PAGES = N_("Too many live pages are open; close one or try again in a moment.")
 CSRF_MESSAGE = N_("This form has expired. Go back, reload the page and try again.")
 
 
@@ -103,6 +104,7 @@ def create_app(
         store=store,
         settings=settings,
         daemon=daemon,
+        broker=Broker(max_clients=max(1, s.threads - 2)),
         networks=networks if networks is not None else parse_networks(s.admin_networks),
     )
     app.extensions["kiosk"] = ctx

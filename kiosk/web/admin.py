@@ -30,7 +30,7 @@ from flask import (
 from kiosk.circulation import dashboard
 from kiosk.circulation.records import record_admin_action
 from kiosk.i18n import N_
-from kiosk.web import gettext, web
+from kiosk.web import TOO_MANY_PAGES, gettext, web
 from kiosk.web.api import status_of
 from kiosk.web.charts import bars, columns
 from kiosk.web.live import CLOSED
@@ -189,6 +189,8 @@ def live() -> Response:
     """Tell the dashboard, as Server-Sent Events, that something was committed."""
     ctx = web()
     client = ctx.broker.connect()
+    if client is None:
+        abort(503, description=TOO_MANY_PAGES)
 
     def stream() -> Iterator[str]:
         try:

@@ -49,15 +49,19 @@ class Client:
 class Broker:
     """Fan updates out to every connected page."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_clients: int = 1000) -> None:
         self._clients: set[Client] = set()
         self._lock = threading.Lock()
         self.closed = False
+        # Each stream holds a server thread: keep some threads free for ordinary requests.
+        self.max_clients = max_clients
 
-    def connect(self) -> Client:
-        """Register a new page."""
+    def connect(self) -> Client | None:
+        """Register a new page, or return None when too many pages already listen."""
         client = Client()
         with self._lock:
+            if len(self._clients) >= self.max_clients:
+                return None
             if self.closed:
                 client.queue.put_nowait(CLOSED)
             self._clients.add(client)

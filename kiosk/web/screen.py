@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kiosk.circulation import dashboard
 from kiosk.i18n import N_, translate
-from kiosk.web import Web, bilingual, web
+from kiosk.web import TOO_MANY_PAGES, Web, bilingual, web
 from kiosk.web.live import CLOSED, Update
 from kiosk.web.security import allowed
 
@@ -139,6 +139,8 @@ def events() -> Response:
     """Stream the session to the page as Server-Sent Events."""
     ctx = web()
     client = ctx.broker.connect()
+    if client is None:
+        abort(503, description=TOO_MANY_PAGES)
 
     def stream() -> Iterator[str]:
         try:

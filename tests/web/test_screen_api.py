@@ -7,10 +7,11 @@ import time
 
 from flask.testing import FlaskClient
 
+from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
-from kiosk.web import web
-from web.helpers import text, token
+from kiosk.web import create_app, web
+from web.helpers import LOOPBACK, text, token
 from web.openapi_check import problems, response_schema
 
 CARD, BOOK = "0F00A1B2C3", "9787020002207"
@@ -149,3 +150,20 @@ def test_schema_checker_catches_a_wrong_answer() -> None:
 def test_the_browser_icon_request_gets_an_empty_answer(client: FlaskClient) -> None:
     r = client.get("/favicon.ico")
     assert (r.status_code, r.data) == (204, b"")
+
+
+def test_too_many_live_pages_are_refused_so_threads_stay_free(
+    daemon: Daemon, web_settings: config.Settings
+) -> None:
+    import dataclasses
+
+    s = dataclasses.replace(web_settings, web=dataclasses.replace(web_settings.web, threads=4))
+    app = create_app(store=daemon.store, settings=s, daemon=daemon, networks=LOOPBACK)
+    c = app.test_client()
+    first, second = c.get("/events"), c.get("/events")
+    r = c.get("/events")
+    assert r.status_code == 503
+    assert "实时页面太多" in text(r)
+    first.close()
+    assert c.get("/events").status_code == 200
+    second.close()
