@@ -2,14 +2,19 @@
 (function () {
   "use strict";
   const today = document.getElementById("today");
-  if (today && window.EventSource) {
+  function follow() {
     const live = new EventSource(today.dataset.live);
     live.onopen = () => { document.getElementById("live").hidden = false; };
     live.onmessage = () => {
       fetch(today.dataset.url, { credentials: "same-origin" })
         .then((r) => r.text()).then((html) => { today.innerHTML = html; });
     };
+    live.onerror = () => {
+      document.getElementById("live").hidden = true;
+      if (live.readyState === EventSource.CLOSED) setTimeout(follow, 5000);
+    };
   }
+  if (today && window.EventSource) follow();
   const job = document.getElementById("import");
   if (job) {
     const bar = document.getElementById("import-bar");

@@ -50,13 +50,18 @@
 
   if (desk.dataset.kind === "helper") {
     // A helper's codes go through the kiosk session: its stream says what happened.
-    const source = new EventSource("/events");
-    source.onmessage = (e) => {
+    const follow = () => {
+      const source = new EventSource("/events");
+      source.onerror = () => { if (source.readyState === EventSource.CLOSED) setTimeout(follow, 3000); };
+      source.onmessage = onState;
+    };
+    const onState = (e) => {
       const st = JSON.parse(e.data);
       if (st.mode === "idle" && st.event === "session_ended") { location.reload(); return; }
       if (st.last && st.event !== "state") add(st.last);
       const who = document.getElementById("operator");
       if (st.patron && who) who.dataset.lendingFor = st.patron.name;
     };
+    follow();
   }
 })();

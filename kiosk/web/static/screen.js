@@ -126,12 +126,20 @@
   });
 
   render(JSON.parse($("initial-state").textContent));
-  const source = new EventSource("events");
   function onState(e) {
     const st = JSON.parse(e.data);
     window.kioskEvents.push({ at: performance.timeOrigin + performance.now(), published_ms: st.published_ms, event: st.event });
     render(st);
   }
-  source.onmessage = onState;
-  source.addEventListener("status", onState);
+  function connect() {
+    const source = new EventSource("events");
+    source.onmessage = onState;
+    source.addEventListener("status", onState);
+    // EventSource retries a dropped stream itself, but gives up on an error answer (a
+    // restarting kiosk, too many pages): then start again a little later.
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    };
+  }
+  connect();
 })();
