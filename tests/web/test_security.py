@@ -1,0 +1,73 @@
+"""Password file, secret key, login limits and networks."""
+
+from __future__ import annotations
+
+import ipaddress
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk import config
+from kiosk.web.security import (
+    Passwords,
+    RateLimit,
+    allowed,
+    local_networks,
+    parse_networks,
+    secret_key,
+)
+
+
+def test_passwords_are_hashed_in_a_private_file(tmp_path: Path) -> None:
+    pw = Passwords(tmp_path / "web-passwords.json")
+    assert not pw.is_set_up()
+    pw.set("librarian", "a long secret")
+    assert pw.is_set_up() and pw.users() == ["librarian"]
+    assert pw.check("librarian", "a long secret")
+    assert not pw.check("librarian", "a long secreT")
+    assert not pw.check("nobody", "a long secret")
+    text = (tmp_path / "web-passwords.json").read_text()
+    assert "a long secret" not in text
+    assert "scrypt:" in text or "pbkdf2:" in text
+    assert stat.S_IMODE((tmp_path / "web-passwords.json").stat().st_mode) == 0o600
+
+
+def test_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    path = tmp_path / "web-secret.key"
+    key = secret_key(path)
+    assert len(key) == 64 and secret_key(path) == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_failed_logins_are_limited_per_address_for_a_window() -> None:
+    limit = RateLimit(attempts=2, window_s=0.3)
+    limit.failed("10.0.0.5")
+    assert limit.wait_s("10.0.0.5") == 0
+    limit.failed("10.0.0.5")
+    assert limit.wait_s("10.0.0.5") >= 1.0
+    assert limit.wait_s("10.0.0.6") == 0  # another address is not affected
+    time.sleep(0.35)
+    assert limit.wait_s("10.0.0.5") == 0
+    limit.failed("10.0.0.5")
+    limit.failed("10.0.0.5")
+    limit.succeeded("10.0.0.5")
+    assert limit.wait_s("10.0.0.5") == 0
+
+
+def test_networks_and_addresses() -> None:
+    nets = parse_networks(["192.168.10.0/24"])
+    assert allowed("192.168.10.77", nets)
+    assert allowed("::ffff:192.168.10.77", nets)
+    assert not allowed("192.168.11.1", nets)
+    assert not allowed("not an address", nets)
+    assert not allowed(None, nets)
+    local = local_networks()
+    assert ipaddress.ip_network("127.0.0.0/8") in local
+    assert allowed("127.0.0.1", parse_networks(["local"]))
+
+
+def test_a_bad_network_in_the_config_is_named() -> None:
+    with pytest.raises(config.ConfigError, match=r"\[web\] admin_networks: '10.0.0.0/33'"):
+        config.from_dict({"web": {"admin_networks": ["10.0.0.0/33"]}})
