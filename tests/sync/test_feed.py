@@ -76,3 +76,20 @@ def test_export_koc_writes_a_koha_offline_circulation_file(hub: Hub, kiosk_facto
     # Local time in the school's time zone (Asia/Shanghai, UTC+8), to the second.
     hour = (int(at[11:13]) + 8) % 24
     assert fields[0][0][11:13] == f"{hour:02d}" and len(fields[0][0]) == 19
+
+
+def test_books_imported_at_the_hub_reach_a_running_kiosk(
+    hub: Hub, kiosk_factory: Any, tmp_path: Any
+) -> None:
+    k = kiosk_factory(hub.url, hub.register("k1"))
+    k.worker.sync_once()
+    csv = tmp_path / "books.csv"
+    csv.write_text("barcode,title\nIMPORT-1,新书一\nIMPORT-2,新书二\n", encoding="utf-8")
+    out = run_cli("--config", str(hub.config), "import", "items", str(csv))
+    assert out.returncode == 0, out.stderr
+    k.worker.sync_once()
+    got = k.store.query("SELECT barcode, title FROM items WHERE barcode LIKE 'IMPORT-%' ORDER BY 1")
+    assert got == [
+        {"barcode": "IMPORT-1", "title": "新书一"},
+        {"barcode": "IMPORT-2", "title": "新书二"},
+    ]
