@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,11 +133,13 @@ class Hub:
             s.close()
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        s = self.store()
+        """Read the hub's database directly (read-only), as often as a test polls."""
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
+        conn.row_factory = sqlite3.Row
         try:
-            return s.query(sql, params)
+            return [dict(r) for r in conn.execute(sql, params)]
         finally:
-            s.close()
+            conn.close()
 
 
 @pytest.fixture
@@ -220,6 +222,3 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PYTHON, "-m", "kiosk", *args], capture_output=True, text=True, env=environ(), cwd=ROOT
     )
-
-
-__all__ = ["sys"]

@@ -167,7 +167,7 @@ def test_kiosk_process_killed_mid_sync(hub: Hub, tmp_path: Path) -> None:
         '[kiosk]\nid = "k1"\n[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n'
         '[indicator]\nkind = "none"\n[web]\nenabled = false\n'
         f'[hub]\nurl = "{hub.url}"\ntoken = "{token}"\ninterval_s = 0.2\nretry_max_s = 0.5\n'
-        "batch_size = 50\n",
+        "batch_size = 20\n",
         encoding="utf-8",
     )
     settings = from_dict({"kiosk": {"id": "k1"}, "store": {"path": "kiosk.db"}}, base_dir=folder)
