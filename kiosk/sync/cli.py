@@ -139,3 +139,18 @@ def conflicts_(ctx: click.Context, as_json: bool) -> None:
         store.close()
     cols = ["at", "kind", "kiosk_id", "item_barcode", "title", "patron_id", "other_patron_id"]
     _print(rows, as_json, cols)
+
+
+@hub.command()
+@click.option("--keep", default=100_000, show_default=True, help="Newest feed entries to keep.")
+@click.pass_context
+def prune(ctx: click.Context, keep: int) -> None:
+    """Drop old change-feed entries; a kiosk further behind then takes a fresh snapshot."""
+    if keep < 0:
+        _fail(_("--keep must be 0 or more"))
+    store = _open(ctx.find_root())
+    try:
+        dropped = hubstore.prune_feed(store, keep)
+    finally:
+        store.close()
+    click.echo(_("dropped {count} feed entries", count=dropped))
