@@ -280,3 +280,22 @@ def test_a_helper_returns_a_book_on_the_desk_keypad_and_undoes_it(
     )
     kiosk["daemon"].kiosk.done()
     page.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/login"])
+def test_pages_render_chinese_with_the_font_they_ship(
+    browser: Any, kiosk: dict[str, Any], path: str
+) -> None:
+    page = browser.new_page(viewport={"width": 800, "height": 480})
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(kiosk["url"] + path)
+    page.evaluate("document.fonts.ready")
+    wait_js(page, "document.fonts.check('20px \"Kiosk Sans\"', '借书')")
+    loaded = page.evaluate(
+        "[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)"
+    )
+    assert '"Kiosk Sans"' in loaded or "Kiosk Sans" in loaded
+    assert any(u.endswith("/fonts/wqy-microhei-subset.woff2") for u in requests)
+    assert all(u.startswith(kiosk["url"]) for u in requests)  # nothing from outside
+    page.close()
