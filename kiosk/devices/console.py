@@ -17,24 +17,38 @@ from kiosk.devices.base import Health, Scan, ScanHandler
 log = logging.getLogger(__name__)
 
 
-def split_lines(buffer: bytes, chunk: bytes, max_length: int) -> tuple[bytes, list[bytes]]:
-    """Add a chunk to a partial line; return the new partial line and the complete lines.
+class LineSplitter:
+    """Split a byte stream into lines, never holding more than `max_length` bytes of one.
 
-    A line longer than `max_length` is cut there, so a stuck source can never grow memory; the
-    cut piece comes out as its own (over-long) line and is rejected downstream.
+    A line longer than that comes out once as its (over-long) first part, which is rejected
+    downstream, and the rest of it up to the next newline is dropped rather than taken for a scan.
     """
-    buffer += chunk
-    lines = []
-    while True:
-        cut = min((i for i in (buffer.find(b"\n"), buffer.find(b"\r")) if i >= 0), default=-1)
-        if cut < 0:
-            break
-        lines.append(buffer[:cut])
-        buffer = buffer[cut + 1 :]
-    if len(buffer) > max_length:
-        lines.append(buffer)
-        buffer = b""
-    return buffer, [line for line in lines if line]
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+        self._partial = b""
+        self._discarding = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """Add bytes; return the complete, non-empty lines they finish."""
+        buffer = self._partial + chunk
+        lines = []
+        while True:
+            ends = [i for i in (buffer.find(b"\n"), buffer.find(b"\r")) if i >= 0]
+            if not ends:
+                break
+            cut = min(ends)
+            if not self._discarding:
+                lines.append(buffer[:cut])
+            self._discarding = False
+            buffer = buffer[cut + 1 :]
+        if self._discarding:
+            buffer = b""
+        elif len(buffer) > self.max_length:
+            lines.append(buffer)
+            buffer, self._discarding = b"", True
+        self._partial = buffer
+        return [line for line in lines if line]
 
 
 class LineSource:
@@ -66,13 +80,12 @@ class LineSource:
             return
         with self.health.lock:
             self.health.connected = True
-        partial = b""
+        splitter = LineSplitter(self.max_length + 1)
         while not self._stop.is_set():
             chunk = os.read(stream.fileno(), 4096)
             if not chunk:
                 break
-            partial, lines = split_lines(partial, chunk, self.max_length + 1)
-            for line in lines:
+            for line in splitter.feed(chunk):
                 self._deliver(handler, line)
         with self.health.lock:
             self.health.connected = False
@@ -121,9 +134,11 @@ class FifoSource(LineSource):
         """Stop and wake the reader blocked on the pipe."""
         super().stop()
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-            os.write(fd, b"\n")
-            os.close(fd)
+            # Only a pipe gets the wake-up newline: a file someone put here is not ours to touch.
+            if stat.S_ISFIFO(self.path.stat().st_mode):
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+                os.write(fd, b"\n")
+                os.close(fd)
         except OSError:
             pass
 

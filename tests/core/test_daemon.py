@@ -275,11 +275,6 @@ def test_a_scan_source_that_cannot_open_is_an_error_in_the_log_and_the_kiosk_sta
     assert line.endswith("scan.fifo exists and is not a FIFO")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: FifoSource.stop() writes its wake-up newline into whatever file is at the "
-    "FIFO path, overwriting its first byte; it should write only when the path is a FIFO",
-)
 def test_a_file_where_the_fifo_should_be_is_left_alone(kiosk_config: Path) -> None:
     run_with_a_file_where_the_fifo_should_be(kiosk_config)
     assert (kiosk_config.parent / "scan.fifo").read_text(encoding="utf-8") == "not a pipe\n"
