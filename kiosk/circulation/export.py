@@ -81,9 +81,22 @@ def write_csv(
     writer.writerow(header)
     count = 0
     for row in rows(store, kind, timezone):
-        writer.writerow(row)
+        writer.writerow([spreadsheet_safe(v) for v in row])
         count += 1
     return count
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Quote text that Excel would run as a formula (a title like `=HYPERLINK(...)`).
+
+    The import takes the quote off again, so an exported file imports back unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def rows(store: Store, kind: str, timezone: str = "Asia/Shanghai") -> Iterator[list[Any]]:

@@ -266,7 +266,12 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     delimiter = max(",\t;", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for number, cells in enumerate(reader, start=1):
-        yield number, [c.strip() for c in cells]
+        yield number, [_unquote(c.strip()) for c in cells]
+
+
+def _unquote(cell: str) -> str:
+    """Take off the quote an export puts before text Excel would run as a formula."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 
 def _normal(header: str) -> str:

@@ -114,3 +114,22 @@ def test_exported_patrons_and_items_import_back_unchanged(store: Store, tmp_path
         assert [e.text("en") for e in report.errors] == []
         assert (report.inserted, report.updated, report.unchanged) == (0, 0, 5)
         assert report.ignored_columns == ["status"]
+
+
+def test_text_excel_would_run_as_a_formula_is_quoted_and_imports_back(
+    store: Store, tmp_path: Path
+) -> None:
+    from kiosk.circulation.records import put_item
+
+    title = '=HYPERLINK("http://example.invalid","点我")'
+    with store.write() as db:
+        put_item(db, {"barcode": "9787020002207", "title": title, "author": "-佚名"}, store.now())
+    row = next(r for r in export(store, "items") if r["barcode"] == RED)
+    assert (row["title"], row["author"]) == ("'" + title, "'-佚名")
+    path = tmp_path / "items.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        write_csv(store, "items", f)
+    report = import_csv(store, "items", path)
+    assert [e.text("en") for e in report.errors] == []
+    assert (report.updated, report.unchanged) == (0, 5)
+    assert store.value("SELECT title FROM items WHERE barcode = ?", [RED]) == title
