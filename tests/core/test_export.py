@@ -29,7 +29,7 @@ def test_a_returned_loan_has_local_times_cards_and_class(
     circulation.checkout("S001", RED)  # Monday 2026-11-02 09:00 in Beijing
     clock.advance(days=3, seconds=3 * 3600 + 25 * 60)
     circulation.checkin(RED)
-    circulation.checkout("S002", "9787535449456")
+    circulation.checkout("S002", "9787535449450")
     assert export(store, "loans") == [
         {
             "item_barcode": RED,
@@ -44,7 +44,7 @@ def test_a_returned_loan_has_local_times_cards_and_class(
             "renewals": "0",
         },
         {
-            "item_barcode": "9787535449456",
+            "item_barcode": "9787535449450",
             "title": "小王子",
             "patron_id": "S002",
             "card_id": "0F00A1B2C4",

@@ -57,7 +57,7 @@ def test_index_damage_found_after_start_stops_lending(tmp_path: Path) -> None:
     assert "missing from index loans_checked_out" in daemon.integrity
     assert daemon.health()["store_integrity"] == daemon.integrity
     daemon.handle(Scan("scanner", "0F00A1B2C4"))
-    daemon.handle(Scan("scanner", "9787535449456"))
+    daemon.handle(Scan("scanner", "9787535449450"))
     lines = out.getvalue().splitlines()
     assert len(lines) == 3 and all(line.startswith("[fault] ") for line in lines)
     assert "请找小图书管理员" in lines[0] and "Please ask a library helper" in lines[0]

@@ -16,7 +16,7 @@ from kiosk.circulation.records import (
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 
-RED, PRINCE, WEB = "9787020002207", "9787535449456", "9787544270878"
+RED, PRINCE, WEB = "9787020002207", "9787535449450", "9787544270878"
 
 
 def snapshot(store: Store) -> dict[str, Any]:

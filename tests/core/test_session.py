@@ -12,7 +12,7 @@ from kiosk.circulation.session import Feedback, Kiosk, clean_code
 from kiosk.circulation.store import Store
 
 CARD, CARD_TOM, HELPER = "0F00A1B2C3", "0F00A1B2C5", "0F00AAAA01"
-RED, PRINCE, WEB = "9787020002207", "9787535449456", "9787544270878"
+RED, PRINCE, WEB = "9787020002207", "9787535449450", "9787544270878"
 
 
 def said(fb: Feedback | None) -> tuple[str, str, str] | None:

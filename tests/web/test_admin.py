@@ -139,7 +139,7 @@ def test_overdue_print_gives_one_notice_per_class(
     daemon.kiosk.scan(BOOK)
     daemon.kiosk.done()
     daemon.kiosk.scan("0F00A1B2C5")
-    daemon.kiosk.scan("9787535449456")
+    daemon.kiosk.scan("9787535449450")
     clock.advance(days=30)
     set_up_and_login(client)
     html = text(client.get("/admin/overdue/print"))

@@ -21,7 +21,7 @@ def lend(daemon: Daemon, card: str, *books: str) -> None:
 
 
 def test_counts_per_day_class_and_title(daemon: Daemon, clock: FakeClock) -> None:
-    lend(daemon, "0F00A1B2C3", "9787020002207", "9787535449456")
+    lend(daemon, "0F00A1B2C3", "9787020002207", "9787535449450")
     clock.advance(days=1)
     lend(daemon, "0F00A1B2C5", "9787544270878")
     store = daemon.store

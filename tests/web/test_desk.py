@@ -65,7 +65,7 @@ def test_librarian_lends_returns_and_undoes(
     assert "正在借给 李雨涵（一(1)班）" in text(client.get("/desk/"))
     r = client.post("/desk/type", data={"csrf_token": t, "code": BOOK})
     assert r.json["result"]["kind"] == "ok" and r.json["result"]["title"] == "红楼梦"
-    r = client.post("/desk/type", data={"csrf_token": t, "code": "9787535449456"})
+    r = client.post("/desk/type", data={"csrf_token": t, "code": "9787535449450"})
     assert r.json["result"]["en"] == "You already have 1 books. Return one first."
     r = client.post("/desk/undo", data={"csrf_token": t})
     assert r.json["result"]["en"] == "Undone: 红楼梦."

@@ -42,9 +42,9 @@ SCHOOL = [
 ]
 BOOKS = [
     ("9787020002207", "红楼梦"),
-    ("9787535449456", "小王子"),
+    ("9787535449450", "小王子"),
     ("9787544270878", "Charlotte's Web"),
-    ("9787530215988", "草房子"),
+    ("9787530215982", "草房子"),
 ]
 
 
@@ -97,7 +97,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         for barcode, title in BOOKS:
             put_item(db, {"barcode": barcode, "title": title}, store.now())
     circulation = Circulation(store)
-    assert circulation.checkout("S002", "9787530215988").ok
+    assert circulation.checkout("S002", "9787530215982").ok
     assert circulation.checkout("S003", "9787544270878").ok
     store.close()
     daemon = Daemon(settings)
@@ -161,7 +161,7 @@ def test_a_scan_appears_on_the_touchscreen_and_the_page_clears(
     assert page.inner_text("#last-title") == "红楼梦"
     assert "借书成功" in page.inner_text("#last-message")
     assert "红楼梦" in page.inner_text("#loans")
-    scan(kiosk, "9787535449456", "9787544270878")  # the third one is on loan to someone else
+    scan(kiosk, "9787535449450", "9787544270878")  # the third one is on loan to someone else
     page.wait_for_selector("#last.error", timeout=5000)
     assert page.inner_text("#last-title") == "Charlotte's Web"
     assert page.inner_text("#last-message") == "这本书已经被别人借走了，请交给小图书管理员。"
@@ -259,7 +259,7 @@ def test_a_helper_returns_a_book_on_the_desk_keypad_and_undoes_it(
     page.wait_for_selector("#keypad")
     assert "操作人：晨" in page.inner_text("header")
     page.wait_for_timeout(300)  # the desk's stream is connected
-    for key in "9787530215988":
+    for key in "9787530215982":
         page.click(f'.keys button[data-key="{key}"]')
     page.click(".enter")
     page.wait_for_selector("#results li.ok", timeout=5000)
@@ -274,7 +274,7 @@ def test_a_helper_returns_a_book_on_the_desk_keypad_and_undoes_it(
     assert (
         store.value(
             "SELECT count(*) FROM loans "
-            "WHERE item_barcode = '9787530215988' AND returned_at IS NULL"
+            "WHERE item_barcode = '9787530215982' AND returned_at IS NULL"
         )
         == 1
     )

@@ -65,9 +65,9 @@ def test_stream_pushes_each_committed_result_and_clears_at_the_end(
     started = json.loads(next(chunks).removeprefix("data: "))
     assert started["event"] == "session_started"
     assert started["last"]["en"] == "Hello, 小明! Scan your books."
-    daemon.kiosk.scan("9787535449456")
+    daemon.kiosk.scan("9787535449450")
     daemon.kiosk.scan("9787544270878")
-    daemon.kiosk.scan("9787530215988")  # the third book is over the limit of 2
+    daemon.kiosk.scan("9787530215982")  # the third book is over the limit of 2
     states = [json.loads(next(chunks).removeprefix("data: ")) for _ in range(3)]
     refused = states[-1]["last"]
     assert refused["kind"] == "error"
