@@ -49,21 +49,32 @@ def set_state(db: Database, **values: Any) -> None:
 # -- the outbox ----------------------------------------------------------------------------
 
 
+# Every event up to the watermark is acknowledged, so the outbox queries look only above it and
+# stay fast on a store with years of events.
+WAITING = (
+    "FROM events WHERE seq > :mark AND NOT EXISTS "
+    "(SELECT 1 FROM event_acks a WHERE a.seq = events.seq)"
+)
+
+
+def _mark(db: Database) -> int:
+    row = db.execute("SELECT value FROM sync_state WHERE key = 'acked_through'").fetchone()
+    return int(row[0]) if row else 0
+
+
 def pending(store: Store, limit: int) -> list[Event]:
     """Return the oldest events the hub has not acknowledged."""
-    rows = store.query(
-        "SELECT * FROM events WHERE NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.seq = "
-        "events.seq) ORDER BY seq LIMIT ?",
-        [limit],
+    db = store.reader
+    rows = db.query(
+        f"SELECT * {WAITING} ORDER BY seq LIMIT :limit", {"mark": _mark(db), "limit": limit}
     )
     return [Event.from_row(r) for r in rows]
 
 
 def queue_length(store: Store) -> int:
     """Return how many events wait for the hub."""
-    total = store.value("SELECT count(*) FROM events") or 0
-    acked = store.value("SELECT count(*) FROM event_acks") or 0
-    return int(total) - int(acked)
+    db = store.reader
+    return int(db.execute(f"SELECT count(*) {WAITING}", {"mark": _mark(db)}).fetchone()[0])
 
 
 def acknowledge(store: Store, seqs: Iterable[int]) -> None:
@@ -74,14 +85,19 @@ def acknowledge(store: Store, seqs: Iterable[int]) -> None:
             "INSERT OR IGNORE INTO event_acks (seq, acked_at) VALUES (?, ?)",
             [(s, now) for s in seqs],
         )
+        mark = _mark(db)
+        first_waiting = db.execute(f"SELECT MIN(seq) {WAITING}", {"mark": mark}).fetchone()[0]
+        if first_waiting is None:
+            first_waiting = (db.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
+        set_state(db, acked_through=max(mark, int(first_waiting) - 1))
 
 
 def _pending_items(db: Database) -> set[str]:
     return {
         r[0]
         for r in db.execute(
-            "SELECT DISTINCT item_barcode FROM events WHERE item_barcode IS NOT NULL AND "
-            "NOT EXISTS (SELECT 1 FROM event_acks a WHERE a.seq = events.seq)"
+            f"SELECT DISTINCT item_barcode {WAITING} AND item_barcode IS NOT NULL",
+            {"mark": _mark(db)},
         )
     }
 
