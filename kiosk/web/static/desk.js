@@ -39,7 +39,7 @@
   });
   document.querySelectorAll(".keys button").forEach((b) => b.addEventListener("click", () => {
     const k = b.dataset.key;
-    code.value = k === "\u232B" ? code.value.slice(0, -1) : code.value + k;
+    code.value = k === "\u2190" ? code.value.slice(0, -1) : code.value + k;
     code.focus();
   }));
   document.getElementById("undo").addEventListener("submit", (e) => {
