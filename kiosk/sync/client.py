@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,6 +144,7 @@ class SyncWorker:
         self._last_success: str | None = None
         self._last_error: str | None = None
         self._failures = 0
+        self._held_reason: str | None = None
 
     # -- the service -----------------------------------------------------------------------
 
@@ -173,6 +175,8 @@ class SyncWorker:
             "queue_length": replica.queue_length(self.store),
             "last_error": last_error,
             "cursor": int(replica.get_state(self.store, "cursor", "0")),
+            "held_back": len(replica.held(self.store)),
+            "held_reason": self._held_reason,
         }
 
     def _run(self) -> None:
@@ -239,7 +243,17 @@ class SyncWorker:
                     self.batch_size = max(1, self.batch_size // 2)
                     log.warning("hub refused a batch as too large; now %d", self.batch_size)
                     continue
-                raise
+                bad = _refused_index(e, len(events))
+                if bad is None:
+                    raise
+                # One event the hub will never take must not hold back all the others.
+                poison = events[bad]
+                assert poison.seq is not None
+                replica.hold(self.store, poison.seq)
+                with self._lock:
+                    self._held_reason = f"event {poison.uuid} ({poison.type}): {e}"
+                log.error("hub refuses event %s, kept here and not sent again: %s", poison.uuid, e)
+                continue
             acked = set(receipt.get("acked", []))
             replica.acknowledge(self.store, [e.seq for e in events if e.uuid in acked and e.seq])
             if not acked:
@@ -287,6 +301,15 @@ class SyncWorker:
                 after = str(page["next"])
         replica.apply_snapshot_loans(self.store, loans, cursor=cursor, epoch=epoch)
         return count
+
+
+def _refused_index(e: HubError, count: int) -> int | None:
+    """Return which event of a batch the hub refused for good (422 or 403 naming events[i])."""
+    if e.status not in (403, 422):
+        return None
+    found = re.search(r"events\[(\d+)\]", str(e))
+    index = int(found.group(1)) if found else None
+    return index if index is not None and index < count else None
 
 
 def _batch_json(kiosk_id: str, now: str, events: list[Any]) -> bytes:

@@ -63,12 +63,28 @@ def _mark(db: Database) -> int:
 
 
 def pending(store: Store, limit: int) -> list[Event]:
-    """Return the oldest events the hub has not acknowledged."""
+    """Return the oldest events the hub has not acknowledged, except those it refused."""
     db = store.reader
+    skip = held(store)
     rows = db.query(
-        f"SELECT * {WAITING} ORDER BY seq LIMIT :limit", {"mark": _mark(db), "limit": limit}
+        f"SELECT * {WAITING} AND seq NOT IN (SELECT value FROM json_each(:held)) "
+        "ORDER BY seq LIMIT :limit",
+        {"mark": _mark(db), "limit": limit, "held": json.dumps(skip)},
     )
     return [Event.from_row(r) for r in rows]
+
+
+def held(store: Store) -> list[int]:
+    """Return the seqs of events the hub refused as malformed: kept, waiting, not sent again."""
+    return [int(s) for s in json.loads(get_state(store, "held", "[]"))]
+
+
+def hold(store: Store, seq: int) -> None:
+    """Stop sending one event the hub refuses, so the events after it still go."""
+    with store.write() as db:
+        row = db.execute("SELECT value FROM sync_state WHERE key = 'held'").fetchone()
+        seqs = set(json.loads(row[0]) if row else []) | {seq}
+        set_state(db, held=json.dumps(sorted(seqs)))
 
 
 def queue_length(store: Store) -> int:

@@ -204,3 +204,23 @@ def test_kiosk_process_killed_mid_sync(hub: Hub, tmp_path: Path) -> None:
         proc.wait(10)
     assert_converged(hub, store)
     store.close()
+
+
+def test_an_event_the_hub_refuses_is_kept_and_does_not_hold_back_the_rest(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    k = kiosk_factory(hub.url, hub.register("k1"))
+    k.worker.sync_once()
+    with k.store.write() as db:  # say a newer desk feature wrote a checkout without a due date
+        bad = k.store.record(db, k.store.event("checkout", patron_id="S001", item_barcode=BOOK[9]))
+    lend_a_little(k)
+    k.worker.sync_once()
+    state = k.worker.state()
+    assert (state["queue_length"], state["held_back"]) == (1, 1)
+    assert bad.uuid in state["held_reason"] and "data.due_at" in state["held_reason"]
+    assert [e.uuid for e in replica.pending(k.store, 10)] == []
+    held = [r["uuid"] for r in hub.query("SELECT uuid FROM events WHERE kiosk_id = 'k1'")]
+    assert bad.uuid not in held and len(held) == 1 + 4
+    assert open_loans(k.store) == hub_loans(hub)
+    # Still in the kiosk's audit trail, unacknowledged.
+    assert k.store.value("SELECT count(*) FROM event_acks WHERE seq = ?", [bad.seq]) == 0
