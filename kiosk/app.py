@@ -260,9 +260,14 @@ def hub_pages(store: Store, settings: Settings) -> Any:
     """Return the web app (dashboard across all kiosks) on the hub's store, or None."""
     if not settings.web.enabled:
         return None
-    from kiosk.web import create_app
+    from kiosk.sync.pages import hub_blueprint
+    from kiosk.web import admin, create_app
 
-    return create_app(store=store, settings=settings)
+    app = create_app(store=store, settings=settings)
+    pages = hub_blueprint(store)
+    pages.before_request(admin.guard)  # the dashboard's login and network check
+    app.register_blueprint(pages)
+    return app
 
 
 def stop_on_signals() -> threading.Event:

@@ -1,0 +1,53 @@
+"""The hub's own pages for the librarian: the conflict list and the kiosks' last contact.
+
+A blueprint on the hub's store. It knows nothing of the dashboard it is mounted on: the wiring
+(kiosk/app.py) registers it on the web app with the dashboard's login guard, and its templates
+extend the dashboard's layout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, render_template
+
+from kiosk.circulation.store import Store
+from kiosk.i18n import N_
+from kiosk.sync import hubstore
+
+# What each conflict kind means, for the page (docs/sync.md has the rules).
+KINDS = {
+    "transfer": N_("Lent again to another student: the later loan stands"),
+    "same_patron": N_("Lent twice to the same student: kept as one loan, renewed"),
+    "return_not_on_loan": N_("Returned while not on loan"),
+    "renew_not_on_loan": N_("Renewed while not on loan to that student: ignored"),
+    "over_limit": N_("Loan over the student's limit: kept"),
+    "lost_card": N_("Loan after a card was reported lost: kept"),
+    "patron_blocked": N_("Loan by a blocked patron: kept"),
+    "unknown_item": N_("Unknown book: not applied"),
+    "unknown_patron": N_("Unknown patron: not applied"),
+}
+
+
+def hub_blueprint(store: Store) -> Blueprint:
+    """Return the blueprint of the hub's pages on `store` (under /admin/hub)."""
+    bp = Blueprint(
+        "hub",
+        __name__,
+        url_prefix="/admin/hub",
+        template_folder=str(Path(__file__).parent / "templates"),
+    )
+
+    @bp.get("/conflicts")
+    def conflicts() -> str:
+        """Show the conflicts between kiosks, newest first."""
+        return render_template(
+            "hub/conflicts.html", rows=hubstore.conflicts(store)[:1000], kinds=KINDS
+        )
+
+    @bp.get("/kiosks")
+    def kiosks() -> str:
+        """Show each kiosk's last contact, clock offset and events received."""
+        return render_template("hub/kiosks.html", rows=hubstore.kiosks(store))
+
+    return bp

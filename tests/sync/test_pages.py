@@ -1,0 +1,43 @@
+"""The hub's pages: the conflict list and the kiosks, behind the dashboard's login."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kiosk.app import hub_pages
+from kiosk.circulation.records import seed_rules
+from kiosk.config import RulesSettings, from_dict
+from kiosk.sync import hubstore
+from kiosk.sync.reconcile import receive
+from kiosk.web.security import Passwords
+
+from .conftest import BOOK, add_school
+from .test_reconcile import DUE, ev
+
+
+def test_the_librarian_sees_conflicts_and_kiosks_after_logging_in(tmp_path: Path) -> None:
+    settings = from_dict({"kiosk": {"id": "hub"}, "store": {"path": "hub.db"}}, base_dir=tmp_path)
+    store = hubstore.open_hub_store(tmp_path / "hub.db")
+    seed_rules(store, RulesSettings())
+    add_school(store)
+    hubstore.register_kiosk(store, "A")
+    hubstore.register_kiosk(store, "B")
+    receive(store, "A", store.now(), [ev("A", 5, "checkout", "S001", BOOK[0], **DUE)])
+    receive(store, "B", store.now(), [ev("B", 9, "checkout", "S002", BOOK[0], **DUE)])
+    app: Any = hub_pages(store, settings)
+    client = app.test_client()
+    assert client.get("/admin/hub/conflicts").status_code == 302  # set up a password first
+    Passwords(settings.resolve(settings.web.password_file)).set("librarian", "a long secret")
+    resp = client.get("/admin/hub/conflicts")
+    assert resp.status_code == 302 and "/admin/login" in resp.headers["Location"]
+    with client.session_transaction() as session:
+        session["user"] = "librarian"
+    page = client.get("/admin/hub/conflicts")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "又借给了另一位学生：以后一次借阅为准" in text  # Chinese first, like every page
+    assert BOOK[0] in text and "S002" in text and "S001" in text
+    kiosks = client.get("/admin/hub/kiosks").get_data(as_text=True)
+    assert "<td>A</td>" in kiosks and "<td>B</td>" in kiosks
+    store.close()
