@@ -17,8 +17,8 @@ demo: $(STAMP)
 	$(BIN)/kiosk demo --dir demo-data
 
 lint: $(STAMP)
-	$(BIN)/ruff check kiosk tests bench
-	$(BIN)/ruff format --check kiosk tests bench
+	$(BIN)/ruff check kiosk tests bench tools
+	$(BIN)/ruff format --check kiosk tests bench tools
 	$(BIN)/mypy kiosk
 	$(BIN)/lint-imports
 
@@ -45,9 +45,14 @@ check-system: $(STAMP)
 test: $(STAMP) check-browser lint check-system
 	$(BIN)/pytest
 
+# Every benchmark, each printing its figures beside a baseline of the same run (see README).
 bench: $(STAMP)
 	$(BIN)/python -m bench.latency
+	$(BIN)/python -m bench.device_latency
 	$(BIN)/python -m bench.web_latency
+	$(BIN)/python -m bench.data_io
+	$(BIN)/python -m bench.sync_throughput
+	$(BIN)/python -m bench.ops_watchdog
 
 catalogs: $(STAMP)
 	$(BIN)/python -m kiosk.i18n_tools update
