@@ -31,6 +31,7 @@ class FaultProxy:
         self.slow_s = slow_s
         self.plan: deque[str] = deque()
         self.seen: list[tuple[str, str, int]] = []  # (method, fault, hub status)
+        self.holding = threading.Event()  # set while a slow answer is held back
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,7 +62,9 @@ class FaultProxy:
                 if fault == RESET_AFTER_STORE:
                     return self._reset(method, fault, resp.status_code)
                 if fault == SLOW:
+                    proxy.holding.set()
                     time.sleep(proxy.slow_s)
+                    proxy.holding.clear()
                 self._send(resp.status_code, resp.content)
 
             def _forward(self, method: str, body: bytes | None) -> requests.Response:
