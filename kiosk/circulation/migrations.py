@@ -141,4 +141,25 @@ def m004_card_numbers(db: Database) -> None:
     )
 
 
+@migrations(name="m005_rules_version")
+def m005_rules_version(db: Database) -> None:
+    """Count changes to rules and calendar, so readers can keep the rules until they change.
+
+    Triggers, not the writers, bump it: the librarian's forms, the hub's feed and a person with
+    the sqlite3 shell all change these tables, and every checkout must see the change.
+    """
+    db.executescript(
+        """
+        CREATE TABLE rules_version (n INTEGER NOT NULL);
+        INSERT INTO rules_version VALUES (0);
+        """
+    )
+    for table in ("rules", "policy", "closed_days"):
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_{op.lower()}_version AFTER {op} ON {table} "
+                "BEGIN UPDATE rules_version SET n = n + 1; END"
+            )
+
+
 KNOWN = [m.name for m in migrations._migrations]

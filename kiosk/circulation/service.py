@@ -82,6 +82,7 @@ class Circulation:
         # With a hub, a book this kiosk thinks is on the shelf may be on loan from another
         # kiosk: its return is still recorded, and the hub ends whatever loan it closes.
         self.record_stray_returns = record_stray_returns
+        self._rules: tuple[int, Rules] | None = None  # (rules_version, rules)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -136,8 +137,15 @@ class Circulation:
         )
 
     def rules(self, db: Database | None = None) -> Rules:
-        """Return the rules in force."""
-        return load_rules(db or self.store.reader)
+        """Return the rules in force, read again only when the store says they changed."""
+        db = db or self.store.reader
+        version = db.execute("SELECT n FROM rules_version").fetchone()[0]
+        cached = self._rules
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        rules = load_rules(db)
+        self._rules = (version, rules)
+        return rules
 
     def local_date(self, when: str) -> dt.date:
         """Return the school-local date of a stored time."""

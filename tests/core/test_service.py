@@ -154,3 +154,18 @@ def test_identify_patrons_items_lost_cards_and_replacements(
     assert (found.kind, found.patron.id if found.patron else None) == ("patron", "S001")
     types = [e["type"] for e in store.query("SELECT type FROM events ORDER BY seq")]
     assert types[-2:] == ["card_lost", "card_issued"]
+
+
+def test_a_rule_change_from_any_writer_reaches_the_next_checkout(
+    circulation: Circulation, store: Store
+) -> None:
+    assert circulation.checkout("S002", RED).ok
+    assert circulation.checkout("S002", PRINCE).reason == "limit_reached"  # grade 1: one book
+    # Not through records.set_rules: as the hub's feed or a sqlite3 shell would change it.
+    with store.write() as db:
+        db.execute("UPDATE rules SET max_loans = 3 WHERE scope = 'grade:1'")
+    assert circulation.checkout("S002", PRINCE).ok
+    with store.write() as db:
+        db.execute("INSERT INTO closed_days (day, note) VALUES ('2026-11-16', '运动会')")
+    r = circulation.checkout("S002", WEB)
+    assert r.params["due_date"] == "2026-11-17"
