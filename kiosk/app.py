@@ -264,6 +264,7 @@ def hub_pages(store: Store, settings: Settings) -> Any:
     from kiosk.web import admin, create_app
 
     app = create_app(store=store, settings=settings)
+    app.config["HUB"] = True  # the dashboard's menu then links the hub's own pages
     pages = hub_blueprint(store)
     pages.before_request(admin.guard)  # the dashboard's login and network check
     app.register_blueprint(pages)

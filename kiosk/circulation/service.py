@@ -18,7 +18,7 @@ from kiosk.circulation import cards
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import Rules, end_of_day, load_rules
-from kiosk.circulation.store import Event, Store
+from kiosk.circulation.store import Event, Store, fetch
 from kiosk.i18n import N_
 
 # Reason codes are a stable contract with the screen, the API and the hub.
@@ -105,35 +105,30 @@ class Circulation:
 
     def patron(self, patron_id: str, db: Database | None = None) -> Patron | None:
         """Return a patron by id."""
-        rows = list(
-            (db or self.store.reader).query("SELECT * FROM patrons WHERE id = ?", [patron_id])
-        )
+        rows = fetch(db or self.store.reader, "SELECT * FROM patrons WHERE id = ?", [patron_id])
         return Patron.from_row(rows[0]) if rows else None
 
     def item(self, barcode: str, db: Database | None = None) -> Item | None:
         """Return an item by barcode."""
-        rows = list(
-            (db or self.store.reader).query("SELECT * FROM items WHERE barcode = ?", [barcode])
-        )
+        rows = fetch(db or self.store.reader, "SELECT * FROM items WHERE barcode = ?", [barcode])
         return Item.from_row(rows[0]) if rows else None
 
     def open_loan(self, barcode: str, db: Database | None = None) -> Loan | None:
         """Return the open loan of an item, if any."""
-        rows = list(
-            (db or self.store.reader).query(
-                "SELECT * FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode]
-            )
+        rows = fetch(
+            db or self.store.reader,
+            "SELECT * FROM loans WHERE item_barcode = ? AND returned_at IS NULL",
+            [barcode],
         )
         return Loan.from_row(rows[0]) if rows else None
 
     def loans_of(self, patron_id: str, db: Database | None = None) -> list[dict[str, Any]]:
         """Return a patron's open loans with titles, soonest due first."""
-        return list(
-            (db or self.store.reader).query(
-                "SELECT loans.*, items.title FROM loans JOIN items ON items.barcode = item_barcode "
-                "WHERE patron_id = ? AND returned_at IS NULL ORDER BY due_at, loans.id",
-                [patron_id],
-            )
+        return fetch(
+            db or self.store.reader,
+            "SELECT loans.*, items.title FROM loans JOIN items ON items.barcode = item_barcode "
+            "WHERE patron_id = ? AND returned_at IS NULL ORDER BY due_at, loans.id",
+            [patron_id],
         )
 
     def rules(self, db: Database | None = None) -> Rules:

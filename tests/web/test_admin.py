@@ -262,7 +262,7 @@ def test_app_works_on_a_store_without_a_daemon(daemon: Daemon) -> None:
     c = app.test_client()
     set_up_and_login(c)
     assert c.get("/admin/").status_code == 200
-    assert "这里没有运行借还机" in text(c.get("/"))
+    assert "这里没有运行自助借还机" in text(c.get("/"))
     assert "不可用" in text(c.get("/desk/"))
     r = c.get("/api/v1/health")
     assert r.status_code == 503 and "no kiosk daemon here: nothing scans" in r.json["reasons"]

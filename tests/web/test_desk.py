@@ -20,7 +20,7 @@ def loan_count(daemon: Daemon) -> int:
 def test_desk_is_closed_without_a_helper_card_or_login(client: FlaskClient) -> None:
     r = client.get("/desk/")
     assert r.status_code == 200
-    assert "请在借还机上刷小图书管理员的卡" in text(r)
+    assert "请在自助借还机上刷小图书管理员的卡" in text(r)
     t = token(client, "/")
     assert client.post("/desk/type", data={"csrf_token": t, "code": BOOK}).status_code == 403
     assert client.post("/desk/undo", data={"csrf_token": t}).status_code == 403
