@@ -7,11 +7,13 @@ import importlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from kiosk import config as cfg
 from kiosk.circulation.store import Store, StoreError
+from kiosk.cli_help import localize
 from kiosk.i18n import _
 
 
@@ -79,8 +81,16 @@ class KioskGroup(click.Group):
         return sorted(set(super().list_commands(ctx)) | set(self._areas()))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        """Return a built-in command, or import an area's command."""
-        return super().get_command(ctx, name) or self._areas().get(name)
+        """Return a built-in command, or import an area's command, with its help translated."""
+        cmd = super().get_command(ctx, name) or self._areas().get(name)
+        if cmd is not None:
+            localize(cmd)
+        return cmd
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line, with this group's own help translated."""
+        localize(self, subcommands=False)
+        return super().main(*args, **kwargs)
 
     @staticmethod
     def _areas() -> dict[str, click.Command]:

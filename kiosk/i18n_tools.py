@@ -50,7 +50,20 @@ def extract() -> dict[str, dict[str, list[tuple[str, int]]]]:
                 if msgid:
                     where = (str(path.relative_to(PACKAGE.parent)), line)
                     found.setdefault(area_of(path), {}).setdefault(msgid, []).append(where)
+    for text in command_help():
+        found.setdefault("cli", {}).setdefault(text, []).append(("kiosk/cli.py", 0))
     return found
+
+
+def command_help() -> list[str]:
+    """Return the help texts of every `kiosk` command and option (their docstrings and help=)."""
+    from kiosk.cli import AREA_COMMANDS, KioskGroup, main
+    from kiosk.cli_help import help_texts
+
+    texts = list(help_texts(main))
+    texts += [t for cmd in KioskGroup._areas().values() for t in help_texts(cmd)]
+    assert len(KioskGroup._areas()) == len(AREA_COMMANDS), "an area command failed to import"
+    return sorted(set(texts))
 
 
 def po_path(lang: str, area: str) -> Path:
