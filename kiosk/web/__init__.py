@@ -26,7 +26,7 @@ from kiosk.web.live import Broker, Update
 from kiosk.web.security import Network, Passwords, RateLimit, parse_networks, secret_key
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-TOO_MANY_PAGES = N_("Too many live pages are open; close one or try again in a moment.")
+
 CSRF_MESSAGE = N_("This form has expired. Go back, reload the page and try again.")
 
 

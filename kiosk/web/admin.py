@@ -10,7 +10,6 @@ import io
 import json
 import math
 import secrets
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,10 +29,10 @@ from flask import (
 from kiosk.circulation import dashboard
 from kiosk.circulation.records import record_admin_action
 from kiosk.i18n import N_
-from kiosk.web import TOO_MANY_PAGES, gettext, web
+from kiosk.web import gettext, web
 from kiosk.web.api import status_of
 from kiosk.web.charts import bars, columns
-from kiosk.web.live import CLOSED
+from kiosk.web.live import event_stream
 from kiosk.web.security import MIN_PASSWORD, allowed
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -187,26 +186,13 @@ def today() -> str:
 @bp.get("/live")
 def live() -> Response:
     """Tell the dashboard, as Server-Sent Events, that something was committed."""
-    ctx = web()
-    client = ctx.broker.connect()
-    if client is None:
-        abort(503, description=TOO_MANY_PAGES)
-
-    def stream() -> Iterator[str]:
-        try:
-            yield "retry: 2000\n\n"
-            while True:
-                update = client.get(15.0)
-                if update is CLOSED or client.dropped:
-                    return
-                if update is None:
-                    yield ": still here\n\n"
-                elif update.kind == "ok":
-                    yield f"data: {json.dumps({'kind': update.kind})}\n\n"
-        finally:
-            ctx.broker.disconnect(client)
-
-    return Response(stream(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
+    return event_stream(
+        web().broker,
+        opening=lambda: ["retry: 2000\n\n"],
+        render=lambda u: f"data: {json.dumps({'kind': u.kind})}\n\n" if u.kind == "ok" else None,
+        idle=lambda: ": still here\n\n",
+        keepalive_s=15.0,
+    )
 
 
 @bp.get("/overdue")

@@ -11,9 +11,15 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Response, abort
+
+from kiosk.i18n import N_
+
+TOO_MANY_PAGES = N_("Too many live pages are open; close one or try again in a moment.")
 CLIENT_QUEUE = 64
 CLOSED = object()
 
@@ -99,3 +105,36 @@ class Broker:
         for client in clients:
             with contextlib.suppress(queue.Full):
                 client.queue.put_nowait(CLOSED)
+
+
+def event_stream(
+    broker: Broker,
+    opening: Callable[[], list[str]],
+    render: Callable[[Update], str | None],
+    idle: Callable[[], str],
+    keepalive_s: float,
+) -> Response:
+    """Answer one page with Server-Sent Events until it goes away or the broker closes.
+
+    `opening` gives the first messages, `render` turns each update into a message (or None to
+    skip it) and `idle` is sent after `keepalive_s` of quiet, so proxies keep the line open.
+    """
+    client = broker.connect()
+    if client is None:
+        abort(503, description=TOO_MANY_PAGES)
+
+    def stream() -> Iterator[str]:
+        try:
+            yield from opening()
+            while True:
+                update = client.get(keepalive_s)
+                if update is CLOSED or client.dropped:
+                    return
+                message = idle() if update is None else render(update)
+                if message:
+                    yield message
+        finally:
+            broker.disconnect(client)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(stream(), mimetype="text/event-stream", headers=headers)

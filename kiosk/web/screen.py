@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +16,8 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kiosk.circulation import dashboard
 from kiosk.i18n import N_, translate
-from kiosk.web import TOO_MANY_PAGES, Web, bilingual, web
-from kiosk.web.live import CLOSED, Update
+from kiosk.web import Web, bilingual, web
+from kiosk.web.live import Update, event_stream
 from kiosk.web.security import allowed
 
 bp = Blueprint("screen", __name__)
@@ -138,27 +137,13 @@ def page() -> str:
 def events() -> Response:
     """Stream the session to the page as Server-Sent Events."""
     ctx = web()
-    client = ctx.broker.connect()
-    if client is None:
-        abort(503, description=TOO_MANY_PAGES)
-
-    def stream() -> Iterator[str]:
-        try:
-            yield "retry: 1000\n"
-            yield _sse(state_of(ctx))
-            while True:
-                update = client.get(KEEPALIVE_S)
-                if update is CLOSED or client.dropped:
-                    return
-                if update is None:
-                    yield _sse({"event": "status", "offline": _offline(ctx)}, "status")
-                    continue
-                yield _sse(state_of(ctx, update))
-        finally:
-            ctx.broker.disconnect(client)
-
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return Response(stream(), mimetype="text/event-stream", headers=headers)
+    return event_stream(
+        ctx.broker,
+        opening=lambda: ["retry: 1000\n", _sse(state_of(ctx))],
+        render=lambda update: _sse(state_of(ctx, update)),
+        idle=lambda: _sse({"event": "status", "offline": _offline(ctx)}, "status"),
+        keepalive_s=KEEPALIVE_S,
+    )
 
 
 def _sse(data: dict[str, Any], event: str = "") -> str:
