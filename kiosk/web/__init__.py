@@ -125,11 +125,27 @@ def create_app(
     return app
 
 
+# What a librarian or helper reads instead of werkzeug's defaults, in both languages.
+HTTP_ERRORS = {
+    400: N_("The request was not understood. Reload the page and try again."),
+    403: N_("This page cannot be opened from here."),
+    404: N_("There is no such page."),
+    405: N_("This page cannot be used that way. Go back and use the buttons on the page."),
+    413: N_("The file is too large: at most 20 MB. Split it into smaller files."),
+    500: N_(
+        "Something went wrong on the kiosk. Try again; if it happens again, tell the IT person."
+    ),
+}
+
+
 def _error_page(e: HTTPException) -> Any:
     """Show an error in the reader's language: what is wrong, and what to do."""
     from flask import render_template
 
-    message = gettext(e.description) if e.description else ""
+    description = e.description
+    if description == type(e).description:  # werkzeug's own English text: use ours
+        description = HTTP_ERRORS.get(e.code or 0, description)
+    message = gettext(description) if description else ""
     if request.path.startswith("/api/"):
         return {"error": message}, e.code
     return render_template("error.html", code=e.code, message=message), e.code

@@ -288,3 +288,23 @@ def test_live_stream_needs_a_login(client: FlaskClient) -> None:
     client.post("/admin/logout", data={"csrf_token": token(client, "/admin/")})
     r = client.get("/admin/live")
     assert r.status_code == 302 and "/admin/login" in r.location
+
+
+def test_an_oversized_upload_is_refused_and_changes_nothing(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    import io
+
+    set_up_and_login(client)
+    t = token(client, "/admin/import")
+    before = daemon.store.value("SELECT count(*) FROM events")
+    huge = b"barcode,title\n" + b"9787101003048,x\n" * (21 * 1024 * 1024 // 16)
+    r = client.post(
+        "/admin/import",
+        data={"csrf_token": t, "kind": "items", "file": (io.BytesIO(huge), "big.csv")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 413
+    assert "文件太大：最多 20 MB。" in r.get_data(as_text=True)
+    assert daemon.store.value("SELECT count(*) FROM events") == before
+    assert daemon.store.value("SELECT count(*) FROM items WHERE barcode = '9787101003048'") == 0
