@@ -134,6 +134,7 @@ class SyncWorker:
         self.interval_s = interval_s
         self.retry_max_s = retry_max_s
         self.batch_size = batch_size
+        self.max_batch_size = batch_size  # the size to go back to once the outbox is empty
         self.on_change = on_change
         replica.prepare(store)
         self._stop = threading.Event()
@@ -234,6 +235,8 @@ class SyncWorker:
         while not self._stop.is_set():
             events = replica.pending(self.store, self.batch_size)
             if not events:
+                # Halving after a refusal was for that backlog; the next one starts full size.
+                self.batch_size = self.max_batch_size
                 break
             payload = _batch_json(self.client.link.kiosk_id, self.store.now(), events)
             try:
@@ -243,16 +246,10 @@ class SyncWorker:
                     self.batch_size = max(1, self.batch_size // 2)
                     log.warning("hub refused a batch as too large; now %d", self.batch_size)
                     continue
-                bad = _refused_index(e, len(events))
+                bad = 0 if e.status == 413 else _refused_index(e, len(events))
                 if bad is None:
                     raise
-                # One event the hub will never take must not hold back all the others.
-                poison = events[bad]
-                assert poison.seq is not None
-                replica.hold(self.store, poison.seq)
-                with self._lock:
-                    self._held_reason = f"event {poison.uuid} ({poison.type}): {e}"
-                log.error("hub refuses event %s, kept here and not sent again: %s", poison.uuid, e)
+                self._hold(events[bad], e)
                 continue
             acked = set(receipt.get("acked", []))
             replica.acknowledge(self.store, [e.seq for e in events if e.uuid in acked and e.seq])
@@ -260,6 +257,14 @@ class SyncWorker:
                 raise HubError("hub acknowledged nothing of a batch")
             sent += len(acked)
         return sent
+
+    def _hold(self, event: Any, error: HubError) -> None:
+        """Keep an event the hub will never take, so it does not hold back all the others."""
+        assert event.seq is not None
+        replica.hold(self.store, event.seq)
+        with self._lock:
+            self._held_reason = f"event {event.uuid} ({event.type}): {error}"
+        log.error("hub refuses event %s, kept here and not sent again: %s", event.uuid, error)
 
     def pull(self) -> int:
         """Apply the hub's changes since our cursor, taking a snapshot when the hub asks."""
