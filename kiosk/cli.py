@@ -70,6 +70,7 @@ AREA_COMMANDS = {
     "hub": "kiosk.sync.cli:hub",
     "doctor": "kiosk.ops.doctor:doctor",
     "restore": "kiosk.ops.cli:restore",
+    "password": "kiosk.web.cli:password",
 }
 
 

@@ -111,6 +111,32 @@ def setup() -> Any:
     return render_template("admin/setup.html", error=error), 400 if error else 200
 
 
+@bp.route("/password", methods=["GET", "POST"])
+def password() -> Any:
+    """Change the logged-in librarian's password (the current one is asked again)."""
+    ctx = web()
+    user = str(session.get("user"))
+    address = request.remote_addr or "?"
+    error = None
+    if request.method == "POST":
+        new = request.form.get("password", "")
+        if ctx.logins.wait_s(address):
+            error = gettext("Too many wrong passwords. Try again later.")
+        elif not ctx.passwords.check(user, request.form.get("current", "")):
+            ctx.logins.failed(address)  # the same limit as the login: no guessing here either
+            error = gettext("The current password is not right.")
+        elif len(new) < MIN_PASSWORD:
+            error = gettext("The password needs at least {count} characters.", count=MIN_PASSWORD)
+        elif new != request.form.get("again", ""):
+            error = gettext("The two passwords are not the same.")
+        else:
+            ctx.passwords.set(user, new)
+            record_admin_action(ctx.store, "admin_password_changed", actor(), user=user)
+            flash(gettext("Password changed."))
+            return redirect(url_for("admin.index"))
+    return render_template("admin/password.html", error=error), 400 if error else 200
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Log in, with failed attempts limited per address."""

@@ -1,0 +1,40 @@
+"""`kiosk password`: set a librarian's password from the kiosk's own shell (a forgotten one too)."""
+
+from __future__ import annotations
+
+import getpass
+
+import click
+
+from kiosk.circulation.records import record_admin_action
+from kiosk.i18n import _
+from kiosk.web.security import MIN_PASSWORD, Passwords
+
+
+def fail(message: str) -> None:
+    """Say what is wrong and exit non-zero, changing nothing."""
+    click.echo(_("error: {message}", message=message), err=True)
+    raise SystemExit(1)
+
+
+@click.command()
+@click.option("--user", default="librarian", show_default=True, help="The librarian's user name.")
+@click.pass_context
+def password(ctx: click.Context, user: str) -> None:
+    """Set a librarian's password, for a first install or a forgotten password."""
+    kiosk_ctx = ctx.obj  # the main command's Context (not imported: web must not reach the wiring)
+    settings = kiosk_ctx.settings
+    if not user or len(user) > 40 or not user.replace("_", "").replace("-", "").isalnum():
+        fail(_("Choose a user name of letters and digits."))
+    first = click.prompt(_("New password"), hide_input=True, err=True)
+    if len(first) < MIN_PASSWORD:
+        fail(_("The password needs at least {count} characters.", count=MIN_PASSWORD))
+    if first != click.prompt(_("Password again"), hide_input=True, err=True):
+        fail(_("The two passwords are not the same."))
+    store = kiosk_ctx.store(create=True)
+    try:
+        Passwords(settings.resolve(settings.web.password_file)).set(user, first)
+        record_admin_action(store, "admin_password_set", f"cli:{getpass.getuser()}", user=user)
+    finally:
+        store.close()
+    click.echo(_("Password set for {user}.", user=user))
