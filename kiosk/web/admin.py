@@ -33,7 +33,7 @@ from kiosk.web import gettext, web
 from kiosk.web.api import status_of
 from kiosk.web.charts import bars, columns
 from kiosk.web.live import event_stream
-from kiosk.web.security import MIN_PASSWORD, allowed
+from kiosk.web.security import allowed, new_password_problem, user_name_problem
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 OPEN_VIEWS = ("admin.login", "admin.setup")
@@ -97,12 +97,11 @@ def setup() -> Any:
     if request.method == "POST":
         user = request.form.get("user", "").strip()
         password = request.form.get("password", "")
-        if not user or len(user) > 40 or not user.replace("_", "").replace("-", "").isalnum():
-            error = gettext("Choose a user name of letters and digits.")
-        elif len(password) < MIN_PASSWORD:
-            error = gettext("The password needs at least {count} characters.", count=MIN_PASSWORD)
-        elif password != request.form.get("again", ""):
-            error = gettext("The two passwords are not the same.")
+        problem = user_name_problem(user) or new_password_problem(
+            password, request.form.get("again", "")
+        )
+        if problem:
+            error = gettext(problem[0], **problem[1])
         else:
             ctx.passwords.set(user, password)
             record_admin_action(ctx.store, "admin_password_set", f"librarian:{user}", user=user)
@@ -125,10 +124,8 @@ def password() -> Any:
         elif not ctx.passwords.check(user, request.form.get("current", "")):
             ctx.logins.failed(address)  # the same limit as the login: no guessing here either
             error = gettext("The current password is not right.")
-        elif len(new) < MIN_PASSWORD:
-            error = gettext("The password needs at least {count} characters.", count=MIN_PASSWORD)
-        elif new != request.form.get("again", ""):
-            error = gettext("The two passwords are not the same.")
+        elif problem := new_password_problem(new, request.form.get("again", "")):
+            error = gettext(problem[0], **problem[1])
         else:
             ctx.passwords.set(user, new)
             record_admin_action(ctx.store, "admin_password_changed", actor(), user=user)

@@ -8,7 +8,7 @@ import click
 
 from kiosk.circulation.records import record_admin_action
 from kiosk.i18n import _
-from kiosk.web.security import MIN_PASSWORD, Passwords
+from kiosk.web.security import Passwords, new_password_problem, user_name_problem
 
 
 def fail(message: str) -> None:
@@ -24,13 +24,14 @@ def password(ctx: click.Context, user: str) -> None:
     """Set a librarian's password, for a first install or a forgotten password."""
     kiosk_ctx = ctx.obj  # the main command's Context (not imported: web must not reach the wiring)
     settings = kiosk_ctx.settings
-    if not user or len(user) > 40 or not user.replace("_", "").replace("-", "").isalnum():
-        fail(_("Choose a user name of letters and digits."))
+    if problem := user_name_problem(user):
+        fail(_(problem[0], **problem[1]))
     first = click.prompt(_("New password"), hide_input=True, err=True)
-    if len(first) < MIN_PASSWORD:
-        fail(_("The password needs at least {count} characters.", count=MIN_PASSWORD))
-    if first != click.prompt(_("Password again"), hide_input=True, err=True):
-        fail(_("The two passwords are not the same."))
+    # Length first, before asking again; then whether the two agree.
+    if problem := new_password_problem(first, first) or new_password_problem(
+        first, click.prompt(_("Password again"), hide_input=True, err=True)
+    ):
+        fail(_(problem[0], **problem[1]))
     store = kiosk_ctx.store(create=True)
     try:
         Passwords(settings.resolve(settings.web.password_file)).set(user, first)

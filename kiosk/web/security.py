@@ -16,8 +16,29 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from kiosk.i18n import N_
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIN_PASSWORD = 8
+
+# A problem is a message id and its parameters; the caller translates it for its reader.
+Problem = tuple[str, dict[str, int]]
+
+
+def user_name_problem(user: str) -> Problem | None:
+    """Say what is wrong with a new librarian user name, if anything."""
+    if not user or len(user) > 40 or not user.replace("_", "").replace("-", "").isalnum():
+        return N_("Choose a user name of letters and digits."), {}
+    return None
+
+
+def new_password_problem(password: str, again: str) -> Problem | None:
+    """Say what is wrong with a new password and its repetition, if anything."""
+    if len(password) < MIN_PASSWORD:
+        return N_("The password needs at least {count} characters."), {"count": MIN_PASSWORD}
+    if password != again:
+        return N_("The two passwords are not the same."), {}
+    return None
 
 
 def secret_key(path: Path) -> bytes:
