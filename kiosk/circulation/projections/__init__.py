@@ -1,0 +1,1 @@
+"""Projections by area; each module registers its event types with `@projection`."""
