@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from kiosk.circulation.clock import Clock, SystemClock
+from kiosk.circulation.collection.kiosk_hook import CollectionHook
 from kiosk.circulation.records import seed_rules
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Feedback, Kiosk
@@ -103,6 +104,7 @@ class Daemon:
             desk_timeout_s=s.kiosk.desk_timeout_s,
             repeat_window_s=s.kiosk.repeat_scan_window_s,
             max_code_length=s.scanner.max_code_length,
+            hook=CollectionHook(self.circulation),
         )
         if self.indicator is None:
             self.indicator = build_indicator(s)

@@ -73,8 +73,12 @@ class Kiosk:
         desk_timeout_s: float = 300.0,
         repeat_window_s: float = 5.0,
         max_code_length: int = 64,
+        hook: Any = None,
     ) -> None:
         self.circulation = circulation
+        # The collection's hook (collection/kiosk_hook.py): stocktake mode, withdrawn and lost
+        # books, holds. It answers a scan first (`before`) and adds to committed feedback (`after`).
+        self.hook = hook
         self.clock = clock
         self.timeout_s = timeout_s
         self.desk_timeout_s = desk_timeout_s
@@ -114,14 +118,15 @@ class Kiosk:
                 return self._emit(replace(last[2], repeated=True))
             self._last_input = now
             found = self.circulation.identify(code)
-            if found.kind == "item":
-                fb = self._book(code)
+            early = self.hook.before(self, code, found) if self.hook is not None else None
+            if early is not None or found.kind == "item":
+                fb = self._after(early or self._book(code))
                 self._last_book = (code, now, fb)
                 self.results.append(fb)
                 return self._emit(fb)
             self._last_book = None
             if found.kind == "patron" and found.patron is not None:
-                return self._emit(self._card(found.patron))
+                return self._emit(self._after(self._card(found.patron)))
             reason = "card_lost" if found.kind == "lost_card" else "unknown_code"
             return self._emit(self._result_feedback(self._refusal(reason), code))
 
@@ -202,6 +207,9 @@ class Kiosk:
 
     def _refusal(self, reason: str, patron: Patron | None = None) -> Result:
         return Result(False, "none", reason, MESSAGES[reason], {}, patron=patron)
+
+    def _after(self, fb: Feedback) -> Feedback:
+        return self.hook.after(self, fb) if self.hook is not None else fb
 
     def _result_feedback(self, result: Result, code: str) -> Feedback:
         kind = "ok" if result.ok else "warning" if result.reason in WARNING_REASONS else "error"

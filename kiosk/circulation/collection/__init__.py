@@ -1,0 +1,91 @@
+"""The collection's year: stocktake, lost and damaged books, weeding, holds, cards, promotion.
+
+Each module holds the commands of one chore, their pure decisions and the named queries its
+lists and reports read. A decision takes plain values (the rows it needs, read by the command)
+and returns `Draft`s of the events to record, or a `Refusal` with a stable reason code; the
+command stamps the drafts, records them and projects them in one `store.write()`. The tables
+they change are written only by `circulation/projections/collection.py`, so the hub's replay of
+the same events builds the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.projector import Refusal, project
+from kiosk.circulation.store import Event, Store, fetch
+
+# Every event type of this area, for the hub's replay and the event list's filter.
+EVENT_TYPES = (
+    "stocktake_started",
+    "stocktake_scan",
+    "stocktake_paused",
+    "stocktake_resumed",
+    "stocktake_finished",
+    "item_lost",
+    "item_damaged",
+    "item_found",
+    "compensation_recorded",
+    "repair_started",
+    "repair_done",
+    "item_withdrawn",
+    "card_replaced",
+    "hold_placed",
+    "hold_ready",
+    "hold_fulfilled",
+    "hold_expired",
+    "hold_cancelled",
+    "year_promoted",
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event a decision wants recorded; the command stamps it with the time and the kiosk."""
+
+    type: str
+    patron_id: str | None = None
+    item_barcode: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the recorded events, or the decision's refusal."""
+
+    events: tuple[Event, ...] = ()
+    refusal: Refusal | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the command was carried out."""
+        return self.refusal is None
+
+    @property
+    def reason(self) -> str:
+        """Return 'ok' or the refusal's reason code."""
+        return "ok" if self.refusal is None else self.refusal.reason
+
+
+def apply(store: Store, db: Database, drafts: list[Draft] | Refusal, actor: str) -> Outcome:
+    """Record and project a decision's drafts inside the caller's write; a refusal changes nothing."""
+    if isinstance(drafts, Refusal):
+        return Outcome(refusal=drafts)
+    done = []
+    for d in drafts:
+        event = store.event(
+            d.type, actor=actor, patron_id=d.patron_id, item_barcode=d.item_barcode, data=d.data
+        )
+        project(db, event)
+        done.append(store.record(db, event))
+    return Outcome(tuple(done))
+
+
+def one(db: Database, sql: str, params: Any = ()) -> dict[str, Any] | None:
+    """Return the first row of a SELECT, or None."""
+    found = fetch(db, sql, params)
+    return found[0] if found else None
