@@ -71,6 +71,8 @@ AREA_COMMANDS = {
     "doctor": "kiosk.ops.doctor:doctor",
     "restore": "kiosk.ops.cli:restore",
     "password": "kiosk.web.cli:password",
+    "stocktake": "kiosk.collection_cli:stocktake_cmd",
+    "promote": "kiosk.collection_cli:promote",
 }
 
 

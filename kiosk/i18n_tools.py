@@ -21,6 +21,11 @@ AREAS = {
     "circulation/importer.py": "data",
     "circulation/export.py": "data",
     "circulation/demo.py": "data",
+    "circulation/collection": "collection",
+    "circulation/projections/collection.py": "collection",
+    "collection_cli.py": "collection",
+    "web/collection.py": "collection",
+    "web/templates/collection": "collection",
 }
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 
+from collection.shelves import HELPER_CARD, STUDENT_CARD, grow_shelves
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.collection import lost, stocktake, weeding
 from kiosk.circulation.collection.stocktake import Scope
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
 from kiosk.circulation.store import Store
-from collection.shelves import HELPER_CARD, STUDENT_CARD, grow_shelves
 
 
 def plan_stocktake(store: Store, circulation: Circulation) -> tuple[list[str], dict[str, str]]:

@@ -72,7 +72,7 @@ class Outcome:
 
 
 def apply(store: Store, db: Database, drafts: list[Draft] | Refusal, actor: str) -> Outcome:
-    """Record and project a decision's drafts inside the caller's write; a refusal changes nothing."""
+    """Record and project a decision's drafts in the caller's write; a refusal changes nothing."""
     if isinstance(drafts, Refusal):
         return Outcome(refusal=drafts)
     done = []

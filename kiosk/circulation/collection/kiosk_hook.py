@@ -128,7 +128,8 @@ class CollectionHook:
         ok: bool = False,
     ) -> Feedback:
         params: dict[str, Any] = {"title": item.title}
-        result = Result(ok, "none", key, messages[key], params, patron=kiosk.patron, item=item)
+        action = "found" if ok else "none"
+        result = Result(ok, action, key, messages[key], params, patron=kiosk.patron, item=item)
         return Feedback(kind, key, result.message, params, result, kiosk.mode, item.barcode)
 
     def expire_holds(self, today: dt.date) -> None:

@@ -1,11 +1,11 @@
-"""Stocktake (清查/盘点): count the shelves of a location or a call-number range against the records.
+"""Stocktake (清查/盘点): count a location or a call-number range against the records.
 
 A stocktake is started for a scope, scanned by helpers at one or several kiosks (each scan an
 event, so scans from several kiosks merge at the hub), paused and resumed over days, finished.
 The report classifies every barcode:
 
 - `found`: scanned, in the scope, not on loan;
-- `missing`: in the scope, expected on the shelf (not lost, not withdrawn), not on loan, not scanned;
+- `missing`: in the scope, expected on the shelf (not lost or withdrawn), not on loan, not scanned;
 - `misplaced`: scanned, a known book that belongs outside the scope;
 - `on_loan_found`: scanned while the records say it is on loan (one click returns it);
 - `unknown`: scanned, not in the catalogue.

@@ -67,7 +67,7 @@ def withdrawals(db: Database, since: str = "") -> list[dict[str, Any]]:
 
 
 def surplus(db: Database, since: str, loans_per_copy: int = 1) -> list[dict[str, Any]]:
-    """Return titles (by ISBN, else title) whose copies outnumber what their loans since `since` need.
+    """Return titles (by ISBN, else title) with more copies than their loans since `since` need.
 
     A title needs one copy per `loans_per_copy` loans in the period, and always one.
     """

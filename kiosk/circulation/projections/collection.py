@@ -1,4 +1,4 @@
-"""Projections of the collection's events: stocktakes, incidents, withdrawals, holds, cards, promotion.
+"""Projections of the collection's events: stocktakes, incidents, withdrawals, holds, cards.
 
 Each is idempotent (replaying an event leaves the same rows) and depends only on the event and
 the rows earlier events left, so the hub's replay in time order builds what the kiosk built.
@@ -93,7 +93,8 @@ def item_incident(db: Database, e: Event) -> None:
     loan = e.data.get("loan_uuid")
     if loan:
         db.execute(
-            "UPDATE loans SET returned_at = ?, closed_as = ? WHERE uuid = ? AND returned_at IS NULL",
+            "UPDATE loans SET returned_at = ?, closed_as = ? "
+            "WHERE uuid = ? AND returned_at IS NULL",
             [e.at, kind, loan],
         )
     _item_status(db, e.item_barcode, kind, e.at)
