@@ -1,0 +1,131 @@
+"""Lost and damaged books, compensation, repair, withdrawal and a replaced card: round trips."""
+
+from __future__ import annotations
+
+from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.collection import cards, lost, weeding
+from kiosk.circulation.service import Circulation
+from kiosk.circulation.session import Kiosk
+from kiosk.circulation.store import Store
+
+RED, PRINCE, WEB = "9787020002207", "9787535449450", "9787544270878"
+
+
+def test_a_loan_marked_lost_closes_as_lost_and_the_book_found_again_is_restored(
+    store: Store, circulation: Circulation, clock: FakeClock
+) -> None:
+    assert circulation.checkout("S001", RED).ok
+    clock.advance(days=3)
+    marked = lost.mark(store, "lost", RED, "librarian:admin", note="lost on the bus")
+    assert marked.ok and [e.type for e in marked.events] == ["item_lost"]
+    loan = store.query("SELECT returned_at, closed_as FROM loans WHERE item_barcode = ?", [RED])
+    assert loan == [{"returned_at": marked.events[0].at, "closed_as": "lost"}]
+    assert circulation.item(RED).status == "lost"  # type: ignore[union-attr]
+    [record] = lost.of_patron(store.reader, "S001")
+    assert (record["kind"], record["title"], record["actor"], record["note"]) == (
+        "lost",
+        "红楼梦",
+        "librarian:admin",
+        "lost on the bus",
+    )
+    assert [r["item_barcode"] for r in lost.incidents(store.reader, "lost")] == [RED]
+    assert lost.mark(store, "lost", RED, "librarian:admin").reason == "already_lost"
+
+    paid = lost.compensate(store, record["id"], "money", "25.00", "librarian:admin")
+    assert paid.ok
+    assert lost.compensate(store, record["id"], "gold", "", "x").reason == "bad_compensation"
+    clock.advance(days=30)
+    assert lost.found(store, RED, "librarian:admin", how="dashboard").ok
+    assert circulation.item(RED).status == "available"  # type: ignore[union-attr]
+    [record] = lost.history(store.reader, RED)
+    assert {k: record[k] for k in ("resolved_as", "compensation", "amount", "compensation_by")} == {
+        "resolved_as": "found",
+        "compensation": "money",
+        "amount": "25.00",
+        "compensation_by": "librarian:admin",
+    }
+    assert lost.incidents(store.reader, "lost") == []
+    assert lost.found(store, RED, "x", how="dashboard").reason == "not_lost"
+    totals = lost.totals(store.reader, "2026-09-01")
+    assert (totals["lost"], totals["found"], totals["money"]) == (1, 1, 1)
+
+
+def test_a_lost_book_scanned_with_a_card_is_restored_not_lent(
+    store: Store, circulation: Circulation, desk: Kiosk
+) -> None:
+    assert lost.mark(store, "lost", PRINCE, "librarian:admin").ok
+    desk.scan("0F00A1B2C4")
+    fb = desk.scan(PRINCE)
+    assert (fb.kind, fb.reason) == ("ok", "item_found")
+    assert circulation.open_loan(PRINCE) is None
+    assert circulation.item(PRINCE).status == "available"  # type: ignore[union-attr]
+    assert desk.scan(PRINCE).repeated  # the same scan again is the same answer
+
+
+def test_a_damaged_book_goes_through_the_repair_queue_back_to_the_shelf(
+    store: Store, circulation: Circulation
+) -> None:
+    assert circulation.checkout("S003", WEB).ok
+    assert lost.mark(store, "damaged", WEB, "H001", note="cover torn").ok
+    [queued] = lost.incidents(store.reader, "damaged")
+    assert (queued["patron_id"], queued["patron_name"]) == ("S003", "Tom Green")
+    assert circulation.open_loan(WEB) is None
+    assert lost.repair(store, queued["id"], "started", "librarian:admin").ok
+    assert lost.incidents(store.reader, "damaged") == []
+    assert [r["item_barcode"] for r in lost.incidents(store.reader, "in_repair")] == [WEB]
+    assert lost.repair(store, queued["id"], "done", "librarian:admin").ok
+    assert lost.incidents(store.reader, "in_repair") == []
+    assert circulation.item(WEB).status == "available"  # type: ignore[union-attr]
+    assert lost.repair(store, queued["id"], "done", "x").reason == "not_in_repair_queue"
+    assert circulation.checkout("S001", WEB).ok
+
+
+def test_withdrawal_needs_a_reason_and_the_book_back_and_lists_it_for_the_register(
+    store: Store, circulation: Circulation, desk: Kiosk
+) -> None:
+    assert circulation.checkout("S001", RED).ok
+    assert weeding.withdraw(store, RED, "worn", "librarian:admin").reason == "on_loan"
+    assert weeding.withdraw(store, PRINCE, "old", "librarian:admin").reason == "bad_reason"
+    assert weeding.withdraw(store, "NOPE", "worn", "librarian:admin").reason == "no_such_item"
+    assert weeding.withdraw(store, PRINCE, "surplus", "librarian:admin").ok
+    assert weeding.withdraw(store, PRINCE, "surplus", "x").reason == "already_withdrawn"
+    [row] = weeding.withdrawals(store.reader)
+    assert (row["barcode"], row["title"], row["reason"], row["actor"]) == (
+        PRINCE,
+        "小王子",
+        "surplus",
+        "librarian:admin",
+    )
+    desk.scan("0F00A1B2C4")
+    fb = desk.scan(PRINCE)
+    assert (fb.kind, fb.reason) == ("error", "item_withdrawn")
+    assert circulation.open_loan(PRINCE) is None
+
+
+def test_surplus_lists_titles_with_more_copies_than_loans(
+    store: Store, circulation: Circulation
+) -> None:
+    from kiosk.circulation.records import put_item
+
+    with store.write() as db:
+        for n in range(4):
+            put_item(db, {"barcode": f"COPY{n}", "title": "安徒生童话", "isbn": ""}, store.now())
+    assert circulation.checkout("S001", "COPY0").ok
+    rows = weeding.surplus(store.reader, "2026-09-01")
+    assert [(r["title"], r["copies"], r["loans"], r["surplus"]) for r in rows] == [
+        ("安徒生童话", 4, 1, 3)
+    ]
+
+
+def test_a_lost_card_is_replaced_in_one_step_and_the_old_one_refused(
+    store: Store, circulation: Circulation, desk: Kiosk
+) -> None:
+    done = cards.replace(store, "S001", "0f00a1b2c3", "0F00NEW001", "librarian:admin")
+    assert done.ok, done.reason
+    assert [e.type for e in done.events] == ["card_replaced"]
+    assert dict(done.events[0].data) == {"old": "0F00A1B2C3", "new": "0F00NEW001"}
+    assert desk.scan("0F00A1B2C3").reason == "card_lost"
+    assert desk.scan("0F00NEW001").reason == "session_started"
+    assert cards.replace(store, "S001", "S001", "0F00A1B2C5", "x").reason == "card_taken"
+    assert cards.replace(store, "S002", "S001", "NEW2", "x").reason == "no_such_card"
+    assert cards.replace(store, "S001", "S001", "S001", "x").reason == "same_card"
