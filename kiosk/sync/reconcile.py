@@ -29,7 +29,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation.collection import EVENT_TYPES as COLLECTION_EVENTS
 from kiosk.circulation.models import Patron
+from kiosk.circulation.projector import project
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store
 from kiosk.sync.protocol import LOAN_TYPES, BadRequest
@@ -105,6 +107,7 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             [(e.uuid, kiosk_id, e.seq, now, offset, _shift(e.at, correction)) for e in new],
         )
         _apply_master(db, new, now)
+        project_collection(db, new)
         items = sorted({e.item_barcode for e in new if e.type in LOAN_TYPES and e.item_barcode})
         for barcode in items:
             rebuild_item(db, barcode, now)
@@ -157,6 +160,16 @@ def _apply_master(db: Database, events: list[Event], now: str) -> None:
                 "UPDATE patrons SET status = ?, updated_at = ? WHERE id = ?",
                 [e.data["status"], now, e.patron_id],
             )
+
+
+def project_collection(db: Database, events: list[Event]) -> None:
+    """Project the collection's events (stocktake scans, lost books, holds ...) as the kiosk did.
+
+    Issue 11 makes the hub project every merged event; until then the collection's own types.
+    """
+    for e in sorted(events, key=lambda e: e.at):
+        if e.type in COLLECTION_EVENTS:
+            project(db, e)
 
 
 def _conflict(

@@ -1,0 +1,58 @@
+"""Two kiosks scanning the same stocktake at once; their scans merge at a real hub on loopback."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from kiosk.circulation.collection import lost, stocktake
+from kiosk.circulation.collection.stocktake import Scope
+
+from .conftest import BOOK, Hub, wait_until
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def hub_report(hub: Hub) -> dict[str, str]:
+    s = hub.store()
+    try:
+        st = stocktake.latest(s.reader)
+        return {r["barcode"]: r["status"] for r in stocktake.report(s.reader, st)} if st else {}
+    finally:
+        s.close()
+
+
+def test_two_kiosks_scanning_one_stocktake_merge_at_the_hub(hub: Hub, kiosk_factory: Any) -> None:
+    a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A")
+    b = kiosk_factory(hub.url, hub.register("B"), kiosk_id="B")
+    a.worker.sync_once()
+    b.worker.sync_once()
+    assert a.circulation.checkout("S001", BOOK[16]).ok  # out, not on the shelf
+    assert a.circulation.checkout("S002", BOOK[18]).ok  # out, yet B finds it on the shelf
+    assert lost.mark(a.store, "lost", BOOK[19], "librarian:admin").ok  # lost: not expected
+    for side in (a, b):
+        assert stocktake.start(side.store, Scope(location="library"), "H001").ok
+
+    def scan_all(side: Any, codes: list[str]) -> None:
+        for code in codes:
+            assert stocktake.scan(side.store, code, "H001").outcome.ok
+
+    a.worker.start()
+    b.worker.start()
+    work = [(a, BOOK[0:12]), (b, [*BOOK[8:16], BOOK[18], "UNKNOWN-B"])]
+    threads = [threading.Thread(target=scan_all, args=w) for w in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = {code: "found" for code in BOOK[0:16]}
+    expected |= {BOOK[17]: "missing", BOOK[18]: "on_loan_found", "UNKNOWN-B": "unknown"}
+    wait_until(lambda: hub_report(hub) == expected, 20, "the merged report at the hub")
+    # One stocktake at the hub, B's start joined A's (or the other way round), each barcode once.
+    rows = hub.query("SELECT id, joined_to FROM stocktakes ORDER BY joined_to IS NULL")
+    assert len(rows) == 2 and rows[0]["joined_to"] == rows[1]["id"]
+    assert hub.query("SELECT count(*) AS n FROM stocktake_scans")[0]["n"] == 18
+    kiosks = {r["barcode"]: r["kiosk_id"] for r in hub.query("SELECT * FROM stocktake_scans")}
+    assert kiosks[BOOK[0]] == "A" and kiosks[BOOK[15]] == "B"
