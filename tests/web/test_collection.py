@@ -1,0 +1,93 @@
+"""The collection's pages through the Flask client: login needed, forms to commands, lists, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask.testing import FlaskClient
+
+from kiosk.app import Daemon
+from kiosk.circulation.collection import stocktake
+from web.helpers import set_up_and_login, text, token
+
+RED, PRINCE, WEB = "9787020002207", "9787535449450", "9787544270878"
+
+
+def post(client: FlaskClient, path: str, **data: str) -> str:
+    r = client.post(
+        path,
+        data={"csrf_token": token(client, "/admin/collection/"), **data},
+        follow_redirects=True,
+    )
+    assert r.status_code == 200, text(r)
+    return text(r)
+
+
+def test_the_pages_need_the_librarians_login(client: FlaskClient) -> None:
+    set_up_and_login(client)
+    client.post("/admin/logout", data={"csrf_token": token(client, "/admin/")})
+    for path in ("/admin/collection/", "/admin/collection/list/lost", "/admin/collection/year"):
+        assert client.get(path).status_code == 302
+
+
+def test_stocktake_lost_compensation_withdrawal_and_card_from_the_pages(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    set_up_and_login(client)
+    client.get("/admin/collection/?lang=en")  # the language cookie: English from here on
+    assert daemon.circulation.checkout("S003", WEB).ok
+    page = post(client, "/admin/collection/stocktake/start", location="")
+    assert "Say what to count: a location, or a call-number range." in page
+    page = post(client, "/admin/collection/stocktake/start", location="library")
+    assert "Stocktake running: scan the books on the shelves at the kiosk." in page
+    for code in (RED, WEB, "STRAY-1"):
+        daemon.kiosk.scan(code)
+    st = stocktake.latest(daemon.store.reader)
+    assert st is not None
+    report = text(client.get(f"/admin/collection/stocktake/{st['id']}?lang=en"))
+    assert 'data-status="missing">missing 3<' in report
+    assert 'data-status="on_loan_found">on loan but found 1<' in report
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                text(client.get(f"/admin/collection/stocktake/{st['id']}?format=csv")).lstrip(
+                    "\ufeff"
+                )
+            )
+        )
+    )
+    assert {r["barcode"]: r["status"] for r in rows}[WEB] == "on_loan_found"
+    page = post(client, f"/admin/collection/stocktake/{st['id']}/return", barcode=WEB)
+    assert "Returned: Charlotte&#39;s Web." in page
+    assert daemon.circulation.open_loan(WEB) is None
+    confirm = text(client.get(f"/admin/collection/stocktake/{st['id']}/mark-lost"))
+    assert confirm.count("<tr>") == 3
+    page = post(client, f"/admin/collection/stocktake/{st['id']}/mark-lost")
+    assert "3 books marked lost." in page
+    page = post(client, "/admin/collection/item/withdraw", barcode=RED, reason="worn")
+    assert f"Withdrawn: {RED}." in page
+    withdrawn = text(client.get("/admin/collection/list/withdrawn?format=csv"))
+    assert withdrawn.splitlines()[1].startswith(f"{RED},红楼梦,")
+    lost_id = daemon.store.value("SELECT id FROM incidents WHERE item_barcode = ?", [PRINCE])
+    page = post(
+        client,
+        f"/admin/collection/incident/{lost_id}/compensate",
+        kind="waived",
+        amount="",
+        next="/admin/collection/list/lost",
+    )
+    assert "Compensation recorded." in page
+    page = post(client, "/admin/collection/item/found", barcode=PRINCE)
+    assert f"Restored: {PRINCE} is back on the shelf." in page
+    page = post(
+        client,
+        "/admin/collection/card/replace",
+        patron_id="S001",
+        old="0F00A1B2C3",
+        new="0F00A1B2C9",
+    )
+    assert "Card replaced: the old card is refused from now on." in page
+    assert daemon.kiosk.scan("0F00A1B2C3").reason == "card_lost"
+    year = text(client.get("/admin/collection/year"))
+    assert "三(2)班 → 四(2)班" in year
