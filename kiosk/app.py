@@ -115,6 +115,7 @@ class Daemon:
         self.kiosk.subscribe(self._indicate)
         # A scanner or card reader that stops working blinks red: students go to a helper.
         self.on_loop.append(FaultWatch(self.sources, self.indicator, s.kiosk.language))
+        self.on_loop.append(self.kiosk.hook.tick)  # holds expire on the hold shelf
         # The hub sync worker, when [hub] url is set; the pages read `sync.state()`.
         self.sync: Any = build_sync(self) if s.hub.url else None
         if self.sync is not None:

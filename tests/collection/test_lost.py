@@ -129,3 +129,25 @@ def test_a_lost_card_is_replaced_in_one_step_and_the_old_one_refused(
     assert cards.replace(store, "S001", "S001", "0F00A1B2C5", "x").reason == "card_taken"
     assert cards.replace(store, "S002", "S001", "NEW2", "x").reason == "no_such_card"
     assert cards.replace(store, "S001", "S001", "S001", "x").reason == "same_card"
+
+
+def test_a_hold_waits_its_open_days_on_the_shelf_then_expires(
+    store: Store, circulation: Circulation, desk: Kiosk, clock: FakeClock
+) -> None:
+    from kiosk.circulation.collection import holds
+
+    assert circulation.checkout("S003", RED).ok
+    assert holds.place(store, RED, "S001", "H001").ok
+    assert holds.place(store, RED, "S001", "H001").reason == "already_held"
+    assert holds.place(store, RED, "S003", "H001").reason == "own_loan"
+    assert holds.place(store, PRINCE, "S001", "H001").reason == "not_out"
+    fb = desk.scan(RED)  # returned on Monday 2 November
+    assert (fb.kind, fb.reason) == ("warning", "hold_shelf")
+    [hold] = holds.all_open(store.reader)
+    assert (hold["status"], hold["expires_on"]) == ("ready", "2026-11-09")  # 5 open days
+    desk.hook.tick()
+    assert holds.all_open(store.reader)[0]["status"] == "ready"
+    clock.advance(days=8)  # Tuesday 10 November
+    desk.hook.tick()
+    assert holds.all_open(store.reader) == []
+    assert store.value("SELECT status FROM holds") == "expired"

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +20,7 @@ from kiosk.circulation.service import Circulation, Identified, Result
 from kiosk.circulation.session import DESK, IDLE, Feedback, Kiosk
 from kiosk.circulation.store import fetch
 
+EXPIRY_EVERY_S = 3600.0
 STOCKTAKE_KIND = {"found": "ok", "misplaced": "warning", "on_loan_found": "warning"}
 
 
@@ -31,6 +31,7 @@ class CollectionHook:
         self.circulation = circulation
         self.store = circulation.store
         self.hold_days = hold_days
+        self._expired_at: float | None = None
 
     def before(self, kiosk: Kiosk, code: str, found: Identified) -> Feedback | None:
         """Answer a scan the collection owns, or None to let the session handle it."""
@@ -132,8 +133,13 @@ class CollectionHook:
         result = Result(ok, action, key, messages[key], params, patron=kiosk.patron, item=item)
         return Feedback(kind, key, result.message, params, result, kiosk.mode, item.barcode)
 
-    def expire_holds(self, today: dt.date) -> None:
-        """Expire the holds whose days on the hold shelf are over."""
+    def tick(self) -> None:
+        """Expire the holds whose days on the hold shelf are over; does the work once an hour."""
+        now = self.store.clock.monotonic()
+        if self._expired_at is not None and now - self._expired_at < EXPIRY_EVERY_S:
+            return
+        self._expired_at = now
+        today = self.store.clock.now().astimezone(self.circulation.tz).date()
         holds.expire(self.store, today, "self-service")
 
 
