@@ -25,6 +25,7 @@ AREAS = {
     "circulation/projections/collection.py": "collection",
     "collection_cli.py": "collection",
     "web/collection.py": "collection",
+    "web/collection_desk.py": "collection",
     "web/templates/collection": "collection",
 }
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}

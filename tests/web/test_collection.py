@@ -91,3 +91,48 @@ def test_stocktake_lost_compensation_withdrawal_and_card_from_the_pages(
     assert daemon.kiosk.scan("0F00A1B2C3").reason == "card_lost"
     year = text(client.get("/admin/collection/year"))
     assert "三(2)班 → 四(2)班" in year
+
+
+def test_a_helpers_card_opens_the_stocktake_and_holds_at_the_desk(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    assert client.get("/desk/collection/").status_code == 403  # nobody runs the desk
+    assert daemon.kiosk.scan("0F00AAAA01").reason == "desk_opened"  # 张晨, a helper
+    page = text(client.get("/desk/collection/?lang=en"))
+    assert "Run by 晨" in page and "<option>library</option>" in page
+    t = token(client, "/desk/collection/")
+    r = client.post(
+        "/desk/collection/stocktake",
+        data={"csrf_token": t, "action": "start", "location": "library"},
+        follow_redirects=True,
+    )
+    assert "Stocktake running: scan the books on the shelves at the kiosk." in text(r)
+    assert daemon.kiosk.scan(RED).reason == "stocktake_found"
+    st = stocktake.running(daemon.store.reader)
+    assert st is not None and st["started_by"] == "H001"
+    r = client.post(
+        "/desk/collection/stocktake",
+        data={"csrf_token": t, "action": "paused"},
+        follow_redirects=True,
+    )
+    assert "Stocktake paused: the kiosk lends and returns again." in text(r)
+    assert daemon.circulation.checkout("S003", WEB).ok
+    r = client.post(
+        "/desk/collection/hold",
+        data={"csrf_token": t, "barcode": WEB, "patron_id": "S001"},
+        follow_redirects=True,
+    )
+    assert "Hold placed." in text(r)
+    r = client.post(
+        "/desk/collection/damaged",
+        data={"csrf_token": t, "barcode": PRINCE, "note": "wet"},
+        follow_redirects=True,
+    )
+    assert f"Marked damaged: {PRINCE}; it is in the repair queue." in text(r)
+    actors = daemon.store.query(
+        "SELECT type, actor FROM events WHERE type IN ('hold_placed', 'item_damaged')"
+    )
+    assert actors == [
+        {"type": "hold_placed", "actor": "H001"},
+        {"type": "item_damaged", "actor": "H001"},
+    ]
