@@ -228,6 +228,14 @@ def m006_collection(db: Database) -> None:
         );
         CREATE INDEX holds_item ON holds(item_barcode) WHERE status IN ('waiting','ready');
         CREATE INDEX holds_patron ON holds(patron_id) WHERE status = 'ready';
+        -- A class book corner's loans: the class borrows, a teacher or helper is responsible
+        -- (the loan's patron); returned like any loan, by scanning the books at the desk.
+        CREATE TABLE corner_loans (
+            loan_uuid TEXT PRIMARY KEY,
+            class_name TEXT NOT NULL,
+            batch TEXT NOT NULL
+        );
+        CREATE INDEX corner_loans_class ON corner_loans(class_name);
         """
     )
 

@@ -14,7 +14,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from kiosk.circulation.collection import Outcome, cards, holds, lost, promotion, stocktake, weeding
+from kiosk.circulation.collection import (
+    Outcome,
+    cards,
+    corners,
+    holds,
+    lost,
+    promotion,
+    stocktake,
+    weeding,
+)
 from kiosk.i18n import N_
 from kiosk.web import gettext, web
 from kiosk.web.admin import actor, guard
@@ -364,3 +373,60 @@ def year() -> Any:
         classes=sorted(classes.items()),
         coverage=promotion.card_coverage(store.reader),
     )
+
+
+# -- class book corners ---------------------------------------------------------------------
+
+
+@bp.route("/corners", methods=["GET", "POST"])
+def corners_page() -> Any:
+    """Lend a box of books to a class; books out per class; the recall list."""
+    ctx = web()
+    db = ctx.store.reader
+    if request.method == "POST":
+        try:
+            due = dt.date.fromisoformat(_form("due"))
+        except ValueError:
+            flash(gettext(corners.MESSAGES["bad_due"]), "error")
+            return render_template("collection/corners.html", **_corner_view(), form=request.form)
+        codes = request.form.get("barcodes", "").split()
+        outcome = corners.lend(
+            ctx.store,
+            _form("class_name"),
+            _form("responsible"),
+            codes,
+            due,
+            ctx.circulation.tz,
+            actor(),
+        )
+        if outcome.refusal is not None:
+            flash(gettext(corners.MESSAGES[outcome.reason], **outcome.refusal.params), "error")
+            # The form keeps what was typed: a box of thirty barcodes is not typed twice.
+            return render_template("collection/corners.html", **_corner_view(), form=request.form)
+        flash(
+            gettext(
+                corners.MESSAGES["corner_lent"],
+                count=len(set(codes)),
+                class_name=_form("class_name"),
+                due=due.isoformat(),
+            )
+        )
+        return redirect(url_for("collection.corners_page"))
+    wanted = request.args.get("class", "")
+    if request.args.get("format") == "csv":
+        columns = ["class_name", "item_barcode", "title", "call_number", "due_at", "responsible"]
+        return _csv(corners.recall(db, wanted), columns, "corner-recall")
+    return render_template("collection/corners.html", **_corner_view(), form={})
+
+
+def _corner_view() -> dict[str, Any]:
+    db = web().store.reader
+    wanted = request.args.get("class", "")
+    due = corners.term_end(db)
+    return {
+        "out": corners.out_per_class(db),
+        "recall": corners.recall(db, wanted),
+        "wanted": wanted,
+        "default_due": due.isoformat() if due else "",
+        "printing": request.args.get("print") == "1",
+    }

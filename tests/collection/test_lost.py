@@ -151,3 +151,37 @@ def test_a_hold_waits_its_open_days_on_the_shelf_then_expires(
     desk.hook.tick()
     assert holds.all_open(store.reader) == []
     assert store.value("SELECT status FROM holds") == "expired"
+
+
+def test_a_box_of_books_lent_to_a_class_corner_and_returned_at_the_desk(
+    store: Store, circulation: Circulation, desk: Kiosk
+) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from kiosk.circulation.collection import corners
+
+    tz = ZoneInfo("Asia/Shanghai")
+    due = dt.date(2027, 1, 15)
+    box = [RED, PRINCE, WEB]
+    refused = corners.lend(store, "三(2)班", "S001", box, due, tz, "librarian:admin")
+    assert refused.reason == "no_responsible"  # a student cannot be responsible
+    assert circulation.checkout("S003", "9787530215982").ok
+    refused = corners.lend(store, "三(2)班", "T001", [*box, "9787530215982"], due, tz, "x")
+    assert (refused.reason, refused.refusal.params) == (  # type: ignore[union-attr]
+        "not_available",
+        {"barcodes": "9787530215982"},
+    )
+    done = corners.lend(store, "三(2)班", "T001", [*box, RED], due, tz, "librarian:admin")
+    assert done.ok and [e.type for e in done.events] == ["corner_lent"]
+    assert [
+        (r["class_name"], r["books"], r["responsible"]) for r in corners.out_per_class(store.reader)
+    ] == [("三(2)班", 3, "陈老师")]
+    loan = circulation.open_loan(RED)
+    assert loan is not None and loan.patron_id == "T001"
+    assert circulation.local_date(loan.due_at) == due
+    # Returning the box: the helper scans the books at the desk.
+    desk.scan("0F00AAAA01")
+    assert [desk.scan(code).reason for code in (RED, PRINCE)] == ["ok", "ok"]
+    assert [r["item_barcode"] for r in corners.recall(store.reader, "三(2)班")] == [WEB]
+    assert corners.out_per_class(store.reader)[0]["books"] == 1

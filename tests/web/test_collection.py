@@ -136,3 +136,27 @@ def test_a_helpers_card_opens_the_stocktake_and_holds_at_the_desk(
         {"type": "hold_placed", "actor": "H001"},
         {"type": "item_damaged", "actor": "H001"},
     ]
+
+
+def test_a_box_for_a_class_corner_from_the_dashboard_keeps_the_form_when_refused(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    set_up_and_login(client)
+    client.get("/admin/collection/corners?lang=en")
+    t = token(client, "/admin/collection/corners")
+    form = {
+        "csrf_token": t,
+        "class_name": "三(2)班",
+        "responsible": "T001",
+        "due": "2027-01-15",
+        "barcodes": f"{RED}\n{PRINCE}\nNOPE\n",
+    }
+    r = client.post("/admin/collection/corners", data=form)
+    page = text(r)
+    assert "These books cannot be lent now: NOPE." in page
+    assert f"{RED}\n{PRINCE}\nNOPE" in page  # the typed barcodes are still there
+    form["barcodes"] = f"{RED}\n{PRINCE}\n"
+    r = client.post("/admin/collection/corners", data=form, follow_redirects=True)
+    assert "2 books lent to 三(2)班, due 2027-01-15." in text(r)
+    recall = text(client.get("/admin/collection/corners?class=三(2)班&format=csv"))
+    assert [line.split(",")[1] for line in recall.splitlines()[1:]] == [RED, PRINCE]

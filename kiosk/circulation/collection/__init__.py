@@ -40,6 +40,7 @@ EVENT_TYPES = (
     "hold_expired",
     "hold_cancelled",
     "year_promoted",
+    "corner_lent",
 )
 
 

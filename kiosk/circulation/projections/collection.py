@@ -214,3 +214,28 @@ def year_promoted(db: Database, e: Event) -> None:
         db.execute(
             "UPDATE patrons SET status = 'left', updated_at = ? WHERE id = ?", [e.at, patron]
         )
+
+
+@projection("corner_lent")
+def corner_lent(db: Database, e: Event) -> None:
+    """Lend a box of books to a class: one loan per book to the person responsible."""
+    for item in e.data["items"]:
+        inserted = db.execute(
+            "INSERT OR IGNORE INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
+            "SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM loans "
+            "WHERE item_barcode = ? AND returned_at IS NULL)",
+            [
+                item["loan_uuid"],
+                item["barcode"],
+                e.patron_id,
+                e.at,
+                e.data["due_at"],
+                item["barcode"],
+            ],
+        ).rowcount
+        if inserted:
+            _item_status(db, item["barcode"], "on_loan", e.at)
+        db.execute(
+            "INSERT OR IGNORE INTO corner_loans (loan_uuid, class_name, batch) VALUES (?, ?, ?)",
+            [item["loan_uuid"], e.data["class_name"], e.data["batch"]],
+        )
