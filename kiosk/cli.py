@@ -73,6 +73,7 @@ AREA_COMMANDS = {
     "password": "kiosk.web.cli:password",
     "stocktake": "kiosk.collection_cli:stocktake_cmd",
     "promote": "kiosk.collection_cli:promote",
+    "list": "kiosk.collection_cli:list_cmd",
 }
 
 

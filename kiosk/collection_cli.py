@@ -197,3 +197,40 @@ def promote(ctx: Context, dry_run: bool) -> None:
     click.echo(promotion.describe(plan, _))
     if dry_run:
         click.echo(_("dry run: nothing changed"))
+
+
+LISTS = ("lost", "damaged", "in-repair", "withdrawn", "corners", "holds", "surplus")
+
+
+@click.command("list")
+@click.argument("kind", type=click.Choice(LISTS))
+@pass_ctx
+def list_cmd(ctx: Context, kind: str) -> None:
+    """Write a collection list as CSV (lost, damaged, in-repair, withdrawn, corners, holds...)."""
+    import datetime as dt
+
+    from kiosk.circulation.collection import corners, holds, weeding
+
+    store = ctx.store()
+    try:
+        db = store.reader
+        if kind == "withdrawn":
+            rows = weeding.withdrawals(db)
+        elif kind == "corners":
+            rows = corners.recall(db)
+        elif kind == "holds":
+            rows = holds.all_open(db)
+        elif kind == "surplus":
+            today = dt.date.today()
+            rows = weeding.surplus(
+                db, f"{today.year if today.month >= 9 else today.year - 1}-09-01"
+            )
+        else:
+            rows = lost.incidents(db, kind.replace("-", "_"))
+    finally:
+        store.close()
+    if not rows:
+        return
+    out = csv.DictWriter(sys.stdout, list(rows[0]), lineterminator="\n")
+    out.writeheader()
+    out.writerows(rows)

@@ -21,6 +21,7 @@ from kiosk.circulation.collection import (
     holds,
     lost,
     promotion,
+    school_year_start,
     stocktake,
     weeding,
 )
@@ -76,12 +77,6 @@ def _back(default: str = "collection.index") -> Any:
     return redirect(target if target.startswith("/admin/") else url_for(default))
 
 
-def _school_year_start(today: dt.date) -> str:
-    """Return 1 September of the current school year, as the store's times compare."""
-    year = today.year if today.month >= 9 else today.year - 1
-    return f"{year}-09-01"
-
-
 def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
     out = io.StringIO()
     out.write("\ufeff")  # Excel on Windows reads UTF-8 only with the BOM
@@ -104,7 +99,7 @@ def index() -> str:
     db = web().store.reader
     current = stocktake.latest(db)
     counts = stocktake.summary(stocktake.report(db, current)) if current else None
-    since = _school_year_start(dt.date.today())
+    since = school_year_start(dt.date.today())
     lists = {k: len(lost.incidents(db, k)) for k in ("lost", "damaged", "in_repair")}
     lists["withdrawn"] = len(weeding.withdrawals(db, since))
     return render_template(
@@ -309,7 +304,7 @@ def withdraw() -> Any:
 @bp.get("/surplus")
 def surplus() -> str:
     """List titles with more copies than their loans this school year justify."""
-    since = _school_year_start(dt.date.today())
+    since = school_year_start(dt.date.today())
     rows = weeding.surplus(web().store.reader, since)
     return render_template(
         "collection/surplus.html", rows=rows, since=since, reasons=weeding.REASONS

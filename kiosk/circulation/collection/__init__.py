@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
@@ -84,6 +85,11 @@ def apply(store: Store, db: Database, drafts: list[Draft] | Refusal, actor: str)
         project(db, event)
         done.append(store.record(db, event))
     return Outcome(tuple(done))
+
+
+def school_year_start(today: date) -> str:
+    """Return 1 September of the school year `today` is in, as the store's times compare."""
+    return f"{today.year if today.month >= 9 else today.year - 1}-09-01"
 
 
 def one(db: Database, sql: str, params: Any = ()) -> dict[str, Any] | None:
