@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import harness
 from bench.grow import grow
 from bench.latency import percentile
 from kiosk import config
@@ -89,11 +90,9 @@ def small_school(settings: config.Settings, books: int) -> None:
 
 def wait_js(page: Any, expression: str, timeout_s: float = 10.0) -> None:
     """Wait until a JavaScript expression is true (page.evaluate: the page's CSP forbids eval)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise TimeoutError(expression)
-        time.sleep(0.002)
+    harness.wait_for(
+        lambda: page.evaluate(expression), f"the page to see {expression}", timeout_s, 0.002
+    )
 
 
 def sse_latency(folder: Path, scans: int) -> dict[str, list[float]]:
@@ -107,10 +106,10 @@ def sse_latency(folder: Path, scans: int) -> dict[str, list[float]]:
     stop = threading.Event()
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
     thread.start()
-    while daemon.web._server is None:
-        time.sleep(0.05)
+    harness.wait_for(lambda: daemon.web._server, "the daemon's web server to start", 30, 0.05)
     sse, fetch = [], []
-    with sync_playwright() as p, open(folder / "scans", "w") as fifo:
+    fifo = harness.open_fifo_writer(folder / "scans", "the daemon's scan source")
+    with sync_playwright() as p, fifo:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1024, "height": 600})
         page.goto(daemon.web.url + "/")
@@ -178,7 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scans", type=int, default=300)
     ap.add_argument("--requests", type=int, default=20)
     args = ap.parse_args(argv)
-    folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-web-", dir="."))
+    # Absolute: the FIFO's path goes into settings whose base folder is this one again.
+    folder = (args.dir or Path(tempfile.mkdtemp(prefix="bench-web-", dir="."))).resolve()
     small, grown = folder / "small", folder / "grown"
     small.mkdir(parents=True, exist_ok=True)
     grown.mkdir(parents=True, exist_ok=True)
