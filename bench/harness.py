@@ -370,10 +370,10 @@ class Bench:
         """Return the table of every measure: n, p50 and p99 as median (spread) of the rounds."""
         rows = []
         for name, s in self.series.items():
-            n = sum(len(r) for r in s.rounds) // max(1, len(s.rounds))
+            sizes = [len(r) for r in s.rounds if r]
             p50 = Figure.of(s.per_round("p50")).text()
-            p99 = Figure.of(s.per_round("p99")).text()
-            rows.append([name, s.unit, str(n), p50, p99])
+            p99 = Figure.of(s.per_round("p99")).text() if max(sizes) > 1 else "(one value a round)"
+            rows.append([name, s.unit, str(int(statistics.median(sizes))), p50, p99])
         head = ["measure", "unit", "n per round", "p50: median (spread)", "p99: median (spread)"]
         return table(head, rows)
 

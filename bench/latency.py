@@ -231,7 +231,6 @@ def main(argv: list[str] | None = None) -> None:
         "start-up to ready: kiosk run",
         f"start-up to ready: {bare}",
         "p50",
-        harness.at_most(5, "s"),
     )
     bench.compare(
         "daemon idle memory (VmRSS)",
