@@ -234,8 +234,9 @@ def main(argv: list[str] | None = None) -> None:
             harness.at_most(100, "ms"),
         )
     bench.note(
-        f"{scans} checkouts per round after {min(WARM_UP, scans)} not counted; pages: {requests} requests "
-        f"each per round after 2 not counted, logged in, in-process; grown store: "
+        f"{scans} checkouts per round after {min(WARM_UP, scans)} not counted; pages: "
+        f"{requests} requests each per round after 2 not counted, logged in, in-process; "
+        f"grown store: "
         f"{figures['patrons']:,} patrons, {figures['items']:,} items, {figures['loans']:,} loans, "
         f"{figures['events']:,} events"
     )
