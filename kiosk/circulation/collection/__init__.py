@@ -19,30 +19,32 @@ from sqlite_utils import Database
 
 from kiosk.circulation.projector import Refusal, project
 from kiosk.circulation.store import Event, Store, fetch
+from kiosk.i18n import N_
 
-# Every event type of this area, for the hub's replay and the event list's filter.
-EVENT_TYPES = (
-    "stocktake_started",
-    "stocktake_scan",
-    "stocktake_paused",
-    "stocktake_resumed",
-    "stocktake_finished",
-    "item_lost",
-    "item_damaged",
-    "item_found",
-    "compensation_recorded",
-    "repair_started",
-    "repair_done",
-    "item_withdrawn",
-    "card_replaced",
-    "hold_placed",
-    "hold_ready",
-    "hold_fulfilled",
-    "hold_expired",
-    "hold_cancelled",
-    "year_promoted",
-    "corner_lent",
-)
+# Every event type of this area with the words a page shows for it; the hub replays them all.
+EVENT_NAMES = {
+    "stocktake_started": N_("stocktake started"),
+    "stocktake_scan": N_("stocktake scan"),
+    "stocktake_paused": N_("stocktake paused"),
+    "stocktake_resumed": N_("stocktake resumed"),
+    "stocktake_finished": N_("stocktake finished"),
+    "item_lost": N_("marked lost"),
+    "item_damaged": N_("marked damaged"),
+    "item_found": N_("found again"),
+    "compensation_recorded": N_("compensation recorded"),
+    "repair_started": N_("sent to repair"),
+    "repair_done": N_("repaired"),
+    "item_withdrawn": N_("withdrawn"),
+    "card_replaced": N_("card replaced"),
+    "hold_placed": N_("hold placed"),
+    "hold_ready": N_("hold ready"),
+    "hold_fulfilled": N_("hold collected"),
+    "hold_expired": N_("hold expired"),
+    "hold_cancelled": N_("hold cancelled"),
+    "year_promoted": N_("new school year"),
+    "corner_lent": N_("lent to a class corner"),
+}
+EVENT_TYPES = tuple(EVENT_NAMES)
 
 
 @dataclass(frozen=True)
