@@ -362,8 +362,12 @@ def year() -> Any:
         classes[(m["from_class"], m["class_name"])] = (
             classes.get((m["from_class"], m["class_name"]), 0) + 1
         )
+    if request.args.get("format") == "csv":
+        columns = ["class_name", "patron_id", "name", "item_barcode", "title", "due_at"]
+        return _csv(corners.term_recall(store.reader), columns, "term-recall")
     return render_template(
         "collection/year.html",
+        recall=corners.term_recall(store.reader),
         plan=plan,
         classes=sorted(classes.items()),
         coverage=promotion.card_coverage(store.reader),

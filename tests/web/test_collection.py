@@ -91,6 +91,12 @@ def test_stocktake_lost_compensation_withdrawal_and_card_from_the_pages(
     assert daemon.kiosk.scan("0F00A1B2C3").reason == "card_lost"
     year = text(client.get("/admin/collection/year"))
     assert "三(2)班 → 四(2)班" in year
+    assert daemon.circulation.checkout("S002", WEB).ok
+    recall = text(client.get("/admin/collection/year?format=csv")).lstrip("\ufeff").splitlines()
+    assert recall == [
+        "class_name,patron_id,name,item_barcode,title,due_at",
+        f"一(1)班,S002,李雨涵,{WEB},Charlotte's Web,{daemon.circulation.open_loan(WEB).due_at}",
+    ]  # type: ignore[union-attr]
 
 
 def test_a_helpers_card_opens_the_stocktake_and_holds_at_the_desk(

@@ -125,3 +125,15 @@ def recall(db: Database, class_name: str = "") -> list[dict[str, Any]]:
         "ORDER BY c.class_name, i.call_number, l.item_barcode",
         [class_name, class_name],
     )
+
+
+def term_recall(db: Database) -> list[dict[str, Any]]:
+    """Return every book still out to a student or teacher, by class, for the term-end recall."""
+    return fetch(
+        db,
+        "SELECT p.class_name, p.id AS patron_id, p.name, l.item_barcode, i.title, l.due_at "
+        "FROM loans l JOIN patrons p ON p.id = l.patron_id "
+        "JOIN items i ON i.barcode = l.item_barcode "
+        "WHERE l.returned_at IS NULL AND l.uuid NOT IN (SELECT loan_uuid FROM corner_loans) "
+        "ORDER BY p.class_name, p.name, l.due_at",
+    )
