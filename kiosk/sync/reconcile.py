@@ -107,10 +107,11 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             [(e.uuid, kiosk_id, e.seq, now, offset, _shift(e.at, correction)) for e in new],
         )
         _apply_master(db, new, now)
-        project_collection(db, new)
         items = sorted({e.item_barcode for e in new if e.type in LOAN_TYPES and e.item_barcode})
         for barcode in items:
             rebuild_item(db, barcode, now)
+        # After the loans are rebuilt, so a loan marked lost in this batch stays closed.
+        project_collection(db, new)
         if new:
             since = _shift(min(e.at for e in new), correction)
             _patron_conflicts(db, new, since, now, load_rules(db))
@@ -166,6 +167,9 @@ def project_collection(db: Database, events: list[Event]) -> None:
     """Project the collection's events (stocktake scans, lost books, holds ...) as the kiosk did.
 
     Issue 11 makes the hub project every merged event; until then the collection's own types.
+    `rebuild_item` replays only checkouts, checkins and renewals: a loan closed as lost in an
+    earlier batch, or a class corner's loan, is rewritten when a later loan event of that item
+    arrives (docs/collection.md, "At the hub").
     """
     for e in sorted(events, key=lambda e: e.at):
         if e.type in COLLECTION_EVENTS:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.circulation.collection import lost, stocktake
+from kiosk.circulation.collection import lost, stocktake, weeding
 from kiosk.circulation.collection.stocktake import Scope
 
 from .conftest import BOOK, Hub, wait_until
@@ -56,3 +56,30 @@ def test_two_kiosks_scanning_one_stocktake_merge_at_the_hub(hub: Hub, kiosk_fact
     assert hub.query("SELECT count(*) AS n FROM stocktake_scans")[0]["n"] == 18
     kiosks = {r["barcode"]: r["kiosk_id"] for r in hub.query("SELECT * FROM stocktake_scans")}
     assert kiosks[BOOK[0]] == "A" and kiosks[BOOK[15]] == "B"
+
+
+def test_a_loan_marked_lost_offline_reaches_the_hub_closed_as_lost(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A")
+    a.worker.sync_once()
+    assert a.circulation.checkout("S001", BOOK[2]).ok
+    assert lost.mark(a.store, "lost", BOOK[2], "librarian:admin").ok
+    assert weeding.withdraw(a.store, BOOK[3], "worn", "librarian:admin").ok
+    a.worker.sync_once()
+    a.worker.sync_once()  # and the hub's data back
+    for where in (hub.query, a.store.query):
+        loans = where(
+            "SELECT patron_id, returned_at IS NOT NULL AS closed, closed_as FROM loans "
+            "WHERE item_barcode = ?",
+            [BOOK[2]],
+        )
+        assert loans == [{"patron_id": "S001", "closed": 1, "closed_as": "lost"}]
+        items = where(
+            "SELECT barcode, status FROM items WHERE barcode IN (?, ?) ORDER BY 1",
+            [BOOK[2], BOOK[3]],
+        )
+        assert items == [
+            {"barcode": BOOK[2], "status": "lost"},
+            {"barcode": BOOK[3], "status": "withdrawn"},
+        ]
