@@ -104,7 +104,7 @@ class Daemon:
             desk_timeout_s=s.kiosk.desk_timeout_s,
             repeat_window_s=s.kiosk.repeat_scan_window_s,
             max_code_length=s.scanner.max_code_length,
-            hook=CollectionHook(self.circulation),
+            hook=CollectionHook(self.circulation, s.collection.hold_days),
         )
         if self.indicator is None:
             self.indicator = build_indicator(s)

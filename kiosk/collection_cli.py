@@ -189,7 +189,7 @@ def promote(ctx: Context, dry_run: bool) -> None:
     """Move every class up a grade for the new school year; leavers with books stay on a list."""
     store = ctx.store()
     try:
-        plan = promotion.plan(store.reader)
+        plan = promotion.plan(store.reader, ctx.settings.collection.last_grade)
         if not dry_run:
             promotion.promote(store, plan, "cli")
     finally:

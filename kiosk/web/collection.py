@@ -352,7 +352,7 @@ def replace_card() -> Any:
 def year() -> Any:
     """The new school year: the promotion's dry run, then the promotion; card coverage."""
     store = web().store
-    plan = promotion.plan(store.reader)
+    plan = promotion.plan(store.reader, web().settings.collection.last_grade)
     if request.method == "POST":
         promotion.promote(store, plan, actor())
         flash(gettext(DONE["promoted"]))
