@@ -6,14 +6,13 @@ stocktake from the store at each scan), so it needs no running daemon and no res
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from typing import Any
 
 import click
 
-from kiosk.circulation.collection import lost, promotion, stocktake
+from kiosk.circulation.collection import csvout, lost, promotion, stocktake
 from kiosk.cli import Context, fail, pass_ctx
 from kiosk.i18n import _
 
@@ -117,9 +116,7 @@ def report(ctx: Context, stocktake_id: str | None, fmt: str) -> None:
     finally:
         store.close()
     if fmt == "csv":
-        out = csv.DictWriter(sys.stdout, REPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
-        out.writeheader()
-        out.writerows(rows)
+        csvout.write(sys.stdout, rows, list(REPORT_COLUMNS), ctx.settings.kiosk.timezone)
         return
     for r in rows:
         click.echo(
@@ -229,8 +226,5 @@ def list_cmd(ctx: Context, kind: str) -> None:
             rows = lost.incidents(db, kind.replace("-", "_"))
     finally:
         store.close()
-    if not rows:
-        return
-    out = csv.DictWriter(sys.stdout, list(rows[0]), lineterminator="\n")
-    out.writeheader()
-    out.writerows(rows)
+    if rows:
+        csvout.write(sys.stdout, rows, list(rows[0]), ctx.settings.kiosk.timezone)

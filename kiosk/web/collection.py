@@ -7,7 +7,6 @@ is shown as a flash message in the reader's language; lists and reports are name
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Any
@@ -18,6 +17,7 @@ from kiosk.circulation.collection import (
     Outcome,
     cards,
     corners,
+    csvout,
     holds,
     lost,
     promotion,
@@ -79,10 +79,7 @@ def _back(default: str = "collection.index") -> Any:
 
 def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
     out = io.StringIO()
-    out.write("\ufeff")  # Excel on Windows reads UTF-8 only with the BOM
-    writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    csvout.write(out, rows, columns, web().settings.kiosk.timezone, bom=True)
     return Response(
         out.getvalue(),
         mimetype="text/csv",
