@@ -171,29 +171,42 @@ def mark_lost(ctx: Context, stocktake_id: str | None, yes: bool) -> None:
             click.echo(_("no missing books"))
             return
         if not yes:
-            click.confirm(_("mark {count} missing books lost?", count=len(missing)), abort=True)
+            click.confirm(
+                _("mark the missing books lost ({count})?", count=len(missing)), abort=True
+            )
         note = f"stocktake {stocktake.Scope.of(st).label()}"
         done = sum(o.ok for o in lost.mark_many_lost(store, missing, "cli", note))
     finally:
         store.close()
-    click.echo(_("{count} books marked lost", count=done))
+    click.echo(_("Books marked lost: {count}", count=done))
 
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@click.option("--close-leavers", is_flag=True, help="Only close the leavers whose books are back.")
 @pass_ctx
-def promote(ctx: Context, dry_run: bool) -> None:
+def promote(ctx: Context, dry_run: bool, close_leavers: bool) -> None:
     """Move every class up a grade for the new school year; leavers with books stay on a list."""
+    import datetime as dt
+
+    last_grade = ctx.settings.collection.last_grade
     store = ctx.store()
     try:
-        plan = promotion.plan(store.reader, ctx.settings.collection.last_grade)
-        if not dry_run:
-            promotion.promote(store, plan, "cli")
+        if close_leavers:
+            outcome = promotion.close_leavers(store, "cli", last_grade)
+        else:
+            plan = promotion.plan(store.reader, dt.date.today(), last_grade)
+            click.echo(promotion.describe(plan, _))
+            if dry_run:
+                click.echo(_("dry run: nothing changed"))
+                return
+            outcome = promotion.promote(store, plan, "cli", dt.date.today())
     finally:
         store.close()
-    click.echo(promotion.describe(plan, _))
-    if dry_run:
-        click.echo(_("dry run: nothing changed"))
+    _refused(outcome, promotion.MESSAGES)
+    if close_leavers:
+        count = len(outcome.events[0].data["leavers"])
+        click.echo(_(promotion.MESSAGES["leavers_closed"], count=count))
 
 
 LISTS = ("lost", "damaged", "in-repair", "withdrawn", "corners", "holds", "surplus")

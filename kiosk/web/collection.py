@@ -44,7 +44,7 @@ DONE = {
     "open": N_("Stocktake running again."),
     "finished": N_("Stocktake finished."),
     "returned": N_("Returned: {title}."),
-    "marked_lost": N_("{count} books marked lost."),
+    "marked_lost": N_("Books marked lost: {count}."),
     "lost": N_("Marked lost: {barcode}."),
     "damaged": N_("Marked damaged: {barcode}; it is in the repair queue."),
     "found": N_("Restored: {barcode} is back on the shelf."),
@@ -348,20 +348,30 @@ def replace_card() -> Any:
 @bp.route("/year", methods=["GET", "POST"])
 def year() -> Any:
     """The new school year: the promotion's dry run, then the promotion; card coverage."""
-    store = web().store
-    plan = promotion.plan(store.reader, web().settings.collection.last_grade)
+    store, last_grade = web().store, web().settings.collection.last_grade
+    plan = promotion.plan(store.reader, dt.date.today(), last_grade)
     if request.method == "POST":
-        promotion.promote(store, plan, actor())
-        flash(gettext(DONE["promoted"]))
+        if request.form.get("action") == "close_leavers":
+            outcome = promotion.close_leavers(store, actor(), last_grade)
+            if outcome.ok:
+                count = len(outcome.events[0].data["leavers"])
+                flash(gettext(promotion.MESSAGES["leavers_closed"], count=count))
+            else:
+                _result(outcome, promotion.MESSAGES, "promoted")
+        else:
+            _result(
+                promotion.promote(store, plan, actor(), dt.date.today()),
+                promotion.MESSAGES,
+                "promoted",
+            )
         return redirect(url_for("collection.year"))
-    classes: dict[tuple[str, str], int] = {}
-    for m in plan.moves:
-        classes[(m["from_class"], m["class_name"])] = (
-            classes.get((m["from_class"], m["class_name"]), 0) + 1
-        )
     if request.args.get("format") == "csv":
         columns = ["class_name", "patron_id", "name", "item_barcode", "title", "due_at"]
         return _csv(corners.term_recall(store.reader), columns, "term-recall")
+    classes: dict[tuple[str, str], int] = {}
+    for m in plan.moves:
+        key = (m["from_class"], m["class_name"])
+        classes[key] = classes.get(key, 0) + 1
     return render_template(
         "collection/year.html",
         recall=corners.term_recall(store.reader),

@@ -9,6 +9,7 @@ from core.test_daemon import kiosk_cmd
 
 from kiosk.circulation.collection.promotion import decide, next_class_name
 from kiosk.circulation.demo import make_demo
+from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 
 
@@ -21,10 +22,17 @@ def test_class_names_move_up_a_grade() -> None:
             {"id": "a", "name": "A", "grade": 6, "class_name": "六(1)班", "loans": 1},
             {"id": "b", "name": "B", "grade": 6, "class_name": "六(1)班", "loans": 0},
             {"id": "c", "name": "C", "grade": 1, "class_name": "一(1)班", "loans": 0},
-        ]
+            {"id": "d", "name": "D", "grade": 7, "class_name": "六(2)班（2026届）", "loans": 0},
+            {"id": "e", "name": "E", "grade": 7, "class_name": "六(2)班（2026届）", "loans": 2},
+        ],
+        last_grade=6,
+        year=2027,
     )
-    assert [s["id"] for s in plan.kept] == ["a"]
-    assert [s["id"] for s in plan.leavers] == ["b"]
+    assert [(s["id"], s["grade"], s["class_name"]) for s in plan.kept] == [
+        ("a", 7, "六(1)班（2027届）"),
+        ("e", 7, "六(2)班（2026届）"),
+    ]
+    assert [s["id"] for s in plan.leavers] == ["b", "d"]
     assert [(m["id"], m["grade"], m["class_name"]) for m in plan.moves] == [("c", 2, "二(1)班")]
 
 
@@ -47,7 +55,7 @@ def test_promotion_of_the_demo_school_keeps_a_leaver_who_still_has_a_book(tmp_pa
 
     dry = kiosk_cmd(cfg, "promote", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert f"{len(with_books)} leavers still have books and stay on the list:" in dry.stdout
+    assert f"Leavers with books still out, kept on the list: {len(with_books)}" in dry.stdout
     assert f"三(2)班 -> 四(2)班: {third_2}" in dry.stdout
     assert dry.stdout.endswith("dry run: nothing changed\n")
     store = Store.open(settings.resolve(settings.store.path), kiosk_id="demo-kiosk")
@@ -56,15 +64,17 @@ def test_promotion_of_the_demo_school_keeps_a_leaver_who_still_has_a_book(tmp_pa
 
     done = kiosk_cmd(cfg, "promote")
     assert done.returncode == 0, done.stderr
-    assert f"{sixth - len(with_books)} leavers closed" in done.stdout
+    assert f"Leavers closed: {sixth - len(with_books)}" in done.stdout
     store = Store.open(settings.resolve(settings.store.path), kiosk_id="demo-kiosk")
     try:
         kept = store.query(
-            "SELECT id, status, grade FROM patrons WHERE id IN "
+            "SELECT id, status, grade, class_name FROM patrons WHERE id IN "
             f"({','.join('?' * len(with_books))})",
             sorted(with_books),
         )
-        assert {(r["status"], r["grade"]) for r in kept} == {("active", 6)}
+        # Kept: blocked from borrowing, their class named by the year they left.
+        assert {(r["status"], r["grade"]) for r in kept} == {("blocked", 7)}
+        assert all(r["class_name"].endswith(f"（{dt.date.today().year}届）") for r in kept)
         assert store.value("SELECT count(*) FROM patrons WHERE status = 'left'") == sixth - len(
             with_books
         )
@@ -77,5 +87,22 @@ def test_promotion_of_the_demo_school_keeps_a_leaver_who_still_has_a_book(tmp_pa
         )
         assert store.value("SELECT count(*) FROM patrons WHERE grade = 1") == 0
         assert store.value("SELECT count(*) FROM events WHERE type = 'year_promoted'") == 1
+        # A leaver kept on the list may return books but borrow nothing more.
+        circulation = Circulation(store)
+        leaver = sorted(with_books)[0]
+        free_book = store.value("SELECT barcode FROM items WHERE status = 'available' LIMIT 1")
+        assert circulation.checkout(leaver, free_book).reason == "patron_blocked"
+        for loan in circulation.loans_of(leaver):
+            assert circulation.checkin(loan["item_barcode"]).ok
+    finally:
+        store.close()
+    again = kiosk_cmd(cfg, "promote")
+    assert again.returncode == 1
+    assert "once a school year is enough" in again.stderr
+    closed = kiosk_cmd(cfg, "promote", "--close-leavers")
+    assert closed.stdout == "Leavers closed, their books all back: 1.\n", closed.stderr
+    store = Store.open(settings.resolve(settings.store.path), kiosk_id="demo-kiosk")
+    try:
+        assert store.value("SELECT status FROM patrons WHERE id = ?", [leaver]) == "left"
     finally:
         store.close()

@@ -64,7 +64,7 @@ def test_stocktake_lost_compensation_withdrawal_and_card_from_the_pages(
     confirm = text(client.get(f"/admin/collection/stocktake/{st['id']}/mark-lost"))
     assert confirm.count("<tr>") == 3
     page = post(client, f"/admin/collection/stocktake/{st['id']}/mark-lost")
-    assert "3 books marked lost." in page
+    assert "Books marked lost: 3." in page
     page = post(client, "/admin/collection/item/withdraw", barcode=RED, reason="worn")
     assert f"Withdrawn: {RED}." in page
     withdrawn = text(client.get("/admin/collection/list/withdrawn?format=csv"))
@@ -164,6 +164,6 @@ def test_a_box_for_a_class_corner_from_the_dashboard_keeps_the_form_when_refused
     assert f"{RED}\n{PRINCE}\nNOPE" in page  # the typed barcodes are still there
     form["barcodes"] = f"{RED}\n{PRINCE}\n"
     r = client.post("/admin/collection/corners", data=form, follow_redirects=True)
-    assert "2 books lent to 三(2)班, due 2027-01-15." in text(r)
+    assert "Lent to 三(2)班, due 2027-01-15; books: 2." in text(r)
     recall = text(client.get("/admin/collection/corners?class=三(2)班&format=csv"))
     assert [line.split(",")[1] for line in recall.splitlines()[1:]] == [RED, PRINCE]

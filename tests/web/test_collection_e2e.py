@@ -60,7 +60,7 @@ def test_a_stocktake_from_the_dashboard_to_the_lost_list(
     admin.click("text=把缺失的书登记为丢失")
     assert admin.inner_text("#missing") == f"{PRINCE}\t小王子\t"
     admin.click("#confirm")
-    assert "已把 1 本书登记为丢失。" in admin.inner_text(".flash")
+    assert "已登记为丢失的书：1 本。" in admin.inner_text(".flash")
     row = admin.locator(f"#list tr[data-barcode='{PRINCE}']")
     row.locator("select[name=kind]").select_option("money")
     row.locator("input[name=amount]").fill("20")

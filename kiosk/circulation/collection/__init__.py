@@ -42,6 +42,7 @@ EVENT_NAMES = {
     "hold_expired": N_("hold expired"),
     "hold_cancelled": N_("hold cancelled"),
     "year_promoted": N_("new school year"),
+    "leavers_closed": N_("leavers closed"),
     "corner_lent": N_("lent to a class corner"),
 }
 EVENT_TYPES = tuple(EVENT_NAMES)

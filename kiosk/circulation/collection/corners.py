@@ -29,7 +29,7 @@ MESSAGES = {
     "no_books": N_("Scan the books of the box first."),
     "bad_due": N_("The due date must be after today."),
     "not_available": N_("These books cannot be lent now: {barcodes}."),
-    "corner_lent": N_("{count} books lent to {class_name}, due {due}."),
+    "corner_lent": N_("Lent to {class_name}, due {due}; books: {count}."),
 }
 
 

@@ -10,6 +10,7 @@ hub moves exactly the same students.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,17 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.collection import Draft, Outcome, apply
+from kiosk.circulation.projector import Refusal
 from kiosk.circulation.store import Store, fetch
+from kiosk.i18n import N_
 
-LAST_GRADE = 6  # primary school; a school with more grades sets `last_grade`
+LAST_GRADE = 6  # primary school; a school with more grades sets `[collection] last_grade`
+MIN_DAYS_BETWEEN = 180  # two promotions this close are one promotion run twice
+MESSAGES = {
+    "already_promoted": N_("The classes already moved up on {at}; once a school year is enough."),
+    "no_leavers_to_close": N_("No leaver has brought all their books back yet."),
+    "leavers_closed": N_("Leavers closed, their books all back: {count}."),
+}
 NUMERALS = "一二三四五六七八九"
 _LEADING = re.compile(r"^([一二三四五六七八九]|[1-9])")
 
@@ -43,14 +52,30 @@ class Plan:
     kept: list[dict[str, Any]] = field(default_factory=list)
 
 
-def decide(students: list[dict[str, Any]], last_grade: int = LAST_GRADE) -> Plan:
-    """Plan the promotion from the active students with their count of open loans."""
+def decide(students: list[dict[str, Any]], last_grade: int, year: int) -> Plan:
+    """Plan the promotion from the students (active, or kept leavers) with their open loans.
+
+    A leaver with books out is kept: one grade past the last, blocked from borrowing (returns
+    still work), on the list until the books are back; the next promotion, or "close the
+    leavers" before it, closes them.
+    """
     plan = Plan()
     for s in students:
         if s["grade"] is None:
             continue
-        if s["grade"] >= last_grade:
-            (plan.kept if s["loans"] else plan.leavers).append(s)
+        if s["grade"] > last_grade:  # kept last year: closed once the books are back
+            if not s["loans"]:
+                plan.leavers.append(s)
+            else:
+                plan.kept.append(s)
+        elif s["grade"] == last_grade:
+            if s["loans"]:
+                left = f"{s['class_name']}（{year}届）"  # the year group that left, as schools say
+                plan.kept.append(
+                    {**s, "grade": last_grade + 1, "class_name": left, "status": "blocked"}
+                )
+            else:
+                plan.leavers.append(s)
         else:
             name = next_class_name(s["class_name"], s["grade"])
             plan.moves.append(
@@ -59,30 +84,69 @@ def decide(students: list[dict[str, Any]], last_grade: int = LAST_GRADE) -> Plan
     return plan
 
 
-def plan(db: Database, last_grade: int = LAST_GRADE) -> Plan:
-    """Compute the promotion of the active students in the store."""
-    students = fetch(
+def plan(db: Database, today: dt.date, last_grade: int = LAST_GRADE) -> Plan:
+    """Compute the promotion of the students in the store, done `today`."""
+    return decide(_students(db, last_grade), last_grade, today.year)
+
+
+def _students(db: Database, last_grade: int) -> list[dict[str, Any]]:
+    return fetch(
         db,
         "SELECT p.id, p.name, p.grade, p.class_name, "
         "(SELECT count(*) FROM loans l WHERE l.patron_id = p.id AND l.returned_at IS NULL) "
-        "AS loans FROM patrons p WHERE p.status = 'active' AND p.role IN ('student', 'helper') "
+        "AS loans FROM patrons p WHERE p.role IN ('student', 'helper') "
+        "AND (p.status = 'active' OR (p.status = 'blocked' AND p.grade > ?)) "
         "ORDER BY p.grade, p.class_name, p.id",
+        [last_grade],
     )
-    return decide(students, last_grade)
 
 
-def promote(store: Store, planned: Plan, actor: str) -> Outcome:
-    """Carry out a plan as one `year_promoted` event."""
+def decide_promote(planned: Plan, last_promoted: dt.date | None, today: dt.date) -> Any:
+    """Promote once a school year: a second run would move every class up twice."""
+    if last_promoted is not None and (today - last_promoted).days < MIN_DAYS_BETWEEN:
+        return Refusal("already_promoted", {"at": last_promoted.isoformat()})
     data = {
         "moves": [
-            {"patron": m["id"], "grade": m["grade"], "class_name": m["class_name"]}
-            for m in planned.moves
+            {
+                k: v
+                for k, v in (
+                    ("patron", m["id"]),
+                    ("grade", m["grade"]),
+                    ("class_name", m["class_name"]),
+                    ("status", m.get("status")),
+                )
+                if v is not None
+            }
+            for m in [*planned.moves, *(k for k in planned.kept if k.get("status"))]
         ],
         "leavers": [s["id"] for s in planned.leavers],
         "kept": [s["id"] for s in planned.kept],
     }
+    return [Draft("year_promoted", data=data)]
+
+
+def decide_close(leavers: list[dict[str, Any]]) -> list[Draft] | Refusal:
+    """Close the kept leavers whose books are all back."""
+    done = [s["id"] for s in leavers if not s["loans"]]
+    if not done:
+        return Refusal("no_leavers_to_close")
+    return [Draft("leavers_closed", data={"leavers": done})]
+
+
+def promote(store: Store, planned: Plan, actor: str, today: dt.date) -> Outcome:
+    """Carry out a plan as one `year_promoted` event, unless this year's was done already."""
     with store.write() as db:
-        return apply(store, db, [Draft("year_promoted", data=data)], actor)
+        last = db.execute("SELECT max(at) FROM events WHERE type = 'year_promoted'").fetchone()[0]
+        last_day = dt.date.fromisoformat(last[:10]) if last else None
+        decided = decide_promote(planned, last_day, today)
+        return apply(store, db, decided, actor)
+
+
+def close_leavers(store: Store, actor: str, last_grade: int = LAST_GRADE) -> Outcome:
+    """Close the kept leavers whose books have come back (between promotions)."""
+    with store.write() as db:
+        kept = [s for s in _students(db, last_grade) if s["grade"] > last_grade]
+        return apply(store, db, decide_close(kept), actor)
 
 
 def describe(planned: Plan, _: Callable[..., str]) -> str:
@@ -91,12 +155,12 @@ def describe(planned: Plan, _: Callable[..., str]) -> str:
     for m in planned.moves:
         key = (m["from_class"], m["class_name"])
         classes[key] = classes.get(key, 0) + 1
-    lines = [_("{count} students move up a grade:", count=len(planned.moves))]
+    lines = [_("Students moving up a grade: {count}", count=len(planned.moves))]
     lines += [f"  {a} -> {b}: {n}" for (a, b), n in sorted(classes.items())]
-    lines.append(_("{count} leavers closed", count=len(planned.leavers)))
+    lines.append(_("Leavers closed: {count}", count=len(planned.leavers)))
     if planned.kept:
         lines.append(
-            _("{count} leavers still have books and stay on the list:", count=len(planned.kept))
+            _("Leavers with books still out, kept on the list: {count}", count=len(planned.kept))
         )
         lines += [f"  {s['id']} {s['name']} {s['class_name']}: {s['loans']}" for s in planned.kept]
     return "\n".join(lines)

@@ -202,13 +202,14 @@ def hold_closed(db: Database, e: Event) -> None:
     )
 
 
-@projection("year_promoted")
+@projection("year_promoted", "leavers_closed")
 def year_promoted(db: Database, e: Event) -> None:
-    """Move every listed student up a grade; close the leavers whose loans are settled."""
+    """Move every listed student up a grade (a kept leaver: blocked); close settled leavers."""
     for move in e.data.get("moves", []):
         db.execute(
-            "UPDATE patrons SET grade = ?, class_name = ?, updated_at = ? WHERE id = ?",
-            [move["grade"], move["class_name"], e.at, move["patron"]],
+            "UPDATE patrons SET grade = ?, class_name = ?, status = coalesce(?, status), "
+            "updated_at = ? WHERE id = ?",
+            [move["grade"], move["class_name"], move.get("status"), e.at, move["patron"]],
         )
     for patron in e.data.get("leavers", []):
         db.execute(
