@@ -95,6 +95,24 @@ def test_a_stocktake_from_the_dashboard_to_the_lost_list(
         screen.inner_text("#last-message") == "小明你好！你预约的《草房子》已经在预约书架上等你了。"
     )
     screen.screenshot(path=str(ARTIFACTS / "collection-hold-waiting-1024x600.png"))
+    screen.click("#done")
+
+    # Tom lost his card: replaced in one step; the old card is refused on the screen.
+    admin.goto(url + "/admin/collection/year")
+    admin.fill("#card-form input[name=patron_id]", "S003")
+    admin.fill("#card-form input[name=old]", "0F00A1B2C5")
+    admin.fill("#card-form input[name=new]", "0F00A1B2D9")
+    admin.click("#card-form button[type=submit]")
+    assert "已补办新卡：旧卡从现在起不能再用。" in admin.inner_text(".flash")
+    scan(kiosk, "0F00A1B2D9")
+    wait_js(screen, "document.getElementById('patron-name').textContent === 'Tom'")
+    screen.click("#done")
+    # The new school year from the page: the dry run, then the promotion.
+    assert "三(2)班 → 四(2)班" in admin.inner_text("#promotion")
+    admin.screenshot(path=str(ARTIFACTS / "collection-year-1280x800.png"), full_page=True)
+    admin.click("#promote")
+    assert "新学年已开始：各班已升级。" in admin.inner_text(".flash")
+    assert kiosk["daemon"].circulation.patron("S001").class_name == "四(2)班"  # type: ignore[union-attr]
     assert errors == []
     admin.close()
     screen.close()
