@@ -78,7 +78,7 @@ def status(ctx: Context, stocktake_id: str | None, as_json: bool) -> None:
     """Show the stocktake's scope, state and counts so far."""
     store, st = _chosen(ctx, stocktake_id)
     try:
-        counts = stocktake.summary(stocktake.report(store.reader, st))
+        counts = stocktake.counts(store.reader, st)
     finally:
         store.close()
     scope = stocktake.Scope.of(st).label()

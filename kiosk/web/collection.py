@@ -95,7 +95,7 @@ def index() -> str:
     """Show the stocktake, the lists' counts and the year's totals."""
     db = web().store.reader
     current = stocktake.latest(db)
-    counts = stocktake.summary(stocktake.report(db, current)) if current else None
+    counts = stocktake.counts(db, current) if current else None
     since = school_year_start(dt.date.today())
     lists = {k: len(lost.incidents(db, k)) for k in ("lost", "damaged", "in_repair")}
     lists["withdrawn"] = len(weeding.withdrawals(db, since))

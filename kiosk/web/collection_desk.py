@@ -42,7 +42,7 @@ def page() -> str:
     op = _op()
     db = web().store.reader
     current = stocktake.unfinished(db)
-    counts = stocktake.summary(stocktake.report(db, current)) if current else None
+    counts = stocktake.counts(db, current) if current else None
     locations = [r[0] for r in db.execute("SELECT DISTINCT location FROM items ORDER BY 1")]
     return render_template(
         "collection/desk.html",

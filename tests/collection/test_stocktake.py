@@ -139,3 +139,15 @@ def test_in_stocktake_mode_the_kiosk_counts_books_and_never_lends_or_returns(
     desk.done()
     desk.scan(STUDENT_CARD)
     assert desk.scan("9787020002207").reason == "ok"
+
+
+def test_counts_match_the_report(store: Store, circulation: Circulation) -> None:
+    scans, _ = plan_stocktake(store, circulation)
+    assert stocktake.start(store, Scope(location="library"), "H001").ok
+    for code in scans:
+        stocktake.scan(store, code, "H001")
+    st = stocktake.latest(store.reader)
+    assert st is not None
+    assert stocktake.counts(store.reader, st) == stocktake.summary(
+        stocktake.report(store.reader, st)
+    )

@@ -248,18 +248,27 @@ WHERE {SQL_IN_SCOPE} AND i.status NOT IN ('lost', 'withdrawn')
 """
 
 
+def _params(stocktake: dict[str, Any]) -> dict[str, Any]:
+    keys = ("location", "call_from", "call_to")
+    return {"id": stocktake["id"], **{k: stocktake[k] for k in keys}}
+
+
 def report(db: Database, stocktake: dict[str, Any]) -> list[dict[str, Any]]:
     """Return one row per barcode with its status: problems first, then by call number."""
-    params = {
-        "id": stocktake["id"],
-        "location": stocktake["location"],
-        "call_from": stocktake["call_from"],
-        "call_to": stocktake["call_to"],
-    }
-    found = fetch(db, REPORT_SQL, params)
+    found = fetch(db, REPORT_SQL, _params(stocktake))
     order = {s: n for n, s in enumerate(STATUSES)}
     found.sort(key=lambda r: (order[r["status"]], r["call_number"] or "", r["barcode"]))
     return found
+
+
+def counts(db: Database, stocktake: dict[str, Any]) -> dict[str, int]:
+    """Count the report's barcodes by status without building its rows (for overviews)."""
+    found = dict(
+        db.execute(
+            f"SELECT status, count(*) FROM ({REPORT_SQL}) GROUP BY status", _params(stocktake)
+        ).fetchall()
+    )
+    return {s: found.get(s, 0) for s in STATUSES}
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, int]:
