@@ -236,8 +236,20 @@ def m006_collection(db: Database) -> None:
             batch TEXT NOT NULL
         );
         CREATE INDEX corner_loans_class ON corner_loans(class_name);
+        -- Holiday loans per grade: a loan that would run past the end of term is due on this
+        -- day instead (the first days of the next term), for the grades listed here.
+        CREATE TABLE holiday_loans (
+            grade INTEGER PRIMARY KEY,
+            due_on TEXT NOT NULL
+        );
         """
     )
+    # They are rules: the service keeps the rules until rules_version moves (m005).
+    for op in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER holiday_loans_{op.lower()}_version AFTER {op} ON holiday_loans "
+            "BEGIN UPDATE rules_version SET n = n + 1; END"
+        )
 
 
 KNOWN = [m.name for m in migrations._migrations]

@@ -19,6 +19,7 @@ from kiosk.circulation.collection import (
     corners,
     csvout,
     holds,
+    holidays,
     lost,
     promotion,
     school_year_start,
@@ -56,6 +57,7 @@ DONE = {
     "hold_cancelled": N_("Hold cancelled."),
     "card": N_("Card replaced: the old card is refused from now on."),
     "promoted": N_("The new school year has begun: classes moved up."),
+    "holidays": N_("Holiday loans saved."),
 }
 
 
@@ -374,11 +376,28 @@ def year() -> Any:
         classes[key] = classes.get(key, 0) + 1
     return render_template(
         "collection/year.html",
+        grades=range(1, last_grade + 1),
+        holiday=holidays.by_grade(store.reader),
         recall=corners.term_recall(store.reader),
         plan=plan,
         classes=sorted(classes.items()),
         coverage=promotion.card_coverage(store.reader),
     )
+
+
+@bp.post("/holidays")
+def holidays_save() -> Any:
+    """Turn holiday loans on or off per grade, with their due date."""
+    last_grade = web().settings.collection.last_grade
+    try:
+        wanted = holidays.parse_form(request.form, last_grade)
+    except ValueError:
+        flash(gettext(holidays.MESSAGES["bad_date"]), "error")
+        return redirect(url_for("collection.year"))
+    _result(
+        holidays.set_grades(web().store, wanted, last_grade, actor()), holidays.MESSAGES, "holidays"
+    )
+    return redirect(url_for("collection.year"))
 
 
 # -- class book corners ---------------------------------------------------------------------

@@ -185,3 +185,31 @@ def test_a_box_of_books_lent_to_a_class_corner_and_returned_at_the_desk(
     assert [desk.scan(code).reason for code in (RED, PRINCE)] == ["ok", "ok"]
     assert [r["item_barcode"] for r in corners.recall(store.reader, "三(2)班")] == [WEB]
     assert corners.out_per_class(store.reader)[0]["books"] == 1
+
+
+def test_holiday_loans_for_one_grade_are_due_after_the_holidays(
+    store: Store, circulation: Circulation, clock: FakeClock
+) -> None:
+    import dataclasses
+    import datetime as dt
+
+    from kiosk.circulation.collection import holidays
+    from kiosk.circulation.records import set_rules
+    from kiosk.config import RulesSettings
+
+    set_rules(store, dataclasses.replace(RulesSettings(), term_end="2026-11-06"), "librarian:x")
+    refused = holidays.set_grades(store, {3: dt.date(2026, 11, 5)}, 6, "librarian:admin")
+    assert (refused.reason, refused.refusal.params) == (  # type: ignore[union-attr]
+        "due_in_term",
+        {"grade": 3, "end": "2026-11-06"},
+    )
+    assert holidays.set_grades(store, {9: None}, 6, "x").reason == "bad_grade"
+    assert holidays.set_grades(store, {3: dt.date(2027, 3, 1), 5: None}, 6, "librarian:x").ok
+    assert holidays.by_grade(store.reader) == {3: "2027-03-01"}
+    # Monday 2 November, a week before the end of term: grade 3 takes books home.
+    third = circulation.checkout("S001", RED)  # 王小明, grade 3
+    fifth = circulation.checkout("S003", PRINCE)  # Tom, grade 5: back by the end of term
+    assert third.params["due_date"] == "2027-03-01"
+    assert fifth.params["due_date"] == "2026-11-06"
+    assert holidays.set_grades(store, {3: None}, 6, "librarian:x").ok  # off again
+    assert circulation.checkout("S002", WEB).params["due_date"] == "2026-11-06"

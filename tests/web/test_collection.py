@@ -167,3 +167,26 @@ def test_a_box_for_a_class_corner_from_the_dashboard_keeps_the_form_when_refused
     assert "Lent to 三(2)班, due 2027-01-15; books: 2." in text(r)
     recall = text(client.get("/admin/collection/corners?class=三(2)班&format=csv"))
     assert [line.split(",")[1] for line in recall.splitlines()[1:]] == [RED, PRINCE]
+
+
+def test_holiday_loans_per_grade_from_the_year_page(client: FlaskClient, daemon: Daemon) -> None:
+    set_up_and_login(client)
+    client.get("/admin/collection/year?lang=en")
+    t = token(client, "/admin/collection/year")
+    r = client.post(
+        "/admin/collection/holidays",
+        data={"csrf_token": t, "on_3": "1", "due_3": "2027-03-01", "due_4": "2027-03-01"},
+        follow_redirects=True,
+    )
+    page = text(r)
+    assert "Holiday loans saved." in page
+    assert 'name="on_3" value="1" checked' in page and 'name="on_4" value="1">' in page
+    r = client.post(
+        "/admin/collection/holidays",
+        data={"csrf_token": t, "on_3": "1", "due_3": "1 March"},
+        follow_redirects=True,
+    )
+    assert "Write the holiday due date as a date, like 2027-03-01." in text(r)
+    assert daemon.store.query("SELECT * FROM holiday_loans") == [
+        {"grade": 3, "due_on": "2027-03-01"}
+    ]

@@ -44,6 +44,7 @@ EVENT_NAMES = {
     "year_promoted": N_("new school year"),
     "leavers_closed": N_("leavers closed"),
     "corner_lent": N_("lent to a class corner"),
+    "holiday_loans_set": N_("holiday loans set"),
 }
 EVENT_TYPES = tuple(EVENT_NAMES)
 

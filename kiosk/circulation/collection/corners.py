@@ -9,7 +9,6 @@ checkins. The lists: books out per class, and the recall list per class at term 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid as uuidlib
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from sqlite_utils import Database
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.collection import Draft, Outcome, apply, one
 from kiosk.circulation.projector import Refusal
-from kiosk.circulation.rules import end_of_day
+from kiosk.circulation.rules import end_of_day, load_rules
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
@@ -98,9 +97,7 @@ def _shelf_item(db: Database, code: str) -> dict[str, Any] | None:
 
 def term_end(db: Database) -> dt.date | None:
     """Return the end of term from the rules: the corner loans' default due date."""
-    row = db.execute("SELECT value FROM policy WHERE key = 'term_end'").fetchone()
-    value = json.loads(row[0]) if row else None
-    return dt.date.fromisoformat(value) if value else None
+    return load_rules(db).term_end
 
 
 def out_per_class(db: Database) -> list[dict[str, Any]]:

@@ -240,3 +240,17 @@ def corner_lent(db: Database, e: Event) -> None:
             "INSERT OR IGNORE INTO corner_loans (loan_uuid, class_name, batch) VALUES (?, ?, ?)",
             [item["loan_uuid"], e.data["class_name"], e.data["batch"]],
         )
+
+
+@projection("holiday_loans_set")
+def holiday_loans_set(db: Database, e: Event) -> None:
+    """Turn holiday loans on (with their due date) or off for the grades in the event."""
+    for grade, due in e.data["grades"].items():
+        if due:
+            db.execute(
+                "INSERT INTO holiday_loans (grade, due_on) VALUES (?, ?) "
+                "ON CONFLICT(grade) DO UPDATE SET due_on = excluded.due_on",
+                [int(grade), due],
+            )
+        else:
+            db.execute("DELETE FROM holiday_loans WHERE grade = ?", [int(grade)])
