@@ -61,6 +61,18 @@ DONE = {
 }
 
 
+@bp.app_template_global()
+def patron_incidents(patron_id: str) -> list[dict[str, Any]]:
+    """Return a patron's lost and damaged books, for the patron page."""
+    return lost.of_patron(web().store.reader, patron_id)
+
+
+@bp.app_context_processor
+def incident_names() -> dict[str, Any]:
+    """Give every page the words for incident kinds, compensations and outcomes."""
+    return {"incident_names": lost.NAMES}
+
+
 def _result(outcome: Outcome, messages: dict[str, str], done: str, **params: Any) -> bool:
     """Flash what a command did, or why not; return whether it was done."""
     if outcome.refusal is not None:

@@ -80,6 +80,12 @@ def test_stocktake_lost_compensation_withdrawal_and_card_from_the_pages(
     assert "Compensation recorded." in page
     page = post(client, "/admin/collection/item/found", barcode=PRINCE)
     assert f"Restored: {PRINCE} is back on the shelf." in page
+    assert daemon.circulation.checkout("S002", PRINCE).ok
+    page = post(client, "/admin/collection/item/mark", kind="lost", barcode=PRINCE, note="")
+    assert f"Marked lost: {PRINCE}." in page
+    # The student's record says so: 李雨涵 had 小王子 out when it was marked lost.
+    patron = text(client.get("/admin/patrons/S002"))
+    assert '<section class="card" id="incidents">' in patron and "小王子" in patron
     page = post(
         client,
         "/admin/collection/card/replace",
