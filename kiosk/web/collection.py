@@ -91,6 +91,12 @@ def _back(default: str = "collection.index") -> Any:
     return redirect(target if target.startswith("/admin/") else url_for(default))
 
 
+def _page(count: int) -> tuple[int, int]:
+    """Return the page asked for (from 1, at most the last) and the number of pages."""
+    pages = max(1, -(-count // PAGE))
+    return min(pages, max(1, request.args.get("page", 1, type=int) or 1)), pages
+
+
 def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
     out = io.StringIO()
     csvout.write(out, rows, columns, web().settings.kiosk.timezone, bom=True)
@@ -176,8 +182,7 @@ def report(stocktake_id: str) -> Any:
     wanted = request.args.get("status", "")
     if wanted in stocktake.STATUSES:
         rows = [r for r in rows if r["status"] == wanted]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    pages = max(1, -(-len(rows) // PAGE))
+    page, pages = _page(len(rows))
     return render_template(
         "collection/report.html",
         st=st,
@@ -254,11 +259,15 @@ def list_(which: str) -> Any:
             ]
         )
         return _csv(rows, columns, which)
+    page, pages = _page(len(rows))
     return render_template(
         "collection/list.html",
         which=which,
         title=LISTS[which],
-        rows=rows,
+        total=len(rows),
+        page=page,
+        pages=pages,
+        rows=rows[(page - 1) * PAGE : page * PAGE],
         names=lost.NAMES,
         reasons=weeding.REASONS,
         compensations=lost.COMPENSATIONS,

@@ -196,3 +196,21 @@ def test_holiday_loans_per_grade_from_the_year_page(client: FlaskClient, daemon:
     assert daemon.store.query("SELECT * FROM holiday_loans") == [
         {"grade": 3, "due_on": "2027-03-01"}
     ]
+
+
+def test_a_long_list_has_pages(client: FlaskClient, daemon: Daemon) -> None:
+    from kiosk.circulation.collection import weeding
+    from kiosk.circulation.records import put_item
+
+    store = daemon.store
+    with store.write() as db:
+        for n in range(250):
+            put_item(db, {"barcode": f"OLD{n:03d}", "title": f"旧书{n}"}, store.now())
+    for n in range(250):
+        assert weeding.withdraw(store, f"OLD{n:03d}", "worn", "librarian:admin").ok
+    set_up_and_login(client)
+    first = text(client.get("/admin/collection/list/withdrawn?lang=en"))
+    assert first.count("<tr data-barcode=") == 200 and "page 1 of 2" in first
+    second = text(client.get("/admin/collection/list/withdrawn?page=2"))
+    assert second.count("<tr data-barcode=") == 50
+    assert len(text(client.get("/admin/collection/list/withdrawn?format=csv")).splitlines()) == 251
