@@ -113,6 +113,10 @@ def place(store: Store, barcode: str, patron_id: str, actor: str) -> Outcome:
 
 def on_return(store: Store, barcode: str, actor: str, expires_on: dt.date) -> dict[str, Any] | None:
     """Make the first waiting hold of a returned book ready; return it with the student's name."""
+    if not store.value(
+        "SELECT 1 FROM holds WHERE item_barcode = ? AND status = 'waiting'", [barcode]
+    ):
+        return None  # most returns: no write at all
     with store.write() as db:
         waiting = one(
             db,
