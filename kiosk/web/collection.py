@@ -233,12 +233,13 @@ def mark_missing_lost(stocktake_id: str) -> Any:
 
 @bp.get("/list/<which>")
 def list_(which: str) -> Any:
-    """Show one list: lost, damaged (the repair queue), in repair, or withdrawn; CSV on request."""
+    """Show one list: lost, damaged (the repair queue), in repair, or withdrawn; CSV or XLSX."""
     if which not in LISTS:
         abort(404)
     db = web().store.reader
     rows = weeding.withdrawals(db) if which == "withdrawn" else lost.incidents(db, which)
-    if request.args.get("format") == "csv":
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
         columns = (
             ["barcode", "title", "author", "isbn", "call_number", "reason", "at", "actor", "note"]
             if which == "withdrawn"
@@ -258,6 +259,13 @@ def list_(which: str) -> Any:
                 "compensation_at",
             ]
         )
+        if fmt == "xlsx":
+            data = csvout.xlsx(rows, columns, web().settings.kiosk.timezone, which)
+            return Response(
+                data,
+                mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f"attachment; filename={which}.xlsx"},
+            )
         return _csv(rows, columns, which)
     page, pages = _page(len(rows))
     return render_template(

@@ -1,8 +1,13 @@
-"""The collection's lists as CSV: times in the school's time zone, formulas defused for Excel."""
+"""The collection's lists as CSV or XLSX: times in the school's time zone, no formulas.
+
+XLSX is written with XlsxWriter (a small, well-kept writer with no dependencies; the lists are
+only ever written, never read back): the school's asset register wants a real spreadsheet.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -38,3 +43,29 @@ def write(
                 v = shown(v)
             values.append(spreadsheet_safe(v))
         writer.writerow(values)
+
+
+def xlsx(rows: Iterable[Mapping[str, Any]], columns: list[str], timezone: str, sheet: str) -> bytes:
+    """Return the rows as an XLSX workbook: a header row, then one row each, text as text."""
+    import xlsxwriter  # only when a spreadsheet is asked for
+
+    shown = _local_time(ZoneInfo(timezone))
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
+    ws = book.add_worksheet(sheet[:31])
+    bold = book.add_format({"bold": True})
+    ws.write_row(0, 0, columns, bold)
+    for r, row in enumerate(rows, start=1):
+        for c, col in enumerate(columns):
+            v = row.get(col)
+            if v is None:
+                continue
+            if is_time(col) and v:
+                v = shown(v)
+            if isinstance(v, str):
+                ws.write_string(r, c, v)
+            else:
+                ws.write(r, c, v)
+    ws.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()
