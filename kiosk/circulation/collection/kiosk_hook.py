@@ -38,7 +38,10 @@ class CollectionHook:
         if found.kind not in ("item", "unknown"):
             return None
         if stocktake.running(self.store.reader) is not None:
-            return self._count(kiosk, code)
+            counted = self._count(kiosk, code)
+            if counted is not None:
+                return counted
+            # Paused or finished between the look and the count: an ordinary scan again.
         item = found.item
         if item is None:
             return None
@@ -73,8 +76,10 @@ class CollectionHook:
 
     # -- parts ---------------------------------------------------------------------------------
 
-    def _count(self, kiosk: Kiosk, code: str) -> Feedback:
+    def _count(self, kiosk: Kiosk, code: str) -> Feedback | None:
         counted = stocktake.scan(self.store, code, _actor(kiosk))
+        if not counted.outcome.ok:
+            return None
         item = counted.item or {}
         params = {
             "code": code,
