@@ -205,7 +205,8 @@ def m006_collection(db: Database) -> None:
             compensation_at TEXT,
             repair_started_at TEXT,
             resolved_as TEXT CHECK (resolved_as IN ('found','repaired','withdrawn')),
-            resolved_at TEXT
+            resolved_at TEXT,
+            resolved_by TEXT                 -- who, or 'self-service' for a kiosk scan
         );
         CREATE INDEX incidents_item ON incidents(item_barcode);
         CREATE TABLE withdrawals (

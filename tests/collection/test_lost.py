@@ -38,8 +38,10 @@ def test_a_loan_marked_lost_closes_as_lost_and_the_book_found_again_is_restored(
     assert lost.found(store, RED, "librarian:admin", how="dashboard").ok
     assert circulation.item(RED).status == "available"  # type: ignore[union-attr]
     [record] = lost.history(store.reader, RED)
-    assert {k: record[k] for k in ("resolved_as", "compensation", "amount", "compensation_by")} == {
+    keys = ("resolved_as", "resolved_by", "compensation", "amount", "compensation_by")
+    assert {k: record[k] for k in keys} == {
         "resolved_as": "found",
+        "resolved_by": "librarian:admin",
         "compensation": "money",
         "amount": "25.00",
         "compensation_by": "librarian:admin",
@@ -57,6 +59,7 @@ def test_a_lost_book_scanned_with_a_card_is_restored_not_lent(
     desk.scan("0F00A1B2C4")
     fb = desk.scan(PRINCE)
     assert (fb.kind, fb.reason) == ("ok", "item_found")
+    assert lost.history(store.reader, PRINCE)[0]["resolved_by"] == "S002"  # found by 李雨涵
     assert circulation.open_loan(PRINCE) is None
     assert circulation.item(PRINCE).status == "available"  # type: ignore[union-attr]
     assert desk.scan(PRINCE).repeated  # the same scan again is the same answer

@@ -105,12 +105,12 @@ def item_incident(db: Database, e: Event) -> None:
     )
 
 
-def _resolve(db: Database, barcode: str | None, kinds: tuple[str, ...], how: str, at: str) -> None:
+def _resolve(db: Database, e: Event, kinds: tuple[str, ...], how: str) -> None:
     marks = ",".join("?" * len(kinds))
     db.execute(
-        f"UPDATE incidents SET resolved_as = ?, resolved_at = ? WHERE item_barcode = ? "
-        f"AND kind IN ({marks}) AND resolved_as IS NULL",
-        [how, at, barcode, *kinds],
+        f"UPDATE incidents SET resolved_as = ?, resolved_at = ?, resolved_by = ? "
+        f"WHERE item_barcode = ? AND kind IN ({marks}) AND resolved_as IS NULL",
+        [how, e.at, e.actor, e.item_barcode, *kinds],
     )
 
 
@@ -118,7 +118,7 @@ def _resolve(db: Database, barcode: str | None, kinds: tuple[str, ...], how: str
 def item_found(db: Database, e: Event) -> None:
     """A lost book turned up: back on the shelf, its incident resolved as found."""
     _item_status(db, e.item_barcode, "available", e.at)
-    _resolve(db, e.item_barcode, ("lost",), "found", e.at)
+    _resolve(db, e, ("lost",), "found")
 
 
 @projection("compensation_recorded")
@@ -144,7 +144,7 @@ def repair_started(db: Database, e: Event) -> None:
 def repair_done(db: Database, e: Event) -> None:
     """A repaired book goes back to the shelf."""
     _item_status(db, e.item_barcode, "available", e.at)
-    _resolve(db, e.item_barcode, ("damaged",), "repaired", e.at)
+    _resolve(db, e, ("damaged",), "repaired")
 
 
 @projection("item_withdrawn")
@@ -156,7 +156,7 @@ def item_withdrawn(db: Database, e: Event) -> None:
         "VALUES (?, ?, ?, ?, ?)",
         [e.item_barcode, e.data["reason"], e.at, e.actor, e.data.get("note", "")],
     )
-    _resolve(db, e.item_barcode, ("lost", "damaged"), "withdrawn", e.at)
+    _resolve(db, e, ("lost", "damaged"), "withdrawn")
 
 
 @projection("card_replaced")
