@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
+from kiosk.app import hub_pages
 from kiosk.circulation.collection import lost, stocktake, weeding
 from kiosk.circulation.collection.stocktake import Scope
+from kiosk.config import from_dict
+from kiosk.web.security import Passwords
 
 from .conftest import BOOK, Hub, wait_until
 
@@ -56,6 +59,22 @@ def test_two_kiosks_scanning_one_stocktake_merge_at_the_hub(hub: Hub, kiosk_fact
     assert hub.query("SELECT count(*) AS n FROM stocktake_scans")[0]["n"] == 18
     kiosks = {r["barcode"]: r["kiosk_id"] for r in hub.query("SELECT * FROM stocktake_scans")}
     assert kiosks[BOOK[0]] == "A" and kiosks[BOOK[15]] == "B"
+    # The librarian reads the merged report on the hub's dashboard.
+    settings = from_dict({"kiosk": {"id": "hub"}, "store": {"path": "hub.db"}}, base_dir=hub.folder)
+    Passwords(settings.resolve(settings.web.password_file)).set("librarian", "a long secret")
+    store = hub.store()
+    try:
+        client = hub_pages(store, settings).test_client()
+        with client.session_transaction() as session:
+            session["user"] = "librarian"
+        merged = rows[1]["id"]
+        csv_text = client.get(f"/admin/collection/stocktake/{merged}?format=csv").get_data(
+            as_text=True
+        )
+    finally:
+        store.close()
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert {line.split(",")[0]: line.split(",")[1] for line in lines[1:]} == expected
 
 
 def test_a_loan_marked_lost_offline_reaches_the_hub_closed_as_lost(
