@@ -399,17 +399,13 @@ def year() -> Any:
     if request.args.get("format") == "csv":
         columns = ["class_name", "patron_id", "name", "item_barcode", "title", "due_at"]
         return _csv(corners.term_recall(store.reader), columns, "term-recall")
-    classes: dict[tuple[str, str], int] = {}
-    for m in plan.moves:
-        key = (m["from_class"], m["class_name"])
-        classes[key] = classes.get(key, 0) + 1
     return render_template(
         "collection/year.html",
         grades=range(1, last_grade + 1),
         holiday=holidays.by_grade(store.reader),
         recall=corners.term_recall(store.reader),
         plan=plan,
-        classes=sorted(classes.items()),
+        classes=promotion.class_moves(plan),
         coverage=promotion.card_coverage(store.reader),
     )
 

@@ -149,14 +149,19 @@ def close_leavers(store: Store, actor: str, last_grade: int = LAST_GRADE) -> Out
         return apply(store, db, decide_close(kept), actor)
 
 
+def class_moves(planned: Plan) -> list[tuple[str, str, int]]:
+    """Return (class now, class next year, students) for every class, lowest grade first."""
+    classes: dict[tuple[int, str, str], int] = {}
+    for m in planned.moves:
+        key = (m["grade"], m["from_class"], m["class_name"])
+        classes[key] = classes.get(key, 0) + 1
+    return [(a, b, n) for (_, a, b), n in sorted(classes.items())]
+
+
 def describe(planned: Plan, _: Callable[..., str]) -> str:
     """Describe a plan for the terminal: classes moved, leavers, leavers kept with books."""
-    classes: dict[tuple[str, str], int] = {}
-    for m in planned.moves:
-        key = (m["from_class"], m["class_name"])
-        classes[key] = classes.get(key, 0) + 1
     lines = [_("Students moving up a grade: {count}", count=len(planned.moves))]
-    lines += [f"  {a} -> {b}: {n}" for (a, b), n in sorted(classes.items())]
+    lines += [f"  {a} -> {b}: {n}" for a, b, n in class_moves(planned)]
     lines.append(_("Leavers closed: {count}", count=len(planned.leavers)))
     if planned.kept:
         lines.append(
