@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 from core.test_daemon import KioskProcess, kiosk_cmd, make_school, write_config
@@ -11,7 +12,7 @@ from core.test_daemon import KioskProcess, kiosk_cmd, make_school, write_config
 from kiosk import config
 from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
-from kiosk.circulation.collection import cards, holds, lost, weeding
+from kiosk.circulation.collection import cards, holds, lost, stocktake, weeding
 from kiosk.circulation.service import Circulation
 
 RED, PRINCE, WEB, GRASS = "9787020002207", "9787535449450", "9787544270878", "9787530215982"
@@ -133,3 +134,32 @@ def test_withdrawn_lost_found_holds_and_a_replaced_card_at_the_kiosk(tmp_path: P
         "card_replaced",
     ):
         assert kind in events
+
+
+def test_lists_and_marking_missing_books_lost_from_the_command_line(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path)
+    make_school(cfg)
+    run_on_store(cfg, lambda s: Circulation(s).checkout("S003", WEB))
+    assert kiosk_cmd(cfg, "stocktake", "start", "--location", "library").returncode == 0
+    run_on_store(cfg, lambda s: [stocktake.scan(s, code, "H001") for code in (RED, PRINCE)])
+    status = json.loads(kiosk_cmd(cfg, "stocktake", "status", "--json").stdout)
+    assert (status["scope"], status["status"], status["counts"]["missing"]) == (
+        "library",
+        "open",
+        2,
+    )
+    report = kiosk_cmd(cfg, "stocktake", "report").stdout.splitlines()
+    assert [line.split()[:2] for line in report] == [
+        ["9787020024759", "missing"],  # by call number: I242.4/5
+        [GRASS, "missing"],  # I287.45/4
+        [RED, "found"],
+        [PRINCE, "found"],
+    ]
+    asked = kiosk_cmd(cfg, "stocktake", "mark-lost")  # no terminal to say yes: nothing happens
+    assert asked.returncode == 1 and "mark the missing books lost (2)?" in asked.stdout
+    assert kiosk_cmd(cfg, "list", "lost").stdout == ""
+    done = kiosk_cmd(cfg, "stocktake", "mark-lost", "--yes")
+    assert done.stdout == "Books marked lost: 2\n", done.stderr
+    rows = list(csv.DictReader(io.StringIO(kiosk_cmd(cfg, "list", "lost").stdout)))
+    assert sorted(r["item_barcode"] for r in rows) == sorted([GRASS, "9787020024759"])
+    assert {r["note"] for r in rows} == {"stocktake library"}
