@@ -1,0 +1,112 @@
+"""The report pages, downloads and the idle screen's board, through the Flask app."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from web.helpers import LOOPBACK, set_up_and_login, text, token
+
+from kiosk.web import create_app
+from reports.school import School, build
+
+
+@pytest.fixture
+def school(tmp_path: Path) -> Iterator[School]:
+    s = build(tmp_path)
+    yield s
+    s.store.close()
+
+
+@pytest.fixture
+def client(school: School) -> FlaskClient:
+    app = create_app(store=school.store, settings=school.settings, networks=LOOPBACK)
+    c = app.test_client()
+    set_up_and_login(c)
+    return c
+
+
+NOVEMBER = "period=month&month=2026-11"
+
+
+def test_reading_figures_page(client: FlaskClient) -> None:
+    html = text(client.get(f"/admin/reports/?{NOVEMBER}"))
+    assert "阅读统计" in html and "2026-11-01 – 2026-11-30" in html
+    rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a></td><td>(\d+)</td><td>(\d+)</td>", html)
+    assert rows == [("三(1)班", "4", "4"), ("三(2)班", "2", "3"), ("四(1)班", "3", "1")]
+    english = text(client.get(f"/admin/reports/?{NOVEMBER}&lang=en"))
+    assert "Reading figures" in english and "Literature" in english
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(client: FlaskClient) -> None:
+    html = text(client.get("/admin/reports/?period=range&from=2026-11-30&to=2026-11-01"))
+    assert "结束日期（2026-11-01）早于开始日期（2026-11-30）" in html
+
+
+def test_rankings_poster_and_board(client: FlaskClient, school: School) -> None:
+    html = text(client.get(f"/admin/reports/rankings/print?{NOVEMBER}"))
+    assert html.index("三(2)班") < html.index("三(1)班") < html.index("四(1)班")
+    assert "小王子" in html
+    board = client.get("/board.json").get_json()
+    assert board["classes"] == [
+        {"rank": 1, "name": "三(2)班", "per_student": 1.5},
+        {"rank": 2, "name": "三(1)班", "per_student": 1.0},
+        {"rank": 3, "name": "四(1)班", "per_student": 0.33},
+    ]
+    assert board["books"][0] == {"title": "小王子", "author": "圣埃克苏佩里"}
+    assert "王小明" not in str(board)  # never a child on the public screen
+
+
+def test_downloads_in_both_languages(client: FlaskClient) -> None:
+    r = client.get(f"/admin/reports/export/classes.csv?{NOVEMBER}")
+    assert r.status_code == 200 and r.data.startswith("\ufeff班级,学生数".encode())
+    r = client.get(f"/admin/reports/export/classes.csv?{NOVEMBER}&lang=en")
+    assert r.data.startswith("\ufeffClass,Students".encode())
+    r = client.get(f"/admin/reports/export/top-books.xlsx?{NOVEMBER}")
+    with zipfile.ZipFile(io.BytesIO(r.data)) as z:
+        assert "小王子" in z.read("xl/sharedStrings.xml").decode()
+    assert client.get("/admin/reports/export/student.csv?card=nobody").status_code == 400
+    assert client.get("/admin/reports/export/nothing.csv").status_code == 404
+
+
+def test_notices_are_recorded_when_printed(client: FlaskClient, school: School) -> None:
+    school.clock.advance(days=37)
+    html = text(client.get("/admin/reports/notices?level=3"))
+    assert html.count('class="page notice"') == 5 and "尊敬的王小明同学家长" in html
+    r = client.post(
+        "/admin/reports/notices",
+        data={"csrf_token": token(client, "/admin/reports/notices"), "level": "3", "class": ""},
+    )
+    assert r.status_code == 302 and "print=1" in r.headers["Location"]
+    html = text(client.get("/admin/reports/overdue"))
+    assert html.count("<td>librarian</td>") == 5
+    assert school.store.value("SELECT count(*) FROM notices") == 5
+
+
+def test_notice_text_form_keeps_what_was_typed(client: FlaskClient, school: School) -> None:
+    t = token(client, "/admin/reports/notice-text")
+    r = client.post("/admin/reports/notice-text", data={"csrf_token": t, "body": "请{nam}家长"})
+    assert r.status_code == 400
+    html = text(r)
+    assert "请{nam}家长</textarea>" in html and "{nam}" in html and "field-error" in html
+    r = client.post("/admin/reports/notice-text", data={"csrf_token": t, "body": "{name}家长好"})
+    assert r.status_code == 302
+    assert "{name}家长好</textarea>" in text(client.get("/admin/reports/notice-text"))
+
+
+def test_student_record_and_class_summary(client: FlaskClient) -> None:
+    html = text(client.get("/admin/reports/student/S11"))
+    assert "王小明" in html and html.count("<tr><td>") == 3
+    assert client.get("/admin/reports/student/NOPE").status_code == 404
+    html = text(client.get("/admin/reports/class?class=三(2)班"))
+    assert "陈思博" in html and "杨佳怡" in html
+    for path in ("/admin/reports/new-books?period=term", "/admin/reports/non-borrowers",
+                 "/admin/reports/overdue", "/admin/reports/rankings", "/admin/reports/print",
+                 "/admin/reports/new-books/print", "/admin/reports/class/print",
+                 "/admin/reports/student/S11/print", "/admin/reports/overdue/print"):  # fmt: skip
+        assert client.get(path).status_code == 200, path
