@@ -19,30 +19,24 @@ from kiosk import config
 from kiosk.circulation import records
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.rules import load_rules
+from kiosk.circulation.stats import search
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, bp
 
 PATRON_STATUSES = ("active", "blocked", "left")
-PAGE = 100
 
 
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() else 1
 
 
 @bp.get("/patrons")
 def patrons() -> str:
-    """Search patrons by name, id, class or card."""
-    store, q = web().store, request.args.get("q", "").strip()
-    rows = store.query(
-        "SELECT p.*, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
-        "AND l.returned_at IS NULL) AS loans FROM patrons p "
-        "WHERE ? = '' OR p.name LIKE ? ESCAPE '\\' OR p.id = ? OR p.class_name LIKE ? ESCAPE '\\' "
-        "OR p.id IN (SELECT patron_id FROM cards WHERE code = ?) "
-        "ORDER BY p.class_name, p.name LIMIT ?",
-        [q, _like(q), q, _like(q), q, PAGE],
-    )
-    return render_template("admin/patrons.html", rows=rows, q=q)
+    """List patrons 50 a page; search by part of a name, id, class or card, or pinyin initials."""
+    q = request.args.get("q", "").strip()
+    found = search.patrons(web().store, q, _page_number())
+    return render_template("admin/patrons.html", rows=found.rows, q=q, found=found)
 
 
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
@@ -130,14 +124,10 @@ def card_issue(patron_id: str) -> Any:
 
 @bp.get("/items")
 def items() -> str:
-    """Search items by title, author, barcode or ISBN."""
-    store, q = web().store, request.args.get("q", "").strip()
-    rows = store.query(
-        "SELECT * FROM items WHERE ? = '' OR title LIKE ? ESCAPE '\\' "
-        "OR author LIKE ? ESCAPE '\\' OR barcode = ? OR isbn = ? ORDER BY title LIMIT ?",
-        [q, _like(q), _like(q), q, q, PAGE],
-    )
-    return render_template("admin/items.html", rows=rows, q=q)
+    """List items 50 a page; search by part of a title, author, barcode, ISBN or call number."""
+    q = request.args.get("q", "").strip()
+    found = search.items(web().store, q, _page_number())
+    return render_template("admin/items.html", rows=found.rows, q=q, found=found)
 
 
 def _item_or_404(barcode: str) -> dict[str, Any]:
