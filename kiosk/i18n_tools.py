@@ -25,6 +25,7 @@ AREAS = {
     "circulation/tabular.py": "reports",
     "circulation/projections/notices.py": "reports",
     "web/reports.py": "reports",
+    "web/rules_form.py": "reports",
     "web/templates/reports": "reports",
     "reports_cli.py": "reports",
 }

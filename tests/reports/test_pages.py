@@ -5,31 +5,11 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from flask.testing import FlaskClient
-from web.helpers import LOOPBACK, set_up_and_login, text, token
+from web.helpers import text, token
 
-from kiosk.web import create_app
-from reports.school import School, build
-
-
-@pytest.fixture
-def school(tmp_path: Path) -> Iterator[School]:
-    s = build(tmp_path)
-    yield s
-    s.store.close()
-
-
-@pytest.fixture
-def client(school: School) -> FlaskClient:
-    app = create_app(store=school.store, settings=school.settings, networks=LOOPBACK)
-    c = app.test_client()
-    set_up_and_login(c)
-    return c
-
+from reports.school import School
 
 NOVEMBER = "period=month&month=2026-11"
 
