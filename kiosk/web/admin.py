@@ -27,6 +27,7 @@ from flask import (
 )
 
 from kiosk.circulation import dashboard
+from kiosk.circulation.stats import names
 from kiosk.circulation.records import record_admin_action
 from kiosk.i18n import N_
 from kiosk.web import gettext, web
@@ -258,6 +259,7 @@ def events() -> str:
     return render_template(
         "admin/events.html",
         rows=rows,
+        known=names.lookup(ctx.store, rows),
         filters={**f, "since": since, "until": until},
         types=dashboard.event_types(ctx.store),
     )

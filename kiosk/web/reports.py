@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from kiosk.circulation import tabular
 from kiosk.circulation.dashboard import local_today
 from kiosk.circulation.stats import Period, PeriodError, books, month, rankings, reading, resolve
+from kiosk.circulation.stats import names
 from kiosk.circulation.stats import overdue as chase
 from kiosk.circulation.stats import student as students
 from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
@@ -331,3 +332,34 @@ def board_data() -> Any:
         ],
         "new": books.latest(store, 5),
     }
+
+
+# -- stored values in words, for every page -----------------------------------------------------
+
+
+@bp.app_template_filter("who")
+def who(actor: str, known: dict[str, dict[str, str]] | None = None) -> str:
+    """Show who did something by name: a patron's name, 'librarian li', 'self-service'."""
+    kind, ident = names.actor_parts(actor)
+    if kind == "patron":
+        if ident in names.ACTORS:
+            return gettext(names.ACTORS[ident])
+        found = (known or {}).get("names", {}).get(ident)
+        if found is None and known is None:
+            found = web().store.value("SELECT name FROM patrons WHERE id = ?", [ident])
+        return str(found or ident)
+    return f"{gettext(kind)} {ident}".strip()
+
+
+@bp.app_template_filter("detail")
+def detail(value: Any, key: str = "") -> str:
+    """Show one value of an event's details: times in the school's time zone, codes in words."""
+    from kiosk.web import local_time
+
+    if isinstance(value, str) and key in names.TIME_KEYS and value.endswith("Z"):
+        return local_time(value, "%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if key in ("status", "kind", "role") and isinstance(value, str):
+        return gettext(value)
+    return str(value)

@@ -90,3 +90,15 @@ def test_student_record_and_class_summary(client: FlaskClient) -> None:
                  "/admin/reports/new-books/print", "/admin/reports/class/print",
                  "/admin/reports/student/S11/print", "/admin/reports/overdue/print"):  # fmt: skip
         assert client.get(path).status_code == 200, path
+
+
+def test_event_log_says_who_by_name_in_local_time(client: FlaskClient) -> None:
+    html = text(client.get("/admin/events?patron_id=S11"))
+    assert "<td>借书</td>" in html and "<td>还书</td>" in html
+    assert 'title="S11">王小明</td>' in html  # the actor, by name
+    assert ">小王子</a>" in html and ">王小明</a>" in html
+    assert "应还时间: 2026-11-16 23:59" in html and "T15:59" not in html
+    english = text(client.get("/admin/events?patron_id=S11&lang=en"))
+    assert "due: 2026-11-16 23:59" in english
+    html = text(client.get("/admin/patrons?q=S11&lang=zh_CN"))
+    assert "<td>学生</td><td>三(1)班</td><td>正常</td>" in html
