@@ -27,8 +27,8 @@ from flask import (
 )
 
 from kiosk.circulation import dashboard
-from kiosk.circulation.stats import names
 from kiosk.circulation.records import record_admin_action
+from kiosk.circulation.stats import names
 from kiosk.i18n import N_
 from kiosk.web import gettext, web
 from kiosk.web.api import status_of

@@ -16,8 +16,16 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from kiosk.circulation import tabular
 from kiosk.circulation.dashboard import local_today
-from kiosk.circulation.stats import Period, PeriodError, books, month, rankings, reading, resolve
-from kiosk.circulation.stats import names
+from kiosk.circulation.stats import (
+    Period,
+    PeriodError,
+    books,
+    month,
+    names,
+    rankings,
+    reading,
+    resolve,
+)
 from kiosk.circulation.stats import overdue as chase
 from kiosk.circulation.stats import student as students
 from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
