@@ -72,7 +72,7 @@ def _page(template: str, **ctx: Any) -> str:
 
 @bp.get("/")
 def index() -> str:
-    """Show the reading figures of a period: classes, grades, school, subjects, collection."""
+    """Show the reading figures of a period: classes, grades and the school."""
     store, tz, when = web().store, _tz(), period()
     classes = reading.by_class(store, when, tz)
     return _page(
@@ -81,6 +81,17 @@ def index() -> str:
         classes=classes,
         grades=reading.by_grade(classes),
         school=reading.total(classes, gettext("Whole school")),
+    )
+
+
+@bp.get("/books")
+def books_read() -> str:
+    """Show what was read: the most borrowed titles, loans by subject, the collection's use."""
+    store, tz, when = web().store, _tz(), period()
+    return _page(
+        "books.html",
+        period=when,
+        top_books=rankings.top_books(store, when, tz, 20),
         subjects=reading.by_subject(store, when, tz),
         collection=reading.collection(store, when, tz),
     )
@@ -102,8 +113,15 @@ def index_print() -> str:
 
 @bp.get("/rankings")
 def ranking() -> str:
-    """Show the class ranking, top readers per class and grade, and the most borrowed books."""
-    return _page("rankings.html", **_rankings())
+    """Show the class ranking and the top readers per class and grade."""
+    store, tz, when = web().store, _tz(), period()
+    return _page(
+        "rankings.html",
+        period=when,
+        ranking=rankings.class_ranking(store, when, tz),
+        by_class=rankings.top_readers(store, when, tz, "class", 3),
+        by_grade=rankings.top_readers(store, when, tz, "grade", 5),
+    )
 
 
 @bp.get("/rankings/print")

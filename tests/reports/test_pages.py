@@ -20,7 +20,9 @@ def test_reading_figures_page(client: FlaskClient) -> None:
     rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a></td><td>(\d+)</td><td>(\d+)</td>", html)
     assert rows == [("三(1)班", "4", "4"), ("三(2)班", "2", "3"), ("四(1)班", "3", "1")]
     english = text(client.get(f"/admin/reports/?{NOVEMBER}&lang=en"))
-    assert "Reading figures" in english and "Literature" in english
+    assert "Reading figures" in english and "Whole school" in english
+    books = text(client.get(f"/admin/reports/books?{NOVEMBER}&lang=en"))
+    assert "Literature" in books and books.index("小王子") < books.index("上下五千年")
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(client: FlaskClient) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +21,7 @@ from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
 KINDS = ("month", "term", "year", "range")
+CACHED = 16
 SCHOOL_YEAR_STARTS = 9  # September: a Chinese school year runs September to August
 DEFAULT_TERM_DAYS = 120
 
@@ -118,3 +121,36 @@ def _day(text: str) -> dt.date:
         raise PeriodError(
             N_("{value} is not a date: write it as 2026-11-02."), value=text or "-"
         ) from None
+
+
+_cache: OrderedDict[tuple[Any, ...], list[tuple[Any, ...]]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def cached(store: Store, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Run a report's heavy query once for as long as the store does not change.
+
+    `PRAGMA data_version` on this thread's read connection moves whenever any other connection
+    commits, so a cached answer is never stale: one page that needs a term's loans per patron
+    three times (figures, ranking, top readers) scans them once, and a second look at a report
+    while nobody scans is free.
+    """
+    conn = store.reader.conn
+    version = conn.execute("PRAGMA data_version").fetchone()[0]
+    key = (str(store.path), id(conn), version, sql, params)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    rows = conn.execute(sql, params).fetchall()
+    with _cache_lock:
+        _cache[key] = rows
+        while len(_cache) > CACHED:
+            _cache.popitem(last=False)
+    return rows
+
+
+def forget() -> None:
+    """Drop every cached answer (the benchmark measures reports cold)."""
+    with _cache_lock:
+        _cache.clear()

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.dashboard import class_order
 from kiosk.circulation.stats import Period
-from kiosk.circulation.stats.reading import ROSTER, ClassFigures, by_class, loans_by_patron
+from kiosk.circulation.stats.reading import (
+    ROSTER,
+    ClassFigures,
+    by_class,
+    lent_items,
+    loans_by_patron,
+)
 from kiosk.circulation.store import Store
 
 
@@ -49,12 +56,13 @@ def top_readers(
 
 def top_books(store: Store, period: Period, tz: ZoneInfo, limit: int = 10) -> list[dict[str, Any]]:
     """Return the most borrowed titles of the period (all copies of a title together)."""
-    since, until = period.bounds(tz)
-    return store.query(
-        "SELECT i.title AS title, i.author AS author, sum(c.n) AS loans, "
-        "count(DISTINCT i.barcode) AS copies FROM (SELECT item_barcode, count(*) AS n "
-        "FROM loans WHERE checked_out_at >= ? AND checked_out_at < ? GROUP BY item_barcode) c "
-        "JOIN items i ON i.barcode = c.item_barcode "
-        "GROUP BY i.title, i.author ORDER BY loans DESC, i.title LIMIT ?",
-        [since, until, limit],
-    )
+    titles: dict[tuple[str, str], list[int]] = {}
+    for _barcode, title, author, _letter, n in lent_items(store, period, tz):
+        t = titles.setdefault((title, author), [0, 0])
+        t[0] += n
+        t[1] += 1
+    ranked = heapq.nsmallest(limit, titles.items(), key=lambda kv: (-kv[1][0], kv[0][0]))
+    return [
+        {"title": title, "author": author, "loans": n, "copies": copies}
+        for (title, author), (n, copies) in ranked
+    ]

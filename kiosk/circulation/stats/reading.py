@@ -3,7 +3,8 @@
 A class's figures count its students (role student, not left): loans they made in the period,
 how many of them borrowed (readers), loans per student (so a small class is not punished in a
 ranking), who borrowed nothing, and how many hold an active card (coverage). Visits are the
-school days on which a student borrowed or returned at least once.
+school days on which a student borrowed at least once: a session at the kiosk starts with the
+student's card, while a return needs no card and so names no visitor.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.dashboard import class_order
-from kiosk.circulation.stats import Period
+from kiosk.circulation.stats import Period, cached
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
@@ -106,47 +107,53 @@ def roster(store: Store) -> list[dict[str, Any]]:
     )
 
 
-def loans_by_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, int]:
-    """Return each patron's number of loans made in the period."""
-    since, until = period.bounds(tz)
-    rows = store.reader.execute(
-        "SELECT patron_id, count(*) FROM loans WHERE checked_out_at >= ? AND checked_out_at < ? "
-        "GROUP BY patron_id",
-        (since, until),
-    )
-    return dict(rows.fetchall())
-
-
-def visits_by_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, int]:
-    """Return each patron's number of local days with a checkout or a checkin in the period."""
+def per_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, tuple[int, int]]:
+    """Return each patron's loans and visits (days with a checkout) in the period."""
     since, until = period.bounds(tz)
     # The school's offset from UTC at the period's start (schools in China have no summer time).
     offset = tz.utcoffset(dt.datetime.combine(period.first, dt.time(12)))
     shift = f"{int(offset.total_seconds()) if offset else 0} seconds"
-    rows = store.reader.execute(
-        "SELECT patron_id, count(*) FROM (SELECT patron_id, date(checked_out_at, ?) AS day "
-        "FROM loans WHERE checked_out_at >= ? AND checked_out_at < ? UNION "
-        "SELECT patron_id, date(returned_at, ?) FROM loans "
-        "WHERE returned_at >= ? AND returned_at < ?) GROUP BY patron_id",
-        (shift, since, until, shift, since, until),
+    rows = cached(
+        store,
+        "SELECT patron_id, count(*), count(DISTINCT date(checked_out_at, ?)) FROM loans "
+        "WHERE checked_out_at >= ? AND checked_out_at < ? GROUP BY patron_id",
+        (shift, since, until),
     )
-    return dict(rows.fetchall())
+    return {pid: (n, days) for pid, n, days in rows}
+
+
+def loans_by_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, int]:
+    """Return each patron's number of loans made in the period."""
+    return {pid: n for pid, (n, _) in per_patron(store, period, tz).items()}
+
+
+def lent_items(store: Store, period: Period, tz: ZoneInfo) -> list[tuple[str, str, str, str, int]]:
+    """Return each item lent in the period: barcode, title, author, 中图法 letter, loans."""
+    since, until = period.bounds(tz)
+    # Counted per copy first, then each copy looked up once.
+    return cached(
+        store,
+        "SELECT i.barcode, i.title, i.author, upper(substr(ltrim(i.call_number), 1, 1)), c.n "
+        "FROM (SELECT item_barcode, count(*) AS n FROM loans "
+        "WHERE checked_out_at >= ? AND checked_out_at < ? GROUP BY item_barcode) c "
+        "JOIN items i ON i.barcode = c.item_barcode",
+        (since, until),
+    )
 
 
 def by_class(store: Store, period: Period, tz: ZoneInfo) -> list[ClassFigures]:
     """Return each class's figures for the period, in class order (三(2)班 before 四(1)班)."""
-    loans = loans_by_patron(store, period, tz)
-    visits = visits_by_patron(store, period, tz)
+    counts = per_patron(store, period, tz)
     classes: dict[str, ClassFigures] = {}
     for s in roster(store):
         name = s["class_name"] or "-"
         c = classes.setdefault(name, ClassFigures(name, s["grade"]))
-        n = loans.get(s["id"], 0)
+        n, visits = counts.get(s["id"], (0, 0))
         c.students += 1
         c.with_card += 1 if s["has_card"] else 0
         c.loans += n
         c.readers += 1 if n else 0
-        c.visits += visits.get(s["id"], 0)
+        c.visits += visits
         c.patrons.append(s["id"])
         if c.grade is None:
             c.grade = s["grade"]
@@ -192,35 +199,23 @@ def non_borrowers(
 
 def collection(store: Store, period: Period, tz: ZoneInfo) -> dict[str, Any]:
     """Return the collection's figures: holdings, loans, turnover and share ever lent."""
-    since, until = period.bounds(tz)
     holdings = store.value("SELECT count(*) FROM items WHERE status NOT IN ('withdrawn', 'lost')")
-    loans, lent = store.reader.execute(
-        "SELECT count(*), count(DISTINCT item_barcode) FROM loans "
-        "WHERE checked_out_at >= ? AND checked_out_at < ?",
-        (since, until),
-    ).fetchone()
+    lent = lent_items(store, period, tz)
+    loans = sum(r[4] for r in lent)
     return {
         "holdings": holdings,
         "loans": loans,
-        "items_lent": lent,
+        "items_lent": len(lent),
         # Loans per book held: the usual "circulation rate" of a school library's annual report.
         "rate": round(loans / holdings, 2) if holdings else 0.0,
-        "share_lent": round(100 * lent / holdings, 1) if holdings else 0.0,
+        "share_lent": round(100 * len(lent) / holdings, 1) if holdings else 0.0,
     }
 
 
 def by_subject(store: Store, period: Period, tz: ZoneInfo) -> list[dict[str, Any]]:
     """Return loans per 中图法 class (the call number's first letter), most first."""
-    since, until = period.bounds(tz)
-    rows = store.reader.execute(
-        "SELECT upper(substr(ltrim(i.call_number), 1, 1)) AS letter, sum(c.n) FROM "
-        "(SELECT item_barcode, count(*) AS n FROM loans "
-        "WHERE checked_out_at >= ? AND checked_out_at < ? GROUP BY item_barcode) c "
-        "JOIN items i ON i.barcode = c.item_barcode GROUP BY letter",
-        (since, until),
-    ).fetchall()
     counts: dict[str, int] = {}
-    for letter, n in rows:
+    for *_, letter, n in lent_items(store, period, tz):
         key = letter if letter in SUBJECTS else ""
         counts[key] = counts.get(key, 0) + n
     return [
