@@ -103,7 +103,7 @@ def page_times(settings: config.Settings, requests: int) -> dict[str, list[float
         store=store, settings=settings, networks=parse_networks(["127.0.0.0/8"])
     )
     client = app.test_client()
-    client.get("/admin/login")  # (or the first-run page), which gives the form's token
+    client.get("/admin/setup", follow_redirects=True)  # or the login page: either has a token
     with client.session_transaction() as s:
         token = s["csrf"]
     form = {"csrf_token": token, "user": "bench", "password": PASSWORD, "again": PASSWORD}

@@ -193,8 +193,25 @@ def m006_reports(db: Database) -> None:
             body TEXT NOT NULL,
             updated_at TEXT NOT NULL
         );
+        CREATE TABLE catalogue_version (patrons INTEGER NOT NULL, items INTEGER NOT NULL);
+        INSERT INTO catalogue_version VALUES (0, 0);
         """
     )
+    # Triggers count the changes that reports show (names, classes, cards, titles, call numbers)
+    # whoever makes them, so the reports keep the roll and the catalogue in memory until then.
+    # A checkout, which changes only an item's status, leaves them alone.
+    watched = {
+        "patrons": ("patrons", "name, role, grade, class_name, status"),
+        "cards": ("patrons", "patron_id, status"),
+        "items": ("items", "title, author, call_number"),
+    }
+    for table, (counter, columns) in watched.items():
+        for op in ("INSERT", "DELETE", f"UPDATE OF {columns}"):
+            name = f"{table}_{op.split()[0].lower()}_catalogue"
+            db.execute(
+                f"CREATE TRIGGER {name} AFTER {op} ON {table} "
+                f"BEGIN UPDATE catalogue_version SET {counter} = {counter} + 1; END"
+            )
 
 
 KNOWN = [m.name for m in migrations._migrations]

@@ -75,6 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     school(store)
     store.close()
     store = open_store(settings)
+    assert Circulation(store, "Asia/Shanghai").checkout("S0002", "B052").ok  # this month
     server = WebServer(create_app(store=store, settings=settings, networks=LOOPBACK), "127.0.0.1:0")
     server.start()
     yield server.url
@@ -152,3 +153,12 @@ def test_parents_notices_print_one_page_per_student(page: Any, site: str) -> Non
     printed = pdf_pages(page.pdf(format="A4", prefer_css_page_size=True))
     assert len(printed) == 40
     assert all("三(1)班" in p and "尊敬的" in p and "家长签名" in p for p in printed)
+
+
+def test_idle_screen_shows_this_months_most_borrowed(page: Any, site: str) -> None:
+    page.goto(site + "/")
+    page.wait_for_selector("#board:not([hidden])")
+    assert page.locator("#board-books li").all_inner_texts() == [
+        "第52本书：写给八到十二岁孩子的长篇儿童文学"
+    ]
+    assert "本月借阅最多" in page.inner_text("#board")

@@ -13,6 +13,7 @@ import pytest
 
 from kiosk.circulation import tabular
 from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.records import edit_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.stats import PeriodError, month, rankings, reading, resolve
 from kiosk.circulation.stats import overdue as chase
@@ -204,3 +205,18 @@ def test_reports_as_csv_and_xlsx(school: tuple[Store, FakeClock, Circulation]) -
         ("小王子", "2026-11-02", "2026-11-03"),
         ("草房子", "2026-10-30", "2026-11-02"),
     ]
+
+
+def test_reports_see_every_change_at_once(school: tuple[Store, FakeClock, Circulation]) -> None:
+    store, _, c = school
+    before = {f.name: (f.students, f.loans) for f in reading.by_class(store, NOVEMBER, TZ)}
+    assert before["三(1)班"] == (4, 4) and before["三(2)班"] == (2, 3)
+    # A class change (the roll is kept in memory) and a checkout (the loans are cached).
+    edit_patron(store, "S13", {"class_name": "三(2)班"}, "librarian:li")
+    assert c.checkout("S13", "B3").ok is False  # on loan to the teacher: nothing changes
+    assert c.checkin("B3").ok and c.checkout("S13", "B3").ok
+    after = {f.name: (f.students, f.loans) for f in reading.by_class(store, NOVEMBER, TZ)}
+    assert after["三(1)班"] == (3, 4) and after["三(2)班"] == (3, 4)
+    assert [b["title"] for b in rankings.top_books(store, NOVEMBER, TZ, 1)] == ["小王子"]
+    store.db.execute("UPDATE items SET title = '小王子（新版）' WHERE barcode IN ('B1', 'B2')")
+    assert [b["title"] for b in rankings.top_books(store, NOVEMBER, TZ, 1)] == ["小王子（新版）"]

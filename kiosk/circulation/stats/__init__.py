@@ -150,7 +150,29 @@ def cached(store: Store, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, .
     return rows
 
 
+_catalogues: dict[tuple[str, str], tuple[int, Any]] = {}
+
+
+def catalogue(store: Store, which: str, sql: str) -> list[tuple[Any, ...]]:
+    """Return the roll of students or the catalogue of items, read again only after a change.
+
+    Triggers (m006) count every change to names, classes, cards, titles and call numbers in
+    `catalogue_version`; a checkout does not count, so the roll stays in memory through lunch.
+    """
+    version = store.value(f"SELECT {which} FROM catalogue_version")
+    key = (str(store.path), sql)
+    with _cache_lock:
+        found = _catalogues.get(key)
+    if found is not None and found[0] == version:
+        return found[1]
+    rows = store.reader.execute(sql).fetchall()
+    with _cache_lock:
+        _catalogues[key] = (version, rows)
+    return rows
+
+
 def forget() -> None:
     """Drop every cached answer (the benchmark measures reports cold)."""
     with _cache_lock:
         _cache.clear()
+        _catalogues.clear()

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.dashboard import class_order
 from kiosk.circulation.stats import Period
 from kiosk.circulation.stats.reading import (
-    ROSTER,
     ClassFigures,
     by_class,
     lent_items,
     loans_by_patron,
+    roll,
 )
 from kiosk.circulation.store import Store
 
@@ -39,12 +40,13 @@ def top_readers(
     """Return the students with most loans per class (or per grade), most first, ties by name."""
     loans = loans_by_patron(store, period, tz)
     groups: dict[str, list[dict[str, Any]]] = {}
-    for s in store.query(f"SELECT id, name, grade, class_name FROM patrons WHERE {ROSTER}"):
-        n = loans.get(s["id"], 0)
+    for pid, name, grade, class_name, _card in roll(store):
+        n = loans.get(pid, 0)
         if not n:
             continue
-        key = s["class_name"] if by == "class" else str(s["grade"] or "-")
-        groups.setdefault(key or "-", []).append({**s, "loans": n})
+        key = class_name if by == "class" else str(grade or "-")
+        row = {"id": pid, "name": name, "grade": grade, "class_name": class_name, "loans": n}
+        groups.setdefault(key or "-", []).append(row)
     result = []
     for key in sorted(groups, key=class_order):
         people = sorted(groups[key], key=lambda r: (-r["loans"], r["name"], r["id"]))
@@ -56,13 +58,10 @@ def top_readers(
 
 def top_books(store: Store, period: Period, tz: ZoneInfo, limit: int = 10) -> list[dict[str, Any]]:
     """Return the most borrowed titles of the period (all copies of a title together)."""
-    titles: dict[tuple[str, str], list[int]] = {}
+    loans: Counter[tuple[str, str]] = Counter()
+    copies: Counter[tuple[str, str]] = Counter()
     for _barcode, title, author, _letter, n in lent_items(store, period, tz):
-        t = titles.setdefault((title, author), [0, 0])
-        t[0] += n
-        t[1] += 1
-    ranked = heapq.nsmallest(limit, titles.items(), key=lambda kv: (-kv[1][0], kv[0][0]))
-    return [
-        {"title": title, "author": author, "loans": n, "copies": copies}
-        for (title, author), (n, copies) in ranked
-    ]
+        loans[title, author] += n
+        copies[title, author] += 1
+    ranked = heapq.nsmallest(limit, loans.items(), key=lambda kv: (-kv[1], kv[0][0]))
+    return [{"title": t, "author": a, "loans": n, "copies": copies[t, a]} for (t, a), n in ranked]

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.dashboard import class_order
-from kiosk.circulation.stats import Period, cached
+from kiosk.circulation.stats import Period, cached, catalogue
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
@@ -98,13 +98,23 @@ class ClassFigures:
         }
 
 
+ROLL = (
+    "SELECT p.id, p.name, p.grade, p.class_name, EXISTS (SELECT 1 FROM cards c "
+    "WHERE c.patron_id = p.id AND c.status = 'active') "
+    f"FROM patrons p WHERE {ROSTER}"
+)
+ITEMS = "SELECT barcode, title, author, upper(substr(ltrim(call_number), 1, 1)) FROM items"
+
+
+def roll(store: Store) -> list[tuple[str, str, int | None, str, int]]:
+    """Return every student on the roll: id, name, grade, class, whether they hold a card."""
+    return catalogue(store, "patrons", ROLL)
+
+
 def roster(store: Store) -> list[dict[str, Any]]:
-    """Return every student on the roll, with whether they hold an active card."""
-    return store.query(
-        "SELECT p.id, p.name, p.grade, p.class_name, EXISTS (SELECT 1 FROM cards c "
-        "WHERE c.patron_id = p.id AND c.status = 'active') AS has_card "
-        f"FROM patrons p WHERE {ROSTER}"
-    )
+    """Return every student on the roll as rows, with whether they hold an active card."""
+    keys = ("id", "name", "grade", "class_name", "has_card")
+    return [dict(zip(keys, r, strict=True)) for r in roll(store)]
 
 
 def per_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, tuple[int, int]]:
@@ -130,33 +140,37 @@ def loans_by_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, int
 def lent_items(store: Store, period: Period, tz: ZoneInfo) -> list[tuple[str, str, str, str, int]]:
     """Return each item lent in the period: barcode, title, author, 中图法 letter, loans."""
     since, until = period.bounds(tz)
-    # Counted per copy first, then each copy looked up once.
-    return cached(
+    counts = cached(
         store,
-        "SELECT i.barcode, i.title, i.author, upper(substr(ltrim(i.call_number), 1, 1)), c.n "
-        "FROM (SELECT item_barcode, count(*) AS n FROM loans "
-        "WHERE checked_out_at >= ? AND checked_out_at < ? GROUP BY item_barcode) c "
-        "JOIN items i ON i.barcode = c.item_barcode",
+        "SELECT item_barcode, count(*) FROM loans WHERE checked_out_at >= ? "
+        "AND checked_out_at < ? GROUP BY item_barcode",
         (since, until),
     )
+    # Titles from the catalogue in memory: a lookup per copy in SQL costs more than the count.
+    known = {r[0]: r for r in catalogue(store, "items", ITEMS)}
+    missing = ("", "", "", "")
+    return [(b, *known.get(b, missing)[1:], n) for b, n in counts]
 
 
 def by_class(store: Store, period: Period, tz: ZoneInfo) -> list[ClassFigures]:
     """Return each class's figures for the period, in class order (三(2)班 before 四(1)班)."""
     counts = per_patron(store, period, tz)
     classes: dict[str, ClassFigures] = {}
-    for s in roster(store):
-        name = s["class_name"] or "-"
-        c = classes.setdefault(name, ClassFigures(name, s["grade"]))
-        n, visits = counts.get(s["id"], (0, 0))
+    none = (0, 0)
+    for pid, _name, grade, class_name, has_card in roll(store):
+        name = class_name or "-"
+        c = classes.get(name)
+        if c is None:
+            c = classes[name] = ClassFigures(name, grade)
+        n, visits = counts.get(pid, none)
         c.students += 1
-        c.with_card += 1 if s["has_card"] else 0
+        c.with_card += 1 if has_card else 0
         c.loans += n
         c.readers += 1 if n else 0
         c.visits += visits
-        c.patrons.append(s["id"])
+        c.patrons.append(pid)
         if c.grade is None:
-            c.grade = s["grade"]
+            c.grade = grade
     return sorted(classes.values(), key=lambda c: class_order(c.name))
 
 
