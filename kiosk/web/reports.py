@@ -107,7 +107,6 @@ def index_print() -> str:
         period=when,
         classes=classes,
         school=reading.total(classes, gettext("Whole school")),
-        subjects=reading.by_subject(store, when, tz),
     )
 
 

