@@ -99,9 +99,7 @@ def grown_school(folder: Path, quick: bool) -> tuple[config.Settings, dict[str, 
 def page_times(settings: config.Settings, requests: int) -> dict[str, list[float]]:
     """Return server ms per page, logged in, in-process."""
     store = open_store(settings)
-    app = create_app(
-        store=store, settings=settings, networks=parse_networks(["127.0.0.0/8"])
-    )
+    app = create_app(store=store, settings=settings, networks=parse_networks(["127.0.0.0/8"]))
     client = app.test_client()
     client.get("/admin/setup", follow_redirects=True)  # or the login page: either has a token
     with client.session_transaction() as s:
