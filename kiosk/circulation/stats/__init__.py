@@ -150,25 +150,27 @@ def cached(store: Store, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, .
     return rows
 
 
-_catalogues: dict[tuple[str, str], tuple[int, Any]] = {}
+_catalogues: dict[tuple[Any, ...], tuple[int, Any]] = {}
 
 
-def catalogue(store: Store, which: str, sql: str) -> list[tuple[Any, ...]]:
+def catalogue(store: Store, which: str, sql: str, by_key: bool = False) -> Any:
     """Return the roll of students or the catalogue of items, read again only after a change.
 
     Triggers (m006) count every change to names, classes, cards, titles and call numbers in
     `catalogue_version`; a checkout does not count, so the roll stays in memory through lunch.
     """
     version = store.value(f"SELECT {which} FROM catalogue_version")
-    key = (str(store.path), sql)
+    key = (str(store.path), sql, by_key)
     with _cache_lock:
         found = _catalogues.get(key)
     if found is not None and found[0] == version:
         return found[1]
     rows = store.reader.execute(sql).fetchall()
+    # By key: the first column maps to the rest (a barcode to its title, author, letter).
+    value = {r[0]: r[1:] for r in rows} if by_key else rows
     with _cache_lock:
-        _catalogues[key] = (version, rows)
-    return rows
+        _catalogues[key] = (version, value)
+    return value
 
 
 def forget(catalogues: bool = False) -> None:

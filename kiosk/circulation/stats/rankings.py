@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +11,7 @@ from kiosk.circulation.stats import Period
 from kiosk.circulation.stats.reading import (
     ClassFigures,
     by_class,
+    items,
     lent_items,
     loans_by_patron,
     roll,
@@ -58,10 +58,20 @@ def top_readers(
 
 def top_books(store: Store, period: Period, tz: ZoneInfo, limit: int = 10) -> list[dict[str, Any]]:
     """Return the most borrowed titles of the period (all copies of a title together)."""
-    loans: Counter[tuple[str, str]] = Counter()
-    copies: Counter[tuple[str, str]] = Counter()
-    for _barcode, title, author, _letter, n in lent_items(store, period, tz):
-        loans[title, author] += n
-        copies[title, author] += 1
-    ranked = heapq.nsmallest(limit, loans.items(), key=lambda kv: (-kv[1], kv[0][0]))
-    return [{"title": t, "author": a, "loans": n, "copies": copies[t, a]} for (t, a), n in ranked]
+    known, none = items(store), ("", "", "")
+    totals: dict[tuple[str, str], list[int]] = {}
+    for barcode, n in lent_items(store, period, tz):
+        title, author, _ = known.get(barcode, none)
+        t = totals.get((title, author))
+        if t is None:
+            totals[title, author] = [n, 1]
+        else:
+            t[0] += n
+            t[1] += 1
+    # The limit-th largest count, found among plain numbers; only titles at or above it sorted.
+    counts = [t[0] for t in totals.values()]
+    cut = heapq.nlargest(limit, counts)[-1] if len(counts) > limit else 0
+    ranked = sorted(
+        ((k, t) for k, t in totals.items() if t[0] >= cut), key=lambda kv: (-kv[1][0], kv[0][0])
+    )[:limit]
+    return [{"title": t, "author": a, "loans": n, "copies": c} for (t, a), (n, c) in ranked]

@@ -137,19 +137,25 @@ def loans_by_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, int
     return {pid: n for pid, (n, _) in per_patron(store, period, tz).items()}
 
 
-def lent_items(store: Store, period: Period, tz: ZoneInfo) -> list[tuple[str, str, str, str, int]]:
-    """Return each item lent in the period: barcode, title, author, 中图法 letter, loans."""
+def lent_items(store: Store, period: Period, tz: ZoneInfo) -> list[tuple[str, int]]:
+    """Return each item lent in the period with its number of loans."""
     since, until = period.bounds(tz)
-    counts = cached(
+    return cached(
         store,
         "SELECT item_barcode, count(*) FROM loans WHERE checked_out_at >= ? "
         "AND checked_out_at < ? GROUP BY item_barcode",
         (since, until),
     )
-    # Titles from the catalogue in memory: a lookup per copy in SQL costs more than the count.
-    known = {r[0]: r for r in catalogue(store, "items", ITEMS)}
-    missing = ("", "", "", "")
-    return [(b, *known.get(b, missing)[1:], n) for b, n in counts]
+
+
+def items(store: Store) -> dict[str, tuple[str, str, str]]:
+    """Return the catalogue in memory: barcode -> title, author, 中图法 letter.
+
+    Looking titles up here costs less than a lookup per copy in SQL, and the catalogue is read
+    again only after a title, author or call number changed.
+    """
+    found: dict[str, tuple[str, str, str]] = catalogue(store, "items", ITEMS, by_key=True)
+    return found
 
 
 def by_class(store: Store, period: Period, tz: ZoneInfo) -> list[ClassFigures]:
@@ -202,20 +208,22 @@ def non_borrowers(
     store: Store, period: Period, tz: ZoneInfo, class_name: str = ""
 ) -> list[dict[str, Any]]:
     """Return the students who borrowed nothing in the period, by class and name."""
-    loans = loans_by_patron(store, period, tz)
+    loans = per_patron(store, period, tz)
     rows = [
-        {"class_name": s["class_name"], "name": s["name"], "id": s["id"]}
-        for s in roster(store)
-        if s["id"] not in loans and (not class_name or s["class_name"] == class_name)
+        (cls, name, pid)
+        for pid, name, _grade, cls, _card in roll(store)
+        if pid not in loans and (not class_name or cls == class_name)
     ]
-    return sorted(rows, key=lambda r: (class_order(r["class_name"]), r["name"], r["id"]))
+    order = {c: class_order(c) for c in {r[0] for r in rows}}
+    rows.sort(key=lambda r: (order[r[0]], r[1], r[2]))
+    return [{"class_name": c, "name": n, "id": i} for c, n, i in rows]
 
 
 def collection(store: Store, period: Period, tz: ZoneInfo) -> dict[str, Any]:
     """Return the collection's figures: holdings, loans, turnover and share ever lent."""
     holdings = store.value("SELECT count(*) FROM items WHERE status NOT IN ('withdrawn', 'lost')")
     lent = lent_items(store, period, tz)
-    loans = sum(r[4] for r in lent)
+    loans = sum(n for _, n in lent)
     return {
         "holdings": holdings,
         "loans": loans,
@@ -228,8 +236,10 @@ def collection(store: Store, period: Period, tz: ZoneInfo) -> dict[str, Any]:
 
 def by_subject(store: Store, period: Period, tz: ZoneInfo) -> list[dict[str, Any]]:
     """Return loans per 中图法 class (the call number's first letter), most first."""
+    known, none = items(store), ("", "", "")
     counts: dict[str, int] = {}
-    for *_, letter, n in lent_items(store, period, tz):
+    for barcode, n in lent_items(store, period, tz):
+        letter = known.get(barcode, none)[2]
         key = letter if letter in SUBJECTS else ""
         counts[key] = counts.get(key, 0) + n
     return [
