@@ -1,29 +1,27 @@
 """Server time of every report and dashboard list page, on a grown store beside a small school.
 
-    .venv/bin/python -m bench.reports [--quick] [--requests 10] [--dir FOLDER]
+    .venv/bin/python -m bench.reports [--quick] [--rounds 3] [--requests 5] [--dir FOLDER]
 
 The grown store is bench.grow's (10,000 patrons, 50,000 items, 500,000 past loans with their
 events; `--quick`: a tenth of that), with 1,000 of its books added this month so that the
 new-books bulletin has something to show. The small school is `kiosk demo`'s (18 classes, about
 700 students, 8,000 books, a term of loans), made in the same run. Each page is fetched logged in
-through the Flask app in-process (routing, queries, templates; no network), twice to warm up,
-then `--requests` times; the table gives the median and p99 of each beside the same page on the
-small school. Target: every page under 200 ms on the grown store.
+through the Flask app in-process (routing, queries, templates; no network), once to warm up,
+then `--requests` times per round, in rounds (bench.harness); the table gives the median and p99
+of each beside the same page on the small school. Target: every page under 200 ms on the grown
+store.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench import harness
 from bench.grow import grow
-from bench.latency import percentile
 from kiosk import config
 from kiosk.app import open_store
 from kiosk.circulation.demo import make_demo
@@ -96,8 +94,8 @@ def grown_school(folder: Path, quick: bool) -> tuple[config.Settings, dict[str, 
     return settings, figures
 
 
-def page_times(settings: config.Settings, requests: int) -> dict[str, list[float]]:
-    """Return server ms per page, logged in, in-process."""
+def logged_in(settings: config.Settings) -> tuple[Any, Any]:
+    """Return the store and a logged-in test client of the app on it."""
     store = open_store(settings)
     app = create_app(store=store, settings=settings, networks=parse_networks(["127.0.0.0/8"]))
     client = app.test_client()
@@ -107,57 +105,79 @@ def page_times(settings: config.Settings, requests: int) -> dict[str, list[float
     form = {"csrf_token": token, "user": "bench", "password": PASSWORD, "again": PASSWORD}
     client.post("/admin/setup", data=form)
     client.post("/admin/login", data=form)
+    return store, client
+
+
+def urls(store: Any) -> dict[str, str]:
+    """Return each page's address on this store (a student and a class of its own)."""
     names = {
         "student": store.value("SELECT id FROM patrons WHERE role = 'student' ORDER BY id"),
         "class_name": class_names(store)[0],
     }
-    times: dict[str, list[float]] = {}
-    for path in PAGES:
-        url = path.format(**names)
-        for i in range(requests + 2):
-            forget()  # cold: as after a scan, which changes the store
-            t = time.perf_counter()
-            r = client.get(url)
-            took = (time.perf_counter() - t) * 1000
-            assert r.status_code == 200, (url, r.status_code)
-            if i >= 2:
-                times.setdefault(path, []).append(took)
-    store.close()
-    return times
+    return {path: path.format(**names) for path in PAGES}
+
+
+def get_ms(client: Any, url: str) -> float:
+    """Fetch a page cold (as after a scan, which changes the store); return server ms."""
+    forget()
+    t = time.perf_counter()
+    r = client.get(url)
+    took = (time.perf_counter() - t) * 1000
+    assert r.status_code == 200, (url, r.status_code)
+    return took
+
+
+def page_times(
+    grown: config.Settings, small: config.Settings, requests: int, bench: harness.Bench
+) -> None:
+    """Each round, time every page on the grown store beside the same page on the small school."""
+    big_store, big = logged_in(grown)
+    small_store, little = logged_in(small)
+    big_urls, small_urls = urls(big_store), urls(small_store)
+    try:
+        for _ in bench.rounds():
+            for path in PAGES:
+                get_ms(big, big_urls[path])  # warm-up: templates, the page cache, the catalogue
+                get_ms(little, small_urls[path])
+                grown_ms, small_ms = [], []
+                for _ in range(requests):
+                    grown_ms.append(get_ms(big, big_urls[path]))
+                    small_ms.append(get_ms(little, small_urls[path]))
+                bench.record(f"`{path}`, grown store", grown_ms)
+                bench.record(f"`{path}`, small school", small_ms)
+    finally:
+        big_store.close()
+        small_store.close()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Time every page on both schools and print a Markdown table for the README."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", type=Path, help="work folder, kept (default: a temporary one)")
-    ap.add_argument("--requests", type=int, default=10)
-    ap.add_argument("--quick", action="store_true", help="a tenth of the grown store, 3 requests")
+    """Time every page on both schools in rounds and print the tables."""
+    ap = harness.parser(__doc__)
+    ap.add_argument("--requests", type=int, help="requests per page per round: 5")
     args = ap.parse_args(argv)
-    requests = 3 if args.quick else args.requests
-    folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    try:
-        small_settings, _ = make_demo(
-            folder / "small", today=dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
-        )
+    requests = args.requests or harness.size(args, 5, 2)
+    bench = harness.Bench("reports", args)
+    with harness.workdir(args, "reports") as folder:
+        today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        small, _ = make_demo(folder / "small", today=today)
         (folder / "grown").mkdir(parents=True, exist_ok=True)
-        grown_settings, figures = grown_school(folder / "grown", args.quick)
-        print(f"grown store: {figures}")
-        base = page_times(small_settings, requests)
-        big = page_times(grown_settings, requests)
-    finally:
-        if args.dir is None:
-            shutil.rmtree(folder, ignore_errors=True)
-    print("\n| page | grown p50 ms | grown p99 ms | small school p50 ms | small p99 ms |")
-    print("|---|---|---|---|---|")
+        grown, figures = grown_school(folder / "grown", args.quick)
+        page_times(grown, small, requests, bench)
     for path in PAGES:
-        b, s = big[path], base[path]
-        flag = "" if percentile(b, 50) < TARGET_MS else " **over 200 ms**"
-        print(
-            f"| `{path}` | {percentile(b, 50):.1f}{flag} | {percentile(b, 99):.1f} "
-            f"| {percentile(s, 50):.1f} | {percentile(s, 99):.1f} |"
+        bench.compare(
+            f"`{path}` on the grown store: p50",
+            f"`{path}`, grown store",
+            f"`{path}`, small school",
+            "p50",
+            harness.at_most(TARGET_MS, "ms"),
         )
-    slowest = max(PAGES, key=lambda p: percentile(big[p], 50))
-    print(f"\nslowest on the grown store: {slowest}, p50 {percentile(big[slowest], 50):.1f} ms")
+    bench.note(
+        f"{requests} requests per page per round after one not counted, logged in, in-process, "
+        "each cold (the period's cached loans dropped, as a scan at the kiosk does; the roll "
+        f"and the catalogue stay in memory, as through a school day); grown store: {figures}; "
+        "small school: `kiosk demo` (18 classes, about 700 students, 8,000 books)"
+    )
+    bench.report()
 
 
 if __name__ == "__main__":
