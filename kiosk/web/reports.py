@@ -32,6 +32,7 @@ from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, guard
 
+NAMES_AT_ONCE = 400
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports")
 bp.before_request(guard)
 board = Blueprint("board", __name__)
@@ -166,8 +167,15 @@ def non_borrowers() -> str:
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault(r["class_name"] or "-", []).append(r)
+    # A whole school's list is long: then each class with its count, its names one click away.
+    summary = not class_name and len(rows) > NAMES_AT_ONCE
     return _page(
-        "non_borrowers.html", period=when, groups=list(groups.items()), class_name=class_name
+        "non_borrowers.html",
+        period=when,
+        groups=list(groups.items()),
+        class_name=class_name,
+        summary=summary,
+        total=len(rows),
     )
 
 

@@ -162,3 +162,11 @@ def test_idle_screen_shows_this_months_most_borrowed(page: Any, site: str) -> No
         "第52本书：写给八到十二岁孩子的长篇儿童文学"
     ]
     assert "本月借阅最多" in page.inner_text("#board")
+
+
+def test_a_long_list_of_non_borrowers_is_counted_per_class(page: Any, site: str) -> None:
+    page.goto(site + "/admin/reports/non-borrowers")
+    assert "共 727 名学生没有借书" in page.inner_text("main")  # 728 less one this month
+    page.click("text=三(1)班")
+    names = page.locator("section.card p a").all_inner_texts()
+    assert len(names) == 40 and "三(1)班" in page.inner_text("section.card h2")

@@ -11,8 +11,9 @@ import calendar
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.dashboard import day_start, local_today
@@ -123,7 +124,7 @@ def _day(text: str) -> dt.date:
         ) from None
 
 
-_cache: OrderedDict[tuple[Any, ...], list[tuple[Any, ...]]] = OrderedDict()
+_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -135,19 +136,28 @@ def cached(store: Store, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, .
     three times (figures, ranking, top readers) scans them once, and a second look at a report
     while nobody scans is free.
     """
+    return memo(store, sql, params, lambda: store.reader.execute(sql, params).fetchall())
+
+
+T = TypeVar("T")
+
+
+def memo(store: Store, name: str, params: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """Return what `compute` gives, computed again only after the store changed (see cached)."""
     conn = store.reader.conn
     version = conn.execute("PRAGMA data_version").fetchone()[0]
-    key = (str(store.path), id(conn), version, sql, params)
+    key = (str(store.path), id(conn), version, name, params)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
-            return _cache[key]
-    rows = conn.execute(sql, params).fetchall()
+            found: T = _cache[key]
+            return found
+    value = compute()
     with _cache_lock:
-        _cache[key] = rows
+        _cache[key] = value
         while len(_cache) > CACHED:
             _cache.popitem(last=False)
-    return rows
+    return value
 
 
 _catalogues: dict[tuple[Any, ...], tuple[int, Any]] = {}

@@ -11,10 +11,9 @@ from kiosk.circulation.stats import Period
 from kiosk.circulation.stats.reading import (
     ClassFigures,
     by_class,
-    items,
-    lent_items,
     loans_by_patron,
     roll,
+    what_was_read,
 )
 from kiosk.circulation.store import Store
 
@@ -58,16 +57,7 @@ def top_readers(
 
 def top_books(store: Store, period: Period, tz: ZoneInfo, limit: int = 10) -> list[dict[str, Any]]:
     """Return the most borrowed titles of the period (all copies of a title together)."""
-    known, none = items(store), ("", "", "")
-    totals: dict[tuple[str, str], list[int]] = {}
-    for barcode, n in lent_items(store, period, tz):
-        title, author, _ = known.get(barcode, none)
-        t = totals.get((title, author))
-        if t is None:
-            totals[title, author] = [n, 1]
-        else:
-            t[0] += n
-            t[1] += 1
+    totals = what_was_read(store, period, tz)[0]
     # The limit-th largest count, found among plain numbers; only titles at or above it sorted.
     counts = [t[0] for t in totals.values()]
     cut = heapq.nlargest(limit, counts)[-1] if len(counts) > limit else 0
