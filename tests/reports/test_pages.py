@@ -96,7 +96,7 @@ def test_student_record_and_class_summary(client: FlaskClient) -> None:
 
 def test_event_log_says_who_by_name_in_local_time(client: FlaskClient) -> None:
     html = text(client.get("/admin/events?patron_id=S11"))
-    assert "<td>借书</td>" in html and "<td>还书</td>" in html
+    assert '<td class="nowrap">借书</td>' in html and '<td class="nowrap">还书</td>' in html
     assert 'title="S11">王小明</td>' in html  # the actor, by name
     assert ">小王子</a>" in html and ">王小明</a>" in html
     assert "应还时间: 2026-11-16 23:59" in html and "T15:59" not in html
