@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 from flask.testing import FlaskClient
 from web.helpers import text, token
@@ -104,3 +105,26 @@ def test_event_log_says_who_by_name_in_local_time(client: FlaskClient) -> None:
     assert "due: 2026-11-16 23:59" in english
     html = text(client.get("/admin/patrons?q=S11&lang=zh_CN"))
     assert "<td>学生</td><td>三(1)班</td><td>正常</td>" in html
+
+
+def test_record_exports_have_chinese_titles_and_import_back(
+    client: FlaskClient, school: School, tmp_path: Path
+) -> None:
+    from kiosk.circulation.importer import import_csv
+
+    for kind in ("patrons", "items"):
+        r = client.get(f"/admin/export/{kind}.csv?lang=zh_CN")
+        body = r.get_data().decode("utf-8-sig")
+        first = body.splitlines()[0]
+        assert first == ("学号,卡号,姓名,班级,年级,身份,状态" if kind == "patrons" else
+                         "条码号,题名,责任者,ISBN,索书号,馆藏地点,状态")  # fmt: skip
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(body, encoding="utf-8")
+        report = import_csv(school.store, kind, path, dry_run=True)
+        assert report.ignored_columns == ["状态"]
+        # Every column is read back; only 杨佳怡, who has no card, is refused (as in English).
+        assert [(e.row, e.column) for e in report.errors] == (
+            [(7, "卡号")] if kind == "patrons" else []
+        )
+    english = client.get("/admin/export/loans.csv?lang=en").get_data().decode("utf-8-sig")
+    assert english.startswith("item_barcode,title,patron_id,card_id,name,class,checked_out_at")
