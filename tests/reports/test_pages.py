@@ -128,3 +128,13 @@ def test_record_exports_have_chinese_titles_and_import_back(
         )
     english = client.get("/admin/export/loans.csv?lang=en").get_data().decode("utf-8-sig")
     assert english.startswith("item_barcode,title,patron_id,card_id,name,class,checked_out_at")
+
+
+def test_idle_screen_ranks_classes_by_loans_per_student(client: FlaskClient) -> None:
+    from kiosk.web.screen import idle_view
+
+    assert idle_view(client.application.extensions["kiosk"])["ranking"] == [
+        {"class": "三(2)班", "loans": 1.5},
+        {"class": "三(1)班", "loans": 1.0},
+        {"class": "四(1)班", "loans": 0.33},
+    ]
