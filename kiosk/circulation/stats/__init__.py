@@ -22,7 +22,7 @@ from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
 KINDS = ("month", "term", "year", "range")
-CACHED = 16
+CACHED = 8
 SCHOOL_YEAR_STARTS = 9  # September: a Chinese school year runs September to August
 DEFAULT_TERM_DAYS = 120
 
