@@ -197,7 +197,7 @@ def overdue() -> str:
         "overdue.html",
         classes=chase.by_class(rows),
         level=level,
-        levels=chase.LEVELS,
+        levels=_levels(),
         class_name=class_name,
         printed=chase.printed(store, 50),
     )
@@ -243,6 +243,41 @@ def notices_printed() -> Any:
     return redirect(url_for(".notices", level=level, print="1", **_args(**{"class": class_name})))
 
 
+def _levels() -> list[tuple[int, str]]:
+    """Return each level's first day overdue and name, as the librarian set them."""
+    days = chase.levels(web().store)
+    return [(d, name) for d, (_, name) in zip(days, chase.LEVELS, strict=True)]
+
+
+@bp.post("/levels")
+def levels_save() -> Any:
+    """Save the days from which the teacher and the parents are told; problems beside fields."""
+    store = web().store
+    teacher, parents = request.form.get("teacher", ""), request.form.get("parents", "")
+    problems = chase.levels_problems(teacher, parents)
+    if not problems:
+        chase.set_levels(store, int(teacher), int(parents), actor())
+        flash(gettext("Levels saved."))
+        return redirect(url_for(".notice_text"))
+    errors = {k: gettext(m, **p) for k, (m, p) in problems.items()}
+    typed = {"teacher": teacher, "parents": parents}
+    return _notice_page(chase.template(store), None, typed, errors), 400
+
+
+def _notice_page(
+    body: str, error: str | None, typed: dict[str, str] | None = None, errors: Any = None
+) -> str:
+    days = chase.levels(web().store)
+    return _page(
+        "notice_text.html",
+        body=body,
+        error=error,
+        placeholders=chase.PLACEHOLDERS,
+        typed=typed or {"teacher": str(days[1]), "parents": str(days[2])},
+        errors=errors or {},
+    )
+
+
 @bp.route("/notice-text", methods=["GET", "POST"])
 def notice_text() -> Any:
     """Edit the text of the parents' notice; a bad text is named and nothing changes."""
@@ -257,10 +292,7 @@ def notice_text() -> Any:
             chase.set_template(store, body, actor())
             flash(gettext("Notice text saved."))
             return redirect(url_for(".notice_text"))
-    return (
-        _page("notice_text.html", body=body, error=error, placeholders=chase.PLACEHOLDERS),
-        400 if error else 200,
-    )
+    return _notice_page(body, error), 400 if error else 200
 
 
 # -- students and classes ---------------------------------------------------------------------

@@ -138,3 +138,20 @@ def test_idle_screen_ranks_classes_by_loans_per_student(client: FlaskClient) -> 
         {"class": "三(1)班", "loans": 1.0},
         {"class": "四(1)班", "loans": 0.33},
     ]
+
+
+def test_escalation_levels_are_set_by_the_librarian(client: FlaskClient, school: School) -> None:
+    school.clock.advance(days=17)  # 11-20: students' books 3 and 4 days over, all level 1
+    t = token(client, "/admin/reports/notice-text")
+    r = client.post("/admin/reports/levels", data={"csrf_token": t, "teacher": "5", "parents": "3"})
+    html = text(r)
+    assert r.status_code == 400 and 'name="parents" value="3"' in html
+    assert 'id="parents-error" role="alert">家长要在班主任之后通知：多于 5 天。</span>' in html
+    r = client.post("/admin/reports/levels", data={"csrf_token": t, "teacher": "x", "parents": ""})
+    assert 'id="teacher-error" role="alert">请写 2 到 365 之间的数。</span>' in text(r)
+    assert "<td>告知班主任</td>" not in text(client.get("/admin/reports/overdue"))
+    r = client.post("/admin/reports/levels", data={"csrf_token": t, "teacher": "2", "parents": "4"})
+    assert r.status_code == 302
+    html = text(client.get("/admin/reports/overdue"))
+    assert html.count("<td>通知家长</td>") == 6 and html.count("<td>告知班主任</td>") == 1
+    assert school.store.value("SELECT count(*) FROM events WHERE type = 'notice_levels_set'") == 1

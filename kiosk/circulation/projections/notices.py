@@ -1,6 +1,8 @@
-"""Projections of the reports' events: a parents' notice printed, the notice's text changed."""
+"""Projections of the reports' events: a notice printed, the notice's text and levels changed."""
 
 from __future__ import annotations
+
+import json
 
 from sqlite_utils import Database
 
@@ -32,4 +34,14 @@ def notice_text_set(db: Database, event: Event) -> None:
         "INSERT INTO report_texts (key, body, updated_at) VALUES ('parents_notice', ?, ?) "
         "ON CONFLICT(key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
         [event.data["body"], event.at],
+    )
+
+
+@projection("notice_levels_set")
+def notice_levels_set(db: Database, event: Event) -> None:
+    """Keep the days overdue from which each escalation level starts."""
+    db.execute(
+        "INSERT INTO report_texts (key, body, updated_at) VALUES ('levels', ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        [json.dumps(event.data["levels"]), event.at],
     )

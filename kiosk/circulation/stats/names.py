@@ -27,6 +27,7 @@ EVENT_TYPES = (
     N_("export"),
     N_("notice_printed"),
     N_("notice_text_set"),
+    N_("notice_levels_set"),
 )
 # Actors that are not a patron, and the kinds of actor before a colon ("cli:root").
 ACTORS = {"self-service": N_("self-service"), "hub": N_("hub")}

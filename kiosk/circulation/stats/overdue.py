@@ -8,6 +8,7 @@ into `notices`), so the librarian sees what was already sent, and when.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import string
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,9 +19,14 @@ from kiosk.circulation.projector import project
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
-# (first day overdue of the level, its name): a level holds until the next one starts.
+# (first day overdue of the level, its name): a level holds until the next one starts. The
+# librarian can move the second and third (`set_levels`); these are the days until then.
 LEVELS = ((1, N_("Reminder")), (8, N_("Class teacher")), (21, N_("Parents")))
 TEMPLATE_KEY = "parents_notice"
+DEFAULT_LEVELS = tuple(first for first, _ in LEVELS)
+LEVELS_KEY = "levels"
+MOST_DAYS = 365
+RANGE = N_("Write a number from {low} to {high}.")
 # The school's text on every parents' notice until the librarian writes their own.
 DEFAULT_TEMPLATE = (
     "尊敬的{name}同学家长：\n"
@@ -30,9 +36,46 @@ DEFAULT_TEMPLATE = (
 PLACEHOLDERS = ("name", "class_name", "count", "date")
 
 
-def level_of(days_overdue: int) -> int:
+def levels(store: Store) -> tuple[int, ...]:
+    """Return the first day overdue of each level, as the librarian set them."""
+    raw = store.value("SELECT body FROM report_texts WHERE key = ?", [LEVELS_KEY])
+    try:
+        days = tuple(int(d) for d in json.loads(raw)) if raw else ()
+    except (TypeError, ValueError):
+        days = ()
+    return days if len(days) == len(LEVELS) else DEFAULT_LEVELS
+
+
+def level_of(days_overdue: int, firsts: tuple[int, ...] = DEFAULT_LEVELS) -> int:
     """Return the escalation level of a loan that is this many days overdue."""
-    return max([i + 1 for i, (first, _) in enumerate(LEVELS) if days_overdue >= first] or [0])
+    return max([i + 1 for i, first in enumerate(firsts) if days_overdue >= first] or [0])
+
+
+def levels_problems(teacher: str, parents: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Return what is wrong with the days typed for levels 2 and 3, by field."""
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, text in (("teacher", teacher), ("parents", parents)):
+        text = text.strip()
+        if not text.isdigit() or not 2 <= int(text) <= MOST_DAYS:
+            problems[name] = (
+                N_("Write a number from {low} to {high}."),
+                {"low": 2, "high": MOST_DAYS},
+            )
+    if not problems and int(parents) <= int(teacher):
+        problems["parents"] = (
+            N_("The parents are told after the teacher: more than {days} days."),
+            {"days": int(teacher)},
+        )
+    return problems
+
+
+def set_levels(store: Store, teacher: int, parents: int, actor: str) -> None:
+    """Save the days overdue from which the teacher, then the parents, are told (one event)."""
+    if levels_problems(str(teacher), str(parents)):
+        raise ValueError(f"levels must be 2 <= {teacher} < {parents} <= {MOST_DAYS}")
+    data = {"levels": [1, teacher, parents]}
+    with store.write() as db:
+        project(db, store.record(db, store.event("notice_levels_set", actor=actor, data=data)))
 
 
 def level_name(level: int) -> str:
@@ -55,11 +98,12 @@ def overdue_loans(
         [store.now(), class_name, class_name],
     )
     today = now.astimezone(tz).date()
+    firsts = levels(store)
     result = []
     for r in rows:
         # Days counted by the school's calendar: due yesterday is one day overdue.
         r["days_overdue"] = max(1, (today - parse_stamp(r["due_at"]).astimezone(tz).date()).days)
-        r["level"] = level_of(r["days_overdue"])
+        r["level"] = level_of(r["days_overdue"], firsts)
         if r["level"] >= min_level:
             result.append(r)
     return sorted(result, key=lambda r: (class_order(r["class_name"]), r["name"], r["due_at"]))
