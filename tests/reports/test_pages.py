@@ -155,3 +155,10 @@ def test_escalation_levels_are_set_by_the_librarian(client: FlaskClient, school:
     html = text(client.get("/admin/reports/overdue"))
     assert html.count("<td>通知家长</td>") == 6 and html.count("<td>告知班主任</td>") == 1
     assert school.store.value("SELECT count(*) FROM events WHERE type = 'notice_levels_set'") == 1
+
+
+def test_books_found_by_pinyin_initials_and_part_of_a_barcode(client: FlaskClient) -> None:
+    html = text(client.get("/admin/items?q=xwz"))
+    assert html.count(">小王子</td>") == 2 and "第 1–2 条，共 2 条" in html
+    html = text(client.get("/admin/items?q=B"))
+    assert "第 1–8 条，共 8 条" in html

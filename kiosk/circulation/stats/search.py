@@ -1,5 +1,5 @@
 """Find patrons and items for the dashboard's lists: by part of a name, class, card, barcode or
-title, or by pinyin initials (`wxm` finds 王小明), one page of 50 at a time with the total.
+title, or by pinyin initials (`wxm` finds 王小明, `xwz` 小王子), 50 a page with the total.
 
 Pinyin initials come from pypinyin (a kept library with its own dictionary of readings); they
 are worked out in Python once per distinct name and kept in memory, so a search reads the names
@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.circulation.stats.reading import items as catalogue_items
 from kiosk.circulation.store import Store
 
 PER_PAGE = 50
@@ -117,7 +118,12 @@ def items(store: Store, q: str = "", page: int = 1) -> Page:
             [PER_PAGE, (page - 1) * PER_PAGE],
         )
         return Page(rows, total, page)
-    found = {
+    found = set()
+    if INITIALS.match(q.lower()):
+        # Pinyin initials of titles too (xwz finds 小王子), each distinct title worked out once.
+        key = q.lower()
+        found = {b for b, (title, *_) in catalogue_items(store).items() if key in initials(title)}
+    found |= {
         r[0]
         for r in store.reader.execute(
             "SELECT barcode FROM items WHERE title LIKE ?1 ESCAPE '\\' "
