@@ -36,10 +36,12 @@ PAGES = [
     "/admin/reports/?period=month",
     "/admin/reports/?period=term",
     "/admin/reports/?period=year",
+    "/admin/reports/?period=range&from={year_ago}&to={today}",
     "/admin/reports/print?period=term",
     "/admin/reports/rankings?period=term",
     "/admin/reports/books?period=month",
     "/admin/reports/books?period=term",
+    "/admin/reports/books?period=range&from={year_ago}&to={today}",
     "/admin/reports/rankings/print?period=month",
     "/admin/reports/new-books?period=month",
     "/admin/reports/non-borrowers?period=month",
@@ -113,6 +115,9 @@ def urls(store: Any) -> dict[str, str]:
     names = {
         "student": store.value("SELECT id FROM patrons WHERE role = 'student' ORDER BY id"),
         "class_name": class_names(store)[0],
+        # The last 365 days: a whole school year of loans (the "year" above is this one so far).
+        "today": dt.date.today().isoformat(),
+        "year_ago": (dt.date.today() - dt.timedelta(days=365)).isoformat(),
     }
     return {path: path.format(**names) for path in PAGES}
 
