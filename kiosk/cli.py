@@ -74,6 +74,7 @@ AREA_COMMANDS = {
     "stocktake": "kiosk.collection_cli:stocktake_cmd",
     "promote": "kiosk.collection_cli:promote",
     "list": "kiosk.collection_cli:list_cmd",
+    "report": "kiosk.reports_cli:report",
 }
 
 

@@ -27,6 +27,13 @@ AREAS = {
     "web/collection.py": "collection",
     "web/collection_desk.py": "collection",
     "web/templates/collection": "collection",
+    "circulation/stats": "reports",
+    "circulation/tabular.py": "reports",
+    "circulation/projections/notices.py": "reports",
+    "web/reports.py": "reports",
+    "web/rules_form.py": "reports",
+    "web/templates/reports": "reports",
+    "reports_cli.py": "reports",
 }
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
