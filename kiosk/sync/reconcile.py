@@ -31,7 +31,9 @@ from sqlite_utils import Database
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.models import Patron
 from kiosk.circulation.rules import Rules, load_rules
-from kiosk.circulation.store import Event, Store
+from kiosk.circulation.projections.loans import open_loan
+from kiosk.circulation.projector import project
+from kiosk.circulation.store import Event, Store, fetch
 from kiosk.sync.protocol import LOAN_TYPES, BadRequest
 
 # Offsets smaller than this are network and processing noise, not a wrong clock.
@@ -105,9 +107,13 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             [(e.uuid, kiosk_id, e.seq, now, offset, _shift(e.at, correction)) for e in new],
         )
         _apply_master(db, new, now)
-        items = sorted({e.item_barcode for e in new if e.type in LOAN_TYPES and e.item_barcode})
-        for barcode in items:
-            rebuild_item(db, barcode, now)
+        by_item: dict[str, list[str]] = {}
+        for e in new:
+            if e.type in (*LOAN_TYPES, "undo") and e.item_barcode:
+                by_item.setdefault(e.item_barcode, []).append(e.uuid)
+        for barcode, uuids in sorted(by_item.items()):
+            for part in _chunks(uuids):
+                replay_item(db, barcode, part, now)
         if new:
             since = _shift(min(e.at for e in new), correction)
             _patron_conflicts(db, new, since, now, load_rules(db))
@@ -180,114 +186,86 @@ def _conflict(
     )
 
 
-def rebuild_item(db: Database, barcode: str, now: str) -> None:
-    """Replay every loan event of one item in the order they happened and rewrite its loans."""
-    events = list(
-        db.query(
-            "SELECT e.uuid, e.type, e.kiosk_id, e.patron_id, e.item_barcode, e.data, "
-            "COALESCE(r.effective_at, e.at) AS eff FROM events e "
-            "LEFT JOIN received r ON r.uuid = e.uuid "
-            "WHERE e.item_barcode = ? AND e.type IN ('checkout', 'checkin', 'renew') "
-            "ORDER BY eff, COALESCE(r.kiosk_seq, e.seq), e.uuid",
-            [barcode],
-        )
+REPLAY_SQL = (
+    "SELECT e.uuid, e.type, e.at, e.kiosk_id, e.actor, e.patron_id, e.item_barcode, e.data, "
+    "COALESCE(r.effective_at, e.at) AS eff, COALESCE(r.kiosk_seq, e.seq) AS kseq FROM events e "
+    "LEFT JOIN received r ON r.uuid = e.uuid WHERE {where} "
+    "ORDER BY eff, kseq, e.uuid"
+)
+ITEM_TYPES = ",".join(f"'{t}'" for t in (*LOAN_TYPES, "undo"))
+
+
+def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
+    """Apply an item's new loan events in the order they happened, through the projections.
+
+    When every new event comes after the last one applied (the usual case), they are projected
+    forward from the item's current loan, so the cost does not grow with the item's history. An
+    event that lands earlier (a kiosk that was offline for a week) replays the item from scratch.
+    """
+    marks = ",".join("?" * len(new))
+    rows = _replay_rows(db, f"e.uuid IN ({marks}) AND e.type IN ({ITEM_TYPES})", new)
+    if not rows:
+        return
+    last = db.execute(
+        "SELECT eff, kiosk_seq, uuid FROM item_replay WHERE item_barcode = ?", [barcode]
+    ).fetchone()
+    if last is None or _key(rows[0]) <= tuple(last):
+        rows = _replay_rows(db, f"e.item_barcode = ? AND e.type IN ({ITEM_TYPES})", [barcode])
+        _reset_item(db, barcode)
+    if db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone() is None:
+        for row in rows:
+            _conflict(db, "unknown_item", row, now)
+        return
+    for row in rows:
+        _apply(db, row, now)
+    db.execute(
+        "INSERT INTO item_replay (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(item_barcode) DO UPDATE SET eff = excluded.eff, "
+        "kiosk_seq = excluded.kiosk_seq, uuid = excluded.uuid",
+        [barcode, *_key(rows[-1])],
     )
+
+
+def _replay_rows(db: Database, where: str, params: list[Any]) -> list[dict[str, Any]]:
+    return fetch(db, REPLAY_SQL.format(where=where), params)
+
+
+def _key(row: dict[str, Any]) -> tuple[str, int, str]:
+    return (row["eff"], int(row["kseq"] or 0), row["uuid"])
+
+
+def _reset_item(db: Database, barcode: str) -> None:
+    """Forget an item's loans and replay conflicts before replaying it from its first event."""
     marks = ",".join("?" * len(ITEM_CONFLICTS))
     db.execute(
         f"DELETE FROM conflicts WHERE item_barcode = ? AND kind IN ({marks})",
         [barcode, *ITEM_CONFLICTS],
     )
-    item = db.execute("SELECT status FROM items WHERE barcode = ?", [barcode]).fetchone()
-    if item is None:
-        for row in events:
-            _conflict(db, "unknown_item", row, now)
+    db.execute("DELETE FROM loans WHERE item_barcode = ?", [barcode])
+    db.execute(
+        "UPDATE items SET status = 'available' WHERE barcode = ? AND status = 'on_loan'",
+        [barcode],
+    )
+
+
+def _apply(db: Database, row: dict[str, Any], now: str) -> None:
+    """Report what a loan event means at this point of the item's history, then project it."""
+    kind, patron = row["type"], row["patron_id"]
+    held = open_loan(db, row["item_barcode"])
+    if kind == "checkout":
+        if not db.execute("SELECT 1 FROM patrons WHERE id = ?", [patron]).fetchone():
+            _conflict(db, "unknown_patron", row, now)
+            return
+        if held is not None and held[1] == patron:
+            _conflict(db, "same_patron", row, now, patron, loan=held[0])
+        elif held is not None:
+            _conflict(db, "transfer", row, now, held[1], ended=held[0])
+    elif kind == "checkin" and held is None:
+        _conflict(db, "return_not_on_loan", row, now)
+    elif kind == "renew" and (held is None or held[1] != patron):
+        _conflict(db, "renew_not_on_loan", row, now, held[1] if held else None)
         return
-    wanted = sorted({r["patron_id"] for r in events if r["patron_id"]})
-    patrons = {
-        r[0]
-        for part in _chunks(wanted)
-        for r in db.execute(
-            f"SELECT id FROM patrons WHERE id IN ({','.join('?' * len(part))})", part
-        )
-    }
-    loans: list[dict[str, Any]] = []
-    open_: dict[str, Any] | None = None
-    for row in events:
-        data = json.loads(row["data"])
-        kind, patron = row["type"], row["patron_id"]
-        if kind == "checkout":
-            if patron not in patrons:
-                _conflict(db, "unknown_patron", row, now)
-            elif open_ is not None and open_["patron_id"] == patron:
-                open_["due_at"] = max(open_["due_at"], data["due_at"])
-                open_["renewals"] += 1
-                _conflict(db, "same_patron", row, now, patron, loan=open_["uuid"])
-            else:
-                if open_ is not None:
-                    open_["returned_at"] = row["eff"]
-                    _conflict(db, "transfer", row, now, open_["patron_id"], ended=open_["uuid"])
-                open_ = {
-                    "uuid": row["uuid"],
-                    "item_barcode": barcode,
-                    "patron_id": patron,
-                    "checked_out_at": row["eff"],
-                    "due_at": data["due_at"],
-                    "returned_at": None,
-                    "renewals": 0,
-                }
-                loans.append(open_)
-        elif kind == "checkin":
-            if open_ is None:
-                _conflict(db, "return_not_on_loan", row, now)
-            else:
-                open_["returned_at"] = row["eff"]
-                open_ = None
-        elif open_ is not None and open_["patron_id"] == patron:  # renew
-            open_["due_at"] = data["due_at"]
-            open_["renewals"] += 1
-        else:
-            other = open_["patron_id"] if open_ else None
-            _conflict(db, "renew_not_on_loan", row, now, other)
-    _write_loans(db, barcode, loans, item[0], now)
-
-
-def _write_loans(
-    db: Database, barcode: str, loans: list[dict[str, Any]], status: str, now: str
-) -> None:
-    old = {r["uuid"]: r for r in db.query("SELECT * FROM loans WHERE item_barcode = ?", [barcode])}
-    new = {loan["uuid"]: loan for loan in loans}
-    gone = [u for u in old if u not in new]
-    changed = [loan for u, loan in new.items() if u in old and _differs(old[u], loan)]
-    # Close changed loans first, so the one-open-loan-per-item index never sees two.
-    for loan in changed:
-        db.execute(
-            "UPDATE loans SET returned_at = ? WHERE uuid = ?",
-            [loan["returned_at"] or now, loan["uuid"]],
-        )
-    for u in gone:
-        db.execute("DELETE FROM loans WHERE uuid = ?", [u])
-    for loan in sorted(new.values(), key=lambda x: x["returned_at"] is None):
-        if loan["uuid"] in old and loan not in changed:
-            continue
-        db.execute(
-            "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, "
-            "returned_at, renewals) VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, "
-            ":due_at, :returned_at, :renewals) ON CONFLICT(uuid) DO UPDATE SET "
-            "patron_id = excluded.patron_id, checked_out_at = excluded.checked_out_at, "
-            "due_at = excluded.due_at, returned_at = excluded.returned_at, "
-            "renewals = excluded.renewals",
-            loan,
-        )
-    is_out = any(loan["returned_at"] is None for loan in loans)
-    if status in ("available", "on_loan") and status != ("on_loan" if is_out else "available"):
-        db.execute(
-            "UPDATE items SET status = ?, updated_at = ? WHERE barcode = ?",
-            ["on_loan" if is_out else "available", now, barcode],
-        )
-
-
-def _differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    return any(old[k] != new[k] for k in new)
+    project(db, Event.from_row({**row, "at": row["eff"]}))
 
 
 def _patron_conflicts(db: Database, new: list[Event], since: str, now: str, rules: Rules) -> None:
@@ -295,58 +273,59 @@ def _patron_conflicts(db: Database, new: list[Event], since: str, now: str, rule
 
     Judged again for every loan of the patrons a batch touches that was open at or after the
     batch's earliest event, because the event that makes a loan a conflict (a loan at another
-    kiosk, a lost card) may arrive after the loan itself.
+    kiosk, a lost card) may arrive after the loan itself. Only open and recently returned loans
+    are read (indexed by returned_at), so a patron's years of history cost nothing here.
     """
     patrons = {e.patron_id for e in new if e.patron_id}
     for barcode in {e.item_barcode for e in new if e.item_barcode}:
         patrons.update(
             r[0]
-            for r in db.execute("SELECT patron_id FROM loans WHERE item_barcode = ?", [barcode])
+            for r in db.execute(
+                "SELECT patron_id FROM loans WHERE item_barcode = ? AND returned_at IS NULL "
+                "UNION SELECT patron_id FROM loans WHERE item_barcode = ? AND returned_at >= ?",
+                [barcode, barcode, since],
+            )
         )
     for patron_id in sorted(patrons):
-        rows = list(db.query("SELECT * FROM patrons WHERE id = ?", [patron_id]))
+        rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
         if rows:
             _judge_patron(db, Patron.from_row(rows[0]), since, now, rules)
 
 
+LOANS_SINCE = (
+    "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
+    "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid "
+    "WHERE l.patron_id = :p AND l.returned_at IS NULL UNION ALL "
+    "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
+    "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid "
+    "WHERE l.patron_id = :p AND l.returned_at >= :since"
+)
+HELD_AT = (
+    "SELECT (SELECT count(*) FROM loans WHERE patron_id = :p AND returned_at IS NULL "
+    "AND checked_out_at <= :at) + (SELECT count(*) FROM loans WHERE patron_id = :p "
+    "AND returned_at > :at AND checked_out_at <= :at)"
+)
+
+
 def _judge_patron(db: Database, patron: Patron, since: str, now: str, rules: Rules) -> None:
-    loans = list(
-        db.query(
-            "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
-            "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid WHERE l.patron_id = ?",
-            [patron.id],
-        )
-    )
+    loans = fetch(db, LOANS_SINCE, {"p": patron.id, "since": since})
     cards = db.execute(
         "SELECT COALESCE(r.effective_at, e.at) AS eff, e.type, e.data FROM events e "
         "LEFT JOIN received r ON r.uuid = e.uuid "
         "WHERE e.patron_id = ? AND e.type IN ('card_lost', 'card_issued') ORDER BY eff",
         [patron.id],
     ).fetchall()
-    known = {
-        (r[0], r[1])
-        for r in db.execute(
-            "SELECT event_uuid, kind FROM conflicts WHERE patron_id = ?", [patron.id]
-        )
-    }
     limit = rules.limits(patron).max_loans
     for loan in loans:
-        if loan["returned_at"] is not None and loan["returned_at"] < since:
-            continue
         eff = loan["eff"]
         found: dict[str, dict[str, Any]] = {}
         if patron.status != "active":
             found["patron_blocked"] = {"status": patron.status}
-        held = sum(
-            1
-            for other in loans
-            if other["eff"] <= eff and (other["returned_at"] is None or other["returned_at"] > eff)
-        )
+        held = db.execute(HELD_AT, {"p": patron.id, "at": eff}).fetchone()[0]
         if held > limit:
             found["over_limit"] = {"count": held, "limit": limit}
         before = [c for c in cards if c[0] < eff]
         if before and before[-1][1] == "card_lost":
             found["lost_card"] = {"card": json.loads(before[-1][2]).get("card")}
         for kind, detail in found.items():
-            if (loan["uuid"], kind) not in known:
-                _conflict(db, kind, loan, now, **detail)
+            _conflict(db, kind, loan, now, **detail)

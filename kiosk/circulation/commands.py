@@ -1,0 +1,43 @@
+"""Commands: what a person or a system asks circulation to do, as plain values.
+
+Every entry point (a scan in the session, the desk page, the dashboard, an import, the hub's
+feed) builds one of these; a pure decision in `decide.py` turns it into events or a refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Lend an item to a patron."""
+
+    patron_id: str
+    barcode: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class Checkin:
+    """Return an item."""
+
+    barcode: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class Renew:
+    """Extend a patron's loan of an item."""
+
+    patron_id: str
+    barcode: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class UndoLast:
+    """Reverse the actor's last checkout, checkin or renewal, within a window of seconds."""
+
+    actor: str
+    window_s: float

@@ -1,0 +1,133 @@
+"""Decisions: rules + current state + command -> the events to record, or a refusal.
+
+Pure functions: no SQL, no clock reads, no I/O. The caller reads the state (`LoanState`), passes
+the time it read once, and hands the returned drafts to the projector (`projector.commit`), which
+stamps, applies and records them in the caller's transaction. The hub applies the same events
+through the same projections, so a kiosk and the hub cannot disagree on what an event means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation.commands import Checkin, Checkout, Renew, UndoLast
+from kiosk.circulation.models import Item, Loan, Patron
+from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.rules import Rules, end_of_day
+
+UNDOABLE = ("checkout", "checkin", "renew")
+
+
+@dataclass(frozen=True)
+class LoanState:
+    """What a loan decision reads: the patron, the item, its open loan, the patron's loans."""
+
+    patron: Patron | None
+    item: Item | None
+    loan: Loan | None = None  # the item's open loan
+    patron_due: Sequence[str] = ()  # due_at of each of the patron's open loans
+
+
+Decision = list[Draft] | Refusal
+
+
+def checkout(rules: Rules, tz: ZoneInfo, state: LoanState, cmd: Checkout, now: dt.datetime) -> Decision:
+    """Lend the item if the patron may borrow it and it is on the shelf."""
+    patron, item = state.patron, state.item
+    if patron is None or item is None:
+        return Refusal("unknown_code")
+    if patron.status != "active":
+        return Refusal("patron_blocked")
+    if state.loan is not None:
+        return Refusal("on_loan_to_other")
+    if item.status != "available":
+        return Refusal("item_unavailable")
+    at = stamp(now)
+    if rules.block_when_overdue and any(due < at for due in state.patron_due):
+        return Refusal("has_overdue")
+    if len(state.patron_due) >= rules.limits(patron).max_loans:
+        return Refusal("limit_reached", {"count": len(state.patron_due)})
+    due = end_of_day(rules.due_date(patron, now.astimezone(tz).date()), tz)
+    return [
+        Draft(
+            "checkout",
+            cmd.actor or patron.id,
+            patron.id,
+            item.barcode,
+            {"due_at": stamp(due)},
+        )
+    ]
+
+
+def checkin(state: LoanState, cmd: Checkin, now: dt.datetime, record_stray: bool) -> Decision:
+    """End the item's open loan; a book not on loan is a stray return, recorded only with a hub."""
+    item, loan = state.item, state.loan
+    if item is None:
+        return Refusal("unknown_code")
+    if loan is None:
+        if not record_stray:
+            return Refusal("not_on_loan")
+        data = {"loan_uuid": None, "not_on_loan": True}
+        return [Draft("checkin", cmd.actor or "self-service", None, item.barcode, data)]
+    data = {"loan_uuid": loan.uuid, "overdue": loan.due_at < stamp(now)}
+    return [Draft("checkin", cmd.actor or loan.patron_id, loan.patron_id, item.barcode, data)]
+
+
+def renew(rules: Rules, tz: ZoneInfo, state: LoanState, cmd: Renew, now: dt.datetime) -> Decision:
+    """Extend the patron's own loan if it is not overdue and has renewals left."""
+    patron, item, loan = state.patron, state.item, state.loan
+    if patron is None or item is None:
+        return Refusal("unknown_code")
+    if loan is None:
+        return Refusal("not_on_loan")
+    if loan.patron_id != patron.id:
+        return Refusal("on_loan_to_other")
+    if patron.status != "active":
+        return Refusal("patron_blocked")
+    if loan.due_at < stamp(now):
+        return Refusal("renew_overdue")
+    if loan.renewals >= rules.limits(patron).renewals:
+        return Refusal("renew_limit")
+    due = stamp(end_of_day(rules.due_date(patron, now.astimezone(tz).date()), tz))
+    due = max(due, loan.due_at)
+    data = {"loan_uuid": loan.uuid, "due_at": due, "previous_due_at": loan.due_at}
+    return [Draft("renew", cmd.actor or patron.id, patron.id, item.barcode, data)]
+
+
+@dataclass(frozen=True)
+class UndoState:
+    """What an undo decision reads: the actor's last event and the loan it touched, as now."""
+
+    last: Mapping[str, Any] | None  # the events row (data decoded), or None
+    loan: Loan | None = None  # the loan the last event made, ended or renewed
+    item_open: bool = False  # whether the item has an open loan now
+
+
+def undo(state: UndoState, cmd: UndoLast, now: dt.datetime) -> Decision:
+    """Reverse the last action if it is recent and nothing changed the loan since."""
+    last = state.last
+    if last is None or last["type"] not in UNDOABLE:
+        return Refusal("nothing_to_undo")
+    if now - parse_stamp(last["at"]) > dt.timedelta(seconds=cmd.window_s):
+        return Refusal("too_late")
+    loan, data = state.loan, last["data"]
+    if last["type"] == "checkout":
+        still = loan is not None and loan.returned_at is None
+    elif last["type"] == "checkin":
+        still = loan is not None and loan.returned_at is not None and not state.item_open
+    else:
+        still = (
+            loan is not None
+            and loan.returned_at is None
+            and loan.due_at == data.get("due_at")
+            and loan.renewals > 0
+        )
+    if not still:
+        return Refusal("changed_since")
+    undone = {"undone": last["uuid"], "undone_type": last["type"]}
+    return [Draft("undo", cmd.actor, last["patron_id"], last["item_barcode"], undone)]
