@@ -36,7 +36,9 @@ class LoanState:
 Decision = list[Draft] | Refusal
 
 
-def checkout(rules: Rules, tz: ZoneInfo, state: LoanState, cmd: Checkout, now: dt.datetime) -> Decision:
+def checkout(
+    rules: Rules, tz: ZoneInfo, state: LoanState, cmd: Checkout, now: dt.datetime
+) -> Decision:
     """Lend the item if the patron may borrow it and it is on the shelf."""
     patron, item = state.patron, state.item
     if patron is None or item is None:
@@ -72,7 +74,7 @@ def checkin(state: LoanState, cmd: Checkin, now: dt.datetime, record_stray: bool
     if loan is None:
         if not record_stray:
             return Refusal("not_on_loan")
-        data = {"loan_uuid": None, "not_on_loan": True}
+        data: dict[str, Any] = {"loan_uuid": None, "not_on_loan": True}
         return [Draft("checkin", cmd.actor or "self-service", None, item.barcode, data)]
     data = {"loan_uuid": loan.uuid, "overdue": loan.due_at < stamp(now)}
     return [Draft("checkin", cmd.actor or loan.patron_id, loan.patron_id, item.barcode, data)]

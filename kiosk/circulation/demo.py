@@ -9,7 +9,6 @@ seconds. Only `kiosk demo` imports this module; `kiosk run` never does.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from kiosk.circulation import cards
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.importer import isbn13_check_digit
 from kiosk.circulation.models import Patron
+from kiosk.circulation.projector import project
+from kiosk.circulation.records import save
 from kiosk.circulation.rules import Rules, end_of_day, load_rules, rules_rows
 from kiosk.circulation.store import Event, Store
 from kiosk.i18n import _
@@ -224,48 +225,34 @@ def build(store: Store, settings: config.Settings, seed: int, today: dt.date) ->
     data = {"rules": rows, "policy": policy, "closed_days": closed}
     rules_event = _event(rng, "rules_set", opening, actor="config", data=data)
     with store.write() as db:
-        db.execute("DELETE FROM rules")
-        db.execute("DELETE FROM policy")
-        db.execute("DELETE FROM closed_days")
-        db.table("rules").insert_all(rows, pk="scope")
-        policy_rows = [{"key": k, "value": json.dumps(v)} for k, v in policy.items()]
-        db.table("policy").insert_all(policy_rows, pk="key")
-        db.table("closed_days").insert_all([{"day": d, "note": ""} for d in closed], pk="day")
+        project(db, rules_event)
         rules = load_rules(db)
         _history(rng, school, rules, term_start, today, tz)
         counts = {"patrons": len(school.patrons), "items": len(school.items)}
         setup = _event(rng, "import", opening, actor="demo", data={"kind": "demo", **counts})
-        _insert(store, db, school, [rules_event, setup, *school.events])
+        _insert(db, school, [setup, *school.events], rules_event)
     return school
 
 
-def _insert(store: Store, db: Any, school: School, events: list[Event]) -> None:
-    conn = db.conn
-    conn.executemany(
-        "INSERT INTO patrons (id, name, role, grade, class_name, status, updated_at) "
-        "VALUES (:id, :name, :role, :grade, :class_name, 'active', :updated_at)",
-        school.patrons,
-    )
-    conn.executemany(
-        "INSERT INTO cards (code, patron_id, created_at, number) VALUES (?, ?, ?, ?)",
-        school.cards,
-    )
-    conn.executemany(
-        "INSERT INTO items (barcode, title, author, isbn, call_number, location, status, "
-        "updated_at) VALUES (:barcode, :title, :author, :isbn, :call_number, :location, "
-        ":status, :updated_at)",
-        school.items,
-    )
-    conn.executemany(
-        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, returned_at) "
-        "VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, :due_at, :returned_at)",
-        sorted(school.loans, key=lambda r: (r["checked_out_at"], r["uuid"])),
-    )
+def _insert(db: Any, school: School, events: list[Event], rules_event: Event) -> None:
+    """Write the school through the projections, then its term of events in time order."""
+    cards_of: dict[str, list[str]] = {}
+    for code, patron_id, *_rest in school.cards:
+        cards_of.setdefault(patron_id, []).append(code)
+    for p in school.patrons:
+        row = {**p, "status": "active"}
+        save(db, "patron_saved", p["id"], row, p["updated_at"], cards=cards_of.get(p["id"], []))
+    for it in school.items:
+        row = {k: v for k, v in it.items() if k != "status"}
+        save(db, "item_saved", it["barcode"], row, it["updated_at"])
     events.sort(key=lambda e: (e.at, e.uuid))
-    conn.executemany(
+    for e in events:
+        project(db, e)
+    logged = sorted([rules_event, *events], key=lambda e: (e.at, e.uuid))
+    db.conn.executemany(
         "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data) "
         "VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, :data)",
-        [e.row() for e in events],
+        [e.row() for e in logged],
     )
 
 
@@ -367,10 +354,6 @@ def _history(
             for _ in range(rng.randint(60, 140)):
                 term.lend(day)
         day += dt.timedelta(days=1)
-    by_barcode = {it["barcode"]: it for it in school.items}
-    for loan in school.loans:
-        if loan["returned_at"] is None:
-            by_barcode[loan["item_barcode"]]["status"] = "on_loan"
 
 
 class _Term:

@@ -224,10 +224,11 @@ class Circulation:
         action: str,
         key: str,
         patron: Patron | None,
-        item: Item,
+        item: Item | None,
         loan: Loan | None,
         event: Event,
     ) -> Result:
+        assert item is not None  # a decision that said yes had the item
         params: dict[str, Any] = {"title": item.title}
         if loan is not None and action != "checkin":
             params["due_date"] = self.local_date(loan.due_at).isoformat()

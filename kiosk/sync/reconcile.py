@@ -23,16 +23,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlite_utils import Database
 
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.models import Patron
-from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.projections.loans import open_loan
 from kiosk.circulation.projector import project
+from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.sync.protocol import LOAN_TYPES, BadRequest
 
@@ -139,30 +139,21 @@ def touch_contact(store: Store, kiosk_id: str, sent_at: str | None) -> None:
             db.execute("UPDATE kiosks SET last_contact = ? WHERE id = ?", [now, kiosk_id])
 
 
+# What a kiosk's desk may change in the master data; the rest stays the hub's to decide.
+MASTER_FROM_KIOSK = {
+    "card_lost": lambda e: isinstance(e.data.get("card"), str),
+    "card_issued": lambda e: isinstance(e.data.get("card"), str) and bool(e.patron_id),
+    "item_status": lambda e: e.data.get("status") in ("lost", "damaged", "withdrawn"),
+    "patron_status": lambda e: e.data.get("status") in ("active", "blocked", "left"),
+}
+
+
 def _apply_master(db: Database, events: list[Event], now: str) -> None:
     """Apply desk changes to master data that a kiosk may make (lost cards, item status)."""
     for e in sorted(events, key=lambda e: e.at):
-        card = e.data.get("card")
-        if e.type == "card_lost" and isinstance(card, str):
-            db.execute("UPDATE cards SET status = 'lost' WHERE code = ?", [card])
-        elif e.type == "card_issued" and isinstance(card, str) and e.patron_id:
-            if db.execute("SELECT 1 FROM patrons WHERE id = ?", [e.patron_id]).fetchone():
-                db.execute(
-                    "INSERT INTO cards (code, patron_id, status, created_at) "
-                    "VALUES (?, ?, 'active', ?) ON CONFLICT(code) DO UPDATE SET "
-                    "patron_id = excluded.patron_id, status = 'active'",
-                    [card, e.patron_id, now],
-                )
-        elif e.type == "item_status" and e.data.get("status") in ("lost", "damaged", "withdrawn"):
-            db.execute(
-                "UPDATE items SET status = ?, updated_at = ? WHERE barcode = ?",
-                [e.data["status"], now, e.item_barcode],
-            )
-        elif e.type == "patron_status" and e.data.get("status") in ("active", "blocked", "left"):
-            db.execute(
-                "UPDATE patrons SET status = ?, updated_at = ? WHERE id = ?",
-                [e.data["status"], now, e.patron_id],
-            )
+        allowed = MASTER_FROM_KIOSK.get(e.type)
+        if allowed is not None and allowed(e):
+            project(db, replace(e, at=now))
 
 
 def _conflict(

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from kiosk.circulation.projector import project
+from kiosk.circulation.records import save
 from kiosk.circulation.store import Event, Store
 
 migrations = Migrations("sync")
@@ -126,19 +128,13 @@ ORDER = {"rules": 0, "patron": 1, "card": 2, "item": 3, "loan": 4}
 def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> int:
     """Apply one page of the hub's feed and move the cursor, in one transaction."""
     with store.write() as db:
-        busy = _pending_items(db)
+        busy, now = _pending_items(db), store.now()
         for change in sorted(changes, key=lambda c: ORDER.get(c["kind"], 9)):
             kind, key, row = change["kind"], change["key"], change["row"]
             if kind == "rules":
-                _put_rules(db, row)
-            elif kind == "patron":
-                _put_patron(db, key, row)
-            elif kind == "card":
-                _put_card(db, key, row)
-            elif kind == "item" and key not in busy:
-                _put_item(db, key, row)
-            elif kind == "loan" and key not in busy:
-                _put_loan(db, key, row, store.now())
+                _put_rules(db, row, now)
+            elif kind in ("patron", "card") or key not in busy:
+                _put(db, kind, key, row, now)
         set_state(db, **state)
     return len(changes)
 
@@ -146,16 +142,16 @@ def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> 
 def apply_snapshot_rows(store: Store, part: str, rows: list[dict[str, Any]]) -> None:
     """Apply one page of a snapshot part (rules, patrons, cards, items)."""
     with store.write() as db:
-        busy = _pending_items(db) if part == "items" else set()
+        busy, now = (_pending_items(db) if part == "items" else set()), store.now()
         for row in rows:
             if part == "rules":
-                _put_rules(db, row)
+                _put_rules(db, row, now)
             elif part == "patrons":
-                _put_patron(db, row["id"], row)
+                _put(db, "patron", row["id"], row, now)
             elif part == "cards":
-                _put_card(db, row["code"], row)
+                _put(db, "card", row["code"], row, now)
             elif part == "items" and row["barcode"] not in busy:
-                _put_item(db, row["barcode"], row)
+                _put(db, "item", row["barcode"], row, now)
 
 
 def apply_snapshot_loans(store: Store, loans: list[dict[str, Any]], **state: Any) -> None:
@@ -169,102 +165,14 @@ def apply_snapshot_loans(store: Store, loans: list[dict[str, Any]], **state: Any
         ]
         for barcode in set(local) | set(by_item):
             if barcode not in busy:
-                _put_loan(db, barcode, by_item.get(barcode), now)
+                _put(db, "loan", barcode, by_item.get(barcode), now)
         set_state(db, **state)
 
 
-def _put_rules(db: Database, row: dict[str, Any]) -> None:
-    db.execute("DELETE FROM rules")
-    db.execute("DELETE FROM policy")
-    db.execute("DELETE FROM closed_days")
-    db.table("rules").insert_all(row["rules"], pk="scope")
-    db.table("policy").insert_all(
-        [{"key": k, "value": json.dumps(v)} for k, v in row["policy"].items()], pk="key"
-    )
-    db.table("closed_days").insert_all([{"day": d, "note": ""} for d in row["closed_days"]])
+def _put_rules(db: Database, row: dict[str, Any], at: str) -> None:
+    project(db, Event(type="rules_set", at=at, kiosk_id="hub", data=row))
 
 
-def _put_patron(db: Database, key: str, row: dict[str, Any] | None) -> None:
-    if row is None:
-        # A patron the hub deleted: keep them while this kiosk still has their loans or cards.
-        db.execute(
-            "DELETE FROM patrons WHERE id = ? AND NOT EXISTS (SELECT 1 FROM loans WHERE "
-            "patron_id = ?) AND NOT EXISTS (SELECT 1 FROM cards WHERE patron_id = ?)",
-            [key, key, key],
-        )
-        return
-    db.execute(
-        "INSERT INTO patrons (id, name, role, grade, class_name, status, updated_at) "
-        "VALUES (:id, :name, :role, :grade, :class_name, :status, :at) ON CONFLICT(id) DO UPDATE "
-        "SET name = excluded.name, role = excluded.role, grade = excluded.grade, "
-        "class_name = excluded.class_name, status = excluded.status, "
-        "updated_at = excluded.updated_at",
-        {**row, "at": _now(db)},
-    )
-
-
-def _put_card(db: Database, key: str, row: dict[str, Any] | None) -> None:
-    if row is None:
-        db.execute("DELETE FROM cards WHERE code = ?", [key])
-        return
-    if not db.execute("SELECT 1 FROM patrons WHERE id = ?", [row["patron_id"]]).fetchone():
-        return  # its patron arrives in a later page
-    db.execute(
-        "INSERT INTO cards (code, patron_id, status, created_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(code) DO UPDATE SET patron_id = excluded.patron_id, status = excluded.status",
-        [key, row["patron_id"], row["status"], _now(db)],
-    )
-
-
-def _put_item(db: Database, key: str, row: dict[str, Any] | None) -> None:
-    if row is None:
-        db.execute(
-            "DELETE FROM items WHERE barcode = ? AND NOT EXISTS "
-            "(SELECT 1 FROM loans WHERE item_barcode = ?)",
-            [key, key],
-        )
-        return
-    db.execute(
-        "INSERT INTO items (barcode, title, author, isbn, call_number, location, status, "
-        "updated_at) VALUES (:barcode, :title, :author, :isbn, :call_number, :location, :status, "
-        ":at) ON CONFLICT(barcode) DO UPDATE SET title = excluded.title, author = excluded.author, "
-        "isbn = excluded.isbn, call_number = excluded.call_number, location = excluded.location, "
-        "status = excluded.status, updated_at = excluded.updated_at",
-        {**row, "at": _now(db)},
-    )
-
-
-def _put_loan(db: Database, barcode: str, loan: dict[str, Any] | None, now: str) -> None:
-    """Make an item's open loan the hub's: end any other, insert or update the hub's one."""
-    if loan is not None and not (
-        db.execute("SELECT 1 FROM patrons WHERE id = ?", [loan["patron_id"]]).fetchone()
-        and db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone()
-    ):
-        return  # master data not here yet; the next page or snapshot brings it
-    keep = loan["uuid"] if loan else None
-    db.execute(
-        "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL "
-        "AND uuid IS NOT ?",
-        [now, barcode, keep],
-    )
-    if loan is None:
-        db.execute(
-            "UPDATE items SET status = 'available' WHERE barcode = ? AND status = 'on_loan'",
-            [barcode],
-        )
-        return
-    db.execute(
-        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, renewals) "
-        "VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, :due_at, :renewals) "
-        "ON CONFLICT(uuid) DO UPDATE SET patron_id = excluded.patron_id, due_at = excluded.due_at, "
-        "renewals = excluded.renewals, returned_at = NULL",
-        loan,
-    )
-    db.execute(
-        "UPDATE items SET status = 'on_loan' WHERE barcode = ? AND status = 'available'", [barcode]
-    )
-
-
-def _now(db: Database) -> str:
-    row = db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()
-    return str(row[0])
+def _put(db: Database, kind: str, key: str, row: dict[str, Any] | None, at: str) -> None:
+    """Apply one of the hub's rows through its projection (state, so never logged here)."""
+    save(db, f"{kind}_saved" if kind != "loan" else "loan_synced", key, row, at)

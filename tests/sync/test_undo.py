@@ -22,9 +22,7 @@ def status(store: Any, barcode: str) -> str:
     return str(store.value("SELECT status FROM items WHERE barcode = ?", [barcode]))
 
 
-def test_undone_loan_and_undone_return_stay_undone_after_sync(
-    hub: Hub, kiosk_factory: Any
-) -> None:
+def test_undone_loan_and_undone_return_stay_undone_after_sync(hub: Hub, kiosk_factory: Any) -> None:
     a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A")
     b = kiosk_factory(hub.url, hub.register("B"), kiosk_id="B")
     for k in (a, b):

@@ -1,3 +1,6 @@
 """Projections by area; each module registers its event types with `@projection`."""
 
-from kiosk.circulation.projections import loans  # noqa: F401
+from kiosk.circulation.projections import (
+    loans,  # noqa: F401
+    master,  # noqa: F401
+)

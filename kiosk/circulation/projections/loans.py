@@ -118,3 +118,35 @@ def undo(db: Database, e: Event) -> None:
             "WHERE uuid = ? AND returned_at IS NULL AND renewals > 0",
             [data.get("previous_due_at"), data.get("loan_uuid")],
         )
+
+
+@projection("loan_synced")
+def loan_synced(db: Database, e: Event) -> None:
+    """Make an item's open loan the hub's (never logged: the hub's feed carries state).
+
+    `data`: {"key": barcode, "row": the hub's open loan or None}. Any other open loan of the item
+    ends; the hub's is inserted or updated.
+    """
+    barcode, loan = e.data["key"], e.data.get("row")
+    if loan is not None and not (
+        db.execute("SELECT 1 FROM patrons WHERE id = ?", [loan["patron_id"]]).fetchone()
+        and db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone()
+    ):
+        return  # master data not here yet; the next page or snapshot brings it
+    keep = loan["uuid"] if loan else None
+    db.execute(
+        "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL "
+        "AND uuid IS NOT ?",
+        [e.at, barcode, keep],
+    )
+    if loan is None:
+        _shelve(db, barcode, e.at)
+        return
+    db.execute(
+        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, renewals) "
+        "VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, :due_at, :renewals) "
+        "ON CONFLICT(uuid) DO UPDATE SET patron_id = excluded.patron_id, due_at = excluded.due_at, "
+        "renewals = excluded.renewals, returned_at = NULL",
+        loan,
+    )
+    _lend(db, barcode, e.at)
