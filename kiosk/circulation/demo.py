@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 from kiosk import config
 from kiosk.circulation import cards
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.importer import isbn13_check_digit
 from kiosk.circulation.models import Patron
 from kiosk.circulation.projector import project
 from kiosk.circulation.records import save
 from kiosk.circulation.rules import Rules, end_of_day, load_rules, rules_rows
 from kiosk.circulation.store import Event, Store
+from kiosk.codes import ean13_check_digit
 from kiosk.i18n import _
 
 KIOSK_ID = "demo-kiosk"
@@ -320,7 +320,7 @@ def _books(rng: random.Random, school: School, opening: dt.datetime) -> None:
     for title, author, clc, weight in titles:
         group = "0" if title.isascii() else "7"  # English-language or Chinese publishers
         body = f"978{group}{rng.randrange(10**8):08d}"
-        isbn = body + isbn13_check_digit(body)
+        isbn = body + ean13_check_digit(body)
         records.append((title, author, isbn, f"{clc}/{rng.randint(1, 99)}", weight))
     weights = [r[4] for r in records]
     corners = [f"{n}({c})班图书角" for n in GRADES for c in range(1, CLASSES_PER_GRADE + 1)]

@@ -1,10 +1,14 @@
-"""Check and normalise what a device read: book barcodes and card UIDs, as pure functions.
+"""Book barcodes and card codes, as pure functions: the one home both devices and circulation use.
 
 Books: an EAN-13 (ISBN-13 included) must have a correct check digit; an ISBN-10 is converted to
 its ISBN-13 (books are catalogued that way); the school's own barcodes pass when they match a
 configured pattern. Cards: a UID is canonical upper-case hex (EM4100: 10 digits, ISO 14443A: 8,
 14 or 20); a 10-digit decimal (the number printed on an EM4100 card) is delivered as it is, after
 an optional byte swap for readers that send the 4 bytes reversed. The store matches the two forms.
+
+Every writer of a card keeps its code in `canonical_card` form, so a UID typed in lower case on
+the dashboard is the UID the reader sends; `printed_number` is the decimal printed on a card whose
+UID has 4 bytes after an optional 1-byte header (EM4100's 10 hex digits, or 8).
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ class Checked:
     reason: str = ""
 
 
+def ean13_check_digit(first12: str) -> str:
+    """Return the EAN-13 (ISBN-13) check digit of 12 digits."""
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
 def ean13_ok(code: str) -> bool:
     """Return whether 13 digits carry a correct EAN-13 check digit."""
-    if not _DIGITS13.fullmatch(code):
-        return False
-    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(code[:12]))
-    return (10 - total % 10) % 10 == int(code[12])
+    return bool(_DIGITS13.fullmatch(code)) and ean13_check_digit(code[:12]) == code[12]
 
 
 def isbn10_ok(code: str) -> bool:
@@ -48,8 +55,7 @@ def isbn10_ok(code: str) -> bool:
 def isbn10_to_13(code: str) -> str:
     """Return the ISBN-13 (978 prefix) of a valid ISBN-10."""
     body = "978" + code[:9]
-    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(body))
-    return body + str((10 - total % 10) % 10)
+    return body + ean13_check_digit(body)
 
 
 def check_book_code(
@@ -94,6 +100,30 @@ def canonical_uid(
     if _HEX_UID.fullmatch(uid):
         return Checked(uid)
     return Checked(None, "not a card UID (8, 10, 14 or 20 hex digits, or 10 decimal digits)")
+
+
+def is_uid(code: str) -> bool:
+    """Return whether a code is an RFID UID: 8, 10, 14 or 20 hex digits, in either case."""
+    return _HEX_UID.fullmatch(code.upper()) is not None
+
+
+def canonical_card(code: str) -> str:
+    """Return a card code as the store keeps it: UIDs in upper case, other codes unchanged."""
+    return code.upper() if is_uid(code) else code
+
+
+def printed_number(code: str) -> str | None:
+    """Return the 10-digit decimal printed on a card with this UID, or None for other codes."""
+    if not is_uid(code) or len(code) not in (8, 10):
+        return None
+    return f"{int(code[-8:], 16):010d}"
+
+
+def card_decimal(code: str) -> str | None:
+    """Return the code if it can be the decimal printed on a card (10 digits, <= 2**32 - 1)."""
+    if _DECIMAL.fullmatch(code) and int(code) <= 0xFFFFFFFF:
+        return code
+    return None
 
 
 def compile_patterns(patterns: Sequence[str]) -> list[re.Pattern[str]]:
