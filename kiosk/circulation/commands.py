@@ -41,3 +41,21 @@ class UndoLast:
 
     actor: str
     window_s: float
+
+
+@dataclass(frozen=True)
+class IssueCard:
+    """Give a patron a new card (a UID in any case, or a printed number)."""
+
+    patron_id: str
+    code: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class ReportCardLost:
+    """Refuse a card from now on; `patron_id`, when given, must be the card's owner."""
+
+    code: str
+    actor: str = ""
+    patron_id: str | None = None

@@ -15,7 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.clock import parse_stamp, stamp
-from kiosk.circulation.commands import Checkin, Checkout, Renew, UndoLast
+from kiosk import codes
+from kiosk.circulation.commands import Checkin, Checkout, IssueCard, Renew, ReportCardLost, UndoLast
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, Refusal
 from kiosk.circulation.rules import Rules, end_of_day
@@ -133,3 +134,24 @@ def undo(state: UndoState, cmd: UndoLast, now: dt.datetime) -> Decision:
         return Refusal("changed_since")
     undone = {"undone": last["uuid"], "undone_type": last["type"]}
     return [Draft("undo", cmd.actor, last["patron_id"], last["item_barcode"], undone)]
+
+
+def issue_card(
+    patron: Patron | None, code: str, taken: Sequence[Any] | None, cmd: IssueCard
+) -> Decision:
+    """Give a patron a card, unless its code (in any of its forms) is already someone's card."""
+    if patron is None:
+        return Refusal("unknown_code")
+    if not code or len(code) > 64:
+        return Refusal("card_code_missing")
+    if taken is not None:
+        return Refusal("card_taken", {"code": taken[0], "patron_id": taken[1]})
+    card = codes.canonical_card(code)
+    return [Draft("card_issued", cmd.actor, patron.id, None, {"card": card})]
+
+
+def report_card_lost(card: Sequence[Any] | None, cmd: ReportCardLost) -> Decision:
+    """Refuse a card from now on; `card` is (code, patron_id, status) as found in any form."""
+    if card is None or (cmd.patron_id is not None and card[1] != cmd.patron_id):
+        return Refusal("unknown_code")
+    return [Draft("card_lost", cmd.actor, card[1], None, {"card": card[0]})]

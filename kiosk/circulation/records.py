@@ -11,13 +11,16 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
+from kiosk.circulation import decide
+from kiosk.circulation.commands import IssueCard, ReportCardLost
+from kiosk.circulation.models import Patron
 from kiosk.circulation.projections.master import (
     ITEM_EDITS,
     ITEM_FIELDS,
     PATRON_EDITS,
     PATRON_FIELDS,
 )
-from kiosk.circulation.projector import Draft, commit, project
+from kiosk.circulation.projector import Draft, Refusal, commit, project
 from kiosk.circulation.rules import rules_rows
 from kiosk.circulation.store import Event, Store, fetch
 
@@ -70,22 +73,32 @@ def _emit(store: Store, db: Database, type: str, **kw: Any) -> Event:
     return event
 
 
-def report_card_lost(store: Store, code: str, actor: str) -> Event | None:
-    """Mark a card lost so it is refused from now on; None if there is no such card."""
+def report_card_lost(
+    store: Store, code: str, actor: str, patron_id: str | None = None
+) -> Event | None:
+    """Mark a card lost so it is refused from now on; None if there is no such card (of hers)."""
     with store.write() as db:
-        row = card_forms.find(db, code)
-        if row is None:
-            return None
-        return _emit(store, db, "card_lost", actor=actor, patron_id=row[1], data={"card": row[0]})
-
-
-def issue_card(store: Store, patron_id: str, code: str, actor: str) -> Event:
-    """Give a patron a new (replacement) card; a UID is kept in its canonical form."""
-    code = card_forms.canonical(code)
-    with store.write() as db:
-        return _emit(
-            store, db, "card_issued", actor=actor, patron_id=patron_id, data={"card": code}
+        decision = decide.report_card_lost(
+            card_forms.find(db, code), ReportCardLost(code, actor, patron_id)
         )
+        if isinstance(decision, Refusal):
+            return None
+        (event,) = commit(store, db, decision, store.now())
+        return event
+
+
+def issue_card(store: Store, patron_id: str, code: str, actor: str) -> Event | Refusal:
+    """Give a patron a new (replacement) card, kept in its canonical form; or say why not."""
+    code = code.strip()
+    with store.write() as db:
+        rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
+        patron = Patron.from_row(rows[0]) if rows else None
+        taken = card_forms.find(db, code) if code else None
+        decision = decide.issue_card(patron, code, taken, IssueCard(patron_id, code, actor))
+        if isinstance(decision, Refusal):
+            return decision
+        (event,) = commit(store, db, decision, store.now())
+        return event
 
 
 def set_item_status(store: Store, barcode: str, status: str, actor: str) -> Event:

@@ -17,6 +17,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 
 from kiosk import config
 from kiosk.circulation import records
+from kiosk.circulation.projector import Refusal
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.rules import load_rules
 from kiosk.web import current_lang, gettext, web
@@ -104,11 +105,10 @@ def patron_status(patron_id: str) -> Any:
 def card_lost(patron_id: str) -> Any:
     """Report one of the patron's cards lost."""
     code = request.form.get("code", "")
-    owner = web().store.value("SELECT patron_id FROM cards WHERE code = ?", [code])
-    if owner != patron_id:
+    event = records.report_card_lost(web().store, code, actor(), patron_id=patron_id)
+    if event is None:
         abort(404)
-    records.report_card_lost(web().store, code, actor())
-    flash(gettext("Card {code} is now refused.", code=code))
+    flash(gettext("Card {code} is now refused.", code=event.data["card"]))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
 
@@ -117,14 +117,13 @@ def card_issue(patron_id: str) -> Any:
     """Give the patron a new card (tap it on the kiosk's reader or type its number)."""
     _patron_or_404(patron_id)
     code = request.form.get("code", "").strip()
-    store = web().store
-    if not code or len(code) > 64:
+    done = records.issue_card(web().store, patron_id, code, actor())
+    if isinstance(done, Refusal) and done.reason == "card_taken":
+        flash(gettext("Card {code} already belongs to someone.", code=done.params["code"]), "error")
+    elif isinstance(done, Refusal):
         flash(gettext("Type or scan the new card's number."), "error")
-    elif store.value("SELECT patron_id FROM cards WHERE code = ?", [code]):
-        flash(gettext("Card {code} already belongs to someone.", code=code), "error")
     else:
-        records.issue_card(store, patron_id, code, actor())
-        flash(gettext("Card {code} issued.", code=code))
+        flash(gettext("Card {code} issued.", code=done.data["card"]))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
 
