@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk import codes
+from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import Checkin, Checkout, IssueCard, Renew, ReportCardLost, UndoLast
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, Refusal

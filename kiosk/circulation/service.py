@@ -164,6 +164,13 @@ class Circulation:
             loan = self.open_loan(barcode, db)
         return self._done("checkout", "checked_out", state.patron, state.item, loan, event)
 
+    def lend(self, patron_id: str, barcode: str, actor: str = "") -> Result:
+        """Lend a book to a patron: a renewal when the patron already has it, else a checkout."""
+        loan = self.open_loan(barcode)
+        if loan is not None and loan.patron_id == patron_id:
+            return self.renew(patron_id, barcode, actor=actor)
+        return self.checkout(patron_id, barcode, actor=actor)
+
     def checkin(self, barcode: str, actor: str = "") -> Result:
         """Return an item that is on loan."""
         cmd = Checkin(barcode, actor)

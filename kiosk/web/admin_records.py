@@ -17,8 +17,8 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 
 from kiosk import config
 from kiosk.circulation import records
-from kiosk.circulation.projector import Refusal
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
+from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, bp

@@ -127,13 +127,11 @@ def type_code() -> Any:
     c = ctx.circulation
     lend_to = session.get("lend_to")
     if lend_to:
-        loan = c.open_loan(code)
-        if loan is not None and loan.patron_id == lend_to:
-            result = c.renew(lend_to, code, actor=op["actor"])
-        else:
-            result = c.checkout(lend_to, code, actor=op["actor"])
+        result = c.lend(lend_to, code, actor=op["actor"])
     else:
         result = c.checkin(code, actor=op["actor"])
+    # The same feedback as a scan: the touchscreen shows it and the sync wakes for it.
+    ctx.daemon.kiosk.announce(result, code)
     return jsonify({"queued": False, "result": _result(result)})
 
 
@@ -158,5 +156,10 @@ def undo() -> Any:
     if op is None:
         abort(403, description=NOT_OPEN)
     done = desk_actions.undo_last(ctx.store, op["actor"], ctx.settings.web.undo_window_s)
+    if done.ok and ctx.daemon is not None:
+        message = UNDO_MESSAGES[done.reason]
+        ctx.daemon.kiosk.announce(
+            Result(True, "undo", done.reason, message, done.params, event=done.event)
+        )
     kind = "ok" if done.ok else "warning"
     return jsonify({"ok": done.ok, "result": _said(UNDO_MESSAGES[done.reason], done.params, kind)})
