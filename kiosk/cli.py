@@ -260,7 +260,7 @@ def export(ctx: Context, kind: str, bom: bool) -> None:
         if kind == "koc":
             from kiosk.sync.koc import write_koc
 
-            write_koc(store, sys.stdout, ctx.settings.kiosk.timezone)
+            write_koc(store, sys.stdout, ctx.settings.kiosk.timezone, ctx.settings.hub.koc_card)
             return
         write_csv(store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom)
     except BrokenPipeError:
