@@ -41,9 +41,8 @@ def koha_replay(lines: list[str]) -> tuple[dict[str, str], list[str]]:
             held = loans.get(barcode)
             if held is None or (held[0] != card and held[1] < day):
                 loans[barcode] = (card, day)
-        elif command == "return":
-            if loans.pop(args[0], None) is None:
-                errors.append(line)
+        elif command == "return" and loans.pop(args[0], None) is None:
+            errors.append(line)
     return {barcode: card for barcode, (card, _) in loans.items()}, errors
 
 
