@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.circulation.queries import outbox
 from kiosk.circulation.store import Store
 
 
@@ -23,9 +24,7 @@ def status_report(store: Store) -> dict[str, Any]:
             "SELECT count(*) FROM loans WHERE returned_at IS NULL AND due_at < ?", [now]
         ),
         "events": q("SELECT count(*) FROM events"),
-        "events_waiting_for_hub": q(
-            "SELECT count(*) FROM events WHERE seq NOT IN (SELECT seq FROM event_acks)"
-        ),
+        "events_waiting_for_hub": outbox.events_waiting(store.reader),
         "last_events": store.query(
             "SELECT at, type, patron_id, item_barcode FROM events ORDER BY seq DESC LIMIT 5"
         ),

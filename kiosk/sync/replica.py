@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from kiosk.circulation.projector import project
+from kiosk.circulation.queries import outbox
 from kiosk.circulation.records import save
 from kiosk.circulation.store import Event, Store
 
@@ -51,48 +52,25 @@ def set_state(db: Database, **values: Any) -> None:
 # -- the outbox ----------------------------------------------------------------------------
 
 
-# Every event up to the watermark is acknowledged, so the outbox queries look only above it and
-# stay fast on a store with years of events.
-WAITING = (
-    "FROM events WHERE seq > :mark AND NOT EXISTS "
-    "(SELECT 1 FROM event_acks a WHERE a.seq = events.seq)"
-)
-
-
-def _mark(db: Database) -> int:
-    row = db.execute("SELECT value FROM sync_state WHERE key = 'acked_through'").fetchone()
-    return int(row[0]) if row else 0
-
-
 def pending(store: Store, limit: int) -> list[Event]:
     """Return the oldest events the hub has not acknowledged, except those it refused."""
-    db = store.reader
-    skip = held(store)
-    rows = db.query(
-        f"SELECT * {WAITING} AND seq NOT IN (SELECT value FROM json_each(:held)) "
-        "ORDER BY seq LIMIT :limit",
-        {"mark": _mark(db), "limit": limit, "held": json.dumps(skip)},
-    )
-    return [Event.from_row(r) for r in rows]
+    return [Event.from_row(r) for r in outbox.waiting_to_send(store.reader, limit)]
 
 
 def held(store: Store) -> list[int]:
     """Return the seqs of events the hub refused as malformed: kept, waiting, not sent again."""
-    return [int(s) for s in json.loads(get_state(store, "held", "[]"))]
+    return outbox.held_seqs(store.reader)
 
 
 def hold(store: Store, seq: int) -> None:
     """Stop sending one event the hub refuses, so the events after it still go."""
     with store.write() as db:
-        row = db.execute("SELECT value FROM sync_state WHERE key = 'held'").fetchone()
-        seqs = set(json.loads(row[0]) if row else []) | {seq}
-        set_state(db, held=json.dumps(sorted(seqs)))
+        set_state(db, held=json.dumps(sorted(set(outbox.held_seqs(db)) | {seq})))
 
 
 def queue_length(store: Store) -> int:
     """Return how many events wait for the hub."""
-    db = store.reader
-    return int(db.execute(f"SELECT count(*) {WAITING}", {"mark": _mark(db)}).fetchone()[0])
+    return outbox.events_waiting(store.reader)
 
 
 def acknowledge(store: Store, seqs: Iterable[int]) -> None:
@@ -103,21 +81,11 @@ def acknowledge(store: Store, seqs: Iterable[int]) -> None:
             "INSERT OR IGNORE INTO event_acks (seq, acked_at) VALUES (?, ?)",
             [(s, now) for s in seqs],
         )
-        mark = _mark(db)
-        first_waiting = db.execute(f"SELECT MIN(seq) {WAITING}", {"mark": mark}).fetchone()[0]
+        mark = outbox.acked_through(db)
+        first_waiting = outbox.first_waiting_seq(db)
         if first_waiting is None:
             first_waiting = (db.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
         set_state(db, acked_through=max(mark, int(first_waiting) - 1))
-
-
-def _pending_items(db: Database) -> set[str]:
-    return {
-        r[0]
-        for r in db.execute(
-            f"SELECT DISTINCT item_barcode {WAITING} AND item_barcode IS NOT NULL",
-            {"mark": _mark(db)},
-        )
-    }
 
 
 # -- applying the hub's data ---------------------------------------------------------------
@@ -128,7 +96,7 @@ ORDER = {"rules": 0, "patron": 1, "card": 2, "item": 3, "loan": 4}
 def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> int:
     """Apply one page of the hub's feed and move the cursor, in one transaction."""
     with store.write() as db:
-        busy, now = _pending_items(db), store.now()
+        busy, now = outbox.items_waiting(db), store.now()
         for change in sorted(changes, key=lambda c: ORDER.get(c["kind"], 9)):
             kind, key, row = change["kind"], change["key"], change["row"]
             if kind == "rules":
@@ -142,7 +110,7 @@ def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> 
 def apply_snapshot_rows(store: Store, part: str, rows: list[dict[str, Any]]) -> None:
     """Apply one page of a snapshot part (rules, patrons, cards, items)."""
     with store.write() as db:
-        busy, now = (_pending_items(db) if part == "items" else set()), store.now()
+        busy, now = (outbox.items_waiting(db) if part == "items" else set()), store.now()
         for row in rows:
             if part == "rules":
                 _put_rules(db, row, now)
@@ -157,7 +125,7 @@ def apply_snapshot_rows(store: Store, part: str, rows: list[dict[str, Any]]) -> 
 def apply_snapshot_loans(store: Store, loans: list[dict[str, Any]], **state: Any) -> None:
     """Make the open loans those of the hub (except items still waiting), and set the cursor."""
     with store.write() as db:
-        busy = _pending_items(db)
+        busy = outbox.items_waiting(db)
         by_item = {loan["item_barcode"]: loan for loan in loans}
         now = store.now()
         local = [

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, jsonify
 
 from kiosk.circulation import dashboard
+from kiosk.circulation.queries import outbox
 from kiosk.web import Web, web
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -102,12 +103,7 @@ def status_of(ctx: Web) -> dict[str, Any]:
             "overdue_loans": store.value(
                 "SELECT count(*) FROM loans WHERE returned_at IS NULL AND due_at < ?", [now]
             ),
-            # Events are never deleted and AUTOINCREMENT leaves no gaps, so max(seq) counts
-            # them without reading a million rows; every ack names one event.
-            "events_waiting_for_hub": store.value(
-                "SELECT coalesce((SELECT max(seq) FROM events), 0) "
-                "- (SELECT count(*) FROM event_acks)"
-            ),
+            "events_waiting_for_hub": outbox.events_waiting(store.reader),
         },
         "today": {k: day[k] for k in ("loans", "returns", "renewals", "undone")},
     }
