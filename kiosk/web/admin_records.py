@@ -16,7 +16,7 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk import config
-from kiosk.circulation import records
+from kiosk.circulation import queries, records
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
@@ -27,30 +27,19 @@ PATRON_STATUSES = ("active", "blocked", "left")
 PAGE = 100
 
 
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 @bp.get("/patrons")
 def patrons() -> str:
     """Search patrons by name, id, class or card."""
     store, q = web().store, request.args.get("q", "").strip()
-    rows = store.query(
-        "SELECT p.*, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
-        "AND l.returned_at IS NULL) AS loans FROM patrons p "
-        "WHERE ? = '' OR p.name LIKE ? ESCAPE '\\' OR p.id = ? OR p.class_name LIKE ? ESCAPE '\\' "
-        "OR p.id IN (SELECT patron_id FROM cards WHERE code = ?) "
-        "ORDER BY p.class_name, p.name LIMIT ?",
-        [q, _like(q), q, _like(q), q, PAGE],
-    )
+    rows = queries.search_patrons(store.reader, q, PAGE)
     return render_template("admin/patrons.html", rows=rows, q=q)
 
 
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
-    rows = web().store.query("SELECT * FROM patrons WHERE id = ?", [patron_id])
-    if not rows:
+    row = queries.patron_row(web().store.reader, patron_id)
+    if row is None:
         abort(404)
-    return rows[0]
+    return row
 
 
 @bp.get("/patrons/<patron_id>")
@@ -60,9 +49,7 @@ def patron(patron_id: str) -> str:
     return render_template(
         "admin/patron.html",
         p=_patron_or_404(patron_id),
-        cards=ctx.store.query(
-            "SELECT * FROM cards WHERE patron_id = ? ORDER BY created_at", [patron_id]
-        ),
+        cards=queries.cards_of(ctx.store.reader, patron_id),
         loans=ctx.circulation.loans_of(patron_id),
         roles=ROLES,
         statuses=PATRON_STATUSES,
@@ -131,29 +118,21 @@ def card_issue(patron_id: str) -> Any:
 def items() -> str:
     """Search items by title, author, barcode or ISBN."""
     store, q = web().store, request.args.get("q", "").strip()
-    rows = store.query(
-        "SELECT * FROM items WHERE ? = '' OR title LIKE ? ESCAPE '\\' "
-        "OR author LIKE ? ESCAPE '\\' OR barcode = ? OR isbn = ? ORDER BY title LIMIT ?",
-        [q, _like(q), _like(q), q, q, PAGE],
-    )
+    rows = queries.search_items(store.reader, q, PAGE)
     return render_template("admin/items.html", rows=rows, q=q)
 
 
 def _item_or_404(barcode: str) -> dict[str, Any]:
-    rows = web().store.query("SELECT * FROM items WHERE barcode = ?", [barcode])
-    if not rows:
+    row = queries.item_row(web().store.reader, barcode)
+    if row is None:
         abort(404)
-    return rows[0]
+    return row
 
 
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
     """Show an item and its loans."""
-    loans = web().store.query(
-        "SELECT l.*, p.name, p.class_name FROM loans l JOIN patrons p ON p.id = l.patron_id "
-        "WHERE l.item_barcode = ? ORDER BY l.id DESC LIMIT 20",
-        [barcode],
-    )
+    loans = queries.loans_of_item(web().store.reader, barcode)
     return render_template(
         "admin/item.html", i=_item_or_404(barcode), loans=loans, statuses=ITEM_STATUSES
     )

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify
 
-from kiosk.circulation import dashboard
+from kiosk.circulation import dashboard, queries
 from kiosk.circulation.queries import outbox
 from kiosk.web import Web, web
 
@@ -97,12 +97,7 @@ def status_of(ctx: Web) -> dict[str, Any]:
         },
         "sync": ctx.sync_state(),
         "counts": {
-            "patrons": store.value("SELECT count(*) FROM patrons"),
-            "items": store.value("SELECT count(*) FROM items"),
-            "open_loans": store.value("SELECT count(*) FROM loans WHERE returned_at IS NULL"),
-            "overdue_loans": store.value(
-                "SELECT count(*) FROM loans WHERE returned_at IS NULL AND due_at < ?", [now]
-            ),
+            **queries.counts(store.reader, now),
             "events_waiting_for_hub": outbox.events_waiting(store.reader),
         },
         "today": {k: day[k] for k in ("loans", "returns", "renewals", "undone")},

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 
 from kiosk.circulation import desk as desk_actions
+from kiosk.circulation import queries
 from kiosk.circulation.service import Result
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, web
@@ -77,24 +78,7 @@ def _lend_to(ctx: Web) -> dict[str, Any] | None:
 
 def search(ctx: Web, q: str) -> dict[str, list[dict[str, Any]]]:
     """Find patrons (name, class, a card to lend with) and books (title, where it is)."""
-    like = f"%{q}%"
-    patrons = ctx.store.query(
-        "SELECT p.id, p.name, p.class_name, p.status, "
-        "(SELECT code FROM cards c WHERE c.patron_id = p.id AND c.status = 'active' LIMIT 1) "
-        "AS card, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
-        "AND l.returned_at IS NULL) AS loans FROM patrons p "
-        "WHERE p.name LIKE ? OR p.id = ? OR p.class_name = ? "
-        "ORDER BY p.class_name, p.name LIMIT 20",
-        [like, q, q],
-    )
-    items = ctx.store.query(
-        "SELECT i.barcode, i.title, i.status, p.class_name AS on_loan_to_class FROM items i "
-        "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
-        "LEFT JOIN patrons p ON p.id = l.patron_id "
-        "WHERE i.title LIKE ? OR i.barcode = ? ORDER BY i.title LIMIT 20",
-        [like, q],
-    )
-    return {"patrons": patrons, "items": items}
+    return queries.desk_search(ctx.store.reader, q)
 
 
 def _said(message: str, params: dict[str, Any], kind: str, title: str = "") -> dict[str, Any]:

@@ -4,10 +4,30 @@ Views, the CLI and sync read through these, so each question ("which events wait
 "what does this patron have") has one definition.
 """
 
-from kiosk.circulation.queries.loans import (
-    last_desk_event,
-    loan_by_uuid,
-    open_loans_due,
+from kiosk.circulation.queries.loans import last_desk_event, loan_by_uuid, open_loans_due
+from kiosk.circulation.queries.records import (
+    cards_of,
+    counts,
+    desk_search,
+    item_row,
+    like,
+    loans_of_item,
+    patron_row,
+    search_items,
+    search_patrons,
 )
 
-__all__ = ["last_desk_event", "loan_by_uuid", "open_loans_due"]
+__all__ = [
+    "cards_of",
+    "counts",
+    "desk_search",
+    "item_row",
+    "last_desk_event",
+    "like",
+    "loan_by_uuid",
+    "loans_of_item",
+    "open_loans_due",
+    "patron_row",
+    "search_items",
+    "search_patrons",
+]
