@@ -59,3 +59,21 @@ class ReportCardLost:
     code: str
     actor: str = ""
     patron_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SetItemStatus:
+    """Mark an item lost, damaged, withdrawn or available again."""
+
+    barcode: str
+    status: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetPatronStatus:
+    """Block, unblock or retire a patron."""
+
+    patron_id: str
+    status: str
+    actor: str = ""

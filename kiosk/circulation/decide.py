@@ -16,7 +16,16 @@ from zoneinfo import ZoneInfo
 
 from kiosk import codes
 from kiosk.circulation.clock import parse_stamp, stamp
-from kiosk.circulation.commands import Checkin, Checkout, IssueCard, Renew, ReportCardLost, UndoLast
+from kiosk.circulation.commands import (
+    Checkin,
+    Checkout,
+    IssueCard,
+    Renew,
+    ReportCardLost,
+    SetItemStatus,
+    SetPatronStatus,
+    UndoLast,
+)
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, Refusal
 from kiosk.circulation.rules import Rules, end_of_day
@@ -155,3 +164,27 @@ def report_card_lost(card: Sequence[Any] | None, cmd: ReportCardLost) -> Decisio
     if card is None or (cmd.patron_id is not None and card[1] != cmd.patron_id):
         return Refusal("unknown_code")
     return [Draft("card_lost", cmd.actor, card[1], None, {"card": card[0]})]
+
+
+PATRON_STATUSES = ("active", "blocked", "left")
+SETTABLE_ITEM_STATUSES = ("available", "lost", "damaged", "withdrawn")
+
+
+def item_status(item: Item | None, cmd: SetItemStatus) -> Decision:
+    """Mark an item lost, damaged, withdrawn or available; a book on loan is returned first."""
+    if item is None:
+        return Refusal("unknown_code")
+    if cmd.status not in SETTABLE_ITEM_STATUSES:
+        return Refusal("bad_status", {"status": cmd.status})
+    if item.status == "on_loan":
+        return Refusal("item_on_loan")
+    return [Draft("item_status", cmd.actor, None, item.barcode, {"status": cmd.status})]
+
+
+def patron_status(patron: Patron | None, cmd: SetPatronStatus) -> Decision:
+    """Block, unblock or retire a patron."""
+    if patron is None:
+        return Refusal("unknown_code")
+    if cmd.status not in PATRON_STATUSES:
+        return Refusal("bad_status", {"status": cmd.status})
+    return [Draft("patron_status", cmd.actor, patron.id, None, {"status": cmd.status})]

@@ -12,8 +12,8 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation import decide
-from kiosk.circulation.commands import IssueCard, ReportCardLost
-from kiosk.circulation.models import Patron
+from kiosk.circulation.commands import IssueCard, ReportCardLost, SetItemStatus, SetPatronStatus
+from kiosk.circulation.models import Item, Patron
 from kiosk.circulation.projections.master import (
     ITEM_EDITS,
     ITEM_FIELDS,
@@ -101,18 +101,28 @@ def issue_card(store: Store, patron_id: str, code: str, actor: str) -> Event | R
         return event
 
 
-def set_item_status(store: Store, barcode: str, status: str, actor: str) -> Event:
-    """Mark an item lost, damaged, withdrawn or available again."""
+def set_item_status(store: Store, barcode: str, status: str, actor: str) -> Event | Refusal:
+    """Mark an item lost, damaged, withdrawn or available again; or say why not."""
     with store.write() as db:
-        data = {"status": status}
-        return _emit(store, db, "item_status", actor=actor, item_barcode=barcode, data=data)
+        rows = fetch(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
+        item = Item.from_row(rows[0]) if rows else None
+        return _decided(store, db, decide.item_status(item, SetItemStatus(barcode, status, actor)))
 
 
-def set_patron_status(store: Store, patron_id: str, status: str, actor: str) -> Event:
-    """Block, unblock or retire a patron."""
+def set_patron_status(store: Store, patron_id: str, status: str, actor: str) -> Event | Refusal:
+    """Block, unblock or retire a patron; or say why not."""
     with store.write() as db:
-        data = {"status": status}
-        return _emit(store, db, "patron_status", actor=actor, patron_id=patron_id, data=data)
+        rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
+        patron = Patron.from_row(rows[0]) if rows else None
+        cmd = SetPatronStatus(patron_id, status, actor)
+        return _decided(store, db, decide.patron_status(patron, cmd))
+
+
+def _decided(store: Store, db: Database, decision: list[Draft] | Refusal) -> Event | Refusal:
+    if isinstance(decision, Refusal):
+        return decision
+    (event,) = commit(store, db, decision, store.now())
+    return event
 
 
 def set_rules(store: Store, rules_config: Any, actor: str) -> Event:

@@ -16,14 +16,14 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk import config
-from kiosk.circulation import queries, records
+from kiosk.circulation import decide, queries, records
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, bp
 
-PATRON_STATUSES = ("active", "blocked", "left")
+PATRON_STATUSES = decide.PATRON_STATUSES
 PAGE = 100
 
 
@@ -81,9 +81,8 @@ def patron_status(patron_id: str) -> Any:
     """Block, unblock or mark a patron as left."""
     _patron_or_404(patron_id)
     status = request.form.get("status", "")
-    if status not in PATRON_STATUSES:
+    if isinstance(records.set_patron_status(web().store, patron_id, status, actor()), Refusal):
         abort(400)
-    records.set_patron_status(web().store, patron_id, status, actor())
     flash(gettext("Saved."))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
@@ -157,12 +156,12 @@ def item_save(barcode: str) -> Any:
 @bp.post("/items/<barcode>/status")
 def item_status(barcode: str) -> Any:
     """Mark an item lost, damaged, withdrawn or available."""
-    i = _item_or_404(barcode)
+    _item_or_404(barcode)
     status = request.form.get("status", "")
-    if status not in ("available", "lost", "damaged", "withdrawn") or i["status"] == "on_loan":
+    done = records.set_item_status(web().store, barcode, status, actor())
+    if isinstance(done, Refusal):
         flash(gettext("A book on loan is returned first; then its status can change."), "error")
     else:
-        records.set_item_status(web().store, barcode, status, actor())
         flash(gettext("Saved."))
     return redirect(url_for("admin.item", barcode=barcode))
 
