@@ -6,6 +6,7 @@ Every write goes through a projection (kiosk/circulation/projections/master.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -142,20 +143,21 @@ def seed_rules(store: Store, rules_config: Any) -> Event | None:
 
 def edit_patron(store: Store, patron_id: str, changes: Mapping[str, Any], actor: str) -> Event:
     """Change a patron's name, role, grade or class from the dashboard."""
-    fields = {k: v for k, v in changes.items() if k in PATRON_EDITS}
-    if not fields:
-        raise ValueError("nothing to change")
-    with store.write() as db:
-        return _emit(store, db, "patron_edited", actor=actor, patron_id=patron_id, data=fields)
+    return _edit(store, Draft("patron_edited", actor, patron_id, None), PATRON_EDITS, changes)
 
 
 def edit_item(store: Store, barcode: str, changes: Mapping[str, Any], actor: str) -> Event:
     """Change an item's title, author, ISBN, call number or location from the dashboard."""
-    fields = {k: v for k, v in changes.items() if k in ITEM_EDITS}
+    return _edit(store, Draft("item_edited", actor, None, barcode), ITEM_EDITS, changes)
+
+
+def _edit(store: Store, draft: Draft, allowed: Iterable[str], changes: Mapping[str, Any]) -> Event:
+    fields = {k: v for k, v in changes.items() if k in allowed}
     if not fields:
         raise ValueError("nothing to change")
     with store.write() as db:
-        return _emit(store, db, "item_edited", actor=actor, item_barcode=barcode, data=fields)
+        (event,) = commit(store, db, [replace(draft, data=fields)], store.now())
+        return event
 
 
 def record_admin_action(store: Store, type: str, actor: str, **data: Any) -> Event:

@@ -152,26 +152,26 @@ def patron_status(db: Database, e: Event) -> None:
     )
 
 
+def _edit(db: Database, table: str, key: str, value: Any, fields: dict[str, Any], at: str) -> None:
+    sets = ", ".join(f"{k} = :{k}" for k in fields)
+    db.execute(
+        f"UPDATE {table} SET {sets}, updated_at = :at WHERE {key} = :key",
+        {**fields, "at": at, "key": value},
+    )
+
+
 @projection("patron_edited")
 def patron_edited(db: Database, e: Event) -> None:
     """Change a patron's name, role, grade or class."""
     fields = {k: v for k, v in e.data.items() if k in PATRON_EDITS}
-    sets = ", ".join(f"{k} = :{k}" for k in fields)
-    db.execute(
-        f"UPDATE patrons SET {sets}, updated_at = :at WHERE id = :id",
-        {**fields, "at": e.at, "id": e.patron_id},
-    )
+    _edit(db, "patrons", "id", e.patron_id, fields, e.at)
 
 
 @projection("item_edited")
 def item_edited(db: Database, e: Event) -> None:
     """Change an item's title, author, ISBN, call number or location."""
     fields = {k: v for k, v in e.data.items() if k in ITEM_EDITS}
-    sets = ", ".join(f"{k} = :{k}" for k in fields)
-    db.execute(
-        f"UPDATE items SET {sets}, updated_at = :at WHERE barcode = :barcode",
-        {**fields, "at": e.at, "barcode": e.item_barcode},
-    )
+    _edit(db, "items", "barcode", e.item_barcode, fields, e.at)
 
 
 @projection("rules_set")
