@@ -202,7 +202,7 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
     ).fetchone()
     if last is None or _key(rows[0]) <= tuple(last):
         rows = _replay_rows(db, f"e.item_barcode = ? AND e.type IN ({ITEM_TYPES})", [barcode])
-        _reset_item(db, barcode)
+        _reset_item(db, barcode, now)
     if db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone() is None:
         for row in rows:
             _conflict(db, "unknown_item", row, now)
@@ -225,18 +225,14 @@ def _key(row: dict[str, Any]) -> tuple[str, int, str]:
     return (row["eff"], int(row["kseq"] or 0), row["uuid"])
 
 
-def _reset_item(db: Database, barcode: str) -> None:
+def _reset_item(db: Database, barcode: str, now: str) -> None:
     """Forget an item's loans and replay conflicts before replaying it from its first event."""
     marks = ",".join("?" * len(ITEM_CONFLICTS))
     db.execute(
         f"DELETE FROM conflicts WHERE item_barcode = ? AND kind IN ({marks})",
         [barcode, *ITEM_CONFLICTS],
     )
-    db.execute("DELETE FROM loans WHERE item_barcode = ?", [barcode])
-    db.execute(
-        "UPDATE items SET status = 'available' WHERE barcode = ? AND status = 'on_loan'",
-        [barcode],
-    )
+    project(db, Event("loans_replayed", now, "hub", item_barcode=barcode))
 
 
 def _apply(db: Database, row: dict[str, Any], now: str) -> None:

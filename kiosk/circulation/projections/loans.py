@@ -120,6 +120,13 @@ def undo(db: Database, e: Event) -> None:
         )
 
 
+@projection("loans_replayed")
+def loans_replayed(db: Database, e: Event) -> None:
+    """Forget an item's loans before the hub replays it from its first event (never logged)."""
+    db.execute("DELETE FROM loans WHERE item_barcode = ?", [e.item_barcode])
+    _shelve(db, e.item_barcode, e.at)
+
+
 @projection("loan_synced")
 def loan_synced(db: Database, e: Event) -> None:
     """Make an item's open loan the hub's (never logged: the hub's feed carries state).
