@@ -1,9 +1,10 @@
 """Receive kiosk events at the hub and decide the loans in the order things happened.
 
 A batch is stored and applied in one transaction, so the hub acknowledges only what it durably
-holds. The loans of every item a batch touches are rebuilt by replaying all of that item's loan
-events in kiosk-clock order (corrected by the kiosk's measured clock offset), so an event that
-arrives a week late lands where it happened. The rules (docs/sync.md says why):
+holds. Each item's loan events are applied through the kiosk's own projections in kiosk-clock
+order (corrected by the kiosk's measured clock offset): forward from the item's current loan when
+they come after the last event applied to it, else by replaying the item from its first event,
+so an event that arrives a week late lands where it happened. The rules (docs/sync.md says why):
 
 - checkout of a book nobody has: a loan.
 - checkout by the patron who already has it: a renewal (reported as `same_patron`).
@@ -11,6 +12,7 @@ arrives a week late lands where it happened. The rules (docs/sync.md says why):
 - checkin: ends whatever loan is open at that moment, whoever made it and wherever.
 - checkin of a book not on loan at that moment: nothing to end (`return_not_on_loan`).
 - renew of a loan the patron does not have at that moment: ignored (`renew_not_on_loan`).
+- undo: the loan is put back as it was before the event it names.
 - a checkout over the patron's limit, after a card of theirs was reported lost, or by a blocked
   patron: the loan stands (the book is out) and it is reported (`over_limit`, `lost_card`,
   `patron_blocked`).
