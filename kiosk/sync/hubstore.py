@@ -118,6 +118,19 @@ def h002_item_replay(db: Database) -> None:
             kiosk_seq INTEGER NOT NULL,
             uuid TEXT NOT NULL
         );
+        -- Moments an item had no open loan, from which a late event replays it.
+        CREATE TABLE item_quiet (
+            item_barcode TEXT NOT NULL,
+            eff TEXT NOT NULL,
+            kiosk_seq INTEGER NOT NULL,
+            uuid TEXT NOT NULL,
+            PRIMARY KEY (item_barcode, eff, kiosk_seq, uuid)
+        ) WITHOUT ROWID;
+        ALTER TABLE received ADD COLUMN item_barcode TEXT;
+        UPDATE received SET item_barcode =
+            (SELECT item_barcode FROM events WHERE events.uuid = received.uuid);
+        CREATE INDEX received_item ON received(item_barcode, effective_at);
+        CREATE INDEX loans_item_checked_out ON loans(item_barcode, checked_out_at);
         CREATE INDEX loans_patron_returned ON loans(patron_id, returned_at);
         CREATE INDEX loans_item_returned ON loans(item_barcode, returned_at);
         CREATE INDEX events_patron_type ON events(patron_id, type);

@@ -105,8 +105,11 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
         )
         db.conn.executemany(
             "INSERT INTO received (uuid, kiosk_id, kiosk_seq, received_at, clock_offset_s, "
-            "effective_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [(e.uuid, kiosk_id, e.seq, now, offset, _shift(e.at, correction)) for e in new],
+            "effective_at, item_barcode) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (e.uuid, kiosk_id, e.seq, now, offset, _shift(e.at, correction), e.item_barcode)
+                for e in new
+            ],
         )
         _apply_master(db, new, now)
         by_item: dict[str, list[str]] = {}
@@ -192,8 +195,11 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
     """Apply an item's new loan events in the order they happened, through the projections.
 
     When every new event comes after the last one applied (the usual case), they are projected
-    forward from the item's current loan, so the cost does not grow with the item's history. An
-    event that lands earlier (a kiosk that was offline for a week) replays the item from scratch.
+    forward from the item's current loan. An event that lands earlier (a kiosk that was offline,
+    two kiosks lending the same book between two syncs) replays the item from its last quiet
+    moment before that event (no loan open: the state there is known), so neither case costs
+    more as the item's history grows. Without such a moment, or with an undo after it (an undo
+    may reopen a loan from before it), the item is replayed from its first event.
     """
     marks = ",".join("?" * len(new))
     rows = _replay_rows(db, f"e.uuid IN ({marks}) AND e.type IN ({ITEM_TYPES})", new)
@@ -203,20 +209,88 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
         "SELECT eff, kiosk_seq, uuid FROM item_replay WHERE item_barcode = ?", [barcode]
     ).fetchone()
     if last is None or _key(rows[0]) <= tuple(last):
-        rows = _replay_rows(db, f"e.item_barcode = ? AND e.type IN ({ITEM_TYPES})", [barcode])
-        _reset_item(db, barcode, now)
+        rows = _rewind(db, barcode, _key(rows[0]), now)
     if db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone() is None:
         for row in rows:
             _conflict(db, "unknown_item", row, now)
         return
     for row in rows:
         _apply(db, row, now)
+    end = _key(rows[-1])
     db.execute(
         "INSERT INTO item_replay (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(item_barcode) DO UPDATE SET eff = excluded.eff, "
         "kiosk_seq = excluded.kiosk_seq, uuid = excluded.uuid",
-        [barcode, *_key(rows[-1])],
+        [barcode, *end],
     )
+    if open_loan(db, barcode) is None:
+        db.execute(
+            "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) "
+            "VALUES (?, ?, ?, ?)",
+            [barcode, *end],
+        )
+
+
+def _rewind(
+    db: Database, barcode: str, first: tuple[str, int, str], now: str
+) -> list[dict[str, Any]]:
+    """Put the item back as it was at its last quiet moment before `first`; return what follows."""
+    quiet = db.execute(
+        "SELECT eff, kiosk_seq, uuid FROM item_quiet WHERE item_barcode = ? "
+        "AND (eff, kiosk_seq, uuid) < (?, ?, ?) ORDER BY eff DESC, kiosk_seq DESC, uuid DESC "
+        "LIMIT 1",
+        [barcode, *first],
+    ).fetchone()
+    undone_since = (
+        quiet is not None
+        and db.execute(
+            "SELECT 1 FROM events e JOIN received r ON r.uuid = e.uuid WHERE e.item_barcode = ? "
+            "AND e.type = 'undo' AND r.effective_at >= ? LIMIT 1",
+            [barcode, quiet[0]],
+        ).fetchone()
+    )
+    if quiet is None or undone_since:
+        rows = _replay_rows(db, f"e.item_barcode = ? AND e.type IN ({ITEM_TYPES})", [barcode])
+        forget = [
+            r[0] for r in db.execute("SELECT uuid FROM loans WHERE item_barcode = ?", [barcode])
+        ]
+        db.execute("DELETE FROM item_quiet WHERE item_barcode = ?", [barcode])
+    else:
+        rows = [
+            r
+            for r in fetch(
+                db,
+                "SELECT e.uuid, e.type, e.at, e.kiosk_id, e.actor, e.patron_id, e.item_barcode, "
+                "e.data, r.effective_at AS eff, r.kiosk_seq AS kseq FROM received r "
+                "JOIN events e ON e.uuid = r.uuid WHERE r.item_barcode = ? "
+                f"AND r.effective_at >= ? AND e.type IN ({ITEM_TYPES}) "
+                "ORDER BY r.effective_at, r.kiosk_seq, e.uuid",
+                [barcode, quiet[0]],
+            )
+            if _key(r) > tuple(quiet)
+        ]
+        after = {r["uuid"] for r in rows}
+        forget = [
+            r[0]
+            for r in db.execute(
+                "SELECT uuid FROM loans WHERE item_barcode = ? AND checked_out_at >= ?",
+                [barcode, quiet[0]],
+            )
+            if r[0] in after
+        ]
+        db.execute(
+            "DELETE FROM item_quiet WHERE item_barcode = ? AND (eff, kiosk_seq, uuid) > (?, ?, ?)",
+            [barcode, *quiet],
+        )
+    for part in _chunks([r["uuid"] for r in rows]):
+        marks = ",".join("?" * len(part))
+        db.execute(
+            f"DELETE FROM conflicts WHERE event_uuid IN ({marks}) "
+            f"AND kind IN ({','.join('?' * len(ITEM_CONFLICTS))})",
+            [*part, *ITEM_CONFLICTS],
+        )
+    project(db, Event("loans_replayed", now, "hub", item_barcode=barcode, data={"loans": forget}))
+    return rows
 
 
 def _replay_rows(db: Database, where: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -225,16 +299,6 @@ def _replay_rows(db: Database, where: str, params: list[Any]) -> list[dict[str, 
 
 def _key(row: dict[str, Any]) -> tuple[str, int, str]:
     return (row["eff"], int(row["kseq"] or 0), row["uuid"])
-
-
-def _reset_item(db: Database, barcode: str, now: str) -> None:
-    """Forget an item's loans and replay conflicts before replaying it from its first event."""
-    marks = ",".join("?" * len(ITEM_CONFLICTS))
-    db.execute(
-        f"DELETE FROM conflicts WHERE item_barcode = ? AND kind IN ({marks})",
-        [barcode, *ITEM_CONFLICTS],
-    )
-    project(db, Event("loans_replayed", now, "hub", item_barcode=barcode))
 
 
 def _apply(db: Database, row: dict[str, Any], now: str) -> None:

@@ -77,3 +77,74 @@ def test_a_batch_costs_the_same_on_a_hub_with_thousands_of_loans_per_patron(
     finally:
         young.close()
         old.close()
+
+
+def test_a_late_event_replays_from_the_last_quiet_moment_and_ends_as_in_order(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "late").mkdir()
+    (tmp_path / "ordered").mkdir()
+    late, ordered = open_hub(tmp_path / "late"), open_hub(tmp_path / "ordered")
+    hubstore.register_kiosk(late, "B")
+    hubstore.register_kiosk(ordered, "B")
+    try:
+        history = rounds(0, 120)
+        for i in range(0, len(history), 1000):
+            receive(late, "A", late.now(), history[i : i + 1000])
+        # Round 120 reaches the hub from A; B lent BOOK[0] to S002 earlier, between two of A's
+        # events of that round (after the return, before the teacher borrows it again), and
+        # its batch arrives after A's.
+        a_batch = rounds(120, 2)
+        b_at = START + dt.timedelta(minutes=120 * 30 + 20)  # after round 120's returns
+        b_event = Event(
+            "checkout",
+            stamp(b_at),
+            "B",
+            patron_id="S002",
+            item_barcode=BOOKS[0],
+            data={"due_at": stamp(b_at + dt.timedelta(days=14))},
+        )
+        receive(late, "A", late.now(), a_batch)
+        steps = steps_to_receive_from(late, "B", [b_event])
+        for i in range(0, len(history), 1000):
+            receive(ordered, "A", ordered.now(), history[i : i + 1000])
+        receive(ordered, "A", ordered.now(), a_batch[:24])
+        receive(ordered, "B", ordered.now(), [b_event])
+        receive(ordered, "A", ordered.now(), a_batch[24:])
+
+        def loans(store: Store) -> list[tuple[Any, ...]]:
+            rows = store.query(
+                "SELECT uuid, patron_id, checked_out_at, due_at, returned_at, renewals FROM loans "
+                "WHERE item_barcode = ? ORDER BY uuid",
+                [BOOKS[0]],
+            )
+            return [tuple(r.values()) for r in rows]
+
+        def conflicts(store: Store) -> list[tuple[Any, ...]]:
+            rows = store.query("SELECT kind, event_uuid FROM conflicts ORDER BY event_uuid, kind")
+            return [tuple(r.values()) for r in rows]
+
+        assert loans(late) == loans(ordered)
+        assert conflicts(late) == conflicts(ordered)
+        # S002's loan ended when S001 borrowed the book at A in the next round: a transfer.
+        assert ("transfer", a_batch[24].uuid) in conflicts(late)
+        assert steps < 20, steps  # a replay from the first event takes about 74
+    finally:
+        late.close()
+        ordered.close()
+
+
+def steps_to_receive_from(store: Store, kiosk: str, events: list[Event]) -> int:
+    """Return SQLite VM steps (thousands) for a batch from one kiosk."""
+    counted = [0]
+
+    def tick() -> int:
+        counted[0] += 1
+        return 0
+
+    store.db.conn.set_progress_handler(tick, 1000)
+    try:
+        receive(store, kiosk, store.now(), events)
+    finally:
+        store.db.conn.set_progress_handler(None, 0)
+    return counted[0]

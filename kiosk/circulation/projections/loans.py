@@ -122,8 +122,13 @@ def undo(db: Database, e: Event) -> None:
 
 @projection("loans_replayed")
 def loans_replayed(db: Database, e: Event) -> None:
-    """Forget an item's loans before the hub replays it from its first event (never logged)."""
-    db.execute("DELETE FROM loans WHERE item_barcode = ?", [e.item_barcode])
+    """Forget the item's loans the hub is about to replay (never logged).
+
+    `data`: {"loans": the UUIDs of the loans made after the moment the replay starts from};
+    the item was on the shelf at that moment.
+    """
+    for uuid in e.data["loans"]:
+        db.execute("DELETE FROM loans WHERE uuid = ?", [uuid])
     _shelve(db, e.item_barcode, e.at)
 
 
