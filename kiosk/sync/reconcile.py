@@ -214,8 +214,11 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
         for row in rows:
             _conflict(db, "unknown_item", row, now)
         return
+    quiet = []
     for row in rows:
         _apply(db, row, now)
+        if row["type"] == "checkin":  # a return ends whatever loan is open: on the shelf now
+            quiet.append((barcode, *_key(row)))
     end = _key(rows[-1])
     db.execute(
         "INSERT INTO item_replay (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?) "
@@ -223,12 +226,13 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
         "kiosk_seq = excluded.kiosk_seq, uuid = excluded.uuid",
         [barcode, *end],
     )
-    if open_loan(db, barcode) is None:
-        db.execute(
-            "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) "
-            "VALUES (?, ?, ?, ?)",
-            [barcode, *end],
-        )
+    if rows[-1]["type"] != "checkin" and open_loan(db, barcode) is None:
+        quiet.append((barcode, *end))
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) "
+        "VALUES (?, ?, ?, ?)",
+        quiet,
+    )
 
 
 def _rewind(
