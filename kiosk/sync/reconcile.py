@@ -229,8 +229,7 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
     if rows[-1]["type"] != "checkin" and open_loan(db, barcode) is None:
         quiet.append((barcode, *end))
     db.conn.executemany(
-        "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) "
-        "VALUES (?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?)",
         quiet,
     )
 
