@@ -132,6 +132,7 @@ def h002_item_replay(db: Database) -> None:
         CREATE INDEX received_item ON received(item_barcode, effective_at);
         CREATE INDEX loans_item_checked_out ON loans(item_barcode, checked_out_at);
         CREATE INDEX loans_patron_returned ON loans(patron_id, returned_at);
+        CREATE INDEX loans_patron_checked_out ON loans(patron_id, checked_out_at);
         CREATE INDEX loans_item_returned ON loans(item_barcode, returned_at);
         CREATE INDEX events_patron_type ON events(patron_id, type);
         CREATE INDEX events_item_type ON events(item_barcode, type);

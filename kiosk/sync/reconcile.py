@@ -120,8 +120,7 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             for part in _chunks(uuids):
                 replay_item(db, barcode, part, now)
         if new:
-            since = _shift(min(e.at for e in new), correction)
-            _patron_conflicts(db, new, since, now, load_rules(db))
+            _patron_conflicts(db, new, correction, now, load_rules(db))
         db.execute(
             "UPDATE kiosks SET last_contact = ?, clock_offset_s = ?, "
             "events_received = events_received + ? WHERE id = ?",
@@ -324,47 +323,58 @@ def _apply(db: Database, row: dict[str, Any], now: str) -> None:
     project(db, Event.from_row({**row, "at": row["eff"]}))
 
 
-def _patron_conflicts(db: Database, new: list[Event], since: str, now: str, rules: Rules) -> None:
+def _patron_conflicts(
+    db: Database, new: list[Event], correction: float, now: str, rules: Rules
+) -> None:
     """Report loans over the limit, with a lost card, or by a blocked patron.
 
-    Judged again for every loan of the patrons a batch touches that was open at or after the
-    batch's earliest event, because the event that makes a loan a conflict (a loan at another
-    kiosk, a lost card) may arrive after the loan itself. Only open and recently returned loans
-    are read (indexed by returned_at), so a patron's years of history cost nothing here.
+    A new loan changes how many books its patron held while it was out, so the patron's loans
+    made while it was out are judged again; a card lost or issued, a status or an undo changes
+    every later loan of the patron. The event that makes a loan a conflict (a loan at another
+    kiosk, a lost card) may arrive after the loan itself; this finds it either way, reading only
+    the loans in those windows (by the patron's checkout times), never the patron's history.
     """
-    patrons = {e.patron_id for e in new if e.patron_id}
-    for barcode in {e.item_barcode for e in new if e.item_barcode}:
-        patrons.update(
-            r[0]
-            for r in db.execute(
-                "SELECT patron_id FROM loans WHERE item_barcode = ? AND returned_at IS NULL "
-                "UNION SELECT patron_id FROM loans WHERE item_barcode = ? AND returned_at >= ?",
-                [barcode, barcode, since],
-            )
-        )
-    for patron_id in sorted(patrons):
+    windows: dict[str, list[tuple[str, str | None]]] = {}
+    for e in new:
+        if not e.patron_id:
+            continue
+        if e.type == "checkout":
+            loan = db.execute(
+                "SELECT checked_out_at, returned_at FROM loans WHERE uuid = ?", [e.uuid]
+            ).fetchone()
+            if loan is not None:  # else a renewal (same patron) or not applied
+                windows.setdefault(e.patron_id, []).append((loan[0], loan[1]))
+        elif e.type in ("card_lost", "card_issued", "patron_status", "undo"):
+            windows.setdefault(e.patron_id, []).append((_shift(e.at, correction), None))
+    for patron_id, spans in sorted(windows.items()):
         rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
         if rows:
-            _judge_patron(db, Patron.from_row(rows[0]), since, now, rules)
+            _judge_patron(db, Patron.from_row(rows[0]), spans, now, rules)
 
 
-LOANS_SINCE = (
+LOANS_IN = (
     "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
     "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid "
-    "WHERE l.patron_id = :p AND l.returned_at IS NULL UNION ALL "
-    "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
-    "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid "
-    "WHERE l.patron_id = :p AND l.returned_at >= :since"
+    "WHERE l.patron_id = :p AND l.checked_out_at >= :start AND l.checked_out_at <= :end"
 )
+# Books a patron held at a moment: the open loans plus those returned after it. The planner is
+# told which index to use: by checkout time it would read the patron's whole past.
 HELD_AT = (
-    "SELECT (SELECT count(*) FROM loans WHERE patron_id = :p AND returned_at IS NULL "
-    "AND checked_out_at <= :at) + (SELECT count(*) FROM loans WHERE patron_id = :p "
-    "AND returned_at > :at AND checked_out_at <= :at)"
+    "SELECT (SELECT count(*) FROM loans INDEXED BY loans_open_patron WHERE patron_id = :p "
+    "AND returned_at IS NULL AND checked_out_at <= :at) + (SELECT count(*) FROM loans "
+    "INDEXED BY loans_patron_returned WHERE patron_id = :p AND returned_at > :at "
+    "AND checked_out_at <= :at)"
 )
 
 
-def _judge_patron(db: Database, patron: Patron, since: str, now: str, rules: Rules) -> None:
-    loans = fetch(db, LOANS_SINCE, {"p": patron.id, "since": since})
+def _judge_patron(
+    db: Database, patron: Patron, spans: list[tuple[str, str | None]], now: str, rules: Rules
+) -> None:
+    found_loans = {}
+    for start, end in spans:
+        for loan in fetch(db, LOANS_IN, {"p": patron.id, "start": start, "end": end or "9999"}):
+            found_loans[loan["uuid"]] = loan
+    loans = sorted(found_loans.values(), key=lambda r: (r["eff"], r["uuid"]))
     cards = db.execute(
         "SELECT COALESCE(r.effective_at, e.at) AS eff, e.type, e.data FROM events e "
         "LEFT JOIN received r ON r.uuid = e.uuid "
