@@ -201,6 +201,20 @@ def main(argv: list[str] | None = None) -> None:
     report(bench, size)
 
 
+def new_kiosk(
+    folder: Path, url: str, token: str, kiosk_id: str, batch: int
+) -> tuple[FakeClock, Any, SyncWorker]:
+    """Open a new kiosk store in `folder` with a sync worker for the hub (not started)."""
+    folder.mkdir()
+    clock = FakeClock()
+    settings = from_dict(
+        {"kiosk": {"id": kiosk_id}, "store": {"path": "kiosk.db"}}, base_dir=folder
+    )
+    store = open_store(settings, clock)
+    worker = SyncWorker(store, HubLink(url, token, kiosk_id, timeout_s=120), batch_size=batch)
+    return clock, store, worker
+
+
 def one_round(
     folder: Path,
     bench: harness.Bench,
@@ -211,14 +225,7 @@ def one_round(
     r: int,
 ) -> None:
     """A new kiosk pulls the snapshot and drains its events; then the same bytes and rows bare."""
-    folder.mkdir()
-    clock = FakeClock()
-    kiosk_id = f"bench{r}"
-    settings = from_dict(
-        {"kiosk": {"id": kiosk_id}, "store": {"path": "kiosk.db"}}, base_dir=folder
-    )
-    store = open_store(settings, clock)
-    worker = SyncWorker(store, HubLink(url, token, kiosk_id, timeout_s=60), batch_size=size.batch)
+    clock, store, worker = new_kiosk(folder, url, token, f"bench{r}", size.batch)
     client = worker.client
 
     pages: list[float] = []
@@ -300,14 +307,7 @@ def long_history(
     folder: Path, bench: harness.Bench, size: Sizes, url: str, token: str, r: int
 ) -> None:
     """A new kiosk drains a long history of a few readers; record its first and last batches."""
-    folder.mkdir()
-    clock = FakeClock()
-    kiosk_id = f"history{r}"
-    settings = from_dict(
-        {"kiosk": {"id": kiosk_id}, "store": {"path": "kiosk.db"}}, base_dir=folder
-    )
-    store = open_store(settings, clock)
-    worker = SyncWorker(store, HubLink(url, token, kiosk_id, timeout_s=120), batch_size=size.batch)
+    clock, store, worker = new_kiosk(folder, url, token, f"history{r}", size.batch)
     queue_history(store, clock, size.history, r)
     batches: list[float] = []
     original_post = worker.client.post_events

@@ -34,7 +34,7 @@ def rounds(first: int, count: int) -> list[Event]:
     return out
 
 
-def steps_to_receive(store: Store, events: list[Event]) -> int:
+def steps_to_receive(store: Store, events: list[Event], kiosk: str = "A") -> int:
     """Return how many SQLite VM steps (in thousands) the hub takes to receive a batch."""
     counted = [0]
 
@@ -44,7 +44,7 @@ def steps_to_receive(store: Store, events: list[Event]) -> int:
 
     store.db.conn.set_progress_handler(tick, 1000)
     try:
-        receive(store, "A", store.now(), events)
+        receive(store, kiosk, store.now(), events)
     finally:
         store.db.conn.set_progress_handler(None, 0)
     return counted[0]
@@ -105,7 +105,7 @@ def test_a_late_event_replays_from_the_last_quiet_moment_and_ends_as_in_order(
             data={"due_at": stamp(b_at + dt.timedelta(days=14))},
         )
         receive(late, "A", late.now(), a_batch)
-        steps = steps_to_receive_from(late, "B", [b_event])
+        steps = steps_to_receive(late, [b_event], kiosk="B")
         for i in range(0, len(history), 1000):
             receive(ordered, "A", ordered.now(), history[i : i + 1000])
         receive(ordered, "A", ordered.now(), a_batch[:24])
@@ -132,19 +132,3 @@ def test_a_late_event_replays_from_the_last_quiet_moment_and_ends_as_in_order(
     finally:
         late.close()
         ordered.close()
-
-
-def steps_to_receive_from(store: Store, kiosk: str, events: list[Event]) -> int:
-    """Return SQLite VM steps (thousands) for a batch from one kiosk."""
-    counted = [0]
-
-    def tick() -> int:
-        counted[0] += 1
-        return 0
-
-    store.db.conn.set_progress_handler(tick, 1000)
-    try:
-        receive(store, kiosk, store.now(), events)
-    finally:
-        store.db.conn.set_progress_handler(None, 0)
-    return counted[0]
