@@ -69,3 +69,38 @@ def test_undo_arriving_with_its_loan_in_one_batch(hub: Hub, kiosk_factory: Any) 
     for k in (a, b):
         k.worker.sync_once()
     assert hub_loans(hub) == {} == open_loans(b.store)
+
+
+def test_an_undone_transfer_gives_the_book_back_to_the_first_borrower(tmp_path: Any) -> None:
+    from kiosk.circulation.clock import FakeClock
+    from kiosk.circulation.store import Event
+    from kiosk.sync import hubstore
+    from kiosk.sync.reconcile import receive
+
+    from .conftest import add_school
+
+    store = hubstore.open_hub_store(tmp_path / "hub.db", clock=FakeClock())
+    try:
+        add_school(store)
+        for k in ("A", "B"):
+            hubstore.register_kiosk(store, k)
+        due = {"due_at": "2026-11-30T15:59:59.000Z"}
+        lent = Event("checkout", "2026-11-02T03:00:00.000Z", "A", "S001", "S001", BOOK[0], due)
+        # B, offline, lends the same book to S002 by mistake, and the helper undoes it.
+        wrong = Event("checkout", "2026-11-02T03:05:00.000Z", "B", "S003", "S002", BOOK[0], due)
+        undo = Event(
+            "undo",
+            "2026-11-02T03:05:30.000Z",
+            "B",
+            "S003",
+            "S002",
+            BOOK[0],
+            {"undone": wrong.uuid, "undone_type": "checkout"},
+        )
+        receive(store, "A", store.now(), [lent])
+        receive(store, "B", store.now(), [wrong, undo])
+        rows = store.query("SELECT uuid, patron_id, returned_at FROM loans")
+        assert rows == [{"uuid": lent.uuid, "patron_id": "S001", "returned_at": None}]
+        assert store.value("SELECT status FROM items WHERE barcode = ?", [BOOK[0]]) == "on_loan"
+    finally:
+        store.close()

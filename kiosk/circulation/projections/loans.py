@@ -100,7 +100,18 @@ def undo(db: Database, e: Event) -> None:
     data, barcode = target["data"], e.item_barcode
     if target["type"] == "checkout":
         # A loan made by mistake never happened: remove it; the events keep the record.
+        made = db.execute(
+            "SELECT checked_out_at FROM loans WHERE uuid = ?", [e.data["undone"]]
+        ).fetchone()
         db.execute("DELETE FROM loans WHERE uuid = ?", [e.data["undone"]])
+        if made is not None and open_loan(db, barcode) is None:
+            # At the hub that checkout may have ended another patron's loan (a transfer):
+            # that loan goes on, as if the mistaken checkout had never happened.
+            db.execute(
+                "UPDATE loans SET returned_at = NULL WHERE uuid = (SELECT uuid FROM loans "
+                "WHERE item_barcode = ? AND returned_at = ? ORDER BY checked_out_at DESC LIMIT 1)",
+                [barcode, made[0]],
+            )
         if open_loan(db, barcode) is None:
             _shelve(db, barcode, e.at)
     elif target["type"] == "checkin":
