@@ -105,18 +105,21 @@ def koc_lines(store: Store, timezone: str, prefer: str = "barcode") -> list[str]
     tz = ZoneInfo(timezone)
     cards = card_numbers(store, prefer)
     lines = [f"Version=1.0\tGenerator={GENERATOR}\tGeneratorVersion={GENERATOR_VERSION}"]
+    last: dict[str, dt.datetime] = {}  # barcode -> the time of its previous line
     for at, command, patron, barcode in transactions(store):
-        when = _local(at, tz)
+        # Koha's queue orders lines by their time, to the second: a book's lines get strictly
+        # increasing times (a second later when two fall in one second), so none swap places.
+        moment = parse_stamp(at).astimezone(tz).replace(microsecond=0)
+        if barcode in last and moment <= last[barcode]:
+            moment = last[barcode] + dt.timedelta(seconds=1)
+        last[barcode] = moment
+        when = moment.strftime("%Y-%m-%d %H:%M:%S")
         if command == "return":
             lines.append(f"{when}\treturn\t{barcode}")
         else:
             assert patron is not None
             lines.append(f"{when}\tissue\t{cards.get(patron, patron)}\t{barcode}")
     return lines
-
-
-def _local(at: str, tz: dt.tzinfo) -> str:
-    return parse_stamp(at).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def write_koc(store: Store, out: TextIO, timezone: str, prefer: str = "barcode") -> int:
