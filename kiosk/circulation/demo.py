@@ -17,12 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk import config
-from kiosk.circulation import cards
+from kiosk.circulation import cards, decide
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.models import Patron
-from kiosk.circulation.projector import project
+from kiosk.circulation.commands import Checkout
+from kiosk.circulation.models import Item, Patron
+from kiosk.circulation.projector import Refusal, project
 from kiosk.circulation.records import save
-from kiosk.circulation.rules import Rules, end_of_day, load_rules, rules_rows
+from kiosk.circulation.rules import Rules, load_rules, rules_rows
 from kiosk.circulation.store import Event, Store
 from kiosk.codes import ean13_check_digit
 from kiosk.i18n import _
@@ -365,7 +366,8 @@ class _Term:
         self.rng, self.school, self.rules, self.today, self.tz = rng, school, rules, today, tz
         self.borrowers = [_patron(p) for p in school.patrons]
         self.shelf = [it["barcode"] for it in school.items if it["location"] == "library"]
-        self.open_count = {p.id: 0 for p in self.borrowers}
+        self.items = {it["barcode"]: it for it in school.items}
+        self.open_due: dict[str, list[str]] = {p.id: [] for p in self.borrowers}
         self.returns: dict[dt.date, list[dict[str, Any]]] = {}
 
     def morning_returns(self, day: dt.date) -> None:
@@ -374,7 +376,7 @@ class _Term:
             at = _at(self.rng, day, self.tz, (7, 30), 60)
             loan["returned_at"] = stamp(at)
             self.shelf.append(loan["item_barcode"])
-            self.open_count[loan["patron_id"]] -= 1
+            self.open_due[loan["patron_id"]].remove(loan["due_at"])
             data = {"loan_uuid": loan["uuid"], "overdue": loan["due_at"] < stamp(at)}
             self.school.events.append(
                 _event(
@@ -389,27 +391,34 @@ class _Term:
             )
 
     def lend(self, day: dt.date) -> None:
-        """Lend a random book to a random patron within their limit, and plan its return."""
+        """Lend a random book to a random patron if the desk's decision allows, plan its return."""
         rng, rules = self.rng, self.rules
         patron = rng.choice(self.borrowers)
-        limits = rules.limits(patron)
-        if self.open_count[patron.id] >= limits.max_loans or not self.shelf:
+        if not self.shelf:
             return
         i = rng.randrange(len(self.shelf))
-        self.shelf[i], self.shelf[-1] = self.shelf[-1], self.shelf[i]
-        barcode = self.shelf.pop()
+        barcode = self.shelf[i]
         lunch = rng.random() < 0.7
         at = _at(rng, day, self.tz, (11, 50) if lunch else (15, 40), 80 if lunch else 50)
-        due = stamp(end_of_day(rules.due_date(patron, day), self.tz))
+        # The same decision as the kiosk's: limits, overdue books, the due date by the calendar.
+        item = Item.from_row({**self.items[barcode], "status": "available"})
+        state = decide.LoanState(patron, item, None, self.open_due[patron.id])
+        decision = decide.checkout(rules, self.tz, state, Checkout(patron.id, barcode), at)
+        if isinstance(decision, Refusal):
+            return
+        self.shelf[i], self.shelf[-1] = self.shelf[-1], self.shelf[i]
+        self.shelf.pop()
+        (draft,) = decision
         event = _event(
             rng,
             "checkout",
             at,
-            actor=patron.id,
+            actor=draft.actor,
             patron_id=patron.id,
             item_barcode=barcode,
-            data={"due_at": due},
+            data=draft.data,
         )
+        due = draft.data["due_at"]
         self.school.events.append(event)
         loan = {
             "uuid": event.uuid,
@@ -420,7 +429,8 @@ class _Term:
             "returned_at": None,
         }
         self.school.loans.append(loan)
-        self.open_count[patron.id] += 1
+        self.open_due[patron.id].append(due)
+        limits = rules.limits(patron)
         # Most books come back within the loan period, some late, a few not at all this term.
         roll = rng.random()
         if roll < 0.01:
