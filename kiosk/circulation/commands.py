@@ -7,6 +7,7 @@ feed) builds one of these; a pure decision in `decide.py` turns it into events o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -76,4 +77,14 @@ class SetPatronStatus:
 
     patron_id: str
     status: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetRules:
+    """Replace the loan rules, the policy and the closed days (from the dashboard or config)."""
+
+    rules: tuple[dict[str, Any], ...]
+    policy: dict[str, Any]
+    closed_days: tuple[str, ...]
     actor: str = ""

@@ -24,6 +24,7 @@ from kiosk.circulation.commands import (
     ReportCardLost,
     SetItemStatus,
     SetPatronStatus,
+    SetRules,
     UndoLast,
 )
 from kiosk.circulation.models import Item, Loan, Patron
@@ -188,3 +189,20 @@ def patron_status(patron: Patron | None, cmd: SetPatronStatus) -> Decision:
     if cmd.status not in PATRON_STATUSES:
         return Refusal("bad_status", {"status": cmd.status})
     return [Draft("patron_status", cmd.actor, patron.id, None, {"status": cmd.status})]
+
+
+def rules_set(cmd: SetRules) -> Decision:
+    """Take new rules when every scope is a role or a grade and every number is not negative."""
+    for row in cmd.rules:
+        kind, _, name = str(row.get("scope", "")).partition(":")
+        if kind not in ("role", "grade") or not name:
+            return Refusal("bad_rules", {"scope": row.get("scope")})
+        numbers = [row.get(k) for k in ("loan_days", "max_loans", "renewals")]
+        if any(n is not None and (not isinstance(n, int) or n < 0) for n in numbers):
+            return Refusal("bad_rules", {"scope": row["scope"]})
+    data = {
+        "rules": list(cmd.rules),
+        "policy": dict(cmd.policy),
+        "closed_days": list(cmd.closed_days),
+    }
+    return [Draft("rules_set", cmd.actor, None, None, data)]

@@ -13,7 +13,13 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation import decide
-from kiosk.circulation.commands import IssueCard, ReportCardLost, SetItemStatus, SetPatronStatus
+from kiosk.circulation.commands import (
+    IssueCard,
+    ReportCardLost,
+    SetItemStatus,
+    SetPatronStatus,
+    SetRules,
+)
 from kiosk.circulation.models import Item, Patron
 from kiosk.circulation.projections.master import (
     ITEM_EDITS,
@@ -67,11 +73,6 @@ def put_item(db: Database, row: Mapping[str, Any], at: str) -> str:
         return "same"
     save(db, "item_saved", record["barcode"], record, at)
     return "updated" if old else "inserted"
-
-
-def _emit(store: Store, db: Database, type: str, **kw: Any) -> Event:
-    (event,) = commit(store, db, [Draft(type, **kw)], store.now())
-    return event
 
 
 def report_card_lost(
@@ -129,9 +130,12 @@ def _decided(store: Store, db: Database, decision: list[Draft] | Refusal) -> Eve
 def set_rules(store: Store, rules_config: Any, actor: str) -> Event:
     """Replace the rules and calendar in the store with those of a [rules] config section."""
     rows, policy, closed = rules_rows(rules_config)
-    data = {"rules": rows, "policy": policy, "closed_days": closed}
+    decision = decide.rules_set(SetRules(tuple(rows), policy, tuple(closed), actor))
+    if isinstance(decision, Refusal):  # the config loader checked these already
+        raise ValueError(f"rules refused: {decision.params}")
     with store.write() as db:
-        return _emit(store, db, "rules_set", actor=actor, data=data)
+        (event,) = commit(store, db, decision, store.now())
+        return event
 
 
 def seed_rules(store: Store, rules_config: Any) -> Event | None:

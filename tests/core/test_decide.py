@@ -96,3 +96,13 @@ def test_every_event_type_with_a_projection_is_in_the_architecture_page() -> Non
     table = page[page.index("### Event types") :]
     missing = [t for t in event_types() if f"`{t}`" not in table]
     assert missing == []
+
+
+def test_rules_with_a_bad_scope_or_a_negative_number_are_refused() -> None:
+    good = {"scope": "role:student", "loan_days": 14, "max_loans": 2, "renewals": 1}
+    cmd = decide.SetRules((good,), {"block_when_overdue": True}, ("2026-10-01",), "librarian")
+    (draft,) = decide.rules_set(cmd)  # type: ignore[misc]
+    assert draft.type == "rules_set" and draft.data["closed_days"] == ["2026-10-01"]
+    for bad in ({**good, "scope": "class:3"}, {**good, "max_loans": -1}):
+        refused = decide.rules_set(decide.SetRules((bad,), {}, (), "librarian"))
+        assert isinstance(refused, Refusal) and refused.reason == "bad_rules"
