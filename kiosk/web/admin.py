@@ -27,8 +27,9 @@ from flask import (
 
 from kiosk.circulation import dashboard
 from kiosk.circulation.records import record_admin_action
+from kiosk.circulation.stats import names
 from kiosk.i18n import N_
-from kiosk.web import gettext, web
+from kiosk.web import current_lang, gettext, web
 from kiosk.web.api import status_of
 from kiosk.web.charts import bars, columns
 from kiosk.web.live import event_stream
@@ -257,6 +258,7 @@ def events() -> str:
     return render_template(
         "admin/events.html",
         rows=rows,
+        known=names.lookup(ctx.store, rows),
         filters={**f, "since": since, "until": until},
         types=dashboard.event_types(ctx.store),
     )
@@ -280,12 +282,18 @@ def export(kind: str) -> Response:
     from kiosk.circulation.export import csv_chunks
 
     ctx, who = web(), actor()
+    chinese = current_lang() == "zh_CN"  # column titles in the reader's language
 
     def recorded(count: int) -> None:
         record_admin_action(ctx.store, "export", who, kind=kind, rows=count)
 
     chunks = csv_chunks(
-        ctx.store, kind, timezone=ctx.settings.kiosk.timezone, bom=True, done=recorded
+        ctx.store,
+        kind,
+        timezone=ctx.settings.kiosk.timezone,
+        bom=True,
+        chinese=chinese,
+        done=recorded,
     )
     name = f"{kind}-{dashboard.local_today(ctx.store, _tz()).isoformat()}.csv"
     # Streamed as the rows are read: a year of events never sits in memory at once.

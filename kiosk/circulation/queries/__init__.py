@@ -10,11 +10,8 @@ from kiosk.circulation.queries.records import (
     counts,
     desk_search,
     item_row,
-    like,
     loans_of_item,
     patron_row,
-    search_items,
-    search_patrons,
 )
 
 __all__ = [
@@ -23,11 +20,8 @@ __all__ = [
     "desk_search",
     "item_row",
     "last_desk_event",
-    "like",
     "loan_by_uuid",
     "loans_of_item",
     "open_loans_due",
     "patron_row",
-    "search_items",
-    "search_patrons",
 ]

@@ -1,4 +1,7 @@
-"""Read models of the dashboard's record pages, the desk's search and the status counts."""
+"""Read models of the dashboard's record pages, the desk's search and the status counts.
+
+The record lists (paged, searched) are kiosk/circulation/stats/search.py.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +10,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.store import fetch
-
-
-def like(q: str) -> str:
-    """Return a LIKE pattern that finds `q` anywhere, with its wildcards taken literally."""
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def search_patrons(db: Database, q: str, limit: int) -> list[dict[str, Any]]:
-    """Return patrons whose name, id, class or card matches, with their open loan counts."""
-    return fetch(
-        db,
-        "SELECT p.*, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
-        "AND l.returned_at IS NULL) AS loans FROM patrons p "
-        "WHERE ? = '' OR p.name LIKE ? ESCAPE '\\' OR p.id = ? OR p.class_name LIKE ? ESCAPE '\\' "
-        "OR p.id IN (SELECT patron_id FROM cards WHERE code = ?) "
-        "ORDER BY p.class_name, p.name LIMIT ?",
-        [q, like(q), q, like(q), q, limit],
-    )
 
 
 def patron_row(db: Database, patron_id: str) -> dict[str, Any] | None:
@@ -36,16 +21,6 @@ def patron_row(db: Database, patron_id: str) -> dict[str, Any] | None:
 def cards_of(db: Database, patron_id: str) -> list[dict[str, Any]]:
     """Return a patron's cards, oldest first."""
     return fetch(db, "SELECT * FROM cards WHERE patron_id = ? ORDER BY created_at", [patron_id])
-
-
-def search_items(db: Database, q: str, limit: int) -> list[dict[str, Any]]:
-    """Return items whose title, author, barcode or ISBN matches."""
-    return fetch(
-        db,
-        "SELECT * FROM items WHERE ? = '' OR title LIKE ? ESCAPE '\\' "
-        "OR author LIKE ? ESCAPE '\\' OR barcode = ? OR isbn = ? ORDER BY title LIMIT ?",
-        [q, like(q), like(q), q, q, limit],
-    )
 
 
 def item_row(db: Database, barcode: str) -> dict[str, Any] | None:
