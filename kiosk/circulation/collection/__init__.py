@@ -2,22 +2,21 @@
 
 Each module holds the commands of one chore, their pure decisions and the named queries its
 lists and reports read. A decision takes plain values (the rows it needs, read by the command)
-and returns `Draft`s of the events to record, or a `Refusal` with a stable reason code; the
-command stamps the drafts, records them and projects them in one `store.write()`. The tables
+and returns the events to record as `projector.Draft`s, or a `Refusal` with a stable reason
+code; the command commits the drafts (`projector.commit`) in one `store.write()`. The tables
 they change are written only by `circulation/projections/collection.py`, so the hub's replay of
 the same events builds the same rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.projector import Refusal, project
+from kiosk.circulation.projector import Draft, Refusal, commit
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.i18n import N_
 
@@ -50,16 +49,6 @@ EVENT_TYPES = tuple(EVENT_NAMES)
 
 
 @dataclass(frozen=True)
-class Draft:
-    """An event a decision wants recorded; the command stamps it with the time and the kiosk."""
-
-    type: str
-    patron_id: str | None = None
-    item_barcode: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Outcome:
     """What a command did: the recorded events, or the decision's refusal."""
 
@@ -81,13 +70,7 @@ def apply(store: Store, db: Database, drafts: list[Draft] | Refusal, actor: str)
     """Record and project a decision's drafts in the caller's write; a refusal changes nothing."""
     if isinstance(drafts, Refusal):
         return Outcome(refusal=drafts)
-    done = []
-    for d in drafts:
-        event = store.event(
-            d.type, actor=actor, patron_id=d.patron_id, item_barcode=d.item_barcode, data=d.data
-        )
-        project(db, event)
-        done.append(store.record(db, event))
+    done = commit(store, db, [replace(d, actor=actor) for d in drafts], store.now())
     return Outcome(tuple(done))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.circulation import cards as card_forms
-from kiosk.circulation.collection import Draft, Outcome, apply, one
-from kiosk.circulation.projector import Refusal
+from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.projector import Draft, Refusal
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 

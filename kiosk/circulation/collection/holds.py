@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import Draft, Outcome, apply, one
-from kiosk.circulation.projector import Refusal
+from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.projector import Draft, Refusal
 from kiosk.circulation.rules import Rules
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
@@ -83,13 +83,25 @@ def decide_return(waiting: dict[str, Any] | None, expires_on: dt.date) -> list[D
     if waiting is None:
         return []
     data = {"hold": waiting["id"], "expires_on": expires_on.isoformat()}
-    return [Draft("hold_ready", waiting["patron_id"], waiting["item_barcode"], data)]
+    return [
+        Draft(
+            "hold_ready",
+            patron_id=waiting["patron_id"],
+            item_barcode=waiting["item_barcode"],
+            data=data,
+        )
+    ]
 
 
 def decide_expiry(ready: list[dict[str, Any]], today: dt.date) -> list[Draft]:
     """Expire the ready holds whose last day has passed."""
     return [
-        Draft("hold_expired", h["patron_id"], h["item_barcode"], {"hold": h["id"]})
+        Draft(
+            "hold_expired",
+            patron_id=h["patron_id"],
+            item_barcode=h["item_barcode"],
+            data={"hold": h["id"]},
+        )
         for h in ready
         if h["expires_on"] < today.isoformat()
     ]
@@ -141,7 +153,12 @@ def close(store: Store, hold_id: str, how: str, actor: str) -> Outcome:
         hold = one(db, "SELECT * FROM holds WHERE id = ?", [hold_id])
         if hold is None or hold["status"] not in ("waiting", "ready"):
             return apply(store, db, Refusal("no_such_hold"), actor)
-        draft = Draft(f"hold_{how}", hold["patron_id"], hold["item_barcode"], {"hold": hold_id})
+        draft = Draft(
+            f"hold_{how}",
+            patron_id=hold["patron_id"],
+            item_barcode=hold["item_barcode"],
+            data={"hold": hold_id},
+        )
         return apply(store, db, [draft], actor)
 
 
