@@ -216,3 +216,18 @@ def test_holiday_loans_for_one_grade_are_due_after_the_holidays(
     assert fifth.params["due_date"] == "2026-11-06"
     assert holidays.set_grades(store, {3: None}, 6, "librarian:x").ok  # off again
     assert circulation.checkout("S002", WEB).params["due_date"] == "2026-11-06"
+
+
+def test_a_status_set_on_the_book_page_still_shows_in_the_lists(
+    store: Store, circulation: Circulation
+) -> None:
+    from kiosk.circulation.records import set_item_status
+
+    set_item_status(store, RED, "lost", "librarian:admin")
+    set_item_status(store, PRINCE, "withdrawn", "librarian:admin")
+    [row] = lost.incidents(store.reader, "lost")
+    assert (row["id"], row["item_barcode"], row["title"]) == (None, RED, "红楼梦")
+    [row] = weeding.withdrawals(store.reader)
+    assert (row["barcode"], row["reason"]) == (PRINCE, None)
+    assert lost.found(store, RED, "librarian:admin", how="dashboard").ok
+    assert lost.incidents(store.reader, "lost") == []

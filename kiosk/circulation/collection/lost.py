@@ -164,14 +164,28 @@ LIST_SQL = {
 
 
 def incidents(db: Database, which: str, year_from: str = "") -> list[dict[str, Any]]:
-    """Return the open incidents of one list (lost, damaged, in_repair), newest first."""
+    """Return the open incidents of one list (lost, damaged, in_repair), newest first.
+
+    Lost and damaged lists also show books given that status without an incident (the book
+    page's status buttons): no borrower known, no compensation to record.
+    """
+    bare = (
+        "UNION ALL SELECT NULL, it.status, it.barcode, NULL, NULL, it.updated_at, '', '', NULL, "
+        "'', NULL, NULL, NULL, NULL, NULL, NULL, it.title, it.call_number, NULL, NULL "
+        "FROM items it WHERE it.status = ? AND it.updated_at >= ? AND NOT EXISTS "
+        "(SELECT 1 FROM incidents x WHERE x.item_barcode = it.barcode AND x.kind = it.status "
+        "AND x.resolved_as IS NULL) "
+        if which in ("lost", "damaged")
+        else ""
+    )
+    params = [year_from, which, year_from] if bare else [year_from]
     return fetch(
         db,
-        "SELECT i.*, it.title, it.call_number, p.name AS patron_name, p.class_name "
+        "SELECT * FROM (SELECT i.*, it.title, it.call_number, p.name AS patron_name, p.class_name "
         "FROM incidents i LEFT JOIN items it ON it.barcode = i.item_barcode "
         "LEFT JOIN patrons p ON p.id = i.patron_id "
-        f"WHERE {LIST_SQL[which]} AND i.at >= ? ORDER BY i.at DESC",
-        [year_from],
+        f"WHERE {LIST_SQL[which]} AND i.at >= ? {bare}) ORDER BY at DESC",
+        params,
     )
 
 

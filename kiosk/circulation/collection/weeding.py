@@ -56,13 +56,21 @@ def withdraw(store: Store, barcode: str, reason: str, actor: str, note: str = ""
 
 
 def withdrawals(db: Database, since: str = "") -> list[dict[str, Any]]:
-    """Return the withdrawn books for the asset register, newest first."""
+    """Return the withdrawn books for the asset register, newest first.
+
+    A book given the withdrawn status without a withdrawal (the book page's status buttons) is
+    listed too, without a reason.
+    """
     return fetch(
         db,
-        "SELECT w.item_barcode AS barcode, i.title, i.author, i.isbn, i.call_number, "
-        "w.reason, w.at, w.actor, w.note FROM withdrawals w "
-        "LEFT JOIN items i ON i.barcode = w.item_barcode WHERE w.at >= ? ORDER BY w.at DESC",
-        [since],
+        "SELECT * FROM (SELECT w.item_barcode AS barcode, i.title, i.author, i.isbn, "
+        "i.call_number, w.reason, w.at, w.actor, w.note FROM withdrawals w "
+        "LEFT JOIN items i ON i.barcode = w.item_barcode WHERE w.at >= ? "
+        "UNION ALL SELECT i.barcode, i.title, i.author, i.isbn, i.call_number, NULL, "
+        "i.updated_at, '', '' FROM items i WHERE i.status = 'withdrawn' AND i.updated_at >= ? "
+        "AND NOT EXISTS (SELECT 1 FROM withdrawals x WHERE x.item_barcode = i.barcode)) "
+        "ORDER BY at DESC",
+        [since, since],
     )
 
 
