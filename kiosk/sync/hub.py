@@ -20,8 +20,10 @@ from kiosk.sync.protocol import (
     SNAPSHOT,
     SNAPSHOT_PARTS,
     VERSION,
+    MAX_SEQ,
     BadRequest,
     check_batch,
+    is_utc_stamp,
 )
 from kiosk.sync.reconcile import receive, touch_contact
 
@@ -84,6 +86,8 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
             body = json.loads(request.get_data(cache=False))
         except (ValueError, UnicodeDecodeError) as e:
             raise BadRequest(400, "bad_json", f"the body is not JSON: {e}") from None
+        except RecursionError:
+            raise BadRequest(400, "bad_json", "the body nests too deeply") from None
         sent_at, events = check_batch(body, g.kiosk_id, max_batch)
         receipt = receive(store, g.kiosk_id, sent_at, events)
         log.info(
@@ -102,7 +106,10 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
         epoch = hubstore.meta(store, "epoch")
         floor = int(hubstore.meta(store, "feed_floor"))
         newest = hubstore.feed_cursor(store)
-        touch_contact(store, g.kiosk_id, request.args.get("clock"))
+        clock = request.args.get("clock")
+        if clock is not None and not is_utc_stamp(clock):
+            raise BadRequest(400, "bad_argument", f"clock: {clock!r} is not a UTC time")
+        touch_contact(store, g.kiosk_id, clock)
         if request.args.get("epoch") != epoch or cursor < floor or cursor > newest:
             # A new kiosk, another hub database, or a cursor older than the feed keeps.
             return jsonify({"error": "snapshot_needed", "epoch": epoch, "cursor": newest}), 410
@@ -134,11 +141,15 @@ def _int_arg(name: str, default: int) -> int:
     if raw is None:
         return default
     try:
+        if not raw.isascii():  # int() also reads other scripts' digits
+            raise ValueError
         value = int(raw)
     except ValueError:
         raise BadRequest(400, "bad_argument", f"{name}: {raw!r} is not a whole number") from None
     if value < (1 if name == "limit" else 0):
         raise BadRequest(400, "bad_argument", f"{name}: {raw!r} is too small")
+    if value > MAX_SEQ:
+        raise BadRequest(400, "bad_argument", f"{name}: {raw!r} is too large")
     return value
 
 

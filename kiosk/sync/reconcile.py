@@ -32,6 +32,7 @@ from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.models import Patron
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store
+from kiosk.sync import trust
 from kiosk.sync.protocol import LOAN_TYPES, BadRequest
 
 # Offsets smaller than this are network and processing noise, not a wrong clock.
@@ -136,6 +137,8 @@ def touch_contact(store: Store, kiosk_id: str, sent_at: str | None) -> None:
 def _apply_master(db: Database, events: list[Event], now: str) -> None:
     """Apply desk changes to master data that a kiosk may make (lost cards, item status)."""
     for e in sorted(events, key=lambda e: e.at):
+        if not trust.allowed(db, e, now):  # kiosk/sync/trust.py: what a kiosk may change
+            continue
         card = e.data.get("card")
         if e.type == "card_lost" and isinstance(card, str):
             db.execute("UPDATE cards SET status = 'lost' WHERE code = ?", [card])

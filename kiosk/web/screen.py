@@ -127,7 +127,7 @@ def page() -> str:
     return render_template(
         "screen.html",
         _=bilingual,
-        state=json.dumps(state_of(ctx), ensure_ascii=False),
+        state=state_of(ctx),
         timeout_s=ctx.settings.kiosk.session_timeout_s,
         first=ctx.settings.kiosk.language,
     )
