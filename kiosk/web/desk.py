@@ -16,7 +16,7 @@ from kiosk.circulation import desk as desk_actions
 from kiosk.circulation.service import Result
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, web
-from kiosk.web.admin import FORBIDDEN
+from kiosk.web.auth import FORBIDDEN, user_name
 from kiosk.web.security import allowed
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -41,8 +41,8 @@ def operator(ctx: Web) -> dict[str, Any] | None:
         and request.remote_addr in LOOPBACK
     ):
         return {"kind": "helper", "actor": kiosk.helper.id, "name": kiosk.helper.given_name}
-    if session.get("user"):
-        user = session["user"]
+    user = user_name()
+    if user is not None:
         return {"kind": "librarian", "actor": f"librarian:{user}", "name": user}
     return None
 

@@ -32,17 +32,16 @@ def listed(hub: Hub) -> list[tuple[str, str | None, str | None]]:
     return [(r["kind"], r["patron_id"], r["other_patron_id"]) for r in rows]
 
 
-def test_a_kiosk_cannot_move_cards_make_blank_ones_or_block_patrons(
-    hub: Hub, token: str
-) -> None:
+def test_a_kiosk_cannot_move_cards_make_blank_ones_or_block_patrons(hub: Hub, token: str) -> None:
     before = master(hub)
     attacks = [
         # S001's card "issued" to S002: the card would change hands.
         event("k1", "card_issued", patron_id="S002", item_barcode=None, data={"card": "CARD-S001"}),
         event("k1", "card_issued", patron_id="S002", item_barcode=None, data={"card": "  "}),
         event("k1", "card_lost", patron_id="S003", item_barcode=None, data={"card": "CARD-S001"}),
-        event("k1", "patron_status", patron_id="S003", item_barcode=None,
-              data={"status": "blocked"}),
+        event(
+            "k1", "patron_status", patron_id="S003", item_barcode=None, data={"status": "blocked"}
+        ),
         event("k1", "item_status", patron_id=None, data={"status": "withdrawn"}),
     ]
     resp = post(hub, token, batch("k1", *attacks))
@@ -62,8 +61,9 @@ def test_what_a_desk_may_do_still_reaches_the_hub(hub: Hub, token: str) -> None:
     done = [
         event("k1", "card_lost", patron_id="S002", item_barcode=None, data={"card": "CARD-S002"}),
         event("k1", "card_issued", patron_id="S002", item_barcode=None, data={"card": "NEW-S002"}),
-        event("k1", "item_status", patron_id=None, item_barcode=BOOK[3],
-              data={"status": "damaged"}),
+        event(
+            "k1", "item_status", patron_id=None, item_barcode=BOOK[3], data={"status": "damaged"}
+        ),
     ]
     assert post(hub, token, batch("k1", *done)).status_code == 200
     cards = hub.query("SELECT code, status FROM cards WHERE patron_id = 'S002' ORDER BY code")
@@ -94,9 +94,11 @@ def test_control_characters_never_reach_the_koha_file(hub: Hub, token: str) -> N
 
 
 def deep(n: int) -> bytes:
-    return b'{"kiosk_id": "k1", "sent_at": "2026-11-02T01:00:00.000Z", "events": [' + (
-        b"[" * n + b"]" * n
-    ) + b"]}"
+    return (
+        b'{"kiosk_id": "k1", "sent_at": "2026-11-02T01:00:00.000Z", "events": ['
+        + (b"[" * n + b"]" * n)
+        + b"]}"
+    )
 
 
 @pytest.mark.parametrize(
