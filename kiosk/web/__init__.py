@@ -40,6 +40,7 @@ class Web:
     passwords: Passwords = field(init=False)
     logins: LoginLimit = field(init=False)
     networks: list[Network] = field(default_factory=list)
+    screens: list[Network] = field(default_factory=list)
     jobs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -105,8 +106,9 @@ def create_app(
         store=store,
         settings=settings,
         daemon=daemon,
-        broker=Broker(max_clients=max(1, s.threads - 2)),
+        broker=Broker(max_clients=max(1, s.threads - 2), per_address=s.live_pages_per_address),
         networks=networks if networks is not None else parse_networks(s.admin_networks),
+        screens=parse_networks(s.screen_addresses),
     )
     app.extensions["kiosk"] = ctx
     if daemon is not None:
@@ -218,6 +220,13 @@ def _security_headers(response: Any) -> Any:
         "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
     )
     return response
+
+
+def at_the_screen() -> bool:
+    """Return whether this request comes from the kiosk's own screen (`[web] screen_addresses`)."""
+    from kiosk.web.security import allowed
+
+    return allowed(request.remote_addr, web().screens)
 
 
 def current_lang() -> str:

@@ -22,7 +22,7 @@ from flask import (
 from kiosk.circulation import dashboard
 from kiosk.circulation.records import record_admin_action
 from kiosk.i18n import N_
-from kiosk.web import gettext, web
+from kiosk.web import at_the_screen, gettext, web
 from kiosk.web.api import status_of
 from kiosk.web.auth import require_login, user_name
 from kiosk.web.charts import bars, columns
@@ -106,6 +106,8 @@ def live() -> Response:
         render=lambda u: f"data: {json.dumps({'kind': u.kind})}\n\n" if u.kind == "ok" else None,
         idle=lambda: ": still here\n\n",
         keepalive_s=15.0,
+        address=request.remote_addr or "",
+        trusted=at_the_screen(),
     )
 
 

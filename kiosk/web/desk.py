@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 
 from kiosk.circulation import desk as desk_actions
+from kiosk.circulation.models import Patron
 from kiosk.circulation.service import Result
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, web
@@ -63,6 +64,8 @@ def page() -> Any:
     op = operator(ctx)
     q = request.args.get("q", "").strip()
     found = search(ctx, q) if op and q else {"patrons": [], "items": []}
+    if op and op["kind"] == "helper":
+        found["patrons"] = [for_helper(p) for p in found["patrons"]]
     lend_to = _lend_to(ctx) if op and op["kind"] == "librarian" else None
     return render_template("desk.html", op=op, reason=NOT_OPEN, q=q, found=found, lend_to=lend_to)
 
@@ -95,6 +98,12 @@ def search(ctx: Web, q: str) -> dict[str, list[dict[str, Any]]]:
         [like, q],
     )
     return {"patrons": patrons, "items": items}
+
+
+def for_helper(row: dict[str, Any]) -> dict[str, Any]:
+    """Return what a helper needs to pick a child: the given name, class and loans, no card."""
+    name = Patron(row["id"], row["name"], "student", None, row["class_name"], "").given_name
+    return {**row, "name": name, "card": bool(row["card"])}
 
 
 def _said(message: str, params: dict[str, Any], kind: str, title: str = "") -> dict[str, Any]:
@@ -145,6 +154,14 @@ def lend() -> Any:
     if op is None:
         abort(403, description=NOT_OPEN)
     pid = request.form.get("patron_id", "")
+    if op["kind"] == "helper" and ctx.daemon is not None:
+        # The helper's session lends to the student whose card is read, as at the kiosk.
+        card = ctx.store.value(
+            "SELECT code FROM cards WHERE patron_id = ? AND status = 'active' LIMIT 1", [pid]
+        )
+        if card:
+            ctx.daemon.type_code(card, "keypad")
+        return jsonify({"queued": bool(card)})
     if op["kind"] == "librarian":
         session["lend_to"] = pid if pid and ctx.circulation.patron(pid) else None
     return redirect(url_for("desk.page"))
