@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from flask import Flask
@@ -30,6 +31,7 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
 
     per_address = 20
     stall_s = STALL_S
+    _logged_at = 0.0
 
     def accept(self) -> Any:
         """Accept a connection, or close it at once when its address holds too many."""
@@ -44,7 +46,10 @@ class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
             if isinstance(ch.addr, tuple) and ch.addr[0] == host
         )
         if held >= self.per_address:
-            log.warning("closed a connection from %s: it already holds %d", host, held)
+            now = time.monotonic()
+            if now - self._logged_at > 10:  # a flood must not flood the journal too
+                self._logged_at = now
+                log.warning("closing connections from %s: it already holds %d", host, held)
             conn.close()
             return None
         return pair
@@ -133,7 +138,9 @@ class WebServer:
 
     def stop(self) -> None:
         """End live streams, close every connection and wait for the thread."""
-        _web_of_app(self.app).broker.close()
+        ctx = self.app.extensions.get("kiosk")
+        if ctx is not None:
+            ctx.broker.close()
         server = self._server
         if server is None:
             return

@@ -71,3 +71,21 @@ class Browser:
             "POST", path, form={"csrf_token": t, "user": user, "password": password}
         )
         return status, headers
+
+
+def open_stream(port: int, path: str = "/events", source: str = "127.0.0.1") -> Any:
+    """Open a Server-Sent Events stream; return the response (read it with .readline())."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+    conn.request("GET", path)
+    return conn.getresponse()
+
+
+def next_state(stream: Any) -> dict[str, Any]:
+    """Return the next `data:` message of a stream as JSON."""
+    import json
+
+    while True:
+        line = stream.readline()
+        assert line, "the stream ended"
+        if line.startswith(b"data: "):
+            return json.loads(line.removeprefix(b"data: "))  # type: ignore[no-any-return]
