@@ -1,4 +1,4 @@
-"""Real HTTP on loopback from a chosen source address (127.0.0.2 is another client to the server)."""
+"""Real HTTP on loopback from a chosen source address: 127.0.0.2 is another client."""
 
 from __future__ import annotations
 

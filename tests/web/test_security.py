@@ -11,8 +11,8 @@ import pytest
 
 from kiosk import config
 from kiosk.web.security import (
-    Passwords,
     LoginLimit,
+    Passwords,
     allowed,
     local_networks,
     parse_networks,
