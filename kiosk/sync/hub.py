@@ -24,6 +24,7 @@ from kiosk.sync.protocol import (
     BadRequest,
     check_batch,
     is_utc_stamp,
+    shown,
 )
 from kiosk.sync.reconcile import receive, touch_contact
 
@@ -108,7 +109,7 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
         newest = hubstore.feed_cursor(store)
         clock = request.args.get("clock")
         if clock is not None and not is_utc_stamp(clock):
-            raise BadRequest(400, "bad_argument", f"clock: {clock!r} is not a UTC time")
+            raise BadRequest(400, "bad_argument", f"clock: {shown(clock)} is not a UTC time")
         touch_contact(store, g.kiosk_id, clock)
         if request.args.get("epoch") != epoch or cursor < floor or cursor > newest:
             # A new kiosk, another hub database, or a cursor older than the feed keeps.
@@ -120,7 +121,7 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
     def get_snapshot() -> tuple[Response, int]:
         part = request.args.get("part", "")
         if part not in SNAPSHOT_PARTS:
-            raise BadRequest(400, "bad_part", f"part: {part!r} is not one of {SNAPSHOT_PARTS}")
+            raise BadRequest(400, "bad_part", f"part: {shown(part)} is not one of {SNAPSHOT_PARTS}")
         limit = min(_int_arg("limit", 5000), MAX_PAGE)
         page = hubstore.snapshot_page(store, part, request.args.get("after", ""), limit)
         return jsonify(page), 200
@@ -145,11 +146,13 @@ def _int_arg(name: str, default: int) -> int:
             raise ValueError
         value = int(raw)
     except ValueError:
-        raise BadRequest(400, "bad_argument", f"{name}: {raw!r} is not a whole number") from None
+        raise BadRequest(
+            400, "bad_argument", f"{name}: {shown(raw)} is not a whole number"
+        ) from None
     if value < (1 if name == "limit" else 0):
-        raise BadRequest(400, "bad_argument", f"{name}: {raw!r} is too small")
+        raise BadRequest(400, "bad_argument", f"{name}: {shown(raw)} is too small")
     if value > MAX_SEQ:
-        raise BadRequest(400, "bad_argument", f"{name}: {raw!r} is too large")
+        raise BadRequest(400, "bad_argument", f"{name}: {shown(raw)} is too large")
     return value
 
 

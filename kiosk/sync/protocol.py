@@ -42,6 +42,12 @@ MAX_SEQ = 2**63 - 1  # SQLite's largest integer
 MAX_DEPTH = 16  # nesting of an event's data
 
 
+def shown(value: Any) -> str:
+    """Return a value for an error message: its repr, cut short (a message is not an echo)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def has_control(text: str) -> bool:
     """Return whether text holds a control, format or line-separator character (NUL, TAB...)."""
     return any(unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029" for ch in text)
@@ -110,19 +116,19 @@ def check_event(index: int, raw: Any, kiosk_id: str) -> Event:
         if not isinstance(uuid, str) or str(uuidlib.UUID(uuid)) != uuid.lower():
             raise ValueError
     except ValueError:
-        raise _fail(index, "uuid", f"{uuid!r} is not a UUID") from None
+        raise _fail(index, "uuid", f"{shown(uuid)} is not a UUID") from None
     type_ = raw.get("type")
     if not isinstance(type_, str) or not TYPE_RE.match(type_):
-        raise _fail(index, "type", f"{type_!r} is not an event type (a-z, 0-9, _)")
+        raise _fail(index, "type", f"{shown(type_)} is not an event type (a-z, 0-9, _)")
     at = raw.get("at")
     if not is_utc_stamp(at):
         example = "2026-11-02T01:00:00.000Z"
-        raise _fail(index, "at", f"{at!r} is not a UTC time like {example}")
+        raise _fail(index, "at", f"{shown(at)} is not a UTC time like {example}")
     if raw.get("kiosk_id") != kiosk_id:
         raise BadRequest(
             403,
             "wrong_kiosk",
-            f"events[{index}].kiosk_id: {raw.get('kiosk_id')!r} is not this token's kiosk "
+            f"events[{index}].kiosk_id: {shown(raw.get('kiosk_id'))} is not this token's kiosk "
             f"{kiosk_id!r}; a kiosk sends only its own events",
         )
     for name in TEXT_FIELDS:
@@ -173,12 +179,12 @@ def check_batch(body: Any, kiosk_id: str, max_events: int) -> tuple[str, list[Ev
         raise BadRequest(400, "bad_text", f"the body holds text that is not Unicode: {e}") from None
     sent_at = body.get("sent_at")
     if not is_utc_stamp(sent_at):
-        raise BadRequest(400, "bad_batch", f"sent_at: {sent_at!r} is not a UTC time")
+        raise BadRequest(400, "bad_batch", f"sent_at: {shown(sent_at)} is not a UTC time")
     if body.get("kiosk_id") != kiosk_id:
         raise BadRequest(
             403,
             "wrong_kiosk",
-            f"kiosk_id: {body.get('kiosk_id')!r} is not this token's kiosk {kiosk_id!r}",
+            f"kiosk_id: {shown(body.get('kiosk_id'))} is not this token's kiosk {kiosk_id!r}",
         )
     events = body.get("events")
     if not isinstance(events, list):
