@@ -13,6 +13,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.clock import parse_stamp
+from kiosk.circulation.export import without_controls
 from kiosk.circulation.store import Store
 
 GENERATOR = "kiosk"
@@ -40,11 +41,13 @@ def koc_lines(store: Store, timezone: str) -> list[str]:
         "ORDER BY at, seq"
     ):
         when = _local(e["at"], tz)
+        # A TAB or line break in a code would forge a field or a whole transaction.
+        barcode = without_controls(e["item_barcode"])
         if e["type"] == "checkin":
-            lines.append(f"{when}\treturn\t{e['item_barcode']}")
+            lines.append(f"{when}\treturn\t{barcode}")
         elif e["patron_id"]:
-            card = cards.get(e["patron_id"], e["patron_id"])
-            lines.append(f"{when}\tissue\t{card}\t{e['item_barcode']}")
+            card = without_controls(cards.get(e["patron_id"], e["patron_id"]))
+            lines.append(f"{when}\tissue\t{card}\t{barcode}")
     return lines
 
 

@@ -5,6 +5,7 @@ Every request goes to a real hub process over HTTP on loopback.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,3 +160,27 @@ def test_malformed_arguments_get_400(hub: Hub, token: str, query: str) -> None:
         timeout=5,
     )
     assert (resp.status_code, resp.json()["error"]) == (400, "bad_argument")
+
+
+def test_a_stored_code_with_control_characters_cannot_forge_a_line(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from kiosk.circulation.export import write_csv
+    from kiosk.sync import hubstore
+    from kiosk.sync.koc import koc_lines
+
+    store = hubstore.open_hub_store(tmp_path / "old.db")  # a store from before the checks
+    forged = f"{BOOK[0]}\r\n2026-11-02 09:00:00\treturn\t{BOOK[1]}\x00"
+    with store.write() as db:
+        store.record(db, store.event("checkin", item_barcode=forged, actor="x\ty"))
+    lines = koc_lines(store, "Asia/Shanghai")
+    assert len(lines) == 2 and lines[1].split("\t")[1:] == [
+        "return",
+        f"{BOOK[0]}2026-11-02 09:00:00return{BOOK[1]}",
+    ]
+    out = io.StringIO()
+    write_csv(store, "events", out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert len(rows) == 2 and not any(ch in cell for cell in rows[1] for ch in "\t\r\n\x00")
+    store.close()
