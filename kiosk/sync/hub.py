@@ -168,8 +168,16 @@ def combine(sync_app: Any, pages: Any) -> Any:
     return dispatch
 
 
-def serve(app: Any, listen: str, threads: int = 4) -> None:
-    """Serve the app with waitress until interrupted."""
+def serve(app: Any, listen: str, threads: int = 4, trusted_proxy: str = "") -> None:
+    """Serve the app with waitress until interrupted (behind `trusted_proxy`, if given)."""
     import waitress
 
-    waitress.serve(app, listen=listen, threads=threads, ident="kiosk-hub")
+    proxy: dict[str, Any] = {"clear_untrusted_proxy_headers": True}
+    if trusted_proxy:
+        # The HTTPS reverse proxy's client address and scheme: Secure cookies for the pages.
+        proxy.update(
+            trusted_proxy=trusted_proxy,
+            trusted_proxy_count=1,
+            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+        )
+    waitress.serve(app, listen=listen, threads=threads, ident="kiosk-hub", **proxy)
