@@ -155,7 +155,7 @@ def check_event(index: int, raw: Any, kiosk_id: str) -> Event:
         raise _fail(index, "data.due_at", f"a {type_} needs due_at, a UTC time")
     return Event(
         type=type_,
-        at=at,
+        at=str(at),
         kiosk_id=kiosk_id,
         actor=raw.get("actor") or "",
         patron_id=raw.get("patron_id"),

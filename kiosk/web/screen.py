@@ -80,7 +80,7 @@ def _offline(ctx: Web) -> bool:
     return bool(state is not None and not state.get("online"))
 
 
-PRIVATE = {"patron": None, "loans": [], "results": [], "last": None}
+PRIVATE: dict[str, Any] = {"patron": None, "loans": [], "results": [], "last": None}
 
 
 def shown_here(state: dict[str, Any], mine: bool | None = None) -> dict[str, Any]:

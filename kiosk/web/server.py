@@ -25,7 +25,7 @@ IDLE_S = 30.0
 STALL_S = 30.0
 
 
-class GuardedServer(TcpWSGIServer):  # type: ignore[misc]
+class GuardedServer(TcpWSGIServer):
     """Waitress's server, with at most `per_address` connections per client address and
     connections that stopped reading closed after `stall_s`."""
 
