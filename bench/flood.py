@@ -5,9 +5,10 @@
 A real daemon in this process: its main loop, a FIFO scan source and a card reader (RDM6300
 frames on a pyserial `loop://` port, the hardware edge). Each round taps N cards (a different
 student each time) and times each from `present()` to the session's feedback naming that
-student (a lookup: a tap commits nothing); then ends the session. Baseline, in the same round: the same taps
-with the FIFO quiet. Ours: the same taps while a writer pours junk lines into the FIFO as fast
-as the daemon reads them (one bounded queue per source, taken in turn: kiosk/scans.py).
+student (a lookup: a tap commits nothing); then ends the session. Baseline, in the same round:
+the same taps with the FIFO quiet. Ours: the same taps while a writer pours junk lines into the
+FIFO as fast as the daemon reads them (one bounded queue per source, taken in turn:
+kiosk/scans.py).
 """
 
 from __future__ import annotations
