@@ -114,6 +114,7 @@ def test_junk_from_one_source_cannot_push_out_a_card_from_another(
     daemon.kiosk.subscribe(
         lambda fb: patrons.append(daemon.kiosk.patron.id) if daemon.kiosk.patron else None
     )
+    wait_for(lambda: reader.health.connected, timeout=10)
     junk = b"".join(b"JUNK%07d\n" % n for n in range(400_000))  # 5 MB
     with open(fifo, "wb") as out:
         writer = threading.Thread(target=out.write, args=(junk,))

@@ -75,3 +75,21 @@ def test_the_helpers_search_holds_no_card_codes_or_full_names(live: Daemon, tmp_
     assert status == 200
     assert "小明" in html and "三(2)班" in html
     assert "王小明" not in html and "0F00A1B2C3" not in html
+
+
+def test_the_helper_lends_to_a_child_found_by_search_without_seeing_the_card(
+    live: Daemon,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    port = start_session(live, tmp_path)
+    live.kiosk.done()
+    with open(tmp_path / "scans", "w") as fifo:
+        fifo.write("0F00AAAA01\n")
+    wait_for(lambda: live.kiosk.mode == "desk")
+    helper = Browser(port)
+    token = helper.token("/desk/?q=%E7%8E%8B")
+    status, _, body, _ = helper.request(
+        "POST", "/desk/lend", form={"patron_id": "S001"}, headers={"X-CSRF-Token": token}
+    )
+    assert (status, json.loads(body)) == (200, {"queued": True})
+    wait_for(lambda: live.kiosk.mode == "lend_for" and live.kiosk.patron.id == "S001")
