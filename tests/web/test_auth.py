@@ -12,7 +12,7 @@ from web.helpers import LOOPBACK, set_up_and_login, text
 
 def test_a_view_marked_login_required_needs_the_librarian(daemon: Daemon) -> None:
     app: Flask = create_app(store=daemon.store, settings=daemon.settings, networks=LOOPBACK)
-    bp = Blueprint("reports", __name__, url_prefix="/reports")
+    bp = Blueprint("new_area", __name__, url_prefix="/new-area")
 
     @bp.get("/")
     @login_required
@@ -21,12 +21,12 @@ def test_a_view_marked_login_required_needs_the_librarian(daemon: Daemon) -> Non
 
     app.register_blueprint(bp)
     c = app.test_client()
-    assert c.get("/reports/").headers["Location"] == "/admin/setup"
+    assert c.get("/new-area/").headers["Location"] == "/admin/setup"
     set_up_and_login(c)
-    assert text(c.get("/reports/")) == "report for librarian"
+    assert text(c.get("/new-area/")) == "report for librarian"
     outside = app.test_client()
     outside.environ_base["REMOTE_ADDR"] = "198.51.100.7"
-    assert outside.get("/reports/").status_code == 403
+    assert outside.get("/new-area/").status_code == 403
     fresh = app.test_client()
-    r = fresh.get("/reports/?x=1")
-    assert r.status_code == 302 and r.headers["Location"] == "/admin/login?next=/reports/?x%3D1"
+    r = fresh.get("/new-area/?x=1")
+    assert r.status_code == 302 and r.headers["Location"] == "/admin/login?next=/new-area/?x%3D1"
