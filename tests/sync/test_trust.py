@@ -173,10 +173,14 @@ def test_a_stored_code_with_control_characters_cannot_forge_a_line(tmp_path: Pat
     store = hubstore.open_hub_store(tmp_path / "old.db")  # a store from before the checks
     forged = f"{BOOK[0]}\r\n2026-11-02 09:00:00\treturn\t{BOOK[1]}\x00"
     with store.write() as db:
-        store.record(db, store.event("checkin", item_barcode=forged, actor="x\ty"))
+        store.record(
+            db,
+            store.event("checkout", item_barcode=forged, patron_id="S001\t", actor="x\ty"),
+        )
     lines = koc_lines(store, "Asia/Shanghai")
     assert len(lines) == 2 and lines[1].split("\t")[1:] == [
-        "return",
+        "issue",
+        "S001",
         f"{BOOK[0]}2026-11-02 09:00:00return{BOOK[1]}",
     ]
     out = io.StringIO()
