@@ -16,7 +16,7 @@ from collections import deque
 from kiosk.devices.base import Scan
 
 log = logging.getLogger("kiosk.scans")
-PER_SOURCE = 100
+PER_SOURCE = 1000  # as many as a burst at start-up brings (the main loop starts last)
 
 
 class ScanQueue:

@@ -6,12 +6,12 @@ has written rules (docs/sync.md, "Trust"):
 
 | type | may carry | may change at the hub |
 |---|---|---|
-| checkout, checkin, renew | patron_id, item_barcode, data.due_at | that item's loans (by replay) |
+| checkout, checkin, renew, undo | patron_id, item_barcode, data | that item's loans (by replay) |
 | card_lost | patron_id, data.card | that card's status to lost, if it is that patron's card |
 | card_issued | patron_id, data.card | a new card for a known patron, or that patron's own card |
 | item_status | item_barcode, data.status lost or damaged | the status of a known item |
 | item_status withdrawn, patron_status | | nothing: the hub's librarian decides |
-| rules_set, import, undo, other types | anything | nothing (stored for the record) |
+| rules_set, import, other types | anything | nothing (stored for the record) |
 
 An event that breaks its rule is stored like every event and listed as a conflict with the rule
 it broke (`card_moved`, `blank_card`, `unknown_card`, `not_kiosk_authority`), never applied.
