@@ -122,7 +122,7 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             for part in _chunks(uuids):
                 replay_item(db, barcode, part, now)
         # After the loans, so a loan marked lost in this batch stays closed.
-        project_collection(db, new)
+        project_collection(db, new, now)
         if new:
             _patron_conflicts(db, new, correction, now, load_rules(db))
         db.execute(
@@ -166,7 +166,7 @@ def _apply_master(db: Database, events: list[Event], now: str) -> None:
             project(db, replace(e, at=now))
 
 
-def project_collection(db: Database, events: list[Event]) -> None:
+def project_collection(db: Database, events: list[Event], now: str) -> None:
     """Project the collection's events (stocktake scans, lost books, holds ...) as the kiosk did.
 
     They come after the batch's loan events are applied. `replay_item` replays an item from its
@@ -174,7 +174,7 @@ def project_collection(db: Database, events: list[Event]) -> None:
     or lent to a class corner replays without them (docs/collection.md, "At the hub").
     """
     for e in sorted(events, key=lambda e: e.at):
-        if e.type in COLLECTION_EVENTS:
+        if e.type in COLLECTION_EVENTS and trust.allowed(db, e, now):
             project(db, e)
 
 
