@@ -15,12 +15,14 @@ pytestmark = pytest.mark.timeout(60)
 
 
 class GuardedHub(Hub):
-    """A hub whose clients that stop reading are dropped after one second."""
+    """A hub behind a proxy at 127.0.0.3, three connections per other address, and clients
+    that stop reading dropped after one second."""
 
     def write_config(self) -> None:
         self.config.write_text(
             f'[kiosk]\nid = "hub"\n[store]\npath = "hub.db"\n'
-            f'[web]\nlisten = "127.0.0.1:{self.port}"\nstall_timeout_s = 1.0\n',
+            f'[web]\nlisten = "127.0.0.1:{self.port}"\nstall_timeout_s = 1.0\n'
+            'trusted_proxy = "127.0.0.3"\nconnections_per_address = 3\n',
             encoding="utf-8",
         )
 
@@ -92,3 +94,24 @@ def test_a_client_that_stops_reading_is_dropped(guarded_hub: Hub) -> None:
     finally:
         s.close()
     assert guarded_hub.proc is not None and guarded_hub.proc.poll() is None
+
+
+def connect(port: int, source: str) -> socket.socket:
+    s = socket.socket()
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    s.settimeout(10)
+    return s
+
+
+def test_the_trusted_proxy_is_not_limited_other_addresses_are(guarded_hub: Hub) -> None:
+    proxied = [connect(guarded_hub.port, "127.0.0.3") for _ in range(8)]
+    others = [connect(guarded_hub.port, "127.0.0.4") for _ in range(4)]
+    try:
+        assert others[-1].recv(1) == b""  # the fourth from one address: closed at once
+        for s in proxied:  # every kiosk behind the proxy is still answered
+            s.sendall(b"GET /api/v1/sync/kiosks HTTP/1.1\r\nHost: hub\r\n\r\n")
+            assert s.recv(12) == b"HTTP/1.1 401"
+    finally:
+        for s in proxied + others:
+            s.close()
