@@ -231,7 +231,7 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 @pass_ctx
 def import_(ctx: Context, kind: str, file: Path, encoding: str | None, dry_run: bool) -> None:
     """Import patrons or items from a CSV file; any bad row stops the whole import."""
-    from kiosk.circulation.importer import import_csv
+    from kiosk.circulation.importers import import_csv
 
     store = ctx.store(create=True)
     try:

@@ -18,7 +18,7 @@ AREAS = {
     "web": "web",
     "sync": "sync",
     "ops": "ops",
-    "circulation/importer.py": "data",
+    "circulation/importers": "data",
     "circulation/export.py": "data",
     "circulation/demo.py": "data",
 }

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from kiosk import config
 from kiosk.circulation import cards
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.importer import isbn13_check_digit
+from kiosk.circulation.importers import isbn13_check_digit
 from kiosk.circulation.models import Patron
 from kiosk.circulation.rules import Rules, end_of_day, load_rules, rules_rows
 from kiosk.circulation.store import Event, Store

@@ -216,7 +216,7 @@ def import_start() -> Any:
     lang, who = current_lang(), actor()
 
     def run() -> None:
-        from kiosk.circulation.importer import import_csv
+        from kiosk.circulation.importers import import_csv
 
         def progress(done: int, total: int) -> None:
             job.update(done=done, total=total)

@@ -1,0 +1,193 @@
+"""Run an import beside lending: check the whole file first, then write it in short transactions.
+
+The first pass streams the file through the shared checks on a read connection (no write lock)
+and spools the clean rows to a temporary file; the file is never held in memory. Only when no row
+has an error does the second pass write, a batch at a time: each batch is one short transaction
+(a few tens of milliseconds) and the importer pauses between batches, so a scan waiting for the
+write lock (in this process or, through SQLite's busy wait, in the daemon beside a command-line
+import) gets it within one batch. Before each batch the rows it will change are saved; if a later
+batch fails (a full disk, the store locked for too long), those saves are put back, so an import
+still changes all or nothing. A power cut in the middle leaves the batches written so far; running
+the import again finishes it (rows are keyed by barcode or patron id).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.importers.checks import (
+    PROGRESS_EVERY,
+    Checker,
+    ImportReport,
+    Progress,
+)
+from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron
+from kiosk.circulation.store import Store
+
+BATCH_SECONDS = 0.02  # longest a batch holds the write lock
+PAUSE_SECONDS = 0.03  # longer than SQLite's busy-wait steps up to 100 ms, so a waiter gets in
+Rows = Iterable[tuple[int, dict[str, str]]]
+
+
+def run(
+    store: Store,
+    report: ImportReport,
+    rows: Rows,
+    *,
+    actor: str,
+    progress: Progress | None = None,
+    event_data: dict[str, Any] | None = None,
+) -> ImportReport:
+    """Check every row, then (unless there were errors or it is a dry run) write them all."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        checked = _check(store, report, rows, spool, progress)
+        if report.errors:
+            return report
+        report.rows = checked
+        spool.seek(0)
+        if report.dry_run:
+            _count(store.reader, report, _lines(spool))
+        else:
+            _write(store, report, _lines(spool), actor, progress, event_data or {})
+    if progress:
+        progress(report.rows, report.rows)
+    return report
+
+
+def _check(
+    store: Store, report: ImportReport, rows: Rows, spool: IO[str], progress: Progress | None
+) -> int:
+    """Check every row, spooling the clean ones; return how many rows there were."""
+    checker = Checker(report.kind, report, store.reader)
+    count = 0
+    for number, values in rows:
+        count += 1
+        row = checker.check(number, values)
+        if row is not None and not report.errors:
+            spool.write(json.dumps(row, ensure_ascii=False) + "\n")
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(count, 0)  # the total is known only at the end of the file
+    return count
+
+
+def _lines(spool: IO[str]) -> Iterator[dict[str, Any]]:
+    for line in spool:
+        yield json.loads(line)
+
+
+def _count(db: Database, report: ImportReport, rows: Iterator[dict[str, Any]]) -> None:
+    """Count what a write would do, reading only: a dry run takes no write lock at all."""
+    for row in rows:
+        if report.kind == "patrons":
+            old = db.execute("SELECT * FROM patrons WHERE id = ?", [row["id"]]).fetchone()
+            have = {
+                r[0] for r in db.execute("SELECT code FROM cards WHERE patron_id = ?", [row["id"]])
+            }
+            same = old is not None and set(row["cards"]) <= have and _same(db, "patrons", row)
+        else:
+            old = db.execute("SELECT 1 FROM items WHERE barcode = ?", [row["barcode"]]).fetchone()
+            same = old is not None and _same(db, "items", row)
+        key = "unchanged" if same else "updated" if old else "inserted"
+        setattr(report, key, getattr(report, key) + 1)
+
+
+def _same(db: Database, table: str, row: dict[str, Any]) -> bool:
+    fields = PATRON_FIELDS if table == "patrons" else ITEM_FIELDS
+    key = "id" if table == "patrons" else "barcode"
+    cols = [f for f in fields if f in row and f != "status"]
+    old = db.execute(
+        f"SELECT {', '.join(cols)} FROM {table} WHERE {key} = ?", [row[key]]
+    ).fetchone()
+    return old is not None and list(old) == [row[c] for c in cols]
+
+
+def _write(
+    store: Store,
+    report: ImportReport,
+    rows: Iterator[dict[str, Any]],
+    actor: str,
+    progress: Progress | None,
+    event_data: dict[str, Any],
+) -> None:
+    """Write the checked rows in short transactions; undo them all if one batch fails."""
+    undo = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed below)
+    done = 0
+    try:
+        pending = next(rows, None)
+        while pending is not None:
+            with store.write() as db:
+                now = store.now()
+                started = time.monotonic()
+                while pending is not None:
+                    undo.write(json.dumps(_before(db, report.kind, pending)) + "\n")
+                    if report.kind == "patrons":
+                        outcome = put_patron(db, pending, pending["cards"], now)
+                    else:
+                        outcome = put_item(db, pending, now)
+                    key = "unchanged" if outcome == "same" else outcome
+                    setattr(report, key, getattr(report, key) + 1)
+                    done += 1
+                    if progress and done % PROGRESS_EVERY == 0:
+                        progress(done, report.rows)
+                    pending = next(rows, None)
+                    if time.monotonic() - started > BATCH_SECONDS:
+                        break
+                if pending is None:
+                    data = {"kind": report.kind, "file": report.file, "encoding": report.encoding}
+                    event = store.event(
+                        "import", actor=actor, data={**data, **event_data, **report.counts()}
+                    )
+                    store.record(db, event)
+            undo.flush()
+            if pending is not None:
+                time.sleep(PAUSE_SECONDS)
+    except BaseException:
+        undo.seek(0)
+        _undo(store, report.kind, undo)
+        raise
+    finally:
+        undo.close()
+
+
+def _before(db: Database, kind: str, row: dict[str, Any]) -> dict[str, Any]:
+    """Return what a row's write will change, to put back if the import fails later."""
+    if kind == "patrons":
+        old = db.execute("SELECT * FROM patrons WHERE id = ?", [row["id"]]).fetchone()
+        cols = [d[0] for d in db.execute("SELECT * FROM patrons LIMIT 0").description]
+        owners = {
+            code: db.execute("SELECT patron_id FROM cards WHERE code = ?", [code]).fetchone()
+            for code in row["cards"]
+        }
+        return {
+            "key": row["id"],
+            "old": dict(zip(cols, old, strict=True)) if old else None,
+            "cards": {c: o[0] if o else None for c, o in owners.items()},
+        }
+    old = db.execute("SELECT * FROM items WHERE barcode = ?", [row["barcode"]]).fetchone()
+    cols = [d[0] for d in db.execute("SELECT * FROM items LIMIT 0").description]
+    return {"key": row["barcode"], "old": dict(zip(cols, old, strict=True)) if old else None}
+
+
+def _undo(store: Store, kind: str, saved: IO[str]) -> None:
+    """Put back every row the failed import changed, in one transaction."""
+    entries = [json.loads(line) for line in saved if line.strip()]
+    if not entries:
+        return
+    table, key = ("patrons", "id") if kind == "patrons" else ("items", "barcode")
+    with store.write() as db:
+        for entry in reversed(entries):
+            for code, owner in entry.get("cards", {}).items():
+                if owner is None:
+                    db.execute("DELETE FROM cards WHERE code = ?", [code])
+                else:
+                    db.execute("UPDATE cards SET patron_id = ? WHERE code = ?", [owner, code])
+            if entry["old"] is None:
+                db.execute(f"DELETE FROM {table} WHERE {key} = ?", [entry["key"]])
+            else:
+                db.table(table).upsert(entry["old"], pk=key)
