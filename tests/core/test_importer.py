@@ -189,7 +189,7 @@ def test_bad_isbns_are_imported_as_written_with_a_warning(store: Store, tmp_path
         "items: 3 rows read (UTF-8): 3 new, 0 updated, 0 unchanged; "
         "2 warnings (listed above), imported as written"
     )
-    isbns = store.query("SELECT barcode, isbn FROM items ORDER BY barcode")
+    isbns = store.query("SELECT barcode, isbn FROM items WHERE barcode GLOB 'B[0-9]' ORDER BY 1")
     assert isbns == [
         {"barcode": "B1", "isbn": "978-7-02-000220-8"},
         {"barcode": "B2", "isbn": "9787020002207"},

@@ -92,6 +92,7 @@ MESSAGES = {
     "bad_isbn": N_("ISBN {value} is not valid (check digit or length); imported as written"),
     "bad_card": N_("card id {value} is longer than 64 characters or contains a blank"),
     "duplicate_key": N_("{column} {value} is already on row {first}"),
+    "duplicate_key_record": N_("{column} {value} is already in record {first}"),
     "duplicate_card": N_("card {value} is already on row {first}"),
     "card_taken": N_("card {value} already belongs to {owner} ({patron_id})"),
     "not_xlsx": N_("the file is not an Excel .xlsx workbook ({problem})"),
@@ -99,7 +100,6 @@ MESSAGES = {
     "broken_record": N_("the MARC record is broken ({problem}); nothing after it can be read"),
     "bad_record": N_("the MARC record cannot be read ({problem})"),
     "no_copies": N_("the record has no item barcode (CNMARC 905$b, MARC 21 852$p or 952$p)"),
-    "not_marc": N_("the file is not MARC (ISO 2709 or MARCXML): {problem}"),
 }
 SUMMARY = N_(
     "{kind}: {rows} rows read ({encoding}): {inserted} new, {updated} updated, "
@@ -261,7 +261,8 @@ class Checker:
         if key:
             first = self.keys.setdefault(key, number)
             if first != number:
-                bad.add(key_col, "duplicate_key", value=key, first=first)
+                reason = "duplicate_key_record" if self.report.records else "duplicate_key"
+                bad.add(key_col, reason, value=key, first=first)
         for code in row.get("cards", []):
             first_card = self.seen_cards.get(code)
             if first_card is not None and first_card != number:

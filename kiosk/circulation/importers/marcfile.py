@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from pymarc import Field, Indicators, Record, Subfield
+from pymarc import Field, Indicators, Leader, Record, Subfield
 from pymarc.exceptions import PymarcException
 
 from kiosk.circulation.importers.checks import MESSAGES, ImportReport, RowError
@@ -170,7 +170,7 @@ def _xml_record(elem: ET.Element) -> Record:
     for child in elem:
         name = _local(child.tag)
         if name == "leader":
-            record.leader = (child.text or "").ljust(24)[:24]
+            record.leader = Leader((child.text or "").ljust(24)[:24])
         elif name == "controlfield":
             record.add_field(Field(tag=child.get("tag", ""), data=child.text or ""))
         elif name == "datafield":
