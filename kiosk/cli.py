@@ -71,6 +71,8 @@ AREA_COMMANDS = {
     "doctor": "kiosk.ops.doctor:doctor",
     "restore": "kiosk.ops.cli:restore",
     "password": "kiosk.web.cli:password",
+    "cards": "kiosk.web.catalogue_cli:cards",
+    "labels": "kiosk.web.catalogue_cli:labels",
 }
 
 

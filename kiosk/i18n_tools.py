@@ -21,6 +21,10 @@ AREAS = {
     "circulation/importers": "data",
     "circulation/export.py": "data",
     "circulation/demo.py": "data",
+    "circulation/catalogue.py": "catalogue",
+    "web/catalogue.py": "catalogue",
+    "web/catalogue_cli.py": "catalogue",
+    "web/templates/catalogue": "catalogue",
 }
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 

@@ -111,12 +111,13 @@ def create_app(
     if daemon is not None:
         daemon.kiosk.subscribe(_session_listener(ctx))
 
-    from kiosk.web import admin, api, desk, screen
+    from kiosk.web import admin, api, catalogue, desk, screen
 
     app.register_blueprint(screen.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(catalogue.bp)
     app.before_request(_before)
     app.jinja_env.globals.update(_=gettext, csrf_token=csrf_token, lang=current_lang)
     app.jinja_env.filters["local_time"] = local_time

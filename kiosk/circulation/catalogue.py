@@ -1,0 +1,102 @@
+"""What the printed cards and labels show: named queries, and cards issued to who has none.
+
+Printed library cards carry a Code 128 barcode of the card number. New numbers are `L` and eight
+digits (`L00000042`): never 8 or 10 hex digits or 10 digits, so never mistaken for an RFID card's
+UID or the decimal printed on one (see kiosk.circulation.cards).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.records import issue_card
+from kiosk.circulation.store import Store, fetch
+
+CARD_PREFIX = "L"
+_CARD_NUMBER = re.compile(rf"{CARD_PREFIX}([0-9]{{8}})")
+
+
+def classes(db: Database) -> list[dict[str, Any]]:
+    """Return each class with its number of active students and of those without a card."""
+    return fetch(
+        db,
+        "SELECT p.class_name, count(*) AS students, "
+        "sum(NOT EXISTS (SELECT 1 FROM cards c WHERE c.patron_id = p.id AND c.status = 'active'))"
+        " AS without_card "
+        "FROM patrons p WHERE p.role = 'student' AND p.status = 'active' AND p.class_name != '' "
+        "GROUP BY p.class_name ORDER BY p.grade, p.class_name",
+    )
+
+
+def students_without_card(db: Database, class_name: str) -> list[dict[str, Any]]:
+    """Return the active students of a class who have no active card, by name."""
+    return fetch(
+        db,
+        "SELECT id, name FROM patrons p WHERE p.class_name = ? AND p.role = 'student' "
+        "AND p.status = 'active' AND NOT EXISTS "
+        "(SELECT 1 FROM cards c WHERE c.patron_id = p.id AND c.status = 'active') "
+        "ORDER BY p.name, p.id",
+        [class_name],
+    )
+
+
+def next_card_codes(db: Database, count: int) -> list[str]:
+    """Return `count` unused card numbers after the highest one printed so far."""
+    rows = db.execute("SELECT code FROM cards WHERE code GLOB ?", [CARD_PREFIX + "[0-9]*"])
+    numbers = [int(m.group(1)) for (code,) in rows if (m := _CARD_NUMBER.fullmatch(code))]
+    start = max(numbers, default=0) + 1
+    return [f"{CARD_PREFIX}{n:08d}" for n in range(start, start + count)]
+
+
+def issue_missing_cards(store: Store, class_name: str, actor: str) -> list[dict[str, Any]]:
+    """Issue a printed card to every student of the class without one; return who got which."""
+    issued = []
+    for student in students_without_card(store.reader, class_name):
+        # One card, one event (card_issued), as the desk issues them; numbers read fresh each time
+        # so a card issued meanwhile elsewhere is not given twice.
+        with store.write() as db:
+            code = next_card_codes(db, 1)[0]
+            issue_card(store, student["id"], code, actor)
+        issued.append({**student, "code": code})
+    return issued
+
+
+def class_cards(db: Database, class_name: str) -> list[dict[str, Any]]:
+    """Return the cards to print for a class: each active student's newest active card."""
+    return fetch(
+        db,
+        "SELECT p.id AS patron_id, p.name, p.class_name, c.code FROM patrons p "
+        "JOIN cards c ON c.code = (SELECT code FROM cards WHERE patron_id = p.id "
+        "AND status = 'active' ORDER BY created_at DESC, code DESC LIMIT 1) "
+        "WHERE p.class_name = ? AND p.role = 'student' AND p.status = 'active' "
+        "ORDER BY p.name, p.id",
+        [class_name],
+    )
+
+
+def label_items(
+    db: Database, barcodes: Iterable[str] = (), since: str | None = None
+) -> list[dict[str, Any]]:
+    """Return the items to label: the chosen barcodes in their order, or those added since a day."""
+    wanted = [b for b in dict.fromkeys(barcodes) if b]
+    if wanted:
+        marks = ", ".join("?" * len(wanted))
+        rows = fetch(
+            db,
+            f"SELECT barcode, title, author, call_number FROM items WHERE barcode IN ({marks})",
+            wanted,
+        )
+        by_code = {r["barcode"]: r for r in rows}
+        return [by_code[b] for b in wanted if b in by_code]
+    if since:
+        return fetch(
+            db,
+            "SELECT barcode, title, author, call_number FROM items "
+            "WHERE created_at >= ? ORDER BY call_number, barcode",
+            [since],
+        )
+    return []

@@ -1,0 +1,203 @@
+"""Library cards and book labels printed to PDF by a real headless Chromium, barcodes read back.
+
+The librarian issues the missing cards of a class on the running daemon's dashboard; Chromium
+prints the sheet to PDF; pypdfium2 renders each page and zxing-cpp reads every barcode on it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from click.testing import CliRunner
+
+from kiosk import config
+from kiosk.app import Daemon, open_store
+from kiosk.circulation.records import put_item, put_patron
+from kiosk.cli import main
+from web.test_e2e import ARGS, CHROMIUM, PASSWORD, _browser_or_fail
+
+CLASS = "三(2)班"
+STUDENTS = [(f"S{i:03d}", f"学生{i:02d}") for i in range(1, 24)]  # 23: three have cards already
+BOOKS = [(f"7{i:05d}", f"书{i}", f"I287.{i}/W{i}") for i in range(1, 71)]  # 70 books
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with _browser_or_fail() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A running daemon with its pages on loopback, a class of 23 and 70 books."""
+    folder = tmp_path_factory.mktemp("cards")
+    raw = {
+        "kiosk": {"school": "实验小学"},
+        "store": {"path": "kiosk.db"},
+        "scanner": {"source": "none:"},
+        "indicator": {"kind": "none"},
+        "web": {"listen": "127.0.0.1:0"},
+    }
+    (folder / "config.toml").write_text(
+        '[kiosk]\nschool = "实验小学"\n[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n',
+        encoding="utf-8",
+    )
+    settings = config.from_dict(raw, base_dir=folder)
+    store = open_store(settings)
+    with store.write() as db:
+        for n, (pid, name) in enumerate(STUDENTS):
+            row = {"id": pid, "name": name, "role": "student", "grade": 3, "class_name": CLASS}
+            put_patron(db, row, [f"0F00A1B2{n:02d}"] if n < 3 else [], store.now())
+        row = {"id": "T01", "name": "王老师", "role": "teacher", "class_name": CLASS}
+        put_patron(db, row, [], store.now())  # teachers get no student card
+        for barcode, title, call in BOOKS:
+            put_item(db, {"barcode": barcode, "title": title, "call_number": call}, store.now())
+    store.close()
+    daemon = Daemon(settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while daemon.web._server is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield {"url": daemon.web.url, "daemon": daemon, "folder": folder}
+    stop.set()
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
+    """A logged-in librarian's page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    p = context.new_page()
+    p.goto(site["url"] + "/admin/")
+    p.fill("input[name=password]", PASSWORD)
+    p.fill("input[name=again]", PASSWORD)
+    p.click("button[type=submit]")
+    p.fill("input[name=user]", "librarian")
+    p.fill("input[name=password]", PASSWORD)
+    p.click("main button[type=submit]")
+    p.wait_for_url("**/admin/")
+    yield p
+    context.close()
+
+
+class _Gray:
+    """A rendered page as zxing-cpp reads it (the array interface, without numpy)."""
+
+    def __init__(self, bitmap: Any) -> None:
+        self.bitmap = bitmap  # keeps the pixels alive
+        self.__array_interface__ = {
+            "shape": (bitmap.height, bitmap.width),
+            "typestr": "|u1",
+            "data": (ctypes.addressof(bitmap.buffer), True),
+            "strides": (bitmap.stride, 1),
+            "version": 3,
+        }
+
+
+def read_pdf(pdf: bytes) -> list[tuple[list[str], str]]:
+    """Return, per page, the Code 128 barcodes read from a 300 dpi rendering, and the text."""
+    doc = pdfium.PdfDocument(pdf)
+    pages = []
+    for i in range(len(doc)):
+        page = doc[i]
+        w, h = page.get_size()
+        assert (round(w / 72 * 25.4), round(h / 72 * 25.4)) == (210, 297)  # A4
+        bitmap = page.render(scale=300 / 72, grayscale=True)
+        found = zxingcpp.read_barcodes(_Gray(bitmap), formats=zxingcpp.BarcodeFormat.Code128)
+        text = page.get_textpage().get_text_range()
+        pages.append((sorted(r.text for r in found), text))
+    return pages
+
+
+def test_cards_are_issued_to_who_has_none_and_every_barcode_reads_back(
+    page: Any, site: dict[str, Any]
+) -> None:
+    store = site["daemon"].store
+    page.goto(site["url"] + "/admin/cards")
+    row = page.locator("#classes tr", has_text=CLASS)
+    assert row.locator("td").nth(1).inner_text() == "23"
+    assert row.locator("td").nth(2).inner_text() == "20"
+    row.locator("button").click()  # 为 20 名学生发卡并打印
+    page.wait_for_url("**/admin/cards/print**")
+    issued = store.query("SELECT patron_id, data FROM events WHERE type = 'card_issued'")
+    assert len(issued) == 20 and {e["patron_id"] for e in issued} == {p for p, _ in STUDENTS[3:]}
+    codes = {
+        r["patron_id"]: r["code"]
+        for r in store.query("SELECT patron_id, code FROM cards WHERE status = 'active'")
+    }
+    assert sorted(codes[p] for p, _ in STUDENTS[3:]) == [f"L{n:08d}" for n in range(1, 21)]
+    assert "卡 23 张，A4 纸 3 张" in page.inner_text("p.noprint")
+    sheets = page.locator("section.sheet")
+    assert [sheets.nth(i).locator(".card").count() for i in range(3)] == [10, 10, 3]
+    pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+    read = read_pdf(pdf)
+    assert len(read) == 3
+    expected = [codes[p] for p, _ in sorted(STUDENTS, key=lambda s: (s[1], s[0]))]
+    assert [barcodes for barcodes, _ in read] == [
+        sorted(expected[0:10]),
+        sorted(expected[10:20]),
+        sorted(expected[20:23]),
+    ]
+    assert "学生01" in read[0][1] and "实验小学" in read[0][1] and CLASS in read[0][1]
+    # Nobody is left without a card: the button is gone, the counts say so.
+    page.goto(site["url"] + "/admin/cards")
+    row = page.locator("#classes tr", has_text=CLASS)
+    assert row.locator("td").nth(2).inner_text() == "0" and row.locator("button").count() == 0
+
+
+def test_barcode_and_spine_labels_on_a4_sheets(page: Any, site: dict[str, Any]) -> None:
+    page.goto(site["url"] + "/admin/labels")
+    page.select_option("select[name=kind]", "barcode")
+    page.select_option("select[name=layout]", "L7651")
+    page.fill("textarea[name=barcodes]", "\n".join(b for b, _, _ in BOOKS))
+    page.fill("input[name=skip]", "3")  # three labels of the first sheet are used already
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/admin/labels/print**")
+    sheets = page.locator("section.sheet")
+    assert sheets.count() == 2
+    assert sheets.nth(0).locator(".label.book").count() == 62  # 65 - 3 used
+    assert sheets.nth(1).locator(".label.book").count() == 8
+    read = read_pdf(page.pdf(format="A4", prefer_css_page_size=True))
+    wanted = [b for b, _, _ in BOOKS]
+    assert [barcodes for barcodes, _ in read] == [sorted(wanted[:62]), sorted(wanted[62:])]
+    # Spine labels: the call number in large type, 21 to a sheet.
+    url = site["url"] + "/admin/labels/print?kind=spine&layout=L7160&barcodes=" + "+".join(wanted)
+    page.goto(url)
+    assert page.locator("section.sheet").count() == 4
+    assert page.locator(".label.spine .call").nth(0).inner_text() == "I287.1/W1"
+    read = read_pdf(page.pdf(format="A4", prefer_css_page_size=True))
+    assert len(read) == 4 and "I287.21/W21" in read[0][1] and "I287.22/W22" in read[1][1]
+
+
+def test_cli_prints_a_class_to_a_file(site: dict[str, Any], tmp_path: Path) -> None:
+    folder = site["folder"]
+    out = tmp_path / "cards.html"
+    result = CliRunner(env={"KIOSK_LANG": "en"}).invoke(
+        main,
+        [
+            "--config",
+            str(folder / "config.toml"),
+            "cards",
+            "print",
+            "--class",
+            CLASS,
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(f"23 cards of {CLASS} written to {out}")
+    html = out.read_text(encoding="utf-8")
+    assert html.count('class="label card"') == 23 and "<style>" in html and "L00000020" in html
