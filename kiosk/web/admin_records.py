@@ -202,7 +202,7 @@ def import_form() -> str:
 @bp.post("/import")
 def import_start() -> Any:
     """Save the uploaded file and import it in the background; the page shows progress."""
-    from kiosk.circulation.importers import FORMATS, file_format, import_file
+    from kiosk.circulation.importers import FORMATS, file_format, worker
 
     ctx = web()
     kind, upload = request.form.get("kind", ""), request.files.get("file")
@@ -227,32 +227,27 @@ def import_start() -> Any:
     ctx.jobs[job_id] = job
     dry_run = bool(request.form.get("dry_run"))
     sheet = request.form.get("sheet", "").strip() or None
-    lang, who = current_lang(), actor()
+
+    store = ctx.store
+    spec = {
+        "store": str(store.path),
+        "kiosk_id": store.kiosk_id,
+        "kind": kind,
+        "file": str(path),
+        "name": name,
+        "sheet": sheet,
+        "dry_run": dry_run,
+        "actor": actor(),
+        "lang": current_lang(),
+    }
 
     def run() -> None:
+        # In a process of its own: a large file must not take the CPU or memory from the scans.
         def progress(done: int, total: int) -> None:
             job.update(done=done, total=total)
 
         try:
-            report = import_file(
-                ctx.store,
-                kind,
-                path,
-                sheet=sheet,
-                dry_run=dry_run,
-                actor=who,
-                progress=progress,
-                name=name,
-            )
-            job["errors"] = [
-                {"row": e.row, "column": e.column, "reason": e.text(lang)} for e in report.errors
-            ]
-            job["warnings"] = [
-                {"row": e.row, "column": e.column, "reason": e.text(lang)} for e in report.warnings
-            ]
-            job["records"] = bool(report.records)
-            job["summary"] = report.summary(lang)
-            job["ok"] = not report.errors
+            job.update(worker.follow(worker.start(spec), progress))
         except Exception as e:  # show the librarian what went wrong, keep the kiosk running
             job.update(ok=False, errors=[], summary=str(e))
         finally:
