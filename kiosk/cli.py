@@ -224,7 +224,7 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 
 
 @main.command("import")
-@click.argument("kind", type=click.Choice(["patrons", "items"]))
+@click.argument("kind", type=click.Choice(["patrons", "items", "records"]))
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
     "--encoding",
@@ -236,7 +236,7 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 def import_(
     ctx: Context, kind: str, file: Path, encoding: str | None, sheet: str | None, dry_run: bool
 ) -> None:
-    """Import patrons or items from CSV, .xlsx or MARC (.mrc, .iso, .xml); any error stops it."""
+    """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
     from kiosk.circulation.importers import file_format, import_file
 
     if kind == "patrons" and file_format(file) == "marc":

@@ -118,6 +118,7 @@ def create_app(
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(catalogue.bp)
+    app.register_blueprint(catalogue.desk_bp)
     app.before_request(_before)
     app.jinja_env.globals.update(_=gettext, csrf_token=csrf_token, lang=current_lang)
     app.jinja_env.filters["local_time"] = local_time

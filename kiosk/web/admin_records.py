@@ -206,7 +206,7 @@ def import_start() -> Any:
 
     ctx = web()
     kind, upload = request.form.get("kind", ""), request.files.get("file")
-    if kind not in ("patrons", "items") or upload is None or not upload.filename:
+    if kind not in ("patrons", "items", "records") or upload is None or not upload.filename:
         flash(gettext("Choose what the file holds and the file."), "error")
         return redirect(url_for("admin.import_form"))
     # The name is only shown; the file is saved under a name of ours (an upload may be called

@@ -76,14 +76,14 @@ def import_file(
     name: str | None = None,
 ) -> ImportReport:
     """Check every row of a patrons or items file (CSV, .xlsx or MARC), then import all or none."""
-    if kind not in ("patrons", "items"):
-        raise ValueError(f"kind must be patrons or items, not {kind!r}")
+    if kind not in ("patrons", "items", "records"):
+        raise ValueError(f"kind must be patrons, items or records, not {kind!r}")
     path = Path(path)
     report = ImportReport(kind, name or path.name, dry_run=dry_run)
     fmt = file_format(path)
     if fmt == "marc":
-        if kind != "items":
-            raise ValueError("MARC files hold items")
+        if kind == "patrons":
+            raise ValueError("MARC files hold books")
         rows = marcfile.rows(path, encoding, report)
     elif fmt == "xlsx":
         rows = table_rows(xlsxfile.rows(path, sheet, report), kind, report)

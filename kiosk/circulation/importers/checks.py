@@ -39,7 +39,14 @@ ITEM_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
     "call_number": (("call_number", "索书号"), 64),
     "location": (("location", "馆藏地点", "馆藏地"), 64),
 }
-REQUIRED = {"patrons": ("card_id", "name"), "items": ("barcode", "title")}
+# MARC records kept for cataloguing at the desk: found by ISBN, no copies of their own.
+RECORD_COLUMNS = {k: ITEM_COLUMNS[k] for k in ("isbn", "title", "author", "call_number")}
+COLUMNS = {"patrons": PATRON_COLUMNS, "items": ITEM_COLUMNS, "records": RECORD_COLUMNS}
+REQUIRED = {
+    "patrons": ("card_id", "name"),
+    "items": ("barcode", "title"),
+    "records": ("isbn", "title"),
+}
 CHINESE_HEADERS = {
     "card_id": "卡号",
     "name": "姓名",
@@ -107,7 +114,7 @@ SUMMARY = N_(
 )
 DRY_RUN = N_("dry run: nothing changed")
 IGNORED = N_("ignored columns: {columns}")
-KINDS = {"patrons": N_("patrons"), "items": N_("items")}
+KINDS = {"patrons": N_("patrons"), "items": N_("items"), "records": N_("MARC records")}
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,7 @@ def normal(header: str) -> str:
 
 def map_header(cells: list[str], kind: str, report: ImportReport) -> dict[str, int] | None:
     """Map each known column to its position; report missing or doubled columns."""
-    columns = PATRON_COLUMNS if kind == "patrons" else ITEM_COLUMNS
+    columns = COLUMNS[kind]
     aliases = {normal(a): col for col, (names, _) in columns.items() for a in names}
     found: dict[str, int] = {}
     for i, cell in enumerate(cells):
@@ -255,6 +262,11 @@ class Checker:
         if self.kind == "patrons":
             row = _patron_row(values, bad)
             key_col, key = "patron_id", row["id"]
+        elif self.kind == "records":
+            # A record's ISBN is its key: a second record of one ISBN replaces the first.
+            book = _item_row({**values, "barcode": ""}, bad)
+            row = {k: book[k] for k in RECORD_COLUMNS}
+            key_col, key = "isbn", ""
         else:
             row = _item_row(values, bad)
             key_col, key = "barcode", row["barcode"]
@@ -293,7 +305,7 @@ class _Errors:
 
 
 def _common_checks(values: dict[str, str], kind: str, bad: _Errors) -> None:
-    columns = PATRON_COLUMNS if kind == "patrons" else ITEM_COLUMNS
+    columns = COLUMNS[kind]
     for col, value in values.items():
         if any(unicodedata.category(ch).startswith("C") for ch in value):
             bad.add(col, "control")

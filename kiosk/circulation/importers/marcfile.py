@@ -24,7 +24,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from pymarc import Field, Indicators, Leader, Record, Subfield
 from pymarc.exceptions import PymarcException
@@ -61,7 +61,7 @@ def is_marc(path: Path) -> bool:
 def rows(
     path: Path, encoding: str | None, report: ImportReport
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (record number, item values) for every copy of every record."""
+    """Yield (record number, values): an item per copy, or for kind "records" the record."""
     seen: dict[str, None] = {}
     with path.open("rb") as f:
         start = f.read(512).lstrip(codecs.BOM_UTF8).lstrip()
@@ -74,6 +74,9 @@ def rows(
                 report.encoding = "MARC: " + ", ".join(seen)
             dialect = "unimarc" if record.get("200") is not None else "marc21"
             report.names = NAMES[dialect]
+            if report.kind == "records":
+                yield number, book_fields(record)
+                continue
             copies = (_unimarc if dialect == "unimarc" else _marc21)(record)
             if not copies:
                 report.errors.append(
@@ -204,18 +207,31 @@ def _clean(value: str) -> str:
     return _TRAILING.sub("", value.strip())
 
 
+def book_fields(record: Record) -> dict[str, str]:
+    """Return title, author, ISBN and call number of a record (CNMARC or MARC 21)."""
+    if record.get("200") is not None:
+        call = "/".join(p for p in (_first(record, "905d"), _first(record, "905e")) if p)
+        return {
+            "title": _first(record, "200a"),
+            "author": _first(record, "200f", "701a", "700a", "702a", "711a", "710a"),
+            "isbn": _first(record, "010a"),
+            "call_number": call or _first(record, "690a"),
+        }
+    return {
+        "title": " ".join(p for p in (_first(record, "245a"), _first(record, "245b")) if p),
+        "author": _first(record, "100a", "110a", "245c"),
+        "isbn": _first(record, "020a").split(" ")[0],
+        "call_number": _first(record, "852h") or _call_number(record),
+    }
+
+
 def _unimarc(record: Record) -> list[dict[str, str]]:
     """Return one item row per 905$b barcode of a CNMARC record."""
-    common = {
-        "title": _first(record, "200a"),
-        "author": _first(record, "200f", "701a", "700a", "702a", "711a", "710a"),
-        "isbn": _first(record, "010a"),
-    }
-    fallback = _first(record, "690a")
+    common = book_fields(record)
     copies = []
     for fld in record.get_fields("905"):
         parts = [_clean(v) for v in (*fld.get_subfields("d")[:1], *fld.get_subfields("e")[:1])]
-        call_number = "/".join(p for p in parts if p) or fallback
+        call_number = "/".join(p for p in parts if p) or common["call_number"]
         for barcode in fld.get_subfields("b"):
             if barcode.strip():
                 copies.append({**common, "barcode": barcode.strip(), "call_number": call_number})
@@ -224,20 +240,14 @@ def _unimarc(record: Record) -> list[dict[str, str]]:
 
 def _marc21(record: Record) -> list[dict[str, str]]:
     """Return one item row per 852$p or 952$p barcode of a MARC 21 record."""
-    title = " ".join(p for p in (_first(record, "245a"), _first(record, "245b")) if p)
-    isbn = _first(record, "020a").split(" ")[0]
-    common = {
-        "title": title,
-        "author": _first(record, "100a", "110a", "245c"),
-        "isbn": isbn,
-    }
+    common = book_fields(record)
     fallback = _call_number(record)
     copies = []
-    for tag, barcode_code, call_codes in (("852", "p", "hi"), ("952", "p", "o")):
+    for tag, call_codes in (("852", "hi"), ("952", "o")):
         for fld in record.get_fields(tag):
             parts = [_clean(v) for c in call_codes for v in fld.get_subfields(c)]
             call_number = " ".join(p for p in parts if p) or fallback
-            for barcode in fld.get_subfields(barcode_code):
+            for barcode in fld.get_subfields("p"):
                 if barcode.strip():
                     copies.append(
                         {**common, "barcode": barcode.strip(), "call_number": call_number}
@@ -252,22 +262,3 @@ def _call_number(record: Record) -> str:
             if any(parts):
                 return " ".join(p for p in parts if p)
     return ""
-
-
-def book_fields(record: Record) -> dict[str, Any]:
-    """Return title, author, ISBN and call number of a record without copies (for the desk)."""
-    unimarc = record.get("200") is not None
-    if unimarc:
-        parts = [_first(record, "905d"), _first(record, "905e")]
-        return {
-            "title": _first(record, "200a"),
-            "author": _first(record, "200f", "701a", "700a", "702a"),
-            "isbn": _first(record, "010a"),
-            "call_number": "/".join(p for p in parts if p) or _first(record, "690a"),
-        }
-    return {
-        "title": " ".join(p for p in (_first(record, "245a"), _first(record, "245b")) if p),
-        "author": _first(record, "100a", "110a", "245c"),
-        "isbn": _first(record, "020a").split(" ")[0],
-        "call_number": _call_number(record),
-    }

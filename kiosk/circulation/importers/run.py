@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from sqlite_utils import Database
 
+from kiosk.circulation.catalogue import RECORD_FIELDS, put_record
 from kiosk.circulation.importers.checks import (
     PROGRESS_EVERY,
     Checker,
@@ -33,6 +34,11 @@ from kiosk.circulation.store import Store
 BATCH_SECONDS = 0.02  # longest a batch holds the write lock
 PAUSE_SECONDS = 0.03  # longer than SQLite's busy-wait steps up to 100 ms, so a waiter gets in
 Rows = Iterable[tuple[int, dict[str, str]]]
+TABLES = {
+    "patrons": ("patrons", "id"),
+    "items": ("items", "barcode"),
+    "records": ("marc_records", "isbn"),
+}
 
 
 def run(
@@ -84,7 +90,10 @@ def _lines(spool: IO[str]) -> Iterator[dict[str, Any]]:
 def _count(db: Database, report: ImportReport, rows: Iterator[dict[str, Any]]) -> None:
     """Count what a write would do, reading only: a dry run takes no write lock at all."""
     for row in rows:
-        if report.kind == "patrons":
+        if report.kind == "records":
+            old = db.execute("SELECT 1 FROM marc_records WHERE isbn = ?", [row["isbn"]]).fetchone()
+            same = old is not None and _same(db, "marc_records", row)
+        elif report.kind == "patrons":
             old = db.execute("SELECT * FROM patrons WHERE id = ?", [row["id"]]).fetchone()
             have = {
                 r[0] for r in db.execute("SELECT code FROM cards WHERE patron_id = ?", [row["id"]])
@@ -98,8 +107,11 @@ def _count(db: Database, report: ImportReport, rows: Iterator[dict[str, Any]]) -
 
 
 def _same(db: Database, table: str, row: dict[str, Any]) -> bool:
-    fields = PATRON_FIELDS if table == "patrons" else ITEM_FIELDS
-    key = "id" if table == "patrons" else "barcode"
+    fields, key = {
+        "patrons": (PATRON_FIELDS, "id"),
+        "items": (ITEM_FIELDS, "barcode"),
+        "marc_records": (RECORD_FIELDS, "isbn"),
+    }[table]
     cols = [f for f in fields if f in row and f != "status"]
     old = db.execute(
         f"SELECT {', '.join(cols)} FROM {table} WHERE {key} = ?", [row[key]]
@@ -126,7 +138,9 @@ def _write(
                 started = time.monotonic()
                 while pending is not None:
                     undo.write(json.dumps(_before(db, report.kind, pending)) + "\n")
-                    if report.kind == "patrons":
+                    if report.kind == "records":
+                        outcome = put_record(db, pending, report.file, now)
+                    elif report.kind == "patrons":
                         outcome = put_patron(db, pending, pending["cards"], now)
                     else:
                         outcome = put_item(db, pending, now)
@@ -169,9 +183,10 @@ def _before(db: Database, kind: str, row: dict[str, Any]) -> dict[str, Any]:
             "old": dict(zip(cols, old, strict=True)) if old else None,
             "cards": {c: o[0] if o else None for c, o in owners.items()},
         }
-    old = db.execute("SELECT * FROM items WHERE barcode = ?", [row["barcode"]]).fetchone()
-    cols = [d[0] for d in db.execute("SELECT * FROM items LIMIT 0").description]
-    return {"key": row["barcode"], "old": dict(zip(cols, old, strict=True)) if old else None}
+    table, key = TABLES[kind]
+    old = db.execute(f"SELECT * FROM {table} WHERE {key} = ?", [row[key]]).fetchone()
+    cols = [d[0] for d in db.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    return {"key": row[key], "old": dict(zip(cols, old, strict=True)) if old else None}
 
 
 def _undo(store: Store, kind: str, saved: IO[str]) -> None:
@@ -179,7 +194,7 @@ def _undo(store: Store, kind: str, saved: IO[str]) -> None:
     entries = [json.loads(line) for line in saved if line.strip()]
     if not entries:
         return
-    table, key = ("patrons", "id") if kind == "patrons" else ("items", "barcode")
+    table, key = TABLES[kind]
     with store.write() as db:
         for entry in reversed(entries):
             for code, owner in entry.get("cards", {}).items():
