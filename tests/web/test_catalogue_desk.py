@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from core.test_marc_xlsx_import import cnmarc, write_iso
 from flask.testing import FlaskClient
 
-from core.test_marc_xlsx_import import cnmarc, write_iso
 from kiosk.app import Daemon
 from kiosk.circulation.importers import import_file
 from kiosk.cli import main
