@@ -22,6 +22,7 @@ AREAS = {
     "circulation/export.py": "data",
     "circulation/demo.py": "data",
     "circulation/catalogue.py": "catalogue",
+    "circulation/xlsx_export.py": "catalogue",
     "web/catalogue.py": "catalogue",
     "web/catalogue_cli.py": "catalogue",
     "web/templates/catalogue": "catalogue",
