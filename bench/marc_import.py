@@ -1,6 +1,6 @@
 """MARC import: 50,000 CNMARC records through `kiosk import items`, beside a bare pymarc read.
 
-`.venv/bin/python -m bench.marc_import` (or `--quick`: 5,000 records) writes an ISO 2709 file of
+`.venv/bin/python -m bench.marc_import` (or `--quick`: 2,000 records) writes an ISO 2709 file of
 CNMARC records in GBK as a Chinese supplier sends them (200$a title, 200$f author, 010$a ISBN,
 690$a class, 905$b barcodes, one copy in four records has a second copy), then, each in a fresh
 process so that its peak memory is its own:
@@ -8,15 +8,15 @@ process so that its peak memory is its own:
 - baseline: a bare `pymarc.MARCReader` read of the same file (GBK decoding, every field);
 - import: `kiosk import items FILE` into a new store (read, check every row, write, event).
 
-It prints the seconds and peak resident memory (ru_maxrss) of each, and records per second.
-Targets: under 60 s and under 150 MB for 50,000 records.
+In rounds (bench.harness): the seconds and peak resident memory (ru_maxrss, from wait4) of each.
+Targets (issue 14): under 60 s and under 150 MB for 50,000 records.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 from pymarc import Field, Indicators, Record, Subfield
+
+from bench import harness
 
 TITLES = [
     "小王子",
@@ -89,47 +91,68 @@ def bare_read(path: str) -> None:
 
 
 def measured(args: list[str]) -> tuple[float, float, str]:
-    """Run a command in a fresh process; return its seconds, peak RSS in MB and output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run a command in a fresh process; return its seconds, its own peak RSS in MB, its output."""
     start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    assert done.returncode == 0, done.stderr[-2000:]
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest so far: run the smaller first (the bare read).
-    return seconds, max(peak, before) / 1024, done.stdout.strip()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own usage, not all children's
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        err.seek(0)
+        assert proc.returncode == 0, err.read()[-2000:]
+    return seconds, usage.ru_maxrss / 1024, out.strip()
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5,000 records instead of 50,000")
-    parser.add_argument("--bare", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    """Import the file in rounds beside a bare pymarc read; print the tables."""
+    ap = harness.parser(__doc__)
+    ap.add_argument("--bare", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
     if args.bare:
         bare_read(args.bare)
         return
-    count = 5_000 if args.quick else 50_000
-    with tempfile.TemporaryDirectory(prefix="bench-marc-") as tmp:
-        folder = Path(tmp)
+    count = harness.size(args, 50_000, 2_000)
+    bench = harness.Bench("marc_import", args)
+    with harness.workdir(args, "marc_import") as folder:
         path = folder / "supplier.iso"
         copies = write_file(path, count)
-        cfg = folder / "config.toml"
-        cfg.write_text('[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n')
-        bare_s, bare_mb, _ = measured(
-            [sys.executable, "-m", "bench.marc_import", "--bare", str(path)]
-        )
-        ours_s, ours_mb, out = measured(
-            [sys.executable, "-m", "kiosk", "--config", str(cfg), "import", "items", str(path)]
-        )
+        said = ""
+        for r in bench.rounds():
+            cfg = folder / f"config{r}.toml"
+            cfg.write_text(f'[store]\npath = "kiosk{r}.db"\n[scanner]\nsource = "none:"\n')
+            bare_s, bare_mb, _ = measured(
+                [sys.executable, "-m", "bench.marc_import", "--bare", str(path)]
+            )
+            ours_s, ours_mb, said = measured(
+                [sys.executable, "-m", "kiosk", "--config", str(cfg), "import", "items", str(path)]
+            )
+            bench.record("kiosk import items", ours_s, "s")
+            bench.record("baseline: bare pymarc read", bare_s, "s")
+            bench.record("kiosk import items, peak memory", ours_mb, "MB")
+            bench.record("baseline: bare pymarc read, peak memory", bare_mb, "MB")
         size = path.stat().st_size / 1e6
-    print(f"{count:,} CNMARC records in GBK ({size:.1f} MB), {copies:,} copies")
-    print("| | seconds | records/s | peak memory (ru_maxrss) |")
-    print("|---|---|---|---|")
-    print(
-        f"| baseline: bare pymarc read | {bare_s:.1f} | {count / bare_s:,.0f} | {bare_mb:.0f} MB |"
+    bench.compare(
+        f"import {count:,} MARC records",
+        "kiosk import items",
+        "baseline: bare pymarc read",
+        "p50",
+        harness.at_most(60, "s"),
     )
-    print(f"| `kiosk import items` | {ours_s:.1f} | {count / ours_s:,.0f} | {ours_mb:.0f} MB |")
-    print(f"import / bare read: {ours_s / bare_s:.1f}x; the import said: {out}")
+    bench.compare(
+        "peak memory of the import",
+        "kiosk import items, peak memory",
+        "baseline: bare pymarc read, peak memory",
+        "p50",
+        harness.at_most(150, "MB"),
+    )
+    bench.note(
+        f"{count:,} CNMARC records in GBK ({size:.1f} MB), {copies:,} copies; each run in a fresh "
+        "process (peak memory: its ru_maxrss), the import into a new store"
+    )
+    bench.note(f"the import said: {said}")
+    bench.report()
 
 
 if __name__ == "__main__":
