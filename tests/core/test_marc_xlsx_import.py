@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 from pathlib import Path
 
 import openpyxl
 import pymarc
+import pytest
 from click.testing import CliRunner
 from pymarc import Field, Indicators, Record, Subfield
 
@@ -351,3 +353,29 @@ def test_not_a_workbook_and_oversized_csv_cells_are_row_errors(
         (3, "", "a cell is longer than 131,072 characters; is this the right file?")
     ]
     assert store.value("SELECT count(*) FROM items WHERE barcode LIKE 'H%'") == 0
+
+
+def test_a_write_that_fails_halfway_puts_everything_back(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.circulation.importers import run
+
+    monkeypatch.setattr(run, "BATCH_SECONDS", 0.0)  # every row its own transaction
+    monkeypatch.setattr(run, "PAUSE_SECONDS", 0.0)
+    before = store.query(f"SELECT {ITEM_COLS} FROM items ORDER BY barcode")
+    events = store.value("SELECT count(*) FROM events")
+    # The store refuses the fourth row when it is written (as a full disk would), after three
+    # rows, one of them a change to a book already there, were committed in their own batches.
+    store.db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON items WHEN NEW.barcode = 'F4' "
+        "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+    )
+    path = tmp_path / "books.csv"
+    path.write_text(
+        "barcode,title\nF1,一\n9787020002207,红楼梦（新版）\nF3,三\nF4,四\nF5,五\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="disk is full"):
+        import_file(store, "items", path)
+    assert store.query(f"SELECT {ITEM_COLS} FROM items ORDER BY barcode") == before
+    assert store.value("SELECT count(*) FROM events") == events

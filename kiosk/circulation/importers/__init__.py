@@ -24,7 +24,7 @@ from kiosk.circulation.importers.checks import (
     parse_grade,
     table_rows,
 )
-from kiosk.circulation.importers.run import run
+from kiosk.circulation.importers.run import run as run_import
 from kiosk.circulation.store import Store
 
 __all__ = [
@@ -89,7 +89,9 @@ def import_file(
         rows = table_rows(xlsxfile.rows(path, sheet, report), kind, report)
     else:
         rows = table_rows(csvfile.rows(path, encoding, report), kind, report)
-    return run(store, report, rows, actor=actor, progress=progress, event_data={"format": fmt})
+    return run_import(
+        store, report, rows, actor=actor, progress=progress, event_data={"format": fmt}
+    )
 
 
 def import_csv(
