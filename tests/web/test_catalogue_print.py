@@ -201,3 +201,41 @@ def test_cli_prints_a_class_to_a_file(site: dict[str, Any], tmp_path: Path) -> N
     assert result.output.strip().endswith(f"23 cards of {CLASS} written to {out}")
     html = out.read_text(encoding="utf-8")
     assert html.count('class="label card"') == 23 and "<style>" in html and "L00000020" in html
+
+
+def test_odd_upload_names_and_oversized_cells_over_real_http(
+    page: Any, site: dict[str, Any]
+) -> None:
+    """Names a browser should never send get a 400; a huge cell is a row error, not a 500."""
+    page.goto(site["url"] + "/admin/import")
+    csrf = page.get_attribute("input[name=csrf_token]", "value")
+
+    def upload(name: str, body: bytes) -> Any:
+        return page.request.post(
+            site["url"] + "/admin/import",
+            multipart={
+                "csrf_token": csrf,
+                "kind": "items",
+                "file": {"name": name, "mimeType": "text/csv", "buffer": body},
+            },
+            max_redirects=0,
+        )
+
+    for name in (".", "..", "a\x00b.csv"):
+        r = upload(name, b"barcode,title\nX1,x\n")
+        assert r.status == 400, name
+        assert "文件名无法使用" in r.text(), name
+    huge = b'barcode,title\nH1,ok\nH2,"' + "长".encode() * 140_000 + b'"\n'
+    r = upload("huge.csv", huge)
+    assert r.status == 302
+    job_url = site["url"] + r.headers["location"] + ".json"
+    for _ in range(200):
+        job = page.request.get(job_url).json()
+        if job["finished"]:
+            break
+        time.sleep(0.05)
+    assert job["ok"] is False
+    assert job["errors"] == [
+        {"row": 3, "column": "", "reason": "有一个单元格超过 131,072 个字符；文件选对了吗？"}
+    ]
+    assert site["daemon"].store.value("SELECT count(*) FROM items WHERE barcode = 'H1'") == 0
