@@ -100,7 +100,7 @@ def label_items(
         return fetch(
             db,
             "SELECT barcode, title, author, call_number FROM items "
-            "WHERE created_at >= ? ORDER BY call_number, barcode",
+            "WHERE updated_at >= ? ORDER BY call_number, barcode",
             [since],
         )
     return []

@@ -150,10 +150,14 @@ def sheets_css() -> Any:
     return Response(sheet_css(), mimetype="text/css")
 
 
-def print_css() -> str:
-    """Return all the CSS of the sheets, for a page saved as a file."""
-    static = Path(__file__).parent / "static" / "catalogue.css"
-    return static.read_text(encoding="utf-8") + sheet_css()
+def print_css() -> Markup:
+    """Return all the CSS of the sheets, for a page saved as a file (ours: safe in <style>)."""
+    static = Path(__file__).parent / "static"
+    css = (static / "catalogue.css").read_text(encoding="utf-8")
+    # A saved page finds the font the package ships where it is installed (a PC that opens a
+    # copy elsewhere uses its own Chinese fonts, the next in the list).
+    css = css.replace('url("fonts/', f'url("{(static / "fonts").as_uri()}/')
+    return Markup(css + sheet_css())  # our own files, no user text
 
 
 # -- cards ------------------------------------------------------------------------------------
@@ -184,7 +188,9 @@ def cards_print() -> str:
     return render_card_sheet(class_name, rows)
 
 
-def render_card_sheet(class_name: str, rows: list[dict[str, Any]], css: str | None = None) -> str:
+def render_card_sheet(
+    class_name: str, rows: list[dict[str, Any]], css: Markup | None = None
+) -> str:
     """Return the card sheets' page (with the CSS inlined when it is saved as a file)."""
     settings = web().settings
     return render_template(
@@ -228,7 +234,7 @@ def labels_print() -> Any:
 
 
 def render_label_sheet(
-    kind: str, layout: Layout, rows: list[dict[str, Any]], skip: int = 0, css: str | None = None
+    kind: str, layout: Layout, rows: list[dict[str, Any]], skip: int = 0, css: Markup | None = None
 ) -> str:
     """Return the label sheets' page."""
     return render_template(

@@ -176,9 +176,13 @@ def test_barcode_and_spine_labels_on_a4_sheets(page: Any, site: dict[str, Any]) 
     url = site["url"] + "/admin/labels/print?kind=spine&layout=L7160&barcodes=" + "+".join(wanted)
     page.goto(url)
     assert page.locator("section.sheet").count() == 4
-    assert page.locator(".label.spine .call").nth(0).inner_text() == "I287.1/W1"
+    assert page.locator(".label.spine .call").nth(0).inner_text() == "I287.1\nW1"
     read = read_pdf(page.pdf(format="A4", prefer_css_page_size=True))
-    assert len(read) == 4 and "I287.21/W21" in read[0][1] and "I287.22/W22" in read[1][1]
+    assert len(read) == 4 and "I287.21" in read[0][1] and "I287.22" in read[1][1]
+    assert "I287.22" not in read[0][1]
+    # Books added or changed since a day, by call number.
+    page.goto(site["url"] + "/admin/labels/print?kind=spine&layout=L7651&since=2000-01-01")
+    assert page.locator(".label.spine").count() == 70
 
 
 def test_cli_prints_a_class_to_a_file(site: dict[str, Any], tmp_path: Path) -> None:
@@ -200,7 +204,10 @@ def test_cli_prints_a_class_to_a_file(site: dict[str, Any], tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith(f"23 cards of {CLASS} written to {out}")
     html = out.read_text(encoding="utf-8")
-    assert html.count('class="label card"') == 23 and "<style>" in html and "L00000020" in html
+    assert html.count('class="label card"') == 23 and "L00000020" in html
+    # The CSS is inlined as CSS (not HTML-escaped), with the font where the package has it.
+    assert 'font-family: "Kiosk Sans"' in html and 'url("file:///' in html
+    assert ".sheet.C32011 { padding: 13.5mm 0 0 17mm;" in html
 
 
 def test_odd_upload_names_and_oversized_cells_over_real_http(
