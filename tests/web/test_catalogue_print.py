@@ -246,3 +246,36 @@ def test_odd_upload_names_and_oversized_cells_over_real_http(
         {"row": 3, "column": "", "reason": "有一个单元格超过 131,072 个字符；文件选对了吗？"}
     ]
     assert site["daemon"].store.value("SELECT count(*) FROM items WHERE barcode = 'H1'") == 0
+
+
+def test_import_page_shows_warnings_and_marc_record_numbers(
+    page: Any, site: dict[str, Any], tmp_path: Path
+) -> None:
+    import openpyxl
+    from core.test_marc_xlsx_import import cnmarc
+
+    book = openpyxl.Workbook()
+    book.active.append(["条码号", "题名", "ISBN"])
+    book.active.append([50001, "城南旧事", "9787020002208"])  # wrong check digit
+    xlsx = tmp_path / "新书.xlsx"
+    book.save(xlsx)
+    page.goto(site["url"] + "/admin/import")
+    page.select_option("select[name=kind]", "items")
+    page.set_input_files("input[name=file]", str(xlsx))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#import-summary:not([hidden])", timeout=20000)
+    assert "新增 1" in page.inner_text("#import-summary")
+    assert page.is_visible("#import-warnings") and page.is_hidden("#import-errors")
+    assert "9787020002208 无效" in page.inner_text("#import-warnings")
+    good = cnmarc("小王子", "圣埃克苏佩里著", "9787020042494", ["Q1"], gbk=True).as_marc()
+    marc = tmp_path / "供应商.iso"
+    marc.write_bytes(good + good[:-30])
+    page.goto(site["url"] + "/admin/import")
+    page.select_option("select[name=kind]", "items")
+    page.set_input_files("input[name=file]", str(marc))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#import-summary:not([hidden])", timeout=20000)
+    assert page.inner_text("#import-errors th.unit") == "记录"
+    assert page.inner_text("#import-errors tr:nth-child(2) td:first-child") == "2"
+    assert page.is_visible("#import-nothing")
+    assert site["daemon"].store.value("SELECT count(*) FROM items WHERE barcode = 'Q1'") == 0
