@@ -1,17 +1,46 @@
 """`kiosk cards print` and `kiosk labels`: the dashboard's card and label sheets, saved as a file.
 
 The file is the same page the dashboard prints (its CSS inlined), to open in a browser and print
-at 100 % on A4, or to turn into a PDF with `chromium --headless --print-to-pdf`.
+at 100 % on A4; or, for `--out NAME.pdf`, that page printed to PDF by headless Chromium.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import click
 
 from kiosk.circulation import catalogue
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+NO_BROWSER = N_("a PDF needs Chromium (apt install chromium); or write .html and print it")
+
+
+def write_page(html: str, out: Path) -> None:
+    """Write the page as .html, or as a PDF printed by headless Chromium when OUT ends in .pdf."""
+    if out.suffix.lower() != ".pdf":
+        out.write_text(html, encoding="utf-8")
+        return
+    browser = next((found for b in BROWSERS if (found := shutil.which(b))), None)
+    if browser is None:
+        click.echo(_("error: {message}", message=_(NO_BROWSER)), err=True)
+        raise SystemExit(1)
+    with tempfile.TemporaryDirectory(prefix="kiosk-print-") as tmp:
+        page = Path(tmp) / "page.html"
+        page.write_text(html, encoding="utf-8")
+        args = [browser, "--headless", "--disable-gpu", "--no-pdf-header-footer"]
+        if os.geteuid() == 0:
+            args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+        args += [f"--print-to-pdf={out.resolve()}", page.as_uri()]
+        done = subprocess.run(args, capture_output=True, timeout=120, check=False)
+        if done.returncode != 0 or not out.exists():
+            click.echo(done.stderr.decode(errors="replace")[-2000:], err=True)
+            raise SystemExit(1)
 
 
 def _render(kiosk_ctx: click.Context, store: object, draw: object) -> str:
@@ -30,7 +59,9 @@ def cards() -> None:
 @cards.command("print")
 @click.option("--class", "class_name", required=True, help="The class, as its students have it.")
 @click.option(
-    "--out", type=click.Path(path_type=Path, dir_okay=False), help="The page to write (.html)."
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The page to write: .html, or .pdf (printed by Chromium).",
 )
 @click.option("--no-issue", is_flag=True, help="Print existing cards only; issue none.")
 @click.pass_context
@@ -50,7 +81,7 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
     finally:
         store.close()
     out = out or Path(f"cards-{class_name}.html")
-    out.write_text(html, encoding="utf-8")
+    write_page(html, out)
     click.echo(
         _(
             "{issued} cards issued; {count} cards of {name} written to {path}",
@@ -115,5 +146,5 @@ def labels(
         html = _render(kiosk_ctx, store, draw)
     finally:
         store.close()
-    out.write_text(html, encoding="utf-8")
+    write_page(html, out)
     click.echo(_("{count} labels written to {path}", count=len(rows), path=out))

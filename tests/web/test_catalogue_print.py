@@ -208,6 +208,28 @@ def test_cli_prints_a_class_to_a_file(site: dict[str, Any], tmp_path: Path) -> N
     # The CSS is inlined as CSS (not HTML-escaped), with the font where the package has it.
     assert 'font-family: "Kiosk Sans"' in html and 'url("file:///' in html
     assert ".sheet.C32011 { padding: 13.5mm 0 0 17mm;" in html
+    pdf = tmp_path / "labels.pdf"
+    result = CliRunner(env={"KIOSK_LANG": "en"}).invoke(
+        main,
+        [
+            "--config",
+            str(folder / "config.toml"),
+            "labels",
+            "--kind",
+            "barcode",
+            "--layout",
+            "L7160",
+            "--out",
+            str(pdf),
+            *(b for b, _, _ in BOOKS[:30]),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    read = read_pdf(pdf.read_bytes())  # 30 labels, 21 a sheet
+    assert [barcodes for barcodes, _ in read] == [
+        sorted(b for b, _, _ in BOOKS[:21]),
+        sorted(b for b, _, _ in BOOKS[21:30]),
+    ]
 
 
 def test_odd_upload_names_and_oversized_cells_over_real_http(
