@@ -379,3 +379,22 @@ def test_a_write_that_fails_halfway_puts_everything_back(
         import_file(store, "items", path)
     assert store.query(f"SELECT {ITEM_COLS} FROM items ORDER BY barcode") == before
     assert store.value("SELECT count(*) FROM events") == events
+
+
+def test_records_from_a_sheet_need_isbn_and_title(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("题名\n小王子\n", encoding="utf-8")
+    assert errors(import_file(store, "records", path)) == [
+        (1, "", "missing column(s): isbn (ISBN)")
+    ]
+    path.write_text("ISBN,题名,索书号\n978-7-02-004249-4,小王子,I565.88/S12\n", encoding="utf-8")
+    report = import_file(store, "records", path)
+    assert errors(report) == [] and report.inserted == 1
+    assert store.query("SELECT isbn, title, call_number, source FROM marc_records") == [
+        {
+            "isbn": "9787020042494",
+            "title": "小王子",
+            "call_number": "I565.88/S12",
+            "source": "list.csv",
+        }
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,7 @@ CHINESE_HEADERS = {
     "role": "身份",
     "patron_id": "学号",
     "barcode": "条码号",
+    "isbn": "ISBN",
     "title": "题名",
     "author": "责任者",
     "call_number": "索书号",
@@ -229,7 +230,9 @@ def map_header(cells: list[str], kind: str, report: ImportReport) -> dict[str, i
     return found
 
 
-def table_rows(records: Any, kind: str, report: ImportReport) -> Any:
+def table_rows(
+    records: Iterable[tuple[int, list[str]]], kind: str, report: ImportReport
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (row number, column values) of a table whose first non-blank row is the header."""
     mapping = None
     for number, cells in records:
