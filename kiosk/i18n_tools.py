@@ -19,6 +19,7 @@ AREAS = {
     "sync": "sync",
     "ops": "ops",
     "circulation/importers": "data",
+    "circulation/importers/worker.py": "catalogue",
     "circulation/export.py": "data",
     "circulation/demo.py": "data",
     "circulation/catalogue.py": "catalogue",

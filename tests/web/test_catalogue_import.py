@@ -117,3 +117,15 @@ def test_lists_export_as_xlsx_and_read_back_equal(client: FlaskClient, daemon: D
     data = client.get("/admin/export/items.xlsx").get_data()
     job = finished(client, upload(client, "items", data, "books.xlsx"))
     assert job["ok"] is True and "新增 0，更新 0" in job["summary"], job["summary"]
+
+
+def test_a_file_bad_on_every_row_lists_the_first_thousand(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    set_up_and_login(client)
+    rows = "".join(f"B{n},\n" for n in range(1500))  # every title empty
+    job = finished(client, upload(client, "items", f"barcode,title\n{rows}".encode(), "bad.csv"))
+    assert job["ok"] is False and len(job["errors"]) == 1000
+    assert job["errors"][0] == {"row": 2, "column": "title", "reason": "title 为空"}
+    assert job["errors"][-1]["row"] == 1001
+    assert "共 1500 个问题，只列出前 1000 个" in job["summary"]

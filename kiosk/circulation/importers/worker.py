@@ -20,8 +20,11 @@ from typing import Any
 
 from kiosk.circulation.importers import import_file
 from kiosk.circulation.store import Store
+from kiosk.i18n import N_, translate
 
 NICE = 10  # below the daemon, so a scan gets the CPU first
+LISTED = 1000  # problems sent to the page; a file bad on every row would fill the daemon's memory
+MORE = N_("only the first {shown} of {count} problems are listed")
 
 
 def start(job: dict[str, Any]) -> subprocess.Popen[str]:
@@ -84,14 +87,18 @@ def main(job: dict[str, Any]) -> None:
     lang = job.get("lang", "zh_CN")
 
     def listed(found: list[Any]) -> list[dict[str, Any]]:
-        return [{"row": e.row, "column": e.column, "reason": e.text(lang)} for e in found]
+        return [{"row": e.row, "column": e.column, "reason": e.text(lang)} for e in found[:LISTED]]
 
+    summary = report.summary(lang)
+    for found in (report.errors, report.warnings):
+        if len(found) > LISTED:
+            summary += " " + translate(MORE, lang, shown=LISTED, count=len(found))
     result = {
         "ok": report.ok,
         "errors": listed(report.errors),
         "warnings": listed(report.warnings),
         "records": bool(report.records),
-        "summary": report.summary(lang),
+        "summary": summary,
     }
     print(json.dumps(result, ensure_ascii=False), flush=True)
 
