@@ -91,6 +91,7 @@ def test_a_helper_at_the_kiosk_catalogues_a_book(
     load_records(daemon, tmp_path)
     assert "请在自助借还机上刷小图书管理员的卡" in text(client.get("/desk/new-book"))
     daemon.kiosk.scan(HELPER_CARD)
+    assert 'href="/desk/new-book">新书编目</a>' in text(client.get("/desk/"))
     page = text(client.get("/desk/new-book?isbn=9787534624490"))
     assert 'value="草房子"' in page
     t = token(client, "/desk/new-book?isbn=9787534624490")
