@@ -301,3 +301,25 @@ def test_import_page_shows_warnings_and_marc_record_numbers(
     assert page.inner_text("#import-errors tr:nth-child(2) td:first-child") == "2"
     assert page.is_visible("#import-nothing")
     assert site["daemon"].store.value("SELECT count(*) FROM items WHERE barcode = 'Q1'") == 0
+
+
+def test_a_new_book_at_the_desk_as_a_scanner_types_it(page: Any, site: dict[str, Any]) -> None:
+    """A USB scanner types the code and Enter into the focused field; the form does the rest."""
+    from kiosk.circulation.importers import import_file
+
+    rows = site["folder"] / "records.csv"
+    rows.write_text("ISBN,题名,责任者,索书号\n9787020042494,小王子,圣埃克苏佩里,I565.88/S12\n")
+    assert import_file(site["daemon"].store, "records", rows).ok
+    page.goto(site["url"] + "/desk/new-book")
+    page.keyboard.type("9787020042494\n")  # the ISBN field has the focus
+    page.wait_for_selector("input[name=barcode]")
+    assert page.input_value("input[name=title]") == "小王子"
+    assert page.evaluate("document.activeElement.name") == "barcode"
+    page.keyboard.type("N7001\n")  # the new label
+    page.wait_for_selector("p.flash")
+    assert page.inner_text("p.flash") == "已上架：小王子（N7001）。"
+    assert page.evaluate("document.activeElement.name") == "isbn"  # ready for the next book
+    item = site["daemon"].store.query(
+        "SELECT title, author, call_number FROM items WHERE barcode = 'N7001'"
+    )
+    assert item == [{"title": "小王子", "author": "圣埃克苏佩里", "call_number": "I565.88/S12"}]
