@@ -310,15 +310,16 @@ def test_a_new_book_at_the_desk_as_a_scanner_types_it(page: Any, site: dict[str,
     rows = site["folder"] / "records.csv"
     rows.write_text("ISBN,题名,责任者,索书号\n9787020042494,小王子,圣埃克苏佩里,I565.88/S12\n")
     assert import_file(site["daemon"].store, "records", rows).ok
+    focused = "name => document.activeElement && document.activeElement.name === name"
     page.goto(site["url"] + "/desk/new-book")
-    page.keyboard.type("9787020042494\n")  # the ISBN field has the focus
-    page.wait_for_selector("input[name=barcode]")
+    page.wait_for_function(focused, arg="isbn")  # autofocus: the scanner types into it
+    page.keyboard.type("9787020042494\n")
+    page.wait_for_function(focused, arg="barcode")
     assert page.input_value("input[name=title]") == "小王子"
-    assert page.evaluate("document.activeElement.name") == "barcode"
     page.keyboard.type("N7001\n")  # the new label
     page.wait_for_selector("p.flash")
     assert page.inner_text("p.flash") == "已上架：小王子（N7001）。"
-    assert page.evaluate("document.activeElement.name") == "isbn"  # ready for the next book
+    page.wait_for_function(focused, arg="isbn")  # ready for the next book
     item = site["daemon"].store.query(
         "SELECT title, author, call_number FROM items WHERE barcode = 'N7001'"
     )
