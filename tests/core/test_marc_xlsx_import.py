@@ -398,3 +398,22 @@ def test_records_from_a_sheet_need_isbn_and_title(store: Store, tmp_path: Path) 
             "source": "list.csv",
         }
     ]
+
+
+def test_old_xls_workbooks_are_named_and_text_named_xls_is_read(
+    store: Store, tmp_path: Path
+) -> None:
+    old = tmp_path / "学生.xls"
+    old.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504)
+    assert errors(import_file(store, "patrons", old)) == [
+        (
+            1,
+            "",
+            "this is an old Excel .xls workbook (or one with a password): open it in Excel or "
+            "WPS and save it as .xlsx (Excel Workbook), without a password",
+        )
+    ]
+    text = tmp_path / "导出.xls"  # tab-separated text, as old library programs export "xls"
+    text.write_bytes("条码号\t题名\r\nT1\t书\r\n".encode("gb18030"))
+    report = import_file(store, "items", text)
+    assert errors(report) == [] and report.inserted == 1 and report.encoding == "GB18030"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kiosk.circulation.importers import csvfile, marcfile, xlsxfile
 from kiosk.circulation.importers.checks import (
+    MESSAGES,
     ImportReport,
     Progress,
     RowError,
@@ -44,6 +45,7 @@ FORMATS = {
     ".txt": "csv",
     ".tsv": "csv",
     ".xlsx": "xlsx",
+    ".xls": "xls",
     ".mrc": "marc",
     ".iso": "marc",
     ".marc": "marc",
@@ -51,13 +53,20 @@ FORMATS = {
 }
 
 
+OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")  # old Excel .xls, or an .xlsx with a password
+
+
 def file_format(path: Path) -> str:
-    """Return csv, xlsx or marc for a file, by its name, else by its first bytes."""
+    """Return csv, xlsx, marc (or xls, which cannot be read) for a file, by name or first bytes."""
+    with path.open("rb") as f:
+        start = f.read(8)
+    if start == OLE2:
+        return "xls"
     fmt = FORMATS.get(path.suffix.lower())
+    if fmt == "xls":
+        return "csv"  # a text table named .xls, as some old library programs export
     if fmt:
         return fmt
-    with path.open("rb") as f:
-        start = f.read(4)
     if start.startswith(b"PK\x03\x04"):
         return "xlsx"
     return "marc" if marcfile.is_marc(path) else "csv"
@@ -81,6 +90,9 @@ def import_file(
     path = Path(path)
     report = ImportReport(kind, name or path.name, dry_run=dry_run)
     fmt = file_format(path)
+    if fmt == "xls":
+        report.errors.append(RowError(1, "", MESSAGES["xls"]))
+        return report
     if fmt == "marc":
         if kind == "patrons":
             raise ValueError("MARC files hold books")

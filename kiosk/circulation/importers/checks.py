@@ -104,6 +104,10 @@ MESSAGES = {
     "duplicate_card": N_("card {value} is already on row {first}"),
     "card_taken": N_("card {value} already belongs to {owner} ({patron_id})"),
     "not_xlsx": N_("the file is not an Excel .xlsx workbook ({problem})"),
+    "xls": N_(
+        "this is an old Excel .xls workbook (or one with a password): open it in Excel or WPS "
+        "and save it as .xlsx (Excel Workbook), without a password"
+    ),
     "no_sheet": N_("the workbook has no sheet {sheet} (it has: {sheets})"),
     "broken_record": N_("the MARC record is broken ({problem}); nothing after it can be read"),
     "bad_record": N_("the MARC record cannot be read ({problem})"),
