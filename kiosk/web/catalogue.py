@@ -228,13 +228,20 @@ def labels_print() -> Any:
     if not rows:
         flash(gettext("No books found: give barcodes, or a day books were added since."), "error")
         return redirect(url_for("catalogue.labels"))
+    found = {r["barcode"] for r in rows}
+    missing = [b for b in dict.fromkeys(barcodes) if b not in found]
     return render_label_sheet(
-        kind, layout, rows, int(skip) % layout.per_page if skip.isdigit() else 0
+        kind, layout, rows, int(skip) % layout.per_page if skip.isdigit() else 0, missing=missing
     )
 
 
 def render_label_sheet(
-    kind: str, layout: Layout, rows: list[dict[str, Any]], skip: int = 0, css: Markup | None = None
+    kind: str,
+    layout: Layout,
+    rows: list[dict[str, Any]],
+    skip: int = 0,
+    css: Markup | None = None,
+    missing: list[str] | None = None,
 ) -> str:
     """Return the label sheets' page."""
     return render_template(
@@ -243,6 +250,7 @@ def render_label_sheet(
         layout=layout,
         sheets=pages(rows, layout, skip),
         count=len(rows),
+        missing=missing or [],
         kinds=KINDS,
         school=web().settings.kiosk.school,
         barcode=barcode_image,

@@ -131,6 +131,7 @@ def test_cards_are_issued_to_who_has_none_and_every_barcode_reads_back(
     assert row.locator("td").nth(2).inner_text() == "20"
     row.locator("button").click()  # 为 20 名学生发卡并打印
     page.wait_for_url("**/admin/cards/print**")
+    assert page.inner_text("p.flash") == "已发借书证：20 张。"
     issued = store.query("SELECT patron_id, data FROM events WHERE type = 'card_issued'")
     assert len(issued) == 20 and {e["patron_id"] for e in issued} == {p for p, _ in STUDENTS[3:]}
     codes = {
@@ -161,10 +162,11 @@ def test_barcode_and_spine_labels_on_a4_sheets(page: Any, site: dict[str, Any]) 
     page.goto(site["url"] + "/admin/labels")
     page.select_option("select[name=kind]", "barcode")
     page.select_option("select[name=layout]", "L7651")
-    page.fill("textarea[name=barcodes]", "\n".join(b for b, _, _ in BOOKS))
+    page.fill("textarea[name=barcodes]", "\n".join([*(b for b, _, _ in BOOKS), "NOSUCH"]))
     page.fill("input[name=skip]", "3")  # three labels of the first sheet are used already
     page.click("main button[type=submit]")
     page.wait_for_url("**/admin/labels/print**")
+    assert page.inner_text("#missing") == "没有这些图书：NOSUCH"
     sheets = page.locator("section.sheet")
     assert sheets.count() == 2
     assert sheets.nth(0).locator(".label.book").count() == 62  # 65 - 3 used
