@@ -195,8 +195,10 @@ def within(ms: float) -> harness.Target:
 
 def main(argv: list[str] | None = None) -> None:
     """Scan beside imports in rounds; print the tables."""
-    args = harness.parser(__doc__).parse_args(argv)
-    rows = harness.size(args, 300_000, 5_000)
+    ap = harness.parser(__doc__)
+    ap.add_argument("--rows", type=int, help="rows per import (default 300,000; --quick 5,000)")
+    args = ap.parse_args(argv)
+    rows = args.rows or harness.size(args, 300_000, 5_000)
     bench = harness.Bench("import_beside_lending", args)
     with harness.workdir(args, "import_beside_lending") as folder:
         cfg = folder / "config.toml"
