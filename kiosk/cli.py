@@ -263,6 +263,7 @@ def import_(
             dry_run=dry_run,
             actor="cli",
             progress=progress,
+            own_process=True,  # this process's own connection: the daemon's commits stay durable
         )
     finally:
         store.close()

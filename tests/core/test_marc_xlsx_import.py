@@ -361,7 +361,7 @@ def test_a_write_that_fails_halfway_puts_everything_back(
     from kiosk.circulation.importers import run
 
     monkeypatch.setattr(run, "BATCH_SECONDS", 0.0)  # every row its own transaction
-    monkeypatch.setattr(run, "PAUSE_SECONDS", 0.0)
+    monkeypatch.setattr(run, "PAUSE_SECONDS", (0.0, 0.0))
     before = store.query(f"SELECT {ITEM_COLS} FROM items ORDER BY barcode")
     events = store.value("SELECT count(*) FROM events")
     # The store refuses the fourth row when it is written (as a full disk would), after three

@@ -83,6 +83,7 @@ def import_file(
     actor: str = "cli",
     progress: Progress | None = None,
     name: str | None = None,
+    own_process: bool = False,
 ) -> ImportReport:
     """Check every row of a patrons or items file (CSV, .xlsx or MARC), then import all or none."""
     if kind not in ("patrons", "items", "records"):
@@ -102,7 +103,13 @@ def import_file(
     else:
         rows = table_rows(csvfile.rows(path, encoding, report), kind, report)
     return run_import(
-        store, report, rows, actor=actor, progress=progress, event_data={"format": fmt}
+        store,
+        report,
+        rows,
+        actor=actor,
+        progress=progress,
+        event_data={"format": fmt},
+        own_process=own_process,
     )
 
 

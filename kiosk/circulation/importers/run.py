@@ -14,6 +14,7 @@ the import again finishes it (rows are keyed by barcode or patron id).
 from __future__ import annotations
 
 import json
+import random
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -31,8 +32,10 @@ from kiosk.circulation.importers.checks import (
 from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron
 from kiosk.circulation.store import Store
 
-BATCH_SECONDS = 0.02  # longest a batch holds the write lock
-PAUSE_SECONDS = 0.03  # longer than SQLite's busy-wait steps up to 100 ms, so a waiter gets in
+BATCH_SECONDS = 0.015  # longest a batch writes while it holds the write lock (then COMMIT)
+# Longer than SQLite's busy-wait steps in the first 100 ms of a wait (1 to 25 ms), so a scan
+# waiting in another process gets in; varied, so its retries cannot keep falling into batches.
+PAUSE_SECONDS = (0.025, 0.045)
 Rows = Iterable[tuple[int, dict[str, str]]]
 TABLES = {
     "patrons": ("patrons", "id"),
@@ -49,8 +52,13 @@ def run(
     actor: str,
     progress: Progress | None = None,
     event_data: dict[str, Any] | None = None,
+    own_process: bool = False,
 ) -> ImportReport:
-    """Check every row, then (unless there were errors or it is a dry run) write them all."""
+    """Check every row, then (unless there were errors or it is a dry run) write them all.
+
+    `own_process`: the store is this import's alone (the command line, the dashboard's worker),
+    not the daemon's, whose scans must commit durably.
+    """
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         checked = _check(store, report, rows, spool, progress)
         if report.errors:
@@ -60,7 +68,7 @@ def run(
         if report.dry_run:
             _count(store.reader, report, _lines(spool))
         else:
-            _write(store, report, _lines(spool), actor, progress, event_data or {})
+            _write(store, report, _lines(spool), actor, progress, event_data or {}, own_process)
     if progress:
         progress(report.rows, report.rows)
     return report
@@ -126,10 +134,18 @@ def _write(
     actor: str,
     progress: Progress | None,
     event_data: dict[str, Any],
+    own_process: bool,
 ) -> None:
-    """Write the checked rows in short transactions; undo them all if one batch fails."""
+    """Write the checked rows in short transactions; undo them all if one batch fails.
+
+    In a process of its own (`own_process`) the batches commit without waiting for the disk
+    (synchronous=NORMAL, still all-or-nothing per batch): the scans' own commits beside it then
+    do not queue behind the import's. The last transaction, the `import` event, is durable.
+    """
     undo = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed below)
     done = 0
+    if own_process:
+        store.db.execute("PRAGMA synchronous=NORMAL")
     try:
         pending = next(rows, None)
         while pending is not None:
@@ -152,15 +168,18 @@ def _write(
                     pending = next(rows, None)
                     if time.monotonic() - started > BATCH_SECONDS:
                         break
-                if pending is None:
-                    data = {"kind": report.kind, "file": report.file, "encoding": report.encoding}
-                    event = store.event(
-                        "import", actor=actor, data={**data, **event_data, **report.counts()}
-                    )
-                    store.record(db, event)
             undo.flush()
             if pending is not None:
-                time.sleep(PAUSE_SECONDS)
+                time.sleep(random.uniform(*PAUSE_SECONDS))
+        if own_process:
+            store.db.execute("PRAGMA synchronous=FULL")
+        with store.write() as db:
+            # The event's COMMIT syncs the log, and with it every batch before it.
+            data = {"kind": report.kind, "file": report.file, "encoding": report.encoding}
+            counts = report.counts()
+            store.record(
+                db, store.event("import", actor=actor, data={**data, **event_data, **counts})
+            )
     except BaseException:
         undo.seek(0)
         _undo(store, report.kind, undo)

@@ -81,6 +81,7 @@ def main(job: dict[str, Any]) -> None:
             actor=job["actor"],
             progress=progress,
             name=job.get("name"),
+            own_process=True,
         )
     finally:
         store.close()
