@@ -27,6 +27,13 @@ AREAS = {
     "web/catalogue.py": "catalogue",
     "web/catalogue_cli.py": "catalogue",
     "web/templates/catalogue": "catalogue",
+    "circulation/stats": "reports",
+    "circulation/tabular.py": "reports",
+    "circulation/projections/notices.py": "reports",
+    "web/reports.py": "reports",
+    "web/rules_form.py": "reports",
+    "web/templates/reports": "reports",
+    "reports_cli.py": "reports",
 }
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 

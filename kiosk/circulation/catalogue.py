@@ -64,8 +64,9 @@ def issue_missing_cards(store: Store, class_name: str, actor: str) -> list[dict[
         # so a card issued meanwhile elsewhere is not given twice.
         with store.write() as db:
             code = next_card_codes(db, 1)[0]
-            issue_card(store, student["id"], code, actor)
-        issued.append({**student, "code": code})
+            done = issue_card(store, student["id"], code, actor)
+        if not isinstance(done, Refusal):  # refused: the student was given a card meanwhile
+            issued.append({**student, "code": code})
     return issued
 
 
@@ -85,7 +86,10 @@ def class_cards(db: Database, class_name: str) -> list[dict[str, Any]]:
 def label_items(
     db: Database, barcodes: Iterable[str] = (), since: str | None = None
 ) -> list[dict[str, Any]]:
-    """Return the items to label: the chosen barcodes in their order, or those added since a day."""
+    """Return the items to label: the chosen barcodes in their order, or those added since a day.
+
+    `items.added_at` (m006) is when a book first came into the store, whoever wrote it.
+    """
     wanted = [b for b in dict.fromkeys(barcodes) if b]
     if wanted:
         marks = ", ".join("?" * len(wanted))
@@ -100,7 +104,7 @@ def label_items(
         return fetch(
             db,
             "SELECT barcode, title, author, call_number FROM items "
-            "WHERE updated_at >= ? ORDER BY call_number, barcode",
+            "WHERE added_at >= ? ORDER BY call_number, barcode",
             [since],
         )
     return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -61,6 +62,35 @@ QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
 }
 TIME_COLUMNS = {"checked_out_at", "due_at", "returned_at", "at"}
+# Column titles of a Chinese export: the import's own Chinese headers where it has one, so an
+# exported file still imports back (see importers.checks.CHINESE_HEADERS).
+CHINESE_TITLES = {
+    "patron_id": "学号",
+    "card_id": "卡号",
+    "name": "姓名",
+    "class": "班级",
+    "grade": "年级",
+    "role": "身份",
+    "status": "状态",
+    "barcode": "条码号",
+    "item_barcode": "条码号",
+    "title": "题名",
+    "author": "责任者",
+    "isbn": "ISBN",
+    "call_number": "索书号",
+    "location": "馆藏地点",
+    "checked_out_at": "借出时间",
+    "due_at": "应还时间",
+    "returned_at": "归还时间",
+    "renewals": "续借次数",
+    "seq": "序号",
+    "uuid": "UUID",
+    "type": "类型",
+    "at": "时间",
+    "kiosk_id": "借还机",
+    "actor": "操作人",
+    "data": "详细信息",
+}
 
 
 def write_csv(
@@ -70,20 +100,56 @@ def write_csv(
     *,
     timezone: str = "Asia/Shanghai",
     bom: bool = False,
+    chinese: bool = False,
 ) -> int:
-    """Write one kind of record as UTF-8 CSV to a text stream; return the number of rows."""
+    """Write one kind of record as UTF-8 CSV to a text stream; return the number of rows.
+
+    `chinese` gives the columns Chinese titles (the ones `kiosk import` reads too).
+    """
+    counted: list[int] = []
+    chunks = csv_chunks(
+        store, kind, timezone=timezone, bom=bom, chinese=chinese, done=counted.append
+    )
+    for chunk in chunks:
+        stream.write(chunk)
+    return counted[0]
+
+
+def csv_chunks(
+    store: Store,
+    kind: str,
+    *,
+    timezone: str = "Asia/Shanghai",
+    bom: bool = False,
+    chinese: bool = False,
+    rows_per_chunk: int = 500,
+    done: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """Yield one kind of record as CSV text in chunks, as the rows are read (for a download).
+
+    `done` is called with the number of rows once the last chunk is out.
+    """
     if kind not in QUERIES:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     header = QUERIES[kind][0]
+    if chinese:
+        header = tuple(CHINESE_TITLES.get(c, c) for c in header)
+    buf = io.StringIO()
     if bom:
-        stream.write("\ufeff")  # Excel on Windows reads UTF-8 only with it
-    writer = csv.writer(stream, lineterminator="\n")
+        buf.write("\ufeff")  # Excel on Windows reads UTF-8 only with it
+    writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     count = 0
     for row in rows(store, kind, timezone):
         writer.writerow([spreadsheet_safe(v) for v in row])
         count += 1
-    return count
+        if count % rows_per_chunk == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+    if done is not None:
+        done(count)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

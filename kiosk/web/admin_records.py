@@ -17,40 +17,35 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk import config
-from kiosk.circulation import records
+from kiosk.circulation import decide, queries, records
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
+from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
-from kiosk.web import current_lang, gettext, web
+from kiosk.circulation.stats import search
+from kiosk.web import current_lang, gettext, rules_form, web
 from kiosk.web.admin import actor, bp
 
-PATRON_STATUSES = ("active", "blocked", "left")
-PAGE = 100
+PATRON_STATUSES = decide.PATRON_STATUSES
 
 
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() else 1
 
 
 @bp.get("/patrons")
 def patrons() -> str:
-    """Search patrons by name, id, class or card."""
-    store, q = web().store, request.args.get("q", "").strip()
-    rows = store.query(
-        "SELECT p.*, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
-        "AND l.returned_at IS NULL) AS loans FROM patrons p "
-        "WHERE ? = '' OR p.name LIKE ? ESCAPE '\\' OR p.id = ? OR p.class_name LIKE ? ESCAPE '\\' "
-        "OR p.id IN (SELECT patron_id FROM cards WHERE code = ?) "
-        "ORDER BY p.class_name, p.name LIMIT ?",
-        [q, _like(q), q, _like(q), q, PAGE],
-    )
-    return render_template("admin/patrons.html", rows=rows, q=q)
+    """List patrons 50 a page; search by part of a name, id, class or card, or pinyin initials."""
+    q = request.args.get("q", "").strip()
+    found = search.patrons(web().store, q, _page_number())
+    return render_template("admin/patrons.html", rows=found.rows, q=q, found=found)
 
 
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
-    rows = web().store.query("SELECT * FROM patrons WHERE id = ?", [patron_id])
-    if not rows:
+    row = queries.patron_row(web().store.reader, patron_id)
+    if row is None:
         abort(404)
-    return rows[0]
+    return row
 
 
 @bp.get("/patrons/<patron_id>")
@@ -60,9 +55,7 @@ def patron(patron_id: str) -> str:
     return render_template(
         "admin/patron.html",
         p=_patron_or_404(patron_id),
-        cards=ctx.store.query(
-            "SELECT * FROM cards WHERE patron_id = ? ORDER BY created_at", [patron_id]
-        ),
+        cards=queries.cards_of(ctx.store.reader, patron_id),
         loans=ctx.circulation.loans_of(patron_id),
         roles=ROLES,
         statuses=PATRON_STATUSES,
@@ -94,9 +87,8 @@ def patron_status(patron_id: str) -> Any:
     """Block, unblock or mark a patron as left."""
     _patron_or_404(patron_id)
     status = request.form.get("status", "")
-    if status not in PATRON_STATUSES:
+    if isinstance(records.set_patron_status(web().store, patron_id, status, actor()), Refusal):
         abort(400)
-    records.set_patron_status(web().store, patron_id, status, actor())
     flash(gettext("Saved."))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
@@ -105,11 +97,10 @@ def patron_status(patron_id: str) -> Any:
 def card_lost(patron_id: str) -> Any:
     """Report one of the patron's cards lost."""
     code = request.form.get("code", "")
-    owner = web().store.value("SELECT patron_id FROM cards WHERE code = ?", [code])
-    if owner != patron_id:
+    event = records.report_card_lost(web().store, code, actor(), patron_id=patron_id)
+    if event is None:
         abort(404)
-    records.report_card_lost(web().store, code, actor())
-    flash(gettext("Card {code} is now refused.", code=code))
+    flash(gettext("Card {code} is now refused.", code=event.data["card"]))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
 
@@ -118,44 +109,35 @@ def card_issue(patron_id: str) -> Any:
     """Give the patron a new card (tap it on the kiosk's reader or type its number)."""
     _patron_or_404(patron_id)
     code = request.form.get("code", "").strip()
-    store = web().store
-    if not code or len(code) > 64:
+    done = records.issue_card(web().store, patron_id, code, actor())
+    if isinstance(done, Refusal) and done.reason == "card_taken":
+        flash(gettext("Card {code} already belongs to someone.", code=done.params["code"]), "error")
+    elif isinstance(done, Refusal):
         flash(gettext("Type or scan the new card's number."), "error")
-    elif store.value("SELECT patron_id FROM cards WHERE code = ?", [code]):
-        flash(gettext("Card {code} already belongs to someone.", code=code), "error")
     else:
-        records.issue_card(store, patron_id, code, actor())
-        flash(gettext("Card {code} issued.", code=code))
+        flash(gettext("Card {code} issued.", code=done.data["card"]))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
 
 @bp.get("/items")
 def items() -> str:
-    """Search items by title, author, barcode or ISBN."""
-    store, q = web().store, request.args.get("q", "").strip()
-    rows = store.query(
-        "SELECT * FROM items WHERE ? = '' OR title LIKE ? ESCAPE '\\' "
-        "OR author LIKE ? ESCAPE '\\' OR barcode = ? OR isbn = ? ORDER BY title LIMIT ?",
-        [q, _like(q), _like(q), q, q, PAGE],
-    )
-    return render_template("admin/items.html", rows=rows, q=q)
+    """List items 50 a page; search by part of a title, author, barcode, ISBN or call number."""
+    q = request.args.get("q", "").strip()
+    found = search.items(web().store, q, _page_number())
+    return render_template("admin/items.html", rows=found.rows, q=q, found=found)
 
 
 def _item_or_404(barcode: str) -> dict[str, Any]:
-    rows = web().store.query("SELECT * FROM items WHERE barcode = ?", [barcode])
-    if not rows:
+    row = queries.item_row(web().store.reader, barcode)
+    if row is None:
         abort(404)
-    return rows[0]
+    return row
 
 
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
     """Show an item and its loans."""
-    loans = web().store.query(
-        "SELECT l.*, p.name, p.class_name FROM loans l JOIN patrons p ON p.id = l.patron_id "
-        "WHERE l.item_barcode = ? ORDER BY l.id DESC LIMIT 20",
-        [barcode],
-    )
+    loans = queries.loans_of_item(web().store.reader, barcode)
     return render_template(
         "admin/item.html", i=_item_or_404(barcode), loans=loans, statuses=ITEM_STATUSES
     )
@@ -180,12 +162,12 @@ def item_save(barcode: str) -> Any:
 @bp.post("/items/<barcode>/status")
 def item_status(barcode: str) -> Any:
     """Mark an item lost, damaged, withdrawn or available."""
-    i = _item_or_404(barcode)
+    _item_or_404(barcode)
     status = request.form.get("status", "")
-    if status not in ("available", "lost", "damaged", "withdrawn") or i["status"] == "on_loan":
+    done = records.set_item_status(web().store, barcode, status, actor())
+    if isinstance(done, Refusal):
         flash(gettext("A book on loan is returned first; then its status can change."), "error")
     else:
-        records.set_item_status(web().store, barcode, status, actor())
         flash(gettext("Saved."))
     return redirect(url_for("admin.item", barcode=barcode))
 
@@ -281,41 +263,46 @@ def import_progress(job_id: str) -> Any:
 @bp.get("/rules")
 def rules() -> str:
     """Show the loan rules and the term calendar."""
-    return render_template("admin/rules.html", r=load_rules(web().store.reader), roles=ROLES)
+    return render_template(
+        "admin/rules.html", typed=_typed(load_rules(web().store.reader)), errors={}, roles=ROLES
+    )
 
 
 @bp.post("/rules")
 def rules_save() -> Any:
-    """Check and save the rules; a bad value is named and nothing changes."""
-    f = request.form
-    raw: dict[str, Any] = {
-        "loan_days": {r: _int(f.get(f"loan_days_{r}")) for r in ROLES},
-        "max_loans": {r: _int(f.get(f"max_loans_{r}")) for r in ROLES},
-        "max_loans_by_grade": {
-            str(g): _int(f.get(f"grade_{g}"))
-            for g in range(1, 7)
-            if f.get(f"grade_{g}", "").strip()
-        },
-        "renewals": _int(f.get("renewals")),
-        "block_when_overdue": bool(f.get("block_when_overdue")),
-        "holiday_loans": bool(f.get("holiday_loans")),
-        "term_start": f.get("term_start", "").strip(),
-        "term_end": f.get("term_end", "").strip(),
-        "closed_weekdays": [int(d) for d in f.getlist("closed_weekdays") if d.isdigit()],
-        "closed_days": [d.strip() for d in f.get("closed_days", "").split() if d.strip()],
-    }
-    try:
-        settings = config.from_dict({"rules": raw}, source=gettext("rules form"))
-        if any(v is None for v in (*raw["loan_days"].values(), *raw["max_loans"].values())):
-            raise config.ConfigError(gettext("every number must be filled in"))
-    except (config.ConfigError, TypeError) as e:
-        flash(gettext("Not saved: {problem}", problem=str(e)), "error")
+    """Check and save the rules; each problem is named beside its field and nothing changes."""
+    form = rules_form.check(request.form, request.form.getlist("closed_weekdays"))
+    if form.ok:
+        try:
+            settings = config.from_dict({"rules": form.rules}, source=gettext("rules form"))
+        except config.ConfigError as e:  # the form's own checks should have caught it
+            flash(gettext("Not saved: {problem}", problem=str(e)), "error")
+            return redirect(url_for("admin.rules"))
+        records.set_rules(web().store, dataclasses.replace(settings.rules), actor())
+        flash(gettext("Rules saved."))
         return redirect(url_for("admin.rules"))
-    records.set_rules(web().store, dataclasses.replace(settings.rules), actor())
-    flash(gettext("Rules saved."))
-    return redirect(url_for("admin.rules"))
+    errors = {k: gettext(msg, **params) for k, (msg, params) in form.errors.items()}
+    flash(gettext("Not saved: check the fields marked in red."), "error")
+    return render_template("admin/rules.html", typed=form.typed, errors=errors, roles=ROLES), 400
 
 
-def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+def _typed(r: Any) -> dict[str, Any]:
+    """Return the stored rules as the form's fields."""
+    typed: dict[str, Any] = {}
+    for role in ROLES:
+        lim = r.by_role.get(role)
+        typed[f"loan_days_{role}"] = lim.loan_days if lim else 14
+        typed[f"max_loans_{role}"] = lim.max_loans if lim else 0
+    for g in rules_form.GRADES:
+        typed[f"grade_{g}"] = r.max_loans_by_grade.get(g, "")
+    first = next(iter(r.by_role.values()), None)
+    typed.update(
+        renewals=first.renewals if first else 1,
+        block_when_overdue=r.block_when_overdue,
+        holiday_loans=r.holiday_loans,
+        term_start=r.term_start or "",
+        term_end=r.term_end or "",
+        closed_weekdays=[str(d) for d in r.closed_weekdays],
+        closed_days="\n".join(sorted(str(d) for d in r.closed_days)),
+    )
+    return typed

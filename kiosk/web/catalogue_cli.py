@@ -109,7 +109,7 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
     show_default=True,
     help="The A4 label sheet.",
 )
-@click.option("--since", help="Books added or changed since this day (2026-09-01).")
+@click.option("--since", help="The books added since this day (2026-09-01).")
 @click.option("--skip", type=int, default=0, help="Labels already used on the first sheet.")
 @click.option(
     "--out",

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk import codes
 from kiosk.circulation import cards
 from kiosk.i18n import N_, cli_language, translate
 
@@ -416,22 +417,14 @@ def _grade_number(token: str) -> int | None:
 
 def isbn13_check_digit(first12: str) -> str:
     """Return the check digit of an ISBN-13 from its first 12 digits."""
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
-    return str((10 - total % 10) % 10)
+    return codes.ean13_check_digit(first12)
 
 
 def normal_isbn(text: str) -> str | None:
     """Return an ISBN as 13 digits (an ISBN-10 converted), or None if its check digit is wrong."""
     digits = re.sub(r"[\s\-]", "", text).upper()
-    if digits.upper().startswith("ISBN"):
+    if digits.startswith("ISBN"):
         digits = digits[4:].lstrip(":：")
-    if re.fullmatch(r"[0-9]{13}", digits):
-        ok = digits.startswith(("978", "979")) and isbn13_check_digit(digits[:12]) == digits[12]
-        return digits if ok else None
-    if re.fullmatch(r"[0-9]{9}[0-9X]", digits):
-        total = sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(digits))
-        if total % 11:
-            return None
-        body = "978" + digits[:9]
-        return body + isbn13_check_digit(body)
-    return None
+    if len(digits) == 13:
+        return digits if digits.startswith(("978", "979")) and codes.ean13_ok(digits) else None
+    return codes.isbn10_to_13(digits) if codes.isbn10_ok(digits) else None

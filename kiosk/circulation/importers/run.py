@@ -29,8 +29,8 @@ from kiosk.circulation.importers.checks import (
     ImportReport,
     Progress,
 )
-from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron
-from kiosk.circulation.store import Store
+from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron, save
+from kiosk.circulation.store import Store, fetch
 
 BATCH_SECONDS = 0.015  # longest a batch writes while it holds the write lock (then COMMIT)
 # Longer than SQLite's busy-wait steps in the first 100 ms of a wait (1 to 25 ms), so a scan
@@ -190,38 +190,35 @@ def _write(
 
 def _before(db: Database, kind: str, row: dict[str, Any]) -> dict[str, Any]:
     """Return what a row's write will change, to put back if the import fails later."""
-    if kind == "patrons":
-        old = db.execute("SELECT * FROM patrons WHERE id = ?", [row["id"]]).fetchone()
-        cols = [d[0] for d in db.execute("SELECT * FROM patrons LIMIT 0").description]
-        owners = {
-            code: db.execute("SELECT patron_id FROM cards WHERE code = ?", [code]).fetchone()
-            for code in row["cards"]
-        }
-        return {
-            "key": row["id"],
-            "old": dict(zip(cols, old, strict=True)) if old else None,
-            "cards": {c: o[0] if o else None for c, o in owners.items()},
-        }
     table, key = TABLES[kind]
-    old = db.execute(f"SELECT * FROM {table} WHERE {key} = ?", [row[key]]).fetchone()
-    cols = [d[0] for d in db.execute(f"SELECT * FROM {table} LIMIT 0").description]
-    return {"key": row[key], "old": dict(zip(cols, old, strict=True)) if old else None}
+    found = fetch(db, f"SELECT * FROM {table} WHERE {key} = ?", [row[key]])
+    before: dict[str, Any] = {"key": row[key], "old": found[0] if found else None}
+    if kind == "patrons":
+        cards: dict[str, Any] = {}
+        for code in row["cards"]:
+            card = fetch(db, "SELECT patron_id, status FROM cards WHERE code = ?", [code])
+            cards[code] = card[0] if card else None
+        before["cards"] = cards
+    return before
 
 
 def _undo(store: Store, kind: str, saved: IO[str]) -> None:
-    """Put back every row the failed import changed, in one transaction."""
+    """Put back every row the failed import changed, in one transaction, through the projector."""
     entries = [json.loads(line) for line in saved if line.strip()]
     if not entries:
         return
-    table, key = TABLES[kind]
     with store.write() as db:
+        at = store.now()
         for entry in reversed(entries):
-            for code, owner in entry.get("cards", {}).items():
-                if owner is None:
-                    db.execute("DELETE FROM cards WHERE code = ?", [code])
+            old = entry["old"]
+            if kind == "records":
+                if old is None:
+                    db.execute("DELETE FROM marc_records WHERE isbn = ?", [entry["key"]])
                 else:
-                    db.execute("UPDATE cards SET patron_id = ? WHERE code = ?", [owner, code])
-            if entry["old"] is None:
-                db.execute(f"DELETE FROM {table} WHERE {key} = ?", [entry["key"]])
-            else:
-                db.table(table).upsert(entry["old"], pk=key)
+                    put_record(db, old, old["source"], old["loaded_at"])
+                continue
+            for code, card in entry.get("cards", {}).items():
+                save(db, "card_saved", code, card, at)  # None: the card was new, remove it
+            if old is not None:
+                old = {k: v for k, v in old.items() if k != "status"}  # loans may have moved it
+            save(db, "patron_saved" if kind == "patrons" else "item_saved", entry["key"], old, at)
