@@ -14,7 +14,7 @@ import click
 from kiosk.circulation.store import StoreError
 from kiosk.cli_context import Context, fail, pass_ctx
 from kiosk.cli_help import localize
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
 
 __all__ = ["AREA_COMMANDS", "Context", "KioskGroup", "fail", "main", "pass_ctx"]
 
@@ -27,6 +27,8 @@ AREA_COMMANDS = {
     "restore": "kiosk.ops.cli:restore",
     "password": "kiosk.web.cli:password",
     "report": "kiosk.reports_cli:report",
+    "cards": "kiosk.web.catalogue_cli:cards",
+    "labels": "kiosk.web.catalogue_cli:labels",
 }
 
 
@@ -176,29 +178,63 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 
 
 @main.command("import")
-@click.argument("kind", type=click.Choice(["patrons", "items"]))
+@click.argument("kind", type=click.Choice(["patrons", "items", "records"]))
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
-    "--encoding", help="Text encoding (default: detect UTF-8, UTF-8 with BOM or GB18030)."
+    "--encoding",
+    help="Text encoding (default: detect UTF-8, GB18030, or for MARC also MARC-8 and GBK).",
 )
+@click.option("--sheet", help="The sheet of an .xlsx workbook (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Check every row, change nothing.")
 @pass_ctx
-def import_(ctx: Context, kind: str, file: Path, encoding: str | None, dry_run: bool) -> None:
-    """Import patrons or items from a CSV file; any bad row stops the whole import."""
-    from kiosk.circulation.importer import import_csv
+def import_(
+    ctx: Context, kind: str, file: Path, encoding: str | None, sheet: str | None, dry_run: bool
+) -> None:
+    """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
+    from kiosk.circulation.importers import file_format, import_file
 
+    if kind == "patrons" and file_format(file) == "marc":
+        fail(_("MARC files hold books: use kiosk import items {file}", file=file))
     store = ctx.store(create=True)
+    shown = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if shown:
+            text = (
+                _("writing {done} / {total}", done=done, total=total)
+                if total
+                else _("checking {done}", done=done)
+            )
+            click.echo("\r" + text, nl=False, err=True)
+
     try:
-        report = import_csv(store, kind, file, encoding=encoding, dry_run=dry_run, actor="cli")
+        report = import_file(
+            store,
+            kind,
+            file,
+            encoding=encoding,
+            sheet=sheet,
+            dry_run=dry_run,
+            actor="cli",
+            progress=progress,
+            own_process=True,  # this process's own connection: the daemon's commits stay durable
+        )
     finally:
         store.close()
+    if shown:
+        click.echo(err=True)
+    where = RECORD_AT if report.records else ROW_AT
+    for found in report.warnings:
+        click.echo(_(where, file=file, row=found.row, reason=found.reason), err=True)
     for err in report.errors:
-        click.echo(
-            _("{file}: row {row}: {reason}", file=file, row=err.row, reason=err.reason), err=True
-        )
+        click.echo(_(where, file=file, row=err.row, reason=err.reason), err=True)
     if report.errors:
         fail(_("{count} bad rows, nothing imported", count=len(report.errors)))
     click.echo(report.summary())
+
+
+ROW_AT = N_("{file}: row {row}: {reason}")
+RECORD_AT = N_("{file}: record {row}: {reason}")
 
 
 @main.command()

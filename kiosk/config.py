@@ -108,6 +108,7 @@ class KioskSettings:
         "zh_CN", "First language of the screen and messages.", _one_of("zh_CN", "en")
     )
     timezone: str = setting("Asia/Shanghai", "The school's time zone, for due dates and reports.")
+    school: str = setting("", "The school's name, printed on library cards and book labels.")
     session_timeout_s: float = setting(
         30.0, "Seconds after the last scan before a student's session closes.", _positive
     )
