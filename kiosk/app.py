@@ -100,8 +100,10 @@ class Daemon:
             self.circulation,
             self.clock,
             timeout_s=s.kiosk.session_timeout_s,
+            after_result_s=s.kiosk.session_after_result_s,
             desk_timeout_s=s.kiosk.desk_timeout_s,
             repeat_window_s=s.kiosk.repeat_scan_window_s,
+            answer_s=s.kiosk.answer_display_s,
             max_code_length=s.scanner.max_code_length,
         )
         if self.indicator is None:

@@ -22,7 +22,7 @@ AREAS = {
     "circulation/export.py": "data",
     "circulation/demo.py": "data",
 }
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "N_plural": (1, 2), "gettext": None, "ngettext": (1, 2)}
 
 
 def area_of(path: Path) -> str:

@@ -45,7 +45,15 @@ def test_session_shows_given_name_class_and_own_loans_only(
     state = initial_state(client)
     assert state["mode"] == "patron"
     assert state["patron"] == {"name": "小明", "class": "三(2)班"}
-    assert state["loans"] == [{"title": "红楼梦", "due": "2026-11-16", "overdue": False}]
+    assert state["loans"] == [
+        {
+            "title": "红楼梦",
+            "due": "2026-11-16",
+            "overdue": False,
+            "code": BOOK,
+            "renewable": True,
+        }
+    ]
     assert state["results"][0]["title"] == "红楼梦"
     assert state["results"][0]["kind"] == "ok"
     assert state["results"][0]["en"] == "Checked out. Due 2026-11-16."
