@@ -45,20 +45,32 @@ def _feedback(fb: Any) -> dict[str, Any]:
 def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
     if patron is None:
         return []
+    c = ctx.circulation
     now = ctx.store.now()
-    renewals = ctx.circulation.rules().limits(patron).renewals
+    rules = c.rules()
+    renewals = rules.limits(patron).renewals
+    # A renewal today would move the due date to this; where it moves nothing (a book borrowed
+    # today), the button would only spend the renewal.
+    renewed_due = rules.due_date(patron, c.local_date(now))
     active = patron.status == "active"
-    return [
-        {
-            "title": row["title"],
-            "due": ctx.circulation.local_date(row["due_at"]).isoformat(),
-            "overdue": row["due_at"] < now,
-            "code": row["item_barcode"],
-            # The Renew button shows only where the rules allow it; the service decides again.
-            "renewable": active and row["due_at"] >= now and row["renewals"] < renewals,
-        }
-        for row in ctx.circulation.loans_of(patron.id)
-    ]
+    loans = []
+    for row in c.loans_of(patron.id):
+        due = c.local_date(row["due_at"])
+        overdue = row["due_at"] < now
+        loans.append(
+            {
+                "title": row["title"],
+                "due": due.isoformat(),
+                "overdue": overdue,
+                "code": row["item_barcode"],
+                # The button shows only where the rules allow it; the service decides again.
+                "renewable": active
+                and not overdue
+                and row["renewals"] < renewals
+                and renewed_due > due,
+            }
+        )
+    return loans
 
 
 _idle_cache: dict[int, tuple[float, dict[str, Any]]] = {}

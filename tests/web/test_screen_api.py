@@ -51,7 +51,7 @@ def test_session_shows_given_name_class_and_own_loans_only(
             "due": "2026-11-16",
             "overdue": False,
             "code": BOOK,
-            "renewable": True,
+            "renewable": False,  # borrowed today: renewing would move nothing
         }
     ]
     assert state["results"][0]["title"] == "红楼梦"

@@ -105,6 +105,8 @@
     const loans = $("loans");
     clear(loans);
     $("loans-box").hidden = !(st.mode === "patron" || st.mode === "lend_for");
+    // How many there are, so that a child with more than fit knows to scroll the list.
+    $("loans-count").textContent = (st.loans || []).length ? "\u00B7 " + st.loans.length : "";
     for (const l of st.loans || []) {
       const li = document.createElement("li");
       if (l.overdue) li.className = "overdue";
@@ -143,7 +145,7 @@
     $("session").hidden = idle;
     if (idle) {
       // The session ended: nothing of the last student may stay on the screen.
-      clear($("results")); clear($("loans"));
+      clear($("results")); clear($("loans")); $("loans-count").textContent = "";
       $("patron-name").textContent = ""; $("patron-class").textContent = "";
       $("last").hidden = true;
       deadline = null;
@@ -159,7 +161,7 @@
   function setDown(on) {
     if (on === down) return;
     down = on;
-    document.body.classList.toggle("down", on);
+    document.body.classList.toggle("is-down", on);
     $("down").hidden = !on;
     if (on) {
       // Nothing of the last child stays behind a dead kiosk, and no button pretends to work.
