@@ -168,7 +168,9 @@ class ScannerSettings:
         0.05, "Keys further apart than this are a person typing, not a scanner.", _positive
     )
     partial_timeout_s: float = setting(
-        0.2, "A code without Enter (scanner, FIFO or stdin) is dropped after this much silence.", _positive
+        0.2,
+        "A code without Enter (scanner, FIFO or stdin) is dropped after this much silence.",
+        _positive,
     )
     isbn10_to_13: bool = setting(True, "Convert ISBN-10 barcodes to ISBN-13 (978...).")
     book_patterns: list[str] = setting(

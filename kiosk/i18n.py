@@ -54,9 +54,9 @@ def catalog(lang: str) -> dict[str, str]:
 
 def translate(message: str, lang: str, /, **params: Any) -> str:
     """Translate a message id into `lang` and fill in its placeholders."""
-    if message in PLURALS and isinstance(params.get("count"), int):
-        if _plural_rule(lang)(params["count"]) != "one":
-            message = PLURALS[message]
+    count = params.get("count")
+    if message in PLURALS and isinstance(count, int) and _plural_rule(lang)(count) != "one":
+        message = PLURALS[message]
     text = catalog(lang).get(message, message)
     try:
         return text.format(**params) if params else text

@@ -1,4 +1,4 @@
-"""A lunch-break queue at the kiosk, end to end: a real daemon fed by its FIFO, its pages in Chromium.
+"""A lunch-break queue at the kiosk, end to end: a real daemon fed by a FIFO, its page in Chromium.
 
 The daemon runs on a fake clock, so "ten seconds later" is exact and costs no waiting; the
 browser, the server and the store are real. Each test plays a scene of the queue in order and
@@ -70,7 +70,8 @@ def export(store: Store, kind: str) -> list[dict[str, Any]]:
 
 def open_loans(store: Store) -> dict[str, str]:
     """Return barcode -> patron id of every loan the export shows as not returned."""
-    return {r["item_barcode"]: r["patron_id"] for r in export(store, "loans") if not r["returned_at"]}
+    loans = export(store, "loans")
+    return {r["item_barcode"]: r["patron_id"] for r in loans if not r["returned_at"]}
 
 
 def free_port() -> int:
@@ -320,7 +321,8 @@ def test_a_teacher_sees_all_twenty_loans_readably_and_renews_one_by_touch(
     assert text(page, "#last-title") == LONG_TITLE
     assert page.evaluate(
         "(() => { const t = document.querySelector('#last-title');"
-        " return t.scrollWidth > t.clientWidth && getComputedStyle(t).textOverflow === 'ellipsis'; })()"
+        " return t.scrollWidth > t.clientWidth"
+        " && getComputedStyle(t).textOverflow === 'ellipsis'; })()"
     )
     shoot(page, "9-teacher-twenty-loans")
     last = rows_[-1]
