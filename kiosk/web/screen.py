@@ -151,6 +151,7 @@ def page() -> str:
         "screen.html",
         _=bilingual,
         state=json.dumps(state_of(ctx), ensure_ascii=False),
+        timeout_s=ctx.settings.kiosk.session_timeout_s,
         first=ctx.settings.kiosk.language,
     )
 

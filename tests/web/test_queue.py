@@ -31,12 +31,13 @@ from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from web.test_e2e import ARGS, ARTIFACTS, CHROMIUM, _browser_or_fail, wait_js, watch_errors
 
-A, B, C, TEACHER = "0F00A1B2C3", "0F00A1B2C4", "0F00A1B2C5", "0F00BBBB01"
+A, B, C, TEACHER, HELPER = "0F00A1B2C3", "0F00A1B2C4", "0F00A1B2C5", "0F00BBBB01", "0F00AAAA01"
 SCHOOL = [
     ("S001", "王小明", "student", 3, "三(2)班", A),
     ("S002", "李雨涵", "student", 4, "四(1)班", B),
     ("S003", "Tom Green", "student", 5, "五(1)班", C),
     ("T001", "陈老师", "teacher", None, "三(2)班", TEACHER),
+    ("H001", "张晨", "helper", 5, "五(1)班", HELPER),
 ]
 RED, PRINCE, WEB, STRAW, JOURNEY, LONG = (
     "9787020002207",
@@ -342,6 +343,46 @@ def test_a_teacher_sees_all_twenty_loans_readably_and_renews_one_by_touch(
     store = kiosk["daemon"].store
     assert {r["item_barcode"]: r["renewals"] for r in export(store, "loans")}[code] == 1
     end_session(kiosk, page)
+
+
+def test_a_helper_searching_at_the_desk_keeps_the_running_list_unclipped(
+    browser: Any, queue_kiosk: dict[str, Any]
+) -> None:
+    kiosk = queue_kiosk
+    desk = browser.new_page(viewport=VIEW)
+    errors = watch_errors(desk)
+    desk.goto(kiosk["url"] + "/")
+    wait_js(desk, "window.kioskEvents && window.kioskEvents.length > 0")
+    scan(kiosk, desk, HELPER)
+    desk.click("#open-desk")
+    desk.wait_for_selector("#keypad")
+    desk.wait_for_timeout(300)  # the desk's stream is connected
+    returned = [barcode for barcode, _ in SHELF[1:13]]  # twelve of the teacher's books come back
+    for barcode in returned:
+        kiosk["fifo"].write(barcode + "\n")
+    kiosk["fifo"].flush()
+    wait_js(desk, "document.querySelectorAll('#results li.ok').length === 12")
+    desk.fill("input[name=q]", "小书架")
+    desk.click(".search button")
+    desk.wait_for_selector(".found")
+    assert len(desk.query_selector_all("#results li.ok")) == 12  # the search kept the list
+    assert "小书架第13本" in text(desk, "#results li:first-child")
+    assert fits(desk)
+    for box in ("#results", ".found-box"):
+        # Whatever does not fit scrolls inside its own box: the last line can be brought in.
+        assert desk.evaluate(
+            f"(() => {{ const box = document.querySelector('{box}');"
+            " const last = box.querySelector('li:last-child, tr:last-child');"
+            " last.scrollIntoView({block: 'end'});"
+            " const a = box.getBoundingClientRect(), b = last.getBoundingClientRect();"
+            " return b.bottom <= a.bottom + 1 && a.bottom <= innerHeight; })()"
+        ), box
+    shoot(desk, "14-desk-search-keeps-the-list")
+    loans = open_loans(kiosk["daemon"].store)
+    assert not set(returned) & set(loans)
+    kiosk["daemon"].kiosk.done()
+    assert errors == []
+    desk.close()
 
 
 def test_killing_the_daemon_shows_out_of_service_and_a_restart_clears_it(
