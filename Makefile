@@ -47,14 +47,10 @@ check-system: $(STAMP)
 test: $(STAMP) check-browser lint check-system
 	$(BIN)/pytest
 
-# Every benchmark, each printing its figures beside a baseline of the same run (see README).
-bench: $(STAMP)
-	$(BIN)/python -m bench.latency
-	$(BIN)/python -m bench.device_latency
-	$(BIN)/python -m bench.web_latency
-	$(BIN)/python -m bench.data_io
-	$(BIN)/python -m bench.sync_throughput
-	$(BIN)/python -m bench.ops_watchdog
+# Every benchmark in bench/, each in rounds beside a baseline of the same run, then one summary
+# table (bench/all.py; see the README's Performance section).
+bench: $(STAMP) check-browser
+	$(BIN)/python -m bench.all
 
 catalogs: $(STAMP)
 	$(BIN)/python -m kiosk.i18n_tools update

@@ -1,10 +1,13 @@
 """From a scan's last key event to the indicator's first pin change, through the whole daemon.
 
-`.venv/bin/python -m bench.device_latency` builds a Daemon from settings on a real store in a
+    .venv/bin/python -m bench.device_latency [--trips 50] [--rounds 3] [--quick] [--dir FOLDER]
+
+It builds a Daemon from settings on a real store in a
 temp folder, with the fake devices: a `FakeScanner` whose key events go through the real
 decoder and checks, a `FakeCardReader` on `loop://`, and the GPIO indicator on gpiozero's
 MockFactory. Each round a student taps a card, scans a book (checkout), ends the session and
-scans the book again (return): two measured scans, each one committed transaction.
+scans the book again (return): two measured scans, each one committed transaction. Each round
+(bench.harness) runs the trips with devices and the same number without, one after the other.
 
 It prints p50 and p99 of:
 - total: Enter key event fed to the decoder -> first pin change (the student's wait);
@@ -16,9 +19,7 @@ It prints p50 and p99 of:
 
 from __future__ import annotations
 
-import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from typing import TypeVar
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from bench import harness
 from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.records import put_item, put_patron
@@ -72,12 +74,8 @@ class TimedIndicator(GpioIndicator):
         super().show(pattern, text)
 
 
-def wait(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the daemon did not react in time")
-        time.sleep(0.0005)
+def wait(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    harness.wait_for(condition, what, timeout, 0.0005)
 
 
 def make_daemon(folder: Path) -> tuple[Daemon, FakeScanner, FakeCardReader]:
@@ -130,7 +128,7 @@ def scan_with_devices(scanner: FakeScanner) -> tuple[float, float]:
     Marks.arm()
     Marks.enter = time.perf_counter()
     scanner.feed(events[-4:])
-    wait(lambda: Marks.pin)
+    wait(lambda: Marks.pin, "the indicator's first pin change")
     Marks.armed = False
     decode = Marks.scan - Marks.enter
     indicate = Marks.pin - Marks.show
@@ -142,7 +140,7 @@ def scan_baseline(daemon: Daemon) -> float:
     Marks.arm()
     start = time.perf_counter()
     daemon.submit(Scan("scanner", BOOK))
-    wait(lambda: Marks.show)
+    wait(lambda: Marks.show, "the daemon to call show()")
     Marks.armed = False
     return Marks.show - start
 
@@ -151,7 +149,7 @@ def round_trip(daemon: Daemon, reader: FakeCardReader, scan: Callable[[], T]) ->
     """One student: tap, scan (checkout), done, scan again (return); the two scans measured."""
     results = []
     reader.present(CARD)
-    wait(lambda: daemon.kiosk.mode != "idle")
+    wait(lambda: daemon.kiosk.mode != "idle", "the card to start a session")
     time.sleep(0.14)  # let the hello chirp end, so the next pattern changes a pin
     results.append(scan())
     wait(
@@ -160,7 +158,8 @@ def round_trip(daemon: Daemon, reader: FakeCardReader, scan: Callable[[], T]) ->
                 "SELECT count(*) FROM loans WHERE returned_at IS NULL"
             ).fetchone()[0]
             == 1
-        )
+        ),
+        "the checkout to be committed",
     )
     daemon.kiosk.done()
     time.sleep(0.14)
@@ -171,47 +170,62 @@ def round_trip(daemon: Daemon, reader: FakeCardReader, scan: Callable[[], T]) ->
                 "SELECT count(*) FROM loans WHERE returned_at IS NULL"
             ).fetchone()[0]
             == 0
-        )
+        ),
+        "the return to be committed",
     )
     time.sleep(0.14)
     return results
 
 
-def pct(values: list[float], p: int) -> float:
-    """Return the p-th percentile in milliseconds."""
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000
-
-
-def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS
-    with tempfile.TemporaryDirectory() as tmp:
-        daemon, scanner, reader = make_daemon(Path(tmp))
+def main(argv: list[str] | None = None) -> None:
+    """Run the rounds and print the tables."""
+    ap = harness.parser(__doc__)
+    ap.add_argument("--trips", type=int, help="round trips (2 scans) per round: 50")
+    args = ap.parse_args(argv)
+    trips = args.trips or harness.size(args, 50, 2)
+    bench = harness.Bench("device_latency", args)
+    with harness.workdir(args, "device") as folder:
+        daemon, scanner, reader = make_daemon(folder)
         stop = threading.Event()
         thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
         thread.start()
         try:
-            wait(lambda: reader.health.connected)
-            for _ in range(3):  # warm up: caches, first SQLite pages
+            wait(lambda: reader.health.connected, "the card reader to connect")
+            for _ in range(harness.size(args, 3, 1)):  # warm up: caches, first SQLite pages
                 round_trip(daemon, reader, lambda: scan_with_devices(scanner))
-            total: list[float] = []
-            device: list[float] = []
-            baseline: list[float] = []
-            for _ in range(rounds):
-                for t, d in round_trip(daemon, reader, lambda: scan_with_devices(scanner)):
-                    total.append(t)
-                    device.append(d)
-                baseline += round_trip(daemon, reader, lambda: scan_baseline(daemon))
+            for _ in bench.rounds():
+                total: list[float] = []
+                device: list[float] = []
+                baseline: list[float] = []
+                for _ in range(trips):
+                    for t, d in round_trip(daemon, reader, lambda: scan_with_devices(scanner)):
+                        total.append(t * 1000)
+                        device.append(d * 1000)
+                    baseline += [
+                        t * 1000 for t in round_trip(daemon, reader, lambda: scan_baseline(daemon))
+                    ]
+                bench.record("total: last key event -> first pin", total)
+                bench.record("device layer: decode + show -> pin", device)
+                bench.record("baseline: Scan -> show(), no devices", baseline)
         finally:
             stop.set()
             thread.join(timeout=5)
-    print(f"device latency, {len(total)} scans (checkouts and returns), {sys.platform}")
-    print(f"{'':38} {'p50 ms':>8} {'p99 ms':>8}")
-    for name, values in (
-        ("total: last key event -> first pin", total),
-        ("device layer: decode + show -> pin", device),
-        ("baseline: Scan -> show(), no devices", baseline),
-    ):
-        print(f"{name:38} {pct(values, 50):8.2f} {pct(values, 99):8.2f}")
+    bench.compare(
+        "scan to light: p99",
+        "total: last key event -> first pin",
+        "baseline: Scan -> show(), no devices",
+        "p99",
+        harness.at_most(1000, "ms"),
+    )
+    bench.compare(
+        "device layer's share of a scan: p99",
+        "device layer: decode + show -> pin",
+        None,
+        "p99",
+        harness.at_most(2, "ms"),
+    )
+    bench.note(f"{trips} round trips (checkout and return) per round, {sys.platform}")
+    bench.report()
 
 
 if __name__ == "__main__":

@@ -1,16 +1,19 @@
 """Scan-to-committed-result latency, idle memory and start-up time of the kiosk.
 
-    .venv/bin/python -m bench.latency [--dir FOLDER] [--sessions 200] [--runs 5]
+    .venv/bin/python -m bench.latency [--dir FOLDER] [--sessions 100] [--rounds 3] [--quick]
 
 1. Grows a store (bench.grow: 10,000 patrons, 50,000 items, 500,000 past loans).
-2. Calls `Kiosk.scan` in-process, through session, service and store, as the daemon does: a
-   student card, then two books (checkouts); later each book scanned with no card (returns).
+2. In each of the rounds (bench.harness: the figures are the median of the rounds' p50 and p99,
+   with their spread), calls `Kiosk.scan` in-process, through session, service and store, as
+   the daemon does: a student card, then two books (checkouts); later each book scanned with
+   no card (returns).
    Each scan is timed from the call to the returned feedback, which comes after the COMMIT.
 3. Right after each timed scan, times the baseline: a bare `sqlite3` INSERT plus COMMIT of one
    small row with the same pragmas (WAL, synchronous=FULL) in a file in the same folder, so
    both see the same disk at the same moment.
-4. Starts `kiosk run` on the grown store a few times: seconds from process start to the "ready"
-   log line, and VmRSS once it sits idle.
+4. Starts `kiosk run` on the grown store once a round: seconds from process start to the
+   "ready" log line, and VmRSS once it sits idle. Its baseline, started right after it: a bare
+   Python process that imports the daemon's code and says ready, the least any start-up costs.
 
 The folder defaults to a new one under the current directory, not /tmp, because /tmp may be a
 RAM disk where fsync costs nothing.
@@ -18,20 +21,17 @@ RAM disk where fsync costs nothing.
 
 from __future__ import annotations
 
-import argparse
-import os
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bench import harness
 from bench.grow import card_code, grow, patron_id
 from kiosk import config
 from kiosk.app import open_store
@@ -41,13 +41,6 @@ from kiosk.circulation.session import Kiosk
 
 WARM_UP = 10
 IDLE_S = 2.0
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """Return the p-th percentile (nearest rank) of samples."""
-    ordered = sorted(samples)
-    rank = max(1, round(p / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 class Baseline:
@@ -83,8 +76,8 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def scan_latency(folder: Path, sessions: int) -> dict[str, list[float]]:
-    """Time card, checkout and return scans on the grown store, each beside a baseline commit."""
+def scan_latency(folder: Path, sessions: int, bench: harness.Bench) -> None:
+    """Time checkouts and returns on the grown store in rounds, each beside a baseline commit."""
     settings = config.from_dict(
         {"store": {"path": str(folder / "kiosk.db")}, "scanner": {"source": "none:"}},
         base_dir=folder,
@@ -93,31 +86,48 @@ def scan_latency(folder: Path, sessions: int) -> dict[str, list[float]]:
     circulation = Circulation(store, settings.kiosk.timezone)
     kiosk = Kiosk(circulation, SystemClock())
     baseline = Baseline(folder / "baseline.db")
-    patrons, books = _free_patrons_and_books(store, sessions + WARM_UP)
-    times: dict[str, list[float]] = {"checkout": [], "return": [], "baseline": []}
-    lent: list[tuple[bool, str]] = []
+    per_round = sessions + WARM_UP
+    patrons, books = _free_patrons_and_books(store, per_round * bench.n_rounds)
     try:
-        for i, (patron, (first, second)) in enumerate(zip(patrons, books, strict=True)):
-            warm = i < WARM_UP
-            fb = kiosk.scan(card_code(patron))
-            assert fb.kind == "session_started", fb
-            for barcode in (first, second):
-                seconds, fb = timed(partial(kiosk.scan, barcode))
-                assert fb.kind == "ok" and fb.result and fb.result.action == "checkout", fb
-                lent.append((warm, barcode))
-                if not warm:
-                    times["checkout"].append(seconds)
-                    times["baseline"].append(baseline.once())
-        kiosk.done()
-        for warm, barcode in lent:
-            seconds, fb = timed(partial(kiosk.scan, barcode))
-            assert fb.kind == "ok" and fb.result and fb.result.action == "checkin", fb
-            if not warm:
-                times["return"].append(seconds)
-                times["baseline"].append(baseline.once())
+        for r in bench.rounds():
+            pairs = zip(patrons[r * per_round :], books[r * per_round :], strict=False)
+            times = one_round(kiosk, baseline, list(pairs)[:per_round])
+            for name, seconds in times.items():
+                bench.record(name, [t * 1000 for t in seconds], "ms")
     finally:
         baseline.close()
         store.close()
+
+
+def one_round(
+    kiosk: Kiosk, baseline: Baseline, sessions: list[tuple[int, tuple[str, str]]]
+) -> dict[str, list[float]]:
+    """Lend two books to each student, then take them all back; time each beside a baseline."""
+    times: dict[str, list[float]] = {
+        "checkout": [],
+        "return": [],
+        "baseline: sqlite3 INSERT + COMMIT": [],
+    }
+    base = times["baseline: sqlite3 INSERT + COMMIT"]
+    lent: list[tuple[bool, str]] = []
+    for i, (patron, (first, second)) in enumerate(sessions):
+        warm = i < WARM_UP
+        fb = kiosk.scan(card_code(patron))
+        assert fb.kind == "session_started", fb
+        for barcode in (first, second):
+            seconds, fb = timed(partial(kiosk.scan, barcode))
+            assert fb.kind == "ok" and fb.result and fb.result.action == "checkout", fb
+            lent.append((warm, barcode))
+            if not warm:
+                times["checkout"].append(seconds)
+                base.append(baseline.once())
+    kiosk.done()
+    for warm, barcode in lent:
+        seconds, fb = timed(partial(kiosk.scan, barcode))
+        assert fb.kind == "ok" and fb.result and fb.result.action == "checkin", fb
+        if not warm:
+            times["return"].append(seconds)
+            base.append(baseline.once())
     return times
 
 
@@ -139,37 +149,49 @@ def _free_patrons_and_books(store: Any, count: int) -> tuple[list[int], list[tup
     return numbers, list(zip(barcodes[::2], barcodes[1::2], strict=True))
 
 
-def daemon_figures(folder: Path, runs: int) -> dict[str, list[float]]:
-    """Start `kiosk run` on the grown store; return seconds to ready and idle VmRSS in MB."""
+READY = (
+    "import sys, time, kiosk.app, kiosk.cli; print('ready', file=sys.stderr, flush=True); "
+    "time.sleep(600)"
+)
+
+
+def daemon_figures(folder: Path, bench: harness.Bench) -> None:
+    """Each round, start `kiosk run` on the grown store and a bare Python process beside it."""
     cfg = folder / "config.toml"
     cfg.write_text(
         '[store]\npath = "kiosk.db"\n[scanner]\nsource = "fifo:scan.fifo"\n'
-        '[indicator]\nkind = "console"\n[web]\nlisten = "127.0.0.1:18089"\n',
+        '[indicator]\nkind = "console"\n[web]\nlisten = "127.0.0.1:0"\n',
         encoding="utf-8",
     )
-    figures: dict[str, list[float]] = {"ready_s": [], "rss_mb": []}
-    for _ in range(runs):
-        start = time.monotonic()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "--config", str(cfg), "run"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        assert proc.stderr is not None
+    daemon = [sys.executable, "-m", "kiosk", "--config", str(cfg), "run"]
+    bare = [sys.executable, "-c", READY]
+    for _ in bench.rounds():
+        for name, cmd in (("kiosk run", daemon), ("baseline: Python imports the code", bare)):
+            ready_s, rss = start_and_idle(cmd, name, bench.quick)
+            bench.record(f"start-up to ready: {name}", ready_s, "s")
+            bench.record(f"idle VmRSS: {name}", rss, "MB")
+
+
+def start_and_idle(cmd: list[str], name: str, quick: bool) -> tuple[float, float]:
+    """Start a process; return seconds to its ready line and its VmRSS after idling."""
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    try:
+        harness.wait_for_line(proc.stderr, b"ready", f"`{name}` to log ready", 120)
+        ready_s = time.monotonic() - start
+        time.sleep(0.2 if quick else IDLE_S)
+        rss = _rss_mb(proc.pid) if proc.poll() is None else float("nan")
+    finally:
+        proc.send_signal(signal.SIGTERM)
         try:
-            for raw in proc.stderr:
-                if b"ready" in raw:
-                    figures["ready_s"].append(time.monotonic() - start)
-                    break
-            else:
-                raise RuntimeError(f"kiosk run ended without ready (exit {proc.wait()})")
-            time.sleep(IDLE_S)
-            figures["rss_mb"].append(_rss_mb(proc.pid))
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=30)
-    return figures
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise harness.Timeout(f"`{name}` did not stop within 30 s of SIGTERM") from None
+    return ready_s, rss
 
 
 def _rss_mb(pid: int) -> float:
@@ -179,59 +201,50 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def ms(seconds: float) -> str:
-    """Format seconds as milliseconds."""
-    return f"{seconds * 1000:.2f}"
-
-
-def report(times: dict[str, list[float]], daemon: dict[str, list[float]], grown: dict) -> str:
-    """Return the figures as a small Markdown table."""
-    base99 = percentile(times["baseline"], 99)
-    lines = [
-        f"store: {grown['patrons']:,} patrons, {grown['items']:,} items, "
-        f"{grown['loans']:,} past loans ({grown['open_loans']:,} open), grown in "
-        f"{grown['seconds']} s",
-        "",
-        "| scan to committed result | n | p50 ms | p99 ms | p99 / baseline p99 |",
-        "|---|---|---|---|---|",
-    ]
-    for name in ("checkout", "return", "baseline"):
-        s = times[name]
-        label = "baseline: sqlite3 INSERT + COMMIT" if name == "baseline" else name
-        ratio = percentile(s, 99) / base99
-        lines.append(
-            f"| {label} | {len(s)} | {ms(percentile(s, 50))} | {ms(percentile(s, 99))} | "
-            f"{ratio:.1f}x |"
-        )
-    lines += [
-        "",
-        "| daemon on the grown store | median | runs |",
-        "|---|---|---|",
-        f"| start-up to ready (s) | {statistics.median(daemon['ready_s']):.2f} | "
-        f"{', '.join(f'{v:.2f}' for v in daemon['ready_s'])} |",
-        f"| idle VmRSS (MB) | {statistics.median(daemon['rss_mb']):.1f} | "
-        f"{', '.join(f'{v:.1f}' for v in daemon['rss_mb'])} |",
-    ]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Grow a store, measure, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", type=Path, help="Folder for the store and baseline files.")
-    parser.add_argument("--sessions", type=int, default=200, help="Student sessions (2 books).")
-    parser.add_argument("--runs", type=int, default=5, help="Daemon start-ups to measure.")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-", dir=args.dir or Path.cwd()) as tmp:
-        folder = Path(tmp)
-        grown = grow(folder / "kiosk.db")
-        times = scan_latency(folder, args.sessions)
-        daemon = daemon_figures(folder, args.runs)
-        print(
-            f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, "
-            f"{os.cpu_count()} cores, folder {args.dir or Path.cwd()}"
+    """Grow a store, measure in rounds, print the tables."""
+    ap = harness.parser(__doc__)
+    ap.add_argument("--sessions", type=int, help="student sessions (2 books) per round: 100")
+    args = ap.parse_args(argv)
+    sessions = args.sessions or harness.size(args, 100, 5)
+    sizes = harness.size(args, {}, {"patrons": 300, "items": 2000, "loans": 5000})
+    with harness.workdir(args, "latency") as folder:
+        grown = grow(folder / "kiosk.db", **sizes)
+        bench = harness.Bench("latency", args)
+        scan_latency(folder, sessions, bench)
+        daemon_figures(folder, bench)
+    base = "baseline: sqlite3 INSERT + COMMIT"
+    for stat in ("p50", "p99"):
+        bench.compare(
+            f"scan to committed result, checkout: {stat}",
+            "checkout",
+            base,
+            stat,
+            harness.ratio_at_most(3),
         )
-        print(report(times, daemon, grown))
+    bench.compare(
+        "scan to committed result, return: p99", "return", base, "p99", harness.ratio_at_most(3)
+    )
+    bare = "baseline: Python imports the code"
+    bench.compare(
+        "daemon start-up to ready, grown store",
+        "start-up to ready: kiosk run",
+        f"start-up to ready: {bare}",
+        "p50",
+    )
+    bench.compare(
+        "daemon idle memory (VmRSS)",
+        "idle VmRSS: kiosk run",
+        f"idle VmRSS: {bare}",
+        "p50",
+        harness.at_most(60, "MB"),
+    )
+    bench.note(
+        f"store: {grown['patrons']:,} patrons, {grown['items']:,} items, {grown['loans']:,} past "
+        f"loans ({grown['open_loans']:,} open), grown in {grown['seconds']} s; {sessions} "
+        f"sessions of 2 books per round after {WARM_UP} not counted"
+    )
+    bench.report()
 
 
 if __name__ == "__main__":

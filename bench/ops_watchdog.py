@@ -1,9 +1,10 @@
 """What supervising the main loop costs each turn: the watchdog hook against a do-nothing hook.
 
-    .venv/bin/python -m bench.ops_watchdog [--turns 20000] [--store PATH]
+    .venv/bin/python -m bench.ops_watchdog [--turns 20000] [--store PATH] [--quick] [--rounds 3]
 
 The daemon's main loop calls `Supervision` on every turn (about ten a second). Three cases, each
-timed per call with perf_counter_ns, interleaved so all see the same machine at the same moment:
+timed per call with perf_counter_ns, interleaved so all see the same machine at the same moment,
+in rounds (bench.harness: median of the rounds' p50 and p99, with their spread):
 
 - baseline: a hook that does nothing (the cost of calling any hook at all);
 - idle turn: the hook when no ping is due (most turns);
@@ -23,39 +24,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import shutil
 import socket
 import sqlite3
-import statistics
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench import harness
 from kiosk import config
 from kiosk.app import open_store
 from kiosk.ops.notify import Notifier, Supervision, store_answers
 
 
-def percentile(values: list[int], q: float) -> float:
-    """Return the q-quantile (0..1) of nanosecond timings, in microseconds."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000
-
-
-def main() -> None:
-    """Run the benchmark and print a table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=20000)
-    parser.add_argument("--store", type=Path)
-    args = parser.parse_args()
-
-    folder = Path(tempfile.mkdtemp(prefix="kb", dir="/tmp"))
-    db = args.store or folder / "kiosk.db"
+def measure(args: argparse.Namespace, folder: Path, sock_dir: Path) -> harness.Bench:
+    """Time the hooks, interleaved call by call, in rounds; return the bench with its samples."""
+    turns = harness.size(args, args.turns or 20000, 300)
+    db = args.store.resolve() if args.store else folder / "kiosk.db"
     store = open_store(config.from_dict({"store": {"path": str(db)}}, base_dir=folder))
-    address = str(folder / "notify")
+    address = str(sock_dir / "notify")
     receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     receiver.bind(address)
     received = [0]
@@ -92,40 +80,59 @@ def main() -> None:
         with contextlib.suppress(BlockingIOError):
             bare_sock.sendto(b"WATCHDOG=1", address)
 
-    timings: dict[str, list[int]] = {"baseline": [], "idle": [], "ping": [], "bare": []}
     cases: list[tuple[str, Callable[[], None]]] = [
-        ("baseline", nothing),
-        ("idle", idle),
-        ("bare", bare_ping),
-        ("ping", pinging),
+        ("baseline: a hook that does nothing", nothing),
+        ("supervision, no ping due", idle),
+        ("baseline: bare PRAGMA read + sendto", bare_ping),
+        ("supervision, store read + WATCHDOG=1 datagram", pinging),
     ]
-    for turn in range(args.turns):
-        now[0] = turn * 1e-3  # pinging is due every call; idle never in this range
-        for name, hook in cases:
-            t0 = time.perf_counter_ns()
-            hook()
-            timings[name].append(time.perf_counter_ns() - t0)
+    bench = harness.Bench("ops_watchdog", args)
+    turn = 0
+    for _ in bench.rounds():
+        timings: dict[str, list[float]] = {name: [] for name, _ in cases}
+        for _ in range(turns):
+            turn += 1
+            now[0] = turn * 1e-5  # pinging is due every call; idle not within 5 s
+            for name, hook in cases:
+                t0 = time.perf_counter_ns()
+                hook()
+                timings[name].append((time.perf_counter_ns() - t0) / 1000)
+        for name, values in timings.items():
+            bench.record(name, values, "µs")
     time.sleep(0.2)
-    print(f"turns: {args.turns}, datagrams received: {received[0]}, store: {db}")
-    print("| main-loop hook | n | p50 µs | p99 µs | p99 / its baseline's p99 |")
-    print("|---|---|---|---|---|")
-    for name, label, base in [
-        ("baseline", "baseline: a hook that does nothing", "baseline"),
-        ("idle", "supervision, no ping due", "baseline"),
-        ("bare", "baseline: bare PRAGMA read + sendto", "bare"),
-        ("ping", "supervision, store read + WATCHDOG=1 datagram", "bare"),
-    ]:
-        values = timings[name]
-        p50 = statistics.median(values) / 1000
-        p99 = percentile(values, 0.99)
-        ratio = p99 / percentile(timings[base], 0.99)
-        print(f"| {label} | {len(values)} | {p50:.2f} | {p99:.2f} | {ratio:.1f}x |")
+    bench.note(
+        f"{turns} turns per round, datagrams received: {received[0]} (a full socket drops "
+        f"them at once, it never blocks), store: {db}"
+    )
     bare_db.close()
     bare_sock.close()
     store.close()
     receiver.close()
-    os.unlink(address)
-    shutil.rmtree(folder)
+    return bench
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print its tables."""
+    ap = harness.parser(__doc__)
+    ap.add_argument("--turns", type=int, help="main-loop turns per round (default 20000)")
+    ap.add_argument("--store", type=Path, help="an existing (grown) store to read")
+    args = ap.parse_args(argv)
+    # The notify socket's path must stay under 108 bytes: a short folder of its own in /tmp.
+    with harness.workdir(args, "ops") as folder, tempfile.TemporaryDirectory(prefix="kb") as s:
+        bench = measure(args, folder, Path(s).resolve())
+    bench.compare(
+        "watchdog hook, no ping due: p99",
+        "supervision, no ping due",
+        "baseline: a hook that does nothing",
+        "p99",
+    )
+    bench.compare(
+        "watchdog hook, ping: p99",
+        "supervision, store read + WATCHDOG=1 datagram",
+        "baseline: bare PRAGMA read + sendto",
+        "p99",
+    )
+    bench.report()
 
 
 if __name__ == "__main__":

@@ -1,15 +1,19 @@
 """Sync throughput: drain 10,000 queued events to a hub process, pull 50,000 items into a new kiosk.
 
-`.venv/bin/python -m bench.sync_throughput` starts a hub (`kiosk hub`, waitress) and a plain
-waitress sink in their own processes on loopback, then measures:
+    .venv/bin/python -m bench.sync_throughput [--rounds 3] [--quick] [--dir FOLDER]
 
-- pull: a new kiosk takes the hub's snapshot (50,000 items, 2,000 patrons and their cards);
-- drain: the kiosk's worker pushes 10,000 queued events in batches (checked, stored once,
-  replayed into loans, committed with synchronous=FULL at the hub, acknowledged at the kiosk);
-- baseline: the very same request bodies sent with plain `requests.post` to the sink, which
-  reads them and answers a small JSON, so the ratio shows what the protocol costs over HTTP.
+It starts a hub (`kiosk hub`, waitress) and a plain waitress sink in their own processes on
+loopback. Each round (bench.harness: median of the rounds, with their spread) a new kiosk:
 
-Medians and p99 are per request (batch or page).
+- pull: takes the hub's snapshot (50,000 items, 2,000 patrons and their cards);
+- drain: its worker pushes 10,000 queued events in batches (checked, stored once, replayed into
+  loans, committed with synchronous=FULL at the hub, acknowledged at the kiosk);
+- baseline over HTTP: the very same request bodies sent with plain `requests.post` to the sink,
+  which reads them and answers a small JSON: what the transport alone costs;
+- baseline for storing: the same events inserted into a new store with the hub's schema and
+  pragmas, one `executemany` and one COMMIT: the least that stores them durably.
+
+Rates are per round; medians and p99 of requests are per batch or snapshot page.
 """
 
 from __future__ import annotations
@@ -17,16 +21,16 @@ from __future__ import annotations
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from bench import harness
 from kiosk.app import open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.config import from_dict
@@ -54,17 +58,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_listening(url: str) -> None:
-    for _ in range(300):
-        try:
-            requests.get(url, timeout=0.5)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on {url}")
-
-
-def seed_hub(folder: Path) -> None:
+def seed_hub(folder: Path, items: int, patrons: int) -> None:
     store = hubstore.open_hub_store(folder / "hub.db")
     now = store.now()
     with store.write() as db:
@@ -73,84 +67,114 @@ def seed_hub(folder: Path) -> None:
             "VALUES (?, ?, 'student', ?, ?, ?)",
             [
                 (f"P{i:05d}", f"学生{i}", 1 + i % 6, f"{1 + i % 6}({i % 8})班", now)
-                for i in range(PATRONS)
+                for i in range(patrons)
             ],
         )
         db.conn.executemany(
             "INSERT INTO cards (code, patron_id, created_at) VALUES (?, ?, ?)",
-            [(f"C{i:08d}", f"P{i:05d}", now) for i in range(PATRONS)],
+            [(f"C{i:08d}", f"P{i:05d}", now) for i in range(patrons)],
         )
         db.conn.executemany(
             "INSERT INTO items (barcode, title, author, call_number, updated_at) "
             "VALUES (?, ?, ?, ?, ?)",
             [
                 (f"978{i:010d}", f"书名 {i}", f"作者 {i % 997}", f"I{i % 900}/{i}", now)
-                for i in range(ITEMS)
+                for i in range(items)
             ],
         )
     store.close()
 
 
-def queue_events(store: Any, clock: FakeClock) -> None:
-    """Queue 10,000 events: loans and returns of 5,000 books by 2,000 students."""
+def queue_events(store: Any, clock: FakeClock, size: Sizes) -> None:
+    """Queue loans and returns of as many books (by the students in turn) as there are events."""
     with store.write() as db:
-        for i in range(EVENTS // 2):
-            book, patron = f"978{(i * 7) % ITEMS:010d}", f"P{i % PATRONS:05d}"
+        for i in range(size.events // 2):
+            book, patron = f"978{(i * 7) % size.items:010d}", f"P{i % size.patrons:05d}"
             clock.advance(1)
             data = {"due_at": "2026-11-16T15:59:59.000Z"}
             e = store.event("checkout", patron_id=patron, item_barcode=book, data=data)
             store.record(db, e)
-        for i in range(EVENTS // 2):
+        for i in range(size.events // 2):
             clock.advance(1)
-            book = f"978{(i * 7) % ITEMS:010d}"
+            book = f"978{(i * 7) % size.items:010d}"
             store.record(db, store.event("checkin", item_barcode=book, data={"loan_uuid": None}))
 
 
-def stats(samples: list[float]) -> str:
-    ms = sorted(s * 1000 for s in samples)
-    p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
-    return f"median {statistics.median(ms):7.1f} ms, p99 {p99:7.1f} ms over {len(ms)} requests"
+@dataclass
+class Sizes:
+    """How big the hub is and how much a kiosk sends each round."""
+
+    items: int
+    patrons: int
+    events: int
+    batch: int
 
 
-def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="sync-bench-"))
-    port, sink_port = free_port(), free_port()
-    (folder / "hub.toml").write_text(
-        f'[kiosk]\nid = "hub"\n[store]\npath = "hub.db"\n[web]\nlisten = "127.0.0.1:{port}"\n',
-        encoding="utf-8",
+def main(argv: list[str] | None = None) -> None:
+    """Start a hub and a sink, measure in rounds, print the tables."""
+    args = harness.parser(__doc__).parse_args(argv)
+    size = harness.size(
+        args,
+        Sizes(ITEMS, PATRONS, EVENTS, BATCH),
+        Sizes(items=500, patrons=50, events=200, batch=50),
     )
-    seed_hub(folder)
-    token_store = hubstore.open_hub_store(folder / "hub.db")
-    token = hubstore.register_kiosk(token_store, "bench")
-    token_store.close()
-    log = (folder / "hub.log").open("wb")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    hub = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "--config", str(folder / "hub.toml"), "hub"],
-        stdout=log,
-        stderr=log,
-        cwd=ROOT,
-        env=env,
-    )
-    sink = subprocess.Popen(
-        [sys.executable, "-c", SINK, f"127.0.0.1:{sink_port}"], cwd=ROOT, env=env
-    )
-    try:
-        url, sink_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sink_port}"
-        wait_listening(url)
-        wait_listening(sink_url)
-        run(folder, url, sink_url, token)
-    finally:
-        for proc in (hub, sink):
-            proc.terminate()
-            proc.wait(10)
+    bench = harness.Bench("sync_throughput", args)
+    with harness.workdir(args, "sync") as folder:
+        port, sink_port = free_port(), free_port()
+        (folder / "hub.toml").write_text(
+            f'[kiosk]\nid = "hub"\n[store]\npath = "hub.db"\n[web]\nlisten = "127.0.0.1:{port}"\n',
+            encoding="utf-8",
+        )
+        seed_hub(folder, size.items, size.patrons)
+        token_store = hubstore.open_hub_store(folder / "hub.db")
+        tokens = [hubstore.register_kiosk(token_store, f"bench{r}") for r in range(bench.n_rounds)]
+        token_store.close()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with (folder / "hub.log").open("wb") as log:
+            hub = subprocess.Popen(
+                [sys.executable, "-m", "kiosk", "--config", str(folder / "hub.toml"), "hub"],
+                stdout=log,
+                stderr=log,
+                cwd=ROOT,
+                env=env,
+            )
+            sink = subprocess.Popen(
+                [sys.executable, "-c", SINK, f"127.0.0.1:{sink_port}"], cwd=ROOT, env=env
+            )
+            try:
+                url, sink_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sink_port}"
+                harness.wait_listening(url, "the hub (`kiosk hub`)")
+                harness.wait_listening(sink_url, "the plain waitress sink")
+                for r in bench.rounds():
+                    one_round(folder / f"round{r}", bench, size, url, sink_url, tokens[r], r)
+            finally:
+                for proc in (hub, sink):
+                    proc.terminate()
+                    try:
+                        proc.wait(10)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+    report(bench, size)
 
 
-def run(folder: Path, url: str, sink_url: str, token: str) -> None:
+def one_round(
+    folder: Path,
+    bench: harness.Bench,
+    size: Sizes,
+    url: str,
+    sink_url: str,
+    token: str,
+    r: int,
+) -> None:
+    """A new kiosk pulls the snapshot and drains its events; then the same bytes and rows bare."""
+    folder.mkdir()
     clock = FakeClock()
-    settings = from_dict({"kiosk": {"id": "bench"}, "store": {"path": "kiosk.db"}}, base_dir=folder)
+    kiosk_id = f"bench{r}"
+    settings = from_dict(
+        {"kiosk": {"id": kiosk_id}, "store": {"path": "kiosk.db"}}, base_dir=folder
+    )
     store = open_store(settings, clock)
-    worker = SyncWorker(store, HubLink(url, token, "bench", timeout_s=60), batch_size=BATCH)
+    worker = SyncWorker(store, HubLink(url, token, kiosk_id, timeout_s=60), batch_size=size.batch)
     client = worker.client
 
     pages: list[float] = []
@@ -168,9 +192,9 @@ def run(folder: Path, url: str, sink_url: str, token: str) -> None:
     worker.pull()
     pull_s = time.perf_counter() - t0
     items = store.value("SELECT count(*) FROM items")
-    assert items == ITEMS, items
+    assert items == size.items, items
 
-    queue_events(store, clock)
+    queue_events(store, clock, size)
     bodies: list[bytes] = []
     batches: list[float] = []
     original_post = client.post_events
@@ -187,7 +211,7 @@ def run(folder: Path, url: str, sink_url: str, token: str) -> None:
     t0 = time.perf_counter()
     sent = worker.push()
     drain_s = time.perf_counter() - t0
-    assert sent == EVENTS + 1 and replica.queue_length(store) == 0, (
+    assert sent == size.events + 1 and replica.queue_length(store) == 0, (
         sent,
         replica.queue_length(store),
     )
@@ -203,27 +227,75 @@ def run(folder: Path, url: str, sink_url: str, token: str) -> None:
         json.loads(resp.content)
         plain.append(time.perf_counter() - t)
     plain_s = time.perf_counter() - t0
+
+    rows = store.reader.execute(
+        "SELECT uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data FROM events"
+    ).fetchall()
     store.close()
     worker.client.close()
+    durable_s = durable_insert(folder / "floor.db", rows)
 
-    size = sum(len(b) for b in bodies)
-    rate, plain_rate = sent / drain_s, sent / plain_s
-    print(
-        f"pull: {ITEMS:,} items + {PATRONS:,} patrons and cards into a new kiosk in {pull_s:.2f} s "
-        f"= {ITEMS / pull_s:,.0f} items/s; snapshot pages: {stats(pages)}"
+    bench.record("drain events to the hub", sent / drain_s, "events/s")
+    bench.record("baseline: same bytes, plain requests.post to a sink", sent / plain_s, "events/s")
+    bench.record(
+        "baseline: same events, executemany + one COMMIT", len(rows) / durable_s, "events/s"
     )
-    print(
-        f"drain: {sent:,} events ({size / 1e6:.1f} MB) in {drain_s:.2f} s = {rate:,.0f} events/s; "
-        f"batches of {BATCH}: {stats(batches)}"
+    bench.record("drain: per batch", [b * 1000 for b in batches], "ms")
+    bench.record("baseline: per plain post", [b * 1000 for b in plain], "ms")
+    bench.record("pull the snapshot into a new kiosk", size.items / pull_s, "items/s")
+    bench.record("pull: per snapshot page", [p * 1000 for p in pages], "ms")
+    if r == 0:
+        mb = sum(len(b) for b in bodies) / 1e6
+        bench.note(
+            f"drain: {sent:,} events ({mb:.1f} MB) in batches of {size.batch} from a new kiosk "
+            f"each round; pull: {size.items:,} items, {size.patrons:,} patrons and their cards"
+        )
+
+
+def durable_insert(path: Path, rows: list[tuple]) -> float:
+    """Insert the events into a new hub store in one transaction; return the seconds it took.
+
+    The floor for storing them: the hub's schema and pragmas (WAL, synchronous=FULL), one
+    executemany and one COMMIT, none of the checks, replay or answers the hub does per batch.
+    """
+    floor = hubstore.open_hub_store(path)
+    try:
+        t0 = time.perf_counter()
+        with floor.write() as db:
+            db.conn.executemany(
+                "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, "
+                "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return time.perf_counter() - t0
+    finally:
+        floor.close()
+
+
+def report(bench: harness.Bench, size: Sizes) -> None:
+    """Add the summary rows and print the tables."""
+    drain = "drain events to the hub"
+    bench.compare(
+        f"drain {size.events:,} events: rate",
+        drain,
+        "baseline: same events, executemany + one COMMIT",
+        "p50",
+        harness.at_least(2000, "events/s"),
     )
-    print(
-        f"baseline, same bytes with plain requests.post to a waitress sink: {plain_s:.2f} s "
-        f"= {plain_rate:,.0f} events/s; {stats(plain)}"
+    bench.compare(
+        f"drain {size.events:,} events: rate, over HTTP only",
+        drain,
+        "baseline: same bytes, plain requests.post to a sink",
+        "p50",
     )
-    print(
-        f"ratio sync / plain posts: {rate / plain_rate:.2f} (target: at least 2,000 events/s: "
-        f"{'met' if rate >= 2000 else 'NOT met'})"
+    bench.compare("drain: per batch, p99", "drain: per batch", "baseline: per plain post", "p99")
+    bench.compare(
+        f"pull {size.items:,} items into a new kiosk: rate",
+        "pull the snapshot into a new kiosk",
+        None,
+        "p50",
     )
+    bench.report()
 
 
 if __name__ == "__main__":

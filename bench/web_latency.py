@@ -1,6 +1,6 @@
 """Web figures: commit-to-browser time of a result, and server time of the dashboard's pages.
 
-    .venv/bin/python -m bench.web_latency [--dir FOLDER] [--scans 300] [--requests 20]
+    .venv/bin/python -m bench.web_latency [--scans 100] [--requests 20] [--rounds 3] [--quick]
 
 1. Commit to SSE event in the browser. A real daemon (FIFO scan source, waitress on loopback)
    and a real headless Chromium showing the touchscreen page. A teacher card, then N books
@@ -8,27 +8,24 @@
    the session listener right after the COMMIT, and the page stamps its arrival
    (performance.timeOrigin + now()). Baseline, in the same page and run, between the scans: a
    fetch() round trip of a small static file from the same server, the floor of any update
-   that a page would have to ask for.
+   that a page would have to ask for. Each round (bench.harness) sends 100 books.
 2. Server time of the dashboard's pages on a store grown by bench.grow (10,000 patrons, 50,000
    items, 500,000 past loans with their events), logged in, through the Flask app in-process
-   (routing, queries, templates; no network). Baseline: the same pages on the small school of
-   part 1, in the same run.
+   (routing, queries, templates; no network). Baseline, request by request: a static file
+   through the same app (the floor of any answer); the same pages on the small school of part 1
+   are timed beside them too.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
-import statistics
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from bench import harness
 from bench.grow import grow
-from bench.latency import percentile
 from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
@@ -55,6 +52,7 @@ PAGES = [
     "/api/v1/status",
 ]
 PASSWORD = "benchmark password"
+STATIC = "/static/screen.css"
 
 
 def settings_for(folder: Path, **web: Any) -> config.Settings:
@@ -89,59 +87,71 @@ def small_school(settings: config.Settings, books: int) -> None:
 
 def wait_js(page: Any, expression: str, timeout_s: float = 10.0) -> None:
     """Wait until a JavaScript expression is true (page.evaluate: the page's CSP forbids eval)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise TimeoutError(expression)
-        time.sleep(0.002)
+    harness.wait_for(
+        lambda: page.evaluate(expression), f"the page to see {expression}", timeout_s, 0.002
+    )
 
 
-def sse_latency(folder: Path, scans: int) -> dict[str, list[float]]:
-    """Return commit-to-browser and fetch round-trip times in ms."""
+def sse_latency(folder: Path, scans: int, bench: harness.Bench) -> None:
+    """Each round, time commit-to-browser of `scans` checkouts, each beside a fetch round trip."""
     from playwright.sync_api import sync_playwright
 
     os.mkfifo(folder / "scans")
     settings = settings_for(folder)
-    small_school(settings, scans + WARM_UP)
+    warm_up = min(WARM_UP, scans)
+    small_school(settings, warm_up + scans * bench.n_rounds)
     daemon = Daemon(settings)
     stop = threading.Event()
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
     thread.start()
-    while daemon.web._server is None:
-        time.sleep(0.05)
-    sse, fetch = [], []
-    with sync_playwright() as p, open(folder / "scans", "w") as fifo:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1024, "height": 600})
-        page.goto(daemon.web.url + "/")
-        wait_js(page, "window.kioskEvents.length >= 1")
+    try:
+        harness.wait_for(lambda: daemon.web._server, "the daemon's web server to start", 30, 0.05)
+        fifo = harness.open_fifo_writer(folder / "scans", "the daemon's scan source")
+        with sync_playwright() as p, fifo:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1024, "height": 600})
+            page.goto(daemon.web.url + "/")
+            wait_js(page, "window.kioskEvents.length >= 1")
+            seen = [1]
 
-        def send(code: str, count: int) -> dict[str, Any]:
-            fifo.write(code + "\n")
-            fifo.flush()
-            wait_js(page, f"window.kioskEvents.length >= {count}")
-            return page.evaluate("window.kioskEvents[window.kioskEvents.length - 1]")  # type: ignore[no-any-return]
+            def send(code: str) -> dict[str, Any]:
+                fifo.write(code + "\n")
+                fifo.flush()
+                seen[0] += 1
+                wait_js(page, f"window.kioskEvents.length >= {seen[0]}")
+                return page.evaluate("window.kioskEvents[window.kioskEvents.length - 1]")  # type: ignore[no-any-return]
 
-        send(TEACHER_CARD, 2)
-        for n in range(scans + WARM_UP):
-            got = send(f"978700{n:07d}", n + 3)
-            assert got["event"] == "ok", got
-            round_trip = page.evaluate(
-                "async () => { const t = performance.now();"
-                " await (await fetch('/static/screen.css', {cache: 'no-store'})).text();"
-                " return performance.now() - t; }"
-            )
-            if n >= WARM_UP:
-                sse.append(got["at"] - got["published_ms"])
-                fetch.append(round_trip)
-        browser.close()
-    stop.set()
-    thread.join(10)
-    return {"sse": sse, "fetch": fetch}
+            def checkout(n: int) -> tuple[float, float]:
+                got = send(f"978700{n:07d}")
+                assert got["event"] == "ok", got
+                round_trip = page.evaluate(
+                    "async () => { const t = performance.now();"
+                    " await (await fetch('/static/screen.css', {cache: 'no-store'})).text();"
+                    " return performance.now() - t; }"
+                )
+                return got["at"] - got["published_ms"], round_trip
+
+            send(TEACHER_CARD)
+            for n in range(warm_up):
+                checkout(n)
+            book = warm_up
+            for _ in bench.rounds():
+                sse, fetch = [], []
+                for _ in range(scans):
+                    a, b = checkout(book)
+                    book += 1
+                    sse.append(a)
+                    fetch.append(b)
+                bench.record("SSE event in Chromium after the COMMIT", sse)
+                bench.record("baseline: fetch() of a static file", fetch)
+            browser.close()
+    finally:
+        stop.set()
+        thread.join(10)
 
 
-def page_times(settings: config.Settings, requests: int) -> dict[str, list[float]]:
-    """Return server ms per page, logged in, in-process."""
+def logged_in(settings: config.Settings) -> tuple[Daemon, Any]:
+    """Return a daemon (not running) and a test client logged in to its dashboard."""
     daemon = Daemon(settings)
     app = create_app(store=daemon.store, settings=settings, daemon=daemon)
     client = app.test_client()
@@ -151,63 +161,86 @@ def page_times(settings: config.Settings, requests: int) -> dict[str, list[float
     form = {"csrf_token": token, "user": "bench", "password": PASSWORD, "again": PASSWORD}
     client.post("/admin/setup", data=form)
     client.post("/admin/login", data=form)
-    times: dict[str, list[float]] = {}
-    for path in PAGES:
-        for i in range(requests + 2):
-            t = time.perf_counter()
-            r = client.get(path)
-            took = (time.perf_counter() - t) * 1000
-            assert r.status_code == 200, (path, r.status_code)
-            if i >= 2:
-                times.setdefault(path, []).append(took)
-    daemon.store.close()
-    return times
+    return daemon, client
 
 
-def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
-    """Return one Markdown table row: n, p50, p99 and the ratio to the baseline's p50."""
-    p50, p99 = percentile(samples, 50), percentile(samples, 99)
-    ratio = f"{p50 / percentile(base, 50):.1f}x" if base else "1.0x"
-    return f"| {label} | {len(samples)} | {p50:.1f} | {p99:.1f} | {ratio} |"
+def get_ms(client: Any, path: str) -> float:
+    """Return the server ms of one GET through the app, which must answer 200."""
+    t = time.perf_counter()
+    r = client.get(path)
+    took = (time.perf_counter() - t) * 1000
+    assert r.status_code == 200, (path, r.status_code)
+    return took
+
+
+def page_times(
+    grown: config.Settings, small: config.Settings, requests: int, bench: harness.Bench
+) -> None:
+    """Each round, time every page on the grown store beside a static file and the small school."""
+    big_daemon, big = logged_in(grown)
+    small_daemon, little = logged_in(small)
+    try:
+        for _ in bench.rounds():
+            for path in PAGES:
+                for _ in range(2):  # warm-up: templates, the page cache
+                    get_ms(big, path)
+                    get_ms(little, path)
+                times: dict[str, list[float]] = {"grown": [], "small": [], "static": []}
+                for _ in range(requests):
+                    times["grown"].append(get_ms(big, path))
+                    times["static"].append(get_ms(big, STATIC))
+                    times["small"].append(get_ms(little, path))
+                bench.record(f"`{path}`, grown store", times["grown"])
+                bench.record(f"`{path}`, small school", times["small"])
+                bench.record("baseline: static file through the same app", times["static"])
+    finally:
+        big_daemon.store.close()
+        small_daemon.store.close()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run both measurements and print Markdown tables for the README."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", type=Path, help="work folder, kept (default: a new one here, removed)")
-    ap.add_argument("--scans", type=int, default=300)
-    ap.add_argument("--requests", type=int, default=20)
+    """Run both measurements in rounds and print the tables."""
+    ap = harness.parser(__doc__)
+    ap.add_argument("--scans", type=int, help="checkouts per round: 100")
+    ap.add_argument("--requests", type=int, help="requests per page per round: 20")
     args = ap.parse_args(argv)
-    folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-web-", dir="."))
-    small, grown = folder / "small", folder / "grown"
-    small.mkdir(parents=True, exist_ok=True)
-    grown.mkdir(parents=True, exist_ok=True)
-
-    live = sse_latency(small, args.scans)
-    print("\n| commit to browser | n | p50 ms | p99 ms | p50 / baseline |")
-    print("|---|---|---|---|---|")
-    print(row("SSE event in Chromium after COMMIT", live["sse"], live["fetch"]))
-    print(row("baseline: fetch() of a static file", live["fetch"]))
-
-    grown_settings = settings_for(grown, enabled=False)
-    store = open_store(grown_settings)
-    figures = grow(store)
-    store.close()
-    print(f"\ngrown store: {figures}")
-    big = page_times(grown_settings, args.requests)
-    base = page_times(settings_for(small, enabled=False), args.requests)
-    print("\n| server time, grown store | n | p50 ms | p99 ms | p50 / same page, small school |")
-    print("|---|---|---|---|---|")
+    scans = args.scans or harness.size(args, 100, 3)
+    requests = args.requests or harness.size(args, 20, 2)
+    sizes = harness.size(args, {}, {"patrons": 300, "items": 2000, "loans": 5000})
+    bench = harness.Bench("web_latency", args)
+    with harness.workdir(args, "web") as folder:
+        small, grown = folder / "small", folder / "grown"
+        small.mkdir(parents=True, exist_ok=True)
+        grown.mkdir(parents=True, exist_ok=True)
+        sse_latency(small, scans, bench)
+        grown_settings = settings_for(grown, enabled=False)
+        store = open_store(grown_settings)
+        figures = grow(store, **sizes)
+        store.close()
+        page_times(grown_settings, settings_for(small, enabled=False), requests, bench)
+    bench.compare(
+        "commit to screen (SSE in Chromium): p99",
+        "SSE event in Chromium after the COMMIT",
+        "baseline: fetch() of a static file",
+        "p99",
+        harness.at_most(100, "ms"),
+    )
     for path in PAGES:
-        print(row(f"`{path}`", big[path], base[path]))
-    print("\n| baseline: same page, small school | n | p50 ms | p99 ms | |")
-    print("|---|---|---|---|---|")
-    for path in PAGES:
-        print(row(f"`{path}`", base[path]))
-    heaviest = max(PAGES, key=lambda p: statistics.median(big[p]))
-    print(f"\nheaviest page: {heaviest}, p50 {percentile(big[heaviest], 50):.1f} ms (target < 100)")
-    if args.dir is None:
-        shutil.rmtree(folder)
+        bench.compare(
+            f"`{path}` on the grown store: p50",
+            f"`{path}`, grown store",
+            "baseline: static file through the same app",
+            "p50",
+            harness.at_most(100, "ms"),
+        )
+    bench.note(
+        f"{scans} checkouts per round after {min(WARM_UP, scans)} not counted; pages: "
+        f"{requests} requests each per round after 2 not counted, logged in, in-process; "
+        f"grown store: "
+        f"{figures['patrons']:,} patrons, {figures['items']:,} items, {figures['loans']:,} loans, "
+        f"{figures['events']:,} events"
+    )
+    bench.report()
 
 
 if __name__ == "__main__":

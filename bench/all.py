@@ -1,0 +1,93 @@
+"""Run every benchmark in bench/, one after another, and print one summary table at the end.
+
+    .venv/bin/python -m bench.all [--quick] [--only NAME ...] [--timeout-s 900]
+
+Every module bench/<name>.py with a `main` (not the harness, the grower or this runner) runs
+as `python -m bench.<name>` in its own process, with no arguments (or --quick), a deadline,
+and $BENCH_SUMMARY pointing at a file where its harness appends its summary rows. A benchmark
+that fails or runs past its deadline is named at the end and the exit status is 1; the others
+still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import harness
+
+HERE = Path(__file__).resolve().parent
+NOT_BENCHMARKS = {"__init__", "harness", "grow", "all"}
+
+
+def benchmarks() -> list[str]:
+    """Return the names of the benchmark modules in bench/, sorted."""
+    names = []
+    for path in sorted(HERE.glob("*.py")):
+        if path.stem in NOT_BENCHMARKS:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body):
+            names.append(path.stem)
+    return names
+
+
+def run(name: str, quick: bool, summary: Path, timeout_s: float) -> str | None:
+    """Run one benchmark, its output passing through; return why it failed, or None."""
+    cmd = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if quick else [])]
+    print(f"\n$ {' '.join(['python', *cmd[1:]])}", flush=True)
+    env = {**os.environ, "BENCH_SUMMARY": str(summary), "PYTHONUNBUFFERED": "1"}
+    started = time.monotonic()
+    try:
+        done = subprocess.run(cmd, env=env, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return f"{name}: still running after {timeout_s:g} s, stopped"
+    if done.returncode:
+        return f"{name}: exit status {done.returncode} after {time.monotonic() - started:.0f} s"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and print the summary table; return 1 if any failed."""
+    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes (the smoke run)")
+    ap.add_argument("--only", nargs="*", help="run only these benchmarks")
+    ap.add_argument("--timeout-s", type=float, default=900, help="deadline per benchmark")
+    args = ap.parse_args(argv)
+    names = args.only or benchmarks()
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="bench-summary-") as tmp:
+        summary = Path(tmp) / "rows.jsonl"
+        summary.touch()
+        for name in names:
+            failure = run(name, args.quick, summary, args.timeout_s)
+            if failure:
+                failures.append(failure)
+        rows = [
+            harness.Row(**json.loads(line))
+            for line in summary.read_text(encoding="utf-8").splitlines()
+        ]
+    took = time.monotonic() - started
+    print(f"\n# Summary: {len(names)} benchmarks in {took / 60:.1f} min", end="")
+    print(" (--quick: sizes too small for figures)" if args.quick else "")
+    print(harness.machine(load_before))
+    print("ours and baseline: median of the rounds (lowest-highest round); ratio: median of the")
+    print("rounds' ours/baseline (lowest-highest)\n")
+    cells = [[r.bench, *r.cells()] for r in rows]
+    print(harness.table(["benchmark", *harness.SUMMARY_HEAD], cells))
+    for failure in failures:
+        print(f"FAILED {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
