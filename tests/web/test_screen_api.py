@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -175,3 +176,28 @@ def test_too_many_live_pages_are_refused_so_threads_stay_free(
     first.close()
     assert c.get("/events").status_code == 200
     second.close()
+
+
+def test_an_idle_answer_is_on_the_page_and_with_a_hub_a_lone_return_is_recorded(
+    web_settings: config.Settings, clock: FakeClock, store: object
+) -> None:
+    hub = dataclasses.replace(web_settings.hub, url="http://127.0.0.1:9", token="t")
+    settings = dataclasses.replace(web_settings, hub=hub)
+    daemon = Daemon(settings, clock=clock)
+    try:
+        client = create_app(
+            store=daemon.store, settings=settings, daemon=daemon, networks=LOOPBACK
+        ).test_client()
+        daemon.kiosk.scan("9787535449450")  # on the shelf here; the hub may know its loan
+        state = initial_state(client)
+        assert state["mode"] == "idle"
+        assert (state["last"]["title"], state["last"]["kind"]) == ("小王子", "ok")
+        assert state["last"]["zh"] == "还书成功，谢谢你！想借这本书，请先刷卡。"
+        assert state["last"]["en"] == "Returned, thank you. To borrow it, tap your card first."
+        assert state["show_s"] == 8.0
+        kinds = daemon.store.query("SELECT type, item_barcode FROM events WHERE type = 'checkin'")
+        assert [(e["type"], e["item_barcode"]) for e in kinds] == [("checkin", "9787535449450")]
+        clock.advance(8)  # the answer has had its time: a page opened now shows the idle screen
+        assert initial_state(client)["last"] is None
+    finally:
+        daemon.store.close()
