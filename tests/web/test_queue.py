@@ -207,6 +207,11 @@ def test_a_return_with_no_card_shows_its_title(queue_kiosk: dict[str, Any], page
     assert text(page, "#answer-title") == "小王子"
     assert text(page, "#answer-message") == "请先刷卡，再扫描图书。"
     shoot(page, "2-tap-your-card-first")
+    scan(queue_kiosk, page, "NOT-A-CARD-42")  # an unknown card: answered too
+    page.wait_for_selector("#answer.error")
+    assert text(page, "#answer-message") == "无法识别，请找小图书管理员帮忙。"
+    assert not page.is_visible("#answer-title")
+    shoot(page, "2b-unknown-card")
     assert STRAW not in open_loans(queue_kiosk["daemon"].store)
 
 
@@ -244,6 +249,12 @@ def test_scanning_your_own_new_book_again_records_no_renewal(
     scan(kiosk, page, PRINCE)
     wait_js(page, "document.querySelector('#last-message').innerText.includes('已经借给你')")
     assert text(page, "#last-title") == "小王子"
+    # Dates in the messages of the list never wrap either.
+    lines = page.evaluate(
+        "[...document.querySelectorAll('#results [lang=zh-CN] .date')]"
+        ".map(d => d.getClientRects().length)"
+    )
+    assert lines == [1, 1]
     shoot(page, "5-already-yours")
     store = kiosk["daemon"].store
     assert [e["type"] for e in export(store, "events") if e["item_barcode"] == PRINCE] == [

@@ -18,10 +18,23 @@
     for (const [lang, text] of [["zh-CN", pair.zh], ["en", pair.en]]) {
       const s = document.createElement("span");
       s.lang = lang;
-      s.textContent = text;
+      withDates(s, text || "");
       frag.appendChild(s);
     }
     return frag;
+  }
+  // A date in a message never breaks across lines (browsers break after its hyphens).
+  function withDates(el, text) {
+    let at = 0;
+    for (const m of text.matchAll(/\d{4}-\d{2}-\d{2}/g)) {
+      el.append(text.slice(at, m.index));
+      const d = document.createElement("span");
+      d.className = "date";
+      d.textContent = m[0];
+      el.appendChild(d);
+      at = m.index + m[0].length;
+    }
+    el.append(text.slice(at));
   }
   function word(key, value) {
     const src = document.querySelector('#words [data-key="' + key + '"]');
