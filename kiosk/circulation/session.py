@@ -239,10 +239,10 @@ class Kiosk:
             return self._checkin(code)
         if loan is not None and self.mode == PATRON:
             # Someone else's book is here, so its borrower gave it back: take it back, and end
-            # the session, as the child now scanning is most likely not the one who tapped.
-            fb = self._checkin(code)
+            # the session, as the child now scanning is most likely not the one who tapped
+            # (so the return is not theirs either: it is the self-service desk's).
             self._reset()
-            return replace(fb, mode=IDLE)
+            return self._result_feedback(c.checkin(code, actor=self._actor()), code)
         if code in self._returned:
             return self._result_feedback(self._refusal("returned_here", item=item), code)
         result = c.checkout(self.patron.id, code, actor=self._actor())

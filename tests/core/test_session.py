@@ -116,7 +116,7 @@ def test_someone_elses_book_in_a_session_is_returned_and_ends_the_session(
     assert kiosk.patron is None
     clock.advance(6)
     assert said(kiosk.scan(PRINCE)) == ("warning", "scan_card_first", "idle")  # not lent to A
-    assert events(store)[1:] == [("checkout", "S001", RED), ("checkin", "S001", WEB)]
+    assert events(store)[1:] == [("checkout", "S001", RED), ("checkin", "self-service", WEB)]
     assert store.value("SELECT count(*) FROM loans WHERE returned_at IS NULL") == 1
 
 
