@@ -116,6 +116,35 @@ def test_done_from_another_network_is_forbidden(client: FlaskClient, daemon: Dae
     assert daemon.kiosk.mode == "patron"
 
 
+def test_renew_button_renews_only_the_sessions_own_loan(
+    client: FlaskClient, daemon: Daemon, clock: FakeClock
+) -> None:
+    daemon.kiosk.scan(CARD)
+    daemon.kiosk.scan(BOOK)
+    daemon.kiosk.done()
+    clock.advance(days=7)
+    t = token(client, "/")
+
+    def renew(code: str, **kw: object) -> object:
+        return client.post("/renew", json={"code": code}, headers={"X-CSRF-Token": t}, **kw)
+
+    assert renew(BOOK).json == {"renewed": False}  # no session: nothing to renew
+    daemon.kiosk.scan("0F00A1B2C5")  # Tom cannot renew 小明's book
+    assert renew(BOOK).json == {"renewed": False}
+    assert initial_state(client)["results"][0]["en"] == (
+        "This book is on loan to someone else. Give it to a library helper."
+    )
+    daemon.kiosk.scan(CARD)
+    assert initial_state(client)["loans"][0]["renewable"] is True
+    assert renew(BOOK, environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 403
+    assert renew(BOOK).json == {"renewed": True}
+    state = initial_state(client)
+    assert state["results"][0]["en"] == "Renewed. Now due 2026-11-23."
+    assert state["loans"][0]["renewable"] is False  # the one renewal the rules allow is spent
+    renewals = daemon.store.value("SELECT renewals FROM loans WHERE item_barcode = ?", [BOOK])
+    assert renewals == 1
+
+
 def test_health_says_why_scanning_does_not_work(client: FlaskClient) -> None:
     r = client.get("/api/v1/health")
     assert r.status_code == 503
