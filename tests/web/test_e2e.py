@@ -152,7 +152,7 @@ def test_a_scan_appears_on_the_touchscreen_and_the_page_clears(
     errors = watch_errors(page)
     page.goto(kiosk["url"] + "/")
     wait_js(page, "window.kioskEvents && window.kioskEvents.length > 0")
-    assert page.is_visible("text=请刷卡借书")
+    assert page.is_visible("#tap h1 >> text=请刷卡借书")
     shoot(page, "screen-idle")
     page.set_viewport_size({"width": 1024, "height": 600})
     scan(kiosk, "0F00A1B2C3", "9787020002207")

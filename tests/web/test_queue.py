@@ -194,13 +194,14 @@ def end_session(kiosk: dict[str, Any], page: Any) -> None:
 
 
 def test_a_return_with_no_card_shows_its_title(queue_kiosk: dict[str, Any], page: Any) -> None:
-    assert page.is_visible("text=请刷卡借书")
+    assert page.is_visible("#tap h1 >> text=请刷卡借书")
     shoot(page, "0-idle")
     scan(queue_kiosk, page, STRAW)
     page.wait_for_selector("#answer.ok")
     assert text(page, "#answer-title") == "草房子"
     assert text(page, "#answer-message") == "还书成功，谢谢你！"
-    assert not page.is_visible("text=请刷卡借书")  # the answer takes the card prompt's place
+    assert not page.is_visible("#tap")  # the answer takes the big card prompt's place...
+    assert text(page, "#answer-next") == "请刷卡借书"  # ...which stays as a line below it
     shoot(page, "1-return-without-card")
     scan(queue_kiosk, page, PRINCE)  # not on loan, no card: the child is told what to do
     page.wait_for_selector("#answer.warning")
@@ -298,7 +299,7 @@ def test_english_chosen_by_one_child_is_gone_for_the_next(
     assert "Your books" in text(page, "#session")
     shoot(page, "8-english")
     end_session(kiosk, page)
-    assert page.is_visible("text=请刷卡借书")
+    assert page.is_visible("#tap h1 >> text=请刷卡借书")
     scan(kiosk, page, B)
     page.wait_for_selector("#session:not([hidden])")
     assert text(page, "#patron-name") == "雨涵"
@@ -443,7 +444,7 @@ def test_killing_the_daemon_shows_out_of_service_and_a_restart_clears_it(
         shoot(page, "12-out-of-service")
         proc = start()
         page.wait_for_selector("#down", state="hidden", timeout=15_000)
-        assert page.is_visible("text=请刷卡借书")
+        assert page.is_visible("#tap h1 >> text=请刷卡借书")
         shoot(page, "13-back-in-service")
     finally:
         page.close()

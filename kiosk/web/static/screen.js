@@ -87,6 +87,7 @@
   function showAnswer() {
     const on = answerUntil !== null && Date.now() < answerUntil;
     $("answer").hidden = !on;
+    $("answer-next").hidden = !on;
     $("tap").hidden = on;
     if (!on) answerUntil = null;
   }
