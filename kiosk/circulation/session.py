@@ -159,6 +159,12 @@ class Kiosk:
             self.results.append(fb)
             return self._emit(fb)
 
+    def fault(self, message: str) -> Feedback:
+        """Say the kiosk cannot serve (a damaged store, a failed scan): light, beep and screen."""
+        with self._lock:
+            self._reset()
+            return self._emit(Feedback("fault", "fault", message, {}, None, IDLE))
+
     def done(self) -> Feedback | None:
         """End the session now (the done button)."""
         with self._lock:

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
+from kiosk.devices.base import Scan
 from kiosk.web import create_app, web
 from web.helpers import LOOPBACK, text, token
 from web.openapi_check import problems, response_schema
@@ -230,3 +231,15 @@ def test_an_idle_answer_is_on_the_page_and_with_a_hub_a_lone_return_is_recorded(
         assert initial_state(client)["last"] is None
     finally:
         daemon.store.close()
+
+
+def test_a_kiosk_fault_ends_the_session_and_is_on_the_screen(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    daemon.kiosk.scan(CARD)
+    daemon.integrity = "row 3 missing from index"  # what the background check found
+    daemon.handle(Scan("scanner", BOOK))
+    state = initial_state(client)
+    assert (state["mode"], state["last"]["kind"]) == ("idle", "fault")
+    assert state["last"]["zh"] == "出了点问题，请找小图书管理员帮忙。"
+    assert daemon.store.value("SELECT count(*) FROM loans") == 0

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const ICONS = { ok: "\u2714", error: "\u2716", warning: "!", session_started: "\u263A", session_ended: "\u263A" };
+  const ICONS = { ok: "\u2714", error: "\u2716", warning: "!", fault: "!", session_started: "\u263A", session_ended: "\u263A" };
   // The stream sends something at least every 10 s (a keep-alive when quiet): after this much
   // silence, or this long after the connection broke, the kiosk is taken to be down.
   const SILENCE_MS = 15000, BROKEN_MS = 2000;
