@@ -9,6 +9,7 @@ Screenshots of every state go to test-artifacts/queue-*.png.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ from kiosk.circulation.export import QUERIES, rows
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
+from kiosk.devices.console import ConsoleIndicator
 from web.test_e2e import ARGS, ARTIFACTS, CHROMIUM, _browser_or_fail, wait_js, watch_errors
 
 A, B, C, TEACHER, HELPER = "0F00A1B2C3", "0F00A1B2C4", "0F00A1B2C5", "0F00BBBB01", "0F00AAAA01"
@@ -133,7 +135,8 @@ def queue_kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     )
     make_school(settings)
     clock = FakeClock(dt.datetime.now(dt.UTC))
-    daemon = Daemon(settings, clock=clock)
+    lights = io.StringIO()  # the console indicator: one "[pattern] words" line per answer
+    daemon = Daemon(settings, clock=clock, indicator=ConsoleIndicator(lights))
     stop = threading.Event()
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
     thread.start()
@@ -141,7 +144,13 @@ def queue_kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     while daemon.web._server is None and time.monotonic() < deadline:
         time.sleep(0.05)
     fifo_out = open(fifo, "w")  # noqa: SIM115  (kept open: the daemon reads scans line by line)
-    yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon, "clock": clock}
+    yield {
+        "url": daemon.web.url,
+        "fifo": fifo_out,
+        "daemon": daemon,
+        "clock": clock,
+        "lights": lights,
+    }
     fifo_out.close()
     stop.set()
     thread.join(10)
@@ -166,6 +175,11 @@ def scan(kiosk: dict[str, Any], page: Any, *codes: str) -> None:
         kiosk["fifo"].write(code + "\n")
         kiosk["fifo"].flush()
         wait_js(page, f"window.kioskEvents.length > {seen}")
+
+
+def light(kiosk: dict[str, Any]) -> str:
+    """Return the indicator's last pattern: the light and beep the child got with the page."""
+    return str(kiosk["lights"].getvalue().splitlines()[-1].split("]")[0].lstrip("["))
 
 
 def shoot(page: Any, name: str) -> None:
@@ -201,6 +215,7 @@ def test_a_return_with_no_card_shows_its_title(queue_kiosk: dict[str, Any], page
     page.wait_for_selector("#answer.ok")
     assert text(page, "#answer-title") == "草房子"
     assert text(page, "#answer-message") == "还书成功，谢谢你！"
+    assert light(queue_kiosk) == "ok"  # light, beep and screen agree
     assert not page.is_visible("#tap")  # the answer takes the big card prompt's place...
     assert text(page, "#answer-next") == "请刷卡借书"  # ...which stays as a line below it
     shoot(page, "1-return-without-card")
@@ -208,11 +223,13 @@ def test_a_return_with_no_card_shows_its_title(queue_kiosk: dict[str, Any], page
     page.wait_for_selector("#answer.warning")
     assert text(page, "#answer-title") == "小王子"
     assert text(page, "#answer-message") == "请先刷卡，再扫描图书。"
+    assert light(queue_kiosk) == "warning"
     shoot(page, "2-tap-your-card-first")
     scan(queue_kiosk, page, "NOT-A-CARD-42")  # an unknown card: answered too
     page.wait_for_selector("#answer.error")
     assert text(page, "#answer-message") == "无法识别，请找小图书管理员帮忙。"
     assert not page.is_visible("#answer-title")
+    assert light(queue_kiosk) == "error"
     shoot(page, "2b-unknown-card")
     assert STRAW not in open_loans(queue_kiosk["daemon"].store)
 
@@ -251,6 +268,7 @@ def test_scanning_your_own_new_book_again_records_no_renewal(
     scan(kiosk, page, PRINCE)
     wait_js(page, "document.querySelector('#last-message').innerText.includes('已经借给你')")
     assert text(page, "#last-title") == "小王子"
+    assert light(kiosk) == "ok"  # good news: the book is theirs
     # Dates in the messages of the list never wrap either.
     lines = page.evaluate(
         "[...document.querySelectorAll('#results [lang=zh-CN] .date')]"
