@@ -416,7 +416,7 @@ def test_a_helper_searching_at_the_desk_keeps_the_running_list_unclipped(
     desk.close()
 
 
-def test_killing_the_daemon_shows_out_of_service_and_a_restart_clears_it(
+def test_a_killed_or_hung_daemon_shows_out_of_service_and_recovery_clears_it(
     browser: Any, tmp_path: Path
 ) -> None:
     port = free_port()
@@ -465,7 +465,15 @@ def test_killing_the_daemon_shows_out_of_service_and_a_restart_clears_it(
         page.wait_for_selector("#down", state="hidden", timeout=15_000)
         assert page.is_visible("#tap h1 >> text=请刷卡借书")
         shoot(page, "13-back-in-service")
+        # A kiosk that hangs (stopped, not dead) keeps the connection open and says nothing:
+        # the page notices the silence (a keep-alive is due every 10 s) and says so as well.
+        proc.send_signal(signal.SIGSTOP)
+        page.wait_for_selector("#down:not([hidden])", timeout=30_000)
+        proc.send_signal(signal.SIGCONT)
+        page.wait_for_selector("#down", state="hidden", timeout=15_000)
+        assert page.is_visible("#tap h1 >> text=请刷卡借书")
     finally:
         page.close()
+        proc.send_signal(signal.SIGCONT)
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
