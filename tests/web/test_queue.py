@@ -376,6 +376,25 @@ def test_a_teacher_sees_all_twenty_loans_readably_and_renews_one_by_touch(
     end_session(kiosk, page)
 
 
+def test_a_language_chosen_on_the_idle_screen_goes_back_after_a_while(
+    browser: Any, queue_kiosk: dict[str, Any]
+) -> None:
+    kiosk = queue_kiosk
+    p = browser.new_page(viewport=VIEW)
+    p.clock.install()  # the page's own timers and Date, moved by the test: no waiting
+    p.goto(kiosk["url"] + "/")
+    wait_js(p, "window.kioskEvents && window.kioskEvents.length > 0")
+    p.clock.pause_at(p.evaluate("Date.now()") + 100)  # from here time moves only when told
+    p.click("#lang")
+    assert p.is_visible("#tap h1 >> text=Tap your card to borrow books")
+    p.clock.run_for(5_000)
+    assert p.is_visible("#tap h1 >> text=Tap your card to borrow books")
+    p.clock.run_for(8_000)  # nobody came: the next child finds the school's language
+    assert p.is_visible("#tap h1 >> text=请刷卡借书")
+    assert p.is_hidden("#down")
+    p.close()
+
+
 def test_a_helper_searching_at_the_desk_keeps_the_running_list_unclipped(
     browser: Any, queue_kiosk: dict[str, Any]
 ) -> None:

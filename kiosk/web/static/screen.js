@@ -7,7 +7,7 @@
   // silence, or this long after the connection broke, the kiosk is taken to be down.
   const SILENCE_MS = 15000, BROKEN_MS = 2000;
   // A language chosen on the idle screen goes back to the school's first one after this long.
-  const IDLE_LANGUAGE_MS = 20000;
+  const IDLE_LANGUAGE_MS = 12000;
   const firstLang = document.body.dataset.first || "zh";
   let deadline = null, answerUntil = null, mode = "idle", langChosenAt = null;
   let lastMessage = Date.now(), brokenSince = null, down = false, source = null;
