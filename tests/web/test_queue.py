@@ -468,8 +468,20 @@ def test_a_killed_or_hung_daemon_shows_out_of_service_and_recovery_clears_it(
     proc = start()
     page = browser.new_page(viewport=VIEW)
     try:
+        page.clock.install()
         page.goto(f"http://127.0.0.1:{port}/")
         wait_js(page, "window.kioskEvents.length > 0")
+        # First, with the default answer_display_s (8 s) on the page's own clock: an answer
+        # with no session stays long enough to read, then gives the screen back.
+        page.clock.pause_at(page.evaluate("Date.now()") + 100)
+        with open(tmp_path / "scans", "w") as fifo:
+            fifo.write(STRAW + "\n")
+        page.wait_for_selector("#answer:not([hidden])")
+        page.clock.run_for(7_000)
+        assert text(page, "#answer-title") == "草房子"
+        page.clock.run_for(1_500)
+        assert page.is_hidden("#answer") and page.is_visible("#tap h1 >> text=请刷卡借书")
+        page.clock.resume()
         with open(tmp_path / "scans", "w") as fifo:
             fifo.write(A + "\n")
         page.wait_for_selector("#session:not([hidden])")
