@@ -176,6 +176,11 @@ class Kiosk:
             fb = self._expire()
             return self._emit(fb) if fb else None
 
+    def announce(self, result: Result, code: str = "") -> Feedback:
+        """Tell the listeners (screen, lights, sync) about an action taken at the desk page."""
+        with self._lock:
+            return self._emit(self._result_feedback(result, code))
+
     def seconds_left(self) -> float | None:
         """Return seconds until the session closes, or None when idle."""
         with self._lock:
