@@ -207,7 +207,8 @@ def done() -> Any:
 def renew() -> Any:
     """Renew one of the session's own loans: the Renew button on the child's list."""
     ctx = web()
-    if not allowed(request.remote_addr, ctx.networks):
+    # Only the kiosk's own screen shows the child's loans, so only it may renew one.
+    if not at_the_screen():
         abort(403)
     if ctx.kiosk is None:
         abort(404)
