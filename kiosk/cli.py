@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,10 @@ def run(ctx: Context) -> None:
     from kiosk.ops.backups import daemon_lock
 
     settings = ctx.settings
+    path = settings.resolve(settings.store.path)
+    if not path.exists():
+        # An empty new store would make every card "unknown": refuse, and say what to do.
+        fail(_("{path}: no store here yet; run `kiosk init` first", path=path))
     setup_logging(settings.kiosk.log_level)
     stop = stop_on_signals()
     # One daemon per store; `kiosk restore` refuses while this lock is held.
@@ -103,24 +109,60 @@ def run(ctx: Context) -> None:
         daemon.run(stop)
 
 
+CANNOT_LISTEN = N_(
+    "cannot show the pages on {listen}: {problem}; "
+    "choose another port with --listen, like --listen 127.0.0.1:8081"
+)
+PAGES_AT = N_("The touchscreen page: http://{address}/ (desk: /desk/, librarian: /admin/)")
+
+
 @main.command()
 @click.option(
     "--dir", "folder", default="demo-data", show_default=True, help="Folder for the demo."
 )
 @click.option("--seed", default=2026, show_default=True, help="Random seed of the demo school.")
 @click.option("--no-run", is_flag=True, help="Create the demo school, do not start the kiosk.")
-def demo(folder: str, seed: int, no_run: bool) -> None:
+@click.option(
+    "--listen",
+    default="127.0.0.1:8080",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Where the demo's pages listen.",
+)
+def demo(folder: str, seed: int, no_run: bool, listen: str) -> None:
     """Create a demo school and run the kiosk on it with scans typed into this terminal."""
     from kiosk.app import Daemon, setup_logging, stop_on_signals
     from kiosk.circulation.demo import make_demo
 
+    host, _sep, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        fail(_("--listen {listen}: must be HOST:PORT, like 127.0.0.1:8080", listen=listen), 2)
+    problem = None if no_run else port_taken(host, int(port))
+    if problem:
+        # Checked before anything is made: a demo without its pages is no demo.
+        fail(_(CANNOT_LISTEN, listen=listen, problem=problem))
     path = Path(folder)
     settings, hints = make_demo(path, seed=seed)
+    settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, listen=listen))
     click.echo(hints)
     if no_run:
         return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "[::]") else host
+    click.echo(_(PAGES_AT, address=f"{shown}:{port}"))
     setup_logging(settings.kiosk.log_level)
     Daemon(settings).run(stop_on_signals())
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Return why nothing can listen on host:port, or None when it is free."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host.strip("[]"), port))
+        except OSError as e:
+            return e.strerror or str(e)
+    return None
 
 
 @main.command()

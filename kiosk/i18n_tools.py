@@ -35,7 +35,7 @@ AREAS = {
     "web/templates/reports": "reports",
     "reports_cli.py": "reports",
 }
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "N_plural": (1, 2), "gettext": None, "ngettext": (1, 2)}
 
 
 def area_of(path: Path) -> str:
