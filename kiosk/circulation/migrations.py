@@ -214,8 +214,25 @@ def m006_reports(db: Database) -> None:
             )
 
 
-@migrations(name="m007_collection")
-def m007_collection(db: Database) -> None:
+@migrations(name="m014_marc_records")
+def m014_marc_records(db: Database) -> None:
+    """Keep the MARC records a librarian loads, by ISBN, so the desk can catalogue new copies."""
+    db.execute(
+        """
+        CREATE TABLE marc_records (
+            isbn TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            author TEXT NOT NULL DEFAULT '',
+            call_number TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            loaded_at TEXT NOT NULL
+        )
+        """
+    )
+
+
+@migrations(name="m015_collection")
+def m015_collection(db: Database) -> None:
     """Stocktakes, lost and damaged books, withdrawals and holds: the collection's year.
 
     Each table is written only by the projections in circulation/projections/collection.py.
