@@ -13,6 +13,9 @@ so an event that arrives a week late lands where it happened. The rules (docs/sy
 - checkin of a book not on loan at that moment: nothing to end (`return_not_on_loan`).
 - renew of a loan the patron does not have at that moment: ignored (`renew_not_on_loan`).
 - undo: the loan is put back as it was before the event it names.
+- item_lost, item_damaged: the loan they name ends there (closed as lost or damaged);
+  corner_lent: a loan for each book of the box that is on the shelf at that moment. They are
+  replayed with the book's loan events (docs/collection.md, "At the hub").
 - a checkout over the patron's limit, after a card of theirs was reported lost, or by a blocked
   patron: the loan stands (the book is out) and it is reported (`over_limit`, `lost_card`,
   `patron_blocked`).
@@ -210,10 +213,16 @@ REPLAY_SQL = (
     "LEFT JOIN received r ON r.uuid = e.uuid WHERE {where} "
     "ORDER BY eff, kseq, e.uuid"
 )
-# A book's events replayed in the order they happened: its loans and what ends one (lost,
-# damaged); a class corner's `corner_lent` (one event, many books) starts a loan too.
-REPLAYED = (*LOAN_TYPES, "undo", "item_lost", "item_damaged")
+# A book's events replayed in the order they happened: its loans, what ends one (lost,
+# damaged) and what puts the book back (found, repaired); a class corner's `corner_lent` (one
+# event, many books) starts a loan too. The hub's own withdrawals are replayed with them, so a
+# replayed loss does not hide a later withdrawal (a kiosk's is refused: kiosk/sync/trust.py).
+INCIDENTS = ("item_lost", "item_damaged", "item_found", "repair_done")
+REPLAYED = (*LOAN_TYPES, "undo", *INCIDENTS)
 ITEM_TYPES = ",".join(f"'{t}'" for t in REPLAYED)
+HUB_OWN = "r.uuid IS NULL AND e.type IN ({})".format(
+    ",".join(f"'{t}'" for t in (*INCIDENTS, "item_withdrawn"))
+)
 CORNER_ROWS = (
     "e.type = 'corner_lent' AND {cond} AND EXISTS (SELECT 1 FROM json_each(e.data, '$.items') "
     "WHERE json_extract(value, '$.barcode') = ?)"
@@ -221,7 +230,7 @@ CORNER_ROWS = (
 
 
 def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
-    """Apply an item's new loan events in the order they happened, through the projections.
+    """Apply an item's new loan and incident events in the order they happened (projections).
 
     When every new event comes after the last one applied (the usual case), they are projected
     forward from the item's current loan. An event that lands earlier (a kiosk that was offline,
@@ -282,7 +291,11 @@ def _rewind(
         ).fetchone()
     )
     if quiet is None or undone_since:
-        rows = _replay_rows(db, f"e.item_barcode = ? AND e.type IN ({ITEM_TYPES})", [barcode])
+        rows = _replay_rows(
+            db,
+            f"e.item_barcode = ? AND (e.type IN ({ITEM_TYPES}) OR ({HUB_OWN}))",
+            [barcode],
+        )
         rows = sorted(rows + _corner_rows(db, barcode, "1", []), key=_key)
         forget = [
             r[0] for r in db.execute("SELECT uuid FROM loans WHERE item_barcode = ?", [barcode])
@@ -302,8 +315,12 @@ def _rewind(
             )
             if _key(r) > tuple(quiet)
         ]
+        # The hub's own desk events (a book marked lost at the hub) have no `received` row.
+        own = _replay_rows(
+            db, f"e.item_barcode = ? AND {HUB_OWN} AND e.at >= ?", [barcode, quiet[0]]
+        )
         corner = _corner_rows(db, barcode, "COALESCE(r.effective_at, e.at) >= ?", [quiet[0]])
-        rows = sorted(rows + [r for r in corner if _key(r) > tuple(quiet)], key=_key)
+        rows = sorted(rows + [r for r in own + corner if _key(r) > tuple(quiet)], key=_key)
         after = {_loan_uuid(r, barcode) for r in rows}
         forget = [
             r[0]
