@@ -122,7 +122,7 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             if e.type in REPLAYED and e.item_barcode:
                 by_item.setdefault(e.item_barcode, []).append(e.uuid)
             elif e.type == "corner_lent":  # one loan per book of the box
-                for item in e.data.get("items", []):
+                for item in _box(e.data):
                     by_item.setdefault(item["barcode"], []).append(e.uuid)
         for barcode, uuids in sorted(by_item.items()):
             for part in _chunks(uuids):
@@ -358,8 +358,19 @@ def _loan_uuid(row: dict[str, Any], barcode: str) -> str:
     """Return the loan an event starts: its own UUID, or the book's in a class corner's box."""
     if row["type"] != "corner_lent":
         return str(row["uuid"])
-    items = json.loads(row["data"]).get("items", [])
-    return next((str(i["loan_uuid"]) for i in items if i["barcode"] == barcode), "")
+    return next((str(i.get("loan_uuid")) for i in _box(json.loads(row["data"]), barcode)), "")
+
+
+def _box(data: Any, barcode: str | None = None) -> list[dict[str, Any]]:
+    """Return the books of a class corner's box (only `barcode`'s when given)."""
+    items = data.get("items") if isinstance(data, dict) else None
+    return [
+        i
+        for i in (items if isinstance(items, list) else [])
+        if isinstance(i, dict)
+        and isinstance(i.get("barcode"), str)
+        and (barcode is None or i["barcode"] == barcode)
+    ]
 
 
 def _key(row: dict[str, Any]) -> tuple[str, int, str]:
@@ -371,8 +382,7 @@ def _apply(db: Database, row: dict[str, Any], barcode: str, now: str) -> None:
     kind, patron = row["type"], row["patron_id"]
     if kind == "corner_lent":  # this book's share of the box, through the one projection
         e = Event.from_row({**row, "at": row["eff"]})
-        items = [i for i in e.data.get("items", []) if i["barcode"] == barcode]
-        project(db, replace(e, data={**e.data, "items": items}))
+        project(db, replace(e, data={**e.data, "items": _box(e.data, barcode)}))
         return
     held = open_loan(db, barcode)
     if kind == "checkout":
