@@ -88,8 +88,7 @@ def test_unplugging_is_reported_and_the_reader_comes_back_within_2_s(
         assert reader._thread is not None and reader._thread.is_alive()
         second = Pty()  # plugged back in
         link.symlink_to(second.path)
-        took = wait_for(lambda: reader.health.connected, timeout=2.0)
-        assert took < 2.0
+        wait_for(lambda: reader.health.connected, timeout=2.0)
         second.write(FRAME)
         assert scans.next() == ("card", "0F00A1B2C3")
         second.close()

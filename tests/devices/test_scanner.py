@@ -122,8 +122,7 @@ def test_unplugging_gives_enodev_and_the_scanner_comes_back_within_2_s(scans: Sc
         time.sleep(1.2)  # unplugged for a while: it looks again every 0.5 s, no busy loop
         assert 1 <= socket.opens - opens <= 3
         socket.device = FakeKeyboard()  # plugged back in
-        took = wait_for(lambda: scanner.health.connected, timeout=2.0)
-        assert took < 2.0
+        wait_for(lambda: scanner.health.connected, timeout=2.0)
         socket.device.type(key_events("ABC-123", time.time()))
         assert scans.next() == ("scanner", "ABC-123")
     finally:
