@@ -40,7 +40,7 @@ EXPECTED = {
 
 
 class ManualClock(SystemClock):
-    """Time that moves only when the test moves it; `advance_to` returns once the thread caught up."""
+    """Time that moves only when the test moves it; `advance_to` waits for the thread."""
 
     def __init__(self) -> None:
         self.start = 100.0
