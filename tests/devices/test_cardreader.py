@@ -98,13 +98,15 @@ def test_unplugging_is_reported_and_the_reader_comes_back_within_2_s(
 
 def test_a_port_that_cannot_be_opened_is_retried_without_spinning(scans: Scans) -> None:
     reader = SerialCardReader("/dev/ttyNOPE-kiosk", "rdm6300", reconnect_s=0.2)
-    opened = []
-    real_open = reader._open
-    reader._open = lambda: opened.append(1) or real_open()  # type: ignore[method-assign]
+    calls: list[object] = []  # what the reader's thread did, in order
+    real_open, real_wait = reader._open, reader._stop.wait
+    reader._open = lambda: calls.append("open") or real_open()  # type: ignore[method-assign]
+    reader._stop.wait = lambda s=None: calls.append(s) or real_wait(s)  # type: ignore[method-assign]
     reader.start(scans)
-    time.sleep(0.5)
+    wait_for(lambda: calls.count("open") >= 3, timeout=5.0)
     reader.stop()
-    assert 2 <= len(opened) <= 4
+    # Not spinning: every failed open is followed by a wait of `reconnect_s` before the next.
+    assert calls[:5] == ["open", 0.2, "open", 0.2, "open"], calls
     assert reader.health.as_dict()["connected"] is False
     assert "ttyNOPE" in str(reader.health.as_dict()["last_error"])
 
