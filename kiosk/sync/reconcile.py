@@ -13,6 +13,9 @@ so an event that arrives a week late lands where it happened. The rules (docs/sy
 - checkin of a book not on loan at that moment: nothing to end (`return_not_on_loan`).
 - renew of a loan the patron does not have at that moment: ignored (`renew_not_on_loan`).
 - undo: the loan is put back as it was before the event it names.
+- item_lost, item_damaged: the loan they name ends there (closed as lost or damaged);
+  corner_lent: a loan for each book of the box that is on the shelf at that moment. They are
+  replayed with the book's loan events (docs/collection.md, "At the hub").
 - a checkout over the patron's limit, after a card of theirs was reported lost, or by a blocked
   patron: the loan stands (the book is out) and it is reported (`over_limit`, `lost_card`,
   `patron_blocked`).
@@ -116,8 +119,11 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
         _apply_master(db, new, now)
         by_item: dict[str, list[str]] = {}
         for e in new:
-            if e.type in (*LOAN_TYPES, "undo") and e.item_barcode:
+            if e.type in REPLAYED and e.item_barcode:
                 by_item.setdefault(e.item_barcode, []).append(e.uuid)
+            elif e.type == "corner_lent":  # one loan per book of the box
+                for item in _box(e.data):
+                    by_item.setdefault(item["barcode"], []).append(e.uuid)
         for barcode, uuids in sorted(by_item.items()):
             for part in _chunks(uuids):
                 replay_item(db, barcode, part, now)
@@ -169,11 +175,13 @@ def _apply_master(db: Database, events: list[Event], now: str) -> None:
 def project_collection(db: Database, events: list[Event], now: str) -> None:
     """Project the collection's events (stocktake scans, lost books, holds ...) as the kiosk did.
 
-    They come after the batch's loan events are applied. `replay_item` replays an item from its
-    last quiet moment only with loan events: a late event of a book whose loan was closed as lost
-    or lent to a class corner replays without them (docs/collection.md, "At the hub").
+    They come after the batch's loan events are applied. Those that end or start a loan (a book
+    lost or damaged, a class corner) are not here: `replay_item` applies them in the book's
+    history with its loan events (docs/collection.md, "At the hub").
     """
     for e in sorted(events, key=lambda e: e.at):
+        if e.type in REPLAYED or e.type == "corner_lent":
+            continue
         if e.type in COLLECTION_EVENTS and trust.allowed(db, e, now):
             project(db, e)
 
@@ -205,11 +213,24 @@ REPLAY_SQL = (
     "LEFT JOIN received r ON r.uuid = e.uuid WHERE {where} "
     "ORDER BY eff, kseq, e.uuid"
 )
-ITEM_TYPES = ",".join(f"'{t}'" for t in (*LOAN_TYPES, "undo"))
+# A book's events replayed in the order they happened: its loans, what ends one (lost,
+# damaged) and what puts the book back (found, repaired); a class corner's `corner_lent` (one
+# event, many books) starts a loan too. The hub's own withdrawals are replayed with them, so a
+# replayed loss does not hide a later withdrawal (a kiosk's is refused: kiosk/sync/trust.py).
+INCIDENTS = ("item_lost", "item_damaged", "item_found", "repair_done")
+REPLAYED = (*LOAN_TYPES, "undo", *INCIDENTS)
+ITEM_TYPES = ",".join(f"'{t}'" for t in REPLAYED)
+HUB_OWN = "r.uuid IS NULL AND e.type IN ({})".format(
+    ",".join(f"'{t}'" for t in (*INCIDENTS, "item_withdrawn"))
+)
+CORNER_ROWS = (
+    "e.type = 'corner_lent' AND {cond} AND EXISTS (SELECT 1 FROM json_each(e.data, '$.items') "
+    "WHERE json_extract(value, '$.barcode') = ?)"
+)
 
 
 def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
-    """Apply an item's new loan events in the order they happened, through the projections.
+    """Apply an item's new loan and incident events in the order they happened (projections).
 
     When every new event comes after the last one applied (the usual case), they are projected
     forward from the item's current loan. An event that lands earlier (a kiosk that was offline,
@@ -219,7 +240,7 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
     may reopen a loan from before it), the item is replayed from its first event.
     """
     marks = ",".join("?" * len(new))
-    rows = _replay_rows(db, f"e.uuid IN ({marks}) AND e.type IN ({ITEM_TYPES})", new)
+    rows = _replay_rows(db, f"e.uuid IN ({marks}) AND e.type IN ({ITEM_TYPES}, 'corner_lent')", new)
     if not rows:
         return
     last = db.execute(
@@ -233,7 +254,7 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
         return
     quiet = []
     for row in rows:
-        _apply(db, row, now)
+        _apply(db, row, barcode, now)
         if row["type"] == "checkin":  # a return ends whatever loan is open: on the shelf now
             quiet.append((barcode, *_key(row)))
     end = _key(rows[-1])
@@ -270,7 +291,12 @@ def _rewind(
         ).fetchone()
     )
     if quiet is None or undone_since:
-        rows = _replay_rows(db, f"e.item_barcode = ? AND e.type IN ({ITEM_TYPES})", [barcode])
+        rows = _replay_rows(
+            db,
+            f"e.item_barcode = ? AND (e.type IN ({ITEM_TYPES}) OR ({HUB_OWN}))",
+            [barcode],
+        )
+        rows = sorted(rows + _corner_rows(db, barcode, "1", []), key=_key)
         forget = [
             r[0] for r in db.execute("SELECT uuid FROM loans WHERE item_barcode = ?", [barcode])
         ]
@@ -289,7 +315,13 @@ def _rewind(
             )
             if _key(r) > tuple(quiet)
         ]
-        after = {r["uuid"] for r in rows}
+        # The hub's own desk events (a book marked lost at the hub) have no `received` row.
+        own = _replay_rows(
+            db, f"e.item_barcode = ? AND {HUB_OWN} AND e.at >= ?", [barcode, quiet[0]]
+        )
+        corner = _corner_rows(db, barcode, "COALESCE(r.effective_at, e.at) >= ?", [quiet[0]])
+        rows = sorted(rows + [r for r in own + corner if _key(r) > tuple(quiet)], key=_key)
+        after = {_loan_uuid(r, barcode) for r in rows}
         forget = [
             r[0]
             for r in db.execute(
@@ -317,14 +349,42 @@ def _replay_rows(db: Database, where: str, params: list[Any]) -> list[dict[str, 
     return fetch(db, REPLAY_SQL.format(where=where), params)
 
 
+def _corner_rows(db: Database, barcode: str, cond: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Return the class-corner loans of a book (few: read through a partial index)."""
+    return _replay_rows(db, CORNER_ROWS.format(cond=cond), [*params, barcode])
+
+
+def _loan_uuid(row: dict[str, Any], barcode: str) -> str:
+    """Return the loan an event starts: its own UUID, or the book's in a class corner's box."""
+    if row["type"] != "corner_lent":
+        return str(row["uuid"])
+    return next((str(i.get("loan_uuid")) for i in _box(json.loads(row["data"]), barcode)), "")
+
+
+def _box(data: Any, barcode: str | None = None) -> list[dict[str, Any]]:
+    """Return the books of a class corner's box (only `barcode`'s when given)."""
+    items = data.get("items") if isinstance(data, dict) else None
+    return [
+        i
+        for i in (items if isinstance(items, list) else [])
+        if isinstance(i, dict)
+        and isinstance(i.get("barcode"), str)
+        and (barcode is None or i["barcode"] == barcode)
+    ]
+
+
 def _key(row: dict[str, Any]) -> tuple[str, int, str]:
     return (row["eff"], int(row["kseq"] or 0), row["uuid"])
 
 
-def _apply(db: Database, row: dict[str, Any], now: str) -> None:
+def _apply(db: Database, row: dict[str, Any], barcode: str, now: str) -> None:
     """Report what a loan event means at this point of the item's history, then project it."""
     kind, patron = row["type"], row["patron_id"]
-    held = open_loan(db, row["item_barcode"])
+    if kind == "corner_lent":  # this book's share of the box, through the one projection
+        e = Event.from_row({**row, "at": row["eff"]})
+        project(db, replace(e, data={**e.data, "items": _box(e.data, barcode)}))
+        return
+    held = open_loan(db, barcode)
     if kind == "checkout":
         if not db.execute("SELECT 1 FROM patrons WHERE id = ?", [patron]).fetchone():
             _conflict(db, "unknown_patron", row, now)

@@ -106,3 +106,70 @@ def test_a_loan_marked_lost_offline_reaches_the_hub_closed_as_lost(
     assert hub.query("SELECT kind, item_barcode FROM conflicts") == [
         {"kind": "not_kiosk_authority", "item_barcode": BOOK[3]}
     ]
+
+
+def test_late_loan_events_replay_with_the_books_lost_and_corner_loans(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from kiosk.circulation.collection import corners
+
+    a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A")
+    b = kiosk_factory(hub.url, hub.register("B"), kiosk_id="B")
+    for k in (a, b):
+        k.worker.sync_once()
+    assert a.circulation.checkout("S001", BOOK[7]).ok  # BOOK[7] on the shelf: a quiet moment
+    assert a.circulation.checkin(BOOK[7]).ok
+    a.worker.sync_once()
+    # Offline, kiosk B lends and takes back three books.
+    for book, patron in ((BOOK[5], "S002"), (BOOK[6], "S003"), (BOOK[7], "S002")):
+        assert b.circulation.checkout(patron, book).ok
+        assert b.circulation.checkin(book).ok
+    # Later, A lends BOOK[5] and marks it lost, and lends BOOK[6] to a class corner; the hub has
+    # these before B's older events of the same books arrive.
+    assert a.circulation.checkout("S001", BOOK[5]).ok
+    assert lost.mark(a.store, "lost", BOOK[5], "librarian:admin").ok
+    due = dt.date.today() + dt.timedelta(days=60)
+    box = corners.lend(a.store, "三(2)班", "T001", [BOOK[6]], due, ZoneInfo("UTC"), "T001")
+    assert box.ok
+    assert a.circulation.checkout("S003", BOOK[7]).ok
+    a.worker.sync_once()
+    hub_store = hub.store()  # the hub's librarian marks BOOK[7] lost at the hub
+    try:
+        assert lost.mark(hub_store, "lost", BOOK[7], "librarian:admin").ok
+    finally:
+        hub_store.close()
+    b.worker.sync_once()  # late: replays the books from their first event or a quiet moment
+
+    assert hub.query(
+        "SELECT patron_id, returned_at IS NOT NULL AS closed, closed_as FROM loans "
+        "WHERE item_barcode = ? ORDER BY checked_out_at",
+        [BOOK[5]],
+    ) == [
+        {"patron_id": "S002", "closed": 1, "closed_as": None},
+        {"patron_id": "S001", "closed": 1, "closed_as": "lost"},
+    ]
+    assert hub.query("SELECT status FROM items WHERE barcode = ?", [BOOK[5]]) == [
+        {"status": "lost"}
+    ]
+    assert hub.query(
+        "SELECT l.patron_id, c.class_name FROM loans l JOIN corner_loans c ON c.loan_uuid = l.uuid "
+        "WHERE l.item_barcode = ? AND l.returned_at IS NULL",
+        [BOOK[6]],
+    ) == [{"patron_id": "T001", "class_name": "三(2)班"}]
+    assert hub.query("SELECT status FROM items WHERE barcode = ?", [BOOK[6]]) == [
+        {"status": "on_loan"}
+    ]
+    assert hub.query(
+        "SELECT patron_id, closed_as FROM loans WHERE item_barcode = ? ORDER BY checked_out_at",
+        [BOOK[7]],
+    ) == [
+        {"patron_id": "S001", "closed_as": None},
+        {"patron_id": "S002", "closed_as": None},
+        {"patron_id": "S003", "closed_as": "lost"},
+    ]
+    assert hub.query("SELECT status FROM items WHERE barcode = ?", [BOOK[7]]) == [
+        {"status": "lost"}
+    ]
