@@ -30,6 +30,7 @@ KINDS = {
     "blank_card": N_("A kiosk sent a blank or unreadable card: not applied"),
     "unknown_card": N_("A kiosk reported an unknown card lost: not applied"),
     "not_kiosk_authority": N_("Only the hub's librarian may change this: not applied"),
+    "malformed": N_("A kiosk sent an event whose details do not fit: not applied"),
 }
 
 

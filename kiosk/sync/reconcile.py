@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -183,7 +184,20 @@ def project_collection(db: Database, events: list[Event], now: str) -> None:
         if e.type in REPLAYED or e.type == "corner_lent":
             continue
         if e.type in COLLECTION_EVENTS and trust.allowed(db, e, now):
-            project(db, e)
+            _project_or_list(db, e, now)
+
+
+def _project_or_list(db: Database, e: Event, now: str) -> None:
+    """Project a kiosk's collection event; one whose data does not fit is listed, not applied."""
+    # A forged or broken event must not undo the rest of the batch or answer 500: its partial
+    # writes roll back to the savepoint and the librarian sees it in the conflict list.
+    db.execute("SAVEPOINT collection_event")
+    try:
+        project(db, e)
+    except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as err:
+        db.execute("ROLLBACK TO collection_event")
+        trust.list_malformed(db, e, now, type(err).__name__)
+    db.execute("RELEASE collection_event")
 
 
 def _conflict(
