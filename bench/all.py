@@ -15,9 +15,11 @@ import argparse
 import ast
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +27,60 @@ from bench import harness
 
 HERE = Path(__file__).resolve().parent
 NOT_BENCHMARKS = {"__init__", "harness", "grow", "all"}
+
+
+class LoadSampler:
+    """Sample the 1-minute load average in the background, to say how busy the machine was."""
+
+    def __init__(self, every_s: float = 10.0) -> None:
+        self.samples = [os.getloadavg()[0]]
+        self.pytests = [pytest_runs()]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every_s,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            self.samples.append(os.getloadavg()[0])
+            self.pytests.append(pytest_runs())
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        self._thread.join(1)
+
+    def text(self) -> str:
+        """Return the samples' median and range."""
+        s = self.samples
+        return (
+            f"load average (1 min) during the run: median {statistics.median(s):.1f}, "
+            f"from {min(s):.1f} to {max(s):.1f} ({len(s)} samples, one per 10 s; "
+            f"{os.cpu_count()} cores); pytest processes (the team's test runs) at the same time: "
+            f"{statistics.median(self.pytests):.0f} (median), up to {max(self.pytests)}"
+        )
+
+
+def pytest_runs() -> int:
+    """Return how many pytest processes run on the machine (the team's test suites)."""
+    count = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"pytest") for a in args[:2]) or args[1:3] == [b"-m", b"pytest"]:
+            count += 1
+    return count
+
+
+def disk(folder: Path) -> str:
+    """Return the device and filesystem type the folder is on."""
+    best = ("", "?", "?")
+    for line in Path("/proc/mounts").read_text().splitlines():
+        dev, mount, fstype = line.split()[:3]
+        if str(folder).startswith(mount) and len(mount) >= len(best[0]):
+            best = (mount, dev, fstype)
+    return f"{best[2]} on {best[1]}"
 
 
 def benchmarks() -> list[str]:
@@ -64,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or benchmarks()
     started = time.monotonic()
     load_before = os.getloadavg()
+    loads = LoadSampler()
     failures = []
     with tempfile.TemporaryDirectory(prefix="bench-summary-") as tmp:
         summary = Path(tmp) / "rows.jsonl"
@@ -77,9 +134,12 @@ def main(argv: list[str] | None = None) -> int:
             for line in summary.read_text(encoding="utf-8").splitlines()
         ]
     took = time.monotonic() - started
+    loads.stop()
     print(f"\n# Summary: {len(names)} benchmarks in {took / 60:.1f} min", end="")
     print(" (--quick: sizes too small for figures)" if args.quick else "")
     print(harness.machine(load_before))
+    print(loads.text())
+    print(f"work folders under {Path.cwd()} ({disk(Path.cwd().resolve())})")
     print("ours and baseline: median of the rounds (lowest-highest round); ratio: median of the")
     print("rounds' ours/baseline (lowest-highest)\n")
     cells = [[r.bench, *r.cells()] for r in rows]
