@@ -4,7 +4,8 @@
 
 Every module bench/<name>.py with a `main` (not the harness, the grower or this runner) runs
 as `python -m bench.<name>` in its own process, with no arguments (or --quick), a deadline,
-and $BENCH_SUMMARY pointing at a file where its harness appends its summary rows. A benchmark
+$BENCH_SUMMARY pointing at a file where its harness appends its summary rows, and $BENCH_CACHE
+at a folder where the grown store is kept for the next benchmark that needs it. A benchmark
 that fails or runs past its deadline is named at the end and the exit status is 1; the others
 still run.
 """
@@ -99,7 +100,12 @@ def run(name: str, quick: bool, summary: Path, timeout_s: float) -> str | None:
     """Run one benchmark, its output passing through; return why it failed, or None."""
     cmd = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if quick else [])]
     print(f"\n$ {' '.join(['python', *cmd[1:]])}", flush=True)
-    env = {**os.environ, "BENCH_SUMMARY": str(summary), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "BENCH_SUMMARY": str(summary),
+        "BENCH_CACHE": str(summary.parent),
+        "PYTHONUNBUFFERED": "1",
+    }
     started = time.monotonic()
     try:
         done = subprocess.run(cmd, env=env, timeout=timeout_s, check=False)
@@ -122,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     loads = LoadSampler()
     failures = []
-    with tempfile.TemporaryDirectory(prefix="bench-summary-") as tmp:
+    # Under the current folder like the benchmarks' own: the grown store is copied from here.
+    with tempfile.TemporaryDirectory(prefix="bench-all-", dir=Path.cwd()) as tmp:
         summary = Path(tmp) / "rows.jsonl"
         summary.touch()
         for name in names:
