@@ -28,6 +28,7 @@ from bench import harness
 
 HERE = Path(__file__).resolve().parent
 NOT_BENCHMARKS = {"__init__", "harness", "grow", "all"}
+BUDGET_MIN = 20  # the whole `make bench`, on the 2-core development machine
 
 
 class LoadSampler:
@@ -132,8 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-all-", dir=Path.cwd()) as tmp:
         summary = Path(tmp) / "rows.jsonl"
         summary.touch()
+        durations = []
         for name in names:
+            t0 = time.monotonic()
             failure = run(name, args.quick, summary, args.timeout_s)
+            durations.append(f"{name} {time.monotonic() - t0:.0f} s")
             if failure:
                 failures.append(failure)
         rows = [
@@ -143,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     took = time.monotonic() - started
     loads.stop()
     print(f"\n# Summary: {len(names)} benchmarks in {took / 60:.1f} min", end="")
-    print(" (--quick: sizes too small for figures)" if args.quick else "")
+    if args.quick:
+        print(" (--quick: sizes too small for figures)")
+    else:
+        over = took > BUDGET_MIN * 60
+        print(f" (budget {BUDGET_MIN} min on 2 cores: {'OVER' if over else 'within'})")
+    print("time per benchmark: " + ", ".join(durations))
     print(harness.machine(load_before))
     print(loads.text())
     print(f"work folders under {Path.cwd()} ({disk(Path.cwd().resolve())})")
