@@ -16,6 +16,7 @@ import argparse
 import ast
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -108,12 +109,21 @@ def run(name: str, quick: bool, summary: Path, timeout_s: float) -> str | None:
         "PYTHONUNBUFFERED": "1",
     }
     started = time.monotonic()
+    # A session of its own, so that a benchmark past its deadline is stopped with everything it
+    # started (a hub, a sink, Chromium), not only its own process.
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     try:
-        done = subprocess.run(cmd, env=env, timeout=timeout_s, check=False)
+        code = proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         return f"{name}: still running after {timeout_s:g} s, stopped"
-    if done.returncode:
-        return f"{name}: exit status {done.returncode} after {time.monotonic() - started:.0f} s"
+    if code:
+        return f"{name}: exit status {code} after {time.monotonic() - started:.0f} s"
     return None
 
 

@@ -32,6 +32,7 @@ import os
 import platform
 import queue
 import shutil
+import signal
 import sqlite3
 import statistics
 import sys
@@ -89,6 +90,10 @@ def workdir(args: argparse.Namespace, name: str) -> Iterator[Path]:
     The default lives under the current folder, not /tmp, because /tmp may be a RAM disk
     where fsync costs nothing, and the benchmarks measure durable commits.
     """
+    if threading.current_thread() is threading.main_thread():
+        # Stopped past its deadline (bench.all sends SIGTERM): run the `finally`s, which stop
+        # the processes it started and remove this folder.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     given = getattr(args, "dir", None)
     if given is not None:
         folder = Path(given).expanduser().resolve()
