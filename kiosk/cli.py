@@ -71,6 +71,7 @@ AREA_COMMANDS = {
     "doctor": "kiosk.ops.doctor:doctor",
     "restore": "kiosk.ops.cli:restore",
     "password": "kiosk.web.cli:password",
+    "report": "kiosk.reports_cli:report",
 }
 
 

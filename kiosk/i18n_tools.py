@@ -21,6 +21,13 @@ AREAS = {
     "circulation/importer.py": "data",
     "circulation/export.py": "data",
     "circulation/demo.py": "data",
+    "circulation/stats": "reports",
+    "circulation/tabular.py": "reports",
+    "circulation/projections/notices.py": "reports",
+    "web/reports.py": "reports",
+    "web/rules_form.py": "reports",
+    "web/templates/reports": "reports",
+    "reports_cli.py": "reports",
 }
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 

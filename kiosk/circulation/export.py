@@ -61,6 +61,35 @@ QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
 }
 TIME_COLUMNS = {"checked_out_at", "due_at", "returned_at", "at"}
+# Column titles of a Chinese export: the import's own Chinese headers where it has one, so an
+# exported file still imports back (see importer.CHINESE_HEADERS).
+CHINESE_TITLES = {
+    "patron_id": "学号",
+    "card_id": "卡号",
+    "name": "姓名",
+    "class": "班级",
+    "grade": "年级",
+    "role": "身份",
+    "status": "状态",
+    "barcode": "条码号",
+    "item_barcode": "条码号",
+    "title": "题名",
+    "author": "责任者",
+    "isbn": "ISBN",
+    "call_number": "索书号",
+    "location": "馆藏地点",
+    "checked_out_at": "借出时间",
+    "due_at": "应还时间",
+    "returned_at": "归还时间",
+    "renewals": "续借次数",
+    "seq": "序号",
+    "uuid": "UUID",
+    "type": "类型",
+    "at": "时间",
+    "kiosk_id": "借还机",
+    "actor": "操作人",
+    "data": "详细信息",
+}
 
 
 def write_csv(
@@ -70,11 +99,17 @@ def write_csv(
     *,
     timezone: str = "Asia/Shanghai",
     bom: bool = False,
+    chinese: bool = False,
 ) -> int:
-    """Write one kind of record as UTF-8 CSV to a text stream; return the number of rows."""
+    """Write one kind of record as UTF-8 CSV to a text stream; return the number of rows.
+
+    `chinese` gives the columns Chinese titles (the ones `kiosk import` reads too).
+    """
     if kind not in QUERIES:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     header = QUERIES[kind][0]
+    if chinese:
+        header = tuple(CHINESE_TITLES.get(c, c) for c in header)
     if bom:
         stream.write("\ufeff")  # Excel on Windows reads UTF-8 only with it
     writer = csv.writer(stream, lineterminator="\n")

@@ -162,4 +162,56 @@ def m005_rules_version(db: Database) -> None:
             )
 
 
+@migrations(name="m006_reports")
+def m006_reports(db: Database) -> None:
+    """Add what the librarian's reports need: when a book came, printed notices, index paths.
+
+    `items.added_at` is filled by a trigger for writers that do not know it (the hub's feed, an
+    import, the sqlite3 shell), like `cards.number`. The indexes cover the reports' scans of a
+    term's loans (time, patron, item) and a student's whole record, so neither reads the table.
+    """
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN added_at TEXT;
+        UPDATE items SET added_at = updated_at;
+        CREATE TRIGGER items_added_at AFTER INSERT ON items WHEN NEW.added_at IS NULL
+            BEGIN UPDATE items SET added_at = NEW.updated_at WHERE barcode = NEW.barcode; END;
+        CREATE INDEX items_added ON items(added_at);
+        CREATE INDEX loans_period ON loans(checked_out_at, patron_id, item_barcode);
+        CREATE INDEX loans_patron_history ON loans(patron_id, checked_out_at);
+        CREATE TABLE notices (
+            event_uuid TEXT PRIMARY KEY,
+            patron_id TEXT NOT NULL,
+            printed_at TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            books INTEGER NOT NULL,
+            actor TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX notices_patron ON notices(patron_id, printed_at);
+        CREATE TABLE report_texts (
+            key TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE catalogue_version (patrons INTEGER NOT NULL, items INTEGER NOT NULL);
+        INSERT INTO catalogue_version VALUES (0, 0);
+        """
+    )
+    # Triggers count the changes that reports show (names, classes, cards, titles, call numbers)
+    # whoever makes them, so the reports keep the roll and the catalogue in memory until then.
+    # A checkout, which changes only an item's status, leaves them alone.
+    watched = {
+        "patrons": ("patrons", "name, role, grade, class_name, status"),
+        "cards": ("patrons", "patron_id, status"),
+        "items": ("items", "title, author, call_number"),
+    }
+    for table, (counter, columns) in watched.items():
+        for op in ("INSERT", "DELETE", f"UPDATE OF {columns}"):
+            name = f"{table}_{op.split()[0].lower()}_catalogue"
+            db.execute(
+                f"CREATE TRIGGER {name} AFTER {op} ON {table} "
+                f"BEGIN UPDATE catalogue_version SET {counter} = {counter} + 1; END"
+            )
+
+
 KNOWN = [m.name for m in migrations._migrations]

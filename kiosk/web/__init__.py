@@ -117,6 +117,10 @@ def create_app(
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    from kiosk.web import reports
+
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(reports.board)
     app.before_request(_before)
     app.jinja_env.globals.update(_=gettext, csrf_token=csrf_token, lang=current_lang)
     app.jinja_env.filters["local_time"] = local_time

@@ -28,8 +28,9 @@ from flask import (
 
 from kiosk.circulation import dashboard
 from kiosk.circulation.records import record_admin_action
+from kiosk.circulation.stats import names
 from kiosk.i18n import N_
-from kiosk.web import gettext, web
+from kiosk.web import current_lang, gettext, web
 from kiosk.web.api import status_of
 from kiosk.web.charts import bars, columns
 from kiosk.web.live import event_stream
@@ -258,6 +259,7 @@ def events() -> str:
     return render_template(
         "admin/events.html",
         rows=rows,
+        known=names.lookup(ctx.store, rows),
         filters={**f, "since": since, "until": until},
         types=dashboard.event_types(ctx.store),
     )
@@ -282,7 +284,10 @@ def export(kind: str) -> Response:
 
     ctx = web()
     out = io.StringIO()
-    count = write_csv(ctx.store, kind, out, timezone=ctx.settings.kiosk.timezone, bom=True)
+    chinese = current_lang() == "zh_CN"  # column titles in the reader's language
+    count = write_csv(
+        ctx.store, kind, out, timezone=ctx.settings.kiosk.timezone, bom=True, chinese=chinese
+    )
     record_admin_action(ctx.store, "export", actor(), kind=kind, rows=count)
     name = f"{kind}-{dashboard.local_today(ctx.store, _tz()).isoformat()}.csv"
     return Response(

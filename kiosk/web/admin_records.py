@@ -19,30 +19,24 @@ from kiosk import config
 from kiosk.circulation import records
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.rules import load_rules
-from kiosk.web import current_lang, gettext, web
+from kiosk.circulation.stats import search
+from kiosk.web import current_lang, gettext, rules_form, web
 from kiosk.web.admin import actor, bp
 
 PATRON_STATUSES = ("active", "blocked", "left")
-PAGE = 100
 
 
-def _like(q: str) -> str:
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() else 1
 
 
 @bp.get("/patrons")
 def patrons() -> str:
-    """Search patrons by name, id, class or card."""
-    store, q = web().store, request.args.get("q", "").strip()
-    rows = store.query(
-        "SELECT p.*, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
-        "AND l.returned_at IS NULL) AS loans FROM patrons p "
-        "WHERE ? = '' OR p.name LIKE ? ESCAPE '\\' OR p.id = ? OR p.class_name LIKE ? ESCAPE '\\' "
-        "OR p.id IN (SELECT patron_id FROM cards WHERE code = ?) "
-        "ORDER BY p.class_name, p.name LIMIT ?",
-        [q, _like(q), q, _like(q), q, PAGE],
-    )
-    return render_template("admin/patrons.html", rows=rows, q=q)
+    """List patrons 50 a page; search by part of a name, id, class or card, or pinyin initials."""
+    q = request.args.get("q", "").strip()
+    found = search.patrons(web().store, q, _page_number())
+    return render_template("admin/patrons.html", rows=found.rows, q=q, found=found)
 
 
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
@@ -130,14 +124,10 @@ def card_issue(patron_id: str) -> Any:
 
 @bp.get("/items")
 def items() -> str:
-    """Search items by title, author, barcode or ISBN."""
-    store, q = web().store, request.args.get("q", "").strip()
-    rows = store.query(
-        "SELECT * FROM items WHERE ? = '' OR title LIKE ? ESCAPE '\\' "
-        "OR author LIKE ? ESCAPE '\\' OR barcode = ? OR isbn = ? ORDER BY title LIMIT ?",
-        [q, _like(q), _like(q), q, q, PAGE],
-    )
-    return render_template("admin/items.html", rows=rows, q=q)
+    """List items 50 a page; search by part of a title, author, barcode, ISBN or call number."""
+    q = request.args.get("q", "").strip()
+    found = search.items(web().store, q, _page_number())
+    return render_template("admin/items.html", rows=found.rows, q=q, found=found)
 
 
 def _item_or_404(barcode: str) -> dict[str, Any]:
@@ -264,41 +254,46 @@ def import_progress(job_id: str) -> Any:
 @bp.get("/rules")
 def rules() -> str:
     """Show the loan rules and the term calendar."""
-    return render_template("admin/rules.html", r=load_rules(web().store.reader), roles=ROLES)
+    return render_template(
+        "admin/rules.html", typed=_typed(load_rules(web().store.reader)), errors={}, roles=ROLES
+    )
 
 
 @bp.post("/rules")
 def rules_save() -> Any:
-    """Check and save the rules; a bad value is named and nothing changes."""
-    f = request.form
-    raw: dict[str, Any] = {
-        "loan_days": {r: _int(f.get(f"loan_days_{r}")) for r in ROLES},
-        "max_loans": {r: _int(f.get(f"max_loans_{r}")) for r in ROLES},
-        "max_loans_by_grade": {
-            str(g): _int(f.get(f"grade_{g}"))
-            for g in range(1, 7)
-            if f.get(f"grade_{g}", "").strip()
-        },
-        "renewals": _int(f.get("renewals")),
-        "block_when_overdue": bool(f.get("block_when_overdue")),
-        "holiday_loans": bool(f.get("holiday_loans")),
-        "term_start": f.get("term_start", "").strip(),
-        "term_end": f.get("term_end", "").strip(),
-        "closed_weekdays": [int(d) for d in f.getlist("closed_weekdays") if d.isdigit()],
-        "closed_days": [d.strip() for d in f.get("closed_days", "").split() if d.strip()],
-    }
-    try:
-        settings = config.from_dict({"rules": raw}, source=gettext("rules form"))
-        if any(v is None for v in (*raw["loan_days"].values(), *raw["max_loans"].values())):
-            raise config.ConfigError(gettext("every number must be filled in"))
-    except (config.ConfigError, TypeError) as e:
-        flash(gettext("Not saved: {problem}", problem=str(e)), "error")
+    """Check and save the rules; each problem is named beside its field and nothing changes."""
+    form = rules_form.check(request.form, request.form.getlist("closed_weekdays"))
+    if form.ok:
+        try:
+            settings = config.from_dict({"rules": form.rules}, source=gettext("rules form"))
+        except config.ConfigError as e:  # the form's own checks should have caught it
+            flash(gettext("Not saved: {problem}", problem=str(e)), "error")
+            return redirect(url_for("admin.rules"))
+        records.set_rules(web().store, dataclasses.replace(settings.rules), actor())
+        flash(gettext("Rules saved."))
         return redirect(url_for("admin.rules"))
-    records.set_rules(web().store, dataclasses.replace(settings.rules), actor())
-    flash(gettext("Rules saved."))
-    return redirect(url_for("admin.rules"))
+    errors = {k: gettext(msg, **params) for k, (msg, params) in form.errors.items()}
+    flash(gettext("Not saved: check the fields marked in red."), "error")
+    return render_template("admin/rules.html", typed=form.typed, errors=errors, roles=ROLES), 400
 
 
-def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+def _typed(r: Any) -> dict[str, Any]:
+    """Return the stored rules as the form's fields."""
+    typed: dict[str, Any] = {}
+    for role in ROLES:
+        lim = r.by_role.get(role)
+        typed[f"loan_days_{role}"] = lim.loan_days if lim else 14
+        typed[f"max_loans_{role}"] = lim.max_loans if lim else 0
+    for g in rules_form.GRADES:
+        typed[f"grade_{g}"] = r.max_loans_by_grade.get(g, "")
+    first = next(iter(r.by_role.values()), None)
+    typed.update(
+        renewals=first.renewals if first else 1,
+        block_when_overdue=r.block_when_overdue,
+        holiday_loans=r.holiday_loans,
+        term_start=r.term_start or "",
+        term_end=r.term_end or "",
+        closed_weekdays=[str(d) for d in r.closed_weekdays],
+        closed_days="\n".join(sorted(str(d) for d in r.closed_days)),
+    )
+    return typed

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kiosk.circulation import dashboard
+from kiosk.circulation.stats import month, rankings
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, bilingual, web
 from kiosk.web.live import Update, event_stream
@@ -64,10 +65,12 @@ def idle_view(ctx: Web) -> dict[str, Any]:
     if hit and time.monotonic() - hit[0] < IDLE_CACHE_S:
         return hit[1]
     tz = ZoneInfo(ctx.settings.kiosk.timezone)
-    since = dashboard.month_start(ctx.store, tz)
+    today = dashboard.local_today(ctx.store, tz)
+    ranked = rankings.class_ranking(ctx.store, month(today.year, today.month), tz)
     view = {
+        # Loans per student, so that a small class is not punished (kiosk.circulation.stats).
         "ranking": [
-            {"class": c, "loans": n} for c, n in dashboard.loans_per_class(ctx.store, tz, since)[:5]
+            {"class": r["name"], "loans": r["per_student"]} for r in ranked[:5] if r["loans"]
         ],
         "new_books": [r["title"] for r in dashboard.new_books(ctx.store)],
     }

@@ -1,0 +1,78 @@
+"""Who did what, in words: patron names for ids, titles for barcodes, librarians by user name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kiosk.circulation.store import Store
+from kiosk.i18n import N_
+
+# Event types as the pages name them (the log stores the code).
+EVENT_TYPES = (
+    N_("checkout"),
+    N_("checkin"),
+    N_("renew"),
+    N_("undo"),
+    N_("import"),
+    N_("rules_set"),
+    N_("card_lost"),
+    N_("card_issued"),
+    N_("item_status"),
+    N_("patron_status"),
+    N_("patron_edited"),
+    N_("item_edited"),
+    N_("admin_password_set"),
+    N_("admin_password_changed"),
+    N_("export"),
+    N_("notice_printed"),
+    N_("notice_text_set"),
+    N_("notice_levels_set"),
+)
+# Actors that are not a patron, and the kinds of actor before a colon ("cli:root").
+ACTORS = {"self-service": N_("self-service"), "hub": N_("hub")}
+ACTOR_KINDS = (N_("librarian"), N_("cli"), N_("kiosk"))
+# Keys of events' details as the log shows them.
+DATA_KEYS = (
+    N_("due_at"),
+    N_("loan_uuid"),
+    N_("overdue"),
+    N_("card"),
+    N_("status"),
+    N_("level"),
+    N_("loans"),
+    N_("class_name"),
+    N_("kind"),
+    N_("rows"),
+    N_("user"),
+    N_("body"),
+    N_("renewals"),
+)
+YES_NO = (N_("yes"), N_("no"))
+TIME_KEYS = ("due_at", "at", "returned_at", "checked_out_at", "effective_at")
+
+
+def lookup(store: Store, rows: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Return the names of the patrons and titles of the items the rows mention, in two queries."""
+    ids = {r.get("patron_id") for r in rows} | {r.get("actor") for r in rows}
+    ids = {i for i in ids if i and ":" not in i}
+    barcodes = sorted({r["item_barcode"] for r in rows if r.get("item_barcode")})
+    names = dict(
+        store.reader.execute(
+            "SELECT id, name FROM patrons WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(ids))],
+        ).fetchall()
+    )
+    titles = dict(
+        store.reader.execute(
+            "SELECT barcode, title FROM items WHERE barcode IN (SELECT value FROM json_each(?))",
+            [json.dumps(barcodes)],
+        ).fetchall()
+    )
+    return {"names": names, "titles": titles}
+
+
+def actor_parts(actor: str) -> tuple[str, str]:
+    """Split an actor into its kind and who: ('librarian', 'li'), ('patron', 'S001')."""
+    kind, sep, who = (actor or "").partition(":")
+    return (kind, who) if sep else ("patron", actor or "")

@@ -1,0 +1,206 @@
+"""Overdue chasing: the list per class, escalation levels, parents' notices and their record.
+
+Levels by days overdue: 1 a reminder (the helpers tell the child), 2 the class teacher's list,
+3 a notice to the parents. Each printed parents' notice is a `notice_printed` event (projected
+into `notices`), so the librarian sees what was already sent, and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import string
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk.circulation.clock import parse_stamp
+from kiosk.circulation.dashboard import class_order
+from kiosk.circulation.projector import project
+from kiosk.circulation.store import Store
+from kiosk.i18n import N_
+
+# (first day overdue of the level, its name): a level holds until the next one starts. The
+# librarian can move the second and third (`set_levels`); these are the days until then.
+LEVELS = ((1, N_("Reminder")), (8, N_("Class teacher")), (21, N_("Parents")))
+TEMPLATE_KEY = "parents_notice"
+DEFAULT_LEVELS = tuple(first for first, _ in LEVELS)
+LEVELS_KEY = "levels"
+MOST_DAYS = 365
+RANGE = N_("Write a number from {low} to {high}.")
+# The school's text on every parents' notice until the librarian writes their own.
+DEFAULT_TEMPLATE = (
+    "尊敬的{name}同学家长：\n"
+    "您的孩子（{class_name}）从学校图书馆借阅的以下{count}本图书已经超过归还日期。"
+    "请提醒孩子尽快把书还到图书馆。如果图书已经遗失或损坏，请与图书管理员联系。谢谢您的配合！"
+)
+PLACEHOLDERS = ("name", "class_name", "count", "date")
+
+
+def levels(store: Store) -> tuple[int, ...]:
+    """Return the first day overdue of each level, as the librarian set them."""
+    raw = store.value("SELECT body FROM report_texts WHERE key = ?", [LEVELS_KEY])
+    try:
+        days = tuple(int(d) for d in json.loads(raw)) if raw else ()
+    except (TypeError, ValueError):
+        days = ()
+    return days if len(days) == len(LEVELS) else DEFAULT_LEVELS
+
+
+def level_of(days_overdue: int, firsts: tuple[int, ...] = DEFAULT_LEVELS) -> int:
+    """Return the escalation level of a loan that is this many days overdue."""
+    return max([i + 1 for i, first in enumerate(firsts) if days_overdue >= first] or [0])
+
+
+def levels_problems(teacher: str, parents: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Return what is wrong with the days typed for levels 2 and 3, by field."""
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, text in (("teacher", teacher), ("parents", parents)):
+        text = text.strip()
+        if not text.isdigit() or not 2 <= int(text) <= MOST_DAYS:
+            problems[name] = (
+                N_("Write a number from {low} to {high}."),
+                {"low": 2, "high": MOST_DAYS},
+            )
+    if not problems and int(parents) <= int(teacher):
+        problems["parents"] = (
+            N_("The parents are told after the teacher: more than {days} days."),
+            {"days": int(teacher)},
+        )
+    return problems
+
+
+def set_levels(store: Store, teacher: int, parents: int, actor: str) -> None:
+    """Save the days overdue from which the teacher, then the parents, are told (one event)."""
+    if levels_problems(str(teacher), str(parents)):
+        raise ValueError(f"levels must be 2 <= {teacher} < {parents} <= {MOST_DAYS}")
+    data = {"levels": [1, teacher, parents]}
+    with store.write() as db:
+        project(db, store.record(db, store.event("notice_levels_set", actor=actor, data=data)))
+
+
+def level_name(level: int) -> str:
+    """Return a level's name (a catalog id)."""
+    return LEVELS[level - 1][1] if 1 <= level <= len(LEVELS) else ""
+
+
+def overdue_loans(
+    store: Store, tz: ZoneInfo, class_name: str = "", min_level: int = 1
+) -> list[dict[str, Any]]:
+    """Return open overdue loans (with level and last notice) by class, name and due date."""
+    now = store.clock.now()
+    rows = store.query(
+        "SELECT p.class_name, p.name, p.id AS patron_id, p.grade, i.title, i.barcode, "
+        "i.call_number, l.uuid AS loan_uuid, l.checked_out_at, l.due_at, "
+        "(SELECT max(printed_at) FROM notices n WHERE n.patron_id = p.id) AS notice_at "
+        "FROM loans l JOIN patrons p ON p.id = l.patron_id "
+        "JOIN items i ON i.barcode = l.item_barcode "
+        "WHERE l.returned_at IS NULL AND l.due_at < ? AND (? = '' OR p.class_name = ?)",
+        [store.now(), class_name, class_name],
+    )
+    today = now.astimezone(tz).date()
+    firsts = levels(store)
+    result = []
+    for r in rows:
+        # Days counted by the school's calendar: due yesterday is one day overdue.
+        r["days_overdue"] = max(1, (today - parse_stamp(r["due_at"]).astimezone(tz).date()).days)
+        r["level"] = level_of(r["days_overdue"], firsts)
+        if r["level"] >= min_level:
+            result.append(r)
+    return sorted(result, key=lambda r: (class_order(r["class_name"]), r["name"], r["due_at"]))
+
+
+def by_class(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Group overdue loans by class, in class order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["class_name"] or "-", []).append(r)
+    return sorted(groups.items(), key=lambda kv: class_order(kv[0]))
+
+
+def by_student(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group overdue loans per student: one parents' notice each, with the highest level."""
+    people: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        p = people.setdefault(
+            r["patron_id"],
+            {
+                "patron_id": r["patron_id"],
+                "name": r["name"],
+                "class_name": r["class_name"],
+                "notice_at": r["notice_at"],
+                "level": 0,
+                "books": [],
+            },
+        )
+        p["level"] = max(p["level"], r["level"])
+        p["books"].append(r)
+    return sorted(people.values(), key=lambda p: (class_order(p["class_name"]), p["name"]))
+
+
+def template(store: Store) -> str:
+    """Return the text of the parents' notice, as the librarian last wrote it."""
+    body = store.value("SELECT body FROM report_texts WHERE key = ?", [TEMPLATE_KEY])
+    return str(body) if body else DEFAULT_TEMPLATE
+
+
+def template_problem(body: str) -> tuple[str, dict[str, Any]] | None:
+    """Return what is wrong with a notice text (a catalog id and its values), or None."""
+    if not body.strip():
+        return N_("The notice needs a text."), {}
+    if len(body) > 4000:
+        return N_("The notice is too long: at most 4000 characters."), {}
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(body) if f is not None]
+    except ValueError:
+        return N_("A brace is not closed: write a placeholder like {name} with both braces."), {}
+    unknown = [f for f in fields if f not in PLACEHOLDERS]
+    if unknown:
+        return N_("{{{field}}} is not known here. Use {known}."), {
+            "field": unknown[0],
+            "known": ", ".join("{" + p + "}" for p in PLACEHOLDERS),
+        }
+    return None
+
+
+def fill(body: str, student: dict[str, Any], day: dt.date) -> str:
+    """Return a notice text with the student's name, class, number of books and the date."""
+    return body.format(
+        name=student["name"],
+        class_name=student["class_name"],
+        count=len(student["books"]),
+        date=day.isoformat(),
+    )
+
+
+def set_template(store: Store, body: str, actor: str) -> None:
+    """Save the parents' notice text (one event, projected into report_texts)."""
+    problem = template_problem(body)
+    if problem:
+        raise ValueError(problem[0].format(**problem[1]) if problem[1] else problem[0])
+    with store.write() as db:
+        event = store.record(db, store.event("notice_text_set", actor=actor, data={"body": body}))
+        project(db, event)
+
+
+def record_printed(store: Store, students: list[dict[str, Any]], actor: str) -> int:
+    """Record that these students' parents' notices were printed; one event each, one write."""
+    with store.write() as db:
+        for s in students:
+            data = {
+                "level": s["level"],
+                "loans": [b["loan_uuid"] for b in s["books"]],
+                "class_name": s["class_name"],
+            }
+            event = store.event("notice_printed", actor=actor, patron_id=s["patron_id"], data=data)
+            project(db, store.record(db, event))
+    return len(students)
+
+
+def printed(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+    """Return the notices printed, newest first, with the student's name and class."""
+    return store.query(
+        "SELECT n.printed_at, n.level, n.books, n.actor, n.patron_id, p.name, p.class_name "
+        "FROM notices n LEFT JOIN patrons p ON p.id = n.patron_id "
+        "ORDER BY n.printed_at DESC, p.class_name, p.name LIMIT ?",
+        [limit],
+    )

@@ -1,0 +1,111 @@
+"""Check the rules form field by field: every problem named beside its field, in the reader's
+language, and what was typed kept; a term that ends before it starts is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.circulation.models import ROLES
+from kiosk.i18n import N_
+
+GRADES = range(1, 7)
+WHOLE = N_("Write a whole number, like {example}.")
+RANGE = N_("Write a number from {low} to {high}.")
+DATE = N_("Write a date like 2026-09-01, or leave it empty.")
+
+
+@dataclass
+class RulesForm:
+    """What was typed into the rules form, the problems found, and the rules it makes."""
+
+    typed: dict[str, Any]
+    errors: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    rules: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Return whether every field is right."""
+        return not self.errors
+
+
+def _number(
+    form: RulesForm, name: str, low: int, high: int, example: int, required: bool = True
+) -> int | None:
+    text = str(form.typed.get(name, "")).strip()
+    if not text and not required:
+        return None
+    if not text.isdigit():
+        form.errors[name] = (WHOLE, {"example": example})
+        return None
+    value = int(text)
+    if not low <= value <= high:
+        form.errors[name] = (RANGE, {"low": low, "high": high})
+        return None
+    return value
+
+
+def _date(form: RulesForm, name: str) -> dt.date | None:
+    text = str(form.typed.get(name, "")).strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        form.errors[name] = (DATE, {})
+        return None
+
+
+def check(values: Mapping[str, Any], weekdays: list[str]) -> RulesForm:
+    """Check a submitted rules form; return it with its problems or the rules to save."""
+    form = RulesForm(typed={k: values.get(k, "") for k in values}, rules={})
+    form.typed["closed_weekdays"] = weekdays
+    loan_days = {r: _number(form, f"loan_days_{r}", 1, 365, 14) for r in ROLES}
+    max_loans = {r: _number(form, f"max_loans_{r}", 0, 100, 2) for r in ROLES}
+    by_grade = {str(g): _number(form, f"grade_{g}", 0, 100, 1, required=False) for g in GRADES}
+    renewals = _number(form, "renewals", 0, 10, 1)
+    start, end = _date(form, "term_start"), _date(form, "term_end")
+    if start and end and end < start:
+        form.errors["term_end"] = (
+            N_("The term ends before it starts ({start})."),
+            {"start": start.isoformat()},
+        )
+    elif bool(start) != bool(end) and "term_start" not in form.errors:
+        missing = "term_end" if start else "term_start"
+        if missing not in form.errors:
+            form.errors[missing] = (N_("Give both the first and the last day of term."), {})
+    days: list[str] = []
+    for n, line in enumerate(str(form.typed.get("closed_days", "")).splitlines(), start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            day = dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            form.errors.setdefault(
+                "closed_days",
+                (N_("Line {line}: {value} is not a date like 2026-10-01."),
+                 {"line": n, "value": text}),
+            )  # fmt: skip
+            continue
+        if day in days:
+            form.errors.setdefault("closed_days", (N_("{value} is listed twice."), {"value": day}))
+        days.append(day)
+    closed = sorted({int(d) for d in weekdays if d.isdigit() and 1 <= int(d) <= 7})
+    if form.ok:
+        form.rules = {
+            "loan_days": loan_days,
+            "max_loans": max_loans,
+            "max_loans_by_grade": {g: n for g, n in by_grade.items() if n is not None},
+            "renewals": renewals,
+            "block_when_overdue": bool(values.get("block_when_overdue")),
+            "holiday_loans": bool(values.get("holiday_loans")),
+            "term_start": start.isoformat() if start else "",
+            "term_end": end.isoformat() if end else "",
+            "closed_weekdays": closed,
+            "closed_days": days,
+        }
+    return form
