@@ -11,7 +11,11 @@ loopback. Each round (bench.harness: median of the rounds, with their spread) a 
 - baseline over HTTP: the very same request bodies sent with plain `requests.post` to the sink,
   which reads them and answers a small JSON: what the transport alone costs;
 - baseline for storing: the same events inserted into a new store with the hub's schema and
-  pragmas, one `executemany` and one COMMIT: the least that stores them durably.
+  pragmas, one `executemany` and one COMMIT: the least that stores them durably;
+- long history: another new kiosk drains 60,000 events of two teachers and two students
+  borrowing and returning the same twelve books (7,500 loans each; the hub keeps every earlier
+  round's events too), and the rate of its last ten batches is set beside the rate of its
+  first ten: a hub whose cost per event grows with history shows it there.
 
 Rates are per round; medians and p99 of requests are per batch or snapshot page.
 """
@@ -37,7 +41,9 @@ from kiosk.config import from_dict
 from kiosk.sync import hubstore, replica
 from kiosk.sync.client import HubLink, SyncWorker
 
-ITEMS, PATRONS, EVENTS, BATCH = 50_000, 2_000, 10_000, 500
+ITEMS, PATRONS, EVENTS, BATCH, HISTORY = 50_000, 2_000, 10_000, 500, 60_000
+READERS = [("HT1", "teacher"), ("HT2", "teacher"), ("HS1", "student"), ("HS2", "student")]
+MAX_ROUNDS = 10  # readers and books of the long history are seeded for this many rounds
 ROOT = Path(__file__).resolve().parents[1]
 
 SINK = """
@@ -82,6 +88,18 @@ def seed_hub(folder: Path, items: int, patrons: int) -> None:
                 for i in range(items)
             ],
         )
+        db.conn.executemany(
+            "INSERT INTO patrons (id, name, role, updated_at) VALUES (?, ?, ?, ?)",
+            [(f"{pid}-{r}", pid, role, now) for pid, role in READERS for r in range(MAX_ROUNDS)],
+        )
+        db.conn.executemany(
+            "INSERT INTO items (barcode, title, updated_at) VALUES (?, ?, ?)",
+            [(f"H{r}-{i:02d}", f"常借的书 {i}", now) for r in range(MAX_ROUNDS) for i in range(12)],
+        )
+        db.conn.executemany(
+            "INSERT INTO rules (scope, loan_days, max_loans, renewals) VALUES (?, 14, ?, 1)",
+            [("role:teacher", 20), ("role:student", 5)],
+        )
     store.close()
 
 
@@ -100,6 +118,25 @@ def queue_events(store: Any, clock: FakeClock, size: Sizes) -> None:
             store.record(db, store.event("checkin", item_barcode=book, data={"loan_uuid": None}))
 
 
+def queue_history(store: Any, clock: FakeClock, events: int, r: int) -> None:
+    """Queue rounds of one reader borrowing all twelve books, then returning them.
+
+    Each bench round has its own four readers and twelve books: every round's kiosk clock
+    starts at the same fake time, so rounds sharing them would all land in one stretch of
+    (skew-corrected) time, a week-offline kiosk on every batch rather than a long history.
+    """
+    books = [f"H{r}-{i:02d}" for i in range(12)]
+    with store.write() as db:
+        for n in range(events // 24):
+            patron = f"{READERS[n % len(READERS)][0]}-{r}"
+            for kind in ("checkout", "checkin"):
+                for book in books:
+                    clock.advance(1)
+                    data = {"due_at": "2026-11-16T15:59:59.000Z"} if kind == "checkout" else {}
+                    e = store.event(kind, patron_id=patron, item_barcode=book, data=data)
+                    store.record(db, e)
+
+
 @dataclass
 class Sizes:
     """How big the hub is and how much a kiosk sends each round."""
@@ -108,6 +145,7 @@ class Sizes:
     patrons: int
     events: int
     batch: int
+    history: int
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,10 +153,12 @@ def main(argv: list[str] | None = None) -> None:
     args = harness.parser(__doc__).parse_args(argv)
     size = harness.size(
         args,
-        Sizes(ITEMS, PATRONS, EVENTS, BATCH),
-        Sizes(items=500, patrons=50, events=200, batch=50),
+        Sizes(ITEMS, PATRONS, EVENTS, BATCH, HISTORY),
+        Sizes(items=500, patrons=50, events=200, batch=50, history=1_200),
     )
     bench = harness.Bench("sync_throughput", args)
+    if bench.n_rounds > MAX_ROUNDS:
+        raise SystemExit(f"--rounds: at most {MAX_ROUNDS}")
     with harness.workdir(args, "sync") as folder:
         port, sink_port = free_port(), free_port()
         (folder / "hub.toml").write_text(
@@ -128,6 +168,9 @@ def main(argv: list[str] | None = None) -> None:
         seed_hub(folder, size.items, size.patrons)
         token_store = hubstore.open_hub_store(folder / "hub.db")
         tokens = [hubstore.register_kiosk(token_store, f"bench{r}") for r in range(bench.n_rounds)]
+        history_tokens = [
+            hubstore.register_kiosk(token_store, f"history{r}") for r in range(bench.n_rounds)
+        ]
         token_store.close()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with (folder / "hub.log").open("wb") as log:
@@ -147,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
                 harness.wait_listening(sink_url, "the plain waitress sink")
                 for r in bench.rounds():
                     one_round(folder / f"round{r}", bench, size, url, sink_url, tokens[r], r)
+                    long_history(folder / f"history{r}", bench, size, url, history_tokens[r], r)
             finally:
                 for proc in (hub, sink):
                     proc.terminate()
@@ -155,6 +199,20 @@ def main(argv: list[str] | None = None) -> None:
                     except subprocess.TimeoutExpired:
                         proc.kill()
     report(bench, size)
+
+
+def new_kiosk(
+    folder: Path, url: str, token: str, kiosk_id: str, batch: int
+) -> tuple[FakeClock, Any, SyncWorker]:
+    """Open a new kiosk store in `folder` with a sync worker for the hub (not started)."""
+    folder.mkdir()
+    clock = FakeClock()
+    settings = from_dict(
+        {"kiosk": {"id": kiosk_id}, "store": {"path": "kiosk.db"}}, base_dir=folder
+    )
+    store = open_store(settings, clock)
+    worker = SyncWorker(store, HubLink(url, token, kiosk_id, timeout_s=120), batch_size=batch)
+    return clock, store, worker
 
 
 def one_round(
@@ -167,14 +225,7 @@ def one_round(
     r: int,
 ) -> None:
     """A new kiosk pulls the snapshot and drains its events; then the same bytes and rows bare."""
-    folder.mkdir()
-    clock = FakeClock()
-    kiosk_id = f"bench{r}"
-    settings = from_dict(
-        {"kiosk": {"id": kiosk_id}, "store": {"path": "kiosk.db"}}, base_dir=folder
-    )
-    store = open_store(settings, clock)
-    worker = SyncWorker(store, HubLink(url, token, kiosk_id, timeout_s=60), batch_size=size.batch)
+    clock, store, worker = new_kiosk(folder, url, token, f"bench{r}", size.batch)
     client = worker.client
 
     pages: list[float] = []
@@ -192,7 +243,7 @@ def one_round(
     worker.pull()
     pull_s = time.perf_counter() - t0
     items = store.value("SELECT count(*) FROM items")
-    assert items == size.items, items
+    assert items == size.items + 12 * MAX_ROUNDS, items
 
     queue_events(store, clock, size)
     bodies: list[bytes] = []
@@ -252,6 +303,41 @@ def one_round(
         )
 
 
+def long_history(
+    folder: Path, bench: harness.Bench, size: Sizes, url: str, token: str, r: int
+) -> None:
+    """A new kiosk drains a long history of a few readers; record its first and last batches."""
+    clock, store, worker = new_kiosk(folder, url, token, f"history{r}", size.batch)
+    queue_history(store, clock, size.history, r)
+    batches: list[float] = []
+    original_post = worker.client.post_events
+
+    def timed_post(payload: bytes) -> dict[str, Any]:
+        t = time.perf_counter()
+        try:
+            return original_post(payload)
+        finally:
+            batches.append(time.perf_counter() - t)
+
+    worker.client.post_events = timed_post  # type: ignore[method-assign]
+    t0 = time.perf_counter()
+    sent = worker.push()
+    drain_s = time.perf_counter() - t0
+    assert replica.queue_length(store) == 0, replica.queue_length(store)
+    store.close()
+    worker.client.close()
+    n = min(10, len(batches) // 2)
+    first, last = batches[:n], batches[-n - 1 : -1]  # the very last batch is the rules event
+    bench.record("long history: drain", sent / drain_s, "events/s")
+    bench.record("long history: first batches", size.batch * n / sum(first), "events/s")
+    bench.record("long history: last batches", size.batch * n / sum(last), "events/s")
+    if r == 0:
+        bench.note(
+            f"long history: {sent:,} events of {len(READERS)} readers and 12 books per round, on a "
+            f"hub keeping every round's; first and last {n} batches of {size.batch}"
+        )
+
+
 def durable_insert(path: Path, rows: list[tuple]) -> float:
     """Insert the events into a new hub store in one transaction; return the seconds it took.
 
@@ -289,6 +375,16 @@ def report(bench: harness.Bench, size: Sizes) -> None:
         "p50",
     )
     bench.compare("drain: per batch, p99", "drain: per batch", "baseline: per plain post", "p99")
+    bench.compare(
+        f"long history ({size.history:,} events a round): last batches beside the first",
+        "long history: last batches",
+        "long history: first batches",
+        "p50",
+        harness.Target(
+            "≥ 0.5x first and ≥ 2,000 events/s",
+            lambda ours, ratio: ratio is not None and ratio >= 0.5 and ours >= 2000,
+        ),
+    )
     bench.compare(
         f"pull {size.items:,} items into a new kiosk: rate",
         "pull the snapshot into a new kiosk",

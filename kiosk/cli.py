@@ -11,58 +11,13 @@ from typing import Any
 
 import click
 
-from kiosk import config as cfg
-from kiosk.circulation.store import Store, StoreError
+from kiosk.circulation.store import StoreError
+from kiosk.cli_context import Context, fail, pass_ctx
 from kiosk.cli_help import localize
 from kiosk.i18n import _
 
+__all__ = ["AREA_COMMANDS", "Context", "KioskGroup", "fail", "main", "pass_ctx"]
 
-class Context:
-    """What every command shares: the config path and, once loaded, the settings."""
-
-    def __init__(self, config_path: str | None) -> None:
-        self.config_path = cfg.default_path(config_path)
-        self._settings: cfg.Settings | None = None
-
-    def hub_pages(self, store: Store) -> object:
-        """Return the librarian's pages on the hub's store, for `kiosk hub` (wired in kiosk.app)."""
-        from kiosk.app import hub_pages
-
-        return hub_pages(store, self.settings)
-
-    @property
-    def settings(self) -> cfg.Settings:
-        """Load the config once; exit with its problem on stderr if it cannot be used."""
-        if self._settings is None:
-            try:
-                self._settings = cfg.load(self.config_path)
-            except cfg.ConfigError as e:
-                fail(str(e), code=2)
-        assert self._settings is not None
-        return self._settings
-
-    def store(self, create: bool = False) -> Store:
-        """Open the configured store, or exit with a clear message."""
-        from kiosk.app import open_store
-
-        s = self.settings
-        path = s.resolve(s.store.path)
-        if not create and not path.exists():
-            fail(_("{path}: no store here yet; run `kiosk init` first", path=path))
-        try:
-            return open_store(s)
-        except StoreError as e:
-            fail(str(e))
-        raise AssertionError
-
-
-def fail(message: str, code: int = 1) -> None:
-    """Print an error for the person at the terminal and exit non-zero."""
-    click.echo(_("error: {message}", message=message), err=True)
-    sys.exit(code)
-
-
-pass_ctx = click.make_pass_decorator(Context)
 
 # Commands that live with their area, imported only when used so that `kiosk run` starts fast.
 AREA_COMMANDS = {
@@ -99,10 +54,8 @@ class KioskGroup(click.Group):
         found = {}
         for name, target in AREA_COMMANDS.items():
             module, _, attr = target.partition(":")
-            try:
-                found[name] = getattr(importlib.import_module(module), attr)
-            except (ImportError, AttributeError):
-                continue  # that area is not part of this build yet
+            # An area that fails to import is a broken install: say so, never hide the command.
+            found[name] = getattr(importlib.import_module(module), attr)
         return found
 
 
@@ -261,7 +214,7 @@ def export(ctx: Context, kind: str, bom: bool) -> None:
         if kind == "koc":
             from kiosk.sync.koc import write_koc
 
-            write_koc(store, sys.stdout, ctx.settings.kiosk.timezone)
+            write_koc(store, sys.stdout, ctx.settings.kiosk.timezone, ctx.settings.hub.koc_card)
             return
         write_csv(store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom)
     except BrokenPipeError:

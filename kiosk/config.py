@@ -294,6 +294,11 @@ class HubSettings:
     timeout_s: float = setting(5.0, "Seconds to wait for the hub before giving up.", _positive)
     batch_size: int = setting(500, "Events sent to the hub per request.", _positive)
     max_batch: int = setting(2000, "(hub) Most events the hub accepts in one request.", _positive)
+    koc_card: str = setting(
+        "barcode",
+        "Card a .koc export names a patron by: barcode (printed on the card) or uid (RFID).",
+        _one_of("barcode", "uid"),
+    )
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,11 @@ the (very unlikely) case where two cards would match.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlite_utils import Database
 
-_HEX_UID = re.compile(r"[0-9A-Fa-f]{8}(?:[0-9A-Fa-f]{2})?")
-_DECIMAL = re.compile(r"[0-9]{10}")
-MAX_DECIMAL = 0xFFFFFFFF
+from kiosk import codes
 
 # The same arithmetic in SQL, for cards written by code that does not fill `number` itself
 # (a trigger of migration m004). `{c}` is the column holding the code.
@@ -37,28 +34,11 @@ SQL_NUMBER = (
 )
 
 
-def is_uid(code: str) -> bool:
-    """Return whether a code is shaped like an RFID UID (8 or 10 hex digits)."""
-    return _HEX_UID.fullmatch(code) is not None
-
-
-def canonical(code: str) -> str:
-    """Return a card code as the store keeps it: UIDs in upper case, other codes unchanged."""
-    return code.upper() if is_uid(code) else code
-
-
-def number(code: str) -> str | None:
-    """Return the 10-digit decimal of a UID's last 4 bytes, or None for other codes."""
-    if not is_uid(code):
-        return None
-    return f"{int(code[-8:], 16):010d}"
-
-
-def decimal(code: str) -> str | None:
-    """Return the code if it can be the decimal printed on a card (10 digits, <= 2**32 - 1)."""
-    if _DECIMAL.fullmatch(code) and int(code) <= MAX_DECIMAL:
-        return code
-    return None
+# One definition of a UID and its forms, shared with the card readers (kiosk/codes.py).
+is_uid = codes.is_uid
+canonical = codes.canonical_card
+number = codes.printed_number
+decimal = codes.card_decimal
 
 
 def find_exact(db: Database, code: str) -> tuple[Any, ...] | None:

@@ -9,7 +9,6 @@ seconds. Only `kiosk demo` imports this module; `kiosk run` never does.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -18,12 +17,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk import config
-from kiosk.circulation import cards
+from kiosk.circulation import cards, decide
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.importer import isbn13_check_digit
-from kiosk.circulation.models import Patron
-from kiosk.circulation.rules import Rules, end_of_day, load_rules, rules_rows
+from kiosk.circulation.commands import Checkout
+from kiosk.circulation.models import Item, Patron
+from kiosk.circulation.projector import Refusal, project
+from kiosk.circulation.records import save
+from kiosk.circulation.rules import Rules, load_rules, rules_rows
 from kiosk.circulation.store import Event, Store
+from kiosk.codes import ean13_check_digit
 from kiosk.i18n import _
 
 KIOSK_ID = "demo-kiosk"
@@ -224,48 +226,34 @@ def build(store: Store, settings: config.Settings, seed: int, today: dt.date) ->
     data = {"rules": rows, "policy": policy, "closed_days": closed}
     rules_event = _event(rng, "rules_set", opening, actor="config", data=data)
     with store.write() as db:
-        db.execute("DELETE FROM rules")
-        db.execute("DELETE FROM policy")
-        db.execute("DELETE FROM closed_days")
-        db.table("rules").insert_all(rows, pk="scope")
-        policy_rows = [{"key": k, "value": json.dumps(v)} for k, v in policy.items()]
-        db.table("policy").insert_all(policy_rows, pk="key")
-        db.table("closed_days").insert_all([{"day": d, "note": ""} for d in closed], pk="day")
+        project(db, rules_event)
         rules = load_rules(db)
         _history(rng, school, rules, term_start, today, tz)
         counts = {"patrons": len(school.patrons), "items": len(school.items)}
         setup = _event(rng, "import", opening, actor="demo", data={"kind": "demo", **counts})
-        _insert(store, db, school, [rules_event, setup, *school.events])
+        _insert(db, school, [setup, *school.events], rules_event)
     return school
 
 
-def _insert(store: Store, db: Any, school: School, events: list[Event]) -> None:
-    conn = db.conn
-    conn.executemany(
-        "INSERT INTO patrons (id, name, role, grade, class_name, status, updated_at) "
-        "VALUES (:id, :name, :role, :grade, :class_name, 'active', :updated_at)",
-        school.patrons,
-    )
-    conn.executemany(
-        "INSERT INTO cards (code, patron_id, created_at, number) VALUES (?, ?, ?, ?)",
-        school.cards,
-    )
-    conn.executemany(
-        "INSERT INTO items (barcode, title, author, isbn, call_number, location, status, "
-        "updated_at) VALUES (:barcode, :title, :author, :isbn, :call_number, :location, "
-        ":status, :updated_at)",
-        school.items,
-    )
-    conn.executemany(
-        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, returned_at) "
-        "VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, :due_at, :returned_at)",
-        sorted(school.loans, key=lambda r: (r["checked_out_at"], r["uuid"])),
-    )
+def _insert(db: Any, school: School, events: list[Event], rules_event: Event) -> None:
+    """Write the school through the projections, then its term of events in time order."""
+    cards_of: dict[str, list[str]] = {}
+    for code, patron_id, *_rest in school.cards:
+        cards_of.setdefault(patron_id, []).append(code)
+    for p in school.patrons:
+        row = {**p, "status": "active"}
+        save(db, "patron_saved", p["id"], row, p["updated_at"], cards=cards_of.get(p["id"], []))
+    for it in school.items:
+        row = {k: v for k, v in it.items() if k != "status"}
+        save(db, "item_saved", it["barcode"], row, it["updated_at"])
     events.sort(key=lambda e: (e.at, e.uuid))
-    conn.executemany(
+    for e in events:
+        project(db, e)
+    logged = sorted([rules_event, *events], key=lambda e: (e.at, e.uuid))
+    db.conn.executemany(
         "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data) "
         "VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, :data)",
-        [e.row() for e in events],
+        [e.row() for e in logged],
     )
 
 
@@ -333,7 +321,7 @@ def _books(rng: random.Random, school: School, opening: dt.datetime) -> None:
     for title, author, clc, weight in titles:
         group = "0" if title.isascii() else "7"  # English-language or Chinese publishers
         body = f"978{group}{rng.randrange(10**8):08d}"
-        isbn = body + isbn13_check_digit(body)
+        isbn = body + ean13_check_digit(body)
         records.append((title, author, isbn, f"{clc}/{rng.randint(1, 99)}", weight))
     weights = [r[4] for r in records]
     corners = [f"{n}({c})班图书角" for n in GRADES for c in range(1, CLASSES_PER_GRADE + 1)]
@@ -367,10 +355,6 @@ def _history(
             for _ in range(rng.randint(60, 140)):
                 term.lend(day)
         day += dt.timedelta(days=1)
-    by_barcode = {it["barcode"]: it for it in school.items}
-    for loan in school.loans:
-        if loan["returned_at"] is None:
-            by_barcode[loan["item_barcode"]]["status"] = "on_loan"
 
 
 class _Term:
@@ -382,7 +366,8 @@ class _Term:
         self.rng, self.school, self.rules, self.today, self.tz = rng, school, rules, today, tz
         self.borrowers = [_patron(p) for p in school.patrons]
         self.shelf = [it["barcode"] for it in school.items if it["location"] == "library"]
-        self.open_count = {p.id: 0 for p in self.borrowers}
+        self.items = {it["barcode"]: it for it in school.items}
+        self.open_due: dict[str, list[str]] = {p.id: [] for p in self.borrowers}
         self.returns: dict[dt.date, list[dict[str, Any]]] = {}
 
     def morning_returns(self, day: dt.date) -> None:
@@ -391,7 +376,7 @@ class _Term:
             at = _at(self.rng, day, self.tz, (7, 30), 60)
             loan["returned_at"] = stamp(at)
             self.shelf.append(loan["item_barcode"])
-            self.open_count[loan["patron_id"]] -= 1
+            self.open_due[loan["patron_id"]].remove(loan["due_at"])
             data = {"loan_uuid": loan["uuid"], "overdue": loan["due_at"] < stamp(at)}
             self.school.events.append(
                 _event(
@@ -406,27 +391,34 @@ class _Term:
             )
 
     def lend(self, day: dt.date) -> None:
-        """Lend a random book to a random patron within their limit, and plan its return."""
+        """Lend a random book to a random patron if the desk's decision allows, plan its return."""
         rng, rules = self.rng, self.rules
         patron = rng.choice(self.borrowers)
-        limits = rules.limits(patron)
-        if self.open_count[patron.id] >= limits.max_loans or not self.shelf:
+        if not self.shelf:
             return
         i = rng.randrange(len(self.shelf))
-        self.shelf[i], self.shelf[-1] = self.shelf[-1], self.shelf[i]
-        barcode = self.shelf.pop()
+        barcode = self.shelf[i]
         lunch = rng.random() < 0.7
         at = _at(rng, day, self.tz, (11, 50) if lunch else (15, 40), 80 if lunch else 50)
-        due = stamp(end_of_day(rules.due_date(patron, day), self.tz))
+        # The same decision as the kiosk's: limits, overdue books, the due date by the calendar.
+        item = Item.from_row({**self.items[barcode], "status": "available"})
+        state = decide.LoanState(patron, item, None, self.open_due[patron.id])
+        decision = decide.checkout(rules, self.tz, state, Checkout(patron.id, barcode), at)
+        if isinstance(decision, Refusal):
+            return
+        self.shelf[i], self.shelf[-1] = self.shelf[-1], self.shelf[i]
+        self.shelf.pop()
+        (draft,) = decision
         event = _event(
             rng,
             "checkout",
             at,
-            actor=patron.id,
+            actor=draft.actor,
             patron_id=patron.id,
             item_barcode=barcode,
-            data={"due_at": due},
+            data=draft.data,
         )
+        due = draft.data["due_at"]
         self.school.events.append(event)
         loan = {
             "uuid": event.uuid,
@@ -437,7 +429,8 @@ class _Term:
             "returned_at": None,
         }
         self.school.loans.append(loan)
-        self.open_count[patron.id] += 1
+        self.open_due[patron.id].append(due)
+        limits = rules.limits(patron)
         # Most books come back within the loan period, some late, a few not at all this term.
         roll = rng.random()
         if roll < 0.01:

@@ -1,20 +1,23 @@
 """Desk actions beyond the session: undo the last action of a helper, as its own event.
 
-An undo never edits or deletes an event (the log is immutable): it puts the loan back as it was
-and records an `undo` event naming the event it reverses, so the hub can do the same.
+An undo never edits or deletes an event (the log is immutable): a decision checks that the loan
+is still as the last action left it, and the `undo` event's projection puts it back as it was
+(the hub applies the same projection, so every kiosk follows).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.circulation.clock import parse_stamp
+from kiosk.circulation import decide, queries
+from kiosk.circulation.clock import stamp
+from kiosk.circulation.commands import UndoLast
+from kiosk.circulation.projections.loans import open_loan
+from kiosk.circulation.projector import Refusal, commit
 from kiosk.circulation.store import Event, Store
 
-UNDOABLE = ("checkout", "checkin", "renew")
+UNDOABLE = decide.UNDOABLE
 
 
 @dataclass(frozen=True)
@@ -29,86 +32,24 @@ class Undo:
 
 def last_action(store: Store, actor: str) -> dict[str, Any] | None:
     """Return the actor's last circulation event, or None if it was an undo or there is none."""
-    rows = store.query(
-        "SELECT * FROM events WHERE actor = ? AND type IN ('checkout', 'checkin', 'renew', 'undo') "
-        "ORDER BY seq DESC LIMIT 1",
-        [actor],
-    )
-    return rows[0] if rows and rows[0]["type"] != "undo" else None
+    last = queries.last_desk_event(store.reader, actor)
+    return last if last and last["type"] != "undo" else None
 
 
 def undo_last(store: Store, actor: str, window_s: float) -> Undo:
     """Reverse the actor's last checkout, checkin or renewal if it is recent enough."""
+    cmd = UndoLast(actor, window_s)
     with store.write() as db:
-        rows = list(
-            db.query(
-                "SELECT e.*, i.title FROM events e LEFT JOIN items i ON i.barcode = e.item_barcode "
-                "WHERE e.actor = ? AND e.type IN ('checkout', 'checkin', 'renew', 'undo') "
-                "ORDER BY e.seq DESC LIMIT 1",
-                [actor],
-            )
-        )
-        if not rows or rows[0]["type"] == "undo":
-            return _no("nothing_to_undo")
-        last = rows[0]
-        age = store.clock.now() - parse_stamp(last["at"])
-        if age > dt.timedelta(seconds=window_s):
-            return _no("too_late")
-        data = json.loads(last["data"])
-        if not _reverse(db, last, data):
-            return _no("changed_since")
-        event = store.record(
-            db,
-            store.event(
-                "undo",
-                actor=actor,
-                patron_id=last["patron_id"],
-                item_barcode=last["item_barcode"],
-                data={"undone": last["uuid"], "undone_type": last["type"]},
-            ),
-        )
-    params = {"title": last["title"] or last["item_barcode"]}
-    return Undo(True, "undone", params, event)
-
-
-def _reverse(db: Any, last: dict[str, Any], data: dict[str, Any]) -> bool:
-    barcode, at = last["item_barcode"], last["at"]
-    if last["type"] == "checkout":
-        # A loan made by mistake never happened: remove it; the events keep the record.
-        cur = db.execute("DELETE FROM loans WHERE uuid = ? AND returned_at IS NULL", [last["uuid"]])
-        if cur.rowcount != 1:
-            return False
-        db.execute(
-            "UPDATE items SET status = 'available', updated_at = ? "
-            "WHERE barcode = ? AND status = 'on_loan'",
-            [at, barcode],
-        )
-        return True
-    if last["type"] == "checkin":
-        open_now = db.execute(
-            "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode]
-        ).fetchone()
-        if open_now:
-            return False
-        cur = db.execute(
-            "UPDATE loans SET returned_at = NULL WHERE uuid = ? AND returned_at IS NOT NULL",
-            [data.get("loan_uuid")],
-        )
-        if cur.rowcount != 1:
-            return False
-        db.execute(
-            "UPDATE items SET status = 'on_loan', updated_at = ? "
-            "WHERE barcode = ? AND status = 'available'",
-            [at, barcode],
-        )
-        return True
-    cur = db.execute(
-        "UPDATE loans SET due_at = ?, renewals = renewals - 1 "
-        "WHERE uuid = ? AND returned_at IS NULL AND due_at = ? AND renewals > 0",
-        [data.get("previous_due_at"), data.get("loan_uuid"), data.get("due_at")],
-    )
-    return bool(cur.rowcount == 1)
-
-
-def _no(reason: str) -> Undo:
-    return Undo(False, reason, {})
+        last = queries.last_desk_event(db, actor)
+        state = decide.UndoState(last)
+        if last is not None and last["type"] in UNDOABLE:
+            uuid = last["uuid"] if last["type"] == "checkout" else last["data"].get("loan_uuid")
+            loan = queries.loan_by_uuid(db, uuid)
+            state = decide.UndoState(last, loan, open_loan(db, last["item_barcode"]) is not None)
+        now = store.clock.now()
+        decision = decide.undo(state, cmd, now)
+        if isinstance(decision, Refusal):
+            return Undo(False, decision.reason, {})
+        (event,) = commit(store, db, decision, stamp(now))
+    assert last is not None
+    return Undo(True, "undone", {"title": last["title"] or last["item_barcode"]}, event)

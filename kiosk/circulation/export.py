@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -105,20 +106,50 @@ def write_csv(
 
     `chinese` gives the columns Chinese titles (the ones `kiosk import` reads too).
     """
+    counted: list[int] = []
+    chunks = csv_chunks(
+        store, kind, timezone=timezone, bom=bom, chinese=chinese, done=counted.append
+    )
+    for chunk in chunks:
+        stream.write(chunk)
+    return counted[0]
+
+
+def csv_chunks(
+    store: Store,
+    kind: str,
+    *,
+    timezone: str = "Asia/Shanghai",
+    bom: bool = False,
+    chinese: bool = False,
+    rows_per_chunk: int = 500,
+    done: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """Yield one kind of record as CSV text in chunks, as the rows are read (for a download).
+
+    `done` is called with the number of rows once the last chunk is out.
+    """
     if kind not in QUERIES:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     header = QUERIES[kind][0]
     if chinese:
         header = tuple(CHINESE_TITLES.get(c, c) for c in header)
+    buf = io.StringIO()
     if bom:
-        stream.write("\ufeff")  # Excel on Windows reads UTF-8 only with it
-    writer = csv.writer(stream, lineterminator="\n")
+        buf.write("\ufeff")  # Excel on Windows reads UTF-8 only with it
+    writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     count = 0
     for row in rows(store, kind, timezone):
         writer.writerow([spreadsheet_safe(v) for v in row])
         count += 1
-    return count
+        if count % rows_per_chunk == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+    if done is not None:
+        done(count)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

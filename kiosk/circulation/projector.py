@@ -8,13 +8,13 @@ projection registered here with `@projection("type")`, written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.store import Event
+from kiosk.circulation.store import Event, Store
 
 Projection = Callable[[Database, Event], None]
 _PROJECTIONS: dict[str, Projection] = {}
@@ -26,6 +26,17 @@ class Refusal:
 
     reason: str
     params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event a decision wants recorded; `commit` gives it a UUID, a time and a kiosk."""
+
+    type: str
+    actor: str = ""
+    patron_id: str | None = None
+    item_barcode: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 def projection(*types: str) -> Callable[[Projection], Projection]:
@@ -48,6 +59,24 @@ def project(db: Database, event: Event) -> None:
     fn = _PROJECTIONS.get(event.type)
     if fn is not None:
         fn(db, event)
+
+
+def commit(store: Store, db: Database, drafts: Iterable[Draft], at: str) -> list[Event]:
+    """Stamp each drafted event, apply it and append it to the log, in the caller's transaction."""
+    done = []
+    for d in drafts:
+        event = Event(
+            type=d.type,
+            at=at,
+            kiosk_id=store.kiosk_id,
+            actor=d.actor,
+            patron_id=d.patron_id,
+            item_barcode=d.item_barcode,
+            data=dict(d.data),
+        )
+        project(db, event)
+        done.append(store.record(db, event))
+    return done
 
 
 def event_types() -> list[str]:

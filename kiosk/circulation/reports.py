@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.circulation import queries
+from kiosk.circulation.queries import outbox
 from kiosk.circulation.store import Store
 
 
@@ -16,16 +18,9 @@ def status_report(store: Store) -> dict[str, Any]:
         "store": str(store.path),
         "schema": store.schema[-1] if store.schema else None,
         "integrity": store.integrity(),
-        "patrons": q("SELECT count(*) FROM patrons"),
-        "items": q("SELECT count(*) FROM items"),
-        "open_loans": q("SELECT count(*) FROM loans WHERE returned_at IS NULL"),
-        "overdue_loans": q(
-            "SELECT count(*) FROM loans WHERE returned_at IS NULL AND due_at < ?", [now]
-        ),
+        **queries.counts(store.reader, now),
         "events": q("SELECT count(*) FROM events"),
-        "events_waiting_for_hub": q(
-            "SELECT count(*) FROM events WHERE seq NOT IN (SELECT seq FROM event_acks)"
-        ),
+        "events_waiting_for_hub": outbox.events_waiting(store.reader),
         "last_events": store.query(
             "SELECT at, type, patron_id, item_barcode FROM events ORDER BY seq DESC LIMIT 5"
         ),

@@ -14,10 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from kiosk.circulation import cards
+from kiosk.circulation import cards, decide, queries
 from kiosk.circulation.clock import stamp
+from kiosk.circulation.commands import Checkin, Checkout, Renew
+from kiosk.circulation.decide import LoanState
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.rules import Rules, end_of_day, load_rules
+from kiosk.circulation.projector import Refusal, commit
+from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.i18n import N_
 
@@ -150,124 +153,77 @@ class Circulation:
 
     def checkout(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Lend an item to a patron, if the rules allow it."""
+        cmd = Checkout(patron_id, barcode, actor)
         with self.store.write() as db:
-            patron, item = self.patron(patron_id, db), self.item(barcode, db)
-            if patron is None or item is None:
-                return _refuse("checkout", "unknown_code", patron=patron, item=item)
-            rules = self.rules(db)
-            refusal = self._checkout_refusal(db, rules, patron, item)
-            if refusal:
-                return refusal
+            state = self._state(db, patron_id, barcode, with_patron_loans=True)
             now = self.store.clock.now()
-            due = end_of_day(rules.due_date(patron, now.astimezone(self.tz).date()), self.tz)
-            event = self.store.event(
-                "checkout",
-                actor=actor or patron.id,
-                patron_id=patron.id,
-                item_barcode=item.barcode,
-                data={"due_at": stamp(due)},
-            )
-            db.execute(
-                "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [event.uuid, item.barcode, patron.id, event.at, stamp(due)],
-            )
-            self._set_status(db, item.barcode, "on_loan", event.at)
-            event = self.store.record(db, event)
-            loan = self.open_loan(item.barcode, db)
-        return self._done("checkout", "checked_out", patron, item, loan, event)
+            decision = decide.checkout(self.rules(db), self.tz, state, cmd, now)
+            if isinstance(decision, Refusal):
+                return self._refused("checkout", decision, state)
+            (event,) = commit(self.store, db, decision, stamp(now))
+            loan = self.open_loan(barcode, db)
+        return self._done("checkout", "checked_out", state.patron, state.item, loan, event)
 
-    def _checkout_refusal(
-        self, db: Database, rules: Rules, patron: Patron, item: Item
-    ) -> Result | None:
-        if patron.status != "active":
-            return _refuse("checkout", "patron_blocked", patron=patron, item=item)
-        loan = self.open_loan(item.barcode, db)
-        if loan is not None:
-            return _refuse("checkout", "on_loan_to_other", patron=patron, item=item)
-        if item.status != "available":
-            return _refuse("checkout", "item_unavailable", patron=patron, item=item)
-        loans = self.loans_of(patron.id, db)
-        if rules.block_when_overdue and any(row["due_at"] < self.store.now() for row in loans):
-            return _refuse("checkout", "has_overdue", patron=patron, item=item)
-        limit = rules.limits(patron).max_loans
-        if len(loans) >= limit:
-            return _refuse(
-                "checkout", "limit_reached", patron=patron, item=item, params={"count": len(loans)}
-            )
-        return None
+    def lend(self, patron_id: str, barcode: str, actor: str = "") -> Result:
+        """Lend a book to a patron: a renewal when the patron already has it, else a checkout."""
+        loan = self.open_loan(barcode)
+        if loan is not None and loan.patron_id == patron_id:
+            return self.renew(patron_id, barcode, actor=actor)
+        return self.checkout(patron_id, barcode, actor=actor)
 
     def checkin(self, barcode: str, actor: str = "") -> Result:
         """Return an item that is on loan."""
+        cmd = Checkin(barcode, actor)
         with self.store.write() as db:
-            item = self.item(barcode, db)
-            if item is None:
-                return _refuse("checkin", "unknown_code")
-            loan = self.open_loan(barcode, db)
+            state = self._state(db, None, barcode)
+            now = self.store.clock.now()
+            decision = decide.checkin(state, cmd, now, self.record_stray_returns)
+            if isinstance(decision, Refusal):
+                return self._refused("checkin", decision, state)
+            (event,) = commit(self.store, db, decision, stamp(now))
+            loan, patron = state.loan, state.patron
             if loan is None:
-                if not self.record_stray_returns:
-                    return _refuse("checkin", "not_on_loan", item=item)
-                event = self.store.event(
-                    "checkin",
-                    actor=actor or "self-service",
-                    item_barcode=barcode,
-                    data={"loan_uuid": None, "not_on_loan": True},
-                )
-                event = self.store.record(db, event)
-                refused = _refuse("checkin", "not_on_loan", item=item)
+                # A stray return: recorded for the hub, told as "not on loan" here.
+                refused = _refuse("checkin", "not_on_loan", item=state.item)
                 return Result(**{**refused.__dict__, "event": event})
             patron = self.patron(loan.patron_id, db)
-            event = self.store.event(
-                "checkin",
-                actor=actor or loan.patron_id,
-                patron_id=loan.patron_id,
-                item_barcode=barcode,
-                data={"loan_uuid": loan.uuid, "overdue": loan.due_at < self.store.now()},
-            )
-            db.execute("UPDATE loans SET returned_at = ? WHERE id = ?", [event.at, loan.id])
-            # A lost or damaged book that comes back keeps its status for the librarian to decide.
-            if item.status == "on_loan":
-                self._set_status(db, barcode, "available", event.at)
-            event = self.store.record(db, event)
-        return self._done("checkin", "checked_in", patron, item, loan, event)
+        return self._done("checkin", "checked_in", patron, state.item, loan, event)
 
     def renew(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Extend a patron's loan of an item, if the rules allow it."""
+        cmd = Renew(patron_id, barcode, actor)
         with self.store.write() as db:
-            patron, item = self.patron(patron_id, db), self.item(barcode, db)
+            state = self._state(db, patron_id, barcode)
+            now = self.store.clock.now()
+            decision = decide.renew(self.rules(db), self.tz, state, cmd, now)
+            if isinstance(decision, Refusal):
+                return self._refused("renew", decision, state)
+            (event,) = commit(self.store, db, decision, stamp(now))
             loan = self.open_loan(barcode, db)
-            if patron is None or item is None:
-                return _refuse("renew", "unknown_code", patron=patron, item=item)
-            if loan is None or loan.patron_id != patron.id:
-                reason = "not_on_loan" if loan is None else "on_loan_to_other"
-                return _refuse("renew", reason, patron=patron, item=item)
-            rules = self.rules(db)
-            if patron.status != "active":
-                return _refuse("renew", "patron_blocked", patron=patron, item=item)
-            if loan.due_at < self.store.now():
-                return _refuse("renew", "renew_overdue", patron=patron, item=item, loan=loan)
-            if loan.renewals >= rules.limits(patron).renewals:
-                return _refuse("renew", "renew_limit", patron=patron, item=item, loan=loan)
-            today = self.store.clock.now().astimezone(self.tz).date()
-            due = stamp(end_of_day(rules.due_date(patron, today), self.tz))
-            due = max(due, loan.due_at)
-            event = self.store.event(
-                "renew",
-                actor=actor or patron.id,
-                patron_id=patron.id,
-                item_barcode=barcode,
-                data={"loan_uuid": loan.uuid, "due_at": due, "previous_due_at": loan.due_at},
-            )
-            db.execute(
-                "UPDATE loans SET due_at = ?, renewals = renewals + 1 WHERE id = ?", [due, loan.id]
-            )
-            event = self.store.record(db, event)
-            loan = self.open_loan(barcode, db)
-        return self._done("renew", "renewed", patron, item, loan, event)
+        return self._done("renew", "renewed", state.patron, state.item, loan, event)
 
-    def _set_status(self, db: Database, barcode: str, status: str, at: str) -> None:
-        db.execute(
-            "UPDATE items SET status = ?, updated_at = ? WHERE barcode = ?", [status, at, barcode]
+    def _state(
+        self, db: Database, patron_id: str | None, barcode: str, with_patron_loans: bool = False
+    ) -> LoanState:
+        """Read what a loan decision needs, inside the action's transaction."""
+        patron = self.patron(patron_id, db) if patron_id is not None else None
+        item = self.item(barcode, db)
+        loan = self.open_loan(barcode, db) if item is not None else None
+        due: list[str] = []
+        if with_patron_loans and patron is not None:
+            due = [r["due_at"] for r in queries.open_loans_due(db, patron.id)]
+        return LoanState(patron, item, loan, due)
+
+    def _refused(self, action: str, refusal: Refusal, state: LoanState) -> Result:
+        # Renewal refusals about the loan itself say which loan it was.
+        loan = state.loan if refusal.reason in ("renew_overdue", "renew_limit") else None
+        return _refuse(
+            action,
+            refusal.reason,
+            patron=state.patron,
+            item=state.item,
+            loan=loan,
+            params=dict(refusal.params),
         )
 
     def _done(
@@ -275,10 +231,11 @@ class Circulation:
         action: str,
         key: str,
         patron: Patron | None,
-        item: Item,
+        item: Item | None,
         loan: Loan | None,
         event: Event,
     ) -> Result:
+        assert item is not None  # a decision that said yes had the item
         params: dict[str, Any] = {"title": item.title}
         if loan is not None and action != "checkin":
             params["due_date"] = self.local_date(loan.due_at).isoformat()

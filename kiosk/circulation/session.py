@@ -136,6 +136,11 @@ class Kiosk:
             fb = self._expire()
             return self._emit(fb) if fb else None
 
+    def announce(self, result: Result, code: str = "") -> Feedback:
+        """Tell the listeners (screen, lights, sync) about an action taken at the desk page."""
+        with self._lock:
+            return self._emit(self._result_feedback(result, code))
+
     def seconds_left(self) -> float | None:
         """Return seconds until the session closes, or None when idle."""
         with self._lock:
@@ -179,10 +184,7 @@ class Kiosk:
             return self._result_feedback(c.checkin(code, actor=actor), code)
         assert self.patron is not None
         actor = self.helper.id if self.mode == LEND_FOR and self.helper else self.patron.id
-        loan = c.open_loan(code)
-        if loan is not None and loan.patron_id == self.patron.id:
-            return self._result_feedback(c.renew(self.patron.id, code, actor=actor), code)
-        return self._result_feedback(c.checkout(self.patron.id, code, actor=actor), code)
+        return self._result_feedback(c.lend(self.patron.id, code, actor=actor), code)
 
     def _expire(self) -> Feedback | None:
         left = self.seconds_left()

@@ -10,10 +10,10 @@ import functools
 import sys
 from typing import TextIO
 
+from kiosk.codes import canonical_uid, check_book_code, compile_patterns
 from kiosk.config import CardReaderSettings, IndicatorSettings, ScannerSettings, Settings
 from kiosk.devices.base import Indicator, ScanSource
 from kiosk.devices.cardreader import Pn532Timing, PtyCardReader, SerialCardReader
-from kiosk.devices.codes import canonical_uid, check_book_code, compile_patterns
 from kiosk.devices.console import ConsoleIndicator, FifoSource, NullIndicator, StdinSource
 from kiosk.devices.keys import KeyDecoder
 from kiosk.devices.scanner import EvdevScanner, open_input

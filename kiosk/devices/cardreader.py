@@ -27,9 +27,9 @@ from typing import Protocol
 
 import serial
 
+from kiosk.codes import Checked
 from kiosk.devices import frames
 from kiosk.devices.base import Health, Scan, ScanHandler
-from kiosk.devices.codes import Checked
 
 log = logging.getLogger(__name__)
 

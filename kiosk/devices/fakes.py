@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from evdev import InputEvent
 
+from kiosk.codes import Checked
 from kiosk.devices import frames
 from kiosk.devices.base import ScanHandler
 from kiosk.devices.cardreader import Port, SerialCardReader
-from kiosk.devices.codes import Checked
 from kiosk.devices.keys import KeyDecoder, key_events
 from kiosk.devices.scanner import EvdevScanner, KeyDevice
 

@@ -21,8 +21,8 @@ from typing import Protocol
 
 from evdev import InputDevice, InputEvent, ecodes, list_devices
 
+from kiosk.codes import Checked
 from kiosk.devices.base import Health, Scan, ScanHandler
-from kiosk.devices.codes import Checked
 from kiosk.devices.keys import Decoded, KeyDecoder
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from kiosk.circulation.store import StoreError
-from kiosk.cli import Context, fail, pass_ctx
+from kiosk.cli_context import Context, fail, pass_ctx
 from kiosk.i18n import _
 from kiosk.ops.backups import restore as restore_backup
 

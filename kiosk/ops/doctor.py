@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import click
 
 from kiosk import config as cfg
-from kiosk.cli import Context, pass_ctx
+from kiosk.cli_context import Context, pass_ctx
 from kiosk.i18n import N_, _
 from kiosk.ops.backups import backups_in, daemon_running, inspect
 

@@ -1,59 +1,129 @@
 """Write the loans as a Koha offline circulation file (.koc), for schools already on Koha.
 
 The format Koha's "Upload offline circulation file" reads: a header line of tab-separated
-`key=value` pairs starting with `Version=1.0`, then one transaction per line, in the order they
-happened, local time first: `issue` with card number and barcode, or `return` with the barcode.
-A renewal is written as an `issue` to the same patron, which Koha treats as a renewal.
+`key=value` pairs starting with `Version=1.0`, then one transaction per line: local time,
+`issue` with card number and barcode, or `return` with the barcode.
+
+The lines come from the same ordered stream the hub replays (on the hub: skew-corrected time,
+then each kiosk's own order), and say what the hub's replay decided, in the only two words Koha
+has. Koha's `process_koc.pl` renews an `issue` to the patron who has the book, but ignores an
+`issue` of a book another patron borrowed the same day (it transfers only across days), and
+refuses a `return` of a book not on loan; so a transfer is written as a `return` then an `issue`,
+a return of a book not on loan is left out, and an `undo` is written as its reverse (an undone
+loan is a `return`, an undone return an `issue` to the same patron; an undone renewal has no
+reverse in Koha and is left out). docs/sync.md says the rest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TextIO
+import json
+from collections.abc import Iterator
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from kiosk import codes
 from kiosk.circulation.clock import parse_stamp
-from kiosk.circulation.store import Store
+from kiosk.circulation.store import Store, fetch
+from kiosk.sync import hubstore
 
 GENERATOR = "kiosk"
 GENERATOR_VERSION = "0.1.0"
+TYPES = "('checkout', 'renew', 'checkin', 'undo')"
 
 
-def card_numbers(store: Store) -> dict[str, str]:
-    """Return patron id -> the card number to write: the newest active card, else the id."""
-    out: dict[str, str] = {}
-    for row in store.query(
-        "SELECT patron_id, code FROM cards ORDER BY status = 'active', created_at, code"
-    ):
-        out[row["patron_id"]] = row["code"]  # the last one wins: active and newest
-    return out
+def card_numbers(store: Store, prefer: str = "barcode") -> dict[str, str]:
+    """Return patron id -> the card to write: an active one, the preferred kind, newest first.
+
+    `prefer` is "barcode" (the number printed on a card, which Koha's cardnumber holds) or
+    "uid" (the RFID UID). A lost card is written only for a patron with no active card.
+    """
+    best: dict[str, tuple[Any, ...]] = {}
+    for row in store.query("SELECT patron_id, code, status, created_at FROM cards"):
+        kind_ok = codes.is_uid(row["code"]) == (prefer == "uid")
+        rank = (row["status"] == "active", kind_ok, row["created_at"], row["code"])
+        if row["patron_id"] not in best or rank > best[row["patron_id"]]:
+            best[row["patron_id"]] = rank
+    return {pid: rank[3] for pid, rank in best.items()}
 
 
-def koc_lines(store: Store, timezone: str) -> list[str]:
+def ordered_events(store: Store) -> Iterator[dict[str, Any]]:
+    """Yield the loan events in the order the hub replays them (a kiosk: its own order)."""
+    db = store.reader
+    if hubstore.is_hub_store(store):
+        sql = (
+            "SELECT e.uuid, e.type, e.patron_id, e.item_barcode, e.data, "
+            "COALESCE(r.effective_at, e.at) AS eff FROM events e "
+            f"LEFT JOIN received r ON r.uuid = e.uuid WHERE e.type IN {TYPES} "
+            "ORDER BY eff, COALESCE(r.kiosk_seq, e.seq), e.uuid"
+        )
+    else:
+        sql = (
+            "SELECT uuid, type, patron_id, item_barcode, data, at AS eff FROM events "
+            f"WHERE type IN {TYPES} ORDER BY at, seq"
+        )
+    yield from fetch(db, sql)
+
+
+def transactions(store: Store) -> Iterator[tuple[str, str, str | None, str]]:
+    """Yield (time, command, patron id or None, barcode) as Koha should apply them."""
+    holder: dict[str, str] = {}  # barcode -> patron id, as the replay has it so far
+    kinds: dict[str, tuple[str, dict[str, Any], str | None]] = {}  # uuid -> (type, data, patron)
+    for e in ordered_events(store):
+        data, barcode, patron, at = (
+            json.loads(e["data"]),
+            e["item_barcode"],
+            e["patron_id"],
+            e["eff"],
+        )
+        kinds[e["uuid"]] = (e["type"], data, patron)
+        if not barcode:
+            continue
+        kind = e["type"]
+        if kind == "undo":
+            undone = kinds.get(str(data.get("undone")))
+            if undone is None:
+                continue
+            kind, patron = (
+                {"checkout": "checkin", "checkin": "checkout"}.get(undone[0], ""),
+                (undone[2] or patron),
+            )
+        if kind == "checkout" and patron:
+            if holder.get(barcode) not in (None, patron):
+                yield at, "return", None, barcode
+            holder[barcode] = patron
+            yield at, "issue", patron, barcode
+        elif kind == "renew" and patron and holder.get(barcode) == patron:
+            yield at, "issue", patron, barcode
+        elif kind == "checkin" and barcode in holder:
+            del holder[barcode]
+            yield at, "return", None, barcode
+
+
+def koc_lines(store: Store, timezone: str, prefer: str = "barcode") -> list[str]:
     """Return the lines of the file: the header, then each issue, renewal and return."""
     tz = ZoneInfo(timezone)
-    cards = card_numbers(store)
+    cards = card_numbers(store, prefer)
     lines = [f"Version=1.0\tGenerator={GENERATOR}\tGeneratorVersion={GENERATOR_VERSION}"]
-    for e in store.query(
-        "SELECT type, at, patron_id, item_barcode FROM events "
-        "WHERE type IN ('checkout', 'renew', 'checkin') AND item_barcode IS NOT NULL "
-        "ORDER BY at, seq"
-    ):
-        when = _local(e["at"], tz)
-        if e["type"] == "checkin":
-            lines.append(f"{when}\treturn\t{e['item_barcode']}")
-        elif e["patron_id"]:
-            card = cards.get(e["patron_id"], e["patron_id"])
-            lines.append(f"{when}\tissue\t{card}\t{e['item_barcode']}")
+    last: dict[str, dt.datetime] = {}  # barcode -> the time of its previous line
+    for at, command, patron, barcode in transactions(store):
+        # Koha's queue orders lines by their time, to the second: a book's lines get strictly
+        # increasing times (a second later when two fall in one second), so none swap places.
+        moment = parse_stamp(at).astimezone(tz).replace(microsecond=0)
+        if barcode in last and moment <= last[barcode]:
+            moment = last[barcode] + dt.timedelta(seconds=1)
+        last[barcode] = moment
+        when = moment.strftime("%Y-%m-%d %H:%M:%S")
+        if command == "return":
+            lines.append(f"{when}\treturn\t{barcode}")
+        else:
+            assert patron is not None
+            lines.append(f"{when}\tissue\t{cards.get(patron, patron)}\t{barcode}")
     return lines
 
 
-def _local(at: str, tz: dt.tzinfo) -> str:
-    return parse_stamp(at).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def write_koc(store: Store, out: TextIO, timezone: str) -> int:
+def write_koc(store: Store, out: TextIO, timezone: str, prefer: str = "barcode") -> int:
     """Write the .koc file to `out`; return the number of transactions."""
-    lines = koc_lines(store, timezone)
+    lines = koc_lines(store, timezone, prefer)
     out.write("\n".join(lines) + "\n")
     return len(lines) - 1

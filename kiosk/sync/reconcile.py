@@ -1,9 +1,10 @@
 """Receive kiosk events at the hub and decide the loans in the order things happened.
 
 A batch is stored and applied in one transaction, so the hub acknowledges only what it durably
-holds. The loans of every item a batch touches are rebuilt by replaying all of that item's loan
-events in kiosk-clock order (corrected by the kiosk's measured clock offset), so an event that
-arrives a week late lands where it happened. The rules (docs/sync.md says why):
+holds. Each item's loan events are applied through the kiosk's own projections in kiosk-clock
+order (corrected by the kiosk's measured clock offset): forward from the item's current loan when
+they come after the last event applied to it, else by replaying the item from its first event,
+so an event that arrives a week late lands where it happened. The rules (docs/sync.md says why):
 
 - checkout of a book nobody has: a loan.
 - checkout by the patron who already has it: a renewal (reported as `same_patron`).
@@ -11,6 +12,7 @@ arrives a week late lands where it happened. The rules (docs/sync.md says why):
 - checkin: ends whatever loan is open at that moment, whoever made it and wherever.
 - checkin of a book not on loan at that moment: nothing to end (`return_not_on_loan`).
 - renew of a loan the patron does not have at that moment: ignored (`renew_not_on_loan`).
+- undo: the loan is put back as it was before the event it names.
 - a checkout over the patron's limit, after a card of theirs was reported lost, or by a blocked
   patron: the loan stands (the book is out) and it is reported (`over_limit`, `lost_card`,
   `patron_blocked`).
@@ -23,15 +25,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlite_utils import Database
 
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.models import Patron
+from kiosk.circulation.projections.loans import open_loan
+from kiosk.circulation.projector import project
 from kiosk.circulation.rules import Rules, load_rules
-from kiosk.circulation.store import Event, Store
+from kiosk.circulation.store import Event, Store, fetch
 from kiosk.sync.protocol import LOAN_TYPES, BadRequest
 
 # Offsets smaller than this are network and processing noise, not a wrong clock.
@@ -101,16 +105,22 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
         )
         db.conn.executemany(
             "INSERT INTO received (uuid, kiosk_id, kiosk_seq, received_at, clock_offset_s, "
-            "effective_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [(e.uuid, kiosk_id, e.seq, now, offset, _shift(e.at, correction)) for e in new],
+            "effective_at, item_barcode) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (e.uuid, kiosk_id, e.seq, now, offset, _shift(e.at, correction), e.item_barcode)
+                for e in new
+            ],
         )
         _apply_master(db, new, now)
-        items = sorted({e.item_barcode for e in new if e.type in LOAN_TYPES and e.item_barcode})
-        for barcode in items:
-            rebuild_item(db, barcode, now)
+        by_item: dict[str, list[str]] = {}
+        for e in new:
+            if e.type in (*LOAN_TYPES, "undo") and e.item_barcode:
+                by_item.setdefault(e.item_barcode, []).append(e.uuid)
+        for barcode, uuids in sorted(by_item.items()):
+            for part in _chunks(uuids):
+                replay_item(db, barcode, part, now)
         if new:
-            since = _shift(min(e.at for e in new), correction)
-            _patron_conflicts(db, new, since, now, load_rules(db))
+            _patron_conflicts(db, new, correction, now, load_rules(db))
         db.execute(
             "UPDATE kiosks SET last_contact = ?, clock_offset_s = ?, "
             "events_received = events_received + ? WHERE id = ?",
@@ -133,30 +143,21 @@ def touch_contact(store: Store, kiosk_id: str, sent_at: str | None) -> None:
             db.execute("UPDATE kiosks SET last_contact = ? WHERE id = ?", [now, kiosk_id])
 
 
+# What a kiosk's desk may change in the master data; the rest stays the hub's to decide.
+MASTER_FROM_KIOSK = {
+    "card_lost": lambda e: isinstance(e.data.get("card"), str),
+    "card_issued": lambda e: isinstance(e.data.get("card"), str) and bool(e.patron_id),
+    "item_status": lambda e: e.data.get("status") in ("lost", "damaged", "withdrawn"),
+    "patron_status": lambda e: e.data.get("status") in ("active", "blocked", "left"),
+}
+
+
 def _apply_master(db: Database, events: list[Event], now: str) -> None:
     """Apply desk changes to master data that a kiosk may make (lost cards, item status)."""
     for e in sorted(events, key=lambda e: e.at):
-        card = e.data.get("card")
-        if e.type == "card_lost" and isinstance(card, str):
-            db.execute("UPDATE cards SET status = 'lost' WHERE code = ?", [card])
-        elif e.type == "card_issued" and isinstance(card, str) and e.patron_id:
-            if db.execute("SELECT 1 FROM patrons WHERE id = ?", [e.patron_id]).fetchone():
-                db.execute(
-                    "INSERT INTO cards (code, patron_id, status, created_at) "
-                    "VALUES (?, ?, 'active', ?) ON CONFLICT(code) DO UPDATE SET "
-                    "patron_id = excluded.patron_id, status = 'active'",
-                    [card, e.patron_id, now],
-                )
-        elif e.type == "item_status" and e.data.get("status") in ("lost", "damaged", "withdrawn"):
-            db.execute(
-                "UPDATE items SET status = ?, updated_at = ? WHERE barcode = ?",
-                [e.data["status"], now, e.item_barcode],
-            )
-        elif e.type == "patron_status" and e.data.get("status") in ("active", "blocked", "left"):
-            db.execute(
-                "UPDATE patrons SET status = ?, updated_at = ? WHERE id = ?",
-                [e.data["status"], now, e.patron_id],
-            )
+        allowed = MASTER_FROM_KIOSK.get(e.type)
+        if allowed is not None and allowed(e):
+            project(db, replace(e, at=now))
 
 
 def _conflict(
@@ -180,173 +181,217 @@ def _conflict(
     )
 
 
-def rebuild_item(db: Database, barcode: str, now: str) -> None:
-    """Replay every loan event of one item in the order they happened and rewrite its loans."""
-    events = list(
-        db.query(
-            "SELECT e.uuid, e.type, e.kiosk_id, e.patron_id, e.item_barcode, e.data, "
-            "COALESCE(r.effective_at, e.at) AS eff FROM events e "
-            "LEFT JOIN received r ON r.uuid = e.uuid "
-            "WHERE e.item_barcode = ? AND e.type IN ('checkout', 'checkin', 'renew') "
-            "ORDER BY eff, COALESCE(r.kiosk_seq, e.seq), e.uuid",
-            [barcode],
-        )
-    )
-    marks = ",".join("?" * len(ITEM_CONFLICTS))
-    db.execute(
-        f"DELETE FROM conflicts WHERE item_barcode = ? AND kind IN ({marks})",
-        [barcode, *ITEM_CONFLICTS],
-    )
-    item = db.execute("SELECT status FROM items WHERE barcode = ?", [barcode]).fetchone()
-    if item is None:
-        for row in events:
+REPLAY_SQL = (
+    "SELECT e.uuid, e.type, e.at, e.kiosk_id, e.actor, e.patron_id, e.item_barcode, e.data, "
+    "COALESCE(r.effective_at, e.at) AS eff, COALESCE(r.kiosk_seq, e.seq) AS kseq FROM events e "
+    "LEFT JOIN received r ON r.uuid = e.uuid WHERE {where} "
+    "ORDER BY eff, kseq, e.uuid"
+)
+ITEM_TYPES = ",".join(f"'{t}'" for t in (*LOAN_TYPES, "undo"))
+
+
+def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
+    """Apply an item's new loan events in the order they happened, through the projections.
+
+    When every new event comes after the last one applied (the usual case), they are projected
+    forward from the item's current loan. An event that lands earlier (a kiosk that was offline,
+    two kiosks lending the same book between two syncs) replays the item from its last quiet
+    moment before that event (no loan open: the state there is known), so neither case costs
+    more as the item's history grows. Without such a moment, or with an undo after it (an undo
+    may reopen a loan from before it), the item is replayed from its first event.
+    """
+    marks = ",".join("?" * len(new))
+    rows = _replay_rows(db, f"e.uuid IN ({marks}) AND e.type IN ({ITEM_TYPES})", new)
+    if not rows:
+        return
+    last = db.execute(
+        "SELECT eff, kiosk_seq, uuid FROM item_replay WHERE item_barcode = ?", [barcode]
+    ).fetchone()
+    if last is None or _key(rows[0]) <= tuple(last):
+        rows = _rewind(db, barcode, _key(rows[0]), now)
+    if db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone() is None:
+        for row in rows:
             _conflict(db, "unknown_item", row, now)
         return
-    wanted = sorted({r["patron_id"] for r in events if r["patron_id"]})
-    patrons = {
-        r[0]
-        for part in _chunks(wanted)
-        for r in db.execute(
-            f"SELECT id FROM patrons WHERE id IN ({','.join('?' * len(part))})", part
+    quiet = []
+    for row in rows:
+        _apply(db, row, now)
+        if row["type"] == "checkin":  # a return ends whatever loan is open: on the shelf now
+            quiet.append((barcode, *_key(row)))
+    end = _key(rows[-1])
+    db.execute(
+        "INSERT INTO item_replay (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(item_barcode) DO UPDATE SET eff = excluded.eff, "
+        "kiosk_seq = excluded.kiosk_seq, uuid = excluded.uuid",
+        [barcode, *end],
+    )
+    if rows[-1]["type"] != "checkin" and open_loan(db, barcode) is None:
+        quiet.append((barcode, *end))
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?)",
+        quiet,
+    )
+
+
+def _rewind(
+    db: Database, barcode: str, first: tuple[str, int, str], now: str
+) -> list[dict[str, Any]]:
+    """Put the item back as it was at its last quiet moment before `first`; return what follows."""
+    quiet = db.execute(
+        "SELECT eff, kiosk_seq, uuid FROM item_quiet WHERE item_barcode = ? "
+        "AND (eff, kiosk_seq, uuid) < (?, ?, ?) ORDER BY eff DESC, kiosk_seq DESC, uuid DESC "
+        "LIMIT 1",
+        [barcode, *first],
+    ).fetchone()
+    undone_since = (
+        quiet is not None
+        and db.execute(
+            "SELECT 1 FROM events e JOIN received r ON r.uuid = e.uuid WHERE e.item_barcode = ? "
+            "AND e.type = 'undo' AND r.effective_at >= ? LIMIT 1",
+            [barcode, quiet[0]],
+        ).fetchone()
+    )
+    if quiet is None or undone_since:
+        rows = _replay_rows(db, f"e.item_barcode = ? AND e.type IN ({ITEM_TYPES})", [barcode])
+        forget = [
+            r[0] for r in db.execute("SELECT uuid FROM loans WHERE item_barcode = ?", [barcode])
+        ]
+        db.execute("DELETE FROM item_quiet WHERE item_barcode = ?", [barcode])
+    else:
+        rows = [
+            r
+            for r in fetch(
+                db,
+                "SELECT e.uuid, e.type, e.at, e.kiosk_id, e.actor, e.patron_id, e.item_barcode, "
+                "e.data, r.effective_at AS eff, r.kiosk_seq AS kseq FROM received r "
+                "JOIN events e ON e.uuid = r.uuid WHERE r.item_barcode = ? "
+                f"AND r.effective_at >= ? AND e.type IN ({ITEM_TYPES}) "
+                "ORDER BY r.effective_at, r.kiosk_seq, e.uuid",
+                [barcode, quiet[0]],
+            )
+            if _key(r) > tuple(quiet)
+        ]
+        after = {r["uuid"] for r in rows}
+        forget = [
+            r[0]
+            for r in db.execute(
+                "SELECT uuid FROM loans WHERE item_barcode = ? AND checked_out_at >= ?",
+                [barcode, quiet[0]],
+            )
+            if r[0] in after
+        ]
+        db.execute(
+            "DELETE FROM item_quiet WHERE item_barcode = ? AND (eff, kiosk_seq, uuid) > (?, ?, ?)",
+            [barcode, *quiet],
         )
-    }
-    loans: list[dict[str, Any]] = []
-    open_: dict[str, Any] | None = None
-    for row in events:
-        data = json.loads(row["data"])
-        kind, patron = row["type"], row["patron_id"]
-        if kind == "checkout":
-            if patron not in patrons:
-                _conflict(db, "unknown_patron", row, now)
-            elif open_ is not None and open_["patron_id"] == patron:
-                open_["due_at"] = max(open_["due_at"], data["due_at"])
-                open_["renewals"] += 1
-                _conflict(db, "same_patron", row, now, patron, loan=open_["uuid"])
-            else:
-                if open_ is not None:
-                    open_["returned_at"] = row["eff"]
-                    _conflict(db, "transfer", row, now, open_["patron_id"], ended=open_["uuid"])
-                open_ = {
-                    "uuid": row["uuid"],
-                    "item_barcode": barcode,
-                    "patron_id": patron,
-                    "checked_out_at": row["eff"],
-                    "due_at": data["due_at"],
-                    "returned_at": None,
-                    "renewals": 0,
-                }
-                loans.append(open_)
-        elif kind == "checkin":
-            if open_ is None:
-                _conflict(db, "return_not_on_loan", row, now)
-            else:
-                open_["returned_at"] = row["eff"]
-                open_ = None
-        elif open_ is not None and open_["patron_id"] == patron:  # renew
-            open_["due_at"] = data["due_at"]
-            open_["renewals"] += 1
-        else:
-            other = open_["patron_id"] if open_ else None
-            _conflict(db, "renew_not_on_loan", row, now, other)
-    _write_loans(db, barcode, loans, item[0], now)
+    for part in _chunks([r["uuid"] for r in rows]):
+        marks = ",".join("?" * len(part))
+        db.execute(
+            f"DELETE FROM conflicts WHERE event_uuid IN ({marks}) "
+            f"AND kind IN ({','.join('?' * len(ITEM_CONFLICTS))})",
+            [*part, *ITEM_CONFLICTS],
+        )
+    project(db, Event("loans_replayed", now, "hub", item_barcode=barcode, data={"loans": forget}))
+    return rows
 
 
-def _write_loans(
-    db: Database, barcode: str, loans: list[dict[str, Any]], status: str, now: str
+def _replay_rows(db: Database, where: str, params: list[Any]) -> list[dict[str, Any]]:
+    return fetch(db, REPLAY_SQL.format(where=where), params)
+
+
+def _key(row: dict[str, Any]) -> tuple[str, int, str]:
+    return (row["eff"], int(row["kseq"] or 0), row["uuid"])
+
+
+def _apply(db: Database, row: dict[str, Any], now: str) -> None:
+    """Report what a loan event means at this point of the item's history, then project it."""
+    kind, patron = row["type"], row["patron_id"]
+    held = open_loan(db, row["item_barcode"])
+    if kind == "checkout":
+        if not db.execute("SELECT 1 FROM patrons WHERE id = ?", [patron]).fetchone():
+            _conflict(db, "unknown_patron", row, now)
+            return
+        if held is not None and held[1] == patron:
+            _conflict(db, "same_patron", row, now, patron, loan=held[0])
+        elif held is not None:
+            _conflict(db, "transfer", row, now, held[1], ended=held[0])
+    elif kind == "checkin" and held is None:
+        _conflict(db, "return_not_on_loan", row, now)
+    elif kind == "renew" and (held is None or held[1] != patron):
+        _conflict(db, "renew_not_on_loan", row, now, held[1] if held else None)
+        return
+    project(db, Event.from_row({**row, "at": row["eff"]}))
+
+
+def _patron_conflicts(
+    db: Database, new: list[Event], correction: float, now: str, rules: Rules
 ) -> None:
-    old = {r["uuid"]: r for r in db.query("SELECT * FROM loans WHERE item_barcode = ?", [barcode])}
-    new = {loan["uuid"]: loan for loan in loans}
-    gone = [u for u in old if u not in new]
-    changed = [loan for u, loan in new.items() if u in old and _differs(old[u], loan)]
-    # Close changed loans first, so the one-open-loan-per-item index never sees two.
-    for loan in changed:
-        db.execute(
-            "UPDATE loans SET returned_at = ? WHERE uuid = ?",
-            [loan["returned_at"] or now, loan["uuid"]],
-        )
-    for u in gone:
-        db.execute("DELETE FROM loans WHERE uuid = ?", [u])
-    for loan in sorted(new.values(), key=lambda x: x["returned_at"] is None):
-        if loan["uuid"] in old and loan not in changed:
-            continue
-        db.execute(
-            "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, "
-            "returned_at, renewals) VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, "
-            ":due_at, :returned_at, :renewals) ON CONFLICT(uuid) DO UPDATE SET "
-            "patron_id = excluded.patron_id, checked_out_at = excluded.checked_out_at, "
-            "due_at = excluded.due_at, returned_at = excluded.returned_at, "
-            "renewals = excluded.renewals",
-            loan,
-        )
-    is_out = any(loan["returned_at"] is None for loan in loans)
-    if status in ("available", "on_loan") and status != ("on_loan" if is_out else "available"):
-        db.execute(
-            "UPDATE items SET status = ?, updated_at = ? WHERE barcode = ?",
-            ["on_loan" if is_out else "available", now, barcode],
-        )
-
-
-def _differs(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    return any(old[k] != new[k] for k in new)
-
-
-def _patron_conflicts(db: Database, new: list[Event], since: str, now: str, rules: Rules) -> None:
     """Report loans over the limit, with a lost card, or by a blocked patron.
 
-    Judged again for every loan of the patrons a batch touches that was open at or after the
-    batch's earliest event, because the event that makes a loan a conflict (a loan at another
-    kiosk, a lost card) may arrive after the loan itself.
+    A new loan changes how many books its patron held while it was out, so the patron's loans
+    made while it was out are judged again; a card lost or issued, a status or an undo changes
+    every later loan of the patron. The event that makes a loan a conflict (a loan at another
+    kiosk, a lost card) may arrive after the loan itself; this finds it either way, reading only
+    the loans in those windows (by the patron's checkout times), never the patron's history.
     """
-    patrons = {e.patron_id for e in new if e.patron_id}
-    for barcode in {e.item_barcode for e in new if e.item_barcode}:
-        patrons.update(
-            r[0]
-            for r in db.execute("SELECT patron_id FROM loans WHERE item_barcode = ?", [barcode])
-        )
-    for patron_id in sorted(patrons):
-        rows = list(db.query("SELECT * FROM patrons WHERE id = ?", [patron_id]))
+    windows: dict[str, list[tuple[str, str | None]]] = {}
+    for e in new:
+        if not e.patron_id:
+            continue
+        if e.type == "checkout":
+            loan = db.execute(
+                "SELECT checked_out_at, returned_at FROM loans WHERE uuid = ?", [e.uuid]
+            ).fetchone()
+            if loan is not None:  # else a renewal (same patron) or not applied
+                windows.setdefault(e.patron_id, []).append((loan[0], loan[1]))
+        elif e.type in ("card_lost", "card_issued", "patron_status", "undo"):
+            windows.setdefault(e.patron_id, []).append((_shift(e.at, correction), None))
+    for patron_id, spans in sorted(windows.items()):
+        rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
         if rows:
-            _judge_patron(db, Patron.from_row(rows[0]), since, now, rules)
+            _judge_patron(db, Patron.from_row(rows[0]), spans, now, rules)
 
 
-def _judge_patron(db: Database, patron: Patron, since: str, now: str, rules: Rules) -> None:
-    loans = list(
-        db.query(
-            "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
-            "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid WHERE l.patron_id = ?",
-            [patron.id],
-        )
-    )
+LOANS_IN = (
+    "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
+    "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid "
+    "WHERE l.patron_id = :p AND l.checked_out_at >= :start AND l.checked_out_at <= :end"
+)
+# Books a patron held at a moment: the open loans plus those returned after it. The planner is
+# told which index to use: by checkout time it would read the patron's whole past.
+HELD_AT = (
+    "SELECT (SELECT count(*) FROM loans INDEXED BY loans_open_patron WHERE patron_id = :p "
+    "AND returned_at IS NULL AND checked_out_at <= :at) + (SELECT count(*) FROM loans "
+    "INDEXED BY loans_patron_returned WHERE patron_id = :p AND returned_at > :at "
+    "AND checked_out_at <= :at)"
+)
+
+
+def _judge_patron(
+    db: Database, patron: Patron, spans: list[tuple[str, str | None]], now: str, rules: Rules
+) -> None:
+    found_loans = {}
+    for start, end in spans:
+        for loan in fetch(db, LOANS_IN, {"p": patron.id, "start": start, "end": end or "9999"}):
+            found_loans[loan["uuid"]] = loan
+    loans = sorted(found_loans.values(), key=lambda r: (r["eff"], r["uuid"]))
     cards = db.execute(
         "SELECT COALESCE(r.effective_at, e.at) AS eff, e.type, e.data FROM events e "
         "LEFT JOIN received r ON r.uuid = e.uuid "
         "WHERE e.patron_id = ? AND e.type IN ('card_lost', 'card_issued') ORDER BY eff",
         [patron.id],
     ).fetchall()
-    known = {
-        (r[0], r[1])
-        for r in db.execute(
-            "SELECT event_uuid, kind FROM conflicts WHERE patron_id = ?", [patron.id]
-        )
-    }
     limit = rules.limits(patron).max_loans
     for loan in loans:
-        if loan["returned_at"] is not None and loan["returned_at"] < since:
-            continue
         eff = loan["eff"]
         found: dict[str, dict[str, Any]] = {}
         if patron.status != "active":
             found["patron_blocked"] = {"status": patron.status}
-        held = sum(
-            1
-            for other in loans
-            if other["eff"] <= eff and (other["returned_at"] is None or other["returned_at"] > eff)
-        )
+        held = db.execute(HELD_AT, {"p": patron.id, "at": eff}).fetchone()[0]
         if held > limit:
             found["over_limit"] = {"count": held, "limit": limit}
         before = [c for c in cards if c[0] < eff]
         if before and before[-1][1] == "card_lost":
             found["lost_card"] = {"card": json.loads(before[-1][2]).get("card")}
         for kind, detail in found.items():
-            if (loan["uuid"], kind) not in known:
-                _conflict(db, kind, loan, now, **detail)
+            _conflict(db, kind, loan, now, **detail)

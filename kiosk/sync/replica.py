@@ -13,6 +13,9 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from kiosk.circulation.projector import project
+from kiosk.circulation.queries import outbox
+from kiosk.circulation.records import save
 from kiosk.circulation.store import Event, Store
 
 migrations = Migrations("sync")
@@ -49,48 +52,25 @@ def set_state(db: Database, **values: Any) -> None:
 # -- the outbox ----------------------------------------------------------------------------
 
 
-# Every event up to the watermark is acknowledged, so the outbox queries look only above it and
-# stay fast on a store with years of events.
-WAITING = (
-    "FROM events WHERE seq > :mark AND NOT EXISTS "
-    "(SELECT 1 FROM event_acks a WHERE a.seq = events.seq)"
-)
-
-
-def _mark(db: Database) -> int:
-    row = db.execute("SELECT value FROM sync_state WHERE key = 'acked_through'").fetchone()
-    return int(row[0]) if row else 0
-
-
 def pending(store: Store, limit: int) -> list[Event]:
     """Return the oldest events the hub has not acknowledged, except those it refused."""
-    db = store.reader
-    skip = held(store)
-    rows = db.query(
-        f"SELECT * {WAITING} AND seq NOT IN (SELECT value FROM json_each(:held)) "
-        "ORDER BY seq LIMIT :limit",
-        {"mark": _mark(db), "limit": limit, "held": json.dumps(skip)},
-    )
-    return [Event.from_row(r) for r in rows]
+    return [Event.from_row(r) for r in outbox.waiting_to_send(store.reader, limit)]
 
 
 def held(store: Store) -> list[int]:
     """Return the seqs of events the hub refused as malformed: kept, waiting, not sent again."""
-    return [int(s) for s in json.loads(get_state(store, "held", "[]"))]
+    return outbox.held_seqs(store.reader)
 
 
 def hold(store: Store, seq: int) -> None:
     """Stop sending one event the hub refuses, so the events after it still go."""
     with store.write() as db:
-        row = db.execute("SELECT value FROM sync_state WHERE key = 'held'").fetchone()
-        seqs = set(json.loads(row[0]) if row else []) | {seq}
-        set_state(db, held=json.dumps(sorted(seqs)))
+        set_state(db, held=json.dumps(sorted(set(outbox.held_seqs(db)) | {seq})))
 
 
 def queue_length(store: Store) -> int:
     """Return how many events wait for the hub."""
-    db = store.reader
-    return int(db.execute(f"SELECT count(*) {WAITING}", {"mark": _mark(db)}).fetchone()[0])
+    return outbox.events_waiting(store.reader)
 
 
 def acknowledge(store: Store, seqs: Iterable[int]) -> None:
@@ -101,21 +81,11 @@ def acknowledge(store: Store, seqs: Iterable[int]) -> None:
             "INSERT OR IGNORE INTO event_acks (seq, acked_at) VALUES (?, ?)",
             [(s, now) for s in seqs],
         )
-        mark = _mark(db)
-        first_waiting = db.execute(f"SELECT MIN(seq) {WAITING}", {"mark": mark}).fetchone()[0]
+        mark = outbox.acked_through(db)
+        first_waiting = outbox.first_waiting_seq(db)
         if first_waiting is None:
             first_waiting = (db.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0) + 1
         set_state(db, acked_through=max(mark, int(first_waiting) - 1))
-
-
-def _pending_items(db: Database) -> set[str]:
-    return {
-        r[0]
-        for r in db.execute(
-            f"SELECT DISTINCT item_barcode {WAITING} AND item_barcode IS NOT NULL",
-            {"mark": _mark(db)},
-        )
-    }
 
 
 # -- applying the hub's data ---------------------------------------------------------------
@@ -126,19 +96,13 @@ ORDER = {"rules": 0, "patron": 1, "card": 2, "item": 3, "loan": 4}
 def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> int:
     """Apply one page of the hub's feed and move the cursor, in one transaction."""
     with store.write() as db:
-        busy = _pending_items(db)
+        busy, now = outbox.items_waiting(db), store.now()
         for change in sorted(changes, key=lambda c: ORDER.get(c["kind"], 9)):
             kind, key, row = change["kind"], change["key"], change["row"]
             if kind == "rules":
-                _put_rules(db, row)
-            elif kind == "patron":
-                _put_patron(db, key, row)
-            elif kind == "card":
-                _put_card(db, key, row)
-            elif kind == "item" and key not in busy:
-                _put_item(db, key, row)
-            elif kind == "loan" and key not in busy:
-                _put_loan(db, key, row, store.now())
+                _put_rules(db, row, now)
+            elif kind in ("patron", "card") or key not in busy:
+                _put(db, kind, key, row, now)
         set_state(db, **state)
     return len(changes)
 
@@ -146,22 +110,22 @@ def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> 
 def apply_snapshot_rows(store: Store, part: str, rows: list[dict[str, Any]]) -> None:
     """Apply one page of a snapshot part (rules, patrons, cards, items)."""
     with store.write() as db:
-        busy = _pending_items(db) if part == "items" else set()
+        busy, now = (outbox.items_waiting(db) if part == "items" else set()), store.now()
         for row in rows:
             if part == "rules":
-                _put_rules(db, row)
+                _put_rules(db, row, now)
             elif part == "patrons":
-                _put_patron(db, row["id"], row)
+                _put(db, "patron", row["id"], row, now)
             elif part == "cards":
-                _put_card(db, row["code"], row)
+                _put(db, "card", row["code"], row, now)
             elif part == "items" and row["barcode"] not in busy:
-                _put_item(db, row["barcode"], row)
+                _put(db, "item", row["barcode"], row, now)
 
 
 def apply_snapshot_loans(store: Store, loans: list[dict[str, Any]], **state: Any) -> None:
     """Make the open loans those of the hub (except items still waiting), and set the cursor."""
     with store.write() as db:
-        busy = _pending_items(db)
+        busy = outbox.items_waiting(db)
         by_item = {loan["item_barcode"]: loan for loan in loans}
         now = store.now()
         local = [
@@ -169,102 +133,14 @@ def apply_snapshot_loans(store: Store, loans: list[dict[str, Any]], **state: Any
         ]
         for barcode in set(local) | set(by_item):
             if barcode not in busy:
-                _put_loan(db, barcode, by_item.get(barcode), now)
+                _put(db, "loan", barcode, by_item.get(barcode), now)
         set_state(db, **state)
 
 
-def _put_rules(db: Database, row: dict[str, Any]) -> None:
-    db.execute("DELETE FROM rules")
-    db.execute("DELETE FROM policy")
-    db.execute("DELETE FROM closed_days")
-    db.table("rules").insert_all(row["rules"], pk="scope")
-    db.table("policy").insert_all(
-        [{"key": k, "value": json.dumps(v)} for k, v in row["policy"].items()], pk="key"
-    )
-    db.table("closed_days").insert_all([{"day": d, "note": ""} for d in row["closed_days"]])
+def _put_rules(db: Database, row: dict[str, Any], at: str) -> None:
+    project(db, Event(type="rules_set", at=at, kiosk_id="hub", data=row))
 
 
-def _put_patron(db: Database, key: str, row: dict[str, Any] | None) -> None:
-    if row is None:
-        # A patron the hub deleted: keep them while this kiosk still has their loans or cards.
-        db.execute(
-            "DELETE FROM patrons WHERE id = ? AND NOT EXISTS (SELECT 1 FROM loans WHERE "
-            "patron_id = ?) AND NOT EXISTS (SELECT 1 FROM cards WHERE patron_id = ?)",
-            [key, key, key],
-        )
-        return
-    db.execute(
-        "INSERT INTO patrons (id, name, role, grade, class_name, status, updated_at) "
-        "VALUES (:id, :name, :role, :grade, :class_name, :status, :at) ON CONFLICT(id) DO UPDATE "
-        "SET name = excluded.name, role = excluded.role, grade = excluded.grade, "
-        "class_name = excluded.class_name, status = excluded.status, "
-        "updated_at = excluded.updated_at",
-        {**row, "at": _now(db)},
-    )
-
-
-def _put_card(db: Database, key: str, row: dict[str, Any] | None) -> None:
-    if row is None:
-        db.execute("DELETE FROM cards WHERE code = ?", [key])
-        return
-    if not db.execute("SELECT 1 FROM patrons WHERE id = ?", [row["patron_id"]]).fetchone():
-        return  # its patron arrives in a later page
-    db.execute(
-        "INSERT INTO cards (code, patron_id, status, created_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(code) DO UPDATE SET patron_id = excluded.patron_id, status = excluded.status",
-        [key, row["patron_id"], row["status"], _now(db)],
-    )
-
-
-def _put_item(db: Database, key: str, row: dict[str, Any] | None) -> None:
-    if row is None:
-        db.execute(
-            "DELETE FROM items WHERE barcode = ? AND NOT EXISTS "
-            "(SELECT 1 FROM loans WHERE item_barcode = ?)",
-            [key, key],
-        )
-        return
-    db.execute(
-        "INSERT INTO items (barcode, title, author, isbn, call_number, location, status, "
-        "updated_at) VALUES (:barcode, :title, :author, :isbn, :call_number, :location, :status, "
-        ":at) ON CONFLICT(barcode) DO UPDATE SET title = excluded.title, author = excluded.author, "
-        "isbn = excluded.isbn, call_number = excluded.call_number, location = excluded.location, "
-        "status = excluded.status, updated_at = excluded.updated_at",
-        {**row, "at": _now(db)},
-    )
-
-
-def _put_loan(db: Database, barcode: str, loan: dict[str, Any] | None, now: str) -> None:
-    """Make an item's open loan the hub's: end any other, insert or update the hub's one."""
-    if loan is not None and not (
-        db.execute("SELECT 1 FROM patrons WHERE id = ?", [loan["patron_id"]]).fetchone()
-        and db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone()
-    ):
-        return  # master data not here yet; the next page or snapshot brings it
-    keep = loan["uuid"] if loan else None
-    db.execute(
-        "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL "
-        "AND uuid IS NOT ?",
-        [now, barcode, keep],
-    )
-    if loan is None:
-        db.execute(
-            "UPDATE items SET status = 'available' WHERE barcode = ? AND status = 'on_loan'",
-            [barcode],
-        )
-        return
-    db.execute(
-        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, renewals) "
-        "VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, :due_at, :renewals) "
-        "ON CONFLICT(uuid) DO UPDATE SET patron_id = excluded.patron_id, due_at = excluded.due_at, "
-        "renewals = excluded.renewals, returned_at = NULL",
-        loan,
-    )
-    db.execute(
-        "UPDATE items SET status = 'on_loan' WHERE barcode = ? AND status = 'available'", [barcode]
-    )
-
-
-def _now(db: Database) -> str:
-    row = db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()
-    return str(row[0])
+def _put(db: Database, kind: str, key: str, row: dict[str, Any] | None, at: str) -> None:
+    """Apply one of the hub's rows through its projection (state, so never logged here)."""
+    save(db, f"{kind}_saved" if kind != "loan" else "loan_synced", key, row, at)

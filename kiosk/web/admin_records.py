@@ -16,14 +16,15 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk import config
-from kiosk.circulation import records
+from kiosk.circulation import decide, queries, records
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
+from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
 from kiosk.circulation.stats import search
 from kiosk.web import current_lang, gettext, rules_form, web
 from kiosk.web.admin import actor, bp
 
-PATRON_STATUSES = ("active", "blocked", "left")
+PATRON_STATUSES = decide.PATRON_STATUSES
 
 
 def _page_number() -> int:
@@ -40,10 +41,10 @@ def patrons() -> str:
 
 
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
-    rows = web().store.query("SELECT * FROM patrons WHERE id = ?", [patron_id])
-    if not rows:
+    row = queries.patron_row(web().store.reader, patron_id)
+    if row is None:
         abort(404)
-    return rows[0]
+    return row
 
 
 @bp.get("/patrons/<patron_id>")
@@ -53,9 +54,7 @@ def patron(patron_id: str) -> str:
     return render_template(
         "admin/patron.html",
         p=_patron_or_404(patron_id),
-        cards=ctx.store.query(
-            "SELECT * FROM cards WHERE patron_id = ? ORDER BY created_at", [patron_id]
-        ),
+        cards=queries.cards_of(ctx.store.reader, patron_id),
         loans=ctx.circulation.loans_of(patron_id),
         roles=ROLES,
         statuses=PATRON_STATUSES,
@@ -87,9 +86,8 @@ def patron_status(patron_id: str) -> Any:
     """Block, unblock or mark a patron as left."""
     _patron_or_404(patron_id)
     status = request.form.get("status", "")
-    if status not in PATRON_STATUSES:
+    if isinstance(records.set_patron_status(web().store, patron_id, status, actor()), Refusal):
         abort(400)
-    records.set_patron_status(web().store, patron_id, status, actor())
     flash(gettext("Saved."))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
@@ -98,11 +96,10 @@ def patron_status(patron_id: str) -> Any:
 def card_lost(patron_id: str) -> Any:
     """Report one of the patron's cards lost."""
     code = request.form.get("code", "")
-    owner = web().store.value("SELECT patron_id FROM cards WHERE code = ?", [code])
-    if owner != patron_id:
+    event = records.report_card_lost(web().store, code, actor(), patron_id=patron_id)
+    if event is None:
         abort(404)
-    records.report_card_lost(web().store, code, actor())
-    flash(gettext("Card {code} is now refused.", code=code))
+    flash(gettext("Card {code} is now refused.", code=event.data["card"]))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
 
@@ -111,14 +108,13 @@ def card_issue(patron_id: str) -> Any:
     """Give the patron a new card (tap it on the kiosk's reader or type its number)."""
     _patron_or_404(patron_id)
     code = request.form.get("code", "").strip()
-    store = web().store
-    if not code or len(code) > 64:
+    done = records.issue_card(web().store, patron_id, code, actor())
+    if isinstance(done, Refusal) and done.reason == "card_taken":
+        flash(gettext("Card {code} already belongs to someone.", code=done.params["code"]), "error")
+    elif isinstance(done, Refusal):
         flash(gettext("Type or scan the new card's number."), "error")
-    elif store.value("SELECT patron_id FROM cards WHERE code = ?", [code]):
-        flash(gettext("Card {code} already belongs to someone.", code=code), "error")
     else:
-        records.issue_card(store, patron_id, code, actor())
-        flash(gettext("Card {code} issued.", code=code))
+        flash(gettext("Card {code} issued.", code=done.data["card"]))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
 
@@ -131,20 +127,16 @@ def items() -> str:
 
 
 def _item_or_404(barcode: str) -> dict[str, Any]:
-    rows = web().store.query("SELECT * FROM items WHERE barcode = ?", [barcode])
-    if not rows:
+    row = queries.item_row(web().store.reader, barcode)
+    if row is None:
         abort(404)
-    return rows[0]
+    return row
 
 
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
     """Show an item and its loans."""
-    loans = web().store.query(
-        "SELECT l.*, p.name, p.class_name FROM loans l JOIN patrons p ON p.id = l.patron_id "
-        "WHERE l.item_barcode = ? ORDER BY l.id DESC LIMIT 20",
-        [barcode],
-    )
+    loans = queries.loans_of_item(web().store.reader, barcode)
     return render_template(
         "admin/item.html", i=_item_or_404(barcode), loans=loans, statuses=ITEM_STATUSES
     )
@@ -169,12 +161,12 @@ def item_save(barcode: str) -> Any:
 @bp.post("/items/<barcode>/status")
 def item_status(barcode: str) -> Any:
     """Mark an item lost, damaged, withdrawn or available."""
-    i = _item_or_404(barcode)
+    _item_or_404(barcode)
     status = request.form.get("status", "")
-    if status not in ("available", "lost", "damaged", "withdrawn") or i["status"] == "on_loan":
+    done = records.set_item_status(web().store, barcode, status, actor())
+    if isinstance(done, Refusal):
         flash(gettext("A book on loan is returned first; then its status can change."), "error")
     else:
-        records.set_item_status(web().store, barcode, status, actor())
         flash(gettext("Saved."))
     return redirect(url_for("admin.item", barcode=barcode))
 

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify
 
-from kiosk.circulation import dashboard
+from kiosk.circulation import dashboard, queries
+from kiosk.circulation.queries import outbox
 from kiosk.web import Web, web
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -96,18 +97,8 @@ def status_of(ctx: Web) -> dict[str, Any]:
         },
         "sync": ctx.sync_state(),
         "counts": {
-            "patrons": store.value("SELECT count(*) FROM patrons"),
-            "items": store.value("SELECT count(*) FROM items"),
-            "open_loans": store.value("SELECT count(*) FROM loans WHERE returned_at IS NULL"),
-            "overdue_loans": store.value(
-                "SELECT count(*) FROM loans WHERE returned_at IS NULL AND due_at < ?", [now]
-            ),
-            # Events are never deleted and AUTOINCREMENT leaves no gaps, so max(seq) counts
-            # them without reading a million rows; every ack names one event.
-            "events_waiting_for_hub": store.value(
-                "SELECT coalesce((SELECT max(seq) FROM events), 0) "
-                "- (SELECT count(*) FROM event_acks)"
-            ),
+            **queries.counts(store.reader, now),
+            "events_waiting_for_hub": outbox.events_waiting(store.reader),
         },
         "today": {k: day[k] for k in ("loans", "returns", "renewals", "undone")},
     }

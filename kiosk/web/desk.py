@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 
 from kiosk.circulation import desk as desk_actions
+from kiosk.circulation import queries
 from kiosk.circulation.service import Result
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, web
@@ -77,24 +78,7 @@ def _lend_to(ctx: Web) -> dict[str, Any] | None:
 
 def search(ctx: Web, q: str) -> dict[str, list[dict[str, Any]]]:
     """Find patrons (name, class, a card to lend with) and books (title, where it is)."""
-    like = f"%{q}%"
-    patrons = ctx.store.query(
-        "SELECT p.id, p.name, p.class_name, p.status, "
-        "(SELECT code FROM cards c WHERE c.patron_id = p.id AND c.status = 'active' LIMIT 1) "
-        "AS card, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
-        "AND l.returned_at IS NULL) AS loans FROM patrons p "
-        "WHERE p.name LIKE ? OR p.id = ? OR p.class_name = ? "
-        "ORDER BY p.class_name, p.name LIMIT 20",
-        [like, q, q],
-    )
-    items = ctx.store.query(
-        "SELECT i.barcode, i.title, i.status, p.class_name AS on_loan_to_class FROM items i "
-        "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
-        "LEFT JOIN patrons p ON p.id = l.patron_id "
-        "WHERE i.title LIKE ? OR i.barcode = ? ORDER BY i.title LIMIT 20",
-        [like, q],
-    )
-    return {"patrons": patrons, "items": items}
+    return queries.desk_search(ctx.store.reader, q)
 
 
 def _said(message: str, params: dict[str, Any], kind: str, title: str = "") -> dict[str, Any]:
@@ -127,13 +111,11 @@ def type_code() -> Any:
     c = ctx.circulation
     lend_to = session.get("lend_to")
     if lend_to:
-        loan = c.open_loan(code)
-        if loan is not None and loan.patron_id == lend_to:
-            result = c.renew(lend_to, code, actor=op["actor"])
-        else:
-            result = c.checkout(lend_to, code, actor=op["actor"])
+        result = c.lend(lend_to, code, actor=op["actor"])
     else:
         result = c.checkin(code, actor=op["actor"])
+    # The same feedback as a scan: the touchscreen shows it and the sync wakes for it.
+    ctx.daemon.kiosk.announce(result, code)
     return jsonify({"queued": False, "result": _result(result)})
 
 
@@ -158,5 +140,10 @@ def undo() -> Any:
     if op is None:
         abort(403, description=NOT_OPEN)
     done = desk_actions.undo_last(ctx.store, op["actor"], ctx.settings.web.undo_window_s)
+    if done.ok and ctx.daemon is not None:
+        message = UNDO_MESSAGES[done.reason]
+        ctx.daemon.kiosk.announce(
+            Result(True, "undo", done.reason, message, done.params, event=done.event)
+        )
     kind = "ok" if done.ok else "warning"
     return jsonify({"ok": done.ok, "result": _said(UNDO_MESSAGES[done.reason], done.params, kind)})

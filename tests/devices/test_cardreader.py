@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.codes import canonical_uid
 from kiosk.devices import frames
 from kiosk.devices.cardreader import Pn532Timing, PtyCardReader, SerialCardReader
-from kiosk.devices.codes import canonical_uid
 from kiosk.devices.fakes import FakeCardReader
 
 from .conftest import Pty, Scans, wait_for

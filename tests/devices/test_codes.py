@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.devices.codes import (
+from kiosk.codes import (
     Checked,
     canonical_uid,
     check_book_code,

@@ -11,8 +11,8 @@ import pytest
 from evdev import InputEvent
 
 from kiosk import config
+from kiosk.codes import check_book_code
 from kiosk.devices import build
-from kiosk.devices.codes import check_book_code
 from kiosk.devices.fakes import FakeScanner
 from kiosk.devices.keys import KeyDecoder, key_events
 from kiosk.devices.scanner import EvdevScanner, find_device

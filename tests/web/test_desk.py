@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
+from kiosk.i18n import translate
+from kiosk.web.screen import state_of
 from web.helpers import set_up_and_login, text, token
 
 HELPER_CARD, CARD, BOOK = "0F00AAAA01", "0F00A1B2C3", "9787020002207"
@@ -94,3 +97,26 @@ def test_desk_search_finds_students_and_books(client: FlaskClient, daemon: Daemo
     assert "王小明" in html and "借着 1 本" in html and 'data-code="0F00A1B2C3"' in html
     html = text(client.get("/desk/?q=红楼梦"))
     assert "红楼梦" in html and "借出中 (三(2)班)" in html
+
+
+def test_librarian_lending_at_the_desk_page_reaches_the_touchscreen_and_the_sync(
+    app: Flask, client: FlaskClient, daemon: Daemon
+) -> None:
+    ctx = app.extensions["kiosk"]
+    screen = ctx.broker.connect()
+    woken: list[str] = []  # what the sync worker's listener is given (see kiosk.app.build_sync)
+    daemon.kiosk.subscribe(
+        lambda fb: woken.append(fb.result.event.type) if fb.result and fb.result.event else None
+    )
+    set_up_and_login(client)
+    t = token(client, "/desk/")
+    client.post("/desk/lend", data={"csrf_token": t, "patron_id": "S002"})
+    client.post("/desk/type", data={"csrf_token": t, "code": BOOK})
+    client.post("/desk/undo", data={"csrf_token": t})
+    shown = [screen.get(1), screen.get(1)]
+    assert [state_of(ctx, u)["last"]["zh"] for u in shown] == [
+        translate("Checked out. Due {due_date}.", "zh_CN", **shown[0].feedback.params),
+        "已撤销：红楼梦。",
+    ]
+    assert shown[0].feedback.result.patron.id == "S002"
+    assert woken == ["checkout", "undo"]

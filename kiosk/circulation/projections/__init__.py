@@ -1,3 +1,7 @@
 """Projections by area; each module registers its event types with `@projection`."""
 
-from kiosk.circulation.projections import notices  # noqa: F401
+from kiosk.circulation.projections import (
+    loans,  # noqa: F401
+    master,  # noqa: F401
+    notices,  # noqa: F401
+)

@@ -1,0 +1,90 @@
+"""Commands: what a person or a system asks circulation to do, as plain values.
+
+Every entry point (a scan in the session, the desk page, the dashboard, an import, the hub's
+feed) builds one of these; a pure decision in `decide.py` turns it into events or a refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Lend an item to a patron."""
+
+    patron_id: str
+    barcode: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class Checkin:
+    """Return an item."""
+
+    barcode: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class Renew:
+    """Extend a patron's loan of an item."""
+
+    patron_id: str
+    barcode: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class UndoLast:
+    """Reverse the actor's last checkout, checkin or renewal, within a window of seconds."""
+
+    actor: str
+    window_s: float
+
+
+@dataclass(frozen=True)
+class IssueCard:
+    """Give a patron a new card (a UID in any case, or a printed number)."""
+
+    patron_id: str
+    code: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class ReportCardLost:
+    """Refuse a card from now on; `patron_id`, when given, must be the card's owner."""
+
+    code: str
+    actor: str = ""
+    patron_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SetItemStatus:
+    """Mark an item lost, damaged, withdrawn or available again."""
+
+    barcode: str
+    status: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetPatronStatus:
+    """Block, unblock or retire a patron."""
+
+    patron_id: str
+    status: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetRules:
+    """Replace the loan rules, the policy and the closed days (from the dashboard or config)."""
+
+    rules: tuple[dict[str, Any], ...]
+    policy: dict[str, Any]
+    closed_days: tuple[str, ...]
+    actor: str = ""

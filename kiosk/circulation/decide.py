@@ -1,0 +1,208 @@
+"""Decisions: rules + current state + command -> the events to record, or a refusal.
+
+Pure functions: no SQL, no clock reads, no I/O. The caller reads the state (`LoanState`), passes
+the time it read once, and hands the returned drafts to the projector (`projector.commit`), which
+stamps, applies and records them in the caller's transaction. The hub applies the same events
+through the same projections, so a kiosk and the hub cannot disagree on what an event means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk import codes
+from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation.commands import (
+    Checkin,
+    Checkout,
+    IssueCard,
+    Renew,
+    ReportCardLost,
+    SetItemStatus,
+    SetPatronStatus,
+    SetRules,
+    UndoLast,
+)
+from kiosk.circulation.models import Item, Loan, Patron
+from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.rules import Rules, end_of_day
+
+UNDOABLE = ("checkout", "checkin", "renew")
+
+
+@dataclass(frozen=True)
+class LoanState:
+    """What a loan decision reads: the patron, the item, its open loan, the patron's loans."""
+
+    patron: Patron | None
+    item: Item | None
+    loan: Loan | None = None  # the item's open loan
+    patron_due: Sequence[str] = ()  # due_at of each of the patron's open loans
+
+
+Decision = list[Draft] | Refusal
+
+
+def checkout(
+    rules: Rules, tz: ZoneInfo, state: LoanState, cmd: Checkout, now: dt.datetime
+) -> Decision:
+    """Lend the item if the patron may borrow it and it is on the shelf."""
+    patron, item = state.patron, state.item
+    if patron is None or item is None:
+        return Refusal("unknown_code")
+    if patron.status != "active":
+        return Refusal("patron_blocked")
+    if state.loan is not None:
+        return Refusal("on_loan_to_other")
+    if item.status != "available":
+        return Refusal("item_unavailable")
+    at = stamp(now)
+    if rules.block_when_overdue and any(due < at for due in state.patron_due):
+        return Refusal("has_overdue")
+    if len(state.patron_due) >= rules.limits(patron).max_loans:
+        return Refusal("limit_reached", {"count": len(state.patron_due)})
+    due = end_of_day(rules.due_date(patron, now.astimezone(tz).date()), tz)
+    return [
+        Draft(
+            "checkout",
+            cmd.actor or patron.id,
+            patron.id,
+            item.barcode,
+            {"due_at": stamp(due)},
+        )
+    ]
+
+
+def checkin(state: LoanState, cmd: Checkin, now: dt.datetime, record_stray: bool) -> Decision:
+    """End the item's open loan; a book not on loan is a stray return, recorded only with a hub."""
+    item, loan = state.item, state.loan
+    if item is None:
+        return Refusal("unknown_code")
+    if loan is None:
+        if not record_stray:
+            return Refusal("not_on_loan")
+        data: dict[str, Any] = {"loan_uuid": None, "not_on_loan": True}
+        return [Draft("checkin", cmd.actor or "self-service", None, item.barcode, data)]
+    data = {"loan_uuid": loan.uuid, "overdue": loan.due_at < stamp(now)}
+    return [Draft("checkin", cmd.actor or loan.patron_id, loan.patron_id, item.barcode, data)]
+
+
+def renew(rules: Rules, tz: ZoneInfo, state: LoanState, cmd: Renew, now: dt.datetime) -> Decision:
+    """Extend the patron's own loan if it is not overdue and has renewals left."""
+    patron, item, loan = state.patron, state.item, state.loan
+    if patron is None or item is None:
+        return Refusal("unknown_code")
+    if loan is None:
+        return Refusal("not_on_loan")
+    if loan.patron_id != patron.id:
+        return Refusal("on_loan_to_other")
+    if patron.status != "active":
+        return Refusal("patron_blocked")
+    if loan.due_at < stamp(now):
+        return Refusal("renew_overdue")
+    if loan.renewals >= rules.limits(patron).renewals:
+        return Refusal("renew_limit")
+    due = stamp(end_of_day(rules.due_date(patron, now.astimezone(tz).date()), tz))
+    due = max(due, loan.due_at)
+    data = {"loan_uuid": loan.uuid, "due_at": due, "previous_due_at": loan.due_at}
+    return [Draft("renew", cmd.actor or patron.id, patron.id, item.barcode, data)]
+
+
+@dataclass(frozen=True)
+class UndoState:
+    """What an undo decision reads: the actor's last event and the loan it touched, as now."""
+
+    last: Mapping[str, Any] | None  # the events row (data decoded), or None
+    loan: Loan | None = None  # the loan the last event made, ended or renewed
+    item_open: bool = False  # whether the item has an open loan now
+
+
+def undo(state: UndoState, cmd: UndoLast, now: dt.datetime) -> Decision:
+    """Reverse the last action if it is recent and nothing changed the loan since."""
+    last = state.last
+    if last is None or last["type"] not in UNDOABLE:
+        return Refusal("nothing_to_undo")
+    if now - parse_stamp(last["at"]) > dt.timedelta(seconds=cmd.window_s):
+        return Refusal("too_late")
+    loan, data = state.loan, last["data"]
+    if last["type"] == "checkout":
+        still = loan is not None and loan.returned_at is None
+    elif last["type"] == "checkin":
+        still = loan is not None and loan.returned_at is not None and not state.item_open
+    else:
+        still = (
+            loan is not None
+            and loan.returned_at is None
+            and loan.due_at == data.get("due_at")
+            and loan.renewals > 0
+        )
+    if not still:
+        return Refusal("changed_since")
+    undone = {"undone": last["uuid"], "undone_type": last["type"]}
+    return [Draft("undo", cmd.actor, last["patron_id"], last["item_barcode"], undone)]
+
+
+def issue_card(
+    patron: Patron | None, code: str, taken: Sequence[Any] | None, cmd: IssueCard
+) -> Decision:
+    """Give a patron a card, unless its code (in any of its forms) is already someone's card."""
+    if patron is None:
+        return Refusal("unknown_code")
+    if not code or len(code) > 64:
+        return Refusal("card_code_missing")
+    if taken is not None:
+        return Refusal("card_taken", {"code": taken[0], "patron_id": taken[1]})
+    card = codes.canonical_card(code)
+    return [Draft("card_issued", cmd.actor, patron.id, None, {"card": card})]
+
+
+def report_card_lost(card: Sequence[Any] | None, cmd: ReportCardLost) -> Decision:
+    """Refuse a card from now on; `card` is (code, patron_id, status) as found in any form."""
+    if card is None or (cmd.patron_id is not None and card[1] != cmd.patron_id):
+        return Refusal("unknown_code")
+    return [Draft("card_lost", cmd.actor, card[1], None, {"card": card[0]})]
+
+
+PATRON_STATUSES = ("active", "blocked", "left")
+SETTABLE_ITEM_STATUSES = ("available", "lost", "damaged", "withdrawn")
+
+
+def item_status(item: Item | None, cmd: SetItemStatus) -> Decision:
+    """Mark an item lost, damaged, withdrawn or available; a book on loan is returned first."""
+    if item is None:
+        return Refusal("unknown_code")
+    if cmd.status not in SETTABLE_ITEM_STATUSES:
+        return Refusal("bad_status", {"status": cmd.status})
+    if item.status == "on_loan":
+        return Refusal("item_on_loan")
+    return [Draft("item_status", cmd.actor, None, item.barcode, {"status": cmd.status})]
+
+
+def patron_status(patron: Patron | None, cmd: SetPatronStatus) -> Decision:
+    """Block, unblock or retire a patron."""
+    if patron is None:
+        return Refusal("unknown_code")
+    if cmd.status not in PATRON_STATUSES:
+        return Refusal("bad_status", {"status": cmd.status})
+    return [Draft("patron_status", cmd.actor, patron.id, None, {"status": cmd.status})]
+
+
+def rules_set(cmd: SetRules) -> Decision:
+    """Take new rules when every scope is a role or a grade and every number is not negative."""
+    for row in cmd.rules:
+        kind, _, name = str(row.get("scope", "")).partition(":")
+        if kind not in ("role", "grade") or not name:
+            return Refusal("bad_rules", {"scope": row.get("scope")})
+        numbers = [row.get(k) for k in ("loan_days", "max_loans", "renewals")]
+        if any(n is not None and (not isinstance(n, int) or n < 0) for n in numbers):
+            return Refusal("bad_rules", {"scope": row["scope"]})
+    data = {
+        "rules": list(cmd.rules),
+        "policy": dict(cmd.policy),
+        "closed_days": list(cmd.closed_days),
+    }
+    return [Draft("rules_set", cmd.actor, None, None, data)]

@@ -1,0 +1,175 @@
+"""Projections of loan events: checkout, checkin, renew and undo.
+
+They are written to be applied anywhere, in the order things happened: on the kiosk that decided
+them (where the decision already ruled out the odd cases) and at the hub replaying merged events
+from many kiosks, where a checkout may find the book still lent (a transfer, or a renewal by the
+same patron) and a return may find nothing to end. docs/sync.md lists these rules.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.projector import projection
+from kiosk.circulation.store import Event
+
+
+def open_loan(db: Database, barcode: str | None) -> tuple[Any, ...] | None:
+    """Return (uuid, patron_id, due_at, renewals) of the item's open loan, or None."""
+    return db.execute(
+        "SELECT uuid, patron_id, due_at, renewals FROM loans "
+        "WHERE item_barcode = ? AND returned_at IS NULL",
+        [barcode],
+    ).fetchone()
+
+
+def _shelve(db: Database, barcode: str | None, at: str) -> None:
+    # A lost or damaged book keeps its status for the librarian to decide; only on_loan moves.
+    db.execute(
+        "UPDATE items SET status = 'available', updated_at = ? "
+        "WHERE barcode = ? AND status = 'on_loan'",
+        [at, barcode],
+    )
+
+
+def _lend(db: Database, barcode: str | None, at: str) -> None:
+    db.execute(
+        "UPDATE items SET status = 'on_loan', updated_at = ? "
+        "WHERE barcode = ? AND status = 'available'",
+        [at, barcode],
+    )
+
+
+@projection("checkout")
+def checkout(db: Database, e: Event) -> None:
+    """Open a loan; one still open ends here, or is renewed when the same patron has it."""
+    due = e.data["due_at"]
+    held = open_loan(db, e.item_barcode)
+    if held is not None and held[1] == e.patron_id:
+        db.execute(
+            "UPDATE loans SET due_at = max(due_at, ?), renewals = renewals + 1 WHERE uuid = ?",
+            [due, held[0]],
+        )
+        return
+    if held is not None:
+        db.execute("UPDATE loans SET returned_at = ? WHERE uuid = ?", [e.at, held[0]])
+    db.execute(
+        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [e.uuid, e.item_barcode, e.patron_id, e.at, due],
+    )
+    _lend(db, e.item_barcode, e.at)
+
+
+@projection("checkin")
+def checkin(db: Database, e: Event) -> None:
+    """End whatever loan of the item is open; a book on the shelf stays there."""
+    cur = db.execute(
+        "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL",
+        [e.at, e.item_barcode],
+    )
+    if cur.rowcount:
+        _shelve(db, e.item_barcode, e.at)
+
+
+@projection("renew")
+def renew(db: Database, e: Event) -> None:
+    """Move the due date of the patron's open loan of the item."""
+    db.execute(
+        "UPDATE loans SET due_at = ?, renewals = renewals + 1 "
+        "WHERE item_barcode = ? AND returned_at IS NULL AND patron_id = ?",
+        [e.data["due_at"], e.item_barcode, e.patron_id],
+    )
+
+
+def undone_event(db: Database, uuid: str) -> dict[str, Any] | None:
+    """Return the type, time and data of the event an undo names, if this store has it."""
+    row = db.execute("SELECT type, at, data FROM events WHERE uuid = ?", [uuid]).fetchone()
+    return {"type": row[0], "at": row[1], "data": json.loads(row[2])} if row else None
+
+
+@projection("undo")
+def undo(db: Database, e: Event) -> None:
+    """Put the loan back as it was before the event the undo names."""
+    target = undone_event(db, str(e.data.get("undone")))
+    if target is None:
+        return
+    data, barcode = target["data"], e.item_barcode
+    if target["type"] == "checkout":
+        # A loan made by mistake never happened: remove it; the events keep the record.
+        made = db.execute(
+            "SELECT checked_out_at FROM loans WHERE uuid = ?", [e.data["undone"]]
+        ).fetchone()
+        db.execute("DELETE FROM loans WHERE uuid = ?", [e.data["undone"]])
+        if made is not None and open_loan(db, barcode) is None:
+            # At the hub that checkout may have ended another patron's loan (a transfer):
+            # that loan goes on, as if the mistaken checkout had never happened.
+            db.execute(
+                "UPDATE loans SET returned_at = NULL WHERE uuid = (SELECT uuid FROM loans "
+                "WHERE item_barcode = ? AND returned_at = ? ORDER BY checked_out_at DESC LIMIT 1)",
+                [barcode, made[0]],
+            )
+        if open_loan(db, barcode) is None:
+            _shelve(db, barcode, e.at)
+    elif target["type"] == "checkin":
+        if open_loan(db, barcode) is not None:
+            return
+        cur = db.execute(
+            "UPDATE loans SET returned_at = NULL WHERE uuid = ? AND returned_at IS NOT NULL",
+            [data.get("loan_uuid")],
+        )
+        if cur.rowcount:
+            _lend(db, barcode, e.at)
+    elif target["type"] == "renew":
+        db.execute(
+            "UPDATE loans SET due_at = ?, renewals = renewals - 1 "
+            "WHERE uuid = ? AND returned_at IS NULL AND renewals > 0",
+            [data.get("previous_due_at"), data.get("loan_uuid")],
+        )
+
+
+@projection("loans_replayed")
+def loans_replayed(db: Database, e: Event) -> None:
+    """Forget the item's loans the hub is about to replay (never logged).
+
+    `data`: {"loans": the UUIDs of the loans made after the moment the replay starts from};
+    the item was on the shelf at that moment.
+    """
+    for uuid in e.data["loans"]:
+        db.execute("DELETE FROM loans WHERE uuid = ?", [uuid])
+    _shelve(db, e.item_barcode, e.at)
+
+
+@projection("loan_synced")
+def loan_synced(db: Database, e: Event) -> None:
+    """Make an item's open loan the hub's (never logged: the hub's feed carries state).
+
+    `data`: {"key": barcode, "row": the hub's open loan or None}. Any other open loan of the item
+    ends; the hub's is inserted or updated.
+    """
+    barcode, loan = e.data["key"], e.data.get("row")
+    if loan is not None and not (
+        db.execute("SELECT 1 FROM patrons WHERE id = ?", [loan["patron_id"]]).fetchone()
+        and db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone()
+    ):
+        return  # master data not here yet; the next page or snapshot brings it
+    keep = loan["uuid"] if loan else None
+    db.execute(
+        "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL "
+        "AND uuid IS NOT ?",
+        [e.at, barcode, keep],
+    )
+    if loan is None:
+        _shelve(db, barcode, e.at)
+        return
+    db.execute(
+        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at, renewals) "
+        "VALUES (:uuid, :item_barcode, :patron_id, :checked_out_at, :due_at, :renewals) "
+        "ON CONFLICT(uuid) DO UPDATE SET patron_id = excluded.patron_id, due_at = excluded.due_at, "
+        "renewals = excluded.renewals, returned_at = NULL",
+        loan,
+    )
+    _lend(db, barcode, e.at)

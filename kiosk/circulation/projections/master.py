@@ -1,0 +1,189 @@
+"""Projections of master data: patrons, cards, items and rules.
+
+Recorded events (a card reported lost, an item's status, a dashboard edit, new rules) and the
+state copies that are never logged (a row from an import, or from the hub's feed, carried as a
+`*_saved` event with the row in `data`) all write these tables here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation import cards as card_forms
+from kiosk.circulation.projector import projection
+from kiosk.circulation.store import Event
+
+PATRON_FIELDS = ("id", "name", "role", "grade", "class_name", "status")
+ITEM_FIELDS = ("barcode", "title", "author", "isbn", "call_number", "location", "status")
+PATRON_EDITS = ("name", "role", "grade", "class_name")
+ITEM_EDITS = ("title", "author", "isbn", "call_number", "location")
+
+
+def _has_patron(db: Database, patron_id: Any) -> bool:
+    return db.execute("SELECT 1 FROM patrons WHERE id = ?", [patron_id]).fetchone() is not None
+
+
+@projection("patron_saved")
+def patron_saved(db: Database, e: Event) -> None:
+    """Insert or update a patron (status only when the row has one) and attach its cards.
+
+    `data`: {"key": id, "row": the patron's fields or None (removed), "cards": [codes]}. A
+    removed patron stays while they still have loans or cards here.
+    """
+    key, row = e.data["key"], e.data.get("row")
+    if row is None:
+        db.execute(
+            "DELETE FROM patrons WHERE id = ? AND NOT EXISTS (SELECT 1 FROM loans WHERE "
+            "patron_id = ?) AND NOT EXISTS (SELECT 1 FROM cards WHERE patron_id = ?)",
+            [key, key, key],
+        )
+        return
+    record = {k: row[k] for k in PATRON_FIELDS if k in row}
+    db.execute(
+        "INSERT INTO patrons (id, name, role, grade, class_name, status, updated_at) "
+        "VALUES (:id, :name, :role, :grade, :class_name, :status, :at) "
+        "ON CONFLICT(id) DO UPDATE SET name=excluded.name, role=excluded.role, "
+        "grade=excluded.grade, class_name=excluded.class_name, updated_at=excluded.updated_at"
+        + (", status=excluded.status" if "status" in record else ""),
+        {"grade": None, "class_name": "", "status": "active", **record, "at": e.at},
+    )
+    for code in e.data.get("cards", ()):
+        code = card_forms.canonical(code)
+        db.execute(
+            "INSERT INTO cards (code, patron_id, status, created_at, number) "
+            "VALUES (?, ?, 'active', ?, ?) "
+            "ON CONFLICT(code) DO UPDATE SET patron_id = excluded.patron_id",
+            [code, record["id"], e.at, card_forms.number(code)],
+        )
+
+
+@projection("card_saved")
+def card_saved(db: Database, e: Event) -> None:
+    """Insert or update one card as the hub has it; `data`: {"key": code, "row": or None}."""
+    key, row = card_forms.canonical(e.data["key"]), e.data.get("row")
+    if row is None:
+        db.execute("DELETE FROM cards WHERE code = ?", [key])
+        return
+    if not _has_patron(db, row["patron_id"]):
+        return  # its patron arrives in a later page
+    db.execute(
+        "INSERT INTO cards (code, patron_id, status, created_at, number) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(code) DO UPDATE SET patron_id = excluded.patron_id, status = excluded.status",
+        [key, row["patron_id"], row["status"], e.at, card_forms.number(key)],
+    )
+
+
+@projection("item_saved")
+def item_saved(db: Database, e: Event) -> None:
+    """Insert or update an item; its status only when the row has one (an import leaves it).
+
+    `data`: {"key": barcode, "row": the item's fields or None (removed while not on loan)}.
+    """
+    key, row = e.data["key"], e.data.get("row")
+    if row is None:
+        db.execute(
+            "DELETE FROM items WHERE barcode = ? AND NOT EXISTS "
+            "(SELECT 1 FROM loans WHERE item_barcode = ?)",
+            [key, key],
+        )
+        return
+    record = {k: row[k] for k in ITEM_FIELDS if k in row}
+    db.execute(
+        "INSERT INTO items "
+        "(barcode, title, author, isbn, call_number, location, status, updated_at) "
+        "VALUES (:barcode, :title, :author, :isbn, :call_number, :location, :status, :at) "
+        "ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author, "
+        "isbn=excluded.isbn, call_number=excluded.call_number, location=excluded.location, "
+        "updated_at=excluded.updated_at"
+        + (", status=excluded.status" if "status" in record else ""),
+        {
+            "author": "",
+            "isbn": "",
+            "call_number": "",
+            "location": "library",
+            "status": "available",
+            **record,
+            "at": e.at,
+        },
+    )
+
+
+@projection("card_lost")
+def card_lost(db: Database, e: Event) -> None:
+    """Refuse a card from now on."""
+    card = e.data.get("card")
+    if isinstance(card, str):
+        db.execute("UPDATE cards SET status = 'lost' WHERE code = ?", [card_forms.canonical(card)])
+
+
+@projection("card_issued")
+def card_issued(db: Database, e: Event) -> None:
+    """Give a patron a card (a replacement takes over a code that was lost)."""
+    card = e.data.get("card")
+    if not isinstance(card, str) or not _has_patron(db, e.patron_id):
+        return
+    code = card_forms.canonical(card)
+    db.execute(
+        "INSERT INTO cards (code, patron_id, status, created_at, number) "
+        "VALUES (?, ?, 'active', ?, ?) ON CONFLICT(code) DO UPDATE SET "
+        "patron_id = excluded.patron_id, status = 'active'",
+        [code, e.patron_id, e.at, card_forms.number(code)],
+    )
+
+
+@projection("item_status")
+def item_status(db: Database, e: Event) -> None:
+    """Mark an item lost, damaged, withdrawn or available again."""
+    db.execute(
+        "UPDATE items SET status = ?, updated_at = ? WHERE barcode = ?",
+        [e.data["status"], e.at, e.item_barcode],
+    )
+
+
+@projection("patron_status")
+def patron_status(db: Database, e: Event) -> None:
+    """Block, unblock or retire a patron."""
+    db.execute(
+        "UPDATE patrons SET status = ?, updated_at = ? WHERE id = ?",
+        [e.data["status"], e.at, e.patron_id],
+    )
+
+
+def _edit(db: Database, table: str, key: str, value: Any, fields: dict[str, Any], at: str) -> None:
+    sets = ", ".join(f"{k} = :{k}" for k in fields)
+    db.execute(
+        f"UPDATE {table} SET {sets}, updated_at = :at WHERE {key} = :key",
+        {**fields, "at": at, "key": value},
+    )
+
+
+@projection("patron_edited")
+def patron_edited(db: Database, e: Event) -> None:
+    """Change a patron's name, role, grade or class."""
+    fields = {k: v for k, v in e.data.items() if k in PATRON_EDITS}
+    _edit(db, "patrons", "id", e.patron_id, fields, e.at)
+
+
+@projection("item_edited")
+def item_edited(db: Database, e: Event) -> None:
+    """Change an item's title, author, ISBN, call number or location."""
+    fields = {k: v for k, v in e.data.items() if k in ITEM_EDITS}
+    _edit(db, "items", "barcode", e.item_barcode, fields, e.at)
+
+
+@projection("rules_set")
+def rules_set(db: Database, e: Event) -> None:
+    """Replace the rules, policy and closed days; `data`: {rules, policy, closed_days}."""
+    db.execute("DELETE FROM rules")
+    db.execute("DELETE FROM policy")
+    db.execute("DELETE FROM closed_days")
+    db.table("rules").insert_all(e.data["rules"], pk="scope")
+    db.table("policy").insert_all(
+        [{"key": k, "value": json.dumps(v)} for k, v in e.data["policy"].items()], pk="key"
+    )
+    db.table("closed_days").insert_all(
+        [{"day": d, "note": ""} for d in e.data["closed_days"]], pk="day"
+    )

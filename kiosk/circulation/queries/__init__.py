@@ -1,0 +1,27 @@
+"""Read models: named queries over the tables and the event log, never writers.
+
+Views, the CLI and sync read through these, so each question ("which events wait for the hub",
+"what does this patron have") has one definition.
+"""
+
+from kiosk.circulation.queries.loans import last_desk_event, loan_by_uuid, open_loans_due
+from kiosk.circulation.queries.records import (
+    cards_of,
+    counts,
+    desk_search,
+    item_row,
+    loans_of_item,
+    patron_row,
+)
+
+__all__ = [
+    "cards_of",
+    "counts",
+    "desk_search",
+    "item_row",
+    "last_desk_event",
+    "loan_by_uuid",
+    "loans_of_item",
+    "open_loans_due",
+    "patron_row",
+]

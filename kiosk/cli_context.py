@@ -1,0 +1,63 @@
+"""What every command of the `kiosk` command line shares: the config, the store, failing.
+
+Its own module, so that the command areas (kiosk.ops, kiosk.sync, kiosk.devices, kiosk.web) use
+it without importing kiosk.cli, which sits above them all.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from kiosk import config as cfg
+from kiosk.circulation.store import Store, StoreError
+from kiosk.i18n import _
+
+
+class Context:
+    """What every command shares: the config path and, once loaded, the settings."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = cfg.default_path(config_path)
+        self._settings: cfg.Settings | None = None
+
+    def hub_pages(self, store: Store) -> object:
+        """Return the librarian's pages on the hub's store, for `kiosk hub` (wired in kiosk.app)."""
+        from kiosk.app import hub_pages
+
+        return hub_pages(store, self.settings)
+
+    @property
+    def settings(self) -> cfg.Settings:
+        """Load the config once; exit with its problem on stderr if it cannot be used."""
+        if self._settings is None:
+            try:
+                self._settings = cfg.load(self.config_path)
+            except cfg.ConfigError as e:
+                fail(str(e), code=2)
+        assert self._settings is not None
+        return self._settings
+
+    def store(self, create: bool = False) -> Store:
+        """Open the configured store, or exit with a clear message."""
+        from kiosk.app import open_store
+
+        s = self.settings
+        path = s.resolve(s.store.path)
+        if not create and not path.exists():
+            fail(_("{path}: no store here yet; run `kiosk init` first", path=path))
+        try:
+            return open_store(s)
+        except StoreError as e:
+            fail(str(e))
+        raise AssertionError
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error for the person at the terminal and exit non-zero."""
+    click.echo(_("error: {message}", message=message), err=True)
+    sys.exit(code)
+
+
+pass_ctx = click.make_pass_decorator(Context)
