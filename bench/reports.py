@@ -101,11 +101,13 @@ def logged_in(settings: config.Settings) -> tuple[Any, Any]:
     store = open_store(settings)
     app = create_app(store=store, settings=settings, networks=parse_networks(["127.0.0.0/8"]))
     client = app.test_client()
-    client.get("/admin/setup", follow_redirects=True)  # or the login page: either has a token
-    with client.session_transaction() as s:
-        token = s["csrf"]
+    # The setup page, or the login page when the store has a password: either has a token.
+    page = client.get("/admin/setup", follow_redirects=True).get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     form = {"csrf_token": token, "user": "bench", "password": PASSWORD, "again": PASSWORD}
     client.post("/admin/setup", data=form)
+    login = client.get("/admin/login").get_data(as_text=True)
+    form["csrf_token"] = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     client.post("/admin/login", data=form)
     return store, client
 

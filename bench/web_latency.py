@@ -154,13 +154,17 @@ def logged_in(settings: config.Settings) -> tuple[Daemon, Any]:
     daemon = Daemon(settings)
     app = create_app(store=daemon.store, settings=settings, daemon=daemon)
     client = app.test_client()
-    client.get("/admin/setup")
-    with client.session_transaction() as s:
-        token = s["csrf"]
-    form = {"csrf_token": token, "user": "bench", "password": PASSWORD, "again": PASSWORD}
+    form = {"csrf_token": _token(client, "/admin/setup"), "user": "bench"}
+    form.update(password=PASSWORD, again=PASSWORD)
     client.post("/admin/setup", data=form)
-    client.post("/admin/login", data=form)
+    client.post("/admin/login", data={**form, "csrf_token": _token(client, "/admin/login")})
     return daemon, client
+
+
+def _token(client: Any, path: str) -> str:
+    """Return the CSRF token of the form on a page."""
+    html = client.get(path).get_data(as_text=True)
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
 def get_ms(client: Any, path: str) -> float:

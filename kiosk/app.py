@@ -27,6 +27,7 @@ from kiosk.devices import build
 from kiosk.devices.base import FaultWatch, Indicator, Scan, ScanSource
 from kiosk.i18n import N_, both
 from kiosk.ops.notify import Notifier, Supervision, daemon_summary, store_answers
+from kiosk.scans import ScanQueue
 
 log = logging.getLogger("kiosk")
 
@@ -109,7 +110,8 @@ class Daemon:
         if self.sources is None:
             found = [build_source(s, s.scanner.source), build_card_reader(s)]
             self.sources = [src for src in found if src is not None]
-        self.scans: queue.Queue[Scan] = queue.Queue(maxsize=1000)
+        # One bounded queue per source, taken in turn: a flood cannot push out a real scan.
+        self.scans = ScanQueue()
         self.kiosk.subscribe(self._indicate)
         # A scanner or card reader that stops working blinks red: students go to a helper.
         self.on_loop.append(FaultWatch(self.sources, self.indicator, s.kiosk.language))
@@ -129,11 +131,8 @@ class Daemon:
         self.indicator.show(pattern, feedback_line(fb, self.settings.kiosk.language))
 
     def submit(self, scan: Scan) -> None:
-        """Queue a scan from any thread; a full queue drops it rather than block a device."""
-        try:
-            self.scans.put_nowait(scan)
-        except queue.Full:
-            log.warning("scan queue full, dropped a scan from %s", scan.source)
+        """Queue a scan from any thread, never blocking a device (kiosk/scans.py)."""
+        self.scans.put_nowait(scan)
 
     def type_code(self, code: str, source: str = "keypad") -> None:
         """Queue a code typed on a page as if it were scanned."""

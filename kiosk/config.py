@@ -276,6 +276,23 @@ class WebSettings:
         5, "Failed logins allowed from one address per login_window_s.", _positive
     )
     login_window_s: float = setting(300.0, "Seconds the failed-login count covers.", _positive)
+    login_ceiling: int = setting(
+        100, "Login attempts allowed from all addresses together per login_window_s.", _positive
+    )
+    trusted_proxy: str = setting(
+        "", "Address of the HTTPS reverse proxy whose X-Forwarded-For/-Proto are believed."
+    )
+    screen_addresses: list[str] = setting(
+        ["127.0.0.1", "::1"],
+        "Addresses whose touchscreen page shows the student's loans (the kiosk's own screen).",
+        _networks,
+    )
+    connections_per_address: int = setting(
+        20, "Open connections one client address may hold; more are closed at once.", _positive
+    )
+    live_pages_per_address: int = setting(
+        2, "Live pages (screen, dashboard) one address may keep open at once.", _positive
+    )
     undo_window_s: float = setting(
         120.0, "Seconds within which the desk may undo its last action.", _not_negative
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -156,13 +157,23 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """Quote text that Excel would run as a formula (a title like `=HYPERLINK(...)`).
+    """Quote text that Excel would run as a formula (a title like `=HYPERLINK(...)`), and drop
+    control characters (a NUL, a TAB or a line break inside a barcode must not forge a cell).
 
     The import takes the quote off again, so an exported file imports back unchanged.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        value = without_controls(value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
+
+
+def without_controls(text: str) -> str:
+    """Return text without control or format characters and line separators (spaces stay)."""
+    if text.isprintable():
+        return text
+    return "".join(ch for ch in text if ch.isprintable() or unicodedata.category(ch) == "Zs")
 
 
 def rows(store: Store, kind: str, timezone: str = "Asia/Shanghai") -> Iterator[list[Any]]:

@@ -54,7 +54,7 @@ def hub(ctx: click.Context) -> None:
         err=True,
     )
     try:
-        serve(app, settings.web.listen)
+        serve(app, settings.web.listen, trusted_proxy=settings.web.trusted_proxy)
     finally:
         store.close()
 

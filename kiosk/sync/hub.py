@@ -16,12 +16,15 @@ from kiosk.sync.protocol import (
     CONFLICTS,
     EVENTS,
     KIOSKS,
+    MAX_SEQ,
     PREFIX,
     SNAPSHOT,
     SNAPSHOT_PARTS,
     VERSION,
     BadRequest,
     check_batch,
+    is_utc_stamp,
+    shown,
 )
 from kiosk.sync.reconcile import receive, touch_contact
 
@@ -84,6 +87,8 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
             body = json.loads(request.get_data(cache=False))
         except (ValueError, UnicodeDecodeError) as e:
             raise BadRequest(400, "bad_json", f"the body is not JSON: {e}") from None
+        except RecursionError:
+            raise BadRequest(400, "bad_json", "the body nests too deeply") from None
         sent_at, events = check_batch(body, g.kiosk_id, max_batch)
         receipt = receive(store, g.kiosk_id, sent_at, events)
         log.info(
@@ -102,7 +107,10 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
         epoch = hubstore.meta(store, "epoch")
         floor = int(hubstore.meta(store, "feed_floor"))
         newest = hubstore.feed_cursor(store)
-        touch_contact(store, g.kiosk_id, request.args.get("clock"))
+        clock = request.args.get("clock")
+        if clock is not None and not is_utc_stamp(clock):
+            raise BadRequest(400, "bad_argument", f"clock: {shown(clock)} is not a UTC time")
+        touch_contact(store, g.kiosk_id, clock)
         if request.args.get("epoch") != epoch or cursor < floor or cursor > newest:
             # A new kiosk, another hub database, or a cursor older than the feed keeps.
             return jsonify({"error": "snapshot_needed", "epoch": epoch, "cursor": newest}), 410
@@ -113,7 +121,7 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
     def get_snapshot() -> tuple[Response, int]:
         part = request.args.get("part", "")
         if part not in SNAPSHOT_PARTS:
-            raise BadRequest(400, "bad_part", f"part: {part!r} is not one of {SNAPSHOT_PARTS}")
+            raise BadRequest(400, "bad_part", f"part: {shown(part)} is not one of {SNAPSHOT_PARTS}")
         limit = min(_int_arg("limit", 5000), MAX_PAGE)
         page = hubstore.snapshot_page(store, part, request.args.get("after", ""), limit)
         return jsonify(page), 200
@@ -134,11 +142,17 @@ def _int_arg(name: str, default: int) -> int:
     if raw is None:
         return default
     try:
+        if not raw.isascii():  # int() also reads other scripts' digits
+            raise ValueError
         value = int(raw)
     except ValueError:
-        raise BadRequest(400, "bad_argument", f"{name}: {raw!r} is not a whole number") from None
+        raise BadRequest(
+            400, "bad_argument", f"{name}: {shown(raw)} is not a whole number"
+        ) from None
     if value < (1 if name == "limit" else 0):
-        raise BadRequest(400, "bad_argument", f"{name}: {raw!r} is too small")
+        raise BadRequest(400, "bad_argument", f"{name}: {shown(raw)} is too small")
+    if value > MAX_SEQ:
+        raise BadRequest(400, "bad_argument", f"{name}: {shown(raw)} is too large")
     return value
 
 
@@ -154,8 +168,16 @@ def combine(sync_app: Any, pages: Any) -> Any:
     return dispatch
 
 
-def serve(app: Any, listen: str, threads: int = 4) -> None:
-    """Serve the app with waitress until interrupted."""
+def serve(app: Any, listen: str, threads: int = 4, trusted_proxy: str = "") -> None:
+    """Serve the app with waitress until interrupted (behind `trusted_proxy`, if given)."""
     import waitress
 
-    waitress.serve(app, listen=listen, threads=threads, ident="kiosk-hub")
+    proxy: dict[str, Any] = {"clear_untrusted_proxy_headers": True}
+    if trusted_proxy:
+        # The HTTPS reverse proxy's client address and scheme: Secure cookies for the pages.
+        proxy.update(
+            trusted_proxy=trusted_proxy,
+            trusted_proxy_count=1,
+            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+        )
+    waitress.serve(app, listen=listen, threads=threads, ident="kiosk-hub", **proxy)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk import codes
 from kiosk.circulation.clock import parse_stamp
+from kiosk.circulation.export import without_controls
 from kiosk.circulation.store import Store, fetch
 from kiosk.sync import hubstore
 
@@ -114,11 +115,13 @@ def koc_lines(store: Store, timezone: str, prefer: str = "barcode") -> list[str]
             moment = last[barcode] + dt.timedelta(seconds=1)
         last[barcode] = moment
         when = moment.strftime("%Y-%m-%d %H:%M:%S")
+        barcode = without_controls(barcode)  # a TAB or line break would forge a transaction
         if command == "return":
             lines.append(f"{when}\treturn\t{barcode}")
         else:
             assert patron is not None
-            lines.append(f"{when}\tissue\t{cards.get(patron, patron)}\t{barcode}")
+            card = without_controls(cards.get(patron, patron))
+            lines.append(f"{when}\tissue\t{card}\t{barcode}")
     return lines
 
 

@@ -26,6 +26,10 @@ KINDS = {
     "patron_blocked": N_("Loan by a blocked patron: kept"),
     "unknown_item": N_("Unknown book: not applied"),
     "unknown_patron": N_("Unknown patron: not applied"),
+    "card_moved": N_("A kiosk gave another patron's card to someone else: not applied"),
+    "blank_card": N_("A kiosk sent a blank or unreadable card: not applied"),
+    "unknown_card": N_("A kiosk reported an unknown card lost: not applied"),
+    "not_kiosk_authority": N_("Only the hub's librarian may change this: not applied"),
 }
 
 

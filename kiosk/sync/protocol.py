@@ -7,7 +7,9 @@ accepts is checked here before anything is stored, so a bad batch changes nothin
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
+import unicodedata
 import uuid as uuidlib
 from collections.abc import Mapping
 from typing import Any
@@ -32,6 +34,44 @@ LOAN_TYPES = ("checkout", "checkin", "renew")
 TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 TEXT_FIELDS = ("actor", "patron_id", "item_barcode")
 MAX_TEXT = 200
+# A UTC time as `stamp` writes it; the date alone, another zone or no zone is refused.
+STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
+# A Raspberry Pi without a real-time clock may boot in 1970; past 2999 is a broken clock.
+YEARS = range(1970, 3000)
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer
+MAX_DEPTH = 16  # nesting of an event's data
+
+
+def shown(value: Any) -> str:
+    """Return a value for an error message: its repr, cut short (a message is not an echo)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def has_control(text: str) -> bool:
+    """Return whether text holds a control, format or line-separator character (NUL, TAB...)."""
+    return any(unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029" for ch in text)
+
+
+def is_utc_stamp(value: Any) -> bool:
+    """Return whether a value is a UTC time like 2026-11-02T01:00:00.000Z, in a sane year."""
+    if not isinstance(value, str) or not STAMP_RE.match(value):
+        return False
+    try:
+        return parse_stamp(value).year in YEARS
+    except ValueError:
+        return False
+
+
+def _depth(value: Any, limit: int) -> bool:
+    """Return whether JSON `value` nests no deeper than `limit`."""
+    if limit < 0:
+        return False
+    if isinstance(value, Mapping):
+        return all(_depth(v, limit - 1) for v in value.values())
+    if isinstance(value, list):
+        return all(_depth(v, limit - 1) for v in value)
+    return True
 
 
 class BadRequest(Exception):
@@ -76,44 +116,46 @@ def check_event(index: int, raw: Any, kiosk_id: str) -> Event:
         if not isinstance(uuid, str) or str(uuidlib.UUID(uuid)) != uuid.lower():
             raise ValueError
     except ValueError:
-        raise _fail(index, "uuid", f"{uuid!r} is not a UUID") from None
+        raise _fail(index, "uuid", f"{shown(uuid)} is not a UUID") from None
     type_ = raw.get("type")
     if not isinstance(type_, str) or not TYPE_RE.match(type_):
-        raise _fail(index, "type", f"{type_!r} is not an event type (a-z, 0-9, _)")
+        raise _fail(index, "type", f"{shown(type_)} is not an event type (a-z, 0-9, _)")
     at = raw.get("at")
-    try:
-        if not isinstance(at, str) or not at.endswith("Z"):
-            raise ValueError
-        parse_stamp(at)
-    except ValueError:
+    if not is_utc_stamp(at):
         example = "2026-11-02T01:00:00.000Z"
-        raise _fail(index, "at", f"{at!r} is not a UTC time like {example}") from None
+        raise _fail(index, "at", f"{shown(at)} is not a UTC time like {example}")
     if raw.get("kiosk_id") != kiosk_id:
         raise BadRequest(
             403,
             "wrong_kiosk",
-            f"events[{index}].kiosk_id: {raw.get('kiosk_id')!r} is not this token's kiosk "
+            f"events[{index}].kiosk_id: {shown(raw.get('kiosk_id'))} is not this token's kiosk "
             f"{kiosk_id!r}; a kiosk sends only its own events",
         )
     for name in TEXT_FIELDS:
         value = raw.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
             raise _fail(index, name, f"must be text of at most {MAX_TEXT} characters or null")
+        if value is not None and has_control(value):
+            raise _fail(index, name, "contains a control character (a NUL, TAB or line break)")
     data = raw.get("data", {})
     if not isinstance(data, Mapping):
         raise _fail(index, "data", "must be an object")
+    if not _depth(data, MAX_DEPTH):
+        raise _fail(index, "data", f"nests deeper than {MAX_DEPTH} levels")
     seq = raw.get("seq")
     if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
         raise _fail(index, "seq", "must be a whole number or null")
+    if seq is not None and not 0 <= seq <= MAX_SEQ:
+        raise _fail(index, "seq", f"must be between 0 and {MAX_SEQ}")
     if type_ in ("checkout", "renew") and not (raw.get("patron_id") and raw.get("item_barcode")):
         raise _fail(index, "patron_id", f"a {type_} needs patron_id and item_barcode")
     if type_ == "checkin" and not raw.get("item_barcode"):
         raise _fail(index, "item_barcode", "a checkin needs item_barcode")
-    if type_ in ("checkout", "renew") and not _is_stamp(data.get("due_at")):
+    if type_ in ("checkout", "renew") and not is_utc_stamp(data.get("due_at")):
         raise _fail(index, "data.due_at", f"a {type_} needs due_at, a UTC time")
     return Event(
         type=type_,
-        at=at,
+        at=str(at),
         kiosk_id=kiosk_id,
         actor=raw.get("actor") or "",
         patron_id=raw.get("patron_id"),
@@ -124,25 +166,25 @@ def check_event(index: int, raw: Any, kiosk_id: str) -> Event:
     )
 
 
-def _is_stamp(value: Any) -> bool:
-    try:
-        return isinstance(value, str) and bool(parse_stamp(value))
-    except ValueError:
-        return False
-
-
 def check_batch(body: Any, kiosk_id: str, max_events: int) -> tuple[str, list[Event]]:
     """Check a whole batch; return the kiosk's clock when it sent it and the events."""
     if not isinstance(body, Mapping):
         raise BadRequest(400, "bad_json", "the body must be a JSON object")
+    try:
+        # Strings come from JSON: a lone surrogate (\\ud800) is valid JSON but not text.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise BadRequest(400, "bad_json", "the body nests too deeply") from None
+    except UnicodeEncodeError as e:
+        raise BadRequest(400, "bad_text", f"the body holds text that is not Unicode: {e}") from None
     sent_at = body.get("sent_at")
-    if not _is_stamp(sent_at):
-        raise BadRequest(400, "bad_batch", f"sent_at: {sent_at!r} is not a UTC time")
+    if not is_utc_stamp(sent_at):
+        raise BadRequest(400, "bad_batch", f"sent_at: {shown(sent_at)} is not a UTC time")
     if body.get("kiosk_id") != kiosk_id:
         raise BadRequest(
             403,
             "wrong_kiosk",
-            f"kiosk_id: {body.get('kiosk_id')!r} is not this token's kiosk {kiosk_id!r}",
+            f"kiosk_id: {shown(body.get('kiosk_id'))} is not this token's kiosk {kiosk_id!r}",
         )
     events = body.get("events")
     if not isinstance(events, list):

@@ -36,6 +36,7 @@ from kiosk.circulation.projections.loans import open_loan
 from kiosk.circulation.projector import project
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
+from kiosk.sync import trust
 from kiosk.sync.protocol import LOAN_TYPES, BadRequest
 
 # Offsets smaller than this are network and processing noise, not a wrong clock.
@@ -155,6 +156,8 @@ MASTER_FROM_KIOSK = {
 def _apply_master(db: Database, events: list[Event], now: str) -> None:
     """Apply desk changes to master data that a kiosk may make (lost cards, item status)."""
     for e in sorted(events, key=lambda e: e.at):
+        if not trust.allowed(db, e, now):  # kiosk/sync/trust.py: what a kiosk may change
+            continue
         allowed = MASTER_FROM_KIOSK.get(e.type)
         if allowed is not None and allowed(e):
             project(db, replace(e, at=now))

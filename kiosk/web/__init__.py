@@ -8,13 +8,13 @@ reuses the admin pages) or on a running daemon, which adds the live session and 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, abort, current_app, g, request, session
+from flask import Flask, current_app, g, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
@@ -23,9 +23,7 @@ from kiosk.circulation.store import Store
 from kiosk.config import Settings
 from kiosk.i18n import LANGUAGES, N_, translate
 from kiosk.web.live import Broker, Update
-from kiosk.web.security import Network, Passwords, RateLimit, parse_networks, secret_key
-
-UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+from kiosk.web.security import LoginLimit, Network, Passwords, parse_networks, secret_key
 
 CSRF_MESSAGE = N_("This form has expired. Go back, reload the page and try again.")
 
@@ -40,8 +38,9 @@ class Web:
     circulation: Circulation = field(init=False)
     broker: Broker = field(default_factory=Broker)
     passwords: Passwords = field(init=False)
-    logins: RateLimit = field(init=False)
+    logins: LoginLimit = field(init=False)
     networks: list[Network] = field(default_factory=list)
+    screens: list[Network] = field(default_factory=list)
     jobs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -52,7 +51,7 @@ class Web:
             else Circulation(self.store, s.kiosk.timezone)
         )
         self.passwords = Passwords(s.resolve(s.web.password_file))
-        self.logins = RateLimit(s.web.login_attempts, s.web.login_window_s)
+        self.logins = LoginLimit(s.web.login_attempts, s.web.login_window_s, s.web.login_ceiling)
 
     @property
     def kiosk(self) -> Any:
@@ -96,7 +95,10 @@ def create_app(
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=s.session_hours),
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         JSON_AS_ASCII=False,
+        # The touchscreen stays open for days: its token lives as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
     )
+    app.session_interface = SessionInterface()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if test_config:
         app.config.update(test_config)
@@ -104,15 +106,19 @@ def create_app(
         store=store,
         settings=settings,
         daemon=daemon,
-        broker=Broker(max_clients=max(1, s.threads - 2)),
+        broker=Broker(max_clients=max(1, s.threads - 2), per_address=s.live_pages_per_address),
         networks=networks if networks is not None else parse_networks(s.admin_networks),
+        screens=parse_networks(s.screen_addresses),
     )
     app.extensions["kiosk"] = ctx
     if daemon is not None:
         daemon.kiosk.subscribe(_session_listener(ctx))
 
-    from kiosk.web import admin, api, desk, screen
+    from kiosk.web import admin, api, auth, desk, screen
 
+    CSRFProtect(app)
+    auth.init_login(app)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(screen.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
@@ -122,11 +128,29 @@ def create_app(
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.board)
     app.before_request(_before)
-    app.jinja_env.globals.update(_=gettext, csrf_token=csrf_token, lang=current_lang)
+    app.jinja_env.globals.update(_=gettext, csrf_token=generate_csrf, lang=current_lang)
     app.jinja_env.filters["local_time"] = local_time
     app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(HTTPException, _error_page)
     return app
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, marked Secure whenever the page came over HTTPS.
+
+    Behind the reverse proxy (`[web] trusted_proxy`), waitress takes the scheme from the
+    proxy's X-Forwarded-Proto, so `request.is_secure` says what the browser used.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Return True for HTTPS requests, or always with `[web] cookie_secure`."""
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def _csrf_refused(e: CSRFError) -> Any:
+    e.description = CSRF_MESSAGE
+    return _error_page(e)
 
 
 # What a librarian or helper reads instead of werkzeug's defaults, in both languages.
@@ -181,11 +205,11 @@ def _session_listener(ctx: Web) -> Any:
 def _before() -> None:
     chosen = request.args.get("lang") or request.cookies.get("lang")
     g.lang = chosen if chosen in LANGUAGES else web().settings.kiosk.language
-    if request.method in UNSAFE_METHODS:
-        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
-        expected = session.get("csrf", "")
-        if not expected or not hmac.compare_digest(str(sent), str(expected)):
-            abort(400, description=CSRF_MESSAGE)
+    if session.get("user"):
+        from kiosk.web.auth import user_name
+
+        if user_name() is None:  # logged out elsewhere or the password changed: over here too
+            session.pop("user")
 
 
 def _security_headers(response: Any) -> Any:
@@ -202,11 +226,11 @@ def _security_headers(response: Any) -> Any:
     return response
 
 
-def csrf_token() -> str:
-    """Return this browser's CSRF token, making one on first use."""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return str(session["csrf"])
+def at_the_screen() -> bool:
+    """Return whether this request comes from the kiosk's own screen (`[web] screen_addresses`)."""
+    from kiosk.web.security import allowed
+
+    return allowed(request.remote_addr, web().screens)
 
 
 def current_lang() -> str:

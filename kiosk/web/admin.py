@@ -1,43 +1,34 @@
 """The librarian's dashboard (`/admin`): login, live status, today, overdue, charts, event log.
 
-Only from `[web] admin_networks`, only after login. The first visit sets the password (there is
-no default one). Patrons, items, import and rules live in `admin_records.py` on the same blueprint.
+Only from `[web] admin_networks`, only after login (`kiosk/web/auth.py`, which also sets the
+first password: there is no default one). Patrons, items, import and rules live in
+`admin_records.py` on the same blueprint.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import secrets
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
-    g,
-    redirect,
     render_template,
     request,
-    session,
-    url_for,
 )
 
 from kiosk.circulation import dashboard
 from kiosk.circulation.records import record_admin_action
 from kiosk.circulation.stats import names
 from kiosk.i18n import N_
-from kiosk.web import current_lang, gettext, web
+from kiosk.web import at_the_screen, current_lang, gettext, web
 from kiosk.web.api import status_of
+from kiosk.web.auth import require_login, user_name
 from kiosk.web.charts import bars, columns
 from kiosk.web.live import event_stream
-from kiosk.web.security import allowed, new_password_problem, user_name_problem
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-OPEN_VIEWS = ("admin.login", "admin.setup")
-FORBIDDEN = N_("The dashboard can only be opened from the school network.")
 EXPORTS = ("loans", "patrons", "items", "events")
 # Words the pages show for stored codes (roles, statuses, event types).
 LABELS = (
@@ -62,112 +53,12 @@ LABELS = (
 
 def actor() -> str:
     """Return who is acting, as events record it."""
-    return f"librarian:{session.get('user', '?')}"
+    return f"librarian:{user_name() or '?'}"
 
 
-def logged_in() -> bool:
-    """Return whether this browser is logged in."""
-    return bool(session.get("user"))
-
-
-@bp.before_request
-def guard() -> Any:
-    """Refuse other networks; send to set-up before a password exists, else to login."""
-    ctx = web()
-    if not allowed(request.remote_addr, ctx.networks):
-        abort(403, description=FORBIDDEN)
-    if not ctx.passwords.is_set_up() and request.endpoint != "admin.setup":
-        return redirect(url_for("admin.setup"))
-    if request.endpoint not in OPEN_VIEWS and not logged_in():
-        return redirect(url_for("admin.login", next=request.full_path))
-    g.user = session.get("user")
-    return None
-
-
-# -- first run and login ---------------------------------------------------------------------
-
-
-@bp.route("/setup", methods=["GET", "POST"])
-def setup() -> Any:
-    """Set the first librarian password (only while none exists)."""
-    ctx = web()
-    if ctx.passwords.is_set_up():
-        return redirect(url_for("admin.login"))
-    error = None
-    if request.method == "POST":
-        user = request.form.get("user", "").strip()
-        password = request.form.get("password", "")
-        problem = user_name_problem(user) or new_password_problem(
-            password, request.form.get("again", "")
-        )
-        if problem:
-            error = gettext(problem[0], **problem[1])
-        else:
-            ctx.passwords.set(user, password)
-            record_admin_action(ctx.store, "admin_password_set", f"librarian:{user}", user=user)
-            flash(gettext("Password set. Log in with it now."))
-            return redirect(url_for("admin.login"))
-    return render_template("admin/setup.html", error=error), 400 if error else 200
-
-
-@bp.route("/password", methods=["GET", "POST"])
-def password() -> Any:
-    """Change the logged-in librarian's password (the current one is asked again)."""
-    ctx = web()
-    user = str(session.get("user"))
-    address = request.remote_addr or "?"
-    error = None
-    if request.method == "POST":
-        new = request.form.get("password", "")
-        if ctx.logins.wait_s(address):
-            error = gettext("Too many wrong passwords. Try again later.")
-        elif not ctx.passwords.check(user, request.form.get("current", "")):
-            ctx.logins.failed(address)  # the same limit as the login: no guessing here either
-            error = gettext("The current password is not right.")
-        elif problem := new_password_problem(new, request.form.get("again", "")):
-            error = gettext(problem[0], **problem[1])
-        else:
-            ctx.passwords.set(user, new)
-            record_admin_action(ctx.store, "admin_password_changed", actor(), user=user)
-            flash(gettext("Password changed."))
-            return redirect(url_for("admin.index"))
-    return render_template("admin/password.html", error=error), 400 if error else 200
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    """Log in, with failed attempts limited per address."""
-    ctx = web()
-    error, status = None, 200
-    if request.method == "POST":
-        address = request.remote_addr or "?"
-        wait = ctx.logins.wait_s(address)
-        user = request.form.get("user", "").strip()
-        if wait:
-            error = gettext(
-                "Too many failed logins. Try again in {minutes} minutes.",
-                minutes=math.ceil(wait / 60),
-            )
-            status = 429
-        elif ctx.passwords.check(user, request.form.get("password", "")):
-            ctx.logins.succeeded(address)
-            session.clear()
-            session.permanent = True
-            session["user"] = user
-            session["csrf"] = secrets.token_urlsafe(24)
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and "//" not in target else "/admin/")
-        else:
-            ctx.logins.failed(address)
-            error, status = gettext("Wrong user name or password."), 401
-    return render_template("admin/login.html", error=error), status
-
-
-@bp.post("/logout")
-def logout() -> Any:
-    """Log out."""
-    session.clear()
-    return redirect(url_for("admin.login"))
+# The dashboard's login and network check (kiosk/web/auth.py); the hub's pages use it too.
+guard = require_login
+bp.before_request(guard)
 
 
 # -- dashboard -------------------------------------------------------------------------------
@@ -215,6 +106,8 @@ def live() -> Response:
         render=lambda u: f"data: {json.dumps({'kind': u.kind})}\n\n" if u.kind == "ok" else None,
         idle=lambda: ": still here\n\n",
         keepalive_s=15.0,
+        address=request.remote_addr or "",
+        trusted=at_the_screen(),
     )
 
 

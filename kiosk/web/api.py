@@ -1,5 +1,7 @@
 """JSON for monitoring (`/api/v1`): health for a watchdog, status for the dashboard and tools.
 
+`health` is public and says only ok or not, and why in a few plain words (no paths, device
+names or errors); `status` holds the details and is for the logged-in librarian only.
 Described in kiosk/web/openapi.yaml; the tests check every answer against it.
 """
 
@@ -10,15 +12,19 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, abort, jsonify, request
 
 from kiosk.circulation import dashboard, queries
 from kiosk.circulation.queries import outbox
+from kiosk.i18n import N_
 from kiosk.web import Web, web
+from kiosk.web.auth import FORBIDDEN, user_name
+from kiosk.web.security import allowed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 LOOP_STALL_S = 5.0
 LOW_DISK_BYTES = 50 * 1024 * 1024
+LOG_IN = N_("Log in to the dashboard first: the status is for the librarian.")
 
 
 def loop_heartbeat(ctx: Web) -> Any:
@@ -37,7 +43,10 @@ def disk(ctx: Web) -> dict[str, int]:
 
 
 def health_of(ctx: Web) -> tuple[bool, list[str], dict[str, Any]]:
-    """Say whether scanning works now, with the reasons when it does not."""
+    """Say whether scanning works now, with the reasons when it does not.
+
+    Each reason is a short public phrase, then after ": " the details (for `status` only).
+    """
     reasons: list[str] = []
     try:
         ctx.store.value("SELECT count(*) FROM rules")
@@ -56,8 +65,8 @@ def health_of(ctx: Web) -> tuple[bool, list[str], dict[str, Any]]:
             reasons.append("no scan source configured")
         for dev in devices:
             if not dev.get("connected"):
-                why = f": {dev['last_error']}" if dev.get("last_error") else ""
-                reasons.append(f"{dev.get('name')} not connected{why}")
+                why = f", {dev['last_error']}" if dev.get("last_error") else ""
+                reasons.append(f"a device is not connected: {dev.get('name')}{why}")
         beat = ctx.jobs.get("loop_at")
         if beat is None or time.monotonic() - beat > LOOP_STALL_S:
             reasons.append("main loop not running")
@@ -68,7 +77,8 @@ def health_of(ctx: Web) -> tuple[bool, list[str], dict[str, Any]]:
 def health() -> tuple[Response, int]:
     """Answer 200 when scanning works, 503 with the reasons when it does not."""
     ok, reasons, _extra = health_of(web())
-    return jsonify({"ok": ok, "reasons": reasons}), 200 if ok else 503
+    public = list(dict.fromkeys(r.split(":", 1)[0] for r in reasons))
+    return jsonify({"ok": ok, "reasons": public}), 200 if ok else 503
 
 
 def status_of(ctx: Web) -> dict[str, Any]:
@@ -106,5 +116,9 @@ def status_of(ctx: Web) -> dict[str, Any]:
 
 @bp.get("/status")
 def status() -> Response:
-    """Return the kiosk's live status."""
+    """Return the kiosk's live status, to the logged-in librarian on an admin network."""
+    if not allowed(request.remote_addr, web().networks):
+        abort(403, description=FORBIDDEN)
+    if user_name() is None:
+        abort(401, description=LOG_IN)
     return jsonify(status_of(web()))

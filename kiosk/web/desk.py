@@ -14,10 +14,11 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 
 from kiosk.circulation import desk as desk_actions
 from kiosk.circulation import queries
+from kiosk.circulation.models import Patron
 from kiosk.circulation.service import Result
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, web
-from kiosk.web.admin import FORBIDDEN
+from kiosk.web.auth import FORBIDDEN, user_name
 from kiosk.web.security import allowed
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -42,8 +43,8 @@ def operator(ctx: Web) -> dict[str, Any] | None:
         and request.remote_addr in LOOPBACK
     ):
         return {"kind": "helper", "actor": kiosk.helper.id, "name": kiosk.helper.given_name}
-    if session.get("user"):
-        user = session["user"]
+    user = user_name()
+    if user is not None:
         return {"kind": "librarian", "actor": f"librarian:{user}", "name": user}
     return None
 
@@ -64,6 +65,8 @@ def page() -> Any:
     op = operator(ctx)
     q = request.args.get("q", "").strip()
     found = search(ctx, q) if op and q else {"patrons": [], "items": []}
+    if op and op["kind"] == "helper":
+        found["patrons"] = [for_helper(p) for p in found["patrons"]]
     lend_to = _lend_to(ctx) if op and op["kind"] == "librarian" else None
     return render_template("desk.html", op=op, reason=NOT_OPEN, q=q, found=found, lend_to=lend_to)
 
@@ -79,6 +82,12 @@ def _lend_to(ctx: Web) -> dict[str, Any] | None:
 def search(ctx: Web, q: str) -> dict[str, list[dict[str, Any]]]:
     """Find patrons (name, class, a card to lend with) and books (title, where it is)."""
     return queries.desk_search(ctx.store.reader, q)
+
+
+def for_helper(row: dict[str, Any]) -> dict[str, Any]:
+    """Return what a helper needs to pick a child: the given name, class and loans, no card."""
+    name = Patron(row["id"], row["name"], "student", None, row["class_name"], "").given_name
+    return {**row, "name": name, "card": bool(row["card"])}
 
 
 def _said(message: str, params: dict[str, Any], kind: str, title: str = "") -> dict[str, Any]:
@@ -127,6 +136,15 @@ def lend() -> Any:
     if op is None:
         abort(403, description=NOT_OPEN)
     pid = request.form.get("patron_id", "")
+    if op["kind"] == "helper" and ctx.daemon is not None:
+        # The helper's session lends to the student whose card is read, as at the kiosk.
+        active = [
+            c["code"] for c in queries.cards_of(ctx.store.reader, pid) if c["status"] == "active"
+        ]
+        card = active[-1] if active else None
+        if card:
+            ctx.daemon.type_code(card, "keypad")
+        return jsonify({"queued": bool(card)})
     if op["kind"] == "librarian":
         session["lend_to"] = pid if pid and ctx.circulation.patron(pid) else None
     return redirect(url_for("desk.page"))

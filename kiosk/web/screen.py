@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from kiosk.circulation import dashboard
 from kiosk.circulation.stats import month, rankings
 from kiosk.i18n import N_, translate
-from kiosk.web import Web, bilingual, web
+from kiosk.web import Web, at_the_screen, bilingual, web
 from kiosk.web.live import Update, event_stream
 from kiosk.web.security import allowed
 
@@ -83,6 +83,17 @@ def _offline(ctx: Web) -> bool:
     return bool(state is not None and not state.get("online"))
 
 
+PRIVATE: dict[str, Any] = {"patron": None, "loans": [], "results": [], "last": None}
+
+
+def shown_here(state: dict[str, Any], mine: bool | None = None) -> dict[str, Any]:
+    """Return the state for this client: whole on the kiosk's own screen, else without the
+    student (name, loans, results): others on the network see only that a session runs."""
+    if (at_the_screen() if mine is None else mine) or "patron" not in state:
+        return state
+    return {**state, **PRIVATE}
+
+
 def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
     """Return what the screen shows: from an update's snapshot, or from the live session."""
     kiosk = ctx.kiosk
@@ -130,7 +141,7 @@ def page() -> str:
     return render_template(
         "screen.html",
         _=bilingual,
-        state=json.dumps(state_of(ctx), ensure_ascii=False),
+        state=shown_here(state_of(ctx)),
         timeout_s=ctx.settings.kiosk.session_timeout_s,
         first=ctx.settings.kiosk.language,
     )
@@ -140,12 +151,15 @@ def page() -> str:
 def events() -> Response:
     """Stream the session to the page as Server-Sent Events."""
     ctx = web()
+    mine = at_the_screen()  # read now: the stream runs outside the request
     return event_stream(
         ctx.broker,
-        opening=lambda: ["retry: 1000\n", _sse(state_of(ctx))],
-        render=lambda update: _sse(state_of(ctx, update)),
+        opening=lambda: ["retry: 1000\n", _sse(shown_here(state_of(ctx), mine))],
+        render=lambda update: _sse(shown_here(state_of(ctx, update), mine)),
         idle=lambda: _sse({"event": "status", "offline": _offline(ctx)}, "status"),
         keepalive_s=KEEPALIVE_S,
+        address=request.remote_addr or "",
+        trusted=mine,
     )
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -64,13 +65,29 @@ class Passwords:
         self.path = path
         self._lock = threading.Lock()
 
-    def _read(self) -> dict[str, str]:
+    def _file(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        users = data.get("users", {}) if isinstance(data, dict) else {}
+        return data if isinstance(data, dict) else {}
+
+    def _read(self) -> dict[str, str]:
+        users = self._file().get("users", {})
         return {str(k): str(v) for k, v in users.items()}
+
+    def generation(self, user: str) -> int:
+        """Return the user's session generation: a session made in an older one is over."""
+        return int(self._file().get("sessions", {}).get(user, 0))
+
+    def end_sessions(self, user: str) -> int:
+        """End every session of the user (logout, password change); return the new generation."""
+        with self._lock:
+            data = self._file()
+            sessions = data.setdefault("sessions", {})
+            sessions[user] = int(sessions.get(user, 0)) + 1
+            self._write(data)
+            return int(sessions[user])
 
     def users(self) -> list[str]:
         """Return the account names."""
@@ -90,52 +107,77 @@ class Passwords:
         return check_password_hash(hashed, password)
 
     def set(self, user: str, password: str) -> None:
-        """Set (or change) a user's password, writing the file atomically and privately."""
+        """Set (or change) a user's password and end every session of that user."""
+        hashed = generate_password_hash(password)
         with self._lock:
-            users = self._read()
-            users[user] = generate_password_hash(password)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".part")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"users": users}, f, indent=1)
-            tmp.replace(self.path)
+            data = self._file()
+            data.setdefault("users", {})[user] = hashed
+            sessions = data.setdefault("sessions", {})
+            sessions[user] = int(sessions.get(user, 0)) + 1
+            self._write(data)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        """Write the file atomically and privately."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".part")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        tmp.replace(self.path)
 
 
-class RateLimit:
-    """Count failed logins per address; refuse more than `attempts` within `window_s`."""
+class LoginLimit:
+    """Count login attempts before the slow password check, so parallel guesses cannot race it.
 
-    def __init__(self, attempts: int, window_s: float) -> None:
-        self.attempts = attempts
+    Three counts, each over the last `window_s` seconds: one account from one address
+    (`attempts`), one address over all accounts (`per_address`, against trying many names), and
+    everything (`ceiling`, against many addresses). An attempt is counted when it begins, and
+    taken back when the password was right. The account's owner at another address is not
+    held up by a guesser elsewhere until the ceiling is reached.
+    """
+
+    def __init__(
+        self, attempts: int, window_s: float, ceiling: int = 100, per_address: int = 0
+    ) -> None:
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
+        self.limits = {"pair": attempts, "address": per_address or 4 * attempts, "all": ceiling}
+        self._times: dict[tuple[str, ...], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, address: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(address, deque())
+    def _keys(self, user: str, address: str) -> list[tuple[str, ...]]:
+        name = user.strip().casefold()[:64]
+        return [("pair", name, address), ("address", address), ("all",)]
+
+    def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
+        times = self._times.setdefault(key, deque())
         while times and now - times[0] > self.window_s:
             times.popleft()
         return times
 
-    def wait_s(self, address: str) -> float:
-        """Return how many seconds this address must wait, 0 when it may try."""
+    def begin(self, user: str, address: str) -> float:
+        """Count one attempt and return 0, or return the seconds to wait (nothing counted)."""
         now = time.monotonic()
         with self._lock:
-            times = self._recent(address, now)
-            if len(times) < self.attempts:
-                return 0.0
-            return max(1.0, self.window_s - (now - times[0]))
+            keys = self._keys(user, address)
+            for key in keys:
+                times = self._recent(key, now)
+                if len(times) >= self.limits[key[0]]:
+                    return max(1.0, self.window_s - (now - times[0]))
+            for key in keys:
+                self._times[key].append(now)
+            if len(self._times) > 10_000:  # forget quiet keys, so guessing costs no memory
+                for key in [k for k, t in self._times.items() if not t]:
+                    del self._times[key]
+        return 0.0
 
-    def failed(self, address: str) -> None:
-        """Count one failed login."""
-        now = time.monotonic()
+    def succeeded(self, user: str, address: str) -> None:
+        """Take back the attempt of a right password, and forget this pair's failures."""
         with self._lock:
-            self._recent(address, now).append(now)
-
-    def succeeded(self, address: str) -> None:
-        """Forget the failures of an address that logged in."""
-        with self._lock:
-            self._failures.pop(address, None)
+            pair, *others = self._keys(user, address)
+            self._times.pop(pair, None)
+            for key in others:
+                if self._times.get(key):
+                    self._times[key].pop()
 
 
 def local_networks() -> list[Network]:

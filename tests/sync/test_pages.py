@@ -32,7 +32,12 @@ def test_the_librarian_sees_conflicts_and_kiosks_after_logging_in(tmp_path: Path
     resp = client.get("/admin/hub/conflicts")
     assert resp.status_code == 302 and "/admin/login" in resp.headers["Location"]
     with client.session_transaction() as session:
-        session["user"] = "librarian"
+        session["user"] = "librarian"  # a forged name is not a login
+    assert client.get("/admin/hub/conflicts").status_code == 302
+    html = client.get("/admin/login").get_data(as_text=True)
+    csrf = html.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"csrf_token": csrf, "user": "librarian", "password": "a long secret"}
+    assert client.post("/admin/login", data=form).status_code == 302
     page = client.get("/admin/hub/conflicts")
     text = page.get_data(as_text=True)
     assert page.status_code == 200

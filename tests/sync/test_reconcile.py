@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kiosk.circulation.clock import FakeClock
-from kiosk.circulation.records import seed_rules
+from kiosk.circulation.records import seed_rules, set_patron_status
 from kiosk.circulation.store import Event, Store
 from kiosk.config import RulesSettings
 from kiosk.sync import hubstore
@@ -122,7 +122,7 @@ def test_unknown_items_and_patrons_are_stored_and_reported_not_applied(hub_store
 
 
 def test_a_blocked_patrons_offline_loan_stands_and_is_reported(hub_store: Store) -> None:
-    send(hub_store, ev("A", 1, "patron_status", "S003", None, status="blocked"))
+    set_patron_status(hub_store, "S003", "blocked", "librarian:hub")  # only the hub blocks
     send(hub_store, ev("B", 5, "checkout", "S003", BOOK[0], **DUE))
     assert loans(hub_store) == [(BOOK[0], "S003", None)]
     assert conflicts(hub_store) == [("patron_blocked", "S003", None)]

@@ -11,7 +11,7 @@ from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
 from kiosk.web import create_app, web
-from web.helpers import LOOPBACK, text, token
+from web.helpers import LOOPBACK, set_up_and_login, text, token
 from web.openapi_check import problems, response_schema
 
 CARD, BOOK = "0F00A1B2C3", "9787020002207"
@@ -120,6 +120,8 @@ def test_health_says_why_scanning_does_not_work(client: FlaskClient) -> None:
 def test_status_matches_the_openapi_file(client: FlaskClient, daemon: Daemon) -> None:
     daemon.kiosk.scan(CARD)
     daemon.kiosk.scan(BOOK)
+    assert client.get("/api/v1/status").status_code == 401  # the librarian's, after login
+    set_up_and_login(client)
     r = client.get("/api/v1/status")
     assert r.status_code == 200
     body = r.json
@@ -137,6 +139,7 @@ def test_offline_sign_when_the_hub_is_unreachable(client: FlaskClient, daemon: D
 
     daemon.sync = Sync()  # type: ignore[attr-defined]
     assert initial_state(client)["offline"] is True
+    set_up_and_login(client)
     assert client.get("/api/v1/status").json["sync"]["queue_length"] == 7
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from kiosk import config
 from kiosk.web.security import (
+    LoginLimit,
     Passwords,
-    RateLimit,
     allowed,
     local_networks,
     parse_networks,
@@ -41,19 +41,21 @@ def test_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_failed_logins_are_limited_per_address_for_a_window() -> None:
-    limit = RateLimit(attempts=2, window_s=0.3)
-    limit.failed("10.0.0.5")
-    assert limit.wait_s("10.0.0.5") == 0
-    limit.failed("10.0.0.5")
-    assert limit.wait_s("10.0.0.5") >= 1.0
-    assert limit.wait_s("10.0.0.6") == 0  # another address is not affected
+def test_login_attempts_are_counted_per_account_and_address_for_a_window() -> None:
+    limit = LoginLimit(attempts=2, window_s=0.3, ceiling=7)
+    assert limit.begin("anna", "10.0.0.5") == 0
+    assert limit.begin("Anna", "10.0.0.5") == 0  # the same account, however it is typed
+    assert limit.begin("anna", "10.0.0.5") >= 1.0
+    assert limit.begin("anna", "10.0.0.6") == 0  # the owner elsewhere is not held up
+    limit.succeeded("anna", "10.0.0.6")
+    assert limit.begin("bert", "10.0.0.5") == 0
+    assert limit.begin("carl", "10.0.0.5") == 0
+    assert limit.begin("dora", "10.0.0.5") == 0
+    assert limit.begin("emil", "10.0.0.5") == 0
+    assert limit.begin("fred", "10.0.0.5") == 0  # two per pair, at most 8 per address: 7 now
+    assert limit.begin("gina", "10.0.0.7") >= 1.0  # the ceiling (7) holds for everyone
     time.sleep(0.35)
-    assert limit.wait_s("10.0.0.5") == 0
-    limit.failed("10.0.0.5")
-    limit.failed("10.0.0.5")
-    limit.succeeded("10.0.0.5")
-    assert limit.wait_s("10.0.0.5") == 0
+    assert limit.begin("anna", "10.0.0.5") == 0
 
 
 def test_networks_and_addresses() -> None:

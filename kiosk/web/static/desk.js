@@ -46,7 +46,12 @@
     e.preventDefault();
     post(e.target.action, new FormData());
   });
-  document.querySelectorAll(".lend-card").forEach((b) => b.addEventListener("click", () => send(b.dataset.code)));
+  // The page never holds a card code: the server types the chosen student's card for the helper.
+  document.querySelectorAll(".lend-card").forEach((b) => b.addEventListener("click", () => {
+    const body = new FormData();
+    body.append("patron_id", b.dataset.patron);
+    post(b.dataset.url, body);
+  }));
 
   if (desk.dataset.kind === "helper") {
     // A helper's codes go through the kiosk session: its stream says what happened.

@@ -1,0 +1,98 @@
+"""What the hub lets a kiosk change: what happened at its desk, not the district's master data.
+
+A kiosk's token proves which kiosk sent an event, not that the event is true, and a stolen or
+broken kiosk must not be able to rewrite every kiosk's students and cards. So each event type
+has written rules (docs/sync.md, "Trust"):
+
+| type | may carry | may change at the hub |
+|---|---|---|
+| checkout, checkin, renew, undo | patron_id, item_barcode, data | that item's loans (by replay) |
+| card_lost | patron_id, data.card | that card's status to lost, if it is that patron's card |
+| card_issued | patron_id, data.card | a new card for a known patron, or that patron's own card |
+| item_status | item_barcode, data.status lost or damaged | the status of a known item |
+| item_status withdrawn, patron_status | | nothing: the hub's librarian decides |
+| rules_set, import, other types | anything | nothing (stored for the record) |
+
+An event that breaks its rule is stored like every event and listed as a conflict with the rule
+it broke (`card_moved`, `blank_card`, `unknown_card`, `not_kiosk_authority`), never applied.
+The identifiers themselves (no control characters, sane sizes) are checked earlier, in
+`protocol.check_event`, where a bad one refuses the whole batch.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.store import Event
+from kiosk.sync.protocol import has_control
+
+MAX_CARD = 64
+DESK_ITEM_STATUSES = ("lost", "damaged")
+# Master data the hub's librarian owns; a kiosk's change is listed, never applied.
+HUB_ONLY = ("patron_status",)
+
+
+def allowed(db: Database, event: Event, now: str) -> bool:
+    """Return whether the hub applies this kiosk event's master-data change; list it if not."""
+    refusal = _refusal(db, event)
+    if refusal is None:
+        return True
+    kind, detail, other = refusal
+    _list(db, event, kind, now, other, detail)
+    return False
+
+
+def _refusal(db: Database, e: Event) -> tuple[str, dict[str, Any], str | None] | None:
+    """Return (conflict kind, detail, other patron) when the event breaks its rule."""
+    card = e.data.get("card")
+    if e.type in ("card_lost", "card_issued"):
+        if not isinstance(card, str) or not card.strip() or len(card) > MAX_CARD:
+            return "blank_card", {"card": card if isinstance(card, str) else None}, None
+        if has_control(card):
+            return "blank_card", {"card": card.encode("unicode_escape").decode()}, None
+        row = db.execute("SELECT patron_id FROM cards WHERE code = ?", [card]).fetchone()
+        owner = row[0] if row else None
+        if e.type == "card_lost" and owner is None:
+            return "unknown_card", {"card": card}, None
+        if e.type == "card_issued" and not _patron_exists(db, e.patron_id):
+            return "unknown_patron", {"card": card}, None
+        if owner is not None and owner != e.patron_id:
+            return "card_moved", {"card": card}, owner
+        return None
+    if e.type == "item_status":
+        status = e.data.get("status")
+        if status not in DESK_ITEM_STATUSES:
+            return "not_kiosk_authority", {"status": status}, None
+        return None
+    if e.type in HUB_ONLY:
+        return "not_kiosk_authority", {"status": e.data.get("status")}, None
+    return None
+
+
+def _patron_exists(db: Database, patron_id: str | None) -> bool:
+    found = db.execute("SELECT 1 FROM patrons WHERE id = ?", [patron_id]).fetchone()
+    return bool(patron_id) and found is not None
+
+
+def _list(
+    db: Database, e: Event, kind: str, now: str, other: str | None, detail: dict[str, Any]
+) -> None:
+    db.execute(
+        "INSERT INTO conflicts (kind, event_uuid, item_barcode, patron_id, other_patron_id, "
+        "kiosk_id, at, detected_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(event_uuid, kind) DO NOTHING",
+        [
+            kind,
+            e.uuid,
+            e.item_barcode,
+            e.patron_id,
+            other,
+            e.kiosk_id,
+            e.at,
+            now,
+            json.dumps({"type": e.type, **detail}, ensure_ascii=False, sort_keys=True),
+        ],
+    )
