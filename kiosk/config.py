@@ -290,6 +290,14 @@ class WebSettings:
     connections_per_address: int = setting(
         20, "Open connections one client address may hold; more are closed at once.", _positive
     )
+    idle_timeout_s: float = setting(
+        30.0, "Seconds a connection may wait without a request before it is closed.", _positive
+    )
+    stall_timeout_s: float = setting(
+        30.0,
+        "Seconds a client may stop reading an answer before its connection is closed.",
+        _positive,
+    )
     live_pages_per_address: int = setting(
         2, "Live pages (screen, dashboard) one address may keep open at once.", _positive
     )

@@ -54,7 +54,14 @@ def hub(ctx: click.Context) -> None:
         err=True,
     )
     try:
-        serve(app, settings.web.listen, trusted_proxy=settings.web.trusted_proxy)
+        serve(
+            app,
+            settings.web.listen,
+            trusted_proxy=settings.web.trusted_proxy,
+            per_address=settings.web.connections_per_address,
+            stall_s=settings.web.stall_timeout_s,
+            idle_s=settings.web.idle_timeout_s,
+        )
     finally:
         store.close()
 

@@ -10,6 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from kiosk.circulation.store import Store
+from kiosk.httpserver import IDLE_S, STALL_S, guarded_server, split_listen
 from kiosk.sync import hubstore
 from kiosk.sync.protocol import (
     CHANGES,
@@ -168,16 +169,28 @@ def combine(sync_app: Any, pages: Any) -> Any:
     return dispatch
 
 
-def serve(app: Any, listen: str, threads: int = 4, trusted_proxy: str = "") -> None:
-    """Serve the app with waitress until interrupted (behind `trusted_proxy`, if given)."""
-    import waitress
-
-    proxy: dict[str, Any] = {"clear_untrusted_proxy_headers": True}
-    if trusted_proxy:
-        # The HTTPS reverse proxy's client address and scheme: Secure cookies for the pages.
-        proxy.update(
-            trusted_proxy=trusted_proxy,
-            trusted_proxy_count=1,
-            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
-        )
-    waitress.serve(app, listen=listen, threads=threads, ident="kiosk-hub", **proxy)
+def serve(
+    app: Any,
+    listen: str,
+    threads: int = 4,
+    trusted_proxy: str = "",
+    per_address: int = 20,
+    stall_s: float = STALL_S,
+    idle_s: float = IDLE_S,
+) -> None:
+    """Serve the app until interrupted, with the kiosk's limits against floods (behind
+    `trusted_proxy`, if given: its client address and scheme, for Secure cookies)."""
+    host, port = split_listen(listen)
+    server = guarded_server(
+        app,
+        host,
+        port,
+        threads=threads,
+        ident="kiosk-hub",
+        per_address=per_address,
+        stall_s=stall_s,
+        idle_s=idle_s,
+        trusted_proxy=trusted_proxy,
+    )
+    log.info("hub serving on http://%s:%d", host, server.effective_port)
+    server.run()
