@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from kiosk.circulation.clock import Clock, SystemClock
+from kiosk.circulation.collection.kiosk_hook import CollectionHook
 from kiosk.circulation.records import seed_rules
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Feedback, Kiosk
@@ -106,6 +107,7 @@ class Daemon:
             repeat_window_s=s.kiosk.repeat_scan_window_s,
             answer_s=s.kiosk.answer_display_s,
             max_code_length=s.scanner.max_code_length,
+            hook=CollectionHook(self.circulation, s.collection.hold_days),
         )
         if self.indicator is None:
             self.indicator = build_indicator(s)
@@ -117,6 +119,7 @@ class Daemon:
         self.kiosk.subscribe(self._indicate)
         # A scanner or card reader that stops working blinks red: students go to a helper.
         self.on_loop.append(FaultWatch(self.sources, self.indicator, s.kiosk.language))
+        self.on_loop.append(self.kiosk.hook.tick)  # holds expire on the hold shelf
         # The hub sync worker, when [hub] url is set; the pages read `sync.state()`.
         self.sync: Any = build_sync(self) if s.hub.url else None
         if self.sync is not None:

@@ -366,6 +366,16 @@ class RulesSettings:
 
 
 @dataclass(frozen=True)
+class CollectionSettings:
+    hold_days: int = setting(
+        5, "Open days a returned book waits on the hold shelf for its student.", _positive
+    )
+    last_grade: int = setting(
+        6, "The last grade: `kiosk promote` closes its students as leavers.", _positive
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -375,6 +385,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     hub: HubSettings = field(default_factory=HubSettings)
     rules: RulesSettings = field(default_factory=RulesSettings)
+    collection: CollectionSettings = field(default_factory=CollectionSettings)
     # Folder of the config file: relative paths in the config are relative to it.
     base_dir: Path = field(default=Path("."), compare=False)
 

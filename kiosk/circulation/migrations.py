@@ -231,4 +231,95 @@ def m014_marc_records(db: Database) -> None:
     )
 
 
+@migrations(name="m015_collection")
+def m015_collection(db: Database) -> None:
+    """Stocktakes, lost and damaged books, withdrawals and holds: the collection's year.
+
+    Each table is written only by the projections in circulation/projections/collection.py.
+    """
+    db.executescript(
+        """
+        ALTER TABLE loans ADD COLUMN closed_as TEXT;  -- NULL: returned; 'lost', 'damaged'
+        CREATE TABLE stocktakes (
+            id TEXT PRIMARY KEY,
+            location TEXT NOT NULL DEFAULT '',
+            call_from TEXT NOT NULL DEFAULT '',
+            call_to TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','paused','finished')),
+            started_at TEXT NOT NULL,
+            started_by TEXT NOT NULL DEFAULT '',
+            finished_at TEXT,
+            -- A second start of the same scope elsewhere joins the first (see the projection).
+            joined_to TEXT REFERENCES stocktakes(id)
+        );
+        CREATE TABLE stocktake_scans (
+            stocktake_id TEXT NOT NULL REFERENCES stocktakes(id),
+            barcode TEXT NOT NULL,
+            first_at TEXT NOT NULL,
+            kiosk_id TEXT NOT NULL,
+            PRIMARY KEY (stocktake_id, barcode)
+        ) WITHOUT ROWID;
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY,             -- the uuid of the event that opened it
+            kind TEXT NOT NULL CHECK (kind IN ('lost','damaged')),
+            item_barcode TEXT NOT NULL,
+            patron_id TEXT,
+            loan_uuid TEXT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            compensation TEXT CHECK (compensation IN ('money','replacement','waived')),
+            amount TEXT NOT NULL DEFAULT '',
+            compensation_by TEXT,
+            compensation_at TEXT,
+            repair_started_at TEXT,
+            resolved_as TEXT CHECK (resolved_as IN ('found','repaired','withdrawn')),
+            resolved_at TEXT,
+            resolved_by TEXT                 -- who, or 'self-service' for a kiosk scan
+        );
+        CREATE INDEX incidents_item ON incidents(item_barcode);
+        CREATE TABLE withdrawals (
+            item_barcode TEXT PRIMARY KEY,
+            reason TEXT NOT NULL CHECK (reason IN ('worn','outdated','surplus','lost','damaged')),
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE holds (
+            id TEXT PRIMARY KEY,
+            item_barcode TEXT NOT NULL,
+            patron_id TEXT NOT NULL,
+            placed_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'waiting'
+                CHECK (status IN ('waiting','ready','fulfilled','expired','cancelled')),
+            ready_at TEXT,
+            expires_on TEXT,
+            closed_at TEXT
+        );
+        CREATE INDEX holds_item ON holds(item_barcode) WHERE status IN ('waiting','ready');
+        CREATE INDEX holds_patron ON holds(patron_id) WHERE status = 'ready';
+        -- A class book corner's loans: the class borrows, a teacher or helper is responsible
+        -- (the loan's patron); returned like any loan, by scanning the books at the desk.
+        CREATE TABLE corner_loans (
+            loan_uuid TEXT PRIMARY KEY,
+            class_name TEXT NOT NULL,
+            batch TEXT NOT NULL
+        );
+        CREATE INDEX corner_loans_class ON corner_loans(class_name);
+        -- Holiday loans per grade: a loan that would run past the end of term is due on this
+        -- day instead (the first days of the next term), for the grades listed here.
+        CREATE TABLE holiday_loans (
+            grade INTEGER PRIMARY KEY,
+            due_on TEXT NOT NULL
+        );
+        """
+    )
+    # They are rules: the service keeps the rules until rules_version moves (m005).
+    for op in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER holiday_loans_{op.lower()}_version AFTER {op} ON holiday_loans "
+            "BEGIN UPDATE rules_version SET n = n + 1; END"
+        )
+
+
 KNOWN = [m.name for m in migrations._migrations]

@@ -35,6 +35,8 @@ class Rules:
     term_end: dt.date | None = None
     closed_weekdays: frozenset[int] = frozenset({6, 7})
     closed_days: frozenset[dt.date] = frozenset()
+    # Grades whose students may take books over the holidays, with the day those are due.
+    holiday_due_by_grade: dict[int, dt.date] = field(default_factory=dict)
 
     def limits(self, patron: Patron) -> Limits:
         """Return the limits for this patron: the role's, narrowed by the grade's for students."""
@@ -50,14 +52,20 @@ class Rules:
     def due_date(self, patron: Patron, today: dt.date) -> dt.date:
         """Return the due date of a loan made today.
 
-        A due date on a closed day moves to the next open day; past the end of term (without
-        holiday loans) it moves back to the last open day of term, and never before today.
+        A due date on a closed day moves to the next open day; past the end of term it is the
+        holiday due date of the student's grade when that grade has holiday loans, else (without
+        holiday loans for all) it moves back to the last open day of term, never before today.
         """
         due = today + dt.timedelta(days=self.limits(patron).loan_days)
         for _ in range(366):
             if self.is_open(due):
                 break
             due += dt.timedelta(days=1)
+        holiday_due = (
+            self.holiday_due_by_grade.get(patron.grade) if patron.grade is not None else None
+        )
+        if self.term_end and holiday_due and due > self.term_end and patron.role != "teacher":
+            return max(holiday_due, due)  # holiday loans of this grade: due after the holidays
         if self.term_end and not self.holiday_loans and due > self.term_end:
             due = self.term_end
             while due > today and not self.is_open(due):
@@ -96,6 +104,10 @@ def load_rules(db: Database) -> Rules:
         term_end=_date(policy.get("term_end")),
         closed_weekdays=frozenset(policy.get("closed_weekdays", [6, 7])),
         closed_days=closed,
+        holiday_due_by_grade={
+            int(r["grade"]): dt.date.fromisoformat(r["due_on"])
+            for r in db.query("SELECT grade, due_on FROM holiday_loans")
+        },
     )
 
 

@@ -85,8 +85,12 @@ class Kiosk:
         repeat_window_s: float = 5.0,
         answer_s: float = 8.0,
         max_code_length: int = 64,
+        hook: Any = None,
     ) -> None:
         self.circulation = circulation
+        # The collection's hook (collection/kiosk_hook.py): stocktake mode, withdrawn and lost
+        # books, holds. It answers a scan first (`before`) and adds to committed feedback (`after`).
+        self.hook = hook
         self.clock = clock
         self.timeout_s = timeout_s
         self.after_result_s = after_result_s
@@ -132,15 +136,16 @@ class Kiosk:
                 return self._emit(replace(last[2], repeated=True))
             self._last_input = now
             found = self.circulation.identify(code)
-            if found.kind == "item":
-                fb = self._book(code, found.item)
+            early = self.hook.before(self, code, found) if self.hook is not None else None
+            if early is not None or found.kind == "item":
+                fb = self._after(early or self._book(code, found.item))
                 self._last_book = (code, now, fb)
                 if self.mode != IDLE:
                     self.results.append(fb)
                 return self._emit(fb)
             self._last_book = None
             if found.kind == "patron" and found.patron is not None:
-                return self._emit(self._card(found.patron))
+                return self._emit(self._after(self._card(found.patron)))
             if found.kind == "lost_card" and self.mode == PATRON:
                 self._reset()  # a card is someone stepping up: the last child's session is over
             reason = "card_lost" if found.kind == "lost_card" else "unknown_code"
@@ -300,6 +305,9 @@ class Kiosk:
         message = MESSAGES.get(reason) or SESSION_MESSAGES[reason]
         params = {"title": item.title} if item is not None else {}
         return Result(False, "none", reason, message, params, patron=patron, item=item, loan=loan)
+
+    def _after(self, fb: Feedback) -> Feedback:
+        return self.hook.after(self, fb) if self.hook is not None else fb
 
     def _result_feedback(self, result: Result, code: str) -> Feedback:
         kind = "ok" if result.ok else "warning" if result.reason in WARNING_REASONS else "error"

@@ -31,6 +31,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation.collection import EVENT_TYPES as COLLECTION_EVENTS
 from kiosk.circulation.models import Patron
 from kiosk.circulation.projections.loans import open_loan
 from kiosk.circulation.projector import project
@@ -120,6 +121,8 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
         for barcode, uuids in sorted(by_item.items()):
             for part in _chunks(uuids):
                 replay_item(db, barcode, part, now)
+        # After the loans, so a loan marked lost in this batch stays closed.
+        project_collection(db, new, now)
         if new:
             _patron_conflicts(db, new, correction, now, load_rules(db))
         db.execute(
@@ -161,6 +164,18 @@ def _apply_master(db: Database, events: list[Event], now: str) -> None:
         allowed = MASTER_FROM_KIOSK.get(e.type)
         if allowed is not None and allowed(e):
             project(db, replace(e, at=now))
+
+
+def project_collection(db: Database, events: list[Event], now: str) -> None:
+    """Project the collection's events (stocktake scans, lost books, holds ...) as the kiosk did.
+
+    They come after the batch's loan events are applied. `replay_item` replays an item from its
+    last quiet moment only with loan events: a late event of a book whose loan was closed as lost
+    or lent to a class corner replays without them (docs/collection.md, "At the hub").
+    """
+    for e in sorted(events, key=lambda e: e.at):
+        if e.type in COLLECTION_EVENTS and trust.allowed(db, e, now):
+            project(db, e)
 
 
 def _conflict(

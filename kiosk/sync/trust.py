@@ -10,7 +10,10 @@ has written rules (docs/sync.md, "Trust"):
 | card_lost | patron_id, data.card | that card's status to lost, if it is that patron's card |
 | card_issued | patron_id, data.card | a new card for a known patron, or that patron's own card |
 | item_status | item_barcode, data.status lost or damaged | the status of a known item |
+| card_replaced | patron_id, data.old, data.new | old card lost, new card issued, as above |
 | item_status withdrawn, patron_status | | nothing: the hub's librarian decides |
+| item_withdrawn, year_promoted, leavers_closed, holiday_loans_set | | nothing: done at the hub |
+| the collection's other events (stocktake, holds, lost) | | their own tables, item statuses |
 | rules_set, import, other types | anything | nothing (stored for the record) |
 
 An event that breaks its rule is stored like every event and listed as a conflict with the rule
@@ -31,8 +34,15 @@ from kiosk.sync.protocol import has_control
 
 MAX_CARD = 64
 DESK_ITEM_STATUSES = ("lost", "damaged")
-# Master data the hub's librarian owns; a kiosk's change is listed, never applied.
-HUB_ONLY = ("patron_status",)
+# Master data the hub's librarian owns; a kiosk's change is listed, never applied. With a hub,
+# the new school year, withdrawals and holiday loans are done at the hub (docs/collection.md).
+HUB_ONLY = (
+    "patron_status",
+    "year_promoted",
+    "leavers_closed",
+    "item_withdrawn",
+    "holiday_loans_set",
+)
 
 
 def allowed(db: Database, event: Event, now: str) -> bool:
@@ -66,6 +76,18 @@ def _refusal(db: Database, e: Event) -> tuple[str, dict[str, Any], str | None] |
         status = e.data.get("status")
         if status not in DESK_ITEM_STATUSES:
             return "not_kiosk_authority", {"status": status}, None
+        return None
+    if e.type == "card_replaced":  # a lost card and a new one, as card_lost and card_issued
+        old, new = e.data.get("old"), e.data.get("new")
+        if not all(isinstance(c, str) and c.strip() and len(c) <= MAX_CARD for c in (old, new)):
+            return "blank_card", {"card": new if isinstance(new, str) else None}, None
+        owners = dict(
+            db.execute("SELECT code, patron_id FROM cards WHERE code IN (?, ?)", [old, new])
+        )
+        if owners.get(old) != e.patron_id:
+            return "unknown_card", {"card": old}, None
+        if owners.get(new, e.patron_id) != e.patron_id:
+            return "card_moved", {"card": new}, owners[new]
         return None
     if e.type in HUB_ONLY:
         return "not_kiosk_authority", {"status": e.data.get("status")}, None

@@ -114,7 +114,7 @@ def create_app(
     if daemon is not None:
         daemon.kiosk.subscribe(_session_listener(ctx))
 
-    from kiosk.web import admin, api, auth, catalogue, desk, screen
+    from kiosk.web import admin, api, auth, catalogue, collection, collection_desk, desk, screen
 
     CSRFProtect(app)
     auth.init_login(app)
@@ -125,6 +125,8 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(catalogue.bp)
     app.register_blueprint(catalogue.desk_bp)
+    app.register_blueprint(collection.bp)
+    app.register_blueprint(collection_desk.bp)
     from kiosk.web import reports
 
     app.register_blueprint(reports.bp)

@@ -1,0 +1,136 @@
+"""Class book corners (班级图书角): a box of books lent to a class for a longer period.
+
+The class is the borrower and a teacher or helper is responsible: each book becomes a loan to the
+responsible person, marked as the class's (corner_loans), due when the librarian says (by
+default the last open day of term). Returning the box is scanning the books at the desk: plain
+checkins. The lists: books out per class, and the recall list per class at term end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuidlib
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from kiosk.circulation.clock import stamp
+from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.rules import end_of_day, load_rules
+from kiosk.circulation.store import Store, fetch
+from kiosk.i18n import N_
+
+MESSAGES = {
+    "no_class": N_("Say which class borrows the books."),
+    "no_responsible": N_("There is no teacher or helper {patron} to be responsible."),
+    "no_books": N_("Scan the books of the box first."),
+    "bad_due": N_("The due date must be after today."),
+    "not_available": N_("These books cannot be lent now: {barcodes}."),
+    "corner_lent": N_("Lent to {class_name}, due {due}; books: {count}."),
+}
+
+
+def decide_lend(
+    class_name: str,
+    responsible: dict[str, Any] | None,
+    books: dict[str, dict[str, Any] | None],
+    due: str,
+    due_at: str,
+    today: str,
+    batch: str,
+) -> list[Draft] | Refusal:
+    """Lend a box of books to a class; every book must be on the shelf and known."""
+    if not class_name:
+        return Refusal("no_class")
+    if responsible is None or responsible["role"] == "student" or responsible["status"] != "active":
+        return Refusal("no_responsible", {"patron": responsible["id"] if responsible else ""})
+    if not books:
+        return Refusal("no_books")
+    if due <= today:
+        return Refusal("bad_due")
+    bad = [code for code, item in books.items() if item is None or item["status"] != "available"]
+    if bad:
+        return Refusal("not_available", {"barcodes": " ".join(bad)})
+    items = [
+        {"barcode": code, "loan_uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, batch + code))}
+        for code in books
+    ]
+    data = {"batch": batch, "class_name": class_name, "due_at": due_at, "items": items}
+    return [Draft("corner_lent", patron_id=responsible["id"], data=data)]
+
+
+def lend(
+    store: Store,
+    class_name: str,
+    responsible: str,
+    barcodes: list[str],
+    due: dt.date,
+    tz: ZoneInfo,
+    actor: str,
+) -> Outcome:
+    """Lend a box of books to a class, due at the end of `due`, in one event."""
+    codes = list(dict.fromkeys(b.strip() for b in barcodes if b.strip()))
+    with store.write() as db:
+        person = one(db, "SELECT * FROM patrons WHERE id = ?", [responsible.strip()])
+        books = {code: _shelf_item(db, code) for code in codes}
+        today = store.clock.now().astimezone(tz).date().isoformat()
+        due_at = stamp(end_of_day(due, tz))
+        decided = decide_lend(
+            class_name.strip(), person, books, due.isoformat(), due_at, today, str(uuidlib.uuid4())
+        )
+        return apply(store, db, decided, actor)
+
+
+def _shelf_item(db: Database, code: str) -> dict[str, Any] | None:
+    item = one(db, "SELECT * FROM items WHERE barcode = ?", [code])
+    if (
+        item is not None
+        and db.execute(
+            "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [code]
+        ).fetchone()
+    ):
+        item["status"] = "on_loan"
+    return item
+
+
+def term_end(db: Database) -> dt.date | None:
+    """Return the end of term from the rules: the corner loans' default due date."""
+    return load_rules(db).term_end
+
+
+def out_per_class(db: Database) -> list[dict[str, Any]]:
+    """Return per class the books out in its corner and the earliest due date."""
+    return fetch(
+        db,
+        "SELECT c.class_name, count(*) AS books, min(l.due_at) AS due_at, "
+        "group_concat(DISTINCT p.name) AS responsible FROM corner_loans c "
+        "JOIN loans l ON l.uuid = c.loan_uuid JOIN patrons p ON p.id = l.patron_id "
+        "WHERE l.returned_at IS NULL GROUP BY c.class_name ORDER BY c.class_name",
+    )
+
+
+def recall(db: Database, class_name: str = "") -> list[dict[str, Any]]:
+    """Return the books still out in class corners (one class, or all), for the recall list."""
+    return fetch(
+        db,
+        "SELECT c.class_name, l.item_barcode, i.title, i.call_number, l.due_at, p.name "
+        "AS responsible FROM corner_loans c JOIN loans l ON l.uuid = c.loan_uuid "
+        "JOIN items i ON i.barcode = l.item_barcode JOIN patrons p ON p.id = l.patron_id "
+        "WHERE l.returned_at IS NULL AND (? = '' OR c.class_name = ?) "
+        "ORDER BY c.class_name, i.call_number, l.item_barcode",
+        [class_name, class_name],
+    )
+
+
+def term_recall(db: Database) -> list[dict[str, Any]]:
+    """Return every book still out to a student or teacher, by class, for the term-end recall."""
+    return fetch(
+        db,
+        "SELECT p.class_name, p.id AS patron_id, p.name, l.item_barcode, i.title, l.due_at "
+        "FROM loans l JOIN patrons p ON p.id = l.patron_id "
+        "JOIN items i ON i.barcode = l.item_barcode "
+        "WHERE l.returned_at IS NULL AND l.uuid NOT IN (SELECT loan_uuid FROM corner_loans) "
+        "ORDER BY p.class_name, p.name, l.due_at",
+    )

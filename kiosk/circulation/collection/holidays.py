@@ -1,0 +1,61 @@
+"""Holiday loans per grade (假期借阅): on or off for each grade, with the day they are due.
+
+A loan that would run past the end of term is due on the grade's holiday due date instead of
+being cut back to the last day of term. The table is read with the rules (`load_rules`), and
+its triggers make the service read the rules again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.collection import Outcome, apply
+from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.rules import load_rules
+from kiosk.circulation.store import Store, fetch
+from kiosk.i18n import N_
+
+MESSAGES = {
+    "bad_grade": N_("Grade {grade} is not a grade of this school."),
+    "due_in_term": N_("Grade {grade}: a holiday due date must be after the end of term ({end})."),
+    "bad_date": N_("Write the holiday due date as a date, like 2027-03-01."),
+}
+
+
+def decide_set(
+    wanted: dict[int, dt.date | None], term_end: dt.date | None, last_grade: int
+) -> list[Draft] | Refusal:
+    """Turn holiday loans on (with a due date) or off (None) for the grades given."""
+    for grade, due in sorted(wanted.items()):
+        if not 1 <= grade <= last_grade:
+            return Refusal("bad_grade", {"grade": grade})
+        if due is not None and term_end is not None and due <= term_end:
+            return Refusal("due_in_term", {"grade": grade, "end": term_end.isoformat()})
+    grades = {str(g): (d.isoformat() if d else None) for g, d in sorted(wanted.items())}
+    return [Draft("holiday_loans_set", data={"grades": grades})]
+
+
+def set_grades(
+    store: Store, wanted: dict[int, dt.date | None], last_grade: int, actor: str
+) -> Outcome:
+    """Save holiday loans for these grades."""
+    with store.write() as db:
+        term_end = load_rules(db).term_end
+        return apply(store, db, decide_set(wanted, term_end, last_grade), actor)
+
+
+def by_grade(db: Database) -> dict[int, str]:
+    """Return grade -> holiday due date of the grades with holiday loans."""
+    return {r["grade"]: r["due_on"] for r in fetch(db, "SELECT grade, due_on FROM holiday_loans")}
+
+
+def parse_form(form: Any, last_grade: int) -> dict[int, dt.date | None]:
+    """Read the page's per-grade checkboxes and dates; a ticked grade without a date is ignored."""
+    wanted: dict[int, dt.date | None] = {}
+    for grade in range(1, last_grade + 1):
+        day = form.get(f"due_{grade}", "").strip()
+        wanted[grade] = dt.date.fromisoformat(day) if form.get(f"on_{grade}") and day else None
+    return wanted

@@ -1,0 +1,279 @@
+"""Stocktake (清查/盘点): count a location or a call-number range against the records.
+
+A stocktake is started for a scope, scanned by helpers at one or several kiosks (each scan an
+event, so scans from several kiosks merge at the hub), paused and resumed over days, finished.
+The report classifies every barcode:
+
+- `found`: scanned, in the scope, not on loan;
+- `missing`: in the scope, expected on the shelf (not lost or withdrawn), not on loan, not scanned;
+- `misplaced`: scanned, a known book that belongs outside the scope;
+- `on_loan_found`: scanned while the records say it is on loan (one click returns it);
+- `unknown`: scanned, not in the catalogue.
+
+Call-number ranges compare call numbers as text, and a range's end takes in every call number
+that starts with it (`I287` to `I287` is the whole of I287); that is how a helper reads a shelf.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.store import Store, fetch
+from kiosk.i18n import N_
+
+STATUSES = ("missing", "misplaced", "on_loan_found", "unknown", "found")
+STATUS_NAMES = {
+    "found": N_("found"),
+    "missing": N_("missing"),
+    "misplaced": N_("misplaced"),
+    "on_loan_found": N_("on loan but found"),
+    "unknown": N_("unknown barcode"),
+    "open": N_("open"),
+    "paused": N_("paused"),
+    "finished": N_("finished"),
+}
+MESSAGES = {
+    "stocktake_found": N_("Counted: {title}."),
+    "stocktake_misplaced": N_("Counted: {title}. It belongs elsewhere: {location} {call_number}."),
+    "stocktake_on_loan_found": N_("Counted: {title}. It was on loan: give it to the librarian."),
+    "stocktake_unknown": N_("Counted, but this barcode is not in the catalogue: {code}."),
+    "no_stocktake": N_("No stocktake is running."),
+    "stocktake_running": N_("Another stocktake is running ({scope}): finish it first."),
+    "empty_scope": N_("Say what to count: a location, or a call-number range."),
+    "already_finished": N_("This stocktake is finished."),
+    "not_paused": N_("This stocktake is not paused."),
+    "already_paused": N_("This stocktake is already paused."),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a stocktake counts: a location, a call-number range, or both."""
+
+    location: str = ""
+    call_from: str = ""
+    call_to: str = ""
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Scope:
+        """Return a stocktakes row's scope."""
+        return cls(row["location"], row["call_from"], row["call_to"])
+
+    def contains(self, location: str, call_number: str) -> bool:
+        """Say whether a book with this location and call number belongs to the scope."""
+        if self.location and location != self.location:
+            return False
+        if self.call_from and call_number < self.call_from:
+            return False
+        return (
+            not self.call_to or call_number <= self.call_to or call_number.startswith(self.call_to)
+        )
+
+    def label(self) -> str:
+        """Return the scope as a librarian writes it: `图书馆 I200-I299`."""
+        calls = f"{self.call_from}-{self.call_to}" if self.call_from or self.call_to else ""
+        return " ".join(p for p in (self.location, calls) if p)
+
+
+# SQL of Scope.contains over items `i`, with :location, :call_from, :call_to bound.
+SQL_IN_SCOPE = (
+    "((:location = '' OR i.location = :location) "
+    "AND (:call_from = '' OR i.call_number >= :call_from) "
+    "AND (:call_to = '' OR i.call_number <= :call_to "
+    "OR substr(i.call_number, 1, length(:call_to)) = :call_to))"
+)
+
+
+# -- decisions (pure) --------------------------------------------------------------------------
+
+
+def decide_start(scope: Scope, unfinished: dict[str, Any] | None, new_id: str) -> Any:
+    """Start a stocktake of `scope`; the same scope already unfinished is resumed instead."""
+    if not scope.label():
+        return Refusal("empty_scope")
+    if unfinished is not None:
+        if Scope.of(unfinished) != scope:
+            return Refusal("stocktake_running", {"scope": Scope.of(unfinished).label()})
+        if unfinished["status"] == "paused":
+            return [Draft("stocktake_resumed", data={"stocktake": unfinished["id"]})]
+        return []
+    data = {
+        "stocktake": new_id,
+        "location": scope.location,
+        "call_from": scope.call_from,
+        "call_to": scope.call_to,
+    }
+    return [Draft("stocktake_started", data=data)]
+
+
+def decide_scan(stocktake: dict[str, Any] | None, code: str) -> list[Draft] | Refusal:
+    """Count one scanned code for the running stocktake."""
+    if stocktake is None or stocktake["status"] != "open":
+        return Refusal("no_stocktake")
+    return [Draft("stocktake_scan", item_barcode=code, data={"stocktake": stocktake["id"]})]
+
+
+def decide_status(stocktake: dict[str, Any] | None, to: str) -> list[Draft] | Refusal:
+    """Pause, resume or finish a stocktake."""
+    if stocktake is None:
+        return Refusal("no_stocktake")
+    if stocktake["status"] == "finished":
+        return Refusal("already_finished")
+    if to == "paused" and stocktake["status"] == "paused":
+        return Refusal("already_paused")
+    if to == "open" and stocktake["status"] != "paused":
+        return Refusal("not_paused")
+    kind = {"paused": "stocktake_paused", "open": "stocktake_resumed"}.get(to, "stocktake_finished")
+    return [Draft(kind, data={"stocktake": stocktake["id"]})]
+
+
+def classify(scope: Scope, item: dict[str, Any] | None, on_loan: bool) -> str:
+    """Return the report status of one scanned barcode."""
+    if item is None:
+        return "unknown"
+    if on_loan:
+        return "on_loan_found"
+    return "found" if scope.contains(item["location"], item["call_number"]) else "misplaced"
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def start(store: Store, scope: Scope, actor: str) -> Outcome:
+    """Start (or resume) a stocktake of a scope on this store."""
+    with store.write() as db:
+        decided = decide_start(scope, unfinished(db), str(uuidlib.uuid4()))
+        return apply(store, db, decided, actor)
+
+
+def set_status(store: Store, to: str, actor: str, stocktake_id: str | None = None) -> Outcome:
+    """Pause (`paused`), resume (`open`) or finish (`finished`) the stocktake."""
+    with store.write() as db:
+        st = get(db, stocktake_id) if stocktake_id else unfinished(db)
+        return apply(store, db, decide_status(st, to), actor)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A stocktake scan's answer: how the book counted, what it is."""
+
+    outcome: Outcome
+    status: str = ""
+    item: dict[str, Any] | None = None
+
+
+def scan(store: Store, code: str, actor: str) -> Counted:
+    """Count a scanned code for the running stocktake and say how it counts."""
+    with store.write() as db:
+        st = running(db)
+        outcome = apply(store, db, decide_scan(st, code), actor)
+        if not outcome.ok or st is None:
+            return Counted(outcome)
+        item = one(db, "SELECT * FROM items WHERE barcode = ?", [code])
+        loaned = db.execute(
+            "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [code]
+        ).fetchone()
+    return Counted(outcome, classify(Scope.of(st), item, loaned is not None), item)
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+
+def get(db: Database, stocktake_id: str) -> dict[str, Any] | None:
+    """Return a stocktake by id (a joined one answers as the one it joined)."""
+    st = one(db, "SELECT * FROM stocktakes WHERE id = ?", [stocktake_id])
+    if st and st["joined_to"]:
+        return get(db, st["joined_to"])
+    return st
+
+
+def unfinished(db: Database) -> dict[str, Any] | None:
+    """Return the open or paused stocktake of this store, the newest if there are several."""
+    return one(
+        db,
+        "SELECT * FROM stocktakes WHERE status != 'finished' AND joined_to IS NULL "
+        "ORDER BY started_at DESC LIMIT 1",
+    )
+
+
+def running(db: Database) -> dict[str, Any] | None:
+    """Return the open (not paused) stocktake, which puts the kiosk in stocktake mode."""
+    st = unfinished(db)
+    return st if st and st["status"] == "open" else None
+
+
+def latest(db: Database) -> dict[str, Any] | None:
+    """Return the unfinished stocktake, else the one finished last."""
+    return unfinished(db) or one(
+        db,
+        "SELECT * FROM stocktakes WHERE joined_to IS NULL ORDER BY finished_at DESC LIMIT 1",
+    )
+
+
+def all_stocktakes(db: Database) -> list[dict[str, Any]]:
+    """Return every stocktake, newest first, with its count of scanned barcodes."""
+    return fetch(
+        db,
+        "SELECT s.*, (SELECT count(*) FROM stocktake_scans WHERE stocktake_id = s.id) AS scanned "
+        "FROM stocktakes s WHERE joined_to IS NULL ORDER BY started_at DESC",
+    )
+
+
+REPORT_SQL = f"""
+WITH scans AS (SELECT barcode, first_at, kiosk_id FROM stocktake_scans WHERE stocktake_id = :id)
+SELECT s.barcode,
+       CASE WHEN i.barcode IS NULL THEN 'unknown'
+            WHEN l.id IS NOT NULL THEN 'on_loan_found'
+            WHEN {SQL_IN_SCOPE} THEN 'found'
+            ELSE 'misplaced' END AS status,
+       i.title, i.call_number, i.location, i.status AS item_status,
+       s.first_at AS scanned_at, s.kiosk_id, l.patron_id
+FROM scans s
+LEFT JOIN items i ON i.barcode = s.barcode
+LEFT JOIN loans l ON l.item_barcode = s.barcode AND l.returned_at IS NULL
+UNION ALL
+SELECT i.barcode, 'missing', i.title, i.call_number, i.location, i.status, NULL, NULL, NULL
+FROM items i
+WHERE {SQL_IN_SCOPE} AND i.status NOT IN ('lost', 'withdrawn')
+  AND NOT EXISTS (SELECT 1 FROM stocktake_scans x WHERE x.stocktake_id = :id
+                  AND x.barcode = i.barcode)
+  AND NOT EXISTS (SELECT 1 FROM loans o WHERE o.item_barcode = i.barcode
+                  AND o.returned_at IS NULL)
+"""
+
+
+def _params(stocktake: dict[str, Any]) -> dict[str, Any]:
+    keys = ("location", "call_from", "call_to")
+    return {"id": stocktake["id"], **{k: stocktake[k] for k in keys}}
+
+
+def report(db: Database, stocktake: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return one row per barcode with its status: problems first, then by call number."""
+    found = fetch(db, REPORT_SQL, _params(stocktake))
+    order = {s: n for n, s in enumerate(STATUSES)}
+    found.sort(key=lambda r: (order[r["status"]], r["call_number"] or "", r["barcode"]))
+    return found
+
+
+def counts(db: Database, stocktake: dict[str, Any]) -> dict[str, int]:
+    """Count the report's barcodes by status without building its rows (for overviews)."""
+    found = dict(
+        db.execute(
+            f"SELECT status, count(*) FROM ({REPORT_SQL}) GROUP BY status", _params(stocktake)
+        ).fetchall()
+    )
+    return {s: found.get(s, 0) for s in STATUSES}
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Count a report's rows by status, every status present."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for r in rows:
+        counts[r["status"]] += 1
+    return counts

@@ -1,0 +1,96 @@
+"""Weeding: withdraw worn, outdated and surplus copies; list titles with more copies than loans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.store import Store, fetch
+from kiosk.i18n import N_
+
+REASONS = {
+    "worn": N_("worn"),
+    "outdated": N_("outdated"),
+    "surplus": N_("surplus copy"),
+    "lost": N_("lost"),
+    "damaged": N_("damaged beyond repair"),
+}
+MESSAGES = {
+    "no_such_item": N_("There is no book with barcode {barcode}."),
+    "bad_reason": N_("Choose a reason: worn, outdated, surplus copy, lost or damaged."),
+    "on_loan": N_("This book is on loan; it can be withdrawn once it is returned."),
+    "already_withdrawn": N_("This book is already withdrawn."),
+    "item_withdrawn": N_(
+        "This book has been withdrawn from the library. Please give it to the librarian."
+    ),
+}
+
+
+def decide_withdraw(
+    item: dict[str, Any] | None, on_loan: bool, reason: str, note: str
+) -> list[Draft] | Refusal:
+    """Withdraw a book with a reason, unless it is out."""
+    if item is None:
+        return Refusal("no_such_item")
+    if reason not in REASONS:
+        return Refusal("bad_reason")
+    if item["status"] == "withdrawn":
+        return Refusal("already_withdrawn")
+    if on_loan:
+        return Refusal("on_loan")
+    data = {"reason": reason, **({"note": note} if note else {})}
+    return [Draft("item_withdrawn", item_barcode=item["barcode"], data=data)]
+
+
+def withdraw(store: Store, barcode: str, reason: str, actor: str, note: str = "") -> Outcome:
+    """Withdraw a book from the collection."""
+    with store.write() as db:
+        item = one(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
+        loaned = db.execute(
+            "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode]
+        ).fetchone()
+        return apply(store, db, decide_withdraw(item, loaned is not None, reason, note), actor)
+
+
+def withdrawals(db: Database, since: str = "") -> list[dict[str, Any]]:
+    """Return the withdrawn books for the asset register, newest first.
+
+    A book given the withdrawn status without a withdrawal (the book page's status buttons) is
+    listed too, without a reason.
+    """
+    return fetch(
+        db,
+        "SELECT * FROM (SELECT w.item_barcode AS barcode, i.title, i.author, i.isbn, "
+        "i.call_number, w.reason, w.at, w.actor, w.note FROM withdrawals w "
+        "LEFT JOIN items i ON i.barcode = w.item_barcode WHERE w.at >= ? "
+        "UNION ALL SELECT i.barcode, i.title, i.author, i.isbn, i.call_number, NULL, "
+        "i.updated_at, '', '' FROM items i WHERE i.status = 'withdrawn' AND i.updated_at >= ? "
+        "AND NOT EXISTS (SELECT 1 FROM withdrawals x WHERE x.item_barcode = i.barcode)) "
+        "ORDER BY at DESC",
+        [since, since],
+    )
+
+
+def surplus(db: Database, since: str, loans_per_copy: int = 1) -> list[dict[str, Any]]:
+    """Return titles (by ISBN, else title) with more copies than their loans since `since` need.
+
+    A title needs one copy per `loans_per_copy` loans in the period, and always one.
+    """
+    return fetch(
+        db,
+        "WITH copies AS (SELECT coalesce(nullif(isbn, ''), title) AS key, "
+        "min(title) AS title, count(*) AS copies, group_concat(barcode, ' ') AS barcodes "
+        "FROM items WHERE status NOT IN ('withdrawn', 'lost') GROUP BY key), "
+        "used AS (SELECT coalesce(nullif(i.isbn, ''), i.title) AS key, count(*) AS loans "
+        "FROM loans l JOIN items i ON i.barcode = l.item_barcode "
+        "WHERE l.checked_out_at >= ? GROUP BY key) "
+        "SELECT c.title, c.copies, coalesce(u.loans, 0) AS loans, c.barcodes, "
+        "c.copies - max(1, (coalesce(u.loans, 0) + ? - 1) / ?) AS surplus "
+        "FROM copies c LEFT JOIN used u ON u.key = c.key "
+        "WHERE c.copies > max(1, (coalesce(u.loans, 0) + ? - 1) / ?) "
+        "ORDER BY surplus DESC, c.title",
+        [since, loans_per_copy, loans_per_copy, loans_per_copy, loans_per_copy],
+    )

@@ -1,0 +1,482 @@
+"""The collection's pages (`/admin/collection`): stocktake, lost and damaged, repair, weeding,
+holds, card replacement and the new school year, behind the dashboard's login.
+
+Views are thin: each form becomes one command of `kiosk.circulation.collection`, whose refusal
+is shown as a flash message in the reader's language; lists and reports are named queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from kiosk.circulation.collection import (
+    Outcome,
+    cards,
+    corners,
+    csvout,
+    holds,
+    holidays,
+    lost,
+    promotion,
+    school_year_start,
+    stocktake,
+    weeding,
+)
+from kiosk.i18n import N_
+from kiosk.web import gettext, web
+from kiosk.web.admin import actor, guard
+
+bp = Blueprint("collection", __name__, url_prefix="/admin/collection")
+bp.before_request(guard)  # the dashboard's network check and login
+PAGE = 200
+LISTS = {
+    "lost": N_("Lost books"),
+    "damaged": N_("Repair queue (damaged)"),
+    "in_repair": N_("In repair"),
+    "withdrawn": N_("Withdrawn books"),
+}
+DONE = {
+    "started": N_("Stocktake running: scan the books on the shelves at the kiosk."),
+    "paused": N_("Stocktake paused: the kiosk lends and returns again."),
+    "open": N_("Stocktake running again."),
+    "finished": N_("Stocktake finished."),
+    "returned": N_("Returned: {title}."),
+    "marked_lost": N_("Books marked lost: {count}."),
+    "lost": N_("Marked lost: {barcode}."),
+    "damaged": N_("Marked damaged: {barcode}; it is in the repair queue."),
+    "found": N_("Restored: {barcode} is back on the shelf."),
+    "compensation": N_("Compensation recorded."),
+    "repair_started": N_("Sent to repair."),
+    "repair_done": N_("Repaired and back on the shelf."),
+    "withdrawn": N_("Withdrawn: {barcode}."),
+    "hold": N_("Hold placed."),
+    "hold_cancelled": N_("Hold cancelled."),
+    "card": N_("Card replaced: the old card is refused from now on."),
+    "promoted": N_("The new school year has begun: classes moved up."),
+    "holidays": N_("Holiday loans saved."),
+}
+
+
+@bp.app_template_global()
+def patron_incidents(patron_id: str) -> list[dict[str, Any]]:
+    """Return a patron's lost and damaged books, for the patron page."""
+    return lost.of_patron(web().store.reader, patron_id)
+
+
+@bp.app_context_processor
+def incident_names() -> dict[str, Any]:
+    """Give every page the words for incident kinds, compensations and outcomes."""
+    return {"incident_names": lost.NAMES}
+
+
+def _result(outcome: Outcome, messages: dict[str, str], done: str, **params: Any) -> bool:
+    """Flash what a command did, or why not; return whether it was done."""
+    if outcome.refusal is not None:
+        flash(gettext(messages[outcome.reason], **{**params, **outcome.refusal.params}), "error")
+        return False
+    flash(gettext(DONE[done], **params))
+    return True
+
+
+def _form(name: str) -> str:
+    return request.form.get(name, "").strip()
+
+
+def _back(default: str = "collection.index") -> Any:
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/admin/") else url_for(default))
+
+
+def _page(count: int) -> tuple[int, int]:
+    """Return the page asked for (from 1, at most the last) and the number of pages."""
+    pages = max(1, -(-count // PAGE))
+    return min(pages, max(1, request.args.get("page", 1, type=int) or 1)), pages
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
+    out = io.StringIO()
+    csvout.write(out, rows, columns, web().settings.kiosk.timezone, bom=True)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+    )
+
+
+# -- overview and stocktake -----------------------------------------------------------------
+
+
+@bp.get("/")
+def index() -> str:
+    """Show the stocktake, the lists' counts and the year's totals."""
+    db = web().store.reader
+    current = stocktake.latest(db)
+    counts = stocktake.counts(db, current) if current else None
+    since = school_year_start(dt.date.today())
+    lists = {k: len(lost.incidents(db, k)) for k in ("lost", "damaged", "in_repair")}
+    lists["withdrawn"] = len(weeding.withdrawals(db, since))
+    return render_template(
+        "collection/index.html",
+        current=current,
+        scope=stocktake.Scope.of(current).label() if current else "",
+        counts=counts,
+        names=stocktake.STATUS_NAMES,
+        past=stocktake.all_stocktakes(db),
+        lists=lists,
+        list_names=LISTS,
+        totals=lost.totals(db, since),
+        since=since,
+        reasons=weeding.REASONS,
+        holds=len(holds.all_open(db)),
+    )
+
+
+@bp.post("/stocktake/start")
+def start() -> Any:
+    """Start (or resume) a stocktake of a location or call-number range."""
+    scope = stocktake.Scope(_form("location"), _form("call_from"), _form("call_to"))
+    _result(stocktake.start(web().store, scope, actor()), stocktake.MESSAGES, "started")
+    return redirect(url_for("collection.index"))
+
+
+@bp.post("/stocktake/<to>")
+def set_status(to: str) -> Any:
+    """Pause, resume or finish the stocktake."""
+    if to not in ("paused", "open", "finished"):
+        abort(404)
+    outcome = stocktake.set_status(web().store, to, actor())
+    _result(outcome, stocktake.MESSAGES, to)
+    return redirect(url_for("collection.index"))
+
+
+def _stocktake_or_404(stocktake_id: str) -> dict[str, Any]:
+    st = stocktake.get(web().store.reader, stocktake_id)
+    if st is None:
+        abort(404)
+    return st
+
+
+@bp.get("/stocktake/<stocktake_id>")
+def report(stocktake_id: str) -> Any:
+    """Show a stocktake's report: problems first, filtered by status, paged; CSV on request."""
+    st = _stocktake_or_404(stocktake_id)
+    rows = stocktake.report(web().store.reader, st)
+    if request.args.get("format") == "csv":
+        columns = [
+            "barcode",
+            "status",
+            "title",
+            "call_number",
+            "location",
+            "item_status",
+            "scanned_at",
+            "kiosk_id",
+            "patron_id",
+        ]
+        return _csv(rows, columns, f"stocktake-{st['started_at'][:10]}")
+    counts = stocktake.summary(rows)
+    wanted = request.args.get("status", "")
+    if wanted in stocktake.STATUSES:
+        rows = [r for r in rows if r["status"] == wanted]
+    page, pages = _page(len(rows))
+    return render_template(
+        "collection/report.html",
+        st=st,
+        scope=stocktake.Scope.of(st).label(),
+        rows=rows[(page - 1) * PAGE : page * PAGE],
+        counts=counts,
+        names=stocktake.STATUS_NAMES,
+        wanted=wanted,
+        page=page,
+        pages=pages,
+        printing=request.args.get("print") == "1",
+    )
+
+
+@bp.post("/stocktake/<stocktake_id>/return")
+def return_found(stocktake_id: str) -> Any:
+    """Return a book the records say is on loan but the stocktake found on the shelf."""
+    ctx = web()
+    result = ctx.circulation.checkin(_form("barcode"), actor=actor())
+    if result.ok and result.item is not None:
+        flash(gettext(DONE["returned"], title=result.item.title))
+    else:
+        flash(gettext(result.message, **result.params), "error")
+    return redirect(url_for("collection.report", stocktake_id=stocktake_id, status="on_loan_found"))
+
+
+@bp.route("/stocktake/<stocktake_id>/mark-lost", methods=["GET", "POST"])
+def mark_missing_lost(stocktake_id: str) -> Any:
+    """Ask, then mark every missing book of a stocktake lost in one step."""
+    st = _stocktake_or_404(stocktake_id)
+    store = web().store
+    missing = [r for r in stocktake.report(store.reader, st) if r["status"] == "missing"]
+    if request.method == "GET":
+        return render_template(
+            "collection/confirm_lost.html",
+            st=st,
+            missing=missing,
+            scope=stocktake.Scope.of(st).label(),
+        )
+    note = f"stocktake {stocktake.Scope.of(st).label()}"
+    done = lost.mark_many_lost(store, [r["barcode"] for r in missing], actor(), note)
+    flash(gettext(DONE["marked_lost"], count=sum(o.ok for o in done)))
+    return redirect(url_for("collection.list_", which="lost"))
+
+
+# -- lost, damaged, repair, withdrawn -------------------------------------------------------
+
+
+@bp.get("/list/<which>")
+def list_(which: str) -> Any:
+    """Show one list: lost, damaged (the repair queue), in repair, or withdrawn; CSV or XLSX."""
+    if which not in LISTS:
+        abort(404)
+    db = web().store.reader
+    rows = weeding.withdrawals(db) if which == "withdrawn" else lost.incidents(db, which)
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        columns = (
+            ["barcode", "title", "author", "isbn", "call_number", "reason", "at", "actor", "note"]
+            if which == "withdrawn"
+            else [
+                "item_barcode",
+                "title",
+                "call_number",
+                "patron_id",
+                "patron_name",
+                "class_name",
+                "at",
+                "actor",
+                "note",
+                "compensation",
+                "amount",
+                "compensation_by",
+                "compensation_at",
+            ]
+        )
+        if fmt == "xlsx":
+            data = csvout.xlsx(rows, columns, web().settings.kiosk.timezone, which)
+            return Response(
+                data,
+                mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f"attachment; filename={which}.xlsx"},
+            )
+        return _csv(rows, columns, which)
+    page, pages = _page(len(rows))
+    return render_template(
+        "collection/list.html",
+        which=which,
+        title=LISTS[which],
+        total=len(rows),
+        page=page,
+        pages=pages,
+        rows=rows[(page - 1) * PAGE : page * PAGE],
+        names=lost.NAMES,
+        reasons=weeding.REASONS,
+        compensations=lost.COMPENSATIONS,
+    )
+
+
+@bp.post("/item/mark")
+def mark() -> Any:
+    """Mark a book lost or damaged (an open loan closes with it, the borrower recorded)."""
+    kind, barcode = _form("kind"), _form("barcode")
+    if kind not in ("lost", "damaged"):
+        abort(400)
+    outcome = lost.mark(web().store, kind, barcode, actor(), note=_form("note"))
+    _result(outcome, lost.MESSAGES, kind, barcode=barcode)
+    return _back()
+
+
+@bp.post("/item/found")
+def found() -> Any:
+    """Restore a lost book that turned up."""
+    barcode = _form("barcode")
+    outcome = lost.found(web().store, barcode, actor(), how="dashboard")
+    _result(outcome, lost.MESSAGES, "found", barcode=barcode)
+    return _back()
+
+
+@bp.post("/incident/<incident_id>/compensate")
+def compensate(incident_id: str) -> Any:
+    """Record what was paid, replaced or waived for a lost or damaged book."""
+    outcome = lost.compensate(web().store, incident_id, _form("kind"), _form("amount"), actor())
+    _result(outcome, lost.MESSAGES, "compensation")
+    return _back()
+
+
+@bp.post("/incident/<incident_id>/repair")
+def repair(incident_id: str) -> Any:
+    """Send a damaged book to repair, or put it back on the shelf repaired."""
+    step = _form("step")
+    if step not in ("started", "done"):
+        abort(400)
+    _result(lost.repair(web().store, incident_id, step, actor()), lost.MESSAGES, f"repair_{step}")
+    return _back()
+
+
+@bp.post("/item/withdraw")
+def withdraw() -> Any:
+    """Withdraw a book with a reason."""
+    barcode = _form("barcode")
+    outcome = weeding.withdraw(web().store, barcode, _form("reason"), actor(), note=_form("note"))
+    _result(outcome, weeding.MESSAGES, "withdrawn", barcode=barcode)
+    return _back()
+
+
+@bp.get("/surplus")
+def surplus() -> str:
+    """List titles with more copies than their loans this school year justify."""
+    since = school_year_start(dt.date.today())
+    rows = weeding.surplus(web().store.reader, since)
+    return render_template(
+        "collection/surplus.html", rows=rows, since=since, reasons=weeding.REASONS
+    )
+
+
+# -- holds, cards, the new school year ------------------------------------------------------
+
+
+@bp.route("/holds", methods=["GET", "POST"])
+def holds_page() -> Any:
+    """List the open holds; place one for a student on a book that is out."""
+    store = web().store
+    if request.method == "POST":
+        _result(
+            holds.place(store, _form("barcode"), _form("patron_id"), actor()),
+            holds.MESSAGES,
+            "hold",
+            barcode=_form("barcode"),
+        )
+        return redirect(url_for("collection.holds_page"))
+    return render_template(
+        "collection/holds.html", rows=holds.all_open(store.reader), names=holds.STATUS_NAMES
+    )
+
+
+@bp.post("/holds/<hold_id>/cancel")
+def cancel_hold(hold_id: str) -> Any:
+    """Cancel a hold."""
+    _result(
+        holds.close(web().store, hold_id, "cancelled", actor()), holds.MESSAGES, "hold_cancelled"
+    )
+    return redirect(url_for("collection.holds_page"))
+
+
+@bp.post("/card/replace")
+def replace_card() -> Any:
+    """Replace a patron's lost card in one step: the old one refused, the new one issued."""
+    outcome = cards.replace(web().store, _form("patron_id"), _form("old"), _form("new"), actor())
+    _result(outcome, cards.MESSAGES, "card", card=_form("old"))
+    return _back("collection.year")
+
+
+@bp.route("/year", methods=["GET", "POST"])
+def year() -> Any:
+    """The new school year: the promotion's dry run, then the promotion; card coverage."""
+    store, last_grade = web().store, web().settings.collection.last_grade
+    plan = promotion.plan(store.reader, dt.date.today(), last_grade)
+    if request.method == "POST":
+        if request.form.get("action") == "close_leavers":
+            outcome = promotion.close_leavers(store, actor(), last_grade)
+            if outcome.ok:
+                count = len(outcome.events[0].data["leavers"])
+                flash(gettext(promotion.MESSAGES["leavers_closed"], count=count))
+            else:
+                _result(outcome, promotion.MESSAGES, "promoted")
+        else:
+            _result(
+                promotion.promote(store, plan, actor(), dt.date.today()),
+                promotion.MESSAGES,
+                "promoted",
+            )
+        return redirect(url_for("collection.year"))
+    if request.args.get("format") == "csv":
+        columns = ["class_name", "patron_id", "name", "item_barcode", "title", "due_at"]
+        return _csv(corners.term_recall(store.reader), columns, "term-recall")
+    return render_template(
+        "collection/year.html",
+        grades=range(1, last_grade + 1),
+        holiday=holidays.by_grade(store.reader),
+        recall=corners.term_recall(store.reader),
+        plan=plan,
+        classes=promotion.class_moves(plan),
+        coverage=promotion.card_coverage(store.reader),
+    )
+
+
+@bp.post("/holidays")
+def holidays_save() -> Any:
+    """Turn holiday loans on or off per grade, with their due date."""
+    last_grade = web().settings.collection.last_grade
+    try:
+        wanted = holidays.parse_form(request.form, last_grade)
+    except ValueError:
+        flash(gettext(holidays.MESSAGES["bad_date"]), "error")
+        return redirect(url_for("collection.year"))
+    _result(
+        holidays.set_grades(web().store, wanted, last_grade, actor()), holidays.MESSAGES, "holidays"
+    )
+    return redirect(url_for("collection.year"))
+
+
+# -- class book corners ---------------------------------------------------------------------
+
+
+@bp.route("/corners", methods=["GET", "POST"])
+def corners_page() -> Any:
+    """Lend a box of books to a class; books out per class; the recall list."""
+    ctx = web()
+    db = ctx.store.reader
+    if request.method == "POST":
+        try:
+            due = dt.date.fromisoformat(_form("due"))
+        except ValueError:
+            flash(gettext(corners.MESSAGES["bad_due"]), "error")
+            return render_template("collection/corners.html", **_corner_view(), form=request.form)
+        codes = request.form.get("barcodes", "").split()
+        outcome = corners.lend(
+            ctx.store,
+            _form("class_name"),
+            _form("responsible"),
+            codes,
+            due,
+            ctx.circulation.tz,
+            actor(),
+        )
+        if outcome.refusal is not None:
+            flash(gettext(corners.MESSAGES[outcome.reason], **outcome.refusal.params), "error")
+            # The form keeps what was typed: a box of thirty barcodes is not typed twice.
+            return render_template("collection/corners.html", **_corner_view(), form=request.form)
+        flash(
+            gettext(
+                corners.MESSAGES["corner_lent"],
+                count=len(set(codes)),
+                class_name=_form("class_name"),
+                due=due.isoformat(),
+            )
+        )
+        return redirect(url_for("collection.corners_page"))
+    wanted = request.args.get("class", "")
+    if request.args.get("format") == "csv":
+        columns = ["class_name", "item_barcode", "title", "call_number", "due_at", "responsible"]
+        return _csv(corners.recall(db, wanted), columns, "corner-recall")
+    return render_template("collection/corners.html", **_corner_view(), form={})
+
+
+def _corner_view() -> dict[str, Any]:
+    db = web().store.reader
+    wanted = request.args.get("class", "")
+    due = corners.term_end(db)
+    return {
+        "out": corners.out_per_class(db),
+        "recall": corners.recall(db, wanted),
+        "wanted": wanted,
+        "default_due": due.isoformat() if due else "",
+        "printing": request.args.get("print") == "1",
+    }

@@ -1,0 +1,99 @@
+"""The collection at the desk (`/desk/collection`): what a helper's card opens besides returns.
+
+A helper (their card tapped on the kiosk, the page on the kiosk's own screen) or the librarian
+starts, pauses and resumes the stocktake (then every book scanned at the kiosk is counted),
+places a hold for a student asking for a book that is out, and puts a damaged book in the
+repair queue. Finishing a stocktake and everything else stay on the dashboard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from kiosk.circulation.collection import holds, lost, stocktake
+from kiosk.circulation.collection.stocktake import Scope
+from kiosk.web import gettext, web
+from kiosk.web.collection import DONE
+from kiosk.web.desk import NOT_OPEN, guard, operator
+
+bp = Blueprint("desk_collection", __name__, url_prefix="/desk/collection")
+bp.before_request(guard)
+
+
+def _op() -> dict[str, Any]:
+    op = operator(web())
+    if op is None:
+        abort(403, description=NOT_OPEN)
+    return op
+
+
+def _flash(outcome: Any, messages: dict[str, str], done: str, **params: Any) -> None:
+    if outcome.refusal is not None:
+        flash(gettext(messages[outcome.reason], **{**params, **outcome.refusal.params}), "error")
+    else:
+        flash(gettext(DONE[done], **params))
+
+
+@bp.get("/")
+def page() -> str:
+    """Show the stocktake's state and the desk's collection forms."""
+    op = _op()
+    db = web().store.reader
+    current = stocktake.unfinished(db)
+    counts = stocktake.counts(db, current) if current else None
+    locations = [r[0] for r in db.execute("SELECT DISTINCT location FROM items ORDER BY 1")]
+    return render_template(
+        "collection/desk.html",
+        op=op,
+        current=current,
+        counts=counts,
+        scope=Scope.of(current).label() if current else "",
+        names=stocktake.STATUS_NAMES,
+        locations=locations,
+    )
+
+
+@bp.post("/stocktake")
+def stocktake_action() -> Any:
+    """Start (or resume), or pause, the stocktake from the desk."""
+    op, store = _op(), web().store
+    action = request.form.get("action", "")
+    if action == "start":
+        scope = Scope(request.form.get("location", "").strip())
+        _flash(stocktake.start(store, scope, op["actor"]), stocktake.MESSAGES, "started")
+    elif action in ("paused", "open"):
+        _flash(stocktake.set_status(store, action, op["actor"]), stocktake.MESSAGES, action)
+    else:
+        abort(400)
+    return redirect(url_for("desk_collection.page"))
+
+
+@bp.post("/hold")
+def hold() -> Any:
+    """Place a hold for a student on a book that is out."""
+    op = _op()
+    barcode, patron = request.form.get("barcode", "").strip(), request.form.get("patron_id", "")
+    _flash(
+        holds.place(web().store, barcode, patron.strip(), op["actor"]),
+        holds.MESSAGES,
+        "hold",
+        barcode=barcode,
+    )
+    return redirect(url_for("desk_collection.page"))
+
+
+@bp.post("/damaged")
+def damaged() -> Any:
+    """Put a damaged book in the repair queue."""
+    op = _op()
+    barcode = request.form.get("barcode", "").strip()
+    note = request.form.get("note", "").strip()
+    _flash(
+        lost.mark(web().store, "damaged", barcode, op["actor"], note=note),
+        lost.MESSAGES,
+        "damaged",
+        barcode=barcode,
+    )
+    return redirect(url_for("desk_collection.page"))
