@@ -4,7 +4,8 @@
 
 Every module bench/<name>.py with a `main` (not the harness, the grower or this runner) runs
 as `python -m bench.<name>` in its own process, with no arguments (or --quick), a deadline,
-and $BENCH_SUMMARY pointing at a file where its harness appends its summary rows. A benchmark
+$BENCH_SUMMARY pointing at a file where its harness appends its summary rows, and $BENCH_CACHE
+at a folder where the grown store is kept for the next benchmark that needs it. A benchmark
 that fails or runs past its deadline is named at the end and the exit status is 1; the others
 still run.
 """
@@ -15,9 +16,12 @@ import argparse
 import ast
 import json
 import os
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +29,61 @@ from bench import harness
 
 HERE = Path(__file__).resolve().parent
 NOT_BENCHMARKS = {"__init__", "harness", "grow", "all"}
+BUDGET_MIN = 20  # the whole `make bench`, on the 2-core development machine
+
+
+class LoadSampler:
+    """Sample the 1-minute load average in the background, to say how busy the machine was."""
+
+    def __init__(self, every_s: float = 10.0) -> None:
+        self.samples = [os.getloadavg()[0]]
+        self.pytests = [pytest_runs()]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every_s,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            self.samples.append(os.getloadavg()[0])
+            self.pytests.append(pytest_runs())
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        self._thread.join(1)
+
+    def text(self) -> str:
+        """Return the samples' median and range."""
+        s = self.samples
+        return (
+            f"load average (1 min) during the run: median {statistics.median(s):.1f}, "
+            f"from {min(s):.1f} to {max(s):.1f} ({len(s)} samples, one per 10 s; "
+            f"{os.cpu_count()} cores); pytest processes (the team's test runs) at the same time: "
+            f"{statistics.median(self.pytests):.0f} (median), up to {max(self.pytests)}"
+        )
+
+
+def pytest_runs() -> int:
+    """Return how many pytest processes run on the machine (the team's test suites)."""
+    count = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(a.endswith(b"pytest") for a in args[:2]) or args[1:3] == [b"-m", b"pytest"]:
+            count += 1
+    return count
+
+
+def disk(folder: Path) -> str:
+    """Return the device and filesystem type the folder is on."""
+    best = ("", "?", "?")
+    for line in Path("/proc/mounts").read_text().splitlines():
+        dev, mount, fstype = line.split()[:3]
+        if str(folder).startswith(mount) and len(mount) >= len(best[0]):
+            best = (mount, dev, fstype)
+    return f"{best[2]} on {best[1]}"
 
 
 def benchmarks() -> list[str]:
@@ -43,14 +102,28 @@ def run(name: str, quick: bool, summary: Path, timeout_s: float) -> str | None:
     """Run one benchmark, its output passing through; return why it failed, or None."""
     cmd = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if quick else [])]
     print(f"\n$ {' '.join(['python', *cmd[1:]])}", flush=True)
-    env = {**os.environ, "BENCH_SUMMARY": str(summary), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "BENCH_SUMMARY": str(summary),
+        "BENCH_CACHE": str(summary.parent),
+        "PYTHONUNBUFFERED": "1",
+    }
     started = time.monotonic()
+    # A session of its own, so that a benchmark past its deadline is stopped with everything it
+    # started (a hub, a sink, Chromium), not only its own process.
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     try:
-        done = subprocess.run(cmd, env=env, timeout=timeout_s, check=False)
+        code = proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         return f"{name}: still running after {timeout_s:g} s, stopped"
-    if done.returncode:
-        return f"{name}: exit status {done.returncode} after {time.monotonic() - started:.0f} s"
+    if code:
+        return f"{name}: exit status {code} after {time.monotonic() - started:.0f} s"
     return None
 
 
@@ -64,12 +137,17 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or benchmarks()
     started = time.monotonic()
     load_before = os.getloadavg()
+    loads = LoadSampler()
     failures = []
-    with tempfile.TemporaryDirectory(prefix="bench-summary-") as tmp:
+    # Under the current folder like the benchmarks' own: the grown store is copied from here.
+    with tempfile.TemporaryDirectory(prefix="bench-all-", dir=Path.cwd()) as tmp:
         summary = Path(tmp) / "rows.jsonl"
         summary.touch()
+        durations = []
         for name in names:
+            t0 = time.monotonic()
             failure = run(name, args.quick, summary, args.timeout_s)
+            durations.append(f"{name} {time.monotonic() - t0:.0f} s")
             if failure:
                 failures.append(failure)
         rows = [
@@ -77,9 +155,17 @@ def main(argv: list[str] | None = None) -> int:
             for line in summary.read_text(encoding="utf-8").splitlines()
         ]
     took = time.monotonic() - started
+    loads.stop()
     print(f"\n# Summary: {len(names)} benchmarks in {took / 60:.1f} min", end="")
-    print(" (--quick: sizes too small for figures)" if args.quick else "")
+    if args.quick:
+        print(" (--quick: sizes too small for figures)")
+    else:
+        over = took > BUDGET_MIN * 60
+        print(f" (budget {BUDGET_MIN} min on 2 cores: {'OVER' if over else 'within'})")
+    print("time per benchmark: " + ", ".join(durations))
     print(harness.machine(load_before))
+    print(loads.text())
+    print(f"work folders under {Path.cwd()} ({disk(Path.cwd().resolve())})")
     print("ours and baseline: median of the rounds (lowest-highest round); ratio: median of the")
     print("rounds' ours/baseline (lowest-highest)\n")
     cells = [[r.bench, *r.cells()] for r in rows]

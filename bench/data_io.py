@@ -14,6 +14,7 @@ It grows a store to 500,000 loans (bench.grow), then measures, each once a round
 
 from __future__ import annotations
 
+import argparse
 import csv
 import time
 import tracemalloc
@@ -21,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import harness
-from bench.grow import grow
 from kiosk.circulation.demo import make_demo
 from kiosk.circulation.export import write_csv
 from kiosk.circulation.importers import import_csv
@@ -54,10 +54,10 @@ def bare_export(store: Store) -> int:
     return n
 
 
-def bench_export(folder: Path, bench: harness.Bench, sizes: dict[str, int]) -> None:
+def bench_export(folder: Path, bench: harness.Bench, args: argparse.Namespace) -> None:
     """Export every loan of a grown store each round, beside the bare table through csv.writer."""
+    grown = harness.grown_store(folder / "grown.db", args)
     store = Store.open(folder / "grown.db")
-    grown = grow(store, **sizes)
     n = 0
     for _ in bench.rounds():
         ours_s, n = timed(write_csv, store, "loans", Sink())
@@ -138,12 +138,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     bench = harness.Bench("data_io", args)
     count = harness.size(args, 10_000, 200)
-    sizes = harness.size(args, {}, {"patrons": 300, "items": 2000, "loans": 5000})
     with harness.workdir(args, "data-io") as folder:
         bench_demo(folder, bench)
         bench_import(folder, bench, count)
         if not args.no_export:
-            bench_export(folder, bench, sizes)
+            bench_export(folder, bench, args)
     bench.compare("build the demo school", "build the demo school", None, "p50")
     base = "baseline: bare executemany of the same rows, one COMMIT"
     for measure in ("import patrons", "import patrons, dry run", "import patrons again, unchanged"):

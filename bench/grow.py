@@ -193,4 +193,4 @@ def _loans(
 
 
 if __name__ == "__main__":
-    print(grow(sys.argv[1] if len(sys.argv) > 1 else "grown.db"))
+    print(grow(Path(sys.argv[1] if len(sys.argv) > 1 else "grown.db").resolve()))

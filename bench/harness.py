@@ -16,6 +16,7 @@ with their spread (lowest and highest round), so one disk outlier in one round c
 The ratio is the median of the rounds' ratios: ours and its baseline ran side by side, so a
 machine that slows down in one round slows both. `report()` also appends the summary rows as JSON
 lines to $BENCH_SUMMARY, from which `python -m bench.all` prints one table for all benchmarks.
+`grown_store(path, args)` puts a store of school-district size there (grown once per `make bench`).
 
 Every wait has a deadline and fails saying what it waited for: `wait_for`, `open_fifo_writer`,
 `wait_for_line`, `wait_listening`.
@@ -31,6 +32,7 @@ import os
 import platform
 import queue
 import shutil
+import signal
 import sqlite3
 import statistics
 import sys
@@ -40,7 +42,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 MIN_ROUNDS = 3
 T = TypeVar("T")
@@ -88,6 +90,10 @@ def workdir(args: argparse.Namespace, name: str) -> Iterator[Path]:
     The default lives under the current folder, not /tmp, because /tmp may be a RAM disk
     where fsync costs nothing, and the benchmarks measure durable commits.
     """
+    if threading.current_thread() is threading.main_thread():
+        # Stopped past its deadline (bench.all sends SIGTERM): run the `finally`s, which stop
+        # the processes it started and remove this folder.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     given = getattr(args, "dir", None)
     if given is not None:
         folder = Path(given).expanduser().resolve()
@@ -101,6 +107,34 @@ def workdir(args: argparse.Namespace, name: str) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+QUICK_GROWTH = {"patrons": 300, "items": 2000, "loans": 5000}
+
+
+def grown_store(path: Path, args: argparse.Namespace, **sizes: int) -> dict[str, Any]:
+    """Put a store grown by bench.grow at `path` (tiny with --quick); return its figures.
+
+    Under `bench.all` ($BENCH_CACHE set) each size is grown once and copied for every benchmark
+    that asks: growing 500,000 loans takes half a minute or more, a copy a second or two.
+    """
+    from bench.grow import grow
+
+    sizes = {**QUICK_GROWTH, **sizes} if getattr(args, "quick", False) else sizes
+    cache = os.environ.get("BENCH_CACHE")
+    if not cache:
+        return grow(path, **sizes)
+    key = "-".join(f"{k}{v}" for k, v in sorted(sizes.items())) or "default"
+    cached = Path(cache).resolve() / f"grown-{key}.db"
+    figures_file = cached.with_suffix(".json")
+    if not figures_file.exists():
+        part = cached.with_name(cached.name + ".part")
+        part.unlink(missing_ok=True)
+        figures = grow(part, **sizes)
+        part.rename(cached)
+        figures_file.write_text(json.dumps(figures), encoding="utf-8")
+    shutil.copyfile(cached, path)
+    return dict(json.loads(figures_file.read_text(encoding="utf-8")))
 
 
 # --- waits with deadlines --------------------------------------------------------------------

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import harness
-from bench.grow import card_code, grow, patron_id
+from bench.grow import card_code, patron_id
 from kiosk import config
 from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
@@ -207,9 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sessions", type=int, help="student sessions (2 books) per round: 100")
     args = ap.parse_args(argv)
     sessions = args.sessions or harness.size(args, 100, 5)
-    sizes = harness.size(args, {}, {"patrons": 300, "items": 2000, "loans": 5000})
     with harness.workdir(args, "latency") as folder:
-        grown = grow(folder / "kiosk.db", **sizes)
+        grown = harness.grown_store(folder / "kiosk.db", args)
         bench = harness.Bench("latency", args)
         scan_latency(folder, sessions, bench)
         daemon_figures(folder, bench)

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import harness
-from bench.grow import grow
 from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
@@ -227,7 +226,6 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     scans = args.scans or harness.size(args, 100, 3)
     requests = args.requests or harness.size(args, 20, 2)
-    sizes = harness.size(args, {}, {"patrons": 300, "items": 2000, "loans": 5000})
     bench = harness.Bench("web_latency", args)
     with harness.workdir(args, "web") as folder:
         small, grown = folder / "small", folder / "grown"
@@ -235,9 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         grown.mkdir(parents=True, exist_ok=True)
         sse_latency(small, scans, bench)
         grown_settings = settings_for(grown, enabled=False)
-        store = open_store(grown_settings)
-        figures = grow(store, **sizes)
-        store.close()
+        figures = harness.grown_store(grown / "kiosk.db", args)
         page_times(grown_settings, settings_for(small, enabled=False), requests, bench)
     bench.compare(
         "commit to screen (SSE in Chromium): p99",
