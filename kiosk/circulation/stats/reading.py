@@ -9,7 +9,6 @@ a helper's desk mode, a lend-for at the desk and a return without a card are nob
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
