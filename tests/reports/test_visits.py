@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from core.test_daemon import KioskProcess, daemon, kiosk_cmd, kiosk_config
 
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.session import Kiosk
@@ -16,6 +19,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 CARD, CARD_TOM, HELPER, TEACHER = "0F00A1B2C3", "0F00A1B2C5", "0F00AAAA01", "0F00BBBB01"
 RED, PRINCE = "9787020002207", "9787535449450"
 NOVEMBER = month(2026, 11)
+__all__ = ["daemon", "kiosk_config"]  # the running kiosk's fixtures (tests/core/test_daemon.py)
 
 
 def visits(store: Store) -> dict[str, int]:
@@ -69,3 +73,17 @@ def test_a_visit_that_cannot_be_written_still_opens_the_session(
     assert kiosk.scan(RED).kind == "ok"  # the child borrows as usual
     assert visit_log(store) == []
     assert store.value("SELECT count(*) FROM loans WHERE patron_id = 'S001'") == 1
+
+
+def test_a_card_tap_at_the_running_kiosk_is_a_visit_in_kiosk_report_classes(
+    daemon: KioskProcess, kiosk_config: Path
+) -> None:
+    assert daemon.ask(CARD).startswith("[session_started] ")
+    today = dt.datetime.now(TZ).date()
+    span = ("--from", str(today - dt.timedelta(days=1)), "--to", str(today + dt.timedelta(days=1)))
+    done = kiosk_cmd(kiosk_config, "report", "classes", *span)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if "班" in line}
+    assert rows["三(2)班"][-1] == "1" and rows["三(2)班"][2] == "0"  # a visit, no loan
+    assert rows["五(1)班"][-1] == "0"
+    assert daemon.stop() == 0
