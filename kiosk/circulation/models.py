@@ -8,6 +8,8 @@ from typing import Any
 
 ROLES = ("student", "teacher", "helper", "librarian")
 DESK_ROLES = ("helper", "librarian")
+# How children address adults: 陈老师 is the name a child knows, and "老师" alone names nobody.
+TITLES = ("老师", "校长", "主任")
 ITEM_STATUSES = ("available", "on_loan", "lost", "damaged", "withdrawn")
 
 
@@ -33,6 +35,8 @@ class Patron:
         name = self.name.strip()
         if " " in name:
             return name.split()[0]
+        if name.endswith(TITLES):
+            return name  # a title is not a given name: show the whole form of address
         # Chinese names are family name first; two- and three-character names keep the last
         # one or two characters, which is what classmates call each other.
         if len(name) >= 3:

@@ -76,6 +76,18 @@ OFFLINE_BLINK = (step(0.2, "amber"), step(1.8))
 LIGHTS = ("green", "red", "amber")
 
 
+class SystemClock:
+    """The indicator's sense of time: monotonic seconds, and a wait on its condition."""
+
+    def now(self) -> float:
+        """Return monotonic seconds."""
+        return time.monotonic()
+
+    def wait(self, cond: threading.Condition, timeout: float | None) -> None:
+        """Wait on `cond` (held) until notified or `timeout` seconds pass."""
+        cond.wait(timeout)
+
+
 class GpioIndicator:
     """Green, red and amber LEDs and an active or tonal buzzer on GPIO pins."""
 
@@ -91,7 +103,10 @@ class GpioIndicator:
         buzzer_kind: str = "active",
         buzzer_active_high: bool = True,
         quiet: bool = False,
+        clock: SystemClock | None = None,
     ) -> None:
+        # A clock object, so tests can step through a pattern deterministically.
+        self.clock = clock or SystemClock()
         self.health = Health("indicator gpio")
         self.quiet = quiet
         pins = {"green": green, "red": red, "amber": amber}
@@ -152,17 +167,17 @@ class GpioIndicator:
     def _begin(self, steps: tuple[Step, ...]) -> None:
         self._steps, self._index = steps, 0
         self._apply(steps[0])
-        self._deadline = time.monotonic() + steps[0].seconds
+        self._deadline = self.clock.now() + steps[0].seconds
 
     def _run(self) -> None:
         with self._cond:
             while not self._closed:
                 if self._steps is None:
-                    self._cond.wait()
+                    self.clock.wait(self._cond, None)
                     continue
-                left = self._deadline - time.monotonic()
+                left = self._deadline - self.clock.now()
                 if left > 0:
-                    self._cond.wait(left)
+                    self.clock.wait(self._cond, left)
                     continue
                 self._advance()
             self._apply(Step(0))
@@ -174,7 +189,7 @@ class GpioIndicator:
             current = self._steps[self._index]
             self._apply(current)
             # From the planned time, not from now, so a late wake-up does not stretch a pattern.
-            self._deadline = max(self._deadline + current.seconds, time.monotonic())
+            self._deadline = max(self._deadline + current.seconds, self.clock.now())
         elif self._offline:
             self._begin(OFFLINE_BLINK)
         else:

@@ -12,6 +12,7 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +138,14 @@ class LoginLimit:
     """
 
     def __init__(
-        self, attempts: int, window_s: float, ceiling: int = 100, per_address: int = 0
+        self,
+        attempts: int,
+        window_s: float,
+        ceiling: int = 100,
+        per_address: int = 0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.clock = clock  # monotonic seconds; tests pass their own to step through a window
         self.window_s = window_s
         self.limits = {"pair": attempts, "address": per_address or 4 * attempts, "all": ceiling}
         self._times: dict[tuple[str, ...], deque[float]] = {}
@@ -156,7 +163,7 @@ class LoginLimit:
 
     def begin(self, user: str, address: str) -> float:
         """Count one attempt and return 0, or return the seconds to wait (nothing counted)."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             keys = self._keys(user, address)
             for key in keys:

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.models import Patron
 from kiosk.circulation.records import report_card_lost
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Feedback, Kiosk, clean_code
@@ -38,6 +39,23 @@ def test_student_checks_out_and_sees_only_their_given_name(kiosk: Kiosk, store: 
     assert said(fb) == ("ok", "ok", "patron")
     assert fb.params == {"title": "红楼梦", "due_date": "2026-11-16"}
     assert events(store) == [("checkout", "S001", RED)]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("王小明", "小明"),
+        ("李明", "明"),
+        ("欧阳娜娜", "娜娜"),
+        ("Tom Smith", "Tom"),
+        ("陈老师", "陈老师"),
+        ("张校长", "张校长"),
+        ("刘主任", "刘主任"),
+        ("王老", "老"),  # only the whole title counts
+    ],
+)
+def test_the_screen_shows_a_given_name_or_a_title_whole(name: str, shown: str) -> None:
+    assert Patron("P1", name, "teacher", None, "", "active").given_name == shown
 
 
 def test_a_book_with_no_session_is_returned_or_asks_for_a_card(

@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.codes import canonical_uid
 from kiosk.devices import frames
-from kiosk.devices.cardreader import Pn532Timing, PtyCardReader, SerialCardReader
+from kiosk.devices.cardreader import Pn532Timing, PtyCardReader, RepeatFilter, SerialCardReader
 from kiosk.devices.fakes import FakeCardReader
 
 from .conftest import Pty, Scans, wait_for
@@ -39,22 +39,32 @@ def test_rdm6300_on_a_pty_reads_a_card_despite_noise_and_split_writes(
 
 
 def test_a_held_card_counts_once_until_it_has_been_away(pty: Pty, scans: Scans) -> None:
-    reader = SerialCardReader(pty.path, "rdm6300", repeat_window_s=0.3)
+    # A window far longer than the test, so a slow machine cannot make a held card count twice;
+    # when it counts again is RepeatFilter's, checked on its own clock below.
+    reader = SerialCardReader(pty.path, "rdm6300", repeat_window_s=60)
     reader.start(scans)
     try:
         wait_for(lambda: reader.health.connected)
         for _ in range(6):  # a card held on the reader: a frame every ~60 ms
             pty.write(FRAME)
             time.sleep(0.06)
-        assert scans.next() == ("card", "0F00A1B2C3")
-        assert scans.none_within(0.1)
-        time.sleep(0.35)  # the card is taken away...
-        pty.write(FRAME)  # ...and tapped again
-        assert scans.next() == ("card", "0F00A1B2C3")
         pty.write(frames.rdm6300_frame("0F00A1B2C4"))  # another card counts at once
+        assert scans.next() == ("card", "0F00A1B2C3")
         assert scans.next() == ("card", "0F00A1B2C4")
+        assert scans.none_within(0.1)
+        assert reader.health.as_dict()["good_reads"] == 2  # seven frames, two taps
     finally:
         reader.stop()
+
+
+def test_the_same_card_counts_again_only_after_the_window_away() -> None:
+    taps = RepeatFilter(0.3)
+    held = [taps.admit("0F00A1B2C3", 10.0 + 0.06 * i) for i in range(6)]
+    assert held == [True, False, False, False, False, False]
+    assert taps.admit("0F00A1B2C3", 10.3 + 0.29) is False  # 0.29 s after the last frame: held
+    assert taps.admit("0F00A1B2C3", 10.59 + 0.3) is True  # away for the window: a new tap
+    assert taps.admit("0F00A1B2C4", 10.9) is True  # another card counts at once
+    assert taps.admit("0F00A1B2C3", 10.91) is True  # and so does the first one after it
 
 
 def test_line_reader_normalises_uids_and_rejects_junk(pty: Pty, scans: Scans) -> None:
@@ -88,8 +98,7 @@ def test_unplugging_is_reported_and_the_reader_comes_back_within_2_s(
         assert reader._thread is not None and reader._thread.is_alive()
         second = Pty()  # plugged back in
         link.symlink_to(second.path)
-        took = wait_for(lambda: reader.health.connected, timeout=2.0)
-        assert took < 2.0
+        wait_for(lambda: reader.health.connected, timeout=2.0)
         second.write(FRAME)
         assert scans.next() == ("card", "0F00A1B2C3")
         second.close()
@@ -99,13 +108,15 @@ def test_unplugging_is_reported_and_the_reader_comes_back_within_2_s(
 
 def test_a_port_that_cannot_be_opened_is_retried_without_spinning(scans: Scans) -> None:
     reader = SerialCardReader("/dev/ttyNOPE-kiosk", "rdm6300", reconnect_s=0.2)
-    opened = []
-    real_open = reader._open
-    reader._open = lambda: opened.append(1) or real_open()  # type: ignore[method-assign]
+    calls: list[object] = []  # what the reader's thread did, in order
+    real_open, real_wait = reader._open, reader._stop.wait
+    reader._open = lambda: calls.append("open") or real_open()  # type: ignore[method-assign]
+    reader._stop.wait = lambda s=None: calls.append(s) or real_wait(s)  # type: ignore[method-assign]
     reader.start(scans)
-    time.sleep(0.5)
+    wait_for(lambda: calls.count("open") >= 3, timeout=5.0)
     reader.stop()
-    assert 2 <= len(opened) <= 4
+    # Not spinning: every failed open is followed by a wait of `reconnect_s` before the next.
+    assert calls[:5] == ["open", 0.2, "open", 0.2, "open"], calls
     assert reader.health.as_dict()["connected"] is False
     assert "ttyNOPE" in str(reader.health.as_dict()["last_error"])
 

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import pytest
 from kiosk.circulation.store import Store
 from kiosk.ops.notify import Notifier, Supervision
 
+INF = float("inf")
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
 
 
@@ -54,6 +55,19 @@ class Listener:
                     return at
             time.sleep(0.02)
         raise AssertionError(f"no {text!r} within {timeout} s; got {self.seen()}")
+
+    def wait_until(self, condition: Callable[[], object], timeout: float = 10.0) -> None:
+        """Wait until `condition()` is true; fail after `timeout` seconds."""
+        end = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > end:
+                raise AssertionError(f"condition not met within {timeout} s; got {self.seen()}")
+            time.sleep(0.02)
+
+    def silent_for(self, seconds: float) -> bool:
+        """Return whether no message has come in the last `seconds`."""
+        seen = self.seen()
+        return bool(seen) and time.monotonic() - seen[-1][0] >= seconds
 
     def pings(self, start: float, end: float) -> list[float]:
         return [at for at, msg in self.seen() if msg == "WATCHDOG=1" and start <= at < end]
@@ -118,28 +132,24 @@ def test_ready_then_pings_that_stop_while_the_loop_is_blocked(
         # Start-up is done: the store was opened and the scan FIFO made before READY.
         assert (tmp_path / "scan").exists()
 
-        time.sleep(1.5)
-        healthy = listener.pings(ready_at, time.monotonic())
-        assert len(healthy) >= 4, listener.seen()
+        # The main loop turns: pings come (counted, not timed: the deadline is only for failing).
+        listener.wait_until(lambda: len(listener.pings(ready_at, INF)) >= 3)
 
         # Another program holds the write lock: the checkout blocks the main loop for the
-        # store's busy timeout (5 s), and the pings must stop while it does.
+        # store's busy timeout (5 s), and the pings must stop while it does. Pings every 0.2 s
+        # from anywhere but the blocked loop would never leave a silence of six intervals.
         holder = sqlite3.connect(tmp_path / "kiosk.db", isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         scan(tmp_path / "scan", "0F00A1B2C3")
         time.sleep(0.5)
         scan(tmp_path / "scan", "9787020002207")
-        blocked_from = time.monotonic() + 0.5
-        time.sleep(3.0)
-        blocked_to = time.monotonic()
-        assert listener.pings(blocked_from, blocked_to) == [], listener.seen()
+        listener.wait_until(lambda: listener.silent_for(1.2), timeout=5.0)
         holder.execute("ROLLBACK")
         holder.close()
+        released = time.monotonic()
 
         # Once the loop turns again, the pings come back.
-        time.sleep(4.0)
-        resumed = listener.pings(blocked_to, time.monotonic())
-        assert len(resumed) >= 3, listener.seen()
+        listener.wait_until(lambda: len(listener.pings(released, INF)) >= 3)
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=15)

@@ -48,6 +48,16 @@ def test_only_the_kiosks_own_screen_gets_the_students_loans(live: Daemon, tmp_pa
     assert [loan["title"] for loan in initial_state(html)["loans"]] == ["红楼梦"]
 
 
+def test_a_teacher_is_shown_by_the_name_children_call_them(live: Daemon, tmp_path: Path) -> None:  # noqa: F811
+    wait_for(lambda: live.web._server)
+    with open(tmp_path / "scans", "w") as fifo:
+        fifo.write("0F00BBBB01\n")  # 陈老师's card, as seeded
+    screen = next_state(open_stream(live.web.port, source="127.0.0.1"))
+    assert screen["patron"] == {"name": "陈老师", "class": "三(2)班"}  # not "老师"
+    _, _, html, _ = Browser(live.web.port).get("/")
+    assert initial_state(html)["patron"]["name"] == "陈老师"
+
+
 def test_status_is_for_the_librarian_and_health_says_only_why(live: Daemon, tmp_path: Path) -> None:  # noqa: F811
     port = start_session(live, tmp_path)
     status, _, body, _ = Browser(port, source="127.0.0.2").get("/api/v1/status")
