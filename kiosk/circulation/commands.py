@@ -88,3 +88,11 @@ class SetRules:
     policy: dict[str, Any]
     closed_days: tuple[str, ...]
     actor: str = ""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Record that a student's card opened a session at the kiosk."""
+
+    patron_id: str
+    actor: str = ""

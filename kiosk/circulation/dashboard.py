@@ -188,7 +188,16 @@ def events(
     return store.query(sql + " ORDER BY seq DESC LIMIT ?", [*params, limit])
 
 
-KNOWN_TYPES = ("checkout", "checkin", "renew", "undo", "import", "rules_set", "card_lost")
+KNOWN_TYPES = (
+    "checkout",
+    "checkin",
+    "renew",
+    "undo",
+    "visit",
+    "import",
+    "rules_set",
+    "card_lost",
+)
 
 
 def event_types(store: Store, recent: int = 20_000) -> list[str]:

@@ -26,6 +26,7 @@ from kiosk.circulation.commands import (
     SetPatronStatus,
     SetRules,
     UndoLast,
+    Visit,
 )
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, Refusal
@@ -165,6 +166,15 @@ def report_card_lost(card: Sequence[Any] | None, cmd: ReportCardLost) -> Decisio
     if card is None or (cmd.patron_id is not None and card[1] != cmd.patron_id):
         return Refusal("unknown_code")
     return [Draft("card_lost", cmd.actor, card[1], None, {"card": card[0]})]
+
+
+def visit(patron: Patron | None, cmd: Visit) -> Decision:
+    """Count a session an active patron's card opened; it changes no table, only the log."""
+    if patron is None:
+        return Refusal("unknown_code")
+    if patron.status != "active":
+        return Refusal("patron_blocked")
+    return [Draft("visit", cmd.actor, patron.id)]
 
 
 PATRON_STATUSES = ("active", "blocked", "left")

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards, decide, queries
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.commands import Checkin, Checkout, Renew
+from kiosk.circulation.commands import Checkin, Checkout, Renew, Visit
 from kiosk.circulation.decide import LoanState
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Refusal, commit
@@ -204,6 +204,16 @@ class Circulation:
             (event,) = commit(self.store, db, decision, stamp(now))
             loan = self.open_loan(barcode, db)
         return self._done("renew", "renewed", state.patron, state.item, loan, event)
+
+    def visit(self, patron_id: str, actor: str = "") -> Event | None:
+        """Record a visit: a student's card opened a session (one small event, no table changes)."""
+        cmd = Visit(patron_id, actor or patron_id)
+        with self.store.write() as db:
+            decision = decide.visit(self.patron(patron_id, db), cmd)
+            if isinstance(decision, Refusal):
+                return None
+            (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))
+        return event
 
     def _state(
         self, db: Database, patron_id: str | None, barcode: str, with_patron_loans: bool = False

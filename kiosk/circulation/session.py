@@ -18,6 +18,7 @@ on any other card, on done(), or when a book of someone else's comes back. Each 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,8 @@ from kiosk.circulation.clock import Clock
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.service import MESSAGES, Circulation, Result
 from kiosk.i18n import N_
+
+log = logging.getLogger(__name__)
 
 IDLE, PATRON, DESK, LEND_FOR = "idle", "patron", "desk", "lend_for"
 
@@ -224,13 +227,24 @@ class Kiosk:
         if patron.status != "active":
             self._reset()
             return self._result_feedback(self._refusal("patron_blocked", patron), patron.id)
+        # The same card again while its session is open is the same visit, started afresh.
+        again = self.mode == PATRON and self.patron is not None and self.patron.id == patron.id
         self._reset()
         self._last_input = self.clock.monotonic()
         if patron.can_run_desk:
             self.mode, self.helper = DESK, patron
             return self._say("session_started", "desk_opened")
         self.mode, self.patron = PATRON, patron
+        if not again:
+            self._visit(patron)
         return self._say("session_started", "session_started", name=patron.given_name)
+
+    def _visit(self, patron: Patron) -> None:
+        # The reading statistics count visits; a failed INSERT must not keep a child waiting.
+        try:
+            self.circulation.visit(patron.id)
+        except Exception:
+            log.exception("could not record the visit of %s; the session opens anyway", patron.id)
 
     def _book(self, code: str, item: Item | None) -> Feedback:
         c = self.circulation

@@ -7,6 +7,7 @@ has written rules (docs/sync.md, "Trust"):
 | type | may carry | may change at the hub |
 |---|---|---|
 | checkout, checkin, renew, undo | patron_id, item_barcode, data | that item's loans (by replay) |
+| visit | patron_id | nothing: a session the kiosk saw, counted in the reading figures |
 | card_lost | patron_id, data.card | that card's status to lost, if it is that patron's card |
 | card_issued | patron_id, data.card | a new card for a known patron, or that patron's own card |
 | item_status | item_barcode, data.status lost or damaged | the status of a known item |

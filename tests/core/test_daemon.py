@@ -361,7 +361,7 @@ def test_status_json_reports_counts_loans_events_and_health(
     assert report["events"] == count(
         kiosk_config.parent / "kiosk.db", "SELECT count(*) FROM events"
     )
-    assert [e["type"] for e in report["last_events"]] == ["checkout", "rules_set"]
+    assert [e["type"] for e in report["last_events"]] == ["checkout", "visit", "rules_set"]
     assert daemon.stop() == 0
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation import decide
-from kiosk.circulation.commands import Checkin, Checkout, Renew, UndoLast
+from kiosk.circulation.commands import Checkin, Checkout, Renew, UndoLast, Visit
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, Refusal, event_types
 from kiosk.circulation.rules import Limits, Rules
@@ -106,3 +106,11 @@ def test_rules_with_a_bad_scope_or_a_negative_number_are_refused() -> None:
     for bad in ({**good, "scope": "class:3"}, {**good, "max_loans": -1}):
         refused = decide.rules_set(decide.SetRules((bad,), {}, (), "librarian"))
         assert isinstance(refused, Refusal) and refused.reason == "bad_rules"
+
+
+def test_a_visit_is_an_active_patrons_and_changes_no_table() -> None:
+    assert decide.visit(ANNA, Visit("S1", "S1")) == [Draft("visit", "S1", "S1")]
+    blocked = Patron(**{**ANNA.__dict__, "status": "blocked"})
+    assert decide.visit(blocked, Visit("S1")) == Refusal("patron_blocked")
+    assert decide.visit(None, Visit("S9")) == Refusal("unknown_code")
+    assert "visit" not in event_types()  # no projection: the log is its only record

@@ -23,8 +23,10 @@ def said(fb: Feedback | None) -> tuple[str, str, str] | None:
 
 
 def events(store: Store) -> list[tuple[str, str, str]]:
+    """Return the logged actions on books (visits are checked on their own, below)."""
     rows = store.query(
-        "SELECT type, actor, item_barcode FROM events WHERE type != 'rules_set' ORDER BY seq"
+        "SELECT type, actor, item_barcode FROM events "
+        "WHERE type NOT IN ('rules_set', 'visit') ORDER BY seq"
     )
     return [(r["type"], r["actor"], r["item_barcode"]) for r in rows]
 

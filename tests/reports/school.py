@@ -65,6 +65,11 @@ def build(folder: Path) -> School:
     November, students only: 三(1)班 4 loans (S11 2, S12 2) of 4 students; 三(2)班 3 loans
     (S21 2, S22 1) of 2; 四(1)班 1 loan (S31) of 3 (S40 has left). Students due back 11-16 (14
     days), S12's B1 11-17; T01's B3 12-02 (30 days).
+
+    Visits (a card opening a session; a return needs none): each borrower's session before
+    borrowing (T01 too, on no roll); on 11-02 S13 visits and borrows nothing, and S11 comes
+    back for a second session. November: 三(1)班 5 (S11 2, S12 2, S13 1), 三(2)班 2, 四(1)班 1;
+    October: 三(1)班 1 (S11).
     """
     settings = config.from_dict(
         {
@@ -97,6 +102,7 @@ def build(folder: Path) -> School:
                 store.now(),
             )
     c = Circulation(store, TZ)
+    ok(c.visit("S11"))
     ok(c.checkout("S11", "B3"))
     clock.advance(days=3)
     ok(c.checkin("B3"))
@@ -110,9 +116,14 @@ def build(folder: Path) -> School:
         ("S31", "B7"),
         ("T01", "B3"),
     ]:
+        if barcode not in ("B4", "B6"):  # a second book in the same session
+            ok(c.visit(pid))
         ok(c.checkout(pid, barcode))
+    ok(c.visit("S13"))
+    ok(c.visit("S11"))
     clock.advance(days=1)
     ok(c.checkin("B1"))
+    ok(c.visit("S12"))
     ok(c.checkout("S12", "B1"))
     clock.advance(3600)
     return School(store, clock, c, settings)
@@ -120,4 +131,4 @@ def build(folder: Path) -> School:
 
 def ok(result: object) -> None:
     """Fail loudly when the school cannot be built as the table says."""
-    assert getattr(result, "ok", False), result
+    assert result is not None and getattr(result, "ok", True), result

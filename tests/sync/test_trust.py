@@ -65,8 +65,12 @@ def test_what_a_desk_may_do_still_reaches_the_hub(hub: Hub, token: str) -> None:
         event(
             "k1", "item_status", patron_id=None, item_barcode=BOOK[3], data={"status": "damaged"}
         ),
+        # A session a student's card opened at the kiosk: the kiosk's own, counted in reports.
+        event("k1", "visit", patron_id="S002", item_barcode=None, data={}),
     ]
     assert post(hub, token, batch("k1", *done)).status_code == 200
+    visits = hub.query("SELECT patron_id, kiosk_id FROM events WHERE type = 'visit'")
+    assert visits == [{"patron_id": "S002", "kiosk_id": "k1"}]
     cards = hub.query("SELECT code, status FROM cards WHERE patron_id = 'S002' ORDER BY code")
     assert cards == [
         {"code": "CARD-S002", "status": "lost"},

@@ -14,6 +14,7 @@ EVENT_TYPES = (
     N_("checkin"),
     N_("renew"),
     N_("undo"),
+    N_("visit"),
     N_("import"),
     N_("rules_set"),
     N_("card_lost"),

@@ -3,13 +3,12 @@
 A class's figures count its students (role student, not left): loans they made in the period,
 how many of them borrowed (readers), loans per student (so a small class is not punished in a
 ranking), who borrowed nothing, and how many hold an active card (coverage). Visits are the
-school days on which a student borrowed at least once: a session at the kiosk starts with the
-student's card, while a return needs no card and so names no visitor.
+sessions a student's card opened at the kiosk (`visit` events, whether or not a book was lent);
+a helper's desk mode, a lend-for at the desk and a return without a card are nobody's visit.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,23 +117,29 @@ def roster(store: Store) -> list[dict[str, Any]]:
 
 
 def per_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, tuple[int, int]]:
-    """Return each patron's loans and visits (days with a checkout) in the period."""
+    """Return each patron's loans and visits (sessions their card opened) in the period."""
     since, until = period.bounds(tz)
-    # The school's offset from UTC at the period's start (schools in China have no summer time).
-    offset = tz.utcoffset(dt.datetime.combine(period.first, dt.time(12)))
-    shift = f"{int(offset.total_seconds()) if offset else 0} seconds"
-    rows = cached(
+    loans = cached(
         store,
-        "SELECT patron_id, count(*), count(DISTINCT date(checked_out_at, ?)) FROM loans "
+        "SELECT patron_id, count(*) FROM loans "
         "WHERE checked_out_at >= ? AND checked_out_at < ? GROUP BY patron_id",
-        (shift, since, until),
+        (since, until),
     )
-    return {pid: (n, days) for pid, n, days in rows}
+    visits = cached(
+        store,
+        "SELECT patron_id, count(*) FROM events "
+        "WHERE at >= ? AND at < ? AND type = 'visit' GROUP BY patron_id",
+        (since, until),
+    )
+    counts = {pid: (n, 0) for pid, n in loans}
+    for pid, n in visits:
+        counts[pid] = (counts.get(pid, (0, 0))[0], n)
+    return counts
 
 
 def loans_by_patron(store: Store, period: Period, tz: ZoneInfo) -> dict[str, int]:
-    """Return each patron's number of loans made in the period."""
-    return {pid: n for pid, (n, _) in per_patron(store, period, tz).items()}
+    """Return each patron's number of loans made in the period (only those who borrowed)."""
+    return {pid: n for pid, (n, _) in per_patron(store, period, tz).items() if n}
 
 
 def lent_items(store: Store, period: Period, tz: ZoneInfo) -> list[tuple[str, int]]:
@@ -208,7 +213,7 @@ def non_borrowers(
     store: Store, period: Period, tz: ZoneInfo, class_name: str = ""
 ) -> list[dict[str, Any]]:
     """Return the students who borrowed nothing in the period, by class and name."""
-    loans = per_patron(store, period, tz)
+    loans = loans_by_patron(store, period, tz)
     rows = [
         (cls, name, pid)
         for pid, name, _grade, cls, _card in roll(store)
