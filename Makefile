@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+LISTEN ?= 127.0.0.1:8080
+
 demo: $(STAMP)
-	$(BIN)/kiosk demo --dir demo-data
+	$(BIN)/kiosk demo --dir demo-data --listen $(LISTEN)
 
 lint: $(STAMP)
 	$(BIN)/ruff check kiosk tests bench tools

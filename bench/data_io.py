@@ -24,7 +24,7 @@ from bench import harness
 from bench.grow import grow
 from kiosk.circulation.demo import make_demo
 from kiosk.circulation.export import write_csv
-from kiosk.circulation.importer import import_csv
+from kiosk.circulation.importers import import_csv
 from kiosk.circulation.store import Store
 
 

@@ -105,8 +105,10 @@ class Daemon:
             self.circulation,
             self.clock,
             timeout_s=s.kiosk.session_timeout_s,
+            after_result_s=s.kiosk.session_after_result_s,
             desk_timeout_s=s.kiosk.desk_timeout_s,
             repeat_window_s=s.kiosk.repeat_scan_window_s,
+            answer_s=s.kiosk.answer_display_s,
             max_code_length=s.scanner.max_code_length,
         )
         if self.indicator is None:
@@ -153,20 +155,26 @@ class Daemon:
         self.integrity = result
         if result != "ok":
             log.error("store integrity check failed: %s; lending stopped", result)
-            assert self.indicator is not None
-            self.indicator.show("fault", both(FAULT_MESSAGE, self.settings.kiosk.language))
+            self._fault()
 
     def handle(self, scan: Scan) -> None:
         """Feed one scan to the session, keeping the kiosk alive whatever goes wrong."""
         if self.integrity not in ("ok", "checking"):
             # Writing to a damaged database can make it worse: send students to a helper.
-            assert self.indicator is not None
-            self.indicator.show("fault", both(FAULT_MESSAGE, self.settings.kiosk.language))
+            self._fault()
             return
         try:
             self.kiosk.scan(scan.code)
         except Exception:
             log.exception("failed to handle a scan from %s", scan.source)
+            self._fault()
+
+    def _fault(self) -> None:
+        """Tell the child, by light, beep and screen alike, to go to a helper."""
+        try:
+            self.kiosk.fault(FAULT_MESSAGE)
+        except Exception:  # a listener that fails again: the light at least must say it
+            log.exception("fault feedback failed")
             assert self.indicator is not None
             self.indicator.show("fault", both(FAULT_MESSAGE, self.settings.kiosk.language))
 

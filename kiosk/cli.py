@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import json
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import click
 from kiosk.circulation.store import StoreError
 from kiosk.cli_context import Context, fail, pass_ctx
 from kiosk.cli_help import localize
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
 
 __all__ = ["AREA_COMMANDS", "Context", "KioskGroup", "fail", "main", "pass_ctx"]
 
@@ -27,6 +29,8 @@ AREA_COMMANDS = {
     "restore": "kiosk.ops.cli:restore",
     "password": "kiosk.web.cli:password",
     "report": "kiosk.reports_cli:report",
+    "cards": "kiosk.web.catalogue_cli:cards",
+    "labels": "kiosk.web.catalogue_cli:labels",
 }
 
 
@@ -89,6 +93,10 @@ def run(ctx: Context) -> None:
     from kiosk.ops.backups import daemon_lock
 
     settings = ctx.settings
+    path = settings.resolve(settings.store.path)
+    if not path.exists():
+        # An empty new store would make every card "unknown": refuse, and say what to do.
+        fail(_("{path}: no store here yet; run `kiosk init` first", path=path))
     setup_logging(settings.kiosk.log_level)
     stop = stop_on_signals()
     # One daemon per store; `kiosk restore` refuses while this lock is held.
@@ -101,24 +109,60 @@ def run(ctx: Context) -> None:
         daemon.run(stop)
 
 
+CANNOT_LISTEN = N_(
+    "cannot show the pages on {listen}: {problem}; "
+    "choose another port with --listen, like --listen 127.0.0.1:8081"
+)
+PAGES_AT = N_("The touchscreen page: http://{address}/ (desk: /desk/, librarian: /admin/)")
+
+
 @main.command()
 @click.option(
     "--dir", "folder", default="demo-data", show_default=True, help="Folder for the demo."
 )
 @click.option("--seed", default=2026, show_default=True, help="Random seed of the demo school.")
 @click.option("--no-run", is_flag=True, help="Create the demo school, do not start the kiosk.")
-def demo(folder: str, seed: int, no_run: bool) -> None:
+@click.option(
+    "--listen",
+    default="127.0.0.1:8080",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Where the demo's pages listen.",
+)
+def demo(folder: str, seed: int, no_run: bool, listen: str) -> None:
     """Create a demo school and run the kiosk on it with scans typed into this terminal."""
     from kiosk.app import Daemon, setup_logging, stop_on_signals
     from kiosk.circulation.demo import make_demo
 
+    host, _sep, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        fail(_("--listen {listen}: must be HOST:PORT, like 127.0.0.1:8080", listen=listen), 2)
+    problem = None if no_run else port_taken(host, int(port))
+    if problem:
+        # Checked before anything is made: a demo without its pages is no demo.
+        fail(_(CANNOT_LISTEN, listen=listen, problem=problem))
     path = Path(folder)
     settings, hints = make_demo(path, seed=seed)
+    settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, listen=listen))
     click.echo(hints)
     if no_run:
         return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "[::]") else host
+    click.echo(_(PAGES_AT, address=f"{shown}:{port}"))
     setup_logging(settings.kiosk.log_level)
     Daemon(settings).run(stop_on_signals())
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Return why nothing can listen on host:port, or None when it is free."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host.strip("[]"), port))
+        except OSError as e:
+            return e.strerror or str(e)
+    return None
 
 
 @main.command()
@@ -176,29 +220,63 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 
 
 @main.command("import")
-@click.argument("kind", type=click.Choice(["patrons", "items"]))
+@click.argument("kind", type=click.Choice(["patrons", "items", "records"]))
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
-    "--encoding", help="Text encoding (default: detect UTF-8, UTF-8 with BOM or GB18030)."
+    "--encoding",
+    help="Text encoding (default: detect UTF-8, GB18030, or for MARC also MARC-8 and GBK).",
 )
+@click.option("--sheet", help="The sheet of an .xlsx workbook (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Check every row, change nothing.")
 @pass_ctx
-def import_(ctx: Context, kind: str, file: Path, encoding: str | None, dry_run: bool) -> None:
-    """Import patrons or items from a CSV file; any bad row stops the whole import."""
-    from kiosk.circulation.importer import import_csv
+def import_(
+    ctx: Context, kind: str, file: Path, encoding: str | None, sheet: str | None, dry_run: bool
+) -> None:
+    """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
+    from kiosk.circulation.importers import file_format, import_file
 
+    if kind == "patrons" and file_format(file) == "marc":
+        fail(_("MARC files hold books: use kiosk import items {file}", file=file))
     store = ctx.store(create=True)
+    shown = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if shown:
+            text = (
+                _("writing {done} / {total}", done=done, total=total)
+                if total
+                else _("checking {done}", done=done)
+            )
+            click.echo("\r" + text, nl=False, err=True)
+
     try:
-        report = import_csv(store, kind, file, encoding=encoding, dry_run=dry_run, actor="cli")
+        report = import_file(
+            store,
+            kind,
+            file,
+            encoding=encoding,
+            sheet=sheet,
+            dry_run=dry_run,
+            actor="cli",
+            progress=progress,
+            own_process=True,  # this process's own connection: the daemon's commits stay durable
+        )
     finally:
         store.close()
+    if shown:
+        click.echo(err=True)
+    where = RECORD_AT if report.records else ROW_AT
+    for found in report.warnings:
+        click.echo(_(where, file=file, row=found.row, reason=found.reason), err=True)
     for err in report.errors:
-        click.echo(
-            _("{file}: row {row}: {reason}", file=file, row=err.row, reason=err.reason), err=True
-        )
+        click.echo(_(where, file=file, row=err.row, reason=err.reason), err=True)
     if report.errors:
         fail(_("{count} bad rows, nothing imported", count=len(report.errors)))
     click.echo(report.summary())
+
+
+ROW_AT = N_("{file}: row {row}: {reason}")
+RECORD_AT = N_("{file}: record {row}: {reason}")
 
 
 @main.command()

@@ -108,14 +108,21 @@ class KioskSettings:
         "zh_CN", "First language of the screen and messages.", _one_of("zh_CN", "en")
     )
     timezone: str = setting("Asia/Shanghai", "The school's time zone, for due dates and reports.")
+    school: str = setting("", "The school's name, printed on library cards and book labels.")
     session_timeout_s: float = setting(
-        30.0, "Seconds after the last scan before a student's session closes.", _positive
+        20.0, "Seconds a student's session waits for the first book after the card.", _positive
+    )
+    session_after_result_s: float = setting(
+        10.0, "Seconds a student's session stays open after the answer to a book.", _positive
     )
     desk_timeout_s: float = setting(
         300.0, "Seconds after the last scan before desk mode closes.", _positive
     )
     repeat_scan_window_s: float = setting(
         5.0, "The same book scanned again within this many seconds counts once.", _not_negative
+    )
+    answer_display_s: float = setting(
+        8.0, "Seconds an answer stays on the idle screen (a return with no card).", _positive
     )
     log_level: str = setting(
         "INFO",
@@ -172,7 +179,9 @@ class ScannerSettings:
         0.05, "Keys further apart than this are a person typing, not a scanner.", _positive
     )
     partial_timeout_s: float = setting(
-        0.2, "A code without Enter is dropped after this much silence.", _positive
+        0.2,
+        "A code without Enter (scanner, FIFO or stdin) is dropped after this much silence.",
+        _positive,
     )
     isbn10_to_13: bool = setting(True, "Convert ISBN-10 barcodes to ISBN-13 (978...).")
     book_patterns: list[str] = setting(

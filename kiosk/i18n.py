@@ -21,6 +21,24 @@ def N_(message: str) -> str:
     return message
 
 
+# Singular message id -> plural id. Both are ids in the catalogs (extracted like ngettext's two
+# arguments); `translate` picks one by the `count` parameter and the language's plural rule.
+PLURALS: dict[str, str] = {}
+
+
+def N_plural(singular: str, plural: str) -> str:
+    """Mark a message that has a plural form; return the singular id, which stands for both."""
+    PLURALS[singular] = plural
+    return singular
+
+
+@functools.cache
+def _plural_rule(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(lang).plural_form
+
+
 @functools.cache
 def catalog(lang: str) -> dict[str, str]:
     """Return msgid -> msgstr for one language (empty translations left out)."""
@@ -36,6 +54,9 @@ def catalog(lang: str) -> dict[str, str]:
 
 def translate(message: str, lang: str, /, **params: Any) -> str:
     """Translate a message id into `lang` and fill in its placeholders."""
+    count = params.get("count")
+    if message in PLURALS and isinstance(count, int) and _plural_rule(lang)(count) != "one":
+        message = PLURALS[message]
     text = catalog(lang).get(message, message)
     try:
         return text.format(**params) if params else text

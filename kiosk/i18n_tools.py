@@ -18,9 +18,15 @@ AREAS = {
     "web": "web",
     "sync": "sync",
     "ops": "ops",
-    "circulation/importer.py": "data",
+    "circulation/importers": "data",
+    "circulation/importers/worker.py": "catalogue",
     "circulation/export.py": "data",
     "circulation/demo.py": "data",
+    "circulation/catalogue.py": "catalogue",
+    "circulation/xlsx_export.py": "catalogue",
+    "web/catalogue.py": "catalogue",
+    "web/catalogue_cli.py": "catalogue",
+    "web/templates/catalogue": "catalogue",
     "circulation/stats": "reports",
     "circulation/tabular.py": "reports",
     "circulation/projections/notices.py": "reports",
@@ -29,7 +35,7 @@ AREAS = {
     "web/templates/reports": "reports",
     "reports_cli.py": "reports",
 }
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "N_plural": (1, 2), "gettext": None, "ngettext": (1, 2)}
 
 
 def area_of(path: Path) -> str:

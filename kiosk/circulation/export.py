@@ -64,7 +64,7 @@ QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 TIME_COLUMNS = {"checked_out_at", "due_at", "returned_at", "at"}
 # Column titles of a Chinese export: the import's own Chinese headers where it has one, so an
-# exported file still imports back (see importer.CHINESE_HEADERS).
+# exported file still imports back (see importers.checks.CHINESE_HEADERS).
 CHINESE_TITLES = {
     "patron_id": "学号",
     "card_id": "卡号",

@@ -214,4 +214,21 @@ def m006_reports(db: Database) -> None:
             )
 
 
+@migrations(name="m014_marc_records")
+def m014_marc_records(db: Database) -> None:
+    """Keep the MARC records a librarian loads, by ISBN, so the desk can catalogue new copies."""
+    db.execute(
+        """
+        CREATE TABLE marc_records (
+            isbn TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            author TEXT NOT NULL DEFAULT '',
+            call_number TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            loaded_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

@@ -22,7 +22,7 @@ from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Refusal, commit
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
-from kiosk.i18n import N_
+from kiosk.i18n import N_, N_plural
 
 # Reason codes are a stable contract with the screen, the API and the hub.
 OK = "ok"
@@ -35,7 +35,10 @@ MESSAGES = {
     "patron_blocked": N_("Your card is blocked. Please see the librarian."),
     "item_unavailable": N_("This book can't be borrowed. Please give it to the librarian."),
     "on_loan_to_other": N_("This book is on loan to someone else. Give it to a library helper."),
-    "limit_reached": N_("You already have {count} books. Return one first."),
+    "limit_reached": N_plural(
+        "You already have {count} book. Return one first.",
+        "You already have {count} books. Return one first.",
+    ),
     "has_overdue": N_("You have a book that is overdue. Return it first."),
     "renew_limit": N_("This book can't be renewed again. Please return it."),
     "renew_overdue": N_("This book is overdue. Please return it first."),

@@ -1,12 +1,19 @@
 """The kiosk session: what a scan means depends on who tapped their card last.
 
-    idle --student card--> patron --books--> checkout (or renew when already theirs)
+Built for a lunch-break queue, where the next child steps up while the last one walks away:
+
+    idle --student card--> patron --books--> checkout; own earlier loan: checkin;
+                                             borrowed in this session: "already yours";
+                                             someone else's loan: checkin, and the session ends
     idle --helper card---> desk   --books--> checkin (bulk returns)
                            desk   --any card--> lend_for --books--> checkout for that patron
     idle --book on loan--> checkin; a book not on loan --> "tap your card first"
+                           (with a hub: the return is recorded, "returned, tap your card first")
 
-A session ends on a timeout after the last scan, on a new card, or on done(). Each input gives
-one `Feedback`; listeners (indicator, screen) receive it after the store has committed.
+A renewal is never a scan: it is `renew()`, a touch on the child's own list of loans. A session
+ends `timeout_s` after the card when nothing is scanned, `after_result_s` after a book's answer,
+on any other card, on done(), or when a book of someone else's comes back. Each input gives one
+`Feedback`; listeners (indicator, screen) receive it after the store has committed.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiosk.circulation.clock import Clock
-from kiosk.circulation.models import Patron
+from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.service import MESSAGES, Circulation, Result
 from kiosk.i18n import N_
 
@@ -25,12 +32,15 @@ IDLE, PATRON, DESK, LEND_FOR = "idle", "patron", "desk", "lend_for"
 
 SESSION_MESSAGES = {
     "invalid_scan": N_("That scan was not clear. Please scan again."),
+    "already_yours": N_("This book is already yours. Due {due_date}."),
+    "returned_here": N_("This book was just returned. To borrow it, tap your card again."),
+    "returned_tap_card": N_("Returned, thank you. To borrow it, tap your card first."),
     "session_started": N_("Hello, {name}! Scan your books."),
     "session_ended": N_("Goodbye! See you next time."),
     "desk_opened": N_("Desk mode: scan books to return them, or a card to lend."),
     "lend_for": N_("Lending for {name} ({class_name}). Scan the books."),
 }
-WARNING_REASONS = {"scan_card_first", "not_on_loan", "invalid_scan"}
+WARNING_REASONS = {"scan_card_first", "not_on_loan", "invalid_scan", "returned_here"}
 
 
 @dataclass(frozen=True)
@@ -69,21 +79,28 @@ class Kiosk:
         circulation: Circulation,
         clock: Clock,
         *,
-        timeout_s: float = 30.0,
+        timeout_s: float = 20.0,
+        after_result_s: float = 10.0,
         desk_timeout_s: float = 300.0,
         repeat_window_s: float = 5.0,
+        answer_s: float = 8.0,
         max_code_length: int = 64,
     ) -> None:
         self.circulation = circulation
         self.clock = clock
         self.timeout_s = timeout_s
+        self.after_result_s = after_result_s
         self.desk_timeout_s = desk_timeout_s
+        self.answer_s = answer_s
         self.repeat_window_s = repeat_window_s
         self.max_code_length = max_code_length
         self.mode = IDLE
         self.patron: Patron | None = None  # whose loans the session shows and lends to
         self.helper: Patron | None = None  # who runs the desk, the actor of desk actions
         self.results: list[Feedback] = []  # this session's book results, newest last
+        self._borrowed: set[str] = set()  # books lent in this session: "already yours"
+        self._returned: set[str] = set()  # books returned in this session: not lent by a scan
+        self._answer: tuple[float, Feedback] | None = None  # the last answer, for a new page
         self._last_input = 0.0
         self._last_book: tuple[str, float, Feedback] | None = None
         self._listeners: list[Listener] = []
@@ -94,6 +111,7 @@ class Kiosk:
         self._listeners.append(listener)
 
     def _emit(self, fb: Feedback) -> Feedback:
+        self._answer = (self.clock.monotonic(), fb)
         for listener in list(self._listeners):
             listener(fb)
         return fb
@@ -115,15 +133,37 @@ class Kiosk:
             self._last_input = now
             found = self.circulation.identify(code)
             if found.kind == "item":
-                fb = self._book(code)
+                fb = self._book(code, found.item)
                 self._last_book = (code, now, fb)
-                self.results.append(fb)
+                if self.mode != IDLE:
+                    self.results.append(fb)
                 return self._emit(fb)
             self._last_book = None
             if found.kind == "patron" and found.patron is not None:
                 return self._emit(self._card(found.patron))
+            if found.kind == "lost_card" and self.mode == PATRON:
+                self._reset()  # a card is someone stepping up: the last child's session is over
             reason = "card_lost" if found.kind == "lost_card" else "unknown_code"
             return self._emit(self._result_feedback(self._refusal(reason), code))
+
+    def renew(self, code: str) -> Feedback | None:
+        """Renew one of the session patron's loans: a touch on their list, never a scan."""
+        with self._lock:
+            self._expire()
+            if self.mode not in (PATRON, LEND_FOR) or self.patron is None:
+                return None
+            self._last_input = self.clock.monotonic()
+            self._last_book = None
+            result = self.circulation.renew(self.patron.id, code, actor=self._actor())
+            fb = self._result_feedback(result, code)
+            self.results.append(fb)
+            return self._emit(fb)
+
+    def fault(self, message: str) -> Feedback:
+        """Say the kiosk cannot serve (a damaged store, a failed scan): light, beep and screen."""
+        with self._lock:
+            self._reset()
+            return self._emit(Feedback("fault", "fault", message, {}, None, IDLE))
 
     def done(self) -> Feedback | None:
         """End the session now (the done button)."""
@@ -146,8 +186,22 @@ class Kiosk:
         with self._lock:
             if self.mode == IDLE:
                 return None
-            limit = self.desk_timeout_s if self.mode in (DESK, LEND_FOR) else self.timeout_s
+            if self.mode in (DESK, LEND_FOR):
+                limit = self.desk_timeout_s
+            else:
+                # Waiting for the first book gives time to find it; after an answer, the child
+                # has what they came for, and the next child must not inherit the session.
+                limit = self.after_result_s if self.results else self.timeout_s
             return max(0.0, limit - (self.clock.monotonic() - self._last_input))
+
+    def answer(self) -> tuple[Feedback, float] | None:
+        """Return the last answer and how many seconds more the idle screen should show it."""
+        with self._lock:
+            if self._answer is None:
+                return None
+            at, fb = self._answer
+            left = self.answer_s - (self.clock.monotonic() - at)
+            return (fb, left) if left > 0 and fb.kind != "session_ended" else None
 
     # -- decisions -------------------------------------------------------------------------
 
@@ -173,18 +227,51 @@ class Kiosk:
         self.mode, self.patron = PATRON, patron
         return self._say("session_started", "session_started", name=patron.given_name)
 
-    def _book(self, code: str) -> Feedback:
+    def _book(self, code: str, item: Item | None) -> Feedback:
         c = self.circulation
-        if self.mode == IDLE or self.mode == DESK:
-            loan = c.open_loan(code)
-            if loan is None and self.mode == IDLE:
-                return self._result_feedback(self._refusal("scan_card_first"), code)
-            # A return with no card is anonymous: the actor is the kiosk's self-service desk.
-            actor = self.helper.id if self.helper else "self-service"
-            return self._result_feedback(c.checkin(code, actor=actor), code)
+        loan = c.open_loan(code)
+        if self.mode in (IDLE, DESK):
+            if loan is not None or self.mode == DESK:
+                return self._result_feedback(c.checkin(code, actor=self._actor()), code)
+            if c.record_stray_returns:
+                # With a hub, the loan may be another kiosk's: record the return, and say so.
+                result = c.checkin(code, actor=self._actor())
+                if result.event is not None:
+                    return self._say("ok", "returned_tap_card", result=result, code=code)
+                return self._result_feedback(result, code)
+            return self._result_feedback(self._refusal("scan_card_first", item=item), code)
         assert self.patron is not None
-        actor = self.helper.id if self.mode == LEND_FOR and self.helper else self.patron.id
-        return self._result_feedback(c.lend(self.patron.id, code, actor=actor), code)
+        if loan is not None and loan.patron_id == self.patron.id:
+            if code in self._borrowed:
+                due = c.local_date(loan.due_at).isoformat()
+                result = self._refusal("already_yours", item=item, loan=loan)
+                return self._say("ok", "already_yours", result=result, code=code, due_date=due)
+            # An earlier loan of their own: the child is handing it back, overdue or not.
+            return self._checkin(code)
+        if loan is not None and self.mode == PATRON:
+            # Someone else's book is here, so its borrower gave it back: take it back, and end
+            # the session, as the child now scanning is most likely not the one who tapped
+            # (so the return is not theirs either: it is the self-service desk's).
+            self._reset()
+            return self._result_feedback(c.checkin(code, actor=self._actor()), code)
+        if code in self._returned:
+            return self._result_feedback(self._refusal("returned_here", item=item), code)
+        result = c.checkout(self.patron.id, code, actor=self._actor())
+        if result.ok:
+            self._borrowed.add(code)
+        return self._result_feedback(result, code)
+
+    def _checkin(self, code: str) -> Feedback:
+        result = self.circulation.checkin(code, actor=self._actor())
+        if result.ok:
+            self._returned.add(code)
+        return self._result_feedback(result, code)
+
+    def _actor(self) -> str:
+        # A return with no card is anonymous: the actor is the kiosk's self-service desk.
+        if self.helper is not None:
+            return self.helper.id
+        return self.patron.id if self.patron is not None else "self-service"
 
     def _expire(self) -> Feedback | None:
         left = self.seconds_left()
@@ -198,16 +285,29 @@ class Kiosk:
 
     def _reset(self) -> None:
         self.mode, self.patron, self.helper, self.results = IDLE, None, None, []
+        self._borrowed, self._returned = set(), set()
         self._last_book = None
 
     # -- feedback --------------------------------------------------------------------------
 
-    def _refusal(self, reason: str, patron: Patron | None = None) -> Result:
-        return Result(False, "none", reason, MESSAGES[reason], {}, patron=patron)
+    def _refusal(
+        self,
+        reason: str,
+        patron: Patron | None = None,
+        item: Item | None = None,
+        loan: Loan | None = None,
+    ) -> Result:
+        message = MESSAGES.get(reason) or SESSION_MESSAGES[reason]
+        params = {"title": item.title} if item is not None else {}
+        return Result(False, "none", reason, message, params, patron=patron, item=item, loan=loan)
 
     def _result_feedback(self, result: Result, code: str) -> Feedback:
         kind = "ok" if result.ok else "warning" if result.reason in WARNING_REASONS else "error"
         return Feedback(kind, result.reason, result.message, result.params, result, self.mode, code)
 
-    def _say(self, kind: str, key: str, **params: Any) -> Feedback:
-        return Feedback(kind, key, SESSION_MESSAGES[key], params, None, self.mode)
+    def _say(
+        self, kind: str, key: str, result: Result | None = None, code: str = "", **params: Any
+    ) -> Feedback:
+        if result is not None and result.item is not None:
+            params = {"title": result.item.title, **params}
+        return Feedback(kind, key, SESSION_MESSAGES[key], params, result, self.mode, code)

@@ -43,9 +43,9 @@ def scanner_source(settings: Settings, url: str) -> ScanSource | None:
     s = settings.scanner
     scheme, _, rest = url.partition(":")
     if scheme == "stdin":
-        return StdinSource(s.max_code_length)
+        return StdinSource(s.max_code_length, s.partial_timeout_s)
     if scheme == "fifo":
-        return FifoSource(settings.resolve(rest), s.max_code_length)
+        return FifoSource(settings.resolve(rest), s.max_code_length, s.partial_timeout_s)
     if scheme == "none":
         return None
     if scheme == "evdev":

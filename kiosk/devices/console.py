@@ -6,6 +6,7 @@ import datetime as dt
 import errno
 import logging
 import os
+import select
 import stat
 import sys
 import threading
@@ -50,13 +51,25 @@ class LineSplitter:
         self._partial = buffer
         return [line for line in lines if line]
 
+    @property
+    def pending(self) -> bool:
+        """Return whether part of a line is waiting for its end."""
+        return bool(self._partial) or self._discarding
+
+    def drop_partial(self) -> bytes:
+        """Forget a partly received line (and any over-long rest); return what was dropped."""
+        dropped, self._partial, self._discarding = self._partial, b"", False
+        return dropped
+
 
 class LineSource:
     """Read newline-separated codes from a binary stream in a thread."""
 
-    def __init__(self, name: str, max_length: int = 64) -> None:
+    def __init__(self, name: str, max_length: int = 64, partial_timeout_s: float = 0.2) -> None:
         self.health = Health(name)
         self.max_length = max_length
+        # As for the USB scanner: a code whose end does not come is dropped, never joined on.
+        self.partial_timeout_s = partial_timeout_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -81,8 +94,14 @@ class LineSource:
         with self.health.lock:
             self.health.connected = True
         splitter = LineSplitter(self.max_length + 1)
+        fd = stream.fileno()
         while not self._stop.is_set():
-            chunk = os.read(stream.fileno(), 4096)
+            if splitter.pending:
+                ready, _, _ = select.select([fd], [], [], self.partial_timeout_s)
+                if not ready:
+                    self._reject(splitter.drop_partial())
+                    continue
+            chunk = os.read(fd, 4096)
             if not chunk:
                 break
             for line in splitter.feed(chunk):
@@ -98,6 +117,12 @@ class LineSource:
             self.health.good_reads += 1
         handler(Scan("scanner", code))
 
+    def _reject(self, partial: bytes) -> None:
+        with self.health.lock:
+            self.health.rejected_reads += 1
+            self.health.last_rejection = f"partial code {partial[:64]!r} without its end"
+        log.warning("%s: dropped a partial code %r", self.health.name, partial[:64])
+
     def stop(self) -> None:
         """Stop after the current read."""
         self._stop.set()
@@ -106,8 +131,8 @@ class LineSource:
 class StdinSource(LineSource):
     """Codes typed or piped into standard input."""
 
-    def __init__(self, max_length: int = 64) -> None:
-        super().__init__("stdin", max_length)
+    def __init__(self, max_length: int = 64, partial_timeout_s: float = 0.2) -> None:
+        super().__init__("stdin", max_length, partial_timeout_s)
 
     def _open(self) -> BinaryIO:
         return sys.stdin.buffer
@@ -116,8 +141,8 @@ class StdinSource(LineSource):
 class FifoSource(LineSource):
     """Codes written to a named pipe: `echo 9787020002207 > /run/kiosk/scan`."""
 
-    def __init__(self, path: Path, max_length: int = 64) -> None:
-        super().__init__(f"fifo:{path}", max_length)
+    def __init__(self, path: Path, max_length: int = 64, partial_timeout_s: float = 0.2) -> None:
+        super().__init__(f"fifo:{path}", max_length, partial_timeout_s)
         self.path = path
 
     def _open(self) -> BinaryIO:

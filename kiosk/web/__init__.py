@@ -114,7 +114,7 @@ def create_app(
     if daemon is not None:
         daemon.kiosk.subscribe(_session_listener(ctx))
 
-    from kiosk.web import admin, api, auth, desk, screen
+    from kiosk.web import admin, api, auth, catalogue, desk, screen
 
     CSRFProtect(app)
     auth.init_login(app)
@@ -123,6 +123,8 @@ def create_app(
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(catalogue.bp)
+    app.register_blueprint(catalogue.desk_bp)
     from kiosk.web import reports
 
     app.register_blueprint(reports.bp)

@@ -7,6 +7,7 @@ librarian who made it.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import tempfile
 import threading
 import uuid
@@ -183,41 +184,57 @@ def import_form() -> str:
 @bp.post("/import")
 def import_start() -> Any:
     """Save the uploaded file and import it in the background; the page shows progress."""
+    from kiosk.circulation.importers import FORMATS, file_format, worker
+
     ctx = web()
     kind, upload = request.form.get("kind", ""), request.files.get("file")
-    if kind not in ("patrons", "items") or upload is None or not upload.filename:
-        flash(gettext("Choose what the file holds and the CSV file."), "error")
+    if kind not in ("patrons", "items", "records") or upload is None or not upload.filename:
+        flash(gettext("Choose what the file holds and the file."), "error")
         return redirect(url_for("admin.import_form"))
+    # The name is only shown; the file is saved under a name of ours (an upload may be called
+    # "..", or carry a NUL or a path).
+    name = Path(upload.filename.replace("\\", "/")).name
+    if not name.strip(". ") or any(ord(ch) < 32 for ch in name):
+        abort(400, gettext("The file's name cannot be used; rename the file and try again."))
     folder = Path(tempfile.mkdtemp(prefix="kiosk-import-"))
-    path = folder / Path(upload.filename).name
+    suffix = Path(name).suffix.lower()
+    path = folder / ("upload" + (suffix if suffix in FORMATS else ""))
     upload.save(path)
+    if kind == "patrons" and file_format(path) == "marc":
+        shutil.rmtree(folder, ignore_errors=True)
+        flash(gettext("A MARC file holds books: choose books."), "error")
+        return redirect(url_for("admin.import_form"))
     job_id = uuid.uuid4().hex
     job: dict[str, Any] = {"done": 0, "total": 0, "finished": False, "kind": kind}
     ctx.jobs[job_id] = job
     dry_run = bool(request.form.get("dry_run"))
-    lang, who = current_lang(), actor()
+    sheet = request.form.get("sheet", "").strip() or None
+
+    store = ctx.store
+    spec = {
+        "store": str(store.path),
+        "kiosk_id": store.kiosk_id,
+        "kind": kind,
+        "file": str(path),
+        "name": name,
+        "sheet": sheet,
+        "dry_run": dry_run,
+        "actor": actor(),
+        "lang": current_lang(),
+    }
 
     def run() -> None:
-        from kiosk.circulation.importer import import_csv
-
+        # In a process of its own: a large file must not take the CPU or memory from the scans.
         def progress(done: int, total: int) -> None:
             job.update(done=done, total=total)
 
         try:
-            report = import_csv(
-                ctx.store, kind, path, dry_run=dry_run, actor=who, progress=progress
-            )
-            job["errors"] = [
-                {"row": e.row, "column": e.column, "reason": e.text(lang)} for e in report.errors
-            ]
-            job["summary"] = report.summary(lang)
-            job["ok"] = not report.errors
+            job.update(worker.follow(worker.start(spec), progress))
         except Exception as e:  # show the librarian what went wrong, keep the kiosk running
             job.update(ok=False, errors=[], summary=str(e))
         finally:
             job["finished"] = True
-            path.unlink(missing_ok=True)
-            folder.rmdir()
+            shutil.rmtree(folder, ignore_errors=True)
 
     threading.Thread(target=run, name=f"import-{job_id[:6]}", daemon=True).start()
     return redirect(url_for("admin.import_job", job_id=job_id))

@@ -1,8 +1,9 @@
-"""The touchscreen (`/`): shows the session as it happens and offers only the done button.
+"""The touchscreen (`/`): shows the session as it happens; its buttons are Done and Renew.
 
 The page gets the whole state on load and after every change as a Server-Sent Event built from
 a snapshot the session listener took right after the commit. It shows a student's given name
-and class, their own loans and this session's results, nothing else of anyone.
+and class, their own loans and this session's results, nothing else of anyone. Every answer is
+shown, idle or not: with no session it stays `answer_display_s` on the idle screen.
 """
 
 from __future__ import annotations
@@ -45,15 +46,32 @@ def _feedback(fb: Any) -> dict[str, Any]:
 def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
     if patron is None:
         return []
+    c = ctx.circulation
     now = ctx.store.now()
-    return [
-        {
-            "title": row["title"],
-            "due": ctx.circulation.local_date(row["due_at"]).isoformat(),
-            "overdue": row["due_at"] < now,
-        }
-        for row in ctx.circulation.loans_of(patron.id)
-    ]
+    rules = c.rules()
+    renewals = rules.limits(patron).renewals
+    # A renewal today would move the due date to this; where it moves nothing (a book borrowed
+    # today), the button would only spend the renewal.
+    renewed_due = rules.due_date(patron, c.local_date(now))
+    active = patron.status == "active"
+    loans = []
+    for row in c.loans_of(patron.id):
+        due = c.local_date(row["due_at"])
+        overdue = row["due_at"] < now
+        loans.append(
+            {
+                "title": row["title"],
+                "due": due.isoformat(),
+                "overdue": overdue,
+                "code": row["item_barcode"],
+                # The button shows only where the rules allow it; the service decides again.
+                "renewable": active
+                and not overdue
+                and row["renewals"] < renewals
+                and renewed_due > due,
+            }
+        )
+    return loans
 
 
 _idle_cache: dict[int, tuple[float, dict[str, Any]]] = {}
@@ -99,12 +117,15 @@ def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
     kiosk = ctx.kiosk
     results: tuple[Any, ...]
     if update is None:
+        last, show_s = None, None
         if kiosk is None:
             mode, patron, results, left = "idle", None, (), None
         else:
             mode, patron, results = kiosk.mode, kiosk.patron, tuple(kiosk.results[-8:])
             left = kiosk.seconds_left()
-        last = None
+            answer = kiosk.answer() if mode == "idle" else None
+            if answer is not None:  # a page (re)opened just after a return: show it too
+                last, show_s = _feedback(answer[0]), answer[1]
     else:
         mode, patron, results, left = (
             update.mode,
@@ -113,12 +134,14 @@ def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
             update.seconds_left,
         )
         last = _feedback(update.feedback) if update.feedback is not None else None
+        show_s = ctx.settings.kiosk.answer_display_s
     state: dict[str, Any] = {
         "mode": mode,
         "event": update.kind if update else "state",
         "published_ms": update.extra.get("published_ms") if update else None,
         "seconds_left": None if left is None else round(left, 1),
         "last": last,
+        "show_s": show_s,
         "offline": _offline(ctx),
         "available": kiosk is not None,
     }
@@ -178,6 +201,20 @@ def done() -> Any:
         abort(404)
     fb: Any = ctx.kiosk.done()
     return jsonify({"ended": fb is not None})
+
+
+@bp.post("/renew")
+def renew() -> Any:
+    """Renew one of the session's own loans: the Renew button on the child's list."""
+    ctx = web()
+    # Only the kiosk's own screen shows the child's loans, so only it may renew one.
+    if not at_the_screen():
+        abort(403)
+    if ctx.kiosk is None:
+        abort(404)
+    code = str((request.get_json(silent=True) or {}).get("code", ""))
+    fb: Any = ctx.kiosk.renew(code) if code else None
+    return jsonify({"renewed": fb is not None and fb.result is not None and fb.result.ok})
 
 
 @bp.get("/favicon.ico")

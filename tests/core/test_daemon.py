@@ -317,7 +317,7 @@ def test_an_unknown_code_says_not_recognised_and_changes_nothing(
     assert words == "无法识别，请找小图书管理员帮忙。 / Not recognised. Ask a library helper."
     head, words = daemon.ask(PRINCE).split(" | ", 1)
     assert (head.split()[0], head.split()[-1]) == ("[warning]", PRINCE)
-    assert words == "请先刷卡，再扫描图书。 / Tap your card first, then scan the book."
+    assert words == "请先刷卡，再扫描图书。 / Tap your card first, then scan the book. | 小王子"
     assert count(store, "SELECT count(*) FROM events") == events
     assert daemon.stop() == 0
 

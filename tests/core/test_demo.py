@@ -14,7 +14,7 @@ import pytest
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.demo import make_demo
 from kiosk.circulation.export import KINDS, write_csv
-from kiosk.circulation.importer import normal_isbn
+from kiosk.circulation.importers import normal_isbn
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from kiosk.config import Settings

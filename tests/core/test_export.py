@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.export import write_csv
-from kiosk.circulation.importer import import_csv
+from kiosk.circulation.importers import import_csv
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 

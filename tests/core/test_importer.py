@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from kiosk.circulation.importer import grade_of_class, import_csv, normal_isbn, parse_grade
+from kiosk.circulation.importers import grade_of_class, import_csv, normal_isbn, parse_grade
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from kiosk.cli import main
@@ -37,6 +37,10 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 
 def reasons(report) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
     return [(e.row, e.column, e.text("en")) for e in report.errors]
+
+
+def warnings(report) -> list[tuple[int, str, str]]:  # type: ignore[no-untyped-def]
+    return [(e.row, e.column, e.text("en")) for e in report.warnings]
 
 
 def test_gb18030_file_with_chinese_headers_as_chinese_excel_saves_it(
@@ -123,6 +127,8 @@ def test_every_bad_row_is_reported_and_nothing_changes(store: Store, tmp_path: P
             "librarian/图书管理员)",
         ),
         (7, "card_id", "card 0013303297 is already on row 2"),
+        # A card of someone else in the store is found in the same pass as the rest.
+        (8, "card_id", "card 0F00A1B2C3 already belongs to 王小明 (S001)"),
         (9, "name", "name is longer than 64 characters"),
         (10, "name", "name contains a control character (like a line break or tab)"),
     ]
@@ -159,13 +165,36 @@ def test_item_errors_duplicates_and_isbn_check_digits(store: Store, tmp_path: Pa
     )
     report = import_csv(store, "items", path)
     assert reasons(report) == [
-        (3, "isbn", "ISBN 9787020002208 is not valid (check digit or length)"),
         (4, "barcode", "barcode B1 is already on row 2"),
         (5, "title", "title is empty"),
-        (5, "isbn", "ISBN 7020002209 is not valid (check digit or length)"),
         (6, "title", "title contains a control character (like a line break or tab)"),
     ]
+    # A wrong ISBN does not break the record: the barcode is the key. It is a warning.
+    assert warnings(report) == [
+        (3, "isbn", "ISBN 9787020002208 is not valid (check digit or length); imported as written"),
+        (5, "isbn", "ISBN 7020002209 is not valid (check digit or length); imported as written"),
+    ]
     assert snapshot(store) == before
+
+
+def test_bad_isbns_are_imported_as_written_with_a_warning(store: Store, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "items.csv",
+        "条码号,题名,ISBN\nB1,书一,978-7-02-000220-8\nB2,书二,702000220X\nB3,书三,12345\n",
+    )
+    report = import_csv(store, "items", path)
+    assert reasons(report) == [] and [w[0] for w in warnings(report)] == [2, 4]
+    assert report.summary("en") == (
+        "items: 3 rows read (UTF-8): 3 new, 0 updated, 0 unchanged; "
+        "2 warnings (listed above), imported as written"
+    )
+    isbns = store.query("SELECT barcode, isbn FROM items WHERE barcode GLOB 'B[0-9]' ORDER BY 1")
+    assert isbns == [
+        {"barcode": "B1", "isbn": "978-7-02-000220-8"},
+        {"barcode": "B2", "isbn": "9787020002207"},
+        {"barcode": "B3", "isbn": "12345"},
+    ]
 
 
 def test_dry_run_checks_and_counts_but_changes_nothing(store: Store, tmp_path: Path) -> None:
@@ -211,7 +240,8 @@ def test_progress_is_reported_every_few_hundred_rows(store: Store, tmp_path: Pat
     seen: list[tuple[int, int]] = []
     report = import_csv(store, "items", path, progress=lambda d, t: seen.append((d, t)))
     assert report.inserted == 450
-    assert seen == [(200, 450), (400, 450), (450, 450)]
+    # Checking first (the total is not known yet), then writing.
+    assert seen == [(200, 0), (400, 0), (200, 450), (400, 450), (450, 450)]
 
 
 def test_a_file_that_is_neither_utf8_nor_gb18030_is_refused(store: Store, tmp_path: Path) -> None:

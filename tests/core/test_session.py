@@ -8,8 +8,10 @@ import pytest
 
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import report_card_lost
+from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Feedback, Kiosk, clean_code
 from kiosk.circulation.store import Store
+from kiosk.i18n import translate
 
 CARD, CARD_TOM, HELPER = "0F00A1B2C3", "0F00A1B2C5", "0F00AAAA01"
 RED, PRINCE, WEB = "9787020002207", "9787535449450", "9787544270878"
@@ -39,7 +41,9 @@ def test_student_checks_out_and_sees_only_their_given_name(kiosk: Kiosk, store: 
 def test_a_book_with_no_session_is_returned_or_asks_for_a_card(
     kiosk: Kiosk, clock: FakeClock
 ) -> None:
-    assert said(kiosk.scan(RED)) == ("warning", "scan_card_first", "idle")
+    fb = kiosk.scan(RED)
+    assert said(fb) == ("warning", "scan_card_first", "idle")
+    assert fb.params == {"title": "红楼梦"}  # every answer names the book
     kiosk.scan(CARD)
     kiosk.scan(RED)
     kiosk.done()
@@ -60,24 +64,114 @@ def test_same_book_twice_in_a_moment_is_one_action(
     assert events(store) == [("checkout", "S001", RED)]
 
 
-def test_scanning_own_book_again_later_renews_it(kiosk: Kiosk, clock: FakeClock) -> None:
+def test_own_book_again_in_the_same_session_is_already_yours_and_spends_no_renewal(
+    kiosk: Kiosk, store: Store, clock: FakeClock
+) -> None:
     kiosk.scan(CARD)
     kiosk.scan(RED)
     clock.advance(6)
     fb = kiosk.scan(RED)
-    assert fb.result is not None and fb.result.action == "renew"
+    assert said(fb) == ("ok", "already_yours", "patron")
+    assert fb.params == {"title": "红楼梦", "due_date": "2026-11-16"}
+    assert events(store) == [("checkout", "S001", RED)]
 
 
-def test_session_times_out_after_the_last_scan(kiosk: Kiosk, clock: FakeClock) -> None:
+def test_an_earlier_loan_scanned_in_its_borrowers_session_is_returned_even_overdue(
+    kiosk: Kiosk, store: Store, clock: FakeClock
+) -> None:
     kiosk.scan(CARD)
-    clock.advance(20)
     kiosk.scan(RED)
-    clock.advance(29)
+    kiosk.done()
+    clock.advance(days=30)  # overdue now: the child is told to return it first
+    kiosk.scan(CARD)
+    assert said(kiosk.scan(PRINCE)) == ("error", "has_overdue", "patron")
+    fb = kiosk.scan(RED)
+    assert said(fb) == ("ok", "ok", "patron")
+    assert fb.result is not None and fb.result.action == "checkin"
+    clock.advance(6)
+    # Returned in this session, so a second scan does not lend it again: that needs the card.
+    assert said(kiosk.scan(RED)) == ("warning", "returned_here", "patron")
+    assert said(kiosk.scan(PRINCE)) == ("ok", "ok", "patron")
+    kiosk.scan(CARD)  # the card again: a new session, a clear wish to borrow
+    assert said(kiosk.scan(RED)) == ("ok", "ok", "patron")
+    assert events(store)[1:] == [
+        ("checkin", "S001", RED),
+        ("checkout", "S001", PRINCE),
+        ("checkout", "S001", RED),
+    ]
+
+
+def test_someone_elses_book_in_a_session_is_returned_and_ends_the_session(
+    kiosk: Kiosk, store: Store, clock: FakeClock
+) -> None:
+    kiosk.scan(CARD_TOM)
+    kiosk.scan(WEB)
+    kiosk.done()
+    kiosk.scan(CARD)  # child A borrows...
+    kiosk.scan(RED)
+    clock.advance(6)  # ...and walks away; Tom steps up and hands his book back
+    fb = kiosk.scan(WEB)
+    assert said(fb) == ("ok", "ok", "idle")
+    assert fb.result is not None and fb.result.action == "checkin"
+    assert kiosk.patron is None
+    clock.advance(6)
+    assert said(kiosk.scan(PRINCE)) == ("warning", "scan_card_first", "idle")  # not lent to A
+    assert events(store)[1:] == [("checkout", "S001", RED), ("checkin", "self-service", WEB)]
+    assert store.value("SELECT count(*) FROM loans WHERE returned_at IS NULL") == 1
+
+
+def test_renewal_is_a_touch_on_the_list_when_the_rules_allow_it(
+    kiosk: Kiosk, store: Store, clock: FakeClock
+) -> None:
+    kiosk.scan(CARD)
+    kiosk.scan(RED)
+    kiosk.done()
+    assert kiosk.renew(RED) is None  # no session, nothing to renew
+    clock.advance(days=7)
+    kiosk.scan(CARD)
+    fb = kiosk.renew(RED)
+    assert fb is not None and said(fb) == ("ok", "ok", "patron")
+    assert fb.result is not None and fb.result.action == "renew"
+    assert fb.params == {"title": "红楼梦", "due_date": "2026-11-23"}
+    fb = kiosk.renew(RED)
+    assert fb is not None and said(fb) == ("error", "renew_limit", "patron")
+    assert said(kiosk.renew(WEB)) == ("warning", "not_on_loan", "patron")
+    assert [e[0] for e in events(store)] == ["checkout", "renew"]
+
+
+def test_session_waits_for_the_first_book_then_closes_soon_after_an_answer(
+    kiosk: Kiosk, clock: FakeClock
+) -> None:
+    kiosk.scan(CARD)
+    clock.advance(19)
+    assert kiosk.seconds_left() == pytest.approx(1)
+    kiosk.scan(RED)
+    clock.advance(9)
     assert kiosk.tick() is None and kiosk.seconds_left() == pytest.approx(1)
     clock.advance(1)
     assert said(kiosk.tick()) == ("session_ended", "session_ended", "idle")
     assert kiosk.patron is None and kiosk.results == []
     assert kiosk.tick() is None
+
+
+def test_the_last_answer_stays_a_few_seconds_for_a_page_that_opens(
+    kiosk: Kiosk, clock: FakeClock
+) -> None:
+    fb = kiosk.scan(RED)
+    assert kiosk.answer() == (fb, 8.0)
+    clock.advance(8)
+    assert kiosk.answer() is None
+
+
+def test_with_a_hub_a_lone_return_the_kiosk_knows_nothing_of_is_recorded(
+    store: Store, clock: FakeClock
+) -> None:
+    kiosk = Kiosk(Circulation(store, record_stray_returns=True), clock)
+    fb = kiosk.scan(RED)
+    assert said(fb) == ("ok", "returned_tap_card", "idle")
+    assert fb.message == "Returned, thank you. To borrow it, tap your card first."
+    assert fb.params == {"title": "红楼梦"}
+    assert events(store) == [("checkin", "self-service", RED)]
 
 
 def test_a_new_card_closes_the_session_and_opens_another(kiosk: Kiosk) -> None:
@@ -86,7 +180,8 @@ def test_a_new_card_closes_the_session_and_opens_another(kiosk: Kiosk) -> None:
     fb = kiosk.scan(CARD_TOM)
     assert said(fb) == ("session_started", "session_started", "patron")
     assert fb.params == {"name": "Tom"} and kiosk.results == []
-    assert said(kiosk.scan(RED)) == ("error", "on_loan_to_other", "patron")
+    assert said(kiosk.scan(PRINCE)) == ("ok", "ok", "patron")
+    assert kiosk.circulation.open_loan(PRINCE).patron_id == "S003"  # type: ignore[union-attr]
 
 
 def test_refusals_a_nine_year_old_can_act_on(kiosk: Kiosk, store: Store) -> None:
@@ -95,17 +190,18 @@ def test_refusals_a_nine_year_old_can_act_on(kiosk: Kiosk, store: Store) -> None
     kiosk.scan(PRINCE)
     fb = kiosk.scan(WEB)
     assert said(fb) == ("error", "limit_reached", "patron")
-    assert fb.message == "You already have {count} books. Return one first." and fb.params == {
-        "count": 2
-    }
+    assert fb.params == {"count": 2}
+    assert translate(fb.message, "en", **fb.params) == "You already have 2 books. Return one first."
+    assert translate(fb.message, "en", count=1) == "You already have 1 book. Return one first."
     assert said(kiosk.scan("NO-SUCH-THING")) == ("error", "unknown_code", "patron")
     assert kiosk.mode == "patron"  # the kiosk carries on
 
 
 def test_lost_card_is_refused_with_its_own_message(kiosk: Kiosk, store: Store) -> None:
     report_card_lost(store, CARD, actor="librarian")
+    kiosk.scan(CARD_TOM)
     fb = kiosk.scan(CARD)
-    assert said(fb) == ("error", "card_lost", "idle")
+    assert said(fb) == ("error", "card_lost", "idle")  # and Tom's session is over
     assert kiosk.scan("S001").kind == "session_started"  # the other card still works
 
 

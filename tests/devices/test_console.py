@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import queue
+import time
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.devices.console import LineSplitter
+from kiosk.devices.base import Scan
+from kiosk.devices.console import FifoSource, LineSplitter
 
 
 def test_lines_end_in_lf_or_cr_and_may_arrive_in_pieces() -> None:
@@ -33,3 +39,25 @@ def test_memory_stays_bounded_and_every_good_line_comes_out(chunks: list[bytes])
     good = [line for line in complete if 0 < len(line) <= 16]
     assert [line for line in out if len(line) <= 16] == good
     assert all(len(line) > 16 for line in out if line not in good)
+
+
+def test_a_partial_code_from_a_fifo_is_dropped_not_joined_onto_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "scans"
+    source = FifoSource(path, partial_timeout_s=0.2)
+    got: queue.Queue[Scan] = queue.Queue()
+    source.start(got.put)
+    try:
+        while not path.exists():
+            time.sleep(0.01)
+        fd = os.open(path, os.O_WRONLY)
+        os.write(fd, b"978702")  # a code cut off: no newline ever comes
+        # The next scan comes only once the reader has had its silence and dropped the part.
+        while source.health.rejected_reads == 0:
+            time.sleep(0.02)
+        os.write(fd, b"9787535449450\n")
+        os.close(fd)
+        assert got.get(timeout=5).code == "9787535449450"
+        assert "978702" in (source.health.last_rejection or "")
+        assert got.empty()
+    finally:
+        source.stop()

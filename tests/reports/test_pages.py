@@ -110,7 +110,7 @@ def test_event_log_says_who_by_name_in_local_time(client: FlaskClient) -> None:
 def test_record_exports_have_chinese_titles_and_import_back(
     client: FlaskClient, school: School, tmp_path: Path
 ) -> None:
-    from kiosk.circulation.importer import import_csv
+    from kiosk.circulation.importers import import_csv
 
     for kind in ("patrons", "items"):
         r = client.get(f"/admin/export/{kind}.csv?lang=zh_CN")

@@ -69,7 +69,7 @@ def test_librarian_lends_returns_and_undoes(
     r = client.post("/desk/type", data={"csrf_token": t, "code": BOOK})
     assert r.json["result"]["kind"] == "ok" and r.json["result"]["title"] == "红楼梦"
     r = client.post("/desk/type", data={"csrf_token": t, "code": "9787535449450"})
-    assert r.json["result"]["en"] == "You already have 1 books. Return one first."
+    assert r.json["result"]["en"] == "You already have 1 book. Return one first."
     r = client.post("/desk/undo", data={"csrf_token": t})
     assert r.json["result"]["en"] == "Undone: 红楼梦."
     assert loan_count(daemon) == 0

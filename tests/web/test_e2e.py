@@ -45,6 +45,7 @@ BOOKS = [
     ("9787535449450", "小王子"),
     ("9787544270878", "Charlotte's Web"),
     ("9787530215982", "草房子"),
+    ("9787020024759", "西游记"),
 ]
 
 
@@ -77,7 +78,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     os.mkfifo(fifo)
     settings = config.from_dict(
         {
-            "kiosk": {"session_timeout_s": 4.0},
+            "kiosk": {"session_timeout_s": 4.0, "session_after_result_s": 4.0},
             "store": {"path": "kiosk.db"},
             "scanner": {"source": f"fifo:{fifo}"},
             "indicator": {"kind": "none"},
@@ -151,7 +152,7 @@ def test_a_scan_appears_on_the_touchscreen_and_the_page_clears(
     errors = watch_errors(page)
     page.goto(kiosk["url"] + "/")
     wait_js(page, "window.kioskEvents && window.kioskEvents.length > 0")
-    assert page.is_visible("text=请刷卡借书")
+    assert page.is_visible("#tap h1 >> text=请刷卡借书")
     shoot(page, "screen-idle")
     page.set_viewport_size({"width": 1024, "height": 600})
     scan(kiosk, "0F00A1B2C3", "9787020002207")
@@ -161,13 +162,13 @@ def test_a_scan_appears_on_the_touchscreen_and_the_page_clears(
     assert page.inner_text("#last-title") == "红楼梦"
     assert "借书成功" in page.inner_text("#last-message")
     assert "红楼梦" in page.inner_text("#loans")
-    scan(kiosk, "9787535449450", "9787544270878")  # the third one is on loan to someone else
+    scan(kiosk, "9787535449450", "9787020024759")  # the third one is over the limit of two
     page.wait_for_selector("#last.error", timeout=5000)
-    assert page.inner_text("#last-title") == "Charlotte's Web"
-    assert page.inner_text("#last-message") == "这本书已经被别人借走了，请交给小图书管理员。"
+    assert page.inner_text("#last-title") == "西游记"
+    assert page.inner_text("#last-message") == "你已经借了 2 本书，请先还一本再借。"
     shoot(page, "screen-session")
     page.click("#lang")
-    assert "someone else" in page.inner_text("#last-message")
+    assert page.inner_text("#last-message") == "You already have 2 books. Return one first."
     page.set_viewport_size({"width": 800, "height": 480})
     page.screenshot(path=str(ARTIFACTS / "screen-session-english-800x480.png"))
     page.click("#lang")

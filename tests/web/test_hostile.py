@@ -17,7 +17,7 @@ import pytest
 
 from kiosk import config
 from kiosk.app import Daemon, open_store
-from kiosk.circulation.importer import import_csv
+from kiosk.circulation.importers import import_csv
 from kiosk.sync.replica import apply_changes, prepare
 from web.test_e2e import browser, scan, wait_js, watch_errors  # noqa: F401  (one Chromium)
 

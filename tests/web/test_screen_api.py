@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -10,6 +11,7 @@ from flask.testing import FlaskClient
 from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
+from kiosk.devices.base import Scan
 from kiosk.web import create_app, web
 from web.helpers import LOOPBACK, set_up_and_login, text, token
 from web.openapi_check import problems, response_schema
@@ -45,7 +47,15 @@ def test_session_shows_given_name_class_and_own_loans_only(
     state = initial_state(client)
     assert state["mode"] == "patron"
     assert state["patron"] == {"name": "小明", "class": "三(2)班"}
-    assert state["loans"] == [{"title": "红楼梦", "due": "2026-11-16", "overdue": False}]
+    assert state["loans"] == [
+        {
+            "title": "红楼梦",
+            "due": "2026-11-16",
+            "overdue": False,
+            "code": BOOK,
+            "renewable": False,  # borrowed today: renewing would move nothing
+        }
+    ]
     assert state["results"][0]["title"] == "红楼梦"
     assert state["results"][0]["kind"] == "ok"
     assert state["results"][0]["en"] == "Checked out. Due 2026-11-16."
@@ -105,6 +115,35 @@ def test_done_from_another_network_is_forbidden(client: FlaskClient, daemon: Dae
     )
     assert r.status_code == 403
     assert daemon.kiosk.mode == "patron"
+
+
+def test_renew_button_renews_only_the_sessions_own_loan(
+    client: FlaskClient, daemon: Daemon, clock: FakeClock
+) -> None:
+    daemon.kiosk.scan(CARD)
+    daemon.kiosk.scan(BOOK)
+    daemon.kiosk.done()
+    clock.advance(days=7)
+    t = token(client, "/")
+
+    def renew(code: str, **kw: object) -> object:
+        return client.post("/renew", json={"code": code}, headers={"X-CSRF-Token": t}, **kw)
+
+    assert renew(BOOK).json == {"renewed": False}  # no session: nothing to renew
+    daemon.kiosk.scan("0F00A1B2C5")  # Tom cannot renew 小明's book
+    assert renew(BOOK).json == {"renewed": False}
+    assert initial_state(client)["results"][0]["en"] == (
+        "This book is on loan to someone else. Give it to a library helper."
+    )
+    daemon.kiosk.scan(CARD)
+    assert initial_state(client)["loans"][0]["renewable"] is True
+    assert renew(BOOK, environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 403
+    assert renew(BOOK).json == {"renewed": True}
+    state = initial_state(client)
+    assert state["results"][0]["en"] == "Renewed. Now due 2026-11-23."
+    assert state["loans"][0]["renewable"] is False  # the one renewal the rules allow is spent
+    renewals = daemon.store.value("SELECT renewals FROM loans WHERE item_barcode = ?", [BOOK])
+    assert renewals == 1
 
 
 def test_health_says_why_scanning_does_not_work(client: FlaskClient) -> None:
@@ -170,3 +209,40 @@ def test_too_many_live_pages_are_refused_so_threads_stay_free(
     first.close()
     assert c.get("/events").status_code == 200
     second.close()
+
+
+def test_an_idle_answer_is_on_the_page_and_with_a_hub_a_lone_return_is_recorded(
+    web_settings: config.Settings, clock: FakeClock, store: object
+) -> None:
+    hub = dataclasses.replace(web_settings.hub, url="http://127.0.0.1:9", token="t")
+    settings = dataclasses.replace(web_settings, hub=hub)
+    daemon = Daemon(settings, clock=clock)
+    try:
+        client = create_app(
+            store=daemon.store, settings=settings, daemon=daemon, networks=LOOPBACK
+        ).test_client()
+        daemon.kiosk.scan("9787535449450")  # on the shelf here; the hub may know its loan
+        state = initial_state(client)
+        assert state["mode"] == "idle"
+        assert (state["last"]["title"], state["last"]["kind"]) == ("小王子", "ok")
+        assert state["last"]["zh"] == "还书成功，谢谢你！想借这本书，请先刷卡。"
+        assert state["last"]["en"] == "Returned, thank you. To borrow it, tap your card first."
+        assert state["show_s"] == 8.0
+        kinds = daemon.store.query("SELECT type, item_barcode FROM events WHERE type = 'checkin'")
+        assert [(e["type"], e["item_barcode"]) for e in kinds] == [("checkin", "9787535449450")]
+        clock.advance(8)  # the answer has had its time: a page opened now shows the idle screen
+        assert initial_state(client)["last"] is None
+    finally:
+        daemon.store.close()
+
+
+def test_a_kiosk_fault_ends_the_session_and_is_on_the_screen(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    daemon.kiosk.scan(CARD)
+    daemon.integrity = "row 3 missing from index"  # what the background check found
+    daemon.handle(Scan("scanner", BOOK))
+    state = initial_state(client)
+    assert (state["mode"], state["last"]["kind"]) == ("idle", "fault")
+    assert state["last"]["zh"] == "出了点问题，请找小图书管理员帮忙。"
+    assert daemon.store.value("SELECT count(*) FROM loans") == 0

@@ -1,6 +1,7 @@
 """Projections by area; each module registers its event types with `@projection`."""
 
 from kiosk.circulation.projections import (
+    catalogue,  # noqa: F401
     loans,  # noqa: F401
     master,  # noqa: F401
     notices,  # noqa: F401

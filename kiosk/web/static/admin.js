@@ -20,13 +20,22 @@
     const bar = document.getElementById("import-bar");
     const poll = () => fetch(job.dataset.url, { credentials: "same-origin" }).then((r) => r.json()).then((st) => {
       if (st.total) { bar.max = st.total; bar.value = st.done; }
-      document.getElementById("import-count").textContent = st.total ? st.done + " / " + st.total : "";
+      document.getElementById("import-count").textContent = st.total ? st.done + " / " + st.total : (st.done ? String(st.done) : "");
       if (!st.finished) { setTimeout(poll, 300); return; }
       bar.max = 1; bar.value = 1;
       const summary = document.getElementById("import-summary");
       summary.hidden = false;
       summary.textContent = st.summary;
       if (!st.ok) summary.classList.add("error");
+      if (st.records) for (const th of job.querySelectorAll(".unit")) th.textContent = th.dataset.record;
+      if (st.warnings && st.warnings.length) {
+        const table = document.getElementById("import-warnings");
+        table.hidden = false;
+        for (const w of st.warnings) {
+          const tr = table.insertRow();
+          for (const v of [w.row, w.column, w.reason]) tr.insertCell().textContent = v;
+        }
+      }
       if (st.errors && st.errors.length) {
         const table = document.getElementById("import-errors");
         table.hidden = false;

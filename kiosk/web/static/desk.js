@@ -9,7 +9,12 @@
   const code = document.getElementById("code");
   const ICONS = { ok: "\u2714", error: "\u2716", warning: "!" };
 
-  function add(r) {
+  // The running list outlives a search (the page reloads with the results): it is kept in
+  // this tab's sessionStorage, and cleared when the helper's session ends.
+  const KEPT = "desk-running-list";
+  const kept = () => JSON.parse(sessionStorage.getItem(KEPT) || "[]");
+  function add(r, restoring) {
+    if (!restoring) sessionStorage.setItem(KEPT, JSON.stringify(kept().concat([r]).slice(-200)));
     const li = document.createElement("li");
     li.className = r.kind;
     const icon = document.createElement("span");
@@ -21,6 +26,7 @@
     list.prepend(li);
     document.getElementById("count").textContent = list.children.length;
   }
+  kept().forEach((r) => add(r, true));
   function post(url, body) {
     return fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRF-Token": token } })
       .then((r) => r.json()).then((answer) => { if (answer.result) add(answer.result); });
@@ -62,7 +68,11 @@
     };
     const onState = (e) => {
       const st = JSON.parse(e.data);
-      if (st.mode === "idle" && st.event === "session_ended") { location.reload(); return; }
+      if (st.mode === "idle" && st.event === "session_ended") {
+        sessionStorage.removeItem(KEPT);
+        location.reload();
+        return;
+      }
       if (st.last && st.event !== "state") add(st.last);
       const who = document.getElementById("operator");
       if (st.patron && who) who.dataset.lendingFor = st.patron.name;

@@ -2,8 +2,15 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const ICONS = { ok: "\u2714", error: "\u2716", warning: "!", session_started: "\u263A", session_ended: "\u263A" };
-  let deadline = null;
+  const ICONS = { ok: "\u2714", error: "\u2716", warning: "!", fault: "!", session_started: "\u263A", session_ended: "\u263A" };
+  // The stream sends something at least every 10 s (a keep-alive when quiet): after this much
+  // silence, or this long after the connection broke, the kiosk is taken to be down.
+  const SILENCE_MS = 15000, BROKEN_MS = 2000;
+  // A language chosen on the idle screen goes back to the school's first one after this long.
+  const IDLE_LANGUAGE_MS = 12000;
+  const firstLang = document.body.dataset.first || "zh";
+  let deadline = null, answerUntil = null, mode = "idle", langChosenAt = null;
+  let lastMessage = Date.now(), brokenSince = null, down = false, source = null;
   window.kioskEvents = [];  // arrival times, read by the latency benchmark
 
   function both(pair) {
@@ -11,10 +18,23 @@
     for (const [lang, text] of [["zh-CN", pair.zh], ["en", pair.en]]) {
       const s = document.createElement("span");
       s.lang = lang;
-      s.textContent = text;
+      withDates(s, text || "");
       frag.appendChild(s);
     }
     return frag;
+  }
+  // A date in a message never breaks across lines (browsers break after its hyphens).
+  function withDates(el, text) {
+    let at = 0;
+    for (const m of text.matchAll(/\d{4}-\d{2}-\d{2}/g)) {
+      el.append(text.slice(at, m.index));
+      const d = document.createElement("span");
+      d.className = "date";
+      d.textContent = m[0];
+      el.appendChild(d);
+      at = m.index + m[0].length;
+    }
+    el.append(text.slice(at));
   }
   function word(key, value) {
     const src = document.querySelector('#words [data-key="' + key + '"]');
@@ -24,8 +44,24 @@
     return node;
   }
   function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
+  function setLanguage(lang) {
+    document.body.classList.toggle("show-en", lang === "en");
+    document.body.classList.toggle("show-zh", lang !== "en");
+  }
 
-  function renderIdle(idle) {
+  function showResult(prefix, last) {
+    const box = $(prefix);
+    box.hidden = false;
+    box.className = "last " + last.kind + (prefix === "answer" ? " answer" : "");
+    $(prefix + "-icon").textContent = ICONS[last.kind] || "";
+    $(prefix + "-title").textContent = last.title || "";
+    $(prefix + "-title").hidden = !last.title;
+    clear($(prefix + "-message"));
+    $(prefix + "-message").appendChild(both(last));
+  }
+
+  function renderIdle(st) {
+    const idle = st.idle;
     const ranking = $("ranking"), books = $("new-books");
     clear(ranking); clear(books);
     $("ranking-box").hidden = !(idle && idle.ranking && idle.ranking.length);
@@ -39,6 +75,21 @@
       li.textContent = title;
       books.appendChild(li);
     }
+    // An answer with no session (a return, a refused card) stays a few seconds, then goes.
+    if (st.last && st.last.kind !== "session_ended" && st.show_s) {
+      showResult("answer", st.last);
+      answerUntil = Date.now() + st.show_s * 1000;
+    } else if (st.event !== "state") {
+      answerUntil = null;
+    }
+    showAnswer();
+  }
+  function showAnswer() {
+    const on = answerUntil !== null && Date.now() < answerUntil;
+    $("answer").hidden = !on;
+    $("answer-next").hidden = !on;
+    $("tap").hidden = on;
+    if (!on) answerUntil = null;
   }
 
   function renderSession(st) {
@@ -47,17 +98,8 @@
     if (st.mode_title) $("mode-title").appendChild(both(st.mode_title));
     $("patron-name").textContent = st.patron ? st.patron.name : "";
     $("patron-class").textContent = st.patron ? st.patron["class"] : "";
-    const last = $("last");
-    if (st.last && st.last.kind !== "session_ended") {
-      last.hidden = false;
-      last.className = "last " + st.last.kind;
-      $("last-icon").textContent = ICONS[st.last.kind] || "";
-      $("last-title").textContent = st.last.title || "";
-      clear($("last-message"));
-      $("last-message").appendChild(both(st.last));
-    } else if (!st.last) {
-      last.hidden = true;
-    }
+    if (st.last && st.last.kind !== "session_ended") showResult("last", st.last);
+    else if (!st.last) $("last").hidden = true;
     const results = $("results");
     clear(results);
     for (const r of st.results || []) {
@@ -77,12 +119,25 @@
     const loans = $("loans");
     clear(loans);
     $("loans-box").hidden = !(st.mode === "patron" || st.mode === "lend_for");
+    // How many there are, so that a child with more than fit knows to scroll the list.
+    $("loans-count").textContent = (st.loans || []).length ? "\u00B7 " + st.loans.length : "";
     for (const l of st.loans || []) {
       const li = document.createElement("li");
       if (l.overdue) li.className = "overdue";
       const t = document.createElement("b");
       t.textContent = l.title;
-      li.append(t, " ", l.overdue ? word("overdue") : word("due", l.due));
+      const due = document.createElement("span");
+      due.className = "due";
+      due.appendChild(l.overdue ? word("overdue") : word("due", l.due));
+      li.append(t, due);
+      if (l.renewable) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "renew";
+        b.dataset.code = l.code;
+        b.appendChild(word("renew"));
+        li.appendChild(b);
+      }
       loans.appendChild(li);
     }
     if (!(st.loans || []).length) loans.appendChild(Object.assign(document.createElement("li"), { className: "none" })).appendChild(word("none"));
@@ -93,52 +148,102 @@
     $("offline").hidden = !st.offline;
     $("unavailable").hidden = st.available !== false;
     const idle = st.mode === "idle";
+    // The next child starts in the school's language: a session that ends or is replaced by
+    // another card takes the last child's choice with it.
+    if ((idle && mode !== "idle") || (st.event === "session_started" && mode !== "idle")) {
+      setLanguage(firstLang); langChosenAt = null;
+    }
+    mode = st.mode;
     document.body.dataset.mode = st.mode;
     $("idle").hidden = !idle;
     $("session").hidden = idle;
     if (idle) {
       // The session ended: nothing of the last student may stay on the screen.
-      clear($("results")); clear($("loans"));
+      clear($("results")); clear($("loans")); $("loans-count").textContent = "";
       $("patron-name").textContent = ""; $("patron-class").textContent = "";
       $("last").hidden = true;
       deadline = null;
-      renderIdle(st.idle);
+      renderIdle(st);
     } else {
+      answerUntil = null;
       renderSession(st);
       deadline = st.seconds_left === null ? null : Date.now() + st.seconds_left * 1000;
     }
     tick();
   }
 
+  function setDown(on) {
+    if (on === down) return;
+    down = on;
+    document.body.classList.toggle("is-down", on);
+    $("down").hidden = !on;
+    if (on) {
+      // Nothing of the last child stays behind a dead kiosk, and no button pretends to work.
+      $("idle").hidden = true; $("session").hidden = true;
+      clear($("results")); clear($("loans")); $("last").hidden = true;
+      deadline = null; mode = "idle"; setLanguage(firstLang);
+    }
+  }
+
   function tick() {
+    const now = Date.now();
+    if (brokenSince !== null && now - brokenSince > BROKEN_MS) setDown(true);
+    if (now - lastMessage > SILENCE_MS && source) {
+      // A stream that went quiet without closing (a hung kiosk, a dropped network): start anew.
+      setDown(true);
+      source.close();
+      connect();
+    }
+    if (answerUntil !== null) showAnswer();
+    if (langChosenAt !== null && mode === "idle" && now - langChosenAt > IDLE_LANGUAGE_MS) {
+      setLanguage(firstLang); langChosenAt = null;
+    }
     if (deadline === null) { $("countdown").textContent = ""; return; }
-    $("countdown").textContent = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    $("countdown").textContent = Math.max(0, Math.ceil((deadline - now) / 1000));
   }
   setInterval(tick, 250);
 
-  $("lang").addEventListener("click", () => {
-    document.body.classList.toggle("show-en");
-    document.body.classList.toggle("show-zh");
-  });
-  $("done").addEventListener("click", () => {
+  function post(path, body) {
     const token = document.querySelector('meta[name="csrf-token"]').content;
-    fetch("done", { method: "POST", headers: { "X-CSRF-Token": token }, credentials: "same-origin" });
+    return fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": token, "Content-Type": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+  }
+  $("lang").addEventListener("click", () => {
+    setLanguage(document.body.classList.contains("show-en") ? "zh" : "en");
+    langChosenAt = Date.now();
+  });
+  $("done").addEventListener("click", () => { post("done"); });
+  $("loans").addEventListener("click", (e) => {
+    const b = e.target.closest("button.renew");
+    if (!b || b.disabled) return;
+    b.disabled = true;  // one touch, one renewal: the new list comes back with the answer
+    post("renew", { code: b.dataset.code });
   });
 
   render(JSON.parse($("initial-state").textContent));
   function onState(e) {
     const st = JSON.parse(e.data);
+    lastMessage = Date.now(); brokenSince = null;
     window.kioskEvents.push({ at: performance.timeOrigin + performance.now(), published_ms: st.published_ms, event: st.event });
+    if (down && st.event === "status") return;  // wait for the whole state before showing it
+    setDown(false);
     render(st);
   }
   function connect() {
-    const source = new EventSource("events");
-    source.onmessage = onState;
-    source.addEventListener("status", onState);
+    lastMessage = Date.now();
+    const es = new EventSource("events");
+    source = es;
+    es.onmessage = onState;
+    es.addEventListener("status", onState);
+    es.onopen = () => { brokenSince = null; };
     // EventSource retries a dropped stream itself, but gives up on an error answer (a
     // restarting kiosk, too many pages): then start again a little later.
-    source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    es.onerror = () => {
+      if (brokenSince === null) brokenSince = Date.now();
+      if (es.readyState === EventSource.CLOSED && source === es) setTimeout(() => { if (source === es) connect(); }, 3000);
     };
   }
   connect();

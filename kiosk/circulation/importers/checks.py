@@ -1,29 +1,23 @@
-"""Import patrons or items from a CSV file, all or nothing.
+"""The row checks every import format shares: columns, values, duplicates, cards in the store.
 
-Files come from Excel: UTF-8 with or without a BOM, or GB18030/GBK as Chinese Excel saves "CSV";
-headers in English or Chinese. Every row is checked first; any bad row is reported with the row
-number Excel shows (the header is row 1) and the column, and then nothing is imported. A good file
-is written in one transaction with one `import` event. Re-importing a file updates patrons (by
-patron id, else by their first card) and items (by barcode).
+A format module (CSV, XLSX, MARC) turns its file into numbered rows of column values; `Checker`
+checks each one as it streams past and keeps only what it needs to find duplicates, so every
+problem in the file is found in one pass. Errors stop the import; warnings (an ISBN with a wrong
+check digit) are listed and counted, and the row is imported as written.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk import codes
 from kiosk.circulation import cards
-from kiosk.circulation.records import put_item, put_patron
-from kiosk.circulation.store import Store
 from kiosk.i18n import N_, cli_language, translate
 
 Progress = Callable[[int, int], None]
@@ -46,7 +40,14 @@ ITEM_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
     "call_number": (("call_number", "索书号"), 64),
     "location": (("location", "馆藏地点", "馆藏地"), 64),
 }
-REQUIRED = {"patrons": ("card_id", "name"), "items": ("barcode", "title")}
+# MARC records kept for cataloguing at the desk: found by ISBN, no copies of their own.
+RECORD_COLUMNS = {k: ITEM_COLUMNS[k] for k in ("isbn", "title", "author", "call_number")}
+COLUMNS = {"patrons": PATRON_COLUMNS, "items": ITEM_COLUMNS, "records": RECORD_COLUMNS}
+REQUIRED = {
+    "patrons": ("card_id", "name"),
+    "items": ("barcode", "title"),
+    "records": ("isbn", "title"),
+}
 CHINESE_HEADERS = {
     "card_id": "卡号",
     "name": "姓名",
@@ -55,6 +56,7 @@ CHINESE_HEADERS = {
     "role": "身份",
     "patron_id": "学号",
     "barcode": "条码号",
+    "isbn": "ISBN",
     "title": "题名",
     "author": "责任者",
     "call_number": "索书号",
@@ -88,6 +90,7 @@ MESSAGES = {
     "duplicate_column": N_("two columns mean {column}: {first} and {second}"),
     "required": N_("{column} is empty"),
     "too_long": N_("{column} is longer than {limit} characters"),
+    "field_too_big": N_("a cell is longer than {limit} characters; is this the right file?"),
     "control": N_("{column} contains a control character (like a line break or tab)"),
     "bad_grade": N_("grade {value} is not a grade (use 1 to 12 or 一年级 ... 六年级)"),
     "grade_needed": N_("a student needs a grade (a grade column, or a class like 三(2)班)"),
@@ -95,11 +98,21 @@ MESSAGES = {
         "role {value} is unknown (use student/学生, teacher/教师, helper/小图书管理员 or "
         "librarian/图书管理员)"
     ),
-    "bad_isbn": N_("ISBN {value} is not valid (check digit or length)"),
+    "bad_isbn": N_("ISBN {value} is not valid (check digit or length); imported as written"),
     "bad_card": N_("card id {value} is longer than 64 characters or contains a blank"),
     "duplicate_key": N_("{column} {value} is already on row {first}"),
+    "duplicate_key_record": N_("{column} {value} is already in record {first}"),
     "duplicate_card": N_("card {value} is already on row {first}"),
     "card_taken": N_("card {value} already belongs to {owner} ({patron_id})"),
+    "not_xlsx": N_("the file is not an Excel .xlsx workbook ({problem})"),
+    "xls": N_(
+        "this is an old Excel .xls workbook (or one with a password): open it in Excel or WPS "
+        "and save it as .xlsx (Excel Workbook), without a password"
+    ),
+    "no_sheet": N_("the workbook has no sheet {sheet} (it has: {sheets})"),
+    "broken_record": N_("the MARC record is broken ({problem}); nothing after it can be read"),
+    "bad_record": N_("the MARC record cannot be read ({problem})"),
+    "no_copies": N_("the record has no item barcode (CNMARC 905$b, MARC 21 852$p or 952$p)"),
 }
 SUMMARY = N_(
     "{kind}: {rows} rows read ({encoding}): {inserted} new, {updated} updated, "
@@ -107,12 +120,12 @@ SUMMARY = N_(
 )
 DRY_RUN = N_("dry run: nothing changed")
 IGNORED = N_("ignored columns: {columns}")
-KINDS = {"patrons": N_("patrons"), "items": N_("items")}
+KINDS = {"patrons": N_("patrons"), "items": N_("items"), "records": N_("MARC records")}
 
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in the file: the row Excel shows (header = 1), the column and why."""
+    """One problem in the file: the row Excel shows (header = 1) or the MARC record, and why."""
 
     row: int
     column: str
@@ -143,7 +156,9 @@ class ImportReport:
     unchanged: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict, repr=False)  # column -> file's header
+    records: int = 0  # MARC records read; 0 for tables
 
     @property
     def ok(self) -> bool:
@@ -152,19 +167,32 @@ class ImportReport:
 
     def counts(self) -> dict[str, int]:
         """Return the counts, as the import event keeps them."""
-        return {
+        counts = {
             "rows": self.rows,
             "inserted": self.inserted,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "warnings": len(self.warnings),
         }
+        if self.records:
+            counts["records"] = self.records
+        return counts
 
     def summary(self, lang: str | None = None) -> str:
         """Return one translated line: the counts, and whether it was a dry run."""
         lang = lang or cli_language()
         kind = translate(KINDS.get(self.kind, self.kind), lang)
-        text = translate(SUMMARY, lang, kind=kind, encoding=self.encoding, **self.counts())
+        counts = {
+            k: v
+            for k, v in self.counts().items()
+            if k in ("rows", "inserted", "updated", "unchanged")
+        }
+        text = translate(SUMMARY, lang, kind=kind, encoding=self.encoding, **counts)
         sep = "；" if lang.startswith("zh") else "; "
+        if self.records:
+            text += sep + translate(RECORDS, lang, records=self.records)
+        if self.warnings:
+            text += sep + translate(WARNINGS, lang, count=len(self.warnings))
         if self.ignored_columns:
             text += sep + translate(IGNORED, lang, columns=", ".join(self.ignored_columns))
         if self.dry_run:
@@ -172,119 +200,22 @@ class ImportReport:
         return text
 
 
-class _Rollback(Exception):
-    """Leave the import transaction without keeping anything."""
+RECORDS = N_("from {records} MARC records")
+WARNINGS = N_("{count} warnings (listed above), imported as written")
 
 
-def import_csv(
-    store: Store,
-    kind: str,
-    path: Path | str,
-    *,
-    encoding: str | None = None,
-    dry_run: bool = False,
-    actor: str = "cli",
-    progress: Progress | None = None,
-) -> ImportReport:
-    """Check every row of a patrons or items CSV file, then import all of it or nothing."""
-    if kind not in REQUIRED:
-        raise ValueError(f"kind must be patrons or items, not {kind!r}")
-    path = Path(path)
-    report = ImportReport(kind, path.name, dry_run=dry_run)
-    text = _decode(path.read_bytes(), encoding, report)
-    if text is None:
-        return report
-    rows = _parse(text, kind, report)
-    if report.errors:
-        return report
-    report.rows = len(rows)
-    try:
-        with store.write() as db:
-            if kind == "patrons":
-                _resolve_patrons(db, rows, report)
-            if report.errors:
-                raise _Rollback
-            now = store.now()
-            for done, (_, row) in enumerate(rows, start=1):
-                if kind == "patrons":
-                    outcome = put_patron(db, row, row.pop("cards"), now)
-                else:
-                    outcome = put_item(db, row, now)
-                key = "unchanged" if outcome == "same" else outcome
-                setattr(report, key, getattr(report, key) + 1)
-                if progress and done % PROGRESS_EVERY == 0:
-                    progress(done, len(rows))
-            if dry_run:
-                # The dry run made every write, so its counts are exact; now it takes them back.
-                raise _Rollback
-            data = {"kind": kind, "file": path.name, "encoding": report.encoding}
-            store.record(db, store.event("import", actor=actor, data={**data, **report.counts()}))
-    except _Rollback:
-        pass
-    if progress and not report.errors:
-        progress(len(rows), len(rows))
-    return report
-
-
-# -- reading the file ---------------------------------------------------------------------------
-
-
-def _decode(raw: bytes, encoding: str | None, report: ImportReport) -> str | None:
-    """Return the file's text; try UTF-8 (with or without BOM), then GB18030, as Excel saves."""
-    last = ("", 1)
-    if encoding:
-        try:
-            name = codecs.lookup(encoding).name
-        except LookupError:
-            error = RowError(1, "", MESSAGES["unknown_encoding"], {"encoding": encoding})
-            report.errors.append(error)
-            return None
-        candidates = ["utf-8-sig" if name == "utf-8" else name]
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]  # Excel's "Unicode text"
-    else:
-        candidates = ["utf-8-sig", "gb18030"]
-    for name in candidates:
-        try:
-            text = raw.decode(name)
-        except UnicodeDecodeError as e:
-            last = (name, raw[: e.start].count(b"\n") + 1)
-            continue
-        report.encoding = {"utf-8-sig": "UTF-8", "gb18030": "GB18030"}.get(name, name)
-        if name == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8):
-            report.encoding = "UTF-8 (BOM)"
-        return text
-    shown = {"utf-8-sig": "UTF-8", "gb18030": "UTF-8 / GB18030"}.get(candidates[-1], last[0])
-    params: dict[str, Any] = {"encoding": shown, "row": last[1]}
-    report.errors.append(RowError(last[1], "", MESSAGES["not_text"], params))
-    return None
-
-
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (Excel row number, cells); a quoted line break stays in its row, as in Excel."""
-    first = text.split("\n", 1)[0]
-    delimiter = max(",\t;", key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for number, cells in enumerate(reader, start=1):
-        yield number, [_unquote(c.strip()) for c in cells]
-
-
-def _unquote(cell: str) -> str:
-    """Take off the quote an export puts before text Excel would run as a formula."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
-
-
-def _normal(header: str) -> str:
+def normal(header: str) -> str:
+    """Return a header as compared: no case, blanks, '_' or '-'."""
     return re.sub(r"[\s_\-]+", "", header.strip().lstrip("\ufeff")).lower()
 
 
-def _header(cells: list[str], kind: str, report: ImportReport) -> dict[str, int] | None:
+def map_header(cells: list[str], kind: str, report: ImportReport) -> dict[str, int] | None:
     """Map each known column to its position; report missing or doubled columns."""
-    columns = PATRON_COLUMNS if kind == "patrons" else ITEM_COLUMNS
-    aliases = {_normal(a): col for col, (names, _) in columns.items() for a in names}
+    columns = COLUMNS[kind]
+    aliases = {normal(a): col for col, (names, _) in columns.items() for a in names}
     found: dict[str, int] = {}
     for i, cell in enumerate(cells):
-        col = aliases.get(_normal(cell))
+        col = aliases.get(normal(cell))
         if col is None:
             if cell:
                 report.ignored_columns.append(cell)
@@ -299,66 +230,90 @@ def _header(cells: list[str], kind: str, report: ImportReport) -> dict[str, int]
         shown = ", ".join(f"{c} ({CHINESE_HEADERS[c]})" for c in missing)
         report.errors.append(RowError(1, "", MESSAGES["missing_columns"], {"columns": shown}))
         return None
+    # Errors name a column as the file's own header says it: 卡号 in a Chinese file.
+    report.names = {c: cells[i] for c, i in found.items()}
     return found
 
 
-def _parse(text: str, kind: str, report: ImportReport) -> list[tuple[int, dict[str, Any]]]:
-    """Return (row number, clean row) for every row; bad rows go to the report instead."""
-    records = _records(text)
-    header = next(records, None)
-    while header is not None and not any(header[1]):
-        header = next(records, None)  # blank lines above the header
-    if header is None:
-        report.errors.append(RowError(1, "", MESSAGES["empty"]))
-        return []
-    mapping = _header(header[1], kind, report)
-    if mapping is None:
-        return []
-    # Errors name a column as the file's own header says it: 卡号 in a Chinese file.
-    names = report.names = {c: header[1][i] for c, i in mapping.items()}
-    check = _patron_row if kind == "patrons" else _item_row
-    rows: list[tuple[int, dict[str, Any]]] = []
-    keys: dict[str, int] = {}
-    seen_cards = cards.CardIndex()
+def table_rows(
+    records: Iterable[tuple[int, list[str]]], kind: str, report: ImportReport
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (row number, column values) of a table whose first non-blank row is the header."""
+    mapping = None
     for number, cells in records:
         if not any(cells):
-            continue  # a blank line, as Excel leaves at the end
-        values = {c: cells[i] if i < len(cells) else "" for c, i in mapping.items()}
-        bad = _Errors(number, names)
-        _common_checks(values, kind, bad)
-        row = check(values, bad)
-        key_col = "barcode" if kind == "items" else "patron_id"
-        key = row["barcode"] if kind == "items" else row["id"]
-        if key and key in keys:
-            bad.add(key_col, "duplicate_key", value=key, first=keys[key])
+            continue  # blank lines above the header, or as Excel leaves them at the end
+        if mapping is None:
+            mapping = map_header(cells, kind, report)
+            if mapping is None:
+                return
+            continue
+        yield number, {c: cells[i] if i < len(cells) else "" for c, i in mapping.items()}
+    if mapping is None and not report.errors:
+        report.errors.append(RowError(1, "", MESSAGES["empty"]))
+
+
+class Checker:
+    """Check rows one at a time, remembering only keys and cards to find duplicates."""
+
+    def __init__(self, kind: str, report: ImportReport, db: Database) -> None:
+        self.kind = kind
+        self.report = report
+        self.db = db  # a read connection: the checks never hold the write lock
+        self.keys: dict[str, int] = {}
+        self.seen_cards = cards.CardIndex()
+
+    def check(self, number: int, values: dict[str, str]) -> dict[str, Any] | None:
+        """Return the clean row, or None when it has errors (they go to the report)."""
+        bad = _Errors(number, self.report.names)
+        _common_checks(values, self.kind, bad)
+        if self.kind == "patrons":
+            row = _patron_row(values, bad)
+            key_col, key = "patron_id", row["id"]
+        elif self.kind == "records":
+            # A record's ISBN is its key: a second record of one ISBN replaces the first.
+            book = _item_row({**values, "barcode": ""}, bad)
+            row = {k: book[k] for k in RECORD_COLUMNS}
+            key_col, key = "isbn", ""
+        else:
+            row = _item_row(values, bad)
+            key_col, key = "barcode", row["barcode"]
         if key:
-            keys.setdefault(key, number)
+            first = self.keys.setdefault(key, number)
+            if first != number:
+                reason = "duplicate_key_record" if self.report.records else "duplicate_key"
+                bad.add(key_col, reason, value=key, first=first)
         for code in row.get("cards", []):
-            first = seen_cards.get(code)
-            if first is not None and first != number:
-                bad.add("card_id", "duplicate_card", value=code, first=first)
-            seen_cards.add(code, number)
-        report.errors.extend(bad.errors)
-        if not bad.errors:
-            rows.append((number, row))
-    return rows
+            first_card = self.seen_cards.get(code)
+            if first_card is not None and first_card != number:
+                bad.add("card_id", "duplicate_card", value=code, first=first_card)
+            self.seen_cards.add(code, number)
+        if self.kind == "patrons" and not bad.errors:
+            _resolve_patron(self.db, row, bad)
+        self.report.errors.extend(bad.errors)
+        self.report.warnings.extend(bad.warnings)
+        return None if bad.errors else row
 
 
 class _Errors:
     """The problems of one row, each naming its column as the file's header does."""
 
+    WARNINGS = frozenset({"bad_isbn"})
+
     def __init__(self, row: int, names: dict[str, str]) -> None:
         self.row = row
         self.names = names
         self.errors: list[RowError] = []
+        self.warnings: list[RowError] = []
 
     def add(self, column: str, reason: str, **params: Any) -> None:
         name = self.names.get(column, column)
-        self.errors.append(RowError(self.row, name, MESSAGES[reason], {"column": name, **params}))
+        found = RowError(self.row, name, MESSAGES[reason], {"column": name, **params})
+        (self.warnings if reason in self.WARNINGS else self.errors).append(found)
 
 
 def _common_checks(values: dict[str, str], kind: str, bad: _Errors) -> None:
-    columns = PATRON_COLUMNS if kind == "patrons" else ITEM_COLUMNS
+    columns = COLUMNS[kind]
     for col, value in values.items():
         if any(unicodedata.category(ch).startswith("C") for ch in value):
             bad.add(col, "control")
@@ -403,6 +358,8 @@ def _item_row(v: dict[str, str], bad: _Errors) -> dict[str, Any]:
     if v.get("isbn"):
         isbn = normal_isbn(v["isbn"]) or ""
         if not isbn:
+            # The barcode is the key, not the ISBN: old records keep their wrong check digits.
+            isbn = re.sub(r"\s+", "", v["isbn"])
             bad.add("isbn", "bad_isbn", value=v["isbn"])
     location = v.get("location") or "library"
     return {
@@ -415,27 +372,22 @@ def _item_row(v: dict[str, str], bad: _Errors) -> dict[str, Any]:
     }
 
 
-def _resolve_patrons(
-    db: Database, rows: list[tuple[int, dict[str, Any]]], report: ImportReport
-) -> None:
-    """Give each row its patron id and refuse cards that belong to someone else in the store."""
-    for number, row in rows:
-        bad = _Errors(number, report.names)
-        found = [cards.find(db, code) for code in row["cards"]]
-        if not row["id"]:
-            # The key is the first card, in whichever form (UID or decimal) it first came in.
-            first = found[0]
-            row["id"] = first[1] if first and first[0] == first[1] else row["cards"][0]
-        for i, (code, card) in enumerate(zip(row["cards"], found, strict=True)):
-            if card is None:
-                continue
-            if card[1] != row["id"]:
-                name = db.execute("SELECT name FROM patrons WHERE id = ?", [card[1]]).fetchone()
-                owner = name[0] if name else ""
-                bad.add("card_id", "card_taken", value=code, owner=owner, patron_id=card[1])
-            # A card the patron has, typed in its other form, is that card, not a second one.
-            row["cards"][i] = card[0]
-        report.errors.extend(bad.errors)
+def _resolve_patron(db: Database, row: dict[str, Any], bad: _Errors) -> None:
+    """Give the row its patron id and refuse cards that belong to someone else in the store."""
+    found = [cards.find(db, code) for code in row["cards"]]
+    if not row["id"]:
+        # The key is the first card, in whichever form (UID or decimal) it first came in.
+        first = found[0]
+        row["id"] = first[1] if first and first[0] == first[1] else row["cards"][0]
+    for i, (code, card) in enumerate(zip(row["cards"], found, strict=True)):
+        if card is None:
+            continue
+        if card[1] != row["id"]:
+            name = db.execute("SELECT name FROM patrons WHERE id = ?", [card[1]]).fetchone()
+            owner = name[0] if name else ""
+            bad.add("card_id", "card_taken", value=code, owner=owner, patron_id=card[1])
+        # A card the patron has, typed in its other form, is that card, not a second one.
+        row["cards"][i] = card[0]
 
 
 # -- values -------------------------------------------------------------------------------------
@@ -465,22 +417,14 @@ def _grade_number(token: str) -> int | None:
 
 def isbn13_check_digit(first12: str) -> str:
     """Return the check digit of an ISBN-13 from its first 12 digits."""
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
-    return str((10 - total % 10) % 10)
+    return codes.ean13_check_digit(first12)
 
 
 def normal_isbn(text: str) -> str | None:
     """Return an ISBN as 13 digits (an ISBN-10 converted), or None if its check digit is wrong."""
     digits = re.sub(r"[\s\-]", "", text).upper()
-    if digits.upper().startswith("ISBN"):
+    if digits.startswith("ISBN"):
         digits = digits[4:].lstrip(":：")
-    if re.fullmatch(r"[0-9]{13}", digits):
-        ok = digits.startswith(("978", "979")) and isbn13_check_digit(digits[:12]) == digits[12]
-        return digits if ok else None
-    if re.fullmatch(r"[0-9]{9}[0-9X]", digits):
-        total = sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(digits))
-        if total % 11:
-            return None
-        body = "978" + digits[:9]
-        return body + isbn13_check_digit(body)
-    return None
+    if len(digits) == 13:
+        return digits if digits.startswith(("978", "979")) and codes.ean13_ok(digits) else None
+    return codes.isbn10_to_13(digits) if codes.isbn10_ok(digits) else None

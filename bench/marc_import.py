@@ -1,0 +1,159 @@
+"""MARC import: 50,000 CNMARC records through `kiosk import items`, beside a bare pymarc read.
+
+`.venv/bin/python -m bench.marc_import` (or `--quick`: 2,000 records) writes an ISO 2709 file of
+CNMARC records in GBK as a Chinese supplier sends them (200$a title, 200$f author, 010$a ISBN,
+690$a class, 905$b barcodes, one copy in four records has a second copy), then, each in a fresh
+process so that its peak memory is its own:
+
+- baseline: a bare `pymarc.MARCReader` read of the same file (GBK decoding, every field);
+- import: `kiosk import items FILE` into a new store (read, check every row, write, event).
+
+In rounds (bench.harness): the seconds and peak resident memory (ru_maxrss, from wait4) of each.
+Targets (issue 14): under 60 s and under 150 MB for 50,000 records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pymarc import Field, Indicators, Record, Subfield
+
+from bench import harness
+
+TITLES = [
+    "小王子",
+    "草房子",
+    "西游记",
+    "窗边的小豆豆",
+    "夏洛的网",
+    "城南旧事",
+    "稻草人",
+    "青铜葵花",
+]
+
+
+def gbk(text: str) -> str:
+    """Return text as pymarc writes non-UTF-8 records: its GBK bytes, one char each."""
+    return text.encode("gbk").decode("latin-1")
+
+
+def write_file(path: Path, count: int) -> int:
+    """Write `count` CNMARC records; return how many copies (items) they hold."""
+    copies = 0
+    with path.open("wb") as f:
+        for n in range(count):
+            record = Record(leader="     nam0 22        450 ")
+            record.to_unicode = False  # keep leader/09 blank: not UTF-8
+            record.add_field(Field(tag="001", data=f"CN{n:08d}"))
+            barcodes = [f"G{n:07d}"] + ([f"H{n:07d}"] if n % 4 == 0 else [])
+            copies += len(barcodes)
+            title = f"{TITLES[n % len(TITLES)]}（第{n}册）"
+            fields = [
+                ("010", [("a", "9787020002207"), ("d", "CNY25.00")]),
+                ("200", [("a", gbk(title)), ("f", gbk(f"作者{n % 997}著"))]),
+                ("210", [("a", gbk("北京")), ("c", gbk("人民文学出版社")), ("d", "2020")]),
+                ("690", [("a", f"I287.{n % 10}"), ("v", "5")]),
+                ("701", [("a", gbk(f"作者{n % 997}"))]),
+                (
+                    "905",
+                    [
+                        ("a", "SCH"),
+                        *(("b", b) for b in barcodes),
+                        ("d", f"I287.{n % 10}"),
+                        ("e", f"Z{n % 500}"),
+                    ],
+                ),
+            ]
+            for tag, subs in fields:
+                sub = [Subfield(c, v) for c, v in subs]
+                record.add_field(Field(tag=tag, indicators=Indicators("1", " "), subfields=sub))
+            f.write(record.as_marc())
+    return copies
+
+
+def bare_read(path: str) -> None:
+    """Read every record with pymarc alone, decoding GBK (the baseline)."""
+    from pymarc import MARCReader
+
+    n = 0
+    with open(path, "rb") as f:
+        for record in MARCReader(f, file_encoding="gb18030"):
+            assert record is not None and record["200"]["a"]
+            n += 1
+    print(json.dumps({"records": n}))
+
+
+def measured(args: list[str]) -> tuple[float, float, str]:
+    """Run a command in a fresh process; return its seconds, its own peak RSS in MB, its output."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own usage, not all children's
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        err.seek(0)
+        assert proc.returncode == 0, err.read()[-2000:]
+    return seconds, usage.ru_maxrss / 1024, out.strip()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Import the file in rounds beside a bare pymarc read; print the tables."""
+    ap = harness.parser(__doc__)
+    ap.add_argument("--bare", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.bare:
+        bare_read(args.bare)
+        return
+    count = harness.size(args, 50_000, 2_000)
+    bench = harness.Bench("marc_import", args)
+    with harness.workdir(args, "marc_import") as folder:
+        path = folder / "supplier.iso"
+        copies = write_file(path, count)
+        said = ""
+        for r in bench.rounds():
+            cfg = folder / f"config{r}.toml"
+            cfg.write_text(f'[store]\npath = "kiosk{r}.db"\n[scanner]\nsource = "none:"\n')
+            bare_s, bare_mb, _ = measured(
+                [sys.executable, "-m", "bench.marc_import", "--bare", str(path)]
+            )
+            ours_s, ours_mb, said = measured(
+                [sys.executable, "-m", "kiosk", "--config", str(cfg), "import", "items", str(path)]
+            )
+            bench.record("kiosk import items", ours_s, "s")
+            bench.record("baseline: bare pymarc read", bare_s, "s")
+            bench.record("kiosk import items, peak memory", ours_mb, "MB")
+            bench.record("baseline: bare pymarc read, peak memory", bare_mb, "MB")
+        size = path.stat().st_size / 1e6
+    bench.compare(
+        f"import {count:,} MARC records",
+        "kiosk import items",
+        "baseline: bare pymarc read",
+        "p50",
+        harness.at_most(60, "s"),
+    )
+    bench.compare(
+        "peak memory of the import",
+        "kiosk import items, peak memory",
+        "baseline: bare pymarc read, peak memory",
+        "p50",
+        harness.at_most(150, "MB"),
+    )
+    bench.note(
+        f"{count:,} CNMARC records in GBK ({size:.1f} MB), {copies:,} copies; each run in a fresh "
+        "process (peak memory: its ru_maxrss), the import into a new store"
+    )
+    bench.note(f"the import said: {said}")
+    bench.report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Run one import in a process of its own, for the daemon: `python -m ...importers.worker JOB`.
+
+The dashboard's import used to run in a thread of the daemon: a large file then took the CPU and
+Python's one interpreter lock from the scans beside it, and its memory stayed with the daemon. In a
+process of its own (at a lower priority) it competes with lending only for the SQLite write lock,
+which it takes in short transactions. JOB is JSON (store, kiosk_id, kind, file, name, sheet,
+dry_run, actor, lang); progress goes to stdout as `{"done": n, "total": m}` lines, then one
+line with the report in the librarian's language.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kiosk.circulation.importers import import_file
+from kiosk.circulation.store import Store
+from kiosk.i18n import N_, translate
+
+NICE = 10  # below the daemon, so a scan gets the CPU first
+LISTED = 1000  # problems sent to the page; a file bad on every row would fill the daemon's memory
+MORE = N_("only the first {shown} of {count} problems are listed")
+
+
+def start(job: dict[str, Any]) -> subprocess.Popen[str]:
+    """Start an import process; read its lines with `follow`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiosk.circulation.importers.worker", json.dumps(job)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+
+
+def follow(proc: subprocess.Popen[str], progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """Pass on an import process's progress and return its report (or what went wrong)."""
+    assert proc.stdout is not None and proc.stderr is not None
+    result: dict[str, Any] = {}
+    for line in _lines(proc.stdout):
+        message = json.loads(line)
+        if "done" in message:
+            progress(message["done"], message["total"])
+        else:
+            result = message
+    problem = proc.stderr.read()
+    if proc.wait() != 0 or not result:
+        lines = problem.strip().splitlines()
+        return {"ok": False, "errors": [], "warnings": [], "summary": lines[-1] if lines else ""}
+    return result
+
+
+def _lines(stream: Any) -> Iterator[str]:
+    for line in stream:
+        if line.strip():
+            yield line
+
+
+def main(job: dict[str, Any]) -> None:
+    """Run the import the job describes and print its report as JSON."""
+    with contextlib.suppress(OSError):  # if not allowed, short transactions still keep lending
+        os.nice(NICE)
+
+    def progress(done: int, total: int) -> None:
+        print(json.dumps({"done": done, "total": total}), flush=True)
+
+    store = Store.open(job["store"], kiosk_id=job["kiosk_id"], check="quick")
+    try:
+        report = import_file(
+            store,
+            job["kind"],
+            job["file"],
+            sheet=job.get("sheet"),
+            dry_run=job.get("dry_run", False),
+            actor=job["actor"],
+            progress=progress,
+            name=job.get("name"),
+            own_process=True,
+        )
+    finally:
+        store.close()
+    lang = job.get("lang", "zh_CN")
+
+    def listed(found: list[Any]) -> list[dict[str, Any]]:
+        return [{"row": e.row, "column": e.column, "reason": e.text(lang)} for e in found[:LISTED]]
+
+    summary = report.summary(lang)
+    for found in (report.errors, report.warnings):
+        if len(found) > LISTED:
+            summary += " " + translate(MORE, lang, shown=LISTED, count=len(found))
+    result = {
+        "ok": report.ok,
+        "errors": listed(report.errors),
+        "warnings": listed(report.warnings),
+        "records": bool(report.records),
+        "summary": summary,
+    }
+    print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[1]))

@@ -1,0 +1,328 @@
+"""Library cards and book labels printed to PDF by a real headless Chromium, barcodes read back.
+
+The librarian issues the missing cards of a class on the running daemon's dashboard; Chromium
+prints the sheet to PDF; pypdfium2 renders each page and zxing-cpp reads every barcode on it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from click.testing import CliRunner
+
+from kiosk import config
+from kiosk.app import Daemon, open_store
+from kiosk.circulation.records import put_item, put_patron
+from kiosk.cli import main
+from web.test_e2e import ARGS, CHROMIUM, PASSWORD, _browser_or_fail
+
+CLASS = "三(2)班"
+STUDENTS = [(f"S{i:03d}", f"学生{i:02d}") for i in range(1, 24)]  # 23: three have cards already
+BOOKS = [(f"7{i:05d}", f"书{i}", f"I287.{i}/W{i}") for i in range(1, 71)]  # 70 books
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with _browser_or_fail() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A running daemon with its pages on loopback, a class of 23 and 70 books."""
+    folder = tmp_path_factory.mktemp("cards")
+    raw = {
+        "kiosk": {"school": "实验小学"},
+        "store": {"path": "kiosk.db"},
+        "scanner": {"source": "none:"},
+        "indicator": {"kind": "none"},
+        "web": {"listen": "127.0.0.1:0"},
+    }
+    (folder / "config.toml").write_text(
+        '[kiosk]\nschool = "实验小学"\n[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n',
+        encoding="utf-8",
+    )
+    settings = config.from_dict(raw, base_dir=folder)
+    store = open_store(settings)
+    with store.write() as db:
+        for n, (pid, name) in enumerate(STUDENTS):
+            row = {"id": pid, "name": name, "role": "student", "grade": 3, "class_name": CLASS}
+            put_patron(db, row, [f"0F00A1B2{n:02d}"] if n < 3 else [], store.now())
+        row = {"id": "T01", "name": "王老师", "role": "teacher", "class_name": CLASS}
+        put_patron(db, row, [], store.now())  # teachers get no student card
+        for barcode, title, call in BOOKS:
+            put_item(db, {"barcode": barcode, "title": title, "call_number": call}, store.now())
+    store.close()
+    daemon = Daemon(settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while daemon.web._server is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield {"url": daemon.web.url, "daemon": daemon, "folder": folder}
+    stop.set()
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, site: dict[str, Any]) -> Iterator[Any]:
+    """A logged-in librarian's page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    p = context.new_page()
+    p.goto(site["url"] + "/admin/")
+    p.fill("input[name=password]", PASSWORD)
+    p.fill("input[name=again]", PASSWORD)
+    p.click("button[type=submit]")
+    p.fill("input[name=user]", "librarian")
+    p.fill("input[name=password]", PASSWORD)
+    p.click("main button[type=submit]")
+    p.wait_for_url("**/admin/")
+    yield p
+    context.close()
+
+
+class _Gray:
+    """A rendered page as zxing-cpp reads it (the array interface, without numpy)."""
+
+    def __init__(self, bitmap: Any) -> None:
+        self.bitmap = bitmap  # keeps the pixels alive
+        self.__array_interface__ = {
+            "shape": (bitmap.height, bitmap.width),
+            "typestr": "|u1",
+            "data": (ctypes.addressof(bitmap.buffer), True),
+            "strides": (bitmap.stride, 1),
+            "version": 3,
+        }
+
+
+def read_pdf(pdf: bytes) -> list[tuple[list[str], str]]:
+    """Return, per page, the Code 128 barcodes read from a 300 dpi rendering, and the text."""
+    doc = pdfium.PdfDocument(pdf)
+    pages = []
+    for i in range(len(doc)):
+        page = doc[i]
+        w, h = page.get_size()
+        assert (round(w / 72 * 25.4), round(h / 72 * 25.4)) == (210, 297)  # A4
+        bitmap = page.render(scale=300 / 72, grayscale=True)
+        found = zxingcpp.read_barcodes(_Gray(bitmap), formats=zxingcpp.BarcodeFormat.Code128)
+        text = page.get_textpage().get_text_range()
+        pages.append((sorted(r.text for r in found), text))
+    return pages
+
+
+def test_cards_are_issued_to_who_has_none_and_every_barcode_reads_back(
+    page: Any, site: dict[str, Any]
+) -> None:
+    store = site["daemon"].store
+    page.goto(site["url"] + "/admin/cards")
+    row = page.locator("#classes tr", has_text=CLASS)
+    assert row.locator("td").nth(1).inner_text() == "23"
+    assert row.locator("td").nth(2).inner_text() == "20"
+    row.locator("button").click()  # 为 20 名学生发卡并打印
+    page.wait_for_url("**/admin/cards/print**")
+    assert page.inner_text("p.flash") == "已发借书证：20 张。"
+    issued = store.query("SELECT patron_id, data FROM events WHERE type = 'card_issued'")
+    assert len(issued) == 20 and {e["patron_id"] for e in issued} == {p for p, _ in STUDENTS[3:]}
+    codes = {
+        r["patron_id"]: r["code"]
+        for r in store.query("SELECT patron_id, code FROM cards WHERE status = 'active'")
+    }
+    assert sorted(codes[p] for p, _ in STUDENTS[3:]) == [f"L{n:08d}" for n in range(1, 21)]
+    assert "卡 23 张，A4 纸 3 张" in page.inner_text("p.noprint:not(.flash)")
+    sheets = page.locator("section.sheet")
+    assert [sheets.nth(i).locator(".card").count() for i in range(3)] == [10, 10, 3]
+    pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+    read = read_pdf(pdf)
+    assert len(read) == 3
+    expected = [codes[p] for p, _ in sorted(STUDENTS, key=lambda s: (s[1], s[0]))]
+    assert [barcodes for barcodes, _ in read] == [
+        sorted(expected[0:10]),
+        sorted(expected[10:20]),
+        sorted(expected[20:23]),
+    ]
+    assert "学生01" in read[0][1] and "实验小学" in read[0][1] and CLASS in read[0][1]
+    # Nobody is left without a card: the button is gone, the counts say so.
+    page.goto(site["url"] + "/admin/cards")
+    row = page.locator("#classes tr", has_text=CLASS)
+    assert row.locator("td").nth(2).inner_text() == "0" and row.locator("button").count() == 0
+
+
+def test_barcode_and_spine_labels_on_a4_sheets(page: Any, site: dict[str, Any]) -> None:
+    page.goto(site["url"] + "/admin/labels")
+    page.select_option("select[name=kind]", "barcode")
+    page.select_option("select[name=layout]", "L7651")
+    page.fill("textarea[name=barcodes]", "\n".join([*(b for b, _, _ in BOOKS), "NOSUCH"]))
+    page.fill("input[name=skip]", "3")  # three labels of the first sheet are used already
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/admin/labels/print**")
+    assert page.inner_text("#missing") == "没有这些图书：NOSUCH"
+    sheets = page.locator("section.sheet")
+    assert sheets.count() == 2
+    assert sheets.nth(0).locator(".label.book").count() == 62  # 65 - 3 used
+    assert sheets.nth(1).locator(".label.book").count() == 8
+    read = read_pdf(page.pdf(format="A4", prefer_css_page_size=True))
+    wanted = [b for b, _, _ in BOOKS]
+    assert [barcodes for barcodes, _ in read] == [sorted(wanted[:62]), sorted(wanted[62:])]
+    # Spine labels: the call number in large type, 21 to a sheet.
+    url = site["url"] + "/admin/labels/print?kind=spine&layout=L7160&barcodes=" + "+".join(wanted)
+    page.goto(url)
+    assert page.locator("section.sheet").count() == 4
+    assert page.locator(".label.spine .call").nth(0).inner_text() == "I287.1\nW1"
+    read = read_pdf(page.pdf(format="A4", prefer_css_page_size=True))
+    assert len(read) == 4 and "I287.21" in read[0][1] and "I287.22" in read[1][1]
+    assert "I287.22" not in read[0][1]
+    # Books added or changed since a day, by call number.
+    page.goto(site["url"] + "/admin/labels/print?kind=spine&layout=L7651&since=2000-01-01")
+    assert page.locator(".label.spine").count() == 70
+
+
+def test_cli_prints_a_class_to_a_file(site: dict[str, Any], tmp_path: Path) -> None:
+    folder = site["folder"]
+    out = tmp_path / "cards.html"
+    result = CliRunner(env={"KIOSK_LANG": "en"}).invoke(
+        main,
+        [
+            "--config",
+            str(folder / "config.toml"),
+            "cards",
+            "print",
+            "--class",
+            CLASS,
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(f"23 cards of {CLASS} written to {out}")
+    html = out.read_text(encoding="utf-8")
+    assert html.count('class="label card"') == 23 and "L00000020" in html
+    # The CSS is inlined as CSS (not HTML-escaped), with the font where the package has it.
+    assert 'font-family: "Kiosk Sans"' in html and 'url("file:///' in html
+    assert ".sheet.C32011 { padding: 13.5mm 0 0 17mm;" in html
+    pdf = tmp_path / "labels.pdf"
+    result = CliRunner(env={"KIOSK_LANG": "en"}).invoke(
+        main,
+        [
+            "--config",
+            str(folder / "config.toml"),
+            "labels",
+            "--kind",
+            "barcode",
+            "--layout",
+            "L7160",
+            "--out",
+            str(pdf),
+            *(b for b, _, _ in BOOKS[:30]),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    read = read_pdf(pdf.read_bytes())  # 30 labels, 21 a sheet
+    assert [barcodes for barcodes, _ in read] == [
+        sorted(b for b, _, _ in BOOKS[:21]),
+        sorted(b for b, _, _ in BOOKS[21:30]),
+    ]
+
+
+def test_odd_upload_names_and_oversized_cells_over_real_http(
+    page: Any, site: dict[str, Any]
+) -> None:
+    """Names a browser should never send get a 400; a huge cell is a row error, not a 500."""
+    page.goto(site["url"] + "/admin/import")
+    csrf = page.get_attribute("input[name=csrf_token]", "value")
+
+    def upload(name: str, body: bytes) -> Any:
+        return page.request.post(
+            site["url"] + "/admin/import",
+            multipart={
+                "csrf_token": csrf,
+                "kind": "items",
+                "file": {"name": name, "mimeType": "text/csv", "buffer": body},
+            },
+            max_redirects=0,
+        )
+
+    for name in (".", "..", "a\x00b.csv"):
+        r = upload(name, b"barcode,title\nX1,x\n")
+        assert r.status == 400, name
+        assert "文件名无法使用" in r.text(), name
+    huge = b'barcode,title\nH1,ok\nH2,"' + "长".encode() * 140_000 + b'"\n'
+    r = upload("huge.csv", huge)
+    assert r.status == 302
+    job_url = site["url"] + r.headers["location"] + ".json"
+    for _ in range(200):
+        job = page.request.get(job_url).json()
+        if job["finished"]:
+            break
+        time.sleep(0.05)
+    assert job["ok"] is False
+    assert job["errors"] == [
+        {"row": 3, "column": "", "reason": "有一个单元格超过 131,072 个字符；文件选对了吗？"}
+    ]
+    assert site["daemon"].store.value("SELECT count(*) FROM items WHERE barcode = 'H1'") == 0
+
+
+def test_import_page_shows_warnings_and_marc_record_numbers(
+    page: Any, site: dict[str, Any], tmp_path: Path
+) -> None:
+    import openpyxl
+    from core.test_marc_xlsx_import import cnmarc
+
+    book = openpyxl.Workbook()
+    book.active.append(["条码号", "题名", "ISBN"])
+    book.active.append([50001, "城南旧事", "9787020002208"])  # wrong check digit
+    xlsx = tmp_path / "新书.xlsx"
+    book.save(xlsx)
+    page.goto(site["url"] + "/admin/import")
+    page.select_option("select[name=kind]", "items")
+    page.set_input_files("input[name=file]", str(xlsx))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#import-summary:not([hidden])", timeout=20000)
+    assert "新增 1" in page.inner_text("#import-summary")
+    assert page.is_visible("#import-warnings") and page.is_hidden("#import-errors")
+    assert "9787020002208 无效" in page.inner_text("#import-warnings")
+    good = cnmarc("小王子", "圣埃克苏佩里著", "9787020042494", ["Q1"], gbk=True).as_marc()
+    marc = tmp_path / "供应商.iso"
+    marc.write_bytes(good + good[:-30])
+    page.goto(site["url"] + "/admin/import")
+    page.select_option("select[name=kind]", "items")
+    page.set_input_files("input[name=file]", str(marc))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#import-summary:not([hidden])", timeout=20000)
+    assert page.inner_text("#import-errors th.unit") == "记录"
+    assert page.inner_text("#import-errors tr:nth-child(2) td:first-child") == "2"
+    assert page.is_visible("#import-nothing")
+    assert site["daemon"].store.value("SELECT count(*) FROM items WHERE barcode = 'Q1'") == 0
+
+
+def test_a_new_book_at_the_desk_as_a_scanner_types_it(page: Any, site: dict[str, Any]) -> None:
+    """A USB scanner types the code and Enter into the focused field; the form does the rest."""
+    from kiosk.circulation.importers import import_file
+
+    rows = site["folder"] / "records.csv"
+    rows.write_text("ISBN,题名,责任者,索书号\n9787020042494,小王子,圣埃克苏佩里,I565.88/S12\n")
+    assert import_file(site["daemon"].store, "records", rows).ok
+    focused = "name => document.activeElement && document.activeElement.name === name"
+    page.goto(site["url"] + "/desk/new-book")
+    page.wait_for_function(focused, arg="isbn")  # autofocus: the scanner types into it
+    page.keyboard.type("9787020042494\n")
+    page.wait_for_function(focused, arg="barcode")
+    assert page.input_value("input[name=title]") == "小王子"
+    page.keyboard.type("N7001\n")  # the new label
+    page.wait_for_selector("p.flash")
+    assert page.inner_text("p.flash") == "已上架：小王子（N7001）。"
+    page.wait_for_function(focused, arg="isbn")  # ready for the next book
+    item = site["daemon"].store.query(
+        "SELECT title, author, call_number FROM items WHERE barcode = 'N7001'"
+    )
+    assert item == [{"title": "小王子", "author": "圣埃克苏佩里", "call_number": "I565.88/S12"}]
