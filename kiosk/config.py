@@ -136,7 +136,7 @@ class StoreSettings:
     path: str = setting("kiosk.db", "SQLite database file, relative to this config file.")
     checkpoint_delay_s: float = setting(
         1.0,
-        "Seconds after a write before the daemon folds the WAL into the database file.",
+        "Seconds without writes before the daemon folds the WAL into the database file.",
         _not_negative,
     )
     wal_max_pages: int = setting(

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 5.0
 WAL_MAX_PAGES = 10_000  # about 40 MB of WAL before a COMMIT checkpoints by itself
 CHECKPOINT_DELAY_S = 1.0
+QUIET_WAITS = 10  # under a steady stream of writes, checkpoint after 10 delays anyway
 
 
 class StoreError(Exception):
@@ -334,10 +335,14 @@ class Store:
                 self._written.wait()  # close() sets it too, to wake this thread up
                 if self._stopping.is_set():
                     break
-                # Let the rest of a session's scans commit first; the WAL is durable meanwhile.
-                if self._stopping.wait(delay_s):
-                    break
-                self._written.clear()
+                # Wait for a quiet moment between scans (no write for delay_s), though never
+                # longer than QUIET_WAITS delays; the WAL is durable meanwhile.
+                for _ in range(QUIET_WAITS):
+                    self._written.clear()
+                    if self._stopping.wait(delay_s):
+                        return
+                    if not self._written.is_set():
+                        break
                 try:
                     self.checkpoint(conn)
                 except sqlite3.Error as e:
