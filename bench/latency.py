@@ -83,6 +83,7 @@ def scan_latency(folder: Path, sessions: int, bench: harness.Bench) -> None:
         base_dir=folder,
     )
     store = open_store(settings, SystemClock())
+    store.start_checkpointer(settings.store.checkpoint_delay_s)  # as the daemon does
     circulation = Circulation(store, settings.kiosk.timezone)
     kiosk = Kiosk(circulation, SystemClock())
     baseline = Baseline(folder / "baseline.db")

@@ -48,7 +48,11 @@ class Service(Protocol):
 def open_store(settings: Settings, clock: Clock | None = None, check: str = "full") -> Store:
     """Open the configured store, migrating it and seeding default rules on first use."""
     store = Store.open(
-        settings.resolve(settings.store.path), kiosk_id=settings.kiosk.id, clock=clock, check=check
+        settings.resolve(settings.store.path),
+        kiosk_id=settings.kiosk.id,
+        clock=clock,
+        check=check,
+        wal_max_pages=settings.store.wal_max_pages,
     )
     seed_rules(store, settings.rules)
     return store
@@ -195,6 +199,8 @@ class Daemon:
         for svc in self.services:
             svc.start()
         threading.Thread(target=self.check_integrity, name="integrity", daemon=True).start()
+        # WAL checkpoints between scans, in a thread of the store, not in a scan's COMMIT.
+        self.store.start_checkpointer(self.settings.store.checkpoint_delay_s)
         log.info(
             "ready: kiosk %s, store %s, %d source(s), started in %.2f s",
             self.settings.kiosk.id,

@@ -134,6 +134,16 @@ class KioskSettings:
 @dataclass(frozen=True)
 class StoreSettings:
     path: str = setting("kiosk.db", "SQLite database file, relative to this config file.")
+    checkpoint_delay_s: float = setting(
+        1.0,
+        "Seconds without writes before the daemon folds the WAL into the database file.",
+        _not_negative,
+    )
+    wal_max_pages: int = setting(
+        10_000,
+        "WAL pages (4 KB) after which a COMMIT checkpoints by itself (background one behind).",
+        _positive,
+    )
 
 
 def _pin(v: int) -> str | None:

@@ -4,12 +4,19 @@ The connection runs in autocommit mode so that every write starts with our own `
 (taking the write lock up front: a deferred BEGIN that upgrades can fail at once when the CLI and
 the daemon both write) and ends in a COMMIT with `synchronous=FULL`, so a student who was told
 "done" has a loan that survives a power cut.
+
+Folding the WAL back into the database file (a checkpoint) is kept off the scan's COMMIT: the
+daemon runs `start_checkpointer()`, a thread that checkpoints (PASSIVE) on its own connection a
+moment after writes, and SQLite's auto-checkpoint only fires once the WAL passes `wal_max_pages`
+(when that thread falls behind or is not running, as in CLI commands, which also checkpoint on
+close).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 import threading
 import uuid as uuidlib
@@ -23,7 +30,12 @@ from sqlite_utils import Database
 from kiosk.circulation.clock import Clock, SystemClock, stamp
 from kiosk.circulation.migrations import KNOWN, migrations
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_S = 5.0
+WAL_MAX_PAGES = 10_000  # about 40 MB of WAL before a COMMIT checkpoints by itself
+CHECKPOINT_DELAY_S = 1.0
+QUIET_WAITS = 10  # under a steady stream of writes, checkpoint after 10 delays anyway
 
 
 class StoreError(Exception):
@@ -111,7 +123,12 @@ class Store:
     """A kiosk's SQLite database, opened, checked and migrated."""
 
     def __init__(
-        self, path: Path, kiosk_id: str, clock: Clock, timeout: float = BUSY_TIMEOUT_S
+        self,
+        path: Path,
+        kiosk_id: str,
+        clock: Clock,
+        timeout: float = BUSY_TIMEOUT_S,
+        wal_max_pages: int = WAL_MAX_PAGES,
     ) -> None:
         self.path = path
         self.timeout = timeout
@@ -121,6 +138,12 @@ class Store:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self.db = Database(_connect(path, timeout))
+        # SQLite's default (1,000 pages) would checkpoint inside every 80th or so checkout's COMMIT.
+        self.db.conn.execute(f"PRAGMA wal_autocheckpoint={int(wal_max_pages)}")
+        self._written = threading.Event()
+        self._stopping = threading.Event()
+        self._checkpointer: threading.Thread | None = None
+        self.last_checkpoint: tuple[int, int, int] | None = None  # (busy, wal frames, folded)
 
     @classmethod
     def open(
@@ -133,6 +156,7 @@ class Store:
         migrate: bool = True,
         timeout: float = BUSY_TIMEOUT_S,
         check: str = "full",
+        wal_max_pages: int = WAL_MAX_PAGES,
     ) -> Store:
         """Open (or create) the store; check integrity and schema; apply pending migrations.
 
@@ -149,7 +173,7 @@ class Store:
             except OSError as e:
                 raise StoreError("unwritable", f"{path.parent}: cannot create folder: {e}") from e
         try:
-            store = cls(path, kiosk_id, clock or SystemClock(), timeout)
+            store = cls(path, kiosk_id, clock or SystemClock(), timeout, wal_max_pages)
         except sqlite3.DatabaseError as e:
             raise classify(path, e) from e
         try:
@@ -224,6 +248,7 @@ class Store:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            self._written.set()  # the checkpointer, if running, folds it in a moment later
 
     def record(self, db: Database, event: Event) -> Event:
         """Append an event inside the current write; return it with its sequence number."""
@@ -287,9 +312,54 @@ class Store:
         tmp.replace(dest)
         return dest
 
+    def checkpoint(self, conn: sqlite3.Connection | None = None) -> tuple[int, int, int]:
+        """Fold what readers no longer need from the WAL into the file; never wait for a writer."""
+        row = (conn or self.db.conn).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.last_checkpoint = (int(row[0]), int(row[1]), int(row[2]))
+        return self.last_checkpoint
+
+    def start_checkpointer(self, delay_s: float = CHECKPOINT_DELAY_S) -> None:
+        """Checkpoint in a thread of its own `delay_s` after writes, between scans, not in them."""
+        if self._checkpointer is not None:
+            return
+        # Its own connection: a PASSIVE checkpoint there runs beside a writer, never holding one up.
+        conn = _connect(self.path, self.timeout)
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, args=(conn, delay_s), name="checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self, conn: sqlite3.Connection, delay_s: float) -> None:
+        try:
+            while not self._stopping.is_set():
+                self._written.wait()  # close() sets it too, to wake this thread up
+                if self._stopping.is_set():
+                    break
+                # Wait for a quiet moment between scans (no write for delay_s), though never
+                # longer than QUIET_WAITS delays; the WAL is durable meanwhile.
+                for _ in range(QUIET_WAITS):
+                    self._written.clear()
+                    if self._stopping.wait(delay_s):
+                        return
+                    if not self._written.is_set():
+                        break
+                try:
+                    self.checkpoint(conn)
+                except sqlite3.Error as e:
+                    # Busy or locked by a CLI command: the next write tries again.
+                    log.warning("background checkpoint failed: %s", e)
+        finally:
+            conn.close()
+
     def close(self) -> None:
-        """Close every connection."""
+        """Stop the checkpointer, fold this store's writes into the file, close every connection."""
+        self._stopping.set()
+        self._written.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         with self._write_lock:
+            with contextlib.suppress(sqlite3.Error):
+                self.checkpoint()
             for conn in self._readers:
                 conn.close()
             self._readers.clear()

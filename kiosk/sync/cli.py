@@ -24,7 +24,9 @@ def _open(ctx: click.Context) -> Store:
     settings = ctx.obj.settings  # kiosk.cli.Context, which exits on a bad config
     try:
         store = hubstore.open_hub_store(
-            settings.resolve(settings.store.path), hub_id=settings.kiosk.id
+            settings.resolve(settings.store.path),
+            hub_id=settings.kiosk.id,
+            wal_max_pages=settings.store.wal_max_pages,
         )
     except StoreError as e:
         _fail(str(e))
@@ -44,6 +46,7 @@ def hub(ctx: click.Context) -> None:
     settings = ctx.obj.settings
     logging.basicConfig(level=settings.kiosk.log_level, format="%(name)s: %(message)s", force=True)
     store = _open(ctx)
+    store.start_checkpointer(settings.store.checkpoint_delay_s)  # batches commit without it
     app = combine(create_hub_app(store, max_batch=settings.hub.max_batch), _pages(ctx, store))
     click.echo(
         _(

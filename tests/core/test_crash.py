@@ -4,7 +4,8 @@ Each round starts the daemon, writes a student card and a run of book barcodes t
 kills it (SIGKILL, no clean-up) at a random moment: while starting, between scans or in the middle
 of a checkout. Every `[ok] checkout <barcode>` the console printed before it died must be an open
 loan in the store with its checkout event, the store must pass `PRAGMA integrity_check`, and no
-item may have two open loans or a loan without its event.
+item may have two open loans or a loan without its event. The daemon checkpoints the WAL in the
+background right after each write (`checkpoint_delay_s = 0`), so kills land during checkpoints too.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ def reported_checkouts(console: list[str]) -> list[str]:
 
 def test_every_checkout_reported_done_survives_sigkill(tmp_path: Path) -> None:
     config_path = write_config(tmp_path, RULES)
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(
+        text.replace('path = "kiosk.db"\n', 'path = "kiosk.db"\ncheckpoint_delay_s = 0.0\n'),
+        encoding="utf-8",
+    )
+    assert config.load(config_path).store.checkpoint_delay_s == 0.0
     store_path = make_school(config_path)
     books = add_books(config_path, ROUNDS * BOOKS_PER_ROUND)
     rng = random.Random(20261102)
