@@ -52,7 +52,10 @@ def test_a_teacher_is_shown_by_the_name_children_call_them(live: Daemon, tmp_pat
     wait_for(lambda: live.web._server)
     with open(tmp_path / "scans", "w") as fifo:
         fifo.write("0F00BBBB01\n")  # 陈老师's card, as seeded
-    screen = next_state(open_stream(live.web.port, source="127.0.0.1"))
+    stream = open_stream(live.web.port, source="127.0.0.1")
+    screen = next_state(stream)
+    while not screen.get("patron"):  # the stream may open before the card is read
+        screen = next_state(stream)
     assert screen["patron"] == {"name": "陈老师", "class": "三(2)班"}  # not "老师"
     _, _, html, _ = Browser(live.web.port).get("/")
     assert initial_state(html)["patron"]["name"] == "陈老师"
