@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -43,14 +42,3 @@ def app(daemon: Daemon, web_settings: config.Settings) -> Flask:
 def client(app: Flask) -> FlaskClient:
     """A browser from loopback."""
     return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for every test of a module (the page tests share this one)."""
-    from web.test_e2e import ARGS, CHROMIUM, _browser_or_fail
-
-    with _browser_or_fail() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()

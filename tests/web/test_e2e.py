@@ -62,6 +62,15 @@ def _browser_or_fail() -> Any:
 
 
 @pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for every test of this module."""
+    with _browser_or_fail() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
 def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A running daemon with a FIFO scan source and its pages on a free loopback port."""
     folder = tmp_path_factory.mktemp("e2e")
