@@ -12,7 +12,9 @@ so an event that arrives a week late lands where it happened. The rules (docs/sy
 - checkin: ends whatever loan is open at that moment, whoever made it and wherever.
 - checkin of a book not on loan at that moment: nothing to end (`return_not_on_loan`).
 - renew of a loan the patron does not have at that moment: ignored (`renew_not_on_loan`).
-- undo: the loan is put back as it was before the event it names.
+- undo: the loan is put back as it was before the event it names, only when that is the same
+  kiosk's own event of the same book (kiosk/sync/trust.py); else it is listed (`undo_foreign`,
+  `undo_unknown_event`, `undo_mismatch`, `undo_repeated`) and no replay applies it.
 - item_lost, item_damaged: the loan they name ends there (closed as lost or damaged);
   corner_lent: a loan for each book of the box that is on the shelf at that moment. They are
   replayed with the book's loan events (docs/collection.md, "At the hub").
@@ -120,6 +122,8 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
         _apply_master(db, new, now)
         by_item: dict[str, list[str]] = {}
         for e in new:
+            if e.type == "undo" and trust.undo_refused(db, e.uuid):
+                continue  # listed by _apply_master: it changes nothing
             if e.type in REPLAYED and e.item_barcode:
                 by_item.setdefault(e.item_barcode, []).append(e.uuid)
             elif e.type == "corner_lent":  # one loan per book of the box
@@ -394,6 +398,8 @@ def _key(row: dict[str, Any]) -> tuple[str, int, str]:
 def _apply(db: Database, row: dict[str, Any], barcode: str, now: str) -> None:
     """Report what a loan event means at this point of the item's history, then project it."""
     kind, patron = row["type"], row["patron_id"]
+    if kind == "undo" and trust.undo_refused(db, row["uuid"]):
+        return  # a forged or stray undo (kiosk/sync/trust.py) stays out of every replay
     if kind == "corner_lent":  # this book's share of the box, through the one projection
         e = Event.from_row({**row, "at": row["eff"]})
         project(db, replace(e, data={**e.data, "items": _box(e.data, barcode)}))
