@@ -18,14 +18,20 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 
 from kiosk import config
 from kiosk.circulation import decide, queries, records
+from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
 from kiosk.circulation.stats import search
+from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, rules_form, web
 from kiosk.web.admin import actor, bp
 
 PATRON_STATUSES = decide.PATRON_STATUSES
+LOST_ELSEWHERE = N_(
+    "Mark a book lost, damaged or withdrawn with the buttons of its page: they record the "
+    "borrower and the reason."
+)
 
 
 def _page_number() -> int:
@@ -136,10 +142,17 @@ def _item_or_404(barcode: str) -> dict[str, Any]:
 
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
-    """Show an item and its loans."""
-    loans = queries.loans_of_item(web().store.reader, barcode)
+    """Show an item, its loans, and the collection's commands for its status."""
+    db = web().store.reader
+    loans = queries.loans_of_item(db, barcode)
+    incident = next((i for i in reversed(lost.history(db, barcode)) if not i["resolved_as"]), None)
     return render_template(
-        "admin/item.html", i=_item_or_404(barcode), loans=loans, statuses=ITEM_STATUSES
+        "admin/item.html",
+        i=_item_or_404(barcode),
+        loans=loans,
+        statuses=ITEM_STATUSES,
+        incident=incident,
+        reasons=weeding.REASONS,
     )
 
 
@@ -161,9 +174,16 @@ def item_save(barcode: str) -> Any:
 
 @bp.post("/items/<barcode>/status")
 def item_status(barcode: str) -> Any:
-    """Mark an item lost, damaged, withdrawn or available."""
+    """Put a withdrawn book (or one marked without a record) back on the shelf.
+
+    Lost, damaged and withdrawn have one path each, the collection's commands (the book page's
+    buttons post to them): they record the borrower, close the loan, and keep the reason.
+    """
     _item_or_404(barcode)
     status = request.form.get("status", "")
+    if status != "available":
+        flash(gettext(LOST_ELSEWHERE), "error")
+        return redirect(url_for("admin.item", barcode=barcode))
     done = records.set_item_status(web().store, barcode, status, actor())
     if isinstance(done, Refusal):
         flash(gettext("A book on loan is returned first; then its status can change."), "error")
