@@ -18,6 +18,8 @@ so an event that arrives a week late lands where it happened. The rules (docs/sy
 - item_lost, item_damaged: the loan they name ends there (closed as lost or damaged);
   corner_lent: a loan for each book of the box that is on the shelf at that moment. They are
   replayed with the book's loan events (docs/collection.md, "At the hub").
+- item_status from a kiosk's desk (lost, damaged): the book's status at that moment, replayed with
+  its loan events too, so the order of arrival does not decide it.
 - a checkout over the patron's limit, after a card of theirs was reported lost, or by a blocked
   patron: the loan stands (the book is out) and it is reported (`over_limit`, `lost_card`,
   `patron_blocked`).
@@ -122,7 +124,7 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
         _apply_master(db, new, now)
         by_item: dict[str, list[str]] = {}
         for e in new:
-            if e.type == "undo" and trust.undo_refused(db, e.uuid):
+            if e.type in trust.CHECKED_IN_REPLAY and trust.refused(db, e.uuid):
                 continue  # listed by _apply_master: it changes nothing
             if e.type in REPLAYED and e.item_barcode:
                 by_item.setdefault(e.item_barcode, []).append(e.uuid)
@@ -158,11 +160,11 @@ def touch_contact(store: Store, kiosk_id: str, sent_at: str | None) -> None:
             db.execute("UPDATE kiosks SET last_contact = ? WHERE id = ?", [now, kiosk_id])
 
 
-# What a kiosk's desk may change in the master data; the rest stays the hub's to decide.
+# What a kiosk's desk may change in the master data; the rest stays the hub's to decide. (A
+# desk's `item_status` is replayed with the book's loans, in the order things happened.)
 MASTER_FROM_KIOSK = {
     "card_lost": lambda e: isinstance(e.data.get("card"), str),
     "card_issued": lambda e: isinstance(e.data.get("card"), str) and bool(e.patron_id),
-    "item_status": lambda e: e.data.get("status") in ("lost", "damaged", "withdrawn"),
     "patron_status": lambda e: e.data.get("status") in ("active", "blocked", "left"),
 }
 
@@ -232,10 +234,11 @@ REPLAY_SQL = (
     "ORDER BY eff, kseq, e.uuid"
 )
 # A book's events replayed in the order they happened: its loans, what ends one (lost,
-# damaged) and what puts the book back (found, repaired); a class corner's `corner_lent` (one
+# damaged), what puts the book back (found, repaired), a desk's status (lost, damaged); a class
+# corner's `corner_lent` (one
 # event, many books) starts a loan too. The hub's own withdrawals are replayed with them, so a
 # replayed loss does not hide a later withdrawal (a kiosk's is refused: kiosk/sync/trust.py).
-INCIDENTS = ("item_lost", "item_damaged", "item_found", "repair_done")
+INCIDENTS = ("item_lost", "item_damaged", "item_found", "repair_done", "item_status")
 REPLAYED = (*LOAN_TYPES, "undo", *INCIDENTS)
 ITEM_TYPES = ",".join(f"'{t}'" for t in REPLAYED)
 HUB_OWN = "r.uuid IS NULL AND e.type IN ({})".format(
@@ -398,8 +401,8 @@ def _key(row: dict[str, Any]) -> tuple[str, int, str]:
 def _apply(db: Database, row: dict[str, Any], barcode: str, now: str) -> None:
     """Report what a loan event means at this point of the item's history, then project it."""
     kind, patron = row["type"], row["patron_id"]
-    if kind == "undo" and trust.undo_refused(db, row["uuid"]):
-        return  # a forged or stray undo (kiosk/sync/trust.py) stays out of every replay
+    if kind in trust.CHECKED_IN_REPLAY and trust.refused(db, row["uuid"]):
+        return  # a forged undo, a withdrawal from a kiosk (kiosk/sync/trust.py): never applied
     if kind == "corner_lent":  # this book's share of the box, through the one projection
         e = Event.from_row({**row, "at": row["eff"]})
         project(db, replace(e, data={**e.data, "items": _box(e.data, barcode)}))

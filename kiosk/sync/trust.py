@@ -12,9 +12,9 @@ has written rules (docs/sync.md, "Trust"):
 | visit | patron_id | nothing: a session the kiosk saw, counted in the reading figures |
 | card_lost | patron_id, data.card | that card's status to lost, if it is that patron's card |
 | card_issued | patron_id, data.card | a new card for a known patron, or that patron's own card |
-| item_status | item_barcode, data.status lost or damaged | the status of a known item |
+| item_status | item_barcode, data.status lost or damaged | a known item's status (by replay) |
 | card_replaced | patron_id, data.old, data.new | old card lost, new card issued, as above |
-| item_status withdrawn, patron_status | | nothing: the hub's librarian decides |
+| item_status withdrawn or available, patron_status | | nothing: the hub's librarian decides |
 | item_withdrawn, year_promoted, leavers_closed, holiday_loans_set | | nothing: done at the hub |
 | the collection's other events (stocktake, holds, lost) | | their own tables, item statuses |
 | rules_set, import, other types | anything | nothing (stored for the record) |
@@ -22,8 +22,8 @@ has written rules (docs/sync.md, "Trust"):
 An event that breaks its rule is stored like every event and listed as a conflict with the rule
 it broke (`card_moved`, `blank_card`, `unknown_card`, `not_kiosk_authority`, `undo_unknown_event`,
 `undo_foreign`, `undo_mismatch`, `undo_repeated`), never applied. A refused undo stays out of
-every later replay of its item (`undo_refused`), so another kiosk, or a stolen token, cannot
-erase a loan it did not make.
+every later replay of its item (`refused`), so another kiosk, or a stolen token, cannot erase
+a loan it did not make; so does a refused `item_status` (they are replayed with the book's loans).
 The identifiers themselves (no control characters, sane sizes) are checked earlier, in
 `protocol.check_event`, where a bad one refuses the whole batch.
 """
@@ -41,6 +41,9 @@ from kiosk.sync.protocol import has_control
 MAX_CARD = 64
 UNDOABLE = ("checkout", "checkin", "renew")  # what a desk may undo (circulation/decide.py)
 UNDO_REFUSALS = ("undo_unknown_event", "undo_foreign", "undo_mismatch", "undo_repeated")
+# Kiosk events replayed with a book's loans whose refusal must keep them out of every replay.
+CHECKED_IN_REPLAY = ("undo", "item_status")
+KEPT_OUT = (*UNDO_REFUSALS, "not_kiosk_authority")
 DESK_ITEM_STATUSES = ("lost", "damaged")
 # Master data the hub's librarian owns; a kiosk's change is listed, never applied. With a hub,
 # the new school year, withdrawals and holiday loans are done at the hub (docs/collection.md).
@@ -134,11 +137,11 @@ def _undo_refusal(db: Database, e: Event) -> tuple[str, dict[str, Any], str | No
     return None
 
 
-def undo_refused(db: Database, uuid: str) -> bool:
-    """Return whether the hub refused this undo (listed as a conflict), so no replay applies it."""
+def refused(db: Database, uuid: str) -> bool:
+    """Return whether the hub refused this kiosk event (listed), so no replay applies it."""
     found = db.execute(
-        f"SELECT 1 FROM conflicts WHERE event_uuid = ? AND kind IN ({_marks(UNDO_REFUSALS)})",
-        [uuid, *UNDO_REFUSALS],
+        f"SELECT 1 FROM conflicts WHERE event_uuid = ? AND kind IN ({_marks(KEPT_OUT)})",
+        [uuid, *KEPT_OUT],
     ).fetchone()
     return found is not None
 
