@@ -244,6 +244,8 @@ ITEM_TYPES = ",".join(f"'{t}'" for t in REPLAYED)
 HUB_OWN = "r.uuid IS NULL AND e.type IN ({})".format(
     ",".join(f"'{t}'" for t in (*INCIDENTS, "item_withdrawn"))
 )
+# A refused undo (kiosk/sync/trust.py) reopens nothing, so it never asks for a full replay.
+UNDO_REFUSED = ",".join(f"'{k}'" for k in trust.UNDO_REFUSALS)
 CORNER_ROWS = (
     "e.type = 'corner_lent' AND {cond} AND EXISTS (SELECT 1 FROM json_each(e.data, '$.items') "
     "WHERE json_extract(value, '$.barcode') = ?)"
@@ -307,7 +309,8 @@ def _rewind(
         quiet is not None
         and db.execute(
             "SELECT 1 FROM events e JOIN received r ON r.uuid = e.uuid WHERE e.item_barcode = ? "
-            "AND e.type = 'undo' AND r.effective_at >= ? LIMIT 1",
+            "AND e.type = 'undo' AND r.effective_at >= ? AND NOT EXISTS (SELECT 1 FROM conflicts "
+            f"c WHERE c.event_uuid = e.uuid AND c.kind IN ({UNDO_REFUSED})) LIMIT 1",
             [barcode, quiet[0]],
         ).fetchone()
     )

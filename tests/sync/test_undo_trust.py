@@ -79,6 +79,13 @@ def test_a_forged_undo_changes_nothing_and_a_genuine_one_still_works(
         "undo_mismatch",
         "undo_unknown_event",
     ]
+    listed = requests.get(
+        hub.url + "/api/v1/sync/conflicts",
+        headers={"Authorization": f"Bearer {tokens['A']}"},
+        timeout=5,
+    ).json()["conflicts"]
+    assert {c["kind"] for c in listed} == {"undo_foreign", "undo_mismatch", "undo_unknown_event"}
+    assert next(c for c in listed if c["kind"] == "undo_foreign")["detail"]["undone_kiosk"] == "A"
     # Every kiosk pulling from the hub still sees both loans.
     for k in (b, a):
         k.worker.sync_once()
