@@ -15,6 +15,7 @@ from kiosk.circulation.desk import undo_last
 from kiosk.circulation.projector import project
 from kiosk.circulation.store import Event
 from kiosk.config import from_dict
+from kiosk.sync.koc import koc_lines
 from kiosk.web.security import Passwords
 
 from .conftest import BOOK, Hub, open_loans
@@ -87,7 +88,18 @@ def test_a_forged_undo_changes_nothing_and_a_genuine_one_still_works(
     assert {c["kind"] for c in listed} == {"undo_foreign", "undo_mismatch", "undo_unknown_event"}
     assert next(c for c in listed if c["kind"] == "undo_foreign")["detail"]["undone_kiosk"] == "A"
     # Every kiosk pulling from the hub still sees both loans.
-    for k in (b, a):
+    # The Koha export leaves the refused undos out: A's loan is not returned there either.
+    hub_store = hub.store()
+    try:
+        lines = koc_lines(hub_store, "Asia/Shanghai")
+    finally:
+        hub_store.close()
+    assert [line.split("\t")[1:] for line in lines[1:]] == [
+        ["issue", "CARD-S001", BOOK[0]],
+        ["issue", "CARD-S003", BOOK[1]],
+    ]
+    c = kiosk_factory(hub.url, hub.register("C"), kiosk_id="C")  # a new one: a snapshot
+    for k in (b, a, c):
         k.worker.sync_once()
         assert open_loans(k.store) == {BOOK[0]: "S001", BOOK[1]: "S003"}
     # A late event of the book makes the hub replay it from its first event: the forged undo
