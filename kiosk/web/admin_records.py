@@ -29,8 +29,8 @@ from kiosk.web.admin import actor, bp
 
 PATRON_STATUSES = decide.PATRON_STATUSES
 LOST_ELSEWHERE = N_(
-    "Mark a book lost, damaged or withdrawn with the buttons of its page: they record the "
-    "borrower and the reason."
+    "Use the buttons of the book's page: marking it lost, damaged or withdrawn, or back from "
+    "lost or damaged, records the borrower and the reason."
 )
 
 
@@ -143,17 +143,21 @@ def _item_or_404(barcode: str) -> dict[str, Any]:
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
     """Show an item, its loans, and the collection's commands for its status."""
-    db = web().store.reader
-    loans = queries.loans_of_item(db, barcode)
-    incident = next((i for i in reversed(lost.history(db, barcode)) if not i["resolved_as"]), None)
+    loans = queries.loans_of_item(web().store.reader, barcode)
     return render_template(
         "admin/item.html",
         i=_item_or_404(barcode),
         loans=loans,
         statuses=ITEM_STATUSES,
-        incident=incident,
+        incident=_open_incident(barcode),
         reasons=weeding.REASONS,
     )
+
+
+def _open_incident(barcode: str) -> dict[str, Any] | None:
+    """Return the book's lost or damaged record still open (its own way back to the shelf)."""
+    history = lost.history(web().store.reader, barcode)
+    return next((i for i in reversed(history) if not i["resolved_as"]), None)
 
 
 @bp.post("/items/<barcode>")
@@ -179,9 +183,10 @@ def item_status(barcode: str) -> Any:
     Lost, damaged and withdrawn have one path each, the collection's commands (the book page's
     buttons post to them): they record the borrower, close the loan, and keep the reason.
     """
-    _item_or_404(barcode)
+    item = _item_or_404(barcode)
     status = request.form.get("status", "")
-    if status != "available":
+    # A lost book comes back by "Found again", a damaged one with a record by "Repaired".
+    if status != "available" or item["status"] == "lost" or _open_incident(barcode):
         flash(gettext(LOST_ELSEWHERE), "error")
         return redirect(url_for("admin.item", barcode=barcode))
     done = records.set_item_status(web().store, barcode, status, actor())

@@ -121,6 +121,20 @@ def test_a_book_on_loan_marked_lost_on_its_page_is_the_collections_lost_book(
     ]
     assert [e["type"] for e in book[1:]] == ["item_lost"]
 
+    # Back from lost by "Found again" on the book page, not by a bare status.
+    r = s.post(
+        site + f"/admin/items/{RED}/status",
+        data={"csrf_token": csrf(s, site + f"/admin/items/{RED}"), "status": "available"},
+        timeout=5,
+    )
+    assert "Use the buttons of the book's page" in html.unescape(r.text)
+    assert daemon.store.value("SELECT status FROM items WHERE barcode = ?", [RED]) == "lost"
+    page = submit(s, site, f"/admin/items/{RED}", "item-found")
+    assert f"Restored: {RED} is back on the shelf." in page
+    assert daemon.store.query(
+        "SELECT resolved_as FROM incidents WHERE item_barcode = ?", [RED]
+    ) == [{"resolved_as": "found"}]
+
 
 def test_the_old_status_button_changes_nothing_and_withdrawal_keeps_its_reason(
     site: str, daemon: Daemon
@@ -132,9 +146,7 @@ def test_the_old_status_button_changes_nothing_and_withdrawal_keeps_its_reason(
         data={"csrf_token": csrf(s, site + f"/admin/items/{PRINCE}"), "status": "lost"},
         timeout=5,
     )
-    assert "Mark a book lost, damaged or withdrawn with the buttons of its page" in html.unescape(
-        r.text
-    )
+    assert "Use the buttons of the book's page" in html.unescape(r.text)
     assert daemon.store.query("SELECT * FROM events ORDER BY seq") == before
 
     page = submit(s, site, f"/admin/items/{PRINCE}", "item-withdraw", reason="worn", note="torn")
