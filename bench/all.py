@@ -88,21 +88,16 @@ def disk(folder: Path) -> str:
 
 def commit() -> str:
     """Return the checkout's commit (and whether it has changes), or why it is not known."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(HERE), *args], capture_output=True, text=True, timeout=10, check=True
+        )
+        return done.stdout.strip()
+
     try:
-        head = subprocess.run(
-            ["git", "-C", str(HERE), "log", "-1", "--format=%h %cs"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(HERE), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        head = git("log", "-1", "--format=%h %cs")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "not a git checkout"
     return f"{head}{' with uncommitted changes' if dirty else ''}"
