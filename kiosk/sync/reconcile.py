@@ -235,9 +235,9 @@ REPLAY_SQL = (
 )
 # A book's events replayed in the order they happened: its loans, what ends one (lost,
 # damaged), what puts the book back (found, repaired), a desk's status (lost, damaged); a class
-# corner's `corner_lent` (one
-# event, many books) starts a loan too. The hub's own withdrawals are replayed with them, so a
-# replayed loss does not hide a later withdrawal (a kiosk's is refused: kiosk/sync/trust.py).
+# corner's `corner_lent` (one event, many books) starts a loan too. The hub's own withdrawals
+# and statuses are replayed with them, so a replayed loss does not hide a later withdrawal (a
+# kiosk's is refused: kiosk/sync/trust.py).
 INCIDENTS = ("item_lost", "item_damaged", "item_found", "repair_done", "item_status")
 REPLAYED = (*LOAN_TYPES, "undo", *INCIDENTS)
 ITEM_TYPES = ",".join(f"'{t}'" for t in REPLAYED)

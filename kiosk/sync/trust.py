@@ -35,11 +35,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk.circulation.decide import UNDOABLE
 from kiosk.circulation.store import Event
 from kiosk.sync.protocol import has_control
 
 MAX_CARD = 64
-UNDOABLE = ("checkout", "checkin", "renew")  # what a desk may undo (circulation/decide.py)
 UNDO_REFUSALS = ("undo_unknown_event", "undo_foreign", "undo_mismatch", "undo_repeated")
 # Kiosk events replayed with a book's loans whose refusal must keep them out of every replay.
 CHECKED_IN_REPLAY = ("undo", "item_status")
