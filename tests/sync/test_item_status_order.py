@@ -12,7 +12,12 @@ from kiosk.circulation.collection import lost
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.records import set_item_status
 
+from kiosk.sync.reconcile import receive
+
 from .conftest import BOOK, Hub
+from .test_reconcile import DUE, ev, hub_store
+
+__all__ = ["hub_store"]  # the hub's store on a fake clock, from the rules' tests
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -62,4 +67,27 @@ def test_a_status_between_a_loan_and_its_return_ends_the_same_everywhere(
     assert hub.query("SELECT returned_at IS NOT NULL AS ended FROM loans") == [
         {"ended": 1},
         {"ended": 1},
+    ]
+
+
+def test_the_hubs_own_status_keeps_its_place_when_a_late_loan_replays_the_book(
+    hub_store: Any,
+) -> None:
+    # A lends and takes back the book at 03:01-03:02 (the hub replays from there on); B finds it
+    # damaged at 03:30; the hub's librarian puts it back on the shelf at 04:00 (the hub's clock);
+    # then A's loan and return from 03:10 and 03:20 arrive late.
+    early = [ev("A", 1, "checkout", "S002", BOOK[7], **DUE), ev("A", 2, "checkin", None, BOOK[7])]
+    receive(hub_store, "A", hub_store.now(), early)
+    damaged = ev("B", 30, "item_status", None, BOOK[7], status="damaged")
+    receive(hub_store, "B", hub_store.now(), [damaged])
+    assert status(hub_store, BOOK[7]) == "damaged"
+    assert not isinstance(
+        set_item_status(hub_store, BOOK[7], "available", "librarian:hub"), Refusal
+    )
+    late = [ev("A", 10, "checkout", "S001", BOOK[7], **DUE), ev("A", 20, "checkin", None, BOOK[7])]
+    receive(hub_store, "A", hub_store.now(), late)
+    assert status(hub_store, BOOK[7]) == "available"
+    assert hub_store.query("SELECT returned_at FROM loans ORDER BY checked_out_at") == [
+        {"returned_at": "2026-11-02T03:02:00.000Z"},
+        {"returned_at": "2026-11-02T03:20:00.000Z"},
     ]
