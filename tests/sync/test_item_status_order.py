@@ -11,7 +11,6 @@ from kiosk.circulation.clock import FakeClock, SystemClock
 from kiosk.circulation.collection import lost
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.records import set_item_status
-
 from kiosk.sync.reconcile import receive
 
 from .conftest import BOOK, Hub
