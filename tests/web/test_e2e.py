@@ -259,7 +259,8 @@ def test_a_helper_returns_a_book_on_the_desk_keypad_and_undoes_it(
     page.click("#open-desk")
     page.wait_for_selector("#keypad")
     assert "操作人：晨" in page.inner_text("header")
-    page.wait_for_timeout(300)  # the desk's stream is connected
+    # The desk's stream is connected: the answers to what the helper types will show.
+    page.wait_for_selector("body[data-stream=open]", state="attached")
     for key in "9787530215982":
         page.click(f'.keys button[data-key="{key}"]')
     page.click(".enter")

@@ -406,7 +406,8 @@ def test_a_helper_searching_at_the_desk_keeps_the_running_list_unclipped(
     scan(kiosk, desk, HELPER)
     desk.click("#open-desk")
     desk.wait_for_selector("#keypad")
-    desk.wait_for_timeout(300)  # the desk's stream is connected
+    # The desk's stream is connected: the answers to what the helper types will show.
+    desk.wait_for_selector("body[data-stream=open]", state="attached")
     returned = [barcode for barcode, _ in SHELF[1:13]]  # twelve of the teacher's books come back
     for barcode in returned:
         kiosk["fifo"].write(barcode + "\n")
