@@ -1,4 +1,4 @@
-"""Helpers of the web tests: CSRF tokens from pages, the first login."""
+"""Helpers of the web tests: CSRF tokens from pages, the first login, scans into a running kiosk."""
 
 from __future__ import annotations
 
@@ -38,3 +38,10 @@ def set_up_and_login(client: FlaskClient, user: str = "librarian") -> None:
 def text(response: Any) -> str:
     """Return a response's body as text."""
     return str(response.get_data(as_text=True))
+
+
+def scan(kiosk: dict[str, Any], *codes: str) -> None:
+    """Scan codes at the running kiosk (the `kiosk` fixture): one line each into its FIFO."""
+    for code in codes:
+        kiosk["fifo"].write(code + "\n")
+    kiosk["fifo"].flush()

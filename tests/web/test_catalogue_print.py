@@ -22,19 +22,11 @@ from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.cli import main
-from web.test_e2e import ARGS, CHROMIUM, PASSWORD, _browser_or_fail
+from web.helpers import PASSWORD
 
 CLASS = "三(2)班"
 STUDENTS = [(f"S{i:03d}", f"学生{i:02d}") for i in range(1, 24)]  # 23: three have cards already
 BOOKS = [(f"7{i:05d}", f"书{i}", f"I287.{i}/W{i}") for i in range(1, 71)]  # 70 books
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with _browser_or_fail() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

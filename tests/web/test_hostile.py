@@ -19,7 +19,8 @@ from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.importers import import_csv
 from kiosk.sync.replica import apply_changes, prepare
-from web.test_e2e import browser, scan, wait_js, watch_errors  # noqa: F401  (one Chromium)
+from web.chromium import wait_js, watch_errors
+from web.helpers import scan
 
 ESCAPE = '</script><meta http-equiv="refresh" content="0;url=http://evil.example/">'
 COMMENT = "<!--<script>x = 1"
@@ -80,7 +81,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def test_hostile_titles_and_names_stay_text_and_the_screen_keeps_updating(
-    browser: Any,  # noqa: F811
+    browser: Any,
     kiosk: dict[str, Any],
 ) -> None:
     page = browser.new_page(viewport={"width": 1024, "height": 600})

@@ -31,7 +31,7 @@ from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from kiosk.devices.console import ConsoleIndicator
-from web.test_e2e import ARGS, ARTIFACTS, CHROMIUM, _browser_or_fail, wait_js, watch_errors
+from web.chromium import ARTIFACTS, wait_js, watch_errors
 
 A, B, C, TEACHER, HELPER = "0F00A1B2C3", "0F00A1B2C4", "0F00A1B2C5", "0F00BBBB01", "0F00AAAA01"
 SCHOOL = [
@@ -103,15 +103,6 @@ def make_school(settings: config.Settings) -> None:
     for barcode, _ in SHELF:
         assert circulation.checkout("T001", barcode).ok
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for every test of this module."""
-    with _browser_or_fail() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
