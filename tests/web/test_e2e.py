@@ -20,7 +20,7 @@ def shoot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     for w, h in SIZES:
         page.set_viewport_size({"width": w, "height": h})
-        page.wait_for_timeout(50)
+        wait_js(page, f"innerWidth === {w} && innerHeight === {h}")
         page.screenshot(path=str(ARTIFACTS / f"{name}-{w}x{h}.png"))
 
 
@@ -94,12 +94,9 @@ def test_librarian_logs_in_imports_a_csv_and_prints_overdue(
     page.wait_for_selector("#live:not([hidden])")
     assert page.inner_text("#today .numbers div:nth-child(2) b") == "0"
     scan(kiosk, "9787020002207")
-    returns = page.locator("#today .numbers div:nth-child(2) b")
-    for _ in range(50):
-        if returns.inner_text() == "1":
-            break
-        page.wait_for_timeout(100)
-    assert returns.inner_text() == "1"
+    returns = "#today .numbers div:nth-child(2) b"
+    wait_js(page, f"document.querySelector('{returns}').textContent === '1'")
+    assert page.inner_text(returns) == "1"
     csv_file = kiosk["folder"] / "books.csv"
     csv_file.write_text(
         "barcode,title,author\n9787101003048,史记,司马迁\n9787020008735,水浒传,施耐庵\n",
