@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from kiosk.web import create_app
 from web.chromium import chromium
-from web.helpers import LOOPBACK
+from web.helpers import LOOPBACK, running, running_daemon
 
 # The running kiosk's school: four card holders, five books (two lent a month ago).
 SCHOOL = [
@@ -106,15 +106,17 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     assert circulation.checkout("S002", "9787530215982").ok
     assert circulation.checkout("S003", "9787544270878").ok
     store.close()
-    daemon = Daemon(settings)
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while daemon.web._server is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    fifo_out = open(fifo, "w")  # noqa: SIM115  (kept open: the daemon reads scans line by line)
-    yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon, "folder": folder}
-    fifo_out.close()
+    with running(Daemon(settings)) as daemon, open(fifo, "w") as fifo_out:
+        # The FIFO is kept open for the module: the daemon reads scans line by line.
+        yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon, "folder": folder}
+
+
+@pytest.fixture
+def live(tmp_path: Path, store: Store) -> Iterator[Daemon]:
+    """A daemon on the small school with its web server on a free loopback port."""
+    store.close()
+    daemon, stop, thread = running_daemon(tmp_path, "127.0.0.1:0")
+    yield daemon
     stop.set()
     thread.join(10)
+    assert not thread.is_alive(), "the daemon did not stop"

@@ -17,10 +17,10 @@ from kiosk.circulation.store import Store
 from kiosk.devices.fakes import FakeCardReader
 from kiosk.web.server import WebServer
 from web.clients import Browser, next_state, open_stream
-from web.test_server import live, wait_for  # noqa: F401  (the running daemon fixture)
+from web.helpers import wait_for
 
 
-def test_idle_connections_from_one_address_do_not_stop_the_pages(live: Daemon) -> None:  # noqa: F811
+def test_idle_connections_from_one_address_do_not_stop_the_pages(live: Daemon) -> None:
     port = wait_for(lambda: live.web._server and live.web.port)
     wait_for(lambda: Browser(port).get("/api/v1/health")[0] == 200)
     idle = []
@@ -37,7 +37,7 @@ def test_idle_connections_from_one_address_do_not_stop_the_pages(live: Daemon) -
             s.close()
 
 
-def test_live_pages_elsewhere_cannot_take_the_screens_place(live: Daemon) -> None:  # noqa: F811
+def test_live_pages_elsewhere_cannot_take_the_screens_place(live: Daemon) -> None:
     port = wait_for(lambda: live.web._server and live.web.port)
     held = [open_stream(port, source=f"127.0.0.{n}") for n in (2, 2, 3, 3, 4)]
     assert [r.status for r in held] == [200] * 5

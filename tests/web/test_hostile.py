@@ -8,8 +8,6 @@ as plain text.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +18,7 @@ from kiosk.app import Daemon, open_store
 from kiosk.circulation.importers import import_csv
 from kiosk.sync.replica import apply_changes, prepare
 from web.chromium import wait_js, watch_errors
-from web.helpers import scan
+from web.helpers import running, scan
 
 ESCAPE = '</script><meta http-equiv="refresh" content="0;url=http://evil.example/">'
 COMMENT = "<!--<script>x = 1"
@@ -66,18 +64,9 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     prepare(store)
     apply_changes(store, [{"kind": "item", "key": "9787530215982", "row": feed_item}])
     store.close()
-    daemon = Daemon(settings)
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while daemon.web._server is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    fifo_out = open(fifo, "w")  # noqa: SIM115  (kept open: the daemon reads scans line by line)
-    yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon}
-    fifo_out.close()
-    stop.set()
-    thread.join(10)
+    with running(Daemon(settings)) as daemon, open(fifo, "w") as fifo_out:
+        # The FIFO is kept open for the module: the daemon reads scans line by line.
+        yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon}
 
 
 def test_hostile_titles_and_names_stay_text_and_the_screen_keeps_updating(

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from kiosk.devices.console import ConsoleIndicator
 from web.chromium import ARTIFACTS, wait_js, watch_errors
+from web.helpers import running
 
 A, B, C, TEACHER, HELPER = "0F00A1B2C3", "0F00A1B2C4", "0F00A1B2C5", "0F00BBBB01", "0F00AAAA01"
 SCHOOL = [
@@ -128,23 +128,15 @@ def queue_kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     clock = FakeClock(dt.datetime.now(dt.UTC))
     lights = io.StringIO()  # the console indicator: one "[pattern] words" line per answer
     daemon = Daemon(settings, clock=clock, indicator=ConsoleIndicator(lights))
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while daemon.web._server is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    fifo_out = open(fifo, "w")  # noqa: SIM115  (kept open: the daemon reads scans line by line)
-    yield {
-        "url": daemon.web.url,
-        "fifo": fifo_out,
-        "daemon": daemon,
-        "clock": clock,
-        "lights": lights,
-    }
-    fifo_out.close()
-    stop.set()
-    thread.join(10)
+    with running(daemon), open(fifo, "w") as fifo_out:
+        # The FIFO is kept open for the module: the daemon reads scans line by line.
+        yield {
+            "url": daemon.web.url,
+            "fifo": fifo_out,
+            "daemon": daemon,
+            "clock": clock,
+            "lights": lights,
+        }
 
 
 @pytest.fixture(scope="module")
