@@ -5,7 +5,6 @@ one headless Chromium a module and a running kiosk (FIFO scans, waitress on loop
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from kiosk.web import create_app
 from web.chromium import chromium
-from web.helpers import LOOPBACK, running, running_daemon
+from web.helpers import LOOPBACK, fifo_settings, running, running_daemon
 
 # The running kiosk's school: four card holders, five books (two lent a month ago).
 SCHOOL = [
@@ -79,17 +78,8 @@ def browser() -> Iterator[Any]:
 def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A running daemon with a FIFO scan source and its pages on a free loopback port."""
     folder = tmp_path_factory.mktemp("e2e")
-    fifo = folder / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            "kiosk": {"session_timeout_s": 4.0, "session_after_result_s": 4.0},
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"listen": "127.0.0.1:0"},
-        },
-        base_dir=folder,
+    settings, fifo = fifo_settings(
+        folder, kiosk={"session_timeout_s": 4.0, "session_after_result_s": 4.0}
     )
     # The school, and two loans made a month ago that are overdue now.
     month_ago = FakeClock(

@@ -82,19 +82,26 @@ def running(daemon: Daemon) -> Iterator[Daemon]:
     thread.join(10)
 
 
+def fifo_settings(folder: Path, **sections: dict[str, Any]) -> tuple[config.Settings, Path]:
+    """Make the scan FIFO `folder/scans`; return settings that read it, and its path.
+
+    The store is `folder/kiosk.db`, no indicator, pages on a free loopback port; `sections`
+    add to these or replace one (`web={"enabled": False}`).
+    """
+    fifo = folder / "scans"
+    os.mkfifo(fifo)
+    raw: dict[str, Any] = {
+        "store": {"path": "kiosk.db"},
+        "scanner": {"source": f"fifo:{fifo}"},
+        "indicator": {"kind": "none"},
+        "web": {"listen": "127.0.0.1:0"},
+    }
+    return config.from_dict(raw | sections, base_dir=folder), fifo
+
+
 def running_daemon(tmp_path: Path, listen: str) -> tuple[Daemon, threading.Event, threading.Thread]:
     """Start a daemon on the store in `tmp_path` with a FIFO scan source, pages on `listen`."""
-    fifo = tmp_path / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"listen": listen},
-        },
-        base_dir=tmp_path,
-    )
+    settings, _ = fifo_settings(tmp_path, web={"listen": listen})
     daemon = Daemon(settings)
     stop = threading.Event()
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -11,13 +10,12 @@ from pathlib import Path
 import pytest
 from flask import Flask, Response
 
-from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.store import Store
 from kiosk.devices.fakes import FakeCardReader
 from kiosk.web.server import WebServer
 from web.clients import Browser, next_state, open_stream
-from web.helpers import wait_for
+from web.helpers import fifo_settings, wait_for
 
 
 def test_idle_connections_from_one_address_do_not_stop_the_pages(live: Daemon) -> None:
@@ -83,17 +81,7 @@ def test_a_client_that_stops_reading_is_dropped() -> None:
 def flooded(tmp_path: Path, store: Store) -> Iterator[tuple[Daemon, FakeCardReader, Path]]:
     """A daemon with a FIFO scanner and a card reader (fake: the hardware edge)."""
     store.close()
-    fifo = tmp_path / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"enabled": False},
-        },
-        base_dir=tmp_path,
-    )
+    settings, fifo = fifo_settings(tmp_path, web={"enabled": False})
     reader = FakeCardReader()
     daemon = Daemon(settings)
     assert daemon.sources is not None

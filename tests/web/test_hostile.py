@@ -7,18 +7,16 @@ as plain text.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.importers import import_csv
 from kiosk.sync.replica import apply_changes, prepare
 from web.chromium import wait_js, watch_errors
-from web.helpers import running, scan
+from web.helpers import fifo_settings, running, scan
 
 ESCAPE = '</script><meta http-equiv="refresh" content="0;url=http://evil.example/">'
 COMMENT = "<!--<script>x = 1"
@@ -33,17 +31,7 @@ BOOKS = {"9787020002207": ESCAPE, "9787535449450": COMMENT, "9787544270878": LIN
 def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A running daemon whose catalogue came in by import and hub feed, all of it hostile."""
     folder = tmp_path_factory.mktemp("hostile")
-    fifo = folder / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"listen": "127.0.0.1:0"},
-        },
-        base_dir=folder,
-    )
+    settings, fifo = fifo_settings(folder)
     store = open_store(settings)
     items = folder / "items.csv"
     rows = [f'{code},"{title.replace(chr(34), chr(34) * 2)}"' for code, title in BOOKS.items()]

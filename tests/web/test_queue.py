@@ -31,7 +31,7 @@ from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from kiosk.devices.console import ConsoleIndicator
 from web.chromium import ARTIFACTS, wait_js, watch_errors
-from web.helpers import running
+from web.helpers import fifo_settings, running
 
 A, B, C, TEACHER, HELPER = "0F00A1B2C3", "0F00A1B2C4", "0F00A1B2C5", "0F00BBBB01", "0F00AAAA01"
 SCHOOL = [
@@ -109,20 +109,12 @@ def make_school(settings: config.Settings) -> None:
 def queue_kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A running daemon on a fake clock, a FIFO scan source and its pages on loopback."""
     folder = tmp_path_factory.mktemp("queue")
-    fifo = folder / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            # Longer than the default 10 s, so that child B's scan 10 s after A's loan lands in
-            # A's session: the harder case of the queue.
-            "kiosk": {"session_after_result_s": 15.0, "answer_display_s": 600.0},
-            "rules": {"max_loans": TEACHER_MAY_BORROW},
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"listen": "127.0.0.1:0"},
-        },
-        base_dir=folder,
+    settings, fifo = fifo_settings(
+        folder,
+        # Longer than the default 10 s, so that child B's scan 10 s after A's loan lands in
+        # A's session: the harder case of the queue.
+        kiosk={"session_after_result_s": 15.0, "answer_display_s": 600.0},
+        rules={"max_loans": TEACHER_MAY_BORROW},
     )
     make_school(settings)
     clock = FakeClock(dt.datetime.now(dt.UTC))
