@@ -23,21 +23,16 @@ from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
 from kiosk.circulation.stats import search
 from kiosk.web import current_lang, gettext, rules_form, web
-from kiosk.web.admin import actor, bp
+from kiosk.web.admin import actor, bp, page_number
 
 PATRON_STATUSES = decide.PATRON_STATUSES
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() else 1
 
 
 @bp.get("/patrons")
 def patrons() -> str:
     """List patrons 50 a page; search by part of a name, id, class or card, or pinyin initials."""
     q = request.args.get("q", "").strip()
-    found = search.patrons(web().store, q, _page_number())
+    found = search.patrons(web().store, q, page_number())
     return render_template("admin/patrons.html", rows=found.rows, q=q, found=found)
 
 
@@ -123,7 +118,7 @@ def card_issue(patron_id: str) -> Any:
 def items() -> str:
     """List items 50 a page; search by part of a title, author, barcode, ISBN or call number."""
     q = request.args.get("q", "").strip()
-    found = search.items(web().store, q, _page_number())
+    found = search.items(web().store, q, page_number())
     return render_template("admin/items.html", rows=found.rows, q=q, found=found)
 
 

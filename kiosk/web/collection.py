@@ -26,9 +26,10 @@ from kiosk.circulation.collection import (
     stocktake,
     weeding,
 )
+from kiosk.circulation.stats.search import page_of
 from kiosk.i18n import N_
 from kiosk.web import gettext, web
-from kiosk.web.admin import actor, guard
+from kiosk.web.admin import actor, guard, page_number
 
 bp = Blueprint("collection", __name__, url_prefix="/admin/collection")
 bp.before_request(guard)  # the dashboard's network check and login
@@ -333,9 +334,13 @@ def withdraw() -> Any:
 def surplus() -> str:
     """List titles with more copies than their loans this school year justify."""
     since = school_year_start(dt.date.today())
-    rows = weeding.surplus(web().store.reader, since)
+    found = page_of(weeding.surplus(web().store.reader, since), page_number())
     return render_template(
-        "collection/surplus.html", rows=rows, since=since, reasons=weeding.REASONS
+        "collection/surplus.html",
+        rows=found.rows,
+        found=found,
+        since=since,
+        reasons=weeding.REASONS,
     )
 
 
@@ -354,8 +359,9 @@ def holds_page() -> Any:
             barcode=_form("barcode"),
         )
         return redirect(url_for("collection.holds_page"))
+    found = page_of(holds.all_open(store.reader), page_number())
     return render_template(
-        "collection/holds.html", rows=holds.all_open(store.reader), names=holds.STATUS_NAMES
+        "collection/holds.html", rows=found.rows, found=found, names=holds.STATUS_NAMES
     )
 
 

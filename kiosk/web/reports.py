@@ -25,14 +25,16 @@ from kiosk.circulation.stats import (
     rankings,
     reading,
     resolve,
+    search,
 )
 from kiosk.circulation.stats import overdue as chase
 from kiosk.circulation.stats import student as students
 from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
 from kiosk.web import current_lang, gettext, web
-from kiosk.web.admin import actor, guard
+from kiosk.web.admin import actor, guard, page_number
 
 NAMES_AT_ONCE = 400
+OVERDUE_PER_PAGE = 100
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports")
 bp.before_request(guard)
 board = Blueprint("board", __name__)
@@ -193,9 +195,16 @@ def overdue() -> str:
     store, tz = web().store, _tz()
     level, class_name = _level(), request.args.get("class", "")
     rows = chase.overdue_loans(store, tz, class_name, level)
+    # A page of loans at a time, grouped by class; each class's heading counts all its books.
+    found = search.page_of(rows, page_number(), OVERDUE_PER_PAGE)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["class_name"] or "-"] = counts.get(r["class_name"] or "-", 0) + 1
     return _page(
         "overdue.html",
-        classes=chase.by_class(rows),
+        classes=chase.by_class(found.rows),
+        counts=counts,
+        found=found,
         level=level,
         levels=_levels(),
         class_name=class_name,
