@@ -285,8 +285,20 @@ RECORD_AT = N_("{file}: record {row}: {reason}")
 @main.command()
 @click.argument("kind", type=click.Choice(["loans", "patrons", "items", "events", "koc"]))
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM, for Excel on Windows.")
+@click.option(
+    "--lang",
+    type=click.Choice(("zh", "en")),
+    default="zh",
+    show_default=True,
+    help="Column titles, roles, statuses and event types in this language.",
+)
+@click.option(
+    "--codes",
+    is_flag=True,
+    help="English column names and the stored codes as they are, for scripts.",
+)
 @pass_ctx
-def export(ctx: Context, kind: str, bom: bool) -> None:
+def export(ctx: Context, kind: str, bom: bool, lang: str, codes: bool) -> None:
     """Write loans, patrons, items or events as CSV, or koc (Koha offline circulation file)."""
     from kiosk.circulation.export import write_csv
 
@@ -297,7 +309,11 @@ def export(ctx: Context, kind: str, bom: bool) -> None:
 
             write_koc(store, sys.stdout, ctx.settings.kiosk.timezone, ctx.settings.hub.koc_card)
             return
-        write_csv(store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom)
+        # As the dashboard's download: Chinese titles (the ones `kiosk import` reads) by default.
+        shown = None if codes else ("zh_CN" if lang == "zh" else "en")
+        write_csv(
+            store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom, lang=shown
+        )
     except BrokenPipeError:
         sys.stderr.close()  # `kiosk export loans | head` is fine
     finally:

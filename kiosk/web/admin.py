@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from urllib.parse import urlencode
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -131,16 +132,20 @@ def live() -> Response:
 
 # The old overdue page and its print view: the overdue report does all they did (every overdue
 # loan by class, one page per class to print) and more, so their addresses lead there for good.
+def _args() -> dict[str, Any]:
+    return request.args.to_dict()
+
+
 @bp.get("/overdue")
-def overdue() -> Response:
+def overdue() -> Any:
     """Send the old overdue page's visitors to the overdue report, for good."""
-    return redirect(url_for("reports.overdue", **request.args), 301)
+    return redirect(url_for("reports.overdue", **_args()), 301)
 
 
 @bp.get("/overdue/print")
-def overdue_print() -> Response:
+def overdue_print() -> Any:
     """Send the old overdue print view's visitors to the report's print view, for good."""
-    return redirect(url_for("reports.overdue_print", **request.args), 301)
+    return redirect(url_for("reports.overdue_print", **_args()), 301)
 
 
 @bp.get("/events")
@@ -190,7 +195,6 @@ def export(kind: str) -> Response:
     from kiosk.circulation.export import csv_chunks
 
     ctx, who = web(), actor()
-    chinese = current_lang() == "zh_CN"  # column titles in the reader's language
 
     def recorded(count: int) -> None:
         record_admin_action(ctx.store, "export", who, kind=kind, rows=count)
@@ -200,7 +204,7 @@ def export(kind: str) -> Response:
         kind,
         timezone=ctx.settings.kiosk.timezone,
         bom=True,
-        chinese=chinese,
+        lang=current_lang(),  # column titles and stored codes in the reader's language
         done=recorded,
     )
     name = f"{kind}-{dashboard.local_today(ctx.store, _tz()).isoformat()}.csv"

@@ -28,7 +28,7 @@ from kiosk.circulation.collection import (
 )
 from kiosk.circulation.stats.search import page_of
 from kiosk.i18n import N_
-from kiosk.web import gettext, web
+from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, guard, page_number
 
 bp = Blueprint("collection", __name__, url_prefix="/admin/collection")
@@ -98,9 +98,12 @@ def _page(count: int) -> tuple[int, int]:
     return min(pages, max(1, request.args.get("page", 1, type=int) or 1)), pages
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
+def _csv(
+    rows: list[dict[str, Any]], columns: list[str], name: str, words: csvout.Words | None = None
+) -> Response:
     out = io.StringIO()
-    csvout.write(out, rows, columns, web().settings.kiosk.timezone, bom=True)
+    tz = web().settings.kiosk.timezone
+    csvout.write(out, rows, columns, tz, bom=True, lang=current_lang(), words=words)
     return Response(
         out.getvalue(),
         mimetype="text/csv",
@@ -178,7 +181,8 @@ def report(stocktake_id: str) -> Any:
             "kiosk_id",
             "patron_id",
         ]
-        return _csv(rows, columns, f"stocktake-{st['started_at'][:10]}")
+        words = {"status": stocktake.STATUS_NAMES, "item_status": None}
+        return _csv(rows, columns, f"stocktake-{st['started_at'][:10]}", words)
     counts = stocktake.summary(rows)
     wanted = request.args.get("status", "")
     if wanted in stocktake.STATUSES:
@@ -260,14 +264,17 @@ def list_(which: str) -> Any:
                 "compensation_at",
             ]
         )
+        # Reasons and compensations in the reader's words, as the list shows them.
+        words = {"reason": weeding.REASONS, "compensation": lost.NAMES}
         if fmt == "xlsx":
-            data = csvout.xlsx(rows, columns, web().settings.kiosk.timezone, which)
+            tz, lang = web().settings.kiosk.timezone, current_lang()
+            data = csvout.xlsx(rows, columns, tz, gettext(LISTS[which]), lang, words)
             return Response(
                 data,
                 mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 headers={"Content-Disposition": f"attachment; filename={which}.xlsx"},
             )
-        return _csv(rows, columns, which)
+        return _csv(rows, columns, which, words)
     page, pages = _page(len(rows))
     return render_template(
         "collection/list.html",

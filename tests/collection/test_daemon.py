@@ -124,7 +124,7 @@ def test_withdrawn_lost_found_holds_and_a_replaced_card_at_the_kiosk(tmp_path: P
     finally:
         if k.proc.poll() is None:
             k.kill()
-    events = kiosk_cmd(cfg, "export", "events").stdout
+    events = kiosk_cmd(cfg, "export", "events", "--codes").stdout
     for kind in (
         "item_withdrawn",
         "item_lost",
