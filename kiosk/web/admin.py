@@ -8,8 +8,8 @@ first password: there is no default one). Patrons, items, import and rules live 
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import (

@@ -55,8 +55,9 @@ class Page:
         return self.first + len(self.rows) - 1 if self.rows else 0
 
 
-def page_of(rows: list[dict[str, Any]], page: int, per_page: int = PER_PAGE) -> Page:
+def page_of(rows: list[dict[str, Any]], page: int, per_page: int | None = None) -> Page:
     """Return one page of a list already read (the page number kept within the list)."""
+    per_page = per_page or PER_PAGE
     last = max(1, math.ceil(len(rows) / per_page))
     page = min(max(1, page), last)
     return Page(rows[(page - 1) * per_page : page * per_page], len(rows), page, per_page)
