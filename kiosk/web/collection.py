@@ -416,7 +416,7 @@ def year() -> Any:
         "collection/year.html",
         grades=range(1, last_grade + 1),
         holiday=holidays.by_grade(store.reader),
-        recall=corners.term_recall(store.reader),
+        recall=page_of(corners.term_recall(store.reader), page_number()),
         plan=plan,
         classes=promotion.class_moves(plan),
         coverage=promotion.card_coverage(store.reader),
@@ -486,10 +486,13 @@ def _corner_view() -> dict[str, Any]:
     db = web().store.reader
     wanted = request.args.get("class", "")
     due = corners.term_end(db)
+    printing = request.args.get("print") == "1"
+    big = 1_000_000 if printing else None
     return {
         "out": corners.out_per_class(db),
-        "recall": corners.recall(db, wanted),
+        # Paged on the screen; the print view prints the whole list.
+        "recall": page_of(corners.recall(db, wanted), 1 if printing else page_number(), big),
         "wanted": wanted,
         "default_due": due.isoformat() if due else "",
-        "printing": request.args.get("print") == "1",
+        "printing": printing,
     }

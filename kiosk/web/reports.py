@@ -35,6 +35,7 @@ from kiosk.web.admin import actor, guard, page_number
 
 NAMES_AT_ONCE = 400
 OVERDUE_PER_PAGE = 100
+LATEST_NOTICES = 10  # on the overdue page; every one on /notices/printed
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports")
 bp.before_request(guard)
 board = Blueprint("board", __name__)
@@ -208,7 +209,22 @@ def overdue() -> str:
         level=level,
         levels=_levels(),
         class_name=class_name,
-        printed=chase.printed(store, 50),
+        printed=chase.printed(store, LATEST_NOTICES),
+        printed_count=chase.printed_count(store),
+    )
+
+
+@bp.get("/notices/printed")
+def notices_printed_list() -> str:
+    """List every parents' notice printed, newest first, a page at a time."""
+    store = web().store
+    total = chase.printed_count(store)
+    page = min(page_number(), max(1, -(-total // search.PER_PAGE)))
+    rows = chase.printed(store, search.PER_PAGE, (page - 1) * search.PER_PAGE)
+    return _page(
+        "notices_printed.html",
+        found=search.Page(rows, total, page, search.PER_PAGE),
+        levels=_levels(),
     )
 
 

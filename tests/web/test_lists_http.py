@@ -124,6 +124,45 @@ def test_holds_and_surplus_are_paged(
     assert second.count("六班学生") == 1 and "4–4 of 4" in second
 
 
+def test_surplus_notices_printed_and_recall_lists_are_paged(
+    site: tuple[WebServer, Browser], monkeypatch: pytest.MonkeyPatch, daemon: Daemon
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from kiosk.circulation.stats import overdue as chase
+
+    _, browser = site
+    store = daemon.store
+    monkeypatch.setattr(search, "PER_PAGE", 3)
+    # Four titles with two copies each and no loans: four surplus lines.
+    with store.write() as db:
+        for t in range(4):
+            for c in range(2):
+                row = {"barcode": f"SUR{t}{c}", "title": f"多余{t}", "isbn": f"97873000000{t}"}
+                put_item(db, row, store.now())
+    first = page(browser, "/admin/collection/surplus")
+    assert first.count("多余") == 3 and "1–3 of 4" in first
+    assert page(browser, "/admin/collection/surplus" + next_link(first)).count("多余") == 1
+    # A notice printed for each of the eight students: the overdue page shows the latest, the
+    # list of notices has them all, a page at a time.
+    monkeypatch.setattr(report_pages, "LATEST_NOTICES", 2)
+    loans = chase.overdue_loans(store, ZoneInfo("Asia/Shanghai"))
+    assert chase.record_printed(store, chase.by_student(loans), "librarian:li") == 8
+    overdue = page(browser, "/admin/reports/overdue")
+    assert "All 8 notices printed" in overdue
+    notices = page(browser, "/admin/reports/notices/printed")
+    assert len(re.findall(r"(?:四|六)班学生\d", notices)) == 3 and "1–3 of 8" in notices
+    last = page(browser, "/admin/reports/notices/printed?page=3")
+    assert len(re.findall(r"(?:四|六)班学生\d", last)) == 2 and "7–8 of 8" in last
+    # The term-end recall list: every open loan, three a page.
+    year = page(browser, "/admin/collection/year")
+    recall = year.split('id="term-recall"')[1].split("</section>")[0]
+    assert len(re.findall(r"(?:四|六)班学生\d", recall)) == 3 and "1–3 of 8" in recall
+    year3 = page(browser, "/admin/collection/year?page=3")
+    recall3 = year3.split('id="term-recall"')[1].split("</section>")[0]
+    assert len(re.findall(r"(?:四|六)班学生\d", recall3)) == 2
+
+
 def get_bytes(server: WebServer, browser: Browser, path: str) -> bytes:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
