@@ -35,6 +35,7 @@ from kiosk.web.admin import actor, guard, page_number
 
 NAMES_AT_ONCE = 400
 OVERDUE_PER_PAGE = 100
+NEW_BOOKS_PER_PAGE = 100
 LATEST_NOTICES = 10  # on the overdue page; every one on /notices/printed
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports")
 bp.before_request(guard)
@@ -146,8 +147,14 @@ def _rankings() -> dict[str, Any]:
 
 @bp.get("/new-books")
 def new_books() -> str:
-    """Show the titles added in a period, by 中图法 class."""
-    return _page("new_books.html", **_new_books())
+    """Show the titles added in a period, by 中图法 class, a page at a time."""
+    shown = _new_books()
+    # A page of titles in the bulletin's order; each class's heading counts all its titles.
+    ordered = [t for _, _, titles in shown["groups"] for t in titles]
+    found = search.page_of(ordered, page_number(), NEW_BOOKS_PER_PAGE)
+    counts = {letter: len(titles) for letter, _, titles in shown["groups"]}
+    shown["groups"] = books.by_subject(found.rows)
+    return _page("new_books.html", **shown, found=found, counts=counts)
 
 
 @bp.get("/new-books/print")

@@ -163,6 +163,22 @@ def test_surplus_notices_printed_and_recall_lists_are_paged(
     assert len(re.findall(r"(?:四|六)班学生\d", recall3)) == 2
 
 
+def test_the_new_books_report_pages_keep_the_period(
+    site: tuple[WebServer, Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, browser = site
+    monkeypatch.setattr(report_pages, "NEW_BOOKS_PER_PAGE", 5)
+    # The small school's five titles and the fixture's six (书01 and 书02 twice), in November.
+    first = page(browser, "/admin/reports/new-books?period=month&month=2026-11")
+    assert "11 titles" in first and "1–5 of 11" in first
+    link = next_link(first)
+    assert "month=2026-11" in link and "page=2" in link
+    second = page(browser, "/admin/reports/new-books" + link)
+    assert "6–10 of 11" in second and "11 titles" in second
+    titles = set(re.findall(r"<tr><td>([^<]+)</td>", first))
+    assert titles and not titles & set(re.findall(r"<tr><td>([^<]+)</td>", second))
+
+
 def get_bytes(server: WebServer, browser: Browser, path: str) -> bytes:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
