@@ -26,6 +26,7 @@ from kiosk.web import current_lang, gettext, rules_form, web
 from kiosk.web.admin import actor, bp, page_number
 
 PATRON_STATUSES = decide.PATRON_STATUSES
+ITEM_LOANS_PER_PAGE = 20
 
 
 @bp.get("/patrons")
@@ -131,10 +132,17 @@ def _item_or_404(barcode: str) -> dict[str, Any]:
 
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
-    """Show an item and its loans."""
-    loans = queries.loans_of_item(web().store.reader, barcode)
+    """Show an item and its loans, latest first, a page at a time."""
+    page, per_page = page_number(), ITEM_LOANS_PER_PAGE
+    # One loan more than a page tells whether older ones follow.
+    rows = queries.loans_of_item(web().store.reader, barcode, per_page + 1, (page - 1) * per_page)
+    found = search.page_ahead(rows, page, per_page)
     return render_template(
-        "admin/item.html", i=_item_or_404(barcode), loans=loans, statuses=ITEM_STATUSES
+        "admin/item.html",
+        i=_item_or_404(barcode),
+        loans=found.rows,
+        found=found,
+        statuses=ITEM_STATUSES,
     )
 
 

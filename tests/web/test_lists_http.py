@@ -179,6 +179,25 @@ def test_the_new_books_report_pages_keep_the_period(
     assert titles and not titles & set(re.findall(r"<tr><td>([^<]+)</td>", second))
 
 
+def test_a_books_loans_are_paged(
+    site: tuple[WebServer, Browser], monkeypatch: pytest.MonkeyPatch, daemon: Daemon
+) -> None:
+    from kiosk.web import admin_records
+
+    _, browser = site
+    monkeypatch.setattr(admin_records, "ITEM_LOANS_PER_PAGE", 2)
+    book = "9787020024759"
+    for patron in ("S001", "S002", "S003"):  # lent and returned three times
+        assert daemon.circulation.checkout(patron, book).ok
+        assert daemon.circulation.checkin(book).ok
+    first = page(browser, f"/admin/items/{book}")
+    loans = first.split('id="item-loans"')[1].split("</table>")[0]
+    assert re.findall(r"<tr><td>([^<]+)</td>", loans) == ["Tom Green", "李雨涵"]
+    second = page(browser, f"/admin/items/{book}" + next_link(first))
+    loans = second.split('id="item-loans"')[1].split("</table>")[0]
+    assert re.findall(r"<tr><td>([^<]+)</td>", loans) == ["王小明"]
+
+
 def get_bytes(server: WebServer, browser: Browser, path: str) -> bytes:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
