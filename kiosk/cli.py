@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from kiosk.circulation.store import StoreError
-from kiosk.cli_context import Context, fail, pass_ctx
+from kiosk.cli_context import Context, fail, pass_ctx, shown_language, table_language
 from kiosk.cli_help import localize
 from kiosk.i18n import N_, _
 
@@ -285,18 +285,7 @@ RECORD_AT = N_("{file}: record {row}: {reason}")
 @main.command()
 @click.argument("kind", type=click.Choice(["loans", "patrons", "items", "events", "koc"]))
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM, for Excel on Windows.")
-@click.option(
-    "--lang",
-    type=click.Choice(("zh", "en")),
-    default="zh",
-    show_default=True,
-    help="Column titles, roles, statuses and event types in this language.",
-)
-@click.option(
-    "--codes",
-    is_flag=True,
-    help="English column names and the stored codes as they are, for scripts.",
-)
+@table_language
 @pass_ctx
 def export(ctx: Context, kind: str, bom: bool, lang: str, codes: bool) -> None:
     """Write loans, patrons, items or events as CSV, or koc (Koha offline circulation file)."""
@@ -310,7 +299,7 @@ def export(ctx: Context, kind: str, bom: bool, lang: str, codes: bool) -> None:
             write_koc(store, sys.stdout, ctx.settings.kiosk.timezone, ctx.settings.hub.koc_card)
             return
         # As the dashboard's download: Chinese titles (the ones `kiosk import` reads) by default.
-        shown = None if codes else ("zh_CN" if lang == "zh" else "en")
+        shown = shown_language(lang, codes)
         write_csv(
             store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom, lang=shown
         )

@@ -37,6 +37,22 @@ TITLES = {
     "name": N_("Student"),
     "due_at": N_("Due"),
     "responsible": N_("Responsible"),
+    "id": N_("Id"),
+    "kind": N_("Kind"),
+    "loan_uuid": N_("loan_uuid"),
+    "repair_started_at": N_("Sent to repair at"),
+    "resolved_as": N_("Outcome"),
+    "resolved_at": N_("Closed at"),
+    "resolved_by": N_("Closed by"),
+    "placed_at": N_("Placed"),
+    "ready_at": N_("Ready at"),
+    "expires_on": N_("Until"),
+    "closed_at": N_("Closed at"),
+    "batch": N_("Batch"),
+    "copies": N_("Copies"),
+    "loans": N_("Loans"),
+    "surplus": N_("Surplus"),
+    "barcodes": N_("Barcodes"),
 }
 # Which names each coded column is shown through: {column: {code: message id}}, or None for a
 # column whose codes are message ids themselves (an item's status).
