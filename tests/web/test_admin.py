@@ -145,7 +145,7 @@ def test_overdue_print_gives_one_notice_per_class(
     set_up_and_login(client)
     html = text(client.get("/admin/reports/overdue/print"))
     assert html.count('<section class="page">') == 2
-    assert "三(2)班图书馆通知" in html and "五(1)班图书馆通知" in html
+    assert "三(2)班图书馆催还通知" in html and "五(1)班图书馆催还通知" in html
     one = text(client.get("/admin/reports/overdue/print?class=五(1)班"))
     assert one.count('<section class="page">') == 1 and "小王子" in one and "红楼梦" not in one
 
