@@ -28,7 +28,7 @@ from pathlib import Path
 from bench import harness
 
 HERE = Path(__file__).resolve().parent
-NOT_BENCHMARKS = {"__init__", "harness", "grow", "all"}
+NOT_BENCHMARKS = {"__init__", "harness", "grow", "all", "docs"}
 BUDGET_MIN = 20  # the whole `make bench`, on the 2-core development machine
 
 
@@ -84,6 +84,23 @@ def disk(folder: Path) -> str:
         if str(folder).startswith(mount) and len(mount) >= len(best[0]):
             best = (mount, dev, fstype)
     return f"{best[2]} on {best[1]}"
+
+
+def commit() -> str:
+    """Return the checkout's commit (and whether it has changes), or why it is not known."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(HERE), *args], capture_output=True, text=True, timeout=10, check=True
+        )
+        return done.stdout.strip()
+
+    try:
+        head = git("log", "-1", "--format=%h %cs")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return f"{head}{' with uncommitted changes' if dirty else ''}"
 
 
 def benchmarks() -> list[str]:
@@ -162,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         over = took > BUDGET_MIN * 60
         print(f" (budget {BUDGET_MIN} min on 2 cores: {'OVER' if over else 'within'})")
+    print(f"commit: {commit()}")
     print("time per benchmark: " + ", ".join(durations))
     print(harness.machine(load_before))
     print(loads.text())

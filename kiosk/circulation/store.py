@@ -134,6 +134,7 @@ class Store:
         self.timeout = timeout
         self.kiosk_id = kiosk_id
         self.clock = clock
+        self.wal_max_pages = wal_max_pages  # for a process of its own on this store (an import)
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []

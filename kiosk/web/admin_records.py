@@ -217,6 +217,7 @@ def import_start() -> Any:
     spec = {
         "store": str(store.path),
         "kiosk_id": store.kiosk_id,
+        "wal_max_pages": store.wal_max_pages,
         "kind": kind,
         "file": str(path),
         "name": name,

@@ -3,9 +3,9 @@
 The dashboard's import used to run in a thread of the daemon: a large file then took the CPU and
 Python's one interpreter lock from the scans beside it, and its memory stayed with the daemon. In a
 process of its own (at a lower priority) it competes with lending only for the SQLite write lock,
-which it takes in short transactions. JOB is JSON (store, kiosk_id, kind, file, name, sheet,
-dry_run, actor, lang); progress goes to stdout as `{"done": n, "total": m}` lines, then one
-line with the report in the librarian's language.
+which it takes in short transactions, on the store's own WAL bound. JOB is JSON (store, kiosk_id,
+wal_max_pages, kind, file, name, sheet, dry_run, actor, lang); progress goes to stdout as
+`{"done": n, "total": m}` lines, then one line with the report in the librarian's language.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from kiosk.circulation.importers import import_file
-from kiosk.circulation.store import Store
+from kiosk.circulation.store import WAL_MAX_PAGES, Store
 from kiosk.i18n import N_, translate
 
 NICE = 10  # below the daemon, so a scan gets the CPU first
@@ -70,7 +70,12 @@ def main(job: dict[str, Any]) -> None:
     def progress(done: int, total: int) -> None:
         print(json.dumps({"done": done, "total": total}), flush=True)
 
-    store = Store.open(job["store"], kiosk_id=job["kiosk_id"], check="quick")
+    store = Store.open(
+        job["store"],
+        kiosk_id=job["kiosk_id"],
+        check="quick",
+        wal_max_pages=job.get("wal_max_pages", WAL_MAX_PAGES),
+    )
     try:
         report = import_file(
             store,
