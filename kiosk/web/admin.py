@@ -62,10 +62,13 @@ def actor() -> str:
     return f"librarian:{user_name() or '?'}"
 
 
+MOST_PAGES = 1_000_000  # a page number past any list (a longer one would not fit an SQL offset)
+
+
 def page_number() -> int:
-    """Return the page a list is asked for (from 1)."""
+    """Return the page a list is asked for (from 1; nonsense is the first page)."""
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return min(int(raw), MOST_PAGES) if raw.isdigit() and int(raw) > 0 else 1
 
 
 @bp.app_template_global()

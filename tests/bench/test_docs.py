@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import docs
-from tests.bench.test_smoke import run_module
+from .test_smoke import run_module
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

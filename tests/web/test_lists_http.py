@@ -105,6 +105,9 @@ def test_the_event_log_pages_keep_the_filter(
     more = re.findall(r"<tr><td>(\d+)</td>", second)
     assert len(more) == 3 and int(more[0]) < int(rows[-1])  # the next, older checkouts
     assert 'rel="next"' not in second and 'rel="prev"' in second
+    # A page past the end, or nonsense, is an empty page or the first, never an error.
+    assert "No events match." in page(browser, "/admin/events?type=checkout&page=" + "9" * 40)
+    assert re.findall(r"<tr><td>(\d+)</td>", page(browser, "/admin/events?page=-2"))
 
 
 def test_holds_and_surplus_are_paged(
