@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import docs
+
 from .test_smoke import run_module
 
 ROOT = Path(__file__).resolve().parent.parent.parent
