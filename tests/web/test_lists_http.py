@@ -201,6 +201,35 @@ def test_a_books_loans_are_paged(
     assert re.findall(r"<tr><td>([^<]+)</td>", loans) == ["王小明"]
 
 
+def test_a_class_corners_recall_list_is_paged_and_prints_whole(
+    site: tuple[WebServer, Browser], monkeypatch: pytest.MonkeyPatch, daemon: Daemon
+) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from kiosk.circulation.collection import corners
+
+    _, browser = site
+    box = ["9787020002207", "9787535449450", "9787544270878", "9787530215982"]
+    tz = ZoneInfo("Asia/Shanghai")
+    done = corners.lend(daemon.store, "三(2)班", "T001", box, dt.date(2027, 1, 15), tz, "li")
+    assert done.ok
+    monkeypatch.setattr(search, "PER_PAGE", 3)
+
+    def recall(html: str) -> list[str]:
+        table = html.split('id="recall"')[1].split("</table>")[0]
+        return [b for b in re.findall(r"<td>(\d{13})</td>", table)]
+
+    first = page(browser, "/admin/collection/corners?class=三(2)班")
+    assert len(recall(first)) == 3
+    link = next_link(first)
+    assert "class=" in link and "page=2" in link
+    second = page(browser, "/admin/collection/corners" + link)
+    assert len(recall(second)) == 1 and set(recall(first) + recall(second)) == set(box)
+    printed = page(browser, "/admin/collection/corners?class=三(2)班&print=1")
+    assert sorted(recall(printed)) == sorted(box) and 'rel="next"' not in printed
+
+
 def get_bytes(server: WebServer, browser: Browser, path: str) -> bytes:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
