@@ -113,5 +113,8 @@ def test_the_librarian_sees_the_conflicts_as_json_and_on_the_command_line(
     assert (row["patron_id"], row["other_patron_id"]) == ("S002", "S001")
     out = run_cli("--config", str(hub.config), "hub", "conflicts", "--json")
     assert json.loads(out.stdout) == resp.json()["conflicts"]
+    # Read by a person, the conflict says what happened in words.
+    said = run_cli("--config", str(hub.config), "hub", "conflicts").stdout
+    assert "Lent again to another student: the later loan stands" in said and "transfer" not in said
     listed = run_cli("--config", str(hub.config), "hub", "kiosks")
     assert [line.split()[0] for line in listed.stdout.splitlines()] == ["A", "B"]

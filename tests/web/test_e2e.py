@@ -111,12 +111,13 @@ def test_librarian_logs_in_imports_a_csv_and_prints_overdue(
     assert "2" in summary
     assert page.is_hidden("#import-errors")
     page.screenshot(path=str(ARTIFACTS / "admin-import-1280x800.png"))
-    page.goto(kiosk["url"] + "/admin/overdue/print")
-    notices = page.locator("section.notice")
+    page.goto(kiosk["url"] + "/admin/overdue/print")  # the old address leads to the report's
+    assert page.url.endswith("/admin/reports/overdue/print")
+    notices = page.locator("section.page")
     assert notices.count() == 2
-    assert "四(1)班图书馆通知" in notices.nth(0).inner_text()
+    assert "四(1)班图书馆催还通知" in notices.nth(0).inner_text()
     assert "草房子" in notices.nth(0).inner_text()
-    assert "五(1)班图书馆通知" in notices.nth(1).inner_text()
+    assert "五(1)班图书馆催还通知" in notices.nth(1).inner_text()
     page.screenshot(path=str(ARTIFACTS / "admin-overdue-print-1280x800.png"))
     page.emulate_media(media="print")
     assert page.is_hidden("button")  # the print button does not print
