@@ -90,11 +90,15 @@ def test_the_librarian_sees_the_conflicts_as_json_and_on_the_command_line(
     from .conftest import run_cli
 
     token_a, token_b = hub.register("A"), hub.register("B")
-    a = kiosk_factory(hub.url, token_a, kiosk_id="A")
-    b = kiosk_factory(hub.url, token_b, kiosk_id="B")
+    # One clock that moves between the loans: on the real clock both could fall in the same
+    # millisecond, and which loan is the later one (the transfer) would be a coin toss.
+    clock = FakeClock()
+    a = kiosk_factory(hub.url, token_a, kiosk_id="A", clock=clock)
+    b = kiosk_factory(hub.url, token_b, kiosk_id="B", clock=clock)
     a.worker.sync_once()
     b.worker.sync_once()
     assert a.circulation.checkout("S001", BOOK[0]).ok
+    clock.advance(60)
     assert b.circulation.checkout("S002", BOOK[0]).ok
     a.worker.sync_once()
     b.worker.sync_once()
