@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from kiosk.circulation.store import StoreError
-from kiosk.cli_context import Context, fail, pass_ctx
+from kiosk.cli_context import Context, fail, pass_ctx, shown_language, table_language
 from kiosk.cli_help import localize
 from kiosk.i18n import N_, _
 
@@ -285,8 +285,9 @@ RECORD_AT = N_("{file}: record {row}: {reason}")
 @main.command()
 @click.argument("kind", type=click.Choice(["loans", "patrons", "items", "events", "koc"]))
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM, for Excel on Windows.")
+@table_language
 @pass_ctx
-def export(ctx: Context, kind: str, bom: bool) -> None:
+def export(ctx: Context, kind: str, bom: bool, lang: str, codes: bool) -> None:
     """Write loans, patrons, items or events as CSV, or koc (Koha offline circulation file)."""
     from kiosk.circulation.export import write_csv
 
@@ -297,7 +298,11 @@ def export(ctx: Context, kind: str, bom: bool) -> None:
 
             write_koc(store, sys.stdout, ctx.settings.kiosk.timezone, ctx.settings.hub.koc_card)
             return
-        write_csv(store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom)
+        # As the dashboard's download: Chinese titles (the ones `kiosk import` reads) by default.
+        shown = shown_language(lang, codes)
+        write_csv(
+            store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom, lang=shown
+        )
     except BrokenPipeError:
         sys.stderr.close()  # `kiosk export loans | head` is fine
     finally:

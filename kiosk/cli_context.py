@@ -7,6 +7,8 @@ it without importing kiosk.cli, which sits above them all.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -61,3 +63,24 @@ def fail(message: str, code: int = 1) -> None:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def table_language(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --lang zh|en (Chinese by default, as the dashboard's downloads) and --codes."""
+    command = click.option(
+        "--codes",
+        is_flag=True,
+        help="English column names and the stored codes as they are, for scripts.",
+    )(command)
+    return click.option(
+        "--lang",
+        type=click.Choice(("zh", "en")),
+        default="zh",
+        show_default=True,
+        help="Column titles, roles, statuses and event types in this language.",
+    )(command)
+
+
+def shown_language(lang: str, codes: bool) -> str | None:
+    """Return the catalog language a table is written in, or None for column names and codes."""
+    return None if codes else ("zh_CN" if lang == "zh" else "en")

@@ -14,6 +14,7 @@ import click
 
 from kiosk.circulation.collection import csvout, lost, promotion, stocktake
 from kiosk.cli import Context, fail, pass_ctx
+from kiosk.cli_context import shown_language, table_language
 from kiosk.i18n import _
 
 REPORT_COLUMNS = (
@@ -107,8 +108,9 @@ def status(ctx: Context, stocktake_id: str | None, as_json: bool) -> None:
     show_default=True,
     help="text for reading, csv for a spreadsheet (one row per barcode).",
 )
+@table_language
 @pass_ctx
-def report(ctx: Context, stocktake_id: str | None, fmt: str) -> None:
+def report(ctx: Context, stocktake_id: str | None, fmt: str, lang: str, codes: bool) -> None:
     """List every barcode with its status: found, missing, misplaced, on_loan_found, unknown."""
     store, st = _chosen(ctx, stocktake_id)
     try:
@@ -116,7 +118,9 @@ def report(ctx: Context, stocktake_id: str | None, fmt: str) -> None:
     finally:
         store.close()
     if fmt == "csv":
-        csvout.write(sys.stdout, rows, list(REPORT_COLUMNS), ctx.settings.kiosk.timezone)
+        words = {"status": stocktake.STATUS_NAMES, "item_status": None}
+        tz, shown = ctx.settings.kiosk.timezone, shown_language(lang, codes)
+        csvout.write(sys.stdout, rows, list(REPORT_COLUMNS), tz, lang=shown, words=words)
         return
     for r in rows:
         click.echo(
@@ -214,8 +218,9 @@ LISTS = ("lost", "damaged", "in-repair", "withdrawn", "corners", "holds", "surpl
 
 @click.command("list")
 @click.argument("kind", type=click.Choice(LISTS))
+@table_language
 @pass_ctx
-def list_cmd(ctx: Context, kind: str) -> None:
+def list_cmd(ctx: Context, kind: str, lang: str, codes: bool) -> None:
     """Write a collection list as CSV (lost, damaged, in-repair, withdrawn, corners, holds...)."""
     import datetime as dt
 
@@ -239,5 +244,14 @@ def list_cmd(ctx: Context, kind: str) -> None:
             rows = lost.incidents(db, kind.replace("-", "_"))
     finally:
         store.close()
+    # The codes in words, as the dashboard's lists show them.
+    words = {
+        "kind": lost.NAMES,
+        "compensation": lost.NAMES,
+        "resolved_as": lost.NAMES,
+        "reason": weeding.REASONS,
+        "status": holds.STATUS_NAMES if kind == "holds" else None,
+    }
     if rows:
-        csvout.write(sys.stdout, rows, list(rows[0]), ctx.settings.kiosk.timezone)
+        tz, shown = ctx.settings.kiosk.timezone, shown_language(lang, codes)
+        csvout.write(sys.stdout, rows, list(rows[0]), tz, lang=shown, words=words)

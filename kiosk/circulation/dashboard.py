@@ -59,25 +59,6 @@ def today(store: Store, tz: ZoneInfo, recent: int = 20) -> dict[str, Any]:
     }
 
 
-def overdue_by_class(store: Store) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Return open overdue loans grouped by the patron's class, oldest due first."""
-    rows = store.query(
-        "SELECT p.class_name, p.name, p.id AS patron_id, i.title, i.barcode, "
-        "l.checked_out_at, l.due_at FROM loans l "
-        "JOIN patrons p ON p.id = l.patron_id JOIN items i ON i.barcode = l.item_barcode "
-        "WHERE l.returned_at IS NULL AND l.due_at < ? "
-        "ORDER BY p.class_name, p.name, l.due_at",
-        [store.now()],
-    )
-    now = store.clock.now()
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        due = dt.datetime.fromisoformat(row["due_at"].replace("Z", "+00:00"))
-        row["days_overdue"] = max(1, (now - due).days + 1)
-        grouped.setdefault(row["class_name"] or "-", []).append(row)
-    return sorted(grouped.items(), key=lambda kv: class_order(kv[0]))
-
-
 _NUMERALS = str.maketrans("一二三四五六七八九", "123456789")
 
 
@@ -166,6 +147,7 @@ def events(
     since: str = "",
     until: str = "",
     limit: int = 200,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Return events matching every filter given (empty ones ignored), newest first."""
     where, params = [], []
@@ -185,7 +167,7 @@ def events(
         where.append("at < ?")
         params.append(until)
     sql = "SELECT * FROM events" + (" WHERE " + " AND ".join(where) if where else "")
-    return store.query(sql + " ORDER BY seq DESC LIMIT ?", [*params, limit])
+    return store.query(sql + " ORDER BY seq DESC LIMIT ? OFFSET ?", [*params, limit, offset])
 
 
 KNOWN_TYPES = (

@@ -13,12 +13,13 @@ import csv
 import functools
 import io
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.store import Store
+from kiosk.i18n import translate
 
 KINDS = ("loans", "patrons", "items", "events")
 # A patron's cards as `kiosk import` reads them: active ones, oldest first, joined by "|".
@@ -63,6 +64,8 @@ QUERIES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
 }
 TIME_COLUMNS = {"checked_out_at", "due_at", "returned_at", "at"}
+# Stored codes a person reads (roles, statuses, event types): shown in words, as the pages do.
+SHOWN_AS_WORDS = frozenset({"role", "status", "type"})
 # Column titles of a Chinese export: the import's own Chinese headers where it has one, so an
 # exported file still imports back (see importers.checks.CHINESE_HEADERS).
 CHINESE_TITLES = {
@@ -101,19 +104,30 @@ def write_csv(
     *,
     timezone: str = "Asia/Shanghai",
     bom: bool = False,
-    chinese: bool = False,
+    lang: str | None = None,
 ) -> int:
     """Write one kind of record as UTF-8 CSV to a text stream; return the number of rows.
 
-    `chinese` gives the columns Chinese titles (the ones `kiosk import` reads too).
+    `lang` gives the columns that language's titles (in Chinese the ones `kiosk import` reads)
+    and shows roles, statuses and event types in its words; without it the columns keep their
+    names and the stored codes stay as they are, for scripts.
     """
     counted: list[int] = []
-    chunks = csv_chunks(
-        store, kind, timezone=timezone, bom=bom, chinese=chinese, done=counted.append
-    )
+    chunks = csv_chunks(store, kind, timezone=timezone, bom=bom, lang=lang, done=counted.append)
     for chunk in chunks:
         stream.write(chunk)
     return counted[0]
+
+
+def in_words(value: Any, lang: str, names: Mapping[str, str] | None = None) -> Any:
+    """Return a stored code (a role, a status, an event type) in the reader's words.
+
+    `names` maps codes to their message ids where the pages show them through one (a reason, a
+    compensation); other codes are message ids themselves. Empty values and numbers stay.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    return translate(names.get(value, value) if names else value, lang)
 
 
 def csv_chunks(
@@ -122,18 +136,19 @@ def csv_chunks(
     *,
     timezone: str = "Asia/Shanghai",
     bom: bool = False,
-    chinese: bool = False,
+    lang: str | None = None,
     rows_per_chunk: int = 500,
     done: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """Yield one kind of record as CSV text in chunks, as the rows are read (for a download).
 
-    `done` is called with the number of rows once the last chunk is out.
+    `lang` as for write_csv. `done` is called with the number of rows once the last chunk is out.
     """
     if kind not in QUERIES:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     header = QUERIES[kind][0]
-    if chinese:
+    words = [i for i, c in enumerate(header) if c in SHOWN_AS_WORDS] if lang else []
+    if lang == "zh_CN":
         header = tuple(CHINESE_TITLES.get(c, c) for c in header)
     buf = io.StringIO()
     if bom:
@@ -142,6 +157,8 @@ def csv_chunks(
     writer.writerow(header)
     count = 0
     for row in rows(store, kind, timezone):
+        for i in words:
+            row[i] = in_words(row[i], lang or "")
         writer.writerow([spreadsheet_safe(v) for v in row])
         count += 1
         if count % rows_per_chunk == 0:

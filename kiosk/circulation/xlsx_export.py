@@ -11,7 +11,14 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from kiosk.circulation.export import KINDS, QUERIES, rows, spreadsheet_safe
+from kiosk.circulation.export import (
+    KINDS,
+    QUERIES,
+    SHOWN_AS_WORDS,
+    in_words,
+    rows,
+    spreadsheet_safe,
+)
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_, translate
 
@@ -48,8 +55,6 @@ SHEETS = {
     "items": N_("items"),
     "events": N_("events"),
 }
-# Stored codes a person reads (roles, statuses, event types) are shown in their words.
-SHOWN_AS_WORDS = {"role", "status", "type"}
 
 
 def xlsx_bytes(
@@ -78,7 +83,7 @@ def xlsx_bytes(
     for row in rows(store, kind, timezone):
         values: list[Any] = [spreadsheet_safe(v) for v in row]
         for i in words:
-            values[i] = translate(values[i], lang) if values[i] else ""
+            values[i] = in_words(values[i], lang)
         sheet.append(values)
         count += 1
     out = io.BytesIO()

@@ -148,6 +148,10 @@ def conflicts_(ctx: click.Context, as_json: bool) -> None:
     finally:
         store.close()
     cols = ["at", "kind", "kiosk_id", "item_barcode", "title", "patron_id", "other_patron_id"]
+    if not as_json:  # what each conflict means, in words (JSON keeps the codes, for scripts)
+        from kiosk.sync.pages import KINDS
+
+        rows = [{**r, "kind": _(KINDS.get(r["kind"], r["kind"]))} for r in rows]
     _print(rows, as_json, cols)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
+from kiosk.circulation.stats.search import page_of
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 from kiosk.sync import hubstore
@@ -49,10 +50,10 @@ def hub_blueprint(store: Store) -> Blueprint:
 
     @bp.get("/conflicts")
     def conflicts() -> str:
-        """Show the conflicts between kiosks, newest first."""
-        return render_template(
-            "hub/conflicts.html", rows=hubstore.conflicts(store)[:1000], kinds=KINDS
-        )
+        """Show the conflicts between kiosks, newest first, a page at a time."""
+        raw = request.args.get("page", "1")
+        found = page_of(hubstore.conflicts(store), int(raw) if raw.isdigit() else 1)
+        return render_template("hub/conflicts.html", rows=found.rows, found=found, kinds=KINDS)
 
     @bp.get("/kiosks")
     def kiosks() -> str:

@@ -8,19 +8,24 @@ first password: there is no default one). Patrons, items, import and rules live 
 from __future__ import annotations
 
 import json
+from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    redirect,
     render_template,
     request,
+    url_for,
 )
 
 from kiosk.circulation import dashboard
 from kiosk.circulation.records import record_admin_action
-from kiosk.circulation.stats import names
+from kiosk.circulation.stats import names, search
+from kiosk.circulation.stats import overdue as chase
 from kiosk.i18n import N_
 from kiosk.web import at_the_screen, current_lang, gettext, web
 from kiosk.web.api import status_of
@@ -30,6 +35,7 @@ from kiosk.web.live import event_stream
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 EXPORTS = ("loans", "patrons", "items", "events")
+EVENTS_PER_PAGE = 100
 # Words the pages show for stored codes (roles, statuses, event types).
 LABELS = (
     N_("student"),
@@ -54,6 +60,22 @@ LABELS = (
 def actor() -> str:
     """Return who is acting, as events record it."""
     return f"librarian:{user_name() or '?'}"
+
+
+MOST_PAGES = 1_000_000  # a page number past any list (a longer one would not fit an SQL offset)
+
+
+def page_number() -> int:
+    """Return the page a list is asked for (from 1; nonsense is the first page)."""
+    raw = request.args.get("page", "1")
+    return min(int(raw), MOST_PAGES) if raw.isdigit() and int(raw) > 0 else 1
+
+
+@bp.app_template_global()
+def page_href(page: int) -> str:
+    """Return this list's address at another page, keeping its filters."""
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return "?" + urlencode({**args, "page": page})
 
 
 # The dashboard's login and network check (kiosk/web/auth.py); the hub's pages use it too.
@@ -82,7 +104,7 @@ def index() -> str:
         "admin/index.html",
         status=status_of(ctx),
         today=dashboard.today(store, tz),
-        overdue=[(c, len(rows)) for c, rows in dashboard.overdue_by_class(store)],
+        overdue=[(c, len(rows)) for c, rows in chase.by_class(chase.overdue_loans(store, tz))],
         term=(start, end),
         per_day=columns(per_day, gettext("Loans per day this term")),
         per_class=bars(per_class, gettext("Loans per class this month")),
@@ -111,47 +133,48 @@ def live() -> Response:
     )
 
 
+# The old overdue page and its print view: the overdue report does all they did (every overdue
+# loan by class, one page per class to print) and more, so their addresses lead there for good.
+def _args() -> dict[str, Any]:
+    return request.args.to_dict()
+
+
 @bp.get("/overdue")
-def overdue() -> str:
-    """List overdue loans by class."""
-    return render_template("admin/overdue.html", classes=dashboard.overdue_by_class(web().store))
+def overdue() -> Any:
+    """Send the old overdue page's visitors to the overdue report, for good."""
+    return redirect(url_for("reports.overdue", **_args()), 301)
 
 
 @bp.get("/overdue/print")
-def overdue_print() -> str:
-    """Print one notice per class for the teacher to hand out."""
-    ctx = web()
-    classes = dashboard.overdue_by_class(ctx.store)
-    wanted = request.args.get("class")
-    if wanted:
-        classes = [(c, rows) for c, rows in classes if c == wanted]
-    return render_template(
-        "admin/overdue_print.html",
-        classes=classes,
-        today=dashboard.local_today(ctx.store, _tz()),
-    )
+def overdue_print() -> Any:
+    """Send the old overdue print view's visitors to the report's print view, for good."""
+    return redirect(url_for("reports.overdue_print", **_args()), 301)
 
 
 @bp.get("/events")
 def events() -> str:
-    """Show the event log, filtered."""
+    """Show the event log, filtered, newest first, a page at a time."""
     ctx = web()
     f = {k: request.args.get(k, "").strip() for k in ("type", "actor", "patron_id", "item_barcode")}
     since, until = request.args.get("since", ""), request.args.get("until", "")
-    tz = _tz()
+    tz, page = _tz(), page_number()
+    # One row more than a page tells whether another follows: counting a year's log would not pay.
     rows = dashboard.events(
         ctx.store,
         **f,
         since=_day_stamp(since, tz),
         until=_day_stamp(until, tz, next_day=True),
-        limit=500,
+        limit=EVENTS_PER_PAGE + 1,
+        offset=(page - 1) * EVENTS_PER_PAGE,
     )
-    for row in rows:
+    found = search.page_ahead(rows, page, EVENTS_PER_PAGE)
+    for row in found.rows:
         row["data"] = json.loads(row["data"])
     return render_template(
         "admin/events.html",
-        rows=rows,
-        known=names.lookup(ctx.store, rows),
+        rows=found.rows,
+        found=found,
+        known=names.lookup(ctx.store, found.rows),
         filters={**f, "since": since, "until": until},
         types=dashboard.event_types(ctx.store),
     )
@@ -175,7 +198,6 @@ def export(kind: str) -> Response:
     from kiosk.circulation.export import csv_chunks
 
     ctx, who = web(), actor()
-    chinese = current_lang() == "zh_CN"  # column titles in the reader's language
 
     def recorded(count: int) -> None:
         record_admin_action(ctx.store, "export", who, kind=kind, rows=count)
@@ -185,7 +207,7 @@ def export(kind: str) -> Response:
         kind,
         timezone=ctx.settings.kiosk.timezone,
         bom=True,
-        chinese=chinese,
+        lang=current_lang(),  # column titles and stored codes in the reader's language
         done=recorded,
     )
     name = f"{kind}-{dashboard.local_today(ctx.store, _tz()).isoformat()}.csv"

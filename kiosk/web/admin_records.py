@@ -25,25 +25,21 @@ from kiosk.circulation.rules import load_rules
 from kiosk.circulation.stats import search
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, rules_form, web
-from kiosk.web.admin import actor, bp
+from kiosk.web.admin import actor, bp, page_number
 
 PATRON_STATUSES = decide.PATRON_STATUSES
 LOST_ELSEWHERE = N_(
     "Use the buttons of the book's page: marking it lost, damaged or withdrawn, or back from "
     "lost or damaged, records the borrower and the reason."
 )
-
-
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() else 1
+ITEM_LOANS_PER_PAGE = 20
 
 
 @bp.get("/patrons")
 def patrons() -> str:
     """List patrons 50 a page; search by part of a name, id, class or card, or pinyin initials."""
     q = request.args.get("q", "").strip()
-    found = search.patrons(web().store, q, _page_number())
+    found = search.patrons(web().store, q, page_number())
     return render_template("admin/patrons.html", rows=found.rows, q=q, found=found)
 
 
@@ -129,7 +125,7 @@ def card_issue(patron_id: str) -> Any:
 def items() -> str:
     """List items 50 a page; search by part of a title, author, barcode, ISBN or call number."""
     q = request.args.get("q", "").strip()
-    found = search.items(web().store, q, _page_number())
+    found = search.items(web().store, q, page_number())
     return render_template("admin/items.html", rows=found.rows, q=q, found=found)
 
 
@@ -142,12 +138,16 @@ def _item_or_404(barcode: str) -> dict[str, Any]:
 
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
-    """Show an item, its loans, and the collection's commands for its status."""
-    loans = queries.loans_of_item(web().store.reader, barcode)
+    """Show an item, its loans (latest first, a page at a time) and its status commands."""
+    page, per_page = page_number(), ITEM_LOANS_PER_PAGE
+    # One loan more than a page tells whether older ones follow.
+    rows = queries.loans_of_item(web().store.reader, barcode, per_page + 1, (page - 1) * per_page)
+    found = search.page_ahead(rows, page, per_page)
     return render_template(
         "admin/item.html",
         i=_item_or_404(barcode),
-        loans=loans,
+        loans=found.rows,
+        found=found,
         statuses=ITEM_STATUSES,
         incident=_open_incident(barcode),
         reasons=weeding.REASONS,

@@ -26,9 +26,10 @@ from kiosk.circulation.collection import (
     stocktake,
     weeding,
 )
+from kiosk.circulation.stats.search import page_of
 from kiosk.i18n import N_
-from kiosk.web import gettext, web
-from kiosk.web.admin import actor, guard
+from kiosk.web import current_lang, gettext, web
+from kiosk.web.admin import actor, guard, page_number
 
 bp = Blueprint("collection", __name__, url_prefix="/admin/collection")
 bp.before_request(guard)  # the dashboard's network check and login
@@ -97,9 +98,12 @@ def _page(count: int) -> tuple[int, int]:
     return min(pages, max(1, request.args.get("page", 1, type=int) or 1)), pages
 
 
-def _csv(rows: list[dict[str, Any]], columns: list[str], name: str) -> Response:
+def _csv(
+    rows: list[dict[str, Any]], columns: list[str], name: str, words: csvout.Words | None = None
+) -> Response:
     out = io.StringIO()
-    csvout.write(out, rows, columns, web().settings.kiosk.timezone, bom=True)
+    tz = web().settings.kiosk.timezone
+    csvout.write(out, rows, columns, tz, bom=True, lang=current_lang(), words=words)
     return Response(
         out.getvalue(),
         mimetype="text/csv",
@@ -177,7 +181,8 @@ def report(stocktake_id: str) -> Any:
             "kiosk_id",
             "patron_id",
         ]
-        return _csv(rows, columns, f"stocktake-{st['started_at'][:10]}")
+        words = {"status": stocktake.STATUS_NAMES, "item_status": None}
+        return _csv(rows, columns, f"stocktake-{st['started_at'][:10]}", words)
     counts = stocktake.summary(rows)
     wanted = request.args.get("status", "")
     if wanted in stocktake.STATUSES:
@@ -259,14 +264,17 @@ def list_(which: str) -> Any:
                 "compensation_at",
             ]
         )
+        # Reasons and compensations in the reader's words, as the list shows them.
+        words = {"reason": weeding.REASONS, "compensation": lost.NAMES}
         if fmt == "xlsx":
-            data = csvout.xlsx(rows, columns, web().settings.kiosk.timezone, which)
+            tz, lang = web().settings.kiosk.timezone, current_lang()
+            data = csvout.xlsx(rows, columns, tz, gettext(LISTS[which]), lang, words)
             return Response(
                 data,
                 mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 headers={"Content-Disposition": f"attachment; filename={which}.xlsx"},
             )
-        return _csv(rows, columns, which)
+        return _csv(rows, columns, which, words)
     page, pages = _page(len(rows))
     return render_template(
         "collection/list.html",
@@ -333,9 +341,13 @@ def withdraw() -> Any:
 def surplus() -> str:
     """List titles with more copies than their loans this school year justify."""
     since = school_year_start(dt.date.today())
-    rows = weeding.surplus(web().store.reader, since)
+    found = page_of(weeding.surplus(web().store.reader, since), page_number())
     return render_template(
-        "collection/surplus.html", rows=rows, since=since, reasons=weeding.REASONS
+        "collection/surplus.html",
+        rows=found.rows,
+        found=found,
+        since=since,
+        reasons=weeding.REASONS,
     )
 
 
@@ -354,8 +366,9 @@ def holds_page() -> Any:
             barcode=_form("barcode"),
         )
         return redirect(url_for("collection.holds_page"))
+    found = page_of(holds.all_open(store.reader), page_number())
     return render_template(
-        "collection/holds.html", rows=holds.all_open(store.reader), names=holds.STATUS_NAMES
+        "collection/holds.html", rows=found.rows, found=found, names=holds.STATUS_NAMES
     )
 
 
@@ -403,7 +416,7 @@ def year() -> Any:
         "collection/year.html",
         grades=range(1, last_grade + 1),
         holiday=holidays.by_grade(store.reader),
-        recall=corners.term_recall(store.reader),
+        recall=page_of(corners.term_recall(store.reader), page_number()),
         plan=plan,
         classes=promotion.class_moves(plan),
         coverage=promotion.card_coverage(store.reader),
@@ -473,10 +486,13 @@ def _corner_view() -> dict[str, Any]:
     db = web().store.reader
     wanted = request.args.get("class", "")
     due = corners.term_end(db)
+    printing = request.args.get("print") == "1"
+    big = 1_000_000 if printing else None
     return {
         "out": corners.out_per_class(db),
-        "recall": corners.recall(db, wanted),
+        # Paged on the screen; the print view prints the whole list.
+        "recall": page_of(corners.recall(db, wanted), 1 if printing else page_number(), big),
         "wanted": wanted,
         "default_due": due.isoformat() if due else "",
-        "printing": request.args.get("print") == "1",
+        "printing": printing,
     }

@@ -25,14 +25,18 @@ from kiosk.circulation.stats import (
     rankings,
     reading,
     resolve,
+    search,
 )
 from kiosk.circulation.stats import overdue as chase
 from kiosk.circulation.stats import student as students
 from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
 from kiosk.web import current_lang, gettext, web
-from kiosk.web.admin import actor, guard
+from kiosk.web.admin import actor, guard, page_number
 
 NAMES_AT_ONCE = 400
+OVERDUE_PER_PAGE = 100
+NEW_BOOKS_PER_PAGE = 100
+LATEST_NOTICES = 10  # on the overdue page; every one on /notices/printed
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports")
 bp.before_request(guard)
 board = Blueprint("board", __name__)
@@ -143,8 +147,14 @@ def _rankings() -> dict[str, Any]:
 
 @bp.get("/new-books")
 def new_books() -> str:
-    """Show the titles added in a period, by 中图法 class."""
-    return _page("new_books.html", **_new_books())
+    """Show the titles added in a period, by 中图法 class, a page at a time."""
+    shown = _new_books()
+    # A page of titles in the bulletin's order; each class's heading counts all its titles.
+    ordered = [t for _, _, titles in shown["groups"] for t in titles]
+    found = search.page_of(ordered, page_number(), NEW_BOOKS_PER_PAGE)
+    counts = {letter: len(titles) for letter, _, titles in shown["groups"]}
+    shown["groups"] = books.by_subject(found.rows)
+    return _page("new_books.html", **shown, found=found, counts=counts)
 
 
 @bp.get("/new-books/print")
@@ -193,13 +203,35 @@ def overdue() -> str:
     store, tz = web().store, _tz()
     level, class_name = _level(), request.args.get("class", "")
     rows = chase.overdue_loans(store, tz, class_name, level)
+    # A page of loans at a time, grouped by class; each class's heading counts all its books.
+    found = search.page_of(rows, page_number(), OVERDUE_PER_PAGE)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["class_name"] or "-"] = counts.get(r["class_name"] or "-", 0) + 1
     return _page(
         "overdue.html",
-        classes=chase.by_class(rows),
+        classes=chase.by_class(found.rows),
+        counts=counts,
+        found=found,
         level=level,
         levels=_levels(),
         class_name=class_name,
-        printed=chase.printed(store, 50),
+        printed=chase.printed(store, LATEST_NOTICES),
+        printed_count=chase.printed_count(store),
+    )
+
+
+@bp.get("/notices/printed")
+def notices_printed_list() -> str:
+    """List every parents' notice printed, newest first, a page at a time."""
+    store = web().store
+    total = chase.printed_count(store)
+    page = min(page_number(), max(1, -(-total // search.PER_PAGE)))
+    rows = chase.printed(store, search.PER_PAGE, (page - 1) * search.PER_PAGE)
+    return _page(
+        "notices_printed.html",
+        found=search.Page(rows, total, page, search.PER_PAGE),
+        levels=_levels(),
     )
 
 

@@ -59,7 +59,7 @@ def test_stocktake_from_the_command_line_puts_the_running_kiosk_in_stocktake_mod
             "  unknown barcode: 1",
             "  found: 2",
         ]
-        report = kiosk_cmd(cfg, "stocktake", "report", "--format", "csv")
+        report = kiosk_cmd(cfg, "stocktake", "report", "--format", "csv", "--codes")
         rows = list(csv.DictReader(io.StringIO(report.stdout)))
         assert {r["barcode"]: r["status"] for r in rows} == {
             "9787020024759": "missing",
@@ -70,6 +70,13 @@ def test_stocktake_from_the_command_line_puts_the_running_kiosk_in_stocktake_mod
             PRINCE: "found",
         }
         assert rows[0].keys() >= {"barcode", "status", "title", "call_number", "scanned_at"}
+        # Without --codes: Chinese column titles and statuses, as the dashboard's download.
+        chinese = kiosk_cmd(cfg, "stocktake", "report", "--format", "csv").stdout
+        shown = {r["条码"]: r["状态"] for r in csv.DictReader(io.StringIO(chinese))}
+        assert (shown[WEB], shown[GRASS]) == ("借出却在架", "缺失")
+        english = kiosk_cmd(cfg, "stocktake", "report", "--format", "csv", "--lang", "en").stdout
+        shown = {r["Barcode"]: r["Status"] for r in csv.DictReader(io.StringIO(english))}
+        assert shown[WEB] == "on loan but found"
         assert kiosk_cmd(cfg, "stocktake", "pause").returncode == 0
         k.ask(OTHER_CARD)
         assert k.ask(GRASS).startswith(f"[ok] checkout {GRASS} | ")  # lending again
@@ -124,7 +131,7 @@ def test_withdrawn_lost_found_holds_and_a_replaced_card_at_the_kiosk(tmp_path: P
     finally:
         if k.proc.poll() is None:
             k.kill()
-    events = kiosk_cmd(cfg, "export", "events").stdout
+    events = kiosk_cmd(cfg, "export", "events", "--codes").stdout
     for kind in (
         "item_withdrawn",
         "item_lost",
@@ -160,6 +167,11 @@ def test_lists_and_marking_missing_books_lost_from_the_command_line(tmp_path: Pa
     assert kiosk_cmd(cfg, "list", "lost").stdout == ""
     done = kiosk_cmd(cfg, "stocktake", "mark-lost", "--yes")
     assert done.stdout == "Books marked lost: 2\n", done.stderr
-    rows = list(csv.DictReader(io.StringIO(kiosk_cmd(cfg, "list", "lost").stdout)))
+    rows = list(csv.DictReader(io.StringIO(kiosk_cmd(cfg, "list", "lost", "--codes").stdout)))
     assert sorted(r["item_barcode"] for r in rows) == sorted([GRASS, "9787020024759"])
     assert {r["note"] for r in rows} == {"stocktake library"}
+    chinese = csv.DictReader(io.StringIO(kiosk_cmd(cfg, "list", "lost").stdout))
+    assert {(r["条码"], r["类型"], r["备注"]) for r in chinese} == {
+        (GRASS, "丢失", "stocktake library"),
+        ("9787020024759", "丢失", "stocktake library"),
+    }

@@ -133,3 +133,17 @@ def test_text_excel_would_run_as_a_formula_is_quoted_and_imports_back(
     assert [e.text("en") for e in report.errors] == []
     assert (report.updated, report.unchanged) == (0, 5)
     assert store.value("SELECT title FROM items WHERE barcode = ?", [RED]) == title
+
+
+def test_exports_in_words_import_back_unchanged(store: Store, tmp_path: Path) -> None:
+    """Roles in words (学生, student) are roles the import reads; it ignores the status column."""
+    for lang in ("zh_CN", "en"):
+        for kind in ("patrons", "items"):
+            path = tmp_path / f"{kind}-{lang}.csv"
+            with path.open("w", encoding="utf-8", newline="") as f:
+                write_csv(store, kind, f, bom=True, lang=lang)
+            report = import_csv(store, kind, path)
+            assert [e.text("en") for e in report.errors] == [], (lang, kind)
+            assert (report.inserted, report.updated, report.unchanged) == (0, 0, 5), (lang, kind)
+    roles = {r["身份"] for r in export(store, "patrons", lang="zh_CN")}
+    assert roles == {"学生", "教师", "小图书管理员"}

@@ -36,3 +36,20 @@ def test_chinese_first_then_english() -> None:
         text == "你已经借了 2 本书，请先还一本再借。 / You already have 2 books. Return one first."
     )
     assert i18n.translate("Returned. Thank you!", "en") == "Returned. Thank you!"
+
+
+def test_every_event_type_role_and_status_has_words_in_both_languages() -> None:
+    """The event log, its exports and the record pages show these codes through the catalogs."""
+    import importlib
+    import pkgutil
+
+    from kiosk.circulation import decide, projections
+    from kiosk.circulation.models import ITEM_STATUSES, ROLES
+    from kiosk.circulation.projector import _PROJECTIONS
+
+    for module in pkgutil.iter_modules(projections.__path__):
+        importlib.import_module(f"{projections.__name__}.{module.name}")
+    codes = {*_PROJECTIONS, *ITEM_STATUSES, *ROLES, *decide.PATRON_STATUSES}
+    zh, en = i18n.catalog("zh_CN"), i18n.catalog("en")
+    assert sorted(c for c in codes if not zh.get(c) or zh[c] == c) == []
+    assert sorted(c for c in codes if not en.get(c)) == []

@@ -174,7 +174,7 @@ def test_a_real_uinput_keyboard_is_found_by_name_grabbed_and_read(scans: Scans) 
 
     keys = sorted({code for code, _ in CHARMAP.values()} | {ecodes.KEY_ENTER, ecodes.KEY_LEFTSHIFT})
     with UInput({ecodes.EV_KEY: keys}, name="kiosk test scanner") as ui:
-        time.sleep(0.3)  # udev makes the node
+        wait_for(lambda: os.access(ui.device.path, os.R_OK))  # udev has made the node
         scanner = EvdevScanner(
             "scanner", open_input("name=^kiosk test scanner$"), check=check_book_code
         )

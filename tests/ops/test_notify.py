@@ -140,8 +140,7 @@ def test_ready_then_pings_that_stop_while_the_loop_is_blocked(
         # from anywhere but the blocked loop would never leave a silence of six intervals.
         holder = sqlite3.connect(tmp_path / "kiosk.db", isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
-        scan(tmp_path / "scan", "0F00A1B2C3")
-        time.sleep(0.5)
+        scan(tmp_path / "scan", "0F00A1B2C3")  # one FIFO: the card is taken in before the book
         scan(tmp_path / "scan", "9787020002207")
         listener.wait_until(lambda: listener.silent_for(1.2), timeout=5.0)
         holder.execute("ROLLBACK")

@@ -11,8 +11,8 @@ from typing import Any
 
 import pypdf
 import pytest
+from web.chromium import chromium
 from web.helpers import LOOPBACK
-from web.test_e2e import ARGS, CHROMIUM, _browser_or_fail
 
 from kiosk import config
 from kiosk.app import open_store
@@ -85,8 +85,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(site: str) -> Iterator[Any]:
-    with _browser_or_fail() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         pg = context.new_page()
         pg.goto(site + "/admin/")
@@ -99,7 +98,6 @@ def page(site: str) -> Iterator[Any]:
         pg.click("main button[type=submit]")
         pg.wait_for_url("**/admin/")
         yield pg
-        browser.close()
 
 
 def test_pages_through_728_patrons_and_finds_by_pinyin(page: Any, site: str) -> None:

@@ -76,7 +76,16 @@ def test_two_kiosks_scanning_one_stocktake_merge_at_the_hub(hub: Hub, kiosk_fact
     finally:
         store.close()
     lines = csv_text.lstrip("\ufeff").splitlines()
-    assert {line.split(",")[0]: line.split(",")[1] for line in lines[1:]} == expected
+    # The download is in the librarian's language (Chinese): statuses in words, as on the page.
+    assert lines[0].startswith("条码,状态,")
+    words = {
+        "found": "在架",
+        "missing": "缺失",
+        "on_loan_found": "借出却在架",
+        "unknown": "未知条码",
+    }
+    shown = {code: words[status] for code, status in expected.items()}
+    assert {line.split(",")[0]: line.split(",")[1] for line in lines[1:]} == shown
 
 
 def test_a_loan_marked_lost_offline_reaches_the_hub_closed_as_lost(

@@ -90,11 +90,15 @@ def test_the_librarian_sees_the_conflicts_as_json_and_on_the_command_line(
     from .conftest import run_cli
 
     token_a, token_b = hub.register("A"), hub.register("B")
-    a = kiosk_factory(hub.url, token_a, kiosk_id="A")
-    b = kiosk_factory(hub.url, token_b, kiosk_id="B")
+    # One clock that moves between the loans: on the real clock both could fall in the same
+    # millisecond, and which loan is the later one (the transfer) would be a coin toss.
+    clock = FakeClock()
+    a = kiosk_factory(hub.url, token_a, kiosk_id="A", clock=clock)
+    b = kiosk_factory(hub.url, token_b, kiosk_id="B", clock=clock)
     a.worker.sync_once()
     b.worker.sync_once()
     assert a.circulation.checkout("S001", BOOK[0]).ok
+    clock.advance(60)
     assert b.circulation.checkout("S002", BOOK[0]).ok
     a.worker.sync_once()
     b.worker.sync_once()
@@ -113,5 +117,8 @@ def test_the_librarian_sees_the_conflicts_as_json_and_on_the_command_line(
     assert (row["patron_id"], row["other_patron_id"]) == ("S002", "S001")
     out = run_cli("--config", str(hub.config), "hub", "conflicts", "--json")
     assert json.loads(out.stdout) == resp.json()["conflicts"]
+    # Read by a person, the conflict says what happened in words.
+    said = run_cli("--config", str(hub.config), "hub", "conflicts").stdout
+    assert "Lent again to another student: the later loan stands" in said and "transfer" not in said
     listed = run_cli("--config", str(hub.config), "hub", "kiosks")
     assert [line.split()[0] for line in listed.stdout.splitlines()] == ["A", "B"]

@@ -116,8 +116,8 @@ def test_every_page_answers_once_logged_in(client: FlaskClient, daemon: Daemon) 
     pages = {
         "/admin/": "红楼梦",
         "/admin/today": "红楼梦",
-        "/admin/overdue": "没有过期的书",
-        "/admin/overdue/print": "没有过期的书",
+        "/admin/reports/overdue": "没有过期的书",
+        "/admin/reports/overdue/print": "没有过期的书",
         "/admin/patrons?q=王": "王小明",
         "/admin/patrons/S001": "0F00A1B2C3",
         "/admin/items?q=红楼": "9787020002207",
@@ -143,11 +143,23 @@ def test_overdue_print_gives_one_notice_per_class(
     daemon.kiosk.scan("9787535449450")
     clock.advance(days=30)
     set_up_and_login(client)
-    html = text(client.get("/admin/overdue/print"))
-    assert html.count('<section class="notice">') == 2
-    assert "三(2)班图书馆通知" in html and "五(1)班图书馆通知" in html
-    one = text(client.get("/admin/overdue/print?class=五(1)班"))
-    assert one.count('<section class="notice">') == 1 and "小王子" in one and "红楼梦" not in one
+    html = text(client.get("/admin/reports/overdue/print"))
+    assert html.count('<section class="page">') == 2
+    assert "三(2)班图书馆催还通知" in html and "五(1)班图书馆催还通知" in html
+    one = text(client.get("/admin/reports/overdue/print?class=五(1)班"))
+    assert one.count('<section class="page">') == 1 and "小王子" in one and "红楼梦" not in one
+
+
+def test_the_old_overdue_pages_lead_to_the_report_for_good(client: FlaskClient) -> None:
+    set_up_and_login(client)
+    r = client.get("/admin/overdue")
+    assert (r.status_code, r.location) == (301, "/admin/reports/overdue")
+    r = client.get("/admin/overdue/print?class=五(1)班")
+    assert r.status_code == 301
+    assert r.location == "/admin/reports/overdue/print?class=%E4%BA%94(1)%E7%8F%AD"
+    # The dashboard's own links go to the report.
+    html = text(client.get("/admin/"))
+    assert 'href="/admin/reports/overdue"' in html and "/admin/overdue" not in html
 
 
 def test_admin_edits_are_events_with_the_librarian(client: FlaskClient, daemon: Daemon) -> None:
@@ -270,7 +282,7 @@ def test_app_works_on_a_store_without_a_daemon(daemon: Daemon) -> None:
     assert "不可用" in text(c.get("/desk/"))
     r = c.get("/api/v1/health")
     assert (r.status_code, r.json["reasons"]) == (503, ["no kiosk daemon here"])
-    assert re.search(r"<h1>", text(c.get("/admin/overdue")))
+    assert re.search(r"<h1>", text(c.get("/admin/reports/overdue")))
 
 
 def test_live_stream_tells_the_dashboard_about_each_committed_result(

@@ -7,7 +7,6 @@ prints the sheet to PDF; pypdfium2 renders each page and zxing-cpp reads every b
 from __future__ import annotations
 
 import ctypes
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,19 +21,11 @@ from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.cli import main
-from web.test_e2e import ARGS, CHROMIUM, PASSWORD, _browser_or_fail
+from web.helpers import PASSWORD, running
 
 CLASS = "三(2)班"
 STUDENTS = [(f"S{i:03d}", f"学生{i:02d}") for i in range(1, 24)]  # 23: three have cards already
 BOOKS = [(f"7{i:05d}", f"书{i}", f"I287.{i}/W{i}") for i in range(1, 71)]  # 70 books
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with _browser_or_fail() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +54,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         for barcode, title, call in BOOKS:
             put_item(db, {"barcode": barcode, "title": title, "call_number": call}, store.now())
     store.close()
-    daemon = Daemon(settings)
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while daemon.web._server is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield {"url": daemon.web.url, "daemon": daemon, "folder": folder}
-    stop.set()
-    thread.join(10)
+    with running(Daemon(settings)) as daemon:
+        yield {"url": daemon.web.url, "daemon": daemon, "folder": folder}
 
 
 @pytest.fixture(scope="module")

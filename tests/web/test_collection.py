@@ -57,7 +57,8 @@ def test_stocktake_lost_compensation_withdrawal_and_card_from_the_pages(
             )
         )
     )
-    assert {r["barcode"]: r["status"] for r in rows}[WEB] == "on_loan_found"
+    # Column titles and statuses in the reader's language (English here), as the page shows them.
+    assert {r["Barcode"]: r["Status"] for r in rows}[WEB] == "on loan but found"
     page = post(client, f"/admin/collection/stocktake/{st['id']}/return", barcode=WEB)
     assert "Returned: Charlotte&#39;s Web." in page
     assert daemon.circulation.open_loan(WEB) is None
@@ -101,7 +102,7 @@ def test_stocktake_lost_compensation_withdrawal_and_card_from_the_pages(
     recall = text(client.get("/admin/collection/year?format=csv")).lstrip("\ufeff").splitlines()
     # Times in the school's time zone, as `kiosk export` writes them: due at the end of a day.
     assert recall == [
-        "class_name,patron_id,name,item_barcode,title,due_at",
+        "Class,Patron id,Student,Barcode,Title,Due",
         f"一(1)班,S002,李雨涵,{WEB},Charlotte's Web,2026-11-16 23:59:59",
     ]
 
@@ -217,7 +218,8 @@ def test_a_long_list_has_pages(client: FlaskClient, daemon: Daemon) -> None:
     # The asset register as a real spreadsheet: its sheet read back with the standard library.
     sheet = xlsx_rows(client.get("/admin/collection/list/withdrawn?format=xlsx").data)
     assert len(sheet) == 251
-    assert sheet[0][:6] == ["barcode", "title", "author", "isbn", "call_number", "reason"]
+    assert sheet[0][:6] == ["Barcode", "Title", "Author", "ISBN", "Call number", "Reason"]
+    assert sheet[1][5] == "worn"  # the stored reason in the reader's words
     assert {row[0] for row in sheet[1:]} == {f"OLD{n:03d}" for n in range(250)}
     assert sheet[1][1].startswith("旧书")
 

@@ -1,14 +1,15 @@
 """The collection in a real Chromium: a stocktake started on the dashboard, scanned at the kiosk
 (FIFO), its report fixed with one click, the missing book marked lost, compensated, found again.
+
+The browser and the running kiosk (its school of four and five books) are fixtures of conftest.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from web.test_e2e import ARTIFACTS, PASSWORD, browser, kiosk, scan, wait_js, watch_errors
-
-__all__ = ["browser", "kiosk"]  # the module's fixtures: one browser, one running kiosk
+from web.chromium import ARTIFACTS, wait_js, watch_errors
+from web.helpers import PASSWORD, scan
 
 RED, PRINCE, WEB = "9787020002207", "9787535449450", "9787544270878"
 GRASS, HELPER, JOURNEY = "9787530215982", "0F00AAAA01", "9787020024759"

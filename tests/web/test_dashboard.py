@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from kiosk.app import Daemon
 from kiosk.circulation import dashboard
 from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.stats import overdue as chase
 from kiosk.web.charts import bars, columns
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -57,7 +58,7 @@ def test_a_late_evening_loan_counts_on_the_local_day(daemon: Daemon, clock: Fake
 def test_overdue_by_class_and_event_filters(daemon: Daemon, clock: FakeClock) -> None:
     lend(daemon, "0F00A1B2C3", "9787020002207")
     clock.advance(days=20)
-    (group,) = dashboard.overdue_by_class(daemon.store)
+    (group,) = chase.by_class(chase.overdue_loans(daemon.store, TZ))
     assert group[0] == "三(2)班"
     assert [(r["name"], r["title"], r["days_overdue"]) for r in group[1]] == [
         ("王小明", "红楼梦", 6)

@@ -1,147 +1,26 @@
 """End to end in a real headless Chromium: a real daemon, a FIFO scan source, waitress on loopback.
 
-One browser for the whole module keeps this fast. Screenshots go to test-artifacts/.
+The browser (one for the whole module keeps this fast) and the running kiosk are fixtures of
+conftest.py. Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kiosk import config
-from kiosk.app import Daemon, open_store
-from kiosk.circulation.clock import FakeClock
-from kiosk.circulation.records import put_item, put_patron
-from kiosk.circulation.service import Circulation
+from web.chromium import ARTIFACTS, wait_js, watch_errors
+from web.helpers import PASSWORD, scan
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = [(800, 480), (1024, 600), (1280, 800)]
-PASSWORD = "correct horse battery"
-SCHOOL = [
-    ("S001", "王小明", "student", 3, "三(2)班", "0F00A1B2C3"),
-    ("S002", "李雨涵", "student", 4, "四(1)班", "0F00A1B2C4"),
-    ("S003", "Tom Green", "student", 5, "五(1)班", "0F00A1B2C5"),
-    ("H001", "张晨", "helper", 5, "五(1)班", "0F00AAAA01"),
-]
-BOOKS = [
-    ("9787020002207", "红楼梦"),
-    ("9787535449450", "小王子"),
-    ("9787544270878", "Charlotte's Web"),
-    ("9787530215982", "草房子"),
-    ("9787020024759", "西游记"),
-]
-
-
-def _browser_or_fail() -> Any:
-    if not shutil.which("chromium") and not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` "
-            "(`make test` does this); the page tests need a real browser",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    return sync_playwright()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for every test of this module."""
-    with _browser_or_fail() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A running daemon with a FIFO scan source and its pages on a free loopback port."""
-    folder = tmp_path_factory.mktemp("e2e")
-    fifo = folder / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            "kiosk": {"session_timeout_s": 4.0, "session_after_result_s": 4.0},
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"listen": "127.0.0.1:0"},
-        },
-        base_dir=folder,
-    )
-    # The school, and two loans made a month ago that are overdue now.
-    month_ago = FakeClock(
-        time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 30 * 86400))
-    )
-    store = open_store(settings, month_ago)
-    with store.write() as db:
-        for pid, name, role, grade, cls, card in SCHOOL:
-            row = {"id": pid, "name": name, "role": role, "grade": grade, "class_name": cls}
-            put_patron(db, row, [card], store.now())
-        for barcode, title in BOOKS:
-            put_item(db, {"barcode": barcode, "title": title}, store.now())
-    circulation = Circulation(store)
-    assert circulation.checkout("S002", "9787530215982").ok
-    assert circulation.checkout("S003", "9787544270878").ok
-    store.close()
-    daemon = Daemon(settings)
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while daemon.web._server is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    fifo_out = open(fifo, "w")  # noqa: SIM115  (kept open: the daemon reads scans line by line)
-    yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon, "folder": folder}
-    fifo_out.close()
-    stop.set()
-    thread.join(10)
-
-
-def scan(kiosk: dict[str, Any], *codes: str) -> None:
-    for code in codes:
-        kiosk["fifo"].write(code + "\n")
-    kiosk["fifo"].flush()
-
-
-def wait_js(page: Any, expression: str, timeout_s: float = 5.0) -> None:
-    """Wait until a JavaScript expression is true (page.evaluate: the page's CSP forbids eval)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        time.sleep(0.02)
-
-
-def watch_errors(page: Any) -> list[str]:
-    """Collect the page's script errors and console errors (a CSP refusal is one)."""
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    return errors
 
 
 def shoot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     for w, h in SIZES:
         page.set_viewport_size({"width": w, "height": h})
-        page.wait_for_timeout(50)
+        wait_js(page, f"innerWidth === {w} && innerHeight === {h}")
         page.screenshot(path=str(ARTIFACTS / f"{name}-{w}x{h}.png"))
 
 
@@ -215,12 +94,9 @@ def test_librarian_logs_in_imports_a_csv_and_prints_overdue(
     page.wait_for_selector("#live:not([hidden])")
     assert page.inner_text("#today .numbers div:nth-child(2) b") == "0"
     scan(kiosk, "9787020002207")
-    returns = page.locator("#today .numbers div:nth-child(2) b")
-    for _ in range(50):
-        if returns.inner_text() == "1":
-            break
-        page.wait_for_timeout(100)
-    assert returns.inner_text() == "1"
+    returns = "#today .numbers div:nth-child(2) b"
+    wait_js(page, f"document.querySelector('{returns}').textContent === '1'")
+    assert page.inner_text(returns) == "1"
     csv_file = kiosk["folder"] / "books.csv"
     csv_file.write_text(
         "barcode,title,author\n9787101003048,史记,司马迁\n9787020008735,水浒传,施耐庵\n",
@@ -235,12 +111,13 @@ def test_librarian_logs_in_imports_a_csv_and_prints_overdue(
     assert "2" in summary
     assert page.is_hidden("#import-errors")
     page.screenshot(path=str(ARTIFACTS / "admin-import-1280x800.png"))
-    page.goto(kiosk["url"] + "/admin/overdue/print")
-    notices = page.locator("section.notice")
+    page.goto(kiosk["url"] + "/admin/overdue/print")  # the old address leads to the report's
+    assert page.url.endswith("/admin/reports/overdue/print")
+    notices = page.locator("section.page")
     assert notices.count() == 2
-    assert "四(1)班图书馆通知" in notices.nth(0).inner_text()
+    assert "四(1)班图书馆催还通知" in notices.nth(0).inner_text()
     assert "草房子" in notices.nth(0).inner_text()
-    assert "五(1)班图书馆通知" in notices.nth(1).inner_text()
+    assert "五(1)班图书馆催还通知" in notices.nth(1).inner_text()
     page.screenshot(path=str(ARTIFACTS / "admin-overdue-print-1280x800.png"))
     page.emulate_media(media="print")
     assert page.is_hidden("button")  # the print button does not print
@@ -259,7 +136,8 @@ def test_a_helper_returns_a_book_on_the_desk_keypad_and_undoes_it(
     page.click("#open-desk")
     page.wait_for_selector("#keypad")
     assert "操作人：晨" in page.inner_text("header")
-    page.wait_for_timeout(300)  # the desk's stream is connected
+    # The desk's stream is connected: the answers to what the helper types will show.
+    page.wait_for_selector("body[data-stream=open]", state="attached")
     for key in "9787530215982":
         page.click(f'.keys button[data-key="{key}"]')
     page.click(".enter")

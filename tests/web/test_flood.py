@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -11,16 +10,15 @@ from pathlib import Path
 import pytest
 from flask import Flask, Response
 
-from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.store import Store
 from kiosk.devices.fakes import FakeCardReader
 from kiosk.web.server import WebServer
 from web.clients import Browser, next_state, open_stream
-from web.test_server import live, wait_for  # noqa: F401  (the running daemon fixture)
+from web.helpers import fifo_settings, wait_for
 
 
-def test_idle_connections_from_one_address_do_not_stop_the_pages(live: Daemon) -> None:  # noqa: F811
+def test_idle_connections_from_one_address_do_not_stop_the_pages(live: Daemon) -> None:
     port = wait_for(lambda: live.web._server and live.web.port)
     wait_for(lambda: Browser(port).get("/api/v1/health")[0] == 200)
     idle = []
@@ -37,7 +35,7 @@ def test_idle_connections_from_one_address_do_not_stop_the_pages(live: Daemon) -
             s.close()
 
 
-def test_live_pages_elsewhere_cannot_take_the_screens_place(live: Daemon) -> None:  # noqa: F811
+def test_live_pages_elsewhere_cannot_take_the_screens_place(live: Daemon) -> None:
     port = wait_for(lambda: live.web._server and live.web.port)
     held = [open_stream(port, source=f"127.0.0.{n}") for n in (2, 2, 3, 3, 4)]
     assert [r.status for r in held] == [200] * 5
@@ -83,17 +81,7 @@ def test_a_client_that_stops_reading_is_dropped() -> None:
 def flooded(tmp_path: Path, store: Store) -> Iterator[tuple[Daemon, FakeCardReader, Path]]:
     """A daemon with a FIFO scanner and a card reader (fake: the hardware edge)."""
     store.close()
-    fifo = tmp_path / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"enabled": False},
-        },
-        base_dir=tmp_path,
-    )
+    settings, fifo = fifo_settings(tmp_path, web={"enabled": False})
     reader = FakeCardReader()
     daemon = Daemon(settings)
     assert daemon.sources is not None

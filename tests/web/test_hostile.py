@@ -7,19 +7,16 @@ as plain text.
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.importers import import_csv
 from kiosk.sync.replica import apply_changes, prepare
-from web.test_e2e import browser, scan, wait_js, watch_errors  # noqa: F401  (one Chromium)
+from web.chromium import wait_js, watch_errors
+from web.helpers import fifo_settings, running, scan
 
 ESCAPE = '</script><meta http-equiv="refresh" content="0;url=http://evil.example/">'
 COMMENT = "<!--<script>x = 1"
@@ -34,17 +31,7 @@ BOOKS = {"9787020002207": ESCAPE, "9787535449450": COMMENT, "9787544270878": LIN
 def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A running daemon whose catalogue came in by import and hub feed, all of it hostile."""
     folder = tmp_path_factory.mktemp("hostile")
-    fifo = folder / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"listen": "127.0.0.1:0"},
-        },
-        base_dir=folder,
-    )
+    settings, fifo = fifo_settings(folder)
     store = open_store(settings)
     items = folder / "items.csv"
     rows = [f'{code},"{title.replace(chr(34), chr(34) * 2)}"' for code, title in BOOKS.items()]
@@ -65,22 +52,13 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     prepare(store)
     apply_changes(store, [{"kind": "item", "key": "9787530215982", "row": feed_item}])
     store.close()
-    daemon = Daemon(settings)
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while daemon.web._server is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    fifo_out = open(fifo, "w")  # noqa: SIM115  (kept open: the daemon reads scans line by line)
-    yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon}
-    fifo_out.close()
-    stop.set()
-    thread.join(10)
+    with running(Daemon(settings)) as daemon, open(fifo, "w") as fifo_out:
+        # The FIFO is kept open for the module: the daemon reads scans line by line.
+        yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon}
 
 
 def test_hostile_titles_and_names_stay_text_and_the_screen_keeps_updating(
-    browser: Any,  # noqa: F811
+    browser: Any,
     kiosk: dict[str, Any],
 ) -> None:
     page = browser.new_page(viewport={"width": 1024, "height": 600})

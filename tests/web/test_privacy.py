@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kiosk.app import Daemon
 from web.clients import Browser, next_state, open_stream
-from web.test_server import live, wait_for  # noqa: F401  (the running daemon fixture)
+from web.helpers import wait_for
 
 STUDENT = ["0F00A1B2C3", "9787020002207"]  # 王小明 borrows 红楼梦
 
@@ -28,7 +28,7 @@ def initial_state(html: str) -> dict:
     return json.loads(found.group(1))  # type: ignore[no-any-return]
 
 
-def test_only_the_kiosks_own_screen_gets_the_students_loans(live: Daemon, tmp_path: Path) -> None:  # noqa: F811
+def test_only_the_kiosks_own_screen_gets_the_students_loans(live: Daemon, tmp_path: Path) -> None:
     port = start_session(live, tmp_path)
     screen = next_state(open_stream(port, source="127.0.0.1"))
     assert screen["patron"] == {"name": "小明", "class": "三(2)班"}
@@ -48,7 +48,7 @@ def test_only_the_kiosks_own_screen_gets_the_students_loans(live: Daemon, tmp_pa
     assert [loan["title"] for loan in initial_state(html)["loans"]] == ["红楼梦"]
 
 
-def test_a_teacher_is_shown_by_the_name_children_call_them(live: Daemon, tmp_path: Path) -> None:  # noqa: F811
+def test_a_teacher_is_shown_by_the_name_children_call_them(live: Daemon, tmp_path: Path) -> None:
     wait_for(lambda: live.web._server)
     with open(tmp_path / "scans", "w") as fifo:
         fifo.write("0F00BBBB01\n")  # 陈老师's card, as seeded
@@ -61,7 +61,7 @@ def test_a_teacher_is_shown_by_the_name_children_call_them(live: Daemon, tmp_pat
     assert initial_state(html)["patron"]["name"] == "陈老师"
 
 
-def test_status_is_for_the_librarian_and_health_says_only_why(live: Daemon, tmp_path: Path) -> None:  # noqa: F811
+def test_status_is_for_the_librarian_and_health_says_only_why(live: Daemon, tmp_path: Path) -> None:
     port = start_session(live, tmp_path)
     status, _, body, _ = Browser(port, source="127.0.0.2").get("/api/v1/status")
     assert status == 401
@@ -78,7 +78,7 @@ def test_status_is_for_the_librarian_and_health_says_only_why(live: Daemon, tmp_
     assert str(tmp_path) not in body
 
 
-def test_the_helpers_search_holds_no_card_codes_or_full_names(live: Daemon, tmp_path: Path) -> None:  # noqa: F811
+def test_the_helpers_search_holds_no_card_codes_or_full_names(live: Daemon, tmp_path: Path) -> None:
     port = start_session(live, tmp_path)
     live.kiosk.done()
     with open(tmp_path / "scans", "w") as fifo:
@@ -91,7 +91,7 @@ def test_the_helpers_search_holds_no_card_codes_or_full_names(live: Daemon, tmp_
 
 
 def test_the_helper_lends_to_a_child_found_by_search_without_seeing_the_card(
-    live: Daemon,  # noqa: F811
+    live: Daemon,
     tmp_path: Path,
 ) -> None:
     port = start_session(live, tmp_path)

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +30,8 @@ from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 from kiosk.devices.console import ConsoleIndicator
-from web.test_e2e import ARGS, ARTIFACTS, CHROMIUM, _browser_or_fail, wait_js, watch_errors
+from web.chromium import ARTIFACTS, wait_js, watch_errors
+from web.helpers import fifo_settings, running
 
 A, B, C, TEACHER, HELPER = "0F00A1B2C3", "0F00A1B2C4", "0F00A1B2C5", "0F00BBBB01", "0F00AAAA01"
 SCHOOL = [
@@ -106,54 +106,29 @@ def make_school(settings: config.Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for every test of this module."""
-    with _browser_or_fail() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def queue_kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A running daemon on a fake clock, a FIFO scan source and its pages on loopback."""
     folder = tmp_path_factory.mktemp("queue")
-    fifo = folder / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            # Longer than the default 10 s, so that child B's scan 10 s after A's loan lands in
-            # A's session: the harder case of the queue.
-            "kiosk": {"session_after_result_s": 15.0, "answer_display_s": 600.0},
-            "rules": {"max_loans": TEACHER_MAY_BORROW},
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"listen": "127.0.0.1:0"},
-        },
-        base_dir=folder,
+    settings, fifo = fifo_settings(
+        folder,
+        # Longer than the default 10 s, so that child B's scan 10 s after A's loan lands in
+        # A's session: the harder case of the queue.
+        kiosk={"session_after_result_s": 15.0, "answer_display_s": 600.0},
+        rules={"max_loans": TEACHER_MAY_BORROW},
     )
     make_school(settings)
     clock = FakeClock(dt.datetime.now(dt.UTC))
     lights = io.StringIO()  # the console indicator: one "[pattern] words" line per answer
     daemon = Daemon(settings, clock=clock, indicator=ConsoleIndicator(lights))
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while daemon.web._server is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    fifo_out = open(fifo, "w")  # noqa: SIM115  (kept open: the daemon reads scans line by line)
-    yield {
-        "url": daemon.web.url,
-        "fifo": fifo_out,
-        "daemon": daemon,
-        "clock": clock,
-        "lights": lights,
-    }
-    fifo_out.close()
-    stop.set()
-    thread.join(10)
+    with running(daemon), open(fifo, "w") as fifo_out:
+        # The FIFO is kept open for the module: the daemon reads scans line by line.
+        yield {
+            "url": daemon.web.url,
+            "fifo": fifo_out,
+            "daemon": daemon,
+            "clock": clock,
+            "lights": lights,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -406,7 +381,8 @@ def test_a_helper_searching_at_the_desk_keeps_the_running_list_unclipped(
     scan(kiosk, desk, HELPER)
     desk.click("#open-desk")
     desk.wait_for_selector("#keypad")
-    desk.wait_for_timeout(300)  # the desk's stream is connected
+    # The desk's stream is connected: the answers to what the helper types will show.
+    desk.wait_for_selector("body[data-stream=open]", state="attached")
     returned = [barcode for barcode, _ in SHELF[1:13]]  # twelve of the teacher's books come back
     for barcode in returned:
         kiosk["fifo"].write(barcode + "\n")

@@ -3,60 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from kiosk import config
 from kiosk.app import Daemon
 from kiosk.circulation.store import Store
-
-
-def running_daemon(tmp_path: Path, listen: str) -> tuple[Daemon, threading.Event, threading.Thread]:
-    fifo = tmp_path / "scans"
-    os.mkfifo(fifo)
-    settings = config.from_dict(
-        {
-            "store": {"path": "kiosk.db"},
-            "scanner": {"source": f"fifo:{fifo}"},
-            "indicator": {"kind": "none"},
-            "web": {"listen": listen},
-        },
-        base_dir=tmp_path,
-    )
-    daemon = Daemon(settings)
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    return daemon, stop, thread
-
-
-@pytest.fixture
-def live(tmp_path: Path, store: Store) -> Iterator[Daemon]:
-    """A daemon on the small school with its web server on a free loopback port."""
-    store.close()
-    daemon, stop, thread = running_daemon(tmp_path, "127.0.0.1:0")
-    yield daemon
-    stop.set()
-    thread.join(10)
-    assert not thread.is_alive(), "the daemon did not stop"
-
-
-def wait_for(check, timeout: float = 5.0):  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
+from web.helpers import running_daemon, wait_for
 
 
 def healthy(url: str) -> dict | None:

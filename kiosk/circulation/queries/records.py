@@ -29,13 +29,15 @@ def item_row(db: Database, barcode: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def loans_of_item(db: Database, barcode: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Return an item's latest loans with the borrower's name and class."""
+def loans_of_item(
+    db: Database, barcode: str, limit: int = 20, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Return an item's loans, latest first, with the borrower's name and class."""
     return fetch(
         db,
         "SELECT l.*, p.name, p.class_name FROM loans l JOIN patrons p ON p.id = l.patron_id "
-        "WHERE l.item_barcode = ? ORDER BY l.id DESC LIMIT ?",
-        [barcode, limit],
+        "WHERE l.item_barcode = ? ORDER BY l.id DESC LIMIT ? OFFSET ?",
+        [barcode, limit, offset],
     )
 
 

@@ -196,11 +196,16 @@ def record_printed(store: Store, students: list[dict[str, Any]], actor: str) -> 
     return len(students)
 
 
-def printed(store: Store, limit: int = 200) -> list[dict[str, Any]]:
+def printed(store: Store, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
     """Return the notices printed, newest first, with the student's name and class."""
     return store.query(
         "SELECT n.printed_at, n.level, n.books, n.actor, n.patron_id, p.name, p.class_name "
         "FROM notices n LEFT JOIN patrons p ON p.id = n.patron_id "
-        "ORDER BY n.printed_at DESC, p.class_name, p.name LIMIT ?",
-        [limit],
+        "ORDER BY n.printed_at DESC, p.class_name, p.name LIMIT ? OFFSET ?",
+        [limit, offset],
     )
+
+
+def printed_count(store: Store) -> int:
+    """Return how many parents' notices have been printed."""
+    return int(store.value("SELECT count(*) FROM notices") or 0)

@@ -25,16 +25,23 @@ INITIALS = re.compile(r"^[a-z]{2,}$")
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a list: its rows, the total that matched and where this page is."""
+    """One page of a list: its rows, the total that matched and where this page is.
+
+    A list too long to count cheaply (the event log) has no total; `more` says whether another
+    page follows.
+    """
 
     rows: list[dict[str, Any]]
-    total: int
+    total: int | None
     page: int
     per_page: int = PER_PAGE
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        """Return how many pages there are (at least one)."""
+        """Return how many pages there are (at least one; as far as known without a total)."""
+        if self.total is None:
+            return self.page + 1 if self.more else self.page
         return max(1, math.ceil(self.total / self.per_page))
 
     @property
@@ -46,6 +53,19 @@ class Page:
     def last(self) -> int:
         """Return the number of the last row shown."""
         return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def page_of(rows: list[dict[str, Any]], page: int, per_page: int | None = None) -> Page:
+    """Return one page of a list already read (the page number kept within the list)."""
+    per_page = per_page or PER_PAGE
+    last = max(1, math.ceil(len(rows) / per_page))
+    page = min(max(1, page), last)
+    return Page(rows[(page - 1) * per_page : page * per_page], len(rows), page, per_page)
+
+
+def page_ahead(rows: list[dict[str, Any]], page: int, per_page: int) -> Page:
+    """Return a page read with one row more than it shows (that row says another page follows)."""
+    return Page(rows[:per_page], None, page, per_page, more=len(rows) > per_page)
 
 
 @functools.lru_cache(maxsize=100_000)

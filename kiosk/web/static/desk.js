@@ -63,7 +63,12 @@
     // A helper's codes go through the kiosk session: its stream says what happened.
     const follow = () => {
       const source = new EventSource("/events");
-      source.onerror = () => { if (source.readyState === EventSource.CLOSED) setTimeout(follow, 3000); };
+      // body[data-stream=open] says the stream is connected: what happens from now on shows here.
+      source.onopen = () => { document.body.dataset.stream = "open"; };
+      source.onerror = () => {
+        delete document.body.dataset.stream;
+        if (source.readyState === EventSource.CLOSED) setTimeout(follow, 3000);
+      };
       source.onmessage = onState;
     };
     const onState = (e) => {
