@@ -27,10 +27,12 @@ from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.export import without_controls
 from kiosk.circulation.store import Store, fetch
 from kiosk.sync import hubstore
+from kiosk.sync.trust import UNDO_REFUSALS
 
 GENERATOR = "kiosk"
 GENERATOR_VERSION = "0.1.0"
 TYPES = "('checkout', 'renew', 'checkin', 'undo')"
+REFUSED_UNDO = "({})".format(",".join(f"'{k}'" for k in UNDO_REFUSALS))
 
 
 def card_numbers(store: Store, prefer: str = "barcode") -> dict[str, str]:
@@ -56,6 +58,9 @@ def ordered_events(store: Store) -> Iterator[dict[str, Any]]:
             "SELECT e.uuid, e.type, e.patron_id, e.item_barcode, e.data, "
             "COALESCE(r.effective_at, e.at) AS eff FROM events e "
             f"LEFT JOIN received r ON r.uuid = e.uuid WHERE e.type IN {TYPES} "
+            # An undo the hub refused (kiosk/sync/trust.py) changed nothing: not written.
+            "AND NOT (e.type = 'undo' AND EXISTS (SELECT 1 FROM conflicts c WHERE "
+            f"c.event_uuid = e.uuid AND c.kind IN {REFUSED_UNDO})) "
             "ORDER BY eff, COALESCE(r.kiosk_seq, e.seq), e.uuid"
         )
     else:
@@ -69,7 +74,8 @@ def ordered_events(store: Store) -> Iterator[dict[str, Any]]:
 def transactions(store: Store) -> Iterator[tuple[str, str, str | None, str]]:
     """Yield (time, command, patron id or None, barcode) as Koha should apply them."""
     holder: dict[str, str] = {}  # barcode -> patron id, as the replay has it so far
-    kinds: dict[str, tuple[str, dict[str, Any], str | None]] = {}  # uuid -> (type, data, patron)
+    # uuid -> (type, data, patron, barcode)
+    kinds: dict[str, tuple[str, dict[str, Any], str | None, str | None]] = {}
     for e in ordered_events(store):
         data, barcode, patron, at = (
             json.loads(e["data"]),
@@ -77,13 +83,13 @@ def transactions(store: Store) -> Iterator[tuple[str, str, str | None, str]]:
             e["patron_id"],
             e["eff"],
         )
-        kinds[e["uuid"]] = (e["type"], data, patron)
+        kinds[e["uuid"]] = (e["type"], data, patron, barcode)
         if not barcode:
             continue
         kind = e["type"]
         if kind == "undo":
             undone = kinds.get(str(data.get("undone")))
-            if undone is None:
+            if undone is None or undone[3] != barcode:  # the projection ignores it too
                 continue
             kind, patron = (
                 {"checkout": "checkin", "checkin": "checkout"}.get(undone[0], ""),

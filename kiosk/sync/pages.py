@@ -31,6 +31,10 @@ KINDS = {
     "blank_card": N_("A kiosk sent a blank or unreadable card: not applied"),
     "unknown_card": N_("A kiosk reported an unknown card lost: not applied"),
     "not_kiosk_authority": N_("Only the hub's librarian may change this: not applied"),
+    "undo_foreign": N_("A kiosk tried to undo another kiosk's loan or return: not applied"),
+    "undo_unknown_event": N_("A kiosk tried to undo something the hub does not have: not applied"),
+    "undo_mismatch": N_("A kiosk's undo named another book or student: not applied"),
+    "undo_repeated": N_("A kiosk tried to undo something already undone: not applied"),
     "malformed": N_("A kiosk sent an event whose details do not fit: not applied"),
 }
 

@@ -12,10 +12,14 @@ so an event that arrives a week late lands where it happened. The rules (docs/sy
 - checkin: ends whatever loan is open at that moment, whoever made it and wherever.
 - checkin of a book not on loan at that moment: nothing to end (`return_not_on_loan`).
 - renew of a loan the patron does not have at that moment: ignored (`renew_not_on_loan`).
-- undo: the loan is put back as it was before the event it names.
+- undo: the loan is put back as it was before the event it names, only when that is the same
+  kiosk's own event of the same book (kiosk/sync/trust.py); else it is listed (`undo_foreign`,
+  `undo_unknown_event`, `undo_mismatch`, `undo_repeated`) and no replay applies it.
 - item_lost, item_damaged: the loan they name ends there (closed as lost or damaged);
   corner_lent: a loan for each book of the box that is on the shelf at that moment. They are
   replayed with the book's loan events (docs/collection.md, "At the hub").
+- item_status from a kiosk's desk (lost, damaged): the book's status at that moment, replayed with
+  its loan events too, so the order of arrival does not decide it.
 - a checkout over the patron's limit, after a card of theirs was reported lost, or by a blocked
   patron: the loan stands (the book is out) and it is reported (`over_limit`, `lost_card`,
   `patron_blocked`).
@@ -120,6 +124,8 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
         _apply_master(db, new, now)
         by_item: dict[str, list[str]] = {}
         for e in new:
+            if e.type in trust.CHECKED_IN_REPLAY and trust.refused(db, e.uuid):
+                continue  # listed by _apply_master: it changes nothing
             if e.type in REPLAYED and e.item_barcode:
                 by_item.setdefault(e.item_barcode, []).append(e.uuid)
             elif e.type == "corner_lent":  # one loan per book of the box
@@ -154,11 +160,11 @@ def touch_contact(store: Store, kiosk_id: str, sent_at: str | None) -> None:
             db.execute("UPDATE kiosks SET last_contact = ? WHERE id = ?", [now, kiosk_id])
 
 
-# What a kiosk's desk may change in the master data; the rest stays the hub's to decide.
+# What a kiosk's desk may change in the master data; the rest stays the hub's to decide. (A
+# desk's `item_status` is replayed with the book's loans, in the order things happened.)
 MASTER_FROM_KIOSK = {
     "card_lost": lambda e: isinstance(e.data.get("card"), str),
     "card_issued": lambda e: isinstance(e.data.get("card"), str) and bool(e.patron_id),
-    "item_status": lambda e: e.data.get("status") in ("lost", "damaged", "withdrawn"),
     "patron_status": lambda e: e.data.get("status") in ("active", "blocked", "left"),
 }
 
@@ -228,15 +234,18 @@ REPLAY_SQL = (
     "ORDER BY eff, kseq, e.uuid"
 )
 # A book's events replayed in the order they happened: its loans, what ends one (lost,
-# damaged) and what puts the book back (found, repaired); a class corner's `corner_lent` (one
-# event, many books) starts a loan too. The hub's own withdrawals are replayed with them, so a
-# replayed loss does not hide a later withdrawal (a kiosk's is refused: kiosk/sync/trust.py).
-INCIDENTS = ("item_lost", "item_damaged", "item_found", "repair_done")
+# damaged), what puts the book back (found, repaired), a desk's status (lost, damaged); a class
+# corner's `corner_lent` (one event, many books) starts a loan too. The hub's own withdrawals
+# and statuses are replayed with them, so a replayed loss does not hide a later withdrawal (a
+# kiosk's is refused: kiosk/sync/trust.py).
+INCIDENTS = ("item_lost", "item_damaged", "item_found", "repair_done", "item_status")
 REPLAYED = (*LOAN_TYPES, "undo", *INCIDENTS)
 ITEM_TYPES = ",".join(f"'{t}'" for t in REPLAYED)
 HUB_OWN = "r.uuid IS NULL AND e.type IN ({})".format(
     ",".join(f"'{t}'" for t in (*INCIDENTS, "item_withdrawn"))
 )
+# A refused undo (kiosk/sync/trust.py) reopens nothing, so it never asks for a full replay.
+UNDO_REFUSED = ",".join(f"'{k}'" for k in trust.UNDO_REFUSALS)
 CORNER_ROWS = (
     "e.type = 'corner_lent' AND {cond} AND EXISTS (SELECT 1 FROM json_each(e.data, '$.items') "
     "WHERE json_extract(value, '$.barcode') = ?)"
@@ -300,7 +309,8 @@ def _rewind(
         quiet is not None
         and db.execute(
             "SELECT 1 FROM events e JOIN received r ON r.uuid = e.uuid WHERE e.item_barcode = ? "
-            "AND e.type = 'undo' AND r.effective_at >= ? LIMIT 1",
+            "AND e.type = 'undo' AND r.effective_at >= ? AND NOT EXISTS (SELECT 1 FROM conflicts "
+            f"c WHERE c.event_uuid = e.uuid AND c.kind IN ({UNDO_REFUSED})) LIMIT 1",
             [barcode, quiet[0]],
         ).fetchone()
     )
@@ -394,6 +404,8 @@ def _key(row: dict[str, Any]) -> tuple[str, int, str]:
 def _apply(db: Database, row: dict[str, Any], barcode: str, now: str) -> None:
     """Report what a loan event means at this point of the item's history, then project it."""
     kind, patron = row["type"], row["patron_id"]
+    if kind in trust.CHECKED_IN_REPLAY and trust.refused(db, row["uuid"]):
+        return  # a forged undo, a withdrawal from a kiosk (kiosk/sync/trust.py): never applied
     if kind == "corner_lent":  # this book's share of the box, through the one projection
         e = Event.from_row({**row, "at": row["eff"]})
         project(db, replace(e, data={**e.data, "items": _box(e.data, barcode)}))

@@ -18,14 +18,20 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 
 from kiosk import config
 from kiosk.circulation import decide, queries, records
+from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
 from kiosk.circulation.stats import search
+from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, rules_form, web
 from kiosk.web.admin import actor, bp, page_number
 
 PATRON_STATUSES = decide.PATRON_STATUSES
+LOST_ELSEWHERE = N_(
+    "Use the buttons of the book's page: marking it lost, damaged or withdrawn, or back from "
+    "lost or damaged, records the borrower and the reason."
+)
 ITEM_LOANS_PER_PAGE = 20
 
 
@@ -132,7 +138,7 @@ def _item_or_404(barcode: str) -> dict[str, Any]:
 
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
-    """Show an item and its loans, latest first, a page at a time."""
+    """Show an item, its loans (latest first, a page at a time) and its status commands."""
     page, per_page = page_number(), ITEM_LOANS_PER_PAGE
     # One loan more than a page tells whether older ones follow.
     rows = queries.loans_of_item(web().store.reader, barcode, per_page + 1, (page - 1) * per_page)
@@ -143,7 +149,15 @@ def item(barcode: str) -> str:
         loans=found.rows,
         found=found,
         statuses=ITEM_STATUSES,
+        incident=_open_incident(barcode),
+        reasons=weeding.REASONS,
     )
+
+
+def _open_incident(barcode: str) -> dict[str, Any] | None:
+    """Return the book's lost or damaged record still open (its own way back to the shelf)."""
+    history = lost.history(web().store.reader, barcode)
+    return next((i for i in reversed(history) if not i["resolved_as"]), None)
 
 
 @bp.post("/items/<barcode>")
@@ -164,9 +178,17 @@ def item_save(barcode: str) -> Any:
 
 @bp.post("/items/<barcode>/status")
 def item_status(barcode: str) -> Any:
-    """Mark an item lost, damaged, withdrawn or available."""
-    _item_or_404(barcode)
+    """Put a withdrawn book (or one marked without a record) back on the shelf.
+
+    Lost, damaged and withdrawn have one path each, the collection's commands (the book page's
+    buttons post to them): they record the borrower, close the loan, and keep the reason.
+    """
+    item = _item_or_404(barcode)
     status = request.form.get("status", "")
+    # A lost book comes back by "Found again", a damaged one with a record by "Repaired".
+    if status != "available" or item["status"] == "lost" or _open_incident(barcode):
+        flash(gettext(LOST_ELSEWHERE), "error")
+        return redirect(url_for("admin.item", barcode=barcode))
     done = records.set_item_status(web().store, barcode, status, actor())
     if isinstance(done, Refusal):
         flash(gettext("A book on loan is returned first; then its status can change."), "error")

@@ -182,7 +182,10 @@ def test_admin_edits_are_events_with_the_librarian(client: FlaskClient, daemon: 
         "/admin/items/9787020002207",
         data={"csrf_token": t, "title": "红楼梦（上）", "author": "曹雪芹"},
     )
-    client.post("/admin/items/9787020002207/status", data={"csrf_token": t, "status": "damaged"})
+    client.post(
+        "/admin/collection/item/mark",
+        data={"csrf_token": t, "barcode": "9787020002207", "kind": "damaged"},
+    )
     store = daemon.store
     assert store.value("SELECT status FROM patrons WHERE id = 'S001'") == "blocked"
     assert store.value("SELECT class_name FROM patrons WHERE id = 'S001'") == "四(2)班"
@@ -200,7 +203,7 @@ def test_admin_edits_are_events_with_the_librarian(client: FlaskClient, daemon: 
         ("card_issued", "librarian:librarian"),
         ("patron_edited", "librarian:librarian"),
         ("item_edited", "librarian:librarian"),
-        ("item_status", "librarian:librarian"),
+        ("item_damaged", "librarian:librarian"),
     ]
 
 

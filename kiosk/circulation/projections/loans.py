@@ -86,17 +86,21 @@ def renew(db: Database, e: Event) -> None:
 
 
 def undone_event(db: Database, uuid: str) -> dict[str, Any] | None:
-    """Return the type, time and data of the event an undo names, if this store has it."""
-    row = db.execute("SELECT type, at, data FROM events WHERE uuid = ?", [uuid]).fetchone()
-    return {"type": row[0], "at": row[1], "data": json.loads(row[2])} if row else None
+    """Return the type, time, item and data of the event an undo names, if this store has it."""
+    row = db.execute(
+        "SELECT type, at, data, item_barcode FROM events WHERE uuid = ?", [uuid]
+    ).fetchone()
+    if row is None:
+        return None
+    return {"type": row[0], "at": row[1], "data": json.loads(row[2]), "item_barcode": row[3]}
 
 
 @projection("undo")
 def undo(db: Database, e: Event) -> None:
-    """Put the loan back as it was before the event the undo names."""
+    """Put the loan back as it was before the event the undo names (an event of the same book)."""
     target = undone_event(db, str(e.data.get("undone")))
-    if target is None:
-        return
+    if target is None or target["item_barcode"] != e.item_barcode:
+        return  # nothing this undo may touch: never another book's loan
     data, barcode = target["data"], e.item_barcode
     if target["type"] == "checkout":
         # A loan made by mistake never happened: remove it; the events keep the record.
