@@ -29,7 +29,10 @@
   kept().forEach((r) => add(r, true));
   function post(url, body) {
     return fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRF-Token": token } })
-      .then((r) => r.json()).then((answer) => { if (answer.result) add(answer.result); });
+      .then((r) => r.json()).then((answer) => {
+        // A helper's page follows the session's stream, which already shows what succeeded.
+        if (answer.result && !(desk.dataset.kind === "helper" && answer.ok)) add(answer.result);
+      });
   }
   function send(value) {
     if (!value) return;
