@@ -46,6 +46,7 @@ SESSION_MESSAGES = {
     "counting_started": N_("Stocktake: the kiosk counts books now, no lending."),
     "counting_ended": N_("The stocktake has stopped: tap your card to borrow books."),
     "counting_card": N_("The kiosk is counting books now; please come back later to borrow."),
+    "counting_desk": N_("Stocktake: scan the books on the shelf, each one is counted."),
 }
 WARNING_REASONS = {"scan_card_first", "not_on_loan", "invalid_scan", "returned_here"}
 
@@ -262,7 +263,13 @@ class Kiosk:
         self._last_input = self.clock.monotonic()
         if patron.can_run_desk:
             self.mode, self.helper = DESK, patron
-            return self._say("session_started", "desk_opened")
+            opened = self._say("session_started", "desk_opened")
+            # The desk's scans are counted now, not returned: say so.
+            return (
+                replace(opened, message=SESSION_MESSAGES["counting_desk"])
+                if self.counting
+                else opened
+            )
         self.mode, self.patron = PATRON, patron
         if not again:
             self._visit(patron)

@@ -44,8 +44,10 @@ def _both(message: str, params: dict[str, Any]) -> dict[str, str]:
 
 def _feedback(fb: Any) -> dict[str, Any]:
     title = fb.result.item.title if fb.result is not None and fb.result.item else ""
-    if not title and fb.reason == "unknown_code":
-        title = fb.code  # what was scanned, so the child can find which book it was
+    if not title and fb.reason == "unknown_code" and fb.mode != "idle":
+        # A code scanned in a session is most likely a book's: show it, so the child can find
+        # which book it was (idle, it may be a card's number, which stays off the screen).
+        title = fb.code
     return {"kind": fb.kind, "reason": fb.reason, "title": title, **_both(fb.message, fb.params)}
 
 
