@@ -371,6 +371,24 @@ def test_the_axe_helper_finds_what_it_should(page: Any) -> None:
     assert violations(page) == []
 
 
+def test_the_layout_check_finds_text_over_text_and_cut_titles(page: Any) -> None:
+    # The idle boards pulled up over the card prompt, and the new books squeezed: both found.
+    page.evaluate(
+        "document.getElementById('idle-lists').style.marginTop = '-25vh';"
+        " document.getElementById('new-books-box').style.maxWidth = '90px'"
+    )
+    try:
+        found = problems(page)
+        assert any(p.startswith("text over text: ") for p in found), found
+        assert any(p.startswith("cut to ") for p in found), found
+    finally:
+        page.evaluate(
+            "document.getElementById('idle-lists').style.marginTop = '';"
+            " document.getElementById('new-books-box').style.maxWidth = ''"
+        )
+    assert problems(page) == []
+
+
 def test_out_of_service(browser: Any, school: dict[str, Any]) -> None:
     p = browser.new_page(viewport={"width": 800, "height": 480})
     p.route("**/events", lambda route: route.abort())  # the kiosk's stream is gone
