@@ -231,7 +231,12 @@ class Kiosk:
     def _follow_stocktake(self) -> Feedback | None:
         # Started or stopped from the desk, the dashboard or `kiosk stocktake` (another
         # process): the open session ends at once, so that no shelf scan lends a book.
-        counting = bool(self.hook is not None and self.hook.counting())
+        try:
+            counting = bool(self.hook is not None and self.hook.counting())
+        except Exception:
+            # A store that cannot answer keeps the mode; a scan then fails and says so itself.
+            log.debug("could not read whether a stocktake runs", exc_info=True)
+            return None
         if counting == self.counting:
             return None
         self.counting = counting
