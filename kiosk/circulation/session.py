@@ -42,6 +42,11 @@ SESSION_MESSAGES = {
     "session_ended": N_("Goodbye! See you next time."),
     "desk_opened": N_("Desk mode: scan books to return them, or a card to lend."),
     "lend_for": N_("Lending for {name} ({class_name}). Scan the books."),
+    "returned_ended": N_("Returned, thank you! To borrow books, tap your card again."),
+    "counting_started": N_("Stocktake: the kiosk counts books now, no lending."),
+    "counting_ended": N_("The stocktake has stopped: tap your card to borrow books."),
+    "counting_card": N_("The kiosk is counting books now; please come back later to borrow."),
+    "counting_desk": N_("Stocktake: scan the books on the shelf, each one is counted."),
 }
 WARNING_REASONS = {"scan_card_first", "not_on_loan", "invalid_scan", "returned_here"}
 
@@ -112,6 +117,9 @@ class Kiosk:
         self._last_book: tuple[str, float, Feedback] | None = None
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
+        # Stocktake mode (the hook says a stocktake runs): scans are counted, never lent or
+        # returned, and only a helper's card opens a session (the desk).
+        self.counting = bool(hook is not None and hook.counting())
 
     def subscribe(self, listener: Listener) -> None:
         """Call `listener` with every feedback, after the store committed."""
@@ -128,6 +136,7 @@ class Kiosk:
     def scan(self, raw: str) -> Feedback:
         """Handle one scanned or typed code."""
         with self._lock:
+            self._follow_stocktake()
             self._expire()
             code = clean_code(raw, self.max_code_length)
             if code is None:
@@ -152,7 +161,10 @@ class Kiosk:
             if found.kind == "lost_card" and self.mode == PATRON:
                 self._reset()  # a card is someone stepping up: the last child's session is over
             reason = "card_lost" if found.kind == "lost_card" else "unknown_code"
-            return self._emit(self._result_feedback(self._refusal(reason), code))
+            fb = self._result_feedback(self._refusal(reason), code)
+            if reason == "unknown_code" and self.mode != IDLE:
+                self.results.append(fb)  # a code scanned as a book: listed with the books
+            return self._emit(fb)
 
     def renew(self, code: str) -> Feedback | None:
         """Renew one of the session patron's loans: a touch on their list, never a scan."""
@@ -179,8 +191,11 @@ class Kiosk:
             return self._emit(self._end()) if self.mode != IDLE else None
 
     def tick(self) -> Feedback | None:
-        """End the session if it has timed out; call this a few times a second."""
+        """End the session if it has timed out or a stocktake started or stopped; call this a
+        few times a second."""
         with self._lock:
+            if self._follow_stocktake() is not None:
+                return None  # already told, and the session is over
             fb = self._expire()
             return self._emit(fb) if fb else None
 
@@ -213,7 +228,27 @@ class Kiosk:
 
     # -- decisions -------------------------------------------------------------------------
 
+    def _follow_stocktake(self) -> Feedback | None:
+        # Started or stopped from the desk, the dashboard or `kiosk stocktake` (another
+        # process): the open session ends at once, so that no shelf scan lends a book.
+        try:
+            counting = bool(self.hook is not None and self.hook.counting())
+        except Exception:
+            # A store that cannot answer keeps the mode; a scan then fails and says so itself.
+            log.debug("could not read whether a stocktake runs", exc_info=True)
+            return None
+        if counting == self.counting:
+            return None
+        self.counting = counting
+        self._reset()
+        return self._emit(
+            self._say("session_ended", "counting_started" if counting else "counting_ended")
+        )
+
     def _card(self, patron: Patron) -> Feedback:
+        if self.counting and not (patron.can_run_desk and self.mode == IDLE):
+            # Only a helper opens a session now (the desk, whose scans count too).
+            return self._say("warning", "counting_card", name=patron.given_name)
         if self.mode in (DESK, LEND_FOR) and self.helper is not None:
             if patron.id == self.helper.id and self.mode == LEND_FOR:
                 self.patron, self.mode, self.results = None, DESK, []
@@ -233,7 +268,13 @@ class Kiosk:
         self._last_input = self.clock.monotonic()
         if patron.can_run_desk:
             self.mode, self.helper = DESK, patron
-            return self._say("session_started", "desk_opened")
+            opened = self._say("session_started", "desk_opened")
+            # The desk's scans are counted now, not returned: say so.
+            return (
+                replace(opened, message=SESSION_MESSAGES["counting_desk"])
+                if self.counting
+                else opened
+            )
         self.mode, self.patron = PATRON, patron
         if not again:
             self._visit(patron)
@@ -272,7 +313,10 @@ class Kiosk:
             # the session, as the child now scanning is most likely not the one who tapped
             # (so the return is not theirs either: it is the self-service desk's).
             self._reset()
-            return self._result_feedback(c.checkin(code, actor=self._actor()), code)
+            result = c.checkin(code, actor=self._actor())
+            if result.ok:  # the child is still there: say how to go on borrowing
+                return self._say("ok", "returned_ended", result=result, code=code)
+            return self._result_feedback(result, code)
         if code in self._returned:
             return self._result_feedback(self._refusal("returned_here", item=item), code)
         result = c.checkout(self.patron.id, code, actor=self._actor())

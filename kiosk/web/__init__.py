@@ -196,7 +196,7 @@ def _session_listener(ctx: Web) -> Any:
                 patron=kiosk.patron,
                 results=tuple(kiosk.results[-8:]),
                 seconds_left=kiosk.seconds_left(),
-                extra={"published_ms": time.time() * 1000},
+                extra={"published_ms": time.time() * 1000, "counting": kiosk.counting},
             )
         )
 

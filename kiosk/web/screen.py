@@ -28,7 +28,11 @@ IDLE_CACHE_S = 60.0
 MODE_TITLES = {
     "desk": N_("Desk mode"),
     "lend_for": N_("Lending for a student"),
+    "counting": N_("Stocktake: books scanned are counted"),
 }
+# Refusals about the borrower, not the book: said once in the list, on the newest row, so a
+# teacher with an overdue book does not read the same sentence for every book scanned.
+ABOUT_THE_BORROWER = {"has_overdue", "limit_reached", "patron_blocked"}
 
 
 def _both(message: str, params: dict[str, Any]) -> dict[str, str]:
@@ -40,7 +44,25 @@ def _both(message: str, params: dict[str, Any]) -> dict[str, str]:
 
 def _feedback(fb: Any) -> dict[str, Any]:
     title = fb.result.item.title if fb.result is not None and fb.result.item else ""
+    if not title and fb.reason == "unknown_code" and fb.mode != "idle":
+        # A code scanned in a session is most likely a book's: show it, so the child can find
+        # which book it was (idle, it may be a card's number, which stays off the screen).
+        title = fb.code
     return {"kind": fb.kind, "reason": fb.reason, "title": title, **_both(fb.message, fb.params)}
+
+
+def _results(results: Any) -> list[dict[str, Any]]:
+    """Return the session's results, newest first, each borrower refusal said once."""
+    shown: list[dict[str, Any]] = []
+    said: set[str] = set()
+    for fb in reversed(list(results)):
+        row = _feedback(fb)
+        if row["reason"] in ABOUT_THE_BORROWER:
+            if row["reason"] in said:
+                row = {**row, "zh": "", "en": ""}
+            said.add(row["reason"])
+        shown.append(row)
+    return shown
 
 
 def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
@@ -118,6 +140,7 @@ def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
     results: tuple[Any, ...]
     if update is None:
         last, show_s = None, None
+        counting = bool(kiosk is not None and kiosk.counting)
         if kiosk is None:
             mode, patron, results, left = "idle", None, (), None
         else:
@@ -135,6 +158,7 @@ def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
         )
         last = _feedback(update.feedback) if update.feedback is not None else None
         show_s = ctx.settings.kiosk.answer_display_s
+        counting = bool(update.extra.get("counting"))
     state: dict[str, Any] = {
         "mode": mode,
         "event": update.kind if update else "state",
@@ -144,16 +168,19 @@ def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
         "show_s": show_s,
         "offline": _offline(ctx),
         "available": kiosk is not None,
+        # Stocktake mode: the screen says so in its own colour, and that there is no lending.
+        "counting": counting,
     }
     if mode == "idle":
         state["idle"] = idle_view(ctx)
         return state
-    state["mode_title"] = _both(MODE_TITLES[mode], {}) if mode in MODE_TITLES else None
+    titled = "counting" if counting and mode == "desk" else mode
+    state["mode_title"] = _both(MODE_TITLES[titled], {}) if titled in MODE_TITLES else None
     state["patron"] = (
         {"name": patron.given_name, "class": patron.class_name} if patron is not None else None
     )
     state["loans"] = _loans(ctx, patron) if mode in ("patron", "lend_for") else []
-    state["results"] = [_feedback(r) for r in reversed(list(results))]
+    state["results"] = _results(results)
     return state
 
 

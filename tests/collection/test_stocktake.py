@@ -110,13 +110,14 @@ def test_in_stocktake_mode_the_kiosk_counts_books_and_never_lends_or_returns(
 ) -> None:
     assert circulation.checkout("S003", "9787535449450").ok  # on loan, found on the shelf
     assert stocktake.start(store, Scope(location="library"), "H001").ok
-    # Loans and returns: a card still opens a session (and so a visit) in stocktake mode.
+    # No loans, no returns: a child's card is asked to come back later; a helper's opens the desk.
     actions = "SELECT count(*) FROM events WHERE type NOT IN ('stocktake_scan', 'visit')"
     events_before = store.value(actions)
 
     fb = desk.scan("9787535449450")
     assert (fb.kind, fb.reason) == ("warning", "stocktake_on_loan_found")
-    assert desk.scan(STUDENT_CARD).reason == "session_started"  # cards still work
+    fb = desk.scan(STUDENT_CARD)
+    assert (fb.kind, fb.reason, desk.mode) == ("warning", "counting_card", "idle")
     fb = desk.scan("9787020002207")
     assert (fb.kind, fb.reason, fb.params["title"]) == ("ok", "stocktake_found", "红楼梦")
     assert desk.scan("NOT-A-BOOK").reason == "stocktake_unknown"
@@ -139,6 +140,38 @@ def test_in_stocktake_mode_the_kiosk_counts_books_and_never_lends_or_returns(
     desk.done()
     desk.scan(STUDENT_CARD)
     assert desk.scan("9787020002207").reason == "ok"
+
+
+def test_starting_or_pausing_a_stocktake_ends_the_open_session_at_once(
+    store: Store, circulation: Circulation, desk: Kiosk
+) -> None:
+    heard: list[tuple[str, str]] = []
+    desk.subscribe(lambda fb: heard.append((fb.kind, fb.reason)))
+    desk.scan(STUDENT_CARD)
+    assert desk.mode == "patron" and not desk.counting
+    assert stocktake.start(store, Scope(location="library"), "H001").ok  # from the dashboard
+    desk.tick()  # the daemon's loop, a tenth of a second later
+    assert (desk.mode, desk.counting) == ("idle", True)
+    assert heard[-1] == ("session_ended", "counting_started")
+    fb = desk.scan("9787020002207")  # the first shelf scan is counted, not lent
+    assert fb.reason == "stocktake_found"
+    # A helper's desk during the stocktake ends when it is paused, and lending is back.
+    assert desk.scan(HELPER_CARD).reason == "desk_opened"
+    assert stocktake.set_status(store, "paused", "H001").ok
+    desk.tick()
+    assert (desk.mode, desk.counting) == ("idle", False)
+    assert heard[-1] == ("session_ended", "counting_ended")
+    assert store.value("SELECT count(*) FROM loans WHERE returned_at IS NULL") == 0
+
+
+def test_a_scan_right_after_the_start_is_counted_even_before_the_loop_noticed(
+    store: Store, desk: Kiosk
+) -> None:
+    desk.scan(STUDENT_CARD)
+    assert stocktake.start(store, Scope(location="library"), "H001").ok
+    fb = desk.scan("9787020002207")  # no tick in between
+    assert (fb.reason, desk.mode) == ("stocktake_found", "idle")
+    assert store.value("SELECT count(*) FROM loans") == 0
 
 
 def test_counts_match_the_report(store: Store, circulation: Circulation) -> None:

@@ -131,7 +131,9 @@ def test_someone_elses_book_in_a_session_is_returned_and_ends_the_session(
     kiosk.scan(RED)
     clock.advance(6)  # ...and walks away; Tom steps up and hands his book back
     fb = kiosk.scan(WEB)
-    assert said(fb) == ("ok", "ok", "idle")
+    # Returned, and whoever is there is told the session is over: tap again to borrow.
+    assert said(fb) == ("ok", "returned_ended", "idle")
+    assert translate(fb.message, "zh_CN") == "还书成功，谢谢！要借书，请再刷一次卡。"
     assert fb.result is not None and fb.result.action == "checkin"
     assert kiosk.patron is None
     clock.advance(6)

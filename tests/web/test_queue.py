@@ -222,7 +222,8 @@ def test_the_next_child_returns_a_book_in_a_session_left_open(
     scan(kiosk, page, TOTTO)  # child B, 10 s later, hands back a book of her own
     page.wait_for_selector("#idle:not([hidden]) #answer.ok")
     assert text(page, "#answer-title") == "窗边的小豆豆"
-    assert text(page, "#answer-message") == "还书成功，谢谢你！"
+    # The session was A's, so B is told to tap her card to borrow (A's session is over).
+    assert text(page, "#answer-message") == "还书成功，谢谢！要借书，请再刷一次卡。"
     assert "小明" not in text(page, "body")  # A's session is over, nothing of A is shown
     shoot(page, "4-b-returns-in-a-session")
     clock.advance(6)

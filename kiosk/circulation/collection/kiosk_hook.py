@@ -1,7 +1,8 @@
 """What the collection adds to a scan at the kiosk, plugged into the session as its `hook`.
 
 - stocktake mode (an open stocktake in the store): a scanned book, or an unknown barcode, counts
-  for the stocktake and is never lent or returned; cards still work (a helper opens the desk);
+  for the stocktake and is never lent or returned; only a helper's card opens a session (the
+  desk), other cards are asked to come back later (the session follows `counting()`);
 - a withdrawn book is refused with its own message;
 - a lost book that turns up is restored, scanned with or without a card;
 - a book held for someone else is not lent to another student;
@@ -32,6 +33,10 @@ class CollectionHook:
         self.store = circulation.store
         self.hold_days = hold_days
         self._expired_at: float | None = None
+
+    def counting(self) -> bool:
+        """Say whether a stocktake runs (open, not paused): the kiosk is in stocktake mode."""
+        return stocktake.running(self.store.reader) is not None
 
     def before(self, kiosk: Kiosk, code: str, found: Identified) -> Feedback | None:
         """Answer a scan the collection owns, or None to let the session handle it."""

@@ -12,6 +12,7 @@
       list.appendChild(li);
     }
     board.hidden = !list.children.length;
+    document.dispatchEvent(new Event("boardshown"));  // the screen fits its lists again
   }
   function load() {
     fetch(board.dataset.url, { credentials: "same-origin" })

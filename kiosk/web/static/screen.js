@@ -9,7 +9,7 @@
   // A language chosen on the idle screen goes back to the school's first one after this long.
   const IDLE_LANGUAGE_MS = 12000;
   const firstLang = document.body.dataset.first || "zh";
-  let deadline = null, answerUntil = null, mode = "idle", langChosenAt = null;
+  let deadline = null, answerUntil = null, mode = "idle", langChosenAt = null, counting = false;
   let lastMessage = Date.now(), brokenSince = null, down = false, source = null;
   window.kioskEvents = [];  // arrival times, read by the latency benchmark
 
@@ -47,6 +47,7 @@
   function setLanguage(lang) {
     document.body.classList.toggle("show-en", lang === "en");
     document.body.classList.toggle("show-zh", lang !== "en");
+    fitLists();  // headings wrap differently in the other language
   }
 
   function showResult(prefix, last) {
@@ -64,10 +65,20 @@
     const idle = st.idle;
     const ranking = $("ranking"), books = $("new-books");
     clear(ranking); clear(books);
-    $("ranking-box").hidden = !(idle && idle.ranking && idle.ranking.length);
-    for (const row of (idle && idle.ranking) || []) {
+    const classes = (idle && idle.ranking) || [];
+    $("ranking-box").hidden = !classes.length;
+    const most = Math.max(...classes.map((row) => row.loans), 0.1);
+    for (const row of classes) {
+      // In a child's words: a bar, and "0.8 books each" (loans per student this month).
       const li = document.createElement("li");
-      li.textContent = row["class"] + " \u00B7 " + row.loans;
+      const name = Object.assign(document.createElement("span"), { className: "cls", textContent: row["class"] });
+      const bar = Object.assign(document.createElement("span"), { className: "bar" });
+      const fill = document.createElement("i");
+      fill.style.width = Math.round((100 * row.loans) / most) + "%";
+      bar.appendChild(fill);
+      const n = Object.assign(document.createElement("span"), { className: "n" });
+      n.appendChild(word("each", Number(row.loans).toFixed(1)));
+      li.append(name, bar, n);
       ranking.appendChild(li);
     }
     for (const title of (idle && idle.new_books) || []) {
@@ -75,6 +86,7 @@
       li.textContent = title;
       books.appendChild(li);
     }
+    $("new-books-box").hidden = !books.children.length;
     // An answer with no session (a return, a refused card) stays a few seconds, then goes.
     if (st.last && st.last.kind !== "session_ended" && st.show_s) {
       showResult("answer", st.last);
@@ -88,9 +100,22 @@
     const on = answerUntil !== null && Date.now() < answerUntil;
     $("answer").hidden = !on;
     $("answer-next").hidden = !on;
-    $("tap").hidden = on;
+    $("tap").hidden = on || counting;
+    $("counting").hidden = on || !counting;
+    $("idle-lists").hidden = counting;
     if (!on) answerUntil = null;
+    fitLists();
   }
+  // Show only the rows that fit whole in their box: fewer things, never one drawn over another.
+  function fitLists() {
+    for (const list of document.querySelectorAll(".idle-lists ol, .idle-lists ul")) {
+      for (const li of list.children) li.hidden = false;
+      const bottom = list.parentElement.getBoundingClientRect().bottom;
+      for (const li of list.children) li.hidden = li.getBoundingClientRect().bottom > bottom + 0.5;
+    }
+  }
+  window.addEventListener("resize", fitLists);
+  document.addEventListener("boardshown", fitLists);
 
   function renderSession(st) {
     $("open-desk").hidden = !(st.mode === "desk" || st.mode === "lend_for");
@@ -154,7 +179,9 @@
       setLanguage(firstLang); langChosenAt = null;
     }
     mode = st.mode;
+    counting = !!st.counting;
     document.body.dataset.mode = st.mode;
+    document.body.classList.toggle("is-counting", counting);
     $("idle").hidden = !idle;
     $("session").hidden = idle;
     if (idle) {
@@ -182,6 +209,7 @@
       $("idle").hidden = true; $("session").hidden = true;
       clear($("results")); clear($("loans")); $("last").hidden = true;
       deadline = null; mode = "idle"; setLanguage(firstLang);
+      counting = false; document.body.classList.remove("is-counting");
     }
   }
 
