@@ -309,6 +309,12 @@ class WebSettings:
     connections_per_address: int = setting(
         20, "Open connections one client address may hold; more are closed at once.", _positive
     )
+    connections: int = setting(
+        80,
+        "Open connections all clients together may hold; screen_addresses have 8 more of their"
+        " own, and when places run short a connection without a request is closed after 5 s.",
+        _positive,
+    )
     idle_timeout_s: float = setting(
         30.0, "Seconds a connection may wait without a request before it is closed.", _positive
     )

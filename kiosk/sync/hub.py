@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from kiosk.circulation.store import Store
-from kiosk.httpserver import IDLE_S, STALL_S, guarded_server, split_listen
+from kiosk.httpserver import CONNECTIONS, IDLE_S, STALL_S, guarded_server, split_listen
 from kiosk.sync import hubstore
 from kiosk.sync.protocol import (
     CHANGES,
@@ -177,6 +177,7 @@ def serve(
     per_address: int = 20,
     stall_s: float = STALL_S,
     idle_s: float = IDLE_S,
+    connections: int = CONNECTIONS,
 ) -> None:
     """Serve the app until interrupted, with the kiosk's limits against floods (behind
     `trusted_proxy`, if given: its client address and scheme, for Secure cookies)."""
@@ -191,6 +192,7 @@ def serve(
         stall_s=stall_s,
         idle_s=idle_s,
         trusted_proxy=trusted_proxy,
+        connections=connections,
     )
     log.info("hub serving on http://%s:%d", host, server.effective_port)
     server.run()
