@@ -51,7 +51,12 @@ class Web:
             else Circulation(self.store, s.kiosk.timezone)
         )
         self.passwords = Passwords(s.resolve(s.web.password_file))
-        self.logins = LoginLimit(s.web.login_attempts, s.web.login_window_s, s.web.login_ceiling)
+        self.logins = LoginLimit(
+            s.web.login_attempts,
+            s.web.login_window_s,
+            s.web.login_ceiling,
+            accounts=self.passwords,
+        )
 
     @property
     def kiosk(self) -> Any:
