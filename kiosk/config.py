@@ -292,7 +292,10 @@ class WebSettings:
     cookie_secure: bool = setting(False, "Send login cookies over HTTPS only (behind a TLS proxy).")
     session_hours: float = setting(8.0, "Hours a librarian stays logged in.", _positive)
     login_attempts: int = setting(
-        5, "Failed logins allowed from one address per login_window_s.", _positive
+        5,
+        "Failed logins allowed from one address per login_window_s; after as many in a row at one"
+        " account from anywhere, its next attempts wait 2 s, 4 s ... up to login_window_s.",
+        _positive,
     )
     login_window_s: float = setting(300.0, "Seconds the failed-login count covers.", _positive)
     login_ceiling: int = setting(

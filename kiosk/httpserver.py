@@ -55,6 +55,8 @@ class GuardedServer(TcpWSGIServer):
             ip = ipaddress.ip_address(host.split("%")[0])
         except ValueError:
             return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped  # 127.0.0.1 on a dual-stack listener
         return any(ip.version == net.version and ip in net for net in self.reserved)
 
     def _refuse(self, conn: Any, why: str, *args: Any) -> None:
