@@ -246,15 +246,17 @@ class LoginLimit:
                 self._backoff[name] = (failures + 1, now + self._delay(failures + 1))
             for key in keys:
                 self._times[key].append(now)
-            if len(self._times) + len(self._backoff) > 10_000:
+            if len(self._times) + len(self._unlocks) > 10_000:
                 self._prune(now)  # forget quiet keys, so guessing costs no memory
         return 0.0
 
     def _prune(self, now: float) -> None:
-        for key in [k for k, t in self._times.items() if not t]:
+        for key in [k for k, t in self._times.items() if not t or now - t[-1] > self.window_s]:
             del self._times[key]
         for name in [n for n, (_, at) in self._backoff.items() if now - at > self.window_s]:
             del self._backoff[name]
+        # An account with nothing counted has nothing an unlock would forget.
+        self._unlocks = {n: u for n, u in self._unlocks.items() if n in self._backoff}
 
     def succeeded(self, user: str, address: str) -> None:
         """Take back the attempt of a right password, forget this pair's failures and
