@@ -292,7 +292,10 @@ class WebSettings:
     cookie_secure: bool = setting(False, "Send login cookies over HTTPS only (behind a TLS proxy).")
     session_hours: float = setting(8.0, "Hours a librarian stays logged in.", _positive)
     login_attempts: int = setting(
-        5, "Failed logins allowed from one address per login_window_s.", _positive
+        5,
+        "Failed logins allowed from one address per login_window_s; after as many in a row at one"
+        " account from anywhere, its next attempts wait 2 s, 4 s ... up to login_window_s.",
+        _positive,
     )
     login_window_s: float = setting(300.0, "Seconds the failed-login count covers.", _positive)
     login_ceiling: int = setting(
@@ -308,6 +311,12 @@ class WebSettings:
     )
     connections_per_address: int = setting(
         20, "Open connections one client address may hold; more are closed at once.", _positive
+    )
+    connections: int = setting(
+        80,
+        "Open connections all clients together may hold; screen_addresses have 8 more of their"
+        " own, and when places run short a connection without a request is closed after 5 s.",
+        _positive,
     )
     idle_timeout_s: float = setting(
         30.0, "Seconds a connection may wait without a request before it is closed.", _positive

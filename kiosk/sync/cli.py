@@ -64,6 +64,7 @@ def hub(ctx: click.Context) -> None:
             per_address=settings.web.connections_per_address,
             stall_s=settings.web.stall_timeout_s,
             idle_s=settings.web.idle_timeout_s,
+            connections=settings.web.connections,
         )
     finally:
         store.close()

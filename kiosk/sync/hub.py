@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from kiosk.circulation.store import Store
-from kiosk.httpserver import IDLE_S, STALL_S, guarded_server, split_listen
+from kiosk.httpserver import CONNECTIONS, IDLE_S, STALL_S, guarded_server, split_listen
 from kiosk.sync import hubstore
 from kiosk.sync.protocol import (
     CHANGES,
@@ -56,7 +56,10 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
             if code == 413
             else str(e.description)
         )
-        return jsonify({"error": name, "message": message}), code
+        resp = jsonify({"error": name, "message": message})
+        # werkzeug's own headers of the error (a 405's Allow), not its HTML content type.
+        resp.headers.extend((k, v) for k, v in e.get_headers() if k.lower() != "content-type")
+        return resp, code
 
     @app.before_request
     def authenticate() -> None:
@@ -103,8 +106,11 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
 
     @app.get(CHANGES)
     def get_changes() -> tuple[Response, int]:
+        for name in ("cursor", "epoch"):  # a new kiosk sends cursor=0 and an empty epoch
+            if name not in request.args:
+                raise BadRequest(400, "bad_argument", f"{name}: missing")
         cursor = _int_arg("cursor", 0)
-        limit = min(_int_arg("limit", 1000), MAX_PAGE)
+        limit = _int_arg("limit", 1000, most=MAX_PAGE)
         epoch = hubstore.meta(store, "epoch")
         floor = int(hubstore.meta(store, "feed_floor"))
         newest = hubstore.feed_cursor(store)
@@ -123,7 +129,7 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
         part = request.args.get("part", "")
         if part not in SNAPSHOT_PARTS:
             raise BadRequest(400, "bad_part", f"part: {shown(part)} is not one of {SNAPSHOT_PARTS}")
-        limit = min(_int_arg("limit", 5000), MAX_PAGE)
+        limit = _int_arg("limit", 5000, most=MAX_PAGE)
         page = hubstore.snapshot_page(store, part, request.args.get("after", ""), limit)
         return jsonify(page), 200
 
@@ -138,7 +144,8 @@ def create_hub_app(store: Store, max_batch: int = 1000) -> Flask:
     return app
 
 
-def _int_arg(name: str, default: int) -> int:
+def _int_arg(name: str, default: int, most: int = MAX_SEQ) -> int:
+    """Return a whole-number query argument, or refuse one out of its range (never cut down)."""
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -152,8 +159,8 @@ def _int_arg(name: str, default: int) -> int:
         ) from None
     if value < (1 if name == "limit" else 0):
         raise BadRequest(400, "bad_argument", f"{name}: {shown(raw)} is too small")
-    if value > MAX_SEQ:
-        raise BadRequest(400, "bad_argument", f"{name}: {shown(raw)} is too large")
+    if value > most:
+        raise BadRequest(400, "bad_argument", f"{name}: {shown(raw)} is more than {most}")
     return value
 
 
@@ -177,6 +184,7 @@ def serve(
     per_address: int = 20,
     stall_s: float = STALL_S,
     idle_s: float = IDLE_S,
+    connections: int = CONNECTIONS,
 ) -> None:
     """Serve the app until interrupted, with the kiosk's limits against floods (behind
     `trusted_proxy`, if given: its client address and scheme, for Secure cookies)."""
@@ -191,6 +199,7 @@ def serve(
         stall_s=stall_s,
         idle_s=idle_s,
         trusted_proxy=trusted_proxy,
+        connections=connections,
     )
     log.info("hub serving on http://%s:%d", host, server.effective_port)
     server.run()

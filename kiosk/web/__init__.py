@@ -51,7 +51,12 @@ class Web:
             else Circulation(self.store, s.kiosk.timezone)
         )
         self.passwords = Passwords(s.resolve(s.web.password_file))
-        self.logins = LoginLimit(s.web.login_attempts, s.web.login_window_s, s.web.login_ceiling)
+        self.logins = LoginLimit(
+            s.web.login_attempts,
+            s.web.login_window_s,
+            s.web.login_ceiling,
+            accounts=self.passwords,
+        )
 
     @property
     def kiosk(self) -> Any:
@@ -178,9 +183,11 @@ def _error_page(e: HTTPException) -> Any:
     if description == type(e).description:  # werkzeug's own English text: use ours
         description = HTTP_ERRORS.get(e.code or 0, description)
     message = gettext(description) if description else ""
+    # werkzeug's own headers of the error (a 405's Allow), not its HTML content type.
+    headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
     if request.path.startswith("/api/"):
-        return {"error": message}, e.code
-    return render_template("error.html", code=e.code, message=message), e.code
+        return {"error": message}, e.code, headers
+    return render_template("error.html", code=e.code, message=message), e.code, headers
 
 
 def _session_listener(ctx: Web) -> Any:

@@ -8,7 +8,8 @@ ours. What is ours, and why:
   changing the password starts a new generation, so every older session of that user ends at
   once, on every browser (Flask's signed cookie alone would stay valid until it expires).
 - `LoginLimit` counts an attempt before the password hash is checked, per account and address,
-  per address, and all together (`kiosk/web/security.py`).
+  per address, and all together, and backs an account off across addresses; an address the
+  account logged in from before is spared all but its own count (`kiosk/web/security.py`).
 - `next` after login is only ever a path of this site (`safe_next`).
 
 Every area that needs the librarian uses `login_required` (a view decorator) or
@@ -39,13 +40,19 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.exceptions import HTTPException
 
 from kiosk.circulation.records import record_admin_action
-from kiosk.i18n import N_
+from kiosk.i18n import N_, N_plural
 from kiosk.web import gettext, web
 from kiosk.web.security import allowed, new_password_problem, user_name_problem
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 FORBIDDEN = N_("The dashboard can only be opened from the school network.")
 OPEN_VIEWS = ("auth.login", "auth.setup")
+TOO_MANY = N_plural(
+    "Too many failed logins. Try again in {count} minute, or from a computer you logged in from"
+    " before; at the kiosk, `kiosk password --unlock` lets you in at once.",
+    "Too many failed logins. Try again in {count} minutes, or from a computer you logged in from"
+    " before; at the kiosk, `kiosk password --unlock` lets you in at once.",
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -156,10 +163,7 @@ def login() -> Any:
         user = request.form.get("user", "").strip()
         wait = ctx.logins.begin(user, address)
         if wait:
-            error = gettext(
-                "Too many failed logins. Try again in {minutes} minutes.",
-                minutes=math.ceil(wait / 60),
-            )
+            error = gettext(TOO_MANY, count=math.ceil(wait / 60))
             status = 429
         elif ctx.passwords.check(user, request.form.get("password", "")):
             ctx.logins.succeeded(user, address)

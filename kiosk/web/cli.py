@@ -1,8 +1,10 @@
-"""`kiosk password`: set a librarian's password from the kiosk's own shell (a forgotten one too)."""
+"""`kiosk password`: set a librarian's password from the kiosk's own shell (a forgotten one too),
+or let a librarian locked out by password guessing log in again (`--unlock`)."""
 
 from __future__ import annotations
 
 import getpass
+import ipaddress
 
 import click
 
@@ -19,13 +21,42 @@ def fail(message: str) -> None:
 
 @click.command()
 @click.option("--user", default="librarian", show_default=True, help="The librarian's user name.")
+@click.option(
+    "--unlock",
+    is_flag=True,
+    help="Keep the password and let the librarian log in again at once: the running kiosk "
+    "forgets the failed logins (setting a new password does this too).",
+)
+@click.option(
+    "--address",
+    default="",
+    help="With --unlock: an address (like 192.168.1.23) to trust from now on as one the "
+    "librarian logged in from before; guessing elsewhere never holds it up.",
+)
 @click.pass_context
-def password(ctx: click.Context, user: str) -> None:
-    """Set a librarian's password, for a first install or a forgotten password."""
+def password(ctx: click.Context, user: str, unlock: bool, address: str) -> None:
+    """Set a librarian's password (a first install, a forgotten one), or unlock its login."""
     kiosk_ctx = ctx.obj  # the main command's Context (not imported: web must not reach the wiring)
     settings = kiosk_ctx.settings
     if problem := user_name_problem(user):
         fail(_(problem[0], **problem[1]))
+    passwords = Passwords(settings.resolve(settings.web.password_file))
+    if address and not unlock:
+        fail(_("--address goes with --unlock."))
+    if unlock:
+        if user not in passwords.users():
+            fail(_("There is no librarian called {user}.", user=user))
+        try:
+            address = str(ipaddress.ip_address(address)) if address else ""
+        except ValueError:
+            fail(_("{address} is not an address like 192.168.1.23.", address=address))
+        passwords.unlock(user, address)
+        click.echo(_("{user} can log in again now: the failed logins are forgotten.", user=user))
+        if address:
+            click.echo(
+                _("{address} is trusted for {user} from now on.", address=address, user=user)
+            )
+        return
     first = click.prompt(_("New password"), hide_input=True, err=True)
     # Length first, before asking again; then whether the two agree.
     if problem := new_password_problem(first, first) or new_password_problem(
@@ -34,7 +65,7 @@ def password(ctx: click.Context, user: str) -> None:
         fail(_(problem[0], **problem[1]))
     store = kiosk_ctx.store(create=True)
     try:
-        Passwords(settings.resolve(settings.web.password_file)).set(user, first)
+        passwords.set(user, first)
         record_admin_action(store, "admin_password_set", f"cli:{getpass.getuser()}", user=user)
     finally:
         store.close()

@@ -22,6 +22,7 @@ from kiosk.i18n import N_
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIN_PASSWORD = 8
+KNOWN_ADDRESSES = 5  # addresses remembered per librarian, the newest ones
 
 # A problem is a message id and its parameters; the caller translates it for its reader.
 Problem = tuple[str, dict[str, int]]
@@ -108,13 +109,40 @@ class Passwords:
         return check_password_hash(hashed, password)
 
     def set(self, user: str, password: str) -> None:
-        """Set (or change) a user's password and end every session of that user."""
+        """Set (or change) a user's password, end every session of that user and unlock it."""
         hashed = generate_password_hash(password)
         with self._lock:
             data = self._file()
             data.setdefault("users", {})[user] = hashed
             sessions = data.setdefault("sessions", {})
             sessions[user] = int(sessions.get(user, 0)) + 1
+            _count_unlock(data, user)
+            self._write(data)
+
+    def known(self, user: str) -> list[str]:
+        """Return the addresses the user last logged in from (its own computers)."""
+        return [str(a) for a in self._file().get("known", {}).get(user, [])]
+
+    def remember(self, user: str, address: str) -> None:
+        """Remember an address the user logged in from (the last KNOWN_ADDRESSES)."""
+        with self._lock:
+            data = self._file()
+            known = [a for a in data.setdefault("known", {}).get(user, []) if a != address]
+            data["known"][user] = [*known, address][-KNOWN_ADDRESSES:]
+            self._write(data)
+
+    def unlocks(self, user: str) -> int:
+        """Return how often the user was unlocked (a running login limit forgets on a change)."""
+        return int(self._file().get("unlocks", {}).get(user, 0))
+
+    def unlock(self, user: str, address: str = "") -> None:
+        """Let the user log in again now (the running kiosk forgets the failed logins), and
+        trust `address` for the user from now on, if given."""
+        if address:
+            self.remember(user, address)
+        with self._lock:
+            data = self._file()
+            _count_unlock(data, user)
             self._write(data)
 
     def _write(self, data: dict[str, Any]) -> None:
@@ -127,14 +155,24 @@ class Passwords:
         tmp.replace(self.path)
 
 
-class LoginLimit:
-    """Count login attempts before the slow password check, so parallel guesses cannot race it.
+def _count_unlock(data: dict[str, Any], user: str) -> None:
+    unlocks = data.setdefault("unlocks", {})
+    unlocks[user] = int(unlocks.get(user, 0)) + 1
 
-    Three counts, each over the last `window_s` seconds: one account from one address
-    (`attempts`), one address over all accounts (`per_address`, against trying many names), and
-    everything (`ceiling`, against many addresses). An attempt is counted when it begins, and
-    taken back when the password was right. The account's owner at another address is not
-    held up by a guesser elsewhere until the ceiling is reached.
+
+class LoginLimit:
+    """Slow down password guessing without locking the librarian out.
+
+    An attempt is counted when it begins, before the slow password check, so parallel guesses
+    cannot race the count, and taken back when the password was right. Over the last `window_s`
+    seconds: one account from one address (`attempts`), one address over all accounts
+    (`per_address`, against trying many names) and everything (`ceiling`, the hash checks' CPU).
+    Across addresses an account backs off: after `attempts` failures in a row each next attempt
+    waits twice as long as the one before (2 s, 4 s, ... up to `window_s`), so guessing from many
+    addresses stays slow. An address the account logged in from before (`Passwords.known`) is held
+    only by its own count for that account: neither the backoff nor the ceiling nor the address
+    count applies there, so the librarian's own computer always gets in. `kiosk password` (a new
+    password, or `--unlock`) forgets the account's failures and the ceiling's count.
     """
 
     def __init__(
@@ -144,16 +182,21 @@ class LoginLimit:
         ceiling: int = 100,
         per_address: int = 0,
         clock: Callable[[], float] = time.monotonic,
+        accounts: Passwords | None = None,
     ) -> None:
         self.clock = clock  # monotonic seconds; tests pass their own to step through a window
         self.window_s = window_s
+        self.free = attempts
         self.limits = {"pair": attempts, "address": per_address or 4 * attempts, "all": ceiling}
+        self.accounts = accounts
         self._times: dict[tuple[str, ...], deque[float]] = {}
+        self._backoff: dict[str, tuple[int, float]] = {}  # account: failures in a row, next at
+        self._unlocks: dict[str, int] = {}  # account: the password file's unlock count seen
         self._lock = threading.Lock()
 
-    def _keys(self, user: str, address: str) -> list[tuple[str, ...]]:
-        name = user.strip().casefold()[:64]
-        return [("pair", name, address), ("address", address), ("all",)]
+    @staticmethod
+    def _name(user: str) -> str:
+        return user.strip().casefold()[:64]
 
     def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
         times = self._times.setdefault(key, deque())
@@ -161,30 +204,76 @@ class LoginLimit:
             times.popleft()
         return times
 
+    def _delay(self, failures: int) -> float:
+        """Return how long the account waits after this many failures in a row."""
+        over = failures - self.free
+        return 0.0 if over <= 0 else min(self.window_s, 2.0 ** min(over, 32))
+
+    def _standing(self, user: str, address: str) -> tuple[bool, int]:
+        """Return whether the account logged in from this address before, and its unlocks."""
+        if self.accounts is None:
+            return False, 0
+        return address in self.accounts.known(user), self.accounts.unlocks(user)
+
+    def _forget(self, name: str) -> None:
+        """Forget an account's failures (every address) and the ceiling's count: an unlock."""
+        self._backoff.pop(name, None)
+        for key in [k for k in self._times if k[0] == "all" or k[:2] == ("pair", name)]:
+            del self._times[key]
+
     def begin(self, user: str, address: str) -> float:
         """Count one attempt and return 0, or return the seconds to wait (nothing counted)."""
+        known, unlocks = self._standing(user, address)  # the file is read outside the lock
         now = self.clock()
+        name = self._name(user)
         with self._lock:
-            keys = self._keys(user, address)
+            if self._unlocks.setdefault(name, unlocks) != unlocks:
+                self._unlocks[name] = unlocks
+                self._forget(name)
+            keys: list[tuple[str, ...]] = [("pair", name, address)]
+            if not known:
+                keys += [("address", address), ("all",)]
             for key in keys:
                 times = self._recent(key, now)
                 if len(times) >= self.limits[key[0]]:
                     return max(1.0, self.window_s - (now - times[0]))
+            if not known:
+                failures, next_at = self._backoff.get(name, (0, now))
+                if now < next_at:
+                    return max(1.0, next_at - now)
+                if now - next_at > self.window_s:
+                    failures = 0  # quiet for a whole window: start again
+                self._backoff[name] = (failures + 1, now + self._delay(failures + 1))
             for key in keys:
                 self._times[key].append(now)
-            if len(self._times) > 10_000:  # forget quiet keys, so guessing costs no memory
-                for key in [k for k, t in self._times.items() if not t]:
-                    del self._times[key]
+            if len(self._times) + len(self._unlocks) > 10_000:
+                self._prune(now)  # forget quiet keys, so guessing costs no memory
         return 0.0
 
+    def _prune(self, now: float) -> None:
+        for key in [k for k, t in self._times.items() if not t or now - t[-1] > self.window_s]:
+            del self._times[key]
+        for name in [n for n, (_, at) in self._backoff.items() if now - at > self.window_s]:
+            del self._backoff[name]
+        # An account with nothing counted has nothing an unlock would forget.
+        self._unlocks = {n: u for n, u in self._unlocks.items() if n in self._backoff}
+
     def succeeded(self, user: str, address: str) -> None:
-        """Take back the attempt of a right password, and forget this pair's failures."""
+        """Take back the attempt of a right password, forget this pair's failures and
+        remember the address as the account's own."""
+        known, _ = self._standing(user, address)
+        name = self._name(user)
         with self._lock:
-            pair, *others = self._keys(user, address)
-            self._times.pop(pair, None)
-            for key in others:
-                if self._times.get(key):
-                    self._times[key].pop()
+            self._times.pop(("pair", name, address), None)
+            if not known:
+                for key in (("address", address), ("all",)):
+                    if self._times.get(key):
+                        self._times[key].pop()
+                failures, _ = self._backoff.get(name, (1, 0.0))
+                # One failure fewer, and no wait: a guesser gains one attempt at most.
+                self._backoff[name] = (max(0, failures - 1), self.clock())
+        if self.accounts is not None and not known:
+            self.accounts.remember(user, address)
 
 
 def local_networks() -> list[Network]:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from waitress import wasyncore
 
-from kiosk.httpserver import IDLE_S, STALL_S, guarded_server, split_listen
+from kiosk.httpserver import CONNECTIONS, IDLE_S, STALL_S, guarded_server, split_listen
 from kiosk.web import web as _web_of
 
 log = logging.getLogger("kiosk.web")
@@ -28,6 +28,8 @@ class WebServer:
         trusted_proxy: str = "",
         stall_s: float = STALL_S,
         idle_s: float = IDLE_S,
+        connections: int = CONNECTIONS,
+        reserved: tuple[str, ...] = ("127.0.0.1", "::1"),
     ) -> None:
         self.app = app
         self.host, self.port = split_listen(listen)
@@ -36,6 +38,8 @@ class WebServer:
         self.trusted_proxy = trusted_proxy
         self.stall_s = stall_s
         self.idle_s = idle_s
+        self.connections = connections
+        self.reserved = reserved
         self.error: str | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -53,6 +57,8 @@ class WebServer:
                 stall_s=self.stall_s,
                 idle_s=self.idle_s,
                 trusted_proxy=self.trusted_proxy,
+                connections=self.connections,
+                reserved=self.reserved,
             )
         except OSError as e:
             self.error = f"cannot listen on {self.host}:{self.port}: {e}"
@@ -112,6 +118,8 @@ def build_web_server(daemon: Any) -> WebServer:
         trusted_proxy=s.web.trusted_proxy,
         stall_s=s.web.stall_timeout_s,
         idle_s=s.web.idle_timeout_s,
+        connections=s.web.connections,
+        reserved=tuple(s.web.screen_addresses),
     )
     daemon.web = server
     return server

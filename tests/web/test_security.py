@@ -75,3 +75,26 @@ def test_networks_and_addresses() -> None:
 def test_a_bad_network_in_the_config_is_named() -> None:
     with pytest.raises(config.ConfigError, match=r"\[web\] admin_networks: '10.0.0.0/33'"):
         config.from_dict({"web": {"admin_networks": ["10.0.0.0/33"]}})
+
+
+def test_an_account_backs_off_across_addresses_but_not_at_its_own_computer(
+    tmp_path: Path,
+) -> None:
+    now = [100.0]
+    passwords = Passwords(tmp_path / "pw.json")
+    passwords.set("anna", "a long password")
+    limit = LoginLimit(2, window_s=60, ceiling=1000, clock=lambda: now[0], accounts=passwords)
+    assert limit.begin("anna", "10.0.0.9") == 0
+    limit.succeeded("anna", "10.0.0.9")  # her computer, from now on
+    assert passwords.known("anna") == ["10.0.0.9"]
+    # Two wrong guesses are free, the third starts a wait that doubles with each attempt.
+    assert [limit.begin("anna", f"10.0.1.{n}") for n in range(3)] == [0, 0, 0]
+    assert limit.begin("anna", "10.0.1.3") == 2.0
+    now[0] += 2
+    assert limit.begin("anna", "10.0.1.4") == 0
+    assert limit.begin("anna", "10.0.1.5") == 4.0
+    assert limit.begin("anna", "10.0.0.9") == 0  # her own computer is not held up
+    passwords.unlock("anna")  # `kiosk password --unlock`
+    assert limit.begin("anna", "10.0.1.5") == 0
+    now[0] += 61 + 4  # a quiet window: the count starts again
+    assert [limit.begin("anna", f"10.0.2.{n}") for n in range(3)] == [0, 0, 0]
