@@ -231,9 +231,21 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 )
 @click.option("--sheet", help="The sheet of an .xlsx workbook (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Check every row, change nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Import the good rows and write the bad ones to this file (same format) to fix and "
+    "import again (exit code 3). Without it, one bad row imports nothing.",
+)
 @pass_ctx
 def import_(
-    ctx: Context, kind: str, file: Path, encoding: str | None, sheet: str | None, dry_run: bool
+    ctx: Context,
+    kind: str,
+    file: Path,
+    encoding: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    rejects: Path | None,
 ) -> None:
     """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
     from kiosk.circulation.importers import file_format, import_file
@@ -263,6 +275,7 @@ def import_(
             actor="cli",
             progress=progress,
             own_process=True,  # this process's own connection: the daemon's commits stay durable
+            rejects=rejects,
         )
     finally:
         store.close()
@@ -273,11 +286,14 @@ def import_(
         click.echo(_(where, file=file, row=found.row, reason=found.reason), err=True)
     for err in report.errors:
         click.echo(_(where, file=file, row=err.row, reason=err.reason), err=True)
-    if report.errors:
+    if report.errors and not report.rejects_file:
         fail(_("{count} bad rows, nothing imported", count=len(report.errors)))
     click.echo(report.summary())
+    if report.rejects_file:
+        sys.exit(PARTLY)
 
 
+PARTLY = 3  # exit code: the good rows came in, the bad ones are in the rejects file
 ROW_AT = N_("{file}: row {row}: {reason}")
 RECORD_AT = N_("{file}: record {row}: {reason}")
 

@@ -222,20 +222,19 @@ def test_a_broken_record_stops_the_import_and_is_named(store: Store, tmp_path: P
     path = tmp_path / "broken.iso"
     path.write_bytes(good + no_copy + dup + bytes(bad_dir) + cut + good)
     report = import_file(store, "items", path)
-    assert errors(report)[:2] == [
-        (2, "905$b", "the record has no item barcode (CNMARC 905$b, MARC 21 852$p or 952$p)"),
-        (3, "905$b", "905$b B0001 is already in record 1"),
-    ]
-    assert errors(report)[2][2].startswith("the MARC record cannot be read (")
-    assert errors(report)[3] == (
+    assert errors(report)[:1] == [(3, "905$b", "905$b B0001 is already in record 1")]
+    assert errors(report)[1][2].startswith("the MARC record cannot be read (")
+    assert errors(report)[2] == (
         5,
         "",
         f"the MARC record is broken (length '{len(good):05d}' does not match the data); "
         "nothing after it can be read",
     )
-    assert [e.row for e in report.errors] == [2, 3, 4, 5]
+    assert [e.row for e in report.errors] == [3, 4, 5]
     assert "broken" in report.errors[-1].text("en")
-    assert [(w.row, w.column) for w in report.warnings] == [(3, "010$a")]
+    # A record without copies is not an error: it is named, and the rest of the file comes in.
+    assert [(w.row, w.column) for w in report.warnings] == [(2, "905$b"), (3, "010$a")]
+    assert report.warnings[0].text("en").startswith("the record has no copies")
     assert store.value("SELECT count(*) FROM items") == before
 
 
@@ -257,7 +256,8 @@ def test_cli_imports_marc_with_dry_run_and_names_records(tmp_path: Path) -> None
     bad = write_iso(tmp_path / "bad.iso", cnmarc("无", "某", "9787020042494", []))
     result = runner.invoke(main, ["--config", str(config), "import", "items", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}: record 1: the record has no item barcode" in result.output
+    assert f"{bad}: record 1: the record has no copies" in result.output
+    assert f"{bad}: record 1: no record in the file has copies" in result.output
     result = runner.invoke(main, ["--config", str(config), "import", "patrons", str(path)])
     assert result.exit_code == 1 and "MARC files hold books" in result.output
 

@@ -25,6 +25,7 @@ from kiosk.circulation.importers.checks import (
     parse_grade,
     table_rows,
 )
+from kiosk.circulation.importers.rejects import write as write_rejects
 from kiosk.circulation.importers.run import run as run_import
 from kiosk.circulation.store import Store
 
@@ -84,8 +85,13 @@ def import_file(
     progress: Progress | None = None,
     name: str | None = None,
     own_process: bool = False,
+    rejects: Path | str | None = None,
 ) -> ImportReport:
-    """Check every row of a patrons or items file (CSV, .xlsx or MARC), then import all or none."""
+    """Check every row of a patrons or items file (CSV, .xlsx or MARC), then import all or none.
+
+    With `rejects` (a path), the good rows are imported and the bad ones written there, in the
+    file's own format, to fix and import again; a problem with the file itself still stops it.
+    """
     if kind not in ("patrons", "items", "records"):
         raise ValueError(f"kind must be patrons, items or records, not {kind!r}")
     path = Path(path)
@@ -102,7 +108,7 @@ def import_file(
         rows = table_rows(xlsxfile.rows(path, sheet, report), kind, report)
     else:
         rows = table_rows(csvfile.rows(path, encoding, report), kind, report)
-    return run_import(
+    run_import(
         store,
         report,
         rows,
@@ -110,7 +116,14 @@ def import_file(
         progress=progress,
         event_data={"format": fmt},
         own_process=own_process,
+        keep_going=rejects is not None,
     )
+    if rejects is not None and report.errors and not report.file_problem:
+        bad = {e.row for e in report.errors}
+        out = Path(rejects)
+        report.rejected = write_rejects(fmt, path, bad, out, encoding=encoding, sheet=sheet)
+        report.rejects_file = str(out)
+    return report
 
 
 def import_csv(

@@ -24,6 +24,7 @@ Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 200
 
 # Column -> (accepted headers, longest value). Headers compare without case, blanks or "_".
+TITLE_LENGTH = 4000
 PATRON_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
     "card_id": (("card_id", "card", "cards", "卡号", "借书证号", "读者证号"), 400),
     "name": (("name", "姓名"), 64),
@@ -34,8 +35,9 @@ PATRON_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
 }
 ITEM_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
     "barcode": (("barcode", "条码号", "条码", "条形码"), 64),
-    "title": (("title", "题名", "书名"), 300),
-    "author": (("author", "责任者", "作者"), 200),
+    # Long titles are kept whole (screens shorten them); the limit only catches a wrong column.
+    "title": (("title", "题名", "书名"), TITLE_LENGTH),
+    "author": (("author", "责任者", "作者"), 1000),
     "isbn": (("isbn", "ISBN", "国际标准书号"), 32),
     "call_number": (("call_number", "索书号"), 64),
     "location": (("location", "馆藏地点", "馆藏地"), 64),
@@ -46,7 +48,7 @@ COLUMNS = {"patrons": PATRON_COLUMNS, "items": ITEM_COLUMNS, "records": RECORD_C
 REQUIRED = {
     "patrons": ("card_id", "name"),
     "items": ("barcode", "title"),
-    "records": ("isbn", "title"),
+    "records": ("isbn", "title"),  # MARC: a record without an ISBN is kept by its 001
 }
 CHINESE_HEADERS = {
     "card_id": "卡号",
@@ -112,8 +114,49 @@ MESSAGES = {
     "no_sheet": N_("the workbook has no sheet {sheet} (it has: {sheets})"),
     "broken_record": N_("the MARC record is broken ({problem}); nothing after it can be read"),
     "bad_record": N_("the MARC record cannot be read ({problem})"),
-    "no_copies": N_("the record has no item barcode (CNMARC 905$b, MARC 21 852$p or 952$p)"),
+    "no_copies": N_(
+        "the record has no copies (no barcode in CNMARC 905$b, MARC 21 852$p or 952$p): nothing "
+        "to shelve; import the file as records to keep it for cataloguing at the desk"
+    ),
+    "no_copies_at_all": N_(
+        "no record in the file has copies (barcodes in CNMARC 905$b, MARC 21 852$p or 952$p): "
+        "to keep the records for cataloguing at the desk, import the file as records"
+    ),
+    "holdings": N_(
+        "a holdings record (of record {record}), not a book: left out (its book comes in from "
+        "its own record)"
+    ),
+    "no_title": N_("the record has no title ({column} and the other title fields are empty)"),
+    "not_marc": N_(
+        "the file is XML but not MARCXML (its first element is <{root}>): export the records as "
+        "MARCXML or MARC (ISO 2709)"
+    ),
+    "bad_encoding": N_(
+        "the record's text does not read as {encoding} (its declared or usual encoding) nor as "
+        "UTF-8, GB18030, CP1251 or Latin-1; name the file's encoding with --encoding"
+    ),
+    "encoding_found": N_(
+        "the records' text read wrongly as {declared}; they read cleanly as {found} and were read "
+        "so (from this record on); if that is wrong, name the encoding with --encoding"
+    ),
 }
+# Problems with the file itself, not with a row: no good rows can be told from bad ones.
+FILE_PROBLEMS = frozenset(
+    MESSAGES[k]
+    for k in (
+        "not_text",
+        "unknown_encoding",
+        "empty",
+        "missing_columns",
+        "duplicate_column",
+        "field_too_big",
+        "not_xlsx",
+        "xls",
+        "no_sheet",
+        "not_marc",
+        "no_copies_at_all",
+    )
+)
 SUMMARY = N_(
     "{kind}: {rows} rows read ({encoding}): {inserted} new, {updated} updated, "
     "{unchanged} unchanged"
@@ -159,11 +202,18 @@ class ImportReport:
     warnings: list[RowError] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict, repr=False)  # column -> file's header
     records: int = 0  # MARC records read; 0 for tables
+    rejected: int = 0  # bad rows (or records) written to the rejects file
+    rejects_file: str = ""
 
     @property
     def ok(self) -> bool:
         """Return whether the file had no bad rows."""
         return not self.errors
+
+    @property
+    def file_problem(self) -> bool:
+        """Return whether a problem is the file's own (its header, its format), not a row's."""
+        return any(e.message in FILE_PROBLEMS for e in self.errors)
 
     def counts(self) -> dict[str, int]:
         """Return the counts, as the import event keeps them."""
@@ -176,6 +226,8 @@ class ImportReport:
         }
         if self.records:
             counts["records"] = self.records
+        if self.rejected:
+            counts["rejected"] = self.rejected
         return counts
 
     def summary(self, lang: str | None = None) -> str:
@@ -193,6 +245,10 @@ class ImportReport:
             text += sep + translate(RECORDS, lang, records=self.records)
         if self.warnings:
             text += sep + translate(WARNINGS, lang, count=len(self.warnings))
+        if self.rejected:
+            text += sep + translate(
+                REJECTED, lang, count=self.rejected, file=self.rejects_file or "-"
+            )
         if self.ignored_columns:
             text += sep + translate(IGNORED, lang, columns=", ".join(self.ignored_columns))
         if self.dry_run:
@@ -202,6 +258,7 @@ class ImportReport:
 
 RECORDS = N_("from {records} MARC records")
 WARNINGS = N_("{count} warnings (listed above), imported as written")
+REJECTED = N_("{count} bad rows or records left out, written to {file} to fix and import again")
 
 
 def normal(header: str) -> str:
@@ -265,15 +322,18 @@ class Checker:
 
     def check(self, number: int, values: dict[str, str]) -> dict[str, Any] | None:
         """Return the clean row, or None when it has errors (they go to the report)."""
-        bad = _Errors(number, self.report.names)
+        bad = _Errors(number, self.report.names, marc=bool(self.report.records))
+        record_key = values.pop("record_key", "")
         _common_checks(values, self.kind, bad)
         if self.kind == "patrons":
             row = _patron_row(values, bad)
             key_col, key = "patron_id", row["id"]
         elif self.kind == "records":
-            # A record's ISBN is its key: a second record of one ISBN replaces the first.
+            # A record's ISBN is its key: a second record of one ISBN replaces the first. A
+            # record without one is kept by its control number (see marcfile._record_key).
             book = _item_row({**values, "barcode": ""}, bad)
             row = {k: book[k] for k in RECORD_COLUMNS}
+            row["isbn"] = row["isbn"] or record_key
             key_col, key = "isbn", ""
         else:
             row = _item_row(values, bad)
@@ -300,9 +360,10 @@ class _Errors:
 
     WARNINGS = frozenset({"bad_isbn"})
 
-    def __init__(self, row: int, names: dict[str, str]) -> None:
+    def __init__(self, row: int, names: dict[str, str], marc: bool = False) -> None:
         self.row = row
         self.names = names
+        self.marc = marc
         self.errors: list[RowError] = []
         self.warnings: list[RowError] = []
 
@@ -320,8 +381,10 @@ def _common_checks(values: dict[str, str], kind: str, bad: _Errors) -> None:
         elif len(value) > columns[col][1]:
             bad.add(col, "too_long", limit=columns[col][1])
     for col in REQUIRED[kind]:
+        if bad.marc and col != "title":
+            continue  # in MARC only the title is needed (see marcfile)
         if not values.get(col):
-            bad.add(col, "required")
+            bad.add(col, "no_title" if bad.marc else "required")
 
 
 def _patron_row(v: dict[str, str], bad: _Errors) -> dict[str, Any]:

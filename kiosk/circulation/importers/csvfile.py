@@ -49,6 +49,11 @@ def _unquote(cell: str) -> str:
     return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 
+def codec_of(path: Path, encoding: str | None, report: ImportReport) -> str | None:
+    """Return the codec the file is read in (as `rows` finds it), or None if it is not text."""
+    return _encoding(path, encoding, report)
+
+
 def _encoding(path: Path, encoding: str | None, report: ImportReport) -> str | None:
     """Return the codec to read the file with; try UTF-8 (with or without BOM), then GB18030."""
     with path.open("rb") as f:

@@ -2,19 +2,23 @@
 
 ISO 2709 (`.mrc`, `.iso`) through pymarc, or MARCXML (`.xml`, read with iterparse so a large
 file is never held in memory). Each record may carry several copies; each copy with its own
-barcode becomes one item row. The fields read:
+barcode becomes one item row. Only a record with no title at all, or one that cannot be read,
+is a problem: no ISBN, no call number, no copies, a long title, several ISBNs all come in. The
+fields read (the first that has a value):
 
 | | CNMARC / UNIMARC (a record with a 200 field) | MARC 21 |
 |---|---|---|
-| title | 200$a | 245$a (+ $b) |
-| author | 200$f, else 701/700/702/711/710$a | 100$a, else 110$a, else 245$c |
-| ISBN | 010$a | 020$a |
+| title | 200$a (+ $e, $h, $i), else 500/517/540$a | 245$a (+ $b, $n, $p), else 245$k, 240/130/246$a |
+| author | 200$f, else 700/701/702 $a + $b, else 710/711/712$a | 100$a (+ $b), 110/111$a, 700$a, else 245$c |
+| ISBN | 010$a (each; the first valid one for a copy) | 020$a (each, as 010) |
 | call number | 905$d/$e (class/book number), else 690$a (中图法) | 852$h$i, 952$o, 090/050/084 |
 | copies (barcodes) | 905$b, one item per $b | 852$p, 952$p (Koha) |
 
-Text encodings as they come: UTF-8 (leader/09 = `a`, or bytes that are valid UTF-8), GB18030
-(which reads GB2312 and GBK) for CNMARC records that are not UTF-8, MARC-8 for MARC 21 records
-that are not UTF-8; `--encoding` names one for the whole file instead.
+Titles are kept whole (only screens shorten them). UNIMARC's non-sorting markers (NSB/NSE,
+U+0088/U+0089 or ESC H/ESC I) are taken out and the words they enclose kept ("L'altra faccia").
+A record without copies has nothing to shelve: in an items import it is listed as a warning
+(import the file as records to keep it for the desk); a record without an ISBN is kept as a
+record under its 001 control number. Text encodings: see `marctext`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from typing import IO
 from pymarc import Field, Indicators, Leader, Record, Subfield
 from pymarc.exceptions import PymarcException
 
-from kiosk.circulation.importers.checks import MESSAGES, ImportReport, RowError
+from kiosk.circulation.importers import marctext
+from kiosk.circulation.importers.checks import MESSAGES, ImportReport, RowError, normal_isbn
 
 END_OF_RECORD = 0x1D
 NAMES = {
@@ -49,6 +54,9 @@ NAMES = {
     },
 }
 _TRAILING = re.compile(r"[\s/:;,.=]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+HOLDINGS = ("u", "v", "x", "y")  # leader/06 of a MARC 21 holdings record
+MARC_NAMESPACE = "http://www.loc.gov/MARC21/slim"
 
 
 def is_marc(path: Path) -> bool:
@@ -61,38 +69,84 @@ def is_marc(path: Path) -> bool:
 def rows(
     path: Path, encoding: str | None, report: ImportReport
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (record number, values): an item per copy, or for kind "records" the record."""
-    seen: dict[str, None] = {}
+    """Yield (record number, values): an item per copy, or for kind "records" one per ISBN."""
+    guess = marctext.Guess()
+    shelved = 0
     with path.open("rb") as f:
         start = f.read(512).lstrip(codecs.BOM_UTF8).lstrip()
         f.seek(0)
-        records = _xml(f, report) if start.startswith(b"<") else _iso2709(f, encoding, report)
+        xml = start.startswith(b"<")
+        records = _xml(f, report) if xml else _iso2709(f, encoding, report, guess)
         for number, record, used in records:
             report.records = number
             if used:
-                seen.setdefault(used, None)
-                report.encoding = "MARC: " + ", ".join(seen)
+                guess.seen.setdefault(used, None)
+                report.encoding = "MARC: " + ", ".join(guess.seen)
+            if record.leader[6:7] in HOLDINGS:
+                # MARC 21 holdings records (as libraries export them after each book) are not books.
+                of = record.get("004")
+                params = {"record": of.data.strip() if of is not None and of.data else "?"}
+                report.warnings.append(RowError(number, "", MESSAGES["holdings"], params))
+                continue
             dialect = "unimarc" if record.get("200") is not None else "marc21"
             report.names = NAMES[dialect]
+            book = book_fields(record)
             if report.kind == "records":
-                yield number, book_fields(record)
+                # One row per ISBN, so the desk finds the book by any of them.
+                key = {"record_key": _record_key(record, str(book["title"]))}
+                for isbn in book["isbns"] or [""]:
+                    yield number, {**_book(book), "isbn": str(isbn), **key}
                 continue
-            copies = (_unimarc if dialect == "unimarc" else _marc21)(record)
+            copies = (_unimarc if dialect == "unimarc" else _marc21)(record, _book(book))
             if not copies:
-                report.errors.append(
+                report.warnings.append(
                     RowError(number, NAMES[dialect]["barcode"], MESSAGES["no_copies"])
                 )
             for values in copies:
+                shelved += 1
                 yield number, values
+    if guess.found:
+        params = {"found": marctext.shown(guess.found), "declared": marctext.shown(guess.declared)}
+        report.warnings.insert(0, RowError(guess.switched_at, "", MESSAGES["encoding_found"], params))
+    if report.kind == "items" and report.records and not shelved and not report.errors:
+        # Not "0 new" and success: a catalogue without holdings is imported as records.
+        report.errors.append(RowError(1, "", MESSAGES["no_copies_at_all"]))
+    if xml and report.records == 0 and not report.errors:
+        report.errors.append(RowError(1, "", MESSAGES["not_marc"], {"root": _root_name(path)}))
+
+
+def _book(book: dict[str, object]) -> dict[str, str]:
+    """Return a book's values as an import row has them (one ISBN)."""
+    isbns = book["isbns"]
+    assert isinstance(isbns, list)
+    valid = [i for i in isbns if normal_isbn(i)]
+    isbn = (valid or isbns or [""])[0]
+    return {k: str(v) for k, v in book.items() if k != "isbns"} | {"isbn": isbn}
+
+
+def _record_key(record: Record, title: str) -> str:
+    """Return the key of a record without an ISBN: its 001 control number, else its title."""
+    control = record.get("001")
+    if control is not None and control.data and control.data.strip():
+        return "001 " + control.data.strip()
+    return "title " + title[:200]
+
+
+def _root_name(path: Path) -> str:
+    """Return the first element of an XML file: `mods`, `rss`, ..."""
+    try:
+        for _event, elem in ET.iterparse(path, events=("start",)):
+            return _local(elem.tag)
+    except ET.ParseError:
+        pass
+    return "?"
 
 
 # -- ISO 2709 -----------------------------------------------------------------------------------
 
 
-def _iso2709(
-    f: IO[bytes], encoding: str | None, report: ImportReport
-) -> Iterator[tuple[int, Record, str]]:
-    """Yield (record number, record, encoding used); a record cut short ends the file."""
+def chunks(f: IO[bytes]) -> Iterator[tuple[int, bytes, str]]:
+    """Yield (record number, bytes, problem) of each record; a broken one ends the file."""
     number = 0
     while True:
         head = f.read(5)
@@ -105,12 +159,27 @@ def _iso2709(
         chunk = head + rest
         if not rest or len(chunk) != int(head) or chunk[-1] != END_OF_RECORD:
             problem = f"length {head.decode('ascii', 'replace')!r} does not match the data"
-            report.errors.append(
-                RowError(number, "", MESSAGES["broken_record"], {"problem": problem})
-            )
+            yield number, chunk + f.read(), problem
+            return
+        yield number, chunk, ""
+
+
+def _iso2709(
+    f: IO[bytes], encoding: str | None, report: ImportReport, guess: marctext.Guess
+) -> Iterator[tuple[int, Record, str]]:
+    """Yield (record number, record, encoding used); a record cut short ends the file."""
+    for number, chunk, broken in chunks(f):
+        report.records = number
+        if broken:
+            params = {"problem": broken}
+            report.errors.append(RowError(number, "", MESSAGES["broken_record"], params))
             return
         try:
-            record, used = _decode(chunk, encoding)
+            record, used = _decode(chunk, encoding, guess, number)
+        except marctext.EncodingProblem as e:
+            params = {"encoding": e.declared}
+            report.errors.append(RowError(number, "", MESSAGES["bad_encoding"], params))
+            continue
         except (PymarcException, UnicodeDecodeError, ValueError, IndexError) as e:
             problem = str(e) or type(e).__name__
             report.errors.append(RowError(number, "", MESSAGES["bad_record"], {"problem": problem}))
@@ -118,32 +187,22 @@ def _iso2709(
         yield number, record, used
 
 
-def _decode(chunk: bytes, encoding: str | None) -> tuple[Record, str]:
+def _decode(
+    chunk: bytes, encoding: str | None, guess: marctext.Guess, number: int
+) -> tuple[Record, str]:
     """Return the record and the encoding its text was read in."""
     if encoding:
         name = encoding.lower().replace("_", "-")
-        if name in ("marc8", "marc-8"):
-            return Record(data=chunk), "MARC-8"
-        name = codecs.lookup(name).name
-        if name == "utf-8":
-            return Record(data=chunk, force_utf8=True), "UTF-8"
-        return Record(data=chunk, file_encoding=name), name.upper()
-    if chunk[9:10] == b"a":
-        return Record(data=chunk), "UTF-8"
-    try:
-        chunk.decode("utf-8")
-        return Record(data=chunk, force_utf8=True), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    if b"200" in _tags(chunk):
-        return Record(data=chunk, file_encoding="gb18030"), "GB18030"
-    return Record(data=chunk), "MARC-8"
-
-
-def _tags(chunk: bytes) -> list[bytes]:
-    base = int(chunk[12:17]) if chunk[12:17].isdigit() else 0
-    directory = chunk[24 : max(base - 1, 24)]
-    return [directory[i : i + 3] for i in range(0, len(directory), 12)]
+        codec = "marc-8" if name in ("marc8", "marc-8") else codecs.lookup(name).name
+    else:
+        codec = marctext.record_encoding(chunk, guess, number)
+    if codec == "marc-8":
+        return Record(data=chunk, hide_utf8_warnings=True), "MARC-8"
+    if codec == "utf-8":
+        return Record(
+            data=chunk, force_utf8=True, utf8_handling=marctext.UTF8_HANDLING
+        ), "UTF-8"
+    return Record(data=chunk, file_encoding=codec), marctext.shown(codec)
 
 
 # -- MARCXML ------------------------------------------------------------------------------------
@@ -154,7 +213,7 @@ def _xml(f: IO[bytes], report: ImportReport) -> Iterator[tuple[int, Record, str]
     number = 0
     try:
         for _event, elem in ET.iterparse(f, events=("end",)):
-            if _local(elem.tag) != "record":
+            if not is_record(elem):
                 continue
             number += 1
             yield number, _xml_record(elem), "XML"
@@ -162,6 +221,15 @@ def _xml(f: IO[bytes], report: ImportReport) -> Iterator[tuple[int, Record, str]
     except ET.ParseError as e:
         params = {"problem": str(e)}
         report.errors.append(RowError(number + 1, "", MESSAGES["broken_record"], params))
+
+
+def is_record(elem: ET.Element) -> bool:
+    """Return whether an element is a MARCXML <record> (its namespace, or MARC's children)."""
+    if _local(elem.tag) != "record":
+        return False
+    if elem.tag.startswith("{"):
+        return elem.tag[1:].split("}", 1)[0] == MARC_NAMESPACE
+    return any(_local(c.tag) in ("leader", "controlfield", "datafield") for c in elem)
 
 
 def _local(tag: str) -> str:
@@ -192,42 +260,89 @@ def _xml_record(elem: ET.Element) -> Record:
 # -- fields -------------------------------------------------------------------------------------
 
 
+def _values(record: Record, place: str) -> list[str]:
+    """Return the non-empty cleaned subfields at a place like '200a', in order."""
+    tag, code = place[:3], place[3:]
+    found = []
+    for fld in record.get_fields(tag):
+        for value in fld.get_subfields(code):
+            cleaned = _clean(value)
+            if cleaned:
+                found.append(cleaned)
+    return found
+
+
 def _first(record: Record, *places: str) -> str:
     """Return the first non-empty subfield among places like '200a'."""
     for place in places:
-        tag, code = place[:3], place[3:]
-        for fld in record.get_fields(tag):
-            for value in fld.get_subfields(code):
-                if value.strip():
-                    return _clean(value)
+        found = _values(record, place)
+        if found:
+            return found[0]
+    return ""
+
+
+def _joined(record: Record, tag: str, codes: str, sep: str = "") -> str:
+    """Return the first field of a tag with its subfields (in the field's order) joined.
+
+    MARC 21 keeps ISBD's punctuation inside ("Title : subtitle /"), so its subfields join with
+    a blank and only the end is cleaned; UNIMARC leaves it out, so `sep` puts it in.
+    """
+    for fld in record.get_fields(tag):
+        values = fld.get_subfields(*codes)
+        if sep:
+            text = sep.join(p for p in (_clean(v) for v in values) if p)
+        else:
+            text = _clean(" ".join(values))
+        if text:
+            return text
     return ""
 
 
 def _clean(value: str) -> str:
-    return _TRAILING.sub("", value.strip())
+    """Return a value without NSB/NSE or control characters and ISBD's trailing punctuation."""
+    value = _CONTROL.sub(" ", marctext.strip_non_sorting(value))
+    return _TRAILING.sub("", " ".join(value.split()))
 
 
-def book_fields(record: Record) -> dict[str, str]:
-    """Return title, author, ISBN and call number of a record (CNMARC or MARC 21)."""
+def _name(fld: Field) -> str:
+    """Return a UNIMARC name: entry element $a and the rest of the name $b (Asimov, Isaac)."""
+    surname = _clean(" ".join(fld.get_subfields("a")))
+    rest = _clean(" ".join(fld.get_subfields("b"))).lstrip(", ")
+    return f"{surname}, {rest}" if surname and rest else surname or rest
+
+
+def book_fields(record: Record) -> dict[str, object]:
+    """Return title, author, ISBNs and call number of a record (CNMARC or MARC 21)."""
     if record.get("200") is not None:
         call = "/".join(p for p in (_first(record, "905d"), _first(record, "905e")) if p)
+        author = _first(record, "200f")
+        for tag in ("700", "701", "702", "710", "711", "712"):
+            for fld in record.get_fields(tag):
+                author = author or _name(fld)
+        title = _joined(record, "200", "aehi", " : ")
         return {
-            "title": _first(record, "200a"),
-            "author": _first(record, "200f", "701a", "700a", "702a", "711a", "710a"),
-            "isbn": _first(record, "010a"),
+            "title": title or _first(record, "500a", "517a", "540a"),
+            "author": author,
+            "isbns": _isbns(record, "010a"),
             "call_number": call or _first(record, "690a"),
         }
+    author = _joined(record, "100", "ab") or _first(record, "110a", "111a", "700a", "245c")
     return {
-        "title": " ".join(p for p in (_first(record, "245a"), _first(record, "245b")) if p),
-        "author": _first(record, "100a", "110a", "245c"),
-        "isbn": _first(record, "020a").split(" ")[0],
+        "title": _joined(record, "245", "abnp") or _first(record, "245k", "240a", "130a", "246a"),
+        "author": author,
+        "isbns": _isbns(record, "020a"),
         "call_number": _first(record, "852h") or _call_number(record),
     }
 
 
-def _unimarc(record: Record) -> list[dict[str, str]]:
+def _isbns(record: Record, place: str) -> list[str]:
+    """Return each ISBN of a record, without the qualifier after it ("(pbk.)")."""
+    found = (v.split(" ")[0].split("(")[0] for v in _values(record, place))
+    return [i for i in dict.fromkeys(found) if i]
+
+
+def _unimarc(record: Record, common: dict[str, str]) -> list[dict[str, str]]:
     """Return one item row per 905$b barcode of a CNMARC record."""
-    common = book_fields(record)
     copies = []
     for fld in record.get_fields("905"):
         parts = [_clean(v) for v in (*fld.get_subfields("d")[:1], *fld.get_subfields("e")[:1])]
@@ -238,9 +353,8 @@ def _unimarc(record: Record) -> list[dict[str, str]]:
     return copies
 
 
-def _marc21(record: Record) -> list[dict[str, str]]:
+def _marc21(record: Record, common: dict[str, str]) -> list[dict[str, str]]:
     """Return one item row per 852$p or 952$p barcode of a MARC 21 record."""
-    common = book_fields(record)
     fallback = _call_number(record)
     copies = []
     for tag, call_codes in (("852", "hi"), ("952", "o")):
