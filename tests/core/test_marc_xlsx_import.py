@@ -417,3 +417,48 @@ def test_old_xls_workbooks_are_named_and_text_named_xls_is_read(
     text.write_bytes("条码号\t题名\r\nT1\t书\r\n".encode("gb18030"))
     report = import_file(store, "items", text)
     assert errors(report) == [] and report.inserted == 1 and report.encoding == "GB18030"
+
+
+def test_nothing_optional_stops_a_record(store: Store, kiosk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No ISBN, no call number, several ISBNs, a 500-character title, NSB/NSE, 701 $a $b."""
+    long_title = "长" * 480 + "的故事"
+    plain = Record(leader="     nam0 22        450 ", force_utf8=True)
+    plain.leader = plain.leader[:9] + "a" + plain.leader[10:]
+    plain.add_field(Field(tag="001", data="SCHOOL-0001"))
+    subs = [
+        ("200", [("a", "\x1bHThe \x1bIgarden of \x88a\x89 long"), ("e", long_title)]),
+        ("701", [("a", "张"), ("b", "小明")]),
+        ("905", [("b", "P0001"), ("b", "P0002")]),
+    ]
+    for tag, values in subs:
+        sub = [Subfield(c, v) for c, v in values]
+        plain.add_field(Field(tag=tag, indicators=Indicators(" ", " "), subfields=sub))
+    two = marc21("Two ISBNs", "Doe, Jane", "9780596000851", ["P0003"])
+    two.add_field(
+        Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", "0596002815")])
+    )
+    two.remove_fields("050")
+    path = write_iso(tmp_path / "school.mrc", plain, two)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.warnings == []
+    assert (report.records, report.rows, report.inserted) == (2, 3, 3)
+    title = "The garden of a long : " + long_title
+    assert items(store, "P000%") == [
+        ("P0001", title, "张, 小明", "", "", "library", "available"),
+        ("P0002", title, "张, 小明", "", "", "library", "available"),
+        ("P0003", "Two ISBNs", "Doe, Jane", "9780596000851", "FIC ROW", "library", "available"),
+    ]
+    # The store keeps the whole title; the kiosk's screen shows its start.
+    kiosk.scan("0F00A1B2C3")
+    fb = kiosk.scan("P0001")
+    assert fb is not None and fb.reason == "ok"
+    assert fb.params["title"] == title[:59].rstrip(" :;,./") + "…"
+    # As records for the desk: each ISBN finds the book; without one, its 001 keeps it.
+    report = import_file(store, "records", path)
+    assert errors(report) == []
+    rows = store.reader.execute("SELECT isbn, title FROM marc_records ORDER BY isbn")
+    assert [tuple(r) for r in rows] == [
+        ("001 SCHOOL-0001", title),
+        ("9780596000851", "Two ISBNs"),
+        ("9780596002817", "Two ISBNs"),
+    ]
