@@ -14,7 +14,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from kiosk import config
 from kiosk.circulation import decide, queries, records
@@ -209,9 +218,8 @@ def import_form() -> str:
 @bp.post("/import")
 def import_start() -> Any:
     """Save the uploaded file and import it in the background; the page shows progress."""
-    from kiosk.circulation.importers import FORMATS, file_format, worker
+    from kiosk.circulation.importers import FORMATS, file_format
 
-    ctx = web()
     kind, upload = request.form.get("kind", ""), request.files.get("file")
     if kind not in ("patrons", "items", "records") or upload is None or not upload.filename:
         flash(gettext("Choose what the file holds and the file."), "error")
@@ -229,13 +237,9 @@ def import_start() -> Any:
         shutil.rmtree(folder, ignore_errors=True)
         flash(gettext("A MARC file holds books: choose books."), "error")
         return redirect(url_for("admin.import_form"))
-    job_id = uuid.uuid4().hex
-    job: dict[str, Any] = {"done": 0, "total": 0, "finished": False, "kind": kind}
-    ctx.jobs[job_id] = job
     dry_run = bool(request.form.get("dry_run"))
     sheet = request.form.get("sheet", "").strip() or None
-
-    store = ctx.store
+    store = web().store
     spec = {
         "store": str(store.path),
         "kiosk_id": store.kiosk_id,
@@ -248,6 +252,16 @@ def import_start() -> Any:
         "actor": actor(),
         "lang": current_lang(),
     }
+    return redirect(url_for("admin.import_job", job_id=_start_import(spec, folder)))
+
+
+def _start_import(spec: dict[str, Any], folder: Path) -> str:
+    """Run an import job in a process of its own; return the job's id for its page."""
+    from kiosk.circulation.importers import worker
+
+    job_id = uuid.uuid4().hex
+    job: dict[str, Any] = {"done": 0, "total": 0, "finished": False, "kind": spec["kind"]}
+    web().jobs[job_id] = job
 
     def run() -> None:
         # In a process of its own: a large file must not take the CPU or memory from the scans.
@@ -259,11 +273,45 @@ def import_start() -> Any:
         except Exception as e:  # show the librarian what went wrong, keep the kiosk running
             job.update(ok=False, errors=[], summary=str(e))
         finally:
+            if job.get("can_keep_going"):
+                job["_spec"], job["_folder"] = spec, folder  # kept for "import the good rows"
+            elif not job.get("rejected"):
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                job["_folder"] = folder  # the rejects file, to download
             job["finished"] = True
-            shutil.rmtree(folder, ignore_errors=True)
 
     threading.Thread(target=run, name=f"import-{job_id[:6]}", daemon=True).start()
-    return redirect(url_for("admin.import_job", job_id=job_id))
+    return job_id
+
+
+@bp.post("/import/<job_id>/good")
+def import_good_rows(job_id: str) -> Any:
+    """Import the good rows of a checked file; its bad ones go to a file to download and fix."""
+    job = web().jobs.get(job_id)
+    if job is None or "_spec" not in job:
+        abort(404)
+    spec, folder = job.pop("_spec"), job.pop("_folder")
+    job["can_keep_going"] = False
+    name = Path(spec["name"])
+    rejects = folder / ("rejects" + Path(spec["file"]).suffix)
+    spec = {**spec, "rejects": str(rejects), "dry_run": False, "actor": actor()}
+    new_id = _start_import(spec, folder)
+    to_fix = gettext("rows to fix")
+    web().jobs[new_id]["rejects_name"] = f"{name.stem}-{to_fix}{name.suffix}"
+    return redirect(url_for("admin.import_job", job_id=new_id))
+
+
+@bp.get("/import/<job_id>/rejects")
+def import_rejects(job_id: str) -> Any:
+    """Download the bad rows an import left out, in the file's own format."""
+    job = web().jobs.get(job_id)
+    if job is None or not job.get("rejected") or "_folder" not in job:
+        abort(404)
+    found = sorted(Path(job["_folder"]).glob("rejects*"))
+    if not found:
+        abort(404)
+    return send_file(found[0], as_attachment=True, download_name=job["rejects_name"])
 
 
 @bp.get("/import/<job_id>")
@@ -280,7 +328,7 @@ def import_progress(job_id: str) -> Any:
     job = web().jobs.get(job_id)
     if job is None:
         abort(404)
-    return jsonify(job)
+    return jsonify({k: v for k, v in job.items() if not k.startswith("_")})
 
 
 # -- rules -----------------------------------------------------------------------------------

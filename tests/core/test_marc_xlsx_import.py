@@ -462,3 +462,59 @@ def test_nothing_optional_stops_a_record(store: Store, kiosk, tmp_path: Path) ->
         ("9780596000851", "Two ISBNs"),
         ("9780596002817", "Two ISBNs"),
     ]
+
+
+def test_a_bad_row_does_not_sink_a_good_sheet(store: Store, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\npath = "{store.path}"\n[scanner]\nsource = "none:"\n')
+    runner = CliRunner(env={"KIOSK_LANG": "en"})
+    path = tmp_path / "书目.csv"
+    path.write_bytes("条码号,题名,作者\nR1,小王子,圣埃克苏佩里\nR2,,曹文轩\nR3,=稻草人,叶圣陶\nR1,重复,某\n".encode("gb18030"))
+    base = ["--config", str(config), "import", "items", str(path)]
+    result = runner.invoke(main, base)
+    assert result.exit_code == 1 and "2 bad rows, nothing imported" in result.output
+    assert store.value("SELECT count(*) FROM items WHERE barcode LIKE 'R_'") == 0
+    rejects = tmp_path / "要改的.csv"
+    result = runner.invoke(main, [*base, "--rejects", str(rejects)])
+    assert result.exit_code == 3, result.output
+    assert f"{path}: row 3: 题名 is empty" in result.output
+    assert f"{path}: row 5: 条码号 R1 is already on row 2" in result.output
+    assert "2 bad rows or records left out, written to" in result.output
+    assert items(store, "R_") == [
+        ("R1", "小王子", "圣埃克苏佩里", "", "", "library", "available"),
+        ("R3", "=稻草人", "叶圣陶", "", "", "library", "available"),
+    ]
+    # The rejects file is the same sheet: its header, its encoding, only the bad rows.
+    assert rejects.read_bytes().decode("gb18030").splitlines() == [
+        "条码号,题名,作者",
+        "R2,,曹文轩",
+        "R1,重复,某",
+    ]
+    fixed = rejects.read_bytes().decode("gb18030").replace("R2,,", "R2,草房子,").replace("R1,重复", "R4,重复")
+    rejects.write_bytes(fixed.encode("gb18030"))
+    result = runner.invoke(main, ["--config", str(config), "import", "items", str(rejects)])
+    assert result.exit_code == 0, result.output
+    assert [r[:2] for r in items(store, "R_")] == [
+        ("R1", "小王子"), ("R2", "草房子"), ("R3", "=稻草人"), ("R4", "重复")
+    ]
+
+
+def test_a_bad_row_of_a_workbook_goes_to_a_workbook(store: Store, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "学生"
+    sheet.append(["卡号", "姓名", "班级"])
+    sheet.append(["0F00C0FFEE", "小红", "三(2)班"])
+    sheet.append(["0F00C0FFEF", "", "三(2)班"])
+    path = tmp_path / "学生.xlsx"
+    book.save(path)
+    rejects = tmp_path / "rejects.xlsx"
+    report = import_file(store, "patrons", path, rejects=rejects)
+    assert [(e.row, e.column) for e in report.errors] == [(3, "姓名")]
+    assert (report.inserted, report.rejected) == (1, 1)
+    back = openpyxl.load_workbook(rejects, read_only=True)
+    assert back.sheetnames == ["学生"]
+    assert [list(r) for r in back["学生"].iter_rows(values_only=True)] == [
+        ["卡号", "姓名", "班级"],
+        ["0F00C0FFEF", None, "三(2)班"],
+    ]

@@ -309,3 +309,35 @@ def test_a_new_book_at_the_desk_as_a_scanner_types_it(page: Any, site: dict[str,
         "SELECT title, author, call_number FROM items WHERE barcode = 'N7001'"
     )
     assert item == [{"title": "小王子", "author": "圣埃克苏佩里", "call_number": "I565.88/S12"}]
+
+
+def test_the_librarian_imports_the_good_rows_and_downloads_the_bad_ones(
+    page: Any, site: dict[str, Any], tmp_path: Path
+) -> None:
+    """A sheet with two bad rows: the problems on screen, then the choice to import the rest."""
+    sheet = tmp_path / "新书.csv"
+    sheet.write_bytes(
+        "条码号,题名\nG1,城南旧事\nG2,\nG3,稻草人\nG1,重复\n".encode("gb18030")
+    )
+    page.goto(site["url"] + "/admin/import")
+    page.select_option("select[name=kind]", "items")
+    page.set_input_files("input[name=file]", str(sheet))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#import-summary:not([hidden])", timeout=20000)
+    rows = page.locator("#import-errors tr")
+    assert [rows.nth(i).inner_text().split("\t")[0] for i in (1, 2)] == ["3", "5"]
+    assert page.is_visible("#import-nothing") and page.is_visible("#import-good")
+    store = site["daemon"].store
+    assert store.value("SELECT count(*) FROM items WHERE barcode LIKE 'G_'") == 0
+    page.click("#import-good button")
+    page.wait_for_selector("#import-rejects:not([hidden])", timeout=20000)
+    assert page.is_hidden("#import-nothing") and page.is_hidden("#import-good")
+    assert "新增 2" in page.inner_text("#import-summary")
+    titles = store.query("SELECT barcode, title FROM items WHERE barcode LIKE 'G_' ORDER BY 1")
+    assert titles == [{"barcode": "G1", "title": "城南旧事"}, {"barcode": "G3", "title": "稻草人"}]
+    with page.expect_download() as info:
+        page.click("#import-rejects a")
+    download = info.value
+    assert download.suggested_filename == "新书-要修改的行.csv"
+    got = Path(download.path()).read_bytes().decode("gb18030").splitlines()
+    assert got == ["条码号,题名", "G2,", "G1,重复"]

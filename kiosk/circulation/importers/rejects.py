@@ -9,6 +9,7 @@ holding only the rows the check named. Fixed, it imports like any other file.
 from __future__ import annotations
 
 import codecs
+import itertools
 import csv
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -102,10 +103,12 @@ def _xlsx(source: Path, wanted: set[int], out: Path, sheet: str | None) -> int:
 
     report = ImportReport("items", source.name)
     book = Workbook(write_only=True)
-    ws = book.create_sheet(sheet or "rejects")
+    rows = xlsxfile.rows(source, sheet, report)
+    first = next(rows, None)  # reading the first row names the sheet read (in the report)
+    ws = book.create_sheet(report.encoding.removeprefix("xlsx: ") or "rejects")
     written = 0
     header = False
-    for number, cells in xlsxfile.rows(source, sheet, report):
+    for number, cells in itertools.chain([first] if first else [], rows):
         if not header and any(cells):
             ws.append(cells)
             header = True
