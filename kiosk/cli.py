@@ -227,7 +227,9 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
     "--encoding",
-    help="Text encoding (default: detect UTF-8, GB18030, or for MARC also MARC-8 and GBK).",
+    help="Text encoding of the whole file, e.g. gb18030, cp1251, latin-1, marc-8 (default: found "
+    "and checked: UTF-8 or GB18030, else CP1251 or Latin-1 when they read cleanly; for MARC the "
+    "record's declared one first).",
 )
 @click.option("--sheet", help="The sheet of an .xlsx workbook (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Check every row, change nothing.")

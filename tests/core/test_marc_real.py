@@ -179,5 +179,6 @@ def test_a_mods_file_is_not_marc_and_says_so(tmp_path: Path) -> None:
         result = runner.invoke(main, ["--config", str(config), "import", kind, str(path)])
         assert result.exit_code == 1
         assert (
-            f"{path}: row 1: the file is XML but not MARCXML (its first element is <modsCollection>)"
+            f"{path}: row 1: the file is XML but not MARCXML "
+            "(its first element is <modsCollection>)"
         ) in result.output

@@ -469,7 +469,11 @@ def test_a_bad_row_does_not_sink_a_good_sheet(store: Store, tmp_path: Path) -> N
     config.write_text(f'[store]\npath = "{store.path}"\n[scanner]\nsource = "none:"\n')
     runner = CliRunner(env={"KIOSK_LANG": "en"})
     path = tmp_path / "书目.csv"
-    path.write_bytes("条码号,题名,作者\nR1,小王子,圣埃克苏佩里\nR2,,曹文轩\nR3,=稻草人,叶圣陶\nR1,重复,某\n".encode("gb18030"))
+    path.write_bytes(
+        "条码号,题名,作者\nR1,小王子,圣埃克苏佩里\nR2,,曹文轩\nR3,=稻草人,叶圣陶\nR1,重复,某\n".encode(
+            "gb18030"
+        )
+    )
     base = ["--config", str(config), "import", "items", str(path)]
     result = runner.invoke(main, base)
     assert result.exit_code == 1 and "2 bad rows, nothing imported" in result.output
@@ -490,12 +494,20 @@ def test_a_bad_row_does_not_sink_a_good_sheet(store: Store, tmp_path: Path) -> N
         "R2,,曹文轩",
         "R1,重复,某",
     ]
-    fixed = rejects.read_bytes().decode("gb18030").replace("R2,,", "R2,草房子,").replace("R1,重复", "R4,重复")
+    fixed = (
+        rejects.read_bytes()
+        .decode("gb18030")
+        .replace("R2,,", "R2,草房子,")
+        .replace("R1,重复", "R4,重复")
+    )
     rejects.write_bytes(fixed.encode("gb18030"))
     result = runner.invoke(main, ["--config", str(config), "import", "items", str(rejects)])
     assert result.exit_code == 0, result.output
     assert [r[:2] for r in items(store, "R_")] == [
-        ("R1", "小王子"), ("R2", "草房子"), ("R3", "=稻草人"), ("R4", "重复")
+        ("R1", "小王子"),
+        ("R2", "草房子"),
+        ("R3", "=稻草人"),
+        ("R4", "重复"),
     ]
 
 
@@ -518,3 +530,91 @@ def test_a_bad_row_of_a_workbook_goes_to_a_workbook(store: Store, tmp_path: Path
         ["卡号", "姓名", "班级"],
         ["0F00C0FFEF", None, "三(2)班"],
     ]
+
+
+def raw_record(tag_values: dict[str, list[tuple[str, bytes]]], leader9: str = " ") -> bytes:
+    """Return an ISO 2709 record whose subfields are these bytes, as another program wrote it."""
+    record = Record(leader="     nam  22        4500")
+    record.leader = record.leader[:9] + leader9 + record.leader[10:]
+    record.to_unicode = record.force_utf8 = False
+    for tag, subs in tag_values.items():
+        subfields = [Subfield(c, v.decode("latin-1")) for c, v in subs]
+        record.add_field(Field(tag=tag, indicators=Indicators(" ", " "), subfields=subfields))
+    return record.as_marc()  # pymarc writes non-UTF-8 text back byte for byte (as Latin-1)
+
+
+def test_latin1_with_a_blank_leader_is_found_and_said(store: Store, tmp_path: Path) -> None:
+    french = raw_record(
+        {
+            "245": [("a", "Les Misérables /".encode("latin-1"))],
+            "260": [("b", "Société d'édition,".encode("latin-1"))],
+            "852": [("p", b"L1-1")],
+        }
+    )
+    path = tmp_path / "latin1.mrc"
+    path.write_bytes(french)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.encoding == "MARC: Latin-1"
+    assert (
+        report.warnings[0]
+        .text("en")
+        .startswith("the records' text read wrongly as MARC-8; they read cleanly as Latin-1")
+    )
+    assert items(store, "L1-%")[0][1] == "Les Misérables"
+    # Named by the librarian, the file is read so and nothing is said.
+    report = import_file(store, "items", path, encoding="latin-1")
+    assert (errors(report), report.warnings, report.encoding) == ([], [], "MARC: Latin-1")
+
+
+def test_gbk_in_a_unimarc_record_that_says_utf8_is_found(store: Store, tmp_path: Path) -> None:
+    record = cnmarc("小王子", "圣埃克苏佩里著", "9787020042494", ["U1"], gbk=True)
+    record.add_field(
+        Field(
+            tag="100",
+            indicators=Indicators(" ", " "),
+            subfields=[Subfield("a", "20200101d2020    em y0chiy50      ea")],
+        )
+    )
+    path = write_iso(tmp_path / "says-utf8.iso", record)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.encoding == "MARC: GB18030"
+    assert [w.params for w in report.warnings] == [{"found": "GB18030", "declared": "UTF-8"}]
+    assert items(store, "U1")[0][1:3] == ("小王子", "圣埃克苏佩里著")
+
+
+def test_cyrillic_unimarc_is_not_read_as_gb18030(store: Store, tmp_path: Path) -> None:
+    record = raw_record(
+        {
+            "200": [("a", "Война и мир".encode("cp1251")), ("f", "Лев Толстой".encode("cp1251"))],
+            "905": [("b", b"RU-1")],
+        }
+    )
+    path = tmp_path / "ru.iso"
+    path.write_bytes(record)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.encoding == "MARC: CP1251"
+    assert items(store, "RU-1")[0][1:3] == ("Война и мир", "Лев Толстой")
+
+
+def test_text_that_reads_in_no_likely_encoding_stops_with_the_option_named(
+    store: Store, tmp_path: Path
+) -> None:
+    # Bytes that are no text at all in UTF-8, GB18030, CP1251 or Latin-1 (nor MARC-8).
+    garbage = raw_record({"245": [("a", bytes(range(0x80, 0xA0)) * 2)], "852": [("p", b"X-1")]})
+    path = tmp_path / "what.mrc"
+    path.write_bytes(garbage)
+    report = import_file(store, "items", path)
+    assert [(e.row, e.params) for e in report.errors] == [(1, {"encoding": "MARC-8"})]
+    assert "--encoding" in report.errors[0].text("en")
+    assert items(store, "X-1") == []
+
+
+def test_a_russian_programs_csv_is_read_as_cp1251_and_said(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "books.csv"
+    path.write_bytes('barcode,title,author\nRU-7,Война и мир,"Толстой, Лев"\n'.encode("cp1251"))
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.encoding == "CP1251"
+    assert [w.params for w in report.warnings] == [
+        {"found": "CP1251", "declared": "UTF-8 / GB18030"}
+    ]
+    assert items(store, "RU-7")[0][1:3] == ("Война и мир", "Толстой, Лев")

@@ -316,9 +316,7 @@ def test_the_librarian_imports_the_good_rows_and_downloads_the_bad_ones(
 ) -> None:
     """A sheet with two bad rows: the problems on screen, then the choice to import the rest."""
     sheet = tmp_path / "新书.csv"
-    sheet.write_bytes(
-        "条码号,题名\nG1,城南旧事\nG2,\nG3,稻草人\nG1,重复\n".encode("gb18030")
-    )
+    sheet.write_bytes("条码号,题名\nG1,城南旧事\nG2,\nG3,稻草人\nG1,重复\n".encode("gb18030"))
     page.goto(site["url"] + "/admin/import")
     page.select_option("select[name=kind]", "items")
     page.set_input_files("input[name=file]", str(sheet))

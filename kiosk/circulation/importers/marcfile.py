@@ -8,8 +8,8 @@ fields read (the first that has a value):
 
 | | CNMARC / UNIMARC (a record with a 200 field) | MARC 21 |
 |---|---|---|
-| title | 200$a (+ $e, $h, $i), else 500/517/540$a | 245$a (+ $b, $n, $p), else 245$k, 240/130/246$a |
-| author | 200$f, else 700/701/702 $a + $b, else 710/711/712$a | 100$a (+ $b), 110/111$a, 700$a, else 245$c |
+| title | 200$a (+ $e, $h, $i), else 500/517/540$a | 245$a (+ $b $n $p), else 245$k, 240/130/246$a |
+| author | 200$f, else 700/701/702$a + $b, 710/711/712$a | 100$a (+ $b), 110/111/700$a, 245$c |
 | ISBN | 010$a (each; the first valid one for a copy) | 020$a (each, as 010) |
 | call number | 905$d/$e (class/book number), else 690$a (中图法) | 852$h$i, 952$o, 090/050/084 |
 | copies (barcodes) | 905$b, one item per $b | 852$p, 952$p (Koha) |
@@ -90,14 +90,14 @@ def rows(
                 continue
             dialect = "unimarc" if record.get("200") is not None else "marc21"
             report.names = NAMES[dialect]
-            book = book_fields(record)
+            book, isbns = book_fields(record)
             if report.kind == "records":
                 # One row per ISBN, so the desk finds the book by any of them.
-                key = {"record_key": _record_key(record, str(book["title"]))}
-                for isbn in book["isbns"] or [""]:
-                    yield number, {**_book(book), "isbn": str(isbn), **key}
+                key = {"record_key": _record_key(record, book["title"])}
+                for isbn in isbns or [""]:
+                    yield number, {**book, "isbn": isbn, **key}
                 continue
-            copies = (_unimarc if dialect == "unimarc" else _marc21)(record, _book(book))
+            copies = (_unimarc if dialect == "unimarc" else _marc21)(record, book)
             if not copies:
                 report.warnings.append(
                     RowError(number, NAMES[dialect]["barcode"], MESSAGES["no_copies"])
@@ -107,21 +107,14 @@ def rows(
                 yield number, values
     if guess.found:
         params = {"found": marctext.shown(guess.found), "declared": marctext.shown(guess.declared)}
-        report.warnings.insert(0, RowError(guess.switched_at, "", MESSAGES["encoding_found"], params))
+        report.warnings.insert(
+            0, RowError(guess.switched_at, "", MESSAGES["encoding_found"], params)
+        )
     if report.kind == "items" and report.records and not shelved and not report.errors:
         # Not "0 new" and success: a catalogue without holdings is imported as records.
         report.errors.append(RowError(1, "", MESSAGES["no_copies_at_all"]))
     if xml and report.records == 0 and not report.errors:
         report.errors.append(RowError(1, "", MESSAGES["not_marc"], {"root": _root_name(path)}))
-
-
-def _book(book: dict[str, object]) -> dict[str, str]:
-    """Return a book's values as an import row has them (one ISBN)."""
-    isbns = book["isbns"]
-    assert isinstance(isbns, list)
-    valid = [i for i in isbns if normal_isbn(i)]
-    isbn = (valid or isbns or [""])[0]
-    return {k: str(v) for k, v in book.items() if k != "isbns"} | {"isbn": isbn}
 
 
 def _record_key(record: Record, title: str) -> str:
@@ -199,9 +192,7 @@ def _decode(
     if codec == "marc-8":
         return Record(data=chunk, hide_utf8_warnings=True), "MARC-8"
     if codec == "utf-8":
-        return Record(
-            data=chunk, force_utf8=True, utf8_handling=marctext.UTF8_HANDLING
-        ), "UTF-8"
+        return Record(data=chunk, force_utf8=True, utf8_handling=marctext.UTF8_HANDLING), "UTF-8"
     return Record(data=chunk, file_encoding=codec), marctext.shown(codec)
 
 
@@ -311,26 +302,34 @@ def _name(fld: Field) -> str:
     return f"{surname}, {rest}" if surname and rest else surname or rest
 
 
-def book_fields(record: Record) -> dict[str, object]:
-    """Return title, author, ISBNs and call number of a record (CNMARC or MARC 21)."""
+def book_fields(record: Record) -> tuple[dict[str, str], list[str]]:
+    """Return title, author, ISBN (the first valid one) and call number, and all ISBNs."""
     if record.get("200") is not None:
-        call = "/".join(p for p in (_first(record, "905d"), _first(record, "905e")) if p)
-        author = _first(record, "200f")
-        for tag in ("700", "701", "702", "710", "711", "712"):
-            for fld in record.get_fields(tag):
-                author = author or _name(fld)
-        title = _joined(record, "200", "aehi", " : ")
-        return {
-            "title": title or _first(record, "500a", "517a", "540a"),
-            "author": author,
-            "isbns": _isbns(record, "010a"),
-            "call_number": call or _first(record, "690a"),
-        }
+        book, isbns = _unimarc_book(record), _isbns(record, "010a")
+    else:
+        book, isbns = _marc21_book(record), _isbns(record, "020a")
+    valid = [i for i in isbns if normal_isbn(i)]
+    return {**book, "isbn": (valid or isbns or [""])[0]}, isbns
+
+
+def _unimarc_book(record: Record) -> dict[str, str]:
+    call = "/".join(p for p in (_first(record, "905d"), _first(record, "905e")) if p)
+    author = _first(record, "200f")
+    for tag in ("700", "701", "702", "710", "711", "712"):
+        for fld in record.get_fields(tag):
+            author = author or _name(fld)
+    return {
+        "title": _joined(record, "200", "aehi", " : ") or _first(record, "500a", "517a", "540a"),
+        "author": author,
+        "call_number": call or _first(record, "690a"),
+    }
+
+
+def _marc21_book(record: Record) -> dict[str, str]:
     author = _joined(record, "100", "ab") or _first(record, "110a", "111a", "700a", "245c")
     return {
         "title": _joined(record, "245", "abnp") or _first(record, "245k", "240a", "130a", "246a"),
         "author": author,
-        "isbns": _isbns(record, "020a"),
         "call_number": _first(record, "852h") or _call_number(record),
     }
 

@@ -22,7 +22,13 @@ from pymarc.marc8_mapping import CODESETS
 
 ANSEL = 0x45  # MARC-8's default G1 set: Latin letters and combining diacritics
 FALLBACKS = ("utf-8", "gb18030", "cp1251", "latin-1")
-SHOWN = {"utf-8": "UTF-8", "gb18030": "GB18030", "cp1251": "CP1251", "latin-1": "Latin-1"}
+SHOWN = {
+    "utf-8": "UTF-8",
+    "gb18030": "GB18030",
+    "cp1251": "CP1251",
+    "latin-1": "Latin-1",
+    "iso8859-1": "Latin-1",
+}
 # NSB/NSE (non-sorting begin/end), as UNIMARC and MARC write them: C1 controls, or ESC H / ESC I.
 NON_SORTING = re.compile("[\x88\x89\x98\x9c]|\x1b[HI]")
 _MARC8_BYTES = bytes(b for b in range(0x80, 0x100) if b in CODESETS[ANSEL]) + b"\x88\x89\x8d\x8e"
@@ -140,15 +146,25 @@ def _plausible(data: bytes, codec: str) -> bool:
 def _broken_utf8(data: bytes) -> bool:
     """Return whether the bytes are UTF-8 with a few bad ones, not another encoding."""
     text = data.decode("utf-8", "replace")
-    return any(ch > "\x7f" and ch != "\ufffd" for ch in text)
+    bad = text.count("\ufffd")
+    return sum(ch > "\x7f" for ch in text) - bad > bad  # more good characters than bad bytes
 
 
 def _detect(data: bytes) -> str | None:
     """Return the likely encoding that reads the record cleanly, or None."""
-    from charset_normalizer import from_bytes  # only a record that reads wrongly pays for it
+    # Separators and subfield codes are no text: glued to words ("aВойна") they read as mess.
+    return likely_encoding(re.sub(rb"\x1f.|[\x1d\x1e]", b"\n", data))
 
-    # The record's separators are control bytes; as line breaks they do not count as mess.
-    text = re.sub(rb"[\x1d\x1e\x1f]", b"\n", data)
+
+def reads_as_chinese(text: str) -> bool:
+    """Return whether text decoded as GB18030 holds none of what other bytes become."""
+    return not _NOT_CHINESE.search(text)
+
+
+def likely_encoding(text: bytes) -> str | None:
+    """Return which of UTF-8, GB18030, CP1251 and Latin-1 reads these bytes cleanly, or None."""
+    from charset_normalizer import from_bytes  # only text that reads wrongly pays for it
+
     for codec in FALLBACKS[:2]:
         if _plausible(text, codec):
             return codec
@@ -160,11 +176,13 @@ def _detect(data: bytes) -> str | None:
 
 
 def _letters(text: str, codec: str) -> bool:
-    """Return whether nearly all non-ASCII characters are letters of the encoding's script."""
+    """Return whether nearly all non-ASCII characters are common letters of the script."""
     high = [ch for ch in text if ch > "\x7f"]
-    script = ("\u0400", "\u04ff") if codec == "cp1251" else ("\u00c0", "\u00ff")
-    letters = sum(script[0] <= ch <= script[1] for ch in high)
-    return letters >= 0.9 * len(high)
+    if codec == "cp1251":  # Russian and Ukrainian letters, not the rarer ones 0x80-0xBF give
+        letters = sum("\u0410" <= ch <= "\u044f" or ch in "ЁёІіЇїЄєҐґ" for ch in high)
+    else:
+        letters = sum("\u00c0" <= ch <= "\u00ff" and ch not in "×÷" for ch in high)
+    return bool(high) and letters >= 0.9 * len(high)
 
 
 def _tags(chunk: bytes, base: int) -> list[bytes]:

@@ -9,8 +9,8 @@ holding only the rows the check named. Fixed, it imports like any other file.
 from __future__ import annotations
 
 import codecs
-import itertools
 import csv
+import itertools
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
@@ -94,7 +94,7 @@ def _csv(source: Path, wanted: set[int], out: Path, encoding: str | None) -> int
 
 
 def _quoted(cell: str) -> str:
-    """Put back the quote that keeps Excel from running a cell as a formula (csvfile takes it off)."""
+    """Put back the quote that keeps Excel from running a cell as a formula (csvfile drops it)."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
 
 

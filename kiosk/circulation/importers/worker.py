@@ -109,7 +109,9 @@ def main(job: dict[str, Any]) -> None:
         "summary": summary,
         "rejected": report.rejected if report.rejects_file else 0,
         # The librarian may import the good rows and get the bad ones back as a file.
-        "can_keep_going": bool(report.errors) and not report.file_problem and not report.rejects_file,
+        "can_keep_going": bool(report.errors)
+        and not report.file_problem
+        and not report.rejects_file,
     }
     print(json.dumps(result, ensure_ascii=False), flush=True)
 
