@@ -239,6 +239,16 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
     help="Import the good rows and write the bad ones to this file (same format) to fix and "
     "import again (exit code 3). Without it, one bad row imports nothing.",
 )
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=HEADER",
+    help="Which of the file's columns is ours, for a file whose headers are not recognised: "
+    "--map title=Buchtitel --map name=Nachname+Vorname (two joined), or a file of such lines. "
+    "Ours: card_id name class grade role patron_id; barcode title author isbn call_number "
+    "location.",
+)
 @pass_ctx
 def import_(
     ctx: Context,
@@ -248,9 +258,18 @@ def import_(
     sheet: str | None,
     dry_run: bool,
     rejects: Path | None,
+    maps: tuple[str, ...],
 ) -> None:
     """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
     from kiosk.circulation.importers import file_format, import_file
+    from kiosk.circulation.importers.columns import parse_map, read_map
+
+    columns: dict[str, list[str]] = {}
+    for given in maps:
+        try:
+            columns.update(read_map(Path(given)) if "=" not in given else parse_map([given]))
+        except (ValueError, OSError):
+            fail(_("--map takes COLUMN=HEADER (or a file of such lines), not {given}", given=given))
 
     if kind == "patrons" and file_format(file) == "marc":
         fail(_("MARC files hold books: use kiosk import items {file}", file=file))
@@ -278,6 +297,7 @@ def import_(
             progress=progress,
             own_process=True,  # this process's own connection: the daemon's commits stay durable
             rejects=rejects,
+            columns=columns or None,
         )
     finally:
         store.close()

@@ -23,8 +23,8 @@ from kiosk.circulation.importers.checks import (
     isbn13_check_digit,
     normal_isbn,
     parse_grade,
-    table_rows,
 )
+from kiosk.circulation.importers.columns import read_map, table_rows
 from kiosk.circulation.importers.rejects import write as write_rejects
 from kiosk.circulation.importers.run import run as run_import
 from kiosk.circulation.store import Store
@@ -40,6 +40,7 @@ __all__ = [
     "isbn13_check_digit",
     "normal_isbn",
     "parse_grade",
+    "read_map",
 ]
 FORMATS = {
     ".csv": "csv",
@@ -86,11 +87,13 @@ def import_file(
     name: str | None = None,
     own_process: bool = False,
     rejects: Path | str | None = None,
+    columns: dict[str, list[str]] | None = None,
 ) -> ImportReport:
     """Check every row of a patrons or items file (CSV, .xlsx or MARC), then import all or none.
 
     With `rejects` (a path), the good rows are imported and the bad ones written there, in the
     file's own format, to fix and import again; a problem with the file itself still stops it.
+    `columns` says which of the file's columns are ours (see `columns.parse_map`).
     """
     if kind not in ("patrons", "items", "records"):
         raise ValueError(f"kind must be patrons, items or records, not {kind!r}")
@@ -105,9 +108,9 @@ def import_file(
             raise ValueError("MARC files hold books")
         rows = marcfile.rows(path, encoding, report)
     elif fmt == "xlsx":
-        rows = table_rows(xlsxfile.rows(path, sheet, report), kind, report)
+        rows = table_rows(xlsxfile.rows(path, sheet, report), kind, report, columns)
     else:
-        rows = table_rows(csvfile.rows(path, encoding, report), kind, report)
+        rows = table_rows(csvfile.rows(path, encoding, report), kind, report, columns)
     run_import(
         store,
         report,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,22 +25,41 @@ PROGRESS_EVERY = 200
 
 # Column -> (accepted headers, longest value). Headers compare without case, blanks or "_".
 TITLE_LENGTH = 4000
+# The names come from our own export, Chinese library programs' exports, Koha (cardnumber,
+# categorycode, itemcallnumber, holdingbranch) and OpenLibry (Nummer, Klasse, Mediennummer,
+# Titel, Autor); see `columns` for names used only as a fallback, and joined columns.
 PATRON_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
-    "card_id": (("card_id", "card", "cards", "卡号", "借书证号", "读者证号"), 400),
-    "name": (("name", "姓名"), 64),
-    "class": (("class", "class_name", "班级"), 32),
+    "card_id": (
+        (
+            "card_id",
+            "card",
+            "cards",
+            "卡号",
+            "借书证号",
+            "读者证号",
+            "借阅证号",
+            "cardnumber",
+            "Nummer",
+        ),
+        400,
+    ),
+    "name": (("name", "姓名", "读者姓名", "Name"), 64),
+    "class": (("class", "class_name", "班级", "所在班级", "Klasse"), 32),
     "grade": (("grade", "年级"), 16),
-    "role": (("role", "身份", "角色"), 32),
-    "patron_id": (("patron_id", "student_id", "学号", "读者号"), 64),
+    "role": (("role", "身份", "角色", "读者类型", "读者类别", "categorycode"), 32),
+    "patron_id": (("patron_id", "student_id", "学号", "读者号", "读者条码"), 64),
 }
 ITEM_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
-    "barcode": (("barcode", "条码号", "条码", "条形码"), 64),
+    "barcode": (("barcode", "条码号", "条码", "条形码", "登录号", "财产号", "Mediennummer"), 64),
     # Long titles are kept whole (screens shorten them); the limit only catches a wrong column.
-    "title": (("title", "题名", "书名"), TITLE_LENGTH),
-    "author": (("author", "责任者", "作者"), 1000),
-    "isbn": (("isbn", "ISBN", "国际标准书号"), 32),
-    "call_number": (("call_number", "索书号"), 64),
-    "location": (("location", "馆藏地点", "馆藏地"), 64),
+    "title": (("title", "题名", "书名", "正题名", "Titel"), TITLE_LENGTH),
+    "author": (("author", "责任者", "作者", "著者", "第一责任者", "Autor"), 1000),
+    "isbn": (("isbn", "ISBN", "国际标准书号", "ISBN号"), 32),
+    "call_number": (("call_number", "索书号", "分类号", "中图分类号", "itemcallnumber"), 64),
+    "location": (
+        ("location", "馆藏地点", "馆藏地", "馆藏位置", "holdingbranch", "Standort"),
+        64,
+    ),
 }
 # MARC records kept for cataloguing at the desk: found by ISBN, no copies of their own.
 RECORD_COLUMNS = {k: ITEM_COLUMNS[k] for k in ("isbn", "title", "author", "call_number")}
@@ -79,16 +98,37 @@ ROLES = {
     "小管理员": "helper",
     "librarian": "librarian",
     "图书管理员": "librarian",
+    # 读者类型 in Chinese library programs, Koha's sample patron categories (ST student,
+    # T teacher, S staff, J juvenile, K kid): staff borrow as teachers do.
+    "教职工": "teacher",
+    "职工": "teacher",
+    "st": "student",
+    "t": "teacher",
+    "s": "teacher",
+    "j": "student",
+    "k": "student",
 }
 CHINESE_NUMBERS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _GRADE = re.compile(r"([0-9]{1,2}|[一二三四五六七八九]|十[一二]?)\s*(?:年级)?")
-_CLASS_GRADE = re.compile(r"^\s*([0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s*(?:年级|[(（.\-])")
+_NUMBER = r"[0-9]{1,2}|十[一二]?|[一二三四五六七八九十]"
+# The ways schools write a class: 三(2)班, 三年级二班, 3年2班, 3-2, 3.2, 3/2, 3a, Grade 3 Class 2,
+# G3C2, Year 3, Klasse 3b, 302 (grade 3, class 02), or just the grade (3, 三年级).
+_CLASS_FORMS = [
+    re.compile(
+        rf"^\s*(?:grade|year|klasse|g)?\s*({_NUMBER})\s*(?:年级|年|[(（.\-/]|\s*class\s*|c|班)?"
+        rf"\s*({_NUMBER}|[a-z])?\s*[)）]?\s*班?\s*$",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\s*([1-9]|1[0-2])([0-9]{2})\s*班?\s*$"),  # 302, 1002
+]
 
 MESSAGES = {
     "not_text": N_("the file is not {encoding} text (unreadable bytes near row {row})"),
     "unknown_encoding": N_("unknown text encoding {encoding}"),
     "empty": N_("the file is empty: it needs a header row and at least one row"),
     "missing_columns": N_("missing column(s): {columns}"),
+    "unknown_map_column": N_("--map names {column}, which is not one of ours ({columns})"),
+    "map_not_in_file": N_("--map names column(s) the file does not have: {columns}"),
     "duplicate_column": N_("two columns mean {column}: {first} and {second}"),
     "required": N_("{column} is empty"),
     "too_long": N_("{column} is longer than {limit} characters"),
@@ -261,55 +301,6 @@ WARNINGS = N_("{count} warnings (listed above), imported as written")
 REJECTED = N_("{count} bad rows or records left out, written to {file} to fix and import again")
 
 
-def normal(header: str) -> str:
-    """Return a header as compared: no case, blanks, '_' or '-'."""
-    return re.sub(r"[\s_\-]+", "", header.strip().lstrip("\ufeff")).lower()
-
-
-def map_header(cells: list[str], kind: str, report: ImportReport) -> dict[str, int] | None:
-    """Map each known column to its position; report missing or doubled columns."""
-    columns = COLUMNS[kind]
-    aliases = {normal(a): col for col, (names, _) in columns.items() for a in names}
-    found: dict[str, int] = {}
-    for i, cell in enumerate(cells):
-        col = aliases.get(normal(cell))
-        if col is None:
-            if cell:
-                report.ignored_columns.append(cell)
-            continue
-        if col in found:
-            params = {"column": col, "first": cells[found[col]], "second": cell}
-            report.errors.append(RowError(1, cell, MESSAGES["duplicate_column"], params))
-            return None
-        found[col] = i
-    missing = [c for c in REQUIRED[kind] if c not in found]
-    if missing:
-        shown = ", ".join(f"{c} ({CHINESE_HEADERS[c]})" for c in missing)
-        report.errors.append(RowError(1, "", MESSAGES["missing_columns"], {"columns": shown}))
-        return None
-    # Errors name a column as the file's own header says it: 卡号 in a Chinese file.
-    report.names = {c: cells[i] for c, i in found.items()}
-    return found
-
-
-def table_rows(
-    records: Iterable[tuple[int, list[str]]], kind: str, report: ImportReport
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number, column values) of a table whose first non-blank row is the header."""
-    mapping = None
-    for number, cells in records:
-        if not any(cells):
-            continue  # blank lines above the header, or as Excel leaves them at the end
-        if mapping is None:
-            mapping = map_header(cells, kind, report)
-            if mapping is None:
-                return
-            continue
-        yield number, {c: cells[i] if i < len(cells) else "" for c, i in mapping.items()}
-    if mapping is None and not report.errors:
-        report.errors.append(RowError(1, "", MESSAGES["empty"]))
-
-
 class Checker:
     """Check rows one at a time, remembering only keys and cards to find duplicates."""
 
@@ -463,9 +454,24 @@ def parse_grade(text: str) -> int | None:
 
 
 def grade_of_class(name: str) -> int | None:
-    """Return the grade a Chinese class name starts with: 三(2)班, 3年级2班, 3-2; else None."""
-    m = _CLASS_GRADE.match(name)
-    return _grade_number(m.group(1)) if m else None
+    """Return the grade a class name gives: 三(2)班, 三年级二班, 3-2, 302, Grade 3 Class 2..."""
+    found = parse_class(name)
+    return found[0] if found else None
+
+
+def parse_class(name: str) -> tuple[int, str] | None:
+    """Return (grade, class within the grade, or "") of a class as schools write it, or None."""
+    for form in _CLASS_FORMS[::-1]:
+        m = form.match(name)
+        if m:
+            grade = _grade_number(m.group(1))
+            if grade is None:
+                return None
+            within = m.group(2) or ""
+            if within and not within.isascii():
+                within = str(_grade_number(within) or within)  # 二 -> 2
+            return grade, within.lstrip("0").upper() if within.isdigit() else within.upper()
+    return None
 
 
 def _grade_number(token: str) -> int | None:
@@ -473,6 +479,8 @@ def _grade_number(token: str) -> int | None:
         n = int(token)
     elif token.startswith("十"):
         n = 10 + (CHINESE_NUMBERS[token[1]] if len(token) > 1 else 0)
+    elif token not in CHINESE_NUMBERS:
+        return None
     else:
         n = CHINESE_NUMBERS[token]
     return n if 1 <= n <= 12 else None
