@@ -218,7 +218,7 @@ def import_form() -> str:
 @bp.post("/import")
 def import_start() -> Any:
     """Save the uploaded file and import it in the background; the page shows progress."""
-    from kiosk.circulation.importers import FORMATS, file_format
+    from kiosk.circulation.importers import FORMATS, file_format, mappings
 
     kind, upload = request.form.get("kind", ""), request.files.get("file")
     if kind not in ("patrons", "items", "records") or upload is None or not upload.filename:
@@ -252,7 +252,82 @@ def import_start() -> Any:
         "actor": actor(),
         "lang": current_lang(),
     }
+    fmt = file_format(path)
+    if fmt in ("csv", "xlsx"):
+        header, _ = mappings.first_rows(path, fmt, sheet)
+        if header and mappings.needs_mapping(header, kind):
+            saved = mappings.saved_mapping(store.reader, kind, header)
+            if saved is None:  # a file no one has mapped yet: ask which column is which
+                token = uuid.uuid4().hex
+                web().jobs[token] = {"finished": False, "_spec": spec, "_folder": folder}
+                return redirect(url_for("admin.import_map", token=token))
+            spec["columns"] = saved
     return redirect(url_for("admin.import_job", job_id=_start_import(spec, folder)))
+
+
+@bp.get("/import/map/<token>")
+def import_map(token: str) -> str:
+    """Show the file's columns beside ours, with its first rows, to say which is which."""
+    return _map_page(token, {}, [])
+
+
+@bp.post("/import/map/<token>")
+def import_map_save(token: str) -> Any:
+    """Check the mapping against the file, remember it for files like it and import."""
+    from kiosk.circulation.importers import ImportReport, file_format, mappings
+    from kiosk.circulation.importers.columns import map_header
+
+    pending = web().jobs.get(token)
+    if pending is None or "_spec" not in pending:
+        abort(404)
+    spec = pending["_spec"]
+    header, _ = mappings.first_rows(
+        Path(spec["file"]), file_format(Path(spec["file"])), spec["sheet"]
+    )
+    chosen: dict[str, list[str]] = {}
+    for col in _our_columns(spec["kind"]):
+        parts = [request.form.get(f"{col}_{n}", "") for n in (1, 2)]
+        parts = [p for p in parts if p]
+        if parts:
+            chosen[col] = parts
+    report = ImportReport(spec["kind"], spec["name"])
+    if map_header(header, spec["kind"], report, chosen) is None:
+        problems = [e.text(current_lang()) for e in report.errors]
+        return _map_page(token, chosen, problems), 400
+    web().jobs.pop(token)
+    mappings.save_mapping(web().store, spec["kind"], header, chosen, actor())
+    job_id = _start_import({**spec, "columns": chosen}, pending["_folder"])
+    return redirect(url_for("admin.import_job", job_id=job_id))
+
+
+def _our_columns(kind: str) -> list[str]:
+    from kiosk.circulation.importers.checks import COLUMNS
+
+    return list(COLUMNS[kind])
+
+
+def _map_page(token: str, chosen: dict[str, list[str]], problems: list[str]) -> str:
+    from kiosk.circulation.importers import file_format, mappings
+    from kiosk.circulation.importers.checks import CHINESE_HEADERS, REQUIRED
+
+    pending = web().jobs.get(token)
+    if pending is None or "_spec" not in pending:
+        abort(404)
+    spec = pending["_spec"]
+    path = Path(spec["file"])
+    header, preview = mappings.first_rows(path, file_format(path), spec["sheet"])
+    return render_template(
+        "admin/import_map.html",
+        token=token,
+        name=spec["name"],
+        header=header,
+        preview=preview,
+        ours=[
+            (c, CHINESE_HEADERS[c], c in REQUIRED[spec["kind"]]) for c in _our_columns(spec["kind"])
+        ],
+        chosen=chosen,
+        problems=problems,
+    )
 
 
 def _start_import(spec: dict[str, Any], folder: Path) -> str:

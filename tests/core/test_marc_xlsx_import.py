@@ -618,3 +618,16 @@ def test_a_russian_programs_csv_is_read_as_cp1251_and_said(store: Store, tmp_pat
         {"found": "CP1251", "declared": "UTF-8 / GB18030"}
     ]
     assert items(store, "RU-7")[0][1:3] == ("Война и мир", "Толстой, Лев")
+
+
+def test_the_desk_catalogues_a_copy_of_a_long_titled_record() -> None:
+    from kiosk.circulation.catalogue import decide_new_book
+
+    title = "长" * 480 + "的故事"
+    assert decide_new_book({"barcode": "N1", "title": title}, None) == {
+        "barcode": "N1",
+        "title": title,
+        "author": "",
+        "isbn": "",
+        "call_number": "",
+    }

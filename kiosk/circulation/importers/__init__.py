@@ -4,8 +4,10 @@ Files come from Excel and WPS (CSV in UTF-8 or GB18030, or .xlsx), and from supp
 library programs (MARC: CNMARC/UNIMARC or MARC 21, ISO 2709 or MARCXML); headers in English or
 Chinese. One module per format turns the file into numbered rows; `checks` holds the row checks
 they share; `run` checks every row first and reports every problem with the row number Excel shows
-(the header is row 1) or the MARC record's number, and writes only a file with no errors, in short
-transactions beside lending, with one `import` event. Re-importing a file updates patrons (by
+(the header is row 1) or the MARC record's number, and writes only a file with no errors (or, if
+the librarian chooses, its good rows, the bad ones going to a file of the same kind: `rejects`),
+in short transactions beside lending, with one `import` event. `columns` finds our columns under
+other programs' names, `marctext` a MARC record's encoding. Re-importing a file updates patrons (by
 patron id, else by their first card) and items (by barcode).
 """
 

@@ -2,7 +2,8 @@
 
 The first pass streams the file through the shared checks on a read connection (no write lock)
 and spools the clean rows to a temporary file; the file is never held in memory. Only when no row
-has an error does the second pass write, a batch at a time: each batch is one short transaction
+has an error (or when the librarian chose to import the good rows: `keep_going`) does the second
+pass write, a batch at a time: each batch is one short transaction
 (a few tens of milliseconds) and the importer pauses between batches, so a scan waiting for the
 write lock (in this process or, through SQLite's busy wait, in the daemon beside a command-line
 import) gets it within one batch. Before each batch the rows it will change are saved; if a later
