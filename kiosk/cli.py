@@ -262,6 +262,7 @@ def import_(
 ) -> None:
     """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
     from kiosk.circulation.importers import file_format, import_file
+    from kiosk.circulation.importers.checks import MESSAGES
     from kiosk.circulation.importers.columns import parse_map, read_map
 
     columns: dict[str, list[str]] = {}
@@ -308,6 +309,9 @@ def import_(
         click.echo(_(where, file=file, row=found.row, reason=found.reason), err=True)
     for err in report.errors:
         click.echo(_(where, file=file, row=err.row, reason=err.reason), err=True)
+    if any(e.message == MESSAGES["missing_columns"] for e in report.errors):
+        others = ", ".join(report.ignored_columns) or "-"
+        click.echo(_(MAP_HINT, columns=others), err=True)
     if report.errors and not report.rejects_file:
         fail(_("{count} bad rows, nothing imported", count=len(report.errors)))
     click.echo(report.summary())
@@ -315,6 +319,10 @@ def import_(
         sys.exit(PARTLY)
 
 
+MAP_HINT = N_(
+    "the file's other columns are: {columns}; say which is which with --map COLUMN=HEADER "
+    "(see kiosk import --help)"
+)
 PARTLY = 3  # exit code: the good rows came in, the bad ones are in the rejects file
 ROW_AT = N_("{file}: row {row}: {reason}")
 RECORD_AT = N_("{file}: record {row}: {reason}")

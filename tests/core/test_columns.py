@@ -151,6 +151,10 @@ def test_any_other_sheet_with_map(store: Store, tmp_path: Path) -> None:
     result = runner.invoke(main, base)
     assert result.exit_code == 1
     assert "missing column(s): card_id (卡号), name (姓名)" in result.output
+    assert (
+        "the file's other columns are: Schüler-Nr, Familienname, Rufname, Lerngruppe; say which "
+        "is which with --map COLUMN=HEADER"
+    ) in result.output
     args = ["--map", "card_id=Schüler-Nr", "--map", "name=Familienname+Rufname"]
     result = runner.invoke(main, [*base, *args, "--map", "class=Lerngruppe"])
     assert result.exit_code == 0, result.output

@@ -182,3 +182,23 @@ def test_a_mods_file_is_not_marc_and_says_so(tmp_path: Path) -> None:
             f"{path}: row 1: the file is XML but not MARCXML "
             "(its first element is <modsCollection>)"
         ) in result.output
+
+
+def test_a_marcxml_record_without_a_title_goes_to_a_marcxml_rejects_file(
+    store: Store, tmp_path: Path
+) -> None:
+    # marc4j's chabon.xml with the first record's 245 taken out: a record with no title at all.
+    text = (REAL / "marc4j-chabon.xml").read_text(encoding="utf-8")
+    start = text.index('<datafield tag="245"')
+    end = text.index("</datafield>", start) + len("</datafield>")
+    path = tmp_path / "chabon.xml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    rejects = tmp_path / "rejects.xml"
+    report = import_file(store, "records", path, rejects=rejects)
+    assert [(e.row, e.text("en")) for e in report.errors] == [
+        (1, "the record has no title (245$a and the other title fields are empty)")
+    ]
+    assert report.inserted == 2 and report.rejected == 1  # the second record's two ISBNs
+    back = pymarc.parse_xml_to_array(str(rejects))
+    assert [r["001"].data for r in back] == [pymarc.parse_xml_to_array(str(path))[0]["001"].data]
+    assert back[0].get("245") is None and back[0]["100"]["a"] == "Chabon, Michael."
