@@ -265,6 +265,8 @@ def import_(
     from kiosk.circulation.importers.checks import MESSAGES
     from kiosk.circulation.importers.columns import parse_map, read_map
 
+    if rejects is not None and rejects.resolve() == file.resolve():
+        fail(_("--rejects needs a file other than the one imported"))
     columns: dict[str, list[str]] = {}
     for given in maps:
         try:

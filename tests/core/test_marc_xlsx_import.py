@@ -478,6 +478,9 @@ def test_a_bad_row_does_not_sink_a_good_sheet(store: Store, tmp_path: Path) -> N
     result = runner.invoke(main, base)
     assert result.exit_code == 1 and "2 bad rows, nothing imported" in result.output
     assert store.value("SELECT count(*) FROM items WHERE barcode LIKE 'R_'") == 0
+    result = runner.invoke(main, [*base, "--rejects", str(path)])
+    assert result.exit_code == 1
+    assert "--rejects needs a file other than the one imported" in result.output
     rejects = tmp_path / "要改的.csv"
     result = runner.invoke(main, [*base, "--rejects", str(rejects)])
     assert result.exit_code == 3, result.output
