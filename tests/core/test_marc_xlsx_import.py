@@ -634,3 +634,11 @@ def test_the_desk_catalogues_a_copy_of_a_long_titled_record() -> None:
         "isbn": "",
         "call_number": "",
     }
+
+
+def test_isbns_as_catalogues_write_them(store: Store, tmp_path: Path) -> None:
+    record = cnmarc("草房子", "曹文轩著", "ISBN 978-7-5346-2449-0（平装）", ["I-1"])
+    path = write_iso(tmp_path / "isbn.iso", record)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.warnings == []
+    assert items(store, "I-1")[0][3] == "9787534624490"

@@ -54,6 +54,7 @@ NAMES = {
     },
 }
 _TRAILING = re.compile(r"[\s/:;,.=]+$")
+_ISBN_WORD = re.compile(r"^\s*ISBN[\s:：]*", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 HOLDINGS = ("u", "v", "x", "y")  # leader/06 of a MARC 21 holdings record
 MARC_NAMESPACE = "http://www.loc.gov/MARC21/slim"
@@ -335,8 +336,9 @@ def _marc21_book(record: Record) -> dict[str, str]:
 
 
 def _isbns(record: Record, place: str) -> list[str]:
-    """Return each ISBN of a record, without the qualifier after it ("(pbk.)")."""
-    found = (v.split(" ")[0].split("(")[0] for v in _values(record, place))
+    """Return each ISBN of a record, without "ISBN" before it or a qualifier after ("(pbk.)")."""
+    bare = (_ISBN_WORD.sub("", v) for v in _values(record, place))
+    found = (re.split(r"[\s(（:：]", v, maxsplit=1)[0] for v in bare)
     return [i for i in dict.fromkeys(found) if i]
 
 
