@@ -142,6 +142,15 @@ def test_a_record_that_reads_in_no_encoding_is_named_with_encoding_option(
     assert "1 bad rows, nothing imported" in result.output
     # Its four holdings records are named as such, not as books without a title.
     assert result.output.count("a holdings record (of record 370") == 4
+    rejects = tmp_path / "fix.mrc"
+    args = ["--config", str(config), "import", "records", str(path), "--rejects", str(rejects)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 3
+    assert result.output.strip().splitlines()[-1] == (
+        "MARC records: 4 rows read (MARC: UTF-8): 4 new, 0 updated, 0 unchanged; from 8 MARC "
+        "records; 4 records without copies, or holdings records, left out (listed above); 1 bad "
+        f"rows or records left out, written to {rejects} to fix and import again"
+    )
 
 
 def test_unreadable_records_go_to_a_rejects_file_byte_for_byte(

@@ -197,6 +197,8 @@ FILE_PROBLEMS = frozenset(
         "no_copies_at_all",
     )
 )
+# Warnings about records that were not imported (the others are imported as written).
+LEFT_OUT = frozenset(MESSAGES[k] for k in ("no_copies", "holdings"))
 SUMMARY = N_(
     "{kind}: {rows} rows read ({encoding}): {inserted} new, {updated} updated, "
     "{unchanged} unchanged"
@@ -283,8 +285,11 @@ class ImportReport:
         sep = "；" if lang.startswith("zh") else "; "
         if self.records:
             text += sep + translate(RECORDS, lang, records=self.records)
-        if self.warnings:
-            text += sep + translate(WARNINGS, lang, count=len(self.warnings))
+        left_out = [w for w in self.warnings if w.message in LEFT_OUT]
+        if len(self.warnings) > len(left_out):
+            text += sep + translate(WARNINGS, lang, count=len(self.warnings) - len(left_out))
+        if left_out:
+            text += sep + translate(LEFT_OUT_RECORDS, lang, count=len(left_out))
         if self.rejected:
             text += sep + translate(
                 REJECTED, lang, count=self.rejected, file=self.rejects_file or "-"
@@ -298,6 +303,9 @@ class ImportReport:
 
 RECORDS = N_("from {records} MARC records")
 WARNINGS = N_("{count} warnings (listed above), imported as written")
+LEFT_OUT_RECORDS = N_(
+    "{count} records without copies, or holdings records, left out (listed above)"
+)
 REJECTED = N_("{count} bad rows or records left out, written to {file} to fix and import again")
 
 
