@@ -248,6 +248,7 @@ def import_start() -> Any:
         "file": str(path),
         "name": name,
         "sheet": sheet,
+        "encoding": request.form.get("encoding", "").strip() or None,
         "dry_run": dry_run,
         "actor": actor(),
         "lang": current_lang(),

@@ -567,6 +567,8 @@ def test_latin1_with_a_blank_leader_is_found_and_said(store: Store, tmp_path: Pa
     # Named by the librarian, the file is read so and nothing is said.
     report = import_file(store, "items", path, encoding="latin-1")
     assert (errors(report), report.warnings, report.encoding) == ([], [], "MARC: Latin-1")
+    report = import_file(store, "items", path, encoding="latin-9000")
+    assert errors(report) == [(1, "", "unknown text encoding latin-9000")]
 
 
 def test_gbk_in_a_unimarc_record_that_says_utf8_is_found(store: Store, tmp_path: Path) -> None:

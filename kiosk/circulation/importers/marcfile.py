@@ -73,6 +73,10 @@ def rows(
     """Yield (record number, values): an item per copy, or for kind "records" one per ISBN."""
     guess = marctext.Guess()
     shelved = 0
+    if encoding and not _known(encoding):
+        params = {"encoding": encoding}
+        report.errors.append(RowError(1, "", MESSAGES["unknown_encoding"], params))
+        return
     with path.open("rb") as f:
         start = f.read(512).lstrip(codecs.BOM_UTF8).lstrip()
         f.seek(0)
@@ -116,6 +120,16 @@ def rows(
         report.errors.append(RowError(1, "", MESSAGES["no_copies_at_all"]))
     if xml and report.records == 0 and not report.errors:
         report.errors.append(RowError(1, "", MESSAGES["not_marc"], {"root": _root_name(path)}))
+
+
+def _known(encoding: str) -> bool:
+    if encoding.lower().replace("_", "-") in ("marc8", "marc-8"):
+        return True
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return False
+    return True
 
 
 def _record_key(record: Record, title: str) -> str:
