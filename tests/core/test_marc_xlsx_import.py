@@ -644,3 +644,14 @@ def test_isbns_as_catalogues_write_them(store: Store, tmp_path: Path) -> None:
     report = import_file(store, "items", path)
     assert errors(report) == [] and report.warnings == []
     assert items(store, "I-1")[0][3] == "9787534624490"
+
+
+def test_records_between_line_breaks_and_a_dos_end_of_file_mark(
+    store: Store, tmp_path: Path
+) -> None:
+    one = cnmarc("小王子", "圣埃克苏佩里著", "9787020042494", ["Z1"], gbk=True).as_marc()
+    two = cnmarc("草房子", "曹文轩著", "9787534624490", ["Z2"], gbk=True).as_marc()
+    path = tmp_path / "dos.iso"
+    path.write_bytes(one + b"\r\n" + two + b"\r\n\x1a")
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and (report.records, report.inserted) == (2, 2)

@@ -158,8 +158,9 @@ def chunks(f: IO[bytes]) -> Iterator[tuple[int, bytes, str]]:
     number = 0
     while True:
         head = f.read(5)
-        while head[:1] in (b"\n", b"\r", b" ") and head:
-            head = head[1:] + f.read(1)  # line breaks some programs put between records
+        while head[:1] in (b"\n", b"\r", b" ", b"\x1a", b"\x00") and head:
+            # Line breaks some programs put between records, DOS's end-of-file mark, padding.
+            head = head[1:] + f.read(1)
         if not head:
             return
         number += 1
