@@ -102,11 +102,7 @@ def shown(codec: str) -> str:
 
 def strip_non_sorting(text: str) -> str:
     """Return text without NSB/NSE markers: the title is kept whole, as it is shown."""
-    return NON_SORTING.sub("", text) if ("\x1b" in text or _has_c1(text)) else text
-
-
-def _has_c1(text: str) -> bool:
-    return any("\x80" <= ch <= "\x9f" for ch in text)
+    return NON_SORTING.sub("", text)
 
 
 def _declared(chunk: bytes, data: bytes, unimarc: bool) -> str:
@@ -115,9 +111,20 @@ def _declared(chunk: bytes, data: bytes, unimarc: bool) -> str:
         return "utf-8"
     if unimarc:
         # 100$a/26-27: 50 is UTF-8 (ISO 10646); Chinese suppliers' GBK records say 0120 or nothing.
-        m = re.search(rb"\x1e..\x1fa[^\x1e\x1f]{26}50", data)
-        return "utf-8" if m else "gb18030"
+        general = _field(chunk, b"100").split(b"\x1fa", 1)[-1]
+        return "utf-8" if general[26:28] == b"50" else "gb18030"
     return "marc-8"
+
+
+def _field(chunk: bytes, tag: bytes) -> bytes:
+    """Return the bytes of the first field with this tag (b"" if there is none)."""
+    base = int(chunk[12:17]) if chunk[12:17].isdigit() else 0
+    directory = chunk[24 : base - 1]
+    for i in range(0, len(directory) - 11, 12):
+        if directory[i : i + 3] == tag and directory[i + 3 : i + 12].isdigit():
+            length, start = int(directory[i + 3 : i + 7]), int(directory[i + 7 : i + 12])
+            return chunk[base + start : base + start + length]
+    return b""
 
 
 def _reads(data: bytes, codec: str) -> bool:
