@@ -221,3 +221,12 @@ def test_a_marcxml_record_with_a_short_leader_and_odd_tags_comes_in(store: Store
     report = import_file(store, "records", path)
     assert report.ok and (report.records, report.inserted) == (1, 1)
     assert list(stored(store, "pymarc-bad_tag.xml").values()) == [("The Untamed", "Brand, Max")]
+
+
+def test_an_empty_marc_file_says_so(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "empty.mrc"
+    path.write_bytes(b"")
+    report = import_file(store, "items", path)
+    assert [(e.row, e.text("en")) for e in report.errors] == [
+        (1, "the file holds no MARC records (it is empty)")
+    ]

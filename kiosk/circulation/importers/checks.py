@@ -162,6 +162,7 @@ MESSAGES = {
         "no record in the file has copies (barcodes in CNMARC 905$b, MARC 21 852$p or 952$p): "
         "to keep the records for cataloguing at the desk, import the file as records"
     ),
+    "no_records": N_("the file holds no MARC records (it is empty)"),
     "holdings": N_(
         "a holdings record (of record {record}), not a book: left out (its book comes in from "
         "its own record)"
@@ -194,6 +195,7 @@ FILE_PROBLEMS = frozenset(
         "xls",
         "no_sheet",
         "not_marc",
+        "no_records",
         "no_copies_at_all",
     )
 )

@@ -118,8 +118,12 @@ def rows(
     if report.kind == "items" and report.records and not shelved and not report.errors:
         # Not "0 new" and success: a catalogue without holdings is imported as records.
         report.errors.append(RowError(1, "", MESSAGES["no_copies_at_all"]))
-    if xml and report.records == 0 and not report.errors:
-        report.errors.append(RowError(1, "", MESSAGES["not_marc"], {"root": _root_name(path)}))
+    if report.records == 0 and not report.errors:
+        if xml:
+            root = {"root": _root_name(path)}
+            report.errors.append(RowError(1, "", MESSAGES["not_marc"], root))
+        else:
+            report.errors.append(RowError(1, "", MESSAGES["no_records"]))
 
 
 def _known(encoding: str) -> bool:
