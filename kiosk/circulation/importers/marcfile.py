@@ -56,6 +56,7 @@ NAMES = {
 _TRAILING = re.compile(r"[\s/:;,.=]+$")
 _ISBN_WORD = re.compile(r"^\s*ISBN[\s:：]*", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+NAME_TAGS = ("700", "701", "702", "710", "711", "712")  # UNIMARC's names, in this order
 HOLDINGS = ("u", "v", "x", "y")  # leader/06 of a MARC 21 holdings record
 MARC_NAMESPACE = "http://www.loc.gov/MARC21/slim"
 
@@ -328,16 +329,15 @@ def book_fields(record: Record) -> tuple[dict[str, str], list[str]]:
         book, isbns = _unimarc_book(record), _isbns(record, "010a")
     else:
         book, isbns = _marc21_book(record), _isbns(record, "020a")
-    valid = [i for i in isbns if normal_isbn(i)]
+    valid = [i for i in isbns if normal_isbn(i)] if len(isbns) > 1 else isbns
     return {**book, "isbn": (valid or isbns or [""])[0]}, isbns
 
 
 def _unimarc_book(record: Record) -> dict[str, str]:
     call = "/".join(p for p in (_first(record, "905d"), _first(record, "905e")) if p)
-    author = _first(record, "200f")
-    for tag in ("700", "701", "702", "710", "711", "712"):
-        for fld in record.get_fields(tag):
-            author = author or _name(fld)
+    author = _first(record, "200f") or next(
+        (n for fld in record.get_fields(*NAME_TAGS) if (n := _name(fld))), ""
+    )
     return {
         "title": _joined(record, "200", "aehi", " : ") or _first(record, "500a", "517a", "540a"),
         "author": author,
