@@ -40,6 +40,17 @@ def pymarc_reading(path: Path) -> tuple[list[pymarc.Record], int]:
     return good, bad
 
 
+def stored_calls(db: Path, source: str) -> dict[str, str]:
+    store = Store.open(db, kiosk_id="t")
+    try:
+        rows = store.reader.execute(
+            "SELECT isbn, call_number FROM marc_records WHERE source = ?", [source]
+        )
+        return {r[0]: r[1] for r in rows}
+    finally:
+        store.close()
+
+
 def stored(store: Store, source: str) -> dict[str, tuple[str, str]]:
     rows = store.reader.execute(
         "SELECT isbn, title, author FROM marc_records WHERE source = ?", [source]
@@ -59,7 +70,7 @@ def test_every_readable_record_comes_in_and_every_unreadable_one_is_named(
     assert report.records == len(good) + bad
     assert len(report.errors) == bad, [e.text("en") for e in report.errors]
     holdings = [w for w in report.warnings if w.text("en").startswith("a holdings record")]
-    assert len(holdings) == len(good) - len(books)
+    assert len(holdings) == unattached_holdings(good)
     # Every book gives at least one row (one per ISBN), and every row is written.
     assert report.rows >= len(books)
     assert report.inserted + report.updated + report.unchanged == report.rows
@@ -67,6 +78,17 @@ def test_every_readable_record_comes_in_and_every_unreadable_one_is_named(
         assert title and not any(m in title + author for m in MOJIBAKE), (title, author)
     rejects = report.rejects_file
     assert (report.rejected, bool(rejects) and Path(rejects).exists()) == (bad, bad > 0)
+
+
+def unattached_holdings(records: list[pymarc.Record]) -> int:
+    """Return how many holdings records do not follow their book (by 004 = the book's 001)."""
+    book, alone = "", 0
+    for record in records:
+        if record.leader[6] in "uvxy":
+            alone += record.get("004") is None or record["004"].data.strip() != book
+        else:
+            book = record["001"].data.strip() if record.get("001") else ""
+    return alone
 
 
 def test_spot_checks_titles_authors_and_isbns(store: Store) -> None:
@@ -140,16 +162,22 @@ def test_a_record_that_reads_in_no_encoding_is_named_with_encoding_option(
         "--encoding"
     ) in result.output
     assert "1 bad rows, nothing imported" in result.output
-    # Its four holdings records are named as such, not as books without a title.
-    assert result.output.count("a holdings record (of record 370") == 4
+    # Its holdings records are not books without a title: three give their book a call number,
+    # one (of the unreadable record 7) is named.
+    assert result.output.count("a holdings record (of record 370") == 1
+    assert f"{path}: record 8: a holdings record (of record 370636)" in result.output
     rejects = tmp_path / "fix.mrc"
     args = ["--config", str(config), "import", "records", str(path), "--rejects", str(rejects)]
     result = runner.invoke(main, args)
     assert result.exit_code == 3
     assert result.output.strip().splitlines()[-1] == (
         "MARC records: 4 rows read (MARC: UTF-8): 4 new, 0 updated, 0 unchanged; from 8 MARC "
-        "records; 4 records without copies, or holdings records, left out (listed above); 1 bad "
+        "records; 1 records without copies, or holdings records, left out (listed above); 1 bad "
         f"rows or records left out, written to {rejects} to fix and import again"
+    )
+    # The holdings record's 852 $h $i is the call number of a book that has none of its own.
+    assert stored_calls(config.parent / "kiosk.db", "sample1.mrc")["9780198162063"] == (
+        "MT130.M25 Z93 2000"
     )
 
 

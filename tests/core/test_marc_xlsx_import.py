@@ -655,3 +655,30 @@ def test_records_between_line_breaks_and_a_dos_end_of_file_mark(
     path.write_bytes(one + b"\r\n" + two + b"\r\n\x1a")
     report = import_file(store, "items", path)
     assert errors(report) == [] and (report.records, report.inserted) == (2, 2)
+
+
+def test_copies_in_holdings_records_after_their_book(store: Store, tmp_path: Path) -> None:
+    """MARC 21 holdings records (leader/06 x) after the book they hold, as some systems export."""
+    book = Record(force_utf8=True)
+    book.leader = book.leader[:9] + "a" + book.leader[10:]
+    book.add_field(Field(tag="001", data="B1"))
+    sub = [Subfield("a", "Matilda /"), Subfield("c", "Roald Dahl.")]
+    book.add_field(Field(tag="245", indicators=Indicators("1", "0"), subfields=sub))
+    held = Record(force_utf8=True)
+    held.leader = held.leader[:6] + "x" + held.leader[7:9] + "a" + held.leader[10:]
+    held.add_field(Field(tag="001", data="H1"))
+    held.add_field(Field(tag="004", data="B1"))
+    for barcode in ("HB-1", "HB-2"):
+        sub = [Subfield("h", "FIC"), Subfield("i", "DAH"), Subfield("p", barcode)]
+        held.add_field(Field(tag="852", indicators=Indicators("0", " "), subfields=sub))
+    stray = Record(force_utf8=True)
+    stray.leader = stray.leader[:6] + "x" + stray.leader[7:9] + "a" + stray.leader[10:]
+    stray.add_field(Field(tag="004", data="B9"))
+    path = write_iso(tmp_path / "mfhd.mrc", book, held, stray)
+    report = import_file(store, "items", path)
+    assert errors(report) == []
+    assert [(w.row, w.params) for w in report.warnings] == [(3, {"record": "B9"})]
+    assert items(store, "HB-%") == [
+        ("HB-1", "Matilda", "Roald Dahl", "", "FIC DAH", "library", "available"),
+        ("HB-2", "Matilda", "Roald Dahl", "", "FIC DAH", "library", "available"),
+    ]

@@ -123,6 +123,9 @@ def import_file(
         own_process=own_process,
         keep_going=rejects is not None,
     )
+    # In file order: a MARC book's rows are checked after the holdings records that follow it.
+    report.errors.sort(key=lambda e: e.row)
+    report.warnings.sort(key=lambda e: e.row)
     if rejects is not None and report.errors and not report.file_problem:
         bad = {e.row for e in report.errors}
         out = Path(rejects)

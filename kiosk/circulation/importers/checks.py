@@ -164,8 +164,7 @@ MESSAGES = {
     ),
     "no_records": N_("the file holds no MARC records (it is empty)"),
     "holdings": N_(
-        "a holdings record (of record {record}), not a book: left out (its book comes in from "
-        "its own record)"
+        "a holdings record (of record {record}) that does not follow its book: left out"
     ),
     "no_title": N_("the record has no title ({column} and the other title fields are empty)"),
     "not_marc": N_(

@@ -12,13 +12,14 @@ fields read (the first that has a value):
 | author | 200$f, else 700/701/702$a + $b, 710/711/712$a | 100$a (+ $b), 110/111/700$a, 245$c |
 | ISBN | 010$a (each; the first valid one for a copy) | 020$a (each, as 010) |
 | call number | 905$d/$e (class/book number), else 690$a (中图法) | 852$h$i, 952$o, 090/050/084 |
-| copies (barcodes) | 905$b, one item per $b | 852$p, 952$p (Koha) |
+| copies (barcodes) | 905$b, one item per $b | 852$p, 952$p (Koha), a holdings record's 852$p |
 
 Titles are kept whole (only screens shorten them). UNIMARC's non-sorting markers (NSB/NSE,
 U+0088/U+0089 or ESC H/ESC I) are taken out and the words they enclose kept ("L'altra faccia").
 A record without copies has nothing to shelve: in an items import it is listed as a warning
 (import the file as records to keep it for the desk); a record without an ISBN is kept as a
-record under its 001 control number. Text encodings: see `marctext`.
+record under its 001 control number. MARC 21 holdings records (leader/06 u, v, x, y) belong to
+the book just before them when their 004 is its 001. Text encodings: see `marctext`.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def rows(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (record number, values): an item per copy, or for kind "records" one per ISBN."""
     guess = marctext.Guess()
-    shelved = 0
+    shelved = [0]
     if encoding and not _known(encoding):
         params = {"encoding": encoding}
         report.errors.append(RowError(1, "", MESSAGES["unknown_encoding"], params))
@@ -83,40 +84,32 @@ def rows(
         f.seek(0)
         xml = start.startswith(b"<")
         records = _xml(f, report) if xml else _iso2709(f, encoding, report, guess)
+        # A book waits for the holdings records that follow it (MARC 21 exports them after it).
+        book: tuple[int, Record, list[Record]] | None = None
         for number, record, used in records:
             report.records = number
             if used:
                 guess.seen.setdefault(used, None)
                 report.encoding = "MARC: " + ", ".join(guess.seen)
             if record.leader[6:7] in HOLDINGS:
-                # MARC 21 holdings records (as libraries export them after each book) are not books.
-                of = record.get("004")
-                params = {"record": of.data.strip() if of is not None and of.data else "?"}
-                report.warnings.append(RowError(number, "", MESSAGES["holdings"], params))
+                owner = _control(record, "004")
+                if book is not None and owner and owner == _control(book[1], "001"):
+                    book[2].append(record)
+                else:  # its book is not just before it: nothing to attach it to
+                    params = {"record": owner or "?"}
+                    report.warnings.append(RowError(number, "", MESSAGES["holdings"], params))
                 continue
-            dialect = "unimarc" if record.get("200") is not None else "marc21"
-            report.names = NAMES[dialect]
-            book, isbns = book_fields(record)
-            if report.kind == "records":
-                # One row per ISBN, so the desk finds the book by any of them.
-                key = {"record_key": _record_key(record, book["title"])}
-                for isbn in isbns or [""]:
-                    yield number, {**book, "isbn": isbn, **key}
-                continue
-            copies = (_unimarc if dialect == "unimarc" else _marc21)(record, book)
-            if not copies:
-                report.warnings.append(
-                    RowError(number, NAMES[dialect]["barcode"], MESSAGES["no_copies"])
-                )
-            for values in copies:
-                shelved += 1
-                yield number, values
+            if book is not None:
+                yield from _book_rows(*book, report, shelved)
+            book = (number, record, [])
+        if book is not None:
+            yield from _book_rows(*book, report, shelved)
     if guess.found:
         params = {"found": marctext.shown(guess.found), "declared": marctext.shown(guess.declared)}
         report.warnings.insert(
             0, RowError(guess.switched_at, "", MESSAGES["encoding_found"], params)
         )
-    if report.kind == "items" and report.records and not shelved and not report.errors:
+    if report.kind == "items" and report.records and not shelved[0] and not report.errors:
         # Not "0 new" and success: a catalogue without holdings is imported as records.
         report.errors.append(RowError(1, "", MESSAGES["no_copies_at_all"]))
     if report.records == 0 and not report.errors:
@@ -125,6 +118,49 @@ def rows(
             report.errors.append(RowError(1, "", MESSAGES["not_marc"], root))
         else:
             report.errors.append(RowError(1, "", MESSAGES["no_records"]))
+
+
+def _book_rows(
+    number: int,
+    record: Record,
+    holdings: list[Record],
+    report: ImportReport,
+    shelved: list[int],
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield the rows of one book record, with the copies of the holdings records after it."""
+    dialect = "unimarc" if record.get("200") is not None else "marc21"
+    report.names = NAMES[dialect]
+    book, isbns = book_fields(record)
+    if not book["call_number"]:
+        book["call_number"] = next(filter(None, (_call_of_852(h) for h in holdings)), "")
+    if report.kind == "records":
+        # One row per ISBN, so the desk finds the book by any of them.
+        key = {"record_key": _record_key(record, book["title"])}
+        for isbn in isbns or [""]:
+            yield number, {**book, "isbn": isbn, **key}
+        return
+    copies = (_unimarc if dialect == "unimarc" else _marc21)(record, book)
+    for held in holdings:
+        copies.extend(_marc21(held, book))
+    if not copies:
+        report.warnings.append(RowError(number, NAMES[dialect]["barcode"], MESSAGES["no_copies"]))
+    for values in copies:
+        shelved[0] += 1
+        yield number, values
+
+
+def _control(record: Record, tag: str) -> str:
+    fld = record.get(tag)
+    return fld.data.strip() if fld is not None and fld.data else ""
+
+
+def _call_of_852(record: Record) -> str:
+    """Return the call number a holdings record's 852 gives ($h class, $i item part)."""
+    for fld in record.get_fields("852"):
+        parts = [_clean(v) for v in fld.get_subfields("h", "i")]
+        if any(parts):
+            return " ".join(p for p in parts if p)
+    return ""
 
 
 def _known(encoding: str) -> bool:
@@ -139,10 +175,8 @@ def _known(encoding: str) -> bool:
 
 def _record_key(record: Record, title: str) -> str:
     """Return the key of a record without an ISBN: its 001 control number, else its title."""
-    control = record.get("001")
-    if control is not None and control.data and control.data.strip():
-        return "001 " + control.data.strip()
-    return "title " + title[:200]
+    control = _control(record, "001")
+    return "001 " + control if control else "title " + title[:200]
 
 
 def _root_name(path: Path) -> str:
