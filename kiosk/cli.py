@@ -227,16 +227,52 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
     "--encoding",
-    help="Text encoding (default: detect UTF-8, GB18030, or for MARC also MARC-8 and GBK).",
+    help="Text encoding of the whole file, e.g. gb18030, cp1251, latin-1, marc-8 (default: found "
+    "and checked: UTF-8 or GB18030, else CP1251 or Latin-1 when they read cleanly; for MARC the "
+    "record's declared one first).",
 )
 @click.option("--sheet", help="The sheet of an .xlsx workbook (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Check every row, change nothing.")
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Import the good rows and write the bad ones to this file (same format) to fix and "
+    "import again (exit code 3). Without it, one bad row imports nothing.",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=HEADER",
+    help="Which of the file's columns is ours, for a file whose headers are not recognised: "
+    "--map title=Buchtitel --map name=Nachname+Vorname (two joined), or a file of such lines. "
+    "Ours: card_id name class grade role patron_id; barcode title author isbn call_number "
+    "location.",
+)
 @pass_ctx
 def import_(
-    ctx: Context, kind: str, file: Path, encoding: str | None, sheet: str | None, dry_run: bool
+    ctx: Context,
+    kind: str,
+    file: Path,
+    encoding: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    rejects: Path | None,
+    maps: tuple[str, ...],
 ) -> None:
     """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
     from kiosk.circulation.importers import file_format, import_file
+    from kiosk.circulation.importers.checks import MESSAGES
+    from kiosk.circulation.importers.columns import parse_map, read_map
+
+    if rejects is not None and rejects.resolve() == file.resolve():
+        fail(_("--rejects needs a file other than the one imported"))
+    columns: dict[str, list[str]] = {}
+    for given in maps:
+        try:
+            columns.update(read_map(Path(given)) if "=" not in given else parse_map([given]))
+        except (ValueError, OSError):
+            fail(_("--map takes COLUMN=HEADER (or a file of such lines), not {given}", given=given))
 
     if kind == "patrons" and file_format(file) == "marc":
         fail(_("MARC files hold books: use kiosk import items {file}", file=file))
@@ -263,6 +299,8 @@ def import_(
             actor="cli",
             progress=progress,
             own_process=True,  # this process's own connection: the daemon's commits stay durable
+            rejects=rejects,
+            columns=columns or None,
         )
     finally:
         store.close()
@@ -273,11 +311,21 @@ def import_(
         click.echo(_(where, file=file, row=found.row, reason=found.reason), err=True)
     for err in report.errors:
         click.echo(_(where, file=file, row=err.row, reason=err.reason), err=True)
-    if report.errors:
+    if any(e.message == MESSAGES["missing_columns"] for e in report.errors):
+        others = ", ".join(report.ignored_columns) or "-"
+        click.echo(_(MAP_HINT, columns=others), err=True)
+    if report.errors and not report.rejects_file:
         fail(_("{count} bad rows, nothing imported", count=len(report.errors)))
     click.echo(report.summary())
+    if report.rejects_file:
+        sys.exit(PARTLY)
 
 
+MAP_HINT = N_(
+    "the file's other columns are: {columns}; say which is which with --map COLUMN=HEADER "
+    "(see kiosk import --help)"
+)
+PARTLY = 3  # exit code: the good rows came in, the bad ones are in the rejects file
 ROW_AT = N_("{file}: row {row}: {reason}")
 RECORD_AT = N_("{file}: record {row}: {reason}")
 

@@ -322,4 +322,20 @@ def m015_collection(db: Database) -> None:
         )
 
 
+@migrations(name="m021_import_mapping")
+def m021_import_mapping(db: Database) -> None:
+    """Remember how the librarian mapped a file's columns, by its set of headers and kind."""
+    db.execute(
+        """
+        CREATE TABLE import_mappings (
+            kind TEXT NOT NULL,
+            header TEXT NOT NULL,
+            columns TEXT NOT NULL,
+            saved_at TEXT NOT NULL,
+            PRIMARY KEY (kind, header)
+        )
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

@@ -59,6 +59,15 @@ class Item:
     location: str
     status: str
 
+    SHOWN_TITLE = 60  # characters a screen shows; the store keeps the whole title
+
+    @property
+    def shown_title(self) -> str:
+        """Return the title as a screen shows it: a long one cut, with an ellipsis."""
+        if len(self.title) <= self.SHOWN_TITLE:
+            return self.title
+        return self.title[: self.SHOWN_TITLE - 1].rstrip(" :;,./") + "…"
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Item:
         """Build from an items row."""

@@ -249,7 +249,7 @@ class Circulation:
         event: Event,
     ) -> Result:
         assert item is not None  # a decision that said yes had the item
-        params: dict[str, Any] = {"title": item.title}
+        params: dict[str, Any] = {"title": item.shown_title}
         if loan is not None and action != "checkin":
             params["due_date"] = self.local_date(loan.due_at).isoformat()
         return Result(True, action, OK, MESSAGES[key], params, patron, item, loan, event)

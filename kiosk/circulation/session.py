@@ -361,7 +361,7 @@ class Kiosk:
         loan: Loan | None = None,
     ) -> Result:
         message = MESSAGES.get(reason) or SESSION_MESSAGES[reason]
-        params = {"title": item.title} if item is not None else {}
+        params = {"title": item.shown_title} if item is not None else {}
         return Result(False, "none", reason, message, params, patron=patron, item=item, loan=loan)
 
     def _after(self, fb: Feedback) -> Feedback:
@@ -375,5 +375,5 @@ class Kiosk:
         self, kind: str, key: str, result: Result | None = None, code: str = "", **params: Any
     ) -> Feedback:
         if result is not None and result.item is not None:
-            params = {"title": result.item.title, **params}
+            params = {"title": result.item.shown_title, **params}
         return Feedback(kind, key, SESSION_MESSAGES[key], params, result, self.mode, code)

@@ -14,7 +14,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from kiosk import config
 from kiosk.circulation import decide, queries, records
@@ -209,9 +218,8 @@ def import_form() -> str:
 @bp.post("/import")
 def import_start() -> Any:
     """Save the uploaded file and import it in the background; the page shows progress."""
-    from kiosk.circulation.importers import FORMATS, file_format, worker
+    from kiosk.circulation.importers import FORMATS, file_format, mappings
 
-    ctx = web()
     kind, upload = request.form.get("kind", ""), request.files.get("file")
     if kind not in ("patrons", "items", "records") or upload is None or not upload.filename:
         flash(gettext("Choose what the file holds and the file."), "error")
@@ -229,13 +237,9 @@ def import_start() -> Any:
         shutil.rmtree(folder, ignore_errors=True)
         flash(gettext("A MARC file holds books: choose books."), "error")
         return redirect(url_for("admin.import_form"))
-    job_id = uuid.uuid4().hex
-    job: dict[str, Any] = {"done": 0, "total": 0, "finished": False, "kind": kind}
-    ctx.jobs[job_id] = job
     dry_run = bool(request.form.get("dry_run"))
     sheet = request.form.get("sheet", "").strip() or None
-
-    store = ctx.store
+    store = web().store
     spec = {
         "store": str(store.path),
         "kiosk_id": store.kiosk_id,
@@ -244,10 +248,96 @@ def import_start() -> Any:
         "file": str(path),
         "name": name,
         "sheet": sheet,
+        "encoding": request.form.get("encoding", "").strip() or None,
         "dry_run": dry_run,
         "actor": actor(),
         "lang": current_lang(),
     }
+    fmt = file_format(path)
+    if fmt in ("csv", "xlsx"):
+        header, _ = mappings.first_rows(path, fmt, sheet)
+        if header and mappings.needs_mapping(header, kind):
+            saved = mappings.saved_mapping(store.reader, kind, header)
+            if saved is None:  # a file no one has mapped yet: ask which column is which
+                token = uuid.uuid4().hex
+                web().jobs[token] = {"finished": False, "_spec": spec, "_folder": folder}
+                return redirect(url_for("admin.import_map", token=token))
+            spec["columns"] = saved
+    return redirect(url_for("admin.import_job", job_id=_start_import(spec, folder)))
+
+
+@bp.get("/import/map/<token>")
+def import_map(token: str) -> str:
+    """Show the file's columns beside ours, with its first rows, to say which is which."""
+    return _map_page(token, {}, [])
+
+
+@bp.post("/import/map/<token>")
+def import_map_save(token: str) -> Any:
+    """Check the mapping against the file, remember it for files like it and import."""
+    from kiosk.circulation.importers import ImportReport, file_format, mappings
+    from kiosk.circulation.importers.columns import map_header
+
+    pending = web().jobs.get(token)
+    if pending is None or "_spec" not in pending:
+        abort(404)
+    spec = pending["_spec"]
+    header, _ = mappings.first_rows(
+        Path(spec["file"]), file_format(Path(spec["file"])), spec["sheet"]
+    )
+    chosen: dict[str, list[str]] = {}
+    for col in _our_columns(spec["kind"]):
+        parts = [request.form.get(f"{col}_{n}", "") for n in (1, 2)]
+        parts = [p for p in parts if p]
+        if parts:
+            chosen[col] = parts
+    report = ImportReport(spec["kind"], spec["name"])
+    if map_header(header, spec["kind"], report, chosen) is None:
+        problems = [e.text(current_lang()) for e in report.errors]
+        return _map_page(token, chosen, problems), 400
+    web().jobs.pop(token)
+    mappings.save_mapping(web().store, spec["kind"], header, chosen, actor())
+    job_id = _start_import({**spec, "columns": chosen}, pending["_folder"])
+    return redirect(url_for("admin.import_job", job_id=job_id))
+
+
+def _our_columns(kind: str) -> list[str]:
+    from kiosk.circulation.importers.checks import COLUMNS
+
+    return list(COLUMNS[kind])
+
+
+def _map_page(token: str, chosen: dict[str, list[str]], problems: list[str]) -> str:
+    from kiosk.circulation.importers import file_format, mappings
+    from kiosk.circulation.importers.checks import CHINESE_HEADERS, REQUIRED
+
+    pending = web().jobs.get(token)
+    if pending is None or "_spec" not in pending:
+        abort(404)
+    spec = pending["_spec"]
+    path = Path(spec["file"])
+    header, preview = mappings.first_rows(path, file_format(path), spec["sheet"])
+    return render_template(
+        "admin/import_map.html",
+        token=token,
+        name=spec["name"],
+        header=header,
+        preview=preview,
+        ours=[
+            (c, CHINESE_HEADERS[c], c in REQUIRED[spec["kind"]]) for c in _our_columns(spec["kind"])
+        ],
+        chosen=chosen,
+        problems=problems,
+    )
+
+
+def _start_import(spec: dict[str, Any], folder: Path) -> str:
+    """Run an import job in a process of its own; return the job's id for its page."""
+    from kiosk.circulation.importers import worker
+
+    job_id = uuid.uuid4().hex
+    job: dict[str, Any] = {"done": 0, "total": 0, "finished": False, "kind": spec["kind"]}
+    web().jobs[job_id] = job
 
     def run() -> None:
         # In a process of its own: a large file must not take the CPU or memory from the scans.
@@ -259,11 +349,45 @@ def import_start() -> Any:
         except Exception as e:  # show the librarian what went wrong, keep the kiosk running
             job.update(ok=False, errors=[], summary=str(e))
         finally:
+            if job.get("can_keep_going"):
+                job["_spec"], job["_folder"] = spec, folder  # kept for "import the good rows"
+            elif not job.get("rejected"):
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                job["_folder"] = folder  # the rejects file, to download
             job["finished"] = True
-            shutil.rmtree(folder, ignore_errors=True)
 
     threading.Thread(target=run, name=f"import-{job_id[:6]}", daemon=True).start()
-    return redirect(url_for("admin.import_job", job_id=job_id))
+    return job_id
+
+
+@bp.post("/import/<job_id>/good")
+def import_good_rows(job_id: str) -> Any:
+    """Import the good rows of a checked file; its bad ones go to a file to download and fix."""
+    job = web().jobs.get(job_id)
+    if job is None or "_spec" not in job:
+        abort(404)
+    spec, folder = job.pop("_spec"), job.pop("_folder")
+    job["can_keep_going"] = False
+    name = Path(spec["name"])
+    rejects = folder / ("rejects" + Path(spec["file"]).suffix)
+    spec = {**spec, "rejects": str(rejects), "dry_run": False, "actor": actor()}
+    new_id = _start_import(spec, folder)
+    to_fix = gettext("rows to fix")
+    web().jobs[new_id]["rejects_name"] = f"{name.stem}-{to_fix}{name.suffix}"
+    return redirect(url_for("admin.import_job", job_id=new_id))
+
+
+@bp.get("/import/<job_id>/rejects")
+def import_rejects(job_id: str) -> Any:
+    """Download the bad rows an import left out, in the file's own format."""
+    job = web().jobs.get(job_id)
+    if job is None or not job.get("rejected") or "_folder" not in job:
+        abort(404)
+    found = sorted(Path(job["_folder"]).glob("rejects*"))
+    if not found:
+        abort(404)
+    return send_file(found[0], as_attachment=True, download_name=job["rejects_name"])
 
 
 @bp.get("/import/<job_id>")
@@ -280,7 +404,7 @@ def import_progress(job_id: str) -> Any:
     job = web().jobs.get(job_id)
     if job is None:
         abort(404)
-    return jsonify(job)
+    return jsonify({k: v for k, v in job.items() if not k.startswith("_")})
 
 
 # -- rules -----------------------------------------------------------------------------------

@@ -222,20 +222,19 @@ def test_a_broken_record_stops_the_import_and_is_named(store: Store, tmp_path: P
     path = tmp_path / "broken.iso"
     path.write_bytes(good + no_copy + dup + bytes(bad_dir) + cut + good)
     report = import_file(store, "items", path)
-    assert errors(report)[:2] == [
-        (2, "905$b", "the record has no item barcode (CNMARC 905$b, MARC 21 852$p or 952$p)"),
-        (3, "905$b", "905$b B0001 is already in record 1"),
-    ]
-    assert errors(report)[2][2].startswith("the MARC record cannot be read (")
-    assert errors(report)[3] == (
+    assert errors(report)[:1] == [(3, "905$b", "905$b B0001 is already in record 1")]
+    assert errors(report)[1][2].startswith("the MARC record cannot be read (")
+    assert errors(report)[2] == (
         5,
         "",
         f"the MARC record is broken (length '{len(good):05d}' does not match the data); "
         "nothing after it can be read",
     )
-    assert [e.row for e in report.errors] == [2, 3, 4, 5]
+    assert [e.row for e in report.errors] == [3, 4, 5]
     assert "broken" in report.errors[-1].text("en")
-    assert [(w.row, w.column) for w in report.warnings] == [(3, "010$a")]
+    # A record without copies is not an error: it is named, and the rest of the file comes in.
+    assert [(w.row, w.column) for w in report.warnings] == [(2, "905$b"), (3, "010$a")]
+    assert report.warnings[0].text("en").startswith("the record has no copies")
     assert store.value("SELECT count(*) FROM items") == before
 
 
@@ -257,7 +256,8 @@ def test_cli_imports_marc_with_dry_run_and_names_records(tmp_path: Path) -> None
     bad = write_iso(tmp_path / "bad.iso", cnmarc("无", "某", "9787020042494", []))
     result = runner.invoke(main, ["--config", str(config), "import", "items", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}: record 1: the record has no item barcode" in result.output
+    assert f"{bad}: record 1: the record has no copies" in result.output
+    assert f"{bad}: record 1: no record in the file has copies" in result.output
     result = runner.invoke(main, ["--config", str(config), "import", "patrons", str(path)])
     assert result.exit_code == 1 and "MARC files hold books" in result.output
 
@@ -417,3 +417,268 @@ def test_old_xls_workbooks_are_named_and_text_named_xls_is_read(
     text.write_bytes("条码号\t题名\r\nT1\t书\r\n".encode("gb18030"))
     report = import_file(store, "items", text)
     assert errors(report) == [] and report.inserted == 1 and report.encoding == "GB18030"
+
+
+def test_nothing_optional_stops_a_record(store: Store, kiosk, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No ISBN, no call number, several ISBNs, a 500-character title, NSB/NSE, 701 $a $b."""
+    long_title = "长" * 480 + "的故事"
+    plain = Record(leader="     nam0 22        450 ", force_utf8=True)
+    plain.leader = plain.leader[:9] + "a" + plain.leader[10:]
+    plain.add_field(Field(tag="001", data="SCHOOL-0001"))
+    subs = [
+        ("200", [("a", "\x1bHThe \x1bIgarden of \x88a\x89 long"), ("e", long_title)]),
+        ("701", [("a", "张"), ("b", "小明")]),
+        ("905", [("b", "P0001"), ("b", "P0002")]),
+    ]
+    for tag, values in subs:
+        sub = [Subfield(c, v) for c, v in values]
+        plain.add_field(Field(tag=tag, indicators=Indicators(" ", " "), subfields=sub))
+    two = marc21("Two ISBNs", "Doe, Jane", "9780596000851", ["P0003"])
+    two.add_field(
+        Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", "0596002815")])
+    )
+    two.remove_fields("050")
+    path = write_iso(tmp_path / "school.mrc", plain, two)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.warnings == []
+    assert (report.records, report.rows, report.inserted) == (2, 3, 3)
+    title = "The garden of a long : " + long_title
+    assert items(store, "P000%") == [
+        ("P0001", title, "张, 小明", "", "", "library", "available"),
+        ("P0002", title, "张, 小明", "", "", "library", "available"),
+        ("P0003", "Two ISBNs", "Doe, Jane", "9780596000851", "FIC ROW", "library", "available"),
+    ]
+    # The store keeps the whole title; the kiosk's screen shows its start.
+    kiosk.scan("0F00A1B2C3")
+    fb = kiosk.scan("P0001")
+    assert fb is not None and fb.reason == "ok"
+    assert fb.params["title"] == title[:59].rstrip(" :;,./") + "…"
+    # As records for the desk: each ISBN finds the book; without one, its 001 keeps it.
+    report = import_file(store, "records", path)
+    assert errors(report) == []
+    rows = store.reader.execute("SELECT isbn, title FROM marc_records ORDER BY isbn")
+    assert [tuple(r) for r in rows] == [
+        ("001 SCHOOL-0001", title),
+        ("9780596000851", "Two ISBNs"),
+        ("9780596002817", "Two ISBNs"),
+    ]
+
+
+def test_a_bad_row_does_not_sink_a_good_sheet(store: Store, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\npath = "{store.path}"\n[scanner]\nsource = "none:"\n')
+    runner = CliRunner(env={"KIOSK_LANG": "en"})
+    path = tmp_path / "书目.csv"
+    path.write_bytes(
+        "条码号,题名,作者\nR1,小王子,圣埃克苏佩里\nR2,,曹文轩\nR3,=稻草人,叶圣陶\nR1,重复,某\n".encode(
+            "gb18030"
+        )
+    )
+    base = ["--config", str(config), "import", "items", str(path)]
+    result = runner.invoke(main, base)
+    assert result.exit_code == 1 and "2 bad rows, nothing imported" in result.output
+    assert store.value("SELECT count(*) FROM items WHERE barcode LIKE 'R_'") == 0
+    result = runner.invoke(main, [*base, "--rejects", str(path)])
+    assert result.exit_code == 1
+    assert "--rejects needs a file other than the one imported" in result.output
+    rejects = tmp_path / "要改的.csv"
+    result = runner.invoke(main, [*base, "--rejects", str(rejects)])
+    assert result.exit_code == 3, result.output
+    assert f"{path}: row 3: 题名 is empty" in result.output
+    assert f"{path}: row 5: 条码号 R1 is already on row 2" in result.output
+    assert "2 bad rows or records left out, written to" in result.output
+    assert items(store, "R_") == [
+        ("R1", "小王子", "圣埃克苏佩里", "", "", "library", "available"),
+        ("R3", "=稻草人", "叶圣陶", "", "", "library", "available"),
+    ]
+    # The rejects file is the same sheet: its header, its encoding, only the bad rows.
+    assert rejects.read_bytes().decode("gb18030").splitlines() == [
+        "条码号,题名,作者",
+        "R2,,曹文轩",
+        "R1,重复,某",
+    ]
+    fixed = (
+        rejects.read_bytes()
+        .decode("gb18030")
+        .replace("R2,,", "R2,草房子,")
+        .replace("R1,重复", "R4,重复")
+    )
+    rejects.write_bytes(fixed.encode("gb18030"))
+    result = runner.invoke(main, ["--config", str(config), "import", "items", str(rejects)])
+    assert result.exit_code == 0, result.output
+    assert [r[:2] for r in items(store, "R_")] == [
+        ("R1", "小王子"),
+        ("R2", "草房子"),
+        ("R3", "=稻草人"),
+        ("R4", "重复"),
+    ]
+
+
+def test_a_bad_row_of_a_workbook_goes_to_a_workbook(store: Store, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "学生"
+    sheet.append(["卡号", "姓名", "班级"])
+    sheet.append(["0F00C0FFEE", "小红", "三(2)班"])
+    sheet.append(["0F00C0FFEF", "", "三(2)班"])
+    path = tmp_path / "学生.xlsx"
+    book.save(path)
+    rejects = tmp_path / "rejects.xlsx"
+    report = import_file(store, "patrons", path, rejects=rejects)
+    assert [(e.row, e.column) for e in report.errors] == [(3, "姓名")]
+    assert (report.inserted, report.rejected) == (1, 1)
+    back = openpyxl.load_workbook(rejects, read_only=True)
+    assert back.sheetnames == ["学生"]
+    assert [list(r) for r in back["学生"].iter_rows(values_only=True)] == [
+        ["卡号", "姓名", "班级"],
+        ["0F00C0FFEF", None, "三(2)班"],
+    ]
+
+
+def raw_record(tag_values: dict[str, list[tuple[str, bytes]]], leader9: str = " ") -> bytes:
+    """Return an ISO 2709 record whose subfields are these bytes, as another program wrote it."""
+    record = Record(leader="     nam  22        4500")
+    record.leader = record.leader[:9] + leader9 + record.leader[10:]
+    record.to_unicode = record.force_utf8 = False
+    for tag, subs in tag_values.items():
+        subfields = [Subfield(c, v.decode("latin-1")) for c, v in subs]
+        record.add_field(Field(tag=tag, indicators=Indicators(" ", " "), subfields=subfields))
+    return record.as_marc()  # pymarc writes non-UTF-8 text back byte for byte (as Latin-1)
+
+
+def test_latin1_with_a_blank_leader_is_found_and_said(store: Store, tmp_path: Path) -> None:
+    french = raw_record(
+        {
+            "245": [("a", "Les Misérables /".encode("latin-1"))],
+            "260": [("b", "Société d'édition,".encode("latin-1"))],
+            "852": [("p", b"L1-1")],
+        }
+    )
+    path = tmp_path / "latin1.mrc"
+    path.write_bytes(french)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.encoding == "MARC: Latin-1"
+    assert (
+        report.warnings[0]
+        .text("en")
+        .startswith("the records' text read wrongly as MARC-8; they read cleanly as Latin-1")
+    )
+    assert items(store, "L1-%")[0][1] == "Les Misérables"
+    # Named by the librarian, the file is read so and nothing is said.
+    report = import_file(store, "items", path, encoding="latin-1")
+    assert (errors(report), report.warnings, report.encoding) == ([], [], "MARC: Latin-1")
+    report = import_file(store, "items", path, encoding="latin-9000")
+    assert errors(report) == [(1, "", "unknown text encoding latin-9000")]
+
+
+def test_gbk_in_a_unimarc_record_that_says_utf8_is_found(store: Store, tmp_path: Path) -> None:
+    record = cnmarc("小王子", "圣埃克苏佩里著", "9787020042494", ["U1"], gbk=True)
+    record.add_field(
+        Field(
+            tag="100",
+            indicators=Indicators(" ", " "),
+            subfields=[Subfield("a", "20200101d2020    em y0chiy50      ea")],
+        )
+    )
+    path = write_iso(tmp_path / "says-utf8.iso", record)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.encoding == "MARC: GB18030"
+    assert [w.params for w in report.warnings] == [{"found": "GB18030", "declared": "UTF-8"}]
+    assert items(store, "U1")[0][1:3] == ("小王子", "圣埃克苏佩里著")
+
+
+def test_cyrillic_unimarc_is_not_read_as_gb18030(store: Store, tmp_path: Path) -> None:
+    record = raw_record(
+        {
+            "200": [("a", "Война и мир".encode("cp1251")), ("f", "Лев Толстой".encode("cp1251"))],
+            "905": [("b", b"RU-1")],
+        }
+    )
+    path = tmp_path / "ru.iso"
+    path.write_bytes(record)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.encoding == "MARC: CP1251"
+    assert items(store, "RU-1")[0][1:3] == ("Война и мир", "Лев Толстой")
+
+
+def test_text_that_reads_in_no_likely_encoding_stops_with_the_option_named(
+    store: Store, tmp_path: Path
+) -> None:
+    # Bytes that are no text at all in UTF-8, GB18030, CP1251 or Latin-1 (nor MARC-8).
+    garbage = raw_record({"245": [("a", bytes(range(0x80, 0xA0)) * 2)], "852": [("p", b"X-1")]})
+    path = tmp_path / "what.mrc"
+    path.write_bytes(garbage)
+    report = import_file(store, "items", path)
+    assert [(e.row, e.params) for e in report.errors] == [(1, {"encoding": "MARC-8"})]
+    assert "--encoding" in report.errors[0].text("en")
+    assert items(store, "X-1") == []
+
+
+def test_a_russian_programs_csv_is_read_as_cp1251_and_said(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "books.csv"
+    path.write_bytes('barcode,title,author\nRU-7,Война и мир,"Толстой, Лев"\n'.encode("cp1251"))
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.encoding == "CP1251"
+    assert [w.params for w in report.warnings] == [
+        {"found": "CP1251", "declared": "UTF-8 / GB18030"}
+    ]
+    assert items(store, "RU-7")[0][1:3] == ("Война и мир", "Толстой, Лев")
+
+
+def test_the_desk_catalogues_a_copy_of_a_long_titled_record() -> None:
+    from kiosk.circulation.catalogue import decide_new_book
+
+    title = "长" * 480 + "的故事"
+    assert decide_new_book({"barcode": "N1", "title": title}, None) == {
+        "barcode": "N1",
+        "title": title,
+        "author": "",
+        "isbn": "",
+        "call_number": "",
+    }
+
+
+def test_isbns_as_catalogues_write_them(store: Store, tmp_path: Path) -> None:
+    record = cnmarc("草房子", "曹文轩著", "ISBN 978-7-5346-2449-0（平装）", ["I-1"])
+    path = write_iso(tmp_path / "isbn.iso", record)
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and report.warnings == []
+    assert items(store, "I-1")[0][3] == "9787534624490"
+
+
+def test_records_between_line_breaks_and_a_dos_end_of_file_mark(
+    store: Store, tmp_path: Path
+) -> None:
+    one = cnmarc("小王子", "圣埃克苏佩里著", "9787020042494", ["Z1"], gbk=True).as_marc()
+    two = cnmarc("草房子", "曹文轩著", "9787534624490", ["Z2"], gbk=True).as_marc()
+    path = tmp_path / "dos.iso"
+    path.write_bytes(one + b"\r\n" + two + b"\r\n\x1a")
+    report = import_file(store, "items", path)
+    assert errors(report) == [] and (report.records, report.inserted) == (2, 2)
+
+
+def test_copies_in_holdings_records_after_their_book(store: Store, tmp_path: Path) -> None:
+    """MARC 21 holdings records (leader/06 x) after the book they hold, as some systems export."""
+    book = Record(force_utf8=True)
+    book.leader = book.leader[:9] + "a" + book.leader[10:]
+    book.add_field(Field(tag="001", data="B1"))
+    sub = [Subfield("a", "Matilda /"), Subfield("c", "Roald Dahl.")]
+    book.add_field(Field(tag="245", indicators=Indicators("1", "0"), subfields=sub))
+    held = Record(force_utf8=True)
+    held.leader = held.leader[:6] + "x" + held.leader[7:9] + "a" + held.leader[10:]
+    held.add_field(Field(tag="001", data="H1"))
+    held.add_field(Field(tag="004", data="B1"))
+    for barcode in ("HB-1", "HB-2"):
+        sub = [Subfield("h", "FIC"), Subfield("i", "DAH"), Subfield("p", barcode)]
+        held.add_field(Field(tag="852", indicators=Indicators("0", " "), subfields=sub))
+    stray = Record(force_utf8=True)
+    stray.leader = stray.leader[:6] + "x" + stray.leader[7:9] + "a" + stray.leader[10:]
+    stray.add_field(Field(tag="004", data="B9"))
+    path = write_iso(tmp_path / "mfhd.mrc", book, held, stray)
+    report = import_file(store, "items", path)
+    assert errors(report) == []
+    assert [(w.row, w.params) for w in report.warnings] == [(3, {"record": "B9"})]
+    assert items(store, "HB-%") == [
+        ("HB-1", "Matilda", "Roald Dahl", "", "FIC DAH", "library", "available"),
+        ("HB-2", "Matilda", "Roald Dahl", "", "FIC DAH", "library", "available"),
+    ]

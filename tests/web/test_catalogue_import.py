@@ -129,3 +129,22 @@ def test_a_file_bad_on_every_row_lists_the_first_thousand(
     assert job["errors"][0] == {"row": 2, "column": "title", "reason": "title 为空"}
     assert job["errors"][-1]["row"] == 1001
     assert "共 1500 个问题，只列出前 1000 个" in job["summary"]
+
+
+def test_the_import_page_takes_an_encoding(client: FlaskClient, daemon: Daemon) -> None:
+    from pathlib import Path
+
+    set_up_and_login(client)
+    data = (Path(__file__).parents[1] / "data" / "real" / "pymarc-1251.dat").read_bytes()
+    # Found from the file: CP1251, said as a warning.
+    job = finished(client, upload(client, "records", data, "1251.mrc"))
+    assert job["ok"] is True and "MARC: CP1251" in job["summary"]
+    assert [w["row"] for w in job["warnings"]] == [1]
+    # Named on the form: read so, nothing to say.
+    job = finished(client, upload(client, "records", data, "1251.mrc", encoding="cp1251"))
+    assert job["ok"] is True and job["warnings"] == [] and "MARC: CP1251" in job["summary"]
+    title = daemon.store.value("SELECT author FROM marc_records WHERE isbn = '9785930933420'")
+    assert title == "Ильина, Татьяна Николаевна"
+    job = finished(client, upload(client, "records", data, "1251.mrc", encoding="nonsense"))
+    assert job["ok"] is False
+    assert job["errors"] == [{"row": 1, "column": "", "reason": "未知的文本编码 nonsense"}]

@@ -309,3 +309,79 @@ def test_a_new_book_at_the_desk_as_a_scanner_types_it(page: Any, site: dict[str,
         "SELECT title, author, call_number FROM items WHERE barcode = 'N7001'"
     )
     assert item == [{"title": "小王子", "author": "圣埃克苏佩里", "call_number": "I565.88/S12"}]
+
+
+def test_the_librarian_imports_the_good_rows_and_downloads_the_bad_ones(
+    page: Any, site: dict[str, Any], tmp_path: Path
+) -> None:
+    """A sheet with two bad rows: the problems on screen, then the choice to import the rest."""
+    sheet = tmp_path / "新书.csv"
+    sheet.write_bytes("条码号,题名\nG1,城南旧事\nG2,\nG3,稻草人\nG1,重复\n".encode("gb18030"))
+    page.goto(site["url"] + "/admin/import")
+    page.select_option("select[name=kind]", "items")
+    page.set_input_files("input[name=file]", str(sheet))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#import-summary:not([hidden])", timeout=20000)
+    rows = page.locator("#import-errors tr")
+    assert [rows.nth(i).inner_text().split("\t")[0] for i in (1, 2)] == ["3", "5"]
+    assert page.is_visible("#import-nothing") and page.is_visible("#import-good")
+    store = site["daemon"].store
+    assert store.value("SELECT count(*) FROM items WHERE barcode LIKE 'G_'") == 0
+    page.click("#import-good button")
+    page.wait_for_selector("#import-rejects:not([hidden])", timeout=20000)
+    assert page.is_hidden("#import-nothing") and page.is_hidden("#import-good")
+    assert "新增 2" in page.inner_text("#import-summary")
+    titles = store.query("SELECT barcode, title FROM items WHERE barcode LIKE 'G_' ORDER BY 1")
+    assert titles == [{"barcode": "G1", "title": "城南旧事"}, {"barcode": "G3", "title": "稻草人"}]
+    with page.expect_download() as info:
+        page.click("#import-rejects a")
+    download = info.value
+    assert download.suggested_filename == "新书-要修改的行.csv"
+    got = Path(download.path()).read_bytes().decode("gb18030").splitlines()
+    assert got == ["条码号,题名", "G2,", "G1,重复"]
+
+
+def test_the_librarian_maps_an_unknown_sheet_once(
+    page: Any, site: dict[str, Any], tmp_path: Path
+) -> None:
+    """A sheet from the school office: its columns mapped once, the next one imports at once."""
+    first = tmp_path / "schueler.csv"
+    first.write_text(
+        "Schüler-Nr;Familienname;Rufname;Lerngruppe\nM-001;Bell;Ida;3b\nM-002;张;小明;三(2)班\n",
+        encoding="utf-8",
+    )
+    page.goto(site["url"] + "/admin/import")
+    page.select_option("select[name=kind]", "patrons")
+    page.set_input_files("input[name=file]", str(first))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#mapping")
+    assert "/admin/import/map/" in page.url
+    assert page.inner_text("#preview tr:nth-child(2)").split("\t") == ["M-001", "Bell", "Ida", "3b"]
+    page.select_option("select[name=card_id_1]", "Schüler-Nr")
+    page.select_option("select[name=name_1]", "Familienname")
+    page.select_option("select[name=name_2]", "Rufname")
+    page.select_option("select[name=class_1]", "Lerngruppe")
+    page.click("#mapping button[type=submit]")
+    page.wait_for_selector("#import-summary:not([hidden])", timeout=20000)
+    assert "新增 2" in page.inner_text("#import-summary")
+    store = site["daemon"].store
+    rows = store.query("SELECT id, name, grade, class_name FROM patrons WHERE id LIKE 'M-%'")
+    assert sorted(rows, key=lambda r: r["id"]) == [
+        {"id": "M-001", "name": "Ida Bell", "grade": 3, "class_name": "3b"},
+        {"id": "M-002", "name": "张小明", "grade": 3, "class_name": "三(2)班"},
+    ]
+    # Next term's list from the same office: the same columns, so no question this time.
+    second = tmp_path / "schueler-neu.csv"
+    second.write_text(
+        "Schüler-Nr;Familienname;Rufname;Lerngruppe\nM-003;Kirch;Jo;4a\n", encoding="utf-8"
+    )
+    page.goto(site["url"] + "/admin/import")
+    page.select_option("select[name=kind]", "patrons")
+    page.set_input_files("input[name=file]", str(second))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#import-summary:not([hidden])", timeout=20000)
+    assert "/admin/import/map/" not in page.url
+    assert "新增 1" in page.inner_text("#import-summary")
+    assert store.query("SELECT name, grade FROM patrons WHERE id = 'M-003'") == [
+        {"name": "Jo Kirch", "grade": 4}
+    ]

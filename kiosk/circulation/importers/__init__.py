@@ -4,8 +4,10 @@ Files come from Excel and WPS (CSV in UTF-8 or GB18030, or .xlsx), and from supp
 library programs (MARC: CNMARC/UNIMARC or MARC 21, ISO 2709 or MARCXML); headers in English or
 Chinese. One module per format turns the file into numbered rows; `checks` holds the row checks
 they share; `run` checks every row first and reports every problem with the row number Excel shows
-(the header is row 1) or the MARC record's number, and writes only a file with no errors, in short
-transactions beside lending, with one `import` event. Re-importing a file updates patrons (by
+(the header is row 1) or the MARC record's number, and writes only a file with no errors (or, if
+the librarian chooses, its good rows, the bad ones going to a file of the same kind: `rejects`),
+in short transactions beside lending, with one `import` event. `columns` finds our columns under
+other programs' names, `marctext` a MARC record's encoding. Re-importing a file updates patrons (by
 patron id, else by their first card) and items (by barcode).
 """
 
@@ -23,8 +25,9 @@ from kiosk.circulation.importers.checks import (
     isbn13_check_digit,
     normal_isbn,
     parse_grade,
-    table_rows,
 )
+from kiosk.circulation.importers.columns import read_map, table_rows
+from kiosk.circulation.importers.rejects import write as write_rejects
 from kiosk.circulation.importers.run import run as run_import
 from kiosk.circulation.store import Store
 
@@ -39,6 +42,7 @@ __all__ = [
     "isbn13_check_digit",
     "normal_isbn",
     "parse_grade",
+    "read_map",
 ]
 FORMATS = {
     ".csv": "csv",
@@ -84,8 +88,15 @@ def import_file(
     progress: Progress | None = None,
     name: str | None = None,
     own_process: bool = False,
+    rejects: Path | str | None = None,
+    columns: dict[str, list[str]] | None = None,
 ) -> ImportReport:
-    """Check every row of a patrons or items file (CSV, .xlsx or MARC), then import all or none."""
+    """Check every row of a patrons or items file (CSV, .xlsx or MARC), then import all or none.
+
+    With `rejects` (a path), the good rows are imported and the bad ones written there, in the
+    file's own format, to fix and import again; a problem with the file itself still stops it.
+    `columns` says which of the file's columns are ours (see `columns.parse_map`).
+    """
     if kind not in ("patrons", "items", "records"):
         raise ValueError(f"kind must be patrons, items or records, not {kind!r}")
     path = Path(path)
@@ -99,10 +110,10 @@ def import_file(
             raise ValueError("MARC files hold books")
         rows = marcfile.rows(path, encoding, report)
     elif fmt == "xlsx":
-        rows = table_rows(xlsxfile.rows(path, sheet, report), kind, report)
+        rows = table_rows(xlsxfile.rows(path, sheet, report), kind, report, columns)
     else:
-        rows = table_rows(csvfile.rows(path, encoding, report), kind, report)
-    return run_import(
+        rows = table_rows(csvfile.rows(path, encoding, report), kind, report, columns)
+    run_import(
         store,
         report,
         rows,
@@ -110,7 +121,17 @@ def import_file(
         progress=progress,
         event_data={"format": fmt},
         own_process=own_process,
+        keep_going=rejects is not None,
     )
+    # In file order: a MARC book's rows are checked after the holdings records that follow it.
+    report.errors.sort(key=lambda e: e.row)
+    report.warnings.sort(key=lambda e: e.row)
+    if rejects is not None and report.errors and not report.file_problem:
+        bad = {e.row for e in report.errors}
+        out = Path(rejects)
+        report.rejected = write_rejects(fmt, path, bad, out, encoding=encoding, sheet=sheet)
+        report.rejects_file = str(out)
+    return report
 
 
 def import_csv(

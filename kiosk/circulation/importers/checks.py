@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,21 +24,42 @@ Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 200
 
 # Column -> (accepted headers, longest value). Headers compare without case, blanks or "_".
+TITLE_LENGTH = 4000
+# The names come from our own export, Chinese library programs' exports, Koha (cardnumber,
+# categorycode, itemcallnumber, holdingbranch) and OpenLibry (Nummer, Klasse, Mediennummer,
+# Titel, Autor); see `columns` for names used only as a fallback, and joined columns.
 PATRON_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
-    "card_id": (("card_id", "card", "cards", "卡号", "借书证号", "读者证号"), 400),
-    "name": (("name", "姓名"), 64),
-    "class": (("class", "class_name", "班级"), 32),
+    "card_id": (
+        (
+            "card_id",
+            "card",
+            "cards",
+            "卡号",
+            "借书证号",
+            "读者证号",
+            "借阅证号",
+            "cardnumber",
+            "Nummer",
+        ),
+        400,
+    ),
+    "name": (("name", "姓名", "读者姓名", "Name"), 64),
+    "class": (("class", "class_name", "班级", "所在班级", "Klasse"), 32),
     "grade": (("grade", "年级"), 16),
-    "role": (("role", "身份", "角色"), 32),
-    "patron_id": (("patron_id", "student_id", "学号", "读者号"), 64),
+    "role": (("role", "身份", "角色", "读者类型", "读者类别", "categorycode"), 32),
+    "patron_id": (("patron_id", "student_id", "学号", "读者号", "读者条码"), 64),
 }
 ITEM_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
-    "barcode": (("barcode", "条码号", "条码", "条形码"), 64),
-    "title": (("title", "题名", "书名"), 300),
-    "author": (("author", "责任者", "作者"), 200),
-    "isbn": (("isbn", "ISBN", "国际标准书号"), 32),
-    "call_number": (("call_number", "索书号"), 64),
-    "location": (("location", "馆藏地点", "馆藏地"), 64),
+    "barcode": (("barcode", "条码号", "条码", "条形码", "登录号", "财产号", "Mediennummer"), 64),
+    # Long titles are kept whole (screens shorten them); the limit only catches a wrong column.
+    "title": (("title", "题名", "书名", "正题名", "Titel"), TITLE_LENGTH),
+    "author": (("author", "责任者", "作者", "著者", "第一责任者", "Autor"), 1000),
+    "isbn": (("isbn", "ISBN", "国际标准书号", "ISBN号"), 32),
+    "call_number": (("call_number", "索书号", "分类号", "中图分类号", "itemcallnumber"), 64),
+    "location": (
+        ("location", "馆藏地点", "馆藏地", "馆藏位置", "holdingbranch", "Standort"),
+        64,
+    ),
 }
 # MARC records kept for cataloguing at the desk: found by ISBN, no copies of their own.
 RECORD_COLUMNS = {k: ITEM_COLUMNS[k] for k in ("isbn", "title", "author", "call_number")}
@@ -46,7 +67,7 @@ COLUMNS = {"patrons": PATRON_COLUMNS, "items": ITEM_COLUMNS, "records": RECORD_C
 REQUIRED = {
     "patrons": ("card_id", "name"),
     "items": ("barcode", "title"),
-    "records": ("isbn", "title"),
+    "records": ("isbn", "title"),  # MARC: a record without an ISBN is kept by its 001
 }
 CHINESE_HEADERS = {
     "card_id": "卡号",
@@ -77,16 +98,37 @@ ROLES = {
     "小管理员": "helper",
     "librarian": "librarian",
     "图书管理员": "librarian",
+    # 读者类型 in Chinese library programs, Koha's sample patron categories (ST student,
+    # T teacher, S staff, J juvenile, K kid): staff borrow as teachers do.
+    "教职工": "teacher",
+    "职工": "teacher",
+    "st": "student",
+    "t": "teacher",
+    "s": "teacher",
+    "j": "student",
+    "k": "student",
 }
 CHINESE_NUMBERS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _GRADE = re.compile(r"([0-9]{1,2}|[一二三四五六七八九]|十[一二]?)\s*(?:年级)?")
-_CLASS_GRADE = re.compile(r"^\s*([0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s*(?:年级|[(（.\-])")
+_NUMBER = r"[0-9]{1,2}|十[一二]?|[一二三四五六七八九十]"
+# The ways schools write a class: 三(2)班, 三年级二班, 3年2班, 3-2, 3.2, 3/2, 3a, Grade 3 Class 2,
+# G3C2, Year 3, Klasse 3b, 302 (grade 3, class 02), or just the grade (3, 三年级).
+_CLASS_FORMS = [
+    re.compile(
+        rf"^\s*(?:grade|year|klasse|g)?\s*({_NUMBER})\s*(?:年级|年|[(（.\-/]|\s*class\s*|c|班)?"
+        rf"\s*({_NUMBER}|[a-z])?\s*[)）]?\s*班?\s*$",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\s*([1-9]|1[0-2])([0-9]{2})\s*班?\s*$"),  # 302, 1002
+]
 
 MESSAGES = {
     "not_text": N_("the file is not {encoding} text (unreadable bytes near row {row})"),
     "unknown_encoding": N_("unknown text encoding {encoding}"),
     "empty": N_("the file is empty: it needs a header row and at least one row"),
     "missing_columns": N_("missing column(s): {columns}"),
+    "unknown_map_column": N_("--map names {column}, which is not one of ours ({columns})"),
+    "map_not_in_file": N_("--map names column(s) the file does not have: {columns}"),
     "duplicate_column": N_("two columns mean {column}: {first} and {second}"),
     "required": N_("{column} is empty"),
     "too_long": N_("{column} is longer than {limit} characters"),
@@ -112,8 +154,52 @@ MESSAGES = {
     "no_sheet": N_("the workbook has no sheet {sheet} (it has: {sheets})"),
     "broken_record": N_("the MARC record is broken ({problem}); nothing after it can be read"),
     "bad_record": N_("the MARC record cannot be read ({problem})"),
-    "no_copies": N_("the record has no item barcode (CNMARC 905$b, MARC 21 852$p or 952$p)"),
+    "no_copies": N_(
+        "the record has no copies (no barcode in CNMARC 905$b, MARC 21 852$p or 952$p): nothing "
+        "to shelve; import the file as records to keep it for cataloguing at the desk"
+    ),
+    "no_copies_at_all": N_(
+        "no record in the file has copies (barcodes in CNMARC 905$b, MARC 21 852$p or 952$p): "
+        "to keep the records for cataloguing at the desk, import the file as records"
+    ),
+    "no_records": N_("the file holds no MARC records (it is empty)"),
+    "holdings": N_(
+        "a holdings record (of record {record}) that does not follow its book: left out"
+    ),
+    "no_title": N_("the record has no title ({column} and the other title fields are empty)"),
+    "not_marc": N_(
+        "the file is XML but not MARCXML (its first element is <{root}>): export the records as "
+        "MARCXML or MARC (ISO 2709)"
+    ),
+    "bad_encoding": N_(
+        "the record's text does not read as {encoding} (its declared or usual encoding) nor as "
+        "UTF-8, GB18030, CP1251 or Latin-1; name the file's encoding with --encoding"
+    ),
+    "encoding_found": N_(
+        "the records' text read wrongly as {declared}; they read cleanly as {found} and were read "
+        "so (from this record on); if that is wrong, name the encoding with --encoding"
+    ),
 }
+# Problems with the file itself, not with a row: no good rows can be told from bad ones.
+FILE_PROBLEMS = frozenset(
+    MESSAGES[k]
+    for k in (
+        "not_text",
+        "unknown_encoding",
+        "empty",
+        "missing_columns",
+        "duplicate_column",
+        "field_too_big",
+        "not_xlsx",
+        "xls",
+        "no_sheet",
+        "not_marc",
+        "no_records",
+        "no_copies_at_all",
+    )
+)
+# Warnings about records that were not imported (the others are imported as written).
+LEFT_OUT = frozenset(MESSAGES[k] for k in ("no_copies", "holdings"))
 SUMMARY = N_(
     "{kind}: {rows} rows read ({encoding}): {inserted} new, {updated} updated, "
     "{unchanged} unchanged"
@@ -159,11 +245,18 @@ class ImportReport:
     warnings: list[RowError] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict, repr=False)  # column -> file's header
     records: int = 0  # MARC records read; 0 for tables
+    rejected: int = 0  # bad rows (or records) written to the rejects file
+    rejects_file: str = ""
 
     @property
     def ok(self) -> bool:
         """Return whether the file had no bad rows."""
         return not self.errors
+
+    @property
+    def file_problem(self) -> bool:
+        """Return whether a problem is the file's own (its header, its format), not a row's."""
+        return any(e.message in FILE_PROBLEMS for e in self.errors)
 
     def counts(self) -> dict[str, int]:
         """Return the counts, as the import event keeps them."""
@@ -176,6 +269,8 @@ class ImportReport:
         }
         if self.records:
             counts["records"] = self.records
+        if self.rejected:
+            counts["rejected"] = self.rejected
         return counts
 
     def summary(self, lang: str | None = None) -> str:
@@ -191,8 +286,15 @@ class ImportReport:
         sep = "；" if lang.startswith("zh") else "; "
         if self.records:
             text += sep + translate(RECORDS, lang, records=self.records)
-        if self.warnings:
-            text += sep + translate(WARNINGS, lang, count=len(self.warnings))
+        left_out = [w for w in self.warnings if w.message in LEFT_OUT]
+        if len(self.warnings) > len(left_out):
+            text += sep + translate(WARNINGS, lang, count=len(self.warnings) - len(left_out))
+        if left_out:
+            text += sep + translate(LEFT_OUT_RECORDS, lang, count=len(left_out))
+        if self.rejected:
+            text += sep + translate(
+                REJECTED, lang, count=self.rejected, file=self.rejects_file or "-"
+            )
         if self.ignored_columns:
             text += sep + translate(IGNORED, lang, columns=", ".join(self.ignored_columns))
         if self.dry_run:
@@ -202,55 +304,10 @@ class ImportReport:
 
 RECORDS = N_("from {records} MARC records")
 WARNINGS = N_("{count} warnings (listed above), imported as written")
-
-
-def normal(header: str) -> str:
-    """Return a header as compared: no case, blanks, '_' or '-'."""
-    return re.sub(r"[\s_\-]+", "", header.strip().lstrip("\ufeff")).lower()
-
-
-def map_header(cells: list[str], kind: str, report: ImportReport) -> dict[str, int] | None:
-    """Map each known column to its position; report missing or doubled columns."""
-    columns = COLUMNS[kind]
-    aliases = {normal(a): col for col, (names, _) in columns.items() for a in names}
-    found: dict[str, int] = {}
-    for i, cell in enumerate(cells):
-        col = aliases.get(normal(cell))
-        if col is None:
-            if cell:
-                report.ignored_columns.append(cell)
-            continue
-        if col in found:
-            params = {"column": col, "first": cells[found[col]], "second": cell}
-            report.errors.append(RowError(1, cell, MESSAGES["duplicate_column"], params))
-            return None
-        found[col] = i
-    missing = [c for c in REQUIRED[kind] if c not in found]
-    if missing:
-        shown = ", ".join(f"{c} ({CHINESE_HEADERS[c]})" for c in missing)
-        report.errors.append(RowError(1, "", MESSAGES["missing_columns"], {"columns": shown}))
-        return None
-    # Errors name a column as the file's own header says it: 卡号 in a Chinese file.
-    report.names = {c: cells[i] for c, i in found.items()}
-    return found
-
-
-def table_rows(
-    records: Iterable[tuple[int, list[str]]], kind: str, report: ImportReport
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number, column values) of a table whose first non-blank row is the header."""
-    mapping = None
-    for number, cells in records:
-        if not any(cells):
-            continue  # blank lines above the header, or as Excel leaves them at the end
-        if mapping is None:
-            mapping = map_header(cells, kind, report)
-            if mapping is None:
-                return
-            continue
-        yield number, {c: cells[i] if i < len(cells) else "" for c, i in mapping.items()}
-    if mapping is None and not report.errors:
-        report.errors.append(RowError(1, "", MESSAGES["empty"]))
+LEFT_OUT_RECORDS = N_(
+    "{count} records without copies, or holdings records, left out (listed above)"
+)
+REJECTED = N_("{count} bad rows or records left out, written to {file} to fix and import again")
 
 
 class Checker:
@@ -265,15 +322,18 @@ class Checker:
 
     def check(self, number: int, values: dict[str, str]) -> dict[str, Any] | None:
         """Return the clean row, or None when it has errors (they go to the report)."""
-        bad = _Errors(number, self.report.names)
+        bad = _Errors(number, self.report.names, marc=bool(self.report.records))
+        record_key = values.pop("record_key", "")
         _common_checks(values, self.kind, bad)
         if self.kind == "patrons":
             row = _patron_row(values, bad)
             key_col, key = "patron_id", row["id"]
         elif self.kind == "records":
-            # A record's ISBN is its key: a second record of one ISBN replaces the first.
+            # A record's ISBN is its key: a second record of one ISBN replaces the first. A
+            # record without one is kept by its control number (see marcfile._record_key).
             book = _item_row({**values, "barcode": ""}, bad)
             row = {k: book[k] for k in RECORD_COLUMNS}
+            row["isbn"] = row["isbn"] or record_key
             key_col, key = "isbn", ""
         else:
             row = _item_row(values, bad)
@@ -300,9 +360,10 @@ class _Errors:
 
     WARNINGS = frozenset({"bad_isbn"})
 
-    def __init__(self, row: int, names: dict[str, str]) -> None:
+    def __init__(self, row: int, names: dict[str, str], marc: bool = False) -> None:
         self.row = row
         self.names = names
+        self.marc = marc
         self.errors: list[RowError] = []
         self.warnings: list[RowError] = []
 
@@ -320,8 +381,10 @@ def _common_checks(values: dict[str, str], kind: str, bad: _Errors) -> None:
         elif len(value) > columns[col][1]:
             bad.add(col, "too_long", limit=columns[col][1])
     for col in REQUIRED[kind]:
+        if bad.marc and col != "title":
+            continue  # in MARC only the title is needed (see marcfile)
         if not values.get(col):
-            bad.add(col, "required")
+            bad.add(col, "no_title" if bad.marc else "required")
 
 
 def _patron_row(v: dict[str, str], bad: _Errors) -> dict[str, Any]:
@@ -400,9 +463,24 @@ def parse_grade(text: str) -> int | None:
 
 
 def grade_of_class(name: str) -> int | None:
-    """Return the grade a Chinese class name starts with: 三(2)班, 3年级2班, 3-2; else None."""
-    m = _CLASS_GRADE.match(name)
-    return _grade_number(m.group(1)) if m else None
+    """Return the grade a class name gives: 三(2)班, 三年级二班, 3-2, 302, Grade 3 Class 2..."""
+    found = parse_class(name)
+    return found[0] if found else None
+
+
+def parse_class(name: str) -> tuple[int, str] | None:
+    """Return (grade, class within the grade, or "") of a class as schools write it, or None."""
+    for form in _CLASS_FORMS[::-1]:
+        m = form.match(name)
+        if m:
+            grade = _grade_number(m.group(1))
+            if grade is None:
+                return None
+            within = m.group(2) or ""
+            if within and not within.isascii():
+                within = str(_grade_number(within) or within)  # 二 -> 2
+            return grade, within.lstrip("0").upper() if within.isdigit() else within.upper()
+    return None
 
 
 def _grade_number(token: str) -> int | None:
@@ -410,6 +488,8 @@ def _grade_number(token: str) -> int | None:
         n = int(token)
     elif token.startswith("十"):
         n = 10 + (CHINESE_NUMBERS[token[1]] if len(token) > 1 else 0)
+    elif token not in CHINESE_NUMBERS:
+        return None
     else:
         n = CHINESE_NUMBERS[token]
     return n if 1 <= n <= 12 else None

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from kiosk.circulation.importers import marctext
 from kiosk.circulation.importers.checks import MESSAGES, ImportReport, RowError
 
 CHUNK = 1 << 16
@@ -49,6 +50,11 @@ def _unquote(cell: str) -> str:
     return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 
+def codec_of(path: Path, encoding: str | None, report: ImportReport) -> str | None:
+    """Return the codec the file is read in (as `rows` finds it), or None if it is not text."""
+    return _encoding(path, encoding, report)
+
+
 def _encoding(path: Path, encoding: str | None, report: ImportReport) -> str | None:
     """Return the codec to read the file with; try UTF-8 (with or without BOM), then GB18030."""
     with path.open("rb") as f:
@@ -68,15 +74,40 @@ def _encoding(path: Path, encoding: str | None, report: ImportReport) -> str | N
     row = 1
     for name in candidates:
         bad_row = _first_bad_row(path, name)
+        if bad_row is None and name == "gb18030" and not _reads_as_chinese(path):
+            bad_row = 1  # Cyrillic or accented Latin that happens to decode: not Chinese
         if bad_row is None:
             report.encoding = {"utf-8-sig": "UTF-8", "gb18030": "GB18030"}.get(name, name)
             if name == "utf-8-sig" and start.startswith(codecs.BOM_UTF8):
                 report.encoding = "UTF-8 (BOM)"
             return name
         row = bad_row
+    found = None if encoding else _other_encoding(path)
+    if found:
+        report.encoding = marctext.shown(found)
+        said = {"found": report.encoding, "declared": "UTF-8 / GB18030"}
+        report.warnings.append(RowError(1, "", MESSAGES["encoding_found"], said))
+        return found
     shown = {"utf-8-sig": "UTF-8", "gb18030": "UTF-8 / GB18030"}.get(candidates[-1], name)
     params: dict[str, Any] = {"encoding": shown, "row": row}
     report.errors.append(RowError(row, "", MESSAGES["not_text"], params))
+    return None
+
+
+def _reads_as_chinese(path: Path) -> bool:
+    with path.open("rb") as f:
+        start = f.read(CHUNK)
+    return marctext.reads_as_chinese(start.decode("gb18030", "ignore"))
+
+
+def _other_encoding(path: Path) -> str | None:
+    """Return CP1251 or Latin-1 when the whole file reads cleanly in it (a Russian or French
+    program's export), found by charset-normalizer as for MARC (see marctext)."""
+    with path.open("rb") as f:
+        start = f.read(CHUNK)
+    found = marctext.likely_encoding(start)
+    if found in ("cp1251", "latin-1") and _first_bad_row(path, found) is None:
+        return found
     return None
 
 

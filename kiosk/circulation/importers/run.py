@@ -2,7 +2,8 @@
 
 The first pass streams the file through the shared checks on a read connection (no write lock)
 and spools the clean rows to a temporary file; the file is never held in memory. Only when no row
-has an error does the second pass write, a batch at a time: each batch is one short transaction
+has an error (or when the librarian chose to import the good rows: `keep_going`) does the second
+pass write, a batch at a time: each batch is one short transaction
 (a few tens of milliseconds) and the importer pauses between batches, so a scan waiting for the
 write lock (in this process or, through SQLite's busy wait, in the daemon beside a command-line
 import) gets it within one batch. Before each batch the rows it will change are saved; if a later
@@ -53,22 +54,26 @@ def run(
     progress: Progress | None = None,
     event_data: dict[str, Any] | None = None,
     own_process: bool = False,
+    keep_going: bool = False,
 ) -> ImportReport:
     """Check every row, then (unless there were errors or it is a dry run) write them all.
 
     `own_process`: the store is this import's alone (the command line, the dashboard's worker),
-    not the daemon's, whose scans must commit durably.
+    not the daemon's, whose scans must commit durably. `keep_going`: the librarian chose to
+    import the good rows of a file with bad ones (each record's rows all, or none of them).
     """
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         checked = _check(store, report, rows, spool, progress)
-        if report.errors:
+        if report.errors and not (keep_going and not report.file_problem):
             return report
-        report.rows = checked
+        bad = {e.row for e in report.errors}
+        report.rows, report.rejected = checked, len(bad)
         spool.seek(0)
+        good = (row for number, row in _lines(spool) if number not in bad)
         if report.dry_run:
-            _count(store.reader, report, _lines(spool))
+            _count(store.reader, report, good)
         else:
-            _write(store, report, _lines(spool), actor, progress, event_data or {}, own_process)
+            _write(store, report, good, actor, progress, event_data or {}, own_process)
     if progress:
         progress(report.rows, report.rows)
     return report
@@ -83,16 +88,17 @@ def _check(
     for number, values in rows:
         count += 1
         row = checker.check(number, values)
-        if row is not None and not report.errors:
-            spool.write(json.dumps(row, ensure_ascii=False) + "\n")
+        if row is not None:
+            spool.write(json.dumps([number, row], ensure_ascii=False) + "\n")
         if progress and count % PROGRESS_EVERY == 0:
             progress(count, 0)  # the total is known only at the end of the file
     return count
 
 
-def _lines(spool: IO[str]) -> Iterator[dict[str, Any]]:
+def _lines(spool: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     for line in spool:
-        yield json.loads(line)
+        number, row = json.loads(line)
+        yield number, row
 
 
 def _count(db: Database, report: ImportReport, rows: Iterator[dict[str, Any]]) -> None:

@@ -4,8 +4,10 @@ The dashboard's import used to run in a thread of the daemon: a large file then 
 Python's one interpreter lock from the scans beside it, and its memory stayed with the daemon. In a
 process of its own (at a lower priority) it competes with lending only for the SQLite write lock,
 which it takes in short transactions, on the store's own WAL bound. JOB is JSON (store, kiosk_id,
-wal_max_pages, kind, file, name, sheet, dry_run, actor, lang); progress goes to stdout as
-`{"done": n, "total": m}` lines, then one line with the report in the librarian's language.
+wal_max_pages, kind, file, name, sheet, encoding, dry_run, actor, lang; rejects: where to write
+the bad rows when the good ones are imported; columns: a mapping of the file's columns); progress
+goes to stdout as `{"done": n, "total": m}` lines, then one line with the report in the
+librarian's language.
 """
 
 from __future__ import annotations
@@ -82,11 +84,14 @@ def main(job: dict[str, Any]) -> None:
             job["kind"],
             job["file"],
             sheet=job.get("sheet"),
+            encoding=job.get("encoding"),
             dry_run=job.get("dry_run", False),
             actor=job["actor"],
             progress=progress,
             name=job.get("name"),
             own_process=True,
+            rejects=job.get("rejects"),
+            columns=job.get("columns"),
         )
     finally:
         store.close()
@@ -105,6 +110,11 @@ def main(job: dict[str, Any]) -> None:
         "warnings": listed(report.warnings),
         "records": bool(report.records),
         "summary": summary,
+        "rejected": report.rejected if report.rejects_file else 0,
+        # The librarian may import the good rows and get the bad ones back as a file.
+        "can_keep_going": bool(report.errors)
+        and not report.file_problem
+        and not report.rejects_file,
     }
     print(json.dumps(result, ensure_ascii=False), flush=True)
 

@@ -26,7 +26,7 @@
       const summary = document.getElementById("import-summary");
       summary.hidden = false;
       summary.textContent = st.summary;
-      if (!st.ok) summary.classList.add("error");
+      if (!st.ok && !st.rejected) summary.classList.add("error");
       if (st.records) for (const th of job.querySelectorAll(".unit")) th.textContent = th.dataset.record;
       if (st.warnings && st.warnings.length) {
         const table = document.getElementById("import-warnings");
@@ -39,7 +39,9 @@
       if (st.errors && st.errors.length) {
         const table = document.getElementById("import-errors");
         table.hidden = false;
-        document.getElementById("import-nothing").hidden = false;
+        document.getElementById("import-nothing").hidden = Boolean(st.rejected);
+        document.getElementById("import-good").hidden = !st.can_keep_going;
+        document.getElementById("import-rejects").hidden = !st.rejected;
         for (const e of st.errors) {
           const tr = table.insertRow();
           for (const v of [e.row, e.column, e.reason]) tr.insertCell().textContent = v;
