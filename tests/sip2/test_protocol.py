@@ -46,7 +46,7 @@ def test_parse_reads_fixed_fields_and_ignores_unknown_fields() -> None:
     assert m.get("AJ") == "Title" and m.all("AF") == ["Ok", "two"] and m.get("ZZ") == "x"
 
 
-@pytest.mark.parametrize("body", ["12", "1", "99xx", "12XNNY20260105    123456", "941AA"])
+@pytest.mark.parametrize("body", ["12", "1", "99xx", "12XNNY20260105    123456", "94X", "941|aa|"])
 def test_malformed_answers_are_refused(body: str) -> None:
     with pytest.raises(p.Malformed):
         p.parse(body)
