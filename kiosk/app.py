@@ -99,20 +99,28 @@ class Daemon:
         self.store = open_store(s, self.clock, check="quick")
         self.integrity = "checking"  # the full check runs in the background once started
         self.closed = False
-        self.circulation = Circulation(
-            self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
-        )
-        self.kiosk = Kiosk(
-            self.circulation,
-            self.clock,
+        session: dict[str, Any] = dict(
             timeout_s=s.kiosk.session_timeout_s,
             after_result_s=s.kiosk.session_after_result_s,
             desk_timeout_s=s.kiosk.desk_timeout_s,
             repeat_window_s=s.kiosk.repeat_scan_window_s,
             answer_s=s.kiosk.answer_display_s,
             max_code_length=s.scanner.max_code_length,
-            hook=CollectionHook(self.circulation, s.collection.hold_days),
         )
+        self.sip2: Any = None  # the SIP2 link, when the kiosk is a library system's self-check
+        if s.sip2.address:
+            from kiosk.sip2.wiring import sip2_kiosk
+
+            self.circulation, self.kiosk, self.sip2 = sip2_kiosk(
+                self.store, s, self.clock, session
+            )
+            self.services.append(self.sip2)
+        else:
+            self.circulation = Circulation(
+                self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
+            )
+            hook = CollectionHook(self.circulation, s.collection.hold_days)
+            self.kiosk = Kiosk(self.circulation, self.clock, hook=hook, **session)
         if self.indicator is None:
             self.indicator = build_indicator(s)
         if self.sources is None:
@@ -123,7 +131,8 @@ class Daemon:
         self.kiosk.subscribe(self._indicate)
         # A scanner or card reader that stops working blinks red: students go to a helper.
         self.on_loop.append(FaultWatch(self.sources, self.indicator, s.kiosk.language))
-        self.on_loop.append(self.kiosk.hook.tick)  # holds expire on the hold shelf
+        if self.kiosk.hook is not None:
+            self.on_loop.append(self.kiosk.hook.tick)  # holds expire on the hold shelf
         # The hub sync worker, when [hub] url is set; the pages read `sync.state()`.
         self.sync: Any = build_sync(self) if s.hub.url else None
         if self.sync is not None:

@@ -34,6 +34,7 @@ AREA_COMMANDS = {
     "report": "kiosk.reports_cli:report",
     "cards": "kiosk.web.catalogue_cli:cards",
     "labels": "kiosk.web.catalogue_cli:labels",
+    "sip2": "kiosk.sip2_cli:sip2",
 }
 
 
@@ -177,6 +178,10 @@ def status(ctx: Context, as_json: bool) -> None:
 
     store = ctx.store()
     report = status_report(store)
+    if ctx.settings.sip2.address:
+        from kiosk.sip2.conflicts import link_report
+
+        report["sip2"] = link_report(store, ctx.settings.sip2.address)
     store.close()
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))

@@ -420,6 +420,14 @@ def _probe_hub(
         yield Finding(N_("hub"), OK, _("{url}: reachable, token accepted", url=url))
 
 
+def check_sip2(settings: cfg.Settings, config_path: Path) -> Iterator[Finding]:
+    """Log in to the library system's SIP2 server, run 99, and explain what fails."""
+    from kiosk.sip2.diagnose import check
+
+    for level, message, fix in check(settings.sip2, str(config_path)):
+        yield Finding(N_("SIP2"), OK if level == "ok" else PROBLEM, message, fix)
+
+
 def check_clock(timedatectl: str = "timedatectl") -> Finding:
     """Check that the clock is NTP-synchronised: a Pi has no battery clock."""
     try:
@@ -457,6 +465,7 @@ def diagnose(config_path: Path, user: Account, timeout: float = 5.0) -> list[Fin
         findings += check_card_reader(settings, user)
         findings += check_indicator(settings, user)
         findings += check_hub(settings, config_path, timeout)
+        findings += check_sip2(settings, config_path)
     findings.append(check_clock())
     return findings
 

@@ -103,7 +103,7 @@ def build(args: argparse.Namespace) -> SIP2Server:
                 corrupt.difference_update(named)
                 # One byte changed: the checksum no longer matches.
                 out = frame[:3] + (b"X" if frame[3:4] != b"X" else b"Y") + frame[4:]
-            bad = [b for b in malformed if f"AB{b}|".encode() in frame]
+            bad = [b for b in malformed if f"AB{b}|".encode() in frame and frame[:2] == b"12"]
             if bad:
                 # "ZZ" where ok and renewal ok belong, with a good checksum: well framed nonsense.
                 out = b"12ZZ" + frame[4:].rstrip(b"\r")

@@ -1,0 +1,37 @@
+"""The lunch-queue session of a SIP2 self-check: the same flow, with the library system's answers.
+
+A card's answer comes from 63 (accepted, blocked, card lost, too many items, fines), with the
+system's own words where they help; Done and a timed-out session send 35 End Patron Session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.circulation.models import Patron
+from kiosk.circulation.service import Result
+from kiosk.circulation.session import PATRON, Feedback, Kiosk
+from kiosk.sip2.service import Sip2Circulation, with_screen
+
+
+class Sip2Kiosk(Kiosk):
+    """The session state machine over a `Sip2Circulation`."""
+
+    circulation: Sip2Circulation
+
+    def __init__(self, circulation: Sip2Circulation, *args: Any, **kw: Any) -> None:
+        super().__init__(circulation, *args, **kw)
+
+    def _card(self, patron: Patron) -> Feedback:
+        check = self.circulation.card_check(patron.id)
+        if not check.ok:
+            self._reset()  # a card is someone stepping up: the last child's session is over
+            message, params = with_screen(check.reason, dict(check.params))
+            result = Result(False, "none", check.reason, message, params, patron=patron)
+            return self._result_feedback(result, patron.id)
+        return super()._card(patron)
+
+    def _end(self) -> Feedback:
+        if self.mode == PATRON and self.patron is not None:
+            self.circulation.end_session(self.patron.id)
+        return super()._end()
