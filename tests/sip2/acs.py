@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +241,7 @@ def build(args: argparse.Namespace) -> SIP2Server:
         lib.log(
             op="09", item=barcode, date=req.transaction_date, no_block=req.no_block, ok=known
         )
+        time.sleep(args.slow_checkin)  # taken, but the answer is late: a kiosk may die meanwhile
         return CheckinResponse(
             ok="1" if known else "0",
             resensitize="Y",
@@ -300,6 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lent-at-desk", action="append", default=[])
     ap.add_argument("--corrupt", action="append", default=[])
     ap.add_argument("--malformed", action="append", default=[])
+    ap.add_argument("--slow-checkin", type=float, default=0.0)
     args = ap.parse_args(argv)
     server = build(args)
 

@@ -166,3 +166,108 @@ def test_done_sends_end_session_and_renew(acs: Any, start_kiosk: Any, tmp_path: 
     assert "Due 2030-01-15" in kiosk.ask("B008")
     kiosk.stop()  # a stopped kiosk ends no session; the web's Done button is kiosk.done()
     assert kiosk_cmd(tmp_path / "config.toml", "sip2", "test", "P002").returncode == 0
+
+
+# -- offline --------------------------------------------------------------------------------
+
+
+def open_queue(db: Path) -> int:
+    return int(rows(db, "SELECT count(*) FROM sip2_queue WHERE state IN ('waiting', 'sending')")[0][0])
+
+
+def wait_until(condition: Any, what: str, timeout: float = 30.0) -> None:
+    """Wait for a condition (never a fixed sleep); fail saying what did not happen."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def local_sip2_date(at: str, tz: str = "Asia/Shanghai") -> str:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    t = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone()
+    return t.strftime("%Y%m%d") + "    " + t.strftime("%H%M%S")
+
+
+def test_server_killed_mid_lunch_then_back_the_queue_drains_once(
+    acs: Any, start_kiosk: Any, tmp_path: Path
+) -> None:
+    server = acs()
+    # Offline, only the patterns tell a card from a book (the library system cannot be asked).
+    kiosk = start_kiosk(
+        server.address, offline_max_loans=2, patron_pattern=r"P\d+", item_pattern=r"B\d+"
+    )
+    db = tmp_path / "kiosk.db"
+    assert kiosk.ask("P001").startswith("[session_started]")
+    assert kiosk.ask("B001").startswith("[ok] checkout B001")
+    server.kill()  # the library system goes away in the middle of the lunch queue
+
+    line = kiosk.ask("B002")
+    assert line.startswith("[ok] checkout B002"), line  # committed, then the beep
+    assert kiosk.ask("B003").startswith("[ok] checkout B003")
+    line = kiosk.ask("B004")  # the offline limit
+    assert line.startswith("[error] offline_limit B004"), line
+    assert "desk" in line and "服务台" in line, line
+    kiosk.wait_log("SIP2: offline")
+    status = kiosk_cmd(tmp_path / "config.toml", "status", "--json")
+    report = __import__("json").loads(status.stdout)["sip2"]
+    assert report["online"] is False and report["offline_since"] and report["waiting"] == 2
+
+    line = kiosk.ask("P002")  # a card this kiosk never saw accepted: returns only
+    assert line.startswith("[error] offline_card_unknown"), line
+    assert kiosk.ask("B001").startswith("[ok] checkin B001")  # returns are always taken
+    assert open_queue(db) == 3
+    before = len(server.journal())
+
+    # Back, with B003 lent at the desk meanwhile: its offline loan is refused on replay.
+    server.start("--lent-at-desk", "B003=P002")
+    wait_until(lambda: open_queue(db) == 0, "the queue drained")
+    replayed = server.journal()[before:]
+    sent = [(r["op"], r["item"], r["no_block"], r["ok"]) for r in replayed if r["op"] in ("11", "09")]
+    assert sent == [
+        ("11", "B002", "Y", True),
+        ("11", "B003", "Y", False),
+        ("09", "B001", "Y", True),
+    ]
+    # Each went with its own date, the time it happened at the kiosk.
+    queued = rows(db, "SELECT item_barcode, at FROM sip2_queue ORDER BY seq")
+    for (barcode, at), r in zip(queued, [r for r in replayed if r["op"] in ("11", "09")], strict=True):
+        assert r["item"] == barcode and r["date"] == local_sip2_date(at)
+
+    out = kiosk_cmd(tmp_path / "config.toml", "sip2", "conflicts").stdout
+    assert "B003" in out and "Item checked out to another patron" in out and "王小明" in out, out
+    assert "B002" not in out
+    line = kiosk.ask("P002")  # online again: the card is checked with the library system
+    assert line.startswith("[session_started]"), line
+
+
+def test_kiosk_killed_while_draining_sends_each_transaction_once(
+    acs: Any, start_kiosk: Any, tmp_path: Path
+) -> None:
+    books = [f"B00{i}" for i in range(1, 10)]
+    lent = [arg for b in books for arg in ("--lent-at-desk", f"{b}=P002")]
+    server = acs(*lent)
+    kiosk = start_kiosk(server.address)
+    db = tmp_path / "kiosk.db"
+    server.kill()
+    for b in books:  # returns while the library system is away
+        line = kiosk.ask(b)
+        assert line.startswith(f"[ok] checkin {b}"), line
+    assert open_queue(db) == len(books)
+
+    server.start(*lent, "--slow-checkin", "0.3")
+    wait_until(lambda: len(server.journal("09")) >= 2, "the drain started")
+    kiosk.kill()  # mid-drain: one return taken by the library system, its answer not yet read
+    assert 0 < open_queue(db) < len(books)
+
+    start_kiosk(server.address)
+    wait_until(lambda: open_queue(db) == 0, "the queue drained after the restart")
+    taken = [r["item"] for r in server.journal("09")]
+    assert sorted(taken) == books  # every return once: none lost, none twice
+    assert rows(db, "SELECT count(*) FROM sip2_queue WHERE state = 'sent'") == [(len(books),)]
