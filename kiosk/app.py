@@ -108,12 +108,12 @@ class Daemon:
             max_code_length=s.scanner.max_code_length,
         )
         self.sip2: Any = None  # the SIP2 link, when the kiosk is a library system's self-check
+        self.circulation: Circulation
+        self.kiosk: Kiosk
         if s.sip2.address:
             from kiosk.sip2.wiring import sip2_kiosk
 
-            self.circulation, self.kiosk, self.sip2 = sip2_kiosk(
-                self.store, s, self.clock, session
-            )
+            self.circulation, self.kiosk, self.sip2 = sip2_kiosk(self.store, s, self.clock, session)
             self.services.append(self.sip2)
         else:
             self.circulation = Circulation(
@@ -199,6 +199,20 @@ class Daemon:
                 *(src.health.as_dict() for src in self.sources or []),
                 *([h.as_dict()] if (h := getattr(self.indicator, "health", None)) else []),
             ],
+        }
+
+    def sip2_status(self, language: str) -> dict[str, Any] | None:
+        """Return the SIP2 link and its replay conflicts in words, or None without SIP2."""
+        if self.sip2 is None:
+            return None
+        from kiosk.sip2.conflicts import describe, local_time, refused
+
+        tz = self.settings.kiosk.timezone
+        state = self.sip2.state().as_dict()
+        return {
+            **state,
+            "offline_since": local_time(state["offline_since"], tz),
+            "conflicts": [describe(row, language, tz) for row in refused(self.store)],
         }
 
     def run(self, stop: threading.Event) -> None:

@@ -356,11 +356,14 @@ def _terminator(v: str) -> str | None:
 @dataclass(frozen=True)
 class Sip2Settings:
     address: str = setting(
-        "", "HOST:PORT of the library system's SIP2 server; empty: this kiosk lends itself.",
+        "",
+        "HOST:PORT of the library system's SIP2 server; empty: this kiosk lends itself.",
         _address_or_empty,
     )
     tls: bool = setting(False, "Talk to the SIP2 server over TLS.")
-    ca_file: str = setting("", "CA certificate file to verify the SIP2 server's TLS; empty: system.")
+    ca_file: str = setting(
+        "", "CA certificate file to verify the SIP2 server's TLS; empty: system."
+    )
     user: str = setting("", "SIP2 login user (93 CN).")
     password: str = setting("", "SIP2 login password (93 CO).")
     location: str = setting("", "SIP2 location code (93 CP).")
@@ -370,9 +373,15 @@ class Sip2Settings:
         "utf-8", "Text encoding on the wire.", _one_of("utf-8", "cp850", "gb18030")
     )
     terminator: str = setting("\r", 'End of a message: "\\r" or "\\r\\n".', _terminator)
-    error_detection: bool = setting(True, "Send and check sequence numbers (AY) and checksums (AZ).")
-    timeout_s: float = setting(5.0, "Seconds to wait for an answer before going offline.", _positive)
-    retries: int = setting(1, "Times a message is sent again after a corrupt answer.", _not_negative)
+    error_detection: bool = setting(
+        True, "Send and check sequence numbers (AY) and checksums (AZ)."
+    )
+    timeout_s: float = setting(
+        5.0, "Seconds to wait for an answer before going offline.", _positive
+    )
+    retries: int = setting(
+        1, "Times a message is sent again after a corrupt answer.", _not_negative
+    )
     heartbeat_s: float = setting(60.0, "Seconds between status checks (99) while idle.", _positive)
     retry_max_s: float = setting(
         60.0, "Longest wait between reconnects while the server is away.", _positive

@@ -28,7 +28,9 @@ def card_accepted(db: Database, patron_id: str, at: str) -> None:
 
 def accepted_at(db: Database, patron_id: str) -> str | None:
     """Return when the library system last accepted this card, or None."""
-    row = db.execute("SELECT accepted_at FROM sip2_cards WHERE patron_id = ?", [patron_id]).fetchone()
+    row = db.execute(
+        "SELECT accepted_at FROM sip2_cards WHERE patron_id = ?", [patron_id]
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -70,8 +72,9 @@ def offline_loans(db: Database, patron_id: str) -> int:
 def waiting(db: Database) -> int:
     """Return how many transactions wait to be sent."""
     return int(
-        db.execute("SELECT count(*) FROM sip2_queue WHERE state IN ('waiting', 'sending')")
-        .fetchone()[0]
+        db.execute(
+            "SELECT count(*) FROM sip2_queue WHERE state IN ('waiting', 'sending')"
+        ).fetchone()[0]
     )
 
 

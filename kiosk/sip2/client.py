@@ -7,6 +7,7 @@ and closes the socket; the next request connects and logs in again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import socket
@@ -119,10 +120,8 @@ class Sip2Client:
 
     def _close(self) -> None:
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._sock.close()
-            except OSError:
-                pass
         self._sock, self._buffer = None, b""
 
     def _offline(self, why: str) -> Offline:
@@ -288,7 +287,9 @@ class Sip2Client:
             ),
         )
 
-    def checkin(self, barcode: str, at: dt.datetime | None = None, no_block: bool = False) -> Message:
+    def checkin(
+        self, barcode: str, at: dt.datetime | None = None, no_block: bool = False
+    ) -> Message:
         """09: return; the return date is the transaction's own."""
         return self.request(
             "09",

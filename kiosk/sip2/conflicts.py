@@ -25,11 +25,18 @@ def refused(store: Store) -> list[dict[str, Any]]:
     return sip2_queue.conflicts(store.reader)
 
 
+def local_time(at: str | None, timezone: str) -> str | None:
+    """Return a stored time as the school's local YYYY-MM-DD HH:MM."""
+    if not at:
+        return None
+    t = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(ZoneInfo(timezone))
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
 def describe(row: dict[str, Any], lang: str, timezone: str) -> str:
     """Say one conflict in words."""
-    at = dt.datetime.fromisoformat(row["at"].replace("Z", "+00:00")).astimezone(ZoneInfo(timezone))
     params = {
-        "when": at.strftime("%Y-%m-%d %H:%M"),
+        "when": local_time(row["at"], timezone),
         "name": row.get("name") or "?",
         "patron": row.get("patron_id") or "",
         "title": row.get("title") or row["item_barcode"],

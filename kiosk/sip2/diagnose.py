@@ -117,9 +117,7 @@ def _explain(s: Sip2Settings, error: str, corrupt: int, edit: str) -> Iterator[F
         fix = _("the server wants checksums: set error_detection = true; {edit}", edit=edit)
         yield ("problem", _("the server could not read the kiosk's messages"), fix)
     elif "not " in error and "text" in error:
-        fix = _(
-            "set [sip2] encoding to the server's (utf-8, cp850 or gb18030); {edit}", edit=edit
-        )
+        fix = _("set [sip2] encoding to the server's (utf-8, cp850 or gb18030); {edit}", edit=edit)
         yield ("problem", _("answers in another encoding: {error}", error=error), fix)
     elif corrupt:
         fix = _(

@@ -53,7 +53,9 @@ SIP2_MESSAGES = {
 }
 # With the library system's own words (AF) after ours, where they help the child or the helper.
 SIP2_WITH_SCREEN = {
-    "card_blocked": N_("Your card is blocked. Please see the librarian. The library says: {screen}"),
+    "card_blocked": N_(
+        "Your card is blocked. Please see the librarian. The library says: {screen}"
+    ),
     "fines": N_("You have fines to pay. Please see the librarian. The library says: {screen}"),
     "checkout_refused": N_(
         "This book can't be borrowed here. Please give it to the librarian. "
@@ -295,7 +297,7 @@ class Sip2Circulation(Circulation):
         except (Offline, Malformed) as e:
             log.info("SIP2: no end of session for %s: %s", patron_id, e)
 
-    def open_loan(self, barcode: str, db: Any = None) -> None:  # type: ignore[override]
+    def open_loan(self, barcode: str, db: Any = None) -> None:
         """Return None: the library system, not this kiosk, knows whose a book is."""
         return None
 

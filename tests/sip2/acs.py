@@ -29,8 +29,8 @@ from pysip2 import (
     LoginResponse,
     PatronInformationResponse,
     RenewResponse,
+    calculate_checksum,
 )
-from pysip2 import calculate_checksum
 from pysip2 import routes as r
 from pysip2.server import SIP2Server
 
@@ -238,9 +238,7 @@ def build(args: argparse.Namespace) -> SIP2Server:
         barcode = req.item_identifier
         known = barcode in TITLES
         patron = lib.loans.pop(barcode, None)
-        lib.log(
-            op="09", item=barcode, date=req.transaction_date, no_block=req.no_block, ok=known
-        )
+        lib.log(op="09", item=barcode, date=req.transaction_date, no_block=req.no_block, ok=known)
         time.sleep(args.slow_checkin)  # taken, but the answer is late: a kiosk may die meanwhile
         return CheckinResponse(
             ok="1" if known else "0",

@@ -33,10 +33,15 @@ class Acs:
         return f"127.0.0.1:{self.port}"
 
     def start(self, *extra: str) -> Acs:
-        cmd = [sys.executable, str(ACS), "--port", str(self.port), "--journal", str(self.journal_path)]
-        self.proc = subprocess.Popen(
-            [*cmd, *self.args, *extra], stdout=subprocess.PIPE, text=True
-        )
+        cmd = [
+            sys.executable,
+            str(ACS),
+            "--port",
+            str(self.port),
+            "--journal",
+            str(self.journal_path),
+        ]
+        self.proc = subprocess.Popen([*cmd, *self.args, *extra], stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()  # blocks until it listens
         assert line.startswith("port "), line

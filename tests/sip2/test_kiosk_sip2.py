@@ -90,8 +90,11 @@ def test_lunch_card_checkout_renew_done_and_an_idle_return(
     assert "checkout B001 (again)" in line, line
     kiosk.stop()
     db = tmp_path / "kiosk.db"
-    assert rows(db, "SELECT type, patron_id, item_barcode FROM events WHERE type IN "
-                "('visit', 'checkout') ORDER BY seq") == [
+    assert rows(
+        db,
+        "SELECT type, patron_id, item_barcode FROM events WHERE type IN "
+        "('visit', 'checkout') ORDER BY seq",
+    ) == [
         ("visit", "P001", None),
         ("checkout", "P001", "B001"),
     ]
@@ -172,7 +175,9 @@ def test_done_sends_end_session_and_renew(acs: Any, start_kiosk: Any, tmp_path: 
 
 
 def open_queue(db: Path) -> int:
-    return int(rows(db, "SELECT count(*) FROM sip2_queue WHERE state IN ('waiting', 'sending')")[0][0])
+    return int(
+        rows(db, "SELECT count(*) FROM sip2_queue WHERE state IN ('waiting', 'sending')")[0][0]
+    )
 
 
 def wait_until(condition: Any, what: str, timeout: float = 30.0) -> None:
@@ -189,7 +194,6 @@ def wait_until(condition: Any, what: str, timeout: float = 30.0) -> None:
 
 def local_sip2_date(at: str, tz: str = "Asia/Shanghai") -> str:
     import datetime as dt
-    from zoneinfo import ZoneInfo
 
     t = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone()
     return t.strftime("%Y%m%d") + "    " + t.strftime("%H%M%S")
@@ -229,7 +233,9 @@ def test_server_killed_mid_lunch_then_back_the_queue_drains_once(
     server.start("--lent-at-desk", "B003=P002")
     wait_until(lambda: open_queue(db) == 0, "the queue drained")
     replayed = server.journal()[before:]
-    sent = [(r["op"], r["item"], r["no_block"], r["ok"]) for r in replayed if r["op"] in ("11", "09")]
+    sent = [
+        (r["op"], r["item"], r["no_block"], r["ok"]) for r in replayed if r["op"] in ("11", "09")
+    ]
     assert sent == [
         ("11", "B002", "Y", True),
         ("11", "B003", "Y", False),
@@ -237,7 +243,9 @@ def test_server_killed_mid_lunch_then_back_the_queue_drains_once(
     ]
     # Each went with its own date, the time it happened at the kiosk.
     queued = rows(db, "SELECT item_barcode, at FROM sip2_queue ORDER BY seq")
-    for (barcode, at), r in zip(queued, [r for r in replayed if r["op"] in ("11", "09")], strict=True):
+    for (barcode, at), r in zip(
+        queued, [r for r in replayed if r["op"] in ("11", "09")], strict=True
+    ):
         assert r["item"] == barcode and r["date"] == local_sip2_date(at)
 
     out = kiosk_cmd(tmp_path / "config.toml", "sip2", "conflicts").stdout

@@ -13,7 +13,9 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 def test_checksum_makes_the_sum_zero() -> None:
-    frame = p.encode("09N20260105    12345620260105    123456APMain|AOSCHOOL|AB123|AC|", 1, "utf-8", "\r")
+    frame = p.encode(
+        "09N20260105    12345620260105    123456APMain|AOSCHOOL|AB123|AC|", 1, "utf-8", "\r"
+    )
     assert frame.endswith(b"\r")
     body, seq = p.decode(frame, "utf-8", check=True)
     assert seq == 1 and body.startswith("09N")
@@ -41,7 +43,9 @@ def test_gb18030_name_survives_and_wrong_encoding_is_corrupt() -> None:
 
 
 def test_parse_reads_fixed_fields_and_ignores_unknown_fields() -> None:
-    m = p.parse("121NNY20260105    123456AOSCH|AAP1|ABB1|AJTitle|AH20260119    235900|ZZx|AFOk|AFtwo|")
+    m = p.parse(
+        "121NNY20260105    123456AOSCH|AAP1|ABB1|AJTitle|AH20260119    235900|ZZx|AFOk|AFtwo|"
+    )
     assert m.code == "12" and m.flag(0) == "1"
     assert m.get("AJ") == "Title" and m.all("AF") == ["Ok", "two"] and m.get("ZZ") == "x"
 
