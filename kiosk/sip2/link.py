@@ -134,6 +134,8 @@ class Link:
                 return
             self._backoff = 1.0
             self._up()
+            if not self.queue_open():
+                return  # the login's 99 was this round's check
         if self.queue_open():
             self.drain()
             return
