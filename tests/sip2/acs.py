@@ -125,6 +125,7 @@ def build(args: argparse.Namespace) -> SIP2Server:
         error_detection="required" if args.error_detection == "required" else "auto",
         login_required=True,
         institution_id="SCHOOL",
+        library_name="实验小学图书馆" if args.encoding != "cp850" else "School library",
     )
 
     @server.route(r.LOGIN)
