@@ -50,7 +50,12 @@ def test_doctor_logs_in_and_runs_99(acs: Any, tmp_path: Path) -> None:
     ],
 )
 def test_doctor_says_what_is_wrong_and_the_fix(
-    acs: Any, tmp_path: Path, server_args: tuple[str, ...], kiosk: dict[str, Any], says: str, fix: str
+    acs: Any,
+    tmp_path: Path,
+    server_args: tuple[str, ...],
+    kiosk: dict[str, Any],
+    says: str,
+    fix: str,
 ) -> None:
     server = acs(*server_args)
     out = doctor(tmp_path, server.address, **kiosk)
