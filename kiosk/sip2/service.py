@@ -188,11 +188,17 @@ class Sip2Circulation(Circulation):
     def _bare_item(self, code: str) -> Item:
         return Item(code, "", "", "", "", "", "available")
 
-    def _record(self, draft: Draft, offline: bool = False, due_at: str | None = None) -> Any:
-        """Append the event (and, offline, its queue row) in one durable transaction."""
+    def _record(
+        self, draft: Draft, offline: bool = False, due_at: str | None = None, title: str = ""
+    ) -> Any:
+        """Append the event (and, offline, its queue row) in one durable transaction.
+
+        The book's title as the system named it goes into the same transaction: one commit.
+        """
         with self.store.write() as db:
-            if self.item(draft.item_barcode or "", db) is None:
-                records.put_item(db, {"barcode": draft.item_barcode, "title": ""}, self.store.now())
+            if title or self.item(draft.item_barcode or "", db) is None:
+                row = {"barcode": draft.item_barcode, "title": title or draft.item_barcode}
+                records.put_item(db, row, self.store.now())
             (event,) = commit(self.store, db, [draft], stamp(self.store.clock.now()))
             if offline:
                 sip2_queue.enqueue(db, event, due_at)
@@ -212,14 +218,15 @@ class Sip2Circulation(Circulation):
         except Malformed:
             return self._no("checkout", "unreadable", patron, barcode)
         title = answer.get("AJ")
-        if title:
-            self._remember_item(barcode, title)
         if answer.flag(0) != "1":
+            if title:
+                self._remember_item(barcode, title)
             return self._no("checkout", "checkout_refused", patron, barcode, answer)
         due = due_date(answer.get("AH"), self.tz)
         due_at = stamp(due) if due is not None else stamp(self._offline_due(patron))
         data = {"due_at": due_at, "sip2": "online"}
-        event = self._record(Draft("checkout", actor or patron_id, patron_id, barcode, data))
+        draft = Draft("checkout", actor or patron_id, patron_id, barcode, data)
+        event = self._record(draft, title=title)
         return self._yes("checkout", "checked_out", patron, barcode, event, due_at)
 
     def _checkout_offline(self, patron: Patron | None, barcode: str, actor: str) -> Result:
@@ -256,16 +263,15 @@ class Sip2Circulation(Circulation):
                 offline = True
             except Malformed:
                 return self._no("checkin", "unreadable", None, barcode)
-        if answer is not None:
+        if answer is not None and answer.flag(0) != "1":
             if answer.get("AJ"):
                 self._remember_item(barcode, answer.get("AJ"))
-            if answer.flag(0) != "1":
-                return self._no("checkin", "checkin_refused", None, barcode, answer)
+            return self._no("checkin", "checkin_refused", None, barcode, answer)
         loan = self.open_loan_here(barcode)
         patron_id = loan[0] if loan else (answer.get("AA") if answer else "") or None
         data = {"loan_uuid": loan[1] if loan else None, "sip2": "offline" if offline else "online"}
         draft = Draft("checkin", actor or "self-service", patron_id, barcode, data)
-        event = self._record(draft, offline=offline)
+        event = self._record(draft, offline=offline, title=answer.get("AJ") if answer else "")
         if offline:
             self.link.wake()
         return self._yes("checkin", "checked_in", None, barcode, event, None)

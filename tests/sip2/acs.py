@@ -92,8 +92,11 @@ def build(args: argparse.Namespace) -> SIP2Server:
     for pair in args.lent_at_desk:
         barcode, _, patron = pair.partition("=")
         lib.loans[barcode] = patron
+    for n in range(1, args.books + 1):
+        TITLES[f"BK{n:05d}"] = f"Book {n}"
     corrupt = set(args.corrupt)
     malformed = set(args.malformed)
+    ask_again = set(args.ask_again)
 
     class Server(SIP2Server):
         async def _send(self, stream: Any, state: Any, frame: bytes) -> None:
@@ -118,7 +121,13 @@ def build(args: argparse.Namespace) -> SIP2Server:
 
         async def _process_frame(self, stream: Any, state: Any, frame: bytes) -> None:
             # A "\r\n" client leaves the "\n" in front of its next frame.
-            await super()._process_frame(stream, state, frame.lstrip(b"\n"))
+            frame = frame.lstrip(b"\n")
+            code = frame[:2].decode("ascii", "replace")
+            if code in ask_again:
+                ask_again.discard(code)
+                await self._send_96(stream, state)  # "I could not read that": send it again
+                return
+            await super()._process_frame(stream, state, frame)
 
     server = Server(
         encoding=args.encoding,
@@ -302,6 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--corrupt", action="append", default=[])
     ap.add_argument("--malformed", action="append", default=[])
     ap.add_argument("--slow-checkin", type=float, default=0.0)
+    ap.add_argument("--ask-again", action="append", default=[], help="answer its first with 96")
+    ap.add_argument("--books", type=int, default=0, help="BK00001... more books (the bench)")
     args = ap.parse_args(argv)
     server = build(args)
 

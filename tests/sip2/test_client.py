@@ -73,3 +73,11 @@ def test_malformed_answer_is_an_error_not_a_crash(acs: Any) -> None:
     with pytest.raises(Malformed):
         c.checkout("P001", "B003")
     assert c.patron_information("P001").get("BL") == "Y"  # the connection goes on
+
+
+def test_a_96_gets_the_message_again(acs: Any) -> None:
+    server = acs("--ask-again", "11", "--terminator", "crlf")
+    c = client(server.address, terminator="\r\n")
+    assert c.checkout("P001", "B007").flag(0) == "1"
+    assert c.stats.resent == 1
+    assert len(server.journal("11")) == 1
