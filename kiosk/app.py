@@ -176,7 +176,11 @@ class Daemon:
             self._fault()
             return
         try:
-            self.kiosk.scan(scan.code)
+            if self.sip2 is not None:
+                # The card reader's codes are cards: the library system need not be asked.
+                self.kiosk.scan_from(scan.source, scan.code)
+            else:
+                self.kiosk.scan(scan.code)
         except Exception:
             log.exception("failed to handle a scan from %s", scan.source)
             self._fault()

@@ -91,6 +91,7 @@ class Sip2Circulation(Circulation):
         self.link = link
         self.client = link.client
         self.checks: dict[str, CardCheck] = {}
+        self.from_card_reader = False  # set by the session for a card reader's scan
         self._patron_re = re.compile(settings.patron_pattern) if settings.patron_pattern else None
         self._item_re = re.compile(settings.item_pattern) if settings.item_pattern else None
 
@@ -99,6 +100,8 @@ class Sip2Circulation(Circulation):
     def identify(self, code: str) -> Identified:
         """Say what a code is: by pattern, by what this kiosk has seen, else by asking (17, 63)."""
         db = self.store.reader
+        if self.from_card_reader:
+            return self._card(code)
         if self._item_re is not None and self._item_re.fullmatch(code):
             return Identified("item", code, item=self.item(code) or self._bare_item(code))
         if self._patron_re is not None and self._patron_re.fullmatch(code):

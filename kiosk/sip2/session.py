@@ -14,6 +14,9 @@ from kiosk.circulation.session import PATRON, Feedback, Kiosk
 from kiosk.sip2.service import Sip2Circulation, with_screen
 
 
+CARD_READER = "card"  # the source name of kiosk.devices' card readers
+
+
 class Sip2Kiosk(Kiosk):
     """The session state machine over a `Sip2Circulation`."""
 
@@ -21,6 +24,15 @@ class Sip2Kiosk(Kiosk):
 
     def __init__(self, circulation: Sip2Circulation, *args: Any, **kw: Any) -> None:
         super().__init__(circulation, *args, **kw)
+
+    def scan_from(self, source: str, raw: str) -> Feedback:
+        """Handle a scan, knowing its source: a card reader's code is a card."""
+        with self._lock:
+            self.circulation.from_card_reader = source == CARD_READER
+            try:
+                return self.scan(raw)
+            finally:
+                self.circulation.from_card_reader = False
 
     def _card(self, patron: Patron) -> Feedback:
         check = self.circulation.card_check(patron.id)

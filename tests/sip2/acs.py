@@ -148,6 +148,7 @@ def build(args: argparse.Namespace) -> SIP2Server:
 
     @server.route(r.PATRON_INFORMATION)
     def patron_info(req: Any, ctx: Any) -> PatronInformationResponse:
+        lib.log(op="63", patron=req.patron_identifier)
         p = PATRONS.get(req.patron_identifier)
         charged = tuple(b for b, who in lib.loans.items() if who == req.patron_identifier)
         if p is None:
@@ -191,6 +192,7 @@ def build(args: argparse.Namespace) -> SIP2Server:
 
     @server.route(r.ITEM_INFORMATION)
     def item_info(req: Any, ctx: Any) -> ItemInformationResponse:
+        lib.log(op="17", item=req.item_identifier)
         title = TITLES.get(req.item_identifier)
         lent = req.item_identifier in lib.loans
         return ItemInformationResponse(

@@ -39,7 +39,7 @@ def test_lunch_over_the_wire(acs: Any, encoding: str, terminator: str, detection
     assert c.renew("P001", book).flag(0) == "1"
     assert c.checkin(book).flag(0) == "1"
     assert c.end_session("P001").code == "36"
-    assert [r["op"] for r in server.journal()] == ["11", "29", "09", "35"]
+    assert [r["op"] for r in server.journal()] == ["63", "11", "29", "09", "35"]
 
 
 def test_corrupt_answer_is_asked_again_with_97(acs: Any) -> None:

@@ -99,14 +99,21 @@ def test_lunch_card_checkout_renew_done_and_an_idle_return(
         ("checkout", "P001", "B001"),
     ]
     assert rows(db, "SELECT name FROM patrons WHERE id = 'P001'") == [("王小明",)]
-    assert [(r["op"], r.get("item")) for r in server.journal() if r["op"] != "35"] == [
-        ("11", "B001")
+    # Neither pattern set: the card was told apart by asking (17: no such book; 63: a patron).
+    assert [(r["op"], r.get("item") or r.get("patron")) for r in server.journal()] == [
+        ("17", "P001"),
+        ("63", "P001"),
+        ("17", "B001"),
+        ("11", "B001"),
     ]
 
     kiosk = start_kiosk(server.address)
     line = kiosk.ask("B001")  # no card: a return
     assert line.startswith("[ok] checkin B001"), line
     assert [r["op"] for r in server.journal()][-1] == "09"
+    line = kiosk.ask("P001")  # remembered as a card: only 63 now
+    assert line.startswith("[session_started]"), line
+    assert [r["op"] for r in server.journal()][-2:] == ["09", "63"]
     kiosk.stop()
     assert rows(db, "SELECT count(*) FROM loans WHERE returned_at IS NULL") == [(0,)]
 
@@ -279,3 +286,30 @@ def test_kiosk_killed_while_draining_sends_each_transaction_once(
     taken = [r["item"] for r in server.journal("09")]
     assert sorted(taken) == books  # every return once: none lost, none twice
     assert rows(db, "SELECT count(*) FROM sip2_queue WHERE state = 'sent'") == [(len(books),)]
+
+
+def test_a_card_readers_code_is_a_card_without_asking(acs: Any, tmp_path: Path) -> None:
+    from kiosk import config
+    from kiosk.app import open_store
+    from kiosk.circulation.clock import SystemClock
+    from kiosk.sip2.wiring import sip2_kiosk
+
+    server = acs()
+    s = config.from_dict(
+        {
+            "store": {"path": str(tmp_path / "k.db")},
+            "sip2": {"address": server.address, "user": "kiosk", "password": "secret"},
+        },
+        base_dir=tmp_path,
+    )
+    store = open_store(s)
+    _, kiosk, link = sip2_kiosk(store, s, SystemClock(), {})
+    link.client.connect()
+    link._up()
+    try:
+        fb = kiosk.scan_from("card", "P002")
+        assert fb.kind == "session_started" and fb.params["name"] == "Lily"
+        assert [r["op"] for r in server.journal()] == ["63"]  # no 17 first
+    finally:
+        link.client.close()
+        store.close()

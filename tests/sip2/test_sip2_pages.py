@@ -63,7 +63,8 @@ def test_done_renew_and_the_dashboard(acs: Any, tmp_path: Path) -> None:
         assert answer == {"ended": True}
         assert kiosk.read_console().startswith("[session_ended]")
         wait_until(lambda: server.journal("35"), "35 End Patron Session")
-        assert [r["op"] for r in server.journal()] == ["11", "29", "35"]
+        ops = [r["op"] for r in server.journal() if r["op"] not in ("17", "63")]
+        assert ops == ["11", "29", "35"]
 
         server.kill()
         assert kiosk.ask("B777").startswith("[ok] checkin B777")  # offline: taken
