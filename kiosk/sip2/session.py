@@ -13,7 +13,6 @@ from kiosk.circulation.service import Result
 from kiosk.circulation.session import PATRON, Feedback, Kiosk
 from kiosk.sip2.service import Sip2Circulation, with_screen
 
-
 CARD_READER = "card"  # the source name of kiosk.devices' card readers
 
 
