@@ -176,9 +176,10 @@ class Daemon:
             self._fault()
             return
         try:
-            if self.sip2 is not None:
-                # The card reader's codes are cards: the library system need not be asked.
-                self.kiosk.scan_from(scan.source, scan.code)
+            scan_from = getattr(self.kiosk, "scan_from", None)
+            if scan_from is not None:
+                # SIP2: the card reader's codes are cards, the library system need not be asked.
+                scan_from(scan.source, scan.code)
             else:
                 self.kiosk.scan(scan.code)
         except Exception:
