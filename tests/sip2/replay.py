@@ -29,6 +29,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("transcript")
     ap.add_argument("--log", default="")
+    ap.add_argument("--crlf-only", action="store_true", help="read only frames ending in CR LF")
     args = ap.parse_args()
     answers = load(Path(args.transcript))
 
@@ -41,8 +42,9 @@ def main() -> None:
                 if not chunk:
                     return
                 buffer += chunk
-                while b"\r" in buffer:
-                    frame, _, buffer = buffer.partition(b"\r")
+                end = b"\r\n" if args.crlf_only else b"\r"
+                while end in buffer:
+                    frame, _, buffer = buffer.partition(end)
                     frame = frame.lstrip(b"\n")
                     if args.log:
                         with open(args.log, "ab") as f:

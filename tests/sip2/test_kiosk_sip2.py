@@ -123,7 +123,7 @@ def test_lunch_card_checkout_renew_done_and_an_idle_return(
     [
         ("P003", "patron_blocked", "Blocked: please see the librarian"),
         ("P004", "card_lost", "reported lost"),
-        ("P005", "too_many_items", "Return one first"),
+        ("P005", "too_many_items", "You already have 2 books. Return one first."),
         ("P006", "fines", "Fines of 12.50 outstanding"),
         ("NOBODY", "unknown_code", "Not recognised"),
     ],

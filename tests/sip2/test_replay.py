@@ -43,20 +43,39 @@ def test_their_due_dates_read() -> None:
     assert due is not None and due.isoformat(" ", "minutes") == "2008-05-23 23:59+02:00"
 
 
-@pytest.fixture
-def replay(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    log = tmp_path / "requests.log"
+def start_replay(log: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "replay.py"), str(TRANSCRIPT), "--log", str(log)],
+        [sys.executable, str(HERE / "replay.py"), str(TRANSCRIPT), "--log", str(log), *extra],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.startswith("port "), line
-    yield f"127.0.0.1:{line.split()[1]}", log
+    return proc, f"127.0.0.1:{line.split()[1]}"
+
+
+@pytest.fixture
+def replay(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    log = tmp_path / "requests.log"
+    proc, address = start_replay(log)
+    yield address, log
     proc.kill()
     proc.wait()
+
+
+def test_doctor_finds_the_terminator_the_server_wants(tmp_path: Path) -> None:
+    proc, address = start_replay(tmp_path / "requests.log", "--crlf-only")
+    try:
+        section = sip2_section(address, error_detection=False, timeout_s=1.0)
+        config = write_config(tmp_path, section)
+        kiosk_cmd(config, "init")
+        out = kiosk_cmd(config, "doctor", "--user", "root").stdout
+    finally:
+        proc.kill()
+        proc.wait()
+    assert "SIP2: the SIP2 server answers only messages ending in '\\r\\n'" in out, out
+    assert 'set terminator = "\\r\\n" in [sip2]' in out, out
 
 
 def test_lunch_against_recorded_answers(replay: tuple[str, Path], tmp_path: Path) -> None:

@@ -74,6 +74,11 @@ def test_done_renew_and_the_dashboard(acs: Any, tmp_path: Path) -> None:
         wait_until(lambda: open_queue(db) == 0, "the queue drained")
 
         assert browser.login("librarian", PASSWORD)[0] == 302
+        # The kiosk's own statistics count the SIP2 transactions (its event log).
+        _, _, body, _ = browser.get("/api/v1/status")
+        status_json = json.loads(body)
+        assert status_json["today"]["loans"] == 1 and status_json["today"]["renewals"] == 1
+        assert status_json["sip2"]["online"] is True and status_json["sip2"]["waiting"] == 0
         _, _, html, _ = browser.get("/admin/")
         assert "Library system (SIP2)" in html or "图书馆系统" in html
         conflicts = re.search(r'id="sip2-conflicts">(.*?)</section>', html, re.S)
