@@ -25,11 +25,12 @@ def test_cmd(ctx: Context, card: str, barcode: str | None) -> None:
     from kiosk.sip2.diagnose import CIRCULATION, STATUS_WORDS
     from kiosk.sip2.protocol import Malformed, due_date
     from kiosk.sip2.service import card_check
+    from kiosk.sip2.wiring import resolved
 
     s = ctx.settings
     if not s.sip2.address:
         fail(_("no [sip2] address in {config}", config=ctx.config_path))
-    client = Sip2Client(s.sip2)
+    client = Sip2Client(resolved(s))
     try:
         client.connect()
         info = client.patron_information(card)

@@ -423,8 +423,9 @@ def _probe_hub(
 def check_sip2(settings: cfg.Settings, config_path: Path) -> Iterator[Finding]:
     """Log in to the library system's SIP2 server, run 99, and explain what fails."""
     from kiosk.sip2.diagnose import check
+    from kiosk.sip2.wiring import resolved
 
-    for level, message, fix in check(settings.sip2, str(config_path)):
+    for level, message, fix in check(resolved(settings), str(config_path)):
         yield Finding(N_("SIP2"), OK if level == "ok" else PROBLEM, message, fix)
 
 

@@ -14,12 +14,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import ssl
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import anyio
+from anyio.abc import SocketAttribute
+from anyio.streams.tls import TLSListener
 from pysip2 import (
     ACSStatusResponse,
     CheckinResponse,
@@ -315,11 +318,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--malformed", action="append", default=[])
     ap.add_argument("--slow-checkin", type=float, default=0.0)
     ap.add_argument("--ask-again", action="append", default=[], help="answer its first with 96")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve over TLS")
     ap.add_argument("--books", type=int, default=0, help="BK00001... more books (the bench)")
     args = ap.parse_args(argv)
     server = build(args)
 
     async def serve() -> None:
+        if args.tls:
+            # TLS in front, as a stunnel would put it: the kiosk's `tls = true`.
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(args.tls[0], args.tls[1])
+            plain = await server.listen("127.0.0.1", args.port)
+            port = plain.extra(SocketAttribute.local_port)
+            listener = TLSListener(plain, context, standard_compatible=False)
+            print(f"port {port}", flush=True)
+            await listener.serve(server._handle_connection)
+            return
         async with server.start("127.0.0.1", args.port) as port:
             print(f"port {port}", flush=True)
             await anyio.sleep_forever()

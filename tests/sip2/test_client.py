@@ -81,3 +81,16 @@ def test_a_96_gets_the_message_again(acs: Any) -> None:
     assert c.checkout("P001", "B007").flag(0) == "1"
     assert c.stats.resent == 1
     assert len(server.journal("11")) == 1
+
+
+def test_over_tls_verified_by_the_schools_ca(acs: Any, tmp_path: Any) -> None:
+    from sync.test_https import make_certificates
+
+    ca, cert, key = make_certificates(tmp_path)
+    server = acs("--tls", str(cert), str(key))
+    c = client(server.address, tls=True, ca_file=str(ca))
+    assert c.connect().flag(0) == "Y"
+    assert c.patron_information("P001").get("AE") == "王小明"
+    c.close()
+    with pytest.raises(Offline, match="cannot connect"):
+        client(server.address, tls=True).connect()  # the system's CAs do not know it
