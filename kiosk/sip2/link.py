@@ -17,6 +17,7 @@ from typing import Any
 
 from kiosk.circulation import sip2_queue
 from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation.projector import Draft, commit
 from kiosk.circulation.store import Store
 from kiosk.config import Sip2Settings
 from kiosk.sip2.client import LoginRefused, Offline, Sip2Client
@@ -228,7 +229,14 @@ class Link:
 
     def _mark(self, row: dict[str, Any], state: str, answer: str) -> None:
         with self.store.write() as db:
-            sip2_queue.mark(db, row["event_uuid"], state, stamp(dt.datetime.now(dt.UTC)), answer)
+            at = stamp(dt.datetime.now(dt.UTC))
+            sip2_queue.mark(db, row["event_uuid"], state, at, answer)
+            if state == "refused":
+                # The library system says it did not happen: the kiosk's copy of the loan
+                # follows (an undo of the offline event), in the same transaction.
+                data = {"undone": row["event_uuid"], "undone_type": row["kind"], "sip2": answer}
+                draft = Draft("undo", "sip2", row["patron_id"], row["item_barcode"], data)
+                commit(self.store, db, [draft], at)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until the queue is empty (for `kiosk sip2 drain` and the bench)."""

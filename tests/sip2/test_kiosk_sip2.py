@@ -255,6 +255,9 @@ def test_server_killed_mid_lunch_then_back_the_queue_drains_once(
     ):
         assert r["item"] == barcode and r["date"] == local_sip2_date(at)
 
+    # The kiosk's copy follows the library system: the refused loan is undone, the others stay.
+    open_loans = "SELECT item_barcode FROM loans WHERE returned_at IS NULL ORDER BY item_barcode"
+    assert rows(db, open_loans) == [("B002",)]
     out = kiosk_cmd(tmp_path / "config.toml", "sip2", "conflicts").stdout
     assert "B003" in out and "Item checked out to another patron" in out and "王小明" in out, out
     assert "B002" not in out
