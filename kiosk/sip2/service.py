@@ -101,13 +101,13 @@ class Sip2Circulation(Circulation):
         """Say what a code is: by pattern, by what this kiosk has seen, else by asking (17, 63)."""
         db = self.store.reader
         if self.from_card_reader:
-            return self._card(code)
+            return self._card(code, surely=True)
         if self._item_re is not None and self._item_re.fullmatch(code):
             return Identified("item", code, item=self.item(code) or self._bare_item(code))
         if self._patron_re is not None and self._patron_re.fullmatch(code):
-            return self._card(code)
+            return self._card(code, surely=True)
         if cards.find_exact(db, code) is not None:
-            return self._card(code)
+            return self._card(code, surely=True)
         item = self.item(code)
         if item is not None:
             return Identified("item", code, item=item)
@@ -122,8 +122,12 @@ class Sip2Circulation(Circulation):
             return Identified("item", code, item=self._remember_item(code, info.get("AJ")))
         return self._card(code)
 
-    def _card(self, code: str) -> Identified:
-        """Check a card with 63; offline, by what the system said last time."""
+    def _card(self, code: str, surely: bool = False) -> Identified:
+        """Check a card with 63; offline, by what the system said last time.
+
+        `surely`: the code is a card (a card reader's, a pattern's, one seen before), so a card
+        the system does not know is told as such, not as an unknown code.
+        """
         try:
             info = self.link.call(self.client.patron_information, code)
         except Offline:
@@ -131,7 +135,12 @@ class Sip2Circulation(Circulation):
         except Malformed:
             return Identified("unknown", code)
         if info.get("BL", "Y") == "N" or not info.get("AA"):
-            return Identified("unknown", code)
+            if not surely:
+                return Identified("unknown", code)
+            self.checks[code] = CardCheck(False, "card_not_valid")
+            return Identified(
+                "patron", code, patron=Patron(code, "", "student", None, "", "active")
+            )
         check = card_check(info)
         patron = self._remember_patron(code, info, check)
         self.checks[patron.id] = check

@@ -140,6 +140,14 @@ def test_refused_cards_get_the_kiosks_answers(
     assert "checkin B002" in line, line
 
 
+def test_a_card_the_system_does_not_know(acs: Any, start_kiosk: Any) -> None:
+    server = acs()
+    kiosk = start_kiosk(server.address, patron_pattern=r"P\d+")
+    line = kiosk.ask("P999")
+    assert line.startswith("[error] card_not_valid P999"), line
+    assert "This card is not known to the library" in line and "图书馆不认识这张卡" in line
+
+
 def test_refused_item_shows_the_systems_words(acs: Any, start_kiosk: Any) -> None:
     server = acs("--terminator", "crlf")
     kiosk = start_kiosk(server.address, terminator="\r\n", error_detection=False)
