@@ -115,6 +115,7 @@ class Daemon:
 
             self.circulation, self.kiosk, self.sip2 = sip2_kiosk(self.store, s, self.clock, session)
             self.services.append(self.sip2)
+            self.sip2.on_change = self._sip2_connectivity
         else:
             self.circulation = Circulation(
                 self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
@@ -142,6 +143,14 @@ class Daemon:
             from kiosk.web.server import build_web_server
 
             self.services.append(build_web_server(self))
+
+    def _sip2_connectivity(self, online: bool) -> None:
+        from kiosk.sip2.link import OFFLINE_MESSAGE, ONLINE_MESSAGE
+
+        if self.indicator is not None:
+            message = ONLINE_MESSAGE if online else OFFLINE_MESSAGE
+            pattern = "online" if online else "offline"
+            self.indicator.show(pattern, both(message, self.settings.kiosk.language))
 
     def _indicate(self, fb: Feedback) -> None:
         assert self.indicator is not None

@@ -20,10 +20,14 @@ from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.projector import Draft, commit
 from kiosk.circulation.store import Store
 from kiosk.config import Sip2Settings
+from kiosk.i18n import N_
 from kiosk.sip2.client import LoginRefused, Offline, Sip2Client
 from kiosk.sip2.protocol import Malformed, Message
 
 log = logging.getLogger("kiosk.sip2")
+
+ONLINE_MESSAGE = N_("The library system answers again.")
+OFFLINE_MESSAGE = N_("The library system is not answering: returns go on, loans within limits.")
 
 # Item circulation statuses (18) that mean "on loan": 04 charged, 05 charged not to be recalled.
 CHARGED = ("04", "05")
@@ -147,23 +151,25 @@ class Link:
 
     def _up(self) -> None:
         if not self.online:
-            log.info("SIP2: the library system at %s answers", self.s.address)
             self.online, self.offline_since, self.last_error = True, None, ""
             self._save()
+            log.info("SIP2: the library system at %s answers", self.s.address)
             if self.on_change is not None:
                 self.on_change(True)
 
     def _down(self, why: str) -> None:
         changed = why != self.last_error or self.online
-        self.last_error = why
-        if self.online:
-            log.warning("SIP2: offline: %s", why)
+        was_online, self.last_error = self.online, why
+        if was_online:
             self.online, self.offline_since = False, self.store.now()
             self.client.close()
-            if self.on_change is not None:
-                self.on_change(False)
         if changed:
             self._save()
+        if was_online:
+            # Logged once the state is saved: `kiosk status` then says the same.
+            log.warning("SIP2: offline: %s", why)
+            if self.on_change is not None:
+                self.on_change(False)
 
     def _save(self) -> None:
         try:

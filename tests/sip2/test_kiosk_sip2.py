@@ -47,11 +47,23 @@ def rows(db: Path, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
 
 
 class Sip2Kiosk(KioskProcess):
-    """The kiosk process, with a way to wait until its link is up (its log says so)."""
+    """The kiosk process; the link's own lights (online, offline) are kept apart from answers."""
+
+    link_lights: list[str]
 
     def wait_online(self) -> None:
         if not any("answers" in line for line in self.log):  # it may come before "ready"
             self.wait_log("answers")
+
+    def read_console(self, timeout: float = 10.0) -> str:
+        """Return the next answer line; the link's lights go to `link_lights`."""
+        if not hasattr(self, "link_lights"):
+            self.link_lights = []
+        while True:
+            line = super().read_console(timeout)
+            if not line.startswith(("[online]", "[offline]")):
+                return line
+            self.link_lights.append(line)
 
 
 @pytest.fixture
@@ -170,9 +182,9 @@ def test_a_corrupt_answer_is_asked_again_and_lends_once(acs: Any, start_kiosk: A
 def test_a_malformed_answer_is_a_clear_refusal_and_a_log_line(acs: Any, start_kiosk: Any) -> None:
     server = acs("--malformed", "B005")
     kiosk = start_kiosk(server.address)
-    kiosk.ask("P002")
+    assert kiosk.ask("P002").startswith("[session_started]")
     line = kiosk.ask("B005")
-    assert line.startswith("[error] unreadable B005"), line
+    assert line.startswith("[error] unreadable B005"), (line, kiosk.log, kiosk.console)
     kiosk.wait_log("malformed answer to 11")
     assert kiosk.ask("B006").startswith("[ok] checkout B006")  # the kiosk goes on
 
@@ -234,6 +246,7 @@ def test_server_killed_mid_lunch_then_back_the_queue_drains_once(
     assert line.startswith("[error] offline_limit B004"), line
     assert "desk" in line and "服务台" in line, line
     kiosk.wait_log("SIP2: offline")
+    assert any(light.startswith("[offline] 图书馆系统暂时没有响应") for light in kiosk.link_lights)
     status = kiosk_cmd(tmp_path / "config.toml", "status", "--json")
     report = __import__("json").loads(status.stdout)["sip2"]
     assert report["online"] is False and report["offline_since"] and report["waiting"] == 2

@@ -10,12 +10,12 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from core.test_daemon import KioskProcess, kiosk_cmd, write_config
+from core.test_daemon import kiosk_cmd, write_config
 from web.clients import Browser
 
 from kiosk.web.security import Passwords
 
-from .test_kiosk_sip2 import open_queue, sip2_section, wait_until
+from .test_kiosk_sip2 import Sip2Kiosk, open_queue, sip2_section, wait_until
 
 PASSWORD = "a long librarian password"
 
@@ -47,7 +47,7 @@ def test_done_renew_and_the_dashboard(acs: Any, tmp_path: Path) -> None:
     config.write_text(text, encoding="utf-8")
     assert kiosk_cmd(config, "init").returncode == 0
     Passwords(tmp_path / "web-passwords.json").set("librarian", PASSWORD)
-    kiosk = KioskProcess(config)
+    kiosk = Sip2Kiosk(config)
     try:
         kiosk.wait_ready()
         if not any("answers" in line for line in kiosk.log):
