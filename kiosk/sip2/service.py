@@ -18,7 +18,7 @@ from typing import Any
 
 from kiosk.circulation import cards, records, sip2_queue
 from kiosk.circulation.clock import parse_stamp, stamp
-from kiosk.circulation.models import Item, Patron
+from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, commit
 from kiosk.circulation.rules import end_of_day
 from kiosk.circulation.service import MESSAGES, OK, Circulation, Identified, Result
@@ -321,8 +321,12 @@ class Sip2Circulation(Circulation):
 
     def open_loan_here(self, barcode: str) -> tuple[str, str] | None:
         """Return (patron, loan uuid) of this kiosk's copy of the book's open loan, if any."""
-        loan = super().open_loan(barcode)
+        loan = self.loan_here(barcode)
         return (loan.patron_id, loan.uuid) if loan is not None else None
+
+    def loan_here(self, barcode: str) -> Loan | None:
+        """Return this kiosk's copy of the book's open loan (made here), if any."""
+        return super().open_loan(barcode)
 
     # -- answers -------------------------------------------------------------------------------
 

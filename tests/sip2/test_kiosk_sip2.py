@@ -312,7 +312,9 @@ def test_kiosk_killed_while_draining_sends_each_transaction_once(
     assert rows(db, "SELECT count(*) FROM sip2_queue WHERE state = 'sent'") == [(len(books),)]
 
 
-def test_a_card_readers_code_is_a_card_without_asking(acs: Any, tmp_path: Path) -> None:
+def test_a_card_readers_code_is_a_card_and_a_book_lent_is_already_yours(
+    acs: Any, tmp_path: Path
+) -> None:
     from kiosk import config
     from kiosk.app import open_store
     from kiosk.circulation.clock import SystemClock
@@ -327,13 +329,17 @@ def test_a_card_readers_code_is_a_card_without_asking(acs: Any, tmp_path: Path) 
         base_dir=tmp_path,
     )
     store = open_store(s)
-    _, kiosk, link = sip2_kiosk(store, s, SystemClock(), {})
+    _, kiosk, link = sip2_kiosk(store, s, SystemClock(), {"repeat_window_s": 0.0})
     link.client.connect()
     link._up()
     try:
         fb = kiosk.scan_from("card", "P002")
         assert fb.kind == "session_started" and fb.params["name"] == "Lily"
         assert [r["op"] for r in server.journal()] == ["63"]  # no 17 first
+        assert kiosk.scan_from("scanner", "B008").reason == "ok"
+        again = kiosk.scan_from("scanner", "B008")  # later, not a repeat: still one loan
+        assert again.reason == "already_yours" and again.params["due_date"] == "2030-01-15"
+        assert [r["op"] for r in server.journal()] == ["63", "17", "11"]
     finally:
         link.client.close()
         store.close()
