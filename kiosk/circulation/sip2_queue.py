@@ -34,12 +34,26 @@ def accepted_at(db: Database, patron_id: str) -> str | None:
     return row[0] if row else None
 
 
-def enqueue(db: Database, event: Event, due_at: str | None = None) -> None:
-    """Queue an offline checkout or checkin, in the transaction that recorded its event."""
+def enqueue(db: Database, event: Event, due_at: str | None = None, in_doubt: bool = False) -> None:
+    """Queue an offline checkout or checkin, in the transaction that recorded its event.
+
+    `in_doubt`: its message went out and the answer was lost, so it starts as `sending`: the
+    system is asked whether it has it before it is sent again.
+    """
     db.execute(
-        "INSERT INTO sip2_queue (event_uuid, seq, kind, patron_id, item_barcode, at, due_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [event.uuid, event.seq, event.type, event.patron_id, event.item_barcode, event.at, due_at],
+        "INSERT INTO sip2_queue "
+        "(event_uuid, seq, kind, patron_id, item_barcode, at, due_at, state) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            event.uuid,
+            event.seq,
+            event.type,
+            event.patron_id,
+            event.item_barcode,
+            event.at,
+            due_at,
+            "sending" if in_doubt else "waiting",
+        ],
     )
 
 

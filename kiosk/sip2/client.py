@@ -40,6 +40,9 @@ NB_DUE_DAYS = 14
 class Offline(Exception):
     """The SIP2 server did not answer in time, or the connection failed."""
 
+    # True when the request went out and its answer was lost: the server may have done it.
+    after_send = False
+
 
 class LoginRefused(Exception):
     """The SIP2 server refused the 93 login (user, password or location)."""
@@ -151,7 +154,11 @@ class Sip2Client:
         self.stats.sent += 1
         tries = 0
         while True:
-            raw = self._read()
+            try:
+                raw = self._read()
+            except Offline as e:
+                e.after_send = True
+                raise
             try:
                 text, answer_seq = decode(raw, self.s.encoding, self.s.error_detection)
                 if seq is not None and answer_seq is not None and answer_seq != seq:

@@ -201,7 +201,12 @@ class Sip2Circulation(Circulation):
         return Item(code, "", "", "", "", "", "available")
 
     def _record(
-        self, draft: Draft, offline: bool = False, due_at: str | None = None, title: str = ""
+        self,
+        draft: Draft,
+        offline: bool = False,
+        due_at: str | None = None,
+        title: str = "",
+        in_doubt: bool = False,
     ) -> Any:
         """Append the event (and, offline, its queue row) in one durable transaction.
 
@@ -213,7 +218,7 @@ class Sip2Circulation(Circulation):
                 records.put_item(db, row, self.store.now())
             (event,) = commit(self.store, db, [draft], stamp(self.store.clock.now()))
             if offline:
-                sip2_queue.enqueue(db, event, due_at)
+                sip2_queue.enqueue(db, event, due_at, in_doubt)
         return event
 
     # -- acting --------------------------------------------------------------------------------
@@ -225,8 +230,8 @@ class Sip2Circulation(Circulation):
             return self._checkout_offline(patron, barcode, actor)
         try:
             answer = self.link.call(self.client.checkout, patron_id, barcode)
-        except Offline:
-            return self._checkout_offline(patron, barcode, actor)
+        except Offline as e:
+            return self._checkout_offline(patron, barcode, actor, in_doubt=e.after_send)
         except Malformed:
             return self._no("checkout", "unreadable", patron, barcode)
         title = answer.get("AJ")
@@ -241,7 +246,9 @@ class Sip2Circulation(Circulation):
         event = self._record(draft, title=title)
         return self._yes("checkout", "checked_out", patron, barcode, event, due_at)
 
-    def _checkout_offline(self, patron: Patron | None, barcode: str, actor: str) -> Result:
+    def _checkout_offline(
+        self, patron: Patron | None, barcode: str, actor: str, in_doubt: bool = False
+    ) -> Result:
         check = self.checks.get(patron.id) if patron else None
         if patron is None or check is None or not check.ok:
             return self._no("checkout", "offline_card_unknown", patron, barcode)
@@ -254,7 +261,7 @@ class Sip2Circulation(Circulation):
         due_at = stamp(self._offline_due(patron))
         data = {"due_at": due_at, "sip2": "offline"}
         draft = Draft("checkout", actor or patron.id, patron.id, barcode, data)
-        event = self._record(draft, offline=True, due_at=due_at)
+        event = self._record(draft, offline=True, due_at=due_at, in_doubt=in_doubt)
         self.link.wake()
         return self._yes("checkout", "checked_out", patron, barcode, event, due_at)
 
@@ -266,13 +273,13 @@ class Sip2Circulation(Circulation):
 
     def checkin(self, barcode: str, actor: str = "") -> Result:
         """Return with 09; offline, always taken and queued."""
-        offline = self.link.queue_open()
+        offline, in_doubt = self.link.queue_open(), False
         answer = None
         if not offline:
             try:
                 answer = self.link.call(self.client.checkin, barcode)
-            except Offline:
-                offline = True
+            except Offline as e:
+                offline, in_doubt = True, e.after_send
             except Malformed:
                 return self._no("checkin", "unreadable", None, barcode)
         if answer is not None and answer.flag(0) != "1":
@@ -283,7 +290,8 @@ class Sip2Circulation(Circulation):
         patron_id = loan[0] if loan else (answer.get("AA") if answer else "") or None
         data = {"loan_uuid": loan[1] if loan else None, "sip2": "offline" if offline else "online"}
         draft = Draft("checkin", actor or "self-service", patron_id, barcode, data)
-        event = self._record(draft, offline=offline, title=answer.get("AJ") if answer else "")
+        title = answer.get("AJ") if answer else ""
+        event = self._record(draft, offline=offline, title=title, in_doubt=in_doubt)
         if offline:
             self.link.wake()
         return self._yes("checkin", "checked_in", None, barcode, event, None)

@@ -343,3 +343,20 @@ def test_a_card_readers_code_is_a_card_and_a_book_lent_is_already_yours(
     finally:
         link.client.close()
         store.close()
+
+
+def test_an_answer_lost_after_the_server_took_it_is_not_sent_twice(
+    acs: Any, start_kiosk: Any, tmp_path: Path
+) -> None:
+    # The server takes the return, then answers too late: the kiosk cannot know whether it
+    # was done, so it takes the return offline, in doubt, and asks (17) before sending it again.
+    server = acs("--lent-at-desk", "B004=P002", "--slow-checkin", "3")
+    kiosk = start_kiosk(server.address, timeout_s=1.0, item_pattern=r"B\d+")
+    line = kiosk.ask("B004")
+    assert line.startswith("[ok] checkin B004"), line
+    db = tmp_path / "kiosk.db"
+    assert rows(db, "SELECT state FROM sip2_queue") == [("sending",)]
+    wait_until(lambda: open_queue(db) == 0, "the return in doubt settled")
+    assert rows(db, "SELECT state FROM sip2_queue") == [("sent",)]
+    assert [r["item"] for r in server.journal("09")] == ["B004"]  # once
+    assert [r["item"] for r in server.journal("17")] == ["B004"]  # asked, not sent again
