@@ -231,7 +231,10 @@ class Link:
             info = self.client.patron_information(row["patron_id"], charged_items=True)
             return row["item_barcode"] in info.all("AU")
         item = self.client.item_information(row["item_barcode"])
-        return item.fixed[:2] not in CHARGED
+        # A book the system knows and does not have on loan is back; a book it does not know
+        # (status 01, no title) says nothing: the return is sent, and a refusal listed.
+        known = item.fixed[:2] != "01" or bool(item.get("AJ"))
+        return known and item.fixed[:2] not in CHARGED
 
     def _mark(self, row: dict[str, Any], state: str, answer: str) -> None:
         with self.store.write() as db:
