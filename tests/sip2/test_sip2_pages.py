@@ -79,6 +79,10 @@ def test_done_renew_and_the_dashboard(acs: Any, tmp_path: Path) -> None:
         status_json = json.loads(body)
         assert status_json["today"]["loans"] == 1 and status_json["today"]["renewals"] == 1
         assert status_json["sip2"]["online"] is True and status_json["sip2"]["waiting"] == 0
+        # The desk cannot undo a loan that is the library system's.
+        status, answer = post_json(port, "/desk/undo", {}, browser)
+        assert status == 200 and answer["ok"] is False, answer
+        assert "undo it there" in json.dumps(answer, ensure_ascii=False), answer
         _, _, html, _ = browser.get("/admin/")
         assert "Library system (SIP2)" in html or "图书馆系统" in html
         conflicts = re.search(r'id="sip2-conflicts">(.*?)</section>', html, re.S)
