@@ -84,6 +84,8 @@ class CardCheck:
 class Sip2Circulation(Circulation):
     """The circulation service of a kiosk that is a self-check of a library system."""
 
+    rules_elsewhere = True  # the library system has the loan rules: the pages ask it
+
     def __init__(self, store: Store, timezone: str, settings: Sip2Settings, link: Link) -> None:
         # Every return is recorded: the loan may be the library's, made anywhere.
         super().__init__(store, timezone, record_stray_returns=True)

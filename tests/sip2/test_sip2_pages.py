@@ -55,6 +55,16 @@ def test_done_renew_and_the_dashboard(acs: Any, tmp_path: Path) -> None:
         browser = Browser(port)
         kiosk.ask("P002")
         assert kiosk.ask("B009").startswith("[ok] checkout B009")
+        # The child's list on the kiosk's own screen, with its Renew button.
+        _, _, page, _ = browser.get("/")
+        found = re.search(
+            r'<script id="initial-state" type="application/json">(.*?)</script>', page
+        )
+        assert found is not None
+        loans = json.loads(found.group(1))["loans"]
+        assert [(x["code"], x["due"], x["renewable"]) for x in loans] == [
+            ("B009", "2030-01-15", True)
+        ]
         status, answer = post_json(port, "/renew", {"code": "B009"}, browser)
         assert (status, answer) == (200, {"renewed": True})
         line = kiosk.read_console()
