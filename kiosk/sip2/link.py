@@ -29,6 +29,9 @@ log = logging.getLogger("kiosk.sip2")
 ONLINE_MESSAGE = N_("The library system answers again.")
 OFFLINE_MESSAGE = N_("The library system is not answering: returns go on, loans within limits.")
 
+# The server answers, but its 98 says it is offline (its database away): the kiosk is too.
+SAYS_OFFLINE = "the library system says it is offline (98: online N)"
+
 # Item circulation statuses (18) that mean "on loan": 04 charged, 05 charged not to be recalled.
 CHARGED = ("04", "05")
 
@@ -132,9 +135,14 @@ class Link:
         """Connect if down (with back-off), send the queue, or check the link with 99."""
         if not self.online:
             try:
-                self.client.connect()
+                status = self.client.connect()
             except (Offline, LoginRefused, Malformed) as e:
                 self._down(str(e))
+                self._backoff = min(self._backoff * 2, self.s.retry_max_s)
+                return
+            if status.flag(0) != "Y":
+                self.client.close()
+                self._down(SAYS_OFFLINE)
                 self._backoff = min(self._backoff * 2, self.s.retry_max_s)
                 return
             self._backoff = 1.0
@@ -145,9 +153,12 @@ class Link:
             self.drain()
             return
         try:
-            self.client.heartbeat()
+            status = self.client.heartbeat()
         except (Offline, Malformed) as e:
             self._down(str(e))
+            return
+        if status.flag(0) != "Y":
+            self._down(SAYS_OFFLINE)
 
     def _up(self) -> None:
         if not self.online:
@@ -170,6 +181,8 @@ class Link:
             log.warning("SIP2: offline: %s", why)
             if self.on_change is not None:
                 self.on_change(False)
+        elif changed:
+            log.warning("SIP2: not connected: %s", why)
 
     def _save(self) -> None:
         try:

@@ -3,6 +3,7 @@ byte by another process (tests/sip2/replay.py, sources in tests/sip2/data/record
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 
 from kiosk.sip2 import protocol
 
-from .test_kiosk_sip2 import Sip2Kiosk, kiosk_cmd, sip2_section, write_config
+from .test_kiosk_sip2 import Sip2Kiosk, kiosk_cmd, sip2_section, wait_until, write_config
 
 HERE = Path(__file__).parent
 TRANSCRIPT = HERE / "data" / "recorded.sip"
@@ -104,3 +105,42 @@ def test_lunch_against_recorded_answers(replay: tuple[str, Path], tmp_path: Path
     sent = log.read_bytes().split(b"\n")
     assert [frame[:2] for frame in sent if frame] == [b"93", b"99", b"63", b"11"]
     assert sent[0].startswith(b"9300CNkiosk|COsecret|CPLibrary|")
+
+
+def test_a_server_that_says_it_is_offline(tmp_path: Path) -> None:
+    # The same recorded answers, but a 98 with online N (as in the Metro tests' variant).
+    lines = TRANSCRIPT.read_text(encoding="utf-8").splitlines()
+    offline = [
+        "99\t98NYYYYN60000320130424    1135112.00AOEPLMNA|AMEPLMNA|BXYYYYYYYNYYYNNYYY|AY1AZE80C"
+        if line.startswith("99\t")
+        else line
+        for line in lines
+    ]
+    transcript = tmp_path / "offline.sip"
+    transcript.write_text("\n".join(offline) + "\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "replay.py"), str(transcript)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    address = f"127.0.0.1:{proc.stdout.readline().split()[1]}"
+    section = sip2_section(address, error_detection=False, item_pattern=r"830\$\d+")
+    config = write_config(tmp_path, section)
+    assert kiosk_cmd(config, "init").returncode == 0
+    kiosk = Sip2Kiosk(config)
+    try:
+        kiosk.wait_ready()
+        line = kiosk.ask("830$26482330")  # a return while the system says it is offline
+        assert line.startswith("[ok] checkin 830$26482330"), line
+
+        def said_offline() -> bool:
+            done = kiosk_cmd(config, "status", "--json")
+            report = json.loads(done.stdout)["sip2"]
+            return "says it is offline" in report["last_error"] and not report["online"]
+
+        wait_until(said_offline, "kiosk status saying the system is offline")
+    finally:
+        kiosk.kill()
+        proc.kill()
+        proc.wait()
