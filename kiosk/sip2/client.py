@@ -244,7 +244,8 @@ class Sip2Client:
 
     def patron_information(self, patron: str, charged_items: bool = False) -> Message:
         """63: the patron's status, name, counts, fines; with their charged items if asked."""
-        summary = (" Y" if charged_items else "  ").ljust(10)
+        # Summary: one position per list (hold, overdue, charged, fine, recall, unavailable).
+        summary = ("  Y" if charged_items else "").ljust(10)
         return self.request(
             "63",
             body(

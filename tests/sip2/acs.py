@@ -235,6 +235,7 @@ def build(args: argparse.Namespace) -> SIP2Server:
             no_block=req.no_block,
             ok=not why,
         )
+        time.sleep(args.slow_checkout)
         return CheckoutResponse(
             ok="0" if why else "1",
             renewal_ok="N",
@@ -317,6 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--corrupt", action="append", default=[])
     ap.add_argument("--malformed", action="append", default=[])
     ap.add_argument("--slow-checkin", type=float, default=0.0)
+    ap.add_argument("--slow-checkout", type=float, default=0.0)
     ap.add_argument("--ask-again", action="append", default=[], help="answer its first with 96")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve over TLS")
     ap.add_argument("--books", type=int, default=0, help="BK00001... more books (the bench)")

@@ -360,3 +360,19 @@ def test_an_answer_lost_after_the_server_took_it_is_not_sent_twice(
     assert rows(db, "SELECT state FROM sip2_queue") == [("sent",)]
     assert [r["item"] for r in server.journal("09")] == ["B004"]  # once
     assert [r["item"] for r in server.journal("17")] == ["B004"]  # asked, not sent again
+
+
+def test_a_loan_whose_answer_was_lost_is_found_at_the_system_not_lent_twice(
+    acs: Any, start_kiosk: Any, tmp_path: Path
+) -> None:
+    server = acs("--slow-checkout", "3")
+    kiosk = start_kiosk(server.address, timeout_s=1.0, patron_pattern=r"P\d+", item_pattern=r"B\d+")
+    assert kiosk.ask("P001").startswith("[session_started]")
+    line = kiosk.ask("B006")  # the server lends it, its answer comes too late
+    assert line.startswith("[ok] checkout B006"), line  # taken offline, in doubt
+    db = tmp_path / "kiosk.db"
+    wait_until(lambda: open_queue(db) == 0, "the loan in doubt settled")
+    assert rows(db, "SELECT state FROM sip2_queue") == [("sent",)]
+    assert [r["item"] for r in server.journal("11")] == ["B006"]  # lent once
+    asked = [r["patron"] for r in server.journal("63")]
+    assert asked == ["P001", "P001"]  # the card, then: "which books has P001?"
