@@ -193,6 +193,24 @@ def status(ctx: Context, as_json: bool) -> None:
                 click.echo(
                     f"  {e['at']}  {e['type']:<10} {e['item_barcode'] or ''} {e['patron_id'] or ''}"
                 )
+        elif key == "sip2":
+            state = (
+                _("online")
+                if value["online"]
+                else _("offline since {when}", when=value["offline_since"] or "?")
+            )
+            click.echo(
+                _(
+                    "library system (SIP2) {address}: {state}; "
+                    "{waiting} waiting, {refused} refused",
+                    address=value["address"],
+                    state=state,
+                    waiting=value["waiting"],
+                    refused=value["refused"],
+                )
+            )
+            if value["last_error"]:
+                click.echo(_("  last error: {error}", error=value["last_error"]))
         else:
             click.echo(f"{key}: {value}")
 

@@ -250,6 +250,9 @@ def test_server_killed_mid_lunch_then_back_the_queue_drains_once(
     status = kiosk_cmd(tmp_path / "config.toml", "status", "--json")
     report = __import__("json").loads(status.stdout)["sip2"]
     assert report["online"] is False and report["offline_since"] and report["waiting"] == 2
+    text = kiosk_cmd(tmp_path / "config.toml", "status").stdout
+    assert f"library system (SIP2) {server.address}: offline since " in text, text
+    assert "2 waiting, 0 refused" in text and "last error: " in text, text
 
     line = kiosk.ask("P002")  # a card this kiosk never saw accepted: returns only
     assert line.startswith("[error] offline_card_unknown"), line
