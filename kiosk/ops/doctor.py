@@ -496,7 +496,7 @@ def render(finding: Finding) -> list[str]:
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the hub.")
 @pass_ctx
 def doctor(ctx: Context, user_name: str | None, timeout: float) -> None:
-    """Check config, store, disk, devices, GPIO, hub and clock; print the fix for each problem."""
+    """Check config, store, disk, devices, GPIO, hub, SIP2 and clock; print each problem's fix."""
     name = user_name or default_user()
     try:
         user = Account.named(name)
