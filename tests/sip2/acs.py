@@ -53,6 +53,7 @@ PATRONS: dict[str, tuple[str, str, str, str, str]] = {
     "P004": ("李娜", status(0, 4), "Y", "", "Card reported lost"),
     "P005": ("刘洋", status(0, 5), "Y", "", "Too many items checked out"),
     "P006": ("陈静", status(0, 10), "Y", "12.50", "Fines of 12.50 outstanding"),
+    "0F00A1B2C3": ("李小红", BLANK, "Y", "", ""),  # an RFID card's UID as the patron's id
 }
 TITLES = {
     "B001": "小王子",

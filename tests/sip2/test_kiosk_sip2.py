@@ -379,3 +379,30 @@ def test_a_loan_whose_answer_was_lost_is_found_at_the_system_not_lent_twice(
     assert [r["item"] for r in server.journal("11")] == ["B006"]  # lent once
     asked = [r["patron"] for r in server.journal("63")]
     assert asked == ["P001", "P001"]  # the card, then: "which books has P001?"
+
+
+def test_a_card_on_the_card_reader_is_checked_with_63_only(acs: Any, tmp_path: Path) -> None:
+    import os
+    import re
+
+    from kiosk.devices import frames
+
+    server = acs()
+    config = write_config(tmp_path, '[card_reader]\nport = "pty:"\n' + sip2_section(server.address))
+    assert kiosk_cmd(config, "init").returncode == 0
+    kiosk = Sip2Kiosk(config)
+    try:
+        line = kiosk.wait_log("pseudo-terminal")
+        path = re.search(r"pseudo-terminal (\S+);", line)
+        assert path is not None, line
+        kiosk.wait_ready()
+        kiosk.wait_online()
+        fd = os.open(path.group(1), os.O_WRONLY | os.O_NOCTTY)
+        os.write(fd, frames.rdm6300_frame("0F00A1B2C3"))
+        os.close(fd)
+        answer = kiosk.read_console()
+        assert answer.startswith("[session_started]") and "小红" in answer, answer
+    finally:
+        kiosk.kill()
+    # A card reader's code is a card: no 17 first.
+    assert [(r["op"], r.get("patron")) for r in server.journal()] == [("63", "0F00A1B2C3")]
