@@ -35,6 +35,9 @@ log = logging.getLogger("kiosk.sip2")
 
 
 NB_DUE_DAYS = 14
+# The messages a 98's BX field says yes or no to, in its order.
+BX_ORDER = ("23", "11", "09", "01", "99", "97", "93", "63", "35", "37", "17", "19", "25", "15")
+BX_ORDER += ("29", "65")
 
 
 class Offline(Exception):
@@ -242,8 +245,29 @@ class Sip2Client:
             due = (at or self.now()) + dt.timedelta(days=NB_DUE_DAYS)
         return when(due)
 
+    def supports(self, code: str) -> bool:
+        """Return whether the server's 98 (BX) lists a message; yes when it did not say."""
+        supported = self.status.get("BX") if self.status is not None else ""
+        at = BX_ORDER.index(code)
+        return len(supported) <= at or supported[at] == "Y"
+
     def patron_information(self, patron: str, charged_items: bool = False) -> Message:
-        """63: the patron's status, name, counts, fines; with their charged items if asked."""
+        """63: the patron's status, name, counts, fines; with their charged items if asked.
+
+        A server whose 98 says it has no 63 is asked 23 Patron Status (no counts, no items).
+        """
+        if not self.supports("63"):
+            return self.request(
+                "23",
+                body(
+                    "23",
+                    "001" + self._base(),
+                    ("AO", self.s.institution),
+                    ("AA", patron),
+                    ("AC", self.s.terminal_password),
+                    ("AD", ""),
+                ),
+            )
         # Summary: one position per list (hold, overdue, charged, fine, recall, unavailable).
         summary = ("  Y" if charged_items else "").ljust(10)
         return self.request(

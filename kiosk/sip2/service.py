@@ -392,6 +392,7 @@ def card_check(info: Message) -> CardCheck:
     if flag(4):
         return CardCheck(False, "card_lost", params)
     if flag(5):
+        # 64 counts the charged items; a 24 (23 Patron Status) has no counts.
         count = int(info.fixed[43:47]) if info.fixed[43:47].strip().isdigit() else 0
         return CardCheck(False, "too_many_items", {**params, "count": count})
     if flag(10) or flag(11):

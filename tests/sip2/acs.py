@@ -31,6 +31,7 @@ from pysip2 import (
     ItemInformationResponse,
     LoginResponse,
     PatronInformationResponse,
+    PatronStatusResponse,
     RenewResponse,
     calculate_checksum,
 )
@@ -151,7 +152,25 @@ def build(args: argparse.Namespace) -> SIP2Server:
     def sc_status(req: Any, ctx: Any) -> ACSStatusResponse:
         return server.build_acs_status(req)
 
-    @server.route(r.PATRON_INFORMATION)
+    @server.route(r.PATRON_STATUS)
+    def patron_status(req: Any, ctx: Any) -> PatronStatusResponse:
+        lib.log(op="23", patron=req.patron_identifier)
+        name, pstatus, valid, fines, msg = PATRONS.get(
+            req.patron_identifier, ("", status(0, 1, 2, 3), "N", "", "Unknown patron")
+        )
+        return PatronStatusResponse(
+            patron_status=pstatus,
+            language="001",
+            transaction_date=ctx.now_18(),
+            institution_id=req.institution_id,
+            patron_identifier=req.patron_identifier,
+            personal_name=name,
+            valid_patron=valid,
+            currency_type="CNY" if fines else None,
+            fee_amount=fines or None,
+            screen_message=(msg,) if msg else (),
+        )
+
     def patron_info(req: Any, ctx: Any) -> PatronInformationResponse:
         lib.log(op="63", patron=req.patron_identifier)
         p = PATRONS.get(req.patron_identifier)
@@ -194,6 +213,9 @@ def build(args: argparse.Namespace) -> SIP2Server:
             charged_items=charged if req.summary[2] == "Y" else (),
             screen_message=(msg,) if msg else (),
         )
+
+    if not args.no_63:  # a server with 23 Patron Status only
+        server.route(r.PATRON_INFORMATION)(patron_info)
 
     @server.route(r.ITEM_INFORMATION)
     def item_info(req: Any, ctx: Any) -> ItemInformationResponse:
@@ -320,6 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--malformed", action="append", default=[])
     ap.add_argument("--slow-checkin", type=float, default=0.0)
     ap.add_argument("--slow-checkout", type=float, default=0.0)
+    ap.add_argument("--no-63", action="store_true", help="no 63 Patron Information: 23 only")
     ap.add_argument("--ask-again", action="append", default=[], help="answer its first with 96")
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve over TLS")
     ap.add_argument("--books", type=int, default=0, help="BK00001... more books (the bench)")

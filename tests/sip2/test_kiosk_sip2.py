@@ -406,3 +406,13 @@ def test_a_card_on_the_card_reader_is_checked_with_63_only(acs: Any, tmp_path: P
         kiosk.kill()
     # A card reader's code is a card: no 17 first.
     assert [(r["op"], r.get("patron")) for r in server.journal()] == [("63", "0F00A1B2C3")]
+
+
+def test_a_server_without_63_is_asked_23(acs: Any, start_kiosk: Any) -> None:
+    server = acs("--no-63")
+    kiosk = start_kiosk(server.address, patron_pattern=r"P\d+")
+    line = kiosk.ask("P001")
+    assert line.startswith("[session_started]") and "小明" in line, line
+    line = kiosk.ask("P006")
+    assert line.startswith("[error] fines") and "Fines of 12.50 outstanding" in line, line
+    assert [r["op"] for r in server.journal()] == ["23", "23"]
