@@ -36,8 +36,9 @@ log = logging.getLogger("kiosk.sip2")
 
 NB_DUE_DAYS = 14
 # The messages a 98's BX field says yes or no to, in its order.
-BX_ORDER = ("23", "11", "09", "01", "99", "97", "93", "63", "35", "37", "17", "19", "25", "15")
-BX_ORDER += ("29", "65")
+BX_ORDER = (
+    "23", "11", "09", "01", "99", "97", "93", "63", "35", "37", "17", "19", "25", "15", "29", "65",
+)  # fmt: skip
 
 
 class Offline(Exception):
