@@ -6,6 +6,8 @@ differently here would change another area's words (as "missing" once did a stoc
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from babel.messages.pofile import read_po
 
@@ -16,8 +18,8 @@ from kiosk.i18n import LANGUAGES, LOCALE_DIR
 def test_sip2_messages_agree_with_the_other_catalogs(lang: str) -> None:
     folder = LOCALE_DIR / lang / "LC_MESSAGES"
 
-    def table(path: object) -> dict[str, str]:
-        with open(path, "rb") as f:  # type: ignore[call-overload]
+    def table(path: Path) -> dict[str, str]:
+        with path.open("rb") as f:
             return {str(m.id): str(m.string) for m in read_po(f, locale=lang) if m.id}
 
     ours = table(folder / "sip2.po")
