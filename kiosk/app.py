@@ -99,20 +99,29 @@ class Daemon:
         self.store = open_store(s, self.clock, check="quick")
         self.integrity = "checking"  # the full check runs in the background once started
         self.closed = False
-        self.circulation = Circulation(
-            self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
-        )
-        self.kiosk = Kiosk(
-            self.circulation,
-            self.clock,
+        session: dict[str, Any] = dict(
             timeout_s=s.kiosk.session_timeout_s,
             after_result_s=s.kiosk.session_after_result_s,
             desk_timeout_s=s.kiosk.desk_timeout_s,
             repeat_window_s=s.kiosk.repeat_scan_window_s,
             answer_s=s.kiosk.answer_display_s,
             max_code_length=s.scanner.max_code_length,
-            hook=CollectionHook(self.circulation, s.collection.hold_days),
         )
+        self.sip2: Any = None  # the SIP2 link, when the kiosk is a library system's self-check
+        self.circulation: Circulation
+        self.kiosk: Kiosk
+        if s.sip2.address:
+            from kiosk.sip2.wiring import sip2_kiosk
+
+            self.circulation, self.kiosk, self.sip2 = sip2_kiosk(self.store, s, self.clock, session)
+            self.services.append(self.sip2)
+            self.sip2.on_change = self._sip2_connectivity
+        else:
+            self.circulation = Circulation(
+                self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
+            )
+            hook = CollectionHook(self.circulation, s.collection.hold_days)
+            self.kiosk = Kiosk(self.circulation, self.clock, hook=hook, **session)
         if self.indicator is None:
             self.indicator = build_indicator(s)
         if self.sources is None:
@@ -123,7 +132,8 @@ class Daemon:
         self.kiosk.subscribe(self._indicate)
         # A scanner or card reader that stops working blinks red: students go to a helper.
         self.on_loop.append(FaultWatch(self.sources, self.indicator, s.kiosk.language))
-        self.on_loop.append(self.kiosk.hook.tick)  # holds expire on the hold shelf
+        if self.kiosk.hook is not None:
+            self.on_loop.append(self.kiosk.hook.tick)  # holds expire on the hold shelf
         # The hub sync worker, when [hub] url is set; the pages read `sync.state()`.
         self.sync: Any = build_sync(self) if s.hub.url else None
         if self.sync is not None:
@@ -133,6 +143,14 @@ class Daemon:
             from kiosk.web.server import build_web_server
 
             self.services.append(build_web_server(self))
+
+    def _sip2_connectivity(self, online: bool) -> None:
+        from kiosk.sip2.link import OFFLINE_MESSAGE, ONLINE_MESSAGE
+
+        if self.indicator is not None:
+            message = ONLINE_MESSAGE if online else OFFLINE_MESSAGE
+            pattern = "online" if online else "offline"
+            self.indicator.show(pattern, both(message, self.settings.kiosk.language))
 
     def _indicate(self, fb: Feedback) -> None:
         assert self.indicator is not None
@@ -167,7 +185,12 @@ class Daemon:
             self._fault()
             return
         try:
-            self.kiosk.scan(scan.code)
+            scan_from = getattr(self.kiosk, "scan_from", None)
+            if scan_from is not None:
+                # SIP2: the card reader's codes are cards, the library system need not be asked.
+                scan_from(scan.source, scan.code)
+            else:
+                self.kiosk.scan(scan.code)
         except Exception:
             log.exception("failed to handle a scan from %s", scan.source)
             self._fault()
@@ -190,6 +213,20 @@ class Daemon:
                 *(src.health.as_dict() for src in self.sources or []),
                 *([h.as_dict()] if (h := getattr(self.indicator, "health", None)) else []),
             ],
+        }
+
+    def sip2_status(self, language: str) -> dict[str, Any] | None:
+        """Return the SIP2 link and its replay conflicts in words, or None without SIP2."""
+        if self.sip2 is None:
+            return None
+        from kiosk.sip2.conflicts import describe, local_time, refused
+
+        tz = self.settings.kiosk.timezone
+        state = self.sip2.state().as_dict()
+        return {
+            **state,
+            "offline_since": local_time(state["offline_since"], tz),
+            "conflicts": [describe(row, language, tz) for row in refused(self.store)],
         }
 
     def run(self, stop: threading.Event) -> None:

@@ -34,6 +34,7 @@ AREA_COMMANDS = {
     "report": "kiosk.reports_cli:report",
     "cards": "kiosk.web.catalogue_cli:cards",
     "labels": "kiosk.web.catalogue_cli:labels",
+    "sip2": "kiosk.sip2_cli:sip2",
 }
 
 
@@ -177,6 +178,10 @@ def status(ctx: Context, as_json: bool) -> None:
 
     store = ctx.store()
     report = status_report(store)
+    if ctx.settings.sip2.address:
+        from kiosk.sip2.conflicts import link_report
+
+        report["sip2"] = link_report(store, ctx.settings.sip2.address)
     store.close()
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -188,6 +193,24 @@ def status(ctx: Context, as_json: bool) -> None:
                 click.echo(
                     f"  {e['at']}  {e['type']:<10} {e['item_barcode'] or ''} {e['patron_id'] or ''}"
                 )
+        elif key == "sip2":
+            state = (
+                _("online")
+                if value["online"]
+                else _("offline since {when}", when=value["offline_since"] or "?")
+            )
+            click.echo(
+                _(
+                    "library system (SIP2) {address}: {state}; "
+                    "{waiting} waiting, {refused} refused",
+                    address=value["address"],
+                    state=state,
+                    waiting=value["waiting"],
+                    refused=value["refused"],
+                )
+            )
+            if value["last_error"]:
+                click.echo(_("  last error: {error}", error=value["last_error"]))
         else:
             click.echo(f"{key}: {value}")
 

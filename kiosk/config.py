@@ -354,6 +354,61 @@ class HubSettings:
     )
 
 
+def _address_or_empty(v: str) -> str | None:
+    return None if v == "" or _listen(v) is None else "must be HOST:PORT, like 10.0.0.5:6001"
+
+
+def _terminator(v: str) -> str | None:
+    return None if v in ("\r", "\r\n") else 'must be "\\r" or "\\r\\n"'
+
+
+@dataclass(frozen=True)
+class Sip2Settings:
+    address: str = setting(
+        "",
+        "HOST:PORT of the library system's SIP2 server; empty: this kiosk lends itself.",
+        _address_or_empty,
+    )
+    tls: bool = setting(False, "Talk to the SIP2 server over TLS.")
+    ca_file: str = setting(
+        "", "CA certificate file to verify the SIP2 server's TLS; empty: system."
+    )
+    user: str = setting("", "SIP2 login user (93 CN).")
+    password: str = setting("", "SIP2 login password (93 CO).")
+    location: str = setting("", "SIP2 location code (93 CP).")
+    institution: str = setting("", "Institution id (AO) the library system expects.")
+    terminal_password: str = setting("", "Terminal password (AC), if the system asks for one.")
+    encoding: str = setting(
+        "utf-8", "Text encoding on the wire.", _one_of("utf-8", "cp850", "gb18030")
+    )
+    terminator: str = setting("\r", 'End of a message: "\\r" or "\\r\\n".', _terminator)
+    error_detection: bool = setting(
+        True, "Send and check sequence numbers (AY) and checksums (AZ)."
+    )
+    timeout_s: float = setting(
+        5.0, "Seconds to wait for an answer before going offline.", _positive
+    )
+    retries: int = setting(
+        1, "Times a message is sent again after a corrupt answer.", _not_negative
+    )
+    heartbeat_s: float = setting(60.0, "Seconds between status checks (99) while idle.", _positive)
+    retry_max_s: float = setting(
+        60.0, "Longest wait between reconnects while the server is away.", _positive
+    )
+    patron_pattern: str = setting(
+        "", "Regular expression a scanned card number matches; empty: ask the system.", _regex
+    )
+    item_pattern: str = setting(
+        "", "Regular expression a book barcode matches; empty: ask the system.", _regex
+    )
+    offline_card_days: int = setting(
+        7, "Offline, lend only to cards the system accepted within this many days.", _not_negative
+    )
+    offline_max_loans: int = setting(
+        2, "Offline, lend a card at most this many books until the link is back.", _not_negative
+    )
+
+
 @dataclass(frozen=True)
 class RulesSettings:
     loan_days: dict[str, int] = setting(
@@ -403,6 +458,7 @@ class Settings:
     indicator: IndicatorSettings = field(default_factory=IndicatorSettings)
     web: WebSettings = field(default_factory=WebSettings)
     hub: HubSettings = field(default_factory=HubSettings)
+    sip2: Sip2Settings = field(default_factory=Sip2Settings)
     rules: RulesSettings = field(default_factory=RulesSettings)
     collection: CollectionSettings = field(default_factory=CollectionSettings)
     # Folder of the config file: relative paths in the config are relative to it.
@@ -454,7 +510,14 @@ def from_dict(
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {name} must be a [section], not a single value")
         sections[name] = _section(SECTIONS[name], name, value, source)
-    return Settings(**sections, base_dir=base_dir)
+    settings = Settings(**sections, base_dir=base_dir)
+    if settings.hub.url and settings.sip2.address:
+        raise ConfigError(
+            f"{source}: [hub] url and [sip2] address are both set: a kiosk lends either with a hub "
+            "(this project's own library) or as a self-check of a library system over SIP2, "
+            "not both; empty one of them (docs/sip2.md says when to choose which)"
+        )
+    return settings
 
 
 def _section(cls: type, name: str, table: dict[str, Any], source: str) -> Any:

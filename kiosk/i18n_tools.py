@@ -40,6 +40,9 @@ AREAS = {
     "web/rules_form.py": "reports",
     "web/templates/reports": "reports",
     "reports_cli.py": "reports",
+    "sip2": "sip2",
+    "sip2_cli.py": "sip2",
+    "circulation/sip2_queue.py": "sip2",
 }
 KEYWORDS = {"_": None, "N_": None, "N_plural": (1, 2), "gettext": None, "ngettext": (1, 2)}
 

@@ -338,4 +338,43 @@ def m021_import_mapping(db: Database) -> None:
     )
 
 
+@migrations(name="m022_sip2")
+def m022_sip2(db: Database) -> None:
+    """The SIP2 self-check's own tables: cards the library system accepted, the offline queue.
+
+    Written only by circulation/sip2_queue.py, in the transaction of the event they are about.
+    """
+    db.executescript(
+        """
+        CREATE TABLE sip2_cards (
+            patron_id TEXT PRIMARY KEY,
+            accepted_at TEXT NOT NULL        -- the last time the library system said yes
+        );
+        -- Transactions taken while the library system did not answer, sent in seq order.
+        CREATE TABLE sip2_queue (
+            event_uuid TEXT PRIMARY KEY,     -- the checkout or checkin event in `events`
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('checkout','checkin')),
+            patron_id TEXT,
+            item_barcode TEXT NOT NULL,
+            at TEXT NOT NULL,                -- when it happened: sent as the transaction date
+            due_at TEXT,
+            state TEXT NOT NULL DEFAULT 'waiting'
+                CHECK (state IN ('waiting','sending','sent','refused')),
+            answer TEXT NOT NULL DEFAULT '', -- the library system's words for a refusal
+            done_at TEXT
+        );
+        CREATE INDEX sip2_queue_open ON sip2_queue(seq) WHERE state IN ('waiting','sending');
+        -- The link as the running kiosk last saw it, for `kiosk status` in another process.
+        CREATE TABLE sip2_link (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            online INTEGER NOT NULL,
+            offline_since TEXT,
+            last_error TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

@@ -420,6 +420,15 @@ def _probe_hub(
         yield Finding(N_("hub"), OK, _("{url}: reachable, token accepted", url=url))
 
 
+def check_sip2(settings: cfg.Settings, config_path: Path) -> Iterator[Finding]:
+    """Log in to the library system's SIP2 server, run 99, and explain what fails."""
+    from kiosk.sip2.diagnose import check
+    from kiosk.sip2.wiring import resolved
+
+    for level, message, fix in check(resolved(settings), str(config_path)):
+        yield Finding(N_("SIP2"), OK if level == "ok" else PROBLEM, message, fix)
+
+
 def check_clock(timedatectl: str = "timedatectl") -> Finding:
     """Check that the clock is NTP-synchronised: a Pi has no battery clock."""
     try:
@@ -457,6 +466,7 @@ def diagnose(config_path: Path, user: Account, timeout: float = 5.0) -> list[Fin
         findings += check_card_reader(settings, user)
         findings += check_indicator(settings, user)
         findings += check_hub(settings, config_path, timeout)
+        findings += check_sip2(settings, config_path)
     findings.append(check_clock())
     return findings
 
@@ -486,7 +496,7 @@ def render(finding: Finding) -> list[str]:
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the hub.")
 @pass_ctx
 def doctor(ctx: Context, user_name: str | None, timeout: float) -> None:
-    """Check config, store, disk, devices, GPIO, hub and clock; print the fix for each problem."""
+    """Check config, store, disk, devices, GPIO, hub, SIP2 and clock; print each problem's fix."""
     name = user_name or default_user()
     try:
         user = Account.named(name)

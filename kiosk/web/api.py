@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from kiosk.circulation import dashboard, queries
 from kiosk.circulation.queries import outbox
 from kiosk.i18n import N_
-from kiosk.web import Web, web
+from kiosk.web import Web, current_lang, web
 from kiosk.web.auth import FORBIDDEN, user_name
 from kiosk.web.security import allowed
 
@@ -106,6 +106,9 @@ def status_of(ctx: Web) -> dict[str, Any]:
             "seconds_left": ctx.kiosk.seconds_left() if ctx.kiosk is not None else None,
         },
         "sync": ctx.sync_state(),
+        "sip2": sip2(current_lang())
+        if (sip2 := getattr(ctx.daemon, "sip2_status", None))
+        else None,
         "counts": {
             **queries.counts(store.reader, now),
             "events_waiting_for_hub": outbox.events_waiting(store.reader),

@@ -28,6 +28,9 @@ UNDO_MESSAGES = {
     "nothing_to_undo": N_("Nothing to undo."),
     "too_late": N_("Too late to undo; ask the librarian."),
     "changed_since": N_("That book has changed since; it cannot be undone here."),
+    "undo_in_library_system": N_(
+        "This kiosk lends for the library system: undo it there, at its desk."
+    ),
 }
 NOT_OPEN = N_("Tap a helper card on the kiosk, or log in as the librarian.")
 NOT_HERE = N_("The desk is not available here: no kiosk is running.")
@@ -157,6 +160,11 @@ def undo() -> Any:
     op = operator(ctx)
     if op is None:
         abort(403, description=NOT_OPEN)
+    if getattr(ctx.daemon, "sip2", None) is not None:
+        # The loan is the library system's (SIP2 has no undo): changing only the kiosk's copy
+        # would make the two disagree.
+        said = _said(UNDO_MESSAGES["undo_in_library_system"], {}, "warning")
+        return jsonify({"ok": False, "result": said})
     done = desk_actions.undo_last(ctx.store, op["actor"], ctx.settings.web.undo_window_s)
     if done.ok and ctx.daemon is not None:
         message = UNDO_MESSAGES[done.reason]

@@ -76,6 +76,7 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
     # today), the button would only spend the renewal.
     renewed_due = rules.due_date(patron, c.local_date(now))
     active = patron.status == "active"
+    remote = getattr(c, "rules_elsewhere", False)
     loans = []
     for row in c.loans_of(patron.id):
         due = c.local_date(row["due_at"])
@@ -87,10 +88,10 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
                 "overdue": overdue,
                 "code": row["item_barcode"],
                 # The button shows only where the rules allow it; the service decides again.
+                # A library system's self-check (SIP2) asks the system, which has the rules.
                 "renewable": active
                 and not overdue
-                and row["renewals"] < renewals
-                and renewed_due > due,
+                and (remote or (row["renewals"] < renewals and renewed_due > due)),
             }
         )
     return loans

@@ -1,0 +1,238 @@
+"""Scan to answer through SIP2, beside a raw 11/12 round trip to the same server; offline drain.
+
+    .venv/bin/python -m bench.sip2 [--dir FOLDER] [--rounds 3] [--quick]
+
+1. Starts the test ACS (pysip2 with an in-memory library, tests/sip2/acs.py) as its own process
+   on loopback, with enough books.
+2. Builds the kiosk's SIP2 session in-process on a store in the work folder, as the daemon does
+   (session, service, link, client; the link logged in), and in each round: a card (63), then
+   books, each timed from `Kiosk.scan` to the returned feedback (11 sent, 12 read, the event
+   committed with synchronous=FULL); then each book with no card (09 and its commit).
+3. Right after each timed scan, the baseline: the same message (11, or 09) on its own TCP
+   connection to the same server, sent and its answer read, nothing else.
+4. Offline drain: the link is taken down, returns are scanned (each committed to the queue),
+   the link comes back and the queue is sent; transactions per second from the first send to
+   an empty queue. Its baseline: the same number of raw 09/10 round trips, one after another.
+
+The folder defaults to a new one under the current directory (fsync on a real disk).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import harness
+from kiosk import config
+from kiosk.app import open_store
+from kiosk.circulation.clock import SystemClock
+from kiosk.sip2.protocol import body, encode, when
+from kiosk.sip2.wiring import sip2_kiosk
+
+ACS = Path(__file__).resolve().parents[1] / "tests" / "sip2" / "acs.py"
+WARM_UP = 5
+
+
+class RawClient:
+    """A bare SIP2 round trip on its own connection: send one frame, read to the CR."""
+
+    def __init__(self, address: str) -> None:
+        host, _, port = address.rpartition(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.seq = 0
+        assert self.round_trip(body("93", "00", ("CN", "kiosk"), ("CO", "secret"))).startswith(
+            b"941"
+        )
+
+    def round_trip(self, message: str) -> bytes:
+        """Send a message with AY/AZ; return the answer's bytes."""
+        self.seq = (self.seq + 1) % 10
+        self.sock.sendall(encode(message, self.seq, "utf-8", "\r"))
+        answer = b""
+        while not answer.endswith(b"\r"):
+            chunk = self.sock.recv(4096)
+            assert chunk, "the ACS closed the connection"
+            answer += chunk
+        return answer
+
+    def checkout(self, patron: str, barcode: str) -> float:
+        """Time one 11/12."""
+        stamp = when(_local(time.time()))
+        message = body(
+            "11",
+            "NN" + stamp + stamp,
+            ("AO", "SCHOOL"),
+            ("AA", patron),
+            ("AB", barcode),
+            ("AC", ""),
+        )
+        start = time.perf_counter()
+        answer = self.round_trip(message)
+        seconds = time.perf_counter() - start
+        assert answer.startswith(b"12"), answer
+        return seconds
+
+    def checkin(self, barcode: str) -> float:
+        """Time one 09/10."""
+        stamp = when(_local(time.time()))
+        message = body(
+            "09",
+            "N" + stamp + stamp,
+            ("AP", "Library"),
+            ("AO", "SCHOOL"),
+            ("AB", barcode),
+            ("AC", ""),
+        )
+        start = time.perf_counter()
+        answer = self.round_trip(message)
+        seconds = time.perf_counter() - start
+        assert answer.startswith(b"10"), answer
+        return seconds
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.sock.close()
+
+
+def _local(epoch: float) -> Any:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch).astimezone()
+
+
+def start_acs(books: int) -> tuple[subprocess.Popen[str], str]:
+    """Start the ACS; return the process and its address."""
+    proc = subprocess.Popen(
+        [sys.executable, str(ACS), "--books", str(books)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("port "), line
+    return proc, f"127.0.0.1:{line.split()[1]}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print its tables."""
+    ap = harness.parser(__doc__)
+    args = ap.parse_args(argv)
+    per_round = harness.size(args, 60, 8)
+    drain_n = harness.size(args, 200, 20)
+    bench = harness.Bench("sip2", args)
+    books = (per_round + WARM_UP) * bench.n_rounds * 2 + drain_n * bench.n_rounds + 10
+    with harness.workdir(args, "sip2") as folder:
+        proc, address = start_acs(books)
+        try:
+            run(folder, address, bench, per_round, drain_n)
+        finally:
+            proc.kill()
+            proc.wait()
+    bench.compare(
+        "checkout, scan to answer", "checkout", "raw 11/12", "p50", harness.ratio_at_most(1.5)
+    )
+    bench.compare(
+        "return, scan to answer", "return", "raw 09/10", "p50", harness.ratio_at_most(1.5)
+    )
+    bench.compare("checkout p99", "checkout", "raw 11/12", "p99")
+    bench.compare("offline drain", "drain", "raw 09/10 rate", "p50", harness.at_least(20, "/s"))
+    bench.note(f"{per_round} checkouts and returns a round after {WARM_UP} warm-up; ACS: pysip2")
+    bench.note(f"offline drain: {drain_n} returns queued offline, then sent")
+    bench.report()
+
+
+def run(folder: Path, address: str, bench: harness.Bench, per_round: int, drain_n: int) -> None:
+    """Time the rounds."""
+    settings = config.from_dict(
+        {
+            "store": {"path": str(folder / "kiosk.db")},
+            "scanner": {"source": "none:"},
+            "sip2": {
+                "address": address,
+                "user": "kiosk",
+                "password": "secret",
+                "institution": "SCHOOL",
+                "location": "Library",
+                "patron_pattern": r"P\d+",
+                "item_pattern": r"BK\d+",
+                "heartbeat_s": 600.0,
+            },
+        },
+        base_dir=folder,
+    )
+    clock = SystemClock()
+    store = open_store(settings, clock)
+    store.start_checkpointer(settings.store.checkpoint_delay_s)
+    _circulation, kiosk, link = sip2_kiosk(store, settings, clock, {})
+    link.start()
+    harness.wait_for(lambda: link.online, "the SIP2 link to log in", 20)
+    raw = RawClient(address)
+    fresh = (f"BK{n:05d}" for n in range(1, 10**5))  # each book once: none is still lent
+    try:
+        for _ in bench.rounds():
+            out: list[float] = []
+            back: list[float] = []
+            raw_out: list[float] = []
+            raw_back: list[float] = []
+            assert kiosk.scan("P002").kind == "session_started"
+            lent = []
+            for i in range(per_round + WARM_UP):
+                barcode, spare = next(fresh), next(fresh)
+                start = time.perf_counter()
+                fb = kiosk.scan(barcode)
+                seconds = time.perf_counter() - start
+                assert fb.kind == "ok" and fb.result and fb.result.action == "checkout", fb
+                base = raw.checkout("P001", spare)
+                lent.append((barcode, spare))
+                if i >= WARM_UP:
+                    out.append(seconds * 1000)
+                    raw_out.append(base * 1000)
+            kiosk.done()
+            for i, (barcode, spare) in enumerate(lent):
+                start = time.perf_counter()
+                fb = kiosk.scan(barcode)
+                seconds = time.perf_counter() - start
+                assert fb.kind == "ok" and fb.result and fb.result.action == "checkin", fb
+                base = raw.checkin(spare)
+                if i >= WARM_UP:
+                    back.append(seconds * 1000)
+                    raw_back.append(base * 1000)
+            bench.record("checkout", out)
+            bench.record("raw 11/12", raw_out)
+            bench.record("return", back)
+            bench.record("raw 09/10", raw_back)
+            rate, raw_rate = drain(kiosk, link, raw, [next(fresh) for _ in range(drain_n)])
+            bench.record("drain", rate, "/s")
+            bench.record("raw 09/10 rate", raw_rate, "/s")
+    finally:
+        raw.close()
+        link.stop()
+        store.close()
+
+
+def drain(kiosk: Any, link: Any, raw: RawClient, codes: list[str]) -> tuple[float, float]:
+    """Queue returns offline, bring the link back, time the drain; and the raw rate."""
+    count = len(codes)
+    link.stop()  # offline: the worker stops and the connection closes
+    link.online = False
+    link._stop.clear()
+    for code in codes:
+        fb = kiosk.scan(code)
+        assert fb.kind == "ok" and fb.result and fb.result.action == "checkin", fb
+    assert link.queue_open()
+    start = time.perf_counter()
+    link.start()
+    harness.wait_for(lambda: link.online and not link.queue_open(), "the queue to drain", 120)
+    seconds = time.perf_counter() - start
+    raw_start = time.perf_counter()
+    for code in codes:
+        raw.checkin(code)
+    raw_seconds = time.perf_counter() - raw_start
+    return count / seconds, count / raw_seconds
+
+
+if __name__ == "__main__":
+    main()
