@@ -68,8 +68,32 @@ def find_other_form(db: Database, code: str) -> tuple[Any, ...] | None:
 
 
 def find(db: Database, code: str) -> tuple[Any, ...] | None:
-    """Return (code, patron_id, status) of the card a code names in any of its forms."""
+    """Return (code, patron_id, status) of the card a code names in any of its forms.
+
+    The one lookup of a card: the touchscreen, the dashboard, imports, card replacement and
+    the hub's trust all find a card (and check that a new card is nobody else's) through it.
+    """
     return find_exact(db, code) or find_other_form(db, code)
+
+
+def stored(db: Database, code: str) -> str:
+    """Return the code the store keeps for the card a code names, or the code's canonical form."""
+    found = find(db, code)
+    return str(found[0]) if found else canonical(code)
+
+
+def holder(db: Database, code: str) -> dict[str, Any] | None:
+    """Return the card a code names in any form, with its holder: code, patron_id, status, name."""
+    found = find(db, code)
+    if found is None:
+        return None
+    name = db.execute("SELECT name FROM patrons WHERE id = ?", [found[1]]).fetchone()
+    return {
+        "code": found[0],
+        "patron_id": found[1],
+        "status": found[2],
+        "name": name[0] if name else found[1],
+    }
 
 
 class CardIndex:

@@ -148,15 +148,15 @@ def undo(state: UndoState, cmd: UndoLast, now: dt.datetime) -> Decision:
 
 
 def issue_card(
-    patron: Patron | None, code: str, taken: Sequence[Any] | None, cmd: IssueCard
+    patron: Patron | None, code: str, taken: Mapping[str, Any] | None, cmd: IssueCard
 ) -> Decision:
     """Give a patron a card, unless its code (in any of its forms) is already someone's card."""
     if patron is None:
         return Refusal("unknown_code")
     if not code or len(code) > 64:
         return Refusal("card_code_missing")
-    if taken is not None:
-        return Refusal("card_taken", {"code": taken[0], "patron_id": taken[1]})
+    if taken is not None:  # kiosk/circulation/cards.py `holder`: the card in any form
+        return Refusal("card_taken", dict(taken))
     card = codes.canonical_card(code)
     return [Draft("card_issued", cmd.actor, patron.id, None, {"card": card})]
 

@@ -95,7 +95,7 @@ def issue_card(store: Store, patron_id: str, code: str, actor: str) -> Event | R
     with store.write() as db:
         rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
         patron = Patron.from_row(rows[0]) if rows else None
-        taken = card_forms.find(db, code) if code else None
+        taken = card_forms.holder(db, code) if code else None
         decision = decide.issue_card(patron, code, taken, IssueCard(patron_id, code, actor))
         if isinstance(decision, Refusal):
             return decision

@@ -162,20 +162,19 @@ def touch_contact(store: Store, kiosk_id: str, sent_at: str | None) -> None:
 
 # What a kiosk's desk may change in the master data; the rest stays the hub's to decide. (A
 # desk's `item_status` is replayed with the book's loans, in the order things happened.)
-MASTER_FROM_KIOSK = {
-    "card_lost": lambda e: isinstance(e.data.get("card"), str),
-    "card_issued": lambda e: isinstance(e.data.get("card"), str) and bool(e.patron_id),
-    "patron_status": lambda e: e.data.get("status") in ("active", "blocked", "left"),
-}
+MASTER_FROM_KIOSK = ("card_lost", "card_issued")
 
 
 def _apply_master(db: Database, events: list[Event], now: str) -> None:
-    """Apply desk changes to master data that a kiosk may make (lost cards, item status)."""
+    """Check each kiosk event against its rule (kiosk/sync/trust.py); apply lost and new cards.
+
+    The collection's events projected after the loans are checked there instead, in the order
+    they happened, so a hold placed earlier in the batch is there when it is made ready.
+    """
     for e in sorted(events, key=lambda e: e.at):
-        if not trust.allowed(db, e, now):  # kiosk/sync/trust.py: what a kiosk may change
+        if e.type in CHECKED_LATER or not trust.allowed(db, e, now):
             continue
-        allowed = MASTER_FROM_KIOSK.get(e.type)
-        if allowed is not None and allowed(e):
+        if e.type in MASTER_FROM_KIOSK:
             project(db, replace(e, at=now))
 
 
@@ -189,7 +188,7 @@ def project_collection(db: Database, events: list[Event], now: str) -> None:
     for e in sorted(events, key=lambda e: e.at):
         if e.type in REPLAYED or e.type == "corner_lent":
             continue
-        if e.type in COLLECTION_EVENTS and trust.allowed(db, e, now):
+        if e.type in CHECKED_LATER and trust.allowed(db, e, now):
             _project_or_list(db, e, now)
 
 
@@ -244,6 +243,8 @@ ITEM_TYPES = ",".join(f"'{t}'" for t in REPLAYED)
 HUB_OWN = "r.uuid IS NULL AND e.type IN ({})".format(
     ",".join(f"'{t}'" for t in (*INCIDENTS, "item_withdrawn"))
 )
+# The collection's events projected after the loans, each checked just before (trust.py).
+CHECKED_LATER = frozenset(COLLECTION_EVENTS) - {*REPLAYED, "corner_lent"}
 # A refused undo (kiosk/sync/trust.py) reopens nothing, so it never asks for a full replay.
 UNDO_REFUSED = ",".join(f"'{k}'" for k in trust.UNDO_REFUSALS)
 CORNER_ROWS = (

@@ -113,7 +113,10 @@ def card_issue(patron_id: str) -> Any:
     code = request.form.get("code", "").strip()
     done = records.issue_card(web().store, patron_id, code, actor())
     if isinstance(done, Refusal) and done.reason == "card_taken":
-        flash(gettext("Card {code} already belongs to someone.", code=done.params["code"]), "error")
+        flash(
+            gettext("Card {code} already belongs to {name}.", code=code, name=done.params["name"]),
+            "error",
+        )
     elif isinstance(done, Refusal):
         flash(gettext("Type or scan the new card's number."), "error")
     else:
