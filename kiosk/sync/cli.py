@@ -147,7 +147,16 @@ def conflicts_(ctx: click.Context, as_json: bool) -> None:
         rows = hubstore.conflicts(store)
     finally:
         store.close()
-    cols = ["at", "kind", "kiosk_id", "item_barcode", "title", "patron_id", "other_patron_id"]
+    cols = [
+        "at",
+        "kind",
+        "kiosk_id",
+        "item_barcode",
+        "title",
+        "patron_id",
+        "other_patron_id",
+        "other_name",
+    ]
     if not as_json:  # what each conflict means, in words (JSON keeps the codes, for scripts)
         from kiosk.sync.pages import KINDS
 
