@@ -20,7 +20,7 @@ from kiosk.circulation.commands import (
     SetPatronStatus,
     SetRules,
 )
-from kiosk.circulation.models import Item, Patron
+from kiosk.circulation.models import Item, Patron, location_key
 from kiosk.circulation.projections.master import (
     ITEM_EDITS,
     ITEM_FIELDS,
@@ -152,6 +152,8 @@ def edit_patron(store: Store, patron_id: str, changes: Mapping[str, Any], actor:
 
 def edit_item(store: Store, barcode: str, changes: Mapping[str, Any], actor: str) -> Event:
     """Change an item's title, author, ISBN, call number or location from the dashboard."""
+    if "location" in changes:  # `图书馆` is kept as `library`, as imports keep it
+        changes = {**changes, "location": location_key(str(changes["location"]))}
     return _edit(store, Draft("item_edited", actor, None, barcode), ITEM_EDITS, changes)
 
 

@@ -192,5 +192,5 @@ def serve(
         idle_s=idle_s,
         trusted_proxy=trusted_proxy,
     )
-    log.info("hub serving on http://%s:%d", host, server.effective_port)
+    log.info("hub serving on http://%s:%s", host, server.effective_port)
     server.run()

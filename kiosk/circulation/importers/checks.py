@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from kiosk import codes
 from kiosk.circulation import cards
+from kiosk.circulation.models import location_key
 from kiosk.i18n import N_, cli_language, translate
 
 Progress = Callable[[int, int], None]
@@ -62,7 +63,6 @@ CHINESE_HEADERS = {
     "call_number": "索书号",
     "location": "馆藏地点",
 }
-LIBRARY = {"library", "图书馆", "总馆", "馆内"}
 CARD_LENGTH = 64
 
 ROLES = {
@@ -368,7 +368,7 @@ def _item_row(v: dict[str, str], bad: _Errors) -> dict[str, Any]:
         "author": v.get("author", ""),
         "isbn": isbn,
         "call_number": v.get("call_number", ""),
-        "location": "library" if location.lower() in LIBRARY else location,
+        "location": location_key(location),
     }
 
 
