@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ROLES = ("student", "teacher", "helper", "librarian")
+from kiosk import rule_defaults
+
+ROLES = rule_defaults.ROLES
 DESK_ROLES = ("helper", "librarian")
 # How children address adults: 陈老师 is the name a child knows, and "老师" alone names nobody.
 TITLES = ("老师", "校长", "主任")

@@ -16,12 +16,12 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
-from kiosk import config
+from kiosk import config, rule_defaults
 from kiosk.circulation import decide, queries, records
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
-from kiosk.circulation.rules import load_rules
+from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, rules_form, web
@@ -319,14 +319,14 @@ def _typed(r: Any) -> dict[str, Any]:
     """Return the stored rules as the form's fields."""
     typed: dict[str, Any] = {}
     for role in ROLES:
-        lim = r.by_role.get(role)
-        typed[f"loan_days_{role}"] = lim.loan_days if lim else 14
-        typed[f"max_loans_{role}"] = lim.max_loans if lim else 0
+        lim = r.by_role.get(role) or default_limits(role)  # kiosk/rule_defaults.py
+        typed[f"loan_days_{role}"] = lim.loan_days
+        typed[f"max_loans_{role}"] = lim.max_loans
     for g in rules_form.GRADES:
         typed[f"grade_{g}"] = r.max_loans_by_grade.get(g, "")
     first = next(iter(r.by_role.values()), None)
     typed.update(
-        renewals=first.renewals if first else 1,
+        renewals=first.renewals if first else rule_defaults.RENEWALS,
         block_when_overdue=r.block_when_overdue,
         holiday_loans=r.holiday_loans,
         term_start=r.term_start or "",
