@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kiosk.circulation import dashboard
 from kiosk.circulation.stats import month, rankings
+from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, at_the_screen, bilingual, web
 from kiosk.web.live import Update, event_stream
@@ -56,6 +57,10 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
     active = patron.status == "active"
     loans = []
     for row in c.loans_of(patron.id):
+        if not is_utc_stamp(row["due_at"]):  # a bad record from elsewhere: shown, never a 500
+            shown = {"title": row["title"], "due": "", "overdue": False, "renewable": False}
+            loans.append({**shown, "code": row["item_barcode"]})
+            continue
         due = c.local_date(row["due_at"])
         overdue = row["due_at"] < now
         loans.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -255,6 +256,55 @@ def test_every_forged_collection_event_is_listed_in_words_and_changes_nothing(
     # Kiosk A takes the hub's data; a student taps: the touchscreen and its stream answer 200.
     a = desk["kiosk"]
     a.worker.sync_once()
+    (tmp_path / "screen").mkdir()
+    settings, _ = fifo_settings(
+        tmp_path / "screen", store={"path": str(tmp_path / "A" / "kiosk.db")}
+    )
+    daemon = Daemon(settings)
+    with running(daemon):
+        daemon.kiosk.scan("CARD-S001")
+        url = f"http://127.0.0.1:{daemon.web.port}"
+        assert requests.get(url + "/", timeout=10).status_code == 200
+        with requests.get(url + "/events", timeout=10, stream=True) as stream:
+            assert stream.status_code == 200
+            assert next(stream.iter_content(chunk_size=None)).startswith(b"retry: 1000")
+    daemon.store.close()
+
+
+def test_records_from_before_the_checks_show_as_they_are_and_no_page_fails(
+    hub: Hub, kiosk_factory: Any, tmp_path: Path
+) -> None:
+    # What a forged class corner left in a hub's store before these checks: loans due "garbage",
+    # a conflict whose detail is not JSON, an event whose data is not an object.
+    conn = sqlite3.connect(hub.db_path, timeout=10)
+    with conn:
+        for n, (out, due) in enumerate([("2026-11-01T00:00:00.000Z", "garbage"), ("junk", "")]):
+            conn.execute(
+                "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
+                "VALUES (?, ?, 'S001', ?, ?)",
+                [f"old-{n}", BOOK[n], out, due],
+            )
+        conn.execute(
+            "INSERT INTO events (uuid, type, at, kiosk_id, actor, data) "
+            "VALUES ('old-event', 'corner_lent', 'zz', 'k9', 'A\tB', '[]')"
+        )
+        conn.execute(
+            "INSERT INTO conflicts (kind, event_uuid, kiosk_id, at, detected_at, detail) "
+            "VALUES ('malformed', 'old-event', 'k9', 'bad', 'bad', 'not json')"
+        )
+    conn.close()
+    s = login(hub)
+    for path in [*pages(hub, {"stocktake": "none"})[:-2], "/admin/hub/conflicts"]:
+        r = s.get(hub.url + path, timeout=30)
+        assert r.status_code == 200, (path, r.status_code, r.text[-500:])
+    assert "garbage" in s.get(f"{hub.url}/admin/patrons/S001", timeout=10).text  # shown as is
+    # A kiosk takes those loans from the hub; the student taps: the screen still answers.
+    a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A")
+    a.worker.sync_once()
+    assert a.store.query("SELECT due_at FROM loans ORDER BY item_barcode") == [
+        {"due_at": "garbage"},
+        {"due_at": ""},
+    ]
     (tmp_path / "screen").mkdir()
     settings, _ = fifo_settings(
         tmp_path / "screen", store={"path": str(tmp_path / "A" / "kiosk.db")}
