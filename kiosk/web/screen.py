@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kiosk.circulation import dashboard
-from kiosk.circulation.stats import month, rankings
 from kiosk.circulation.schemas import is_utc_stamp
+from kiosk.circulation.stats import month, rankings
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, at_the_screen, bilingual, web
 from kiosk.web.live import Update, event_stream
