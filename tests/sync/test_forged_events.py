@@ -318,3 +318,68 @@ def test_records_from_before_the_checks_show_as_they_are_and_no_page_fails(
             assert stream.status_code == 200
             assert next(stream.iter_content(chunk_size=None)).startswith(b"retry: 1000")
     daemon.store.close()
+
+
+def test_every_collection_event_a_desk_makes_reaches_the_hub_unrefused(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    from kiosk.circulation.collection import cards
+
+    a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A")
+    a.worker.sync_once()
+    s, c = a.store, a.circulation
+    today = dt.date.today()
+    # Holds: collected, cancelled, expired (each made ready by the book's return at A).
+    for book, borrower, waiting in ((BOOK[0], "S001", "S002"), (BOOK[5], "S001", "S003")):
+        assert c.checkout(borrower, book).ok
+        assert holds.place(s, book, waiting, "H001").ok
+    assert c.checkin(BOOK[0]).ok
+    ready = holds.on_return(s, BOOK[0], "H001", today + dt.timedelta(days=5))
+    assert ready is not None and holds.close(s, ready["id"], "fulfilled", "H001").ok
+    (cancel,) = holds.active(s.reader, BOOK[5])
+    assert holds.close(s, cancel["id"], "cancelled", "H001").ok
+    assert c.checkout("S002", BOOK[6]).ok and holds.place(s, BOOK[6], "S001", "H001").ok
+    assert c.checkin(BOOK[6]).ok
+    assert holds.on_return(s, BOOK[6], "H001", today) is not None
+    assert holds.expire(s, today + dt.timedelta(days=2), "self-service").ok
+    # Lost and damaged: repaired, compensated, found again.
+    assert lost.mark(s, "damaged", BOOK[1], "librarian:admin").ok
+    damaged = s.query("SELECT id FROM incidents WHERE kind = 'damaged'")[0]["id"]
+    assert lost.repair(s, damaged, "started", "librarian:admin").ok
+    assert lost.repair(s, damaged, "done", "librarian:admin").ok
+    assert c.checkout("S003", BOOK[3]).ok
+    assert lost.mark(s, "lost", BOOK[3], "librarian:admin", note="书包里找不到\n周一再找").ok
+    lost_id = s.query("SELECT id FROM incidents WHERE kind = 'lost'")[0]["id"]
+    assert lost.compensate(s, lost_id, "money", "20", "librarian:admin").ok
+    assert lost.found(s, BOOK[3], "H001", "desk").ok
+    # A stocktake counted, paused, resumed and finished; a class corner; a card replaced.
+    assert stocktake.start(s, Scope(location="图书馆"), "H001").ok
+    assert stocktake.scan(s, BOOK[2], "H001").outcome.ok
+    for to in ("paused", "open", "finished"):
+        assert stocktake.set_status(s, to, "H001").ok
+    due = today + dt.timedelta(days=30)
+    assert corners.lend(s, "三(2)班", "T001", [BOOK[4]], due, ZoneInfo("UTC"), "T001").ok
+    assert cards.replace(s, "S002", "CARD-S002", "0f00beef02", "librarian:admin").ok
+    made = {r["type"] for r in s.query("SELECT DISTINCT type FROM events")}
+    assert made >= set(EVENT_TYPES) - {
+        "item_withdrawn",
+        "year_promoted",
+        "leavers_closed",
+        "holiday_loans_set",
+    }  # every collection event type a kiosk's desk may send
+    a.worker.sync_once()
+    assert hub.query("SELECT kind, detail FROM conflicts") == []
+    for table, key in (("holds", "id"), ("incidents", "id"), ("stocktakes", "id")):
+        cols = {
+            "holds": "id, status, kiosk_id",
+            "incidents": "id, kind, compensation, resolved_as, repair_started_at IS NOT NULL",
+            "stocktakes": "id, location, status, kiosk_id",
+        }[table]
+        sql = f"SELECT {cols} FROM {table} ORDER BY {key}"
+        assert hub.query(sql) == s.query(sql), table
+    assert hub.query(
+        "SELECT code, patron_id, status FROM cards WHERE patron_id = 'S002' ORDER BY code"
+    ) == [
+        {"code": "0F00BEEF02", "patron_id": "S002", "status": "active"},
+        {"code": "CARD-S002", "patron_id": "S002", "status": "lost"},
+    ]
