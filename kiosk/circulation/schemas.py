@@ -100,11 +100,6 @@ class Problem:
     code: str
     kind: str = "id"
 
-    @property
-    def words(self) -> str:
-        """Return the problem in English words (the page translates PROBLEMS itself)."""
-        return f"{self.place}: {PROBLEMS[self.code]}"
-
 
 def _ids(*names: str) -> tuple[Field, ...]:
     return tuple(Field(n) for n in names)

@@ -47,7 +47,6 @@ from kiosk.circulation import schemas
 from kiosk.circulation.decide import UNDOABLE
 from kiosk.circulation.store import Event
 
-MAX_CARD = schemas.MAX_CARD
 UNDO_REFUSALS = ("undo_unknown_event", "undo_foreign", "undo_mismatch", "undo_repeated")
 DESK_ITEM_STATUSES = ("lost", "damaged")
 # Master data the hub's librarian owns; a kiosk's change is listed, never applied. With a hub,
