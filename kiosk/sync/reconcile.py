@@ -15,9 +15,13 @@ so an event that arrives a week late lands where it happened. The rules (docs/sy
 - undo: the loan is put back as it was before the event it names, only when that is the same
   kiosk's own event of the same book (kiosk/sync/trust.py); else it is listed (`undo_foreign`,
   `undo_unknown_event`, `undo_mismatch`, `undo_repeated`) and no replay applies it.
-- item_lost, item_damaged: the loan they name ends there (closed as lost or damaged);
-  corner_lent: a loan for each book of the box that is on the shelf at that moment. They are
-  replayed with the book's loan events (docs/collection.md, "At the hub").
+- item_lost, item_damaged: the loan they name ends there (closed as lost or damaged), when it
+  is that book's loan to that patron; corner_lent: a loan for each book of the box that is on
+  the shelf at that moment. They are replayed with the book's loan events (docs/collection.md,
+  "At the hub").
+- every kiosk event must first fit its type's schema (kiosk/circulation/schemas.py) and its
+  rule in kiosk/sync/trust.py (a kiosk names only its own holds, stocktakes and incidents);
+  one that does not is listed as a conflict in words and applied nowhere.
 - item_status from a kiosk's desk (lost, damaged): the book's status at that moment, replayed with
   its loan events too, so the order of arrival does not decide it.
 - a checkout over the patron's limit, after a card of theirs was reported lost, or by a blocked
