@@ -88,3 +88,12 @@ def test_an_import_refuses_anothers_card_with_the_holders_name(
     said = canonical_card(FORMS[form])  # a UID is quoted as the reader sends it
     assert problems == [(2, f"card {said} already belongs to 王小明 (S001)")]
     assert cards(daemon) == holder
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_patron_search_finds_the_holder_by_any_form_of_the_card(
+    client: FlaskClient, holder: list[dict[str, str]], form: str
+) -> None:
+    set_up_and_login(client)
+    page = html.unescape(text(client.get("/admin/patrons", query_string={"q": FORMS[form]})))
+    assert "王小明" in page and "李雨涵" not in page
