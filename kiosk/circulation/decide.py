@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk import codes
+from kiosk.circulation import schemas
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import (
     Checkin,
@@ -153,7 +154,7 @@ def issue_card(
     """Give a patron a card, unless its code (in any of its forms) is already someone's card."""
     if patron is None:
         return Refusal("unknown_code")
-    if not code or len(code) > 64:
+    if not code or schemas.card_problem(code):  # empty, too long, a TAB or NUL in it
         return Refusal("card_code_missing")
     if taken is not None:  # kiosk/circulation/cards.py `holder`: the card in any form
         return Refusal("card_taken", dict(taken))

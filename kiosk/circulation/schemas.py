@@ -191,6 +191,11 @@ def problem(event: Event) -> Problem | None:
     return None
 
 
+def card_problem(code: Any) -> str | None:
+    """Return why a card code cannot be a card (PROBLEMS code), or None: the kiosk's own check."""
+    return _text_problem(code, "card")
+
+
 def _id_ok(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 

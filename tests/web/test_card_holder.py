@@ -97,3 +97,20 @@ def test_the_patron_search_finds_the_holder_by_any_form_of_the_card(
     set_up_and_login(client)
     page = html.unescape(text(client.get("/admin/patrons", query_string={"q": FORMS[form]})))
     assert "王小明" in page and "李雨涵" not in page
+
+
+@pytest.mark.parametrize("code", ["X\tissue\tS00041\n9", "A\x00", "C" * 65])
+def test_a_card_code_the_hub_would_refuse_is_refused_at_the_kiosk_too(
+    client: FlaskClient, daemon: Daemon, holder: list[dict[str, str]], code: str
+) -> None:
+    set_up_and_login(client)
+    t = token(client, "/admin/patrons/S002")
+    r = client.post(
+        "/admin/patrons/S002/cards", data={"csrf_token": t, "code": code}, follow_redirects=True
+    )
+    assert "请输入或扫描新卡的卡号。" in text(r)
+    t = token(client, "/admin/collection/year")
+    form = {"csrf_token": t, "patron_id": "S002", "old": "0F00A1B2C4", "new": code}
+    r = client.post("/admin/collection/card/replace", data=form, follow_redirects=True)
+    assert "请刷新卡或输入新卡号。" in text(r)
+    assert cards(daemon) == holder

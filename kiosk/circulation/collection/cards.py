@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.circulation import cards as card_forms
+from kiosk.circulation import schemas
 from kiosk.circulation.collection import Outcome, apply
 from kiosk.circulation.projector import Draft, Refusal
 from kiosk.circulation.store import Store
@@ -26,7 +27,7 @@ def decide_replace(
     `old` and `new_card` are the cards the codes name in any of their forms, with their holder
     (kiosk/circulation/cards.py `holder`), so a card given in its other form is the same card.
     """
-    if not new:
+    if not new or schemas.card_problem(new):  # the hub's check of a card, at the kiosk too
         return Refusal("empty_card")
     if old is None or old["patron_id"] != patron_id:
         return Refusal("no_such_card", {"card": old["code"] if old else ""})
