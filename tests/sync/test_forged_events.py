@@ -30,7 +30,7 @@ from kiosk.i18n import translate
 from kiosk.sync.pages import KINDS
 from kiosk.web.security import Passwords
 
-from .conftest import BOOK, Hub
+from .conftest import BOOK, Hub, run_cli
 from .test_hub_input import batch, post
 
 pytestmark = pytest.mark.timeout(120)
@@ -249,6 +249,9 @@ def test_every_forged_collection_event_is_listed_in_words_and_changes_nothing(
         problem = translate(PROBLEMS["not_stamp"], lang)
         assert f"data.due_at: {escape(problem)}" in html  # the garbage due date, in words
         assert CONTROL not in html  # control characters are shown as nothing
+    said = run_cli("--config", str(hub.config), "hub", "conflicts").stdout
+    assert "A kiosk named a hold it did not place: not applied" in said
+    assert "(data.due_at: is not a UTC time like 2026-11-02T01:00:00.000Z)" in said
     for path in pages(hub, desk):
         r = s.get(hub.url + path, timeout=30)
         assert r.status_code == 200, (path, r.status_code, r.text[-500:])
