@@ -278,7 +278,7 @@ def _own_incident(db: Database, e: Event) -> Refused | None:
     ).fetchone()
     kinds = ("item_damaged",) if e.type.startswith("repair") else ("item_lost", "item_damaged")
     detail = {"incident": incident}
-    if row is None or row[0] not in kinds or row[2] != e.kiosk_id or _refused(db, incident):
+    if row is None or row[0] not in kinds or row[2] != e.kiosk_id or refused(db, incident):
         return Refused("not_own_incident", detail)
     if e.item_barcode is not None and e.item_barcode != row[1]:
         return Refused("not_own_incident", {**detail, "incident_item": row[1]})
@@ -377,10 +377,6 @@ RULES: dict[str, Rule] = {
 
 def refused(db: Database, uuid: str) -> bool:
     """Return whether the hub refused this kiosk event (listed), so no replay applies it."""
-    return _refused(db, uuid)
-
-
-def _refused(db: Database, uuid: str) -> bool:
     found = db.execute(
         f"SELECT 1 FROM conflicts WHERE event_uuid = ? AND kind IN ({_marks(KEPT_OUT)})",
         [uuid, *KEPT_OUT],
