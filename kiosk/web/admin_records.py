@@ -114,7 +114,11 @@ def card_issue(patron_id: str) -> Any:
     done = records.issue_card(web().store, patron_id, code, actor())
     if isinstance(done, Refusal) and done.reason == "card_taken":
         flash(
-            gettext("Card {code} already belongs to {name}.", code=code, name=done.params["name"]),
+            gettext(
+                "Card {code} already belongs to {name}.",
+                code=done.params["code"],  # the card as the store keeps it: the same card
+                name=done.params["name"],
+            ),
             "error",
         )
     elif isinstance(done, Refusal):
