@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk import rule_defaults
+
 Check = Callable[[Any], str | None]
 
 
@@ -86,19 +88,11 @@ def _regex(v: str) -> str | None:
     return None
 
 
-ROLES = ("student", "teacher", "helper", "librarian")
+ROLES = rule_defaults.ROLES
 
 
-def _roles_to_int(v: dict[str, int]) -> str | None:
-    bad = [k for k in v if k not in ROLES]
-    if bad:
-        return f"unknown role {bad[0]!r} (roles: {', '.join(ROLES)})"
-    return None if all(n >= 0 for n in v.values()) else "numbers must be 0 or more"
-
-
-def _grades_to_int(v: dict[str, int]) -> str | None:
-    bad = [k for k in v if not k.isdigit()]
-    return f"grade {bad[0]!r} is not a number" if bad else None
+def _per_role(bound: str) -> Check:
+    return lambda v: rule_defaults.roles_problem(v, bound)
 
 
 @dataclass(frozen=True)
@@ -412,21 +406,31 @@ class Sip2Settings:
 @dataclass(frozen=True)
 class RulesSettings:
     loan_days: dict[str, int] = setting(
-        {"student": 14, "teacher": 30, "helper": 14, "librarian": 30},
+        dict(rule_defaults.LOAN_DAYS),
         "Default loan period in days per role.",
-        _roles_to_int,
+        _per_role("loan_days"),
     )
     max_loans: dict[str, int] = setting(
-        {"student": 2, "teacher": 10, "helper": 3, "librarian": 20},
+        dict(rule_defaults.MAX_LOANS),
         "Default most items on loan at once per role.",
-        _roles_to_int,
+        _per_role("max_loans"),
     )
     max_loans_by_grade: dict[str, int] = setting(
-        {"1": 1, "2": 1}, "Students of these grades may have at most this many.", _grades_to_int
+        dict(rule_defaults.MAX_LOANS_BY_GRADE),
+        "Students of these grades may have at most this many.",
+        rule_defaults.grades_problem,
     )
-    renewals: int = setting(1, "How many times a loan may be renewed.", _not_negative)
-    block_when_overdue: bool = setting(True, "Refuse new loans while the patron has overdue items.")
-    holiday_loans: bool = setting(False, "Allow due dates after the end of term.")
+    renewals: int = setting(
+        rule_defaults.RENEWALS,
+        "How many times a loan may be renewed.",
+        rule_defaults.BOUNDS["renewals"].problem,
+    )
+    block_when_overdue: bool = setting(
+        rule_defaults.BLOCK_WHEN_OVERDUE, "Refuse new loans while the patron has overdue items."
+    )
+    holiday_loans: bool = setting(
+        rule_defaults.HOLIDAY_LOANS, "Allow due dates after the end of term."
+    )
     term_start: str = setting(
         "", "First day of term, like 2026-09-01; empty for none.", _date_or_empty
     )
@@ -434,7 +438,9 @@ class RulesSettings:
         "", "Last day of term, like 2027-01-22; empty for none.", _date_or_empty
     )
     closed_weekdays: list[int] = setting(
-        [6, 7], "Weekdays the library is closed, 1 = Monday ... 7 = Sunday.", _weekdays
+        list(rule_defaults.CLOSED_WEEKDAYS),
+        "Weekdays the library is closed, 1 = Monday ... 7 = Sunday.",
+        _weekdays,
     )
     closed_days: list[str] = setting([], "Dates the library is closed (holidays).", _dates)
 

@@ -14,6 +14,7 @@ the (very unlikely) case where two cards would match.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -41,6 +42,20 @@ number = codes.printed_number
 decimal = codes.card_decimal
 
 
+@dataclass(frozen=True)
+class Forms:
+    """Every form of a card code: as the store keeps it, and the two readings of its digits."""
+
+    code: str  # canonical: a UID in upper case, any other code exactly as given
+    printed: str | None  # for a UID of 8 or 10 hex digits: the decimal printed on the card
+    as_decimal: str | None  # for 10 digits: the code read as such a printed decimal
+
+
+def forms(code: str) -> Forms:
+    """Return every form of a card code; lookups and uniqueness checks all start from here."""
+    return Forms(canonical(code), number(code), decimal(code))
+
+
 def find_exact(db: Database, code: str) -> tuple[Any, ...] | None:
     """Return (code, patron_id, status) of the card with exactly this code (any case of a UID)."""
     return db.execute(
@@ -51,25 +66,48 @@ def find_exact(db: Database, code: str) -> tuple[Any, ...] | None:
 
 def find_other_form(db: Database, code: str) -> tuple[Any, ...] | None:
     """Return the card this code names in its other form: decimal for a UID, or the reverse."""
-    dec = decimal(code)
-    if dec is not None:
+    f = forms(code)
+    if f.as_decimal is not None:
         row = db.execute(
             "SELECT code, patron_id, status FROM cards WHERE number = ? ORDER BY created_at, code",
-            [dec],
+            [f.as_decimal],
         ).fetchone()
         if row:
             return row
-    num = number(code)
-    if num is not None and num != canonical(code):
+    if f.printed is not None and f.printed != f.code:
         return db.execute(
-            "SELECT code, patron_id, status FROM cards WHERE code = ?", [num]
+            "SELECT code, patron_id, status FROM cards WHERE code = ?", [f.printed]
         ).fetchone()
     return None
 
 
 def find(db: Database, code: str) -> tuple[Any, ...] | None:
-    """Return (code, patron_id, status) of the card a code names in any of its forms."""
+    """Return (code, patron_id, status) of the card a code names in any of its forms.
+
+    The one lookup of a card: the touchscreen, the dashboard, imports, card replacement and
+    the hub's trust all find a card (and check that a new card is nobody else's) through it.
+    """
     return find_exact(db, code) or find_other_form(db, code)
+
+
+def stored(db: Database, code: str) -> str:
+    """Return the code the store keeps for the card a code names, or the code's canonical form."""
+    found = find(db, code)
+    return str(found[0]) if found else canonical(code)
+
+
+def holder(db: Database, code: str) -> dict[str, Any] | None:
+    """Return the card a code names in any form, with its holder: code, patron_id, status, name."""
+    found = find(db, code)
+    if found is None:
+        return None
+    name = db.execute("SELECT name FROM patrons WHERE id = ?", [found[1]]).fetchone()
+    return {
+        "code": found[0],
+        "patron_id": found[1],
+        "status": found[2],
+        "name": name[0] if name else found[1],
+    }
 
 
 class CardIndex:
@@ -81,19 +119,16 @@ class CardIndex:
 
     def get(self, code: str) -> Any:
         """Return what was added under a code naming the same card, or None."""
-        code = canonical(code)
-        if code in self._codes:
-            return self._codes[code]
-        num = number(code)
-        if num is not None and num in self._codes:
-            return self._codes[num]
-        dec = decimal(code)
-        return self._numbers.get(dec) if dec is not None else None
+        f = forms(code)
+        if f.code in self._codes:
+            return self._codes[f.code]
+        if f.printed is not None and f.printed in self._codes:
+            return self._codes[f.printed]
+        return self._numbers.get(f.as_decimal) if f.as_decimal is not None else None
 
     def add(self, code: str, value: Any) -> None:
         """Remember a card code with a value (like the row it came from)."""
-        code = canonical(code)
-        self._codes.setdefault(code, value)
-        num = number(code)
-        if num is not None:
-            self._numbers.setdefault(num, value)
+        f = forms(code)
+        self._codes.setdefault(f.code, value)
+        if f.printed is not None:
+            self._numbers.setdefault(f.printed, value)

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk import codes
+from kiosk.circulation import schemas
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import (
     Checkin,
@@ -148,15 +149,15 @@ def undo(state: UndoState, cmd: UndoLast, now: dt.datetime) -> Decision:
 
 
 def issue_card(
-    patron: Patron | None, code: str, taken: Sequence[Any] | None, cmd: IssueCard
+    patron: Patron | None, code: str, taken: Mapping[str, Any] | None, cmd: IssueCard
 ) -> Decision:
     """Give a patron a card, unless its code (in any of its forms) is already someone's card."""
     if patron is None:
         return Refusal("unknown_code")
-    if not code or len(code) > 64:
+    if not code or schemas.card_problem(code):  # empty, too long, a TAB or NUL in it
         return Refusal("card_code_missing")
-    if taken is not None:
-        return Refusal("card_taken", {"code": taken[0], "patron_id": taken[1]})
+    if taken is not None:  # kiosk/circulation/cards.py `holder`: the card in any form
+        return Refusal("card_taken", dict(taken))
     card = codes.canonical_card(code)
     return [Draft("card_issued", cmd.actor, patron.id, None, {"card": card})]
 

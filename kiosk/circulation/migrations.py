@@ -377,4 +377,21 @@ def m022_sip2(db: Database) -> None:
     )
 
 
+@migrations(name="m018_trust")
+def m018_trust(db: Database) -> None:
+    """Remember which kiosk placed each hold and started each stocktake (the hub's trust)."""
+    # A kiosk may name only its own holds and stocktakes at the hub (kiosk/sync/trust.py).
+    db.executescript(
+        """
+        ALTER TABLE holds ADD COLUMN kiosk_id TEXT;
+        ALTER TABLE stocktakes ADD COLUMN kiosk_id TEXT;
+        UPDATE holds SET kiosk_id = (SELECT e.kiosk_id FROM events e
+            WHERE e.type = 'hold_placed' AND json_extract(e.data, '$.hold') = holds.id LIMIT 1);
+        UPDATE stocktakes SET kiosk_id = (SELECT e.kiosk_id FROM events e
+            WHERE e.type = 'stocktake_started'
+            AND json_extract(e.data, '$.stocktake') = stocktakes.id LIMIT 1);
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

@@ -6,11 +6,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ROLES = ("student", "teacher", "helper", "librarian")
+from kiosk import rule_defaults
+
+ROLES = rule_defaults.ROLES
 DESK_ROLES = ("helper", "librarian")
 # How children address adults: 陈老师 is the name a child knows, and "老师" alone names nobody.
 TITLES = ("老师", "校长", "主任")
 ITEM_STATUSES = ("available", "on_loan", "lost", "damaged", "withdrawn")
+# The school library's own shelves, by their names in both languages; the store says `library`.
+LIBRARY_NAMES = frozenset({"library", "图书馆", "总馆", "馆内"})
+
+
+def location_key(name: str) -> str:
+    """Return a location as the store keeps it: the library's name in either language, `library`."""
+    text = name.strip()
+    return "library" if text.lower() in LIBRARY_NAMES else text
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from kiosk.circulation.commands import (
     SetPatronStatus,
     SetRules,
 )
-from kiosk.circulation.models import Item, Patron
+from kiosk.circulation.models import Item, Patron, location_key
 from kiosk.circulation.projections.master import (
     ITEM_EDITS,
     ITEM_FIELDS,
@@ -95,7 +95,7 @@ def issue_card(store: Store, patron_id: str, code: str, actor: str) -> Event | R
     with store.write() as db:
         rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
         patron = Patron.from_row(rows[0]) if rows else None
-        taken = card_forms.find(db, code) if code else None
+        taken = card_forms.holder(db, code) if code else None
         decision = decide.issue_card(patron, code, taken, IssueCard(patron_id, code, actor))
         if isinstance(decision, Refusal):
             return decision
@@ -152,6 +152,8 @@ def edit_patron(store: Store, patron_id: str, changes: Mapping[str, Any], actor:
 
 def edit_item(store: Store, barcode: str, changes: Mapping[str, Any], actor: str) -> Event:
     """Change an item's title, author, ISBN, call number or location from the dashboard."""
+    if "location" in changes:  # `图书馆` is kept as `library`, as imports keep it
+        changes = {**changes, "location": location_key(str(changes["location"]))}
     return _edit(store, Draft("item_edited", actor, None, barcode), ITEM_EDITS, changes)
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from kiosk import rule_defaults
 from kiosk.circulation.clock import UTC
 from kiosk.circulation.models import Patron
 
@@ -29,18 +30,18 @@ class Rules:
 
     by_role: dict[str, Limits]
     max_loans_by_grade: dict[int, int] = field(default_factory=dict)
-    block_when_overdue: bool = True
-    holiday_loans: bool = False
+    block_when_overdue: bool = rule_defaults.BLOCK_WHEN_OVERDUE
+    holiday_loans: bool = rule_defaults.HOLIDAY_LOANS
     term_start: dt.date | None = None
     term_end: dt.date | None = None
-    closed_weekdays: frozenset[int] = frozenset({6, 7})
+    closed_weekdays: frozenset[int] = frozenset(rule_defaults.CLOSED_WEEKDAYS)
     closed_days: frozenset[dt.date] = frozenset()
     # Grades whose students may take books over the holidays, with the day those are due.
     holiday_due_by_grade: dict[int, dt.date] = field(default_factory=dict)
 
     def limits(self, patron: Patron) -> Limits:
         """Return the limits for this patron: the role's, narrowed by the grade's for students."""
-        base = self.by_role.get(patron.role, Limits(14, 0, 0))
+        base = self.by_role.get(patron.role) or default_limits(patron.role)
         if patron.role == "student" and patron.grade in self.max_loans_by_grade:
             return Limits(base.loan_days, self.max_loans_by_grade[patron.grade], base.renewals)
         return base
@@ -87,7 +88,9 @@ def load_rules(db: Database) -> Rules:
         kind, _, name = row["scope"].partition(":")
         if kind == "role":
             by_role[name] = Limits(
-                row["loan_days"] or 14, row["max_loans"] or 0, row["renewals"] or 0
+                row["loan_days"] or rule_defaults.loan_days(name),
+                _or(row["max_loans"], rule_defaults.max_loans(name)),
+                _or(row["renewals"], rule_defaults.RENEWALS),
             )
         elif kind == "grade" and row["max_loans"] is not None:
             by_grade[int(name)] = row["max_loans"]
@@ -98,17 +101,28 @@ def load_rules(db: Database) -> Rules:
     return Rules(
         by_role=by_role,
         max_loans_by_grade=by_grade,
-        block_when_overdue=bool(policy.get("block_when_overdue", True)),
-        holiday_loans=bool(policy.get("holiday_loans", False)),
+        block_when_overdue=bool(policy.get("block_when_overdue", rule_defaults.BLOCK_WHEN_OVERDUE)),
+        holiday_loans=bool(policy.get("holiday_loans", rule_defaults.HOLIDAY_LOANS)),
         term_start=_date(policy.get("term_start")),
         term_end=_date(policy.get("term_end")),
-        closed_weekdays=frozenset(policy.get("closed_weekdays", [6, 7])),
+        closed_weekdays=frozenset(policy.get("closed_weekdays", rule_defaults.CLOSED_WEEKDAYS)),
         closed_days=closed,
         holiday_due_by_grade={
             int(r["grade"]): dt.date.fromisoformat(r["due_on"])
             for r in db.query("SELECT grade, due_on FROM holiday_loans")
         },
     )
+
+
+def default_limits(role: str) -> Limits:
+    """Return the limits of a role the store has no rule for: its defaults (rule_defaults)."""
+    return Limits(
+        rule_defaults.loan_days(role), rule_defaults.max_loans(role), rule_defaults.RENEWALS
+    )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value  # 0 is a rule (no books), not a missing one
 
 
 def _date(value: Any) -> dt.date | None:
@@ -120,8 +134,8 @@ def rules_rows(rules_config: Any) -> tuple[list[dict[str, Any]], dict[str, Any],
     rows = [
         {
             "scope": f"role:{role}",
-            "loan_days": rules_config.loan_days.get(role, 14),
-            "max_loans": rules_config.max_loans.get(role, 0),
+            "loan_days": rules_config.loan_days.get(role, rule_defaults.loan_days(role)),
+            "max_loans": rules_config.max_loans.get(role, rule_defaults.max_loans(role)),
             "renewals": rules_config.renewals,
         }
         for role in sorted(set(rules_config.loan_days) | set(rules_config.max_loans))

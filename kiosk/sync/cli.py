@@ -148,12 +148,31 @@ def conflicts_(ctx: click.Context, as_json: bool) -> None:
         rows = hubstore.conflicts(store)
     finally:
         store.close()
-    cols = ["at", "kind", "kiosk_id", "item_barcode", "title", "patron_id", "other_patron_id"]
+    cols = [
+        "at",
+        "kind",
+        "kiosk_id",
+        "item_barcode",
+        "title",
+        "patron_id",
+        "other_patron_id",
+        "other_name",
+    ]
     if not as_json:  # what each conflict means, in words (JSON keeps the codes, for scripts)
-        from kiosk.sync.pages import KINDS
-
-        rows = [{**r, "kind": _(KINDS.get(r["kind"], r["kind"]))} for r in rows]
+        rows = [{**r, "kind": _said(r)} for r in rows]
     _print(rows, as_json, cols)
+
+
+def _said(row: dict[str, Any]) -> str:
+    """Return what a conflict means in words, with the field a malformed event got wrong."""
+    from kiosk.circulation.schemas import PROBLEMS
+    from kiosk.sync.pages import KINDS
+
+    said = _(KINDS.get(row["kind"], row["kind"]))
+    detail = row["detail"]
+    if isinstance(detail.get("field"), str) and detail.get("problem") in PROBLEMS:
+        said += f" ({detail['field']}: {_(PROBLEMS[detail['problem']])})"
+    return said
 
 
 @hub.command()

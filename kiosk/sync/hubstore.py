@@ -220,11 +220,18 @@ def kiosks(store: Store) -> list[dict[str, Any]]:
 def conflicts(store: Store) -> list[dict[str, Any]]:
     """Return the conflict list for the librarian, newest first."""
     rows = store.query(
-        "SELECT c.*, i.title FROM conflicts c LEFT JOIN items i ON i.barcode = c.item_barcode "
+        "SELECT c.*, i.title, p.name AS patron_name, o.name AS other_name FROM conflicts c "
+        "LEFT JOIN items i ON i.barcode = c.item_barcode "
+        "LEFT JOIN patrons p ON p.id = c.patron_id LEFT JOIN patrons o ON o.id = c.other_patron_id "
         "ORDER BY c.at DESC, c.id DESC"
     )
     for r in rows:
-        r["detail"] = json.loads(r["detail"])
+        # A page shows what it can: a detail that is not a JSON object is shown as none.
+        try:
+            detail = json.loads(r["detail"])
+        except ValueError:
+            detail = {}
+        r["detail"] = detail if isinstance(detail, dict) else {}
     return rows
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, render_template, request
 
+from kiosk.circulation.schemas import PROBLEMS
 from kiosk.circulation.stats.search import page_of
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
@@ -36,6 +37,11 @@ KINDS = {
     "undo_mismatch": N_("A kiosk's undo named another book or student: not applied"),
     "undo_repeated": N_("A kiosk tried to undo something already undone: not applied"),
     "malformed": N_("A kiosk sent an event whose details do not fit: not applied"),
+    "not_own_loan": N_("A kiosk named a loan of another book or student: not applied"),
+    "not_own_hold": N_("A kiosk named a hold it did not place: not applied"),
+    "not_own_stocktake": N_("A kiosk named a stocktake it did not start: not applied"),
+    "not_own_incident": N_("A kiosk named a lost or damaged record it did not make: not applied"),
+    "not_lost": N_("A kiosk marked found a book that is not lost: not applied"),
 }
 
 
@@ -53,7 +59,9 @@ def hub_blueprint(store: Store) -> Blueprint:
         """Show the conflicts between kiosks, newest first, a page at a time."""
         raw = request.args.get("page", "1")
         found = page_of(hubstore.conflicts(store), int(raw) if raw.isdigit() else 1)
-        return render_template("hub/conflicts.html", rows=found.rows, found=found, kinds=KINDS)
+        return render_template(
+            "hub/conflicts.html", rows=found.rows, found=found, kinds=KINDS, problems=PROBLEMS
+        )
 
     @bp.get("/kiosks")
     def kiosks() -> str:

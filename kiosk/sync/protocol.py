@@ -9,13 +9,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-import unicodedata
 import uuid as uuidlib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from kiosk.circulation.clock import parse_stamp
+# The text and time checks live with the event schemas; named here for the hub's callers.
+from kiosk.circulation.schemas import has_control as has_control
+from kiosk.circulation.schemas import is_utc_stamp as is_utc_stamp
 from kiosk.circulation.store import Event
 
 VERSION = 1
@@ -34,10 +35,6 @@ LOAN_TYPES = ("checkout", "checkin", "renew")
 TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 TEXT_FIELDS = ("actor", "patron_id", "item_barcode")
 MAX_TEXT = 200
-# A UTC time as `stamp` writes it; the date alone, another zone or no zone is refused.
-STAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
-# A Raspberry Pi without a real-time clock may boot in 1970; past 2999 is a broken clock.
-YEARS = range(1970, 3000)
 MAX_SEQ = 2**63 - 1  # SQLite's largest integer
 MAX_DEPTH = 16  # nesting of an event's data
 
@@ -46,21 +43,6 @@ def shown(value: Any) -> str:
     """Return a value for an error message: its repr, cut short (a message is not an echo)."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def has_control(text: str) -> bool:
-    """Return whether text holds a control, format or line-separator character (NUL, TAB...)."""
-    return any(unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029" for ch in text)
-
-
-def is_utc_stamp(value: Any) -> bool:
-    """Return whether a value is a UTC time like 2026-11-02T01:00:00.000Z, in a sane year."""
-    if not isinstance(value, str) or not STAMP_RE.match(value):
-        return False
-    try:
-        return parse_stamp(value).year in YEARS
-    except ValueError:
-        return False
 
 
 def _depth(value: Any, limit: int) -> bool:

@@ -15,9 +15,13 @@ so an event that arrives a week late lands where it happened. The rules (docs/sy
 - undo: the loan is put back as it was before the event it names, only when that is the same
   kiosk's own event of the same book (kiosk/sync/trust.py); else it is listed (`undo_foreign`,
   `undo_unknown_event`, `undo_mismatch`, `undo_repeated`) and no replay applies it.
-- item_lost, item_damaged: the loan they name ends there (closed as lost or damaged);
-  corner_lent: a loan for each book of the box that is on the shelf at that moment. They are
-  replayed with the book's loan events (docs/collection.md, "At the hub").
+- item_lost, item_damaged: the loan they name ends there (closed as lost or damaged), when it
+  is that book's loan to that patron; corner_lent: a loan for each book of the box that is on
+  the shelf at that moment. They are replayed with the book's loan events (docs/collection.md,
+  "At the hub").
+- every kiosk event must first fit its type's schema (kiosk/circulation/schemas.py) and its
+  rule in kiosk/sync/trust.py (a kiosk names only its own holds, stocktakes and incidents);
+  one that does not is listed as a conflict in words and applied nowhere.
 - item_status from a kiosk's desk (lost, damaged): the book's status at that moment, replayed with
   its loan events too, so the order of arrival does not decide it.
 - a checkout over the patron's limit, after a card of theirs was reported lost, or by a blocked
@@ -162,20 +166,19 @@ def touch_contact(store: Store, kiosk_id: str, sent_at: str | None) -> None:
 
 # What a kiosk's desk may change in the master data; the rest stays the hub's to decide. (A
 # desk's `item_status` is replayed with the book's loans, in the order things happened.)
-MASTER_FROM_KIOSK = {
-    "card_lost": lambda e: isinstance(e.data.get("card"), str),
-    "card_issued": lambda e: isinstance(e.data.get("card"), str) and bool(e.patron_id),
-    "patron_status": lambda e: e.data.get("status") in ("active", "blocked", "left"),
-}
+MASTER_FROM_KIOSK = ("card_lost", "card_issued")
 
 
 def _apply_master(db: Database, events: list[Event], now: str) -> None:
-    """Apply desk changes to master data that a kiosk may make (lost cards, item status)."""
+    """Check each kiosk event against its rule (kiosk/sync/trust.py); apply lost and new cards.
+
+    The collection's events projected after the loans are checked there instead, in the order
+    they happened, so a hold placed earlier in the batch is there when it is made ready.
+    """
     for e in sorted(events, key=lambda e: e.at):
-        if not trust.allowed(db, e, now):  # kiosk/sync/trust.py: what a kiosk may change
+        if e.type in CHECKED_LATER or not trust.allowed(db, e, now):
             continue
-        allowed = MASTER_FROM_KIOSK.get(e.type)
-        if allowed is not None and allowed(e):
+        if e.type in MASTER_FROM_KIOSK:
             project(db, replace(e, at=now))
 
 
@@ -189,7 +192,7 @@ def project_collection(db: Database, events: list[Event], now: str) -> None:
     for e in sorted(events, key=lambda e: e.at):
         if e.type in REPLAYED or e.type == "corner_lent":
             continue
-        if e.type in COLLECTION_EVENTS and trust.allowed(db, e, now):
+        if e.type in CHECKED_LATER and trust.allowed(db, e, now):
             _project_or_list(db, e, now)
 
 
@@ -244,6 +247,8 @@ ITEM_TYPES = ",".join(f"'{t}'" for t in REPLAYED)
 HUB_OWN = "r.uuid IS NULL AND e.type IN ({})".format(
     ",".join(f"'{t}'" for t in (*INCIDENTS, "item_withdrawn"))
 )
+# The collection's events projected after the loans, each checked just before (trust.py).
+CHECKED_LATER = frozenset(COLLECTION_EVENTS) - {*REPLAYED, "corner_lent"}
 # A refused undo (kiosk/sync/trust.py) reopens nothing, so it never asks for a full replay.
 UNDO_REFUSED = ",".join(f"'{k}'" for k in trust.UNDO_REFUSALS)
 CORNER_ROWS = (

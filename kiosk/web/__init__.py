@@ -268,5 +268,8 @@ def local_time(stamp: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return ""
     from zoneinfo import ZoneInfo
 
-    when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    try:
+        when = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:  # a bad record (from a store before the hub's checks): shown as it is
+        return str(stamp)
     return when.astimezone(ZoneInfo(web().settings.kiosk.timezone)).strftime(fmt)

@@ -169,7 +169,9 @@ def events() -> str:
     )
     found = search.page_ahead(rows, page, EVENTS_PER_PAGE)
     for row in found.rows:
-        row["data"] = json.loads(row["data"])
+        data = json.loads(row["data"])
+        # A record that is not an object (a store from before the hub's checks) is shown as it is.
+        row["data"] = data if isinstance(data, dict) else {"data": row["data"]}
     return render_template(
         "admin/events.html",
         rows=found.rows,

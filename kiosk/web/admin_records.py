@@ -25,12 +25,12 @@ from flask import (
     url_for,
 )
 
-from kiosk import config
+from kiosk import config, rule_defaults
 from kiosk.circulation import decide, queries, records
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
-from kiosk.circulation.rules import load_rules
+from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, rules_form, web
@@ -122,7 +122,14 @@ def card_issue(patron_id: str) -> Any:
     code = request.form.get("code", "").strip()
     done = records.issue_card(web().store, patron_id, code, actor())
     if isinstance(done, Refusal) and done.reason == "card_taken":
-        flash(gettext("Card {code} already belongs to someone.", code=done.params["code"]), "error")
+        flash(
+            gettext(
+                "Card {code} already belongs to {name}.",
+                code=done.params["code"],  # the card as the store keeps it: the same card
+                name=done.params["name"],
+            ),
+            "error",
+        )
     elif isinstance(done, Refusal):
         flash(gettext("Type or scan the new card's number."), "error")
     else:
@@ -440,14 +447,14 @@ def _typed(r: Any) -> dict[str, Any]:
     """Return the stored rules as the form's fields."""
     typed: dict[str, Any] = {}
     for role in ROLES:
-        lim = r.by_role.get(role)
-        typed[f"loan_days_{role}"] = lim.loan_days if lim else 14
-        typed[f"max_loans_{role}"] = lim.max_loans if lim else 0
+        lim = r.by_role.get(role) or default_limits(role)  # kiosk/rule_defaults.py
+        typed[f"loan_days_{role}"] = lim.loan_days
+        typed[f"max_loans_{role}"] = lim.max_loans
     for g in rules_form.GRADES:
         typed[f"grade_{g}"] = r.max_loans_by_grade.get(g, "")
     first = next(iter(r.by_role.values()), None)
     typed.update(
-        renewals=first.renewals if first else 1,
+        renewals=first.renewals if first else rule_defaults.RENEWALS,
         block_when_overdue=r.block_when_overdue,
         holiday_loans=r.holiday_loans,
         term_start=r.term_start or "",

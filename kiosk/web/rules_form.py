@@ -9,10 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.circulation.models import ROLES
 from kiosk.i18n import N_
+from kiosk.rule_defaults import BOUNDS, GRADES, ROLES, Bound
 
-GRADES = range(1, 7)
 WHOLE = N_("Write a whole number, like {example}.")
 RANGE = N_("Write a number from {low} to {high}.")
 DATE = N_("Write a date like 2026-09-01, or leave it empty.")
@@ -32,18 +31,17 @@ class RulesForm:
         return not self.errors
 
 
-def _number(
-    form: RulesForm, name: str, low: int, high: int, example: int, required: bool = True
-) -> int | None:
+def _number(form: RulesForm, name: str, bound: Bound, required: bool = True) -> int | None:
+    """Read a whole number within its bounds (kiosk/rule_defaults.py), or note the problem."""
     text = str(form.typed.get(name, "")).strip()
     if not text and not required:
         return None
     if not text.isdigit():
-        form.errors[name] = (WHOLE, {"example": example})
+        form.errors[name] = (WHOLE, {"example": bound.example})
         return None
     value = int(text)
-    if not low <= value <= high:
-        form.errors[name] = (RANGE, {"low": low, "high": high})
+    if bound.problem(value):
+        form.errors[name] = (RANGE, {"low": bound.low, "high": bound.high})
         return None
     return value
 
@@ -63,10 +61,13 @@ def check(values: Mapping[str, Any], weekdays: list[str]) -> RulesForm:
     """Check a submitted rules form; return it with its problems or the rules to save."""
     form = RulesForm(typed={k: values.get(k, "") for k in values}, rules={})
     form.typed["closed_weekdays"] = weekdays
-    loan_days = {r: _number(form, f"loan_days_{r}", 1, 365, 14) for r in ROLES}
-    max_loans = {r: _number(form, f"max_loans_{r}", 0, 100, 2) for r in ROLES}
-    by_grade = {str(g): _number(form, f"grade_{g}", 0, 100, 1, required=False) for g in GRADES}
-    renewals = _number(form, "renewals", 0, 10, 1)
+    loan_days = {r: _number(form, f"loan_days_{r}", BOUNDS["loan_days"]) for r in ROLES}
+    max_loans = {r: _number(form, f"max_loans_{r}", BOUNDS["max_loans"]) for r in ROLES}
+    by_grade = {
+        str(g): _number(form, f"grade_{g}", BOUNDS["grade_max_loans"], required=False)
+        for g in GRADES
+    }
+    renewals = _number(form, "renewals", BOUNDS["renewals"])
     start, end = _date(form, "term_start"), _date(form, "term_end")
     if start and end and end < start:
         form.errors["term_end"] = (

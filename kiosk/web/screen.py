@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kiosk.circulation import dashboard
+from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.stats import month, rankings
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, at_the_screen, bilingual, web
@@ -79,6 +80,10 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
     remote = getattr(c, "rules_elsewhere", False)
     loans = []
     for row in c.loans_of(patron.id):
+        if not is_utc_stamp(row["due_at"]):  # a bad record from elsewhere: shown, never a 500
+            shown = {"title": row["title"], "due": "", "overdue": False, "renewable": False}
+            loans.append({**shown, "code": row["item_barcode"]})
+            continue
         due = c.local_date(row["due_at"])
         overdue = row["due_at"] < now
         loans.append(

@@ -39,7 +39,7 @@ def test_a_card_typed_as_its_printed_number_is_already_taken(
         data={"csrf_token": t, "code": "0010597059"},
         follow_redirects=True,
     )
-    assert f"卡 {CARD} 已经属于别人了。" in text(r)
+    assert f"卡 {CARD} 已经属于王小明。" in text(r)  # the card as stored, and its holder
     assert daemon.store.value("SELECT count(*) FROM cards WHERE code = '0010597059'") == 0
     assert daemon.store.value("SELECT patron_id FROM cards WHERE number = '0010597059'") == "S001"
     assert [e["type"] for e in daemon.store.query("SELECT type FROM events")].count(

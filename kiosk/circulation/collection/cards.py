@@ -5,31 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.circulation import cards as card_forms
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation import schemas
+from kiosk.circulation.collection import Outcome, apply
 from kiosk.circulation.projector import Draft, Refusal
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
 MESSAGES = {
     "no_such_card": N_("This patron has no card {card}."),
-    "card_taken": N_("Card {card} already belongs to someone else."),
+    "card_taken": N_("Card {card} already belongs to {name}."),
     "same_card": N_("The new card must be a different card."),
     "empty_card": N_("Scan or type the new card."),
 }
 
 
 def decide_replace(
-    patron_id: str, old: dict[str, Any] | None, new: str, new_owner: str | None
+    patron_id: str, old: dict[str, Any] | None, new: str, new_card: dict[str, Any] | None
 ) -> list[Draft] | Refusal:
-    """Replace a patron's card: the old one becomes lost, the new one theirs; both recorded."""
-    if not new:
+    """Replace a patron's card: the old one becomes lost, the new one theirs; both recorded.
+
+    `old` and `new_card` are the cards the codes name in any of their forms, with their holder
+    (kiosk/circulation/cards.py `holder`), so a card given in its other form is the same card.
+    """
+    if not new or schemas.card_problem(new):  # the hub's check of a card, at the kiosk too
         return Refusal("empty_card")
     if old is None or old["patron_id"] != patron_id:
         return Refusal("no_such_card", {"card": old["code"] if old else ""})
-    if new == old["code"]:
+    if new_card is not None and new_card["code"] == old["code"]:
         return Refusal("same_card")
-    if new_owner is not None and new_owner != patron_id:
-        return Refusal("card_taken", {"card": new})
+    if new_card is not None and new_card["patron_id"] != patron_id:
+        return Refusal("card_taken", {"card": new, "name": new_card["name"]})
+    new = new_card["code"] if new_card is not None else new
     return [Draft("card_replaced", patron_id=patron_id, data={"old": old["code"], "new": new})]
 
 
@@ -37,7 +43,7 @@ def replace(store: Store, patron_id: str, old: str, new: str, actor: str) -> Out
     """Replace a lost card with a new one in one step."""
     new = card_forms.canonical(new.strip()) if new.strip() else ""
     with store.write() as db:
-        old_row = one(db, "SELECT * FROM cards WHERE code = ?", [card_forms.canonical(old)])
-        owner = db.execute("SELECT patron_id FROM cards WHERE code = ?", [new]).fetchone()
-        decided = decide_replace(patron_id, old_row, new, owner[0] if owner else None)
+        old_card = card_forms.holder(db, old.strip()) if old.strip() else None
+        new_card = card_forms.holder(db, new) if new else None
+        decided = decide_replace(patron_id, old_card, new, new_card)
         return apply(store, db, decided, actor)

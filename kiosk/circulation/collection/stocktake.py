@@ -23,6 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.models import location_key
 from kiosk.circulation.projector import Draft, Refusal
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
@@ -59,6 +60,10 @@ class Scope:
     location: str = ""
     call_from: str = ""
     call_to: str = ""
+
+    def __post_init__(self) -> None:
+        # `图书馆` and `library` are one place: imports keep it as `library` (models.location_key).
+        object.__setattr__(self, "location", location_key(self.location))
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Scope:

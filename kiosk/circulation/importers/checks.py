@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from kiosk import codes
 from kiosk.circulation import cards
+from kiosk.circulation.models import location_key
 from kiosk.i18n import N_, cli_language, translate
 
 Progress = Callable[[int, int], None]
@@ -83,7 +84,6 @@ CHINESE_HEADERS = {
     "call_number": "索书号",
     "location": "馆藏地点",
 }
-LIBRARY = {"library", "图书馆", "总馆", "馆内"}
 CARD_LENGTH = 64
 
 ROLES = {
@@ -431,26 +431,28 @@ def _item_row(v: dict[str, str], bad: _Errors) -> dict[str, Any]:
         "author": v.get("author", ""),
         "isbn": isbn,
         "call_number": v.get("call_number", ""),
-        "location": "library" if location.lower() in LIBRARY else location,
+        "location": location_key(location),
     }
 
 
 def _resolve_patron(db: Database, row: dict[str, Any], bad: _Errors) -> None:
     """Give the row its patron id and refuse cards that belong to someone else in the store."""
-    found = [cards.find(db, code) for code in row["cards"]]
+    found = [cards.holder(db, code) for code in row["cards"]]
     if not row["id"]:
         # The key is the first card, in whichever form (UID or decimal) it first came in.
         first = found[0]
-        row["id"] = first[1] if first and first[0] == first[1] else row["cards"][0]
+        row["id"] = (
+            first["patron_id"] if first and first["code"] == first["patron_id"] else row["cards"][0]
+        )
     for i, (code, card) in enumerate(zip(row["cards"], found, strict=True)):
         if card is None:
             continue
-        if card[1] != row["id"]:
-            name = db.execute("SELECT name FROM patrons WHERE id = ?", [card[1]]).fetchone()
-            owner = name[0] if name else ""
-            bad.add("card_id", "card_taken", value=code, owner=owner, patron_id=card[1])
+        if card["patron_id"] != row["id"]:
+            bad.add(
+                "card_id", "card_taken", value=code, owner=card["name"], patron_id=card["patron_id"]
+            )
         # A card the patron has, typed in its other form, is that card, not a second one.
-        row["cards"][i] = card[0]
+        row["cards"][i] = card["code"]
 
 
 # -- values -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.cards import canonical, number
+from kiosk.circulation.cards import number, stored
 from kiosk.circulation.projector import projection
 from kiosk.circulation.store import Event
 
@@ -31,7 +31,7 @@ def stocktake_started(db: Database, e: Event) -> None:
     d = e.data
     inserted = db.execute(
         "INSERT OR IGNORE INTO stocktakes (id, location, call_from, call_to, status, "
-        "started_at, started_by) VALUES (?, ?, ?, ?, 'open', ?, ?)",
+        "started_at, started_by, kiosk_id) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
         [
             d["stocktake"],
             d.get("location", ""),
@@ -39,6 +39,7 @@ def stocktake_started(db: Database, e: Event) -> None:
             d.get("call_to", ""),
             e.at,
             e.actor,
+            e.kiosk_id,
         ],
     ).rowcount
     if not inserted:
@@ -162,7 +163,7 @@ def item_withdrawn(db: Database, e: Event) -> None:
 @projection("card_replaced")
 def card_replaced(db: Database, e: Event) -> None:
     """Refuse the old card from now on and give the patron the new one."""
-    old, new = e.data["old"], canonical(e.data["new"])
+    old, new = stored(db, e.data["old"]), stored(db, e.data["new"])
     db.execute("UPDATE cards SET status = 'lost' WHERE code = ?", [old])
     db.execute(
         "INSERT INTO cards (code, patron_id, status, created_at, number) "
@@ -176,8 +177,9 @@ def card_replaced(db: Database, e: Event) -> None:
 def hold_placed(db: Database, e: Event) -> None:
     """Put a student on the waiting list for a book that is out."""
     db.execute(
-        "INSERT OR IGNORE INTO holds (id, item_barcode, patron_id, placed_at) VALUES (?, ?, ?, ?)",
-        [e.data["hold"], e.item_barcode, e.patron_id, e.at],
+        "INSERT OR IGNORE INTO holds (id, item_barcode, patron_id, placed_at, kiosk_id) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [e.data["hold"], e.item_barcode, e.patron_id, e.at, e.kiosk_id],
     )
 
 

@@ -116,7 +116,7 @@ def card_lost(db: Database, e: Event) -> None:
     """Refuse a card from now on."""
     card = e.data.get("card")
     if isinstance(card, str):
-        db.execute("UPDATE cards SET status = 'lost' WHERE code = ?", [card_forms.canonical(card)])
+        db.execute("UPDATE cards SET status = 'lost' WHERE code = ?", [card_forms.stored(db, card)])
 
 
 @projection("card_issued")
@@ -125,7 +125,7 @@ def card_issued(db: Database, e: Event) -> None:
     card = e.data.get("card")
     if not isinstance(card, str) or not _has_patron(db, e.patron_id):
         return
-    code = card_forms.canonical(card)
+    code = card_forms.stored(db, card)
     db.execute(
         "INSERT INTO cards (code, patron_id, status, created_at, number) "
         "VALUES (?, ?, 'active', ?, ?) ON CONFLICT(code) DO UPDATE SET "

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.circulation import cards
 from kiosk.circulation.stats.reading import items as catalogue_items
 from kiosk.circulation.store import Store
 
@@ -114,6 +115,9 @@ def patrons(store: Store, q: str = "", page: int = 1) -> Page:
             [like],
         )
     }
+    card = cards.find(store.reader, q)  # a whole card code in any of its forms
+    if card is not None:
+        found.add(card[1])
     if INITIALS.match(q.lower()):
         key = q.lower()
         found |= {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.circulation import cards
 from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.stats import Period, school_year_of
 from kiosk.circulation.stats.reading import ROSTER
@@ -13,11 +14,10 @@ from kiosk.circulation.store import Store
 
 def patron_by_card(store: Store, code: str) -> dict[str, Any] | None:
     """Return the patron who holds a card (by its code or its printed number), or by id."""
-    rows = store.query(
-        "SELECT p.* FROM patrons p WHERE p.id = ? OR p.id IN "
-        "(SELECT patron_id FROM cards WHERE code = ? OR number = ?) LIMIT 1",
-        [code, code.upper(), code],
-    )
+    rows = store.query("SELECT * FROM patrons WHERE id = ?", [code])
+    card = cards.find(store.reader, code) if not rows else None
+    if card is not None:
+        rows = store.query("SELECT * FROM patrons WHERE id = ?", [card[1]])
     return rows[0] if rows else None
 
 

@@ -1,0 +1,84 @@
+"""Loan rules' defaults and their bounds, said once: for the config, the store, the form, the page.
+
+The `[rules]` config section (kiosk/config.py), the rules the store reads (circulation/rules.py),
+the rules form (web/rules_form.py) and the dashboard's rules page (web/admin_records.py) all take
+their defaults and limits from here, so a role the store has no rule for gets the same limits
+everywhere (a student's, for a role nobody configured). It sits beside config.py, below every
+package that reads rules, and imports nothing of the kiosk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ROLES = ("student", "teacher", "helper", "librarian")
+GRADES = range(1, 7)  # the primary school's grades, each with its own limit on the form
+LOAN_DAYS = {"student": 14, "teacher": 30, "helper": 14, "librarian": 30}
+MAX_LOANS = {"student": 2, "teacher": 10, "helper": 3, "librarian": 20}
+MAX_LOANS_BY_GRADE = {"1": 1, "2": 1}
+RENEWALS = 1
+BLOCK_WHEN_OVERDUE = True
+HOLIDAY_LOANS = False
+CLOSED_WEEKDAYS = (6, 7)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The whole numbers a rule may take, and an example for a message."""
+
+    low: int
+    high: int
+    example: int
+
+    def problem(self, value: Any) -> str | None:
+        """Return what is wrong with a value (English, for config files), or None."""
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"{value!r} is not a whole number"
+        if not self.low <= value <= self.high:
+            return f"{value} is not between {self.low} and {self.high}"
+        return None
+
+
+BOUNDS = {
+    "loan_days": Bound(1, 365, LOAN_DAYS["student"]),
+    # A teacher's class corner or a test school may lend thousands; the form allows as many.
+    "max_loans": Bound(0, 100_000, MAX_LOANS["student"]),
+    "grade_max_loans": Bound(0, 100, 1),
+    "renewals": Bound(0, 10, RENEWALS),
+}
+
+
+def loan_days(role: str) -> int:
+    """Return the default loan period of a role (a student's for a role not listed)."""
+    return LOAN_DAYS.get(role, LOAN_DAYS["student"])
+
+
+def max_loans(role: str) -> int:
+    """Return the default most books on loan at once for a role (a student's if not listed)."""
+    return MAX_LOANS.get(role, MAX_LOANS["student"])
+
+
+def roles_problem(values: Mapping[str, Any], bound: str) -> str | None:
+    """Return what is wrong with numbers per role (unknown role, out of bounds), or None."""
+    bad = [k for k in values if k not in ROLES]
+    if bad:
+        return f"unknown role {bad[0]!r} (roles: {', '.join(ROLES)})"
+    for role, n in values.items():
+        wrong = BOUNDS[bound].problem(n)
+        if wrong:
+            return f"{role}: {wrong}"
+    return None
+
+
+def grades_problem(values: Mapping[str, Any]) -> str | None:
+    """Return what is wrong with limits per grade, or None."""
+    bad = [k for k in values if not str(k).isdigit()]
+    if bad:
+        return f"grade {bad[0]!r} is not a number"
+    for grade, n in values.items():
+        wrong = BOUNDS["grade_max_loans"].problem(n)
+        if wrong:
+            return f"grade {grade}: {wrong}"
+    return None

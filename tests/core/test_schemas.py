@@ -1,0 +1,75 @@
+"""The event schemas (kiosk/circulation/schemas.py): every applied type has one, and it bites."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.circulation import projector, schemas
+from kiosk.circulation.store import Event
+from kiosk.sync.reconcile import CHECKED_LATER, MASTER_FROM_KIOSK, REPLAYED
+from kiosk.sync.trust import HUB_ONLY
+
+# Types the hub never applies from a kiosk: master-data copies that are never sent, and changes
+# stored only for the record (docs/sync.md, "Trust").
+RECORD_ONLY = {
+    "patron_saved",
+    "card_saved",
+    "item_saved",
+    "loan_synced",
+    "loans_replayed",
+    "patron_edited",
+    "item_edited",
+    "rules_set",
+    "notice_printed",
+    "notice_text_set",
+    "notice_levels_set",
+    "item_catalogued",
+}
+
+
+def test_every_event_type_the_hub_applies_from_a_kiosk_has_a_schema() -> None:
+    applied = {*REPLAYED, "corner_lent", *MASTER_FROM_KIOSK, *CHECKED_LATER} - set(HUB_ONLY)
+    assert applied <= set(schemas.SCHEMAS)
+    assert set(projector.event_types()) <= set(schemas.SCHEMAS) | RECORD_ONLY | set(HUB_ONLY)
+    assert not (applied & RECORD_ONLY)
+
+
+def event(
+    type_: str, patron: str | None = "S001", item: str | None = "B1", **data: object
+) -> Event:
+    return Event(type_, "2026-12-01T02:00:00.000Z", "k1", "", patron, item, data)
+
+
+BOX = {"batch": "b", "class_name": "三(2)班"}
+
+
+@pytest.mark.parametrize(
+    ("e", "place", "code"),
+    [
+        (event("corner_lent", **BOX, due_at="garbage", items=[]), "data.due_at", "not_stamp"),
+        (event("corner_lent", **BOX, due_at="2026-12-01T02:00:00Z", items={}), "data.items",
+         "not_box"),
+        (event("hold_placed", hold={}), "data.hold", "not_text"),
+        (event("hold_placed", None, hold="h"), "patron_id", "missing"),
+        (event("compensation_recorded", incident=[], kind="money"), "data.incident", "not_text"),
+        (event("item_lost", loan_uuid=[]), "data.loan_uuid", "not_text"),
+        (event("card_replaced", old="A", new="X\tissue\tS00041\n9"), "data.new", "control"),
+        (event("card_replaced", old="A", new="A\x00"), "data.new", "control"),
+        (event("card_replaced", old="A", new="  "), "data.new", "blank"),
+        (event("hold_ready", hold="h", expires_on="2026-02-30"), "data.expires_on", "not_date"),
+        (event("stocktake_started", stocktake="s", location="A" * 201), "data.location",
+         "too_long"),
+        (event("item_damaged", note="A\x00"), "data.note", "control"),
+    ],
+)  # fmt: skip
+def test_a_value_that_does_not_fit_is_named_with_its_place(e: Event, place: str, code: str) -> None:
+    found = schemas.problem(e)
+    assert found is not None and (found.place, found.code) == (place, code)
+
+
+def test_what_a_desk_writes_fits() -> None:
+    assert schemas.problem(event("item_lost", note="书包里找不到\r\n周一再找")) is None
+    assert (
+        schemas.problem(event("stocktake_started", None, None, stocktake="s", location="")) is None
+    )
+    assert schemas.problem(event("rules_set", anything=[1, {"x": "\x00"}])) is None  # not applied
