@@ -96,6 +96,9 @@ def guarded_server(
         channel_timeout=idle_s,
         cleanup_interval=max(1, min(idle_s, stall_s) / 2),
         clear_untrusted_proxy_headers=True,
+        # Keep reading a connection while its request runs, so that a live page whose browser
+        # went away is noticed at once (`waitress.client_disconnected`), not at its next write.
+        channel_request_lookahead=1,
         **proxy,
     )
     limits = {"per_address": per_address, "stall_s": stall_s, "proxy": trusted_proxy}
