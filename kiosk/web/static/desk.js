@@ -8,7 +8,7 @@
   const lang = document.body.classList.contains("show-en") ? "en" : "zh";
   const list = document.getElementById("results");
   const code = document.getElementById("code");
-  const ICONS = { ok: "\u2714", error: "\u2716", warning: "!", undone: "\u21B6" };
+  const ICONS = { ok: "\u2714", error: "\u2716", warning: "!", undone: "\u21B6", "undo-line": "\u21B6" };
   const helper = desk.dataset.kind === "helper";
 
   // The running list outlives a search (the page reloads with the results): it is kept in
@@ -21,12 +21,14 @@
 
   function draw(r) {
     const li = document.createElement("li");
-    li.className = r.undone ? "undone" : r.kind;
+    // An undone line and the undo itself both show the undo mark, never a success tick.
+    const look = r.undone ? "undone" : r.undoes ? "undo-line" : r.kind;
+    li.className = look;
     if (r.event) li.dataset.event = r.event;
     const icon = document.createElement("span");
     icon.className = "icon";
     icon.setAttribute("aria-hidden", "true");
-    icon.textContent = ICONS[r.undone ? "undone" : r.kind] || "\u2022";
+    icon.textContent = ICONS[look] || "\u2022";
     const title = document.createElement("b");
     title.textContent = r.title || "";
     li.append(icon, title, " ", lang === "en" ? r.en : r.zh);
@@ -97,8 +99,10 @@
   function corner(form, extra) {
     const body = new FormData(form);
     if (extra) body.set("action", extra);
-    return post(form.action, body).then((answer) => {
-      if (answer.ok && body.get("action") === "lend") location.reload();
+    // form.action would be the input named "action": the address is the attribute.
+    return post(form.getAttribute("action"), body).then((answer) => {
+      // The page comes again with the corners' list open, the new box in it.
+      if (answer.ok && body.get("action") === "lend") location.assign(location.pathname + "?corner=1");
     });
   }
   for (const id of ["corner-open", "corner-lend", "box-lend"]) {
