@@ -316,7 +316,7 @@ class Kiosk:
 
     def _packed(self, code: str, item: Item | None) -> Feedback:
         # Nothing is lent yet: the box is lent in one go (collection.corners) when it is full.
-        params = {"class_name": self.box_class, "count": len(self.box)}
+        params: dict[str, Any] = {"class_name": self.box_class, "count": len(self.box)}
         if item is None:
             return self._result_feedback(self._refusal("unknown_code"), code)
         if code in self.box:

@@ -55,11 +55,17 @@ NOT_HERE = N_("The desk is not available here: no kiosk is running.")
 # What the touchscreen tells a child ("ask a library helper") told to the helper instead:
 # what is wrong and what the helper does about it. Reasons not here read the same for both.
 HELPER_WORDS = {
-    "unknown_code": N_("Not a book or card of this library: check the barcode, or add it as a new book."),
+    "unknown_code": N_(
+        "Not a book or card of this library: check the barcode, or add it as a new book."
+    ),
     "card_lost": N_("This card was reported lost: the student gets a new one from the librarian."),
     "patron_blocked": N_("This student's card is blocked: send them to the librarian."),
-    "item_unavailable": N_("This book cannot be lent (lost, damaged or withdrawn): put it aside for the librarian."),
-    "on_loan_to_other": N_("This book is on loan to another student: return it first, then lend it."),
+    "item_unavailable": N_(
+        "This book cannot be lent (lost, damaged or withdrawn): put it aside for the librarian."
+    ),
+    "on_loan_to_other": N_(
+        "This book is on loan to another student: return it first, then lend it."
+    ),
     "limit_reached": N_plural(
         "This student already has {count} book: one must come back first.",
         "This student already has {count} books: one must come back first.",
@@ -68,7 +74,9 @@ HELPER_WORDS = {
     "renew_limit": N_("This book cannot be renewed again: it must come back."),
     "renew_overdue": N_("This book is overdue: it must come back before it is renewed."),
     "already_yours": N_("Already lent to this student just now. Due {due_date}."),
-    "returned_here": N_("This book was just returned: to lend it again, tap the student's card again."),
+    "returned_here": N_(
+        "This book was just returned: to lend it again, tap the student's card again."
+    ),
     "held_for_other": N_("This book is kept for another student: put it on the hold shelf."),
     "item_found": N_("This book was marked lost and has turned up: it is back in the catalogue."),
     "fault": N_("The kiosk has a problem: tell the librarian."),
@@ -310,7 +318,7 @@ def undo() -> Any:
 
 @bp.post("/corner")
 def corner() -> Any:
-    """Lend a box of books to a class corner: packed by scanning (a helper) or typed (the librarian).
+    """Lend a box of books to a class corner: packed by scans (a helper) or typed (the librarian).
 
     A helper's session packs the box (`open`: box mode, every scan goes into it), then `lend`
     lends it in one event through the collection's command, the helper responsible; `cancel`

@@ -109,7 +109,7 @@ class Broker:
         and never the last place. A page with a `key` replaces the earlier stream of that key.
         `after` is the last event id the page saw: what came since is queued first.
         """
-        client = Client(address, screen, key)
+        client: Client | None = Client(address, screen, key)
         ended: list[Client] = []
         with self._lock:
             if key:

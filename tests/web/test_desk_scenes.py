@@ -52,7 +52,9 @@ def screen(browser: Any, desk: dict[str, Any]) -> Iterator[Any]:
 
 def lines(page: Any) -> list[str]:
     """Return the running list's lines, newest first."""
-    return [str(t) for t in page.eval_on_selector_all("#results li", "ls => ls.map(l => l.innerText)")]
+    return [
+        str(t) for t in page.eval_on_selector_all("#results li", "ls => ls.map(l => l.innerText)")
+    ]
 
 
 def open_loans(desk: dict[str, Any], barcode: str) -> int:
@@ -82,8 +84,9 @@ def test_seven_searches_on_the_kiosks_browser_and_the_screen_is_in_service_at_on
         timeout_s=2.0,
     )
     page.evaluate(
-        "window.wentDown = false; new MutationObserver(() => { if (document.body.classList"
-        ".contains('is-down')) window.wentDown = true; }).observe(document.body, {attributes: true})"
+        "window.wentDown = false; new MutationObserver(() => {"
+        " if (document.body.classList.contains('is-down')) window.wentDown = true; })"
+        ".observe(document.body, {attributes: true})"
     )
     # Every desk stream of the searches has ended: only the screen's is left.
     wait_for(lambda: [c.screen for c in broker.pages()] == [True], timeout=3)
@@ -143,9 +146,13 @@ def test_pinyin_initials_find_a_student_and_the_banner_stays_until_the_helper_en
     assert page.inner_text("#banner-text") == "Lending to 小明"  # still there after a reload
     scan(desk, SHELF[2][0])
     page.wait_for_selector(f"#results li.ok:has-text('{SHELF[2][1]}')", timeout=5000)
-    assert desk["store"].value(
-        "SELECT patron_id FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [SHELF[2][0]]
-    ) == "S001"
+    assert (
+        desk["store"].value(
+            "SELECT patron_id FROM loans WHERE item_barcode = ? AND returned_at IS NULL",
+            [SHELF[2][0]],
+        )
+        == "S001"
+    )
     assert page.inner_text("#banner-text") == "Lending to 小明"
     page.click("#stop-lending")
     page.wait_for_selector("#banner", state="hidden", timeout=5000)
