@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -191,14 +191,18 @@ class Kiosk:
             self._last_input = self.clock.monotonic()
             return self._emit(self._say("session_started", "box_opened", class_name=class_name))
 
-    def close_box(self) -> list[str]:
-        """Stop packing and return the books packed; the helper's desk goes on."""
+    def close_box(self, lent: Collection[str] | None = None) -> list[str]:
+        """Take the books `lent` out of the box (None: put the whole box away); return the
+        books still packed. An empty box ends box mode: the helper's desk goes on."""
         with self._lock:
-            packed = self.box if self.mode == BOX else []
-            if self.mode == BOX:
-                self.mode, self.results, self.box, self.box_class = DESK, [], [], ""
-                self._last_input = self.clock.monotonic()
-            return packed
+            if self.mode != BOX:
+                return []
+            self.box = [c for c in self.box if lent is not None and c not in lent]
+            if not self.box:
+                # A book scanned while the box was being lent stays packed for the next one.
+                self.mode, self.results, self.box_class = DESK, [], ""
+            self._last_input = self.clock.monotonic()
+            return list(self.box)
 
     def fault(self, message: str) -> Feedback:
         """Say the kiosk cannot serve (a damaged store, a failed scan): light, beep and screen."""

@@ -358,7 +358,7 @@ def corner() -> Any:
         said = _said(message, outcome.refusal.params, "error")
         return jsonify({"ok": False, "result": said})
     if op["kind"] == "helper":
-        kiosk.close_box()
+        kiosk.close_box(lent=codes)
     params = {"class_name": class_name, "due": due.isoformat(), "count": len(set(codes))}
     message = corners.MESSAGES["corner_lent"]
     event = outcome.events[0] if outcome.events else None
