@@ -174,10 +174,19 @@ def _said(message: str, params: dict[str, Any], kind: str, title: str = "") -> d
 
 
 def line(
-    kind: str, reason: str, message: str, params: dict[str, Any], result: Result | None
+    kind: str,
+    reason: str,
+    message: str,
+    params: dict[str, Any],
+    result: Result | None,
+    code: str = "",
 ) -> dict[str, Any]:
-    """Return one line of the running list, in a helper's words, with the event it made."""
+    """Return one line of the running list, in a helper's words, with the event it made.
+
+    A code that is no book of ours is shown as it was scanned, so the helper can check it."""
     title = result.item.title if result is not None and result.item else params.get("title", "")
+    if not title and reason == "unknown_code":
+        title = code
     said = _said(HELPER_WORDS.get(reason, message), params, kind, title)
     event = result.event if result is not None else None
     if event is not None:
@@ -187,8 +196,8 @@ def line(
     return said
 
 
-def _result(r: Result) -> dict[str, Any]:
-    return line("ok" if r.ok else "error", r.reason, r.message, r.params, r)
+def _result(r: Result, code: str = "") -> dict[str, Any]:
+    return line("ok" if r.ok else "error", r.reason, r.message, r.params, r, code)
 
 
 # -- the helper's stream -----------------------------------------------------------------------
@@ -216,7 +225,7 @@ def events() -> Response:
         fb = update.feedback
         data: dict[str, Any] = {"event": update.kind, **_mode(ctx, update, private)}
         if fb is not None and update.kind not in ("session_started", "session_ended", "status"):
-            data["line"] = line(fb.kind, fb.reason, fb.message, fb.params, fb.result)
+            data["line"] = line(fb.kind, fb.reason, fb.message, fb.params, fb.result, fb.code)
         return _sse(data, ctx.broker.event_id(update))
 
     return event_stream(
@@ -273,7 +282,7 @@ def type_code() -> Any:
         result = c.checkin(code, actor=op["actor"])
     # The same feedback as a scan: the touchscreen shows it and the sync wakes for it.
     ctx.daemon.kiosk.announce(result, code)
-    return jsonify({"queued": False, "result": _result(result)})
+    return jsonify({"queued": False, "result": _result(result, code)})
 
 
 @bp.post("/lend")

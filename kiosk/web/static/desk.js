@@ -101,6 +101,8 @@
     if (extra) body.set("action", extra);
     // form.action would be the input named "action": the address is the attribute.
     return post(form.getAttribute("action"), body).then((answer) => {
+      // Packing: the scans' lines need the room, the form is done with.
+      if (answer.ok && body.get("action") === "open") document.getElementById("corner").open = false;
       // The page comes again with the corners' list open, the new box in it.
       if (answer.ok && body.get("action") === "lend") location.assign(location.pathname + "?corner=1");
     });
@@ -156,6 +158,8 @@
         location.reload();
         return;
       }
+      // Back after a long break (or a restart): what happened meanwhile is not all here.
+      if (st.event === "state" && st.missed) add({ kind: "warning", title: "", zh: desk.dataset.missed, en: desk.dataset.missed });
       if (st.line) add(st.line);
       showMode(st);
     };
