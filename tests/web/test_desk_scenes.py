@@ -158,6 +158,7 @@ def test_pinyin_initials_find_a_student_and_the_banner_stays_until_the_helper_en
         == "S001"
     )
     assert page.inner_text("#banner-text") == "Lending to 小明"
+    page.screenshot(path=str(ARTIFACTS / "desk-lending-english-800x480.png"))
     page.click("#stop-lending")
     page.wait_for_selector("#banner", state="hidden", timeout=5000)
     assert desk["daemon"].kiosk.mode == "desk"
