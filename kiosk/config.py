@@ -321,7 +321,7 @@ class WebSettings:
         _positive,
     )
     live_pages_per_address: int = setting(
-        2, "Live pages (screen, dashboard) one address may keep open at once.", _positive
+        2, "Live pages (desk, dashboard) one address may keep open at once.", _positive
     )
     undo_window_s: float = setting(
         120.0, "Seconds within which the desk may undo its last action.", _not_negative

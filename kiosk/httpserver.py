@@ -161,6 +161,9 @@ def guarded_server(
         # holds the listening socket and a trigger).
         connection_limit=connections + RESERVED_PLACES + 10,
         clear_untrusted_proxy_headers=True,
+        # Keep reading a connection while its request runs, so that a live page whose browser
+        # went away is noticed at once (`waitress.client_disconnected`), not at its next write.
+        channel_request_lookahead=1,
         **proxy,
     )
     limits = {

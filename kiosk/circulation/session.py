@@ -7,6 +7,8 @@ Built for a lunch-break queue, where the next child steps up while the last one 
                                              someone else's loan: checkin, and the session ends
     idle --helper card---> desk   --books--> checkin (bulk returns)
                            desk   --any card--> lend_for --books--> checkout for that patron
+                           desk   --open_box(class)--> box --books--> into a class corner's box
+                                  (lent by collection.corners when the helper says so)
     idle --book on loan--> checkin; a book not on loan --> "tap your card first"
                            (with a hub: the return is recorded, "returned, tap your card first")
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,7 +33,8 @@ from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
 
-IDLE, PATRON, DESK, LEND_FOR = "idle", "patron", "desk", "lend_for"
+IDLE, PATRON, DESK, LEND_FOR, BOX = "idle", "patron", "desk", "lend_for", "box"
+HELPER_MODES = (DESK, LEND_FOR, BOX)
 
 SESSION_MESSAGES = {
     "invalid_scan": N_("That scan was not clear. Please scan again."),
@@ -47,6 +50,10 @@ SESSION_MESSAGES = {
     "counting_ended": N_("The stocktake has stopped: tap your card to borrow books."),
     "counting_card": N_("The kiosk is counting books now; please come back later to borrow."),
     "counting_desk": N_("Stocktake: scan the books on the shelf, each one is counted."),
+    "box_opened": N_("Packing a box for the book corner of {class_name}: scan its books."),
+    "box_added": N_("In the box for {class_name} ({count})."),
+    "box_twice": N_("Already in the box."),
+    "box_not_on_shelf": N_("This book is not on the shelf: it cannot go in the box."),
 }
 WARNING_REASONS = {"scan_card_first", "not_on_loan", "invalid_scan", "returned_here"}
 
@@ -110,6 +117,8 @@ class Kiosk:
         self.patron: Patron | None = None  # whose loans the session shows and lends to
         self.helper: Patron | None = None  # who runs the desk, the actor of desk actions
         self.results: list[Feedback] = []  # this session's book results, newest last
+        self.box: list[str] = []  # box mode: the books packed for a class corner, in order
+        self.box_class = ""
         self._borrowed: set[str] = set()  # books lent in this session: "already yours"
         self._returned: set[str] = set()  # books returned in this session: not lent by a scan
         self._answer: tuple[float, Feedback] | None = None  # the last answer, for a new page
@@ -148,6 +157,10 @@ class Kiosk:
                 return self._emit(replace(last[2], repeated=True))
             self._last_input = now
             found = self.circulation.identify(code)
+            if self.mode == BOX and found.kind == "item":
+                fb = self._packed(code, found.item)
+                self.results.append(fb)
+                return self._emit(fb)
             early = self.hook.before(self, code, found) if self.hook is not None else None
             if early is not None or found.kind == "item":
                 fb = self._after(early or self._book(code, found.item))
@@ -179,6 +192,30 @@ class Kiosk:
             self.results.append(fb)
             return self._emit(fb)
 
+    def open_box(self, class_name: str) -> Feedback | None:
+        """Start packing a box of books for a class corner (a helper's session only)."""
+        with self._lock:
+            self._expire()
+            if self.mode not in HELPER_MODES or self.helper is None or not class_name:
+                return None
+            self.mode, self.patron, self.results = BOX, None, []
+            self.box, self.box_class = [], class_name
+            self._last_input = self.clock.monotonic()
+            return self._emit(self._say("session_started", "box_opened", class_name=class_name))
+
+    def close_box(self, lent: Collection[str] | None = None) -> list[str]:
+        """Take the books `lent` out of the box (None: put the whole box away); return the
+        books still packed. An empty box ends box mode: the helper's desk goes on."""
+        with self._lock:
+            if self.mode != BOX:
+                return []
+            self.box = [c for c in self.box if lent is not None and c not in lent]
+            if not self.box:
+                # A book scanned while the box was being lent stays packed for the next one.
+                self.mode, self.results, self.box_class = DESK, [], ""
+            self._last_input = self.clock.monotonic()
+            return list(self.box)
+
     def fault(self, message: str) -> Feedback:
         """Say the kiosk cannot serve (a damaged store, a failed scan): light, beep and screen."""
         with self._lock:
@@ -209,7 +246,7 @@ class Kiosk:
         with self._lock:
             if self.mode == IDLE:
                 return None
-            if self.mode in (DESK, LEND_FOR):
+            if self.mode in HELPER_MODES:
                 limit = self.desk_timeout_s
             else:
                 # Waiting for the first book gives time to find it; after an answer, the child
@@ -249,9 +286,10 @@ class Kiosk:
         if self.counting and not (patron.can_run_desk and self.mode == IDLE):
             # Only a helper opens a session now (the desk, whose scans count too).
             return self._say("warning", "counting_card", name=patron.given_name)
-        if self.mode in (DESK, LEND_FOR) and self.helper is not None:
-            if patron.id == self.helper.id and self.mode == LEND_FOR:
+        if self.mode in HELPER_MODES and self.helper is not None:
+            if patron.id == self.helper.id and self.mode != DESK:
                 self.patron, self.mode, self.results = None, DESK, []
+                self.box, self.box_class = [], ""
                 return self._say("session_started", "desk_opened")
             if patron.status != "active":
                 return self._result_feedback(self._refusal("patron_blocked", patron), patron.id)
@@ -324,6 +362,19 @@ class Kiosk:
             self._borrowed.add(code)
         return self._result_feedback(result, code)
 
+    def _packed(self, code: str, item: Item | None) -> Feedback:
+        # Nothing is lent yet: the box is lent in one go (collection.corners) when it is full.
+        params: dict[str, Any] = {"class_name": self.box_class, "count": len(self.box)}
+        if item is None:
+            return self._result_feedback(self._refusal("unknown_code"), code)
+        if code in self.box:
+            return self._say("warning", "box_twice", code=code, title=item.title, **params)
+        if item.status != "available" or self.circulation.open_loan(code) is not None:
+            return self._say("warning", "box_not_on_shelf", code=code, title=item.title)
+        self.box.append(code)
+        params["count"] = len(self.box)
+        return self._say("ok", "box_added", code=code, title=item.title, **params)
+
     def _checkin(self, code: str) -> Feedback:
         result = self.circulation.checkin(code, actor=self._actor())
         if result.ok:
@@ -348,6 +399,7 @@ class Kiosk:
 
     def _reset(self) -> None:
         self.mode, self.patron, self.helper, self.results = IDLE, None, None, []
+        self.box, self.box_class = [], ""
         self._borrowed, self._returned = set(), set()
         self._last_book = None
 

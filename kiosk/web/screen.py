@@ -30,6 +30,7 @@ MODE_TITLES = {
     "desk": N_("Desk mode"),
     "lend_for": N_("Lending for a student"),
     "counting": N_("Stocktake: books scanned are counted"),
+    "box": N_("Packing a box for a class corner"),
 }
 # Refusals about the borrower, not the book: said once in the list, on the newest row, so a
 # teacher with an overdue book does not read the same sentence for every book scanned.
@@ -210,12 +211,13 @@ def events() -> Response:
     mine = at_the_screen()  # read now: the stream runs outside the request
     return event_stream(
         ctx.broker,
-        opening=lambda: ["retry: 1000\n", _sse(shown_here(state_of(ctx), mine))],
+        opening=lambda _: ["retry: 1000\n", _sse(shown_here(state_of(ctx), mine))],
         render=lambda update: _sse(shown_here(state_of(ctx, update), mine)),
         idle=lambda: _sse({"event": "status", "offline": _offline(ctx)}, "status"),
         keepalive_s=KEEPALIVE_S,
         address=request.remote_addr or "",
-        trusted=mine,
+        # The kiosk's own screen always gets a place; the same address's desk is not the screen.
+        screen=mine,
     )
 
 

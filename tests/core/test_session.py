@@ -290,3 +290,35 @@ def test_feedback_comes_only_after_the_loan_is_committed(kiosk: Kiosk, store: St
     kiosk.scan(RED)
     kiosk.scan(PRINCE)
     assert seen == [("session_started", 0), ("ok", 1), ("ok", 2)]
+
+
+def test_a_helper_packs_a_box_for_a_class_corner_and_nothing_is_lent_while_packing(
+    kiosk: Kiosk, store: Store
+) -> None:
+    assert kiosk.open_box("三(2)班") is None  # only a helper's session packs a box
+    kiosk.scan(CARD)
+    kiosk.scan(WEB)  # out: it cannot go in the box
+    kiosk.done()
+    kiosk.scan(HELPER)
+    fb = kiosk.open_box("三(2)班")
+    assert said(fb) == ("session_started", "box_opened", "box")
+    assert said(kiosk.scan(RED)) == ("ok", "box_added", "box")
+    fb = kiosk.scan(PRINCE)
+    assert said(fb) == ("ok", "box_added", "box")
+    assert fb.params == {"title": "小王子", "class_name": "三(2)班", "count": 2}
+    assert said(kiosk.scan(WEB)) == ("warning", "box_not_on_shelf", "box")
+    assert said(kiosk.scan("NO-SUCH-BOOK"))[:2] == ("error", "unknown_code")
+    assert kiosk.box == [RED, PRINCE]
+    assert store.value("SELECT count(*) FROM loans WHERE returned_at IS NULL") == 1
+    # One more scanned while the box was being lent: it stays packed for the next box.
+    lent = list(kiosk.box)
+    assert said(kiosk.scan("9787020024759")) == ("ok", "box_added", "box")
+    assert kiosk.close_box(lent=lent) == ["9787020024759"]
+    assert kiosk.mode == "box"
+    assert kiosk.close_box() == []
+    assert (kiosk.mode, kiosk.box) == ("desk", [])
+    # A box abandoned by the helper's own card: back to returns, nothing kept.
+    kiosk.open_box("四(1)班")
+    kiosk.scan(RED)
+    assert said(kiosk.scan(HELPER)) == ("session_started", "desk_opened", "desk")
+    assert kiosk.box == []

@@ -69,7 +69,8 @@ def test_librarian_lends_returns_and_undoes(
     r = client.post("/desk/type", data={"csrf_token": t, "code": BOOK})
     assert r.json["result"]["kind"] == "ok" and r.json["result"]["title"] == "红楼梦"
     r = client.post("/desk/type", data={"csrf_token": t, "code": "9787535449450"})
-    assert r.json["result"]["en"] == "You already have 1 book. Return one first."
+    # The desk speaks to the person at the desk, not to the child.
+    assert r.json["result"]["en"] == "This student already has 1 book: one must come back first."
     r = client.post("/desk/undo", data={"csrf_token": t})
     assert r.json["result"]["en"] == "Undone: 红楼梦."
     assert loan_count(daemon) == 0

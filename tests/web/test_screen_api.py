@@ -202,13 +202,22 @@ def test_too_many_live_pages_are_refused_so_threads_stay_free(
     s = dataclasses.replace(web_settings, web=dataclasses.replace(web_settings.web, threads=4))
     app = create_app(store=daemon.store, settings=s, daemon=daemon, networks=LOOPBACK)
     c = app.test_client()
-    first, second = c.get("/events"), c.get("/events")
-    r = c.get("/events")
-    assert r.status_code == 503
+    elsewhere = {"REMOTE_ADDR": "127.0.0.2"}  # not the kiosk's own screen
+    other = c.get("/events", environ_base=elsewhere)
+    r = c.get("/events", environ_base={"REMOTE_ADDR": "127.0.0.3"})
+    assert r.status_code == 503  # two places (threads - 2); the last one is the screen's
     assert "实时页面太多" in text(r)
-    first.close()
-    assert c.get("/events").status_code == 200
-    second.close()
+    screen = c.get("/events")
+    assert screen.status_code == 200
+    # Every place is taken: the screen's next stream (a reload) pushes out the other page.
+    again = c.get("/events")
+    assert again.status_code == 200
+    # Its stream ends (reading it to the end returns), and its page connects again later.
+    assert b"".join(other.response).startswith(b"retry: 1000")
+    assert web_of(c).broker.count == 2
+    other.close()
+    screen.close()
+    again.close()
 
 
 def test_an_idle_answer_is_on_the_page_and_with_a_hub_a_lone_return_is_recorded(

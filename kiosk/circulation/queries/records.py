@@ -5,11 +5,12 @@ The record lists (paged, searched) are kiosk/circulation/stats/search.py.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.store import fetch
+from kiosk.circulation.store import Store, fetch
 
 
 def patron_row(db: Database, patron_id: str) -> dict[str, Any] | None:
@@ -41,28 +42,51 @@ def loans_of_item(
     )
 
 
-def desk_search(db: Database, q: str) -> dict[str, list[dict[str, Any]]]:
-    """Find patrons (name, class, a card to lend with) and books (title, where it is)."""
-    pattern = f"%{q}%"
-    patrons = fetch(
-        db,
-        "SELECT p.id, p.name, p.class_name, p.status, "
-        "(SELECT code FROM cards c WHERE c.patron_id = p.id AND c.status = 'active' LIMIT 1) "
-        "AS card, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id "
-        "AND l.returned_at IS NULL) AS loans FROM patrons p "
-        "WHERE p.name LIKE ? OR p.id = ? OR p.class_name = ? "
-        "ORDER BY p.class_name, p.name LIMIT 20",
-        [pattern, q, q],
+def desk_search(store: Store, q: str, limit: int = 20) -> dict[str, list[dict[str, Any]]]:
+    """Find patrons and books with the dashboard's search (part of a name, class, barcode,
+    pinyin initials), with whether a patron has a card to lend with and where each book is."""
+    from kiosk.circulation.stats import search  # the dashboard's lists, one search for both
+
+    patrons = search.patrons(store, q).rows[:limit]
+    items = search.items(store, q).rows[:limit]
+    db = store.reader
+    carded = {
+        r[0]
+        for r in db.execute(
+            "SELECT patron_id FROM cards WHERE status = 'active' "
+            "AND patron_id IN (SELECT value FROM json_each(?))",
+            [json.dumps([p["id"] for p in patrons])],
+        )
+    }
+    lent = dict(
+        db.execute(
+            "SELECT l.item_barcode, p.class_name FROM loans l JOIN patrons p ON p.id = l.patron_id "
+            "WHERE l.returned_at IS NULL AND l.item_barcode IN (SELECT value FROM json_each(?))",
+            [json.dumps([i["barcode"] for i in items])],
+        ).fetchall()
     )
-    items = fetch(
-        db,
-        "SELECT i.barcode, i.title, i.status, p.class_name AS on_loan_to_class FROM items i "
-        "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
-        "LEFT JOIN patrons p ON p.id = l.patron_id "
-        "WHERE i.title LIKE ? OR i.barcode = ? ORDER BY i.title LIMIT 20",
-        [pattern, q],
-    )
-    return {"patrons": patrons, "items": items}
+    return {
+        "patrons": [
+            {
+                "id": p["id"],
+                "name": p["name"],
+                "class_name": p["class_name"],
+                "status": p["status"],
+                "card": p["id"] in carded,
+                "loans": p["loans"],
+            }
+            for p in patrons
+        ],
+        "items": [
+            {
+                "barcode": i["barcode"],
+                "title": i["title"],
+                "status": i["status"],
+                "on_loan_to_class": lent.get(i["barcode"]),
+            }
+            for i in items
+        ],
+    }
 
 
 def counts(db: Database, now: str) -> dict[str, int]:

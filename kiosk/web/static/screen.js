@@ -118,7 +118,7 @@
   document.addEventListener("boardshown", fitLists);
 
   function renderSession(st) {
-    $("open-desk").hidden = !(st.mode === "desk" || st.mode === "lend_for");
+    $("open-desk").hidden = !(st.mode === "desk" || st.mode === "lend_for" || st.mode === "box");
     $("mode-title").textContent = "";
     if (st.mode_title) $("mode-title").appendChild(both(st.mode_title));
     $("patron-name").textContent = st.patron ? st.patron.name : "";
