@@ -236,12 +236,21 @@ def import_(
     ctx: Context, kind: str, file: Path, encoding: str | None, sheet: str | None, dry_run: bool
 ) -> None:
     """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
-    from kiosk.circulation.importers import file_format, import_file
+    from kiosk.circulation.importers import file_format, import_file, journal
 
     if kind == "patrons" and file_format(file) == "marc":
         fail(_("MARC files hold books: use kiosk import items {file}", file=file))
     store = ctx.store(create=True)
     shown = sys.stderr.isatty()
+    try:
+        # An import stopped by a kill or a power cut is undone before this one reads the store.
+        with journal.holding(store):
+            for found in journal.recover(store):
+                if found.undone:
+                    click.echo(_(UNDONE, file=found.file, at=found.started_at), err=True)
+    except BaseException:
+        store.close()
+        raise
 
     def progress(done: int, total: int) -> None:
         if shown:
@@ -279,6 +288,9 @@ def import_(
 
 
 ROW_AT = N_("{file}: row {row}: {reason}")
+UNDONE = N_(
+    "the import of {file} started at {at} was stopped before it finished: all of it has been undone"
+)
 RECORD_AT = N_("{file}: record {row}: {reason}")
 
 

@@ -209,7 +209,7 @@ def import_form() -> str:
 @bp.post("/import")
 def import_start() -> Any:
     """Save the uploaded file and import it in the background; the page shows progress."""
-    from kiosk.circulation.importers import FORMATS, file_format, worker
+    from kiosk.circulation.importers import FORMATS, file_format, journal, worker
 
     ctx = web()
     kind, upload = request.form.get("kind", ""), request.files.get("file")
@@ -221,7 +221,9 @@ def import_start() -> Any:
     name = Path(upload.filename.replace("\\", "/")).name
     if not name.strip(". ") or any(ord(ch) < 32 for ch in name):
         abort(400, gettext("The file's name cannot be used; rename the file and try again."))
-    folder = Path(tempfile.mkdtemp(prefix="kiosk-import-"))
+    # Beside the store, not in /tmp: the daemon removes what a kill left there when it starts.
+    journal.uploads(ctx.store).mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="import-", dir=journal.uploads(ctx.store)))
     suffix = Path(name).suffix.lower()
     path = folder / ("upload" + (suffix if suffix in FORMATS else ""))
     upload.save(path)
@@ -255,7 +257,7 @@ def import_start() -> Any:
             job.update(done=done, total=total)
 
         try:
-            job.update(worker.follow(worker.start(spec), progress))
+            job.update(worker.run_job(store, spec, progress))
         except Exception as e:  # show the librarian what went wrong, keep the kiosk running
             job.update(ok=False, errors=[], summary=str(e))
         finally:

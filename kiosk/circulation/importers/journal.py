@@ -191,7 +191,7 @@ def recover(store: Store) -> list[Finished]:
             found.append(Finished(run["file"], run["kind"], run["started_at"], False, 0))
             continue
         rows = undo(store, run["id"], run["kind"])
-        log.warning(
+        log.info(
             "an import of %s (%s, started %s) was stopped while writing: %d rows put back",
             run["file"],
             run["kind"],

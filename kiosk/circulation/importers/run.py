@@ -32,8 +32,8 @@ from kiosk.circulation.importers.checks import (
     ImportReport,
     Progress,
 )
-from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron
 from kiosk.circulation.importers.journal import BATCH_SECONDS, PAUSE_SECONDS
+from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron
 from kiosk.circulation.store import Store
 
 log = logging.getLogger(__name__)
