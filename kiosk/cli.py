@@ -245,9 +245,9 @@ def import_(
     try:
         # An import stopped by a kill or a power cut is undone before this one reads the store.
         with journal.holding(store):
-            for found in journal.recover(store):
-                if found.undone:
-                    click.echo(_(UNDONE, file=found.file, at=found.started_at), err=True)
+            for stopped in journal.recover(store):
+                if stopped.undone:
+                    click.echo(_(UNDONE, file=stopped.file, at=stopped.started_at), err=True)
     except BaseException:
         store.close()
         raise
