@@ -64,12 +64,11 @@ BAD_XML = N_(
 MISSING_PART = N_("the workbook is incomplete: it has no part {part}")
 UNREADABLE = N_("the workbook cannot be read: a part of it is not as Excel writes it ({problem})")
 NO_SHEETS = N_("the workbook has no sheets")
-SHEET_DAMAGED = N_("the sheet is damaged after row {row}: {problem}")
 ROW_ORDER = N_(
-    "row {row} comes after row {previous}: the sheet's rows are out of order or repeated "
+    "row {number} comes after row {previous}: the sheet's rows are out of order or repeated "
     "(the workbook is damaged)"
 )
-TOO_MANY_ROWS = N_("the sheet has a row {row}, past Excel's last row {limit}")
+TOO_MANY_ROWS = N_("the sheet has a row numbered {number}, past Excel's last row {limit}")
 TOO_WIDE = N_("a value is in column {column}, past the {limit} columns an import reads")
 CELL_TWICE = N_("cell {cell} is in the sheet twice (the workbook is damaged)")
 SHARED_MISSING = N_(
@@ -107,13 +106,13 @@ def inspect(path: Path) -> None:
             for part in parts:
                 if part.flag_bits & 0x1:
                     raise Refused(PASSWORD)
-                total += part.file_size
-                if total > MAX_UNPACKED:
-                    raise Refused(TOO_BIG, limit=MAX_UNPACKED // MB, part=part.filename)
                 if part.filename.lower().endswith("sharedstrings.xml") and (
                     part.file_size > MAX_SHARED_TEXT
                 ):
                     raise Refused(SHARED_TOO_BIG, limit=MAX_SHARED_TEXT // MB)
+                total += part.file_size
+                if total > MAX_UNPACKED:
+                    raise Refused(TOO_BIG, limit=MAX_UNPACKED // MB, part=part.filename)
                 if part.file_size > BOMB_FROM and (
                     part.file_size > BOMB_RATIO * max(part.compress_size, 1)
                 ):
@@ -126,12 +125,10 @@ def inspect(path: Path) -> None:
 
 
 def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
-    """Unpack a part as a stream (checking its CRC); check an XML part other than a sheet."""
-    # Sheets are parsed row by row later (a damaged one is named there); the other parts are
-    # small, and openpyxl reads them whole when it opens the workbook.
-    xml_part = part.filename.lower().endswith((".xml", ".rels")) and not (
-        part.filename.startswith("xl/worksheets/")
-    )
+    """Unpack a part as a stream (checking its CRC), and parse it if it is XML (no tree kept)."""
+    # A damaged part is then named before openpyxl reads any of it; expat reads some 100 MB a
+    # second, and refuses entity expansion bombs (billion laughs) by itself.
+    xml_part = part.filename.lower().endswith((".xml", ".rels"))
     parser = xml.parsers.expat.ParserCreate() if xml_part else None
     try:
         with z.open(part) as f:
@@ -221,9 +218,12 @@ def _sheet(book: Any, ws: Any) -> Iterator[tuple[int, list[str]]]:
                         BAD_CELL, row=max(parser.row_counter, 1), problem=_problem(e)
                     ) from e
                 if number > MAX_ROWS or number < 1:
-                    raise Refused(TOO_MANY_ROWS, row=previous + 1, limit=f"{MAX_ROWS:,}")
+                    shown = f"{number:,}"
+                    raise Refused(
+                        TOO_MANY_ROWS, row=previous + 1, number=shown, limit=f"{MAX_ROWS:,}"
+                    )
                 if number <= previous:
-                    raise Refused(ROW_ORDER, row=number, previous=previous)
+                    raise Refused(ROW_ORDER, row=number, number=number, previous=previous)
                 previous = number
                 yield number, _cells(number, cells)
     finally:
