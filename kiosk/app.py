@@ -203,14 +203,13 @@ class Daemon:
 
     def run(self, stop: threading.Event) -> None:
         """Run until `stop` is set: scans in, feedback out, sessions timed out."""
+        journal.clear_uploads(self.store)  # of a daemon stopped in the middle of an import
         for src in self.sources or []:
             src.start(self.submit)
         for svc in self.services:
             svc.start()
         threading.Thread(target=self.check_integrity, name="integrity", daemon=True).start()
-        # Uploads of a daemon stopped in the middle of an import; an import it left half-written
-        # is undone beside lending, in short transactions.
-        journal.clear_uploads(self.store)
+        # An import a kill or a power cut left half-written is undone beside lending.
         threading.Thread(target=self.finish_imports, name="imports", daemon=True).start()
         # WAL checkpoints between scans, in a thread of the store, not in a scan's COMMIT.
         self.store.start_checkpointer(self.settings.store.checkpoint_delay_s)

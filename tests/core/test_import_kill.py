@@ -239,6 +239,7 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.timeout(1200)  # 20 imports of 100,000 rows on a busy machine
 def test_an_import_killed_at_twenty_random_moments_leaves_all_or_nothing(
     tmp_path: Path, files: dict[str, Path], school: Path
 ) -> None:
@@ -255,3 +256,82 @@ def test_an_import_killed_at_twenty_random_moments_leaves_all_or_nothing(
     mid_write = [r for r in results if "killed after" in r and r.endswith(": none")]
     assert len(mid_write) >= 8, results
     assert any("xlsx" in r and "killed after" in r for r in results), results
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_kill_the_daemon_while_its_worker_imports_and_the_next_start_undoes_it(
+    tmp_path: Path, files: dict[str, Path], school: Path
+) -> None:
+    import re
+
+    import requests
+
+    port = free_port()
+    folder = tmp_path / "kiosk"
+    folder.mkdir()
+    cfg = write_config(folder)
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace(
+            "[web]\nenabled = false", f'[web]\nenabled = true\nlisten = "127.0.0.1:{port}"'
+        ),
+        encoding="utf-8",
+    )
+    shutil.copy(school, folder / "kiosk.db")
+    db = folder / "kiosk.db"
+    k = KioskProcess(cfg)
+    k.wait_ready()
+    url = f"http://127.0.0.1:{port}"
+    web = requests.Session()
+
+    def csrf(path: str) -> str:
+        html = web.get(url + path, timeout=10).text
+        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert found, path
+        return found.group(1)
+
+    password = "correct horse battery"
+    form = {"user": "librarian", "password": password, "again": password}
+    web.post(url + "/admin/setup", data={"csrf_token": csrf("/admin/setup"), **form}, timeout=10)
+    form = {"user": "librarian", "password": password}
+    web.post(url + "/admin/login", data={"csrf_token": csrf("/admin/login"), **form}, timeout=10)
+    with files["csv"].open("rb") as f:
+        r = web.post(
+            url + "/admin/import",
+            data={"csrf_token": csrf("/admin/import"), "kind": "items"},
+            files={"file": ("图书.csv", f)},
+            timeout=60,
+            allow_redirects=False,
+        )
+    assert r.status_code == 302, r.text[:500]
+    pid = find_worker(folder)
+    target = random.Random(7).randrange(5_000, 60_000)
+    deadline = time.monotonic() + 300
+    while written(db) < target:
+        assert time.monotonic() < deadline and alive(pid), "the import did not get going"
+        time.sleep(0.02)
+    k.proc.send_signal(signal.SIGKILL)  # the daemon; its worker dies with it
+    k.proc.wait(10)
+    deadline = time.monotonic() + 10
+    while alive(pid):
+        assert time.monotonic() < deadline, "the import worker outlived the daemon"
+        time.sleep(0.02)
+    uploads = folder / "kiosk.db.uploads"
+    assert [p.name for p in uploads.rglob("*") if p.is_file()] == ["upload.csv"]
+    assert written(db) >= target  # half an import is in the store until the next start
+
+    k = KioskProcess(cfg)
+    k.wait_ready()
+    assert not uploads.exists()  # removed as the daemon starts
+    deadline = time.monotonic() + 120
+    while sqlite3.connect(db).execute("SELECT count(*) FROM import_runs").fetchone()[0]:
+        assert time.monotonic() < deadline, "kiosk run did not undo the import"
+        time.sleep(0.1)
+    assert k.stop() == 0
+    assert outcome(db) == "none"
