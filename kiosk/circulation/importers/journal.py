@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk.circulation import cards as card_forms
 from kiosk.circulation.catalogue import put_record
 from kiosk.circulation.records import save
 from kiosk.circulation.store import Store, fetch
@@ -107,7 +108,7 @@ def note(db: Database, import_id: str, kind: str, row: dict[str, Any]) -> None:
     before: dict[str, Any] = {"key": row[key], "old": found[0] if found else None}
     if kind == "patrons":
         cards: dict[str, Any] = {}
-        for code in row["cards"]:
+        for code in map(card_forms.canonical, row["cards"]):  # as put_patron stores them
             card = fetch(db, "SELECT patron_id, status FROM cards WHERE code = ?", [code])
             cards[code] = card[0] if card else None
         before["cards"] = cards
