@@ -261,8 +261,8 @@ def import_start() -> Any:
         except Exception as e:  # show the librarian what went wrong, keep the kiosk running
             job.update(ok=False, errors=[], summary=str(e))
         finally:
+            shutil.rmtree(folder, ignore_errors=True)  # first: a finished job leaves no file
             job["finished"] = True
-            shutil.rmtree(folder, ignore_errors=True)
 
     threading.Thread(target=run, name=f"import-{job_id[:6]}", daemon=True).start()
     return redirect(url_for("admin.import_job", job_id=job_id))

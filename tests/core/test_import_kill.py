@@ -9,7 +9,8 @@ the next start puts things right: `kiosk import --dry-run` or `kiosk run` for th
 the dashboard itself for its worker (it undoes a dead worker's rows at once). The store must then
 hold all of the file or none of it (every title old, or all 100,000 new with one `import` event),
 pass `PRAGMA integrity_check`, have no journal left, and no uploaded or temporary file behind.
-The rounds run four at a time, each on its own store.
+Twelve rounds kill `kiosk import` (two of them of the .xlsx), eight the dashboard's worker (two
+.xlsx); they run four at a time, each on its own store.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def round_folder(base: Path, school: Path, name: str) -> tuple[Path, Path]:
 def cli_round(base: Path, school: Path, files: dict[str, Path], n: int, seed: int) -> str:
     """Kill `kiosk import`, then let `kiosk import --dry-run` or `kiosk run` put it right."""
     rng = random.Random(seed)
-    fmt = "xlsx" if n % 3 == 2 else "csv"
+    fmt = "xlsx" if n % 6 == 2 else "csv"
     folder, cfg = round_folder(base, school, f"cli{n}")
     env = {**os.environ, "KIOSK_LANG": "en", "TMPDIR": str(folder / "tmp")}
     cmd = [sys.executable, "-m", "kiosk", "--config", str(cfg), "import", "items"]
@@ -176,7 +177,7 @@ def cli_round(base: Path, school: Path, files: dict[str, Path], n: int, seed: in
 def web_round(base: Path, school: Path, files: dict[str, Path], n: int, seed: int) -> str:
     """Kill the dashboard's import worker; the dashboard puts back what it wrote at once."""
     rng = random.Random(seed)
-    fmt = "xlsx" if n % 3 == 1 else "csv"
+    fmt = "xlsx" if n % 4 == 1 else "csv"
     folder, cfg = round_folder(base, school, f"web{n}")
     settings = config.load(cfg)
     daemon = Daemon(settings)
