@@ -243,6 +243,10 @@ def import_(
     store = ctx.store(create=True)
     shown = sys.stderr.isatty()
     try:
+        with journal.holding(store, wait=False) as free:
+            pass
+        if not free:
+            click.echo(_("another import is running; waiting for it to finish"), err=True)
         # An import stopped by a kill or a power cut is undone before this one reads the store.
         with journal.holding(store):
             for stopped in journal.recover(store):

@@ -119,3 +119,41 @@ def test_the_next_import_undoes_a_stopped_one_before_it_reads(store: Store, tmp_
     assert report.ok
     assert store.value("SELECT title FROM items WHERE barcode = '9787020002207'") == "红楼梦"
     assert store.value("SELECT count(*) FROM import_runs") == 0
+
+
+def test_one_import_at_a_time_the_second_says_it_waits(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from kiosk import config
+    from kiosk.app import open_store
+
+    from .test_daemon import make_school, write_config
+
+    cfg = write_config(tmp_path)
+    make_school(cfg)
+    store = open_store(config.load(cfg))
+    path = tmp_path / "books.csv"
+    path.write_text("barcode,title\nW1,等\n", encoding="utf-8")
+    try:
+        with journal.holding(store):  # as a running import holds it
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "kiosk", "--config", str(cfg), "import", "items", str(path)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "KIOSK_LANG": "en"},
+            )
+            assert proc.stderr is not None
+            assert proc.stderr.readline().strip() == (
+                "another import is running; waiting for it to finish"
+            )
+            assert proc.poll() is None
+            assert store.value("SELECT count(*) FROM items WHERE barcode = 'W1'") == 0
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "1 new" in out
+        assert store.value("SELECT title FROM items WHERE barcode = 'W1'") == "等"
+    finally:
+        store.close()
