@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 from kiosk.circulation.clock import Clock, SystemClock
 from kiosk.circulation.collection.kiosk_hook import CollectionHook
+from kiosk.circulation.importers import journal
 from kiosk.circulation.records import seed_rules
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Feedback, Kiosk
@@ -178,6 +179,14 @@ class Daemon:
             log.error("store integrity check failed: %s; lending stopped", result)
             self._fault()
 
+    def finish_imports(self) -> None:
+        """Undo an import that a kill or a power cut stopped while it was writing."""
+        try:
+            journal.recover_if_free(self.store)
+        except Exception:
+            if not self.closed:  # the store closed under it at shutdown: the next start goes on
+                log.exception("could not undo an unfinished import; the next start tries again")
+
     def handle(self, scan: Scan) -> None:
         """Feed one scan to the session, keeping the kiosk alive whatever goes wrong."""
         if self.integrity not in ("ok", "checking"):
@@ -231,11 +240,14 @@ class Daemon:
 
     def run(self, stop: threading.Event) -> None:
         """Run until `stop` is set: scans in, feedback out, sessions timed out."""
+        journal.clear_uploads(self.store)  # of a daemon stopped in the middle of an import
         for src in self.sources or []:
             src.start(self.submit)
         for svc in self.services:
             svc.start()
         threading.Thread(target=self.check_integrity, name="integrity", daemon=True).start()
+        # An import a kill or a power cut left half-written is undone beside lending.
+        threading.Thread(target=self.finish_imports, name="imports", daemon=True).start()
         # WAL checkpoints between scans, in a thread of the store, not in a scan's COMMIT.
         self.store.start_checkpointer(self.settings.store.checkpoint_delay_s)
         log.info(

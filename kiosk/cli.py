@@ -284,7 +284,7 @@ def import_(
     maps: tuple[str, ...],
 ) -> None:
     """Import patrons, items or records (for new books at the desk) from CSV, .xlsx or MARC."""
-    from kiosk.circulation.importers import file_format, import_file
+    from kiosk.circulation.importers import file_format, import_file, journal
     from kiosk.circulation.importers.checks import MESSAGES
     from kiosk.circulation.importers.columns import parse_map, read_map
 
@@ -301,6 +301,19 @@ def import_(
         fail(_("MARC files hold books: use kiosk import items {file}", file=file))
     store = ctx.store(create=True)
     shown = sys.stderr.isatty()
+    try:
+        with journal.holding(store, wait=False) as free:
+            pass
+        if not free:
+            click.echo(_("another import is running; waiting for it to finish"), err=True)
+        # An import stopped by a kill or a power cut is undone before this one reads the store.
+        with journal.holding(store):
+            for stopped in journal.recover(store):
+                if stopped.undone:
+                    click.echo(_(UNDONE, file=stopped.file, at=stopped.started_at), err=True)
+    except BaseException:
+        store.close()
+        raise
 
     def progress(done: int, total: int) -> None:
         if shown:
@@ -350,6 +363,9 @@ MAP_HINT = N_(
 )
 PARTLY = 3  # exit code: the good rows came in, the bad ones are in the rejects file
 ROW_AT = N_("{file}: row {row}: {reason}")
+UNDONE = N_(
+    "the import of {file} started at {at} was stopped before it finished: all of it has been undone"
+)
 RECORD_AT = N_("{file}: record {row}: {reason}")
 
 

@@ -394,4 +394,30 @@ def m018_trust(db: Database) -> None:
     )
 
 
+@migrations(name="m019_import_journal")
+def m019_import_journal(db: Database) -> None:
+    """Journal an import's writes, so a killed import is undone (or finished) at the next start.
+
+    Each batch of an import writes its rows and, in the same transaction, what each row was
+    before (`import_journal`); `import_runs` says whether the import reached its end ('done').
+    See circulation/importers/journal.py.
+    """
+    db.executescript(
+        """
+        CREATE TABLE import_runs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            file TEXT NOT NULL DEFAULT '',
+            started_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'writing' CHECK (state IN ('writing','done'))
+        );
+        CREATE TABLE import_journal (
+            seq INTEGER PRIMARY KEY,
+            import_id TEXT NOT NULL,
+            entry TEXT NOT NULL
+        );
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

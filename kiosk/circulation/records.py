@@ -41,7 +41,7 @@ def save(
     own event, and the hub's feed is already in the hub's log.
     """
     data = {"key": key, "row": dict(row) if row is not None else None, **kw}
-    project(db, Event(type=type, at=at, kiosk_id="", data=data))
+    project(db, Event(type=type, at=at, kiosk_id="", data=data, uuid=""))  # no uuid4: never logged
 
 
 def put_patron(db: Database, row: Mapping[str, Any], cards: Iterable[str], at: str) -> str:

@@ -225,8 +225,9 @@ def import_form() -> str:
 @bp.post("/import")
 def import_start() -> Any:
     """Save the uploaded file and import it in the background; the page shows progress."""
-    from kiosk.circulation.importers import FORMATS, file_format, mappings
+    from kiosk.circulation.importers import FORMATS, file_format, journal, mappings
 
+    ctx = web()
     kind, upload = request.form.get("kind", ""), request.files.get("file")
     if kind not in ("patrons", "items", "records") or upload is None or not upload.filename:
         flash(gettext("Choose what the file holds and the file."), "error")
@@ -236,7 +237,9 @@ def import_start() -> Any:
     name = Path(upload.filename.replace("\\", "/")).name
     if not name.strip(". ") or any(ord(ch) < 32 for ch in name):
         abort(400, gettext("The file's name cannot be used; rename the file and try again."))
-    folder = Path(tempfile.mkdtemp(prefix="kiosk-import-"))
+    # Beside the store, not in /tmp: the daemon removes what a kill left there when it starts.
+    journal.uploads(ctx.store).mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="import-", dir=journal.uploads(ctx.store)))
     suffix = Path(name).suffix.lower()
     path = folder / ("upload" + (suffix if suffix in FORMATS else ""))
     upload.save(path)
@@ -246,7 +249,7 @@ def import_start() -> Any:
         return redirect(url_for("admin.import_form"))
     dry_run = bool(request.form.get("dry_run"))
     sheet = request.form.get("sheet", "").strip() or None
-    store = web().store
+    store = ctx.store
     spec = {
         "store": str(store.path),
         "kiosk_id": store.kiosk_id,
@@ -345,6 +348,7 @@ def _start_import(spec: dict[str, Any], folder: Path) -> str:
     job_id = uuid.uuid4().hex
     job: dict[str, Any] = {"done": 0, "total": 0, "finished": False, "kind": spec["kind"]}
     web().jobs[job_id] = job
+    store = web().store
 
     def run() -> None:
         # In a process of its own: a large file must not take the CPU or memory from the scans.
@@ -352,7 +356,7 @@ def _start_import(spec: dict[str, Any], folder: Path) -> str:
             job.update(done=done, total=total)
 
         try:
-            job.update(worker.follow(worker.start(spec), progress))
+            job.update(worker.run_job(store, spec, progress))
         except Exception as e:  # show the librarian what went wrong, keep the kiosk running
             job.update(ok=False, errors=[], summary=str(e))
         finally:

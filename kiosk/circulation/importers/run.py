@@ -1,48 +1,44 @@
 """Run an import beside lending: check the whole file first, then write it in short transactions.
 
 The first pass streams the file through the shared checks on a read connection (no write lock)
-and spools the clean rows to a temporary file; the file is never held in memory. Only when no row
-has an error (or when the librarian chose to import the good rows: `keep_going`) does the second
-pass write, a batch at a time: each batch is one short transaction
-(a few tens of milliseconds) and the importer pauses between batches, so a scan waiting for the
-write lock (in this process or, through SQLite's busy wait, in the daemon beside a command-line
-import) gets it within one batch. Before each batch the rows it will change are saved; if a later
-batch fails (a full disk, the store locked for too long), those saves are put back, so an import
-still changes all or nothing. A power cut in the middle leaves the batches written so far; running
-the import again finishes it (rows are keyed by barcode or patron id).
+and spools the clean rows to a temporary file (unlinked at once: nothing is left if the process
+is killed); the file is never held in memory. Only when no row has an error (or when the librarian
+chose to import the good rows: `keep_going`) does the second pass write, a batch at a time: each
+batch is one short transaction (a few tens of milliseconds) and the importer pauses between
+batches, so a scan waiting for the write lock (in this process or, through SQLite's busy wait, in
+the daemon beside a command-line import) gets it within one batch. Each batch journals what its
+rows were before (`journal`): a batch that fails puts every row back, and an import killed or cut
+off by a power cut is undone by the next import or `kiosk run`, so the store holds the whole file
+(or all its good rows) or none of it. One import runs at a time (`journal.holding`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from sqlite_utils import Database
 
 from kiosk.circulation.catalogue import RECORD_FIELDS, put_record
+from kiosk.circulation.importers import journal
 from kiosk.circulation.importers.checks import (
     PROGRESS_EVERY,
     Checker,
     ImportReport,
     Progress,
 )
-from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron, save
-from kiosk.circulation.store import Store, fetch
+from kiosk.circulation.importers.journal import BATCH_SECONDS, PAUSE_SECONDS
+from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron
+from kiosk.circulation.store import Store
 
-BATCH_SECONDS = 0.015  # longest a batch writes while it holds the write lock (then COMMIT)
-# Longer than SQLite's busy-wait steps in the first 100 ms of a wait (1 to 25 ms), so a scan
-# waiting in another process gets in; varied, so its retries cannot keep falling into batches.
-PAUSE_SECONDS = (0.025, 0.045)
+log = logging.getLogger(__name__)
 Rows = Iterable[tuple[int, dict[str, str]]]
-TABLES = {
-    "patrons": ("patrons", "id"),
-    "items": ("items", "barcode"),
-    "records": ("marc_records", "isbn"),
-}
 
 
 def run(
@@ -62,7 +58,8 @@ def run(
     not the daemon's, whose scans must commit durably. `keep_going`: the librarian chose to
     import the good rows of a file with bad ones (each record's rows all, or none of them).
     """
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+    with journal.holding(store), tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        journal.recover(store)  # an import stopped before this one is undone first
         checked = _check(store, report, rows, spool, progress)
         if report.errors and not (keep_going and not report.file_problem):
             return report
@@ -142,24 +139,29 @@ def _write(
     event_data: dict[str, Any],
     own_process: bool,
 ) -> None:
-    """Write the checked rows in short transactions; undo them all if one batch fails.
+    """Write the checked rows in short transactions, journalled; undo them all if one fails.
 
     In a process of its own (`own_process`) the batches commit without waiting for the disk
-    (synchronous=NORMAL, still all-or-nothing per batch): the scans' own commits beside it then
-    do not queue behind the import's. The last transaction, the `import` event, is durable.
+    (synchronous=NORMAL, still all-or-nothing per batch, and the WAL keeps their order, so a
+    power cut leaves a prefix of batches with their journal): the scans' own commits beside it
+    then do not queue behind the import's. The last transaction, the `import` event, is durable.
     """
-    undo = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed below)
+    import_id = uuid.uuid4().hex
     done = 0
     if own_process:
         store.db.execute("PRAGMA synchronous=NORMAL")
     try:
         pending = next(rows, None)
+        first = True
         while pending is not None:
             with store.write() as db:
                 now = store.now()
+                if first:
+                    journal.begin(db, import_id, report.kind, report.file, now)
+                    first = False
                 started = time.monotonic()
                 while pending is not None:
-                    undo.write(json.dumps(_before(db, report.kind, pending)) + "\n")
+                    journal.note(db, import_id, report.kind, pending)
                     if report.kind == "records":
                         outcome = put_record(db, pending, report.file, now)
                     elif report.kind == "patrons":
@@ -174,7 +176,6 @@ def _write(
                     pending = next(rows, None)
                     if time.monotonic() - started > BATCH_SECONDS:
                         break
-            undo.flush()
             if pending is not None:
                 time.sleep(random.uniform(*PAUSE_SECONDS))
         if own_process:
@@ -186,45 +187,17 @@ def _write(
             store.record(
                 db, store.event("import", actor=actor, data={**data, **event_data, **counts})
             )
+            if not first:
+                journal.done(db, import_id)
     except BaseException:
-        undo.seek(0)
-        _undo(store, report.kind, undo)
+        if own_process:
+            store.db.execute("PRAGMA synchronous=FULL")
+        # Whatever stopped it (a full disk, the store locked too long): put every row back. If
+        # even that fails, the journal stays and the next start finishes the undo.
+        try:
+            journal.undo(store, import_id, report.kind)
+        except Exception:
+            log.exception("could not undo the failed import now; the next start will")
         raise
-    finally:
-        undo.close()
-
-
-def _before(db: Database, kind: str, row: dict[str, Any]) -> dict[str, Any]:
-    """Return what a row's write will change, to put back if the import fails later."""
-    table, key = TABLES[kind]
-    found = fetch(db, f"SELECT * FROM {table} WHERE {key} = ?", [row[key]])
-    before: dict[str, Any] = {"key": row[key], "old": found[0] if found else None}
-    if kind == "patrons":
-        cards: dict[str, Any] = {}
-        for code in row["cards"]:
-            card = fetch(db, "SELECT patron_id, status FROM cards WHERE code = ?", [code])
-            cards[code] = card[0] if card else None
-        before["cards"] = cards
-    return before
-
-
-def _undo(store: Store, kind: str, saved: IO[str]) -> None:
-    """Put back every row the failed import changed, in one transaction, through the projector."""
-    entries = [json.loads(line) for line in saved if line.strip()]
-    if not entries:
-        return
-    with store.write() as db:
-        at = store.now()
-        for entry in reversed(entries):
-            old = entry["old"]
-            if kind == "records":
-                if old is None:
-                    db.execute("DELETE FROM marc_records WHERE isbn = ?", [entry["key"]])
-                else:
-                    put_record(db, old, old["source"], old["loaded_at"])
-                continue
-            for code, card in entry.get("cards", {}).items():
-                save(db, "card_saved", code, card, at)  # None: the card was new, remove it
-            if old is not None:
-                old = {k: v for k, v in old.items() if k != "status"}  # loans may have moved it
-            save(db, "patron_saved" if kind == "patrons" else "item_saved", entry["key"], old, at)
+    if not first:
+        journal.forget(store, import_id)

@@ -13,24 +13,31 @@ librarian's language.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kiosk.circulation.importers import import_file
+from kiosk.circulation.importers import import_file, journal
 from kiosk.circulation.store import WAL_MAX_PAGES, Store
 from kiosk.i18n import N_, translate
 
 NICE = 10  # below the daemon, so a scan gets the CPU first
 LISTED = 1000  # problems sent to the page; a file bad on every row would fill the daemon's memory
 MORE = N_("only the first {shown} of {count} problems are listed")
+STOPPED = N_(
+    "the import stopped before it finished (was it killed?): nothing of the file was imported"
+)
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def start(job: dict[str, Any]) -> subprocess.Popen[str]:
     """Start an import process; read its lines with `follow`."""
+    job = {**job, "parent": os.getpid()}
     return subprocess.Popen(
         [sys.executable, "-m", "kiosk.circulation.importers.worker", json.dumps(job)],
         stdin=subprocess.DEVNULL,
@@ -54,7 +61,22 @@ def follow(proc: subprocess.Popen[str], progress: Callable[[int, int], None]) ->
     problem = proc.stderr.read()
     if proc.wait() != 0 or not result:
         lines = problem.strip().splitlines()
-        return {"ok": False, "errors": [], "warnings": [], "summary": lines[-1] if lines else ""}
+        summary = lines[-1] if lines else ""
+        return {"ok": False, "errors": [], "warnings": [], "summary": summary, "stopped": True}
+    return result
+
+
+def run_job(
+    store: Store, job: dict[str, Any], progress: Callable[[int, int], None]
+) -> dict[str, Any]:
+    """Run an import in its own process; if it dies before its end, undo what it wrote."""
+    result = follow(start(job), progress)
+    if result.pop("stopped", False):
+        # Killed (by the system short of memory, or by hand) or failed in the middle: what it
+        # wrote is put back now, not at the next start.
+        journal.recover_if_free(store)
+        stopped = translate(STOPPED, job.get("lang", "zh_CN"))
+        result["summary"] = f"{stopped} ({result['summary']})" if result["summary"] else stopped
     return result
 
 
@@ -66,6 +88,7 @@ def _lines(stream: Any) -> Iterator[str]:
 
 def main(job: dict[str, Any]) -> None:
     """Run the import the job describes and print its report as JSON."""
+    _die_with(job.get("parent"))
     with contextlib.suppress(OSError):  # if not allowed, short transactions still keep lending
         os.nice(NICE)
 
@@ -117,6 +140,20 @@ def main(job: dict[str, Any]) -> None:
         and not report.rejects_file,
     }
     print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+def _die_with(parent: int | None) -> None:
+    """Be killed when the daemon dies: the import's journal then undoes it at the next start.
+
+    Otherwise an orphaned import would go on writing beside the next daemon, into a store that
+    daemon is starting on, from an upload that daemon removes.
+    """
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the daemon died before the line above
+        os._exit(1)
 
 
 if __name__ == "__main__":

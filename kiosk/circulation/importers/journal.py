@@ -1,0 +1,209 @@
+"""Keep an import all or nothing through a kill or a power cut: a journal in the store.
+
+An import writes its rows a short transaction at a time (lending goes on between them). In the
+same transaction as each row it writes what that row was before into `import_journal`, so the
+store always holds exactly the rows written and how to put each back. The import's last
+transaction records its `import` event and marks its `import_runs` row 'done'. An import found
+unfinished ('writing') when the next import, `kiosk import` or `kiosk run` starts was killed: its
+journal is played backwards, a short transaction at a time (each removes the entries it put
+back, so a kill during the undo is finished by the next start), until none of the file is left.
+A 'done' import's journal is only deleted. One import at a time holds `<store>.import-lock`
+(an flock: the kernel lets go of it when its process dies, so a lock never outlives a kill).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import random
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation import cards as card_forms
+from kiosk.circulation.catalogue import put_record
+from kiosk.circulation.records import save
+from kiosk.circulation.store import Store, fetch
+
+log = logging.getLogger(__name__)
+
+BATCH_SECONDS = 0.015  # longest a batch writes while it holds the write lock (then COMMIT)
+# Longer than SQLite's busy-wait steps in the first 100 ms of a wait (1 to 25 ms), so a scan
+# waiting in another process gets in; varied, so its retries cannot keep falling into batches.
+PAUSE_SECONDS = (0.025, 0.045)
+UNDO_BATCH = 200  # journal entries read at a time while undoing
+TABLES = {
+    "patrons": ("patrons", "id"),
+    "items": ("items", "barcode"),
+    "records": ("marc_records", "isbn"),
+}
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An import found unfinished at start-up and what became of it."""
+
+    file: str
+    kind: str
+    started_at: str
+    undone: bool  # True: it was stopped while writing and every row was put back
+    rows: int  # rows put back
+
+
+def pause() -> None:
+    """Wait between two write batches, so scans waiting for the write lock get it."""
+    time.sleep(random.uniform(*PAUSE_SECONDS))
+
+
+def lock_path(store: Store) -> Path:
+    """Return the lock file one import at a time holds while it runs."""
+    return store.path.with_name(store.path.name + ".import-lock")
+
+
+def uploads(store: Store) -> Path:
+    """Return the folder for the dashboard's uploaded files, beside the store."""
+    return store.path.with_name(store.path.name + ".uploads")
+
+
+def clear_uploads(store: Store) -> None:
+    """Remove uploads left by a daemon that was stopped in the middle of an import."""
+    shutil.rmtree(uploads(store), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def holding(store: Store, wait: bool = True) -> Iterator[bool]:
+    """Hold the import lock (wait for it, or yield False when another import has it)."""
+    fd = os.open(lock_path(store), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing lets go of the lock
+
+
+def begin(db: Database, import_id: str, kind: str, file: str, at: str) -> None:
+    """Record that an import starts writing (inside its first batch)."""
+    db.execute(
+        "INSERT INTO import_runs (id, kind, file, started_at) VALUES (?, ?, ?, ?)",
+        [import_id, kind, file, at],
+    )
+
+
+def note(db: Database, import_id: str, kind: str, row: dict[str, Any]) -> None:
+    """Journal what a row's write will change, in the transaction that writes it."""
+    table, key = TABLES[kind]
+    found = fetch(db, f"SELECT * FROM {table} WHERE {key} = ?", [row[key]])
+    before: dict[str, Any] = {"key": row[key], "old": found[0] if found else None}
+    if kind == "patrons":
+        cards: dict[str, Any] = {}
+        for code in map(card_forms.canonical, row["cards"]):  # as put_patron stores them
+            card = fetch(db, "SELECT patron_id, status FROM cards WHERE code = ?", [code])
+            cards[code] = card[0] if card else None
+        before["cards"] = cards
+    db.execute(
+        "INSERT INTO import_journal (import_id, entry) VALUES (?, ?)",
+        [import_id, json.dumps(before, ensure_ascii=False)],
+    )
+
+
+def done(db: Database, import_id: str) -> None:
+    """Mark the import whole, in the transaction that records its `import` event."""
+    db.execute("UPDATE import_runs SET state = 'done' WHERE id = ?", [import_id])
+
+
+def forget(store: Store, import_id: str) -> None:
+    """Delete a finished import's journal, a short transaction at a time."""
+    while True:
+        with store.write() as db:
+            cur = db.execute(
+                "DELETE FROM import_journal WHERE seq IN (SELECT seq FROM import_journal "
+                "WHERE import_id = ? ORDER BY seq LIMIT 2000)",
+                [import_id],
+            )
+            if cur.rowcount == 0:
+                db.execute("DELETE FROM import_runs WHERE id = ?", [import_id])
+                return
+        pause()
+
+
+def undo(store: Store, import_id: str, kind: str) -> int:
+    """Put back every row the import wrote, newest first; return how many entries there were."""
+    undone = 0
+    while True:
+        with store.write() as db:
+            at = store.now()
+            started = time.monotonic()
+            while True:
+                entries = db.execute(
+                    "SELECT seq, entry FROM import_journal WHERE import_id = ? "
+                    "ORDER BY seq DESC LIMIT ?",
+                    [import_id, UNDO_BATCH],
+                ).fetchall()
+                if not entries:
+                    db.execute("DELETE FROM import_runs WHERE id = ?", [import_id])
+                    return undone
+                for seq, entry in entries:
+                    _put_back(db, kind, json.loads(entry), at)
+                    db.execute("DELETE FROM import_journal WHERE seq = ?", [seq])
+                    undone += 1
+                if time.monotonic() - started > BATCH_SECONDS:
+                    break
+        pause()
+
+
+def _put_back(db: Database, kind: str, entry: dict[str, Any], at: str) -> None:
+    """Put back one row (and a patron's cards) as the journal saw it before the import."""
+    old = entry["old"]
+    if kind == "records":
+        if old is None:
+            db.execute("DELETE FROM marc_records WHERE isbn = ?", [entry["key"]])
+        else:
+            put_record(db, old, old["source"], old["loaded_at"])
+        return
+    for code, card in entry.get("cards", {}).items():
+        save(db, "card_saved", code, card, at)  # None: the card was new, remove it
+    if old is not None:
+        old = {k: v for k, v in old.items() if k != "status"}  # loans may have moved it
+    save(db, "patron_saved" if kind == "patrons" else "item_saved", entry["key"], old, at)
+
+
+def recover(store: Store) -> list[Finished]:
+    """Undo every import that was stopped while writing; delete finished imports' journals.
+
+    Call it holding the import lock (`holding`), so no import is running.
+    """
+    found: list[Finished] = []
+    runs = fetch(store.reader, "SELECT * FROM import_runs ORDER BY started_at")
+    for run in runs:
+        if run["state"] == "done":
+            forget(store, run["id"])
+            found.append(Finished(run["file"], run["kind"], run["started_at"], False, 0))
+            continue
+        rows = undo(store, run["id"], run["kind"])
+        log.info(
+            "an import of %s (%s, started %s) was stopped while writing: %d rows put back",
+            run["file"],
+            run["kind"],
+            run["started_at"],
+            rows,
+        )
+        found.append(Finished(run["file"], run["kind"], run["started_at"], True, rows))
+    return found
+
+
+def recover_if_free(store: Store) -> list[Finished]:
+    """Recover unless an import is running now (it recovered before it started)."""
+    with holding(store, wait=False) as free:
+        return recover(store) if free else []
