@@ -1,0 +1,221 @@
+"""Find a book: the one search of the kiosk's screen, the catalogue page and the dashboard.
+
+A child types letters: pinyin initials (`lwm` finds 狼王梦), whole pinyin with or without
+spaces (`langwang`), a few characters of the title (`王梦`), English words (`charlotte web`),
+the author (`沈石溪`, `ssx`) or a series, which is part of the title (`查理九世`). Every word
+typed must be found in the title or the author, in characters or in pinyin.
+
+The index is the dashboard search's way (stats/search.py) grown to titles: one entry per title
+and author, holding the title and author in lower case, their pinyin and their initials, worked
+out by pypinyin once per distinct text and kept in memory until the catalogue changes (the
+`catalogue_version` triggers count every change to a title, author or call number). All entries
+are one string, so a search is `str.find` at C speed over 50,000 titles rather than a Python
+loop; titles found at the start of a field come first. Where each copy is now (on the shelf,
+on loan until a date, in a class corner) is read from SQLite for the page of results only.
+Who has a book is never read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.circulation.stats import catalogue
+from kiosk.circulation.stats.reading import subject_of
+from kiosk.circulation.store import Store
+
+LIMIT = 20
+FIELD, ENTRY = "\x01", "\n"
+TITLES = (
+    "SELECT title, author, min(call_number), json_group_array(barcode) FROM items "
+    "GROUP BY title, author"
+)
+# Where each copy of the titles shown is now; never who has it.
+COPIES = (
+    "SELECT i.barcode, i.call_number, i.status, l.due_at, c.class_name AS corner, "
+    "EXISTS (SELECT 1 FROM holds h WHERE h.item_barcode = i.barcode AND h.status = 'ready') "
+    "AS kept FROM items i "
+    "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
+    "LEFT JOIN corner_loans c ON c.loan_uuid = l.uuid "
+    "WHERE i.barcode IN (SELECT value FROM json_each(?))"
+)
+GONE = ("lost", "damaged", "withdrawn")
+
+
+@dataclass
+class Title:
+    """One title found, with where its copies are now."""
+
+    title: str
+    author: str
+    call_number: str
+    barcodes: list[str]
+    on_shelf: int = 0
+    on_loan: int = 0
+    back_by: str | None = None  # the earliest due date of a copy on loan (local date)
+    corners: list[str] = field(default_factory=list)  # classes whose corner holds a copy
+    kept: int = 0  # returned, waiting on the hold shelf for someone
+
+    @property
+    def subject(self) -> str:
+        """Return the 中图法 letter of the title's call number ('' when it has none)."""
+        return subject_of(self.call_number)
+
+    @property
+    def key(self) -> str:
+        """Return the title's key for a hold: the first barcode of its copies."""
+        return self.barcodes[0]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of titles and whether more matched than are shown."""
+
+    titles: list[Title]
+    more: bool
+
+
+class Index:
+    """Every title of the catalogue as one searchable string (see the module's docs)."""
+
+    def __init__(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        entries = []
+        for title, author, call_number, barcodes in rows:
+            fields = _fields(title, author)
+            row = (title, author, call_number or "", json.loads(barcodes))
+            entries.append((fields[1] if fields else "", title, row, FIELD + FIELD.join(fields)))
+        # In the order of a Chinese dictionary: by the title's pinyin.
+        entries.sort(key=lambda e: (e[0], e[1]))
+        self.rows: list[tuple[str, str, str, list[str]]] = [e[2] for e in entries]
+        self.starts: list[int] = []
+        at = 0
+        for entry in entries:
+            self.starts.append(at)
+            at += len(entry[3]) + 1
+        self.text = ENTRY.join(e[3] for e in entries)
+
+    def search(self, words: list[str], limit: int) -> tuple[list[int], bool]:
+        """Return the rows matching every word, field starts first, and whether more matched."""
+        if not words:
+            return [], False
+        # First the titles where the first word starts a field (a title, its pinyin, its
+        # initials, the author), then those where the longest word is anywhere.
+        found: list[int] = []
+        seen: set[int] = set()
+        for needle in (FIELD + words[0], max(words, key=len)):
+            at = self.text.find(needle)
+            while at >= 0 and len(found) <= limit:
+                row = bisect.bisect_right(self.starts, at) - 1
+                end = self.text.find(ENTRY, at)
+                entry = self.text[self.starts[row] : end if end >= 0 else len(self.text)]
+                if row not in seen and all(w in entry for w in words):
+                    seen.add(row)
+                    found.append(row)
+                # Go on after this entry: one entry is one title, whatever matched in it.
+                at = self.text.find(needle, end) if end >= 0 else -1
+            if len(found) > limit:
+                break
+        return found[:limit], len(found) > limit
+
+
+@functools.lru_cache(maxsize=100_000)
+def spelled(text: str) -> tuple[str, str]:
+    """Return a text's whole pinyin and its initials, lower case: 狼王梦 -> langwangmeng, lwm.
+
+    One pypinyin call gives both (its phrase dictionary picks the reading of 长 in 长大 and
+    长城); letters and digits are kept as they are, without spaces.
+    """
+    from pypinyin import lazy_pinyin  # loaded on the first search, not at start-up
+
+    parts = [p for p in lazy_pinyin(text, errors="default") if p.strip()]
+    whole = "".join("".join(p.split()) for p in parts).lower()
+    firsts = "".join(p.strip()[:1] if _is_hanzi_part(p) else "".join(p.split()) for p in parts)
+    return whole, firsts.lower()
+
+
+def _is_hanzi_part(part: str) -> bool:
+    # pypinyin gives each character's syllable alone, and other text in runs (with spaces).
+    return part.isascii() and part.isalpha() and part.islower()
+
+
+def _fields(title: str, author: str) -> list[str]:
+    """Return the searchable fields of a title: text, pinyin and initials of title and author."""
+    fields = []
+    for text in (title, author):
+        clean = " ".join(text.replace(FIELD, " ").split())
+        if not clean:
+            continue
+        whole, initials = spelled(clean)
+        fields += [clean.lower(), whole, initials]
+    return fields
+
+
+_building = threading.Lock()
+
+
+def index(store: Store) -> Index:
+    """Return the catalogue's index, built again only after a title or author changed."""
+    # One thread builds; a search arriving meanwhile waits for it rather than building twice.
+    with _building:
+        built: Index = catalogue(store, "items", TITLES, by_key=False, make=Index)
+    return built
+
+
+def words_of(q: str) -> list[str]:
+    """Return the words of what was typed, lower case (a search of nothing finds nothing)."""
+    return [w for w in q.lower().replace(FIELD, " ").replace(ENTRY, " ").split() if w]
+
+
+def find(store: Store, q: str, limit: int = LIMIT, tz: Any = None) -> Found:
+    """Return the titles matching what was typed, each with where its copies are now."""
+    idx = index(store)
+    rows, more = idx.search(words_of(q), limit)
+    titles = [Title(*idx.rows[r]) for r in rows]
+    _where(store, titles, tz)
+    return Found([t for t in titles if t.barcodes], more)
+
+
+def matching_barcodes(store: Store, q: str, limit: int = 10_000) -> set[str]:
+    """Return the barcodes of every copy of the titles matching `q` (the dashboard's list)."""
+    idx = index(store)
+    rows, _ = idx.search(words_of(q), limit)
+    return {b for r in rows for b in idx.rows[r][3]}
+
+
+def _where(store: Store, titles: list[Title], tz: Any) -> None:
+    """Count each title's copies on the shelf, on loan and in class corners."""
+    by_barcode = {b: t for t in titles for b in t.barcodes}
+    copies = store.reader.execute(COPIES, [json.dumps(list(by_barcode))]).fetchall()
+    shown: dict[int, list[str]] = {}
+    for barcode, _call, status, due_at, corner, kept in copies:
+        t = by_barcode[barcode]
+        if status in GONE:
+            shown.setdefault(id(t), [])
+            continue
+        shown.setdefault(id(t), []).append(barcode)
+        if due_at is not None and corner:
+            if corner not in t.corners:
+                t.corners.append(corner)
+        elif due_at is not None:
+            t.on_loan += 1
+            day = _local_day(due_at, tz)
+            t.back_by = min(t.back_by, day) if t.back_by else day
+        elif kept:
+            t.kept += 1
+        else:
+            t.on_shelf += 1
+    for t in titles:
+        # Lost, damaged and withdrawn copies are not counted; a title with only those is left out.
+        t.barcodes = sorted(shown.get(id(t), []))
+        t.corners.sort()
+
+
+def _local_day(when: str, tz: Any) -> str:
+    moment = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    return (moment.astimezone(tz) if tz is not None else moment).date().isoformat()
