@@ -18,8 +18,8 @@ Who has a book is never read.
 from __future__ import annotations
 
 import bisect
-import functools
 import datetime as dt
+import functools
 import json
 import threading
 from collections.abc import Iterable
