@@ -22,7 +22,7 @@ import datetime as dt
 import functools
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,39 +89,55 @@ class Index:
         for title, author, call_number, barcodes in rows:
             fields = _fields(title, author)
             row = (title, author, call_number or "", json.loads(barcodes))
-            entries.append((fields[1] if fields else "", title, row, FIELD + FIELD.join(fields)))
+            entries.append((fields[1] if fields else "", title, row, fields))
         # In the order of a Chinese dictionary: by the title's pinyin.
         entries.sort(key=lambda e: (e[0], e[1]))
         self.rows: list[tuple[str, str, str, list[str]]] = [e[2] for e in entries]
-        self.starts: list[int] = []
-        at = 0
-        for entry in entries:
-            self.starts.append(at)
-            at += len(entry[3]) + 1
-        self.text = ENTRY.join(e[3] for e in entries)
+        # Letters typed (pinyin, English) are looked for in the letters only: a string of one
+        # byte a character, a fifth of the whole, which str.find runs through much faster.
+        self.text = _Haystack([FIELD + FIELD.join(e[3]) for e in entries])
+        self.letters = _Haystack([FIELD + FIELD.join(_letters(e[3])) for e in entries])
 
     def search(self, words: list[str], limit: int) -> tuple[list[int], bool]:
         """Return the rows matching every word, field starts first, and whether more matched."""
         if not words:
             return [], False
+        hay = self.letters if all(w.isascii() for w in words) else self.text
         # First the titles where the first word starts a field (a title, its pinyin, its
         # initials, the author), then those where the longest word is anywhere.
         found: list[int] = []
         seen: set[int] = set()
         for needle in (FIELD + words[0], max(words, key=len)):
-            at = self.text.find(needle)
-            while at >= 0 and len(found) <= limit:
-                row = bisect.bisect_right(self.starts, at) - 1
-                end = self.text.find(ENTRY, at)
-                entry = self.text[self.starts[row] : end if end >= 0 else len(self.text)]
+            for row, entry in hay.entries_with(needle):
                 if row not in seen and all(w in entry for w in words):
                     seen.add(row)
                     found.append(row)
-                # Go on after this entry: one entry is one title, whatever matched in it.
-                at = self.text.find(needle, end) if end >= 0 else -1
-            if len(found) > limit:
-                break
-        return found[:limit], len(found) > limit
+                    if len(found) > limit:
+                        return found[:limit], True
+        return found, False
+
+
+class _Haystack:
+    """Entries joined in one string, and where each starts."""
+
+    def __init__(self, entries: list[str]) -> None:
+        self.starts: list[int] = []
+        at = 0
+        for entry in entries:
+            self.starts.append(at)
+            at += len(entry) + 1
+        self.text = ENTRY.join(entries)
+
+    def entries_with(self, needle: str) -> Iterator[tuple[int, str]]:
+        """Yield each entry holding `needle` once, with its number, in order."""
+        text = self.text
+        at = text.find(needle)
+        while at >= 0:
+            row = bisect.bisect_right(self.starts, at) - 1
+            end = text.find(ENTRY, at)
+            yield row, text[self.starts[row] : end if end >= 0 else len(text)]
+            # Go on after this entry: one entry is one title, whatever matched in it.
+            at = text.find(needle, end) if end >= 0 else -1
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -142,6 +158,12 @@ def spelled(text: str) -> tuple[str, str]:
 def _is_hanzi_part(part: str) -> bool:
     # pypinyin gives each character's syllable alone, and other text in runs (with spaces).
     return part.isascii() and part.isalpha() and part.islower()
+
+
+def _letters(fields: list[str]) -> list[str]:
+    """Return the fields with their letters only (pinyin, English words), empty ones left out."""
+    kept = (" ".join("".join(c if c.isascii() else " " for c in f).split()) for f in fields)
+    return [f for f in kept if f]
 
 
 def _fields(title: str, author: str) -> list[str]:
