@@ -110,8 +110,9 @@ class Daemon:
             desk_timeout_s=s.kiosk.desk_timeout_s,
             repeat_window_s=s.kiosk.repeat_scan_window_s,
             answer_s=s.kiosk.answer_display_s,
+            search_timeout_s=s.kiosk.search_timeout_s,
             max_code_length=s.scanner.max_code_length,
-            hook=CollectionHook(self.circulation, s.collection.hold_days),
+            hook=CollectionHook(self.circulation, s.collection.hold_days, s.collection.max_holds),
         )
         if self.indicator is None:
             self.indicator = build_indicator(s)
