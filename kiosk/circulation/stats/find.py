@@ -29,6 +29,7 @@ from typing import Any
 from kiosk.circulation.stats import catalogue
 from kiosk.circulation.stats.reading import subject_of
 from kiosk.circulation.store import Store
+from kiosk.i18n import N_
 
 LIMIT = 20
 FIELD, ENTRY = "\x01", "\n"
@@ -46,6 +47,31 @@ COPIES = (
     "WHERE i.barcode IN (SELECT value FROM json_each(?))"
 )
 GONE = ("lost", "damaged", "withdrawn")
+# The shelves of the 中图法 classes in a child's words (the reports name them formally).
+SHELVES = {
+    "A": N_("Marx, Lenin, Mao"),
+    "B": N_("philosophy"),
+    "C": N_("society"),
+    "D": N_("politics and law"),
+    "E": N_("the army"),
+    "F": N_("money and work"),
+    "G": N_("culture, school and sports"),
+    "H": N_("languages"),
+    "I": N_("stories and poems"),
+    "J": N_("art"),
+    "K": N_("history and geography"),
+    "N": N_("science"),
+    "O": N_("maths, physics, chemistry"),
+    "P": N_("stars and the Earth"),
+    "Q": N_("living things"),
+    "R": N_("health"),
+    "S": N_("farming"),
+    "T": N_("machines and technology"),
+    "U": N_("transport"),
+    "V": N_("flight and space"),
+    "X": N_("environment"),
+    "Z": N_("encyclopedias"),
+}
 
 
 @dataclass
