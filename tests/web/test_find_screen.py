@@ -238,3 +238,34 @@ def test_an_idle_search_goes_back_to_the_idle_screen_after_30_s_without_a_touch(
     page.wait_for_selector("#find", state="hidden")
     page.wait_for_selector("#idle:not([hidden]) #tap:not([hidden])")
     assert page.inner_text("#find-results") == ""
+
+
+def test_the_catalogue_page_in_both_languages(browser: Any, school: dict[str, Any]) -> None:
+    p = browser.new_page(viewport={"width": 1024, "height": 600})
+    errors = watch_errors(p)
+    p.goto(school["url"] + "/catalogue?lang=zh_CN")
+    assert p.inner_text("h1") == "图书馆藏书目录"
+    assert_accessible(p, "/catalogue (zh)")
+    p.fill("#q", "lwm")
+    p.click("form[role=search] button[type=submit]")
+    p.wait_for_selector("table.catalogue-results")
+    row = p.locator("table.catalogue-results tbody tr")
+    assert row.count() == 1
+    assert row.locator("td").all_inner_texts()[:2] == ["狼王梦", "沈石溪"]
+    where = row.locator("td").nth(2).inner_text()
+    assert "书架上有：1 本" in where and "在三(2)班图书角" in where and "前还回" in where
+    assert row.locator("td").nth(3).inner_text() == "I 文学 · I287.45/11"
+    assert "Tom" not in p.inner_text("body")  # never who has a book
+    assert_accessible(p, "/catalogue?q=lwm (zh)")
+    p.screenshot(path=str(ARTIFACTS / "find-catalogue-zh.png"))
+    p.goto(school["url"] + "/catalogue?lang=en&q=cljs")
+    assert p.inner_text("h1") == "Library catalogue"
+    where = p.locator("table.catalogue-results tbody tr td").nth(2).inner_text()
+    assert where.startswith("On loan: 2, back by ")
+    assert_accessible(p, "/catalogue?q=cljs (en)")
+    p.goto(school["url"] + "/catalogue?q=zzzz")
+    assert p.inner_text("[role=status]") == "No book found. Try other letters."
+    assert_accessible(p, "/catalogue nothing found (en)")
+    p.screenshot(path=str(ARTIFACTS / "find-catalogue-en.png"))
+    assert errors == []
+    p.close()
