@@ -10,6 +10,7 @@ tapped meanwhile starts the session at once. "I want this" (`/find/want`) asks f
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -107,6 +108,13 @@ def catalogue() -> str:
     found = finding.find(ctx.store, q, tz=ZoneInfo(ctx.settings.kiosk.timezone))
     titles = [_shown(t) for t in found.titles]
     return render_template("find/catalogue.html", q=q, titles=titles, more=found.more)
+
+
+def warm_up(ctx: Web) -> None:
+    """Build the search's index in the background, so that the first search does not wait."""
+    threading.Thread(
+        target=finding.warm, args=(ctx.store,), name="search-index", daemon=True
+    ).start()
 
 
 def watch(ctx: Web) -> Any:

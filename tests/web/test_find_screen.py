@@ -181,7 +181,10 @@ def test_all_copies_out_shows_the_date_and_takes_a_hold_with_a_card_tap(
     assert page.is_hidden("#find")
     # The copy due back first (both lent the same moment: the first barcode) is held.
     assert holds(school) == [("S001", "CHA1")]
-    assert page.inner_text("#last-message") == "你好，小明！你是《查理九世 1：墨西哥死亡面具》预约队伍里的第 1 位。"
+    assert (
+        page.inner_text("#last-message")
+        == "你好，小明！你是《查理九世 1：墨西哥死亡面具》预约队伍里的第 1 位。"
+    )
     look(page, "06-hold-placed")
 
 
