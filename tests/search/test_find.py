@@ -111,6 +111,11 @@ def test_a_page_of_results_says_when_more_matched(store: Store) -> None:
     found = find.find(store, "ts", limit=20, tz=TZ)
     assert len(found.titles) == 20 and found.more
     assert titles(store, "图书029") == ["图书029"]
+    with store.write() as db:
+        for n in (2, 10, 1):
+            put_item(db, {"barcode": f"S{n}", "title": f"查理九世 {n}"}, store.now())
+    # Volumes in their numbers' order, not as text (10 after 2).
+    assert titles(store, "查理九世") == ["查理九世 1", "查理九世 2", "查理九世 10"]
     assert not find.find(store, "图书029", tz=TZ).more
 
 

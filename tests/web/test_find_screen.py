@@ -43,6 +43,10 @@ BOOKS = [
     ("DINO", "恐龙百科全书：远古世界的霸主们（少年彩图版）", "", "Q915.864/3"),
     ("WEB", "Charlotte's Web", "E. B. White", "I712.85/3"),
 ]
+# A long list: 24 titles of one series, every third lent to the teacher.
+SERIES = [
+    (f"BUG{n:02d}", f"小书虫的第{n}本故事书：森林里的秘密", "", "I287.7/9") for n in range(24)
+]
 
 
 def make_school(settings: Any, now: dt.datetime) -> None:
@@ -52,13 +56,15 @@ def make_school(settings: Any, now: dt.datetime) -> None:
         for pid, name, role, grade, cls, card in SCHOOL:
             row = {"id": pid, "name": name, "role": role, "grade": grade, "class_name": cls}
             put_patron(db, row, [card], week.now())
-        for barcode, title, author, call in BOOKS:
+        for barcode, title, author, call in BOOKS + SERIES:
             row = {"barcode": barcode, "title": title, "author": author, "call_number": call}
             put_item(db, row, week.now())
     c = Circulation(week, "Asia/Shanghai")
     assert c.checkout("S003", "WOLF2").ok
     assert c.checkout("S003", "CHA1").ok
     assert c.checkout("S002", "CHA2").ok
+    for barcode, *_ in SERIES[::3]:
+        assert c.checkout("T001", barcode).ok
     tz = c.tz
     due = (now + dt.timedelta(days=30)).astimezone(tz).date()
     assert corners.lend(week, "三(2)班", "T001", ["WOLF3"], due, tz, "librarian").ok
@@ -206,6 +212,21 @@ def test_in_a_session_a_second_child_in_the_queue_hears_their_place(
     assert holds(school) == [("S001", "CHA1"), ("T001", "CHA2")]
     page.click("#done")
     page.wait_for_selector("#idle:not([hidden])")
+
+
+def test_a_long_list_scrolls_in_its_box(page: Any) -> None:
+    open_find(page)
+    type_letters(page, "xsc")
+    wait_js(page, "document.querySelectorAll('#find-results li').length === 20")
+    page.wait_for_selector("#find-more:not([hidden])")
+    assert titles(page)[:2] == [
+        "小书虫的第0本故事书：森林里的秘密",
+        "小书虫的第1本故事书：森林里的秘密",
+    ]
+    look(page, "08-long-list")
+    page.locator("#find-results li").last.scroll_into_view_if_needed()
+    look(page, "09-long-list-scrolled")
+    close_find(page)
 
 
 def test_a_card_tap_mid_search_starts_the_session_at_once(

@@ -23,6 +23,7 @@ import functools
 import gc
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
 LIMIT = 20
+NUMBER = re.compile(r"\d+")
 FIELD, ENTRY = "\x01", "\n"
 TITLES = "SELECT title, author, call_number, barcode FROM items"
 # Where each copy of the titles shown is now; never who has it.
@@ -199,8 +201,10 @@ def _entry(title: str, author: str) -> tuple[str, str, str]:
     is added: only the new title's pinyin is worked out.
     """
     fields = _fields(title, author)
+    # Numbers in their order (a series' volume 2 before volume 10).
+    key = NUMBER.sub(lambda m: m.group().zfill(8), fields[1]) if fields else ""
     return (
-        fields[1] if fields else "",
+        key,
         FIELD + FIELD.join(fields),
         FIELD + FIELD.join(_letters(fields)),
     )
