@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, jsonify, render_template, request
 
 from kiosk.circulation.stats import find as finding
-from kiosk.i18n import translate
+from kiosk.i18n import N_, translate
 from kiosk.web import Web, at_the_screen, web
 from kiosk.web.live import Update
 from kiosk.web.security import allowed
 
 bp = Blueprint("find", __name__)
 MAX_QUERY = 40
+BROWSE_WORDS = {"new": N_("New books"), "popular": N_("Most borrowed this month")}
 
 
 def _both(message: str, **params: Any) -> dict[str, str]:
@@ -65,10 +66,20 @@ def search() -> Any:
     if not _may_search(ctx):
         abort(403)
     q = request.args.get("q", "")[:MAX_QUERY]
+    what = request.args.get("browse", "")
     if at_the_screen() and ctx.kiosk is not None:
         ctx.kiosk.touch()
-    found = finding.find(ctx.store, q, tz=ZoneInfo(ctx.settings.kiosk.timezone))
-    return jsonify({"q": q, "titles": [_shown(t) for t in found.titles], "more": found.more})
+    tz = ZoneInfo(ctx.settings.kiosk.timezone)
+    found = finding.browse(ctx.store, what, tz) if what else finding.find(ctx.store, q, tz=tz)
+    answer: dict[str, Any] = {"q": q, "titles": [_shown(t) for t in found.titles]}
+    answer["more"] = found.more
+    if not q.strip() and not what:
+        # Nothing typed yet: what can be browsed instead (the shelves that hold books).
+        answer["browse"] = [{"key": key, **_both(words)} for key, words in BROWSE_WORDS.items()] + [
+            {"key": letter, "letter": letter, **_both(finding.SHELVES[letter])}
+            for letter, _ in finding.shelves(ctx.store)
+        ]
+    return jsonify(answer)
 
 
 @bp.post("/find/touch")

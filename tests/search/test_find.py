@@ -124,3 +124,24 @@ def test_the_dashboard_finds_books_by_whole_pinyin_too(store: Store) -> None:
     page = search.items(store, "langwangmeng")
     assert [r["barcode"] for r in page.rows] == ["WOLF1", "WOLF2", "WOLF3"]
     assert [r["barcode"] for r in search.items(store, "xwz").rows] == ["9787535449450"]
+
+
+def test_browse_a_shelf_the_new_books_and_this_months_most_borrowed(
+    store: Store, clock: FakeClock
+) -> None:
+    shelve(store)
+    assert find.shelves(store) == [("I", 8), ("K", 1), ("Q", 1)]
+    assert [t.title for t in find.browse(store, "Q", TZ).titles] == ["恐龙百科全书"]
+    assert [t.title for t in find.browse(store, "K", TZ).titles] == ["长城的故事"]
+    new = [t.title for t in find.browse(store, "new", TZ).titles]
+    assert new[:2] == ["长城的故事", "恐龙百科全书"]  # added last, first
+    c = Circulation(store, "Asia/Shanghai")
+    assert c.checkout("S001", "WOLF1").ok
+    assert c.checkout("S002", "WOLF2").ok
+    assert c.checkout("S003", "DINO").ok
+    popular = find.browse(store, "popular", TZ).titles
+    assert [(t.title, t.on_loan, t.on_shelf) for t in popular] == [
+        ("狼王梦", 2, 1),
+        ("恐龙百科全书", 1, 0),
+    ]
+    assert find.browse(store, "nonsense", TZ).titles == []

@@ -229,6 +229,23 @@ def test_a_long_list_scrolls_in_its_box(page: Any) -> None:
     close_find(page)
 
 
+def test_before_typing_a_child_browses_the_shelves(page: Any) -> None:
+    open_find(page)
+    page.wait_for_selector("#find-results button.browse")
+    chips = page.locator("#find-results button.browse").all_inner_texts()
+    assert chips == ["新书", "本月借阅最多", "I 文学", "Q 生物"]
+    look(page, "10-browse")
+    page.click("#find-results button.browse >> text=Q 生物")
+    wait_js(page, "document.querySelectorAll('#find-results li .t').length === 1")
+    assert titles(page) == ["恐龙百科全书：远古世界的霸主们（少年彩图版）"]
+    assert page.inner_text("#find-q") == "Q 生物"
+    assert page.locator("#find-results .shelf").inner_text() == "书架：Q 生物 · Q915.864/3"
+    look(page, "11-browse-shelf")
+    type_letters(page, "w")  # a letter starts a search again
+    wait_js(page, "document.getElementById('find-q').textContent === 'w'")
+    close_find(page)
+
+
 def test_a_card_tap_mid_search_starts_the_session_at_once(
     page: Any, school: dict[str, Any]
 ) -> None:

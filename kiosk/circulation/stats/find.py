@@ -29,7 +29,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.circulation.stats import catalogue
+from kiosk.circulation import dashboard
+from kiosk.circulation.stats import catalogue, month
+from kiosk.circulation.stats.rankings import top_books
 from kiosk.circulation.stats.reading import subject_of
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
@@ -126,6 +128,8 @@ class Index:
         # In the order of a Chinese dictionary: by the title's pinyin.
         entries.sort(key=lambda e: (e[0][0], e[1][0], e[1][1]))
         self.rows: list[tuple[str, str, str, list[str]]] = [e[1] for e in entries]
+        self.by_title = {(r[0], r[1]): n for n, r in enumerate(self.rows)}
+        self._shelves: dict[str, list[int]] | None = None
         # Letters typed (pinyin, English) are looked for in the letters only: a string of one
         # byte a character, a fifth of the whole, which str.find runs through much faster.
         self.text = _Haystack([e[0][1] for e in entries])
@@ -148,6 +152,17 @@ class Index:
                     if len(found) > limit:
                         return found[:limit], True
         return found, False
+
+    def shelves(self) -> dict[str, list[int]]:
+        """Return the rows on each 中图法 shelf, in the index's order (worked out once)."""
+        if self._shelves is None:
+            shelves: dict[str, list[int]] = {}
+            for n, row in enumerate(self.rows):
+                letter = subject_of(row[2])
+                if letter:
+                    shelves.setdefault(letter, []).append(n)
+            self._shelves = shelves
+        return self._shelves
 
 
 class _Haystack:
@@ -271,6 +286,35 @@ def find(store: Store, q: str, limit: int = LIMIT, tz: Any = None) -> Found:
     titles = [Title(*idx.rows[r]) for r in rows]
     _where(store, titles, tz)
     return Found([t for t in titles if t.barcodes], more)
+
+
+BROWSE = ("new", "popular")
+
+
+def browse(store: Store, what: str, tz: Any, limit: int = LIMIT) -> Found:
+    """Return a shelf's titles (`I`), the new books (`new`) or this month's most borrowed
+    (`popular`), each with where its copies are."""
+    idx = index(store)
+    if what in SHELVES:
+        rows = idx.shelves().get(what, [])
+    elif what in BROWSE:
+        if what == "new":
+            listed = dashboard.new_books(store, limit)
+        else:
+            today = dashboard.local_today(store, tz)
+            listed = top_books(store, month(today.year, today.month), tz, limit)
+        found = (idx.by_title.get((r["title"], r["author"] or "")) for r in listed)
+        rows = [n for n in found if n is not None]
+    else:
+        rows = []
+    titles = [Title(*idx.rows[r]) for r in rows[:limit]]
+    _where(store, titles, tz)
+    return Found([t for t in titles if t.barcodes], len(rows) > limit)
+
+
+def shelves(store: Store) -> list[tuple[str, int]]:
+    """Return the shelves that hold books, each with how many titles, in the letters' order."""
+    return sorted((letter, len(rows)) for letter, rows in index(store).shelves().items())
 
 
 def matching_barcodes(store: Store, q: str, limit: int = 10_000) -> set[str]:

@@ -194,30 +194,40 @@
     document.body.classList.add("is-finding");
     $("find").hidden = false; $("find-tap").hidden = true;
     showFound({ titles: [], more: false }, false);
-    touch(true);
+    search(null);  // nothing typed: the shelves to browse (and a touch at the kiosk)
   }
   function closeFind() {
     if (!finding) return;
     finding = false; query = ""; asked++;
     document.body.classList.remove("is-finding");
     $("find").hidden = true; $("find-tap").hidden = true;
-    clear($("find-results")); $("find-q").textContent = "";
+    clear($("find-results")); clear($("find-q"));
   }
   function touch(now) {
     if (!now && Date.now() - touchedAt < TOUCH_EVERY_MS) return;
     touchedAt = Date.now();
     post("find/touch");
   }
-  async function search() {
-    $("find-q").textContent = query;
-    $("find-placeholder").hidden = !!query;
+  function label(item) {
+    const pair = { zh: (item.letter ? item.letter + " " : "") + item.zh, en: (item.letter ? item.letter + " " : "") + item.en };
+    return both(pair);
+  }
+  function showQuery(browsing) {
+    clear($("find-q"));
+    if (browsing) $("find-q").appendChild(label(browsing));
+    else $("find-q").textContent = query;
+    $("find-placeholder").hidden = !!(query || browsing);
+  }
+  // Ask for what was typed, or for a shelf to browse; only the last question's answer shows.
+  async function search(browsing) {
+    showQuery(browsing);
     const mine = ++asked;
-    if (!query.trim()) { showFound({ titles: [], more: false }, false); touch(true); return; }
     touchedAt = Date.now();  // every search counts as a touch at the kiosk
-    const r = await fetch("find.json?q=" + encodeURIComponent(query), { credentials: "same-origin" });
+    const url = browsing ? "find.json?browse=" + encodeURIComponent(browsing.key) : "find.json?q=" + encodeURIComponent(query);
+    const r = await fetch(url, { credentials: "same-origin" });
     if (!r.ok) return;
     const found = await r.json();
-    if (mine === asked && finding) showFound(found, true);  // only the last letter's answer
+    if (mine === asked && finding) showFound(found, !!(query.trim() || browsing));
   }
   function shelfLine(t) {
     const div = el("div", "shelf");
@@ -233,10 +243,18 @@
     return div;
   }
   function showFound(found, searched) {
-    $("find-q").textContent = query;
-    $("find-placeholder").hidden = !!query;
     const list = $("find-results");
     clear(list);
+    for (const item of found.browse || []) {
+      const li = el("li", "chip");
+      const b = el("button", "browse");
+      b.type = "button";
+      b.appendChild(label(item));
+      b.addEventListener("click", () => { query = ""; search(item); });
+      li.appendChild(b);
+      list.appendChild(li);
+    }
+    list.classList.toggle("chips", !!(found.browse && found.browse.length));
     for (const t of found.titles) {
       const li = el("li");
       li.appendChild(el("b", "t", t.title));
@@ -269,7 +287,7 @@
     if (!k) return;
     if (k.dataset.key === "del") query = query.slice(0, -1);
     else if (query.length < MAX_QUERY) query += k.dataset.key;
-    search();
+    search(null);
   });
   $("find-results").addEventListener("scroll", () => touch(false));
   $("find-results").addEventListener("click", async (e) => {
