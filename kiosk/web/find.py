@@ -116,9 +116,19 @@ def catalogue() -> str:
     if not allowed(request.remote_addr, ctx.networks) and not at_the_screen():
         abort(403)
     q = request.args.get("q", "").strip()[:MAX_QUERY]
-    found = finding.find(ctx.store, q, tz=ZoneInfo(ctx.settings.kiosk.timezone))
-    titles = [_shown(t) for t in found.titles]
-    return render_template("find/catalogue.html", q=q, titles=titles, more=found.more)
+    what = request.args.get("browse", "")
+    tz = ZoneInfo(ctx.settings.kiosk.timezone)
+    found = finding.browse(ctx.store, what, tz) if what else finding.find(ctx.store, q, tz=tz)
+    shelves = [(letter, finding.SHELVES[letter]) for letter, _ in finding.shelves(ctx.store)]
+    return render_template(
+        "find/catalogue.html",
+        q=q,
+        what=what,
+        titles=[_shown(t) for t in found.titles],
+        more=found.more,
+        browse=BROWSE_WORDS,
+        shelves=shelves,
+    )
 
 
 def warm_up(ctx: Web) -> None:

@@ -304,6 +304,13 @@ def test_the_catalogue_page_in_both_languages(browser: Any, school: dict[str, An
     where = p.locator("table.catalogue-results tbody tr td").nth(2).inner_text()
     assert where.startswith("On loan: 2, back by ")
     assert_accessible(p, "/catalogue?q=cljs (en)")
+    p.click("nav.browse a >> text=Q living things")
+    p.wait_for_selector("table.catalogue-results")
+    assert p.locator("table.catalogue-results caption").inner_text() == "Books to browse"
+    assert (
+        p.locator("table.catalogue-results tbody td").first.inner_text().startswith("恐龙百科全书")
+    )
+    assert_accessible(p, "/catalogue?browse=Q (en)")
     p.goto(school["url"] + "/catalogue?q=zzzz")
     assert p.inner_text("[role=status]") == "No book found. Try other letters."
     assert_accessible(p, "/catalogue nothing found (en)")
