@@ -132,9 +132,9 @@ def catalogue() -> str:
 
 
 def warm_up(ctx: Web) -> None:
-    """Build the search's index in the background, so that the first search does not wait."""
+    """Keep the search's index built in the background: no search waits for a build."""
     threading.Thread(
-        target=finding.warm, args=(ctx.store,), name="search-index", daemon=True
+        target=finding.keep_warm, args=(ctx.store,), name="search-index", daemon=True
     ).start()
 
 

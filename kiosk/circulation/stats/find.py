@@ -25,9 +25,10 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kiosk.circulation import dashboard
 from kiosk.circulation.stats import catalogue, month
@@ -37,7 +38,9 @@ from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 LIMIT = 20
+KEPT = 300_000  # titles and authors whose pinyin is kept (more than any school has)
 NUMBER = re.compile(r"\d+")
 FIELD, ENTRY = "\x01", "\n"
 TITLES = "SELECT title, author, call_number, barcode FROM items"
@@ -122,12 +125,14 @@ class Index:
             calls.append(call_number or "")
             barcodes.append(barcode)
         entries = [
-            (_entry(title, author), (title, author, min(calls), sorted(barcodes)))
+            (_entry(title, author), (title, author, min(calls), tuple(sorted(barcodes))))
             for (title, author), (calls, barcodes) in copies.items()
         ]
         # In the order of a Chinese dictionary: by the title's pinyin.
         entries.sort(key=lambda e: (e[0][0], e[1][0], e[1][1]))
-        self.rows: list[tuple[str, str, str, list[str]]] = [e[1] for e in entries]
+        # Rows of strings only (tuples, no lists): Python's cycle collector leaves them alone
+        # once it has seen them, so 50,000 titles cost a search nothing in collections.
+        self.rows: list[tuple[str, str, str, tuple[str, ...]]] = [e[1] for e in entries]
         self.by_title = {(r[0], r[1]): n for n, r in enumerate(self.rows)}
         self._shelves: dict[str, list[int]] | None = None
         # Letters typed (pinyin, English) are looked for in the letters only: a string of one
@@ -188,7 +193,28 @@ class _Haystack:
             at = text.find(needle, end) if end >= 0 else -1
 
 
-@functools.lru_cache(maxsize=100_000)
+def kept(work: Callable[..., T]) -> Callable[..., T]:
+    """Keep what `work` returns per arguments, up to KEPT of them (then start again).
+
+    Not functools.lru_cache: its bookkeeping is a list per entry, which Python's cycle
+    collector walks at every full collection (a search waited 250 ms for one); this is a plain
+    dict of strings, which the collector leaves alone.
+    """
+    memory: dict[Any, T] = {}
+
+    @functools.wraps(work)
+    def remembered(*args: Any) -> T:
+        found = memory.get(args)
+        if found is None:
+            if len(memory) >= KEPT:
+                memory.clear()
+            found = memory[args] = work(*args)
+        return found
+
+    return remembered
+
+
+@kept
 def spelled(text: str) -> tuple[str, str]:
     """Return a text's whole pinyin and its initials, lower case: 狼王梦 -> langwangmeng, lwm.
 
@@ -208,7 +234,7 @@ def _is_hanzi_part(part: str) -> bool:
     return part.isascii() and part.isalpha() and part.islower()
 
 
-@functools.lru_cache(maxsize=200_000)
+@kept
 def _entry(title: str, author: str) -> tuple[str, str, str]:
     """Return a title's sort key (its pinyin), its entry and its entry of letters only.
 
@@ -244,34 +270,57 @@ def _fields(title: str, author: str) -> list[str]:
 
 
 _building = threading.Lock()
+_last: dict[str, Index] = {}
+_frozen = False
 
 
 def index(store: Store) -> Index:
-    """Return the catalogue's index, built again only after a title or author changed."""
-    # One thread builds; a search arriving meanwhile waits for it rather than building twice.
-    with _building:
+    """Return the catalogue's index, built again only after a title or author changed.
+
+    One thread builds; a search meanwhile gets the index built last (a moment behind the
+    catalogue) rather than waiting, or waits when there is none yet.
+    """
+    key = str(store.path)
+    if not _building.acquire(blocking=key not in _last):
+        return _last[key]
+    try:
         built: Index = catalogue(store, "items", TITLES, by_key=False, make=_build)
-    return built
+        _last[key] = built
+        return built
+    finally:
+        _building.release()
 
 
 def _build(rows: list[Any]) -> Index:
     # Python's cycle collector would walk the whole heap again and again while 50,000 entries
     # are made (half the time of a build); none of them holds a cycle, so it waits until done.
+    global _frozen
     enabled = gc.isenabled()
     gc.disable()
     try:
         return Index(rows)
     finally:
+        if not _frozen:
+            # pypinyin's dictionaries are 190,000 lists that live as long as the process: moved
+            # out of the collector's sight once, a full collection no longer walks them (it
+            # took 40 to 250 ms, in the middle of a child's search).
+            _frozen = True
+            gc.collect()
+            gc.freeze()
         if enabled:
             gc.enable()
 
 
-def warm(store: Store) -> None:
-    """Build the index now (the daemon does this at start, so the first child does not wait)."""
-    try:
-        index(store)
-    except Exception:  # the store closed under it (a test, a stop): the first search builds it
-        log.debug("the search index was not built ahead", exc_info=True)
+def keep_warm(store: Store, every_s: float = 5.0) -> None:
+    """Build the index now, and again soon after each change of the catalogue, until the store
+    closes: the daemon runs this in a thread, so no child's search waits for a build."""
+    while True:
+        try:
+            index(store)
+        except Exception:  # the store closed (the daemon stops): the thread's work is done
+            log.debug("the search index is no longer kept built", exc_info=True)
+            return
+        time.sleep(every_s)
 
 
 def words_of(q: str) -> list[str]:
@@ -283,7 +332,7 @@ def find(store: Store, q: str, limit: int = LIMIT, tz: Any = None) -> Found:
     """Return the titles matching what was typed, each with where its copies are now."""
     idx = index(store)
     rows, more = idx.search(words_of(q), limit)
-    titles = [Title(*idx.rows[r]) for r in rows]
+    titles = [_title(idx.rows[r]) for r in rows]
     _where(store, titles, tz)
     return Found([t for t in titles if t.barcodes], more)
 
@@ -307,7 +356,7 @@ def browse(store: Store, what: str, tz: Any, limit: int = LIMIT) -> Found:
         rows = [n for n in found if n is not None]
     else:
         rows = []
-    titles = [Title(*idx.rows[r]) for r in rows[:limit]]
+    titles = [_title(idx.rows[r]) for r in rows[:limit]]
     _where(store, titles, tz)
     return Found([t for t in titles if t.barcodes], len(rows) > limit)
 
@@ -315,6 +364,11 @@ def browse(store: Store, what: str, tz: Any, limit: int = LIMIT) -> Found:
 def shelves(store: Store) -> list[tuple[str, int]]:
     """Return the shelves that hold books, each with how many titles, in the letters' order."""
     return sorted((letter, len(rows)) for letter, rows in index(store).shelves().items())
+
+
+def _title(row: tuple[str, str, str, tuple[str, ...]]) -> Title:
+    title, author, call_number, barcodes = row
+    return Title(title, author, call_number, list(barcodes))
 
 
 def matching_barcodes(store: Store, q: str, limit: int = 10_000) -> set[str]:
