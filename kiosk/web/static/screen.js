@@ -202,6 +202,7 @@
     document.body.classList.remove("is-finding");
     $("find").hidden = true; $("find-tap").hidden = true;
     clear($("find-results")); clear($("find-q"));
+    fitLists();  // the idle boards were out of sight: the screen may have changed meanwhile
   }
   function touch(now) {
     if (!now && Date.now() - touchedAt < TOUCH_EVERY_MS) return;
