@@ -106,6 +106,7 @@ class Daemon:
             desk_timeout_s=s.kiosk.desk_timeout_s,
             repeat_window_s=s.kiosk.repeat_scan_window_s,
             answer_s=s.kiosk.answer_display_s,
+            search_timeout_s=s.kiosk.search_timeout_s,
             max_code_length=s.scanner.max_code_length,
         )
         self.sip2: Any = None  # the SIP2 link, when the kiosk is a library system's self-check
@@ -121,7 +122,7 @@ class Daemon:
             self.circulation = Circulation(
                 self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
             )
-            hook = CollectionHook(self.circulation, s.collection.hold_days)
+            hook = CollectionHook(self.circulation, s.collection.hold_days, s.collection.max_holds)
             self.kiosk = Kiosk(self.circulation, self.clock, hook=hook, **session)
         if self.indicator is None:
             self.indicator = build_indicator(s)

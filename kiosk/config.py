@@ -118,6 +118,9 @@ class KioskSettings:
     answer_display_s: float = setting(
         8.0, "Seconds an answer stays on the idle screen (a return with no card).", _positive
     )
+    search_timeout_s: float = setting(
+        30.0, "Seconds a search on the idle screen stays open without a touch.", _positive
+    )
     log_level: str = setting(
         "INFO",
         "Log level: DEBUG, INFO, WARNING or ERROR.",
@@ -449,6 +452,9 @@ class RulesSettings:
 class CollectionSettings:
     hold_days: int = setting(
         5, "Open days a returned book waits on the hold shelf for its student.", _positive
+    )
+    max_holds: int = setting(
+        3, "Books a student may wait for at once (holds placed at the kiosk).", _positive
     )
     last_grade: int = setting(
         6, "The last grade: `kiosk promote` closes its students as leavers.", _positive

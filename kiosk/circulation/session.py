@@ -101,6 +101,7 @@ class Kiosk:
         answer_s: float = 8.0,
         max_code_length: int = 64,
         hook: Any = None,
+        search_timeout_s: float = 30.0,
     ) -> None:
         self.circulation = circulation
         # The collection's hook (collection/kiosk_hook.py): stocktake mode, withdrawn and lost
@@ -113,6 +114,7 @@ class Kiosk:
         self.answer_s = answer_s
         self.repeat_window_s = repeat_window_s
         self.max_code_length = max_code_length
+        self.search_timeout_s = search_timeout_s
         self.mode = IDLE
         self.patron: Patron | None = None  # whose loans the session shows and lends to
         self.helper: Patron | None = None  # who runs the desk, the actor of desk actions
@@ -125,6 +127,10 @@ class Kiosk:
         self._last_input = 0.0
         self._last_book: tuple[str, float, Feedback] | None = None
         self._listeners: list[Listener] = []
+        # A search on the idle screen: its last touch, and the book asked for ("I want this"),
+        # which the next card tapped takes (see want()).
+        self._searched_at: float | None = None
+        self._wanted: tuple[str, float] | None = None
         self._lock = threading.RLock()
         # Stocktake mode (the hook says a stocktake runs): scans are counted, never lent or
         # returned, and only a helper's card opens a session (the desk).
@@ -170,7 +176,12 @@ class Kiosk:
                 return self._emit(fb)
             self._last_book = None
             if found.kind == "patron" and found.patron is not None:
-                return self._emit(self._after(self._card(found.patron)))
+                # A card ends a search at once (the queue comes first); a book asked for in
+                # it goes to this card's session (the hook places the hold), or is forgotten.
+                self._searched_at = None
+                fb = self._after(self._card(found.patron))
+                self._wanted = None
+                return self._emit(fb)
             if found.kind == "lost_card" and self.mode == PATRON:
                 self._reset()  # a card is someone stepping up: the last child's session is over
             reason = "card_lost" if found.kind == "lost_card" else "unknown_code"
@@ -215,6 +226,47 @@ class Kiosk:
                 self.mode, self.results, self.box_class = DESK, [], ""
             self._last_input = self.clock.monotonic()
             return list(self.box)
+
+    def touch(self) -> None:
+        """Count a touch on the screen's search: the child is still there."""
+        with self._lock:
+            if self.mode == IDLE:
+                self._searched_at = self.clock.monotonic()
+            else:
+                self._last_input = self.clock.monotonic()
+
+    def want(self, barcode: str) -> Feedback | None:
+        """Ask for a book that is out ("I want this"): for the session's student now, or for
+        the next card tapped while the search lasts; None when it waits for that card."""
+        with self._lock:
+            self._expire()
+            now = self.clock.monotonic()
+            if self.hook is None or self.mode == DESK:
+                return None
+            if self.mode == IDLE:
+                self._wanted, self._searched_at = (barcode, now), now
+                return None
+            self._last_input = now
+            return self._emit(self.hook.want(self, barcode))
+
+    def take_wanted(self) -> str | None:
+        """Return the book asked for before this card, once (None when none, or too long ago)."""
+        with self._lock:
+            wanted, self._wanted = self._wanted, None
+            if wanted is None or self.clock.monotonic() - wanted[1] > self.search_timeout_s:
+                return None
+            return wanted[0]
+
+    def search_over(self) -> bool:
+        """Return True, once, when a search on the idle screen had no touch for
+        `search_timeout_s`: the screen goes back to idle and the book asked for is forgotten."""
+        with self._lock:
+            if self.mode != IDLE or self._searched_at is None:
+                return False
+            if self.clock.monotonic() - self._searched_at < self.search_timeout_s:
+                return False
+            self._searched_at, self._wanted = None, None
+            return True
 
     def fault(self, message: str) -> Feedback:
         """Say the kiosk cannot serve (a damaged store, a failed scan): light, beep and screen."""

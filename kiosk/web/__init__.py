@@ -116,10 +116,22 @@ def create_app(
         screens=parse_networks(s.screen_addresses),
     )
     app.extensions["kiosk"] = ctx
+    from kiosk.web import (
+        admin,
+        api,
+        auth,
+        catalogue,
+        collection,
+        collection_desk,
+        desk,
+        find,
+        screen,
+    )
+
     if daemon is not None:
         daemon.kiosk.subscribe(_session_listener(ctx))
-
-    from kiosk.web import admin, api, auth, catalogue, collection, collection_desk, desk, screen
+        daemon.on_loop.append(find.watch(ctx))  # an idle search closes after a while
+        find.warm_up(ctx)
 
     CSRFProtect(app)
     auth.init_login(app)
@@ -132,6 +144,7 @@ def create_app(
     app.register_blueprint(catalogue.desk_bp)
     app.register_blueprint(collection.bp)
     app.register_blueprint(collection_desk.bp)
+    app.register_blueprint(find.bp)
     from kiosk.web import reports
 
     app.register_blueprint(reports.bp)

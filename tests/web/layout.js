@@ -63,7 +63,7 @@
   // What a child must read or touch is whole: headings, messages, the countdown, buttons.
   const must = "h1, h2, .message, .msg, #countdown, button, a, .patron-name, .hint, .counting-flag";
   for (const el of document.querySelectorAll(must)) {
-    if (!shown(el) || el.closest(".columns ul")) continue;  // a list's rows scroll in their box
+    if (!shown(el) || el.closest(".columns ul, .find-results")) continue;  // a list's rows scroll in their box
     const r = el.getBoundingClientRect(), b = clipBox(el, r);
     if (r.width && (b.left > r.left + 1 || b.top > r.top + 1 || b.right < r.right - 1 || b.bottom < r.bottom - 1)) out.push(`cut off: ${path(el)} "${el.textContent.trim().slice(0, 30)}"`);
   }

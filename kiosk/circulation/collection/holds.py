@@ -8,7 +8,9 @@ when they borrow it, and expires `hold_days` open days after it became ready.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid as uuidlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -20,6 +22,7 @@ from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
 HOLD_DAYS = 5
+MAX_HOLDS = 3
 STATUS_NAMES = {
     "waiting": N_("waiting"),
     "ready": N_("on the hold shelf"),
@@ -37,6 +40,13 @@ MESSAGES = {
     "hold_waiting": N_("Hello, {name}! {title} is waiting for you on the hold shelf."),
     "no_such_hold": N_("There is no such open hold."),
     "held_for_other": N_("This book is kept for another student. Give it to a library helper."),
+    "on_shelf": N_("{title} is on the shelf now: take it and borrow it."),
+    "hold_limit": N_("You are already waiting for as many books as you may."),
+    "no_copy_out": N_("There is no copy of {title} to wait for. Please ask a library helper."),
+    "title_held": N_("You are already waiting for {title}."),
+    "title_own_loan": N_("You have {title} already."),
+    "queue_place": N_("You are number {position} in the queue for {title}."),
+    "hello_queue": N_("Hello, {name}! You are number {position} in the queue for {title}."),
 }
 
 
@@ -76,6 +86,49 @@ def decide_place(
             data={"hold": new_id},
         )
     ]
+
+
+@dataclass(frozen=True)
+class TitleHold:
+    """A hold asked for a title: what was decided, and the student's place in the queue."""
+
+    outcome: Outcome
+    title: str
+    position: int = 0
+
+
+def decide_title(
+    copies: list[dict[str, Any]],
+    patron: dict[str, Any] | None,
+    open_holds: int,
+    max_holds: int,
+    new_id: str,
+) -> tuple[list[Draft] | Refusal, int]:
+    """Put a student in the queue of the copy of a title that comes back first for them.
+
+    `copies` are the title's copies with their open loan's patron and due time and their
+    holders in order. A copy on the shelf is to be borrowed, not waited for; of the copies out,
+    the one with the shortest queue, then the earliest due date, is held. Returns the drafts
+    (or the refusal) and the student's place in that copy's queue.
+    """
+    title = copies[0]["title"] if copies else ""
+    if patron is None:
+        return Refusal("no_such_patron"), 0
+    if any(c["status"] == "available" and c["loan_patron"] is None and not c["holders"]
+           for c in copies):  # fmt: skip
+        return Refusal("on_shelf", {"title": title}), 0
+    if any(c["loan_patron"] == patron["id"] for c in copies):
+        return Refusal("title_own_loan", {"title": title}), 0
+    if any(patron["id"] in c["holders"] for c in copies):
+        return Refusal("title_held", {"title": title}), 0
+    if open_holds >= max_holds:
+        return Refusal("hold_limit", {"max": max_holds}), 0
+    out = [c for c in copies if c["loan_patron"] is not None]
+    if not out:
+        return Refusal("no_copy_out", {"title": title}), 0
+    best = min(out, key=lambda c: (len(c["holders"]), c["due_at"], c["barcode"]))
+    loan = {"patron_id": best["loan_patron"]}
+    return decide_place(best, patron, loan, best["holders"], new_id), len(best["holders"]) + 1
 
 
 def decide_return(waiting: dict[str, Any] | None, expires_on: dt.date) -> list[Draft]:
@@ -121,6 +174,25 @@ def place(store: Store, barcode: str, patron_id: str, actor: str) -> Outcome:
         holders = [h["patron_id"] for h in active(db, barcode)]
         decided = decide_place(item, patron, loan, holders, str(uuidlib.uuid4()))
         return apply(store, db, decided, actor)
+
+
+def place_for_title(
+    store: Store, barcode: str, patron_id: str, actor: str, max_holds: int
+) -> TitleHold:
+    """Place a hold for a student on the title of `barcode` (any of its copies out)."""
+    with store.write() as db:
+        copies = title_copies(db, barcode)
+        patron = one(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
+        held = db.execute(
+            "SELECT count(*) FROM holds WHERE patron_id = ? AND status IN ('waiting', 'ready')",
+            [patron_id],
+        ).fetchone()[0]
+        decided, position = decide_title(copies, patron, held, max_holds, str(uuidlib.uuid4()))
+        if not copies:
+            decided = Refusal("no_such_item", {"barcode": barcode})
+        outcome = apply(store, db, decided, actor)
+    title = copies[0]["title"] if copies else ""
+    return TitleHold(outcome, title, position if outcome.ok else 0)
 
 
 def on_return(store: Store, barcode: str, actor: str, expires_on: dt.date) -> dict[str, Any] | None:
@@ -180,6 +252,24 @@ def active(db: Database, barcode: str) -> list[dict[str, Any]]:
         "ORDER BY placed_at",
         [barcode],
     )
+
+
+def title_copies(db: Database, barcode: str) -> list[dict[str, Any]]:
+    """Return the copies of a book's title (same title and author) that may come back, with
+    their open loan's patron and due time and their holders first come first."""
+    rows = fetch(
+        db,
+        "SELECT i.barcode, i.title, i.status, l.patron_id AS loan_patron, l.due_at, "
+        "(SELECT json_group_array(patron_id) FROM (SELECT patron_id FROM holds h "
+        " WHERE h.item_barcode = i.barcode AND h.status IN ('waiting', 'ready') "
+        " ORDER BY h.placed_at)) AS holders "
+        "FROM items b JOIN items i ON i.title = b.title AND i.author = b.author "
+        "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
+        "WHERE b.barcode = ? AND i.status NOT IN ('lost', 'damaged', 'withdrawn') "
+        "ORDER BY i.barcode",
+        [barcode],
+    )
+    return [{**r, "holders": json.loads(r["holders"])} for r in rows]
 
 
 def ready_for(db: Database, patron_id: str) -> list[dict[str, Any]]:

@@ -28,10 +28,16 @@ STOCKTAKE_KIND = {"found": "ok", "misplaced": "warning", "on_loan_found": "warni
 class CollectionHook:
     """Stocktake mode, withdrawn and lost books, and holds at the kiosk."""
 
-    def __init__(self, circulation: Circulation, hold_days: int = holds.HOLD_DAYS) -> None:
+    def __init__(
+        self,
+        circulation: Circulation,
+        hold_days: int = holds.HOLD_DAYS,
+        max_holds: int = holds.MAX_HOLDS,
+    ) -> None:
         self.circulation = circulation
         self.store = circulation.store
         self.hold_days = hold_days
+        self.max_holds = max_holds
         self._expired_at: float | None = None
 
     def counting(self) -> bool:
@@ -71,6 +77,13 @@ class CollectionHook:
             if result.action == "checkout" and result.patron is not None:
                 self._collected(result.patron.id, result.item.barcode, _actor(kiosk))
         if fb.reason == "session_started" and kiosk.patron is not None:
+            wanted = kiosk.take_wanted()
+            if wanted is not None:
+                # "I want this" on the idle screen, then this card: the hold, and the place.
+                told = self.want(kiosk, wanted)
+                message = holds.MESSAGES["hello_queue"] if told.kind == "ok" else told.message
+                return replace(fb, reason=told.reason, message=message,
+                               params={**fb.params, **told.params})  # fmt: skip
             waiting = holds.ready_for(self.store.reader, kiosk.patron.id)
             if waiting:
                 params = {"name": kiosk.patron.given_name, "title": waiting[0]["title"]}
@@ -78,6 +91,21 @@ class CollectionHook:
                     fb, reason="hold_waiting", message=holds.MESSAGES["hold_waiting"], params=params
                 )
         return fb
+
+    def want(self, kiosk: Kiosk, barcode: str) -> Feedback:
+        """Place a hold on the title of `barcode` for the session's student; say their place."""
+        assert kiosk.patron is not None
+        held = holds.place_for_title(
+            self.store, barcode, kiosk.patron.id, _actor(kiosk), self.max_holds
+        )
+        refusal = held.outcome.refusal
+        if refusal is None:
+            params: dict[str, Any] = {"title": held.title, "position": held.position}
+            return Feedback("ok", "hold_placed", holds.MESSAGES["queue_place"], params,
+                            None, kiosk.mode, barcode)  # fmt: skip
+        message = holds.MESSAGES.get(refusal.reason, holds.MESSAGES["no_such_hold"])
+        params = {"title": held.title, **refusal.params}
+        return Feedback("warning", refusal.reason, message, params, None, kiosk.mode, barcode)
 
     # -- parts ---------------------------------------------------------------------------------
 

@@ -163,21 +163,27 @@ def memo(store: Store, name: str, params: tuple[Any, ...], compute: Callable[[],
 _catalogues: dict[tuple[Any, ...], tuple[int, Any]] = {}
 
 
-def catalogue(store: Store, which: str, sql: str, by_key: bool = False) -> Any:
+def catalogue(
+    store: Store,
+    which: str,
+    sql: str,
+    by_key: bool = False,
+    make: Callable[[list[Any]], Any] | None = None,
+) -> Any:
     """Return the roll of students or the catalogue of items, read again only after a change.
 
     Triggers (m006) count every change to names, classes, cards, titles and call numbers in
     `catalogue_version`; a checkout does not count, so the roll stays in memory through lunch.
     """
     version = store.value(f"SELECT {which} FROM catalogue_version")
-    key = (str(store.path), sql, by_key)
+    key = (str(store.path), sql, by_key, make)
     with _cache_lock:
         found = _catalogues.get(key)
     if found is not None and found[0] == version:
         return found[1]
     rows = store.reader.execute(sql).fetchall()
     # By key: the first column maps to the rest (a barcode to its title, author, letter).
-    value = {r[0]: r[1:] for r in rows} if by_key else rows
+    value = {r[0]: r[1:] for r in rows} if by_key else make(rows) if make else rows
     with _cache_lock:
         _catalogues[key] = (version, value)
     return value

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.circulation import cards
-from kiosk.circulation.stats.reading import items as catalogue_items
+from kiosk.circulation.stats import find
 from kiosk.circulation.store import Store
 
 PER_PAGE = 50
@@ -142,11 +142,8 @@ def items(store: Store, q: str = "", page: int = 1) -> Page:
             [PER_PAGE, (page - 1) * PER_PAGE],
         )
         return Page(rows, total, page)
-    found = set()
-    if INITIALS.match(q.lower()):
-        # Pinyin initials of titles too (xwz finds 小王子), each distinct title worked out once.
-        key = q.lower()
-        found = {b for b, (title, *_) in catalogue_items(store).items() if key in initials(title)}
+    # Titles and authors by pinyin, initials and words: the kiosk's search (stats/find.py).
+    found = find.matching_barcodes(store, q)
     found |= {
         r[0]
         for r in store.reader.execute(

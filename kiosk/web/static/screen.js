@@ -168,8 +168,146 @@
     if (!(st.loans || []).length) loans.appendChild(Object.assign(document.createElement("li"), { className: "none" })).appendChild(word("none"));
   }
 
+  // -- find a book: letters on the screen, titles as they are typed ---------------------------
+  let finding = false, query = "", asked = 0, touchedAt = 0;
+  const MAX_QUERY = 40, TOUCH_EVERY_MS = 5000;
+  function el(tag, className, text) {
+    const e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  // A word from #words with its placeholders filled in ({"%s": 2, "%d": "2026-11-16"}).
+  function fill(key, values) {
+    const node = document.querySelector('#words [data-key="' + key + '"]').cloneNode(true);
+    node.removeAttribute("data-key");
+    node.querySelectorAll("span").forEach((s) => {
+      let text = s.textContent;
+      for (const [k, v] of Object.entries(values)) text = text.replace(k, v);
+      s.textContent = "";
+      withDates(s, text);
+    });
+    return node;
+  }
+  function openFind() {
+    finding = true; query = "";
+    document.body.classList.add("is-finding");
+    $("find").hidden = false; $("find-tap").hidden = true;
+    showFound({ titles: [], more: false }, false);
+    search(null);  // nothing typed: the shelves to browse (and a touch at the kiosk)
+  }
+  function closeFind() {
+    if (!finding) return;
+    finding = false; query = ""; asked++;
+    document.body.classList.remove("is-finding");
+    $("find").hidden = true; $("find-tap").hidden = true;
+    clear($("find-results")); clear($("find-q"));
+    fitLists();  // the idle boards were out of sight: the screen may have changed meanwhile
+  }
+  function touch(now) {
+    if (!now && Date.now() - touchedAt < TOUCH_EVERY_MS) return;
+    touchedAt = Date.now();
+    post("find/touch");
+  }
+  function label(item) {
+    const pair = { zh: (item.letter ? item.letter + " " : "") + item.zh, en: (item.letter ? item.letter + " " : "") + item.en };
+    return both(pair);
+  }
+  function showQuery(browsing) {
+    clear($("find-q"));
+    if (browsing) $("find-q").appendChild(label(browsing));
+    else $("find-q").textContent = query;
+    $("find-placeholder").hidden = !!(query || browsing);
+  }
+  // Ask for what was typed, or for a shelf to browse; only the last question's answer shows.
+  async function search(browsing) {
+    showQuery(browsing);
+    const mine = ++asked;
+    touchedAt = Date.now();  // every search counts as a touch at the kiosk
+    const url = browsing ? "find.json?browse=" + encodeURIComponent(browsing.key) : "find.json?q=" + encodeURIComponent(query);
+    const r = await fetch(url, { credentials: "same-origin" });
+    if (!r.ok) return;
+    const found = await r.json();
+    if (mine === asked && finding) showFound(found, !!(query.trim() || browsing));
+  }
+  function shelfLine(t) {
+    const div = el("div", "shelf");
+    const label = fill("shelf", {});
+    for (const [lang, key, colon] of [["zh-CN", "zh", "："], ["en", "en", ": "]]) {
+      const parts = [];
+      if (t.shelf) parts.push(t.shelf.letter + " " + t.shelf[key]);
+      if (t.call_number) parts.push(t.call_number);
+      const span = el("span", "", label.querySelector('[lang="' + lang + '"]').textContent + colon + parts.join(" · "));
+      span.lang = lang;
+      div.appendChild(span);
+    }
+    return div;
+  }
+  function showFound(found, searched) {
+    const list = $("find-results");
+    clear(list);
+    for (const item of found.browse || []) {
+      const li = el("li", "chip");
+      const b = el("button", "browse");
+      b.type = "button";
+      b.appendChild(label(item));
+      b.addEventListener("click", () => { query = ""; search(item); });
+      li.appendChild(b);
+      list.appendChild(li);
+    }
+    list.classList.toggle("chips", !!(found.browse && found.browse.length));
+    for (const t of found.titles) {
+      const li = el("li");
+      li.appendChild(el("b", "t", t.title));
+      if (t.author) li.appendChild(el("span", "au", t.author));
+      const where = el("div", "where");
+      const add = (node, className) => { node.className = className; where.appendChild(node); };
+      if (t.on_shelf) add(fill("on_shelf", { "%s": t.on_shelf }), "on-shelf");
+      if (t.on_loan) add(fill("on_loan", { "%s": t.on_loan, "%d": t.back_by }), "out");
+      if (t.corners.length) add(fill("corner", { "%s": t.corners.join("、") }), "corner");
+      if (t.kept) add(fill("kept", { "%s": t.kept }), "out");
+      li.appendChild(where);
+      if (t.shelf || t.call_number) li.appendChild(shelfLine(t));
+      if (t.can_want) {
+        const b = el("button", "want");
+        b.type = "button";
+        b.dataset.key = t.key;
+        b.appendChild(fill("want", {}));
+        li.appendChild(b);
+      }
+      list.appendChild(li);
+    }
+    list.scrollTop = 0;
+    $("find-none").hidden = !(searched && !found.titles.length);
+    $("find-more").hidden = !found.more;
+  }
+  $("find-open").addEventListener("click", openFind);
+  $("find-close").addEventListener("click", closeFind);
+  $("keyboard").addEventListener("click", (e) => {
+    const k = e.target.closest("button.key");
+    if (!k) return;
+    if (k.dataset.key === "del") query = query.slice(0, -1);
+    else if (query.length < MAX_QUERY) query += k.dataset.key;
+    search(null);
+  });
+  $("find-results").addEventListener("scroll", () => touch(false));
+  $("find-results").addEventListener("click", async (e) => {
+    const b = e.target.closest("button.want");
+    if (!b || b.disabled) return;
+    b.disabled = true;  // one touch, one hold
+    const r = await post("find/want", { key: b.dataset.key });
+    if (!r.ok) { b.disabled = false; return; }
+    const answer = await r.json();
+    // Idle: the next card is whose hold it is. In a session the answer comes with the
+    // session's stream, which closes the search and shows it.
+    if (answer.tap_card && finding) $("find-tap").hidden = false;
+  });
+
   function render(st) {
     if (st.event === "status") { $("offline").hidden = !st.offline; return; }
+    // Anything that happens at the kiosk (a card, a book, the search's time out) closes the
+    // search: the queue comes first.
+    if (st.event !== "state") closeFind();
     $("offline").hidden = !st.offline;
     $("unavailable").hidden = st.available !== false;
     const idle = st.mode === "idle";
@@ -208,7 +346,7 @@
       // Nothing of the last child stays behind a dead kiosk, and no button pretends to work.
       $("idle").hidden = true; $("session").hidden = true;
       clear($("results")); clear($("loans")); $("last").hidden = true;
-      deadline = null; mode = "idle"; setLanguage(firstLang);
+      deadline = null; mode = "idle"; setLanguage(firstLang); closeFind();
       counting = false; document.body.classList.remove("is-counting");
     }
   }
@@ -223,7 +361,7 @@
       connect();
     }
     if (answerUntil !== null) showAnswer();
-    if (langChosenAt !== null && mode === "idle" && now - langChosenAt > IDLE_LANGUAGE_MS) {
+    if (langChosenAt !== null && mode === "idle" && !finding && now - langChosenAt > IDLE_LANGUAGE_MS) {
       setLanguage(firstLang); langChosenAt = null;
     }
     if (deadline === null) { $("countdown").textContent = ""; return; }

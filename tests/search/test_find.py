@@ -1,0 +1,147 @@
+"""The search behind the screen, the catalogue page and the dashboard: what a child types finds
+the book, and each title says where its copies are now (never who has them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.collection import corners
+from kiosk.circulation.records import put_item
+from kiosk.circulation.service import Circulation
+from kiosk.circulation.stats import find, search
+from kiosk.circulation.store import Store
+
+TZ = ZoneInfo("Asia/Shanghai")
+BOOKS = [
+    ("WOLF1", "狼王梦", "沈石溪", "I287.45/11"),
+    ("WOLF2", "狼王梦", "沈石溪", "I287.45/11"),
+    ("WOLF3", "狼王梦", "沈石溪", "I287.45/11"),
+    ("CHA1", "查理九世 1：墨西哥死亡面具", "雷欧幻像", "I287.45/20"),
+    ("CHA2", "查理九世 2：鬼公主的嫁衣", "雷欧幻像", "I287.45/21"),
+    ("DINO", "恐龙百科全书", "", "Q915.864/3"),
+    ("LONG", "长城的故事", "", "K928.77/1"),
+]
+
+
+def shelve(store: Store) -> None:
+    with store.write() as db:
+        for barcode, title, author, call in BOOKS:
+            row = {"barcode": barcode, "title": title, "author": author, "call_number": call}
+            put_item(db, row, store.now())
+
+
+def titles(store: Store, q: str) -> list[str]:
+    return [t.title for t in find.find(store, q, tz=TZ).titles]
+
+
+def test_what_a_child_types_finds_the_book(store: Store) -> None:
+    shelve(store)
+    assert titles(store, "lwm") == ["狼王梦"]
+    assert titles(store, "LWM") == ["狼王梦"]
+    assert titles(store, "langwangmeng") == ["狼王梦"]
+    assert titles(store, "lang wang") == ["狼王梦"]
+    assert titles(store, "王梦") == ["狼王梦"]
+    assert titles(store, "ssx") == ["狼王梦"]  # the author's initials
+    assert titles(store, "沈石溪") == ["狼王梦"]
+    assert titles(store, "charlotte web") == ["Charlotte's Web"]
+    assert titles(store, "white") == ["Charlotte's Web"]  # E. B. White
+    assert titles(store, "查理九世") == ["查理九世 1：墨西哥死亡面具", "查理九世 2：鬼公主的嫁衣"]
+    assert titles(store, "cljs") == ["查理九世 1：墨西哥死亡面具", "查理九世 2：鬼公主的嫁衣"]
+    assert titles(store, "changcheng") == ["长城的故事"]  # 长 read as in 长城, not zhang
+    assert titles(store, "konglong") == ["恐龙百科全书"]
+    assert titles(store, "zzzz") == []
+    assert titles(store, "   ") == []
+
+
+def test_a_field_that_starts_with_the_word_comes_first(store: Store) -> None:
+    shelve(store)
+    with store.write() as db:
+        put_item(db, {"barcode": "X1", "title": "小狼王梦游记"}, store.now())
+    # 狼王梦 starts with lwm; 小狼王梦游记 (xlwmyj) only has it inside.
+    assert titles(store, "lwm") == ["狼王梦", "小狼王梦游记"]
+
+
+def test_each_title_says_where_its_copies_are_and_never_who_has_them(
+    store: Store, clock: FakeClock
+) -> None:
+    shelve(store)
+    c = Circulation(store, "Asia/Shanghai")
+    assert c.checkout("S001", "WOLF1").ok
+    clock.advance(days=2)
+    assert c.checkout("S002", "WOLF2").ok
+    due = dt.date(2026, 11, 30)
+    assert corners.lend(store, "三(2)班", "T001", ["WOLF3"], due, TZ, "librarian").ok
+    (wolf,) = find.find(store, "lwm", tz=TZ).titles
+    assert (wolf.on_shelf, wolf.on_loan, wolf.corners) == (0, 2, ["三(2)班"])
+    # The earliest due date of the two loans: 14 days after the first.
+    assert wolf.back_by == "2026-11-16"
+    assert wolf.subject == "I" and wolf.call_number == "I287.45/11"
+    assert "S001" not in repr(wolf) and "王小明" not in repr(wolf)
+    (dino,) = find.find(store, "kl", tz=TZ).titles
+    assert (dino.on_shelf, dino.on_loan, dino.subject) == (1, 0, "Q")
+
+
+def test_lost_copies_are_not_counted_and_a_title_with_only_those_is_left_out(
+    store: Store,
+) -> None:
+    shelve(store)
+    with store.write() as db:
+        db.execute("UPDATE items SET status = 'withdrawn' WHERE barcode = 'DINO'")
+        db.execute("UPDATE items SET status = 'lost' WHERE barcode = 'WOLF1'")
+    assert titles(store, "kl") == []
+    (wolf,) = find.find(store, "lwm", tz=TZ).titles
+    assert wolf.on_shelf == 2 and wolf.barcodes == ["WOLF2", "WOLF3"]
+
+
+def test_a_new_title_is_found_at_once(store: Store) -> None:
+    shelve(store)
+    assert titles(store, "xyj") == ["西游记"]
+    with store.write() as db:
+        put_item(db, {"barcode": "NEW1", "title": "新月集"}, store.now())
+    # In the order of a dictionary: xinyueji before xiyouji.
+    assert titles(store, "xyj") == ["新月集", "西游记"]
+
+
+def test_a_page_of_results_says_when_more_matched(store: Store) -> None:
+    with store.write() as db:
+        for n in range(30):
+            put_item(db, {"barcode": f"B{n:03d}", "title": f"图书{n:03d}"}, store.now())
+    found = find.find(store, "ts", limit=20, tz=TZ)
+    assert len(found.titles) == 20 and found.more
+    assert titles(store, "图书029") == ["图书029"]
+    with store.write() as db:
+        for n in (2, 10, 1):
+            put_item(db, {"barcode": f"S{n}", "title": f"查理九世 {n}"}, store.now())
+    # Volumes in their numbers' order, not as text (10 after 2).
+    assert titles(store, "查理九世") == ["查理九世 1", "查理九世 2", "查理九世 10"]
+    assert not find.find(store, "图书029", tz=TZ).more
+
+
+def test_the_dashboard_finds_books_by_whole_pinyin_too(store: Store) -> None:
+    shelve(store)
+    page = search.items(store, "langwangmeng")
+    assert [r["barcode"] for r in page.rows] == ["WOLF1", "WOLF2", "WOLF3"]
+    assert [r["barcode"] for r in search.items(store, "xwz").rows] == ["9787535449450"]
+
+
+def test_browse_a_shelf_the_new_books_and_this_months_most_borrowed(
+    store: Store, clock: FakeClock
+) -> None:
+    shelve(store)
+    assert find.shelves(store) == [("I", 8), ("K", 1), ("Q", 1)]
+    assert [t.title for t in find.browse(store, "Q", TZ).titles] == ["恐龙百科全书"]
+    assert [t.title for t in find.browse(store, "K", TZ).titles] == ["长城的故事"]
+    new = [t.title for t in find.browse(store, "new", TZ).titles]
+    assert new[:2] == ["长城的故事", "恐龙百科全书"]  # added last, first
+    c = Circulation(store, "Asia/Shanghai")
+    assert c.checkout("S001", "WOLF1").ok
+    assert c.checkout("S002", "WOLF2").ok
+    assert c.checkout("S003", "DINO").ok
+    popular = find.browse(store, "popular", TZ).titles
+    assert [(t.title, t.on_loan, t.on_shelf) for t in popular] == [
+        ("狼王梦", 2, 1),
+        ("恐龙百科全书", 1, 0),
+    ]
+    assert find.browse(store, "nonsense", TZ).titles == []
