@@ -168,6 +168,23 @@
     if (!(st.loans || []).length) loans.appendChild(Object.assign(document.createElement("li"), { className: "none" })).appendChild(word("none"));
   }
 
+  // The student's own reading this term: only in their own session, cleared with everything else.
+  function renderReading(st) {
+    const r = st.mode === "patron" ? st.reading : null;
+    $("reading").hidden = !r;
+    for (const id of ["reading-read", "reading-list", "reading-suggest"]) clear($(id));
+    if (!r) return;
+    $("reading-read").appendChild(both(r.read));
+    if (r.list) $("reading-list").appendChild(both(r.list));
+    for (const s of r.suggest) {
+      const book = Object.assign(document.createElement("span"), { className: "book" });
+      book.appendChild(Object.assign(document.createElement("b"), { textContent: s.title, title: s.title }));
+      if (s.shelf) book.appendChild(Object.assign(document.createElement("span"), { className: "shelf" })).appendChild(both(s.shelf));
+      $("reading-suggest").appendChild(book);
+    }
+    $("reading-suggest-line").hidden = !r.suggest.length;
+  }
+
   function render(st) {
     if (st.event === "status") { $("offline").hidden = !st.offline; return; }
     $("offline").hidden = !st.offline;
@@ -184,6 +201,7 @@
     document.body.classList.toggle("is-counting", counting);
     $("idle").hidden = !idle;
     $("session").hidden = idle;
+    renderReading(st);
     if (idle) {
       // The session ended: nothing of the last student may stay on the screen.
       clear($("results")); clear($("loans")); $("loans-count").textContent = "";
