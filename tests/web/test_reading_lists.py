@@ -18,7 +18,9 @@ from web.helpers import set_up_and_login, text, token
 
 def make_list(client: FlaskClient, **form: str) -> str:
     data = {"name": "三年级推荐书目", "grade": "3", "term": "2026-2027-1", "target": "4"} | form
-    r = client.post("/admin/reading/", data={"csrf_token": token(client, "/admin/reading/"), **data})
+    r = client.post(
+        "/admin/reading/", data={"csrf_token": token(client, "/admin/reading/"), **data}
+    )
     assert r.status_code == 302
     found = re.search(r"/admin/reading/([0-9a-f]+)$", r.headers["Location"])
     assert found, r.headers["Location"]
@@ -34,7 +36,9 @@ def add(client: FlaskClient, list_id: str, code: str) -> str:
 
 
 def events(daemon: Daemon) -> list[str]:
-    rows = daemon.store.query("SELECT type FROM events WHERE type LIKE 'reading_list%' ORDER BY seq")
+    rows = daemon.store.query(
+        "SELECT type FROM events WHERE type LIKE 'reading_list%' ORDER BY seq"
+    )
     return [r["type"] for r in rows]
 
 
@@ -44,10 +48,17 @@ def test_a_grade_list_by_barcode_isbn_and_search_with_copies_on_the_shelf(
     set_up_and_login(client)
     store = daemon.store
     with store.write() as db:  # a second copy of 小王子, and an edition known by its ISBN
-        put_item(db, {"barcode": "B0002", "title": "小王子", "call_number": "I565.88/2"}, store.now())
+        put_item(
+            db, {"barcode": "B0002", "title": "小王子", "call_number": "I565.88/2"}, store.now()
+        )
         put_item(
             db,
-            {"barcode": "B0100", "title": "昆虫记", "isbn": "9787020090006", "call_number": "Q96/1"},
+            {
+                "barcode": "B0100",
+                "title": "昆虫记",
+                "isbn": "9787020090006",
+                "call_number": "Q96/1",
+            },
             store.now(),
         )
     assert Circulation(store).checkout("S003", "9787535449450").ok  # one 小王子 is out
@@ -67,7 +78,7 @@ def test_a_grade_list_by_barcode_isbn_and_search_with_copies_on_the_shelf(
         )
     }
     assert rows == {"小王子": (2, 1), "昆虫记": (1, 1), "西游记": (1, 1)}
-    assert events(daemon) == ["reading_list_saved"] + ["reading_list_title_added"] * 3
+    assert events(daemon) == ["reading_list_saved", *["reading_list_title_added"] * 3]
     # The index lists it with its grade, term, target and number of titles.
     index = text(client.get("/admin/reading/"))
     assert "三年级推荐书目" in index and "3年级" in index and "2026-2027-1" in index
@@ -101,7 +112,7 @@ def test_bad_input_says_why_and_changes_nothing(client: FlaskClient, daemon: Dae
     assert "馆藏里没有条码、ISBN 或书名为 9999 的图书" in add(client, list_id, "9999")
     add(client, list_id, "红楼梦")  # an exact title
     assert "《红楼梦》已经在这个书目里了" in add(client, list_id, "9787020002207")
-    assert events(daemon) == before + ["reading_list_title_added"]
+    assert events(daemon) == [*before, "reading_list_title_added"]
     t = token(client, "/admin/reading/")
     for form, message in [
         ({"name": " ", "grade": "3"}, "请给书目起个名字"),
@@ -110,5 +121,5 @@ def test_bad_input_says_why_and_changes_nothing(client: FlaskClient, daemon: Dae
     ]:
         r = client.post("/admin/reading/", data={"csrf_token": t, **form}, follow_redirects=True)
         assert message in text(r)
-    assert events(daemon) == before + ["reading_list_title_added"]
+    assert events(daemon) == [*before, "reading_list_title_added"]
     assert client.get("/admin/reading/nosuchlist").status_code == 404

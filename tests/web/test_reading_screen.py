@@ -41,7 +41,10 @@ LISTED = [
 ]
 OTHER = ("9787544270878", "Charlotte's Web", "I712.85/3")
 # A long list for the bulletin: it must still print on one A4 page.
-LONG = [(f"97871000{i:05d}", f"推荐书第{i}本：一个很长的书名，说的是少年读书的故事", "I287/9") for i in range(30)]
+LONG = [
+    (f"97871000{i:05d}", f"推荐书第{i}本：一个很长的书名，说的是少年读书的故事", "I287/9")
+    for i in range(30)
+]
 
 
 @contextmanager
@@ -73,7 +76,8 @@ def kiosk_with_lists(folder: Path, show: bool) -> Iterator[dict[str, Any]]:
     assert c.checkout("S003", "9787530215982").ok  # 草房子 is out (with a grade-5 child)
     store.close()
     with running(Daemon(settings)) as daemon, open(fifo, "w") as fifo_out:
-        yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon, "lists": (list_id, long_id)}
+        ids = (list_id, long_id)
+        yield {"url": daemon.web.url, "fifo": fifo_out, "daemon": daemon, "lists": ids}
 
 
 def open_screen(browser: Any, url: str) -> Any:
@@ -163,8 +167,9 @@ def test_the_bulletin_prints_on_one_a4_page(browser: Any, tmp_path: Path, which:
         login(page, kiosk["url"])
         list_id = kiosk["lists"][which]
         page.goto(f"{kiosk['url']}/admin/reading/{list_id}/print")
-        pdf = pypdf.PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True)))
-        (ARTIFACTS / f"reading-bulletin-{which}.pdf").write_bytes(page.pdf(prefer_css_page_size=True))
+        printed_pdf = page.pdf(prefer_css_page_size=True)
+        (ARTIFACTS / f"reading-bulletin-{which}.pdf").write_bytes(printed_pdf)
+        pdf = pypdf.PdfReader(io.BytesIO(printed_pdf))
         assert len(pdf.pages) == 1
         box = pdf.pages[0].mediabox
         assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points

@@ -157,8 +157,11 @@ def get_list(db: Database, list_id: str) -> dict[str, Any] | None:
 def is_listed(db: Database, list_id: str, key: str) -> bool:
     """Return whether a title is on a list."""
     return (
-        one(db, "SELECT 1 FROM reading_list_titles WHERE list_id = ? AND title_key = ?",
-            [list_id, key])
+        one(
+            db,
+            "SELECT 1 FROM reading_list_titles WHERE list_id = ? AND title_key = ?",
+            [list_id, key],
+        )
         is not None
     )
 
