@@ -191,7 +191,7 @@ def titles(db: Database, list_id: str) -> list[dict[str, Any]]:
         f"(SELECT COUNT(*) {COPIES}) AS copies, "
         f"(SELECT COUNT(*) {COPIES} AND i.status = 'available') AS on_shelf, "
         f"COALESCE((SELECT MAX(i.call_number) {COPIES}), '') AS call_number "
-        "FROM reading_list_titles t WHERE t.list_id = ? ORDER BY t.added_at, t.title",
+        "FROM reading_list_titles t WHERE t.list_id = ? ORDER BY t.added_at, t.rowid",
         [list_id],
     )
 

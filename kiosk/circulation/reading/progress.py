@@ -59,7 +59,7 @@ def progress(db: Database, patron_id: str, grade: int | None, since: str) -> dic
         db,
         f"SELECT t.title, {read_it} AS done, "
         f"(SELECT MIN(i.call_number) {COPIES} AND i.status = 'available') AS shelf_call "
-        "FROM reading_list_titles t WHERE t.list_id = ? ORDER BY t.added_at, t.title",
+        "FROM reading_list_titles t WHERE t.list_id = ? ORDER BY t.added_at, t.rowid",
         [patron_id, since, found["id"]],
     )
     done = sum(1 for r in rows if r["done"])
