@@ -362,9 +362,9 @@ def m025_reading(db: Database) -> None:
             added_at TEXT NOT NULL,
             PRIMARY KEY (list_id, title_key)
         );
-        -- The copies of a list's title, and a child's loans of them.
-        CREATE INDEX items_isbn ON items(isbn) WHERE isbn != '';
-        CREATE INDEX items_title ON items(title);
+        -- A list title's copies, looked up by its ISBN or, without one, by its title.
+        CREATE INDEX reading_items_isbn ON items(isbn);
+        CREATE INDEX reading_items_title ON items(title);
         """
     )
 

@@ -175,11 +175,19 @@ def all_lists(db: Database) -> list[dict[str, Any]]:
     )
 
 
-# A list title's copies: the items of its ISBN, or of its title for a title without one.
-COPIES = (
-    "FROM items i WHERE i.status != 'withdrawn' AND "
-    "((t.isbn != '' AND i.isbn = t.isbn) OR (t.isbn = '' AND i.title = t.title))"
-)
+ON_SHELF = "AND i.status = 'available'"
+
+
+def copies(aggregate: str, only: str = "") -> str:
+    """Return SQL for an aggregate over a list title `t`'s copies (not withdrawn): the items of
+    its ISBN, or of its title for a title without one. Two lookups, each by an index (an OR of
+    the two would scan every item for every title)."""
+    rows = f"SELECT {aggregate} FROM items i WHERE i.status != 'withdrawn' {only} AND "
+    by_isbn = rows + "t.isbn != '' AND i.isbn = t.isbn"
+    by_title = rows + "t.isbn = '' AND i.title = t.title"
+    if aggregate.startswith("COUNT"):
+        return f"(({by_isbn}) + ({by_title}))"
+    return f"COALESCE(({by_isbn}), ({by_title}))"
 
 
 def titles(db: Database, list_id: str) -> list[dict[str, Any]]:
@@ -188,9 +196,9 @@ def titles(db: Database, list_id: str) -> list[dict[str, Any]]:
     return fetch(
         db,
         "SELECT t.title_key AS key, t.title, t.author, t.isbn, "
-        f"(SELECT COUNT(*) {COPIES}) AS copies, "
-        f"(SELECT COUNT(*) {COPIES} AND i.status = 'available') AS on_shelf, "
-        f"COALESCE((SELECT MAX(i.call_number) {COPIES}), '') AS call_number "
+        f"{copies('COUNT(*)')} AS copies, "
+        f"{copies('COUNT(*)', ON_SHELF)} AS on_shelf, "
+        f"COALESCE({copies('MAX(i.call_number)')}, '') AS call_number "
         "FROM reading_list_titles t WHERE t.list_id = ? ORDER BY t.added_at, t.rowid",
         [list_id],
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.reading.lists import COPIES, grade_list
+from kiosk.circulation.reading.lists import ON_SHELF, copies, grade_list
 from kiosk.circulation.store import fetch
 from kiosk.i18n import N_
 
@@ -42,35 +42,33 @@ def term_start(rules_term_start: dt.date | None, today: dt.date) -> str:
 def progress(db: Database, patron_id: str, grade: int | None, since: str) -> dict[str, Any]:
     """Return a student's books this term, their grade list's progress and up to two of its
     titles they have not read with a copy on the shelf now."""
-    read = db.execute(
-        "SELECT COUNT(*) FROM loans WHERE patron_id = ? AND checked_out_at >= ?",
+    loans = fetch(
+        db,
+        "SELECT i.isbn, i.title FROM loans l JOIN items i ON i.barcode = l.item_barcode "
+        "WHERE l.patron_id = ? AND l.checked_out_at >= ?",
         [patron_id, since],
-    ).fetchone()[0]
+    )
     found = grade_list(db, grade) if grade is not None else None
     if found is None:
-        return {"read": read, "list": None, "suggest": []}
-    # A title counts as read when the child borrowed any copy of it this term.
-    read_it = (
-        "EXISTS (SELECT 1 FROM loans l JOIN items i ON i.barcode = l.item_barcode "
-        "WHERE l.patron_id = ? AND l.checked_out_at >= ? AND "
-        "((t.isbn != '' AND i.isbn = t.isbn) OR (t.isbn = '' AND i.title = t.title)))"
-    )
+        return {"read": len(loans), "list": None, "suggest": []}
     rows = fetch(
         db,
-        f"SELECT t.title, {read_it} AS done, "
-        f"(SELECT MIN(i.call_number) {COPIES} AND i.status = 'available') AS shelf_call "
+        "SELECT t.title, t.isbn, "
+        f"{copies('MIN(i.call_number)', ON_SHELF)} AS shelf_call "
         "FROM reading_list_titles t WHERE t.list_id = ? ORDER BY t.added_at, t.rowid",
-        [patron_id, since, found["id"]],
+        [found["id"]],
     )
-    done = sum(1 for r in rows if r["done"])
+    # A title counts as read when the child borrowed any copy of it this term.
+    isbns = {r["isbn"] for r in loans if r["isbn"]}
+    names = {r["title"] for r in loans}
+    done = [(r["isbn"] in isbns) if r["isbn"] else (r["title"] in names) for r in rows]
     suggest = [
         {"title": r["title"], "shelf": shelf(r["shelf_call"])}
-        for r in rows
-        if not r["done"] and r["shelf_call"] is not None
+        for r, read in zip(rows, done, strict=True)
+        if not read and r["shelf_call"] is not None
     ][:SUGGESTED]
-    target = found["target"] or len(rows)
     return {
-        "read": read,
-        "list": {"name": found["name"], "done": done, "target": target},
+        "read": len(loans),
+        "list": {"name": found["name"], "done": sum(done), "target": found["target"] or len(rows)},
         "suggest": suggest,
     }
