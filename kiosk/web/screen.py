@@ -2,7 +2,8 @@
 
 The page gets the whole state on load and after every change as a Server-Sent Event built from
 a snapshot the session listener took right after the commit. It shows a student's given name
-and class, their own loans and this session's results, nothing else of anyone. Every answer is
+and class, their own loans, their own reading this term (docs/reading.md) and this
+session's results, nothing else of anyone. Every answer is
 shown, idle or not: with no session it stays `answer_display_s` on the idle screen.
 """
 

@@ -79,6 +79,33 @@ def test_a_grade_list_by_barcode_isbn_and_search_with_copies_on_the_shelf(
     }
     assert rows == {"小王子": (2, 1), "昆虫记": (1, 1), "西游记": (1, 1)}
     assert events(daemon) == ["reading_list_saved", *["reading_list_title_added"] * 3]
+
+    # The list changed: an ad-hoc list now, with another target.
+    r = client.post(
+        f"/admin/reading/{list_id}",
+        data={
+            "csrf_token": token(client, f"/admin/reading/{list_id}"),
+            "name": "读书节书目",
+            "grade": "",
+            "term": "2026-2027-1",
+            "target": "2",
+        },
+        follow_redirects=True,
+    )
+    assert "书目已保存" in text(r) and "读书节书目" in text(r)
+    assert daemon.store.query("SELECT grade, target FROM reading_lists") == [
+        {"grade": None, "target": 2}
+    ]
+    client.post(
+        f"/admin/reading/{list_id}",
+        data={
+            "csrf_token": token(client, f"/admin/reading/{list_id}"),
+            "name": "三年级推荐书目",
+            "grade": "3",
+            "term": "2026-2027-1",
+            "target": "4",
+        },
+    )
     # The index lists it with its grade, term, target and number of titles.
     index = text(client.get("/admin/reading/"))
     assert "三年级推荐书目" in index and "3年级" in index and "2026-2027-1" in index

@@ -225,7 +225,7 @@
     if (on) {
       // Nothing of the last child stays behind a dead kiosk, and no button pretends to work.
       $("idle").hidden = true; $("session").hidden = true;
-      clear($("results")); clear($("loans")); $("last").hidden = true;
+      clear($("results")); clear($("loans")); $("last").hidden = true; renderReading({});
       deadline = null; mode = "idle"; setLanguage(firstLang);
       counting = false; document.body.classList.remove("is-counting");
     }
