@@ -462,6 +462,14 @@ class CollectionSettings:
 
 
 @dataclass(frozen=True)
+class ReadingSettings:
+    show_progress: bool = setting(
+        True,
+        "Show a child, in their own session only, their books this term and their grade list.",
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -473,6 +481,7 @@ class Settings:
     sip2: Sip2Settings = field(default_factory=Sip2Settings)
     rules: RulesSettings = field(default_factory=RulesSettings)
     collection: CollectionSettings = field(default_factory=CollectionSettings)
+    reading: ReadingSettings = field(default_factory=ReadingSettings)
     # Folder of the config file: relative paths in the config are relative to it.
     base_dir: Path = field(default=Path("."), compare=False)
 

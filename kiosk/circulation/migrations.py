@@ -420,4 +420,35 @@ def m019_import_journal(db: Database) -> None:
     )
 
 
+@migrations(name="m025_reading")
+def m025_reading(db: Database) -> None:
+    """Recommended reading lists (per grade and term, or ad hoc) and their titles."""
+    db.executescript(
+        """
+        CREATE TABLE reading_lists (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            grade INTEGER,
+            term TEXT NOT NULL DEFAULT '',
+            target INTEGER NOT NULL DEFAULT 0,
+            saved_at TEXT NOT NULL
+        );
+        CREATE INDEX reading_lists_grade ON reading_lists(grade, saved_at);
+        -- A title is its ISBN when it has one, else its title as written (title_key).
+        CREATE TABLE reading_list_titles (
+            list_id TEXT NOT NULL REFERENCES reading_lists(id) ON DELETE CASCADE,
+            title_key TEXT NOT NULL,
+            title TEXT NOT NULL,
+            author TEXT NOT NULL DEFAULT '',
+            isbn TEXT NOT NULL DEFAULT '',
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (list_id, title_key)
+        );
+        -- A list title's copies, looked up by its ISBN or, without one, by its title.
+        CREATE INDEX reading_items_isbn ON items(isbn);
+        CREATE INDEX reading_items_title ON items(title);
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

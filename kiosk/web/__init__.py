@@ -149,6 +149,9 @@ def create_app(
 
     app.register_blueprint(reports.bp)
     app.register_blueprint(reports.board)
+    from kiosk.web import reading
+
+    app.register_blueprint(reading.bp)
     app.before_request(_before)
     app.jinja_env.globals.update(_=gettext, csrf_token=generate_csrf, lang=current_lang)
     app.jinja_env.filters["local_time"] = local_time

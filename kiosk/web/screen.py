@@ -2,7 +2,8 @@
 
 The page gets the whole state on load and after every change as a Server-Sent Event built from
 a snapshot the session listener took right after the commit. It shows a student's given name
-and class, their own loans and this session's results, nothing else of anyone. Every answer is
+and class, their own loans, their own reading this term (docs/reading.md) and this
+session's results, nothing else of anyone. Every answer is
 shown, idle or not: with no session it stays `answer_display_s` on the idle screen.
 """
 
@@ -16,9 +17,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kiosk.circulation import dashboard
+from kiosk.circulation.reading import progress
 from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.stats import month, rankings
-from kiosk.i18n import N_, translate
+from kiosk.i18n import N_, N_plural, translate
 from kiosk.web import Web, at_the_screen, bilingual, web
 from kiosk.web.live import Update, event_stream
 from kiosk.web.security import allowed
@@ -35,6 +37,8 @@ MODE_TITLES = {
 # Refusals about the borrower, not the book: said once in the list, on the newest row, so a
 # teacher with an overdue book does not read the same sentence for every book scanned.
 ABOUT_THE_BORROWER = {"has_overdue", "limit_reached", "patron_blocked"}
+READ_THIS_TERM = N_plural("You read {count} book this term", "You read {count} books this term")
+LIST_PROGRESS = N_("{name}: {done} / {target}")
 
 
 def _both(message: str, params: dict[str, Any]) -> dict[str, str]:
@@ -103,6 +107,25 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
     return loans
 
 
+def _reading(ctx: Web, patron: Any) -> dict[str, Any] | None:
+    """Return a student's own reading this term for their own session (docs/reading.md)."""
+    if not ctx.settings.reading.show_progress or patron is None or patron.role != "student":
+        return None
+    c = ctx.circulation
+    today = c.local_date(ctx.store.now())
+    since = progress.term_start(c.rules().term_start, today)
+    mine = progress.progress(ctx.store.reader, patron.id, patron.grade, since)
+    grade_list = mine["list"]
+    return {
+        "read": _both(READ_THIS_TERM, {"count": mine["read"]}),
+        "list": _both(LIST_PROGRESS, grade_list) if grade_list else None,
+        "suggest": [
+            {"title": s["title"], "shelf": _both(s["shelf"], {}) if s["shelf"] else None}
+            for s in mine["suggest"]
+        ],
+    }
+
+
 _idle_cache: dict[int, tuple[float, dict[str, Any]]] = {}
 
 
@@ -130,7 +153,13 @@ def _offline(ctx: Web) -> bool:
     return bool(state is not None and not state.get("online"))
 
 
-PRIVATE: dict[str, Any] = {"patron": None, "loans": [], "results": [], "last": None}
+PRIVATE: dict[str, Any] = {
+    "patron": None,
+    "loans": [],
+    "results": [],
+    "last": None,
+    "reading": None,
+}
 
 
 def shown_here(state: dict[str, Any], mine: bool | None = None) -> dict[str, Any]:
@@ -187,6 +216,7 @@ def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
         {"name": patron.given_name, "class": patron.class_name} if patron is not None else None
     )
     state["loans"] = _loans(ctx, patron) if mode in ("patron", "lend_for") else []
+    state["reading"] = _reading(ctx, patron) if mode == "patron" else None
     state["results"] = _results(results)
     return state
 

@@ -18,6 +18,7 @@ import pytest
 from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron, set_patron_status
 from kiosk.circulation.service import Circulation
 from web.axe import assert_accessible, violations
@@ -110,6 +111,10 @@ def make_school(settings: config.Settings, now: dt.datetime) -> None:
         assert c.checkout("T001", barcode).ok
     assert c.checkout("S001", MINE).ok  # renewable: a long title beside its Renew button
     assert c.checkout("S002", HERS).ok
+    # 小明's grade list (docs/reading.md): his session shows "1 / 4" and two long titles.
+    made = lists.save_list(week, lists.ListForm("三年级推荐书目", 3, "", 4), 6, "librarian:test")
+    for code in (MINE, NEW, PRINCE, GRASS):
+        assert lists.add_title(week, made.events[0].data["list"], code, "librarian:test").ok
     week.close()
     today = open_store(settings, FakeClock(now - dt.timedelta(minutes=5)))
     c = Circulation(today)

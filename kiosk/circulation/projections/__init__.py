@@ -7,4 +7,5 @@ from kiosk.circulation.projections import (
     loans,  # noqa: F401
     master,  # noqa: F401
     notices,  # noqa: F401
+    reading,  # noqa: F401
 )

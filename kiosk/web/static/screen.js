@@ -303,6 +303,23 @@
     if (answer.tap_card && finding) $("find-tap").hidden = false;
   });
 
+  // The student's own reading this term: only in their own session, cleared with everything else.
+  function renderReading(st) {
+    const r = st.mode === "patron" ? st.reading : null;
+    $("reading").hidden = !r;
+    for (const id of ["reading-read", "reading-list", "reading-suggest"]) clear($(id));
+    if (!r) return;
+    $("reading-read").appendChild(both(r.read));
+    if (r.list) $("reading-list").appendChild(both(r.list));
+    for (const s of r.suggest) {
+      const book = Object.assign(document.createElement("span"), { className: "book" });
+      book.appendChild(Object.assign(document.createElement("b"), { textContent: s.title, title: s.title }));
+      if (s.shelf) book.appendChild(Object.assign(document.createElement("span"), { className: "shelf" })).appendChild(both(s.shelf));
+      $("reading-suggest").appendChild(book);
+    }
+    $("reading-suggest-line").hidden = !r.suggest.length;
+  }
+
   function render(st) {
     if (st.event === "status") { $("offline").hidden = !st.offline; return; }
     // Anything that happens at the kiosk (a card, a book, the search's time out) closes the
@@ -322,6 +339,7 @@
     document.body.classList.toggle("is-counting", counting);
     $("idle").hidden = !idle;
     $("session").hidden = idle;
+    renderReading(st);
     if (idle) {
       // The session ended: nothing of the last student may stay on the screen.
       clear($("results")); clear($("loans")); $("loans-count").textContent = "";
@@ -345,7 +363,7 @@
     if (on) {
       // Nothing of the last child stays behind a dead kiosk, and no button pretends to work.
       $("idle").hidden = true; $("session").hidden = true;
-      clear($("results")); clear($("loans")); $("last").hidden = true;
+      clear($("results")); clear($("loans")); $("last").hidden = true; renderReading({});
       deadline = null; mode = "idle"; setLanguage(firstLang); closeFind();
       counting = false; document.body.classList.remove("is-counting");
     }

@@ -1,0 +1,41 @@
+"""Projections of the reading lists' events: the lists and their titles (master data)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from kiosk.circulation.projector import projection
+from kiosk.circulation.store import Event
+
+
+@projection("reading_list_saved")
+def reading_list_saved(db: Database, e: Event) -> None:
+    """Create a list or change its name, grade, term and target."""
+    d = e.data
+    db.execute(
+        "INSERT INTO reading_lists (id, name, grade, term, target, saved_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+        "grade = excluded.grade, term = excluded.term, target = excluded.target, "
+        "saved_at = excluded.saved_at",
+        [d["list"], d["name"], d.get("grade"), d.get("term", ""), int(d.get("target", 0)), e.at],
+    )
+
+
+@projection("reading_list_title_added")
+def reading_list_title_added(db: Database, e: Event) -> None:
+    """Put a title on a list (once)."""
+    d = e.data
+    db.execute(
+        "INSERT OR IGNORE INTO reading_list_titles "
+        "(list_id, title_key, title, author, isbn, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [d["list"], d["key"], d["title"], d.get("author", ""), d.get("isbn", ""), e.at],
+    )
+
+
+@projection("reading_list_title_removed")
+def reading_list_title_removed(db: Database, e: Event) -> None:
+    """Take a title off a list."""
+    db.execute(
+        "DELETE FROM reading_list_titles WHERE list_id = ? AND title_key = ?",
+        [e.data["list"], e.data["key"]],
+    )

@@ -1,0 +1,213 @@
+"""Recommended reading lists (导读书目): per grade and term, or ad hoc, with a target count.
+
+A list's titles are books of the catalogue, found by a copy's barcode, an ISBN or the title as
+written; a title is its ISBN when it has one (every copy of that edition counts), else its title.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.store import Store, fetch
+from kiosk.codes import isbn10_ok, isbn10_to_13
+from kiosk.i18n import N_
+
+MAX_TARGET = 500
+MESSAGES = {
+    "no_name": N_("Give the list a name."),
+    "bad_grade": N_("Grade {grade} is not a grade of this school."),
+    "bad_target": N_("The target is a number of books from 0 to {most}."),
+    "unknown_list": N_("There is no such list."),
+    "not_found": N_("No book in the catalogue has the barcode, ISBN or title {code}."),
+    "already_listed": N_("{title} is on this list already."),
+    "not_listed": N_("That title is not on this list."),
+}
+
+
+@dataclass(frozen=True)
+class ListForm:
+    """What the librarian typed for a list: its name, grade (None: ad hoc), term and target."""
+
+    name: str
+    grade: int | None
+    term: str
+    target: int
+
+
+def decide_save(list_id: str, form: ListForm, last_grade: int) -> list[Draft] | Refusal:
+    """Save a list's name, grade, term and target (a new list or an edit)."""
+    if not form.name.strip():
+        return Refusal("no_name")
+    if form.grade is not None and not 1 <= form.grade <= last_grade:
+        return Refusal("bad_grade", {"grade": form.grade})
+    if not 0 <= form.target <= MAX_TARGET:
+        return Refusal("bad_target", {"most": MAX_TARGET})
+    data = {
+        "list": list_id,
+        "name": form.name.strip(),
+        "grade": form.grade,
+        "term": form.term.strip(),
+        "target": form.target,
+    }
+    return [Draft("reading_list_saved", data=data)]
+
+
+def decide_add(
+    list_row: dict[str, Any] | None, book: dict[str, Any] | None, listed: bool, code: str
+) -> list[Draft] | Refusal:
+    """Add a catalogue title to a list, once."""
+    if list_row is None:
+        return Refusal("unknown_list")
+    if book is None:
+        return Refusal("not_found", {"code": code})
+    if listed:
+        return Refusal("already_listed", {"title": book["title"]})
+    data = {
+        "list": list_row["id"],
+        "key": title_key(book),
+        "title": book["title"],
+        "author": book["author"],
+        "isbn": book["isbn"],
+    }
+    return [Draft("reading_list_title_added", data=data)]
+
+
+def decide_remove(list_row: dict[str, Any] | None, key: str, listed: bool) -> list[Draft] | Refusal:
+    """Take a title off a list."""
+    if list_row is None:
+        return Refusal("unknown_list")
+    if not listed:
+        return Refusal("not_listed")
+    return [Draft("reading_list_title_removed", data={"list": list_row["id"], "key": key})]
+
+
+def title_key(book: dict[str, Any]) -> str:
+    """Return what makes a title one title: its ISBN, or its title when it has none."""
+    return str(book["isbn"] or book["title"])
+
+
+def save_list(
+    store: Store, form: ListForm, last_grade: int, actor: str, list_id: str = ""
+) -> Outcome:
+    """Create a list (no id) or change one."""
+    with store.write() as db:
+        if list_id and get_list(db, list_id) is None:
+            return Outcome(refusal=Refusal("unknown_list"))
+        drafts = decide_save(list_id or uuid.uuid4().hex[:12], form, last_grade)
+        return apply(store, db, drafts, actor)
+
+
+def add_title(store: Store, list_id: str, code: str, actor: str) -> Outcome:
+    """Add the title of a copy's barcode, an ISBN or an exact title to a list."""
+    code = code.strip()
+    with store.write() as db:
+        book = find_book(db, code) if code else None
+        listed = book is not None and is_listed(db, list_id, title_key(book))
+        return apply(store, db, decide_add(get_list(db, list_id), book, listed, code), actor)
+
+
+def remove_title(store: Store, list_id: str, key: str, actor: str) -> Outcome:
+    """Take a title off a list."""
+    with store.write() as db:
+        drafts = decide_remove(get_list(db, list_id), key, is_listed(db, list_id, key))
+        return apply(store, db, drafts, actor)
+
+
+# Named queries.
+
+BOOK = "SELECT title, author, isbn FROM items WHERE status != 'withdrawn' AND "
+
+
+def find_book(db: Database, code: str) -> dict[str, Any] | None:
+    """Return the title, author and ISBN of a copy's barcode, an ISBN or an exact title."""
+    isbn = code.replace("-", "").upper()
+    if len(isbn) == 10 and isbn10_ok(isbn):
+        isbn = isbn10_to_13(isbn)
+    return (
+        one(db, BOOK + "barcode = ?", [code])
+        or one(db, BOOK + "isbn = ? AND isbn != '' LIMIT 1", [isbn])
+        or one(db, BOOK + "title = ? ORDER BY isbn != '' DESC LIMIT 1", [code])
+    )
+
+
+def search(db: Database, words: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Return catalogue titles whose title or author holds the words, one row per title."""
+    like = "%" + words.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return fetch(
+        db,
+        "SELECT title, author, isbn, CASE WHEN isbn != '' THEN isbn ELSE title END AS key, "
+        "COUNT(*) AS copies, MIN(barcode) AS barcode FROM items "
+        "WHERE status != 'withdrawn' AND (title LIKE ? ESCAPE '\\' OR author LIKE ? ESCAPE '\\') "
+        "GROUP BY key ORDER BY title LIMIT ?",
+        [like, like, limit],
+    )
+
+
+def get_list(db: Database, list_id: str) -> dict[str, Any] | None:
+    """Return one list's row."""
+    return one(db, "SELECT * FROM reading_lists WHERE id = ?", [list_id])
+
+
+def is_listed(db: Database, list_id: str, key: str) -> bool:
+    """Return whether a title is on a list."""
+    return (
+        one(
+            db,
+            "SELECT 1 FROM reading_list_titles WHERE list_id = ? AND title_key = ?",
+            [list_id, key],
+        )
+        is not None
+    )
+
+
+def all_lists(db: Database) -> list[dict[str, Any]]:
+    """Return every list with its number of titles: grade lists by grade, then the others."""
+    return fetch(
+        db,
+        "SELECT l.*, (SELECT COUNT(*) FROM reading_list_titles t WHERE t.list_id = l.id) "
+        "AS titles FROM reading_lists l ORDER BY l.grade IS NULL, l.grade, l.saved_at DESC",
+    )
+
+
+ON_SHELF = "AND i.status = 'available'"
+
+
+def copies(aggregate: str, only: str = "") -> str:
+    """Return SQL for an aggregate over a list title `t`'s copies (not withdrawn): the items of
+    its ISBN, or of its title for a title without one. Two lookups, each by an index (an OR of
+    the two would scan every item for every title)."""
+    rows = f"SELECT {aggregate} FROM items i WHERE i.status != 'withdrawn' {only} AND "
+    by_isbn = rows + "t.isbn != '' AND i.isbn = t.isbn"
+    by_title = rows + "t.isbn = '' AND i.title = t.title"
+    if aggregate.startswith("COUNT"):
+        return f"(({by_isbn}) + ({by_title}))"
+    return f"COALESCE(({by_isbn}), ({by_title}))"
+
+
+def titles(db: Database, list_id: str) -> list[dict[str, Any]]:
+    """Return a list's titles in the order added, with their copies and how many are on the
+    shelf now, and a call number to find them by."""
+    return fetch(
+        db,
+        "SELECT t.title_key AS key, t.title, t.author, t.isbn, "
+        f"{copies('COUNT(*)')} AS copies, "
+        f"{copies('COUNT(*)', ON_SHELF)} AS on_shelf, "
+        f"COALESCE({copies('MAX(i.call_number)')}, '') AS call_number "
+        "FROM reading_list_titles t WHERE t.list_id = ? ORDER BY t.added_at, t.rowid",
+        [list_id],
+    )
+
+
+def grade_list(db: Database, grade: int) -> dict[str, Any] | None:
+    """Return a grade's list for now: the one of that grade saved last."""
+    return one(
+        db,
+        "SELECT * FROM reading_lists WHERE grade = ? ORDER BY saved_at DESC LIMIT 1",
+        [grade],
+    )

@@ -1,0 +1,160 @@
+"""The recommended reading lists' pages (`/admin/reading`), behind the dashboard's login.
+
+Views are thin: each form is one command of `kiosk.circulation.reading.lists`, whose refusal is
+flashed in the reader's language; the pages read its named queries. A list prints as a one-page
+A4 bulletin for the classroom and downloads as an Excel sheet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from kiosk.circulation import tabular
+from kiosk.circulation.collection import Outcome
+from kiosk.circulation.reading import lists
+from kiosk.i18n import N_
+from kiosk.web import gettext, web
+from kiosk.web.admin import actor, guard
+
+bp = Blueprint("reading", __name__, url_prefix="/admin/reading")
+bp.before_request(guard)  # the dashboard's network check and login
+DONE = {
+    "saved": N_("List saved."),
+    "added": N_("Added to the list: {title}."),
+    "removed": N_("Taken off the list."),
+}
+COLUMNS = {
+    "title": N_("Title"),
+    "author": N_("Author"),
+    "isbn": N_("ISBN"),
+    "call_number": N_("Call number"),
+    "copies": N_("Copies"),
+    "on_shelf": N_("On the shelf now"),
+}
+# Above this many titles the bulletin's rows get smaller, so that it stays one A4 page.
+LONG_LIST = 20
+
+
+def _done(outcome: Outcome, done: str, **params: Any) -> None:
+    """Flash what a command did, or why not."""
+    if outcome.refusal is not None:
+        flash(gettext(lists.MESSAGES[outcome.reason], **outcome.refusal.params), "error")
+    else:
+        flash(gettext(DONE[done], **params))
+
+
+def _list_form() -> lists.ListForm | None:
+    """Read the list's fields; None (and a message) when a number is not a number."""
+    grade, target = request.form.get("grade", "").strip(), request.form.get("target", "0").strip()
+    if not (grade == "" or grade.isdigit()) or not (target or "0").isdigit():
+        flash(gettext(lists.MESSAGES["bad_target"], most=lists.MAX_TARGET), "error")
+        return None
+    return lists.ListForm(
+        name=request.form.get("name", ""),
+        grade=int(grade) if grade else None,
+        term=request.form.get("term", ""),
+        target=int(target or 0),
+    )
+
+
+def _found(list_id: str) -> dict[str, Any]:
+    found = lists.get_list(web().store.reader, list_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/")
+def index() -> str:
+    """Show every list and the form for a new one."""
+    ctx = web()
+    return render_template(
+        "reading/index.html",
+        lists=lists.all_lists(ctx.store.reader),
+        grades=range(1, ctx.settings.collection.last_grade + 1),
+    )
+
+
+@bp.post("/")
+def create() -> Any:
+    """Make a new list (a grade's for a term, or an ad-hoc one)."""
+    form = _list_form()
+    if form is None:
+        return redirect(url_for("reading.index"))
+    outcome = lists.save_list(web().store, form, web().settings.collection.last_grade, actor())
+    _done(outcome, "saved")
+    if not outcome.ok:
+        return redirect(url_for("reading.index"))
+    return redirect(url_for("reading.show", list_id=outcome.events[0].data["list"]))
+
+
+@bp.get("/<list_id>")
+def show(list_id: str) -> str:
+    """Show a list's titles with their copies and how many are on the shelf; search to add."""
+    ctx = web()
+    found = _found(list_id)
+    words = request.args.get("q", "").strip()
+    return render_template(
+        "reading/list.html",
+        list=found,
+        titles=lists.titles(ctx.store.reader, list_id),
+        words=words,
+        matches=lists.search(ctx.store.reader, words) if words else [],
+        grades=range(1, ctx.settings.collection.last_grade + 1),
+    )
+
+
+@bp.post("/<list_id>")
+def edit(list_id: str) -> Any:
+    """Change a list's name, grade, term or target."""
+    form = _list_form()
+    if form is not None:
+        last_grade = web().settings.collection.last_grade
+        _done(lists.save_list(web().store, form, last_grade, actor(), list_id), "saved")
+    return redirect(url_for("reading.show", list_id=list_id))
+
+
+@bp.post("/<list_id>/add")
+def add(list_id: str) -> Any:
+    """Add a title by a copy's barcode, its ISBN or its exact title."""
+    outcome = lists.add_title(web().store, list_id, request.form.get("code", ""), actor())
+    title = outcome.events[0].data["title"] if outcome.ok else ""
+    _done(outcome, "added", title=title)
+    return redirect(url_for("reading.show", list_id=list_id))
+
+
+@bp.post("/<list_id>/remove")
+def remove(list_id: str) -> Any:
+    """Take a title off the list."""
+    key = request.form.get("key", "")
+    _done(lists.remove_title(web().store, list_id, key, actor()), "removed")
+    return redirect(url_for("reading.show", list_id=list_id))
+
+
+@bp.get("/<list_id>/print")
+def bulletin(list_id: str) -> str:
+    """Print the list as a one-page A4 bulletin for the classroom."""
+    found = _found(list_id)
+    titles = lists.titles(web().store.reader, list_id)
+    return render_template(
+        "reading/bulletin.html", list=found, titles=titles, long=len(titles) > LONG_LIST
+    )
+
+
+@bp.get("/<list_id>.xlsx")
+def export(list_id: str) -> Response:
+    """Download the list with its copies and the books on the shelf now as an Excel sheet."""
+    found = _found(list_id)
+    rows = lists.titles(web().store.reader, list_id)
+    data = tabular.xlsx_bytes(
+        [gettext(h) for h in COLUMNS.values()],
+        ([r[c] for c in COLUMNS] for r in rows),
+        sheet=found["name"],
+    )
+    return Response(
+        data,
+        mimetype=tabular.MIMETYPES["xlsx"],
+        headers={"Content-Disposition": "attachment; filename=reading-list.xlsx"},
+    )
