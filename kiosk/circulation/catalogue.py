@@ -44,7 +44,8 @@ def students_without_card(db: Database, class_name: str) -> list[dict[str, Any]]
     """Return the active patrons of a class (any role) who have no active card, by name."""
     return fetch(
         db,
-        "SELECT id, name FROM patrons p WHERE p.class_name = ? AND p.status = 'active' AND NOT EXISTS "
+        "SELECT id, name FROM patrons p WHERE p.class_name = ? AND p.status = 'active' "
+        "AND NOT EXISTS "
         "(SELECT 1 FROM cards c WHERE c.patron_id = p.id AND c.status = 'active') "
         "ORDER BY p.name, p.id",
         [class_name],

@@ -165,7 +165,7 @@ def print_css() -> Markup:
 
 @bp.get("/cards")
 def cards() -> str:
-    """List the classes, how many of their patrons have no card yet, and links to print their cards."""
+    """List the classes, how many of their people have no card yet, and links to print."""
     return render_template("catalogue/cards.html", classes=catalogue.classes(web().store.reader))
 
 

@@ -35,7 +35,7 @@ BOOKS = [(f"7{i:05d}", f"书{i}", f"I287.{i}/W{i}") for i in range(1, 71)]  # 70
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A running daemon with its pages on loopback, a class of 23, its helper and teacher, 70 books."""
+    """A running daemon on loopback: a class of 23, its helper and teacher; 70 books."""
     folder = tmp_path_factory.mktemp("cards")
     raw = {
         "kiosk": {"school": "实验小学"},
