@@ -6,12 +6,15 @@ prints the sheet to PDF; pypdfium2 renders each page and zxing-cpp reads every b
 
 from __future__ import annotations
 
+import csv
 import ctypes
+import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pymarc
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
@@ -399,3 +402,31 @@ def test_the_librarian_maps_an_unknown_sheet_once(
     assert store.query("SELECT name, grade FROM patrons WHERE id = 'M-003'") == [
         {"name": "Jo Kirch", "grade": 4}
     ]
+
+
+def test_the_librarian_downloads_the_school_for_koha(
+    page: Any, site: dict[str, Any], tmp_path: Path
+) -> None:
+    """The dashboard's Koha exports: the patron CSV and the catalogue as MARC 21 with 952s."""
+    store = site["daemon"].store
+    page.goto(site["url"] + "/admin/")
+    form = page.locator("#koha-export")
+    form.locator("input[name=branch]").fill("实验 1")  # not a Koha branch code
+    form.locator("button[value=patrons]").click()
+    page.wait_for_selector("p.flash.error")
+    assert page.inner_text("p.flash.error") == "Koha 分馆代码是 1 到 10 个字母、数字、- 或 _。"
+    form.locator("input[name=branch]").fill("SYXX")
+    with page.expect_download() as info:
+        form.locator("button[value=patrons]").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    rows = {r["userid"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert (rows["H01"]["surname"], rows["H01"]["categorycode"]) == ("李小管", "ST")
+    assert (rows["T01"]["surname"], rows["T01"]["categorycode"]) == ("王老师", "T")
+    assert rows["H01"]["sort1"] == rows["S001"]["sort1"] == CLASS and "S099" not in rows
+    assert {r["branchcode"] for r in rows.values()} == {"SYXX"}
+    with page.expect_download() as info:
+        form.locator("button[value=marc]").click()
+    records = list(pymarc.MARCReader(Path(info.value.path()).read_bytes(), to_unicode=True))
+    copies = {f["p"]: (r.title, f.get("o"), f.get("a")) for r in records for f in r.get_fields("952")}
+    items = store.query("SELECT barcode, title, call_number FROM items")
+    assert copies == {i["barcode"]: (i["title"], i["call_number"] or None, "SYXX") for i in items}
