@@ -427,6 +427,7 @@ def test_the_librarian_downloads_the_school_for_koha(
     with page.expect_download() as info:
         form.locator("button[value=marc]").click()
     records = list(pymarc.MARCReader(Path(info.value.path()).read_bytes(), to_unicode=True))
-    copies = {f["p"]: (r.title, f.get("o"), f.get("a")) for r in records for f in r.get_fields("952")}
+    held = [(r.title, f) for r in records for f in r.get_fields("952")]
+    copies = {f["p"]: (title, f.get("o"), f.get("a")) for title, f in held}
     items = store.query("SELECT barcode, title, call_number FROM items")
     assert copies == {i["barcode"]: (i["title"], i["call_number"] or None, "SYXX") for i in items}
