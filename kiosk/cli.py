@@ -370,12 +370,35 @@ RECORD_AT = N_("{file}: record {row}: {reason}")
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(["loans", "patrons", "items", "events", "koc"]))
+@click.argument(
+    "kind",
+    type=click.Choice(["loans", "patrons", "items", "events", "koc", "koha-patrons", "marc"]),
+)
 @click.option("--bom", is_flag=True, help="Start with a UTF-8 BOM, for Excel on Windows.")
+@click.option("--branch", default="MAIN", show_default=True, help="The library's Koha branch code.")
+@click.option(
+    "--holdings",
+    type=click.Choice(["952", "852"]),
+    default="952",
+    show_default=True,
+    help="MARC field of each copy: Koha's 952, or MARC 21's 852.",
+)
+@click.option(
+    "--item-type", default="BK", show_default=True, help="Koha item type of every copy (952$y)."
+)
 @table_language
 @pass_ctx
-def export(ctx: Context, kind: str, bom: bool, lang: str, codes: bool) -> None:
-    """Write loans, patrons, items or events as CSV, or koc (Koha offline circulation file)."""
+def export(
+    ctx: Context,
+    kind: str,
+    bom: bool,
+    branch: str,
+    holdings: str,
+    item_type: str,
+    lang: str,
+    codes: bool,
+) -> None:
+    """Write loans, patrons, items or events as CSV, or for Koha: koc, koha-patrons or marc."""
     from kiosk.circulation.export import write_csv
 
     store = ctx.store()
@@ -384,6 +407,18 @@ def export(ctx: Context, kind: str, bom: bool, lang: str, codes: bool) -> None:
             from kiosk.sync.koc import write_koc
 
             write_koc(store, sys.stdout, ctx.settings.kiosk.timezone, ctx.settings.hub.koc_card)
+            return
+        if kind == "koha-patrons":
+            from kiosk.circulation.koha_export import write_koha_patrons
+
+            write_koha_patrons(store.reader, sys.stdout, branch)
+            return
+        if kind == "marc":
+            from kiosk.circulation.koha_export import write_marc
+
+            out = sys.stdout.buffer
+            write_marc(store.reader, out, branch=branch, holdings=holdings, item_type=item_type)
+            out.flush()
             return
         # As the dashboard's download: Chinese titles (the ones `kiosk import` reads) by default.
         shown = shown_language(lang, codes)

@@ -26,23 +26,26 @@ _CARD_NUMBER = re.compile(rf"{CARD_PREFIX}([0-9]{{8}})")
 
 
 def classes(db: Database) -> list[dict[str, Any]]:
-    """Return each class with its number of active students and of those without a card."""
+    """Return each class with its number of active patrons and of those without a card.
+
+    Everyone of the class borrows with a card: students, helpers and teachers alike.
+    """
     return fetch(
         db,
         "SELECT p.class_name, count(*) AS students, "
         "sum(NOT EXISTS (SELECT 1 FROM cards c WHERE c.patron_id = p.id AND c.status = 'active'))"
         " AS without_card "
-        "FROM patrons p WHERE p.role = 'student' AND p.status = 'active' AND p.class_name != '' "
+        "FROM patrons p WHERE p.status = 'active' AND p.class_name != '' "
         "GROUP BY p.class_name ORDER BY p.grade, p.class_name",
     )
 
 
 def students_without_card(db: Database, class_name: str) -> list[dict[str, Any]]:
-    """Return the active students of a class who have no active card, by name."""
+    """Return the active patrons of a class (any role) who have no active card, by name."""
     return fetch(
         db,
-        "SELECT id, name FROM patrons p WHERE p.class_name = ? AND p.role = 'student' "
-        "AND p.status = 'active' AND NOT EXISTS "
+        "SELECT id, name FROM patrons p WHERE p.class_name = ? AND p.status = 'active' "
+        "AND NOT EXISTS "
         "(SELECT 1 FROM cards c WHERE c.patron_id = p.id AND c.status = 'active') "
         "ORDER BY p.name, p.id",
         [class_name],
@@ -58,7 +61,7 @@ def next_card_codes(db: Database, count: int) -> list[str]:
 
 
 def issue_missing_cards(store: Store, class_name: str, actor: str) -> list[dict[str, Any]]:
-    """Issue a printed card to every student of the class without one; return who got which."""
+    """Issue a printed card to everyone of the class without one; return who got which."""
     issued = []
     for student in students_without_card(store.reader, class_name):
         # One card, one event (card_issued), as the desk issues them; numbers read fresh each time
@@ -72,13 +75,16 @@ def issue_missing_cards(store: Store, class_name: str, actor: str) -> list[dict[
 
 
 def class_cards(db: Database, class_name: str) -> list[dict[str, Any]]:
-    """Return the cards to print for a class: each active student's newest active card."""
+    """Return the cards to print for a class: each active patron's newest active card.
+
+    Helpers and teachers of the class are on the sheet too: they borrow with a card like anyone.
+    """
     return fetch(
         db,
         "SELECT p.id AS patron_id, p.name, p.class_name, c.code FROM patrons p "
         "JOIN cards c ON c.code = (SELECT code FROM cards WHERE patron_id = p.id "
         "AND status = 'active' ORDER BY created_at DESC, code DESC LIMIT 1) "
-        "WHERE p.class_name = ? AND p.role = 'student' AND p.status = 'active' "
+        "WHERE p.class_name = ? AND p.status = 'active' "
         "ORDER BY p.name, p.id",
         [class_name],
     )

@@ -7,7 +7,10 @@ first password: there is no default one). Patrons, items, import and rules live 
 
 from __future__ import annotations
 
+import io
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -16,9 +19,11 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    flash,
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 
@@ -237,6 +242,45 @@ def export_xlsx(kind: str) -> Response:
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@bp.get("/export/koha")
+def export_koha() -> Any:
+    """Download the patrons as Koha's patron import CSV, or the catalogue as MARC 21."""
+    from kiosk.circulation.koha_export import HOLDINGS, marc_records, write_koha_patrons
+
+    kind, holdings = request.args.get("kind", ""), request.args.get("holdings", "952")
+    branch = request.args.get("branch", "").strip()
+    if kind not in ("patrons", "marc") or holdings not in HOLDINGS:
+        abort(404)
+    if not KOHA_BRANCH.fullmatch(branch):
+        flash(gettext("A Koha branch code is 1 to 10 letters, digits, - or _."), "error")
+        return redirect(url_for("admin.index"))
+    ctx, who = web(), actor()
+    day = dashboard.local_today(ctx.store, _tz()).isoformat()
+    if kind == "patrons":
+        text = io.StringIO()
+        count = write_koha_patrons(ctx.store.reader, text, branch)
+        record_admin_action(ctx.store, "export", who, kind="koha-patrons", rows=count)
+        return _download(text.getvalue().encode("utf-8"), f"koha-patrons-{day}.csv", "text/csv")
+
+    def records() -> Iterator[bytes]:
+        # Streamed a book at a time, on this thread's own read connection.
+        count = 0
+        for record in marc_records(web().store.reader, branch=branch, holdings=holdings):
+            yield record.as_marc()
+            count += 1
+        record_admin_action(ctx.store, "export", who, kind="koha-marc", rows=count)
+
+    return _download(stream_with_context(records()), f"catalogue-{day}.mrc", "application/marc")
+
+
+def _download(data: Any, name: str, mimetype: str) -> Response:
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(data, mimetype=mimetype, headers=disposition)
+
+
+KOHA_BRANCH = re.compile(r"[A-Za-z0-9_-]{1,10}")
 
 
 from kiosk.web import admin_records  # noqa: E402, F401  (its routes join this blueprint)

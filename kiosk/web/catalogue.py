@@ -165,13 +165,13 @@ def print_css() -> Markup:
 
 @bp.get("/cards")
 def cards() -> str:
-    """List the classes, how many students have no card yet, and links to print their cards."""
+    """List the classes, how many of their people have no card yet, and links to print."""
     return render_template("catalogue/cards.html", classes=catalogue.classes(web().store.reader))
 
 
 @bp.post("/cards/issue")
 def cards_issue() -> Any:
-    """Issue a card to every student of the class without one, then show the class's sheet."""
+    """Issue a card to everyone of the class without one, then show the class's sheet."""
     class_name = request.form.get("class", "")
     if not class_name:
         abort(400)

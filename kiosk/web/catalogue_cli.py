@@ -66,7 +66,7 @@ def cards() -> None:
 @click.option("--no-issue", is_flag=True, help="Print existing cards only; issue none.")
 @click.pass_context
 def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue: bool) -> None:
-    """Issue a card to each student of CLASS without one, and write the class's A4 card sheets."""
+    """Issue a card to each patron of CLASS without one, and write the class's A4 card sheets."""
     from kiosk.web.catalogue import print_css, render_card_sheet
 
     kiosk_ctx = ctx.obj  # the main command's Context (web must not reach the wiring)

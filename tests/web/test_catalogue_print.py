@@ -6,12 +6,15 @@ prints the sheet to PDF; pypdfium2 renders each page and zxing-cpp reads every b
 
 from __future__ import annotations
 
+import csv
 import ctypes
+import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pymarc
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
@@ -25,12 +28,17 @@ from web.helpers import PASSWORD, running
 
 CLASS = "三(2)班"
 STUDENTS = [(f"S{i:03d}", f"学生{i:02d}") for i in range(1, 24)]  # 23: three have cards already
+PEOPLE = [
+    ({"id": "H01", "name": "李小管", "role": "helper", "grade": 3}, ["0F00A1B2FF"]),
+    ({"id": "T01", "name": "王老师", "role": "teacher"}, []),
+]
+EVERYONE = STUDENTS + [(row["id"], row["name"]) for row, _ in PEOPLE]
 BOOKS = [(f"7{i:05d}", f"书{i}", f"I287.{i}/W{i}") for i in range(1, 71)]  # 70 books
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A running daemon with its pages on loopback, a class of 23 and 70 books."""
+    """A running daemon on loopback: a class of 23, its helper and teacher; 70 books."""
     folder = tmp_path_factory.mktemp("cards")
     raw = {
         "kiosk": {"school": "实验小学"},
@@ -49,8 +57,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         for n, (pid, name) in enumerate(STUDENTS):
             row = {"id": pid, "name": name, "role": "student", "grade": 3, "class_name": CLASS}
             put_patron(db, row, [f"0F00A1B2{n:02d}"] if n < 3 else [], store.now())
-        row = {"id": "T01", "name": "王老师", "role": "teacher", "class_name": CLASS}
-        put_patron(db, row, [], store.now())  # teachers get no student card
+        # The class's helper and teacher borrow with a card like the students: on the sheet too.
+        for row, cards in PEOPLE:
+            put_patron(db, {**row, "class_name": CLASS}, cards, store.now())
+        row = {"id": "S099", "name": "转走的", "role": "student", "status": "left"}
+        put_patron(db, {**row, "class_name": CLASS}, [], store.now())  # left: no card
         for barcode, title, call in BOOKS:
             put_item(db, {"barcode": barcode, "title": title, "call_number": call}, store.now())
     store.close()
@@ -110,30 +121,36 @@ def test_cards_are_issued_to_who_has_none_and_every_barcode_reads_back(
     store = site["daemon"].store
     page.goto(site["url"] + "/admin/cards")
     row = page.locator("#classes tr", has_text=CLASS)
-    assert row.locator("td").nth(1).inner_text() == "23"
-    assert row.locator("td").nth(2).inner_text() == "20"
-    row.locator("button").click()  # 为 20 名学生发卡并打印
+    assert row.locator("td").nth(1).inner_text() == "25"
+    assert row.locator("td").nth(2).inner_text() == "21"  # 20 students and the teacher
+    row.locator("button").click()  # 发卡 21 张并打印
     page.wait_for_url("**/admin/cards/print**")
-    assert page.inner_text("p.flash") == "已发借书证：20 张。"
+    assert page.inner_text("p.flash") == "已发借书证：21 张。"
     issued = store.query("SELECT patron_id, data FROM events WHERE type = 'card_issued'")
-    assert len(issued) == 20 and {e["patron_id"] for e in issued} == {p for p, _ in STUDENTS[3:]}
+    newly = {p for p, _ in STUDENTS[3:]} | {"T01"}
+    assert len(issued) == 21 and {e["patron_id"] for e in issued} == newly
     codes = {
         r["patron_id"]: r["code"]
         for r in store.query("SELECT patron_id, code FROM cards WHERE status = 'active'")
     }
-    assert sorted(codes[p] for p, _ in STUDENTS[3:]) == [f"L{n:08d}" for n in range(1, 21)]
-    assert "卡 23 张，A4 纸 3 张" in page.inner_text("p.noprint:not(.flash)")
+    assert sorted(codes[p] for p in newly) == [f"L{n:08d}" for n in range(1, 22)]
+    assert "卡 25 张，A4 纸 3 张" in page.inner_text("p.noprint:not(.flash)")
     sheets = page.locator("section.sheet")
-    assert [sheets.nth(i).locator(".card").count() for i in range(3)] == [10, 10, 3]
+    assert [sheets.nth(i).locator(".card").count() for i in range(3)] == [10, 10, 5]
+    shown = page.locator(".card .name").all_inner_texts()
+    assert shown == [name for _, name in sorted(EVERYONE, key=lambda s: (s[1], s[0]))]
     pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
     read = read_pdf(pdf)
     assert len(read) == 3
-    expected = [codes[p] for p, _ in sorted(STUDENTS, key=lambda s: (s[1], s[0]))]
+    expected = [codes[p] for p, _ in sorted(EVERYONE, key=lambda s: (s[1], s[0]))]
     assert [barcodes for barcodes, _ in read] == [
         sorted(expected[0:10]),
         sorted(expected[10:20]),
-        sorted(expected[20:23]),
+        sorted(expected[20:25]),
     ]
+    # The helper and the teacher are printed with their names, on the last sheet (by name).
+    assert "李小管" in read[2][1] and "王老师" in read[2][1] and "转走的" not in read[2][1]
+    assert codes["H01"] in read[2][0] and codes["T01"] in read[2][0]
     assert "学生01" in read[0][1] and "实验小学" in read[0][1] and CLASS in read[0][1]
     # Nobody is left without a card: the button is gone, the counts say so.
     page.goto(site["url"] + "/admin/cards")
@@ -187,9 +204,9 @@ def test_cli_prints_a_class_to_a_file(site: dict[str, Any], tmp_path: Path) -> N
         ],
     )
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith(f"23 cards of {CLASS} written to {out}")
+    assert result.output.strip().endswith(f"25 cards of {CLASS} written to {out}")
     html = out.read_text(encoding="utf-8")
-    assert html.count('class="label card"') == 23 and "L00000020" in html
+    assert html.count('class="label card"') == 25 and "L00000020" in html
     # The CSS is inlined as CSS (not HTML-escaped), with the font where the package has it.
     assert 'font-family: "Kiosk Sans"' in html and 'url("file:///' in html
     assert ".sheet.C32011 { padding: 13.5mm 0 0 17mm;" in html
@@ -385,3 +402,32 @@ def test_the_librarian_maps_an_unknown_sheet_once(
     assert store.query("SELECT name, grade FROM patrons WHERE id = 'M-003'") == [
         {"name": "Jo Kirch", "grade": 4}
     ]
+
+
+def test_the_librarian_downloads_the_school_for_koha(
+    page: Any, site: dict[str, Any], tmp_path: Path
+) -> None:
+    """The dashboard's Koha exports: the patron CSV and the catalogue as MARC 21 with 952s."""
+    store = site["daemon"].store
+    page.goto(site["url"] + "/admin/")
+    form = page.locator("#koha-export")
+    form.locator("input[name=branch]").fill("实验 1")  # not a Koha branch code
+    form.locator("button[value=patrons]").click()
+    page.wait_for_selector("p.flash.error")
+    assert page.inner_text("p.flash.error") == "Koha 分馆代码是 1 到 10 个字母、数字、- 或 _。"
+    form.locator("input[name=branch]").fill("SYXX")
+    with page.expect_download() as info:
+        form.locator("button[value=patrons]").click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    rows = {r["userid"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert (rows["H01"]["surname"], rows["H01"]["categorycode"]) == ("李小管", "ST")
+    assert (rows["T01"]["surname"], rows["T01"]["categorycode"]) == ("王老师", "T")
+    assert rows["H01"]["sort1"] == rows["S001"]["sort1"] == CLASS and "S099" not in rows
+    assert {r["branchcode"] for r in rows.values()} == {"SYXX"}
+    with page.expect_download() as info:
+        form.locator("button[value=marc]").click()
+    records = list(pymarc.MARCReader(Path(info.value.path()).read_bytes(), to_unicode=True))
+    held = [(r.title, f) for r in records for f in r.get_fields("952")]
+    copies = {f["p"]: (title, f.get("o"), f.get("a")) for title, f in held}
+    items = store.query("SELECT barcode, title, call_number FROM items")
+    assert copies == {i["barcode"]: (i["title"], i["call_number"] or None, "SYXX") for i in items}
