@@ -329,7 +329,17 @@ class Kiosk:
         if counting == self.counting:
             return None
         self.counting = counting
+        helper = self.helper if self.mode in HELPER_MODES else None
         self._reset()
+        if helper is not None:
+            # The helper who runs the desk (and may have started or paused the stocktake from
+            # it) keeps the desk; what they were lending or packing ends with the mode.
+            self.mode, self.helper = DESK, helper
+            self._last_input = self.clock.monotonic()
+            opened = self._say("session_started", "desk_opened")
+            if counting:
+                opened = replace(opened, message=SESSION_MESSAGES["counting_desk"])
+            return self._emit(opened)
         return self._emit(
             self._say("session_ended", "counting_started" if counting else "counting_ended")
         )

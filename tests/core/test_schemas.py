@@ -24,6 +24,12 @@ RECORD_ONLY = {
     "notice_text_set",
     "notice_levels_set",
     "item_catalogued",
+    # The kiosk's own: how its librarian mapped a file's columns, and its reading lists (master
+    # data the hub does not send yet: docs/reading.md).
+    "import_mapping_saved",
+    "reading_list_saved",
+    "reading_list_title_added",
+    "reading_list_title_removed",
 }
 
 

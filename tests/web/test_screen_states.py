@@ -352,9 +352,13 @@ def test_a_stocktake_started_during_a_session_ends_it_and_counts_every_scan(
     assert open_loans(school) == loans_before  # nothing lent, nothing returned
     counted = school["daemon"].store.query("SELECT barcode FROM stocktake_scans ORDER BY barcode")
     assert [r["barcode"] for r in counted] == [GRASS, "NOT-OURS-9"]
-    # Paused on the dashboard: the helper's desk ends and lending is back.
+    # Paused on the dashboard: the helper keeps the desk, out of counting; Done ends it and
+    # lending is back.
     admin.goto(school["url"] + "/admin/collection/")
     admin.click("#stocktake >> text=暂停")
+    page.wait_for_selector("body:not(.is-counting) #open-desk:not([hidden])")
+    assert school["daemon"].kiosk.mode == "desk"
+    page.click("#done")
     page.wait_for_selector("body:not(.is-counting) #tap:not([hidden])")
     assert school["daemon"].kiosk.mode == "idle"
     admin.close()
