@@ -252,7 +252,9 @@ def export_koha() -> Any:
     kind, holdings = request.args.get("kind", ""), request.args.get("holdings", "952")
     branch = request.args.get("branch", "").strip()
     if kind not in ("patrons", "marc") or holdings not in HOLDINGS:
-        abort(404)
+        # The form sends both; a bare address (a bookmark, a typed URL) goes back to it.
+        flash(gettext("Choose what to export for Koha: the patrons or the catalogue."), "error")
+        return redirect(url_for("admin.index"))
     if not KOHA_BRANCH.fullmatch(branch):
         flash(gettext("A Koha branch code is 1 to 10 letters, digits, - or _."), "error")
         return redirect(url_for("admin.index"))

@@ -247,6 +247,7 @@ class ImportReport:
     records: int = 0  # MARC records read; 0 for tables
     rejected: int = 0  # bad rows (or records) written to the rejects file
     rejects_file: str = ""
+    unreadable: bool = False  # the reader gave up on the file itself (a damaged workbook, a bomb)
 
     @property
     def ok(self) -> bool:
@@ -256,7 +257,7 @@ class ImportReport:
     @property
     def file_problem(self) -> bool:
         """Return whether a problem is the file's own (its header, its format), not a row's."""
-        return any(e.message in FILE_PROBLEMS for e in self.errors)
+        return self.unreadable or any(e.message in FILE_PROBLEMS for e in self.errors)
 
     def counts(self) -> dict[str, int]:
         """Return the counts, as the import event keeps them."""

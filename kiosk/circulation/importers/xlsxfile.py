@@ -93,6 +93,7 @@ def rows(path: Path, sheet: str | None, report: ImportReport) -> Iterator[tuple[
         yield from _rows(path, sheet, report)
     except Refused as e:
         report.errors.append(e.error)
+        report.unreadable = True  # no row of it can be taken: there are no good rows to keep
 
 
 def inspect(path: Path) -> None:
