@@ -402,6 +402,15 @@ def year() -> Any:
                 flash(gettext(promotion.MESSAGES["leavers_closed"], count=count))
             else:
                 _result(outcome, promotion.MESSAGES, "promoted")
+        elif request.form.get("confirm") != "1":
+            # Say what will happen, and how many, before the whole school moves up.
+            return render_template(
+                "collection/confirm_promote.html",
+                plan=plan,
+                classes=promotion.class_moves(plan),
+                today=dt.date.today(),
+                usual=promotion.usual_time(dt.date.today()),
+            )
         else:
             _result(
                 promotion.promote(store, plan, actor(), dt.date.today()),

@@ -15,6 +15,15 @@
     };
   }
   if (today && window.EventSource) follow();
+  // A button or form with data-confirm asks first, in words that say what happens; {field}
+  // in the words is the value typed in that field of the form (a barcode, say).
+  document.addEventListener("submit", (e) => {
+    const form = e.target;
+    const words = (e.submitter && e.submitter.dataset.confirm) || form.dataset.confirm;
+    if (!words) return;
+    const text = words.replace(/\{(\w+)\}/g, (m, name) => (form.elements[name] ? form.elements[name].value : m));
+    if (!window.confirm(text)) e.preventDefault();
+  });
   const job = document.getElementById("import");
   if (job) {
     const bar = document.getElementById("import-bar");
