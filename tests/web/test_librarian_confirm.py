@@ -46,8 +46,12 @@ def test_blocking_a_student_says_who_and_asks(page: Any, demo: Demo) -> None:
     page.goto(f"{demo.url}/admin/patrons/{s['id']}")
     asked = _answer(page, accept=False)
     page.click("button[name=status][value=blocked]")
-    assert asked == [f"停用 {s['name']} 的借书？恢复之前不能借书，还书照常。现在借着的书：{s['n']} 本。"]
-    status = lambda: demo.query("SELECT status FROM patrons WHERE id = ?", [s["id"]])[0][0]  # noqa: E731
+    words = f"停用 {s['name']} 的借书？恢复之前不能借书，还书照常。现在借着的书：{s['n']} 本。"
+    assert asked == [words]
+
+    def status() -> str:
+        return str(demo.query("SELECT status FROM patrons WHERE id = ?", [s["id"]])[0][0])
+
     assert status() == "active"
     asked = _answer(page, accept=True)
     page.click("button[name=status][value=blocked]")
