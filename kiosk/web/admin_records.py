@@ -43,6 +43,14 @@ def patrons() -> str:
     return render_template("admin/patrons.html", rows=found.rows, q=q, found=found)
 
 
+@bp.get("/patrons.json")
+def patrons_found() -> Any:
+    """Return the patrons a form's name field finds (name, number, class or pinyin initials)."""
+    q = request.args.get("q", "").strip()
+    rows = search.patrons(web().store, q, 1).rows[: search.PICK_AT_ONCE] if q else []
+    return jsonify([{"id": r["id"], "label": search.patron_label(r)} for r in rows])
+
+
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
     row = queries.patron_row(web().store.reader, patron_id)
     if row is None:

@@ -26,7 +26,9 @@ from kiosk.circulation.collection import (
     stocktake,
     weeding,
 )
+from kiosk.circulation.stats import search
 from kiosk.circulation.stats.search import page_of
+from kiosk.circulation.stats.student import class_names
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, guard, page_number
@@ -63,6 +65,12 @@ DONE = {
 
 
 @bp.app_template_global()
+def patron_label(row: dict[str, Any]) -> str:
+    """Return a patron as the forms' lists of names show them: 王小明 三(2)班 (S001)."""
+    return search.patron_label(row)
+
+
+@bp.app_template_global()
 def patron_incidents(patron_id: str) -> list[dict[str, Any]]:
     """Return a patron's lost and damaged books, for the patron page."""
     return lost.of_patron(web().store.reader, patron_id)
@@ -81,6 +89,27 @@ def _result(outcome: Outcome, messages: dict[str, str], done: str, **params: Any
         return False
     flash(gettext(DONE[done], **params))
     return True
+
+
+PICK = {
+    "none": N_("Nobody is found for “{text}”: type a name, a number or pinyin initials, "
+    "and pick from the list."),
+    "several": N_("{count} people match “{text}”: pick one from the list."),
+    "class": N_("Choose the class from the list of the school's classes."),
+}
+
+
+def _picked(field: str) -> tuple[str, list[dict[str, Any]]]:
+    """Return the patron number a name field means ('' when unclear, flashed) and candidates."""
+    text = _form(field)
+    found = search.pick_patron(web().store, text)
+    if len(found) == 1:
+        return str(found[0]["id"]), found
+    if found:
+        flash(gettext(PICK["several"], count=len(found), text=text), "error")
+    else:
+        flash(gettext(PICK["none"], text=text), "error")
+    return "", found
 
 
 def _form(name: str) -> str:
@@ -117,6 +146,10 @@ def _csv(
 @bp.get("/")
 def index() -> str:
     """Show the stocktake, the lists' counts and the year's totals."""
+    return _index({})
+
+
+def _index(form: Any) -> str:
     db = web().store.reader
     current = stocktake.latest(db)
     counts = stocktake.counts(db, current) if current else None
@@ -136,6 +169,7 @@ def index() -> str:
         since=since,
         reasons=weeding.REASONS,
         holds=len(holds.all_open(db)),
+        form=form,
     )
 
 
@@ -333,7 +367,9 @@ def withdraw() -> Any:
     """Withdraw a book with a reason."""
     barcode = _form("barcode")
     outcome = weeding.withdraw(web().store, barcode, _form("reason"), actor(), note=_form("note"))
-    _result(outcome, weeding.MESSAGES, "withdrawn", barcode=barcode)
+    done = _result(outcome, weeding.MESSAGES, "withdrawn", barcode=barcode)
+    if not done and not request.form.get("next"):
+        return _index(request.form), 400  # the page's form keeps the barcode, reason and note
     return _back()
 
 
@@ -358,18 +394,28 @@ def surplus() -> str:
 def holds_page() -> Any:
     """List the open holds; place one for a student on a book that is out."""
     store = web().store
+    form: Any = {}
+    candidates: list[dict[str, Any]] = []
     if request.method == "POST":
-        _result(
-            holds.place(store, _form("barcode"), _form("patron_id"), actor()),
+        patron_id, candidates = _picked("patron_id")
+        if patron_id and _result(
+            holds.place(store, _form("barcode"), patron_id, actor()),
             holds.MESSAGES,
             "hold",
             barcode=_form("barcode"),
-        )
-        return redirect(url_for("collection.holds_page"))
+        ):
+            return redirect(url_for("collection.holds_page"))
+        form = request.form  # the form keeps what was typed, with the names it could mean
     found = page_of(holds.all_open(store.reader), page_number())
-    return render_template(
-        "collection/holds.html", rows=found.rows, found=found, names=holds.STATUS_NAMES
+    page = render_template(
+        "collection/holds.html",
+        rows=found.rows,
+        found=found,
+        names=holds.STATUS_NAMES,
+        form=form,
+        candidates=candidates,
     )
+    return (page, 400) if form else page
 
 
 @bp.post("/holds/<hold_id>/cancel")
@@ -384,8 +430,10 @@ def cancel_hold(hold_id: str) -> Any:
 @bp.post("/card/replace")
 def replace_card() -> Any:
     """Replace a patron's lost card in one step: the old one refused, the new one issued."""
-    outcome = cards.replace(web().store, _form("patron_id"), _form("old"), _form("new"), actor())
-    _result(outcome, cards.MESSAGES, "card", card=_form("old"))
+    patron_id, _ = _picked("patron_id")
+    if patron_id:
+        outcome = cards.replace(web().store, patron_id, _form("old"), _form("new"), actor())
+        _result(outcome, cards.MESSAGES, "card", card=_form("old"))
     return _back("collection.year")
 
 
@@ -462,10 +510,17 @@ def corners_page() -> Any:
             flash(gettext(corners.MESSAGES["bad_due"]), "error")
             return render_template("collection/corners.html", **_corner_view(), form=request.form)
         codes = request.form.get("barcodes", "").split()
+        if _form("class_name") not in class_names(ctx.store):
+            flash(gettext(PICK["class"]), "error")
+            return render_template("collection/corners.html", **_corner_view(), form=request.form), 400
+        responsible, candidates = _picked("responsible")
+        if not responsible:
+            view = {**_corner_view(), "candidates": candidates}
+            return render_template("collection/corners.html", **view, form=request.form), 400
         outcome = corners.lend(
             ctx.store,
             _form("class_name"),
-            _form("responsible"),
+            responsible,
             codes,
             due,
             ctx.circulation.tz,
@@ -504,4 +559,7 @@ def _corner_view() -> dict[str, Any]:
         "wanted": wanted,
         "default_due": due.isoformat() if due else "",
         "printing": printing,
+        # A corner belongs to one of the school's classes, chosen, never typed a second way.
+        "classes": class_names(web().store),
+        "candidates": [],
     }
