@@ -92,8 +92,10 @@ def _result(outcome: Outcome, messages: dict[str, str], done: str, **params: Any
 
 
 PICK = {
-    "none": N_("Nobody is found for “{text}”: type a name, a number or pinyin initials, "
-    "and pick from the list."),
+    "none": N_(
+        "Nobody is found for “{text}”: type a name, a number or pinyin initials, "
+        "and pick from the list."
+    ),
     "several": N_("{count} people match “{text}”: pick one from the list."),
     "class": N_("Choose the class from the list of the school's classes."),
 }
@@ -512,7 +514,8 @@ def corners_page() -> Any:
         codes = request.form.get("barcodes", "").split()
         if _form("class_name") not in class_names(ctx.store):
             flash(gettext(PICK["class"]), "error")
-            return render_template("collection/corners.html", **_corner_view(), form=request.form), 400
+            page = render_template("collection/corners.html", **_corner_view(), form=request.form)
+            return page, 400
         responsible, candidates = _picked("responsible")
         if not responsible:
             view = {**_corner_view(), "candidates": candidates}

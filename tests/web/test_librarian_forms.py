@@ -35,10 +35,8 @@ def _type_and_pick(page: Any, form: str, field: str, typed: str, wanted: str) ->
     """Type into a name field, wait for the list to offer `wanted`, and pick it."""
     page.fill(f"#{form} input[name={field}]", "")
     page.type(f"#{form} input[name={field}]", typed)
-    wait_js(
-        page,
-        f"[...document.querySelectorAll('#{field}-names option')].some(o => o.value === {wanted!r})",
-    )
+    options = f"[...document.querySelectorAll('#{field}-names option')]"
+    wait_js(page, f"{options}.some(o => o.value === {wanted!r})")
     page.fill(f"#{form} input[name={field}]", wanted)  # what choosing from the list puts there
 
 
