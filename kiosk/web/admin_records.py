@@ -337,6 +337,6 @@ def _typed(r: Any) -> dict[str, Any]:
         term_start=r.term_start or "",
         term_end=r.term_end or "",
         closed_weekdays=[str(d) for d in r.closed_weekdays],
-        closed_days="\n".join(sorted(str(d) for d in r.closed_days)),
+        closed_days=rules_form.holiday_lines(r.closed_days),
     )
     return typed

@@ -144,3 +144,21 @@ def test_a_corner_is_lent_to_a_class_from_the_list_by_a_picked_teacher(
     assert "error" not in (page.get_attribute(".flash", "class") or "")
     assert demo.query(out, [teacher["id"]])[0][0] == before + 3
     assert "三(2)班" in page.inner_text("#corners-out")
+
+
+def test_holidays_take_a_range_and_show_it_as_one(page: Any, demo: Demo) -> None:
+    page.goto(demo.url + "/admin/rules")
+    page.fill("textarea[name=closed_days]", "2026-10-01 至 2026-10-07\n2026-12-25")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector(".flash")
+    assert "规则已保存。" in page.inner_text(".flash")
+    days = [r[0] for r in demo.query("SELECT day FROM closed_days ORDER BY day")]
+    assert days == [f"2026-10-0{d}" for d in range(1, 8)] + ["2026-12-25"]
+    page.goto(demo.url + "/admin/rules")
+    assert page.input_value("textarea[name=closed_days]") == "2026-10-01 ~ 2026-10-07\n2026-12-25"
+    # A range backwards is named beside the field and changes nothing.
+    page.fill("textarea[name=closed_days]", "2026-10-07 - 2026-10-01")
+    page.click("main form button[type=submit]")
+    assert "第 1 行：2026-10-07 - 2026-10-01 要先写开始日再写结束日" in page.inner_text("main")
+    assert page.input_value("textarea[name=closed_days]") == "2026-10-07 - 2026-10-01"
+    assert len(demo.query("SELECT day FROM closed_days")) == 8
