@@ -19,6 +19,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from kiosk import config
 from kiosk.circulation import decide, queries, records
 from kiosk.circulation.collection import lost, weeding
+from kiosk.circulation.importers.checks import LIBRARY
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import load_rules
@@ -176,6 +177,8 @@ def item_save(barcode: str) -> Any:
     changes = {
         k: f.get(k, "").strip() for k in ("title", "author", "isbn", "call_number", "location")
     }
+    if changes["location"].lower() in LIBRARY:  # the page shows 图书馆; the store keeps library
+        changes["location"] = "library"
     if not changes["title"]:
         flash(gettext("A book needs a title."), "error")
     else:

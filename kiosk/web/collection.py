@@ -26,6 +26,7 @@ from kiosk.circulation.collection import (
     stocktake,
     weeding,
 )
+from kiosk.circulation.export import actor_in_words
 from kiosk.circulation.stats import search
 from kiosk.circulation.stats.search import page_of
 from kiosk.circulation.stats.student import class_names
@@ -300,8 +301,13 @@ def list_(which: str) -> Any:
                 "compensation_at",
             ]
         )
-        # Reasons and compensations in the reader's words, as the list shows them.
+        # Reasons, compensations and who did it in the reader's words, as the list shows them.
         words = {"reason": weeding.REASONS, "compensation": lost.NAMES}
+        lang = current_lang()
+        rows = [
+            {**r, **{k: actor_in_words(r.get(k), lang) for k in ("actor", "compensation_by")}}
+            for r in rows
+        ]
         if fmt == "xlsx":
             tz, lang = web().settings.kiosk.timezone, current_lang()
             data = csvout.xlsx(rows, columns, tz, gettext(LISTS[which]), lang, words)

@@ -475,6 +475,14 @@ def who(actor: str, known: dict[str, dict[str, str]] | None = None) -> str:
     return f"{gettext(kind)} {ident}".strip()
 
 
+@bp.app_template_filter("place")
+def place_words(location: str | None) -> str:
+    """Show a stored location in words: library -> 图书馆 / Library."""
+    from kiosk.i18n import place
+
+    return place(location or "", current_lang())
+
+
 @bp.app_template_filter("detail")
 def detail(value: Any, key: str = "") -> str:
     """Show one value of an event's details: times in the school's time zone, codes in words."""

@@ -115,9 +115,9 @@ def test_overdue_levels_rise_with_the_days(school: tuple[Store, FakeClock, Circu
         ("李雨涵", "B5", 4, 1),
         ("李雨涵", "B1", 3, 1),
         ("王小明", "B4", 4, 1),
-        ("杨佳怡", "B8", 4, 1),
-        ("陈思博", "B2", 4, 1),
+        ("陈思博", "B2", 4, 1),  # names in pinyin order: chén before yáng
         ("陈思博", "B6", 4, 1),
+        ("杨佳怡", "B8", 4, 1),
         ("黄子涵", "B7", 4, 1),
     ]
     clock.advance(days=20)  # 12-10: students 24 and 23 days over, the teacher 8
@@ -135,8 +135,8 @@ def test_overdue_levels_rise_with_the_days(school: tuple[Store, FakeClock, Circu
     assert [(n["name"], len(n["books"]), n["level"]) for n in notices] == [
         ("李雨涵", 2, 3),
         ("王小明", 1, 3),
-        ("杨佳怡", 1, 3),
         ("陈思博", 2, 3),
+        ("杨佳怡", 1, 3),
         ("黄子涵", 1, 3),
     ]
 

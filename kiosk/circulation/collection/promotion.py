@@ -186,5 +186,5 @@ def card_coverage(db: Database) -> list[dict[str, Any]]:
         "SELECT p.class_name, count(*) AS students, "
         "sum(NOT EXISTS (SELECT 1 FROM cards c WHERE c.patron_id = p.id AND c.status = 'active')) "
         "AS without_card FROM patrons p WHERE p.status = 'active' AND p.role IN "
-        "('student', 'helper') GROUP BY p.class_name ORDER BY p.class_name",
+        "('student', 'helper') GROUP BY p.class_name ORDER BY p.class_name COLLATE school",
     )

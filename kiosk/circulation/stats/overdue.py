@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.dashboard import class_order
+from kiosk.circulation.order import name_key
 from kiosk.circulation.projector import project
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
@@ -110,7 +111,9 @@ def overdue_loans(
         r["level"] = level_of(r["days_overdue"], firsts)
         if r["level"] >= min_level:
             result.append(r)
-    return sorted(result, key=lambda r: (class_order(r["class_name"]), r["name"], r["due_at"]))
+    return sorted(
+        result, key=lambda r: (class_order(r["class_name"]), name_key(r["name"]), r["due_at"])
+    )
 
 
 def is_staff(row: dict[str, Any]) -> bool:
@@ -151,7 +154,9 @@ def by_student(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         p["level"] = max(p["level"], r["level"])
         p["books"].append(r)
-    return sorted(people.values(), key=lambda p: (class_order(p["class_name"]), p["name"]))
+    return sorted(
+        people.values(), key=lambda p: (class_order(p["class_name"]), name_key(p["name"]))
+    )
 
 
 def already_noticed(student: dict[str, Any]) -> bool:
@@ -224,7 +229,8 @@ def printed(store: Store, limit: int = 200, offset: int = 0) -> list[dict[str, A
     return store.query(
         "SELECT n.printed_at, n.level, n.books, n.actor, n.patron_id, p.name, p.class_name "
         "FROM notices n LEFT JOIN patrons p ON p.id = n.patron_id "
-        "ORDER BY n.printed_at DESC, p.class_name, p.name LIMIT ? OFFSET ?",
+        "ORDER BY n.printed_at DESC, p.class_name COLLATE school, p.name COLLATE pinyin "
+        "LIMIT ? OFFSET ?",
         [limit, offset],
     )
 

@@ -90,7 +90,7 @@ PATRON_COLUMNS = (
     "p.*, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id AND l.returned_at IS NULL) "
     "AS loans"
 )
-PATRON_ORDER = "ORDER BY p.class_name, p.name, p.id"
+PATRON_ORDER = "ORDER BY p.class_name COLLATE school, p.name COLLATE pinyin, p.id"
 
 
 def patrons(store: Store, q: str = "", page: int = 1) -> Page:
