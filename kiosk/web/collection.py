@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
@@ -26,7 +27,9 @@ from kiosk.circulation.collection import (
     stocktake,
     weeding,
 )
+from kiosk.circulation.dashboard import local_today
 from kiosk.circulation.export import actor_in_words
+from kiosk.circulation.importers.checks import LIBRARY
 from kiosk.circulation.stats import search
 from kiosk.circulation.stats.search import page_of
 from kiosk.circulation.stats.student import class_names
@@ -143,6 +146,30 @@ def _csv(
     )
 
 
+def _listed(
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    name: str,
+    title: str,
+    words: csvout.Words | None = None,
+    subtitle: str = "",
+) -> Response | str | None:
+    """Answer a list's CSV (`format=csv`) or A4 print view (`print=1`); None for the page."""
+    if request.args.get("format") == "csv":
+        return _csv(rows, columns, name, words)
+    if request.args.get("print") != "1":
+        return None
+    lang, tz = current_lang(), web().settings.kiosk.timezone
+    return render_template(
+        "collection/table_print.html",
+        title=gettext(title),
+        subtitle=subtitle,
+        headers=csvout.headers(columns, lang),
+        values=csvout.values(rows, columns, tz, lang, words),
+        today=local_today(web().store, ZoneInfo(tz)),
+    )
+
+
 # -- overview and stocktake -----------------------------------------------------------------
 
 
@@ -179,7 +206,9 @@ def _index(form: Any) -> str:
 @bp.post("/stocktake/start")
 def start() -> Any:
     """Start (or resume) a stocktake of a location or call-number range."""
-    scope = stocktake.Scope(_form("location"), _form("call_from"), _form("call_to"))
+    location = _form("location")
+    location = "library" if location.lower() in LIBRARY else location  # 图书馆 is the library
+    scope = stocktake.Scope(location, _form("call_from"), _form("call_to"))
     _result(stocktake.start(web().store, scope, actor()), stocktake.MESSAGES, "started")
     return redirect(url_for("collection.index"))
 
@@ -317,6 +346,16 @@ def list_(which: str) -> Any:
                 headers={"Content-Disposition": f"attachment; filename={which}.xlsx"},
             )
         return _csv(rows, columns, which, words)
+    if request.args.get("print") == "1":
+        columns = (
+            ["barcode", "title", "call_number", "reason", "note", "at", "actor"]
+            if which == "withdrawn"
+            else ["item_barcode", "title", "patron_name", "class_name", "at", "actor", "note"]
+        )
+        words = {"reason": weeding.REASONS}
+        lang = current_lang()
+        shown = [{**r, "actor": actor_in_words(r.get("actor"), lang)} for r in rows]
+        return _listed(shown, columns, which, LISTS[which], words)
     page, pages = _page(len(rows))
     return render_template(
         "collection/list.html",
@@ -382,10 +421,16 @@ def withdraw() -> Any:
 
 
 @bp.get("/surplus")
-def surplus() -> str:
+def surplus() -> Any:
     """List titles with more copies than their loans this school year justify."""
     since = school_year_start(dt.date.today())
-    found = page_of(weeding.surplus(web().store.reader, since), page_number())
+    rows = weeding.surplus(web().store.reader, since)
+    columns = ["title", "copies", "loans", "surplus", "barcodes"]
+    subtitle = gettext("loans since {day}", day=since)
+    listed = _listed(rows, columns, "surplus", N_("Surplus copies"), subtitle=subtitle)
+    if listed is not None:
+        return listed
+    found = page_of(rows, page_number())
     return render_template(
         "collection/surplus.html",
         rows=found.rows,
@@ -414,6 +459,12 @@ def holds_page() -> Any:
         ):
             return redirect(url_for("collection.holds_page"))
         form = request.form  # the form keeps what was typed, with the names it could mean
+    if not form:
+        columns = ["title", "item_barcode", "name", "class_name", "status", "placed_at"]
+        words = {"status": holds.STATUS_NAMES}
+        listed = _listed(holds.all_open(store.reader), columns, "holds", N_("Holds"), words)
+        if listed is not None:
+            return listed
     found = page_of(holds.all_open(store.reader), page_number())
     page = render_template(
         "collection/holds.html",
@@ -474,9 +525,12 @@ def year() -> Any:
                 "promoted",
             )
         return redirect(url_for("collection.year"))
-    if request.args.get("format") == "csv":
-        columns = ["class_name", "patron_id", "name", "item_barcode", "title", "due_at"]
-        return _csv(corners.term_recall(store.reader), columns, "term-recall")
+    columns = ["class_name", "patron_id", "name", "item_barcode", "title", "due_at"]
+    listed = _listed(
+        corners.term_recall(store.reader), columns, "term-recall", N_("Term-end recall list")
+    )
+    if listed is not None:
+        return listed
     return render_template(
         "collection/year.html",
         grades=range(1, last_grade + 1),

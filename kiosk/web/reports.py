@@ -189,6 +189,17 @@ def non_borrowers() -> str:
     )
 
 
+@bp.get("/non-borrowers/print")
+def non_borrowers_print() -> str:
+    """Print the students who borrowed nothing for the class teachers: one A4 page per class."""
+    when, class_name = period(), request.args.get("class", "")
+    rows = reading.non_borrowers(web().store, when, _tz(), class_name)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["class_name"] or "-", []).append(r)
+    return _page("non_borrowers_print.html", period=when, groups=list(groups.items()))
+
+
 # -- overdue chasing ---------------------------------------------------------------------------
 
 
