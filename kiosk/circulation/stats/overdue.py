@@ -192,12 +192,14 @@ def template_problem(body: str) -> tuple[str, dict[str, Any]] | None:
 
 def fill(body: str, student: dict[str, Any], day: dt.date) -> str:
     """Return a notice text with the student's name, class, number of books and the date."""
-    return body.format(
+    text = body.format(
         name=student["name"],
-        class_name=student["class_name"],
+        class_name=student["class_name"] or "",
         count=len(student["books"]),
         date=day.isoformat(),
     )
+    # A student without a class: no empty brackets where the class would be.
+    return text if student["class_name"] else text.replace("（）", "").replace("()", "")
 
 
 def set_template(store: Store, body: str, actor: str) -> None:
