@@ -60,6 +60,7 @@ DONE = {
     "repair_started": N_("Sent to repair."),
     "repair_done": N_("Repaired and back on the shelf."),
     "withdrawn": N_("Withdrawn: {barcode}."),
+    "weeded": N_("Surplus copies withdrawn: {count}; refused (lent or withdrawn meanwhile): {refused}."),
     "hold": N_("Hold placed."),
     "hold_cancelled": N_("Hold cancelled."),
     "card": N_("Card replaced: the old card is refused from now on."),
@@ -438,6 +439,22 @@ def surplus() -> Any:
         since=since,
         reasons=weeding.REASONS,
     )
+
+
+@bp.route("/surplus/weed", methods=["GET", "POST"])
+def weed_surplus() -> Any:
+    """Withdraw the surplus list's copies in one step: the list of books first, then yes."""
+    store = web().store
+    since = school_year_start(dt.date.today())
+    chosen = weeding.surplus_copies(store.reader, since)
+    if request.method == "GET":
+        return render_template("collection/confirm_weed.html", chosen=chosen, since=since)
+    # The books confirmed are the ones shown: a copy lent or moved since is refused, not swapped.
+    wanted = request.form.getlist("barcode")
+    done = weeding.withdraw_many(store, wanted, "surplus", actor(), note=gettext("surplus list"))
+    count = sum(o.ok for o in done)
+    flash(gettext(DONE["weeded"], count=count, refused=len(done) - count))
+    return redirect(url_for("collection.list_", which="withdrawn"))
 
 
 # -- holds, cards, the new school year ------------------------------------------------------

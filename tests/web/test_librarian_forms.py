@@ -162,3 +162,35 @@ def test_holidays_take_a_range_and_show_it_as_one(page: Any, demo: Demo) -> None
     assert "第 1 行：2026-10-07 - 2026-10-01 要先写开始日再写结束日" in page.inner_text("main")
     assert page.input_value("textarea[name=closed_days]") == "2026-10-07 - 2026-10-01"
     assert len(demo.query("SELECT day FROM closed_days")) == 8
+
+
+def test_the_surplus_list_is_weeded_in_one_step_after_a_question(page: Any, demo: Demo) -> None:
+    page.goto(demo.url + COLLECTION + "/surplus")
+    page.click("#weed-all")
+    page.wait_for_selector("#weed-summary")
+    chosen = page.eval_on_selector_all("#weed input[name=barcode]", "xs => xs.map(x => x.value)")
+    assert chosen and f"将注销 {len(chosen)} 本多余复本" in page.inner_text("#weed-summary")
+    placeholders = ",".join("?" * len(chosen))
+    before = demo.query(f"SELECT count(*) FROM items WHERE barcode IN ({placeholders}) "
+                        "AND status = 'withdrawn'", chosen)[0][0]  # fmt: skip
+    assert before == 0
+    # Never a copy that is out, and every title keeps a copy that is not withdrawn.
+    out = demo.query(
+        f"SELECT count(*) FROM loans WHERE returned_at IS NULL AND item_barcode IN ({placeholders})",
+        chosen,
+    )[0][0]
+    assert out == 0
+    page.click("#confirm")
+    page.wait_for_selector(".flash")
+    assert f"已注销复本：{len(chosen)} 本" in page.inner_text(".flash")
+    rows = demo.query(
+        f"SELECT w.reason, i.status FROM withdrawals w JOIN items i ON i.barcode = w.item_barcode "
+        f"WHERE w.item_barcode IN ({placeholders})",
+        chosen,
+    )
+    assert len(rows) == len(chosen) and {(r[0], r[1]) for r in rows} == {("surplus", "withdrawn")}
+    kept = demo.query(
+        "SELECT count(*) FROM (SELECT coalesce(nullif(isbn, ''), title) AS k, "
+        "sum(status != 'withdrawn') AS left FROM items GROUP BY k) WHERE left = 0"
+    )[0][0]
+    assert kept == 0
