@@ -60,7 +60,9 @@ DONE = {
     "repair_started": N_("Sent to repair."),
     "repair_done": N_("Repaired and back on the shelf."),
     "withdrawn": N_("Withdrawn: {barcode}."),
-    "weeded": N_("Surplus copies withdrawn: {count}; refused (lent or withdrawn meanwhile): {refused}."),
+    "weeded": N_(
+        "Surplus copies withdrawn: {count}; refused (lent or withdrawn meanwhile): {refused}."
+    ),
     "hold": N_("Hold placed."),
     "hold_cancelled": N_("Hold cancelled."),
     "card": N_("Card replaced: the old card is refused from now on."),

@@ -176,7 +176,8 @@ def test_the_surplus_list_is_weeded_in_one_step_after_a_question(page: Any, demo
     assert before == 0
     # Never a copy that is out, and every title keeps a copy that is not withdrawn.
     out = demo.query(
-        f"SELECT count(*) FROM loans WHERE returned_at IS NULL AND item_barcode IN ({placeholders})",
+        "SELECT count(*) FROM loans WHERE returned_at IS NULL "
+        f"AND item_barcode IN ({placeholders})",
         chosen,
     )[0][0]
     assert out == 0
