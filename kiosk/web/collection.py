@@ -60,6 +60,7 @@ DONE = {
     "repair_started": N_("Sent to repair."),
     "repair_done": N_("Repaired and back on the shelf."),
     "withdrawn": N_("Withdrawn: {barcode}."),
+    "file_counted": N_("Counted from the scanner's file: {count} barcodes."),
     "weeded": N_(
         "Surplus copies withdrawn: {count}; refused (lent or withdrawn meanwhile): {refused}."
     ),
@@ -98,6 +99,7 @@ def _result(outcome: Outcome, messages: dict[str, str], done: str, **params: Any
     return True
 
 
+FILE_EMPTY = N_("The file has no barcodes: one barcode a line, as a handheld scanner saves them.")
 PICK = {
     "none": N_(
         "Nobody is found for “{text}”: type a name, a number or pinyin initials, "
@@ -213,6 +215,27 @@ def start() -> Any:
     location = "library" if location.lower() in LIBRARY else location  # 图书馆 is the library
     scope = stocktake.Scope(location, _form("call_from"), _form("call_to"))
     _result(stocktake.start(web().store, scope, actor()), stocktake.MESSAGES, "started")
+    return redirect(url_for("collection.index"))
+
+
+@bp.post("/stocktake/file")
+def scanner_file() -> Any:
+    """Count a handheld scanner's barcode file (one barcode a line) for the running stocktake."""
+    upload = request.files.get("file")
+    raw = upload.read() if upload else b""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", errors="replace")  # a Chinese Windows scanner's file
+    codes = stocktake.barcodes_of_file(text)
+    if not codes:
+        flash(gettext(FILE_EMPTY), "error")
+        return redirect(url_for("collection.index"))
+    done = stocktake.scan_file(web().store, codes, actor())
+    if done and not done[0].ok:
+        flash(gettext(stocktake.MESSAGES[done[0].reason]), "error")
+    else:
+        flash(gettext(DONE["file_counted"], count=len(codes)))
     return redirect(url_for("collection.index"))
 
 

@@ -195,3 +195,46 @@ def test_the_surplus_list_is_weeded_in_one_step_after_a_question(page: Any, demo
         "sum(status != 'withdrawn') AS left FROM items GROUP BY k) WHERE left = 0"
     )[0][0]
     assert kept == 0
+
+
+def test_a_handheld_scanners_file_counts_as_a_stocktake(page: Any, demo: Demo) -> None:
+    shelf = [
+        r[0]
+        for r in demo.query(
+            "SELECT barcode FROM items i WHERE location = 'library' AND status = 'available' "
+            "AND NOT EXISTS (SELECT 1 FROM loans l WHERE l.item_barcode = i.barcode "
+            "AND l.returned_at IS NULL) ORDER BY barcode LIMIT 3"
+        )
+    ]
+    page.goto(demo.url + COLLECTION + "/")
+    page.fill("#start-stocktake input[name=location]", "图书馆")
+    page.click("#start-stocktake button[type=submit]")
+    page.wait_for_selector("#scanner-file")
+    # What a scanner saves: a barcode a line, some with the time after a comma, a blank line.
+    lines = [shelf[0], f"{shelf[1]},2026-12-01 10:02:03", "", f"{shelf[2]}\t1", "NO-SUCH-BOOK"]
+    blob = ("\ufeff" + "\r\n".join(lines)).encode("utf-8")
+    page.set_input_files(
+        "#scanner-file input[type=file]",
+        {"name": "scans.txt", "mimeType": "text/plain", "buffer": blob},
+    )
+    page.click("#scanner-file button[type=submit]")
+    page.wait_for_selector(".flash")
+    assert "已从扫描器文件清点：4 个条码。" in page.inner_text(".flash")
+    st = demo.query("SELECT id FROM stocktakes WHERE status = 'open'")[0][0]
+    scanned = {
+        r[0] for r in demo.query("SELECT barcode FROM stocktake_scans WHERE stocktake_id = ?", [st])
+    }
+    assert scanned == {*shelf, "NO-SUCH-BOOK"}
+    page.goto(f"{demo.url}{COLLECTION}/stocktake/{st}?status=unknown")
+    assert page.locator("#report tr[data-barcode='NO-SUCH-BOOK']").count() == 1
+    # An empty file is named and counts nothing.
+    page.goto(demo.url + COLLECTION + "/")
+    page.set_input_files(
+        "#scanner-file input[type=file]",
+        {"name": "empty.txt", "mimeType": "text/plain", "buffer": b"\r\n\r\n"},
+    )
+    page.click("#scanner-file button[type=submit]")
+    page.wait_for_selector(".flash.error")
+    assert "文件里没有条码" in page.inner_text(".flash.error")
+    page.click("form[action$='/stocktake/finished'] button[type=submit]")
+    page.wait_for_selector("#start-stocktake")
