@@ -10,8 +10,9 @@ has. Koha's `process_koc.pl` renews an `issue` to the patron who has the book, b
 `issue` of a book another patron borrowed the same day (it transfers only across days), and
 refuses a `return` of a book not on loan; so a transfer is written as a `return` then an `issue`,
 a return of a book not on loan is left out, and an `undo` is written as its reverse (an undone
-loan is a `return`, an undone return an `issue` to the same patron; an undone renewal has no
-reverse in Koha and is left out). docs/sync.md says the rest.
+loan is a `return`, and when that loan had ended another patron's (a transfer), an `issue` to
+them again, as the hub's replay gives it back; an undone return an `issue` to the same patron;
+an undone renewal has no reverse in Koha and is left out). docs/sync.md says the rest.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def transactions(store: Store) -> Iterator[tuple[str, str, str | None, str]]:
     holder: dict[str, str] = {}  # barcode -> patron id, as the replay has it so far
     # uuid -> (type, data, patron, barcode)
     kinds: dict[str, tuple[str, dict[str, Any], str | None, str | None]] = {}
+    # checkout uuid -> the patron whose loan it ended (a transfer): theirs again if it is undone
+    ended: dict[str, str] = {}
     for e in ordered_events(store):
         data, barcode, patron, at = (
             json.loads(e["data"]),
@@ -91,12 +94,21 @@ def transactions(store: Store) -> Iterator[tuple[str, str, str | None, str]]:
             undone = kinds.get(str(data.get("undone")))
             if undone is None or undone[3] != barcode:  # the projection ignores it too
                 continue
-            kind, patron = (
-                {"checkout": "checkin", "checkin": "checkout"}.get(undone[0], ""),
-                (undone[2] or patron),
-            )
+            if undone[0] == "checkout":
+                # The mistaken loan never happened: it ends, and a loan it ended goes on.
+                if holder.get(barcode) != undone[2]:
+                    continue  # not the book's open loan any more: the projection keeps it too
+                del holder[barcode]
+                yield at, "return", None, barcode
+                before = ended.get(str(data.get("undone")))
+                if before is not None:
+                    holder[barcode] = before
+                    yield at, "issue", before, barcode
+                continue
+            kind, patron = ("checkout" if undone[0] == "checkin" else ""), (undone[2] or patron)
         if kind == "checkout" and patron:
             if holder.get(barcode) not in (None, patron):
+                ended[e["uuid"]] = holder[barcode]
                 yield at, "return", None, barcode
             holder[barcode] = patron
             yield at, "issue", patron, barcode
