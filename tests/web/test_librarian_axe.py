@@ -1,6 +1,7 @@
-"""axe-core on every page of the librarian's dashboard, on the demo school in Chromium: every GET
-page the app serves under /admin (and the print views) has no violation. A new page is checked
-as soon as it exists: the test reads the app's own routes, and fails on one it cannot visit.
+"""axe-core on every page of the librarian's dashboard, on the demo school in Chromium, in both
+languages: every GET page the app serves under /admin (and the print views) has no violation.
+A new page is checked as soon as it exists: the test reads the app's own routes, and fails on
+one it cannot visit.
 """
 
 from __future__ import annotations
@@ -74,18 +75,22 @@ def _addresses(demo: Demo) -> list[str]:
     return found
 
 
-def test_every_dashboard_page_has_no_axe_violation(page: Any, demo: Demo) -> None:
-    # A stocktake, so that its report and its question have a page.
-    page.goto(demo.url + "/admin/collection/")
-    page.fill("#start-stocktake input[name=location]", "library")
-    page.click("#start-stocktake button[type=submit]")
-    page.wait_for_selector(".flash")
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_dashboard_page_has_no_axe_violation(page: Any, demo: Demo, lang: str) -> None:
+    page.goto(f"{demo.url}/admin/?lang={lang}")  # the language stays for the pages after
+    if not demo.query("SELECT 1 FROM stocktakes"):
+        # A stocktake, so that its report and its question have a page.
+        page.goto(demo.url + "/admin/collection/")
+        page.fill("#start-stocktake input[name=location]", "library")
+        page.click("#start-stocktake button[type=submit]")
+        page.wait_for_selector(".flash")
     addresses = _addresses(demo)
     assert len(addresses) > 40
     found = {}
     for path in addresses:
         response = page.goto(demo.url + path)
         assert response.status == 200, path
+        assert page.get_attribute("html", "lang") == ("zh-CN" if lang == "zh_CN" else "en"), path
         seen = violations(page)
         if seen:
             found[path] = describe(seen)
