@@ -12,7 +12,8 @@ refuses a `return` of a book not on loan; so a transfer is written as a `return`
 a return of a book not on loan is left out, and an `undo` is written as its reverse (an undone
 loan is a `return`, and when that loan had ended another patron's (a transfer), an `issue` to
 them again, as the hub's replay gives it back; an undone return an `issue` to the same patron;
-an undone renewal has no reverse in Koha and is left out). docs/sync.md says the rest.
+an undone renewal has no reverse in Koha and is left out). A line names the card the patron
+had when it happened (a replaced card before its replacement). docs/sync.md says the rest.
 """
 
 from __future__ import annotations
@@ -49,6 +50,29 @@ def card_numbers(store: Store, prefer: str = "barcode") -> dict[str, str]:
         if row["patron_id"] not in best or rank > best[row["patron_id"]]:
             best[row["patron_id"]] = rank
     return {pid: rank[3] for pid, rank in best.items()}
+
+
+def replacements(store: Store) -> dict[str, list[tuple[dt.datetime, str, str]]]:
+    """Return per patron their card replacements (time, old card, new card), oldest first."""
+    found: dict[str, list[tuple[dt.datetime, str, str]]] = {}
+    for e in fetch(
+        store.reader,
+        "SELECT patron_id, at, data FROM events WHERE type = 'card_replaced' ORDER BY at, seq",
+    ):
+        data = json.loads(e["data"])
+        old, new = codes.canonical_card(str(data.get("old", ""))), str(data.get("new", ""))
+        found.setdefault(e["patron_id"], []).append(
+            (parse_stamp(e["at"]), old, codes.canonical_card(new))
+        )
+    return found
+
+
+def card_then(card: str, when: dt.datetime, replaced: list[tuple[dt.datetime, str, str]]) -> str:
+    """Return the card a patron had at `when`: a replacement after it gives back the old one."""
+    for at, old, new in reversed(replaced):
+        if when < at and card == new:
+            card = old
+    return card
 
 
 def ordered_events(store: Store) -> Iterator[dict[str, Any]]:
@@ -123,6 +147,7 @@ def koc_lines(store: Store, timezone: str, prefer: str = "barcode") -> list[str]
     """Return the lines of the file: the header, then each issue, renewal and return."""
     tz = ZoneInfo(timezone)
     cards = card_numbers(store, prefer)
+    replaced = replacements(store)
     lines = [f"Version=1.0\tGenerator={GENERATOR}\tGeneratorVersion={GENERATOR_VERSION}"]
     last: dict[str, dt.datetime] = {}  # barcode -> the time of its previous line
     for at, command, patron, barcode in transactions(store):
@@ -138,7 +163,10 @@ def koc_lines(store: Store, timezone: str, prefer: str = "barcode") -> list[str]
             lines.append(f"{when}\treturn\t{barcode}")
         else:
             assert patron is not None
-            card = without_controls(cards.get(patron, patron))
+            # The card the patron had then: a loan made before a card replacement names the
+            # old card, as Koha's cardnumber was then; later lines name the new one.
+            card = card_then(cards.get(patron, patron), parse_stamp(at), replaced.get(patron, []))
+            card = without_controls(card)
             lines.append(f"{when}\tissue\t{card}\t{barcode}")
     return lines
 

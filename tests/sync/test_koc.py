@@ -150,3 +150,30 @@ def test_a_transfer_undone_at_another_kiosk_gives_the_book_back_in_koha(
     loans, errors = koha_replay(lines)
     assert (loans, errors) == ({BOOK[3]: "CARD-S001"}, [])
     assert koha_queue(lines) == loans
+
+
+def test_a_loan_made_before_a_card_replacement_names_the_old_card(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    from kiosk.circulation.collection import cards
+
+    a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A", clock=SystemClock())
+    a.worker.sync_once()
+    assert a.circulation.checkout("S002", BOOK[4]).ok
+    a.worker.sync_once()
+    # S002 loses the card; the librarian replaces it at the hub, then S002 borrows again.
+    s = hub.store()
+    try:
+        assert cards.replace(s, "S002", "CARD-S002", "CARD-S002B", "librarian:li").ok
+    finally:
+        s.close()
+    a.worker.sync_once()
+    assert a.circulation.checkout("S002", BOOK[5]).ok
+    a.worker.sync_once()
+    out = run_cli("--config", str(hub.config), "export", "koc")
+    assert out.returncode == 0, out.stderr
+    issued = [line.split("\t")[2:] for line in out.stdout.splitlines()[1:]]
+    # The first loan names the card Koha had then; the one after the replacement the new card.
+    assert issued == [["CARD-S002", BOOK[4]], ["CARD-S002B", BOOK[5]]]
+    loans, errors = koha_replay(out.stdout.splitlines())
+    assert (loans, errors) == ({BOOK[4]: "CARD-S002", BOOK[5]: "CARD-S002B"}, [])
