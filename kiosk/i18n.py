@@ -21,6 +21,16 @@ def N_(message: str) -> str:
     return message
 
 
+# Stored locations shown in words: the main library is `library` in the store (imports map
+# 图书馆 to it); a class corner's location is its own words already.
+PLACES = {"library": N_("Library")}
+
+
+def place(location: str, lang: str) -> str:
+    """Return a stored location in the reader's words: library -> 图书馆."""
+    return translate(PLACES[location], lang) if location in PLACES else location
+
+
 # Singular message id -> plural id. Both are ids in the catalogs (extracted like ngettext's two
 # arguments); `translate` picks one by the `count` parameter and the language's plural rule.
 PLURALS: dict[str, str] = {}
@@ -58,6 +68,8 @@ def translate(message: str, lang: str, /, **params: Any) -> str:
     if message in PLURALS and isinstance(count, int) and _plural_rule(lang)(count) != "one":
         message = PLURALS[message]
     text = catalog(lang).get(message, message)
+    if params.get("location") in PLACES:  # "应在：图书馆", not "应在：library"
+        params = {**params, "location": place(params["location"], lang)}
     try:
         return text.format(**params) if params else text
     except (KeyError, IndexError, ValueError):

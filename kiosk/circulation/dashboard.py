@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.clock import stamp
+from kiosk.circulation.order import class_key
 from kiosk.circulation.rules import load_rules
 from kiosk.circulation.store import Store
 
@@ -59,12 +60,9 @@ def today(store: Store, tz: ZoneInfo, recent: int = 20) -> dict[str, Any]:
     }
 
 
-_NUMERALS = str.maketrans("一二三四五六七八九", "123456789")
-
-
-def class_order(name: str) -> str:
-    """Return a sort key that puts 三(2)班 before 四(1)班 (Chinese numerals as digits)."""
-    return name.translate(_NUMERALS)
+def class_order(name: str) -> tuple[Any, ...]:
+    """Return a sort key that puts 三(2)班 before 四(1)班 (Chinese numerals as numbers)."""
+    return class_key(name)
 
 
 def term_range(store: Store, tz: ZoneInfo) -> tuple[dt.date, dt.date]:

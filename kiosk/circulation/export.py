@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TextIO
@@ -130,6 +131,49 @@ def in_words(value: Any, lang: str, names: Mapping[str, str] | None = None) -> A
     return translate(names.get(value, value) if names else value, lang)
 
 
+def actor_in_words(actor: Any, lang: str, _timezone: str = "") -> Any:
+    """Return who did something in words: 'librarian:li' -> '图书管理员 li'; a patron stays."""
+    from kiosk.circulation.stats.names import ACTORS, actor_parts
+
+    if not isinstance(actor, str) or not actor:
+        return actor
+    kind, who = actor_parts(actor)
+    if kind == "patron":
+        return translate(ACTORS[who], lang) if who in ACTORS else who
+    return f"{translate(kind, lang)} {who}".strip()
+
+
+def details_in_words(raw: Any, lang: str, timezone: str) -> Any:
+    """Return an event's details as 'key: value; ...' in words, times in the school's zone."""
+    from kiosk.circulation.stats.names import TIME_KEYS
+
+    try:
+        data = json.loads(raw) if isinstance(raw, str) and raw else None
+    except ValueError:
+        return raw
+    if not isinstance(data, dict):
+        return raw
+    tz = ZoneInfo(timezone)
+
+    def shown(key: str, v: Any) -> str:
+        if isinstance(v, bool):
+            return translate("yes" if v else "no", lang)
+        if isinstance(v, str) and key in TIME_KEYS:
+            try:
+                return parse_stamp(v).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            except ValueError:
+                return v
+        if isinstance(v, str) and key in ("status", "kind", "role"):
+            return translate(v, lang)
+        if isinstance(v, list) and all(not isinstance(x, (list, dict)) for x in v):
+            return ", ".join(str(x) for x in v)
+        if isinstance(v, (list, dict)):
+            return json.dumps(v, ensure_ascii=False)
+        return str(v)
+
+    return "; ".join(f"{translate(k, lang)}: {shown(k, v)}" for k, v in data.items())
+
+
 def csv_chunks(
     store: Store,
     kind: str,
@@ -156,9 +200,15 @@ def csv_chunks(
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     count = 0
+    # The event log's actor and details in words too: "图书管理员 li", "应还时间: 2026-11-20 16:00".
+    columns = QUERIES[kind][0]
+    told = [columns.index(c) for c in ("actor", "data") if c in columns] if lang else []
     for row in rows(store, kind, timezone):
         for i in words:
             row[i] = in_words(row[i], lang or "")
+        for i in told:
+            said = actor_in_words if columns[i] == "actor" else details_in_words
+            row[i] = said(row[i], lang or "", timezone)
         writer.writerow([spreadsheet_safe(v) for v in row])
         count += 1
         if count % rows_per_chunk == 0:

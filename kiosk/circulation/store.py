@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk.circulation import order
 from kiosk.circulation.clock import Clock, SystemClock, stamp
 from kiosk.circulation.migrations import KNOWN, migrations
 
@@ -95,6 +96,7 @@ def _connect(path: Path, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
     )
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA synchronous=FULL")
+    order.register(conn)  # COLLATE school / pinyin: lists in a school's order
     return conn
 
 

@@ -10,8 +10,10 @@ has. Koha's `process_koc.pl` renews an `issue` to the patron who has the book, b
 `issue` of a book another patron borrowed the same day (it transfers only across days), and
 refuses a `return` of a book not on loan; so a transfer is written as a `return` then an `issue`,
 a return of a book not on loan is left out, and an `undo` is written as its reverse (an undone
-loan is a `return`, an undone return an `issue` to the same patron; an undone renewal has no
-reverse in Koha and is left out). docs/sync.md says the rest.
+loan is a `return`, and when that loan had ended another patron's (a transfer), an `issue` to
+them again, as the hub's replay gives it back; an undone return an `issue` to the same patron;
+an undone renewal has no reverse in Koha and is left out). A line names the card the patron
+had when it happened (a replaced card before its replacement). docs/sync.md says the rest.
 """
 
 from __future__ import annotations
@@ -50,6 +52,29 @@ def card_numbers(store: Store, prefer: str = "barcode") -> dict[str, str]:
     return {pid: rank[3] for pid, rank in best.items()}
 
 
+def replacements(store: Store) -> dict[str, list[tuple[dt.datetime, str, str]]]:
+    """Return per patron their card replacements (time, old card, new card), oldest first."""
+    found: dict[str, list[tuple[dt.datetime, str, str]]] = {}
+    for e in fetch(
+        store.reader,
+        "SELECT patron_id, at, data FROM events WHERE type = 'card_replaced' ORDER BY at, seq",
+    ):
+        data = json.loads(e["data"])
+        old, new = codes.canonical_card(str(data.get("old", ""))), str(data.get("new", ""))
+        found.setdefault(e["patron_id"], []).append(
+            (parse_stamp(e["at"]), old, codes.canonical_card(new))
+        )
+    return found
+
+
+def card_then(card: str, when: dt.datetime, replaced: list[tuple[dt.datetime, str, str]]) -> str:
+    """Return the card a patron had at `when`: a replacement after it gives back the old one."""
+    for at, old, new in reversed(replaced):
+        if when < at and card == new:
+            card = old
+    return card
+
+
 def ordered_events(store: Store) -> Iterator[dict[str, Any]]:
     """Yield the loan events in the order the hub replays them (a kiosk: its own order)."""
     db = store.reader
@@ -76,6 +101,8 @@ def transactions(store: Store) -> Iterator[tuple[str, str, str | None, str]]:
     holder: dict[str, str] = {}  # barcode -> patron id, as the replay has it so far
     # uuid -> (type, data, patron, barcode)
     kinds: dict[str, tuple[str, dict[str, Any], str | None, str | None]] = {}
+    # checkout uuid -> the patron whose loan it ended (a transfer): theirs again if it is undone
+    ended: dict[str, str] = {}
     for e in ordered_events(store):
         data, barcode, patron, at = (
             json.loads(e["data"]),
@@ -91,12 +118,21 @@ def transactions(store: Store) -> Iterator[tuple[str, str, str | None, str]]:
             undone = kinds.get(str(data.get("undone")))
             if undone is None or undone[3] != barcode:  # the projection ignores it too
                 continue
-            kind, patron = (
-                {"checkout": "checkin", "checkin": "checkout"}.get(undone[0], ""),
-                (undone[2] or patron),
-            )
+            if undone[0] == "checkout":
+                # The mistaken loan never happened: it ends, and a loan it ended goes on.
+                if holder.get(barcode) != undone[2]:
+                    continue  # not the book's open loan any more: the projection keeps it too
+                del holder[barcode]
+                yield at, "return", None, barcode
+                before = ended.get(str(data.get("undone")))
+                if before is not None:
+                    holder[barcode] = before
+                    yield at, "issue", before, barcode
+                continue
+            kind, patron = ("checkout" if undone[0] == "checkin" else ""), (undone[2] or patron)
         if kind == "checkout" and patron:
             if holder.get(barcode) not in (None, patron):
+                ended[e["uuid"]] = holder[barcode]
                 yield at, "return", None, barcode
             holder[barcode] = patron
             yield at, "issue", patron, barcode
@@ -111,6 +147,7 @@ def koc_lines(store: Store, timezone: str, prefer: str = "barcode") -> list[str]
     """Return the lines of the file: the header, then each issue, renewal and return."""
     tz = ZoneInfo(timezone)
     cards = card_numbers(store, prefer)
+    replaced = replacements(store)
     lines = [f"Version=1.0\tGenerator={GENERATOR}\tGeneratorVersion={GENERATOR_VERSION}"]
     last: dict[str, dt.datetime] = {}  # barcode -> the time of its previous line
     for at, command, patron, barcode in transactions(store):
@@ -126,7 +163,10 @@ def koc_lines(store: Store, timezone: str, prefer: str = "barcode") -> list[str]
             lines.append(f"{when}\treturn\t{barcode}")
         else:
             assert patron is not None
-            card = without_controls(cards.get(patron, patron))
+            # The card the patron had then: a loan made before a card replacement names the
+            # old card, as Koha's cardnumber was then; later lines name the new one.
+            card = card_then(cards.get(patron, patron), parse_stamp(at), replaced.get(patron, []))
+            card = without_controls(card)
             lines.append(f"{when}\tissue\t{card}\t{barcode}")
     return lines
 

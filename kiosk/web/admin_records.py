@@ -28,6 +28,7 @@ from flask import (
 from kiosk import config, rule_defaults
 from kiosk.circulation import decide, queries, records
 from kiosk.circulation.collection import lost, weeding
+from kiosk.circulation.importers.checks import LIBRARY
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import default_limits, load_rules
@@ -50,6 +51,14 @@ def patrons() -> str:
     q = request.args.get("q", "").strip()
     found = search.patrons(web().store, q, page_number())
     return render_template("admin/patrons.html", rows=found.rows, q=q, found=found)
+
+
+@bp.get("/patrons.json")
+def patrons_found() -> Any:
+    """Return the patrons a form's name field finds (name, number, class or pinyin initials)."""
+    q = request.args.get("q", "").strip()
+    rows = search.patrons(web().store, q, 1).rows[: search.PICK_AT_ONCE] if q else []
+    return jsonify([{"id": r["id"], "label": search.patron_label(r)} for r in rows])
 
 
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
@@ -184,6 +193,8 @@ def item_save(barcode: str) -> Any:
     changes = {
         k: f.get(k, "").strip() for k in ("title", "author", "isbn", "call_number", "location")
     }
+    if changes["location"].lower() in LIBRARY:  # the page shows 图书馆; the store keeps library
+        changes["location"] = "library"
     if not changes["title"]:
         flash(gettext("A book needs a title."), "error")
     else:
@@ -464,6 +475,6 @@ def _typed(r: Any) -> dict[str, Any]:
         term_start=r.term_start or "",
         term_end=r.term_end or "",
         closed_weekdays=[str(d) for d in r.closed_weekdays],
-        closed_days="\n".join(sorted(str(d) for d in r.closed_days)),
+        closed_days=rules_form.holiday_lines(r.closed_days),
     )
     return typed

@@ -208,6 +208,9 @@ def render_card_sheet(
 # -- labels -----------------------------------------------------------------------------------
 
 
+SHEETS_AT_ONCE = 20  # label sheets in one print view; more come in parts
+
+
 @bp.get("/labels")
 def labels() -> str:
     """Show the form to choose books and a label sheet."""
@@ -231,7 +234,12 @@ def labels_print() -> Any:
     found = {r["barcode"] for r in rows}
     missing = [b for b in dict.fromkeys(barcodes) if b not in found]
     return render_label_sheet(
-        kind, layout, rows, int(skip) % layout.per_page if skip.isdigit() else 0, missing=missing
+        kind,
+        layout,
+        rows,
+        int(skip) % layout.per_page if skip.isdigit() else 0,
+        missing=missing,
+        part=request.args.get("part", 1, type=int) or 1,
     )
 
 
@@ -242,13 +250,22 @@ def render_label_sheet(
     skip: int = 0,
     css: Markup | None = None,
     missing: list[str] | None = None,
+    part: int | None = None,
 ) -> str:
-    """Return the label sheets' page."""
+    """Return the label sheets' page; with `part`, that part of SHEETS_AT_ONCE sheets only."""
+    sheets = pages(rows, layout, skip)
+    parts = max(1, -(-len(sheets) // SHEETS_AT_ONCE))
+    if part is not None:
+        # A year of new books is a hundred sheets: printed a part at a time, never one page.
+        part = min(max(1, part), parts)
+        sheets = sheets[(part - 1) * SHEETS_AT_ONCE : part * SHEETS_AT_ONCE]
     return render_template(
         "catalogue/labels_print.html",
         kind=kind,
         layout=layout,
-        sheets=pages(rows, layout, skip),
+        sheets=sheets,
+        part=part or 1,
+        parts=parts if part is not None else 1,
         count=len(rows),
         missing=missing or [],
         kinds=KINDS,

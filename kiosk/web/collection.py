@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
@@ -26,7 +27,12 @@ from kiosk.circulation.collection import (
     stocktake,
     weeding,
 )
+from kiosk.circulation.dashboard import local_today
+from kiosk.circulation.export import actor_in_words
+from kiosk.circulation.importers.checks import LIBRARY
+from kiosk.circulation.stats import search
 from kiosk.circulation.stats.search import page_of
+from kiosk.circulation.stats.student import class_names
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, guard, page_number
@@ -54,12 +60,22 @@ DONE = {
     "repair_started": N_("Sent to repair."),
     "repair_done": N_("Repaired and back on the shelf."),
     "withdrawn": N_("Withdrawn: {barcode}."),
+    "file_counted": N_("Counted from the scanner's file: {count} barcodes."),
+    "weeded": N_(
+        "Surplus copies withdrawn: {count}; refused (lent or withdrawn meanwhile): {refused}."
+    ),
     "hold": N_("Hold placed."),
     "hold_cancelled": N_("Hold cancelled."),
     "card": N_("Card replaced: the old card is refused from now on."),
     "promoted": N_("The new school year has begun: classes moved up."),
     "holidays": N_("Holiday loans saved."),
 }
+
+
+@bp.app_template_global()
+def patron_label(row: dict[str, Any]) -> str:
+    """Return a patron as the forms' lists of names show them: 王小明 三(2)班 (S001)."""
+    return search.patron_label(row)
 
 
 @bp.app_template_global()
@@ -81,6 +97,30 @@ def _result(outcome: Outcome, messages: dict[str, str], done: str, **params: Any
         return False
     flash(gettext(DONE[done], **params))
     return True
+
+
+FILE_EMPTY = N_("The file has no barcodes: one barcode a line, as a handheld scanner saves them.")
+PICK = {
+    "none": N_(
+        "Nobody is found for “{text}”: type a name, a number or pinyin initials, "
+        "and pick from the list."
+    ),
+    "several": N_("{count} people match “{text}”: pick one from the list."),
+    "class": N_("Choose the class from the list of the school's classes."),
+}
+
+
+def _picked(field: str) -> tuple[str, list[dict[str, Any]]]:
+    """Return the patron number a name field means ('' when unclear, flashed) and candidates."""
+    text = _form(field)
+    found = search.pick_patron(web().store, text)
+    if len(found) == 1:
+        return str(found[0]["id"]), found
+    if found:
+        flash(gettext(PICK["several"], count=len(found), text=text), "error")
+    else:
+        flash(gettext(PICK["none"], text=text), "error")
+    return "", found
 
 
 def _form(name: str) -> str:
@@ -111,12 +151,40 @@ def _csv(
     )
 
 
+def _listed(
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    name: str,
+    title: str,
+    words: csvout.Words | None = None,
+    subtitle: str = "",
+) -> Response | str | None:
+    """Answer a list's CSV (`format=csv`) or A4 print view (`print=1`); None for the page."""
+    if request.args.get("format") == "csv":
+        return _csv(rows, columns, name, words)
+    if request.args.get("print") != "1":
+        return None
+    lang, tz = current_lang(), web().settings.kiosk.timezone
+    return render_template(
+        "collection/table_print.html",
+        title=gettext(title),
+        subtitle=subtitle,
+        headers=csvout.headers(columns, lang),
+        values=csvout.values(rows, columns, tz, lang, words),
+        today=local_today(web().store, ZoneInfo(tz)),
+    )
+
+
 # -- overview and stocktake -----------------------------------------------------------------
 
 
 @bp.get("/")
 def index() -> str:
     """Show the stocktake, the lists' counts and the year's totals."""
+    return _index({})
+
+
+def _index(form: Any) -> str:
     db = web().store.reader
     current = stocktake.latest(db)
     counts = stocktake.counts(db, current) if current else None
@@ -136,14 +204,38 @@ def index() -> str:
         since=since,
         reasons=weeding.REASONS,
         holds=len(holds.all_open(db)),
+        form=form,
     )
 
 
 @bp.post("/stocktake/start")
 def start() -> Any:
     """Start (or resume) a stocktake of a location or call-number range."""
-    scope = stocktake.Scope(_form("location"), _form("call_from"), _form("call_to"))
+    location = _form("location")
+    location = "library" if location.lower() in LIBRARY else location  # 图书馆 is the library
+    scope = stocktake.Scope(location, _form("call_from"), _form("call_to"))
     _result(stocktake.start(web().store, scope, actor()), stocktake.MESSAGES, "started")
+    return redirect(url_for("collection.index"))
+
+
+@bp.post("/stocktake/file")
+def scanner_file() -> Any:
+    """Count a handheld scanner's barcode file (one barcode a line) for the running stocktake."""
+    upload = request.files.get("file")
+    raw = upload.read() if upload else b""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", errors="replace")  # a Chinese Windows scanner's file
+    codes = stocktake.barcodes_of_file(text)
+    if not codes:
+        flash(gettext(FILE_EMPTY), "error")
+        return redirect(url_for("collection.index"))
+    done = stocktake.scan_file(web().store, codes, actor())
+    if done and not done[0].ok:
+        flash(gettext(stocktake.MESSAGES[done[0].reason]), "error")
+    else:
+        flash(gettext(DONE["file_counted"], count=len(codes)))
     return redirect(url_for("collection.index"))
 
 
@@ -264,8 +356,13 @@ def list_(which: str) -> Any:
                 "compensation_at",
             ]
         )
-        # Reasons and compensations in the reader's words, as the list shows them.
+        # Reasons, compensations and who did it in the reader's words, as the list shows them.
         words = {"reason": weeding.REASONS, "compensation": lost.NAMES}
+        lang = current_lang()
+        rows = [
+            {**r, **{k: actor_in_words(r.get(k), lang) for k in ("actor", "compensation_by")}}
+            for r in rows
+        ]
         if fmt == "xlsx":
             tz, lang = web().settings.kiosk.timezone, current_lang()
             data = csvout.xlsx(rows, columns, tz, gettext(LISTS[which]), lang, words)
@@ -275,6 +372,16 @@ def list_(which: str) -> Any:
                 headers={"Content-Disposition": f"attachment; filename={which}.xlsx"},
             )
         return _csv(rows, columns, which, words)
+    if request.args.get("print") == "1":
+        columns = (
+            ["barcode", "title", "call_number", "reason", "note", "at", "actor"]
+            if which == "withdrawn"
+            else ["item_barcode", "title", "patron_name", "class_name", "at", "actor", "note"]
+        )
+        words = {"reason": weeding.REASONS}
+        lang = current_lang()
+        shown = [{**r, "actor": actor_in_words(r.get("actor"), lang)} for r in rows]
+        return _listed(shown, columns, which, LISTS[which], words)
     page, pages = _page(len(rows))
     return render_template(
         "collection/list.html",
@@ -333,15 +440,23 @@ def withdraw() -> Any:
     """Withdraw a book with a reason."""
     barcode = _form("barcode")
     outcome = weeding.withdraw(web().store, barcode, _form("reason"), actor(), note=_form("note"))
-    _result(outcome, weeding.MESSAGES, "withdrawn", barcode=barcode)
+    done = _result(outcome, weeding.MESSAGES, "withdrawn", barcode=barcode)
+    if not done and not request.form.get("next"):
+        return _index(request.form), 400  # the page's form keeps the barcode, reason and note
     return _back()
 
 
 @bp.get("/surplus")
-def surplus() -> str:
+def surplus() -> Any:
     """List titles with more copies than their loans this school year justify."""
     since = school_year_start(dt.date.today())
-    found = page_of(weeding.surplus(web().store.reader, since), page_number())
+    rows = weeding.surplus(web().store.reader, since)
+    columns = ["title", "copies", "loans", "surplus", "barcodes"]
+    subtitle = gettext("loans since {day}", day=since)
+    listed = _listed(rows, columns, "surplus", N_("Surplus copies"), subtitle=subtitle)
+    if listed is not None:
+        return listed
+    found = page_of(rows, page_number())
     return render_template(
         "collection/surplus.html",
         rows=found.rows,
@@ -351,6 +466,22 @@ def surplus() -> str:
     )
 
 
+@bp.route("/surplus/weed", methods=["GET", "POST"])
+def weed_surplus() -> Any:
+    """Withdraw the surplus list's copies in one step: the list of books first, then yes."""
+    store = web().store
+    since = school_year_start(dt.date.today())
+    chosen = weeding.surplus_copies(store.reader, since)
+    if request.method == "GET":
+        return render_template("collection/confirm_weed.html", chosen=chosen, since=since)
+    # The books confirmed are the ones shown: a copy lent or moved since is refused, not swapped.
+    wanted = request.form.getlist("barcode")
+    done = weeding.withdraw_many(store, wanted, "surplus", actor(), note=gettext("surplus list"))
+    count = sum(o.ok for o in done)
+    flash(gettext(DONE["weeded"], count=count, refused=len(done) - count))
+    return redirect(url_for("collection.list_", which="withdrawn"))
+
+
 # -- holds, cards, the new school year ------------------------------------------------------
 
 
@@ -358,18 +489,34 @@ def surplus() -> str:
 def holds_page() -> Any:
     """List the open holds; place one for a student on a book that is out."""
     store = web().store
+    form: Any = {}
+    candidates: list[dict[str, Any]] = []
     if request.method == "POST":
-        _result(
-            holds.place(store, _form("barcode"), _form("patron_id"), actor()),
+        patron_id, candidates = _picked("patron_id")
+        if patron_id and _result(
+            holds.place(store, _form("barcode"), patron_id, actor()),
             holds.MESSAGES,
             "hold",
             barcode=_form("barcode"),
-        )
-        return redirect(url_for("collection.holds_page"))
+        ):
+            return redirect(url_for("collection.holds_page"))
+        form = request.form  # the form keeps what was typed, with the names it could mean
+    if not form:
+        columns = ["title", "item_barcode", "name", "class_name", "status", "placed_at"]
+        words = {"status": holds.STATUS_NAMES}
+        listed = _listed(holds.all_open(store.reader), columns, "holds", N_("Holds"), words)
+        if listed is not None:
+            return listed
     found = page_of(holds.all_open(store.reader), page_number())
-    return render_template(
-        "collection/holds.html", rows=found.rows, found=found, names=holds.STATUS_NAMES
+    page = render_template(
+        "collection/holds.html",
+        rows=found.rows,
+        found=found,
+        names=holds.STATUS_NAMES,
+        form=form,
+        candidates=candidates,
     )
+    return (page, 400) if form else page
 
 
 @bp.post("/holds/<hold_id>/cancel")
@@ -384,8 +531,10 @@ def cancel_hold(hold_id: str) -> Any:
 @bp.post("/card/replace")
 def replace_card() -> Any:
     """Replace a patron's lost card in one step: the old one refused, the new one issued."""
-    outcome = cards.replace(web().store, _form("patron_id"), _form("old"), _form("new"), actor())
-    _result(outcome, cards.MESSAGES, "card", card=_form("old"))
+    patron_id, _ = _picked("patron_id")
+    if patron_id:
+        outcome = cards.replace(web().store, patron_id, _form("old"), _form("new"), actor())
+        _result(outcome, cards.MESSAGES, "card", card=_form("old"))
     return _back("collection.year")
 
 
@@ -402,6 +551,15 @@ def year() -> Any:
                 flash(gettext(promotion.MESSAGES["leavers_closed"], count=count))
             else:
                 _result(outcome, promotion.MESSAGES, "promoted")
+        elif request.form.get("confirm") != "1":
+            # Say what will happen, and how many, before the whole school moves up.
+            return render_template(
+                "collection/confirm_promote.html",
+                plan=plan,
+                classes=promotion.class_moves(plan),
+                today=dt.date.today(),
+                usual=promotion.usual_time(dt.date.today()),
+            )
         else:
             _result(
                 promotion.promote(store, plan, actor(), dt.date.today()),
@@ -409,9 +567,12 @@ def year() -> Any:
                 "promoted",
             )
         return redirect(url_for("collection.year"))
-    if request.args.get("format") == "csv":
-        columns = ["class_name", "patron_id", "name", "item_barcode", "title", "due_at"]
-        return _csv(corners.term_recall(store.reader), columns, "term-recall")
+    columns = ["class_name", "patron_id", "name", "item_barcode", "title", "due_at"]
+    listed = _listed(
+        corners.term_recall(store.reader), columns, "term-recall", N_("Term-end recall list")
+    )
+    if listed is not None:
+        return listed
     return render_template(
         "collection/year.html",
         grades=range(1, last_grade + 1),
@@ -453,10 +614,18 @@ def corners_page() -> Any:
             flash(gettext(corners.MESSAGES["bad_due"]), "error")
             return render_template("collection/corners.html", **_corner_view(), form=request.form)
         codes = request.form.get("barcodes", "").split()
+        if _form("class_name") not in class_names(ctx.store):
+            flash(gettext(PICK["class"]), "error")
+            page = render_template("collection/corners.html", **_corner_view(), form=request.form)
+            return page, 400
+        responsible, candidates = _picked("responsible")
+        if not responsible:
+            view = {**_corner_view(), "candidates": candidates}
+            return render_template("collection/corners.html", **view, form=request.form), 400
         outcome = corners.lend(
             ctx.store,
             _form("class_name"),
-            _form("responsible"),
+            responsible,
             codes,
             due,
             ctx.circulation.tz,
@@ -495,4 +664,7 @@ def _corner_view() -> dict[str, Any]:
         "wanted": wanted,
         "default_due": due.isoformat() if due else "",
         "printing": printing,
+        # A corner belongs to one of the school's classes, chosen, never typed a second way.
+        "classes": class_names(web().store),
+        "candidates": [],
     }

@@ -189,6 +189,17 @@ def non_borrowers() -> str:
     )
 
 
+@bp.get("/non-borrowers/print")
+def non_borrowers_print() -> str:
+    """Print the students who borrowed nothing for the class teachers: one A4 page per class."""
+    when, class_name = period(), request.args.get("class", "")
+    rows = reading.non_borrowers(web().store, when, _tz(), class_name)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["class_name"] or "-", []).append(r)
+    return _page("non_borrowers_print.html", period=when, groups=list(groups.items()))
+
+
 # -- overdue chasing ---------------------------------------------------------------------------
 
 
@@ -207,7 +218,7 @@ def overdue() -> str:
     found = search.page_of(rows, page_number(), OVERDUE_PER_PAGE)
     counts: dict[str, int] = {}
     for r in rows:
-        counts[r["class_name"] or "-"] = counts.get(r["class_name"] or "-", 0) + 1
+        counts[chase.group_of(r)] = counts.get(chase.group_of(r), 0) + 1
     return _page(
         "overdue.html",
         classes=chase.by_class(found.rows),
@@ -240,7 +251,24 @@ def overdue_print() -> str:
     """Print the overdue list for the class teachers: one A4 page per class."""
     store, tz = web().store, _tz()
     rows = chase.overdue_loans(store, tz, request.args.get("class", ""), _level())
-    return _page("overdue_print.html", classes=chase.by_class(rows), today=local_today(store, tz))
+    # The class teachers' lists name the children; the staff get reminders of their own.
+    classes = [(c, r) for c, r in chase.by_class(rows) if c != chase.STAFF]
+    return _page("overdue_print.html", classes=classes, today=local_today(store, tz))
+
+
+@bp.get("/overdue/staff")
+def staff_reminders() -> str:
+    """Print a reminder for each teacher or librarian with books overdue: one A4 page each."""
+    store, tz = web().store, _tz()
+    rows = chase.overdue_loans(store, tz, "", _level())
+    people = [p for p in chase.by_student(rows) if chase.is_staff(p)]
+    return _page("staff_reminders.html", people=people, today=local_today(store, tz))
+
+
+def _parents(class_name: str, level: int) -> list[dict[str, Any]]:
+    """Return the students whose parents get a notice: the children only, never the staff."""
+    rows = chase.overdue_loans(web().store, _tz(), class_name, level)
+    return [p for p in chase.by_student(rows) if not chase.is_staff(p)]
 
 
 @bp.get("/notices")
@@ -248,7 +276,7 @@ def notices() -> str:
     """Print the parents' notices: one A4 page per student, in the school's words."""
     store, tz = web().store, _tz()
     level = _level(3)
-    people = chase.by_student(chase.overdue_loans(store, tz, request.args.get("class", ""), level))
+    people = _parents(request.args.get("class", ""), level)
     today = local_today(store, tz)
     body = chase.template(store)
     for p in people:
@@ -265,11 +293,21 @@ def notices() -> str:
 
 @bp.post("/notices")
 def notices_printed() -> Any:
-    """Record that these parents' notices are printed now, then print them."""
-    store, tz = web().store, _tz()
+    """Record that these parents' notices are printed now, then print them; ask before twice."""
+    store = web().store
     class_name = request.form.get("class", "")
     level = _level(3)
-    people = chase.by_student(chase.overdue_loans(store, tz, class_name, level))
+    people = _parents(class_name, level)
+    again = [p for p in people if chase.already_noticed(p)]
+    if again and request.form.get("again") != "1":
+        return _page(
+            "notices_again.html",
+            people=people,
+            again=again,
+            last=max(p["notice_at"] for p in again),
+            level=level,
+            class_name=class_name,
+        )
     count = chase.record_printed(store, people, actor())
     flash(gettext("{count} notices recorded as printed.", count=count))
     return redirect(url_for(".notices", level=level, print="1", **_args(**{"class": class_name})))
@@ -446,6 +484,14 @@ def who(actor: str, known: dict[str, dict[str, str]] | None = None) -> str:
             found = web().store.value("SELECT name FROM patrons WHERE id = ?", [ident])
         return str(found or ident)
     return f"{gettext(kind)} {ident}".strip()
+
+
+@bp.app_template_filter("place")
+def place_words(location: str | None) -> str:
+    """Show a stored location in words: library -> 图书馆 / Library."""
+    from kiosk.i18n import place
+
+    return place(location or "", current_lang())
 
 
 @bp.app_template_filter("detail")

@@ -5,7 +5,8 @@ language, and what was typed kept; a term that ends before it starts is refused.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,12 @@ from kiosk.rule_defaults import BOUNDS, GRADES, ROLES, Bound
 WHOLE = N_("Write a whole number, like {example}.")
 RANGE = N_("Write a number from {low} to {high}.")
 DATE = N_("Write a date like 2026-09-01, or leave it empty.")
+# A holiday line: one day, or the first and last day of a break ("2026-10-01 ~ 2026-10-07";
+# "至", "到", "..", "-" and "–" between them do too).
+HOLIDAY = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2})(?:\s*(?:~|～|至|到|\.\.|–|—|-|to)\s*(\d{4}-\d{1,2}-\d{1,2}))?$"
+)
+LONGEST_BREAK = 100  # days: a summer holiday fits; a typo of a year does not
 
 
 @dataclass
@@ -80,21 +87,11 @@ def check(values: Mapping[str, Any], weekdays: list[str]) -> RulesForm:
             form.errors[missing] = (N_("Give both the first and the last day of term."), {})
     days: list[str] = []
     for n, line in enumerate(str(form.typed.get("closed_days", "")).splitlines(), start=1):
-        text = line.strip()
-        if not text:
-            continue
-        try:
-            day = dt.date.fromisoformat(text).isoformat()
-        except ValueError:
-            form.errors.setdefault(
-                "closed_days",
-                (N_("Line {line}: {value} is not a date like 2026-10-01."),
-                 {"line": n, "value": text}),
-            )  # fmt: skip
-            continue
-        if day in days:
-            form.errors.setdefault("closed_days", (N_("{value} is listed twice."), {"value": day}))
-        days.append(day)
+        for day in _holiday_line(form, n, line.strip()):
+            if day in days:
+                problem = (N_("{value} is listed twice."), {"value": day})
+                form.errors.setdefault("closed_days", problem)
+            days.append(day)
     closed = sorted({int(d) for d in weekdays if d.isdigit() and 1 <= int(d) <= 7})
     if form.ok:
         form.rules = {
@@ -110,3 +107,54 @@ def check(values: Mapping[str, Any], weekdays: list[str]) -> RulesForm:
             "closed_days": days,
         }
     return form
+
+
+def _day(text: str) -> dt.date:
+    year, month, day = (int(p) for p in text.split("-"))
+    return dt.date(year, month, day)
+
+
+def _holiday_line(form: RulesForm, n: int, text: str) -> list[str]:
+    """Return the days of one line of holidays (a day or a range); a bad line is named."""
+    if not text:
+        return []
+    m = HOLIDAY.match(text)
+    try:
+        first = _day(m.group(1)) if m else None
+        last = _day(m.group(2)) if m and m.group(2) else first
+    except ValueError:
+        first = last = None
+    if first is None or last is None:
+        form.errors.setdefault(
+            "closed_days",
+            (N_("Line {line}: {value} is not a date like 2026-10-01, "
+                "nor a range like 2026-10-01 ~ 2026-10-07."),
+             {"line": n, "value": text}),
+        )  # fmt: skip
+        return []
+    if not 0 <= (last - first).days < LONGEST_BREAK:
+        form.errors.setdefault(
+            "closed_days",
+            (N_("Line {line}: {value} must run forwards and last at most {days} days."),
+             {"line": n, "value": text, "days": LONGEST_BREAK}),
+        )  # fmt: skip
+        return []
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def holiday_lines(days: Iterable[dt.date]) -> str:
+    """Show closed days as the form takes them: a run of days in a row as one range a line."""
+    lines: list[str] = []
+    run: list[dt.date] = []
+    for day in sorted(days):
+        if run and day != run[-1] + dt.timedelta(days=1):
+            lines.append(_run(run))
+            run = []
+        run.append(day)
+    if run:
+        lines.append(_run(run))
+    return "\n".join(lines)
+
+
+def _run(run: list[dt.date]) -> str:
+    return run[0].isoformat() if len(run) == 1 else f"{run[0].isoformat()} ~ {run[-1].isoformat()}"

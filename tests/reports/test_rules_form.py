@@ -54,7 +54,10 @@ def test_every_bad_field_is_named_beside_it_and_kept(client: FlaskClient, school
     assert error_beside(html, "grade_2") == "请写 0 到 100 之间的数。"
     assert error_beside(html, "renewals") == "请写一个整数，例如 1。"
     assert "学期结束日早于开始日（2027-02-01）。" in html
-    assert "第 2 行：2026-13-01 不是日期，请写成 2026-10-01 这样。" in html
+    assert (
+        "第 2 行：2026-13-01 不是日期，请写成 2026-10-01 这样的日期，"
+        "或 2026-10-01 ~ 2026-10-07 这样的一段日期。" in html
+    )
     # What was typed is still there.
     assert 'name="max_loans_teacher" value="lots"' in html and 'value="2027-02-01"' in html
     assert "2026-10-01\n2026-13-01</textarea>" in html

@@ -115,3 +115,65 @@ def test_koc_from_the_hub_follows_skew_corrected_time_undo_and_card_rules(
         by_book.setdefault(fields[-1], []).append(fields[0])
     for times in by_book.values():
         assert times == sorted(set(times)), times
+
+
+def test_a_transfer_undone_at_another_kiosk_gives_the_book_back_in_koha(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A", clock=SystemClock())
+    b = kiosk_factory(hub.url, hub.register("B"), kiosk_id="B", clock=SystemClock())
+    for k in (a, b):
+        k.worker.sync_once()
+    # S001 borrows at A; at B's desk the book is lent to S002 by mistake (a transfer), undone.
+    assert a.circulation.checkout("S001", BOOK[3]).ok
+    a.worker.sync_once()  # B has not heard of it: to B the book is on the shelf
+    assert b.circulation.checkout("S002", BOOK[3], actor="T001").ok
+    assert undo_last(b.store, "T001", 60).ok
+    for k in (b, a):
+        k.worker.sync_once()
+    hub_loans = {
+        r["item_barcode"]: r["patron_id"]
+        for r in hub.query("SELECT item_barcode, patron_id FROM loans WHERE returned_at IS NULL")
+    }
+    assert hub_loans == {BOOK[3]: "S001"}
+    out = run_cli("--config", str(hub.config), "export", "koc")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    commands = [line.split("\t")[1:] for line in lines[1:]]
+    assert commands == [
+        ["issue", "CARD-S001", BOOK[3]],
+        ["return", BOOK[3]],
+        ["issue", "CARD-S002", BOOK[3]],
+        ["return", BOOK[3]],
+        ["issue", "CARD-S001", BOOK[3]],  # S001's loan goes on, as at the hub
+    ]
+    loans, errors = koha_replay(lines)
+    assert (loans, errors) == ({BOOK[3]: "CARD-S001"}, [])
+    assert koha_queue(lines) == loans
+
+
+def test_a_loan_made_before_a_card_replacement_names_the_old_card(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    from kiosk.circulation.collection import cards
+
+    a = kiosk_factory(hub.url, hub.register("A"), kiosk_id="A", clock=SystemClock())
+    a.worker.sync_once()
+    assert a.circulation.checkout("S002", BOOK[4]).ok
+    a.worker.sync_once()
+    # S002 loses the card; the librarian replaces it at the hub, then S002 borrows again.
+    s = hub.store()
+    try:
+        assert cards.replace(s, "S002", "CARD-S002", "CARD-S002B", "librarian:li").ok
+    finally:
+        s.close()
+    a.worker.sync_once()
+    assert a.circulation.checkout("S002", BOOK[5]).ok
+    a.worker.sync_once()
+    out = run_cli("--config", str(hub.config), "export", "koc")
+    assert out.returncode == 0, out.stderr
+    issued = [line.split("\t")[2:] for line in out.stdout.splitlines()[1:]]
+    # The first loan names the card Koha had then; the one after the replacement the new card.
+    assert issued == [["CARD-S002", BOOK[4]], ["CARD-S002B", BOOK[5]]]
+    loans, errors = koha_replay(out.stdout.splitlines())
+    assert (loans, errors) == ({BOOK[4]: "CARD-S002", BOOK[5]: "CARD-S002B"}, [])

@@ -118,6 +118,8 @@ def test_a_stocktake_from_the_dashboard_to_the_lost_list(
     assert "三(2)班 → 四(2)班" in admin.inner_text("#promotion")
     admin.screenshot(path=str(ARTIFACTS / "collection-year-1280x800.png"), full_page=True)
     admin.click("#promote")
+    assert "将把 4 名学生升一年级，0 名毕业生离校。" in admin.inner_text("#promote-summary")
+    admin.click("#confirm")
     assert "新学年已开始：各班已升级。" in admin.inner_text(".flash")
     assert kiosk["daemon"].circulation.patron("S001").class_name == "四(2)班"  # type: ignore[union-attr]
     assert errors == []

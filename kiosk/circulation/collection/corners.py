@@ -107,7 +107,7 @@ def out_per_class(db: Database) -> list[dict[str, Any]]:
         "SELECT c.class_name, count(*) AS books, min(l.due_at) AS due_at, "
         "group_concat(DISTINCT p.name) AS responsible FROM corner_loans c "
         "JOIN loans l ON l.uuid = c.loan_uuid JOIN patrons p ON p.id = l.patron_id "
-        "WHERE l.returned_at IS NULL GROUP BY c.class_name ORDER BY c.class_name",
+        "WHERE l.returned_at IS NULL GROUP BY c.class_name ORDER BY c.class_name COLLATE school",
     )
 
 
@@ -119,7 +119,7 @@ def recall(db: Database, class_name: str = "") -> list[dict[str, Any]]:
         "AS responsible FROM corner_loans c JOIN loans l ON l.uuid = c.loan_uuid "
         "JOIN items i ON i.barcode = l.item_barcode JOIN patrons p ON p.id = l.patron_id "
         "WHERE l.returned_at IS NULL AND (? = '' OR c.class_name = ?) "
-        "ORDER BY c.class_name, i.call_number, l.item_barcode",
+        "ORDER BY c.class_name COLLATE school, i.call_number, l.item_barcode",
         [class_name, class_name],
     )
 
@@ -132,5 +132,5 @@ def term_recall(db: Database) -> list[dict[str, Any]]:
         "FROM loans l JOIN patrons p ON p.id = l.patron_id "
         "JOIN items i ON i.barcode = l.item_barcode "
         "WHERE l.returned_at IS NULL AND l.uuid NOT IN (SELECT loan_uuid FROM corner_loans) "
-        "ORDER BY p.class_name, p.name, l.due_at",
+        "ORDER BY p.class_name COLLATE school, p.name COLLATE pinyin, l.due_at",
     )

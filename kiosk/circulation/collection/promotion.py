@@ -25,6 +25,9 @@ from kiosk.i18n import N_
 
 LAST_GRADE = 6  # primary school; a school with more grades sets `[collection] last_grade`
 MIN_DAYS_BETWEEN = 180  # two promotions this close are one promotion run twice
+# The months a school year turns in (Chinese schools: July's end of the year to September's
+# start); a promotion at another time is asked about twice.
+USUAL_MONTHS = (6, 7, 8, 9)
 MESSAGES = {
     "already_promoted": N_("The classes already moved up on {at}; once a school year is enough."),
     "no_leavers_to_close": N_("No leaver has brought all their books back yet."),
@@ -82,6 +85,11 @@ def decide(students: list[dict[str, Any]], last_grade: int, year: int) -> Plan:
                 {**s, "grade": s["grade"] + 1, "class_name": name, "from_class": s["class_name"]}
             )
     return plan
+
+
+def usual_time(today: dt.date) -> bool:
+    """Return whether a new school year usually starts around this day (June to September)."""
+    return today.month in USUAL_MONTHS
 
 
 def plan(db: Database, today: dt.date, last_grade: int = LAST_GRADE) -> Plan:
@@ -178,5 +186,5 @@ def card_coverage(db: Database) -> list[dict[str, Any]]:
         "SELECT p.class_name, count(*) AS students, "
         "sum(NOT EXISTS (SELECT 1 FROM cards c WHERE c.patron_id = p.id AND c.status = 'active')) "
         "AS without_card FROM patrons p WHERE p.status = 'active' AND p.role IN "
-        "('student', 'helper') GROUP BY p.class_name ORDER BY p.class_name",
+        "('student', 'helper') GROUP BY p.class_name ORDER BY p.class_name COLLATE school",
     )

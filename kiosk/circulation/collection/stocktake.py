@@ -16,6 +16,7 @@ that starts with it (`I287` to `I287` is the whole of I287); that is how a helpe
 
 from __future__ import annotations
 
+import re
 import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any
@@ -185,6 +186,30 @@ def scan(store: Store, code: str, actor: str) -> Counted:
             "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [code]
         ).fetchone()
     return Counted(outcome, classify(Scope.of(st), item, loaned is not None), item)
+
+
+FILE_FIELD = re.compile(r"[\s,;]+")
+
+
+def barcodes_of_file(text: str) -> list[str]:
+    """Return the barcodes of a handheld scanner's file: the first field of each line.
+
+    Koha's inventory reads the same kind of file: one barcode a line; a scanner that adds the
+    time after a comma, a semicolon or a tab is read too. Empty lines are skipped.
+    """
+    found = []
+    for line in text.splitlines():
+        field = FILE_FIELD.split(line.strip().lstrip("\ufeff"), maxsplit=1)[0]
+        if field:
+            found.append(field)
+    return found
+
+
+def scan_file(store: Store, codes: list[str], actor: str) -> list[Outcome]:
+    """Count a handheld scanner's barcodes for the running stocktake, in one transaction."""
+    with store.write() as db:
+        st = running(db)
+        return [apply(store, db, decide_scan(st, code), actor) for code in codes]
 
 
 # -- queries -----------------------------------------------------------------------------------

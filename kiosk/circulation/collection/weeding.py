@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlite_utils import Database
@@ -94,3 +95,42 @@ def surplus(db: Database, since: str, loans_per_copy: int = 1) -> list[dict[str,
         "ORDER BY surplus DESC, c.title",
         [since, loans_per_copy, loans_per_copy, loans_per_copy, loans_per_copy],
     )
+
+
+def pick_surplus(copies: list[dict[str, Any]], surplus: int) -> list[dict[str, Any]]:
+    """Choose which copies of a title to withdraw: on the shelf, the least lent first."""
+    shelf = [c for c in copies if c["status"] == "available" and not c["out"]]
+    return sorted(shelf, key=lambda c: (c["loans"], c["barcode"]))[: max(0, surplus)]
+
+
+def surplus_copies(db: Database, since: str, loans_per_copy: int = 1) -> list[dict[str, Any]]:
+    """Return the copies the surplus list would withdraw, title by title (none that is out)."""
+    chosen: list[dict[str, Any]] = []
+    for title in surplus(db, since, loans_per_copy):
+        copies = fetch(
+            db,
+            "SELECT i.barcode, i.title, i.call_number, i.status, "
+            "(SELECT count(*) FROM loans l WHERE l.item_barcode = i.barcode "
+            "AND l.checked_out_at >= ?) AS loans, EXISTS (SELECT 1 FROM loans l "
+            "WHERE l.item_barcode = i.barcode AND l.returned_at IS NULL) AS out "
+            "FROM items i WHERE i.barcode IN (SELECT value FROM json_each(?))",
+            [since, json.dumps(str(title["barcodes"]).split())],
+        )
+        chosen += pick_surplus(copies, int(title["surplus"]))
+    return chosen
+
+
+def withdraw_many(
+    store: Store, barcodes: list[str], reason: str, actor: str, note: str = ""
+) -> list[Outcome]:
+    """Withdraw several books with one reason in one transaction (the surplus list's weeding)."""
+    with store.write() as db:
+        outcomes = []
+        for barcode in barcodes:
+            item = one(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
+            loaned = db.execute(
+                "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode]
+            ).fetchone()
+            decided = decide_withdraw(item, loaned is not None, reason, note)
+            outcomes.append(apply(store, db, decided, actor))
+        return outcomes

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.dashboard import class_order
+from kiosk.circulation.order import name_key
 from kiosk.circulation.projector import project
 from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.store import Store
@@ -35,6 +36,10 @@ DEFAULT_TEMPLATE = (
     "请提醒孩子尽快把书还到图书馆。如果图书已经遗失或损坏，请与图书管理员联系。谢谢您的配合！"
 )
 PLACEHOLDERS = ("name", "class_name", "count", "date")
+# Who gets a reminder of their own instead of a notice to their parents: the adults.
+STAFF_ROLES = ("teacher", "librarian")
+STAFF = ""  # the group of the adults' loans in the lists, after every class
+NO_CLASS = "-"  # the group of students without a class
 
 
 def levels(store: Store) -> tuple[int, ...]:
@@ -90,7 +95,7 @@ def overdue_loans(
     """Return open overdue loans (with level and last notice) by class, name and due date."""
     now = store.clock.now()
     rows = store.query(
-        "SELECT p.class_name, p.name, p.id AS patron_id, p.grade, i.title, i.barcode, "
+        "SELECT p.class_name, p.name, p.id AS patron_id, p.grade, p.role, i.title, i.barcode, "
         "i.call_number, l.uuid AS loan_uuid, l.checked_out_at, l.due_at, "
         "(SELECT max(printed_at) FROM notices n WHERE n.patron_id = p.id) AS notice_at "
         "FROM loans l JOIN patrons p ON p.id = l.patron_id "
@@ -109,15 +114,29 @@ def overdue_loans(
         r["level"] = level_of(r["days_overdue"], firsts)
         if r["level"] >= min_level:
             result.append(r)
-    return sorted(result, key=lambda r: (class_order(r["class_name"]), r["name"], r["due_at"]))
+    return sorted(
+        result, key=lambda r: (class_order(r["class_name"]), name_key(r["name"]), r["due_at"])
+    )
+
+
+def is_staff(row: dict[str, Any]) -> bool:
+    """Return whether a borrower is an adult (a teacher or librarian), not a child."""
+    return row.get("role") in STAFF_ROLES
+
+
+def group_of(row: dict[str, Any]) -> str:
+    """Return the group an overdue loan is listed in: its class, the staff, or no class."""
+    if is_staff(row):
+        return STAFF
+    return str(row["class_name"] or NO_CLASS)
 
 
 def by_class(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Group overdue loans by class, in class order."""
+    """Group overdue loans by class, in class order; the staff's loans last, as one group."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        groups.setdefault(r["class_name"] or "-", []).append(r)
-    return sorted(groups.items(), key=lambda kv: class_order(kv[0]))
+        groups.setdefault(group_of(r), []).append(r)
+    return sorted(groups.items(), key=lambda kv: (kv[0] == STAFF, class_order(kv[0])))
 
 
 def by_student(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -130,6 +149,7 @@ def by_student(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "patron_id": r["patron_id"],
                 "name": r["name"],
                 "class_name": r["class_name"],
+                "role": r.get("role", "student"),
                 "notice_at": r["notice_at"],
                 "level": 0,
                 "books": [],
@@ -137,7 +157,15 @@ def by_student(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         p["level"] = max(p["level"], r["level"])
         p["books"].append(r)
-    return sorted(people.values(), key=lambda p: (class_order(p["class_name"]), p["name"]))
+    return sorted(
+        people.values(), key=lambda p: (class_order(p["class_name"]), name_key(p["name"]))
+    )
+
+
+def already_noticed(student: dict[str, Any]) -> bool:
+    """Return whether a parents' notice was recorded after every one of these books fell due."""
+    latest_due = max(b["due_at"] for b in student["books"])
+    return bool(student["notice_at"]) and student["notice_at"] > latest_due
 
 
 def template(store: Store) -> str:
@@ -167,12 +195,14 @@ def template_problem(body: str) -> tuple[str, dict[str, Any]] | None:
 
 def fill(body: str, student: dict[str, Any], day: dt.date) -> str:
     """Return a notice text with the student's name, class, number of books and the date."""
-    return body.format(
+    text = body.format(
         name=student["name"],
-        class_name=student["class_name"],
+        class_name=student["class_name"] or "",
         count=len(student["books"]),
         date=day.isoformat(),
     )
+    # A student without a class: no empty brackets where the class would be.
+    return text if student["class_name"] else text.replace("（）", "").replace("()", "")
 
 
 def set_template(store: Store, body: str, actor: str) -> None:
@@ -204,7 +234,8 @@ def printed(store: Store, limit: int = 200, offset: int = 0) -> list[dict[str, A
     return store.query(
         "SELECT n.printed_at, n.level, n.books, n.actor, n.patron_id, p.name, p.class_name "
         "FROM notices n LEFT JOIN patrons p ON p.id = n.patron_id "
-        "ORDER BY n.printed_at DESC, p.class_name, p.name LIMIT ? OFFSET ?",
+        "ORDER BY n.printed_at DESC, p.class_name COLLATE school, p.name COLLATE pinyin "
+        "LIMIT ? OFFSET ?",
         [limit, offset],
     )
 

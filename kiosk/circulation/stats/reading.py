@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.dashboard import class_order
+from kiosk.circulation.order import name_key
 from kiosk.circulation.stats import Period, cached, catalogue, memo
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
@@ -220,7 +221,7 @@ def non_borrowers(
         if pid not in loans and (not class_name or cls == class_name)
     ]
     order = {c: class_order(c) for c in {r[0] for r in rows}}
-    rows.sort(key=lambda r: (order[r[0]], r[1], r[2]))
+    rows.sort(key=lambda r: (order[r[0]], name_key(r[1]), r[2]))
     return [{"class_name": c, "name": n, "id": i} for c, n, i in rows]
 
 

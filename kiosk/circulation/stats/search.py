@@ -91,7 +91,7 @@ PATRON_COLUMNS = (
     "p.*, (SELECT count(*) FROM loans l WHERE l.patron_id = p.id AND l.returned_at IS NULL) "
     "AS loans"
 )
-PATRON_ORDER = "ORDER BY p.class_name, p.name, p.id"
+PATRON_ORDER = "ORDER BY p.class_name COLLATE school, p.name COLLATE pinyin, p.id"
 
 
 def patrons(store: Store, q: str = "", page: int = 1) -> Page:
@@ -174,3 +174,31 @@ def _page_of(store: Store, kind: str, keys: list[str], page: int) -> Page:
         )
     rows = store.query(sql, [json.dumps(keys), PER_PAGE, (page - 1) * PER_PAGE])
     return Page(rows, len(keys), page)
+
+
+PICKED = re.compile(r"\(([^()]+)\)\s*$")  # "王小明 三(2)班 (S001)": the number at the end
+PICK_AT_ONCE = 20
+
+
+def patron_label(row: dict[str, Any]) -> str:
+    """Return how a patron is shown in a form's list of names: 王小明 三(2)班 (S001)."""
+    return " ".join(x for x in (row["name"], row.get("class_name") or "", f"({row['id']})") if x)
+
+
+def pick_patron(store: Store, text: str) -> list[dict[str, Any]]:
+    """Return the patrons a form's name field means: one when it is clear, else the candidates.
+
+    The field takes a name picked from the list (its number at the end), a number, a name or
+    pinyin initials; a name two students share gives both, and the form asks which.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    for ident in ([m.group(1)] if (m := PICKED.search(text)) else []) + [text]:
+        row = store.query(f"SELECT {PATRON_COLUMNS} FROM patrons p WHERE p.id = ?", [ident])
+        if row:
+            return row
+    same = store.query(
+        f"SELECT {PATRON_COLUMNS} FROM patrons p WHERE p.name = ? {PATRON_ORDER}", [text]
+    )
+    return same or patrons(store, text).rows[:PICK_AT_ONCE]

@@ -59,7 +59,7 @@ def class_summary(
         "WHERE l.patron_id = p.id AND l.checked_out_at >= ? AND l.checked_out_at < ?) AS titles, "
         "(SELECT count(*) FROM loans l WHERE l.patron_id = p.id AND l.returned_at IS NULL "
         "AND l.due_at < ?) AS overdue "
-        f"FROM patrons p WHERE {ROSTER} AND p.class_name = ? ORDER BY p.name, p.id",
+        f"FROM patrons p WHERE {ROSTER} AND p.class_name = ? ORDER BY p.name COLLATE pinyin, p.id",
         [since, until, since, until, store.now(), class_name],
     )
 

@@ -15,6 +15,34 @@
     };
   }
   if (today && window.EventSource) follow();
+  // A name field lists the patrons it finds as it is typed; the number picked goes with the name.
+  for (const input of document.querySelectorAll("input[data-patrons]")) {
+    const list = document.getElementById(input.getAttribute("list"));
+    let asked = "";
+    let timer = 0;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const q = input.value.trim();
+        if (!q || q === asked || /\([^()]+\)$/.test(q)) return;
+        asked = q;
+        fetch(input.dataset.patrons + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then((r) => r.json()).then((found) => {
+            if (asked !== q) return;
+            list.replaceChildren(...found.map((p) => { const o = document.createElement("option"); o.value = p.label; return o; }));
+          });
+      }, 150);
+    });
+  }
+  // A button or form with data-confirm asks first, in words that say what happens; {field}
+  // in the words is the value typed in that field of the form (a barcode, say).
+  document.addEventListener("submit", (e) => {
+    const form = e.target;
+    const words = (e.submitter && e.submitter.dataset.confirm) || form.dataset.confirm;
+    if (!words) return;
+    const text = words.replace(/\{(\w+)\}/g, (m, name) => (form.elements[name] ? form.elements[name].value : m));
+    if (!window.confirm(text)) e.preventDefault();
+  });
   const job = document.getElementById("import");
   if (job) {
     const bar = document.getElementById("import-bar");

@@ -1,0 +1,97 @@
+"""axe-core on every page of the librarian's dashboard, on the demo school in Chromium, in both
+languages: every GET page the app serves under /admin (and the print views) has no violation.
+A new page is checked as soon as it exists: the test reads the app's own routes, and fails on
+one it cannot visit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from web.axe import describe, violations
+from web.librarian import Demo, demo_school, log_in
+
+# Routes that are not pages a person reads: downloads, data for scripts, the live stream, the
+# fragment the index reloads, old addresses that redirect, and the pages before logging in.
+NOT_PAGES = {
+    "admin.export",
+    "admin.export_xlsx",
+    "admin.patrons_found",
+    "admin.import_progress",
+    "admin.live",
+    "admin.today",
+    "admin.overdue",
+    "admin.overdue_print",
+    "catalogue.sheets_css",
+    "reports.export",
+    "auth.setup",
+    "auth.login",
+    "admin.import_job",  # a page of a running import: tests/web/test_catalogue_import.py
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    yield from demo_school(tmp_path_factory.mktemp("axe"))
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, demo: Demo) -> Any:
+    return log_in(browser, demo.url)
+
+
+def _addresses(demo: Demo) -> list[str]:
+    """Return an address for every dashboard page, filled in from the demo school."""
+    student = demo.query("SELECT id FROM patrons WHERE role = 'student' ORDER BY id LIMIT 1")[0][0]
+    book = demo.query("SELECT barcode FROM items ORDER BY barcode LIMIT 1")[0][0]
+    stocktake = demo.query("SELECT id FROM stocktakes LIMIT 1")[0][0]
+    fill = {
+        "patron_id": student,
+        "barcode": book,
+        "stocktake_id": stocktake,
+        "which": ["lost", "damaged", "in_repair", "withdrawn"],
+    }
+    app = demo.daemon.web.app  # type: ignore[union-attr]
+    found: list[str] = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or not rule.rule.startswith("/admin"):
+            continue
+        if rule.endpoint in NOT_PAGES:
+            continue
+        missing = [a for a in rule.arguments if a not in fill]
+        assert not missing, f"{rule.rule}: no value to visit it with"
+        choices = [dict()]  # type: list[dict[str, str]]
+        for a in rule.arguments:
+            values = fill[a] if isinstance(fill[a], list) else [fill[a]]
+            choices = [{**c, a: v} for c in choices for v in values]
+        for c in choices:
+            path = rule.rule
+            for k, v in c.items():
+                path = path.replace(f"<{k}>", v)
+            found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_dashboard_page_has_no_axe_violation(page: Any, demo: Demo, lang: str) -> None:
+    page.goto(f"{demo.url}/admin/?lang={lang}")  # the language stays for the pages after
+    if not demo.query("SELECT 1 FROM stocktakes"):
+        # A stocktake, so that its report and its question have a page.
+        page.goto(demo.url + "/admin/collection/")
+        page.fill("#start-stocktake input[name=location]", "library")
+        page.click("#start-stocktake button[type=submit]")
+        page.wait_for_selector(".flash")
+    addresses = _addresses(demo)
+    assert len(addresses) > 40
+    found = {}
+    for path in addresses:
+        response = page.goto(demo.url + path)
+        assert response.status == 200, path
+        assert page.get_attribute("html", "lang") == ("zh-CN" if lang == "zh_CN" else "en"), path
+        seen = violations(page)
+        if seen:
+            found[path] = describe(seen)
+    assert not found, "\n".join(f"{p}:\n{v}" for p, v in found.items())

@@ -1,0 +1,108 @@
+"""Words and order on the demo school in Chromium: classes in school order (一 before 二 before
+三), names in pinyin order, locations and who did it in words, the events CSV without JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pypinyin import lazy_pinyin
+
+from kiosk.i18n import translate
+from web.librarian import Demo, demo_school, log_in
+
+GRADES = "一二三四五六"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    yield from demo_school(tmp_path_factory.mktemp("words"))
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, demo: Demo) -> Any:
+    return log_in(browser, demo.url)
+
+
+def _grade_of(class_name: str) -> int:
+    return GRADES.index(class_name[0]) + 1
+
+
+def _in_school_order(classes: list[str]) -> bool:
+    keys = [(_grade_of(c), c[1:]) for c in classes]
+    return keys == sorted(keys)
+
+
+def test_classes_come_in_school_order_in_lists_and_prints(page: Any, demo: Demo) -> None:
+    page.goto(demo.url + "/admin/collection/year")
+    coverage = page.locator("#coverage tr td:first-child").all_inner_texts()
+    assert coverage[:4] == ["一(1)班", "一(2)班", "一(3)班", "二(1)班"], coverage
+    assert _in_school_order(coverage) and len(coverage) == 18
+    page.goto(demo.url + "/admin/reports/non-borrowers?period=month")
+    # A whole school's list is a table of classes; a shorter one a heading per class.
+    headings = page.locator("section.card table.rows td:first-child a").all_inner_texts() or [
+        h.split(" ")[0] for h in page.locator("section.card h2").all_inner_texts()
+    ]
+    assert len(headings) == 18 and _in_school_order(headings), headings
+    page.goto(demo.url + "/admin/reports/overdue/print?level=1")
+    titles = page.locator("section.page h1").all_inner_texts()
+    printed = [next(c for c in GRADES if c in t) for t in titles]
+    assert printed == sorted(printed, key=GRADES.index), titles
+    page.goto(demo.url + "/admin/patrons")
+    first = page.locator("table.rows tr td:nth-child(4)").all_inner_texts()
+    assert first[0] == "" or first[0].startswith("一(1)")
+
+
+def test_names_come_in_pinyin_order(page: Any, demo: Demo) -> None:
+    page.goto(demo.url + "/admin/reports/non-borrowers?period=month&class=三(2)班")
+    names = page.locator("section.card p a").all_inner_texts()
+    assert len(names) > 3 and names == sorted(names, key=lambda n: (lazy_pinyin(n), n)), names
+    page.goto(demo.url + "/admin/reports/class?class=三(2)班")
+    names = page.locator("table tbody tr td:first-child").all_inner_texts()
+    assert len(names) > 20 and names == sorted(names, key=lambda n: (lazy_pinyin(n), n))
+
+
+def test_the_library_is_a_word_on_the_book_page_and_in_messages(page: Any, demo: Demo) -> None:
+    book = demo.query("SELECT barcode FROM items WHERE location = 'library' LIMIT 1")[0][0]
+    page.goto(f"{demo.url}/admin/items/{book}")
+    assert page.input_value("input[name=location]") == "图书馆"
+    page.click("main form.card button[type=submit]")
+    page.wait_for_selector(".flash")
+    assert demo.query("SELECT location FROM items WHERE barcode = ?", [book])[0][0] == "library"
+    message = "Counted: {title}. It belongs elsewhere: {location} {call_number}."
+    said = translate(message, "zh_CN", title="小王子", location="library", call_number="I565")
+    assert said == "已清点：小王子。这本书放错了地方，应在：图书馆 I565。"
+    said = translate(message, "en", title="x", location="library", call_number="I565")
+    assert said.endswith("It belongs elsewhere: Library I565.")
+
+
+def test_who_did_it_is_in_words_in_the_lists_and_csv(page: Any, demo: Demo) -> None:
+    book = demo.query("SELECT barcode FROM items WHERE status = 'available' LIMIT 1")[0][0]
+    page.goto(f"{demo.url}/admin/items/{book}")
+    page.click("#item-mark button[value=lost]")
+    page.wait_for_selector(".flash")
+    page.goto(demo.url + "/admin/collection/list/lost")
+    row = page.locator(f"tr:has-text('{book}')").first.inner_text()
+    assert "图书管理员 librarian" in row and "librarian:librarian" not in row
+    text = page.request.get(demo.url + "/admin/collection/list/lost?format=csv").text()
+    assert "图书管理员 librarian" in text and "librarian:librarian" not in text
+
+
+def test_the_events_csv_says_its_details_in_words(page: Any, demo: Demo) -> None:
+    text = page.request.get(demo.url + "/admin/export/events.csv").text().lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    details = [r[-1] for r in rows[1:] if r[-1]]
+    assert details and not [d for d in details if d.startswith("{")]
+    assert any(d.startswith("应还时间: ") for d in details)
+    assert "librarian:librarian" not in text
+
+
+def test_the_overdue_list_calls_its_people_borrowers(page: Any, demo: Demo) -> None:
+    page.goto(demo.url + "/admin/reports/overdue?level=1")
+    staff = page.locator("section.card:has(#staff)")
+    assert staff.locator("th", has_text="借阅人").count() == 1
+    assert staff.locator("th", has_text="学生").count() == 0
