@@ -32,7 +32,7 @@ def _both(message: str, **params: Any) -> dict[str, str]:
     return {"zh": translate(message, "zh_CN", **params), "en": translate(message, "en", **params)}
 
 
-def _shown(t: finding.Title) -> dict[str, Any]:
+def shown(t: finding.Title) -> dict[str, Any]:
     """Return a title as the pages show it: where its copies are, never who has them."""
     letter = t.subject
     return {
@@ -71,7 +71,7 @@ def search() -> Any:
         ctx.kiosk.touch()
     tz = ZoneInfo(ctx.settings.kiosk.timezone)
     found = finding.browse(ctx.store, what, tz) if what else finding.find(ctx.store, q, tz=tz)
-    answer: dict[str, Any] = {"q": q, "titles": [_shown(t) for t in found.titles]}
+    answer: dict[str, Any] = {"q": q, "titles": [shown(t) for t in found.titles]}
     answer["more"] = found.more
     if not q.strip() and not what:
         # Nothing typed yet: what can be browsed instead (the shelves that hold books).
@@ -124,7 +124,7 @@ def catalogue() -> str:
         "find/catalogue.html",
         q=q,
         what=what,
-        titles=[_shown(t) for t in found.titles],
+        titles=[shown(t) for t in found.titles],
         more=found.more,
         browse=BROWSE_WORDS,
         shelves=shelves,

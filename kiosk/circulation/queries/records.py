@@ -42,7 +42,7 @@ def loans_of_item(
 
 
 def desk_search(db: Database, q: str) -> dict[str, list[dict[str, Any]]]:
-    """Find patrons (name, class, a card to lend with) and books (title, where it is)."""
+    """Find patrons: name, class, a card to lend with (books are found by stats/find.py)."""
     pattern = f"%{q}%"
     patrons = fetch(
         db,
@@ -54,15 +54,7 @@ def desk_search(db: Database, q: str) -> dict[str, list[dict[str, Any]]]:
         "ORDER BY p.class_name, p.name LIMIT 20",
         [pattern, q, q],
     )
-    items = fetch(
-        db,
-        "SELECT i.barcode, i.title, i.status, p.class_name AS on_loan_to_class FROM items i "
-        "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
-        "LEFT JOIN patrons p ON p.id = l.patron_id "
-        "WHERE i.title LIKE ? OR i.barcode = ? ORDER BY i.title LIMIT 20",
-        [pattern, q],
-    )
-    return {"patrons": patrons, "items": items}
+    return {"patrons": patrons}
 
 
 def counts(db: Database, now: str) -> dict[str, int]:
