@@ -322,4 +322,10 @@ def m015_collection(db: Database) -> None:
         )
 
 
+@migrations(name="m027_covers")
+def m027_covers(db: Database) -> None:
+    """A book's cover photo: the file's name in the covers folder (kiosk/circulation/covers.py)."""
+    db.execute("ALTER TABLE items ADD COLUMN cover TEXT")
+
+
 KNOWN = [m.name for m in migrations._migrations]

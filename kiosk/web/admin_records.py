@@ -17,7 +17,7 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk import config
-from kiosk.circulation import decide, queries, records
+from kiosk.circulation import covers, decide, queries, records
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
@@ -173,6 +173,20 @@ def item_save(barcode: str) -> Any:
     else:
         records.edit_item(web().store, barcode, changes, actor())
         flash(gettext("Saved."))
+    return redirect(url_for("admin.item", barcode=barcode))
+
+
+@bp.post("/items/<barcode>/cover")
+def item_cover(barcode: str) -> Any:
+    """Keep a photo as the book's cover (scaled down); a file that is not a photo changes nothing."""
+    _item_or_404(barcode)
+    upload = request.files.get("cover")
+    data = upload.read(covers.MAX_BYTES + 1) if upload is not None else b""
+    done = covers.set_cover(web().store, barcode, data, actor())
+    if isinstance(done, Refusal):
+        flash(gettext(covers.REFUSALS[done.reason]), "error")
+    else:
+        flash(gettext("The cover is saved."))
     return redirect(url_for("admin.item", barcode=barcode))
 
 

@@ -15,8 +15,9 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
 
+from kiosk.circulation import covers
 from kiosk.circulation.stats import find as finding
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, at_the_screen, web
@@ -50,6 +51,7 @@ def shown(t: finding.Title) -> dict[str, Any]:
         "back_by": t.back_by,
         "corners": t.corners,
         "kept": t.kept,
+        "cover": url_for("find.cover", name=t.cover) if t.cover else None,
         # A hold is for a title with nothing on the shelf and a copy that will come back.
         "can_want": t.on_shelf == 0 and t.on_loan > 0,
     }
@@ -80,6 +82,18 @@ def search() -> Any:
             for letter, _ in finding.shelves(ctx.store)
         ]
     return jsonify(answer)
+
+
+@bp.get("/covers/<name>")
+def cover(name: str) -> Any:
+    """Send a book's cover photo, kept on the kiosk (a file's name never changes its bytes)."""
+    ctx = web()
+    if not _may_search(ctx):
+        abort(403)
+    path = covers.path_of(ctx.store, name)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=365 * 86400)
 
 
 @bp.post("/find/touch")

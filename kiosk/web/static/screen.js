@@ -258,6 +258,14 @@
     list.classList.toggle("chips", !!(found.browse && found.browse.length));
     for (const t of found.titles) {
       const li = el("li");
+      if (t.cover) {
+        // The cover the librarian photographed; the title beside it says what it is.
+        const img = el("img", "cover");
+        img.src = t.cover;
+        img.alt = "";
+        li.classList.add("has-cover");
+        li.appendChild(img);
+      }
       li.appendChild(el("b", "t", t.title));
       if (t.author) li.appendChild(el("span", "au", t.author));
       const where = el("div", "where");
