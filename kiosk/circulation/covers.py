@@ -5,7 +5,8 @@ belong in the event log, which every sync sends on and every replay reads. So th
 into the covers folder beside the database, named by the SHA-256 of its bytes (written before
 the event, the same bytes always get the same name, so a retry or a second copy of the same
 photo writes nothing new), and the `item_cover_set` event records which file is the book's
-cover; its projection (projections/master.py) is the only writer of `items.cover`. Nothing is fetched from outside.
+cover; its projection (projections/master.py) is the only writer of `items.cover`. Nothing
+is fetched from outside.
 """
 
 from __future__ import annotations

@@ -178,7 +178,7 @@ def item_save(barcode: str) -> Any:
 
 @bp.post("/items/<barcode>/cover")
 def item_cover(barcode: str) -> Any:
-    """Keep a photo as the book's cover (scaled down); a file that is not a photo changes nothing."""
+    """Keep a photo as the book's cover, scaled down; a file that is not a photo changes nothing."""
     _item_or_404(barcode)
     upload = request.files.get("cover")
     data = upload.read(covers.MAX_BYTES + 1) if upload is not None else b""
