@@ -17,7 +17,7 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from kiosk import config
-from kiosk.circulation import covers, decide, queries, records
+from kiosk.circulation import covers, decide, queries, records, shelfmap
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.models import ITEM_STATUSES, ROLES
 from kiosk.circulation.projector import Refusal
@@ -188,6 +188,41 @@ def item_cover(barcode: str) -> Any:
     else:
         flash(gettext("The cover is saved."))
     return redirect(url_for("admin.item", barcode=barcode))
+
+
+@bp.get("/map")
+def library_map() -> str:
+    """Show the library map as a grid to fill in: a shelf's name and its classes in each box."""
+    drawn = {(c.row, c.col): c for c in shelfmap.boxes(web().store)}
+    return _map_page(drawn)
+
+
+def _map_page(drawn: dict[tuple[int, int], Any]) -> str:
+    return render_template(
+        "admin/map.html",
+        rows=range(shelfmap.ROWS),
+        cols=range(shelfmap.COLS),
+        drawn=drawn,
+        shelves=shelfmap.SHELVES,
+    )
+
+
+@bp.post("/map")
+def library_map_save() -> Any:
+    """Save the drawn map; a box that does not make sense is said and nothing changes."""
+    f = request.form
+    cells = [
+        shelfmap.Cell(r, c, f.get(f"name-{r}-{c}", "")[:100], f.get(f"classes-{r}-{c}", "")[:60])
+        for r in range(shelfmap.ROWS)
+        for c in range(shelfmap.COLS)
+    ]
+    done = shelfmap.set_map(web().store, cells, actor())
+    if isinstance(done, Refusal):
+        flash(gettext(shelfmap.REFUSALS[done.reason], **done.params), "error")
+        # The page keeps what was typed, to be put right.
+        return _map_page({(c.row, c.col): c for c in cells})
+    flash(gettext("The library map is saved."))
+    return redirect(url_for("admin.library_map"))
 
 
 @bp.post("/items/<barcode>/status")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 
 from kiosk.circulation import desk as desk_actions
-from kiosk.circulation import queries
+from kiosk.circulation import queries, shelfmap
 from kiosk.circulation.models import Patron
 from kiosk.circulation.service import Result
 from kiosk.circulation.stats import find as finding
@@ -87,7 +87,8 @@ def search(ctx: Web, q: str) -> dict[str, list[dict[str, Any]]]:
     # would (pinyin initials too), and sees where its copies are, never who has them.
     tz = ZoneInfo(ctx.settings.kiosk.timezone)
     found = finding.find(ctx.store, q[: find.MAX_QUERY], tz=tz)
-    titles = [find.shown(t) for t in found.titles]
+    places = shelfmap.places(ctx.store)
+    titles = [find.shown(t, places) for t in found.titles]
     return {**queries.desk_search(ctx.store.reader, q), "titles": titles}
 
 

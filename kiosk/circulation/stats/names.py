@@ -24,6 +24,7 @@ EVENT_TYPES = (
     N_("patron_edited"),
     N_("item_edited"),
     N_("item_cover_set"),
+    N_("library_map_set"),
     N_("admin_password_set"),
     N_("admin_password_changed"),
     N_("export"),
