@@ -451,4 +451,19 @@ def m025_reading(db: Database) -> None:
     )
 
 
+@migrations(name="m027_covers")
+def m027_covers(db: Database) -> None:
+    """A book's cover photo and the library map that the kiosk's search shows.
+
+    `items.cover`: the file's name in the covers folder (kiosk/circulation/covers.py).
+    `shelf_boxes`: the shelves the librarian drew on a grid, each with the 中图法 classes it
+    holds (kiosk/circulation/shelfmap.py); written only by the `library_map_set` projection.
+    """
+    db.execute("ALTER TABLE items ADD COLUMN cover TEXT")
+    db.execute(
+        "CREATE TABLE shelf_boxes (name TEXT PRIMARY KEY, row INTEGER NOT NULL, "
+        "col INTEGER NOT NULL, classes TEXT NOT NULL, UNIQUE (row, col))"
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

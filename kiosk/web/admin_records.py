@@ -26,10 +26,9 @@ from flask import (
 )
 
 from kiosk import config, rule_defaults
-from kiosk.circulation import decide, queries, records
+from kiosk.circulation import covers, decide, queries, records, shelfmap
 from kiosk.circulation.collection import lost, weeding
-from kiosk.circulation.importers.checks import LIBRARY
-from kiosk.circulation.models import ITEM_STATUSES, ROLES
+from kiosk.circulation.models import ITEM_STATUSES, ROLES, location_key
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
@@ -193,14 +192,63 @@ def item_save(barcode: str) -> Any:
     changes = {
         k: f.get(k, "").strip() for k in ("title", "author", "isbn", "call_number", "location")
     }
-    if changes["location"].lower() in LIBRARY:  # the page shows 图书馆; the store keeps library
-        changes["location"] = "library"
+    # The page shows 图书馆; the store keeps `library` (models.location_key).
+    changes["location"] = location_key(changes["location"])
     if not changes["title"]:
         flash(gettext("A book needs a title."), "error")
     else:
         records.edit_item(web().store, barcode, changes, actor())
         flash(gettext("Saved."))
     return redirect(url_for("admin.item", barcode=barcode))
+
+
+@bp.post("/items/<barcode>/cover")
+def item_cover(barcode: str) -> Any:
+    """Keep a photo as the book's cover, scaled down; a file that is not a photo changes nothing."""
+    _item_or_404(barcode)
+    upload = request.files.get("cover")
+    data = upload.read(covers.MAX_BYTES + 1) if upload is not None else b""
+    done = covers.set_cover(web().store, barcode, data, actor())
+    if isinstance(done, Refusal):
+        flash(gettext(covers.REFUSALS[done.reason]), "error")
+    else:
+        flash(gettext("The cover is saved."))
+    return redirect(url_for("admin.item", barcode=barcode))
+
+
+@bp.get("/map")
+def library_map() -> str:
+    """Show the library map as a grid to fill in: a shelf's name and its classes in each box."""
+    drawn = {(c.row, c.col): c for c in shelfmap.boxes(web().store)}
+    return _library_map_page(drawn)
+
+
+def _library_map_page(drawn: dict[tuple[int, int], Any]) -> str:
+    return render_template(
+        "admin/map.html",
+        rows=range(shelfmap.ROWS),
+        cols=range(shelfmap.COLS),
+        drawn=drawn,
+        shelves=shelfmap.SHELVES,
+    )
+
+
+@bp.post("/map")
+def library_map_save() -> Any:
+    """Save the drawn map; a box that does not make sense is said and nothing changes."""
+    f = request.form
+    cells = [
+        shelfmap.Cell(r, c, f.get(f"name-{r}-{c}", "")[:100], f.get(f"classes-{r}-{c}", "")[:60])
+        for r in range(shelfmap.ROWS)
+        for c in range(shelfmap.COLS)
+    ]
+    done = shelfmap.set_map(web().store, cells, actor())
+    if isinstance(done, Refusal):
+        flash(gettext(shelfmap.REFUSALS[done.reason], **done.params), "error")
+        # The page keeps what was typed, to be put right.
+        return _library_map_page({(c.row, c.col): c for c in cells})
+    flash(gettext("The library map is saved."))
+    return redirect(url_for("admin.library_map"))
 
 
 @bp.post("/items/<barcode>/status")

@@ -29,7 +29,7 @@ from kiosk.circulation.collection import (
 )
 from kiosk.circulation.dashboard import local_today
 from kiosk.circulation.export import actor_in_words
-from kiosk.circulation.importers.checks import LIBRARY
+from kiosk.circulation.models import location_key
 from kiosk.circulation.stats import search
 from kiosk.circulation.stats.search import page_of
 from kiosk.circulation.stats.student import class_names
@@ -212,7 +212,7 @@ def _index(form: Any) -> str:
 def start() -> Any:
     """Start (or resume) a stocktake of a location or call-number range."""
     location = _form("location")
-    location = "library" if location.lower() in LIBRARY else location  # 图书馆 is the library
+    location = location_key(location)  # 图书馆 is the library
     scope = stocktake.Scope(location, _form("call_from"), _form("call_to"))
     _result(stocktake.start(web().store, scope, actor()), stocktake.MESSAGES, "started")
     return redirect(url_for("collection.index"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -29,14 +30,15 @@ from flask import (
 )
 
 from kiosk.circulation import desk as desk_actions
-from kiosk.circulation import queries
+from kiosk.circulation import queries, shelfmap
 from kiosk.circulation.collection import corners
 from kiosk.circulation.models import Patron
 from kiosk.circulation.service import Result
 from kiosk.circulation.session import BOX, HELPER_MODES, LEND_FOR
+from kiosk.circulation.stats import find as finding
 from kiosk.circulation.stats import student
 from kiosk.i18n import N_, N_plural, translate
-from kiosk.web import Web, at_the_screen, web
+from kiosk.web import Web, at_the_screen, find, web
 from kiosk.web.auth import FORBIDDEN, user_name
 from kiosk.web.live import Client, Update, event_stream
 from kiosk.web.security import allowed
@@ -118,7 +120,7 @@ def page() -> Any:
         return render_template("desk.html", op=None, reason=NOT_HERE), 200
     op = operator(ctx)
     q = request.args.get("q", "").strip()
-    found = search(ctx, q) if op and q else {"patrons": [], "items": []}
+    found = search(ctx, q) if op and q else {"patrons": [], "titles": []}
     if op and op["kind"] == "helper":
         found["patrons"] = [for_helper(p) for p in found["patrons"]]
     lend_to = _lend_to(ctx) if op and op["kind"] == "librarian" else None
@@ -157,8 +159,14 @@ def _lend_to(ctx: Web) -> dict[str, Any] | None:
 
 
 def search(ctx: Web, q: str) -> dict[str, list[dict[str, Any]]]:
-    """Find patrons (name, class, a card to lend with) and books (title, where it is)."""
-    return queries.desk_search(ctx.store, q)
+    """Find patrons (name, class, a card to lend with) and books (where they are)."""
+    # Books through the kiosk's own search: a helper finds a book for a child the way the child
+    # would (pinyin initials too), and sees where its copies are, never who has them.
+    tz = ZoneInfo(ctx.settings.kiosk.timezone)
+    found = finding.find(ctx.store, q[: find.MAX_QUERY], tz=tz)
+    places = shelfmap.places(ctx.store)
+    titles = [find.shown(t, places) for t in found.titles]
+    return {**queries.desk_search(ctx.store, q), "titles": titles}
 
 
 def for_helper(row: dict[str, Any]) -> dict[str, Any]:

@@ -10,13 +10,15 @@ tapped meanwhile starts the session at once. "I want this" (`/find/want`) asks f
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
 
+from kiosk.circulation import covers, shelfmap
 from kiosk.circulation.stats import find as finding
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, at_the_screen, web
@@ -32,9 +34,10 @@ def _both(message: str, **params: Any) -> dict[str, str]:
     return {"zh": translate(message, "zh_CN", **params), "en": translate(message, "en", **params)}
 
 
-def _shown(t: finding.Title) -> dict[str, Any]:
+def shown(t: finding.Title, places: dict[str, shelfmap.Place] | None = None) -> dict[str, Any]:
     """Return a title as the pages show it: where its copies are, never who has them."""
     letter = t.subject
+    place = (places or {}).get(letter)
     return {
         "key": t.key,
         "title": t.title,
@@ -50,6 +53,9 @@ def _shown(t: finding.Title) -> dict[str, Any]:
         "back_by": t.back_by,
         "corners": t.corners,
         "kept": t.kept,
+        "cover": url_for("find.cover", name=t.cover) if t.cover else None,
+        # The shelf's box on the library map, when the librarian has drawn one.
+        "place": dataclasses.asdict(place) if place else None,
         # A hold is for a title with nothing on the shelf and a copy that will come back.
         "can_want": t.on_shelf == 0 and t.on_loan > 0,
     }
@@ -71,7 +77,8 @@ def search() -> Any:
         ctx.kiosk.touch()
     tz = ZoneInfo(ctx.settings.kiosk.timezone)
     found = finding.browse(ctx.store, what, tz) if what else finding.find(ctx.store, q, tz=tz)
-    answer: dict[str, Any] = {"q": q, "titles": [_shown(t) for t in found.titles]}
+    places = shelfmap.places(ctx.store)
+    answer: dict[str, Any] = {"q": q, "titles": [shown(t, places) for t in found.titles]}
     answer["more"] = found.more
     if not q.strip() and not what:
         # Nothing typed yet: what can be browsed instead (the shelves that hold books).
@@ -80,6 +87,18 @@ def search() -> Any:
             for letter, _ in finding.shelves(ctx.store)
         ]
     return jsonify(answer)
+
+
+@bp.get("/covers/<name>")
+def cover(name: str) -> Any:
+    """Send a book's cover photo, kept on the kiosk (a file's name never changes its bytes)."""
+    ctx = web()
+    if not _may_search(ctx):
+        abort(403)
+    path = covers.path_of(ctx.store, name)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=365 * 86400)
 
 
 @bp.post("/find/touch")
@@ -124,7 +143,7 @@ def catalogue() -> str:
         "find/catalogue.html",
         q=q,
         what=what,
-        titles=[_shown(t) for t in found.titles],
+        titles=[shown(t, shelfmap.places(ctx.store)) for t in found.titles],
         more=found.more,
         browse=BROWSE_WORDS,
         shelves=shelves,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from kiosk.app import Daemon
+from kiosk.circulation import covers
 from kiosk.circulation.records import put_item
 from web.helpers import token
 
@@ -72,3 +73,19 @@ def test_in_a_session_the_hold_is_placed_and_the_answer_given(
     }
     held = daemon.store.query("SELECT patron_id, item_barcode, status FROM holds")
     assert held == [{"patron_id": "S001", "item_barcode": "OUT1", "status": "waiting"}]
+
+
+def test_a_cover_is_sent_by_its_name_only_to_the_school(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    folder = covers.folder(daemon.store)
+    folder.mkdir()
+    name = "0" * 64 + ".jpg"
+    (folder / name).write_bytes(b"\xff\xd8 a cover")
+    (folder.parent / "secret.jpg").write_bytes(b"not a cover")
+    r = client.get(f"/covers/{name}")
+    assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data == b"\xff\xd8 a cover"
+    assert client.get(f"/covers/{name}", environ_base=OUTSIDE).status_code == 403
+    assert client.get("/covers/secret.jpg").status_code == 404
+    assert client.get("/covers/..%2Fsecret.jpg").status_code == 404
+    assert client.get("/covers/" + "1" * 64 + ".jpg").status_code == 404

@@ -174,6 +174,19 @@ def item_edited(db: Database, e: Event) -> None:
     _edit(db, "items", "barcode", e.item_barcode, fields, e.at)
 
 
+@projection("item_cover_set")
+def item_cover_set(db: Database, e: Event) -> None:
+    """Make a file of the covers folder the book's cover; `data`: {cover, width, height}."""
+    db.execute("UPDATE items SET cover = ? WHERE barcode = ?", [e.data["cover"], e.item_barcode])
+
+
+@projection("library_map_set")
+def library_map_set(db: Database, e: Event) -> None:
+    """Replace the library map; `data`: {boxes: [{name, row, col, classes}]}."""
+    db.execute("DELETE FROM shelf_boxes")
+    db.table("shelf_boxes").insert_all(e.data["boxes"])
+
+
 @projection("rules_set")
 def rules_set(db: Database, e: Event) -> None:
     """Replace the rules, policy and closed days; `data`: {rules, policy, closed_days}."""

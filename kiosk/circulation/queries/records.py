@@ -43,12 +43,11 @@ def loans_of_item(
 
 
 def desk_search(store: Store, q: str, limit: int = 20) -> dict[str, list[dict[str, Any]]]:
-    """Find patrons and books with the dashboard's search (part of a name, class, barcode,
-    pinyin initials), with whether a patron has a card to lend with and where each book is."""
+    """Find patrons with the dashboard's search (part of a name, class, card, pinyin initials),
+    with whether each has a card to lend with (books are found by stats/find.py)."""
     from kiosk.circulation.stats import search  # the dashboard's lists, one search for both
 
     patrons = search.patrons(store, q).rows[:limit]
-    items = search.items(store, q).rows[:limit]
     db = store.reader
     carded = {
         r[0]
@@ -58,13 +57,6 @@ def desk_search(store: Store, q: str, limit: int = 20) -> dict[str, list[dict[st
             [json.dumps([p["id"] for p in patrons])],
         )
     }
-    lent = dict(
-        db.execute(
-            "SELECT l.item_barcode, p.class_name FROM loans l JOIN patrons p ON p.id = l.patron_id "
-            "WHERE l.returned_at IS NULL AND l.item_barcode IN (SELECT value FROM json_each(?))",
-            [json.dumps([i["barcode"] for i in items])],
-        ).fetchall()
-    )
     return {
         "patrons": [
             {
@@ -76,15 +68,6 @@ def desk_search(store: Store, q: str, limit: int = 20) -> dict[str, list[dict[st
                 "loans": p["loans"],
             }
             for p in patrons
-        ],
-        "items": [
-            {
-                "barcode": i["barcode"],
-                "title": i["title"],
-                "status": i["status"],
-                "on_loan_to_class": lent.get(i["barcode"]),
-            }
-            for i in items
         ],
     }
 

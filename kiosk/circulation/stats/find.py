@@ -46,12 +46,12 @@ FIELD, ENTRY = "\x01", "\n"
 TITLES = "SELECT title, author, call_number, barcode FROM items"
 # Where each copy of the titles shown is now; never who has it.
 COPIES = (
-    "SELECT i.barcode, i.call_number, i.status, l.due_at, c.class_name AS corner, "
+    "SELECT i.barcode, i.call_number, i.status, l.due_at, c.class_name AS corner, i.cover, "
     "EXISTS (SELECT 1 FROM holds h WHERE h.item_barcode = i.barcode AND h.status = 'ready') "
     "AS kept FROM items i "
     "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
     "LEFT JOIN corner_loans c ON c.loan_uuid = l.uuid "
-    "WHERE i.barcode IN (SELECT value FROM json_each(?))"
+    "WHERE i.barcode IN (SELECT value FROM json_each(?)) ORDER BY i.barcode"
 )
 GONE = ("lost", "damaged", "withdrawn")
 # The shelves of the 中图法 classes in a child's words (the reports name them formally).
@@ -94,6 +94,7 @@ class Title:
     back_by: str | None = None  # the earliest due date of a copy on loan (local date)
     corners: list[str] = field(default_factory=list)  # classes whose corner holds a copy
     kept: int = 0  # returned, waiting on the hold shelf for someone
+    cover: str | None = None  # the file of a copy's cover photo (circulation/covers.py)
 
     @property
     def subject(self) -> str:
@@ -383,8 +384,11 @@ def _where(store: Store, titles: list[Title], tz: Any) -> None:
     by_barcode = {b: t for t in titles for b in t.barcodes}
     copies = store.reader.execute(COPIES, [json.dumps(list(by_barcode))]).fetchall()
     shown: dict[int, list[str]] = {}
-    for barcode, _call, status, due_at, corner, kept in copies:
+    for barcode, _call, status, due_at, corner, cover, kept in copies:
         t = by_barcode[barcode]
+        # A cover photographed of any copy is the title's; the first barcode's wins.
+        if cover and t.cover is None:
+            t.cover = cover
         if status in GONE:
             shown.setdefault(id(t), [])
             continue

@@ -23,6 +23,8 @@ EVENT_TYPES = (
     N_("patron_status"),
     N_("patron_edited"),
     N_("item_edited"),
+    N_("item_cover_set"),
+    N_("library_map_set"),
     N_("admin_password_set"),
     N_("admin_password_changed"),
     N_("export"),

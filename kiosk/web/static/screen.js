@@ -243,6 +243,27 @@
     }
     return div;
   }
+  // The shelf's place: its name, and the library map drawn small with its box filled in.
+  function placeLine(p) {
+    const div = fill("place", { "%s": p.name });
+    div.className = "place";
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("class", "map");
+    svg.setAttribute("viewBox", "0 0 " + p.cols + " " + p.rows);
+    svg.setAttribute("width", p.cols * 14);
+    svg.setAttribute("height", p.rows * 14);
+    svg.setAttribute("aria-hidden", "true");
+    for (const [r, c] of p.boxes) {
+      const box = document.createElementNS(NS, "rect");
+      box.setAttribute("x", c + 0.1); box.setAttribute("y", r + 0.1);
+      box.setAttribute("width", 0.8); box.setAttribute("height", 0.8);
+      if (r === p.row && c === p.col) box.setAttribute("class", "here");
+      svg.appendChild(box);
+    }
+    div.appendChild(svg);
+    return div;
+  }
   function showFound(found, searched) {
     const list = $("find-results");
     clear(list);
@@ -258,6 +279,14 @@
     list.classList.toggle("chips", !!(found.browse && found.browse.length));
     for (const t of found.titles) {
       const li = el("li");
+      if (t.cover) {
+        // The cover the librarian photographed; the title beside it says what it is.
+        const img = el("img", "cover");
+        img.src = t.cover;
+        img.alt = "";
+        li.classList.add("has-cover");
+        li.appendChild(img);
+      }
       li.appendChild(el("b", "t", t.title));
       if (t.author) li.appendChild(el("span", "au", t.author));
       const where = el("div", "where");
@@ -268,6 +297,7 @@
       if (t.kept) add(fill("kept", { "%s": t.kept }), "out");
       li.appendChild(where);
       if (t.shelf || t.call_number) li.appendChild(shelfLine(t));
+      if (t.place) li.appendChild(placeLine(t.place));
       if (t.can_want) {
         const b = el("button", "want");
         b.type = "button";
