@@ -24,6 +24,7 @@ from kiosk import config
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.cli import main
+from web.axe import assert_accessible
 from web.helpers import PASSWORD, running
 
 CLASS = "三(2)班"
@@ -374,6 +375,7 @@ def test_the_librarian_maps_an_unknown_sheet_once(
     page.wait_for_selector("#mapping")
     assert "/admin/import/map/" in page.url
     assert page.inner_text("#preview tr:nth-child(2)").split("\t") == ["M-001", "Bell", "Ida", "3b"]
+    assert_accessible(page, "the column mapping page")  # not reachable by test_librarian_axe
     page.select_option("select[name=card_id_1]", "Schüler-Nr")
     page.select_option("select[name=name_1]", "Familienname")
     page.select_option("select[name=name_2]", "Rufname")

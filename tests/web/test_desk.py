@@ -100,7 +100,8 @@ def test_desk_search_finds_students_and_books(client: FlaskClient, daemon: Daemo
     assert "王小明" not in html.replace('value="王小明"', "") and "0F00A1B2C3" not in html
     html = text(client.get("/desk/?q=hlm"))
     # Books are found by the kiosk's search: where they are, never who (or which class) has them.
-    assert "红楼梦" in html and "借出：1 本，" in html and "三(2)班" not in html
+    found = html.split('<div class="found-box"', 1)[1].split("</div>", 1)[0]
+    assert "红楼梦" in found and "借出：1 本，" in found and "三(2)班" not in found
 
 
 def test_librarian_lending_at_the_desk_page_reaches_the_touchscreen_and_the_sync(

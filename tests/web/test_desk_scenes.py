@@ -141,7 +141,7 @@ def test_pinyin_initials_find_a_student_and_the_banner_stays_until_the_helper_en
     page.fill("form.search input", "小")  # part of a name, and of titles
     page.press("form.search input", "Enter")
     page.wait_for_selector("table.found td:text-is('小明')")
-    assert "小王子" in page.inner_text("table.found")
+    assert "小王子" in page.inner_text(".found-box")
     page.click("table.found tr:has(td:text-is('小明')) .lend-card")
     page.wait_for_selector("#banner:not([hidden])", timeout=5000)
     assert page.inner_text("#banner-text") == "正在为 小明 借书"
