@@ -351,6 +351,7 @@ def import_(
         others = ", ".join(report.ignored_columns) or "-"
         click.echo(_(MAP_HINT, columns=others), err=True)
     if report.errors and not report.rejects_file:
+        click.echo(report.summary(), err=True)  # the rows read, so a refusal is not "0 rows"
         fail(_("{count} bad rows, nothing imported", count=len(report.errors)))
     click.echo(report.summary())
     if report.rejects_file:

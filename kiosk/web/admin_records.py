@@ -163,6 +163,11 @@ def _item_or_404(barcode: str) -> dict[str, Any]:
 @bp.get("/items/<barcode>")
 def item(barcode: str) -> str:
     """Show an item, its loans (latest first, a page at a time) and its status commands."""
+    return item_page(barcode)
+
+
+def item_page(barcode: str, form: Any = None) -> str:
+    """Render a book's page; `form` is a refused withdrawal's fields, shown again as typed."""
     page, per_page = page_number(), ITEM_LOANS_PER_PAGE
     # One loan more than a page tells whether older ones follow.
     rows = queries.loans_of_item(web().store.reader, barcode, per_page + 1, (page - 1) * per_page)
@@ -175,6 +180,7 @@ def item(barcode: str) -> str:
         statuses=ITEM_STATUSES,
         incident=_open_incident(barcode),
         reasons=weeding.REASONS,
+        form=form or {},
     )
 
 

@@ -36,6 +36,7 @@ from kiosk.circulation.stats.student import class_names
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, guard, page_number
+from kiosk.web.admin_records import item_page
 
 bp = Blueprint("collection", __name__, url_prefix="/admin/collection")
 bp.before_request(guard)  # the dashboard's network check and login
@@ -441,8 +442,13 @@ def withdraw() -> Any:
     barcode = _form("barcode")
     outcome = weeding.withdraw(web().store, barcode, _form("reason"), actor(), note=_form("note"))
     done = _result(outcome, weeding.MESSAGES, "withdrawn", barcode=barcode)
-    if not done and not request.form.get("next"):
-        return _index(request.form), 400  # the page's form keeps the barcode, reason and note
+    if done:
+        return _back()
+    # The form that was sent shows again with the reason and note as typed.
+    if not request.form.get("next"):
+        return _index(request.form), 400
+    if request.form["next"] == url_for("admin.item", barcode=barcode):
+        return item_page(barcode, request.form), 400
     return _back()
 
 

@@ -320,6 +320,7 @@ def test_the_installed_command_in_chinese(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.decode().splitlines() == [
         f"{bad}：第 2 行：年级 九十 无效（请填 1 到 12，或 一年级 … 六年级）",
+        "读者：读取 1 行（GB18030）：新增 0，更新 0，未变 0",
         "错误：有 1 行有错误，未导入任何数据",
     ]
 

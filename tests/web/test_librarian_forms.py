@@ -5,12 +5,19 @@ corner's class chosen from the school's classes.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kiosk.circulation.collection import weeding
 from kiosk.circulation.stats.search import initials
+from kiosk.cli import ROW_AT
+from kiosk.i18n import translate
 from web.chromium import wait_js
 from web.librarian import Demo, demo_school, log_in
 
@@ -115,6 +122,77 @@ def test_a_refused_withdrawal_keeps_its_note(page: Any, demo: Demo) -> None:
     assert page.input_value("#withdraw-form input[name=barcode]") == "NO-SUCH-BOOK"
     assert page.input_value("#withdraw-form select[name=reason]") == reason
     assert page.input_value("#withdraw-form input[name=note]") == "封面撕破，家长已赔"
+
+
+def test_a_refused_withdrawal_on_the_books_page_keeps_its_note(page: Any, demo: Demo) -> None:
+    barcode = demo.query("SELECT item_barcode FROM loans WHERE returned_at IS NULL LIMIT 1")[0][0]
+    page.goto(f"{demo.url}/admin/items/{barcode}")
+    page.select_option("#item-withdraw select[name=reason]", "outdated")
+    page.fill("#item-withdraw input[name=note]", "内容过时，换新版")
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_response(lambda r: r.url.endswith("/item/withdraw")) as sent:
+        page.click("#item-withdraw button[type=submit]")
+    assert sent.value.status == 400
+    page.wait_for_selector(".flash.error")
+    said = translate(weeding.MESSAGES["on_loan"], "zh_CN")
+    assert said in page.inner_text(".flash.error")
+    assert barcode in page.inner_text("h1")  # still the book's own page
+    assert page.input_value("#item-withdraw select[name=reason]") == "outdated"
+    assert page.input_value("#item-withdraw input[name=note]") == "内容过时，换新版"
+    assert demo.query("SELECT status FROM items WHERE barcode = ?", [barcode])[0][0] == "on_loan"
+    withdrawals = "SELECT count(*) FROM withdrawals WHERE item_barcode = ?"
+    assert demo.query(withdrawals, [barcode])[0][0] == 0
+    open_loans = "SELECT count(*) FROM loans WHERE item_barcode = ? AND returned_at IS NULL"
+    assert demo.query(open_loans, [barcode])[0][0] == 1
+
+
+# Four books, the third without a title: the whole file is refused, and said to be four rows.
+FOUR_ROWS = "条码号,题名\nR-001,小王子\nR-002,草房子\nR-003,\nR-004,城南旧事\n"
+RESULT = "SELECT count(*) FROM items WHERE barcode LIKE 'R-00%'"
+
+
+def test_a_refused_import_says_how_many_rows_it_read(page: Any, demo: Demo, tmp_path: Path) -> None:
+    csv_file = tmp_path / "新书.csv"
+    csv_file.write_text(FOUR_ROWS, encoding="utf-8")
+    page.goto(demo.url + "/admin/import")
+    page.select_option("main select[name=kind]", "items")
+    page.set_input_files("main input[name=file]", str(csv_file))
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#import-summary.error")
+    summary = page.inner_text("#import-summary")
+    assert "图书：读取 4 行（UTF-8）" in summary, summary
+    assert "读取 0 行" not in summary
+    cells = page.eval_on_selector_all("#import-errors td", "cs => cs.map(c => c.innerText)")
+    assert cells[0] == "4", cells  # the row to fix, as Excel numbers it (the header is 1)
+    assert demo.query(RESULT)[0][0] == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh_CN", "图书：读取 4 行（UTF-8）：新增 0，更新 0，未变 0"),
+        ("en", "items: 4 rows read (UTF-8): 0 new, 0 updated, 0 unchanged"),
+    ],
+)
+def test_a_refused_import_at_the_command_line_says_how_many_rows_it_read(
+    demo: Demo, tmp_path: Path, lang: str, said: str
+) -> None:
+    csv_file = tmp_path / "books.csv"
+    csv_file.write_text(FOUR_ROWS, encoding="utf-8")
+    kiosk = Path(sys.executable).parent / "kiosk"
+    config = demo.db.parent / "config.toml"  # the demo school's, beside its store
+    done = subprocess.run(
+        [str(kiosk), "--config", str(config), "import", "items", str(csv_file)],
+        env={**os.environ, "KIOSK_LANG": lang},
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    told = done.stderr.decode().splitlines()
+    bad_row = translate(ROW_AT, lang, file=csv_file, row=4, reason="")
+    assert told[0].startswith(bad_row), told
+    assert told[1] == said and len(told) == 3, told
+    assert demo.query(RESULT)[0][0] == 0
 
 
 def test_a_corner_is_lent_to_a_class_from_the_list_by_a_picked_teacher(

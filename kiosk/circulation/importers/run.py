@@ -60,11 +60,13 @@ def run(
     """
     with journal.holding(store), tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         journal.recover(store)  # an import stopped before this one is undone first
-        checked = _check(store, report, rows, spool, progress)
+        # The rows read are said whether or not the file is refused: "0 rows" for a file of four
+        # would tell the librarian the file was empty, not that a row in it is wrong.
+        report.rows = _check(store, report, rows, spool, progress)
         if report.errors and not (keep_going and not report.file_problem):
             return report
         bad = {e.row for e in report.errors}
-        report.rows, report.rejected = checked, len(bad)
+        report.rejected = len(bad)
         spool.seek(0)
         good = (row for number, row in _lines(spool) if number not in bad)
         if report.dry_run:
