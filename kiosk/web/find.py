@@ -19,15 +19,35 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
 
 from kiosk.circulation import covers, shelfmap
+from kiosk.circulation.reading.lists import grade_list, grades_with_lists
 from kiosk.circulation.stats import find as finding
 from kiosk.i18n import N_, translate
-from kiosk.web import Web, at_the_screen, web
+from kiosk.web import Web, at_the_screen, current_lang, web
 from kiosk.web.live import Update
 from kiosk.web.security import allowed
 
 bp = Blueprint("find", __name__)
 MAX_QUERY = 40
 BROWSE_WORDS = {"new": N_("New books"), "popular": N_("Most borrowed this month")}
+GRADE_LIST = N_("Grade {grade} reading list")
+NUMERALS = "一二三四五六七八九"  # 三年级, as a school says its grades
+
+
+def grade_words(grade: int, lang: str) -> str:
+    """Return a grade's list's name in a language: 三年级推荐书目, Grade 3 reading list."""
+    said = NUMERALS[grade - 1] if lang == "zh_CN" and 1 <= grade <= len(NUMERALS) else grade
+    return translate(GRADE_LIST, lang, grade=said)
+
+
+def _grades(ctx: Web) -> list[int]:
+    """Return the grades whose list can be browsed: the child's own in a student's session at
+    the kiosk's screen; else (idle, a teacher, the desk, the network) every grade with one."""
+    kiosk = ctx.kiosk
+    patron = kiosk.patron if kiosk is not None and kiosk.mode == "patron" else None
+    if at_the_screen() and patron is not None and patron.role == "student":
+        has = patron.grade is not None and grade_list(ctx.store.reader, patron.grade) is not None
+        return [patron.grade] if has else []
+    return grades_with_lists(ctx.store.reader)
 
 
 def _both(message: str, **params: Any) -> dict[str, str]:
@@ -82,10 +102,21 @@ def search() -> Any:
     answer["more"] = found.more
     if not q.strip() and not what:
         # Nothing typed yet: what can be browsed instead (the shelves that hold books).
-        answer["browse"] = [{"key": key, **_both(words)} for key, words in BROWSE_WORDS.items()] + [
-            {"key": letter, "letter": letter, **_both(finding.SHELVES[letter])}
-            for letter, _ in finding.shelves(ctx.store)
-        ]
+        answer["browse"] = (
+            [
+                {
+                    "key": f"{finding.GRADE}{g}",
+                    "zh": grade_words(g, "zh_CN"),
+                    "en": grade_words(g, "en"),
+                }
+                for g in _grades(ctx)
+            ]
+            + [{"key": key, **_both(words)} for key, words in BROWSE_WORDS.items()]
+            + [
+                {"key": letter, "letter": letter, **_both(finding.SHELVES[letter])}
+                for letter, _ in finding.shelves(ctx.store)
+            ]
+        )
     return jsonify(answer)
 
 
@@ -146,6 +177,10 @@ def catalogue() -> str:
         titles=[shown(t, shelfmap.places(ctx.store)) for t in found.titles],
         more=found.more,
         browse=BROWSE_WORDS,
+        grades=[
+            (f"{finding.GRADE}{g}", grade_words(g, current_lang()))
+            for g in grades_with_lists(ctx.store.reader)
+        ],
         shelves=shelves,
     )
 

@@ -19,6 +19,7 @@ import pytest
 from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.collection import corners
+from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from web.axe import assert_accessible
@@ -68,6 +69,19 @@ def make_school(settings: Any, now: dt.datetime) -> None:
     tz = c.tz
     due = (now + dt.timedelta(days=30)).astimezone(tz).date()
     assert corners.lend(week, "三(2)班", "T001", ["WOLF3"], due, tz, "librarian").ok
+    # Grade 3's list, an older one it replaced, and grade 5's.
+    for grade, name, books in [
+        (3, "三年级旧书目", ["DINO"]),
+        (3, "三年级推荐书目（2026秋）", ["WEB", "WOLF1", "CHA2"]),
+        (5, "五年级推荐书目", ["DINO"]),
+    ]:
+        saved = lists.save_list(week, lists.ListForm(name, grade, "2026秋", 0), 6, "t")
+        assert saved.ok
+        for barcode in books:
+            assert lists.add_title(week, saved.events[0].data["list"], barcode, "t").ok
+        clock = week.clock
+        assert isinstance(clock, FakeClock)
+        clock.advance(60)  # the next list is saved later: the newest is the grade's list
     week.close()
 
 
@@ -233,7 +247,8 @@ def test_before_typing_a_child_browses_the_shelves(page: Any) -> None:
     open_find(page)
     page.wait_for_selector("#find-results button.browse")
     chips = page.locator("#find-results button.browse").all_inner_texts()
-    assert chips == ["新书", "本月借阅最多", "I 文学", "Q 生物"]
+    # Idle: the lists of every grade that has one, never anything about a child.
+    assert chips == ["三年级推荐书目", "五年级推荐书目", "新书", "本月借阅最多", "I 文学", "Q 生物"]
     look(page, "10-browse")
     page.click("#find-results button.browse >> text=Q 生物")
     wait_js(page, "document.querySelectorAll('#find-results li .t').length === 1")
@@ -244,6 +259,36 @@ def test_before_typing_a_child_browses_the_shelves(page: Any) -> None:
     type_letters(page, "w")  # a letter starts a search again
     wait_js(page, "document.getElementById('find-q').textContent === 'w'")
     close_find(page)
+
+
+def test_in_a_childs_session_their_grades_list_is_one_touch_away(
+    page: Any, school: dict[str, Any]
+) -> None:
+    scan(school, page, A)  # 小明, grade 3
+    page.wait_for_selector("#session:not([hidden])")
+    open_find(page)
+    page.wait_for_selector("#find-results button.browse")
+    chips = page.locator("#find-results button.browse").all_inner_texts()
+    # Their own grade's list only, first; grade 5's is not theirs.
+    assert chips == ["三年级推荐书目", "新书", "本月借阅最多", "I 文学", "Q 生物"]
+    page.click("#find-results button.browse >> text=三年级推荐书目")
+    wait_js(page, "document.querySelectorAll('#find-results li .t').length === 3")
+    # The newest grade-3 list (the reading strip's), in its order, each with where it stands.
+    assert titles(page) == ["Charlotte's Web", "狼王梦", "查理九世 1：墨西哥死亡面具"]
+    assert page.inner_text("#find-q") == "三年级推荐书目"
+    rows = page.locator("#find-results li")
+    assert "书架上有：1 本" in rows.nth(0).locator(".where").inner_text()
+    assert rows.nth(0).locator(".shelf").inner_text() == "书架：I 文学 · I712.85/3"
+    assert rows.nth(2).locator(".where").inner_text().startswith("借出：2 本，")
+    assert rows.nth(2).locator("button.want").count() == 1
+    assert "Tom" not in page.inner_text("#find") and "陈老师" not in page.inner_text("#find")
+    set_language(page, "en")
+    assert page.inner_text("#find-q") == "Grade 3 reading list"
+    set_language(page, "zh")
+    look(page, "12-grade-list")
+    close_find(page)
+    page.click("#done")
+    page.wait_for_selector("#idle:not([hidden])")
 
 
 def test_a_card_tap_mid_search_starts_the_session_at_once(
@@ -298,6 +343,13 @@ def test_the_catalogue_page_in_both_languages(browser: Any, school: dict[str, An
     assert row.locator("td").nth(3).inner_text() == "I 文学 · I287.45/11"
     assert "Tom" not in p.inner_text("body")  # never who has a book
     assert_accessible(p, "/catalogue?q=lwm (zh)")
+    grades = p.locator("nav.browse a").all_inner_texts()[:2]
+    assert grades == ["三年级推荐书目", "五年级推荐书目"]
+    p.click("nav.browse a >> text=三年级推荐书目")
+    p.wait_for_selector("nav.browse a[aria-current=page] >> text=三年级推荐书目")
+    shown = p.locator("table.catalogue-results tbody tr td:first-child").all_inner_texts()
+    assert shown == ["Charlotte's Web", "狼王梦", "查理九世 1：墨西哥死亡面具"]
+    assert_accessible(p, "/catalogue?browse=grade:3 (zh)")
     p.screenshot(path=str(ARTIFACTS / "find-catalogue-zh.png"))
     p.goto(school["url"] + "/catalogue?lang=en&q=cljs")
     assert p.inner_text("h1") == "Library catalogue"
@@ -311,6 +363,10 @@ def test_the_catalogue_page_in_both_languages(browser: Any, school: dict[str, An
         p.locator("table.catalogue-results tbody td").first.inner_text().startswith("恐龙百科全书")
     )
     assert_accessible(p, "/catalogue?browse=Q (en)")
+    p.click("nav.browse a >> text=Grade 5 reading list")
+    p.wait_for_selector("nav.browse a[aria-current=page] >> text=Grade 5 reading list")
+    shown = p.locator("table.catalogue-results tbody tr td:first-child").all_inner_texts()
+    assert shown == ["恐龙百科全书：远古世界的霸主们（少年彩图版）"]
     p.goto(school["url"] + "/catalogue?q=zzzz")
     assert p.inner_text("[role=status]") == "No book found. Try other letters."
     assert_accessible(p, "/catalogue nothing found (en)")

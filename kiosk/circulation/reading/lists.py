@@ -211,3 +211,22 @@ def grade_list(db: Database, grade: int) -> dict[str, Any] | None:
         "SELECT * FROM reading_lists WHERE grade = ? ORDER BY saved_at DESC LIMIT 1",
         [grade],
     )
+
+
+def grades_with_lists(db: Database) -> list[int]:
+    """Return the grades that have a list, in order."""
+    rows = fetch(
+        db, "SELECT DISTINCT grade FROM reading_lists WHERE grade IS NOT NULL ORDER BY grade"
+    )
+    return [int(r["grade"]) for r in rows]
+
+
+def copy_of_each(db: Database, list_id: str) -> list[str]:
+    """Return a copy's barcode for each of a list's titles the catalogue holds, in list order."""
+    rows = fetch(
+        db,
+        f"SELECT {copies('MIN(i.barcode)')} AS barcode FROM reading_list_titles t "
+        "WHERE t.list_id = ? ORDER BY t.added_at, t.rowid",
+        [list_id],
+    )
+    return [r["barcode"] for r in rows if r["barcode"] is not None]

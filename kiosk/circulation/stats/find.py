@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kiosk.circulation import dashboard
+from kiosk.circulation.reading.lists import copy_of_each, grade_list
 from kiosk.circulation.stats import catalogue, month
 from kiosk.circulation.stats.rankings import top_books
 from kiosk.circulation.stats.reading import subject_of
@@ -136,6 +137,7 @@ class Index:
         self.rows: list[tuple[str, str, str, tuple[str, ...]]] = [e[1] for e in entries]
         self.by_title = {(r[0], r[1]): n for n, r in enumerate(self.rows)}
         self._shelves: dict[str, list[int]] | None = None
+        self._by_barcode: dict[str, int] | None = None
         # Letters typed (pinyin, English) are looked for in the letters only: a string of one
         # byte a character, a fifth of the whole, which str.find runs through much faster.
         self.text = _Haystack([e[0][1] for e in entries])
@@ -169,6 +171,12 @@ class Index:
                     shelves.setdefault(letter, []).append(n)
             self._shelves = shelves
         return self._shelves
+
+    def row_of(self, barcode: str) -> int | None:
+        """Return the row of a copy's title (the map worked out once)."""
+        if self._by_barcode is None:
+            self._by_barcode = {b: n for n, row in enumerate(self.rows) for b in row[3]}
+        return self._by_barcode.get(barcode)
 
 
 class _Haystack:
@@ -339,11 +347,12 @@ def find(store: Store, q: str, limit: int = LIMIT, tz: Any = None) -> Found:
 
 
 BROWSE = ("new", "popular")
+GRADE = "grade:"  # a grade's recommended reading list: `grade:3`
 
 
 def browse(store: Store, what: str, tz: Any, limit: int = LIMIT) -> Found:
-    """Return a shelf's titles (`I`), the new books (`new`) or this month's most borrowed
-    (`popular`), each with where its copies are."""
+    """Return a shelf's titles (`I`), the new books (`new`), this month's most borrowed
+    (`popular`) or a grade's recommended list (`grade:3`), each with where its copies are."""
     idx = index(store)
     if what in SHELVES:
         rows = idx.shelves().get(what, [])
@@ -355,11 +364,26 @@ def browse(store: Store, what: str, tz: Any, limit: int = LIMIT) -> Found:
             listed = top_books(store, month(today.year, today.month), tz, limit)
         found = (idx.by_title.get((r["title"], r["author"] or "")) for r in listed)
         rows = [n for n in found if n is not None]
+    elif what.startswith(GRADE) and what[len(GRADE) :].isdigit():
+        rows = _grade_rows(store, idx, int(what[len(GRADE) :]))
     else:
         rows = []
     titles = [_title(idx.rows[r]) for r in rows[:limit]]
     _where(store, titles, tz)
     return Found([t for t in titles if t.barcodes], len(rows) > limit)
+
+
+def _grade_rows(store: Store, idx: Index, grade: int) -> list[int]:
+    """Return the rows of a grade's list (the newest of that grade, as the reading strip's)."""
+    found = grade_list(store.reader, grade)
+    if found is None:
+        return []
+    rows: list[int] = []
+    for barcode in copy_of_each(store.reader, found["id"]):
+        row = idx.row_of(barcode)
+        if row is not None and row not in rows:
+            rows.append(row)
+    return rows
 
 
 def shelves(store: Store) -> list[tuple[str, int]]:
