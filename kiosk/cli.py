@@ -16,7 +16,7 @@ import click
 from kiosk.circulation.store import StoreError
 from kiosk.cli_context import Context, fail, pass_ctx, shown_language, table_language
 from kiosk.cli_help import localize
-from kiosk.i18n import N_, _
+from kiosk.i18n import N_, N_plural, _
 
 __all__ = ["AREA_COMMANDS", "Context", "KioskGroup", "fail", "main", "pass_ctx"]
 
@@ -352,7 +352,7 @@ def import_(
         click.echo(_(MAP_HINT, columns=others), err=True)
     if report.errors and not report.rejects_file:
         click.echo(report.summary(), err=True)  # the rows read, so a refusal is not "0 rows"
-        fail(_("{count} bad rows, nothing imported", count=len(report.errors)))
+        fail(_(BAD_ROWS, count=len(report.errors)))
     click.echo(report.summary())
     if report.rejects_file:
         sys.exit(PARTLY)
@@ -364,6 +364,7 @@ MAP_HINT = N_(
 )
 PARTLY = 3  # exit code: the good rows came in, the bad ones are in the rejects file
 ROW_AT = N_("{file}: row {row}: {reason}")
+BAD_ROWS = N_plural("{count} bad row, nothing imported", "{count} bad rows, nothing imported")
 UNDONE = N_(
     "the import of {file} started at {at} was stopped before it finished: all of it has been undone"
 )

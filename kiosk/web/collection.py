@@ -405,7 +405,11 @@ def mark() -> Any:
     if kind not in ("lost", "damaged"):
         abort(400)
     outcome = lost.mark(web().store, kind, barcode, actor(), note=_form("note"))
-    _result(outcome, lost.MESSAGES, kind, barcode=barcode)
+    if _result(outcome, lost.MESSAGES, kind, barcode=barcode):
+        return _back()
+    # From the book's own page, the page shows again with the note as typed.
+    if request.form.get("next") == url_for("admin.item", barcode=barcode):
+        return item_page(barcode, "mark", request.form), 400
     return _back()
 
 
@@ -448,7 +452,7 @@ def withdraw() -> Any:
     if not request.form.get("next"):
         return _index(request.form), 400
     if request.form["next"] == url_for("admin.item", barcode=barcode):
-        return item_page(barcode, request.form), 400
+        return item_page(barcode, "withdraw", request.form), 400
     return _back()
 
 

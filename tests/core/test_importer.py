@@ -295,7 +295,7 @@ def test_cli_import_end_to_end(tmp_path: Path) -> None:
     result = runner.invoke(main, ["--config", str(config), "import", "patrons", str(bad)])
     assert result.exit_code == 1
     assert f"{bad}: row 2: name is empty" in result.output
-    assert "1 bad rows, nothing imported" in result.output
+    assert "1 bad row, nothing imported" in result.output and "bad rows" not in result.output
     result = runner.invoke(main, ["--config", str(config), "export", "patrons", "--codes"])
     assert result.exit_code == 0
     assert "20260101,0A00C0FFEE|20260101,欧阳娜娜,四(1)班,4,student,active" in result.output

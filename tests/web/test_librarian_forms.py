@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.circulation.collection import weeding
+from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.stats.search import initials
 from kiosk.cli import ROW_AT
 from kiosk.i18n import translate
@@ -146,6 +146,34 @@ def test_a_refused_withdrawal_on_the_books_page_keeps_its_note(page: Any, demo: 
     assert demo.query(open_loans, [barcode])[0][0] == 1
 
 
+def test_a_refused_mark_on_the_books_page_keeps_its_note(page: Any, demo: Demo) -> None:
+    fresh = (
+        "SELECT barcode FROM items WHERE status = 'available' "
+        "AND barcode NOT IN (SELECT item_barcode FROM incidents) LIMIT 1"
+    )
+    barcode = demo.query(fresh)[0][0]
+    page.goto(f"{demo.url}/admin/items/{barcode}")
+    page.fill("#item-mark input[name=note]", "封面撕破了一半")
+    # Meanwhile another tab marks it damaged: this page's button is out of date.
+    other = page.context.new_page()
+    other.goto(f"{demo.url}/admin/items/{barcode}")
+    other.click("#item-mark button[value=damaged]")
+    other.wait_for_selector(".flash:not(.error)")
+    other.close()
+    assert demo.query("SELECT status FROM items WHERE barcode = ?", [barcode])[0][0] == "damaged"
+    with page.expect_response(lambda r: r.url.endswith("/item/mark")) as sent:
+        page.click("#item-mark button[value=damaged]")
+    assert sent.value.status == 400
+    page.wait_for_selector(".flash.error")
+    said = translate(lost.MESSAGES["already_damaged"], "zh_CN")
+    assert said in page.inner_text(".flash.error")
+    assert barcode in page.inner_text("h1")  # still the book's own page
+    assert page.input_value("#item-mark input[name=note]") == "封面撕破了一半"
+    assert page.input_value("#item-withdraw input[name=note]") == ""  # only the form sent
+    incidents = "SELECT kind, note FROM incidents WHERE item_barcode = ?"
+    assert [tuple(r) for r in demo.query(incidents, [barcode])] == [("damaged", "")]
+
+
 # Four books, the third without a title: the whole file is refused, and said to be four rows.
 FOUR_ROWS = "条码号,题名\nR-001,小王子\nR-002,草房子\nR-003,\nR-004,城南旧事\n"
 RESULT = "SELECT count(*) FROM items WHERE barcode LIKE 'R-00%'"
@@ -168,14 +196,22 @@ def test_a_refused_import_says_how_many_rows_it_read(page: Any, demo: Demo, tmp_
 
 
 @pytest.mark.parametrize(
-    ("lang", "said"),
+    ("lang", "said", "refused"),
     [
-        ("zh_CN", "图书：读取 4 行（UTF-8）：新增 0，更新 0，未变 0"),
-        ("en", "items: 4 rows read (UTF-8): 0 new, 0 updated, 0 unchanged"),
+        (
+            "zh_CN",
+            "图书：读取 4 行（UTF-8）：新增 0，更新 0，未变 0",
+            "有 1 行有错误，未导入任何数据",
+        ),
+        (
+            "en",
+            "items: 4 rows read (UTF-8): 0 new, 0 updated, 0 unchanged",
+            "1 bad row, nothing imported",  # one row: the singular
+        ),
     ],
 )
 def test_a_refused_import_at_the_command_line_says_how_many_rows_it_read(
-    demo: Demo, tmp_path: Path, lang: str, said: str
+    demo: Demo, tmp_path: Path, lang: str, said: str, refused: str
 ) -> None:
     csv_file = tmp_path / "books.csv"
     csv_file.write_text(FOUR_ROWS, encoding="utf-8")
@@ -192,6 +228,7 @@ def test_a_refused_import_at_the_command_line_says_how_many_rows_it_read(
     bad_row = translate(ROW_AT, lang, file=csv_file, row=4, reason="")
     assert told[0].startswith(bad_row), told
     assert told[1] == said and len(told) == 3, told
+    assert told[2].endswith(refused), told
     assert demo.query(RESULT)[0][0] == 0
 
 
