@@ -63,7 +63,7 @@ def folder_beside(db: Path) -> Path:
 
 
 def names_in(db: Path) -> set[str]:
-    """Return the covers a store or backup file names, read only; raise sqlite3.Error if unreadable."""
+    """Return the covers a store or backup file names; raise sqlite3.Error if it is no database."""
     # immutable: a look must not leave -wal/-shm files beside a backup (they never change).
     conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
     try:

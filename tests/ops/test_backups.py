@@ -129,9 +129,7 @@ def test_a_cover_missing_at_backup_time_is_reported_and_the_rest_kept(
     assert len(list((tmp_path / "nightly").glob("kiosk-*.db"))) == 1
 
 
-def test_keep_deletes_a_cover_only_when_no_kept_backup_names_it(
-    cfg: Path, tmp_path: Path
-) -> None:
+def test_keep_deletes_a_cover_only_when_no_kept_backup_names_it(cfg: Path, tmp_path: Path) -> None:
     db = tmp_path / "kiosk.db"
     nightly = tmp_path / "nightly"
     first = give_covers(db, [(200, 30, 30), (30, 30, 200)])
