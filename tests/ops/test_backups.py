@@ -313,3 +313,19 @@ def test_a_starting_daemon_rides_out_a_brief_look_at_its_lock(tmp_path: Path) ->
     with daemon_lock(db, wait_s=2.0):
         assert release.is_set()  # taken only after the look let go, not beside it
     looker.join()
+
+
+def test_a_damaged_cover_is_reported_and_not_copied_over_the_backups(
+    cfg: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "kiosk.db"
+    (name,) = give_covers(db, [(200, 30, 30)])
+    broken = tmp_path / "covers" / name
+    broken.write_bytes(broken.read_bytes()[:500])  # cut short, like a bad SD card
+    (tmp_path / "nightly").mkdir()
+
+    code, out = kiosk(cfg, "backup", str(tmp_path / "nightly"))
+
+    assert code == 0, out
+    assert out.splitlines()[1:] == [f"cover damaged, not copied: {broken}"]
+    assert not (tmp_path / "nightly" / "covers").exists()
