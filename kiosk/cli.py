@@ -7,6 +7,7 @@ import dataclasses
 import importlib
 import json
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -225,24 +226,32 @@ def status(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def backup(ctx: Context, dest: Path, keep: int | None) -> None:
     """Copy the store to DEST (a file or folder) while the kiosk keeps running."""
-    from kiosk.ops.backups import DELETED, NEEDS_FOLDER, prune
+    from kiosk.ops import backups
 
     if keep is not None:
         try:
             dest.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            fail(_(NEEDS_FOLDER, error=e))
+            fail(_(backups.NEEDS_FOLDER, error=e))
     store = ctx.store()
     try:
         out = store.backup(dest)
-    except (StoreError, OSError) as e:
+        copy = backups.backup_covers(out, Path(store.path))
+    except (StoreError, OSError, sqlite3.Error) as e:
         fail(str(e))
     finally:
         store.close()
     click.echo(_("backup written: {path}", path=out))
+    for path in copy.missing:
+        click.echo(_(backups.COVER_MISSING, path=path))
+    for path in copy.damaged:
+        click.echo(_(backups.COVER_DAMAGED, path=path))
     if keep is not None:
-        for old in prune(dest, keep):
-            click.echo(_(DELETED, path=old))
+        pruned = backups.prune(dest, keep)
+        for old in pruned.backups:
+            click.echo(_(backups.DELETED, path=old))
+        for old in pruned.covers:
+            click.echo(_(backups.COVER_DELETED, path=old))
 
 
 @main.command("import")

@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import re
+import sqlite3
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,32 @@ class Cover:
 
 def folder(store: Store) -> Path:
     """Return the folder the covers are kept in: `covers/` beside the database file."""
-    return Path(store.path).parent / "covers"
+    return folder_beside(Path(store.path))
+
+
+def folder_beside(db: Path) -> Path:
+    """Return the covers folder that belongs with a database or backup file."""
+    return db.parent / "covers"
+
+
+def names_in(db: Path) -> set[str]:
+    """Return the covers a store or backup file names; raise sqlite3.Error if it is no database."""
+    # immutable: a look must not leave -wal/-shm files beside a backup (they never change).
+    conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
+    try:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
+        if "cover" not in columns:
+            return set()  # a store from before covers
+        rows = conn.execute("SELECT DISTINCT cover FROM items WHERE cover IS NOT NULL")
+        # Only a cover's own name: a crafted backup must not name a path elsewhere.
+        return {r[0] for r in rows if isinstance(r[0], str) and NAME.match(r[0])}
+    finally:
+        conn.close()
+
+
+def is_whole(name: str, data: bytes) -> bool:
+    """Return whether a cover file's bytes are the ones its name was made from."""
+    return hashlib.sha256(data).hexdigest() + ".jpg" == name
 
 
 def scaled(upload: bytes) -> Cover | Refusal:

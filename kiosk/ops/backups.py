@@ -7,6 +7,11 @@ installer's `before-upgrade-*.db`, anything a person put there) are never delete
 `kiosk run` holds an flock(2) on the store file for as long as it runs. SQLite's own locks are
 POSIX record locks, which flock does not touch, so this lock only says "the daemon is using this
 store": `kiosk restore` tries it and refuses while it is held.
+
+Covers (photos, kiosk/circulation/covers.py) are files beside the store, not in it, so a backup
+also copies the covers it names into a `covers/` folder beside itself, and a restore copies them
+back. They are named by their content, so a file already there is the same file and is skipped;
+the backups of a folder share one covers folder, and pruning keeps every cover a kept backup names.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from kiosk.circulation import covers
 from kiosk.circulation.migrations import KNOWN
 from kiosk.circulation.store import StoreError
 from kiosk.i18n import N_, _
@@ -31,6 +37,9 @@ from kiosk.i18n import N_, _
 # Messages of `kiosk backup --keep` (the command lives in kiosk/cli.py).
 DELETED = N_("deleted old backup: {path}")
 NEEDS_FOLDER = N_("--keep needs DEST to be a folder: {error}")
+COVER_DELETED = N_("deleted cover no kept backup names: {path}")
+COVER_MISSING = N_("cover missing, not copied: {path}")
+COVER_DAMAGED = N_("cover damaged, not copied: {path}")
 
 BACKUP_NAME = re.compile(r"^kiosk-\d{4}-\d{2}-\d{2}T\d{6}\.db$")
 
@@ -42,14 +51,95 @@ def backups_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if BACKUP_NAME.match(p.name) and p.is_file())
 
 
-def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest `keep` backups in `folder`; return what was deleted."""
+@dataclass(frozen=True)
+class Pruned:
+    """What a prune deleted: old backups, and the covers only they named."""
+
+    backups: list[Path]
+    covers: list[Path]
+
+
+def prune(folder: Path, keep: int) -> Pruned:
+    """Delete all but the newest `keep` backups in `folder`, and covers no kept store names."""
     if keep < 1:
         raise ValueError("keep must be 1 or more")
     old = backups_in(folder)[:-keep]
+    dropped: set[str] = set()
     for path in old:
+        with contextlib.suppress(sqlite3.Error):  # a damaged backup's covers are not candidates
+            dropped |= covers.names_in(path)
         path.unlink()
-    return old
+    return Pruned(old, _prune_covers(folder, dropped))
+
+
+def _prune_covers(folder: Path, dropped: set[str]) -> list[Path]:
+    """Delete the covers in `dropped` that no store file left in `folder` names."""
+    if not dropped:
+        return []
+    named: set[str] = set()
+    # Every *.db left counts, the installer's before-upgrade copies and a person's own too.
+    for path in folder.glob("*.db"):
+        if not path.is_file():
+            continue
+        try:
+            named |= covers.names_in(path)
+        except sqlite3.Error:
+            return []  # cannot tell what it needs: delete no cover
+    gone = []
+    for name in sorted(dropped - named):
+        path = covers.folder_beside(folder / "x.db") / name
+        if path.is_file():
+            path.unlink()
+            gone.append(path)
+    return gone
+
+
+@dataclass(frozen=True)
+class CoverCopy:
+    """What copying covers did: the files copied, and those missing or damaged at the source."""
+
+    copied: list[Path]
+    missing: list[Path]
+    damaged: list[Path]
+
+
+def copy_covers(
+    db: Path, source: Path, target: Path, owner: os.stat_result | None = None
+) -> CoverCopy:
+    """Copy the covers `db` names from `source` to `target` unless `target` has them already."""
+    copied: list[Path] = []
+    missing: list[Path] = []
+    damaged: list[Path] = []
+    for name in sorted(covers.names_in(db)):
+        dst = target / name
+        if dst.is_file():
+            continue  # named by its content: the same file
+        src = source / name
+        try:
+            data = src.read_bytes()
+        except OSError:
+            missing.append(src)
+            continue
+        if not covers.is_whole(name, data):
+            damaged.append(src)
+            continue
+        if not target.is_dir():
+            target.mkdir(parents=True)
+            if owner is not None:
+                os.chown(target, owner.st_uid, owner.st_gid)
+        # Written whole before it is named, so the page never serves half a file.
+        part = dst.with_name(name + ".part")
+        part.write_bytes(data)
+        if owner is not None:
+            os.chown(part, owner.st_uid, owner.st_gid)
+        part.replace(dst)
+        copied.append(dst)
+    return CoverCopy(copied, missing, damaged)
+
+
+def backup_covers(backup: Path, store_path: Path) -> CoverCopy:
+    """Copy the covers a fresh backup names into the `covers/` folder beside it."""
+    return copy_covers(backup, covers.folder_beside(store_path), covers.folder_beside(backup))
 
 
 @dataclass(frozen=True)
@@ -145,6 +235,7 @@ class Restored:
     backup: Path
     store: Path
     kept: Path | None
+    covers: CoverCopy
 
 
 def restore(backup: Path, store_path: Path, now: dt.datetime | None = None) -> Restored:
@@ -170,8 +261,15 @@ def restore(backup: Path, store_path: Path, now: dt.datetime | None = None) -> R
             store_path.replace(kept)
         else:
             store_path.unlink()  # the empty file daemon_lock made
-        if os.geteuid() == 0:
+        root = os.geteuid() == 0
+        if root:
             # Run with sudo: the restored file must still belong to the service's user.
             os.chown(part, owner.st_uid, owner.st_gid)
         part.replace(store_path)
-    return Restored(backup, store_path, kept)
+        copy = copy_covers(
+            store_path,
+            covers.folder_beside(backup),
+            covers.folder_beside(store_path),
+            owner if root else None,
+        )
+    return Restored(backup, store_path, kept, copy)

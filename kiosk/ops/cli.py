@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ import click
 from kiosk.circulation.store import StoreError
 from kiosk.cli_context import Context, fail, pass_ctx
 from kiosk.i18n import _
+from kiosk.ops.backups import COVER_DAMAGED, COVER_MISSING
 from kiosk.ops.backups import restore as restore_backup
 
 
@@ -25,9 +27,13 @@ def restore(ctx: Context, backup: Path) -> None:
         if e.kind == "locked":
             fail(_("{error}; stop it first: sudo systemctl stop kiosk", error=e))
         fail(str(e))
-    except OSError as e:
+    except (OSError, sqlite3.Error) as e:
         fail(str(e))
     click.echo(_("restored {backup} to {store}", backup=done.backup, store=done.store))
+    for path in done.covers.missing:
+        click.echo(_(COVER_MISSING, path=path))
+    for path in done.covers.damaged:
+        click.echo(_(COVER_DAMAGED, path=path))
     if done.kept is not None:
         click.echo(_("the store it replaced is kept as {path}", path=done.kept))
     click.echo(_("start the kiosk again: sudo systemctl start kiosk"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
+from kiosk.circulation import covers
 from kiosk.circulation.records import put_patron
 from kiosk.circulation.store import Store, StoreError
 from kiosk.cli import main
@@ -56,6 +59,97 @@ def add_patron(db: Path, pid: str) -> None:
     with store.write() as tx:
         put_patron(tx, {"id": pid, "name": "新同学", "role": "student", "grade": 2}, [], "now")
     store.close()
+
+
+def photo(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (600, 800), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def give_covers(db: Path, colours: list[tuple[int, int, int]]) -> dict[str, bytes]:
+    """Photograph the first books' covers; return each kept cover file's name and bytes."""
+    store = Store.open(db)
+    try:
+        barcodes = [r["barcode"] for r in store.query("SELECT barcode FROM items ORDER BY barcode")]
+        for barcode, colour in zip(barcodes, colours, strict=False):
+            covers.set_cover(store, barcode, photo(colour), "librarian:x")
+        names = [r["cover"] for r in store.query("SELECT cover FROM items WHERE cover IS NOT NULL")]
+        return {n: (covers.folder(store) / n).read_bytes() for n in names}
+    finally:
+        store.close()
+
+
+def served(db: Path) -> dict[str, bytes]:
+    """Return the covers the store's items name that the pages can serve, with their bytes."""
+    store = Store.open(db, migrate=False)
+    try:
+        names = [r["cover"] for r in store.query("SELECT cover FROM items WHERE cover IS NOT NULL")]
+        found = {n: covers.path_of(store, n) for n in names}
+        return {n: p.read_bytes() for n, p in found.items() if p is not None}
+    finally:
+        store.close()
+
+
+def test_covers_lost_with_the_store_come_back_with_a_restore(cfg: Path, tmp_path: Path) -> None:
+    db = tmp_path / "kiosk.db"
+    kept = give_covers(db, [(200, 30, 30), (30, 30, 200)])
+    assert len(kept) == 2
+    nightly = tmp_path / "backups"
+
+    code, out = kiosk(cfg, "backup", "--keep", "3", str(nightly))
+
+    assert code == 0, out
+    assert {p.name: p.read_bytes() for p in (nightly / "covers").iterdir()} == kept
+    shutil.rmtree(tmp_path / "covers")  # the SD card's covers are gone
+    assert served(db) == {}
+    (backup,) = nightly.glob("kiosk-*.db")
+
+    code, out = kiosk(cfg, "restore", str(backup))
+
+    assert code == 0, out
+    assert served(db) == kept
+    assert out.splitlines()[0] == f"restored {backup} to {db}"
+
+
+def test_a_cover_missing_at_backup_time_is_reported_and_the_rest_kept(
+    cfg: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "kiosk.db"
+    kept = give_covers(db, [(200, 30, 30), (30, 30, 200)])
+    lost, other = sorted(kept)
+    (tmp_path / "covers" / lost).unlink()
+    (tmp_path / "nightly").mkdir()
+
+    code, out = kiosk(cfg, "backup", str(tmp_path / "nightly"))
+
+    assert code == 0, out
+    assert out.splitlines()[1:] == [f"cover missing, not copied: {tmp_path / 'covers' / lost}"]
+    assert [p.name for p in (tmp_path / "nightly" / "covers").iterdir()] == [other]
+    assert len(list((tmp_path / "nightly").glob("kiosk-*.db"))) == 1
+
+
+def test_keep_deletes_a_cover_only_when_no_kept_backup_names_it(cfg: Path, tmp_path: Path) -> None:
+    db = tmp_path / "kiosk.db"
+    nightly = tmp_path / "nightly"
+    first = give_covers(db, [(200, 30, 30), (30, 30, 200)])
+    code, out = kiosk(cfg, "backup", "--keep", "2", str(nightly))
+    assert code == 0, out
+    later = give_covers(db, [(30, 200, 30)])  # the first book's cover taken again
+    (replaced,) = set(first) - set(later)
+    oldest = min(nightly.glob("kiosk-*.db"))
+    # Backups are named to the second; the older one is renamed so the next is distinct.
+    oldest.rename(nightly / "kiosk-2026-01-01T023000.db")
+
+    code, out = kiosk(cfg, "backup", "--keep", "2", str(nightly))
+    assert code == 0, out
+    assert {p.name for p in (nightly / "covers").iterdir()} == set(first) | set(later)
+
+    code, out = kiosk(cfg, "backup", "--keep", "1", str(nightly))
+
+    assert code == 0, out
+    assert {p.name for p in (nightly / "covers").iterdir()} == set(later)
+    assert f"deleted cover no kept backup names: {nightly / 'covers' / replaced}" in out
 
 
 def test_backup_keep_deletes_only_the_oldest_nightly_backups(cfg: Path, tmp_path: Path) -> None:
@@ -219,3 +313,19 @@ def test_a_starting_daemon_rides_out_a_brief_look_at_its_lock(tmp_path: Path) ->
     with daemon_lock(db, wait_s=2.0):
         assert release.is_set()  # taken only after the look let go, not beside it
     looker.join()
+
+
+def test_a_damaged_cover_is_reported_and_not_copied_over_the_backups(
+    cfg: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "kiosk.db"
+    (name,) = give_covers(db, [(200, 30, 30)])
+    broken = tmp_path / "covers" / name
+    broken.write_bytes(broken.read_bytes()[:500])  # cut short, like a bad SD card
+    (tmp_path / "nightly").mkdir()
+
+    code, out = kiosk(cfg, "backup", str(tmp_path / "nightly"))
+
+    assert code == 0, out
+    assert out.splitlines()[1:] == [f"cover damaged, not copied: {broken}"]
+    assert not (tmp_path / "nightly" / "covers").exists()
