@@ -60,3 +60,15 @@ def watch_errors(page: Any) -> list[str]:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     return errors
+
+
+@contextlib.contextmanager
+def screen_page(browser: Any, url: str) -> Iterator[Any]:
+    """Open the kiosk's own screen at 800x480, its stream running; fail on any page error."""
+    p = browser.new_page(viewport={"width": 800, "height": 480})
+    errors = watch_errors(p)
+    p.goto(url + "/")
+    wait_js(p, "window.kioskEvents && window.kioskEvents.length > 0")
+    yield p
+    assert errors == []
+    p.close()

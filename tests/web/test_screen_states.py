@@ -22,7 +22,7 @@ from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron, set_patron_status
 from kiosk.circulation.service import Circulation
 from web.axe import assert_accessible, violations
-from web.chromium import ARTIFACTS, wait_js, watch_errors
+from web.chromium import ARTIFACTS, screen_page, wait_js
 from web.helpers import fifo_settings, running
 from web.layout import problems
 from web.test_collection_e2e import login
@@ -144,13 +144,8 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 @pytest.fixture(scope="module")
 def page(browser: Any, school: dict[str, Any]) -> Iterator[Any]:
     """The kiosk's own screen, open for the whole walk."""
-    p = browser.new_page(viewport={"width": 800, "height": 480})
-    errors = watch_errors(p)
-    p.goto(school["url"] + "/")
-    wait_js(p, "window.kioskEvents && window.kioskEvents.length > 0")
-    yield p
-    assert errors == []
-    p.close()
+    with screen_page(browser, school["url"]) as p:
+        yield p
 
 
 def scan(school: dict[str, Any], page: Any, *codes: str) -> None:
