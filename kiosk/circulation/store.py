@@ -227,31 +227,45 @@ class Store:
         return stamp(self.clock.now())
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Database]:
-        """Run one business action as one durable transaction (BEGIN IMMEDIATE ... COMMIT)."""
+    def write(self, durable: bool = True) -> Iterator[Database]:
+        """Run one business action as one durable transaction (BEGIN IMMEDIATE ... COMMIT).
+
+        `durable=False` is for a copy of what another system has already committed (a SIP2
+        library system's answer): the commit is not synced to disk on its own, so it survives a
+        crash of the daemon but a power cut may lose it; the next durable commit syncs it too.
+        """
         with self._write_lock:
             conn = self.db.conn
             if conn.in_transaction:
                 # A nested action joins the outer one: one action, one transaction.
                 yield self.db
                 return
+            if not durable:
+                conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as e:
-                raise self._classify(e) from e
-            try:
-                yield self.db
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                yield from self._transaction(conn)
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous=FULL")
             self._written.set()  # the checkpointer, if running, folds it in a moment later
+
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[Database]:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise self._classify(e) from e
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def record(self, db: Database, event: Event) -> Event:
         """Append an event inside the current write; return it with its sequence number."""

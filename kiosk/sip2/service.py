@@ -184,7 +184,7 @@ class Sip2Circulation(Circulation):
             "status": "blocked" if check.reason == "card_blocked" else "active",
         }
         at = self.store.now()
-        with self.store.write() as db:
+        with self.store.write(durable=False) as db:  # a copy of the system's answer
             records.put_patron(db, row, [code], at)
             if check.ok:
                 sip2_queue.card_accepted(db, pid, at)
@@ -193,7 +193,7 @@ class Sip2Circulation(Circulation):
         return patron
 
     def _remember_item(self, code: str, title: str) -> Item:
-        with self.store.write() as db:
+        with self.store.write(durable=False) as db:  # a copy of the system's answer
             records.put_item(db, {"barcode": code, "title": title or code}, self.store.now())
         item = self.item(code)
         assert item is not None
@@ -210,11 +210,15 @@ class Sip2Circulation(Circulation):
         title: str = "",
         in_doubt: bool = False,
     ) -> Any:
-        """Append the event (and, offline, its queue row) in one durable transaction.
+        """Append the event (and, offline, its queue row) in one transaction.
 
         The book's title as the system named it goes into the same transaction: one commit.
+        Offline, the queue row is the only record of the loan, so it is synced to disk before
+        the beep. Online, the library system has already committed the loan (its answer is the
+        durable record): the kiosk's copy is written before the answer shows, which survives a
+        crash of the daemon, and reaches the disk with the next durable commit.
         """
-        with self.store.write() as db:
+        with self.store.write(durable=offline) as db:
             if title or self.item(draft.item_barcode or "", db) is None:
                 row = {"barcode": draft.item_barcode, "title": title or draft.item_barcode}
                 records.put_item(db, row, self.store.now())

@@ -416,3 +416,16 @@ def test_a_server_without_63_is_asked_23(acs: Any, start_kiosk: Any) -> None:
     line = kiosk.ask("P006")
     assert line.startswith("[error] fines") and "Fines of 12.50 outstanding" in line, line
     assert [r["op"] for r in server.journal()] == ["23", "23"]
+
+
+def test_an_online_loan_answered_on_screen_survives_a_kill_of_the_daemon(
+    acs: Any, start_kiosk: Any, tmp_path: Path
+) -> None:
+    server = acs()
+    kiosk = start_kiosk(server.address, patron_pattern=r"P\d+", item_pattern=r"B\d+")
+    assert kiosk.ask("P001").startswith("[session_started]")
+    assert kiosk.ask("B001").startswith("[ok] checkout B001")
+    kiosk.kill()  # kill -9 right after the answer: the copy was written before it showed
+    db = tmp_path / "kiosk.db"
+    assert rows(db, "SELECT patron_id FROM loans WHERE item_barcode = 'B001'") == [("P001",)]
+    assert [r["item"] for r in server.journal("11")] == ["B001"]
