@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.projector import Refusal, project
+from kiosk.circulation.events import Refusal
+from kiosk.circulation.projector import project
 from kiosk.circulation.records import issue_card
 from kiosk.circulation.store import Event, Store, fetch
 

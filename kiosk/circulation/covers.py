@@ -22,7 +22,8 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from kiosk.circulation.projector import Draft, Refusal, commit
+from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.projector import commit
 from kiosk.circulation.store import Event, Store
 from kiosk.i18n import N_
 

@@ -29,8 +29,8 @@ from kiosk.circulation.commands import (
     UndoLast,
     Visit,
 )
+from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.projector import Draft, Refusal
 from kiosk.circulation.rules import Rules, end_of_day
 
 UNDOABLE = ("checkout", "checkin", "renew")

@@ -20,8 +20,9 @@ from kiosk import config
 from kiosk.circulation import cards, decide
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.commands import Checkout
+from kiosk.circulation.events import Refusal
 from kiosk.circulation.models import Item, Patron
-from kiosk.circulation.projector import Refusal, project
+from kiosk.circulation.projector import project
 from kiosk.circulation.records import save
 from kiosk.circulation.rules import Rules, load_rules, rules_rows
 from kiosk.circulation.store import Event, Store

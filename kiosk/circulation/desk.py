@@ -13,8 +13,9 @@ from typing import Any
 from kiosk.circulation import decide, queries
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.commands import UndoLast
+from kiosk.circulation.events import Refusal
 from kiosk.circulation.projections.loans import open_loan
-from kiosk.circulation.projector import Refusal, commit
+from kiosk.circulation.projector import commit
 from kiosk.circulation.store import Event, Store
 
 UNDOABLE = decide.UNDOABLE

@@ -8,35 +8,16 @@ projection registered here with `@projection("type")`, written once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from sqlite_utils import Database
 
-from kiosk.circulation.store import Event, Store
+from kiosk.circulation.events import Draft, Event
+from kiosk.circulation.events import Refusal as Refusal  # re-exported: decisions import it here
+from kiosk.circulation.store import Store
 
 Projection = Callable[[Database, Event], None]
 _PROJECTIONS: dict[str, Projection] = {}
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A decision's no: a stable reason code and the message's parameters."""
-
-    reason: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Draft:
-    """An event a decision wants recorded; `commit` gives it a UUID, a time and a kiosk."""
-
-    type: str
-    actor: str = ""
-    patron_id: str | None = None
-    item_barcode: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 def projection(*types: str) -> Callable[[Projection], Projection]:

@@ -20,6 +20,7 @@ from kiosk.circulation.commands import (
     SetPatronStatus,
     SetRules,
 )
+from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.models import Item, Patron, location_key
 from kiosk.circulation.projections.master import (
     ITEM_EDITS,
@@ -27,7 +28,7 @@ from kiosk.circulation.projections.master import (
     PATRON_EDITS,
     PATRON_FIELDS,
 )
-from kiosk.circulation.projector import Draft, Refusal, commit, project
+from kiosk.circulation.projector import commit, project
 from kiosk.circulation.rules import rules_rows
 from kiosk.circulation.store import Event, Store, fetch
 

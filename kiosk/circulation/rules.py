@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from sqlite_utils import Database
 
 from kiosk import rule_defaults
 from kiosk.circulation.clock import UTC
 from kiosk.circulation.models import Patron
+
+if TYPE_CHECKING:  # loading rules takes a database; deciding with them does not
+    from sqlite_utils import Database
 
 POLICY_KEYS = ("block_when_overdue", "holiday_loans", "term_start", "term_end", "closed_weekdays")
 

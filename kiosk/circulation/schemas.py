@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.circulation.clock import parse_stamp
-from kiosk.circulation.store import Event
+from kiosk.circulation.events import Event
 from kiosk.i18n import N_
 
 MAX_TEXT = 200  # an identifier, a name, a class

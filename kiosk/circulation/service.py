@@ -18,8 +18,9 @@ from kiosk.circulation import cards, decide, queries
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.commands import Checkin, Checkout, Renew, Visit
 from kiosk.circulation.decide import LoanState
+from kiosk.circulation.events import Refusal
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.projector import Refusal, commit
+from kiosk.circulation.projector import commit
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.i18n import N_, N_plural

@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kiosk.circulation.projector import Draft, Refusal, commit
+from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.projector import commit
 from kiosk.circulation.stats.find import SHELVES
 from kiosk.circulation.store import Event, Store
 from kiosk.i18n import N_

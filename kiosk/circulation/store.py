@@ -15,13 +15,10 @@ close).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sqlite3
 import threading
-import uuid as uuidlib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,7 @@ from sqlite_utils import Database
 
 from kiosk.circulation import order
 from kiosk.circulation.clock import Clock, SystemClock, stamp
+from kiosk.circulation.events import Event
 from kiosk.circulation.migrations import KNOWN, migrations
 
 log = logging.getLogger(__name__)
@@ -45,49 +43,6 @@ class StoreError(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
-
-
-@dataclass(frozen=True)
-class Event:
-    """One thing that happened at the desk; immutable and identified by a UUID."""
-
-    type: str
-    at: str
-    kiosk_id: str
-    actor: str = ""
-    patron_id: str | None = None
-    item_barcode: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
-    uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
-    seq: int | None = None
-
-    def row(self) -> dict[str, Any]:
-        """Return the event as an events-table row."""
-        return {
-            "uuid": self.uuid,
-            "type": self.type,
-            "at": self.at,
-            "kiosk_id": self.kiosk_id,
-            "actor": self.actor,
-            "patron_id": self.patron_id,
-            "item_barcode": self.item_barcode,
-            "data": json.dumps(dict(self.data), ensure_ascii=False, sort_keys=True),
-        }
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Event:
-        """Build an event from an events-table row."""
-        return cls(
-            type=row["type"],
-            at=row["at"],
-            kiosk_id=row["kiosk_id"],
-            actor=row["actor"],
-            patron_id=row["patron_id"],
-            item_barcode=row["item_barcode"],
-            data=json.loads(row["data"]),
-            uuid=row["uuid"],
-            seq=row.get("seq"),
-        )
 
 
 def _connect(path: Path, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:

@@ -17,7 +17,8 @@ from typing import Any
 
 from kiosk.circulation import sip2_queue
 from kiosk.circulation.clock import parse_stamp, stamp
-from kiosk.circulation.projector import Draft, commit
+from kiosk.circulation.events import Draft
+from kiosk.circulation.projector import commit
 from kiosk.circulation.store import Store
 from kiosk.config import Sip2Settings
 from kiosk.i18n import N_

@@ -18,8 +18,9 @@ from typing import Any
 
 from kiosk.circulation import cards, records, sip2_queue
 from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation.events import Draft
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.projector import Draft, commit
+from kiosk.circulation.projector import commit
 from kiosk.circulation.rules import end_of_day
 from kiosk.circulation.service import MESSAGES, OK, Circulation, Identified, Result
 from kiosk.circulation.store import Store

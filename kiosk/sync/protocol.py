@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.circulation.events import Event
+
 # The text and time checks live with the event schemas; named here for the hub's callers.
 from kiosk.circulation.schemas import has_control as has_control
 from kiosk.circulation.schemas import is_utc_stamp as is_utc_stamp
-from kiosk.circulation.store import Event
 
 VERSION = 1
 PREFIX = "/api/v1/sync"

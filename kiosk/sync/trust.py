@@ -45,7 +45,7 @@ from sqlite_utils import Database
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation import schemas
 from kiosk.circulation.decide import UNDOABLE
-from kiosk.circulation.store import Event
+from kiosk.circulation.events import Event
 
 UNDO_REFUSALS = ("undo_unknown_event", "undo_foreign", "undo_mismatch", "undo_repeated")
 DESK_ITEM_STATUSES = ("lost", "damaged")

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from markupsafe import Markup
 
 from kiosk.circulation import catalogue
-from kiosk.circulation.projector import Refusal
+from kiosk.circulation.events import Refusal
 from kiosk.i18n import N_
 from kiosk.web import admin as admin_pages
 from kiosk.web import desk as desk_pages

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -114,3 +116,15 @@ def test_a_visit_is_an_active_patrons_and_changes_no_table() -> None:
     assert decide.visit(blocked, Visit("S1")) == Refusal("patron_blocked")
     assert decide.visit(None, Visit("S9")) == Refusal("unknown_code")
     assert "visit" not in event_types()  # no projection: the log is its only record
+
+
+def test_importing_the_decisions_loads_no_database_code() -> None:
+    # A fresh interpreter: this test process has long loaded the store.
+    probe = (
+        "import sys; import kiosk.circulation.decide, kiosk.circulation.events; "
+        "print(sorted(m for m in sys.modules if m.startswith('sqlite') "
+        "or m in ('kiosk.circulation.store', 'kiosk.circulation.projector')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout

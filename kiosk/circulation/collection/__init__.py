@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.projector import Draft, Refusal, commit
+from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.projector import commit
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.i18n import N_
 

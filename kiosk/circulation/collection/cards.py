@@ -7,7 +7,7 @@ from typing import Any
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation import schemas
 from kiosk.circulation.collection import Outcome, apply
-from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 

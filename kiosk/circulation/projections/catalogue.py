@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from kiosk.circulation.events import Event
 from kiosk.circulation.projections.master import item_saved
 from kiosk.circulation.projector import projection
-from kiosk.circulation.store import Event
 
 
 @projection("item_catalogued")

@@ -11,8 +11,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.cards import number, stored
+from kiosk.circulation.events import Event
 from kiosk.circulation.projector import projection
-from kiosk.circulation.store import Event
 
 
 def _target(db: Database, stocktake_id: Any) -> str | None:

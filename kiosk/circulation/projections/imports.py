@@ -6,8 +6,8 @@ import json
 
 from sqlite_utils import Database
 
+from kiosk.circulation.events import Event
 from kiosk.circulation.projector import projection
-from kiosk.circulation.store import Event
 
 
 @projection("import_mapping_saved")

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk.circulation.events import Event
 from kiosk.circulation.projector import projection
-from kiosk.circulation.store import Event
 
 
 def open_loan(db: Database, barcode: str | None) -> tuple[Any, ...] | None:

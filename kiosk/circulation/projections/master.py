@@ -13,8 +13,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
+from kiosk.circulation.events import Event
 from kiosk.circulation.projector import projection
-from kiosk.circulation.store import Event
 
 PATRON_FIELDS = ("id", "name", "role", "grade", "class_name", "status")
 ITEM_FIELDS = ("barcode", "title", "author", "isbn", "call_number", "location", "status")

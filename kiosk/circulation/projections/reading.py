@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from kiosk.circulation.events import Event
 from kiosk.circulation.projector import projection
-from kiosk.circulation.store import Event
 
 
 @projection("reading_list_saved")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.collection import Outcome, apply, one
-from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.store import Store, fetch
 from kiosk.codes import isbn10_ok, isbn10_to_13
 from kiosk.i18n import N_

@@ -1,0 +1,76 @@
+"""Events and what a decision returns: plain values, no store, no SQL.
+
+A decision (decide.py and the other pure decision modules) returns `Draft`s, the events it wants
+recorded, or a `Refusal` with its reason; the projector stamps drafts into `Event`s and applies
+them. Kept apart from the store so that importing a decision loads no database code.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened at the desk; immutable and identified by a UUID."""
+
+    type: str
+    at: str
+    kiosk_id: str
+    actor: str = ""
+    patron_id: str | None = None
+    item_barcode: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+    seq: int | None = None
+
+    def row(self) -> dict[str, Any]:
+        """Return the event as an events-table row."""
+        return {
+            "uuid": self.uuid,
+            "type": self.type,
+            "at": self.at,
+            "kiosk_id": self.kiosk_id,
+            "actor": self.actor,
+            "patron_id": self.patron_id,
+            "item_barcode": self.item_barcode,
+            "data": json.dumps(dict(self.data), ensure_ascii=False, sort_keys=True),
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Event:
+        """Build an event from an events-table row."""
+        return cls(
+            type=row["type"],
+            at=row["at"],
+            kiosk_id=row["kiosk_id"],
+            actor=row["actor"],
+            patron_id=row["patron_id"],
+            item_barcode=row["item_barcode"],
+            data=json.loads(row["data"]),
+            uuid=row["uuid"],
+            seq=row.get("seq"),
+        )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A decision's no: a stable reason code and the message's parameters."""
+
+    reason: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An event a decision wants recorded; `commit` gives it a UUID, a time and a kiosk."""
+
+    type: str
+    actor: str = ""
+    patron_id: str | None = None
+    item_barcode: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
