@@ -17,18 +17,13 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
-import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import click
-
 from kiosk import config as cfg
-from kiosk.cli_context import Context, pass_ctx
 from kiosk.i18n import N_, _
 from kiosk.ops.backups import backups_in, daemon_running, inspect
 
@@ -469,46 +464,3 @@ def diagnose(config_path: Path, user: Account, timeout: float = 5.0) -> list[Fin
         findings += check_sip2(settings, config_path)
     findings.append(check_clock())
     return findings
-
-
-def pad(text: str, width: int) -> str:
-    """Pad to a width in terminal columns: a Chinese character takes two."""
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - used)
-
-
-def render(finding: Finding) -> list[str]:
-    """Return a finding as report lines: level, check and message, then the fix."""
-    label = _(LABELS[finding.level])
-    lines = [f"{pad(label, 12)} {_(finding.check)}: {finding.message}"]
-    if finding.fix:
-        lines.append(" " * 13 + _("fix: {command}", command=finding.fix))
-    return lines
-
-
-@click.command()
-@click.option(
-    "--user",
-    "user_name",
-    metavar="NAME",
-    help="Account the service runs as, whose access is checked (default: kiosk, else you).",
-)
-@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for the hub.")
-@pass_ctx
-def doctor(ctx: Context, user_name: str | None, timeout: float) -> None:
-    """Check config, store, disk, devices, GPIO, hub, SIP2 and clock; print each problem's fix."""
-    name = user_name or default_user()
-    try:
-        user = Account.named(name)
-    except KeyError:
-        click.echo(_("error: there is no user {name}", name=name), err=True)
-        sys.exit(2)
-    findings = diagnose(ctx.config_path, user, timeout)
-    for finding in findings:
-        for line in render(finding):
-            click.echo(line)
-    problems = sum(1 for f in findings if f.level == PROBLEM)
-    if problems:
-        click.echo(_("{count} problem(s) found", count=problems))
-        sys.exit(1)
-    click.echo(_("no problems found"))

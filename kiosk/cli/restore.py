@@ -8,10 +8,8 @@ from pathlib import Path
 import click
 
 from kiosk.circulation.store import StoreError
-from kiosk.cli_context import Context, fail, pass_ctx
+from kiosk.cli.context import Context, fail, pass_ctx
 from kiosk.i18n import _
-from kiosk.ops.backups import COVER_DAMAGED, COVER_MISSING
-from kiosk.ops.backups import restore as restore_backup
 
 
 @click.command()
@@ -19,6 +17,9 @@ from kiosk.ops.backups import restore as restore_backup
 @pass_ctx
 def restore(ctx: Context, backup: Path) -> None:
     """Check BACKUP's integrity, then put it in place of the store (stop the kiosk first)."""
+    from kiosk.ops.backups import COVER_DAMAGED, COVER_MISSING
+    from kiosk.ops.backups import restore as restore_backup
+
     s = ctx.settings
     store_path = s.resolve(s.store.path)
     try:

@@ -13,8 +13,7 @@ from typing import Any
 import click
 
 from kiosk.circulation.collection import csvout, lost, promotion, stocktake
-from kiosk.cli import Context, fail, pass_ctx
-from kiosk.cli_context import shown_language, table_language
+from kiosk.cli.context import Context, fail, pass_ctx, shown_language, table_language
 from kiosk.i18n import _
 
 REPORT_COLUMNS = (

@@ -10,7 +10,6 @@ import click
 
 from kiosk.circulation.records import record_admin_action
 from kiosk.i18n import _
-from kiosk.web.security import Passwords, new_password_problem, user_name_problem
 
 
 def fail(message: str) -> None:
@@ -36,6 +35,9 @@ def fail(message: str) -> None:
 @click.pass_context
 def password(ctx: click.Context, user: str, unlock: bool, address: str) -> None:
     """Set a librarian's password (a first install, a forgotten one), or unlock its login."""
+    # Here, not at the top: the other commands do not load the web pages (Flask).
+    from kiosk.web.security import Passwords, new_password_problem, user_name_problem
+
     kiosk_ctx = ctx.obj  # the main command's Context (not imported: web must not reach the wiring)
     settings = kiosk_ctx.settings
     if problem := user_name_problem(user):

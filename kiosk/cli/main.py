@@ -1,10 +1,9 @@
-"""The `kiosk` command: thin commands whose docstring is their help."""
+"""The `kiosk` group and its store-wide commands (run, demo, status, backup, import, export...)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import json
 import socket
 import sqlite3
@@ -15,40 +14,19 @@ from typing import Any
 import click
 
 from kiosk.circulation.store import StoreError
-from kiosk.cli_context import Context, fail, pass_ctx, shown_language, table_language
-from kiosk.cli_help import localize
+from kiosk.cli.context import Context, fail, pass_ctx, shown_language, table_language
+from kiosk.cli.help import localize
 from kiosk.i18n import N_, N_plural, _
 
-__all__ = ["AREA_COMMANDS", "Context", "KioskGroup", "fail", "main", "pass_ctx"]
-
-
-# Commands that live with their area, imported only when used so that `kiosk run` starts fast.
-AREA_COMMANDS = {
-    "devices": "kiosk.devices.cli:devices",
-    "hub": "kiosk.sync.cli:hub",
-    "doctor": "kiosk.ops.doctor:doctor",
-    "restore": "kiosk.ops.cli:restore",
-    "password": "kiosk.web.cli:password",
-    "stocktake": "kiosk.collection_cli:stocktake_cmd",
-    "promote": "kiosk.collection_cli:promote",
-    "list": "kiosk.collection_cli:list_cmd",
-    "report": "kiosk.reports_cli:report",
-    "cards": "kiosk.web.catalogue_cli:cards",
-    "labels": "kiosk.web.catalogue_cli:labels",
-    "sip2": "kiosk.sip2_cli:sip2",
-}
+__all__ = ["Context", "KioskGroup", "fail", "main", "pass_ctx"]
 
 
 class KioskGroup(click.Group):
-    """A group that also offers the area commands, loaded on first use."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        """List built-in and area commands that are installed."""
-        return sorted(set(super().list_commands(ctx)) | set(self._areas()))
+    """The `kiosk` group: every command's help in the terminal's language."""
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        """Return a built-in command, or import an area's command, with its help translated."""
-        cmd = super().get_command(ctx, name) or self._areas().get(name)
+        """Return a command with its help translated."""
+        cmd = super().get_command(ctx, name)
         if cmd is not None:
             localize(cmd)
         return cmd
@@ -57,15 +35,6 @@ class KioskGroup(click.Group):
         """Run the command line, with this group's own help translated."""
         localize(self, subcommands=False)
         return super().main(*args, **kwargs)
-
-    @staticmethod
-    def _areas() -> dict[str, click.Command]:
-        found = {}
-        for name, target in AREA_COMMANDS.items():
-            module, _, attr = target.partition(":")
-            # An area that fails to import is a broken install: say so, never hide the command.
-            found[name] = getattr(importlib.import_module(module), attr)
-        return found
 
 
 @click.group(cls=KioskGroup)
@@ -440,7 +409,3 @@ def export(
         sys.stderr.close()  # `kiosk export loans | head` is fine
     finally:
         store.close()
-
-
-if __name__ == "__main__":
-    main()

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from kiosk.cli_context import Context, fail, pass_ctx
+from kiosk.cli.context import Context, fail, pass_ctx
 from kiosk.i18n import _, cli_language
 
 
