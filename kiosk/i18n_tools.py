@@ -44,6 +44,8 @@ AREAS = {
     "web/rules_form.py": "reports",
     "web/templates/reports": "reports",
     "reports_cli.py": "reports",
+    "web/stars.py": "reports",
+    "web/templates/stars": "reports",
     "sip2": "sip2",
     "sip2_cli.py": "sip2",
     "circulation/sip2_queue.py": "sip2",
