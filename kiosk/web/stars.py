@@ -17,7 +17,7 @@ from kiosk.circulation import tabular
 from kiosk.circulation.reading import festival
 from kiosk.circulation.reading import stars as rules_
 from kiosk.i18n import LANGUAGES, N_, N_plural
-from kiosk.web import gettext, web
+from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, guard
 
 bp = Blueprint("stars", __name__, url_prefix="/admin/reports/stars")
@@ -147,12 +147,12 @@ def class_lists(rules_id: str) -> str:
 
 @bp.get("/<rules_id>/certificates")
 def certificates(rules_id: str) -> str:
-    """Print a certificate per star, one a page, A4 or A5; in Chinese unless asked otherwise."""
+    """Print a certificate per star, one a page, A4 or A5, in the language the form chose."""
     rules = _found(rules_id)
     size = request.args.get("size", "A4").upper()
     size = size if size in SIZES else "A4"
-    words = request.args.get("words", "zh_CN")
-    g.lang = words if words in LANGUAGES else "zh_CN"  # the school hands them out in Chinese
+    words = request.args.get("words", "")
+    g.lang = words if words in LANGUAGES else current_lang()  # the form's default: Chinese
     only = request.args.get("class", "")
     people = [c for name, cs in _stars(rules) if not only or name == only for c in cs]
     return render_template(
