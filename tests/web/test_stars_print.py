@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pypdf
 import pytest
+from reports.stars_school import build
 
 from kiosk.app import Daemon
-from reports.stars_school import build
 from web.axe import assert_accessible
 from web.chromium import ARTIFACTS
 from web.helpers import fifo_settings, running

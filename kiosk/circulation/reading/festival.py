@@ -20,6 +20,9 @@ from kiosk.circulation.reading.stars import kept_overnight, list_titles, loans_o
 from kiosk.circulation.stats.reading import roster
 from kiosk.circulation.store import Store
 
+# The figures shown beside those of the days before the period.
+COMPARED = ("loans", "readers", "list_titles")
+
 
 @dataclass
 class Child:
@@ -56,9 +59,6 @@ class Figures:
         self.stars += other.stars
         for k in COMPARED:
             self.before[k] += other.before[k]
-
-
-COMPARED = ("loans", "readers", "list_titles")
 
 
 def dates(rules: dict[str, Any]) -> tuple[dt.date, dt.date]:

@@ -80,17 +80,17 @@ def _period(form: StarForm) -> tuple[dt.date, dt.date] | Refusal:
         return dt.date(year, number, 1), dt.date(year, number, days)
     if not (first or last):
         return Refusal("no_period")
-    days = []
+    found: list[dt.date] = []
     for text in (first, last):
         try:
-            days.append(dt.date.fromisoformat(text))
+            found.append(dt.date.fromisoformat(text))
         except ValueError:
             return Refusal("bad_date", {"value": text or "-"})
-    if days[1] < days[0]:
+    if found[1] < found[0]:
         return Refusal("ends_before", {"first": first, "last": last})
-    if (days[1] - days[0]).days + 1 > LONGEST_DAYS:
+    if (found[1] - found[0]).days + 1 > LONGEST_DAYS:
         return Refusal("too_long", {"days": LONGEST_DAYS})
-    return days[0], days[1]
+    return found[0], found[1]
 
 
 def decide_save(rules_id: str, form: StarForm) -> list[Draft] | Refusal:
