@@ -57,11 +57,8 @@ def _tz() -> ZoneInfo:
 
 
 def _typed() -> rules_.StarForm:
-    f = request.form
-    return rules_.StarForm(
-        **{k: f.get(k, "") for k in ("name", "month", "first", "last", "min_books", "min_list")},
-        top=f.get("top", ""),
-    )
+    fields = ("name", "month", "first", "last", "min_books", "min_list", "top")
+    return rules_.StarForm(**{k: request.form.get(k, "") for k in fields})
 
 
 def _found(rules_id: str) -> dict[str, Any]:
