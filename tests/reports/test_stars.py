@@ -61,6 +61,8 @@ def figures_on(html: str, table: str) -> list[list[str]]:
 
 def test_the_stars_per_class_by_books_read(school: tuple[Store, FlaskClient]) -> None:
     store, client = school
+    menu = text(client.get("/admin/reports/?lang=zh_CN"))
+    assert '<a href="/admin/reports/stars/">阅读之星和读书节</a>' in menu  # in the reports' menu
     rules = save(client, **FESTIVAL, min_books="2", min_list="0", top="0")
     html = text(client.get(PAGE + rules))
     # Books read (kept overnight): 王小明 3 (not the same-day 童年故事), 李雨涵 3, 陈思博 2,
