@@ -44,6 +44,8 @@ AREAS = {
     "web/rules_form.py": "reports",
     "web/templates/reports": "reports",
     "cli/reports.py": "reports",
+    "web/stars.py": "reports",
+    "web/templates/stars": "reports",
     "sip2": "sip2",
     "cli/sip2.py": "sip2",
     "cli/devices.py": "devices",

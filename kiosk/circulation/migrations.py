@@ -466,4 +466,15 @@ def m027_covers(db: Database) -> None:
     )
 
 
+@migrations(name="m030_stars")
+def m030_stars(db: Database) -> None:
+    """The reading stars' rules the librarian saved: a period (a month or a festival's dates)
+    and what makes a star (books read, titles of the grade's list, the top of each class)."""
+    db.execute(
+        "CREATE TABLE star_rules (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+        "first_day TEXT NOT NULL, last_day TEXT NOT NULL, min_books INTEGER NOT NULL, "
+        "min_list INTEGER NOT NULL, top INTEGER NOT NULL, saved_at TEXT NOT NULL)"
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

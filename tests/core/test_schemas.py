@@ -30,6 +30,7 @@ RECORD_ONLY = {
     "reading_list_saved",
     "reading_list_title_added",
     "reading_list_title_removed",
+    "star_rules_saved",
     # The kiosk's own catalogue extras (docs/catalogue.md): a book's cover and the library map.
     "item_cover_set",
     "library_map_set",

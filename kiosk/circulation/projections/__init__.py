@@ -8,4 +8,5 @@ from kiosk.circulation.projections import (
     master,  # noqa: F401
     notices,  # noqa: F401
     reading,  # noqa: F401
+    stars,  # noqa: F401
 )

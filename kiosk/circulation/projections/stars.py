@@ -1,0 +1,31 @@
+"""Projection of the reading stars' rules (docs/reading.md, "Reading stars and the festival")."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from kiosk.circulation.projector import projection
+from kiosk.circulation.store import Event
+
+
+@projection("star_rules_saved")
+def star_rules_saved(db: Database, e: Event) -> None:
+    """Create the rules of a period's reading stars, or change them."""
+    d = e.data
+    db.execute(
+        "INSERT INTO star_rules (id, name, first_day, last_day, min_books, min_list, top, "
+        "saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+        "name = excluded.name, first_day = excluded.first_day, last_day = excluded.last_day, "
+        "min_books = excluded.min_books, min_list = excluded.min_list, top = excluded.top, "
+        "saved_at = excluded.saved_at",
+        [
+            d["rules"],
+            d["name"],
+            d["first"],
+            d["last"],
+            int(d["min_books"]),
+            int(d["min_list"]),
+            int(d["top"]),
+            e.at,
+        ],
+    )
