@@ -16,8 +16,17 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards, decide, queries
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.commands import Checkin, Checkout, Renew, Visit
-from kiosk.circulation.decide import LoanState
+from kiosk.circulation.commands import (
+    Checkin,
+    Checkout,
+    EndDrift,
+    Renew,
+    SetDrifting,
+    TakeDrifting,
+    Visit,
+)
+from kiosk.circulation.decide import DriftState, LoanState
+from kiosk.circulation.queries import drifting
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Refusal, commit
 from kiosk.circulation.rules import Rules, load_rules
@@ -44,6 +53,15 @@ MESSAGES = {
     "renew_overdue": N_("This book is overdue. Please return it first."),
     "not_on_loan": N_("This book was not on loan. Put it back on the shelf."),
     "scan_card_first": N_("Tap your card first, then scan the book."),
+    # Book drifting (图书漂流): the child keeps it as long as they read it, then passes it on.
+    "drift_taken": N_("A drifting book: pass it on when you've read it."),
+    "drift_taken_over": N_("A drifting book, passed on to you: pass it on when you've read it."),
+    "drift_ended": N_("Drifting book handed in. Thank you!"),
+    "drift_yours": N_("This drifting book is already yours. Pass it on when you've read it."),
+    "drift_free": N_("A drifting book: tap your card first, then scan it to take it."),
+    "drift_not": N_("This book is not drifting."),
+    "drift_already": N_("This book is drifting already."),
+    "drift_held": N_("A child has this drifting book now: it is handed in first."),
 }
 
 
@@ -155,7 +173,9 @@ class Circulation:
     # -- acting ----------------------------------------------------------------------------
 
     def checkout(self, patron_id: str, barcode: str, actor: str = "") -> Result:
-        """Lend an item to a patron, if the rules allow it."""
+        """Lend an item to a patron, if the rules allow it (a drifting book is taken, not lent)."""
+        if self.drifting(barcode):
+            return self.take_drifting(patron_id, barcode, actor)
         cmd = Checkout(patron_id, barcode, actor)
         with self.store.write() as db:
             state = self._state(db, patron_id, barcode, with_patron_loans=True)
@@ -175,7 +195,9 @@ class Circulation:
         return self.checkout(patron_id, barcode, actor=actor)
 
     def checkin(self, barcode: str, actor: str = "") -> Result:
-        """Return an item that is on loan."""
+        """Return an item that is on loan (a drifting book is handed in: its hand ends)."""
+        if self.drifting(barcode):
+            return self.end_drift(barcode, actor)
         cmd = Checkin(barcode, actor)
         with self.store.write() as db:
             state = self._state(db, None, barcode)
@@ -214,6 +236,54 @@ class Circulation:
                 return None
             (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))
         return event
+
+    # -- book drifting (图书漂流): no loan, no due date, not counted against the loan limit --
+
+    def drifting(self, barcode: str) -> bool:
+        """Return whether a book drifts (its scans take it or hand it in, never lend it)."""
+        return drifting.is_drifting(self.store.reader, barcode)
+
+    def set_drifting(self, barcode: str, on: bool, actor: str = "") -> Result:
+        """Let a book drift, or bring it back to its shelf (the librarian's choice)."""
+        return self._drift("set", None, barcode, SetDrifting(barcode, on, actor))
+
+    def take_drifting(self, patron_id: str, barcode: str, actor: str = "") -> Result:
+        """A child takes a drifting book, from the shelf or from the child who had it."""
+        return self._drift("take", patron_id, barcode, TakeDrifting(patron_id, barcode, actor))
+
+    def end_drift(self, barcode: str, actor: str = "") -> Result:
+        """A drifting book is handed in: whoever had it has it no more."""
+        return self._drift("end", None, barcode, EndDrift(barcode, actor))
+
+    def _drift(self, action: str, patron_id: str | None, barcode: str, cmd: Any) -> Result:
+        with self.store.write() as db:
+            item = self.item(barcode, db)
+            held = drifting.holder(db, barcode) if item is not None else None
+            state = DriftState(
+                patron=self.patron(patron_id, db) if patron_id is not None else None,
+                item=item,
+                drifting=item is not None and drifting.is_drifting(db, barcode),
+                holder=held,
+                on_loan=self.open_loan(barcode, db) is not None,
+            )
+            if action == "set":
+                decision = decide.set_drifting(state, cmd)
+            elif action == "take":
+                decision = decide.take_drifting(state, cmd)
+            else:
+                decision = decide.end_drift(state, cmd)
+            if isinstance(decision, Refusal):
+                return _refuse(
+                    "drift", decision.reason, patron=state.patron, item=item,
+                    params={"title": item.shown_title} if item else {},
+                )
+            (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))
+            patron = self.patron(event.patron_id, db) if event.patron_id else None
+        key = {"take": "drift_taken_over" if held else "drift_taken", "end": "drift_ended"}
+        message = MESSAGES[key.get(action, "drift_taken")] if action != "set" else ""
+        assert item is not None
+        params = {"title": item.shown_title}
+        return Result(True, "drift", OK, message, params, patron, item, None, event)
 
     def _state(
         self, db: Database, patron_id: str | None, barcode: str, with_patron_loans: bool = False
