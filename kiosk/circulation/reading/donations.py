@@ -271,23 +271,3 @@ def certificates(
         entry["titles"].append(r["title"])
         entry["day"] = max(entry["day"], r["donated_on"])
     return list(donors.values())
-
-
-def year_figures(db: Database, first: str, last: str) -> dict[str, Any]:
-    """Return the donations of the days first..last: books, donors, and books per class."""
-    totals = one(
-        db,
-        f"SELECT COUNT(b.item_barcode) AS books, COUNT(DISTINCT {DONOR_KEY}) AS donors, "
-        "COUNT(DISTINCT d.id) AS donations FROM donations d "
-        "JOIN donation_books b ON b.donation_id = d.id WHERE d.donated_on BETWEEN ? AND ?",
-        [first, last],
-    ) or {"books": 0, "donors": 0, "donations": 0}
-    classes = fetch(
-        db,
-        f"SELECT d.class_name, COUNT(b.item_barcode) AS books, COUNT(DISTINCT {DONOR_KEY}) "
-        "AS donors FROM donations d JOIN donation_books b ON b.donation_id = d.id "
-        "WHERE d.donated_on BETWEEN ? AND ? AND d.class_name != '' GROUP BY d.class_name "
-        "ORDER BY d.class_name COLLATE school",
-        [first, last],
-    )
-    return {**totals, "classes": classes}
