@@ -46,6 +46,7 @@ CERTIFICATE = {
     "wish": N_("Your books will be read by many children. Thank you for sharing the joy of reading!"),
     "from": N_("The library of {school}"),
 }
+OURS = N_("our school")
 
 
 def _tz() -> ZoneInfo:
@@ -145,7 +146,7 @@ def certificates() -> str:
         except ValueError:
             abort(400, description=gettext(donations.MESSAGES["bad_date"], value=day))
     size = a.get("size", "A4") if a.get("size") in SIZES else "A4"
-    school = ctx.settings.kiosk.school or gettext("our school")
+    school = ctx.settings.kiosk.school
     donors = donations.certificates(ctx.store.reader, first, last, a.get("donation", ""))
     pages = [_certificate(d, school) for d in donors]
     return render_template("donations/certificates.html", pages=pages, size=size)
@@ -156,17 +157,19 @@ def _certificate(donor: dict[str, Any], school: str) -> dict[str, Any]:
     count = len(donor["titles"])
 
     def both(key: str, **params: Any) -> tuple[str, str]:
-        return translate(CERTIFICATE[key], "zh_CN", **params), translate(
-            CERTIFICATE[key], "en", **params
+        # Without a school name in the config, "our school" in each language.
+        return tuple(  # type: ignore[return-value]
+            translate(CERTIFICATE[key], lang, **params, school=school or translate(OURS, lang))
+            for lang in ("zh_CN", "en")
         )
 
     return {
         **donor,
         "count": count,
         "heading": both("heading"),
-        "gave": both("gave", name=donor["name"], count=count, school=school),
+        "gave": both("gave", name=donor["name"], count=count),
         "wish": both("wish"),
-        "from": both("from", school=school),
+        "from": both("from"),
     }
 
 

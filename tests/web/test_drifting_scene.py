@@ -40,7 +40,8 @@ OTHERS = [
 def school(folder: Path) -> Iterator[dict[str, Any]]:
     """Run a daemon whose library has a drifting book; the screen's session waits a minute."""
     settings, fifo = fifo_settings(
-        folder, kiosk={"session_timeout_s": 60.0, "session_after_result_s": 60.0}
+        folder,
+        kiosk={"session_timeout_s": 60.0, "session_after_result_s": 60.0, "school": "实验小学"},
     )
     store = open_store(settings)
     with store.write() as db:
@@ -169,11 +170,12 @@ def test_a_donation_on_the_dashboard_prints_its_certificate(browser: Any, tmp_pa
             assert sizes == {points}, size
             pages = [p.extract_text().replace(" ", "").replace("\n", "") for p in pdf.pages]
             ming = next(t for t in pages if "王小明" in t)
-            assert "王小明向我校图书馆捐赠图书3本" in ming
+            assert "王小明向实验小学图书馆捐赠图书3本" in ming
             assert all(t in ming for t in ("《红楼梦》", "《小王子》", "《城南旧事》"))
             assert ming.index("感谢信") < ming.index("Thankyou")  # Chinese first
+            assert "王小明gave3bookstothelibraryof实验小学" in ming
             mum = next(t for t in pages if "李妈妈" in t)
-            assert "李妈妈向我校图书馆捐赠图书1本" in mum and "《草房子》" in mum
+            assert "李妈妈向实验小学图书馆捐赠图书1本" in mum and "《草房子》" in mum
             assert "王小明" not in mum
             assert "打印" not in "".join(pages) and "Print" not in "".join(pages)  # no buttons
         page.close()
