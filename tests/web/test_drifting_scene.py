@@ -118,6 +118,7 @@ def test_a_drifting_book_passes_from_hand_to_hand(browser: Any, tmp_path: Path) 
         drift = admin.inner_text("#item-drift")
         assert "现在在 李雨涵（三(1)班）手中" in drift and "已经过 2 人之手" in drift
         assert "书架：漂流中" in admin.inner_text("#item-donor")
+        assert_accessible(admin, "a drifting book's page")
         # Handed in with no card (at the kiosk, as at the desk): nobody has it, it drifts on.
         screen.click("#done")
         screen.wait_for_selector("#idle:not([hidden])", timeout=5000)
@@ -160,6 +161,13 @@ def test_a_donation_on_the_dashboard_prints_its_certificate(browser: Any, tmp_pa
         page.click("#donation-form button[type=submit]")
         page.wait_for_selector(".flash >> text=李妈妈")
         assert page.locator("#donations tr").count() == 3  # the header and two donations
+        assert_accessible(page, "the donations page")
+        page.goto(f"{url}/admin/items/D0100")
+        assert "捐赠：王小明" in page.inner_text("#item-donor")
+        assert_accessible(page, "a donated book's page")
+        page.goto(f"{url}/admin/reports/?period=year")
+        assert page.inner_text("#donated-books") == "4"
+        assert_accessible(page, "the year's reading figures with donations")
         for size, points in (("A4", (595, 842)), ("A5", (420, 595))):
             page.goto(f"{url}/admin/donations/certificates?size={size}")
             printed = page.pdf(prefer_css_page_size=True)
@@ -178,4 +186,5 @@ def test_a_donation_on_the_dashboard_prints_its_certificate(browser: Any, tmp_pa
             assert "李妈妈向实验小学图书馆捐赠图书1本" in mum and "《草房子》" in mum
             assert "王小明" not in mum
             assert "打印" not in "".join(pages) and "Print" not in "".join(pages)  # no buttons
+            assert_accessible(page, f"the certificates on {size}")
         page.close()
