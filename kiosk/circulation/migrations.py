@@ -481,7 +481,8 @@ def m031_donations(db: Database) -> None:
         ALTER TABLE items ADD COLUMN drifting INTEGER NOT NULL DEFAULT 0;
         CREATE TABLE donations (
             id TEXT PRIMARY KEY,
-            donor_kind TEXT NOT NULL CHECK (donor_kind IN ('child','class','parent','organisation')),
+            donor_kind TEXT NOT NULL
+                CHECK (donor_kind IN ('child','class','parent','organisation')),
             donor_name TEXT NOT NULL,
             patron_id TEXT,
             class_name TEXT NOT NULL DEFAULT '',

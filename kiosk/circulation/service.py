@@ -26,9 +26,9 @@ from kiosk.circulation.commands import (
     Visit,
 )
 from kiosk.circulation.decide import DriftState, LoanState
-from kiosk.circulation.queries import drifting
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Refusal, commit
+from kiosk.circulation.queries import drifting
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.i18n import N_, N_plural
@@ -274,7 +274,10 @@ class Circulation:
                 decision = decide.end_drift(state, cmd)
             if isinstance(decision, Refusal):
                 return _refuse(
-                    "drift", decision.reason, patron=state.patron, item=item,
+                    "drift",
+                    decision.reason,
+                    patron=state.patron,
+                    item=item,
                     params={"title": item.shown_title} if item else {},
                 )
             (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))

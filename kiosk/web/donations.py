@@ -43,7 +43,9 @@ CERTIFICATE = {
         "{name} gave {count} book to the library of {school}:",
         "{name} gave {count} books to the library of {school}:",
     ),
-    "wish": N_("Your books will be read by many children. Thank you for sharing the joy of reading!"),
+    "wish": N_(
+        "Your books will be read by many children. Thank you for sharing the joy of reading!"
+    ),
     "from": N_("The library of {school}"),
 }
 OURS = N_("our school")
@@ -139,7 +141,10 @@ def certificates() -> str:
     ctx = web()
     year = school_year_of(local_today(ctx.store, _tz()))
     a = request.args
-    first, last = a.get("from", "") or year.first.isoformat(), a.get("to", "") or year.last.isoformat()
+    first, last = (
+        a.get("from", "") or year.first.isoformat(),
+        a.get("to", "") or year.last.isoformat(),
+    )
     for day in (first, last):
         try:
             dt.date.fromisoformat(day)

@@ -10,11 +10,11 @@ import re
 from collections import Counter
 
 from flask.testing import FlaskClient
+from web.helpers import text
 
 from kiosk.circulation.reading import donations
 from kiosk.circulation.records import put_patron
 from reports.school import School
-from web.helpers import text
 
 CLASSES = [f"{g}({c})班" for g in "一二三四五六" for c in (1, 2)]
 THIS_YEAR = dt.date(2026, 9, 1)  # the school's clock: 30 October 2026, school year 2026-2027
@@ -27,8 +27,13 @@ def test_the_year_report_counts_the_donations(client: FlaskClient, school: Schoo
     with store.write() as db:
         for n, cls in enumerate(CLASSES):
             for k in range(6):
-                row = {"id": f"G{n:02d}{k}", "name": f"学生{n:02d}{k}", "role": "student",
-                       "grade": n // 2 + 1, "class_name": cls}
+                row = {
+                    "id": f"G{n:02d}{k}",
+                    "name": f"学生{n:02d}{k}",
+                    "role": "student",
+                    "grade": n // 2 + 1,
+                    "class_name": cls,
+                }
                 put_patron(db, row, [], store.now())
     books, donors, donations_n = 0, set(), 0
     per_class: Counter[str] = Counter()
@@ -40,7 +45,9 @@ def test_the_year_report_counts_the_donations(client: FlaskClient, school: Schoo
         new = []
         for _ in range(count):
             label += 1
-            new.append({"barcode": f"G{label:05d}", "title": f"捐书{label}", "isbn": "", "author": ""})
+            new.append(
+                {"barcode": f"G{label:05d}", "title": f"捐书{label}", "isbn": "", "author": ""}
+            )
         form = donations.DonationForm(**{**form.__dict__, "new_books": tuple(new)})
         assert donations.record_donation(store, form, dt.date(2026, 10, 30), "librarian:admin").ok
         if counted:

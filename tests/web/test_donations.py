@@ -65,7 +65,10 @@ def test_a_child_gives_two_catalogued_books_and_a_new_one(
     assert "夏洛的网" in found and "捐赠：王小明" in found
     assert "D0001" in text(client.get("/admin/items?q=王小明"))  # the donor's name finds it
     # A class, a parent and an organisation give too.
-    assert donate(client, kind="class", class_name="五(1)班", barcodes="9787530215982").status_code == 302
+    assert (
+        donate(client, kind="class", class_name="五(1)班", barcodes="9787530215982").status_code
+        == 302
+    )
     assert donate(client, kind="parent", name="王爸爸", barcodes="9787020024759").status_code == 302
     assert (
         donate(
@@ -96,9 +99,15 @@ def test_bad_input_says_why_keeps_the_form_and_records_nothing(
     before = events(daemon), daemon.store.query("SELECT barcode, donor FROM items ORDER BY 1")
     cases = [
         ({"child": "nobody", "barcodes": "9787535449450"}, "请从名单中选出这个孩子"),
-        ({"kind": "class", "class_name": "九(9)班", "barcodes": "9787535449450"}, "请从本校班级列表中选择班级"),
+        (
+            {"kind": "class", "class_name": "九(9)班", "barcodes": "9787535449450"},
+            "请从本校班级列表中选择班级",
+        ),
         ({"kind": "parent", "name": " ", "barcodes": "9787535449450"}, "请填写捐赠人的姓名"),
-        ({"child": "S001", "day": "2026-13-01", "barcodes": "9787535449450"}, "2026-13-01 不是日期"),
+        (
+            {"child": "S001", "day": "2026-13-01", "barcodes": "9787535449450"},
+            "2026-13-01 不是日期",
+        ),
         ({"child": "S001", "day": "2027-01-01", "barcodes": "9787535449450"}, "还没到"),
         ({"child": "S001"}, "请至少扫描一本书"),
         ({"child": "S001", "barcodes": "NOPE"}, "馆藏里没有条码为 NOPE 的图书"),
@@ -113,7 +122,10 @@ def test_bad_input_says_why_keeps_the_form_and_records_nothing(
             },
             "条码 9787530215982 已经贴在一本书上",
         ),
-        ({"child": "S001", "new_barcode": ["D0009"], "new_title": [""], "new_isbn": ["97875"]}, "请输入书名"),
+        (
+            {"child": "S001", "new_barcode": ["D0009"], "new_title": [""], "new_isbn": ["97875"]},
+            "请输入书名",
+        ),
     ]
     for form, message in cases:
         r = donate(client, **form)
@@ -121,16 +133,27 @@ def test_bad_input_says_why_keeps_the_form_and_records_nothing(
         page = text(r)
         assert message in page, (message, form)
         # The form keeps what was typed (a class not of the school is not one of the choices).
-        kept = [v for k, v in form.items() if isinstance(v, str) and v.strip() and k != "class_name"]
+        kept = [
+            v for k, v in form.items() if isinstance(v, str) and v.strip() and k != "class_name"
+        ]
         for value in kept:
             assert value in page, (value, "kept in the form")
-    assert (events(daemon), daemon.store.query("SELECT barcode, donor FROM items ORDER BY 1")) == before
+    assert (
+        events(daemon),
+        daemon.store.query("SELECT barcode, donor FROM items ORDER BY 1"),
+    ) == before
 
 
 def test_the_donations_list_pages(client: FlaskClient, daemon: Daemon) -> None:
     set_up_and_login(client)
     for n in range(32):
-        r = donate(client, kind="organisation", name=f"书店{n:02d}", new_barcode=[f"N{n:03d}"], new_title=[f"书{n}"])
+        r = donate(
+            client,
+            kind="organisation",
+            name=f"书店{n:02d}",
+            new_barcode=[f"N{n:03d}"],
+            new_title=[f"书{n}"],
+        )
         assert r.status_code == 302
     first = text(client.get(PAGE))
     assert "第 1 / 2 页" in first and first.split('id="donations"')[1].count("书店") == 30
@@ -147,8 +170,12 @@ def test_a_librarian_lets_a_book_drift_and_brings_it_back(
     def drift(on: str) -> str:
         r = client.post(
             "/admin/donations/drifting",
-            data={"csrf_token": token(client, book), "barcode": "9787535449450", "drifting": on,
-                  "next": book},
+            data={
+                "csrf_token": token(client, book),
+                "barcode": "9787535449450",
+                "drifting": on,
+                "next": book,
+            },
             follow_redirects=True,
         )
         return text(r)

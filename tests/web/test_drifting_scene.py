@@ -73,7 +73,8 @@ def said(page: Any, words: str) -> None:
 
 def hands(daemon: Daemon) -> list[tuple[str, bool]]:
     rows = daemon.store.query(
-        "SELECT patron_id, ended_at FROM drift_hands WHERE item_barcode = ? ORDER BY taken_at, rowid",
+        "SELECT patron_id, ended_at FROM drift_hands WHERE item_barcode = ? "
+        "ORDER BY taken_at, rowid",
         [DRIFTER[0]],
     )
     return [(r["patron_id"], r["ended_at"] is None) for r in rows]
@@ -174,7 +175,9 @@ def test_a_donation_on_the_dashboard_prints_its_certificate(browser: Any, tmp_pa
             (ARTIFACTS / f"donation-certificates-{size}.pdf").write_bytes(printed)
             pdf = pypdf.PdfReader(io.BytesIO(printed))
             assert len(pdf.pages) == 2, size  # one donor a page
-            sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pdf.pages}
+            sizes = {
+                (round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pdf.pages
+            }
             assert sizes == {points}, size
             pages = [p.extract_text().replace(" ", "").replace("\n", "") for p in pdf.pages]
             ming = next(t for t in pages if "王小明" in t)

@@ -112,15 +112,20 @@ def decide_donation(
         book = decide_new_book(dict(fields), state.labels_taken.get(label))
         if isinstance(book, Refusal):
             return book
-        data = {k: v for k, v in book.items() if k != "barcode"}
-        drafts.append(Draft("item_catalogued", item_barcode=book["barcode"], data=data))
+        fields_kept = {k: v for k, v in book.items() if k != "barcode"}
+        drafts.append(Draft("item_catalogued", item_barcode=book["barcode"], data=fields_kept))
         books.append({"barcode": book["barcode"], "title": book["title"]})
     seen: set[str] = set()
     for b in books:
         if b["barcode"] in seen:
             return Refusal("twice", {"barcode": b["barcode"]})
         seen.add(b["barcode"])
-    data = {"donation": donation_id, **donor, "donated_on": day.isoformat(), "books": books}
+    data = {
+        "donation": donation_id,
+        **donor,
+        "donated_on": day.isoformat(),
+        "books": books,
+    }
     patron_id = donor["patron_id"] or None
     drafts.append(Draft("donation_recorded", patron_id=patron_id, data=data))
     return drafts
@@ -158,7 +163,9 @@ def record_donation(store: Store, form: DonationForm, today: dt.date, actor: str
     with store.write() as db:
         patron = None
         if form.kind == "child" and form.patron_id:
-            patron = one(db, "SELECT id, name, class_name FROM patrons WHERE id = ?", [form.patron_id])
+            patron = one(
+                db, "SELECT id, name, class_name FROM patrons WHERE id = ?", [form.patron_id]
+            )
         labels = [str(b.get("barcode", "")).strip() for b in form.new_books]
         state = DonationState(
             patron=patron,
@@ -179,8 +186,7 @@ def _copies(db: Database, barcodes: Sequence[str]) -> dict[str, dict[str, Any]]:
         return {}
     rows = fetch(
         db,
-        "SELECT barcode, title, donor FROM items "
-        "WHERE barcode IN (SELECT value FROM json_each(?))",
+        "SELECT barcode, title, donor FROM items WHERE barcode IN (SELECT value FROM json_each(?))",
         [_json(wanted)],
     )
     return {r["barcode"]: r for r in rows}

@@ -11,8 +11,8 @@ from kiosk.circulation.store import Store, fetch
 
 
 def figures(store: Store, period: Period) -> dict[str, Any]:
-    """Return a period's donations: books, donors and donations, and per class (the class of a
-    child donor, or the class that gave); parents' and organisations' books count in the school's."""
+    """Return a period's donations: books, donors and donations, and per class (a child donor's
+    class, or the class that gave); parents' and organisations' books count in the school's."""
     db, first, last = store.reader, period.first.isoformat(), period.last.isoformat()
     totals = one(
         db,
