@@ -8,6 +8,7 @@ message id the screen translates).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -245,47 +246,42 @@ class Circulation:
 
     def set_drifting(self, barcode: str, on: bool, actor: str = "") -> Result:
         """Let a book drift, or bring it back to its shelf (the librarian's choice)."""
-        return self._drift("set", None, barcode, SetDrifting(barcode, on, actor))
+        cmd = SetDrifting(barcode, on, actor)
+        return self._drift(None, barcode, lambda state: decide.set_drifting(state, cmd))
 
     def take_drifting(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """A child takes a drifting book, from the shelf or from the child who had it."""
-        return self._drift("take", patron_id, barcode, TakeDrifting(patron_id, barcode, actor))
+        cmd = TakeDrifting(patron_id, barcode, actor)
+        return self._drift(patron_id, barcode, lambda state: decide.take_drifting(state, cmd))
 
     def end_drift(self, barcode: str, actor: str = "") -> Result:
         """A drifting book is handed in: whoever had it has it no more."""
-        return self._drift("end", None, barcode, EndDrift(barcode, actor))
+        cmd = EndDrift(barcode, actor)
+        return self._drift(None, barcode, lambda state: decide.end_drift(state, cmd))
 
-    def _drift(self, action: str, patron_id: str | None, barcode: str, cmd: Any) -> Result:
+    def _drift(
+        self, patron_id: str | None, barcode: str, decision_of: Callable[[DriftState], Any]
+    ) -> Result:
+        """Read a drifting book's state, decide, and record the event in one transaction."""
         with self.store.write() as db:
             item = self.item(barcode, db)
-            held = drifting.holder(db, barcode) if item is not None else None
             state = DriftState(
                 patron=self.patron(patron_id, db) if patron_id is not None else None,
                 item=item,
                 drifting=item is not None and drifting.is_drifting(db, barcode),
-                holder=held,
-                on_loan=self.open_loan(barcode, db) is not None,
+                holder=drifting.holder(db, barcode) if item is not None else None,
+                on_loan=item is not None and self.open_loan(barcode, db) is not None,
             )
-            if action == "set":
-                decision = decide.set_drifting(state, cmd)
-            elif action == "take":
-                decision = decide.take_drifting(state, cmd)
-            else:
-                decision = decide.end_drift(state, cmd)
+            decision = decision_of(state)
+            params = {"title": item.shown_title} if item is not None else {}
             if isinstance(decision, Refusal):
                 return _refuse(
-                    "drift",
-                    decision.reason,
-                    patron=state.patron,
-                    item=item,
-                    params={"title": item.shown_title} if item else {},
+                    "drift", decision.reason, patron=state.patron, item=item, params=params
                 )
             (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))
             patron = self.patron(event.patron_id, db) if event.patron_id else None
-        key = {"take": "drift_taken_over" if held else "drift_taken", "end": "drift_ended"}
-        message = MESSAGES[key.get(action, "drift_taken")] if action != "set" else ""
-        assert item is not None
-        params = {"title": item.shown_title}
+        said = {"drift_taken": "drift_taken_over" if state.holder else "drift_taken"}
+        message = MESSAGES.get(said.get(event.type, event.type), "")  # item_drifting: no words
         return Result(True, "drift", OK, message, params, patron, item, None, event)
 
     def _state(
