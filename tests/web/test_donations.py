@@ -64,6 +64,12 @@ def test_a_child_gives_two_catalogued_books_and_a_new_one(
     found = text(client.get("/admin/items?q=夏洛&lang=zh_CN"))
     assert "夏洛的网" in found and "捐赠：王小明" in found
     assert "D0001" in text(client.get("/admin/items?q=王小明"))  # the donor's name finds it
+    # Its certificate, with no school name in the config: 我校, "our school".
+    certificate = text(client.get("/admin/donations/certificates?size=A5"))
+    assert "王小明向我校图书馆捐赠图书 3 本：" in certificate
+    assert "王小明 gave 3 books to the library of our school:" in certificate
+    assert certificate.count('<section class="page certificate">') == 1
+    assert "certificate_a5.css" in certificate
     # A class, a parent and an organisation give too.
     assert (
         donate(client, kind="class", class_name="五(1)班", barcodes="9787530215982").status_code
