@@ -96,3 +96,29 @@ class Visit:
 
     patron_id: str
     actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetDrifting:
+    """Let a book drift (图书漂流) from child to child, or bring it back to its shelf."""
+
+    barcode: str
+    drifting: bool
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class TakeDrifting:
+    """A child takes a drifting book (from the shelf it left, or from the child who had it)."""
+
+    patron_id: str
+    barcode: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class EndDrift:
+    """A drifting book is handed in: whoever had it has it no more."""
+
+    barcode: str
+    actor: str = ""

@@ -20,12 +20,15 @@ from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import (
     Checkin,
     Checkout,
+    EndDrift,
     IssueCard,
     Renew,
     ReportCardLost,
+    SetDrifting,
     SetItemStatus,
     SetPatronStatus,
     SetRules,
+    TakeDrifting,
     UndoLast,
     Visit,
 )
@@ -217,3 +220,59 @@ def rules_set(cmd: SetRules) -> Decision:
         "closed_days": list(cmd.closed_days),
     }
     return [Draft("rules_set", cmd.actor, None, None, data)]
+
+
+@dataclass(frozen=True)
+class DriftState:
+    """What a drifting book's decision reads: the child, the book, who has it now."""
+
+    patron: Patron | None
+    item: Item | None
+    drifting: bool = False
+    holder: str | None = None  # the patron who has the book now, if anyone
+    on_loan: bool = False  # an ordinary open loan of the book
+
+
+def set_drifting(state: DriftState, cmd: SetDrifting) -> Decision:
+    """Let a book on the shelf drift, or bring a drifting book nobody has back to its shelf."""
+    item = state.item
+    if item is None:
+        return Refusal("unknown_code")
+    if cmd.drifting == state.drifting:
+        return Refusal("drift_already" if cmd.drifting else "drift_not")
+    if cmd.drifting and (state.on_loan or item.status != "available"):
+        return Refusal("item_unavailable")
+    if not cmd.drifting and state.holder is not None:
+        return Refusal("drift_held")
+    data = {"drifting": cmd.drifting}
+    return [Draft("item_drifting", cmd.actor, None, item.barcode, data)]
+
+
+def take_drifting(state: DriftState, cmd: TakeDrifting) -> Decision:
+    """A child takes a drifting book: no due date, no loan limit, and the hands go up by one.
+
+    From another child it is a handover: that child's hand ends in the same event.
+    """
+    patron, item = state.patron, state.item
+    if patron is None or item is None:
+        return Refusal("unknown_code")
+    if not state.drifting:
+        return Refusal("drift_not")
+    if patron.status != "active":
+        return Refusal("patron_blocked")
+    if state.holder == patron.id:
+        return Refusal("drift_yours")
+    data = {"from": state.holder}
+    return [Draft("drift_taken", cmd.actor or patron.id, patron.id, item.barcode, data)]
+
+
+def end_drift(state: DriftState, cmd: EndDrift) -> Decision:
+    """End the hand of whoever has a drifting book (handed in at the kiosk or the desk)."""
+    item = state.item
+    if item is None:
+        return Refusal("unknown_code")
+    if not state.drifting:
+        return Refusal("drift_not")
+    if state.holder is None:
+        return Refusal("drift_free")
+    return [Draft("drift_ended", cmd.actor or state.holder, state.holder, item.barcode)]

@@ -477,4 +477,47 @@ def m030_stars(db: Database) -> None:
     )
 
 
+@migrations(name="m031_donations")
+def m031_donations(db: Database) -> None:
+    """Donated books with their donors, and book drifting (图书漂流): who has a drifting book.
+
+    `items.donor`: the donor's name as the catalogue shows it ("捐赠：王小明"); `items.drifting`:
+    1 while the book drifts (it belongs to no shelf and has no due date). `drift_hands`: one row
+    per child who took a drifting book, open (`ended_at` NULL) while they have it. Written only
+    by the projections of circulation/projections/donations.py.
+    """
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN donor TEXT NOT NULL DEFAULT '';
+        ALTER TABLE items ADD COLUMN drifting INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE donations (
+            id TEXT PRIMARY KEY,
+            donor_kind TEXT NOT NULL
+                CHECK (donor_kind IN ('child','class','parent','organisation')),
+            donor_name TEXT NOT NULL,
+            patron_id TEXT,
+            class_name TEXT NOT NULL DEFAULT '',
+            donated_on TEXT NOT NULL,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX donations_on ON donations(donated_on);
+        CREATE TABLE donation_books (
+            donation_id TEXT NOT NULL REFERENCES donations(id),
+            item_barcode TEXT NOT NULL,
+            title TEXT NOT NULL,
+            PRIMARY KEY (donation_id, item_barcode)
+        );
+        CREATE TABLE drift_hands (
+            uuid TEXT PRIMARY KEY,
+            item_barcode TEXT NOT NULL,
+            patron_id TEXT NOT NULL,
+            taken_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX drift_hands_item ON drift_hands(item_barcode, ended_at);
+        CREATE INDEX drift_hands_patron ON drift_hands(patron_id, ended_at);
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

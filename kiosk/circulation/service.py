@@ -8,6 +8,7 @@ message id the screen translates).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,11 +17,20 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards, decide, queries
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.commands import Checkin, Checkout, Renew, Visit
-from kiosk.circulation.decide import LoanState
+from kiosk.circulation.commands import (
+    Checkin,
+    Checkout,
+    EndDrift,
+    Renew,
+    SetDrifting,
+    TakeDrifting,
+    Visit,
+)
+from kiosk.circulation.decide import DriftState, LoanState
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import commit
+from kiosk.circulation.queries import drifting
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.i18n import N_, N_plural
@@ -45,6 +55,15 @@ MESSAGES = {
     "renew_overdue": N_("This book is overdue. Please return it first."),
     "not_on_loan": N_("This book was not on loan. Put it back on the shelf."),
     "scan_card_first": N_("Tap your card first, then scan the book."),
+    # Book drifting (图书漂流): the child keeps it as long as they read it, then passes it on.
+    "drift_taken": N_("A drifting book: pass it on when you've read it."),
+    "drift_taken_over": N_("A drifting book, passed on to you: pass it on when you've read it."),
+    "drift_ended": N_("Drifting book handed in. Thank you!"),
+    "drift_yours": N_("This drifting book is already yours. Pass it on when you've read it."),
+    "drift_free": N_("A drifting book: tap your card first, then scan it to take it."),
+    "drift_not": N_("This book is not drifting."),
+    "drift_already": N_("This book is drifting already."),
+    "drift_held": N_("A child has this drifting book now: it is handed in first."),
 }
 
 
@@ -156,7 +175,9 @@ class Circulation:
     # -- acting ----------------------------------------------------------------------------
 
     def checkout(self, patron_id: str, barcode: str, actor: str = "") -> Result:
-        """Lend an item to a patron, if the rules allow it."""
+        """Lend an item to a patron, if the rules allow it (a drifting book is taken, not lent)."""
+        if self.drifting(barcode):
+            return self.take_drifting(patron_id, barcode, actor)
         cmd = Checkout(patron_id, barcode, actor)
         with self.store.write() as db:
             state = self._state(db, patron_id, barcode, with_patron_loans=True)
@@ -176,7 +197,9 @@ class Circulation:
         return self.checkout(patron_id, barcode, actor=actor)
 
     def checkin(self, barcode: str, actor: str = "") -> Result:
-        """Return an item that is on loan."""
+        """Return an item that is on loan (a drifting book is handed in: its hand ends)."""
+        if self.drifting(barcode):
+            return self.end_drift(barcode, actor)
         cmd = Checkin(barcode, actor)
         with self.store.write() as db:
             state = self._state(db, None, barcode)
@@ -215,6 +238,52 @@ class Circulation:
                 return None
             (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))
         return event
+
+    # -- book drifting (图书漂流): no loan, no due date, not counted against the loan limit --
+
+    def drifting(self, barcode: str) -> bool:
+        """Return whether a book drifts (its scans take it or hand it in, never lend it)."""
+        return drifting.is_drifting(self.store.reader, barcode)
+
+    def set_drifting(self, barcode: str, on: bool, actor: str = "") -> Result:
+        """Let a book drift, or bring it back to its shelf (the librarian's choice)."""
+        cmd = SetDrifting(barcode, on, actor)
+        return self._drift(None, barcode, lambda state: decide.set_drifting(state, cmd))
+
+    def take_drifting(self, patron_id: str, barcode: str, actor: str = "") -> Result:
+        """A child takes a drifting book, from the shelf or from the child who had it."""
+        cmd = TakeDrifting(patron_id, barcode, actor)
+        return self._drift(patron_id, barcode, lambda state: decide.take_drifting(state, cmd))
+
+    def end_drift(self, barcode: str, actor: str = "") -> Result:
+        """A drifting book is handed in: whoever had it has it no more."""
+        cmd = EndDrift(barcode, actor)
+        return self._drift(None, barcode, lambda state: decide.end_drift(state, cmd))
+
+    def _drift(
+        self, patron_id: str | None, barcode: str, decision_of: Callable[[DriftState], Any]
+    ) -> Result:
+        """Read a drifting book's state, decide, and record the event in one transaction."""
+        with self.store.write() as db:
+            item = self.item(barcode, db)
+            state = DriftState(
+                patron=self.patron(patron_id, db) if patron_id is not None else None,
+                item=item,
+                drifting=item is not None and drifting.is_drifting(db, barcode),
+                holder=drifting.holder(db, barcode) if item is not None else None,
+                on_loan=item is not None and self.open_loan(barcode, db) is not None,
+            )
+            decision = decision_of(state)
+            params = {"title": item.shown_title} if item is not None else {}
+            if isinstance(decision, Refusal):
+                return _refuse(
+                    "drift", decision.reason, patron=state.patron, item=item, params=params
+                )
+            (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))
+            patron = self.patron(event.patron_id, db) if event.patron_id else None
+        said = {"drift_taken": "drift_taken_over" if state.holder else "drift_taken"}
+        message = MESSAGES.get(said.get(event.type, event.type), "")  # item_drifting: no words
+        return Result(True, "drift", OK, message, params, patron, item, None, event)
 
     def _state(
         self, db: Database, patron_id: str | None, barcode: str, with_patron_loans: bool = False

@@ -55,7 +55,13 @@ SESSION_MESSAGES = {
     "box_twice": N_("Already in the box."),
     "box_not_on_shelf": N_("This book is not on the shelf: it cannot go in the box."),
 }
-WARNING_REASONS = {"scan_card_first", "not_on_loan", "invalid_scan", "returned_here"}
+WARNING_REASONS = {
+    "scan_card_first",
+    "not_on_loan",
+    "invalid_scan",
+    "returned_here",
+    "drift_free",
+}
 
 
 @dataclass(frozen=True)
@@ -389,6 +395,8 @@ class Kiosk:
 
     def _book(self, code: str, item: Item | None) -> Feedback:
         c = self.circulation
+        if item is not None and c.drifting(code):
+            return self._drifting(code)
         loan = c.open_loan(code)
         if self.mode in (IDLE, DESK):
             if loan is not None or self.mode == DESK:
@@ -422,6 +430,25 @@ class Kiosk:
         result = c.checkout(self.patron.id, code, actor=self._actor())
         if result.ok:
             self._borrowed.add(code)
+        return self._result_feedback(result, code)
+
+    def _drifting(self, code: str) -> Feedback:
+        # A drifting book is never lent: a child's scan takes it (from whoever had it), the
+        # same child's scan in a later session hands it in, and so does any scan with no card.
+        c = self.circulation
+        if self.mode not in (PATRON, LEND_FOR) or self.patron is None:
+            return self._result_feedback(c.end_drift(code, actor=self._actor()), code)
+        if code in self._returned:
+            return self._result_feedback(self._refusal("returned_here"), code)
+        result = c.take_drifting(self.patron.id, code, actor=self._actor())
+        if result.reason == "drift_yours" and code not in self._borrowed:
+            result = c.end_drift(code, actor=self._actor())
+            if result.ok:
+                self._returned.add(code)
+        elif result.ok:
+            self._borrowed.add(code)
+        if result.reason == "drift_yours":  # taken in this session: it is theirs, all is well
+            return replace(self._result_feedback(result, code), kind="ok")
         return self._result_feedback(result, code)
 
     def _packed(self, code: str, item: Item | None) -> Feedback:

@@ -155,6 +155,9 @@ def create_app(
     from kiosk.web import stars
 
     app.register_blueprint(stars.bp)
+    from kiosk.web import donations
+
+    app.register_blueprint(donations.bp)
     app.before_request(_before)
     app.jinja_env.globals.update(_=gettext, csrf_token=generate_csrf, lang=current_lang)
     app.jinja_env.filters["local_time"] = local_time

@@ -30,6 +30,7 @@ from kiosk.circulation import covers, decide, queries, records, shelfmap
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.models import ITEM_STATUSES, ROLES, location_key
+from kiosk.circulation.queries import drifting
 from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
 from kiosk.i18n import N_
@@ -180,6 +181,7 @@ def item_page(barcode: str, refused: str = "", form: Any = None) -> str:
         statuses=ITEM_STATUSES,
         incident=_open_incident(barcode),
         reasons=weeding.REASONS,
+        drift=drifting.drift_of(web().store.reader, barcode),
         # Only the form that was sent shows its fields again: both have a note.
         forms={refused: form} if refused and form is not None else {},
     )

@@ -27,6 +27,7 @@ from kiosk.circulation.stats import (
     resolve,
     search,
 )
+from kiosk.circulation.stats import donations as donated
 from kiosk.circulation.stats import overdue as chase
 from kiosk.circulation.stats import student as students
 from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
@@ -86,6 +87,7 @@ def index() -> str:
         classes=classes,
         grades=reading.by_grade(classes),
         school=reading.total(classes, gettext("Whole school")),
+        donated=donated.figures(store, when),
     )
 
 
@@ -112,6 +114,7 @@ def index_print() -> str:
         period=when,
         classes=classes,
         school=reading.total(classes, gettext("Whole school")),
+        donated=donated.figures(store, when),
     )
 
 

@@ -34,6 +34,11 @@ RECORD_ONLY = {
     # The kiosk's own catalogue extras (docs/catalogue.md): a book's cover and the library map.
     "item_cover_set",
     "library_map_set",
+    # Donated books and book drifting (docs/reading.md): the kiosk's own, stored at the hub.
+    "donation_recorded",
+    "item_drifting",
+    "drift_taken",
+    "drift_ended",
 }
 
 

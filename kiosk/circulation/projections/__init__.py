@@ -3,6 +3,7 @@
 from kiosk.circulation.projections import (
     catalogue,  # noqa: F401
     collection,  # noqa: F401
+    donations,  # noqa: F401
     imports,  # noqa: F401
     loans,  # noqa: F401
     master,  # noqa: F401

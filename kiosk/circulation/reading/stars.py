@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.collection import Outcome, apply, one
-from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 

@@ -149,7 +149,8 @@ def items(store: Store, q: str = "", page: int = 1) -> Page:
         for r in store.reader.execute(
             "SELECT barcode FROM items WHERE title LIKE ?1 ESCAPE '\\' "
             "OR author LIKE ?1 ESCAPE '\\' OR barcode LIKE ?1 ESCAPE '\\' "
-            "OR isbn LIKE ?1 ESCAPE '\\' OR call_number LIKE ?1 ESCAPE '\\'",
+            "OR isbn LIKE ?1 ESCAPE '\\' OR call_number LIKE ?1 ESCAPE '\\' "
+            "OR donor LIKE ?1 ESCAPE '\\'",
             [_like(q)],
         )
     }
