@@ -24,12 +24,10 @@ RECORD_ONLY = {
     "notice_text_set",
     "notice_levels_set",
     "item_catalogued",
-    # The kiosk's own: how its librarian mapped a file's columns, and its reading lists (master
-    # data the hub does not send yet: docs/reading.md).
+    # The kiosk's own: how its librarian mapped a file's columns; a reading list as the hub has
+    # it (a state copy from the feed, never sent: docs/sync.md).
     "import_mapping_saved",
-    "reading_list_saved",
-    "reading_list_title_added",
-    "reading_list_title_removed",
+    "reading_list_synced",
     # The kiosk's own catalogue extras (docs/catalogue.md): a book's cover and the library map.
     "item_cover_set",
     "library_map_set",

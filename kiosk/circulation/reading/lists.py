@@ -14,11 +14,12 @@ from sqlite_utils import Database
 
 from kiosk.circulation.collection import Outcome, apply, one
 from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.schemas import TARGETS
 from kiosk.circulation.store import Store, fetch
 from kiosk.codes import isbn10_ok, isbn10_to_13
 from kiosk.i18n import N_
 
-MAX_TARGET = 500
+MAX_TARGET = TARGETS[1]
 MESSAGES = {
     "no_name": N_("Give the list a name."),
     "bad_grade": N_("Grade {grade} is not a grade of this school."),
