@@ -7,14 +7,18 @@ A4 bulletin for the classroom and downloads as an Excel sheet.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from kiosk.circulation import tabular
 from kiosk.circulation.collection import Outcome
-from kiosk.circulation.reading import lists
-from kiosk.i18n import N_
+from kiosk.circulation.importers import FORMATS, journal
+from kiosk.circulation.reading import fromfile, lists
+from kiosk.i18n import N_, N_plural
 from kiosk.web import gettext, web
 from kiosk.web.admin import actor, guard
 
@@ -35,6 +39,9 @@ COLUMNS = {
 }
 # Above this many titles the bulletin's rows get smaller, so that it stays one A4 page.
 LONG_LIST = 20
+FROM_FILE = N_plural("{count} title added from the file.", "{count} titles added from the file.")
+NOTHING_ADDED = N_("Nothing was added: {problem}")
+NO_FILE = N_("Choose a file.")
 
 
 def _done(outcome: Outcome, done: str, **params: Any) -> None:
@@ -93,6 +100,10 @@ def create() -> Any:
 @bp.get("/<list_id>")
 def show(list_id: str) -> str:
     """Show a list's titles with their copies and how many are on the shelf; search to add."""
+    return _page(list_id)
+
+
+def _page(list_id: str, result: dict[str, Any] | None = None) -> str:
     ctx = web()
     found = _found(list_id)
     words = request.args.get("q", "").strip()
@@ -103,7 +114,41 @@ def show(list_id: str) -> str:
         words=words,
         matches=lists.search(ctx.store.reader, words) if words else [],
         grades=range(1, ctx.settings.collection.last_grade + 1),
+        result=result,
     )
+
+
+@bp.post("/<list_id>/file")
+def from_file(list_id: str) -> Any:
+    """Add the titles of a MARC file or a sheet; show what was added and the rows that were not."""
+    _found(list_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(gettext(NO_FILE), "error")
+        return redirect(url_for("reading.show", list_id=list_id))
+    store = web().store
+    # Saved under a name of ours beside the store (an upload's own name may be anything).
+    journal.uploads(store).mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="list-", dir=journal.uploads(store)))
+    suffix = Path(upload.filename.replace("\\", "/")).suffix.lower()
+    path = folder / ("upload" + (suffix if suffix in FORMATS else ""))
+    try:
+        upload.save(path)
+        done = fromfile.add_from_file(store, list_id, path, actor())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if done.problem is not None:
+        problem = gettext(done.problem.message, **done.problem.params)
+        result = {"problem": gettext(NOTHING_ADDED, problem=problem)}
+        return _page(list_id, result), 400
+    result = {
+        "added": gettext(FROM_FILE, count=len(done.added)),
+        "skipped": [
+            {"row": s.row, "named": s.named, "why": gettext(s.message, **s.params)}
+            for s in done.skipped
+        ],
+    }
+    return _page(list_id, result)
 
 
 @bp.post("/<list_id>")
