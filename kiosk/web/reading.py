@@ -139,9 +139,8 @@ def from_file(list_id: str) -> Any:
         shutil.rmtree(folder, ignore_errors=True)
     if done.problem is not None:
         problem = gettext(done.problem.message, **done.problem.params)
-        result = {"problem": gettext(NOTHING_ADDED, problem=problem)}
-        return _page(list_id, result), 400
-    result = {
+        return _page(list_id, {"problem": gettext(NOTHING_ADDED, problem=problem)}), 400
+    result: dict[str, Any] = {
         "added": gettext(FROM_FILE, count=len(done.added)),
         "skipped": [
             {"row": s.row, "named": s.named, "why": gettext(s.message, **s.params)}

@@ -33,7 +33,13 @@ def kiosk_list(store: Store) -> list[tuple[Any, ...]]:
     """Return each list with its titles, as the kiosk's store holds them."""
     db = store.reader
     return [
-        (r["id"], r["name"], r["grade"], r["target"], [t["title"] for t in lists.titles(db, r["id"])])
+        (
+            r["id"],
+            r["name"],
+            r["grade"],
+            r["target"],
+            [t["title"] for t in lists.titles(db, r["id"])],
+        )
         for r in lists.all_lists(db)
     ]
 
@@ -159,7 +165,11 @@ def test_a_forged_list_event_is_refused_in_words_and_changes_nothing(
         ("reading_list_title_added", {**good, "title": "书\x002"}, "malformed"),
         ("reading_list_saved", {"list": list_id, "name": "x", "target": "lots"}, "malformed"),
         ("reading_list_saved", {"list": list_id, "name": "x", "target": True}, "malformed"),
-        ("reading_list_saved", {"list": list_id, "name": "x", "target": 3, "grade": 99}, "malformed"),
+        (
+            "reading_list_saved",
+            {"list": list_id, "name": "x", "target": 3, "grade": 99},
+            "malformed",
+        ),
         ("reading_list_saved", {"list": list_id, "name": " ", "target": 3}, "malformed"),
         ("reading_list_saved", {"list": [list_id], "name": "x", "target": 3}, "malformed"),
     ]

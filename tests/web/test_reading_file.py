@@ -96,7 +96,9 @@ def skipped_rows(page: Any) -> list[list[str]]:
     return [[c.inner_text() for c in r.locator("td").all()] for r in rows]
 
 
-def test_a_marc_file_adds_the_books_the_catalogue_has(librarian: Any, school: dict[str, Any]) -> None:
+def test_a_marc_file_adds_the_books_the_catalogue_has(
+    librarian: Any, school: dict[str, Any]
+) -> None:
     list_id = new_list(librarian, school, "Chabon")
     said = upload(librarian, REAL / "marc4j-chabon.mrc")  # ISO 2709: two records
     assert "1 title added from the file." in said
@@ -179,6 +181,8 @@ def test_a_file_that_cannot_be_read_adds_nothing(librarian: Any, school: dict[st
     assert listed(school, list_id) == []
     assert store.value("SELECT count(*) FROM events") == before
     # Each refusal was answered 400 (the browser logs it); nothing else went wrong.
-    assert school["errors"] == ["Failed to load resource: the server responded with a status "
-                                "of 400 (BAD REQUEST)"] * 3
+    assert (
+        school["errors"]
+        == ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"] * 3
+    )
     school["errors"].clear()

@@ -161,7 +161,11 @@ def _isbns_first(record: tuple[int, list[tuple[str, str]]]) -> tuple[int, list[t
 
 def _file_problem(report: ImportReport, rows: list[Any]) -> RowError | None:
     """Return the file's own problem (unreadable, no usable column, too long), or None."""
-    own = [e for e in report.errors if e.message in FILE_PROBLEMS or e.message in FILE_MESSAGES.values()]
+    own = [
+        e
+        for e in report.errors
+        if e.message in FILE_PROBLEMS or e.message in FILE_MESSAGES.values()
+    ]
     if own:
         return own[0]
     if report.unreadable:
