@@ -3,7 +3,8 @@
 The librarian uploads a real MARC file (ISO 2709, then MARCXML, from tests/data/real/) or an
 Excel sheet with Chinese column names (made here with openpyxl): the titles the catalogue has
 (by a copy's barcode, an ISBN or the exact title) go on the list; every row that is not added
-is listed by its number with the reason; a file that cannot be read adds nothing.
+is listed by its number with the reason; a file that cannot be read adds nothing. A sheet whose
+columns have names we do not know goes through the imports' column mapping, remembered.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kiosk.app import Daemon, open_store
 from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.codes import isbn10_to_13
+from web.axe import assert_accessible
 from web.chromium import watch_errors
 from web.helpers import PASSWORD, fifo_settings, running
 
@@ -172,11 +174,10 @@ def test_a_file_that_cannot_be_read_adds_nothing(librarian: Any, school: dict[st
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
     said = upload(librarian, broken)
     assert said.startswith("Nothing was added: the file is not an Excel .xlsx workbook")
-    no_column = sheet(school["folder"], [["序号", "备注"], [1, "小王子"]])
-    said = upload(librarian, no_column)
+    header_only = sheet(school["folder"], [["书名", "作者"]])
+    said = upload(librarian, header_only)
     assert said == (
-        "Nothing was added: the sheet has no column of barcodes, ISBNs or titles "
-        "(its columns: 序号, 备注)"
+        "Nothing was added: the file is empty: it needs a header row and at least one row"
     )
     assert listed(school, list_id) == []
     assert store.value("SELECT count(*) FROM events") == before
@@ -186,3 +187,34 @@ def test_a_file_that_cannot_be_read_adds_nothing(librarian: Any, school: dict[st
         == ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"] * 3
     )
     school["errors"].clear()
+
+
+def test_a_sheet_with_unknown_column_names_is_mapped_once(
+    librarian: Any, school: dict[str, Any]
+) -> None:
+    list_id = new_list(librarian, school, "Leseliste")
+    path = sheet(school["folder"], [["Nr", "Buchtitel", "Bemerkung"], [1, "草房子", "gut"]])
+    librarian.locator("#add-file input[type=file]").set_input_files(str(path))
+    librarian.locator("#add-file button[type=submit]").click()
+    librarian.wait_for_selector("#mapping")
+    assert "Buchtitel" in librarian.locator("#preview").inner_text()
+    assert_accessible(librarian, "the column mapping of a list's sheet")
+    # Saying nothing is refused with a reason; then the title column is said.
+    librarian.locator("#mapping button[type=submit]").click()
+    librarian.wait_for_selector("#mapping")
+    said = librarian.locator(".flash.error").inner_text()
+    assert said == "Say which column holds the barcodes, the ISBNs or the titles."
+    assert school["errors"] == [
+        "Failed to load resource: the server responded with a status of 400 (BAD REQUEST)"
+    ]
+    school["errors"].clear()
+    librarian.select_option("select[name=title_1]", "Buchtitel")
+    librarian.locator("#mapping button[type=submit]").click()
+    said = str(librarian.locator("#file-result").inner_text())
+    assert "1 title added from the file." in said
+    assert listed(school, list_id) == ["草房子"]
+    # The next sheet with the same columns is read without asking.
+    again = sheet(school["folder"], [["Nr", "Buchtitel", "Bemerkung"], [1, "小王子", ""]])
+    said = upload(librarian, again)
+    assert "1 title added from the file." in said
+    assert listed(school, list_id) == ["草房子", "小王子"]

@@ -20,7 +20,7 @@ from kiosk.circulation.collection import apply
 from kiosk.circulation.importers import csvfile, file_format, marcfile, xlsxfile
 from kiosk.circulation.importers.checks import FILE_PROBLEMS, ImportReport, RowError
 from kiosk.circulation.importers.checks import MESSAGES as READER
-from kiosk.circulation.importers.columns import table_rows
+from kiosk.circulation.importers.columns import map_header, table_rows
 from kiosk.circulation.reading.lists import (
     MESSAGES,
     decide_add,
@@ -100,6 +100,13 @@ def add_from_file(
                 result.added.append(str(outcome.events[0].data["title"]))
     result.skipped.sort(key=lambda s: s.row)
     return result
+
+
+def needs_mapping(header: list[str]) -> bool:
+    """Return whether a sheet's header names no column of barcodes, ISBNs or titles that we know
+    by name (the librarian then says which column is which, as for an import)."""
+    found = map_header(header, "titles", ImportReport("titles", ""))
+    return found is not None and not any(c in found for c in CODES)
 
 
 def _codes(names: list[tuple[str, str]]) -> Iterator[str]:
