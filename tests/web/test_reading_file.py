@@ -157,6 +157,7 @@ def test_a_sheet_with_chinese_columns_matches_by_barcode_isbn_and_title(
         ["6", "", "The row names no barcode, ISBN or title."],
         ["7", "小王子", "小王子 is on this list already."],
     ]
+    assert_accessible(librarian, "a list's page with the rows of a file not added")
     # In Chinese too, as every page is first.
     librarian.goto(school["url"] + f"/admin/reading/{list_id}?lang=zh_CN")
     said = upload(librarian, path)
