@@ -163,9 +163,15 @@ def h004_reading_sync(db: Database) -> None:
 def open_hub_store(path: Path | str, hub_id: str = "hub", **kw: Any) -> Store:
     """Open the hub's store: the kiosk schema, then the hub's own migrations."""
     store = Store.open(path, kiosk_id=hub_id, **kw)
-    if migrations.pending(store.db):
+    pending = [m.name for m in migrations.pending(store.db)]
+    if pending:
         with store._write_lock:
             migrations.apply(store.db)
+    if "h004_reading_sync" in pending and "h001_hub" not in pending:
+        # A hub from before lists were synced kept the kiosks' list edits only for the record.
+        from kiosk.sync.reconcile import adopt_lists
+
+        adopt_lists(store)
     return store
 
 

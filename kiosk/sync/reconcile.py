@@ -193,6 +193,21 @@ def _apply_master(db: Database, events: list[Event], now: str) -> None:
             project(db, replace(e, at=now))
 
 
+def adopt_lists(store: Store) -> None:
+    """Apply the reading-list edits kiosks sent before the hub applied them, as received."""
+    marks = ",".join("?" * len(READING_LISTS))
+    now = store.now()
+    with store.write() as db:
+        rows = fetch(
+            db,
+            "SELECT e.* FROM events e JOIN received r ON r.uuid = e.uuid "
+            f"WHERE e.type IN ({marks}) ORDER BY r.received_at, r.kiosk_seq, e.uuid",
+            list(READING_LISTS),
+        )
+        for row in rows:
+            _apply_master(db, [Event.from_row(row)], now)
+
+
 def _resend_list(db: Database, list_id: Any) -> None:
     """Send the hub's copy of a list again (none: the kiosk drops it), so that a kiosk whose
     edit was refused shows the hub's list again and not its own."""

@@ -8,6 +8,8 @@ hub receives them; a forged or malformed list event is refused in words and chan
 from __future__ import annotations
 
 import re
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +17,11 @@ from web.clients import Browser
 
 from kiosk.circulation.reading import lists, progress
 from kiosk.circulation.records import put_item
-from kiosk.circulation.store import Store
+from kiosk.circulation.store import Event, Store
+from kiosk.sync import hubstore
 from kiosk.web.security import Passwords
 
-from .conftest import BOOK, Hub, run_cli
+from .conftest import BOOK, Hub, add_school, run_cli
 from .test_hub_input import batch, event, post
 
 pytestmark = pytest.mark.timeout(60)
@@ -206,3 +209,56 @@ def test_a_kiosks_refused_edit_gives_way_to_the_hubs_list(hub: Hub, kiosk_factor
     a.worker.sync_once()
     assert [r["kind"] for r in hub.query("SELECT kind FROM conflicts")] == ["not_in_catalogue"]
     assert hub_list(hub) == [(list_id, "三年级推荐书目", 3, 2, [])] == kiosk_list(a.store)
+
+
+def test_a_hub_from_before_applies_the_list_edits_it_kept(tmp_path: Path) -> None:
+    """A hub that kept kiosks' list edits only for the record applies them once upgraded."""
+    store = hubstore.open_hub_store(tmp_path / "hub.db")
+    add_school(store)
+    saved = {"list": "L1", "name": "三年级推荐书目", "grade": 3, "term": "", "target": 2}
+    title = {"list": "L1", "key": "书 1", "title": "书 1", "author": "", "isbn": ""}
+    forged = {**title, "key": "X", "title": "X"}
+    with store.write() as db:  # as such a hub stored them, and nothing else
+        for seq, (type_, data) in enumerate(
+            [
+                ("reading_list_saved", saved),
+                ("reading_list_title_added", title),
+                ("reading_list_title_added", forged),
+            ],
+            start=1,
+        ):
+            e = Event(type_, store.now(), "A", "librarian", None, None, data, str(uuid.uuid4()))
+            db.execute(
+                "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, "
+                "data) VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, "
+                ":data)",
+                e.row(),
+            )
+            db.execute(
+                "INSERT INTO received (uuid, kiosk_id, kiosk_seq, received_at, clock_offset_s, "
+                "effective_at) VALUES (?, 'A', ?, ?, 0, ?)",
+                [e.uuid, seq, store.now(), e.at],
+            )
+        for table in ("reading_lists", "reading_list_titles"):
+            for op in ("insert", "update", "delete"):
+                db.execute(f"DROP TRIGGER feed_{table}_{op}")
+        db.execute("DELETE FROM reading_list_titles")
+        db.execute("DELETE FROM reading_lists")
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'h004_reading_sync'")
+    store.close()
+    store = hubstore.open_hub_store(tmp_path / "hub.db")
+    try:
+        assert store.query("SELECT id, name FROM reading_lists") == [
+            {"id": "L1", "name": "三年级推荐书目"}
+        ]
+        assert [r["title"] for r in store.query("SELECT title FROM reading_list_titles")] == [
+            "书 1"
+        ]
+        kinds = [r["kind"] for r in store.query("SELECT kind FROM conflicts")]
+        assert kinds == ["not_in_catalogue"]
+        page = hubstore.changes(store, 0, 1000)["changes"]
+        assert [c["row"]["titles"][0]["title"] for c in page if c["kind"] == "reading_list"] == [
+            "书 1"
+        ]
+    finally:
+        store.close()
