@@ -31,6 +31,10 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A Raspberry Pi without a real-time clock may boot in 1970; past 2999 is a broken clock.
 YEARS = range(1970, 3000)
 COMPENSATIONS = ("money", "replacement", "waived")
+# A reading list's grade and target (kiosk/circulation/reading/lists.py checks the school's own
+# last grade at its desk; the hub, serving many schools, takes any school grade).
+GRADES = (1, 12)
+TARGETS = (0, 500)
 
 PROBLEMS = {
     "missing": N_("is missing"),
@@ -42,6 +46,7 @@ PROBLEMS = {
     "not_date": N_("is not a date like 2026-11-02"),
     "not_choice": N_("is not one of the allowed words"),
     "not_box": N_("must be a list of books, each with barcode and loan_uuid"),
+    "not_number": N_("is not a whole number in its range"),
 }
 
 
@@ -78,9 +83,10 @@ class Field:
     """One field of an event's `data`: its name, its kind and whether it must be there."""
 
     name: str
-    kind: str = "id"  # id, text, note, card, stamp, date, choice, box
+    kind: str = "id"  # id, text, note, card, stamp, date, choice, box, number
     required: bool = True
     choices: tuple[str, ...] = ()
+    bounds: tuple[int, int] = (0, 0)  # a number's least and most
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,25 @@ SCHEMAS: dict[str, Schema] = {
     "hold_fulfilled": HOLD,
     "hold_expired": HOLD,
     "hold_cancelled": HOLD,
+    "reading_list_saved": Schema(
+        fields=(
+            Field("list"),
+            Field("name"),
+            Field("grade", "number", False, bounds=GRADES),
+            Field("term", "text", False),
+            Field("target", "number", bounds=TARGETS),
+        )
+    ),
+    "reading_list_title_added": Schema(
+        fields=(
+            Field("list"),
+            Field("key"),
+            Field("title"),
+            Field("author", "text", False),
+            Field("isbn", "text", False),
+        )
+    ),
+    "reading_list_title_removed": Schema(fields=_ids("list", "key")),
     "corner_lent": Schema(
         patron=True,
         fields=(
@@ -210,6 +235,9 @@ def _value_problem(f: Field, value: Any) -> str | None:
         return None if value in f.choices else "not_choice"
     if f.kind == "box":
         return None if _box_ok(value) else "not_box"
+    if f.kind == "number":  # a whole number, not true/false (JSON's true is Python's 1)
+        fits = isinstance(value, int) and not isinstance(value, bool)
+        return None if fits and f.bounds[0] <= value <= f.bounds[1] else "not_number"
     return _text_problem(value, f.kind, f.required)
 
 

@@ -33,9 +33,16 @@ FEED_SOURCES = {
 }
 
 
-def _feed_triggers() -> str:
+# Added by h004: a reading list is sent whole, its fields and its titles, when either changes.
+LIST_SOURCES = {
+    "reading_lists": ("reading_list", "id"),
+    "reading_list_titles": ("reading_list", "list_id"),
+}
+
+
+def _feed_triggers(sources: dict[str, tuple[str, str]] = FEED_SOURCES) -> str:
     sql = []
-    for table, (kind, key) in FEED_SOURCES.items():
+    for table, (kind, key) in sources.items():
         for op, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
             value = key if key == "''" else f"{row}.{key}"
             sql.append(
@@ -146,12 +153,25 @@ def h003_corner_replay(db: Database) -> None:
     db.execute("CREATE INDEX events_corner ON events(type) WHERE type = 'corner_lent'")
 
 
+@migrations(name="h004_reading_sync")
+def h004_reading_sync(db: Database) -> None:
+    """Send reading lists to the kiosks like the other master data (and those there are now)."""
+    db.executescript(_feed_triggers(LIST_SOURCES))
+    db.execute("INSERT INTO feed (kind, key) SELECT 'reading_list', id FROM reading_lists")
+
+
 def open_hub_store(path: Path | str, hub_id: str = "hub", **kw: Any) -> Store:
     """Open the hub's store: the kiosk schema, then the hub's own migrations."""
     store = Store.open(path, kiosk_id=hub_id, **kw)
-    if migrations.pending(store.db):
+    pending = [m.name for m in migrations.pending(store.db)]
+    if pending:
         with store._write_lock:
             migrations.apply(store.db)
+    if "h004_reading_sync" in pending and "h001_hub" not in pending:
+        # A hub from before lists were synced kept the kiosks' list edits only for the record.
+        from kiosk.sync.reconcile import adopt_lists
+
+        adopt_lists(store)
     return store
 
 
@@ -260,6 +280,18 @@ def rules_content(db: Database) -> dict[str, Any]:
     }
 
 
+LIST_FIELDS = "id, name, grade, term, target, saved_at"
+LIST_TITLES = (
+    "SELECT title_key, title, author, isbn, added_at FROM reading_list_titles "
+    "WHERE list_id = ? ORDER BY added_at, rowid"
+)
+
+
+def list_content(db: Database, row: dict[str, Any]) -> dict[str, Any]:
+    """Return a reading list as a kiosk gets it: its fields and its titles in order."""
+    return {**row, "titles": list(db.query(LIST_TITLES, [row["id"]]))}
+
+
 CONTENT_SQL = {
     "patron": "SELECT id, name, role, grade, class_name, status FROM patrons WHERE id = ?",
     "card": "SELECT code, patron_id, status FROM cards WHERE code = ?",
@@ -286,6 +318,9 @@ def changes(store: Store, cursor: int, limit: int) -> dict[str, Any]:
     ).fetchall():
         if kind == "rules":
             content: Any = rules_content(db)
+        elif kind == "reading_list":
+            rows = list(db.query(f"SELECT {LIST_FIELDS} FROM reading_lists WHERE id = ?", [key]))
+            content = list_content(db, rows[0]) if rows else None
         else:
             rows = list(db.query(CONTENT_SQL[kind], [key]))
             content = rows[0] if rows else None
@@ -300,6 +335,7 @@ SNAPSHOT_SQL = {
         "barcode",
         "SELECT barcode, title, author, isbn, call_number, location, status FROM items",
     ),
+    "reading_lists": ("id", f"SELECT {LIST_FIELDS} FROM reading_lists"),
     "loans": (
         "uuid",
         "SELECT uuid, item_barcode, patron_id, checked_out_at, due_at, renewals "
@@ -316,6 +352,8 @@ def snapshot_page(store: Store, part: str, after: str, limit: int) -> dict[str, 
     key, sql = SNAPSHOT_SQL[part]
     joiner = " AND " if " WHERE " in sql else " WHERE "
     rows = list(db.query(f"{sql}{joiner}{key} > ? ORDER BY {key} LIMIT ?", [after, limit]))
+    if part == "reading_lists":
+        rows = [list_content(db, r) for r in rows]
     return {"rows": rows, "next": rows[-1][key] if len(rows) == limit else None}
 
 

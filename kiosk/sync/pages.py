@@ -42,6 +42,11 @@ KINDS = {
     "not_own_stocktake": N_("A kiosk named a stocktake it did not start: not applied"),
     "not_own_incident": N_("A kiosk named a lost or damaged record it did not make: not applied"),
     "not_lost": N_("A kiosk marked found a book that is not lost: not applied"),
+    "unknown_list": N_("A kiosk changed a reading list the hub does not have: not applied"),
+    "not_in_catalogue": N_(
+        "A kiosk put a title on a reading list that the hub's catalogue does not have "
+        "(or names it otherwise): not applied"
+    ),
 }
 
 

@@ -22,6 +22,11 @@ touch:
 | stocktake_started | a new stocktake of its own |
 | stocktake_scan, _paused, _resumed, _finished | a stocktake the same kiosk started |
 | corner_lent | new loans (one per book, the ids the kiosk derives) to a known patron |
+| reading_list_saved | a reading list's name, grade, term and target (any list: lists are |
+| | edited at any dashboard; the hub's order decides between two edits) |
+| reading_list_title_added | a title of the hub's catalogue (its ISBN, title and author as the |
+| | hub has them) on a list the hub holds |
+| reading_list_title_removed | a title off a list the hub holds |
 | patron_status, item_withdrawn, year_promoted, ... | nothing: the hub's librarian decides |
 | rules_set, import, other types | nothing (stored for the record) |
 
@@ -348,6 +353,37 @@ def _corner(db: Database, e: Event) -> Refused | None:
     return None
 
 
+# -- reading lists: any dashboard edits them, with titles of the hub's catalogue ---------------
+
+
+def _list_known(db: Database, e: Event) -> Refused | None:
+    """A title added to or taken off a list: the list must be one the hub holds."""
+    found = db.execute("SELECT 1 FROM reading_lists WHERE id = ?", [e.data["list"]]).fetchone()
+    return None if found else Refused("unknown_list", {"list": _shown(e.data["list"])})
+
+
+def _list_title(db: Database, e: Event) -> Refused | None:
+    """A title put on a list: a title of the hub's catalogue, named as the catalogue names it.
+
+    The key is its ISBN (or, without one, its title), and the title, author and ISBN must be a
+    copy's at the hub: so no kiosk puts words on a child's screen that no book carries.
+    """
+    unknown = _list_known(db, e)
+    if unknown is not None:
+        return unknown
+    d = e.data
+    isbn, title, author = d.get("isbn") or "", d["title"], d.get("author") or ""
+    where = "isbn = ? AND isbn != ''" if isbn else "isbn = '' AND title = ?"
+    found = db.execute(
+        f"SELECT 1 FROM items WHERE {where} AND title = ? AND author = ? "
+        "AND status != 'withdrawn' LIMIT 1",
+        [isbn or title, title, author],
+    ).fetchone()
+    if found is None or d["key"] != (isbn or title):
+        return Refused("not_in_catalogue", {"key": _shown(d["key"]), "title": _shown(title)})
+    return None
+
+
 # The one table of rules, by event type (the module's docstring says them in words).
 RULES: dict[str, Rule] = {
     "card_lost": _card_lost,
@@ -372,6 +408,8 @@ RULES: dict[str, Rule] = {
     "stocktake_resumed": _own_stocktake,
     "stocktake_finished": _own_stocktake,
     "corner_lent": _corner,
+    "reading_list_title_added": _list_title,
+    "reading_list_title_removed": _list_known,
 }
 
 

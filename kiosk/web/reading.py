@@ -7,14 +7,21 @@ A4 bulletin for the classroom and downloads as an Excel sheet.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from kiosk.circulation import tabular
 from kiosk.circulation.collection import Outcome
-from kiosk.circulation.reading import lists
-from kiosk.i18n import N_
+from kiosk.circulation.importers import FORMATS, ImportReport, file_format, journal, mappings
+from kiosk.circulation.importers.checks import CHINESE_HEADERS, TITLE_COLUMNS
+from kiosk.circulation.importers.columns import map_header
+from kiosk.circulation.reading import fromfile, lists
+from kiosk.i18n import N_, N_plural
 from kiosk.web import gettext, web
 from kiosk.web.admin import actor, guard
 
@@ -35,6 +42,10 @@ COLUMNS = {
 }
 # Above this many titles the bulletin's rows get smaller, so that it stays one A4 page.
 LONG_LIST = 20
+FROM_FILE = N_plural("{count} title added from the file.", "{count} titles added from the file.")
+NOTHING_ADDED = N_("Nothing was added: {problem}")
+NO_FILE = N_("Choose a file.")
+SAY_A_COLUMN = N_("Say which column holds the barcodes, the ISBNs or the titles.")
 
 
 def _done(outcome: Outcome, done: str, **params: Any) -> None:
@@ -93,6 +104,10 @@ def create() -> Any:
 @bp.get("/<list_id>")
 def show(list_id: str) -> str:
     """Show a list's titles with their copies and how many are on the shelf; search to add."""
+    return _page(list_id)
+
+
+def _page(list_id: str, result: dict[str, Any] | None = None) -> str:
     ctx = web()
     found = _found(list_id)
     words = request.args.get("q", "").strip()
@@ -103,7 +118,107 @@ def show(list_id: str) -> str:
         words=words,
         matches=lists.search(ctx.store.reader, words) if words else [],
         grades=range(1, ctx.settings.collection.last_grade + 1),
+        result=result,
     )
+
+
+@bp.post("/<list_id>/file")
+def from_file(list_id: str) -> Any:
+    """Add the titles of a MARC file or a sheet; show what was added and the rows that were not.
+
+    A sheet whose columns have names we do not know goes first to the column mapping (the
+    imports' page), remembered for files with the same header."""
+    _found(list_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(gettext(NO_FILE), "error")
+        return redirect(url_for("reading.show", list_id=list_id))
+    store = web().store
+    # Saved under a name of ours beside the store (an upload's own name may be anything).
+    journal.uploads(store).mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="list-", dir=journal.uploads(store)))
+    name = Path(upload.filename.replace("\\", "/")).name
+    suffix = Path(name).suffix.lower()
+    path = folder / ("upload" + (suffix if suffix in FORMATS else ""))
+    upload.save(path)
+    fmt = file_format(path)
+    header = mappings.first_rows(path, fmt)[0] if fmt in ("csv", "xlsx") else []
+    columns = mappings.saved_mapping(store.reader, "titles", header) if header else None
+    if columns is None and header and fromfile.needs_mapping(header):
+        token = uuid.uuid4().hex
+        web().jobs[token] = {"_list_file": path, "_folder": folder, "list": list_id, "name": name}
+        return redirect(url_for("reading.file_map", list_id=list_id, token=token))
+    return _add_file(list_id, path, folder, columns)
+
+
+def _add_file(
+    list_id: str, path: Path, folder: Path, columns: dict[str, list[str]] | None
+) -> tuple[str, int]:
+    """Add a saved file's titles, remove the file and show the outcome on the list's page."""
+    try:
+        done = fromfile.add_from_file(web().store, list_id, path, actor(), columns)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if done.problem is not None:
+        problem = gettext(done.problem.message, **done.problem.params)
+        return _page(list_id, {"problem": gettext(NOTHING_ADDED, problem=problem)}), 400
+    result: dict[str, Any] = {
+        "added": gettext(FROM_FILE, count=len(done.added)),
+        "skipped": [
+            {"row": s.row, "named": s.named, "why": gettext(s.message, **s.params)}
+            for s in done.skipped
+        ],
+    }
+    return _page(list_id, result), 200
+
+
+def _waiting(list_id: str, token: str) -> dict[str, Any]:
+    pending = web().jobs.get(token)
+    if pending is None or pending.get("list") != list_id or "_list_file" not in pending:
+        abort(404)
+    return dict(pending)
+
+
+@bp.get("/<list_id>/file/<token>")
+def file_map(list_id: str, token: str, chosen: Any = None, problems: Any = None) -> str:
+    """Show a sheet's columns beside ours, with its first rows, to say which is which."""
+    pending = _waiting(list_id, token)
+    path = pending["_list_file"]
+    header, preview = mappings.first_rows(path, file_format(path))
+    return render_template(
+        "admin/import_map.html",
+        token=token,
+        name=pending["name"],
+        header=header,
+        preview=preview,
+        ours=[(c, CHINESE_HEADERS[c], False) for c in TITLE_COLUMNS],
+        chosen=chosen or {},
+        problems=problems or [],
+    )
+
+
+@bp.post("/<list_id>/file/<token>")
+def file_map_save(list_id: str, token: str) -> Any:
+    """Check the columns said against the sheet, remember them for sheets like it, and add."""
+    pending = _waiting(list_id, token)
+    path = pending["_list_file"]
+    header = mappings.first_rows(path, file_format(path))[0]
+    chosen: dict[str, list[str]] = {}
+    for col in TITLE_COLUMNS:
+        parts = [p for p in (request.form.get(f"{col}_{n}", "") for n in (1, 2)) if p]
+        if parts:
+            chosen[col] = parts
+    report = ImportReport("titles", pending["name"])
+    problems = []
+    if map_header(header, "titles", report, chosen) is None:
+        problems = [gettext(e.message, **e.params) for e in report.errors]
+    elif not any(c in chosen for c in fromfile.CODES):
+        problems = [gettext(SAY_A_COLUMN)]
+    if problems:
+        return file_map(list_id, token, chosen, problems), 400
+    web().jobs.pop(token, None)
+    mappings.save_mapping(web().store, "titles", header, chosen, actor())
+    return _add_file(list_id, path, pending["_folder"], chosen)
 
 
 @bp.post("/<list_id>")

@@ -24,13 +24,11 @@ RECORD_ONLY = {
     "notice_text_set",
     "notice_levels_set",
     "item_catalogued",
-    # The kiosk's own: how its librarian mapped a file's columns, and its reading lists (master
-    # data the hub does not send yet: docs/reading.md).
+    # The kiosk's own: how its librarian mapped a file's columns; a reading list as the hub has
+    # it (a state copy from the feed, never sent: docs/sync.md).
     "import_mapping_saved",
-    "reading_list_saved",
-    "reading_list_title_added",
-    "reading_list_title_removed",
     "star_rules_saved",
+    "reading_list_synced",
     # The kiosk's own catalogue extras (docs/catalogue.md): a book's cover and the library map.
     "item_cover_set",
     "library_map_set",
@@ -75,6 +73,18 @@ BOX = {"batch": "b", "class_name": "三(2)班"}
         (event("stocktake_started", stocktake="s", location="A" * 201), "data.location",
          "too_long"),
         (event("item_damaged", note="A\x00"), "data.note", "control"),
+        (event("reading_list_saved", None, None, list="L", name="x", target="3"), "data.target",
+         "not_number"),
+        (event("reading_list_saved", None, None, list="L", name="x", target=501), "data.target",
+         "not_number"),
+        (event("reading_list_saved", None, None, list="L", name="x", target=False),
+         "data.target", "not_number"),
+        (event("reading_list_saved", None, None, list="L", name="x", target=1, grade=0),
+         "data.grade", "not_number"),
+        (event("reading_list_saved", None, None, list="L", name="", target=1), "data.name",
+         "blank"),
+        (event("reading_list_title_added", None, None, list="L", key="k"), "data.title",
+         "missing"),
     ],
 )  # fmt: skip
 def test_a_value_that_does_not_fit_is_named_with_its_place(e: Event, place: str, code: str) -> None:
@@ -88,3 +98,5 @@ def test_what_a_desk_writes_fits() -> None:
         schemas.problem(event("stocktake_started", None, None, stocktake="s", location="")) is None
     )
     assert schemas.problem(event("rules_set", anything=[1, {"x": "\x00"}])) is None  # not applied
+    saved = event("reading_list_saved", None, None, list="L", name="三年级", grade=None, target=0)
+    assert schemas.problem(saved) is None  # an ad-hoc list: no grade

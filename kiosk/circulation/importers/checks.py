@@ -64,11 +64,20 @@ ITEM_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
 }
 # MARC records kept for cataloguing at the desk: found by ISBN, no copies of their own.
 RECORD_COLUMNS = {k: ITEM_COLUMNS[k] for k in ("isbn", "title", "author", "call_number")}
-COLUMNS = {"patrons": PATRON_COLUMNS, "items": ITEM_COLUMNS, "records": RECORD_COLUMNS}
-REQUIRED = {
+# A reading list's titles from a sheet (kiosk/circulation/reading/fromfile.py): any of a copy's
+# barcode, an ISBN or a title finds the book, so none is required by itself.
+TITLE_COLUMNS = {k: ITEM_COLUMNS[k] for k in ("barcode", "isbn", "title", "author")}
+COLUMNS = {
+    "patrons": PATRON_COLUMNS,
+    "items": ITEM_COLUMNS,
+    "records": RECORD_COLUMNS,
+    "titles": TITLE_COLUMNS,
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
     "patrons": ("card_id", "name"),
     "items": ("barcode", "title"),
     "records": ("isbn", "title"),  # MARC: a record without an ISBN is kept by its 001
+    "titles": (),
 }
 CHINESE_HEADERS = {
     "card_id": "卡号",

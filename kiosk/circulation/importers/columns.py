@@ -29,12 +29,14 @@ FALLBACKS: dict[str, dict[str, tuple[str, ...]]] = {
     "patrons": {"class": ("sort1",), "patron_id": ("borrowernumber", "userid")},
     "items": {"location": ("homebranch",)},
     "records": {},
+    "titles": {},
 }
 # Two columns that together make one of ours, as (first, second); the first pair found is used.
 JOINED: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     "patrons": {"name": (("surname", "firstname"), ("nachname", "vorname"), ("姓", "名"))},
     "items": {"title": (("titel", "untertitel"), ("正题名", "副题名"))},
     "records": {"title": (("titel", "untertitel"), ("正题名", "副题名"))},
+    "titles": {"title": (("titel", "untertitel"), ("正题名", "副题名"))},
 }
 _CJK = re.compile(r"[\u3400-\u9fff]")
 Mapping_ = dict[str, tuple[int, ...]]  # our column -> the file's columns (one, or two joined)

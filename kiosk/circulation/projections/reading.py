@@ -1,4 +1,9 @@
-"""Projections of the reading lists' events: the lists and their titles (master data)."""
+"""Projections of the reading lists' events: the lists and their titles (master data).
+
+A list edited at this dashboard is one of the three recorded events; a list as the hub has it
+arrives whole (`reading_list_synced`, never logged: the hub's feed carries state, like the
+other `*_saved` copies) and replaces this kiosk's copy.
+"""
 
 from __future__ import annotations
 
@@ -38,4 +43,33 @@ def reading_list_title_removed(db: Database, e: Event) -> None:
     db.execute(
         "DELETE FROM reading_list_titles WHERE list_id = ? AND title_key = ?",
         [e.data["list"], e.data["key"]],
+    )
+
+
+@projection("reading_list_synced")
+def reading_list_synced(db: Database, e: Event) -> None:
+    """Make a list the hub's: its fields and exactly its titles, with the hub's times.
+
+    `data`: {"key": list id, "row": {id, name, grade, term, target, saved_at, titles: [...]}
+    or None (the hub has no such list: it goes, with its titles)}.
+    """
+    key, row = e.data["key"], e.data.get("row")
+    db.execute("DELETE FROM reading_list_titles WHERE list_id = ?", [key])
+    if row is None:
+        db.execute("DELETE FROM reading_lists WHERE id = ?", [key])
+        return
+    db.execute(
+        "INSERT INTO reading_lists (id, name, grade, term, target, saved_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+        "grade = excluded.grade, term = excluded.term, target = excluded.target, "
+        "saved_at = excluded.saved_at",
+        [key, row["name"], row["grade"], row["term"], row["target"], row["saved_at"]],
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO reading_list_titles "
+        "(list_id, title_key, title, author, isbn, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (key, t["title_key"], t["title"], t["author"], t["isbn"], t["added_at"])
+            for t in row["titles"]
+        ],
     )

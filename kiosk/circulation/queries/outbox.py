@@ -77,3 +77,17 @@ def items_waiting(db: Database) -> set[str]:
             {"mark": acked_through(db)},
         )
     }
+
+
+def lists_waiting(db: Database) -> set[str]:
+    """Return the reading lists with edits still waiting for the hub."""
+    return {
+        str(r[0])
+        for r in db.execute(
+            f"SELECT DISTINCT json_extract(data, '$.list') {WAITING} "
+            "AND type IN ('reading_list_saved', 'reading_list_title_added', "
+            "'reading_list_title_removed')",
+            {"mark": acked_through(db)},
+        )
+        if r[0] is not None
+    }

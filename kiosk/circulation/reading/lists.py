@@ -14,11 +14,12 @@ from sqlite_utils import Database
 
 from kiosk.circulation.collection import Outcome, apply, one
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.schemas import TARGETS
 from kiosk.circulation.store import Store, fetch
 from kiosk.codes import isbn10_ok, isbn10_to_13
 from kiosk.i18n import N_
 
-MAX_TARGET = 500
+MAX_TARGET = TARGETS[1]
 MESSAGES = {
     "no_name": N_("Give the list a name."),
     "bad_grade": N_("Grade {grade} is not a grade of this school."),
@@ -126,14 +127,19 @@ BOOK = "SELECT title, author, isbn FROM items WHERE status != 'withdrawn' AND "
 
 def find_book(db: Database, code: str) -> dict[str, Any] | None:
     """Return the title, author and ISBN of a copy's barcode, an ISBN or an exact title."""
-    isbn = code.replace("-", "").upper()
-    if len(isbn) == 10 and isbn10_ok(isbn):
-        isbn = isbn10_to_13(isbn)
-    return (
-        one(db, BOOK + "barcode = ?", [code])
-        or one(db, BOOK + "isbn = ? AND isbn != '' LIMIT 1", [isbn])
-        or one(db, BOOK + "title = ? ORDER BY isbn != '' DESC LIMIT 1", [code])
-    )
+    return find_by(db, "barcode", code) or find_by(db, "isbn", code) or find_by(db, "title", code)
+
+
+def find_by(db: Database, how: str, code: str) -> dict[str, Any] | None:
+    """Return the title, author and ISBN of a book found one way: barcode, isbn or title."""
+    if how == "barcode":
+        return one(db, BOOK + "barcode = ?", [code])
+    if how == "isbn":
+        isbn = code.replace("-", "").replace(" ", "").upper()
+        if len(isbn) == 10 and isbn10_ok(isbn):
+            isbn = isbn10_to_13(isbn)
+        return one(db, BOOK + "isbn = ? AND isbn != '' LIMIT 1", [isbn])
+    return one(db, BOOK + "title = ? ORDER BY isbn != '' DESC LIMIT 1", [code])
 
 
 def search(db: Database, words: str, limit: int = 20) -> list[dict[str, Any]]:
