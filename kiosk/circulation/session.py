@@ -28,7 +28,7 @@ from typing import Any
 
 from kiosk.circulation.clock import Clock
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.service import MESSAGES, Circulation, Result
+from kiosk.circulation.service import MESSAGES, Circulation, Identified, Result
 from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class Kiosk:
                 return self._emit(fb)
             early = self.hook.before(self, code, found) if self.hook is not None else None
             if early is not None or found.kind == "item":
-                fb = self._after(early or self._book(code, found.item))
+                fb = self._after(early or self._book(code, found.item, found))
                 self._last_book = (code, now, fb)
                 if self.mode != IDLE:
                     self.results.append(fb)
@@ -387,9 +387,10 @@ class Kiosk:
         except Exception:
             log.exception("could not record the visit of %s; the session opens anyway", patron.id)
 
-    def _book(self, code: str, item: Item | None) -> Feedback:
+    def _book(self, code: str, item: Item | None, found: Identified | None = None) -> Feedback:
         c = self.circulation
-        loan = c.open_loan(code)
+        # identify() read the book's open loan with the book: no second read for it here.
+        loan = found.loan if found is not None and found.loan_read else c.open_loan(code)
         if self.mode in (IDLE, DESK):
             if loan is not None or self.mode == DESK:
                 return self._result_feedback(c.checkin(code, actor=self._actor()), code)
