@@ -94,7 +94,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Loan:
-    id: int
+    id: int | None  # None for a loan built from the event that just made it (not read again)
     uuid: str
     item_barcode: str
     patron_id: str

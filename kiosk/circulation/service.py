@@ -7,6 +7,7 @@ message id the screen translates).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,6 +91,10 @@ class Identified:
     code: str
     patron: Patron | None = None
     item: Item | None = None
+    # An item's open loan, read with it (loan_read) so a scan does not ask for it again.
+    loan: Loan | None = None
+    loan_read: bool = False
+    drifting: bool = False  # read with the item (loan_read): a drifting book is never lent
 
 
 def _refuse(action: str, reason: str, **kw: Any) -> Result:
@@ -118,9 +123,9 @@ class Circulation:
         # Exact codes first; a card's other form (decimal for a hex UID, or the reverse) only
         # when no card or book has exactly this code.
         card = cards.find_exact(db, code)
-        item = None if card else self.item(code, db)
+        item, loan, drifts = (None, None, False) if card else queries.item_and_open_loan(db, code)
         if item:
-            return Identified("item", code, item=item)
+            return Identified("item", code, item=item, loan=loan, loan_read=True, drifting=drifts)
         card = card or cards.find_other_form(db, code)
         if card:
             patron = self.patron(card[1], db)
@@ -160,7 +165,10 @@ class Circulation:
     def rules(self, db: Database | None = None) -> Rules:
         """Return the rules in force, read again only when the store says they changed."""
         db = db or self.store.reader
-        version = db.execute("SELECT n FROM rules_version").fetchone()[0]
+        return self._rules_at(db, db.execute("SELECT n FROM rules_version").fetchone()[0])
+
+    def _rules_at(self, db: Database, version: int) -> Rules:
+        """Return the rules of this version: the ones kept, or read again when it moved."""
         cached = self._rules
         if cached is not None and cached[0] == version:
             return cached[1]
@@ -176,17 +184,21 @@ class Circulation:
 
     def checkout(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Lend an item to a patron, if the rules allow it (a drifting book is taken, not lent)."""
-        if self.drifting(barcode):
-            return self.take_drifting(patron_id, barcode, actor)
         cmd = Checkout(patron_id, barcode, actor)
         with self.store.write() as db:
-            state = self._state(db, patron_id, barcode, with_patron_loans=True)
+            read = queries.loan_state(db, patron_id, barcode, with_patron_due=True)
+            if read.drifting:  # joins this transaction
+                return self.take_drifting(patron_id, barcode, actor)
+            state = LoanState(read.patron, read.item, read.loan, read.patron_due)
             now = self.store.clock.now()
-            decision = decide.checkout(self.rules(db), self.tz, state, cmd, now)
+            rules = self._rules_at(db, read.rules_version)
+            decision = decide.checkout(rules, self.tz, state, cmd, now)
             if isinstance(decision, Refusal):
                 return self._refused("checkout", decision, state)
             (event,) = commit(self.store, db, decision, stamp(now))
-            loan = self.open_loan(barcode, db)
+        # The loan as the projection wrote it (a checkout is decided only for a book with no
+        # open loan), not read again.
+        loan = Loan(None, event.uuid, barcode, patron_id, event.at, event.data["due_at"], None, 0)
         return self._done("checkout", "checked_out", state.patron, state.item, loan, event)
 
     def lend(self, patron_id: str, barcode: str, actor: str = "") -> Result:
@@ -198,35 +210,41 @@ class Circulation:
 
     def checkin(self, barcode: str, actor: str = "") -> Result:
         """Return an item that is on loan (a drifting book is handed in: its hand ends)."""
-        if self.drifting(barcode):
-            return self.end_drift(barcode, actor)
         cmd = Checkin(barcode, actor)
         with self.store.write() as db:
-            state = self._state(db, None, barcode)
+            read = queries.loan_state(db, None, barcode)
+            if read.drifting:  # joins this transaction
+                return self.end_drift(barcode, actor)
+            state = LoanState(None, read.item, read.loan)
             now = self.store.clock.now()
             decision = decide.checkin(state, cmd, now, self.record_stray_returns)
             if isinstance(decision, Refusal):
                 return self._refused("checkin", decision, state)
             (event,) = commit(self.store, db, decision, stamp(now))
-            loan, patron = state.loan, state.patron
+            loan = state.loan
             if loan is None:
                 # A stray return: recorded for the hub, told as "not on loan" here.
                 refused = _refuse("checkin", "not_on_loan", item=state.item)
                 return Result(**{**refused.__dict__, "event": event})
-            patron = self.patron(loan.patron_id, db)
-        return self._done("checkin", "checked_in", patron, state.item, loan, event)
+        # read.patron is the loan's patron: the same read found it.
+        return self._done("checkin", "checked_in", read.patron, state.item, loan, event)
 
     def renew(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Extend a patron's loan of an item, if the rules allow it."""
         cmd = Renew(patron_id, barcode, actor)
         with self.store.write() as db:
-            state = self._state(db, patron_id, barcode)
+            read = queries.loan_state(db, patron_id, barcode)
+            state = LoanState(read.patron, read.item, read.loan)
             now = self.store.clock.now()
-            decision = decide.renew(self.rules(db), self.tz, state, cmd, now)
+            rules = self._rules_at(db, read.rules_version)
+            decision = decide.renew(rules, self.tz, state, cmd, now)
             if isinstance(decision, Refusal):
                 return self._refused("renew", decision, state)
             (event,) = commit(self.store, db, decision, stamp(now))
-            loan = self.open_loan(barcode, db)
+        assert state.loan is not None  # a renewal is decided only for an open loan
+        # The renew projection sets this due date and counts one more renewal.
+        renewals = state.loan.renewals + 1
+        loan = dataclasses.replace(state.loan, due_at=event.data["due_at"], renewals=renewals)
         return self._done("renew", "renewed", state.patron, state.item, loan, event)
 
     def visit(self, patron_id: str, actor: str = "") -> Event | None:
@@ -284,18 +302,6 @@ class Circulation:
         said = {"drift_taken": "drift_taken_over" if state.holder else "drift_taken"}
         message = MESSAGES.get(said.get(event.type, event.type), "")  # item_drifting: no words
         return Result(True, "drift", OK, message, params, patron, item, None, event)
-
-    def _state(
-        self, db: Database, patron_id: str | None, barcode: str, with_patron_loans: bool = False
-    ) -> LoanState:
-        """Read what a loan decision needs, inside the action's transaction."""
-        patron = self.patron(patron_id, db) if patron_id is not None else None
-        item = self.item(barcode, db)
-        loan = self.open_loan(barcode, db) if item is not None else None
-        due: list[str] = []
-        if with_patron_loans and patron is not None:
-            due = [r["due_at"] for r in queries.open_loans_due(db, patron.id)]
-        return LoanState(patron, item, loan, due)
 
     def _refused(self, action: str, refusal: Refusal, state: LoanState) -> Result:
         # Renewal refusals about the loan itself say which loan it was.

@@ -28,7 +28,7 @@ from typing import Any
 
 from kiosk.circulation.clock import Clock
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.service import MESSAGES, Circulation, Result
+from kiosk.circulation.service import MESSAGES, Circulation, Identified, Result
 from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class Kiosk:
                 return self._emit(fb)
             early = self.hook.before(self, code, found) if self.hook is not None else None
             if early is not None or found.kind == "item":
-                fb = self._after(early or self._book(code, found.item))
+                fb = self._after(early or self._book(code, found.item, found))
                 self._last_book = (code, now, fb)
                 if self.mode != IDLE:
                     self.results.append(fb)
@@ -393,11 +393,13 @@ class Kiosk:
         except Exception:
             log.exception("could not record the visit of %s; the session opens anyway", patron.id)
 
-    def _book(self, code: str, item: Item | None) -> Feedback:
+    def _book(self, code: str, item: Item | None, found: Identified | None = None) -> Feedback:
         c = self.circulation
-        if item is not None and c.drifting(code):
+        # identify() read the book's open loan and its drifting with the book: no second read.
+        read = found is not None and found.loan_read
+        if item is not None and (found.drifting if read and found else c.drifting(code)):
             return self._drifting(code)
-        loan = c.open_loan(code)
+        loan = found.loan if read and found else c.open_loan(code)
         if self.mode in (IDLE, DESK):
             if loan is not None or self.mode == DESK:
                 return self._result_feedback(c.checkin(code, actor=self._actor()), code)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.circulation.models import Item, Patron
-from kiosk.circulation.service import Result
+from kiosk.circulation.service import Identified, Result
 from kiosk.circulation.session import PATRON, Feedback, Kiosk
 from kiosk.sip2.service import Sip2Circulation, with_screen
 
@@ -42,7 +42,7 @@ class Sip2Kiosk(Kiosk):
             return self._result_feedback(result, patron.id)
         return super()._card(patron)
 
-    def _book(self, code: str, item: Item | None) -> Feedback:
+    def _book(self, code: str, item: Item | None, found: Identified | None = None) -> Feedback:
         # A book lent in this session, scanned again: "already yours", not a second 11.
         if self.mode == PATRON and self.patron is not None and code in self._borrowed:
             loan = self.circulation.loan_here(code)
@@ -50,7 +50,7 @@ class Sip2Kiosk(Kiosk):
                 due = self.circulation.local_date(loan.due_at).isoformat()
                 result = self._refusal("already_yours", item=item, loan=loan)
                 return self._say("ok", "already_yours", result=result, code=code, due_date=due)
-        return super()._book(code, item)
+        return super()._book(code, item, found)
 
     def _end(self) -> Feedback:
         if self.mode == PATRON and self.patron is not None:

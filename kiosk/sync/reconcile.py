@@ -136,9 +136,7 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             elif e.type == "corner_lent":  # one loan per book of the box
                 for item in _box(e.data):
                     by_item.setdefault(item["barcode"], []).append(e.uuid)
-        for barcode, uuids in sorted(by_item.items()):
-            for part in _chunks(uuids):
-                replay_item(db, barcode, part, now)
+        replay_items(db, by_item, now)
         # After the loans, so a loan marked lost in this batch stays closed.
         project_collection(db, new, now)
         if new:
@@ -290,8 +288,121 @@ CORNER_ROWS = (
 )
 
 
-def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
+class Known:
+    """Which of some keys a table has: read for a whole batch at once, one by one only for
+    keys the batch did not name (an older event that a replay reads again)."""
+
+    def __init__(self, db: Database, table: str, column: str, keys: Iterable[str]) -> None:
+        self.db, self.table, self.column = db, table, column
+        self.asked: set[str] = set()
+        self.found: set[str] = set()
+        self.read(sorted(set(keys)))
+
+    def read(self, keys: list[str]) -> None:
+        """Look the keys up, a chunk a statement."""
+        for part in _chunks(keys):
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT {self.column} FROM {self.table} WHERE {self.column} IN ({marks})"
+            self.found.update(r[0] for r in self.db.execute(sql, part))
+            self.asked.update(part)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str) and key not in self.asked:
+            self.read([key])
+        return key in self.found
+
+
+def replay_items(db: Database, by_item: dict[str, list[str]], now: str) -> None:
+    """Replay each touched item's new events, reading what every item needs for the whole batch.
+
+    The new events, the items' replay positions, which items and patrons the hub knows: each
+    one set read (a chunk of 500 keys a statement), not one read per item or event.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for part in _chunks(sorted({u for uuids in by_item.values() for u in uuids})):
+        marks = ",".join("?" * len(part))
+        where = f"e.uuid IN ({marks}) AND e.type IN ({ITEM_TYPES}, 'corner_lent')"
+        rows.update((r["uuid"], r) for r in _replay_rows(db, where, part))
+    barcodes = sorted(by_item)
+    last: dict[str, tuple[str, int, str]] = {}
+    for part in _chunks(barcodes):
+        marks = ",".join("?" * len(part))
+        for barcode, *at in db.execute(
+            f"SELECT item_barcode, eff, kiosk_seq, uuid FROM item_replay "
+            f"WHERE item_barcode IN ({marks})",
+            part,
+        ):
+            last[barcode] = (at[0], at[1], at[2])
+    items = Known(db, "items", "barcode", barcodes)
+    patrons = Known(db, "patrons", "id", (r["patron_id"] for r in rows.values() if r["patron_id"]))
+    first_seen = _first_seen(db, [b for b in barcodes if b not in last], by_item)
+    for barcode in barcodes:
+        for part in _chunks(by_item[barcode]):
+            new = sorted((rows[u] for u in part if u in rows), key=_key)
+            if barcode in first_seen:
+                last[barcode] = FIRST  # nothing before these events: nothing to rewind
+            end = replay_item(db, barcode, new, now, last.get(barcode), items, patrons)
+            if end is not None:
+                last[barcode] = end
+
+
+# Before any event: the replay position of a book whose first events these are.
+FIRST = ("", 0, "")
+
+
+def _first_seen(db: Database, barcodes: list[str], by_item: dict[str, list[str]]) -> set[str]:
+    """Return the books whose only events are this batch's, with no loan, quiet moment or class
+    corner: replaying them from their first event is projecting the new ones forward.
+
+    A book on loan by its status, or with more than one chunk of new events, is not among them
+    (`_rewind` puts those right as before).
+    """
+    counts: dict[str, int] = {}
+    busy: set[str] = set()
+    for part in _chunks(barcodes):
+        marks = ",".join("?" * len(part))
+        counts.update(
+            db.execute(
+                f"SELECT item_barcode, count(*) FROM events WHERE item_barcode IN ({marks}) "
+                "GROUP BY item_barcode",
+                part,
+            ).fetchall()
+        )
+        for sql in (
+            f"SELECT DISTINCT item_barcode FROM loans WHERE item_barcode IN ({marks})",
+            f"SELECT DISTINCT item_barcode FROM item_quiet WHERE item_barcode IN ({marks})",
+            f"SELECT barcode FROM items WHERE barcode IN ({marks}) AND status = 'on_loan'",
+        ):
+            busy.update(r[0] for r in db.execute(sql, part))
+    if barcodes:
+        # Books in any class corner's box (few such events: read through a partial index).
+        busy.update(
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT json_extract(j.value, '$.barcode') FROM events e, "
+                "json_each(e.data, '$.items') j WHERE e.type = 'corner_lent'"
+            )
+        )
+    return {
+        b
+        for b in barcodes
+        if b not in busy and len(by_item[b]) <= CHUNK and counts.get(b) == len(by_item[b])
+    }
+
+
+def replay_item(
+    db: Database,
+    barcode: str,
+    rows: list[dict[str, Any]],
+    now: str,
+    last: tuple[str, int, str] | None,
+    items: Known,
+    patrons: Known,
+) -> tuple[str, int, str] | None:
     """Apply an item's new loan and incident events in the order they happened (projections).
+
+    `rows` are the new events (in that order), `last` where the item's replay stood; returns
+    where it stands now (None: nothing applied).
 
     When every new event comes after the last one applied (the usual case), they are projected
     forward from the item's current loan. An event that lands earlier (a kiosk that was offline,
@@ -300,22 +411,18 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
     more as the item's history grows. Without such a moment, or with an undo after it (an undo
     may reopen a loan from before it), the item is replayed from its first event.
     """
-    marks = ",".join("?" * len(new))
-    rows = _replay_rows(db, f"e.uuid IN ({marks}) AND e.type IN ({ITEM_TYPES}, 'corner_lent')", new)
     if not rows:
-        return
-    last = db.execute(
-        "SELECT eff, kiosk_seq, uuid FROM item_replay WHERE item_barcode = ?", [barcode]
-    ).fetchone()
+        return None
     if last is None or _key(rows[0]) <= tuple(last):
         rows = _rewind(db, barcode, _key(rows[0]), now)
-    if db.execute("SELECT 1 FROM items WHERE barcode = ?", [barcode]).fetchone() is None:
+    if barcode not in items:
         for row in rows:
             _conflict(db, "unknown_item", row, now)
-        return
+        return None
     quiet = []
+    applied = False
     for row in rows:
-        _apply(db, row, barcode, now)
+        applied = _apply(db, row, barcode, now, patrons)
         if row["type"] == "checkin":  # a return ends whatever loan is open: on the shelf now
             quiet.append((barcode, *_key(row)))
     end = _key(rows[-1])
@@ -325,12 +432,15 @@ def replay_item(db: Database, barcode: str, new: list[str], now: str) -> None:
         "kiosk_seq = excluded.kiosk_seq, uuid = excluded.uuid",
         [barcode, *end],
     )
-    if rows[-1]["type"] != "checkin" and open_loan(db, barcode) is None:
+    # A checkout applied last leaves the book lent (a new loan, or the same patron's renewed).
+    lent = applied and rows[-1]["type"] == "checkout"
+    if rows[-1]["type"] != "checkin" and not lent and open_loan(db, barcode) is None:
         quiet.append((barcode, *end))
     db.conn.executemany(
         "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?)",
         quiet,
     )
+    return end
 
 
 def _rewind(
@@ -439,20 +549,21 @@ def _key(row: dict[str, Any]) -> tuple[str, int, str]:
     return (row["eff"], int(row["kseq"] or 0), row["uuid"])
 
 
-def _apply(db: Database, row: dict[str, Any], barcode: str, now: str) -> None:
-    """Report what a loan event means at this point of the item's history, then project it."""
+def _apply(db: Database, row: dict[str, Any], barcode: str, now: str, patrons: Known) -> bool:
+    """Report what a loan event means at this point of the item's history, then project it;
+    return whether it was projected."""
     kind, patron = row["type"], row["patron_id"]
     if kind in trust.CHECKED_IN_REPLAY and trust.refused(db, row["uuid"]):
-        return  # a forged undo, a withdrawal from a kiosk (kiosk/sync/trust.py): never applied
+        return False  # a forged undo, a kiosk's withdrawal (kiosk/sync/trust.py): never applied
     if kind == "corner_lent":  # this book's share of the box, through the one projection
         e = Event.from_row({**row, "at": row["eff"]})
         project(db, replace(e, data={**e.data, "items": _box(e.data, barcode)}))
-        return
+        return True
     held = open_loan(db, barcode)
     if kind == "checkout":
-        if not db.execute("SELECT 1 FROM patrons WHERE id = ?", [patron]).fetchone():
+        if patron not in patrons:
             _conflict(db, "unknown_patron", row, now)
-            return
+            return False
         if held is not None and held[1] == patron:
             _conflict(db, "same_patron", row, now, patron, loan=held[0])
         elif held is not None:
@@ -461,8 +572,9 @@ def _apply(db: Database, row: dict[str, Any], barcode: str, now: str) -> None:
         _conflict(db, "return_not_on_loan", row, now)
     elif kind == "renew" and (held is None or held[1] != patron):
         _conflict(db, "renew_not_on_loan", row, now, held[1] if held else None)
-        return
+        return False
     project(db, Event.from_row({**row, "at": row["eff"]}))
+    return True
 
 
 def _patron_conflicts(
@@ -476,64 +588,103 @@ def _patron_conflicts(
     kiosk, a lost card) may arrive after the loan itself; this finds it either way, reading only
     the loans in those windows (by the patron's checkout times), never the patron's history.
     """
+    made: dict[str, tuple[str, str | None]] = {}  # the batch's checkouts that made a loan
+    for part in _chunks([e.uuid for e in new if e.patron_id and e.type == "checkout"]):
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT uuid, checked_out_at, returned_at FROM loans WHERE uuid IN ({marks})"
+        made.update((r[0], (r[1], r[2])) for r in db.execute(sql, part))
     windows: dict[str, list[tuple[str, str | None]]] = {}
     for e in new:
         if not e.patron_id:
             continue
         if e.type == "checkout":
-            loan = db.execute(
-                "SELECT checked_out_at, returned_at FROM loans WHERE uuid = ?", [e.uuid]
-            ).fetchone()
-            if loan is not None:  # else a renewal (same patron) or not applied
-                windows.setdefault(e.patron_id, []).append((loan[0], loan[1]))
+            if e.uuid in made:  # else a renewal (same patron) or not applied
+                windows.setdefault(e.patron_id, []).append(made[e.uuid])
         elif e.type in ("card_lost", "card_issued", "patron_status", "undo"):
             windows.setdefault(e.patron_id, []).append((_shift(e.at, correction), None))
-    for patron_id, spans in sorted(windows.items()):
-        rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
-        if rows:
-            _judge_patron(db, Patron.from_row(rows[0]), spans, now, rules)
+    found: dict[str, Patron] = {}
+    cards: dict[str, list[tuple[Any, ...]]] = {}
+    for part in _chunks(sorted(windows)):
+        marks = ",".join("?" * len(part))
+        for row in fetch(db, f"SELECT * FROM patrons WHERE id IN ({marks})", part):
+            found[row["id"]] = Patron.from_row(row)
+        for row in db.execute(CARD_EVENTS.format(marks=marks), part):
+            cards.setdefault(row[0], []).append(tuple(row[1:]))
+    spans = [(p, start, end or "9999") for p in sorted(found) for start, end in windows[p]]
+    loans: dict[str, dict[str, Any]] = {}
+    for part in _chunks(spans, SPANS):
+        for loan in fetch(db, LOANS_IN.format(values=_values(part)), _flat(part)):
+            loans[loan["uuid"]] = loan
+    moments = sorted({(loan["patron_id"], loan["eff"]) for loan in loans.values()})
+    held: dict[tuple[str, str], int] = {}
+    for part in _chunks(moments, SPANS):
+        for patron_id, at, count in db.execute(HELD_AT.format(values=_values(part)), _flat(part)):
+            held[(patron_id, at)] = count
+    for loan in sorted(loans.values(), key=lambda r: (r["patron_id"], r["eff"], r["uuid"])):
+        patron = found[loan["patron_id"]]
+        _judge_loan(db, patron, loan, held[(patron.id, loan["eff"])], now, rules, cards)
 
 
+SPANS = 300  # rows of a VALUES list a statement (SQLite takes up to 32,766 parameters)
+
+
+def _values(rows: list[tuple[Any, ...]]) -> str:
+    return ",".join("(" + ",".join("?" * len(r)) + ")" for r in rows)
+
+
+def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
+    return [v for r in rows for v in r]
+
+
+# The card events of some patrons, each patron's in the order they happened.
+CARD_EVENTS = (
+    "SELECT e.patron_id, COALESCE(r.effective_at, e.at) AS eff, e.type, e.data FROM events e "
+    "LEFT JOIN received r ON r.uuid = e.uuid "
+    "WHERE e.patron_id IN ({marks}) AND e.type IN ('card_lost', 'card_issued') "
+    "ORDER BY e.patron_id, eff"
+)
+# The loans each patron made in each window (patron, start, end), for many windows at once.
 LOANS_IN = (
+    "WITH spans(p, lo, hi) AS (VALUES {values}) "
     "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
-    "e.kiosk_id FROM loans l JOIN events e ON e.uuid = l.uuid "
-    "WHERE l.patron_id = :p AND l.checked_out_at >= :start AND l.checked_out_at <= :end"
+    "e.kiosk_id FROM spans CROSS JOIN loans l INDEXED BY loans_patron_checked_out "
+    "JOIN events e ON e.uuid = l.uuid "
+    "WHERE l.patron_id = spans.p AND l.checked_out_at >= spans.lo "
+    "AND l.checked_out_at <= spans.hi"
 )
-# Books a patron held at a moment: the open loans plus those returned after it. The planner is
-# told which index to use: by checkout time it would read the patron's whole past.
+# Books a patron held at a moment: the open loans plus those returned after it, for many
+# (patron, moment) at once. The planner is told which index to use: by checkout time it would
+# read the patron's whole past.
 HELD_AT = (
-    "SELECT (SELECT count(*) FROM loans INDEXED BY loans_open_patron WHERE patron_id = :p "
-    "AND returned_at IS NULL AND checked_out_at <= :at) + (SELECT count(*) FROM loans "
-    "INDEXED BY loans_patron_returned WHERE patron_id = :p AND returned_at > :at "
-    "AND checked_out_at <= :at)"
+    "WITH moments(p, t) AS (VALUES {values}) "
+    "SELECT p, t, (SELECT count(*) FROM loans INDEXED BY loans_open_patron WHERE patron_id = p "
+    "AND returned_at IS NULL AND checked_out_at <= t) + (SELECT count(*) FROM loans "
+    "INDEXED BY loans_patron_returned WHERE patron_id = p AND returned_at > t "
+    "AND checked_out_at <= t) FROM moments"
 )
 
 
-def _judge_patron(
-    db: Database, patron: Patron, spans: list[tuple[str, str | None]], now: str, rules: Rules
+def _judge_loan(
+    db: Database,
+    patron: Patron,
+    loan: dict[str, Any],
+    held: int,
+    now: str,
+    rules: Rules,
+    cards: dict[str, list[tuple[Any, ...]]],
 ) -> None:
-    found_loans = {}
-    for start, end in spans:
-        for loan in fetch(db, LOANS_IN, {"p": patron.id, "start": start, "end": end or "9999"}):
-            found_loans[loan["uuid"]] = loan
-    loans = sorted(found_loans.values(), key=lambda r: (r["eff"], r["uuid"]))
-    cards = db.execute(
-        "SELECT COALESCE(r.effective_at, e.at) AS eff, e.type, e.data FROM events e "
-        "LEFT JOIN received r ON r.uuid = e.uuid "
-        "WHERE e.patron_id = ? AND e.type IN ('card_lost', 'card_issued') ORDER BY eff",
-        [patron.id],
-    ).fetchall()
+    """Report what is wrong with one loan: a blocked patron, over the limit (`held` books at
+    that moment), or made after a card of theirs was reported lost (`cards`: (eff, type, data)
+    of each patron's card events, in order)."""
+    eff = loan["eff"]
+    found: dict[str, dict[str, Any]] = {}
+    if patron.status != "active":
+        found["patron_blocked"] = {"status": patron.status}
     limit = rules.limits(patron).max_loans
-    for loan in loans:
-        eff = loan["eff"]
-        found: dict[str, dict[str, Any]] = {}
-        if patron.status != "active":
-            found["patron_blocked"] = {"status": patron.status}
-        held = db.execute(HELD_AT, {"p": patron.id, "at": eff}).fetchone()[0]
-        if held > limit:
-            found["over_limit"] = {"count": held, "limit": limit}
-        before = [c for c in cards if c[0] < eff]
-        if before and before[-1][1] == "card_lost":
-            found["lost_card"] = {"card": json.loads(before[-1][2]).get("card")}
-        for kind, detail in found.items():
-            _conflict(db, kind, loan, now, **detail)
+    if held > limit:
+        found["over_limit"] = {"count": held, "limit": limit}
+    before = [c for c in cards.get(patron.id, []) if c[0] < eff]
+    if before and before[-1][1] == "card_lost":
+        found["lost_card"] = {"card": json.loads(before[-1][2]).get("card")}
+    for kind, detail in found.items():
+        _conflict(db, kind, loan, now, **detail)

@@ -4,7 +4,13 @@ Views, the CLI and sync read through these, so each question ("which events wait
 "what does this patron have") has one definition.
 """
 
-from kiosk.circulation.queries.loans import last_desk_event, loan_by_uuid, open_loans_due
+from kiosk.circulation.queries.loans import (
+    item_and_open_loan,
+    last_desk_event,
+    loan_by_uuid,
+    loan_state,
+    open_loans_due,
+)
 from kiosk.circulation.queries.records import (
     cards_of,
     counts,
@@ -18,9 +24,11 @@ __all__ = [
     "cards_of",
     "counts",
     "desk_search",
+    "item_and_open_loan",
     "item_row",
     "last_desk_event",
     "loan_by_uuid",
+    "loan_state",
     "loans_of_item",
     "open_loans_due",
     "patron_row",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.models import Loan
+from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.store import fetch
 
 
@@ -36,3 +37,85 @@ def last_desk_event(db: Database, actor: str) -> dict[str, Any] | None:
     if not rows:
         return None
     return {**rows[0], "data": json.loads(rows[0]["data"])}
+
+
+# Columns in the order the models take them, so one row can be cut into a patron, an item and
+# a loan without a second read.
+PATRON_COLUMNS = ("id", "name", "role", "grade", "class_name", "status")
+ITEM_COLUMNS = ("barcode", "title", "author", "isbn", "call_number", "location", "status")
+LOAN_COLUMNS = (
+    "id",
+    "uuid",
+    "item_barcode",
+    "patron_id",
+    "checked_out_at",
+    "due_at",
+    "returned_at",
+    "renewals",
+)
+
+
+def _cols(alias: str, columns: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{c}" for c in columns)
+
+
+ITEM_AND_LOAN_SQL = (
+    f"SELECT {_cols('i', ITEM_COLUMNS)}, {_cols('l', LOAN_COLUMNS)}, i.drifting FROM items i "
+    "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
+    "WHERE i.barcode = ?"
+)
+# Everything a loan decision reads, in one statement: the rules' version (the rules themselves
+# are kept until it moves), the due dates of the patron's open loans (checkout only), whether
+# the item drifts (then it is taken or handed in, not lent: service.py), the item,
+# its open loan, and the patron: the one named, else the loan's (whose return it is).
+LOAN_STATE_SQL = (
+    "SELECT (SELECT n FROM rules_version), {due}, coalesce(i.drifting, 0), "
+    f"{_cols('i', ITEM_COLUMNS)}, {_cols('l', LOAN_COLUMNS)}, {_cols('p', PATRON_COLUMNS)} "
+    "FROM (SELECT 1) LEFT JOIN items i ON i.barcode = :barcode "
+    "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
+    "LEFT JOIN patrons p ON p.id = coalesce(:patron, l.patron_id)"
+)
+PATRON_DUE_SQL = (
+    "(SELECT json_group_array(due_at) FROM loans WHERE patron_id = :patron AND returned_at IS NULL)"
+)
+
+
+@dataclass(frozen=True)
+class LoanRead:
+    """What one read found for a loan decision (None where there is no such row)."""
+
+    rules_version: int
+    item: Item | None
+    loan: Loan | None
+    patron: Patron | None  # the patron asked for, or with none asked, the loan's patron
+    patron_due: list[str]
+    drifting: bool = False
+
+
+def _split(row: tuple[Any, ...], start: int) -> tuple[Item | None, Loan | None, int]:
+    """Cut an item and its open loan out of a row, from column `start`; return the next column."""
+    i_end = start + len(ITEM_COLUMNS)
+    l_end = i_end + len(LOAN_COLUMNS)
+    item = Item(*row[start:i_end]) if row[start] is not None else None
+    loan = Loan(*row[i_end:l_end]) if row[i_end] is not None else None
+    return item, loan, l_end
+
+
+def item_and_open_loan(db: Database, barcode: str) -> tuple[Item | None, Loan | None, bool]:
+    """Return an item by barcode, its open loan and whether it drifts, in one read."""
+    row = db.execute(ITEM_AND_LOAN_SQL, [barcode]).fetchone()
+    if row is None:
+        return None, None, False
+    item, loan, at = _split(row, 0)
+    return item, loan, bool(row[at])
+
+
+def loan_state(
+    db: Database, patron_id: str | None, barcode: str, with_patron_due: bool = False
+) -> LoanRead:
+    """Read what a checkout, return or renewal decides on, in one statement."""
+    sql = LOAN_STATE_SQL.format(due=PATRON_DUE_SQL if with_patron_due else "'[]'")
+    row = db.execute(sql, {"patron": patron_id, "barcode": barcode}).fetchone()
+    item, loan, at = _split(row, 3)
+    patron = Patron(*row[at:]) if row[at] is not None else None
+    return LoanRead(int(row[0]), item, loan, patron, json.loads(row[1]), bool(row[2]))
