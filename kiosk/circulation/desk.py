@@ -16,8 +16,8 @@ from kiosk.circulation.clock import stamp
 from kiosk.circulation.commands import UndoLast
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.projections.loans import open_loan
-from kiosk.circulation.queries import drifting
 from kiosk.circulation.projector import commit
+from kiosk.circulation.queries import drifting
 from kiosk.circulation.store import Event, Store
 
 UNDOABLE = decide.UNDOABLE

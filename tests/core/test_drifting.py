@@ -8,8 +8,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation import decide
-from kiosk.circulation.collection import corners, stocktake
 from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.collection import corners, stocktake
 from kiosk.circulation.commands import EndDrift, SetDrifting, TakeDrifting
 from kiosk.circulation.decide import DriftState
 from kiosk.circulation.models import Item, Patron
