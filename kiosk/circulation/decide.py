@@ -36,7 +36,10 @@ from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import Rules, end_of_day
 
-UNDOABLE = ("checkout", "checkin", "renew")
+LOAN_UNDOABLE = ("checkout", "checkin", "renew")
+# A drifting book taken or handed in by mistake at the desk: its hand is put back as it was.
+DRIFT_UNDOABLE = ("drift_taken", "drift_ended")
+UNDOABLE = LOAN_UNDOABLE + DRIFT_UNDOABLE
 
 
 @dataclass(frozen=True)
@@ -124,17 +127,24 @@ class UndoState:
     last: Mapping[str, Any] | None  # the events row (data decoded), or None
     loan: Loan | None = None  # the loan the last event made, ended or renewed
     item_open: bool = False  # whether the item has an open loan now
+    drifting: bool = False  # whether the book drifts now
+    hand: Mapping[str, Any] | None = None  # a drifting book's open hand now (uuid, patron_id)
 
 
 def undo(state: UndoState, cmd: UndoLast, now: dt.datetime) -> Decision:
-    """Reverse the last action if it is recent and nothing changed the loan since."""
+    """Reverse the last action if it is recent and nothing changed the loan (or hand) since."""
     last = state.last
     if last is None or last["type"] not in UNDOABLE:
         return Refusal("nothing_to_undo")
     if now - parse_stamp(last["at"]) > dt.timedelta(seconds=cmd.window_s):
         return Refusal("too_late")
     loan, data = state.loan, last["data"]
-    if last["type"] == "checkout":
+    if last["type"] == "drift_taken":
+        # The child who took it still has it, and nobody took it over since.
+        still = state.drifting and state.hand is not None and state.hand["uuid"] == last["uuid"]
+    elif last["type"] == "drift_ended":
+        still = state.drifting and state.hand is None  # nobody took it since
+    elif last["type"] == "checkout":
         still = loan is not None and loan.returned_at is None
     elif last["type"] == "checkin":
         still = loan is not None and loan.returned_at is not None and not state.item_open

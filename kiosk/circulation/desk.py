@@ -2,7 +2,8 @@
 
 An undo never edits or deletes an event (the log is immutable): a decision checks that the loan
 is still as the last action left it, and the `undo` event's projection puts it back as it was
-(the hub applies the same projection, so every kiosk follows).
+(the hub applies the same projection, so every kiosk follows). A drifting book (图书漂流) taken
+or handed in by mistake is undone the same way: its hand is put back as it was.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kiosk.circulation.commands import UndoLast
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.projections.loans import open_loan
 from kiosk.circulation.projector import commit
+from kiosk.circulation.queries import drifting
 from kiosk.circulation.store import Event, Store
 
 UNDOABLE = decide.UNDOABLE
@@ -38,12 +40,17 @@ def last_action(store: Store, actor: str) -> dict[str, Any] | None:
 
 
 def undo_last(store: Store, actor: str, window_s: float) -> Undo:
-    """Reverse the actor's last checkout, checkin or renewal if it is recent enough."""
+    """Reverse the actor's last checkout, checkin, renewal, or drifting book taken or handed in,
+    if it is recent enough."""
     cmd = UndoLast(actor, window_s)
     with store.write() as db:
         last = queries.last_desk_event(db, actor)
         state = decide.UndoState(last)
-        if last is not None and last["type"] in UNDOABLE:
+        if last is not None and last["type"] in decide.DRIFT_UNDOABLE:
+            barcode = last["item_barcode"]
+            hand = drifting.open_hand(db, barcode)
+            state = decide.UndoState(last, drifting=drifting.is_drifting(db, barcode), hand=hand)
+        elif last is not None and last["type"] in UNDOABLE:
             uuid = last["uuid"] if last["type"] == "checkout" else last["data"].get("loan_uuid")
             loan = queries.loan_by_uuid(db, uuid)
             state = decide.UndoState(last, loan, open_loan(db, last["item_barcode"]) is not None)

@@ -263,6 +263,10 @@ class Circulation:
         """Return whether a book drifts (its scans take it or hand it in, never lend it)."""
         return drifting.is_drifting(self.store.reader, barcode)
 
+    def drifting_with(self, patron_id: str) -> list[dict[str, Any]]:
+        """Return the drifting books a child has now (their session lists them, no due date)."""
+        return drifting.drifting_with(self.store.reader, patron_id)
+
     def set_drifting(self, barcode: str, on: bool, actor: str = "") -> Result:
         """Let a book drift, or bring it back to its shelf (the librarian's choice)."""
         cmd = SetDrifting(barcode, on, actor)

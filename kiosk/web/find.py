@@ -57,17 +57,21 @@ def _both(message: str, **params: Any) -> dict[str, str]:
 def shown(t: finding.Title, places: dict[str, shelfmap.Place] | None = None) -> dict[str, Any]:
     """Return a title as the pages show it: where its copies are, never who has them."""
     letter = t.subject
-    place = (places or {}).get(letter)
+    # A title whose every copy drifts belongs to no shelf: no shelf, call number or place shown.
+    adrift = t.drifting > 0 and t.drifting == len(t.barcodes)
+    place = None if adrift else (places or {}).get(letter)
     return {
         "key": t.key,
         "title": t.title,
         "author": t.author,
-        "call_number": t.call_number,
+        "call_number": "" if adrift else t.call_number,
         "shelf": (
             {"letter": letter, "words": finding.SHELVES[letter], **_both(finding.SHELVES[letter])}
-            if letter
+            if letter and not adrift
             else None
         ),
+        "drifting": t.drifting,
+        "adrift": adrift,
         "on_shelf": t.on_shelf,
         "on_loan": t.on_loan,
         "back_by": t.back_by,

@@ -104,6 +104,10 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
                 and (remote or (row["renewals"] < renewals and renewed_due > due)),
             }
         )
+    # Drifting books (图书漂流) the child has now: beside the loans, with no due date.
+    for row in c.drifting_with(patron.id):
+        shown = {"title": row["title"], "due": "", "overdue": False, "renewable": False}
+        loans.append({**shown, "code": row["item_barcode"], "drifting": True})
     return loans
 
 

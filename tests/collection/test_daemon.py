@@ -61,6 +61,7 @@ def test_stocktake_from_the_command_line_puts_the_running_kiosk_in_stocktake_mod
             "  missing: 2",
             "  misplaced: 0",
             "  on loan but found: 1",
+            "  drifting (belongs to no shelf): 0",
             "  unknown barcode: 1",
             "  found: 2",
         ]

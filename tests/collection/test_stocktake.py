@@ -60,6 +60,7 @@ def test_a_stocktake_of_a_generated_collection_gives_exactly_the_right_report(
         "missing": 14,
         "misplaced": 3,
         "on_loan_found": 2,
+        "drifting": 0,
         "unknown": 2,
         "found": sum(1 for s in expected.values() if s == "found"),
     }

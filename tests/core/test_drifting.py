@@ -4,8 +4,12 @@ scan or a scan with no card hands it in; refusals say why and change nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from kiosk.circulation import decide
 from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.collection import corners, stocktake
 from kiosk.circulation.commands import EndDrift, SetDrifting, TakeDrifting
 from kiosk.circulation.decide import DriftState
 from kiosk.circulation.models import Item, Patron
@@ -13,9 +17,11 @@ from kiosk.circulation.projector import Refusal
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
 from kiosk.circulation.store import Store
+from kiosk.i18n import translate
 
 BOOK = "9787535449450"
 MING = Patron("S001", "王小明", "student", 3, "三(2)班", "active")
+TZ = ZoneInfo("Asia/Shanghai")
 SHELF = Item(BOOK, "小王子", "", "", "I565.88/2", "library", "available")
 
 
@@ -77,3 +83,38 @@ def test_the_session_takes_hands_over_and_hands_in(
     assert store.query("SELECT count(*) AS n FROM loans WHERE item_barcode = ?", [BOOK]) == [
         {"n": 0}
     ]
+
+
+def test_a_stocktake_never_expects_a_drifting_book_and_says_so_when_one_is_scanned(
+    store: Store, circulation: Circulation
+) -> None:
+    assert circulation.set_drifting(BOOK, True, "librarian:admin").ok
+    assert stocktake.start(store, stocktake.Scope(call_from="I", call_to="I"), "librarian:a").ok
+    st = stocktake.running(store.reader)
+    assert st is not None
+    missing = {r["barcode"] for r in stocktake.report(store.reader, st) if r["status"] == "missing"}
+    assert BOOK not in missing and "9787020002207" in missing  # on its shelf: expected
+    assert stocktake.counts(store.reader, st)["missing"] == 4
+    counted = stocktake.scan(store, BOOK, "helper:H001")
+    assert counted.outcome.ok and counted.status == "drifting"
+    rows = {r["barcode"]: r["status"] for r in stocktake.report(store.reader, st)}
+    assert rows[BOOK] == "drifting"
+    assert stocktake.counts(store.reader, st)["drifting"] == 1
+    said = translate(stocktake.MESSAGES["stocktake_drifting"], "zh_CN", title="小王子")
+    assert said == "已清点：小王子。这是一本漂流书，不属于任何书架。"
+
+
+def test_a_class_corner_box_refuses_a_drifting_book(store: Store, circulation: Circulation) -> None:
+    assert circulation.set_drifting(BOOK, True, "librarian:admin").ok
+    seen = store.query("SELECT count(*) AS n FROM events")
+    box = [BOOK, "9787020002207"]
+    done = corners.lend(store, "三(2)班", "T001", box, dt.date(2027, 1, 15), TZ, "librarian:a")
+    assert done.refusal is not None and done.refusal.reason == "drifting_in_box"
+    said = translate(corners.MESSAGES["drifting_in_box"], "zh_CN", **done.refusal.params)
+    assert said == f"这些是漂流书，在同学之间传阅，不放进班级图书角：{BOOK}。"
+    assert store.query("SELECT count(*) AS n FROM events") == seen  # nothing recorded
+    assert store.query("SELECT count(*) AS n FROM loans") == [{"n": 0}]
+    # Back on its shelf, the same box goes.
+    assert circulation.set_drifting(BOOK, False, "librarian:admin").ok
+    done = corners.lend(store, "三(2)班", "T001", box, dt.date(2027, 1, 15), TZ, "librarian:a")
+    assert done.ok

@@ -176,6 +176,27 @@ def test_a_box_for_a_class_corner_from_the_dashboard_keeps_the_form_when_refused
     assert [line.split(",")[1] for line in recall.splitlines()[1:]] == [RED, PRINCE]
 
 
+def test_a_class_corners_box_with_a_drifting_book_is_refused(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    assert daemon.circulation.set_drifting(WEB, True, "librarian:librarian").ok
+    set_up_and_login(client)
+    t = token(client, "/admin/collection/corners")
+    form = {
+        "csrf_token": t,
+        "class_name": "三(2)班",
+        "responsible": "T001",
+        "due": "2027-01-15",
+        "barcodes": f"{RED}\n{WEB}\n",
+    }
+    r = client.post("/admin/collection/corners", data=form)
+    page = text(r)
+    assert f"这些是漂流书，在同学之间传阅，不放进班级图书角：{WEB}。" in page
+    assert f"{RED}\n{WEB}" in page  # the form keeps the box
+    assert daemon.store.value("SELECT count(*) FROM loans") == 0
+    assert daemon.store.value("SELECT count(*) FROM events WHERE type = 'corner_lent'") == 0
+
+
 def test_holiday_loans_per_grade_from_the_year_page(client: FlaskClient, daemon: Daemon) -> None:
     set_up_and_login(client)
     client.get("/admin/collection/year?lang=en")

@@ -125,3 +125,49 @@ def test_librarian_lending_at_the_desk_page_reaches_the_touchscreen_and_the_sync
     ]
     assert shown[0].feedback.result.patron.id == "S002"
     assert woken == ["checkout", "undo"]
+
+
+def test_undo_at_the_desk_puts_a_drifting_books_hand_back(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    drifter = "9787544270878"  # Charlotte's Web, drifting (图书漂流)
+    assert daemon.circulation.set_drifting(drifter, True, "librarian:librarian").ok
+
+    def hands() -> list[tuple[str, bool]]:
+        rows = daemon.store.query(
+            "SELECT patron_id, ended_at IS NULL AS open FROM drift_hands ORDER BY taken_at, rowid"
+        )
+        return [(r["patron_id"], bool(r["open"])) for r in rows]
+
+    set_up_and_login(client)
+    t = token(client, "/desk/")
+    client.post("/desk/lend", data={"csrf_token": t, "patron_id": "S001"})
+    r = client.post("/desk/type", data={"csrf_token": t, "code": drifter})
+    assert r.json["result"]["kind"] == "ok"
+    # Given to 李雨涵 by mistake (taken over from 王小明): undone, 王小明 has it again.
+    client.post("/desk/lend", data={"csrf_token": t, "patron_id": "S002"})
+    client.post("/desk/type", data={"csrf_token": t, "code": drifter})
+    assert hands() == [("S001", False), ("S002", True)]
+    r = client.post("/desk/undo", data={"csrf_token": t})
+    assert r.json["ok"] is True and r.json["result"]["en"] == "Undone: Charlotte's Web."
+    assert hands() == [("S001", True)]  # the mistaken hand is not counted
+    # Handed in by mistake (a scan with no one to lend to): undone, 王小明 has it again.
+    client.post("/desk/lend", data={"csrf_token": t, "patron_id": ""})
+    r = client.post("/desk/type", data={"csrf_token": t, "code": drifter})
+    assert r.json["result"]["en"] == "Drifting book handed in. Thank you!"
+    assert hands() == [("S001", False)]
+    r = client.post("/desk/undo", data={"csrf_token": t})
+    assert r.json["ok"] is True and hands() == [("S001", True)]
+    r = client.post("/desk/undo", data={"csrf_token": t})
+    assert (r.json["ok"], r.json["result"]["en"]) == (False, "Nothing to undo.")
+    # Taken over since at the kiosk: the desk's hand-in cannot be undone any more.
+    client.post("/desk/type", data={"csrf_token": t, "code": drifter})
+    daemon.kiosk.scan(CARD)  # 王小明 at the kiosk takes it again
+    daemon.kiosk.scan(drifter)
+    daemon.kiosk.done()
+    before = hands()
+    r = client.post("/desk/undo", data={"csrf_token": t})
+    assert r.json["result"]["en"] == "That book has changed since; it cannot be undone here."
+    assert hands() == before
+    undone = daemon.store.query("SELECT data FROM events WHERE type = 'undo' ORDER BY seq")
+    assert [json.loads(u["data"])["undone_type"] for u in undone] == ["drift_taken", "drift_ended"]

@@ -92,13 +92,18 @@ def test_a_drifting_book_passes_from_hand_to_hand(browser: Any, tmp_path: Path) 
         said(screen, "漂流书，看完传给同学吧！")
         last = screen.inner_text("#last")
         assert "夏洛的网" in last and "应还" not in last and "2026-" not in last
-        # Not a loan: the list shows only the two books 小明 borrowed, nothing new is due.
-        assert screen.locator("#loans li").count() == 2
+        # Not a loan: his list shows it beside the two books he borrowed, as 漂流书, no due date.
+        wait_js(screen, "document.querySelectorAll('#loans li.drifting').length === 1")
+        assert screen.locator("#loans li").count() == 3
+        drifting = screen.inner_text("#loans li.drifting")
+        assert "夏洛的网" in drifting and "漂流书" in drifting and "前还" not in drifting
+        assert screen.locator("#loans li.drifting button.renew").count() == 0
         assert problems(screen) == []  # the answer fits the 800x480 screen
         screen.screenshot(path=str(ARTIFACTS / "drifting-taken-800x480.png"))
         assert_accessible(screen, "a drifting book taken")
         screen.click("#lang")
         said(screen, "A drifting book: pass it on when you've read it.")
+        assert "Drifting book" in screen.inner_text("#loans li.drifting")
         assert problems(screen) == []
         screen.click("#lang")
         assert hands(daemon) == [("S001", True)]
@@ -110,6 +115,9 @@ def test_a_drifting_book_passes_from_hand_to_hand(browser: Any, tmp_path: Path) 
         wait_js(screen, "document.getElementById('patron-name').textContent === '雨涵'")
         scan(kiosk, DRIFTER[0])
         said(screen, "漂流书传到你手里了，看完传给同学吧！")
+        # Now in 雨涵's list (her own session), and in nobody else's.
+        wait_js(screen, "document.querySelectorAll('#loans li.drifting').length === 1")
+        assert "夏洛的网" in screen.inner_text("#loans li.drifting")
         assert "应还" not in screen.inner_text("#last")
         assert hands(daemon) == [("S001", False), ("S002", True)]
         # The book's page: who has it now, how many hands, and no shelf.
@@ -191,3 +199,50 @@ def test_a_donation_on_the_dashboard_prints_its_certificate(browser: Any, tmp_pa
             assert "打印" not in "".join(pages) and "Print" not in "".join(pages)  # no buttons
             assert_accessible(page, f"the certificates on {size}")
         page.close()
+
+
+def test_find_a_book_shows_a_drifting_copy_on_no_shelf(browser: Any, tmp_path: Path) -> None:
+    with school(tmp_path) as kiosk:
+        screen = open_screen(browser, kiosk["url"])
+        errors = watch_errors(screen)
+        # Its one copy drifts: 漂流中, not on the shelf, no shelf to walk to.
+        screen.click("#find-open")
+        screen.wait_for_selector("#find:not([hidden])")
+        for letter in "xldw":  # 夏洛的网 in pinyin initials
+            screen.click(f'#keyboard button[data-key="{letter}"]')
+        wait_js(screen, "document.querySelectorAll('#find-results li').length === 1")
+        row = screen.locator("#find-results li").first
+        where = row.locator(".where").inner_text()
+        assert "漂流中：1 本" in where and "书架上有" not in where
+        assert row.locator(".shelf").count() == 0 and "I712.85/3" not in row.inner_text()
+        assert row.locator("button.want").count() == 0
+        assert problems(screen) == []
+        assert_accessible(screen, "find: a drifting book")
+        screen.click("#find-close")
+        # A second copy on its shelf: one on the shelf, one drifting, and the shelf shown.
+        daemon = kiosk["daemon"]
+        with daemon.store.write() as db:
+            row_ = {"barcode": "D0002", "title": DRIFTER[1], "call_number": DRIFTER[2]}
+            put_item(db, row_, daemon.store.now())
+        screen.click("#find-open")
+        for letter in "xldw":
+            screen.click(f'#keyboard button[data-key="{letter}"]')
+        wait_js(
+            screen,
+            "[...document.querySelectorAll('#find-results li .where')]"
+            ".some((w) => w.innerText.includes('书架上有：1 本'))",
+        )
+        where = screen.locator("#find-results li .where").first.inner_text()
+        assert "书架上有：1 本" in where and "漂流中：1 本" in where
+        assert "I712.85/3" in screen.locator("#find-results li .shelf").first.inner_text()
+        # The read-only catalogue page says the same.
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        c = Circulation(daemon.store)
+        assert c.set_drifting("D0002", True, "librarian:admin").ok
+        page.goto(kiosk["url"] + "/catalogue?q=xldw")
+        body = page.inner_text("main")
+        assert "漂流中：2 本" in body and "书架上有" not in body and "I712.85/3" not in body
+        assert_accessible(page, "the catalogue with a drifting book")
+        assert errors == []
+        page.close()
+        screen.close()

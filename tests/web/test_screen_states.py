@@ -66,7 +66,7 @@ LONG = [
 SHELF = [(f"97870100{i:05d}", t) for i, t in enumerate(LONG)] + [
     (f"97870100{i:05d}", f"小书架上的第{i}本书") for i in range(len(LONG), 19)
 ]
-RED, PRINCE, GRASS, JOURNEY, MINE, HERS, NEW = (
+RED, PRINCE, GRASS, JOURNEY, MINE, HERS, NEW, OWN, DRIFT = (
     "9787020002207",
     "9787535449450",
     "9787530215982",
@@ -74,6 +74,8 @@ RED, PRINCE, GRASS, JOURNEY, MINE, HERS, NEW = (
     "9787500000001",
     "9787500000002",
     "9787500000003",
+    "9787500000004",
+    "D0001",
 )
 # Six titles of two copies each, ten of them lent this month: the board's most borrowed.
 BOARD = [(f"97871000{i:05d}", f"本月热门书第{i // 2}本") for i in range(12)]
@@ -86,6 +88,8 @@ BOOKS = [
     (MINE, "中国历史故事：秦汉三国的英雄们（少年彩图版）"),
     (HERS, "窗边的小豆豆"),
     (NEW, "夏洛的网：一只小猪和一只蜘蛛的友谊故事"),
+    (OWN, "城南旧事"),
+    (DRIFT, "小猪唏哩呼噜：一只小猪的奇妙冒险故事（注音版）"),  # a drifting book (图书漂流)
 ]
 
 
@@ -110,7 +114,10 @@ def make_school(settings: config.Settings, now: dt.datetime) -> None:
     for barcode, _ in SHELF:
         assert c.checkout("T001", barcode).ok
     assert c.checkout("S001", MINE).ok  # renewable: a long title beside its Renew button
-    assert c.checkout("S002", HERS).ok
+    assert c.checkout("S002", HERS).ok and c.checkout("S002", OWN).ok
+    # 李雨涵 has a drifting book too: her session lists it beside her loans, with no due date.
+    assert c.set_drifting(DRIFT, True, "librarian:test").ok
+    assert c.take_drifting("S002", DRIFT).ok
     # 小明's grade list (docs/reading.md): his session shows "1 / 4" and two long titles.
     made = lists.save_list(week, lists.ListForm("三年级推荐书目", 3, "", 4), 6, "librarian:test")
     for code in (MINE, NEW, PRINCE, GRASS):
@@ -261,6 +268,20 @@ def test_a_childs_session_every_answer_and_the_renew_row(page: Any, school: dict
     assert text(page, "#answer-message") == "还书成功，谢谢！要借书，请再刷一次卡。"
     look(page, "10-someone-elses-book")
     assert HERS not in open_loans(school) and open_loans(school)[RED] == "S001"
+
+
+def test_a_childs_drifting_book_beside_her_loans(page: Any, school: dict[str, Any]) -> None:
+    school["clock"].advance(6)
+    scan(school, page, B)
+    wait_js(page, "document.getElementById('patron-name').innerText === '雨涵'")
+    assert page.locator("#loans li").count() == 2
+    loan = text(page, "#loans li:not(.drifting)")
+    drifting = text(page, "#loans li.drifting")
+    assert "城南旧事" in loan and "前还" in loan
+    assert "小猪唏哩呼噜" in drifting and "漂流书" in drifting and "前还" not in drifting
+    assert page.locator("#loans li.drifting button.renew").count() == 0
+    look(page, "10b-drifting-book-beside-the-loans")
+    done(page)
 
 
 def test_a_teacher_with_twenty_loans(page: Any, school: dict[str, Any]) -> None:

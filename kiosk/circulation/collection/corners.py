@@ -28,6 +28,10 @@ MESSAGES = {
     "no_books": N_("Scan the books of the box first."),
     "bad_due": N_("The due date must be after today."),
     "not_available": N_("These books cannot be lent now: {barcodes}."),
+    "drifting_in_box": N_(
+        "These are drifting books: they pass from child to child and never go into a class "
+        "corner: {barcodes}."
+    ),
     "corner_lent": N_("Lent to {class_name}, due {due}; books: {count}."),
 }
 
@@ -41,7 +45,7 @@ def decide_lend(
     today: str,
     batch: str,
 ) -> list[Draft] | Refusal:
-    """Lend a box of books to a class; every book must be on the shelf and known."""
+    """Lend a box of books to a class; every book must be on the shelf, known, not drifting."""
     if not class_name:
         return Refusal("no_class")
     if responsible is None or responsible["role"] == "student" or responsible["status"] != "active":
@@ -53,6 +57,10 @@ def decide_lend(
     bad = [code for code, item in books.items() if item is None or item["status"] != "available"]
     if bad:
         return Refusal("not_available", {"barcodes": " ".join(bad)})
+    # A drifting book (图书漂流) has no due date and no borrower but the child who has it.
+    adrift = [code for code, item in books.items() if item is not None and item.get("drifting")]
+    if adrift:
+        return Refusal("drifting_in_box", {"barcodes": " ".join(adrift)})
     items = [
         {"barcode": code, "loan_uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, batch + code))}
         for code in books

@@ -22,7 +22,12 @@ from kiosk.circulation.session import DESK, IDLE, Feedback, Kiosk
 from kiosk.circulation.store import fetch
 
 EXPIRY_EVERY_S = 3600.0
-STOCKTAKE_KIND = {"found": "ok", "misplaced": "warning", "on_loan_found": "warning"}
+STOCKTAKE_KIND = {
+    "found": "ok",
+    "misplaced": "warning",
+    "on_loan_found": "warning",
+    "drifting": "ok",  # counted; it is simply on no shelf
+}
 
 
 class CollectionHook:

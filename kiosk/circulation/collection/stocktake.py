@@ -8,6 +8,8 @@ The report classifies every barcode:
 - `missing`: in the scope, expected on the shelf (not lost or withdrawn), not on loan, not scanned;
 - `misplaced`: scanned, a known book that belongs outside the scope;
 - `on_loan_found`: scanned while the records say it is on loan (one click returns it);
+- `drifting`: scanned, a drifting book (图书漂流): it belongs to no shelf, so it is never
+  expected and never missing;
 - `unknown`: scanned, not in the catalogue.
 
 Call-number ranges compare call numbers as text, and a range's end takes in every call number
@@ -29,12 +31,13 @@ from kiosk.circulation.models import location_key
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
-STATUSES = ("missing", "misplaced", "on_loan_found", "unknown", "found")
+STATUSES = ("missing", "misplaced", "on_loan_found", "drifting", "unknown", "found")
 STATUS_NAMES = {
     "found": N_("found"),
     "missing": N_("missing"),
     "misplaced": N_("misplaced"),
     "on_loan_found": N_("on loan but found"),
+    "drifting": N_("drifting (belongs to no shelf)"),
     "unknown": N_("unknown barcode"),
     "open": N_("open"),
     "paused": N_("paused"),
@@ -44,6 +47,7 @@ MESSAGES = {
     "stocktake_found": N_("Counted: {title}."),
     "stocktake_misplaced": N_("Counted: {title}. It belongs elsewhere: {location} {call_number}."),
     "stocktake_on_loan_found": N_("Counted: {title}. It was on loan: give it to the librarian."),
+    "stocktake_drifting": N_("Counted: {title}. It is a drifting book: it belongs to no shelf."),
     "stocktake_unknown": N_("Counted, but this barcode is not in the catalogue: {code}."),
     "no_stocktake": N_("No stocktake is running."),
     "stocktake_running": N_("Another stocktake is running ({scope}): finish it first."),
@@ -145,6 +149,8 @@ def classify(scope: Scope, item: dict[str, Any] | None, on_loan: bool) -> str:
         return "unknown"
     if on_loan:
         return "on_loan_found"
+    if item.get("drifting"):
+        return "drifting"
     return "found" if scope.contains(item["location"], item["call_number"]) else "misplaced"
 
 
@@ -260,6 +266,7 @@ WITH scans AS (SELECT barcode, first_at, kiosk_id FROM stocktake_scans WHERE sto
 SELECT s.barcode,
        CASE WHEN i.barcode IS NULL THEN 'unknown'
             WHEN l.id IS NOT NULL THEN 'on_loan_found'
+            WHEN i.drifting THEN 'drifting'
             WHEN {SQL_IN_SCOPE} THEN 'found'
             ELSE 'misplaced' END AS status,
        i.title, i.call_number, i.location, i.status AS item_status,
@@ -270,7 +277,7 @@ LEFT JOIN loans l ON l.item_barcode = s.barcode AND l.returned_at IS NULL
 UNION ALL
 SELECT i.barcode, 'missing', i.title, i.call_number, i.location, i.status, NULL, NULL, NULL
 FROM items i
-WHERE {SQL_IN_SCOPE} AND i.status NOT IN ('lost', 'withdrawn')
+WHERE {SQL_IN_SCOPE} AND i.status NOT IN ('lost', 'withdrawn') AND NOT i.drifting
   AND NOT EXISTS (SELECT 1 FROM stocktake_scans x WHERE x.stocktake_id = :id
                   AND x.barcode = i.barcode)
   AND NOT EXISTS (SELECT 1 FROM loans o WHERE o.item_barcode = i.barcode

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlite_utils import Database
 
 from kiosk.circulation.projector import projection
+from kiosk.circulation.queries.drifting import holder
 from kiosk.circulation.store import Event
 
 
@@ -71,3 +74,27 @@ def drift_taken(db: Database, e: Event) -> None:
 def drift_ended(db: Database, e: Event) -> None:
     """Nobody has the drifting book any more (handed in); it goes on drifting."""
     _end_hand(db, e.item_barcode, e.at)
+
+
+def undo_drift(db: Database, uuid: str, target: dict[str, Any]) -> None:
+    """Put a drifting book's hands back as they were before a mistaken take or hand-in."""
+    barcode, at = target["item_barcode"], target["at"]
+    if target["type"] == "drift_taken":
+        # The mistaken hand never was: removed (the events keep the record), so the count of
+        # hands is right again; the child who had it before has it again.
+        cur = db.execute("DELETE FROM drift_hands WHERE uuid = ? AND ended_at IS NULL", [uuid])
+        before = target["data"].get("from")
+        if not cur.rowcount or not before:
+            return
+        db.execute(
+            "UPDATE drift_hands SET ended_at = NULL WHERE rowid = (SELECT rowid FROM drift_hands "
+            "WHERE item_barcode = ? AND patron_id = ? AND ended_at = ? "
+            "ORDER BY taken_at DESC LIMIT 1)",
+            [barcode, before, at],
+        )
+    elif holder(db, barcode) is None:  # drift_ended: the child who handed it in has it again
+        db.execute(
+            "UPDATE drift_hands SET ended_at = NULL WHERE rowid = (SELECT rowid FROM drift_hands "
+            "WHERE item_barcode = ? AND ended_at = ? ORDER BY taken_at DESC LIMIT 1)",
+            [barcode, at],
+        )

@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.events import Event
+from kiosk.circulation.projections.donations import undo_drift
 from kiosk.circulation.projector import projection
 
 
@@ -127,6 +128,8 @@ def undo(db: Database, e: Event) -> None:
         )
         if cur.rowcount:
             _lend(db, barcode, e.at)
+    elif target["type"] in ("drift_taken", "drift_ended"):
+        undo_drift(db, str(e.data["undone"]), target)
     elif target["type"] == "renew":
         db.execute(
             "UPDATE loans SET due_at = ?, renewals = renewals - 1 "

@@ -25,6 +25,17 @@ def holder(db: Database, barcode: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def open_hand(db: Database, barcode: str) -> dict[str, Any] | None:
+    """Return a drifting book's open hand (its uuid, the child), or None if nobody has it."""
+    rows = fetch(
+        db,
+        "SELECT uuid, patron_id FROM drift_hands WHERE item_barcode = ? AND ended_at IS NULL "
+        "ORDER BY taken_at DESC LIMIT 1",
+        [barcode],
+    )
+    return rows[0] if rows else None
+
+
 def drift_of(db: Database, barcode: str) -> dict[str, Any]:
     """Return a book's drift as its page shows it: who has it now (name, class) and its hands."""
     rows = fetch(

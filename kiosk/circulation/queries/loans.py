@@ -26,11 +26,13 @@ def loan_by_uuid(db: Database, uuid: str | None) -> Loan | None:
 
 
 def last_desk_event(db: Database, actor: str) -> dict[str, Any] | None:
-    """Return the actor's last checkout, checkin, renew or undo, with the item's title."""
+    """Return the actor's last checkout, checkin, renew, drift taken or ended, or undo, with the
+    item's title."""
     rows = fetch(
         db,
         "SELECT e.*, i.title FROM events e LEFT JOIN items i ON i.barcode = e.item_barcode "
-        "WHERE e.actor = ? AND e.type IN ('checkout', 'checkin', 'renew', 'undo') "
+        "WHERE e.actor = ? AND e.type IN ('checkout', 'checkin', 'renew', 'undo', "
+        "'drift_taken', 'drift_ended') "
         "ORDER BY e.seq DESC LIMIT 1",
         [actor],
     )

@@ -48,6 +48,7 @@ TITLES = "SELECT title, author, call_number, barcode FROM items"
 # Where each copy of the titles shown is now; never who has it.
 COPIES = (
     "SELECT i.barcode, i.call_number, i.status, l.due_at, c.class_name AS corner, i.cover, "
+    "i.drifting, "
     "EXISTS (SELECT 1 FROM holds h WHERE h.item_barcode = i.barcode AND h.status = 'ready') "
     "AS kept FROM items i "
     "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
@@ -95,6 +96,7 @@ class Title:
     back_by: str | None = None  # the earliest due date of a copy on loan (local date)
     corners: list[str] = field(default_factory=list)  # classes whose corner holds a copy
     kept: int = 0  # returned, waiting on the hold shelf for someone
+    drifting: int = 0  # drifting books (图书漂流): on no shelf, passed from child to child
     cover: str | None = None  # the file of a copy's cover photo (circulation/covers.py)
 
     @property
@@ -404,11 +406,11 @@ def matching_barcodes(store: Store, q: str, limit: int = 10_000) -> set[str]:
 
 
 def _where(store: Store, titles: list[Title], tz: Any) -> None:
-    """Count each title's copies on the shelf, on loan and in class corners."""
+    """Count each title's copies on the shelf, on loan, in class corners and drifting."""
     by_barcode = {b: t for t in titles for b in t.barcodes}
     copies = store.reader.execute(COPIES, [json.dumps(list(by_barcode))]).fetchall()
     shown: dict[int, list[str]] = {}
-    for barcode, _call, status, due_at, corner, cover, kept in copies:
+    for barcode, _call, status, due_at, corner, cover, drifting, kept in copies:
         t = by_barcode[barcode]
         # A cover photographed of any copy is the title's; the first barcode's wins.
         if cover and t.cover is None:
@@ -417,7 +419,9 @@ def _where(store: Store, titles: list[Title], tz: Any) -> None:
             shown.setdefault(id(t), [])
             continue
         shown.setdefault(id(t), []).append(barcode)
-        if due_at is not None and corner:
+        if drifting:
+            t.drifting += 1  # a child may have it, or nobody: never on a shelf to look for
+        elif due_at is not None and corner:
             if corner not in t.corners:
                 t.corners.append(corner)
         elif due_at is not None:

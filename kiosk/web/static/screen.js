@@ -153,7 +153,8 @@
       t.textContent = l.title;
       const due = document.createElement("span");
       due.className = "due";
-      due.appendChild(l.overdue ? word("overdue") : word("due", l.due));
+      due.appendChild(l.drifting ? word("drifting") : l.overdue ? word("overdue") : word("due", l.due));
+      if (l.drifting) li.className = "drifting";
       li.append(t, due);
       if (l.renewable) {
         const b = document.createElement("button");
@@ -295,6 +296,7 @@
       if (t.on_loan) add(fill("on_loan", { "%s": t.on_loan, "%d": t.back_by }), "out");
       if (t.corners.length) add(fill("corner", { "%s": t.corners.join("、") }), "corner");
       if (t.kept) add(fill("kept", { "%s": t.kept }), "out");
+      if (t.drifting) add(fill("drifting_n", { "%s": t.drifting }), "out");
       li.appendChild(where);
       if (t.shelf || t.call_number) li.appendChild(shelfLine(t));
       if (t.place) li.appendChild(placeLine(t.place));
