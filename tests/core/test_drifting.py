@@ -14,6 +14,7 @@ from kiosk.circulation.commands import EndDrift, SetDrifting, TakeDrifting
 from kiosk.circulation.decide import DriftState
 from kiosk.circulation.models import Item, Patron
 from kiosk.circulation.projector import Refusal
+from kiosk.circulation.reading import lists, progress
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
 from kiosk.circulation.store import Store
@@ -118,3 +119,21 @@ def test_a_class_corner_box_refuses_a_drifting_book(store: Store, circulation: C
     assert circulation.set_drifting(BOOK, False, "librarian:admin").ok
     done = corners.lend(store, "三(2)班", "T001", box, dt.date(2027, 1, 15), TZ, "librarian:a")
     assert done.ok
+
+
+def test_a_drifting_copy_is_not_on_the_shelf_for_a_reading_list_or_a_childs_recommendation(
+    store: Store, circulation: Circulation
+) -> None:
+    made = lists.save_list(store, lists.ListForm("三年级推荐", 3, "", 5), 6, "librarian:a")
+    list_id = made.events[0].data["list"]
+    assert lists.add_title(store, list_id, BOOK, "librarian:a").ok
+    [title] = lists.titles(store.reader, list_id)
+    assert (title["copies"], title["on_shelf"]) == (1, 1)
+    assert [r["title"] for r in progress.progress(store.reader, "S001", 3, "")["suggest"]] == [
+        "小王子"
+    ]
+
+    assert circulation.set_drifting(BOOK, True, "librarian:admin").ok  # nobody has it yet
+    [title] = lists.titles(store.reader, list_id)
+    assert (title["copies"], title["on_shelf"]) == (1, 0)
+    assert progress.progress(store.reader, "S001", 3, "")["suggest"] == []

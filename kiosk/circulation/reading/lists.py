@@ -181,7 +181,8 @@ def all_lists(db: Database) -> list[dict[str, Any]]:
     )
 
 
-ON_SHELF = "AND i.status = 'available'"
+# A drifting book (图书漂流) belongs to no shelf, even while nobody has it.
+ON_SHELF = "AND i.status = 'available' AND i.drifting = 0"
 
 
 def copies(aggregate: str, only: str = "") -> str:
