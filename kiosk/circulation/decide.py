@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk import codes
+from kiosk import codes, rule_defaults
 from kiosk.circulation import schemas
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import (
@@ -23,6 +23,8 @@ from kiosk.circulation.commands import (
     IssueCard,
     Renew,
     ReportCardLost,
+    SaveItemType,
+    SetItemType,
     SetItemStatus,
     SetPatronStatus,
     SetRules,
@@ -31,7 +33,7 @@ from kiosk.circulation.commands import (
 )
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, Refusal
-from kiosk.circulation.rules import Rules, end_of_day
+from kiosk.circulation.rules import ItemType, Rules, end_of_day, item_type_row
 
 UNDOABLE = ("checkout", "checkin", "renew")
 
@@ -44,6 +46,7 @@ class LoanState:
     item: Item | None
     loan: Loan | None = None  # the item's open loan
     patron_due: Sequence[str] = ()  # due_at of each of the patron's open loans
+    patron_types: Sequence[str] = ()  # the item type of each of them, in the same order
 
 
 Decision = list[Draft] | Refusal
@@ -58,6 +61,9 @@ def checkout(
         return Refusal("unknown_code")
     if patron.status != "active":
         return Refusal("patron_blocked")
+    kind = rules.item_type(item.item_type)
+    if not kind.lendable:
+        return Refusal("reference_only", {"type": kind.label})
     if state.loan is not None:
         return Refusal("on_loan_to_other")
     if item.status != "available":
@@ -67,7 +73,10 @@ def checkout(
         return Refusal("has_overdue")
     if len(state.patron_due) >= rules.limits(patron).max_loans:
         return Refusal("limit_reached", {"count": len(state.patron_due)})
-    due = end_of_day(rules.due_date(patron, now.astimezone(tz).date()), tz)
+    held = sum(1 for t in state.patron_types if rules.item_type(t).key == kind.key)
+    if kind.max_loans is not None and held >= kind.max_loans:
+        return Refusal("type_limit", {"type": kind.label, "count": kind.max_loans})
+    due = end_of_day(rules.due_date(patron, now.astimezone(tz).date(), item.item_type), tz)
     return [
         Draft(
             "checkout",
@@ -106,9 +115,13 @@ def renew(rules: Rules, tz: ZoneInfo, state: LoanState, cmd: Renew, now: dt.date
         return Refusal("patron_blocked")
     if loan.due_at < stamp(now):
         return Refusal("renew_overdue")
-    if loan.renewals >= rules.limits(patron).renewals:
+    kind = rules.item_type(item.item_type)
+    if not kind.lendable:  # lent before it became a reference book: it stays in the library now
+        return Refusal("reference_only", {"type": kind.label})
+    if loan.renewals >= rules.limits(patron, item.item_type).renewals:
         return Refusal("renew_limit")
-    due = stamp(end_of_day(rules.due_date(patron, now.astimezone(tz).date()), tz))
+    today = now.astimezone(tz).date()
+    due = stamp(end_of_day(rules.due_date(patron, today, item.item_type), tz))
     due = max(due, loan.due_at)
     data = {"loan_uuid": loan.uuid, "due_at": due, "previous_due_at": loan.due_at}
     return [Draft("renew", cmd.actor or patron.id, patron.id, item.barcode, data)]
@@ -217,3 +230,44 @@ def rules_set(cmd: SetRules) -> Decision:
         "closed_days": list(cmd.closed_days),
     }
     return [Draft("rules_set", cmd.actor, None, None, data)]
+
+
+TYPE_NUMBERS = {"loan_days": "loan_days", "max_loans": "type_max_loans", "renewals": "renewals"}
+TYPE_NAME_LENGTH = 40  # a name the dashboard's table and a child's message still show whole
+
+
+def item_type_saved(types: Mapping[str, ItemType], cmd: SaveItemType) -> Decision:
+    """Add or change an item type, if its name is its own and its numbers are within bounds.
+
+    A built-in type keeps the name the catalogs give it in both languages; a librarian's type
+    needs a name no other type has.
+    """
+    built_in = cmd.key in rule_defaults.ITEM_TYPES
+    name = None if built_in else (cmd.name or "").strip()
+    if not built_in:
+        if not name:
+            return Refusal("type_name_missing", {"field": "name"})
+        if len(name) > TYPE_NAME_LENGTH or schemas.has_control(name):
+            return Refusal("type_name_bad", {"field": "name", "count": TYPE_NAME_LENGTH})
+        others = {t.label.casefold() for k, t in types.items() if k != cmd.key}
+        if name.casefold() in others:
+            return Refusal("type_name_taken", {"field": "name", "name": name})
+    for field_name, bound_name in TYPE_NUMBERS.items():
+        value = getattr(cmd, field_name)
+        bound = rule_defaults.BOUNDS[bound_name]
+        if value is not None and bound.problem(value):
+            return Refusal(
+                "type_number", {"field": field_name, "low": bound.low, "high": bound.high}
+            )
+    kind = ItemType(cmd.key, name, cmd.lendable, cmd.loan_days, cmd.max_loans, cmd.renewals)
+    return [Draft("item_type_saved", cmd.actor, None, None, item_type_row(kind))]
+
+
+def item_type_set(item: Item | None, rules: Rules, cmd: SetItemType) -> Decision:
+    """Give an item a type the library has."""
+    if item is None:
+        return Refusal("unknown_code")
+    if cmd.item_type not in rules.item_types:
+        return Refusal("unknown_type", {"type": cmd.item_type})
+    data = {"item_type": cmd.item_type}
+    return [Draft("item_type_set", cmd.actor, None, item.barcode, data)]

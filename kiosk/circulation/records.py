@@ -6,6 +6,7 @@ Every write goes through a projection (kiosk/circulation/projections/master.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import uuid as uuidlib
 from dataclasses import replace
 from typing import Any
 
@@ -16,7 +17,9 @@ from kiosk.circulation import decide
 from kiosk.circulation.commands import (
     IssueCard,
     ReportCardLost,
+    SaveItemType,
     SetItemStatus,
+    SetItemType,
     SetPatronStatus,
     SetRules,
 )
@@ -28,7 +31,7 @@ from kiosk.circulation.projections.master import (
     PATRON_FIELDS,
 )
 from kiosk.circulation.projector import Draft, Refusal, commit, project
-from kiosk.circulation.rules import rules_rows
+from kiosk.circulation.rules import load_rules, rules_rows
 from kiosk.circulation.store import Event, Store, fetch
 
 
@@ -143,6 +146,23 @@ def seed_rules(store: Store, rules_config: Any) -> Event | None:
     if store.value("SELECT count(*) FROM rules"):
         return None
     return set_rules(store, rules_config, actor="config")
+
+
+def save_item_type(store: Store, cmd: SaveItemType) -> Event | Refusal:
+    """Add an item type (an empty key makes a new one) or change one; or say why not."""
+    if not cmd.key:
+        cmd = replace(cmd, key="t" + uuidlib.uuid4().hex[:8])  # never shown: the name is
+    with store.write() as db:
+        return _decided(store, db, decide.item_type_saved(load_rules(db).item_types, cmd))
+
+
+def set_item_type(store: Store, barcode: str, item_type: str, actor: str) -> Event | Refusal:
+    """Give an item a type (and so its loan rules); or say why not."""
+    with store.write() as db:
+        rows = fetch(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
+        item = Item.from_row(rows[0]) if rows else None
+        cmd = SetItemType(barcode, item_type, actor)
+        return _decided(store, db, decide.item_type_set(item, load_rules(db), cmd))
 
 
 def edit_patron(store: Store, patron_id: str, changes: Mapping[str, Any], actor: str) -> Event:

@@ -44,6 +44,9 @@ MESSAGES = {
     "renew_overdue": N_("This book is overdue. Please return it first."),
     "not_on_loan": N_("This book was not on loan. Put it back on the shelf."),
     "scan_card_first": N_("Tap your card first, then scan the book."),
+    # Item types (rules.ItemType): {type} is the type's name, in the reader's words (i18n.py).
+    "reference_only": N_("This is a reference book: read it here in the library."),
+    "type_limit": N_("{type}: only {count} at a time. Return one first."),
 }
 
 
@@ -222,10 +225,12 @@ class Circulation:
         patron = self.patron(patron_id, db) if patron_id is not None else None
         item = self.item(barcode, db)
         loan = self.open_loan(barcode, db) if item is not None else None
-        due: list[str] = []
+        held: list[dict[str, Any]] = []
         if with_patron_loans and patron is not None:
-            due = [r["due_at"] for r in queries.open_loans_due(db, patron.id)]
-        return LoanState(patron, item, loan, due)
+            held = queries.open_loans_due(db, patron.id)
+        return LoanState(
+            patron, item, loan, [r["due_at"] for r in held], [r["item_type"] for r in held]
+        )
 
     def _refused(self, action: str, refusal: Refusal, state: LoanState) -> Result:
         # Renewal refusals about the loan itself say which loan it was.

@@ -12,9 +12,13 @@ from kiosk.circulation.store import fetch
 
 
 def open_loans_due(db: Database, patron_id: str) -> list[dict[str, Any]]:
-    """Return the due_at of each of a patron's open loans (the partial index answers it)."""
+    """Return the due_at and item type of each of a patron's open loans (partial index)."""
     return fetch(
-        db, "SELECT due_at FROM loans WHERE patron_id = ? AND returned_at IS NULL", [patron_id]
+        db,
+        "SELECT due_at, COALESCE(items.item_type, 'book') AS item_type FROM loans "
+        "LEFT JOIN items ON items.barcode = loans.item_barcode "
+        "WHERE patron_id = ? AND returned_at IS NULL",
+        [patron_id],
     )
 
 
