@@ -9,7 +9,7 @@ through the same projections, so a kiosk and the hub cannot disagree on what an 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,8 +24,8 @@ from kiosk.circulation.commands import (
     Renew,
     ReportCardLost,
     SaveItemType,
-    SetItemType,
     SetItemStatus,
+    SetItemType,
     SetPatronStatus,
     SetRules,
     UndoLast,
@@ -236,11 +236,13 @@ TYPE_NUMBERS = {"loan_days": "loan_days", "max_loans": "type_max_loans", "renewa
 TYPE_NAME_LENGTH = 40  # a name the dashboard's table and a child's message still show whole
 
 
-def item_type_saved(types: Mapping[str, ItemType], cmd: SaveItemType) -> Decision:
+def item_type_saved(
+    types: Mapping[str, ItemType], cmd: SaveItemType, built_in_names: Collection[str] = ()
+) -> Decision:
     """Add or change an item type, if its name is its own and its numbers are within bounds.
 
-    A built-in type keeps the name the catalogs give it in both languages; a librarian's type
-    needs a name no other type has.
+    A built-in type keeps the name the catalogs give it in both languages (`built_in_names`,
+    which no type of the librarian's may take); hers needs a name no other type has.
     """
     built_in = cmd.key in rule_defaults.ITEM_TYPES
     name = None if built_in else (cmd.name or "").strip()
@@ -250,6 +252,7 @@ def item_type_saved(types: Mapping[str, ItemType], cmd: SaveItemType) -> Decisio
         if len(name) > TYPE_NAME_LENGTH or schemas.has_control(name):
             return Refusal("type_name_bad", {"field": "name", "count": TYPE_NAME_LENGTH})
         others = {t.label.casefold() for k, t in types.items() if k != cmd.key}
+        others |= {n.casefold() for n in built_in_names}
         if name.casefold() in others:
             return Refusal("type_name_taken", {"field": "name", "name": name})
     for field_name, bound_name in TYPE_NUMBERS.items():

@@ -5,8 +5,8 @@ Every write goes through a projection (kiosk/circulation/projections/master.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 import uuid as uuidlib
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +33,7 @@ from kiosk.circulation.projections.master import (
 from kiosk.circulation.projector import Draft, Refusal, commit, project
 from kiosk.circulation.rules import load_rules, rules_rows
 from kiosk.circulation.store import Event, Store, fetch
+from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, translate
 
 
 def save(
@@ -153,7 +154,13 @@ def save_item_type(store: Store, cmd: SaveItemType) -> Event | Refusal:
     if not cmd.key:
         cmd = replace(cmd, key="t" + uuidlib.uuid4().hex[:8])  # never shown: the name is
     with store.write() as db:
-        return _decided(store, db, decide.item_type_saved(load_rules(db).item_types, cmd))
+        types = load_rules(db).item_types
+        return _decided(store, db, decide.item_type_saved(types, cmd, built_in_type_names()))
+
+
+def built_in_type_names() -> set[str]:
+    """Return the names of the built-in item types in every language (报刊杂志, Magazine...)."""
+    return {translate(name, lang) for name in ITEM_TYPE_NAMES.values() for lang in LANGUAGES}
 
 
 def set_item_type(store: Store, barcode: str, item_type: str, actor: str) -> Event | Refusal:

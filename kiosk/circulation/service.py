@@ -135,7 +135,8 @@ class Circulation:
         """Return a patron's open loans with titles, soonest due first."""
         return fetch(
             db or self.store.reader,
-            "SELECT loans.*, items.title FROM loans JOIN items ON items.barcode = item_barcode "
+            "SELECT loans.*, items.title, items.item_type FROM loans "
+            "JOIN items ON items.barcode = item_barcode "
             "WHERE patron_id = ? AND returned_at IS NULL ORDER BY due_at, loans.id",
             [patron_id],
         )

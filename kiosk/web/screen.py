@@ -20,7 +20,8 @@ from kiosk.circulation import dashboard
 from kiosk.circulation.reading import progress
 from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.stats import month, rankings
-from kiosk.i18n import N_, N_plural, translate
+from kiosk.i18n import N_, N_plural, item_type_name, translate
+from kiosk.rule_defaults import BOOK_TYPE
 from kiosk.web import Web, at_the_screen, bilingual, web
 from kiosk.web.live import Update, event_stream
 from kiosk.web.security import allowed
@@ -71,16 +72,17 @@ def _results(results: Any) -> list[dict[str, Any]]:
     return shown
 
 
+def _type_words(label: str) -> dict[str, str]:
+    return {"zh": item_type_name(label, "zh_CN"), "en": item_type_name(label, "en")}
+
+
 def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
     if patron is None:
         return []
     c = ctx.circulation
     now = ctx.store.now()
     rules = c.rules()
-    renewals = rules.limits(patron).renewals
-    # A renewal today would move the due date to this; where it moves nothing (a book borrowed
-    # today), the button would only spend the renewal.
-    renewed_due = rules.due_date(patron, c.local_date(now))
+    today = c.local_date(now)
     active = patron.status == "active"
     remote = getattr(c, "rules_elsewhere", False)
     loans = []
@@ -91,12 +93,19 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
             continue
         due = c.local_date(row["due_at"])
         overdue = row["due_at"] < now
+        kind = rules.item_type(row["item_type"])
+        renewals = rules.limits(patron, kind.key).renewals if kind.lendable else 0
+        # A renewal today would move the due date to this; where it moves nothing (a book
+        # borrowed today), the button would only spend the renewal.
+        renewed_due = rules.due_date(patron, today, kind.key)
         loans.append(
             {
                 "title": row["title"],
                 "due": due.isoformat(),
                 "overdue": overdue,
                 "code": row["item_barcode"],
+                # A magazine or another type of its own says so: it is due sooner.
+                "kind": None if kind.key == BOOK_TYPE else _type_words(kind.label),
                 # The button shows only where the rules allow it; the service decides again.
                 # A library system's self-check (SIP2) asks the system, which has the rules.
                 "renewable": active

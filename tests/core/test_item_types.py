@@ -108,7 +108,7 @@ def test_saving_a_type_checks_its_name_and_numbers() -> None:
             "renewals": 0,
             **kw,
         }
-        return decide.item_type_saved(TYPES, SaveItemType(**fields))  # type: ignore[arg-type]
+        return decide.item_type_saved(TYPES, SaveItemType(**fields), {"报刊杂志", "Magazine"})  # type: ignore[arg-type]
 
     (draft,) = save()  # type: ignore[misc]
     assert draft.type == "item_type_saved"
@@ -121,6 +121,9 @@ def test_saving_a_type_checks_its_name_and_numbers() -> None:
         "renewals": 0,
     }
     assert save(name="  ") == Refusal("type_name_missing", {"field": "name"})
+    assert save(name="报刊杂志") == Refusal(
+        "type_name_taken", {"field": "name", "name": "报刊杂志"}
+    )
     assert save(name="Magazine ") == Refusal(
         "type_name_taken", {"field": "name", "name": "Magazine"}
     )

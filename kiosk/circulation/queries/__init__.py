@@ -10,6 +10,7 @@ from kiosk.circulation.queries.records import (
     counts,
     desk_search,
     item_row,
+    items_by_type,
     loans_of_item,
     patron_row,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "counts",
     "desk_search",
     "item_row",
+    "items_by_type",
     "last_desk_event",
     "loan_by_uuid",
     "loans_of_item",
