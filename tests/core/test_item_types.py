@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation import decide
 from kiosk.circulation.commands import Checkout, Renew, SaveItemType, SetItemType
+from kiosk.circulation.importers import import_file
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, Refusal
+from kiosk.circulation.records import save_item_type
 from kiosk.circulation.rules import ItemType, Limits, Rules, built_in_type
+from kiosk.circulation.store import Store
 from kiosk.i18n import translate
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -143,3 +147,84 @@ def test_an_item_gets_only_a_type_the_library_has() -> None:
     )
     (draft,) = decide.item_type_set(BOOK, RULES, SetItemType("978-1", "magazine", "L01"))  # type: ignore[misc]
     assert draft == Draft("item_type_set", "L01", None, "978-1", {"item_type": "magazine"})
+
+
+# -- imports and exports ------------------------------------------------------------------------
+
+
+def _types(store: Store) -> dict[str, str]:
+    return dict(store.reader.execute("SELECT barcode, item_type FROM items").fetchall())
+
+
+def test_a_type_column_gives_books_their_types_and_an_unknown_one_is_named(
+    store: Store, tmp_path: Path
+) -> None:
+    own = save_item_type(store, SaveItemType("", "绘本", True, 10, None, None, "L01"))
+    assert not isinstance(own, Refusal)
+    path = tmp_path / "books.csv"
+    path.write_text(
+        "条码号,题名,类型\n"
+        "T1,新华字典,工具书\n"
+        "T2,儿童文学 2026年10月,报刊杂志\n"
+        "T3,我们爱科学,Magazine\n"
+        "T4,猜猜我有多爱你,绘本\n"
+        "T5,草房子,\n",
+        encoding="utf-8",
+    )
+    report = import_file(store, "items", path)
+    assert report.errors == []
+    key = store.value("SELECT substr(scope, 6) FROM rules WHERE name = '绘本'")
+    assert {k: v for k, v in _types(store).items() if k.startswith("T")} == {
+        "T1": "reference",
+        "T2": "magazine",
+        "T3": "magazine",
+        "T4": key,
+        "T5": "book",
+    }
+    # A re-import without the column leaves the types; a type nobody has is named, nothing in.
+    path.write_text("barcode,title\nT1,新华字典（第12版）\n", encoding="utf-8")
+    assert import_file(store, "items", path).errors == []
+    assert _types(store)["T1"] == "reference"
+    before = _types(store)
+    path.write_text("barcode,title,item type\nT6,漫画书,漫画\nT7,小王子,BK\n", encoding="utf-8")
+    report = import_file(store, "items", path)
+    assert [(e.row, e.column, e.text("zh_CN")) for e in report.errors] == [
+        (
+            2,
+            "item type",
+            "图书类型 漫画 不认识（请用 book/图书、reference/工具书、magazine/报刊杂志，"
+            "或先在管理页面的图书类型页添加这个类型）",
+        )
+    ]
+    assert _types(store) == before
+
+
+def test_koha_952_y_comes_in_and_goes_out_as_the_items_type(store: Store, tmp_path: Path) -> None:
+    import pymarc
+
+    from kiosk.circulation.koha_export import marc_records
+
+    record = pymarc.Record(force_utf8=True)
+    record.add_field(
+        pymarc.Field("245", pymarc.Indicators("0", "0"), [pymarc.Subfield("a", "新华字典")])
+    )
+    for barcode, itype in (("K1", "REF"), ("K2", "BK"), ("K3", "")):
+        subfields = [pymarc.Subfield("p", barcode)]
+        subfields += [pymarc.Subfield("y", itype)] if itype else []
+        record.add_field(pymarc.Field("952", pymarc.Indicators(" ", " "), subfields))
+    record.add_field(
+        pymarc.Field("942", pymarc.Indicators(" ", " "), [pymarc.Subfield("c", "MAG")])
+    )
+    path = tmp_path / "koha.mrc"
+    path.write_bytes(record.as_marc())
+    report = import_file(store, "items", path)
+    assert report.errors == []
+    assert {k: v for k, v in _types(store).items() if k.startswith("K")} == {
+        "K1": "reference",
+        "K2": "book",
+        "K3": "magazine",  # no 952$y: the record's 942$c
+    }
+    out = {
+        f["p"]: f["y"] for r in marc_records(store.reader, branch="X") for f in r.get_fields("952")
+    }
+    assert (out["K1"], out["K2"], out["K3"]) == ("REF", "BK", "MAG")
