@@ -108,7 +108,7 @@ def item_type_save(key: str) -> Any:
 
 def _save(kind: ItemType | None) -> Any:
     f = request.form
-    typed = {
+    typed: dict[str, Any] = {
         "name": f.get("name", ""),
         "lendable": bool(f.get("lendable")),
         **{k: f.get(k, "") for k in NUMBERS},
