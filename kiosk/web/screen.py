@@ -104,8 +104,6 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
                 "due": due.isoformat(),
                 "overdue": overdue,
                 "code": row["item_barcode"],
-                # A magazine or another type of its own says so: it is due sooner.
-                "kind": None if kind.key == BOOK_TYPE else _type_words(kind.label),
                 # The button shows only where the rules allow it; the service decides again.
                 # A library system's self-check (SIP2) asks the system, which has the rules.
                 "renewable": active
@@ -113,6 +111,8 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
                 and (remote or (row["renewals"] < renewals and renewed_due > due)),
             }
         )
+        if kind.key != BOOK_TYPE:  # a magazine or another type says so: it is due sooner
+            loans[-1]["kind"] = _type_words(kind.label)
     return loans
 
 
