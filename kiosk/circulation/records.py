@@ -144,7 +144,8 @@ def set_rules(store: Store, rules_config: Any, actor: str) -> Event:
 
 def seed_rules(store: Store, rules_config: Any) -> Event | None:
     """Put the config's default rules in the store the first time; later edits win."""
-    if store.value("SELECT count(*) FROM rules"):
+    # Item types are rules rows too; only roles and grades say the config was loaded before.
+    if store.value("SELECT count(*) FROM rules WHERE scope NOT LIKE 'type:%'"):
         return None
     return set_rules(store, rules_config, actor="config")
 
