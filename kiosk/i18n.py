@@ -31,6 +31,20 @@ def place(location: str, lang: str) -> str:
     return translate(PLACES[location], lang) if location in PLACES else location
 
 
+# The built-in item types (kiosk/rule_defaults.py ITEM_TYPES) by their names in both languages;
+# a type the librarian made is named as she typed it.
+ITEM_TYPE_NAMES = {
+    "book": N_("Ordinary book"),
+    "reference": N_("Reference book"),
+    "magazine": N_("Magazine"),
+}
+
+
+def item_type_name(label: str, lang: str) -> str:
+    """Return an item type's name in the reader's words: magazine -> 报刊杂志."""
+    return translate(ITEM_TYPE_NAMES[label], lang) if label in ITEM_TYPE_NAMES else label
+
+
 # Singular message id -> plural id. Both are ids in the catalogs (extracted like ngettext's two
 # arguments); `translate` picks one by the `count` parameter and the language's plural rule.
 PLURALS: dict[str, str] = {}
@@ -70,6 +84,8 @@ def translate(message: str, lang: str, /, **params: Any) -> str:
     text = catalog(lang).get(message, message)
     if params.get("location") in PLACES:  # "应在：图书馆", not "应在：library"
         params = {**params, "location": place(params["location"], lang)}
+    if params.get("type") in ITEM_TYPE_NAMES:  # "报刊杂志一次只能借 2 本", not "magazine…"
+        params = {**params, "type": item_type_name(params["type"], lang)}
     try:
         return text.format(**params) if params else text
     except (KeyError, IndexError, ValueError):

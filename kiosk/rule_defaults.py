@@ -22,6 +22,15 @@ RENEWALS = 1
 BLOCK_WHEN_OVERDUE = True
 HOLIDAY_LOANS = False
 CLOSED_WEEKDAYS = (6, 7)
+# Item types the kiosk knows without being told (their names are in the catalogs, in i18n.py):
+# key -> (lendable, loan days, most of this type at once, renewals); None is "the role's"
+# (for most at once: no limit of the type's own). A librarian's edits in the store win.
+BOOK_TYPE = "book"
+ITEM_TYPES: dict[str, tuple[bool, int | None, int | None, int | None]] = {
+    BOOK_TYPE: (True, None, None, None),  # an ordinary book: the role's rules, unchanged
+    "reference": (False, None, None, None),  # 工具书/参考书: read in the library, never lent
+    "magazine": (True, 7, 2, 0),  # 报刊杂志: a week, two at a time, no renewal
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ BOUNDS = {
     "max_loans": Bound(0, 100_000, MAX_LOANS["student"]),
     "grade_max_loans": Bound(0, 100, 1),
     "renewals": Bound(0, 10, RENEWALS),
+    "type_max_loans": Bound(0, 100, 2),
 }
 
 

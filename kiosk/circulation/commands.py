@@ -122,3 +122,25 @@ class EndDrift:
 
     barcode: str
     actor: str = ""
+
+
+@dataclass(frozen=True)
+class SaveItemType:
+    """Add an item type (no key yet: one is made) or change one; None in a number: the role's."""
+
+    key: str
+    name: str | None
+    lendable: bool
+    loan_days: int | None
+    max_loans: int | None
+    renewals: int | None
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetItemType:
+    """Give an item a type, and so its loan rules."""
+
+    barcode: str
+    item_type: str
+    actor: str = ""

@@ -9,12 +9,12 @@ through the same projections, so a kiosk and the hub cannot disagree on what an 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk import codes
+from kiosk import codes, rule_defaults
 from kiosk.circulation import schemas
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import (
@@ -24,8 +24,10 @@ from kiosk.circulation.commands import (
     IssueCard,
     Renew,
     ReportCardLost,
+    SaveItemType,
     SetDrifting,
     SetItemStatus,
+    SetItemType,
     SetPatronStatus,
     SetRules,
     TakeDrifting,
@@ -34,7 +36,7 @@ from kiosk.circulation.commands import (
 )
 from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.rules import Rules, end_of_day
+from kiosk.circulation.rules import ItemType, Rules, end_of_day, item_type_row
 
 LOAN_UNDOABLE = ("checkout", "checkin", "renew")
 # A drifting book taken or handed in by mistake at the desk: its hand is put back as it was.
@@ -50,6 +52,7 @@ class LoanState:
     item: Item | None
     loan: Loan | None = None  # the item's open loan
     patron_due: Sequence[str] = ()  # due_at of each of the patron's open loans
+    patron_types: Sequence[str] = ()  # the item type of each of them, in the same order
 
 
 Decision = list[Draft] | Refusal
@@ -64,6 +67,9 @@ def checkout(
         return Refusal("unknown_code")
     if patron.status != "active":
         return Refusal("patron_blocked")
+    kind = rules.item_type(item.item_type)
+    if not kind.lendable:
+        return Refusal("reference_only", {"type": kind.label})
     if state.loan is not None:
         return Refusal("on_loan_to_other")
     if item.status != "available":
@@ -73,7 +79,10 @@ def checkout(
         return Refusal("has_overdue")
     if len(state.patron_due) >= rules.limits(patron).max_loans:
         return Refusal("limit_reached", {"count": len(state.patron_due)})
-    due = end_of_day(rules.due_date(patron, now.astimezone(tz).date()), tz)
+    held = sum(1 for t in state.patron_types if rules.item_type(t).key == kind.key)
+    if kind.max_loans is not None and held >= kind.max_loans:
+        return Refusal("type_limit", {"type": kind.label, "count": kind.max_loans})
+    due = end_of_day(rules.due_date(patron, now.astimezone(tz).date(), item.item_type), tz)
     return [
         Draft(
             "checkout",
@@ -112,9 +121,13 @@ def renew(rules: Rules, tz: ZoneInfo, state: LoanState, cmd: Renew, now: dt.date
         return Refusal("patron_blocked")
     if loan.due_at < stamp(now):
         return Refusal("renew_overdue")
-    if loan.renewals >= rules.limits(patron).renewals:
+    kind = rules.item_type(item.item_type)
+    if not kind.lendable:  # lent before it became a reference book: it stays in the library now
+        return Refusal("reference_only", {"type": kind.label})
+    if loan.renewals >= rules.limits(patron, item.item_type).renewals:
         return Refusal("renew_limit")
-    due = stamp(end_of_day(rules.due_date(patron, now.astimezone(tz).date()), tz))
+    today = now.astimezone(tz).date()
+    due = stamp(end_of_day(rules.due_date(patron, today, item.item_type), tz))
     due = max(due, loan.due_at)
     data = {"loan_uuid": loan.uuid, "due_at": due, "previous_due_at": loan.due_at}
     return [Draft("renew", cmd.actor or patron.id, patron.id, item.barcode, data)]
@@ -286,3 +299,47 @@ def end_drift(state: DriftState, cmd: EndDrift) -> Decision:
     if state.holder is None:
         return Refusal("drift_free")
     return [Draft("drift_ended", cmd.actor or state.holder, state.holder, item.barcode)]
+
+
+TYPE_NUMBERS = {"loan_days": "loan_days", "max_loans": "type_max_loans", "renewals": "renewals"}
+TYPE_NAME_LENGTH = 40  # a name the dashboard's table and a child's message still show whole
+
+
+def item_type_saved(
+    types: Mapping[str, ItemType], cmd: SaveItemType, built_in_names: Collection[str] = ()
+) -> Decision:
+    """Add or change an item type, if its name is its own and its numbers are within bounds.
+
+    A built-in type keeps the name the catalogs give it in both languages (`built_in_names`,
+    which no type of the librarian's may take); hers needs a name no other type has.
+    """
+    built_in = cmd.key in rule_defaults.ITEM_TYPES
+    name = None if built_in else (cmd.name or "").strip()
+    if not built_in:
+        if not name:
+            return Refusal("type_name_missing", {"field": "name"})
+        if len(name) > TYPE_NAME_LENGTH or schemas.has_control(name):
+            return Refusal("type_name_bad", {"field": "name", "count": TYPE_NAME_LENGTH})
+        others = {t.label.casefold() for k, t in types.items() if k != cmd.key}
+        others |= {n.casefold() for n in built_in_names}
+        if name.casefold() in others:
+            return Refusal("type_name_taken", {"field": "name", "name": name})
+    for field_name, bound_name in TYPE_NUMBERS.items():
+        value = getattr(cmd, field_name)
+        bound = rule_defaults.BOUNDS[bound_name]
+        if value is not None and bound.problem(value):
+            return Refusal(
+                "type_number", {"field": field_name, "low": bound.low, "high": bound.high}
+            )
+    kind = ItemType(cmd.key, name, cmd.lendable, cmd.loan_days, cmd.max_loans, cmd.renewals)
+    return [Draft("item_type_saved", cmd.actor, None, None, item_type_row(kind))]
+
+
+def item_type_set(item: Item | None, rules: Rules, cmd: SetItemType) -> Decision:
+    """Give an item a type the library has."""
+    if item is None:
+        return Refusal("unknown_code")
+    if cmd.item_type not in rules.item_types:
+        return Refusal("unknown_type", {"type": cmd.item_type})
+    data = {"item_type": cmd.item_type}
+    return [Draft("item_type_set", cmd.actor, None, item.barcode, data)]

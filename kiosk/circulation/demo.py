@@ -150,6 +150,19 @@ EN_NOUN = [
     "Forest",
     "Robot",
 ]
+# 报刊杂志 (a few issues each) and 工具书, with their item types' own loan rules
+# (rule_defaults.ITEM_TYPES): (title, publisher or author, ISBN body or "", call number,
+# copies, type).
+PERIODICALS = (
+    ("儿童文学 {}", "中国少年儿童新闻出版总社", "", "I287.8/1", 3, "magazine"),
+    ("我们爱科学 {}", "中国少年儿童新闻出版总社", "", "N49/2", 3, "magazine"),
+    ("少年文艺 {}", "少年文艺杂志社", "", "I287.8/3", 3, "magazine"),
+    ("故事大王 {}", "故事大王杂志社", "", "I287.8/4", 3, "magazine"),
+    ("新华字典（第12版）", "中国社会科学院语言研究所", "978710007704", "H164/1", 4, "reference"),
+    ("现代汉语词典（第7版）", "中国社会科学院语言研究所", "978710012450", "H164/2", 2, "reference"),
+    ("成语大词典", "商务国际辞书编辑部", "978751761234", "H136.3/1", 2, "reference"),
+    ("牛津英汉双解词典", "牛津大学出版社", "978710015678", "H316/1", 2, "reference"),
+)
 EN_AUTHORS = "Anna Lee|Tom Baker|Mary Stone|Sam Clark|Lucy Gray|Ben Hall|Emma Wood|Jack Hill"
 
 
@@ -230,6 +243,7 @@ def build(store: Store, settings: config.Settings, seed: int, today: dt.date) ->
         project(db, rules_event)
         rules = load_rules(db)
         _history(rng, school, rules, term_start, today, tz)
+        _periodicals(school, opening)  # after the term's loans, which stay as they were
         counts = {"patrons": len(school.patrons), "items": len(school.items)}
         setup = _event(rng, "import", opening, actor="demo", data={"kind": "demo", **counts})
         _insert(db, school, [setup, *school.events], rules_event)
@@ -342,6 +356,29 @@ def _books(rng: random.Random, school: School, opening: dt.datetime) -> None:
                 "updated_at": at,
             }
         )
+
+
+def _periodicals(school: School, opening: dt.datetime) -> None:
+    """Add the magazines (this term's issues) and the reference books, with their types."""
+    barcode = 20000001
+    for title, author, isbn, call, copies, kind in PERIODICALS:
+        for n in range(copies):
+            month = (opening.month - 1 + n) % 12 + 1
+            year = opening.year + (opening.month - 1 + n) // 12
+            school.items.append(
+                {
+                    "barcode": str(barcode),
+                    "title": title.format(f"{year}年{month}月"),
+                    "author": author,
+                    "isbn": isbn + ean13_check_digit(isbn) if isbn else "",
+                    "call_number": call,
+                    "location": "library",
+                    "status": "available",
+                    "item_type": kind,
+                    "updated_at": stamp(opening),
+                }
+            )
+            barcode += 1
 
 
 def _history(

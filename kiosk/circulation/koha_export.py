@@ -13,13 +13,14 @@ read back through `kiosk import`, the MARC one with every copy.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import BinaryIO, TextIO
 
 from pymarc import Field, Indicators, MARCWriter, Record, Subfield
 from sqlite_utils import Database
 
 from kiosk.circulation.export import without_controls
+from kiosk.circulation.rules import ItemType, load_rules
 
 KOHA_PATRON_COLUMNS = (
     "cardnumber",
@@ -34,6 +35,8 @@ KOHA_PATRON_COLUMNS = (
 # Koha's sample patron categories; helpers are students who help (Koha has no such category).
 KOHA_CATEGORIES = {"student": "ST", "helper": "ST", "teacher": "T", "librarian": "S"}
 HOLDINGS = ("952", "852")
+# Our built-in item types as Koha's usual itype codes (read back by importers/checks.py).
+KOHA_ITYPES = {"reference": "REF", "magazine": "MAG"}
 # Our item statuses as Koha's 952 flags: $1 lost, $0 withdrawn, $4 damaged.
 _KOHA_FLAGS = {"lost": "1", "withdrawn": "0", "damaged": "4"}
 
@@ -44,7 +47,7 @@ _PATRONS = (
     "FROM patrons p WHERE p.status != 'left' ORDER BY p.class_name, p.name, p.id"
 )
 _ITEMS = (
-    "SELECT barcode, title, author, isbn, call_number, location, status FROM items "
+    "SELECT barcode, title, author, isbn, call_number, location, status, item_type FROM items "
     "ORDER BY coalesce(isbn, ''), title, coalesce(author, ''), barcode"
 )
 
@@ -75,15 +78,26 @@ def marc_records(
         raise ValueError(f"holdings must be one of {', '.join(HOLDINGS)}, not {holdings!r}")
     book: Record | None = None
     key: tuple[str, ...] = ()
-    for barcode, title, author, isbn, call, location, status in db.execute(_ITEMS):
+    kinds = load_rules(db).item_types
+    for barcode, title, author, isbn, call, location, status, kind in db.execute(_ITEMS):
         this = (isbn,) if isbn else ("", title, author or "")
         if book is None or this != key:
             if book is not None:
                 yield book
             book, key = _book(title, author, isbn), this
-        book.add_ordered_field(_copy(holdings, barcode, call, location, status, branch, item_type))
+        itype = _itype(kind, kinds, item_type)
+        book.add_ordered_field(_copy(holdings, barcode, call, location, status, branch, itype))
     if book is not None:
         yield book
+
+
+def _itype(kind: str, kinds: Mapping[str, ItemType], default: str) -> str:
+    """Return a copy's Koha itype: a book's is `default` (BK), a magazine's MAG, a reference
+    book's REF, and a type of the librarian's own its name."""
+    if kind in KOHA_ITYPES:
+        return KOHA_ITYPES[kind]
+    known = kinds.get(kind)
+    return known.name if known is not None and known.name else default
 
 
 def write_marc(db: Database, stream: BinaryIO, **options: str) -> int:

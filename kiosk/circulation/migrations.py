@@ -520,4 +520,18 @@ def m031_donations(db: Database) -> None:
     )
 
 
+@migrations(name="m028_item_types")
+def m028_item_types(db: Database) -> None:
+    """Item types with their own loan rules, and each item's type.
+
+    A type is a rules row `type:<key>` (so it bumps rules_version and reaches the kiosks with
+    the rules): `name` is the librarian's name for a type she made (the built-in ones are named
+    by the catalogs), `lendable` 0 for reference books read in the library only. A type's empty
+    loan days or renewals mean the role's; an empty most-at-once means no limit of its own.
+    """
+    db.execute("ALTER TABLE rules ADD COLUMN name TEXT")
+    db.execute("ALTER TABLE rules ADD COLUMN lendable INTEGER")
+    db.execute("ALTER TABLE items ADD COLUMN item_type TEXT NOT NULL DEFAULT 'book'")
+
+
 KNOWN = [m.name for m in migrations._migrations]

@@ -68,6 +68,7 @@ class Item:
     call_number: str
     location: str
     status: str
+    item_type: str = rule_defaults.BOOK_TYPE  # its loan rules: rules.Rules.item_type
 
     SHOWN_TITLE = 60  # characters a screen shows; the store keeps the whole title
 
@@ -89,6 +90,7 @@ class Item:
             row["call_number"],
             row["location"],
             row["status"],
+            row.get("item_type") or rule_defaults.BOOK_TYPE,
         )
 
 

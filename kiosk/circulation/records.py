@@ -5,6 +5,7 @@ Every write goes through a projection (kiosk/circulation/projections/master.py).
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -16,7 +17,9 @@ from kiosk.circulation import decide
 from kiosk.circulation.commands import (
     IssueCard,
     ReportCardLost,
+    SaveItemType,
     SetItemStatus,
+    SetItemType,
     SetPatronStatus,
     SetRules,
 )
@@ -29,8 +32,9 @@ from kiosk.circulation.projections.master import (
     PATRON_FIELDS,
 )
 from kiosk.circulation.projector import commit, project
-from kiosk.circulation.rules import rules_rows
+from kiosk.circulation.rules import load_rules, rules_rows
 from kiosk.circulation.store import Event, Store, fetch
+from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, translate
 
 
 def save(
@@ -141,9 +145,33 @@ def set_rules(store: Store, rules_config: Any, actor: str) -> Event:
 
 def seed_rules(store: Store, rules_config: Any) -> Event | None:
     """Put the config's default rules in the store the first time; later edits win."""
-    if store.value("SELECT count(*) FROM rules"):
+    # Item types are rules rows too; only roles and grades say the config was loaded before.
+    if store.value("SELECT count(*) FROM rules WHERE scope NOT LIKE 'type:%'"):
         return None
     return set_rules(store, rules_config, actor="config")
+
+
+def save_item_type(store: Store, cmd: SaveItemType) -> Event | Refusal:
+    """Add an item type (an empty key makes a new one) or change one; or say why not."""
+    if not cmd.key:
+        cmd = replace(cmd, key="t" + uuidlib.uuid4().hex[:8])  # never shown: the name is
+    with store.write() as db:
+        types = load_rules(db).item_types
+        return _decided(store, db, decide.item_type_saved(types, cmd, built_in_type_names()))
+
+
+def built_in_type_names() -> set[str]:
+    """Return the names of the built-in item types in every language (报刊杂志, Magazine...)."""
+    return {translate(name, lang) for name in ITEM_TYPE_NAMES.values() for lang in LANGUAGES}
+
+
+def set_item_type(store: Store, barcode: str, item_type: str, actor: str) -> Event | Refusal:
+    """Give an item a type (and so its loan rules); or say why not."""
+    with store.write() as db:
+        rows = fetch(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
+        item = Item.from_row(rows[0]) if rows else None
+        cmd = SetItemType(barcode, item_type, actor)
+        return _decided(store, db, decide.item_type_set(item, load_rules(db), cmd))
 
 
 def edit_patron(store: Store, patron_id: str, changes: Mapping[str, Any], actor: str) -> Event:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -26,6 +27,40 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class ItemType:
+    """A kind of item with its own loan rules; None in a number means the role's."""
+
+    key: str
+    name: str | None = None  # the librarian's name; built-in types are named by the catalogs
+    lendable: bool = True  # False: a reference book, read in the library only
+    loan_days: int | None = None
+    max_loans: int | None = None  # most of this type one patron may hold; None: no own limit
+    renewals: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Return what names the type in a message: the librarian's name, or the built-in key."""
+        return self.name or self.key
+
+    @property
+    def built_in(self) -> bool:
+        """Return whether the kiosk knows this type without being told (rule_defaults)."""
+        return self.key in rule_defaults.ITEM_TYPES
+
+
+def built_in_type(key: str) -> ItemType:
+    """Return a built-in type with its default rules (an unknown key is an ordinary book's)."""
+    lendable, days, most, renewals = rule_defaults.ITEM_TYPES.get(
+        key, rule_defaults.ITEM_TYPES[rule_defaults.BOOK_TYPE]
+    )
+    return ItemType(key, None, lendable, days, most, renewals)
+
+
+def _built_in_types() -> dict[str, ItemType]:
+    return {key: built_in_type(key) for key in rule_defaults.ITEM_TYPES}
+
+
+@dataclass(frozen=True)
 class Rules:
     """Everything that decides whether a loan may happen and when it is due."""
 
@@ -39,26 +74,42 @@ class Rules:
     closed_days: frozenset[dt.date] = frozenset()
     # Grades whose students may take books over the holidays, with the day those are due.
     holiday_due_by_grade: dict[int, dt.date] = field(default_factory=dict)
+    item_types: dict[str, ItemType] = field(default_factory=_built_in_types)
 
-    def limits(self, patron: Patron) -> Limits:
-        """Return the limits for this patron: the role's, narrowed by the grade's for students."""
+    def limits(self, patron: Patron, item_type: str | None = None) -> Limits:
+        """Return the limits for this patron: the role's, narrowed by the grade's for students.
+
+        With an item type, its own loan days and renewals take the place of the role's.
+        """
         base = self.by_role.get(patron.role) or default_limits(patron.role)
         if patron.role == "student" and patron.grade in self.max_loans_by_grade:
-            return Limits(base.loan_days, self.max_loans_by_grade[patron.grade], base.renewals)
-        return base
+            base = Limits(base.loan_days, self.max_loans_by_grade[patron.grade], base.renewals)
+        if item_type is None:
+            return base
+        kind = self.item_type(item_type)
+        return Limits(
+            base.loan_days if kind.loan_days is None else kind.loan_days,
+            base.max_loans,
+            base.renewals if kind.renewals is None else kind.renewals,
+        )
+
+    def item_type(self, key: str | None) -> ItemType:
+        """Return an item's type; a type nobody knows (removed, or a typo) lends as a book."""
+        key = key or rule_defaults.BOOK_TYPE
+        return self.item_types.get(key) or built_in_type(rule_defaults.BOOK_TYPE)
 
     def is_open(self, day: dt.date) -> bool:
         """Return whether the library is open on this day."""
         return day.isoweekday() not in self.closed_weekdays and day not in self.closed_days
 
-    def due_date(self, patron: Patron, today: dt.date) -> dt.date:
+    def due_date(self, patron: Patron, today: dt.date, item_type: str | None = None) -> dt.date:
         """Return the due date of a loan made today.
 
         A due date on a closed day moves to the next open day; past the end of term it is the
         holiday due date of the student's grade when that grade has holiday loans, else (without
         holiday loans for all) it moves back to the last open day of term, never before today.
         """
-        due = today + dt.timedelta(days=self.limits(patron).loan_days)
+        due = today + dt.timedelta(days=self.limits(patron, item_type).loan_days)
         for _ in range(366):
             if self.is_open(due):
                 break
@@ -85,9 +136,12 @@ def load_rules(db: Database) -> Rules:
     """Read the rules from the store."""
     by_role: dict[str, Limits] = {}
     by_grade: dict[int, int] = {}
-    for row in db.query("SELECT scope, loan_days, max_loans, renewals FROM rules"):
+    types = _built_in_types()
+    for row in db.query("SELECT * FROM rules"):
         kind, _, name = row["scope"].partition(":")
-        if kind == "role":
+        if kind == "type":
+            types[name] = item_type_of(row)
+        elif kind == "role":
             by_role[name] = Limits(
                 row["loan_days"] or rule_defaults.loan_days(name),
                 _or(row["max_loans"], rule_defaults.max_loans(name)),
@@ -112,7 +166,32 @@ def load_rules(db: Database) -> Rules:
             int(r["grade"]): dt.date.fromisoformat(r["due_on"])
             for r in db.query("SELECT grade, due_on FROM holiday_loans")
         },
+        item_types=types,
     )
+
+
+def item_type_of(row: Mapping[str, Any]) -> ItemType:
+    """Build an item type from its rules row (`type:<key>`)."""
+    return ItemType(
+        row["scope"].partition(":")[2],
+        row.get("name") or None,
+        row.get("lendable") is None or bool(row["lendable"]),
+        row["loan_days"],
+        row["max_loans"],
+        row["renewals"],
+    )
+
+
+def item_type_row(kind: ItemType) -> dict[str, Any]:
+    """Return an item type as its rules row."""
+    return {
+        "scope": f"type:{kind.key}",
+        "name": kind.name,
+        "lendable": int(kind.lendable),
+        "loan_days": kind.loan_days,
+        "max_loans": kind.max_loans,
+        "renewals": kind.renewals,
+    }
 
 
 def default_limits(role: str) -> Limits:

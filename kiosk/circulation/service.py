@@ -65,6 +65,9 @@ MESSAGES = {
     "drift_not": N_("This book is not drifting."),
     "drift_already": N_("This book is drifting already."),
     "drift_held": N_("A child has this drifting book now: it is handed in first."),
+    # Item types (rules.ItemType): {type} is the type's name, in the reader's words (i18n.py).
+    "reference_only": N_("This is a reference book: read it here in the library."),
+    "type_limit": N_("{type}: only {count} at a time. Return one first."),
 }
 
 
@@ -157,7 +160,8 @@ class Circulation:
         """Return a patron's open loans with titles, soonest due first."""
         return fetch(
             db or self.store.reader,
-            "SELECT loans.*, items.title FROM loans JOIN items ON items.barcode = item_barcode "
+            "SELECT loans.*, items.title, items.item_type FROM loans "
+            "JOIN items ON items.barcode = item_barcode "
             "WHERE patron_id = ? AND returned_at IS NULL ORDER BY due_at, loans.id",
             [patron_id],
         )
@@ -189,7 +193,7 @@ class Circulation:
             read = queries.loan_state(db, patron_id, barcode, with_patron_due=True)
             if read.drifting:  # joins this transaction
                 return self.take_drifting(patron_id, barcode, actor)
-            state = LoanState(read.patron, read.item, read.loan, read.patron_due)
+            state = LoanState(read.patron, read.item, read.loan, read.patron_due, read.patron_types)
             now = self.store.clock.now()
             rules = self._rules_at(db, read.rules_version)
             decision = decide.checkout(rules, self.tz, state, cmd, now)

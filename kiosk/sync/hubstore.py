@@ -272,8 +272,9 @@ def _newest(db: Database) -> int:
 
 
 def rules_content(db: Database) -> dict[str, Any]:
-    """Return the rules, policy and closed days as one value."""
+    """Return the rules (item types included), policy and closed days as one value."""
     return {
+        "with_item_types": True,  # the kiosk's copy of the item types is replaced too
         "rules": list(db.query("SELECT * FROM rules ORDER BY scope")),
         "policy": {r["key"]: json.loads(r["value"]) for r in db.query("SELECT * FROM policy")},
         "closed_days": [r["day"] for r in db.query("SELECT day FROM closed_days ORDER BY day")],
@@ -295,7 +296,7 @@ def list_content(db: Database, row: dict[str, Any]) -> dict[str, Any]:
 CONTENT_SQL = {
     "patron": "SELECT id, name, role, grade, class_name, status FROM patrons WHERE id = ?",
     "card": "SELECT code, patron_id, status FROM cards WHERE code = ?",
-    "item": "SELECT barcode, title, author, isbn, call_number, location, status "
+    "item": "SELECT barcode, title, author, isbn, call_number, location, status, item_type "
     "FROM items WHERE barcode = ?",
     "loan": "SELECT uuid, item_barcode, patron_id, checked_out_at, due_at, renewals "
     "FROM loans WHERE item_barcode = ? AND returned_at IS NULL",
@@ -333,7 +334,7 @@ SNAPSHOT_SQL = {
     "cards": ("code", "SELECT code, patron_id, status FROM cards"),
     "items": (
         "barcode",
-        "SELECT barcode, title, author, isbn, call_number, location, status FROM items",
+        "SELECT barcode, title, author, isbn, call_number, location, status, item_type FROM items",
     ),
     "reading_lists": ("id", f"SELECT {LIST_FIELDS} FROM reading_lists"),
     "loans": (

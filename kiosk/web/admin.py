@@ -285,4 +285,5 @@ def _download(data: Any, name: str, mimetype: str) -> Response:
 KOHA_BRANCH = re.compile(r"[A-Za-z0-9_-]{1,10}")
 
 
-from kiosk.web import admin_records  # noqa: E402, F401  (its routes join this blueprint)
+# Their routes join this blueprint.
+from kiosk.web import admin_records, item_types  # noqa: E402, F401

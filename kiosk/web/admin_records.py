@@ -169,6 +169,8 @@ def item(barcode: str) -> str:
 
 def item_page(barcode: str, refused: str = "", form: Any = None) -> str:
     """Render a book's page; `form` is the fields of its refused form (`mark` or `withdraw`)."""
+    from kiosk.web import item_types  # it joins the blueprint after this module
+
     page, per_page = page_number(), ITEM_LOANS_PER_PAGE
     # One loan more than a page tells whether older ones follow.
     rows = queries.loans_of_item(web().store.reader, barcode, per_page + 1, (page - 1) * per_page)
@@ -182,6 +184,7 @@ def item_page(barcode: str, refused: str = "", form: Any = None) -> str:
         incident=_open_incident(barcode),
         reasons=weeding.REASONS,
         drift=drifting.drift_of(web().store.reader, barcode),
+        item_types=item_types.all_types(),
         # Only the form that was sent shows its fields again: both have a note.
         forms={refused: form} if refused and form is not None else {},
     )

@@ -20,7 +20,8 @@ from kiosk.circulation import dashboard
 from kiosk.circulation.reading import progress
 from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.stats import month, rankings
-from kiosk.i18n import N_, N_plural, translate
+from kiosk.i18n import N_, N_plural, item_type_name, translate
+from kiosk.rule_defaults import BOOK_TYPE
 from kiosk.web import Web, at_the_screen, bilingual, web
 from kiosk.web.live import Update, event_stream
 from kiosk.web.security import allowed
@@ -71,16 +72,17 @@ def _results(results: Any) -> list[dict[str, Any]]:
     return shown
 
 
+def _type_words(label: str) -> dict[str, str]:
+    return {"zh": item_type_name(label, "zh_CN"), "en": item_type_name(label, "en")}
+
+
 def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
     if patron is None:
         return []
     c = ctx.circulation
     now = ctx.store.now()
     rules = c.rules()
-    renewals = rules.limits(patron).renewals
-    # A renewal today would move the due date to this; where it moves nothing (a book borrowed
-    # today), the button would only spend the renewal.
-    renewed_due = rules.due_date(patron, c.local_date(now))
+    today = c.local_date(now)
     active = patron.status == "active"
     remote = getattr(c, "rules_elsewhere", False)
     loans = []
@@ -91,6 +93,11 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
             continue
         due = c.local_date(row["due_at"])
         overdue = row["due_at"] < now
+        kind = rules.item_type(row["item_type"])
+        renewals = rules.limits(patron, kind.key).renewals if kind.lendable else 0
+        # A renewal today would move the due date to this; where it moves nothing (a book
+        # borrowed today), the button would only spend the renewal.
+        renewed_due = rules.due_date(patron, today, kind.key)
         loans.append(
             {
                 "title": row["title"],
@@ -104,6 +111,8 @@ def _loans(ctx: Web, patron: Any) -> list[dict[str, Any]]:
                 and (remote or (row["renewals"] < renewals and renewed_due > due)),
             }
         )
+        if kind.key != BOOK_TYPE:  # a magazine or another type says so: it is due sooner
+            loans[-1]["kind"] = _type_words(kind.label)
     # Drifting books (图书漂流) the child has now: beside the loans, with no due date.
     for row in c.drifting_with(patron.id):
         shown = {"title": row["title"], "due": "", "overdue": False, "renewable": False}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.circulation.clock import FakeClock
-from kiosk.circulation.demo import make_demo
+from kiosk.circulation.demo import PERIODICALS, make_demo
 from kiosk.circulation.export import KINDS, write_csv
 from kiosk.circulation.importers import normal_isbn
 from kiosk.circulation.service import Circulation
@@ -65,9 +65,13 @@ def test_the_school_has_the_size_and_shape_of_a_primary_school(demo: tuple[Setti
         assert q("SELECT count(*) FROM patrons WHERE role = 'teacher'") >= 18
         names = [r["name"] for r in store.query("SELECT name FROM patrons WHERE role='student'")]
         assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", n) for n in names)
-        assert q("SELECT count(*) FROM items") == 8000
+        extra = sum(p[4] for p in PERIODICALS)  # the magazines and reference books
+        assert q("SELECT count(*) FROM items") == 8000 + extra
+        assert q("SELECT count(*) FROM items WHERE item_type = 'magazine'") == 12
+        assert q("SELECT count(*) FROM items WHERE item_type = 'reference'") == 10
         isbns = [r["isbn"] for r in store.query("SELECT DISTINCT isbn FROM items")]
-        assert all(normal_isbn(i) == i for i in isbns)
+        assert "" in isbns  # a magazine has no ISBN; every book's is a normal one
+        assert all(normal_isbn(i) == i for i in isbns if i)
         calls = [r["call_number"] for r in store.query("SELECT DISTINCT call_number FROM items")]
         assert all(re.fullmatch(r"[A-Z][0-9.\-]+/[0-9]+", c) for c in calls)
         assert q("SELECT count(*) FROM items WHERE call_number LIKE 'I247.8/%'") > 0

@@ -20,6 +20,8 @@ RECORD_ONLY = {
     "patron_edited",
     "item_edited",
     "rules_set",
+    "item_type_saved",
+    "item_type_set",
     "notice_printed",
     "notice_text_set",
     "notice_levels_set",

@@ -94,3 +94,37 @@ def test_books_imported_at_the_hub_reach_a_running_kiosk(
         {"barcode": "IMPORT-1", "title": "新书一"},
         {"barcode": "IMPORT-2", "title": "新书二"},
     ]
+
+
+def test_item_types_made_at_the_hub_reach_the_kiosk_and_its_checkouts(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    from kiosk.circulation.commands import SaveItemType
+    from kiosk.circulation.records import save_item_type, set_item_type
+
+    k = kiosk_factory(hub.url, hub.register("k1"))
+    k.worker.sync_once()
+    s = hub.store()
+    comics = save_item_type(s, SaveItemType("", "漫画", True, 3, 1, 0, "L01"))
+    assert not hasattr(comics, "reason"), comics
+    key = s.value("SELECT substr(scope, 6) FROM rules WHERE name = '漫画'")
+    assert not hasattr(set_item_type(s, BOOK[0], "reference", "L01"), "reason")
+    assert not hasattr(set_item_type(s, BOOK[1], key, "L01"), "reason")
+    assert not hasattr(set_item_type(s, BOOK[2], key, "L01"), "reason")
+    # The hub's rules form saves roles and grades: the item types stay, at the hub and kiosks.
+    set_rules(s, RulesSettings(loan_days={"student": 14}, max_loans={"student": 5}), actor="L01")
+    s.close()
+    k.worker.sync_once()
+    assert k.circulation.rules().item_type(key).name == "漫画"
+    assert k.circulation.checkout("S001", BOOK[0]).reason == "reference_only"
+    assert k.store.value("SELECT count(*) FROM loans WHERE item_barcode = ?", [BOOK[0]]) == 0
+    assert k.circulation.checkout("S001", BOOK[1]).ok
+    second = k.circulation.checkout("S001", BOOK[2])
+    assert (second.reason, second.params) == ("type_limit", {"type": "漫画", "count": 1})
+    # A snapshot (a kiosk far behind) carries them too.
+    fresh = kiosk_factory(hub.url, hub.register("k2"), kiosk_id="k2")
+    fresh.worker.sync_once()
+    assert fresh.circulation.rules().item_type(key).loan_days == 3
+    assert (
+        fresh.store.value("SELECT item_type FROM items WHERE barcode = ?", [BOOK[0]]) == "reference"
+    )

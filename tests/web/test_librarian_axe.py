@@ -62,6 +62,7 @@ def _addresses(demo: Demo) -> list[str]:
         "barcode": book,
         "stocktake_id": stocktake,
         "which": ["lost", "damaged", "in_repair", "withdrawn"],
+        "key": ["magazine"],  # an item type's form
     }
     app = demo.daemon.web.app  # type: ignore[union-attr]
     found: list[str] = []

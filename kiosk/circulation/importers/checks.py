@@ -19,7 +19,8 @@ from sqlite_utils import Database
 from kiosk import codes
 from kiosk.circulation import cards
 from kiosk.circulation.models import location_key
-from kiosk.i18n import N_, cli_language, translate
+from kiosk.circulation.rules import load_rules
+from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, N_, cli_language, translate
 
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 200
@@ -61,6 +62,11 @@ ITEM_COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
         ("location", "馆藏地点", "馆藏地", "馆藏位置", "holdingbranch", "Standort"),
         64,
     ),
+    # Its loan rules (rules.ItemType); Koha's items CSV says itype. See `ITEM_TYPE_WORDS`.
+    "item_type": (
+        ("item_type", "type", "类型", "图书类型", "文献类型", "资料类型", "itype", "Medientyp"),
+        64,
+    ),
 }
 # MARC records kept for cataloguing at the desk: found by ISBN, no copies of their own.
 RECORD_COLUMNS = {k: ITEM_COLUMNS[k] for k in ("isbn", "title", "author", "call_number")}
@@ -92,6 +98,7 @@ CHINESE_HEADERS = {
     "author": "责任者",
     "call_number": "索书号",
     "location": "馆藏地点",
+    "item_type": "类型",
 }
 CARD_LENGTH = 64
 
@@ -116,6 +123,34 @@ ROLES = {
     "s": "teacher",
     "j": "student",
     "k": "student",
+}
+# An item type as files write it (blanks and case aside), besides each type's own key and names:
+# Chinese library programs' 文献类型, Koha's usual itype codes (BK, REF, MAG, SER...).
+ITEM_TYPE_WORDS = {
+    "图书": "book",
+    "普通图书": "book",
+    "书": "book",
+    "bk": "book",
+    "book": "book",
+    "books": "book",
+    "工具书": "reference",
+    "参考书": "reference",
+    "字典": "reference",
+    "词典": "reference",
+    "ref": "reference",
+    "reference": "reference",
+    "报刊杂志": "magazine",
+    "报刊": "magazine",
+    "期刊": "magazine",
+    "杂志": "magazine",
+    "报纸": "magazine",
+    "mag": "magazine",
+    "magazine": "magazine",
+    "per": "magazine",
+    "periodical": "magazine",
+    "ser": "magazine",
+    "serial": "magazine",
+    "journal": "magazine",
 }
 CHINESE_NUMBERS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _GRADE = re.compile(r"([0-9]{1,2}|[一二三四五六七八九]|十[一二]?)\s*(?:年级)?")
@@ -148,6 +183,10 @@ MESSAGES = {
     "bad_role": N_(
         "role {value} is unknown (use student/学生, teacher/教师, helper/小图书管理员 or "
         "librarian/图书管理员)"
+    ),
+    "bad_item_type": N_(
+        "item type {value} is unknown (use book/图书, reference/工具书, magazine/报刊杂志, or "
+        "first add the type on the dashboard's item types page)"
     ),
     "bad_isbn": N_("ISBN {value} is not valid (check digit or length); imported as written"),
     "bad_card": N_("card id {value} is longer than 64 characters or contains a blank"),
@@ -329,6 +368,7 @@ class Checker:
         self.db = db  # a read connection: the checks never hold the write lock
         self.keys: dict[str, int] = {}
         self.seen_cards = cards.CardIndex()
+        self._item_types: dict[str, str] | None = None  # a word for a type -> its key
 
     def check(self, number: int, values: dict[str, str]) -> dict[str, Any] | None:
         """Return the clean row, or None when it has errors (they go to the report)."""
@@ -348,6 +388,11 @@ class Checker:
         else:
             row = _item_row(values, bad)
             key_col, key = "barcode", row["barcode"]
+            if values.get("item_type"):  # an empty cell leaves the item's type as it is
+                kind = self.item_types().get(_word(values["item_type"]))
+                if kind is None:
+                    bad.add("item_type", "bad_item_type", value=values["item_type"])
+                row["item_type"] = kind
         if key:
             first = self.keys.setdefault(key, number)
             if first != number:
@@ -363,6 +408,24 @@ class Checker:
         self.report.errors.extend(bad.errors)
         self.report.warnings.extend(bad.warnings)
         return None if bad.errors else row
+
+    def item_types(self) -> dict[str, str]:
+        """Return every word a file may use for an item type, with the type's key."""
+        if self._item_types is None:
+            words = {_word(w): k for w, k in ITEM_TYPE_WORDS.items()}
+            for key, kind in load_rules(self.db).item_types.items():
+                words[_word(key)] = key
+                if kind.name:
+                    words[_word(kind.name)] = key
+            for key, name in ITEM_TYPE_NAMES.items():
+                for lang in LANGUAGES:
+                    words[_word(translate(name, lang))] = key
+            self._item_types = words
+        return self._item_types
+
+
+def _word(text: str) -> str:
+    return re.sub(r"[\s_]+", "", text).casefold()
 
 
 class _Errors:

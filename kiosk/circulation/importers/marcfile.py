@@ -13,6 +13,7 @@ fields read (the first that has a value):
 | ISBN | 010$a (each; the first valid one for a copy) | 020$a (each, as 010) |
 | call number | 905$d/$e (class/book number), else 690$a (中图法) | 852$h$i, 952$o, 090/050/084 |
 | copies (barcodes) | 905$b, one item per $b | 852$p, 952$p (Koha), a holdings record's 852$p |
+| item type | – | 952$y (Koha's itype), else 942$c (the record's default type) |
 
 Titles are kept whole (only screens shorten them). UNIMARC's non-sorting markers (NSB/NSE,
 U+0088/U+0089 or ESC H/ESC I) are taken out and the words they enclose kept ("L'altra faccia").
@@ -52,6 +53,7 @@ NAMES = {
         "author": "100$a",
         "isbn": "020$a",
         "call_number": "852$h/952$o",
+        "item_type": "952$y",
     },
 }
 _TRAILING = re.compile(r"[\s/:;,.=]+$")
@@ -411,15 +413,16 @@ def _marc21(record: Record, common: dict[str, str]) -> list[dict[str, str]]:
     """Return one item row per 852$p or 952$p barcode of a MARC 21 record."""
     fallback = _call_number(record)
     copies = []
+    record_type = _first(record, "942c")  # Koha: the record's default item type
     for tag, call_codes in (("852", "hi"), ("952", "o")):
         for fld in record.get_fields(tag):
             parts = [_clean(v) for c in call_codes for v in fld.get_subfields(c)]
             call_number = " ".join(p for p in parts if p) or fallback
+            kind = next((_clean(v) for v in fld.get_subfields("y") if v.strip()), record_type)
             for barcode in fld.get_subfields("p"):
                 if barcode.strip():
-                    copies.append(
-                        {**common, "barcode": barcode.strip(), "call_number": call_number}
-                    )
+                    copy = {**common, "barcode": barcode.strip(), "call_number": call_number}
+                    copies.append({**copy, "item_type": kind} if kind else copy)
     return copies
 
 

@@ -17,7 +17,17 @@ from kiosk.circulation.events import Event
 from kiosk.circulation.projector import projection
 
 PATRON_FIELDS = ("id", "name", "role", "grade", "class_name", "status")
-ITEM_FIELDS = ("barcode", "title", "author", "isbn", "call_number", "location", "status")
+ITEM_FIELDS = (
+    "barcode",
+    "title",
+    "author",
+    "isbn",
+    "call_number",
+    "location",
+    "status",
+    "item_type",
+)
+ITEM_TYPE_FIELDS = ("scope", "name", "lendable", "loan_days", "max_loans", "renewals")
 PATRON_EDITS = ("name", "role", "grade", "class_name")
 ITEM_EDITS = ("title", "author", "isbn", "call_number", "location")
 
@@ -93,13 +103,16 @@ def item_saved(db: Database, e: Event) -> None:
     record = {k: row[k] for k in ITEM_FIELDS if k in row}
     db.execute(
         "INSERT INTO items "
-        "(barcode, title, author, isbn, call_number, location, status, updated_at) "
-        "VALUES (:barcode, :title, :author, :isbn, :call_number, :location, :status, :at) "
+        "(barcode, title, author, isbn, call_number, location, status, item_type, updated_at) "
+        "VALUES (:barcode, :title, :author, :isbn, :call_number, :location, :status, "
+        ":item_type, :at) "
         "ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author, "
         "isbn=excluded.isbn, call_number=excluded.call_number, location=excluded.location, "
         "updated_at=excluded.updated_at"
-        + (", status=excluded.status" if "status" in record else ""),
+        + (", status=excluded.status" if "status" in record else "")
+        + (", item_type=excluded.item_type" if "item_type" in record else ""),
         {
+            "item_type": "book",
             "author": "",
             "isbn": "",
             "call_number": "",
@@ -189,8 +202,15 @@ def library_map_set(db: Database, e: Event) -> None:
 
 @projection("rules_set")
 def rules_set(db: Database, e: Event) -> None:
-    """Replace the rules, policy and closed days; `data`: {rules, policy, closed_days}."""
-    db.execute("DELETE FROM rules")
+    """Replace the rules, policy and closed days; `data`: {rules, policy, closed_days}.
+
+    The item types are rules rows too (`type:<key>`): the hub's whole rules replace them
+    (`with_item_types`), a [rules] config section or the rules form leaves them as they are.
+    """
+    if e.data.get("with_item_types"):
+        db.execute("DELETE FROM rules")
+    else:
+        db.execute("DELETE FROM rules WHERE scope NOT LIKE 'type:%'")
     db.execute("DELETE FROM policy")
     db.execute("DELETE FROM closed_days")
     db.table("rules").insert_all(e.data["rules"], pk="scope")
@@ -199,4 +219,27 @@ def rules_set(db: Database, e: Event) -> None:
     )
     db.table("closed_days").insert_all(
         [{"day": d, "note": ""} for d in e.data["closed_days"]], pk="day"
+    )
+
+
+@projection("item_type_saved")
+def item_type_saved(db: Database, e: Event) -> None:
+    """Add or change one item type; `data`: its rules row (rules.item_type_row)."""
+    row = {k: e.data.get(k) for k in ITEM_TYPE_FIELDS}
+    db.execute(
+        "INSERT INTO rules (scope, name, lendable, loan_days, max_loans, renewals) "
+        "VALUES (:scope, :name, :lendable, :loan_days, :max_loans, :renewals) "
+        "ON CONFLICT(scope) DO UPDATE SET name = excluded.name, lendable = excluded.lendable, "
+        "loan_days = excluded.loan_days, max_loans = excluded.max_loans, "
+        "renewals = excluded.renewals",
+        row,
+    )
+
+
+@projection("item_type_set")
+def item_type_set(db: Database, e: Event) -> None:
+    """Give an item its type; `data`: {item_type}."""
+    db.execute(
+        "UPDATE items SET item_type = ?, updated_at = ? WHERE barcode = ?",
+        [e.data["item_type"], e.at, e.item_barcode],
     )

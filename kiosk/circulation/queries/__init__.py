@@ -16,6 +16,7 @@ from kiosk.circulation.queries.records import (
     counts,
     desk_search,
     item_row,
+    items_by_type,
     loans_of_item,
     patron_row,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "desk_search",
     "item_and_open_loan",
     "item_row",
+    "items_by_type",
     "last_desk_event",
     "loan_by_uuid",
     "loan_state",

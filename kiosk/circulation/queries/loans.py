@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
@@ -13,9 +13,13 @@ from kiosk.circulation.store import fetch
 
 
 def open_loans_due(db: Database, patron_id: str) -> list[dict[str, Any]]:
-    """Return the due_at of each of a patron's open loans (the partial index answers it)."""
+    """Return the due_at and item type of each of a patron's open loans (partial index)."""
     return fetch(
-        db, "SELECT due_at FROM loans WHERE patron_id = ? AND returned_at IS NULL", [patron_id]
+        db,
+        "SELECT due_at, COALESCE(items.item_type, 'book') AS item_type FROM loans "
+        "LEFT JOIN items ON items.barcode = loans.item_barcode "
+        "WHERE patron_id = ? AND returned_at IS NULL",
+        [patron_id],
     )
 
 
@@ -44,7 +48,16 @@ def last_desk_event(db: Database, actor: str) -> dict[str, Any] | None:
 # Columns in the order the models take them, so one row can be cut into a patron, an item and
 # a loan without a second read.
 PATRON_COLUMNS = ("id", "name", "role", "grade", "class_name", "status")
-ITEM_COLUMNS = ("barcode", "title", "author", "isbn", "call_number", "location", "status")
+ITEM_COLUMNS = (
+    "barcode",
+    "title",
+    "author",
+    "isbn",
+    "call_number",
+    "location",
+    "status",
+    "item_type",
+)
 LOAN_COLUMNS = (
     "id",
     "uuid",
@@ -77,8 +90,11 @@ LOAN_STATE_SQL = (
     "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
     "LEFT JOIN patrons p ON p.id = coalesce(:patron, l.patron_id)"
 )
+# Each open loan of the patron as [due_at, its book's item type] (a type has its own limit).
 PATRON_DUE_SQL = (
-    "(SELECT json_group_array(due_at) FROM loans WHERE patron_id = :patron AND returned_at IS NULL)"
+    "(SELECT json_group_array(json_array(pl.due_at, coalesce(pi.item_type, 'book'))) "
+    "FROM loans pl LEFT JOIN items pi ON pi.barcode = pl.item_barcode "
+    "WHERE pl.patron_id = :patron AND pl.returned_at IS NULL)"
 )
 
 
@@ -92,6 +108,7 @@ class LoanRead:
     patron: Patron | None  # the patron asked for, or with none asked, the loan's patron
     patron_due: list[str]
     drifting: bool = False
+    patron_types: list[str] = field(default_factory=list)  # the item type of each, in order
 
 
 def _split(row: tuple[Any, ...], start: int) -> tuple[Item | None, Loan | None, int]:
@@ -120,4 +137,6 @@ def loan_state(
     row = db.execute(sql, {"patron": patron_id, "barcode": barcode}).fetchone()
     item, loan, at = _split(row, 3)
     patron = Patron(*row[at:]) if row[at] is not None else None
-    return LoanRead(int(row[0]), item, loan, patron, json.loads(row[1]), bool(row[2]))
+    held = json.loads(row[1])
+    due, types = [h[0] for h in held], [h[1] for h in held]
+    return LoanRead(int(row[0]), item, loan, patron, due, bool(row[2]), types)

@@ -30,6 +30,14 @@ def item_row(db: Database, barcode: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def items_by_type(db: Database) -> dict[str, int]:
+    """Return how many items (withdrawn ones left out) each item type has."""
+    rows = db.execute(
+        "SELECT item_type, count(*) FROM items WHERE status != 'withdrawn' GROUP BY item_type"
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
 def loans_of_item(
     db: Database, barcode: str, limit: int = 20, offset: int = 0
 ) -> list[dict[str, Any]]:

@@ -24,6 +24,8 @@ EVENT_TYPES = (
     N_("patron_edited"),
     N_("item_edited"),
     N_("item_cover_set"),
+    N_("item_type_saved"),
+    N_("item_type_set"),
     N_("library_map_set"),
     N_("admin_password_set"),
     N_("admin_password_changed"),
@@ -87,6 +89,10 @@ DATA_KEYS = (
     N_("user"),
     N_("body"),
     N_("renewals"),
+    N_("item_type"),
+    N_("loan_days"),
+    N_("max_loans"),
+    N_("lendable"),
 )
 YES_NO = (N_("yes"), N_("no"))
 TIME_KEYS = ("due_at", "at", "returned_at", "checked_out_at", "effective_at")

@@ -153,6 +153,12 @@
       t.textContent = l.title;
       const due = document.createElement("span");
       due.className = "due";
+      if (l.kind) {  // a magazine is due sooner: the child sees which kind of book it is
+        const kind = document.createElement("span");
+        kind.className = "kind";
+        kind.appendChild(both(l.kind));
+        due.append(kind, " \u00B7 ");
+      }
       due.appendChild(l.drifting ? word("drifting") : l.overdue ? word("overdue") : word("due", l.due));
       if (l.drifting) li.className = "drifting";
       li.append(t, due);
