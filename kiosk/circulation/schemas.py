@@ -53,7 +53,7 @@ PROBLEMS = {
     "not_number": N_("is not a whole number in its range"),
     # A reading stars' period that does not hold together (reading/stars.py's own refusals).
     "ends_before": N_("is before the period's first day"),
-    "too_long": N_("makes the period longer than 366 days"),
+    "period_too_long": N_("makes the period longer than 366 days"),
     "no_rule": N_("is 0 like the list titles: set at least one rule"),
 }
 

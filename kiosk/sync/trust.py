@@ -389,8 +389,13 @@ def _list_title(db: Database, e: Event) -> Refused | None:
 
 # -- reading stars: any dashboard saves a period's rules, as its own form would ----------------
 
-# Where in the event each of the form's refusals lies (the schema has checked each field).
-STAR_PLACES = {"ends_before": "last", "too_long": "last", "no_rule": "min_books"}
+# Where in the event each of the form's refusals lies, and its schemas.PROBLEMS code (the
+# schema has checked each field alone).
+STAR_PLACES = {
+    "ends_before": ("last", "ends_before"),
+    "too_long": ("last", "period_too_long"),
+    "no_rule": ("min_books", "no_rule"),
+}
 
 
 def _star_rules(db: Database, e: Event) -> Refused | None:
@@ -402,8 +407,8 @@ def _star_rules(db: Database, e: Event) -> Refused | None:
     decided = stars.decide_save(str(e.data["rules"]), stars.form_of_event(e.data))
     if not isinstance(decided, Refusal):
         return None
-    field = STAR_PLACES.get(decided.reason, "first")
-    detail = {"field": f"data.{field}", "problem": decided.reason}
+    field, problem = STAR_PLACES.get(decided.reason, ("first", decided.reason))
+    detail = {"field": f"data.{field}", "problem": problem}
     return Refused("malformed", {**detail, "value": _shown(e.data.get(field))})
 
 

@@ -149,7 +149,7 @@ def test_forged_star_rules_are_refused_with_their_reason_and_change_nothing(
             "min_books": 1, "min_list": 0, "top": 0}  # fmt: skip
     forged = [
         ({**good, "last": "2000-01-01"}, "data.last", "ends_before"),
-        ({**good, "first": "2020-01-01", "last": "2026-01-01"}, "data.last", "too_long"),
+        ({**good, "first": "2020-01-01", "last": "2026-01-01"}, "data.last", "period_too_long"),
         ({**good, "min_books": 0}, "data.min_books", "no_rule"),
         ({**good, "min_books": "lots"}, "data.min_books", "not_number"),
         ({**good, "min_list": 501}, "data.min_list", "not_number"),
@@ -178,6 +178,7 @@ def test_forged_star_rules_are_refused_with_their_reason_and_change_nothing(
     words = run_cli("--config", str(hub.config), "hub", "conflicts")
     assert words.returncode == 0, words.stderr
     assert "data.last: is before the period's first day" in words.stdout
+    assert "data.last: makes the period longer than 366 days" in words.stdout
     assert "data.min_books: is 0 like the list titles" in words.stdout
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -133,7 +134,7 @@ def save_rules(store: Store, form: StarForm, actor: str, rules_id: str = "") -> 
         return apply(store, db, decide_save(rules_id or uuid.uuid4().hex[:12], form), actor)
 
 
-def form_of_event(data: dict[str, Any]) -> StarForm:
+def form_of_event(data: Mapping[str, Any]) -> StarForm:
     """Return a `star_rules_saved` event's data as the form would have had it."""
     return StarForm(
         name=data["name"],
