@@ -39,7 +39,9 @@ LIST_SOURCES = {
     "reading_list_titles": ("reading_list", "list_id"),
 }
 # Added by h005: a reading stars' period and its rules, sent as their row.
-STAR_SOURCES = {"star_rules": ("star_rules", "id")}
+# The feed's kind is "stars", not "star_rules": a kiosk from before takes an unknown kind's
+# row as "<kind>_saved" and skips it, but "star_rules_saved" would be misread as its own save.
+STAR_SOURCES = {"star_rules": ("stars", "id")}
 
 
 def _feed_triggers(sources: dict[str, tuple[str, str]] = FEED_SOURCES) -> str:
@@ -166,7 +168,7 @@ def h004_reading_sync(db: Database) -> None:
 def h005_star_sync(db: Database) -> None:
     """Send the reading stars' rules to the kiosks like the lists (and those there are now)."""
     db.executescript(_feed_triggers(STAR_SOURCES))
-    db.execute("INSERT INTO feed (kind, key) SELECT 'star_rules', id FROM star_rules")
+    db.execute("INSERT INTO feed (kind, key) SELECT 'stars', id FROM star_rules")
 
 
 # Edits that a hub from before a migration kept only for the record, applied once after it.
@@ -322,7 +324,7 @@ CONTENT_SQL = {
     "FROM items WHERE barcode = ?",
     "loan": "SELECT uuid, item_barcode, patron_id, checked_out_at, due_at, renewals "
     "FROM loans WHERE item_barcode = ? AND returned_at IS NULL",
-    "star_rules": f"SELECT {STAR_FIELDS} FROM star_rules WHERE id = ?",
+    "stars": f"SELECT {STAR_FIELDS} FROM star_rules WHERE id = ?",
 }
 
 

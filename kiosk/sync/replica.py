@@ -97,7 +97,7 @@ ORDER = {
     "item": 3,
     "loan": 4,
     "reading_list": 5,
-    "star_rules": 6,
+    "stars": 6,
 }
 
 
@@ -113,7 +113,7 @@ def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> 
             elif kind == "reading_list":
                 if key not in lists:  # this kiosk's own edit is on its way up: keep it shown
                     save(db, "reading_list_synced", key, row, now)
-            elif kind == "star_rules":
+            elif kind == "stars":
                 if key not in stars:  # as the lists: this kiosk's own save is on its way up
                     save(db, "star_rules_synced", key, row, now)
             elif kind in ("patron", "card") or key not in busy:

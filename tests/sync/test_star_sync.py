@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from web.clients import Browser
 
+from kiosk.circulation import projector
 from kiosk.circulation.projector import project
 from kiosk.circulation.reading import festival, stars
 from kiosk.circulation.store import Event, Store
@@ -231,7 +232,13 @@ def test_a_hub_from_before_applies_the_star_rules_it_kept(tmp_path: Path) -> Non
         ]
         assert [r["kind"] for r in store.query("SELECT kind FROM conflicts")] == ["malformed"]
         page = hubstore.changes(store, 0, 1000)["changes"]
-        sent = {c["key"]: c["row"] and c["row"]["name"] for c in page if c["kind"] == "star_rules"}
+        sent = {c["key"]: c["row"] and c["row"]["name"] for c in page if c["kind"] == "stars"}
         assert sent == {"R1": "读书节（改）", "R2": None}  # a kiosk that has R2 drops it
     finally:
         store.close()
+
+
+def test_a_kiosk_from_before_skips_the_feeds_stars() -> None:
+    """Such a kiosk applies an unknown feed kind as "<kind>_saved": no projection may match."""
+    assert "stars_saved" not in projector.event_types()
+    assert "star_rules_synced" in projector.event_types()
