@@ -35,6 +35,10 @@ COMPENSATIONS = ("money", "replacement", "waived")
 # last grade at its desk; the hub, serving many schools, takes any school grade).
 GRADES = (1, 12)
 TARGETS = (0, 500)
+# A reading stars' period's rules (kiosk/circulation/reading/stars.py): books and list titles
+# read, and the best of each class.
+STAR_COUNTS = (0, 500)
+STAR_TOP = (0, 100)
 
 PROBLEMS = {
     "missing": N_("is missing"),
@@ -47,6 +51,10 @@ PROBLEMS = {
     "not_choice": N_("is not one of the allowed words"),
     "not_box": N_("must be a list of books, each with barcode and loan_uuid"),
     "not_number": N_("is not a whole number in its range"),
+    # A reading stars' period that does not hold together (reading/stars.py's own refusals).
+    "ends_before": N_("is before the period's first day"),
+    "period_too_long": N_("makes the period longer than 366 days"),
+    "no_rule": N_("is 0 like the list titles: set at least one rule"),
 }
 
 
@@ -182,6 +190,17 @@ SCHEMAS: dict[str, Schema] = {
         )
     ),
     "reading_list_title_removed": Schema(fields=_ids("list", "key")),
+    "star_rules_saved": Schema(
+        fields=(
+            Field("rules"),
+            Field("name"),
+            Field("first", "date"),
+            Field("last", "date"),
+            Field("min_books", "number", bounds=STAR_COUNTS),
+            Field("min_list", "number", bounds=STAR_COUNTS),
+            Field("top", "number", bounds=STAR_TOP),
+        )
+    ),
     "corner_lent": Schema(
         patron=True,
         fields=(

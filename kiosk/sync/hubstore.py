@@ -38,6 +38,10 @@ LIST_SOURCES = {
     "reading_lists": ("reading_list", "id"),
     "reading_list_titles": ("reading_list", "list_id"),
 }
+# Added by h005: a reading stars' period and its rules, sent as their row.
+# The feed's kind is "stars", not "star_rules": a kiosk from before takes an unknown kind's
+# row as "<kind>_saved" and skips it, but "star_rules_saved" would be misread as its own save.
+STAR_SOURCES = {"star_rules": ("stars", "id")}
 
 
 def _feed_triggers(sources: dict[str, tuple[str, str]] = FEED_SOURCES) -> str:
@@ -160,6 +164,24 @@ def h004_reading_sync(db: Database) -> None:
     db.execute("INSERT INTO feed (kind, key) SELECT 'reading_list', id FROM reading_lists")
 
 
+@migrations(name="h005_star_sync")
+def h005_star_sync(db: Database) -> None:
+    """Send the reading stars' rules to the kiosks like the lists (and those there are now)."""
+    db.executescript(_feed_triggers(STAR_SOURCES))
+    db.execute("INSERT INTO feed (kind, key) SELECT 'stars', id FROM star_rules")
+
+
+# Edits that a hub from before a migration kept only for the record, applied once after it.
+ADOPTED = {
+    "h004_reading_sync": (
+        "reading_list_saved",
+        "reading_list_title_added",
+        "reading_list_title_removed",
+    ),
+    "h005_star_sync": ("star_rules_saved",),
+}
+
+
 def open_hub_store(path: Path | str, hub_id: str = "hub", **kw: Any) -> Store:
     """Open the hub's store: the kiosk schema, then the hub's own migrations."""
     store = Store.open(path, kiosk_id=hub_id, **kw)
@@ -167,11 +189,13 @@ def open_hub_store(path: Path | str, hub_id: str = "hub", **kw: Any) -> Store:
     if pending:
         with store._write_lock:
             migrations.apply(store.db)
-    if "h004_reading_sync" in pending and "h001_hub" not in pending:
-        # A hub from before lists were synced kept the kiosks' list edits only for the record.
-        from kiosk.sync.reconcile import adopt_lists
+    adopted = tuple(t for name, types in ADOPTED.items() if name in pending for t in types)
+    if adopted and "h001_hub" not in pending:
+        # A hub from before lists (or star rules) were synced kept the kiosks' edits only for
+        # the record: apply them once, all in the order received.
+        from kiosk.sync.reconcile import adopt_edits
 
-        adopt_lists(store)
+        adopt_edits(store, adopted)
     return store
 
 
@@ -293,6 +317,7 @@ def list_content(db: Database, row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "titles": list(db.query(LIST_TITLES, [row["id"]]))}
 
 
+STAR_FIELDS = "id, name, first_day, last_day, min_books, min_list, top, saved_at"
 CONTENT_SQL = {
     "patron": "SELECT id, name, role, grade, class_name, status FROM patrons WHERE id = ?",
     "card": "SELECT code, patron_id, status FROM cards WHERE code = ?",
@@ -300,6 +325,7 @@ CONTENT_SQL = {
     "FROM items WHERE barcode = ?",
     "loan": "SELECT uuid, item_barcode, patron_id, checked_out_at, due_at, renewals "
     "FROM loans WHERE item_barcode = ? AND returned_at IS NULL",
+    "stars": f"SELECT {STAR_FIELDS} FROM star_rules WHERE id = ?",
 }
 
 
@@ -337,6 +363,7 @@ SNAPSHOT_SQL = {
         "SELECT barcode, title, author, isbn, call_number, location, status, item_type FROM items",
     ),
     "reading_lists": ("id", f"SELECT {LIST_FIELDS} FROM reading_lists"),
+    "star_rules": ("id", f"SELECT {STAR_FIELDS} FROM star_rules"),
     "loans": (
         "uuid",
         "SELECT uuid, item_barcode, patron_id, checked_out_at, due_at, renewals "

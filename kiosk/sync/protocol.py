@@ -29,7 +29,7 @@ CONFLICTS = f"{PREFIX}/conflicts"
 KIOSKS = f"{PREFIX}/kiosks"
 
 # Master data parts of a snapshot, in the order a kiosk applies them (foreign keys).
-SNAPSHOT_PARTS = ("rules", "patrons", "cards", "items", "reading_lists", "loans")
+SNAPSHOT_PARTS = ("rules", "patrons", "cards", "items", "reading_lists", "star_rules", "loans")
 # Event types whose loans the hub keeps; other well-formed types are stored, never applied to loans.
 LOAN_TYPES = ("checkout", "checkin", "renew")
 

@@ -165,15 +165,22 @@ def touch_contact(store: Store, kiosk_id: str, sent_at: str | None) -> None:
 
 # What a kiosk's desk may change in the master data; the rest stays the hub's to decide. (A
 # desk's `item_status` is replayed with the book's loans, in the order things happened.)
-# Reading lists are edited at any dashboard: the hub applies a kiosk's edit when it receives
-# it, so of two edits the one the hub receives last stands, everywhere (docs/sync.md).
+# Reading lists and the reading stars' rules are edited at any dashboard: the hub applies a
+# kiosk's edit when it receives it, so of two edits the one the hub receives last stands,
+# everywhere (docs/sync.md).
 READING_LISTS = ("reading_list_saved", "reading_list_title_added", "reading_list_title_removed")
-MASTER_FROM_KIOSK = ("card_lost", "card_issued", *READING_LISTS)
+STAR_RULES = ("star_rules_saved",)
+# Each such type: the feed's kind that sends its record down, and the data field naming it.
+EDITED_ANYWHERE = {
+    **{t: ("reading_list", "list") for t in READING_LISTS},
+    **{t: ("stars", "rules") for t in STAR_RULES},
+}
+MASTER_FROM_KIOSK = ("card_lost", "card_issued", *EDITED_ANYWHERE)
 
 
 def _apply_master(db: Database, events: list[Event], now: str) -> None:
-    """Check each kiosk event against its rule (kiosk/sync/trust.py); apply lost and new cards
-    and reading-list edits.
+    """Check each kiosk event against its rule (kiosk/sync/trust.py); apply lost and new cards,
+    reading-list edits and star rules.
 
     The collection's events projected after the loans are checked there instead, in the order
     they happened, so a hold placed earlier in the batch is there when it is made ready.
@@ -182,35 +189,37 @@ def _apply_master(db: Database, events: list[Event], now: str) -> None:
         if e.type in CHECKED_LATER:
             continue
         if not trust.allowed(db, e, now):
-            if e.type in READING_LISTS:
-                _resend_list(db, e.data.get("list"))
+            if e.type in EDITED_ANYWHERE:
+                _resend(db, e)
             continue
-        if e.type in READING_LISTS:
+        if e.type in EDITED_ANYWHERE:
             _project_or_list(db, replace(e, at=now), now)
         elif e.type in MASTER_FROM_KIOSK:
             project(db, replace(e, at=now))
 
 
-def adopt_lists(store: Store) -> None:
-    """Apply the reading-list edits kiosks sent before the hub applied them, as received."""
-    marks = ",".join("?" * len(READING_LISTS))
+def adopt_edits(store: Store, types: tuple[str, ...]) -> None:
+    """Apply the edits of these types kiosks sent before the hub applied them, as received."""
+    marks = ",".join("?" * len(types))
     now = store.now()
     with store.write() as db:
         rows = fetch(
             db,
             "SELECT e.* FROM events e JOIN received r ON r.uuid = e.uuid "
             f"WHERE e.type IN ({marks}) ORDER BY r.received_at, r.kiosk_seq, e.uuid",
-            list(READING_LISTS),
+            list(types),
         )
         for row in rows:
             _apply_master(db, [Event.from_row(row)], now)
 
 
-def _resend_list(db: Database, list_id: Any) -> None:
-    """Send the hub's copy of a list again (none: the kiosk drops it), so that a kiosk whose
-    edit was refused shows the hub's list again and not its own."""
-    if isinstance(list_id, str) and len(list_id) <= 200 and not schemas.has_control(list_id):
-        db.execute("INSERT INTO feed (kind, key) VALUES ('reading_list', ?)", [list_id])
+def _resend(db: Database, e: Event) -> None:
+    """Send the hub's copy of an edited list or star rules again (none: the kiosk drops it), so
+    that a kiosk whose edit was refused shows the hub's and not its own."""
+    kind, field = EDITED_ANYWHERE[e.type]
+    key = e.data.get(field) if isinstance(e.data, dict) else None
+    if isinstance(key, str) and len(key) <= 200 and not schemas.has_control(key):
+        db.execute("INSERT INTO feed (kind, key) VALUES (?, ?)", [kind, key])
 
 
 def project_collection(db: Database, events: list[Event], now: str) -> None:

@@ -90,14 +90,22 @@ def acknowledge(store: Store, seqs: Iterable[int]) -> None:
 
 # -- applying the hub's data ---------------------------------------------------------------
 
-ORDER = {"rules": 0, "patron": 1, "card": 2, "item": 3, "loan": 4, "reading_list": 5}
+ORDER = {
+    "rules": 0,
+    "patron": 1,
+    "card": 2,
+    "item": 3,
+    "loan": 4,
+    "reading_list": 5,
+    "stars": 6,
+}
 
 
 def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> int:
     """Apply one page of the hub's feed and move the cursor, in one transaction."""
     with store.write() as db:
         busy, now = outbox.items_waiting(db), store.now()
-        lists = outbox.lists_waiting(db)
+        lists, stars = outbox.lists_waiting(db), outbox.star_rules_waiting(db)
         for change in sorted(changes, key=lambda c: ORDER.get(c["kind"], 9)):
             kind, key, row = change["kind"], change["key"], change["row"]
             if kind == "rules":
@@ -105,6 +113,9 @@ def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> 
             elif kind == "reading_list":
                 if key not in lists:  # this kiosk's own edit is on its way up: keep it shown
                     save(db, "reading_list_synced", key, row, now)
+            elif kind == "stars":
+                if key not in stars:  # as the lists: this kiosk's own save is on its way up
+                    save(db, "star_rules_synced", key, row, now)
             elif kind in ("patron", "card") or key not in busy:
                 _put(db, kind, key, row, now)
         set_state(db, **state)
@@ -112,13 +123,16 @@ def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> 
 
 
 def apply_snapshot_rows(store: Store, part: str, rows: list[dict[str, Any]]) -> None:
-    """Apply one page of a snapshot part (rules, patrons, cards, items, reading lists)."""
+    """Apply one page of a snapshot part (rules, patrons, cards, items, lists, star rules)."""
     with store.write() as db:
         busy, now = (outbox.items_waiting(db) if part == "items" else set()), store.now()
         lists = outbox.lists_waiting(db) if part == "reading_lists" else set()
+        stars = outbox.star_rules_waiting(db) if part == "star_rules" else set()
         for row in rows:
             if part == "reading_lists" and row["id"] not in lists:
                 save(db, "reading_list_synced", row["id"], row, now)
+            if part == "star_rules" and row["id"] not in stars:
+                save(db, "star_rules_synced", row["id"], row, now)
             if part == "rules":
                 _put_rules(db, row, now)
             elif part == "patrons":

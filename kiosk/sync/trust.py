@@ -27,6 +27,8 @@ touch:
 | reading_list_title_added | a title of the hub's catalogue (its ISBN, title and author as the |
 | | hub has them) on a list the hub holds |
 | reading_list_title_removed | a title off a list the hub holds |
+| star_rules_saved | a reading stars' period and its rules (any: edited at any dashboard, |
+| | like the lists), if the dashboard's own decision would have saved them |
 | patron_status, item_withdrawn, year_promoted, ... | nothing: the hub's librarian decides |
 | rules_set, import, other types | nothing (stored for the record) |
 
@@ -50,7 +52,8 @@ from sqlite_utils import Database
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation import schemas
 from kiosk.circulation.decide import UNDOABLE
-from kiosk.circulation.events import Event
+from kiosk.circulation.events import Event, Refusal
+from kiosk.circulation.reading import stars
 
 UNDO_REFUSALS = ("undo_unknown_event", "undo_foreign", "undo_mismatch", "undo_repeated")
 DESK_ITEM_STATUSES = ("lost", "damaged")
@@ -384,6 +387,31 @@ def _list_title(db: Database, e: Event) -> Refused | None:
     return None
 
 
+# -- reading stars: any dashboard saves a period's rules, as its own form would ----------------
+
+# Where in the event each of the form's refusals lies, and its schemas.PROBLEMS code (the
+# schema has checked each field alone).
+STAR_PLACES = {
+    "ends_before": ("last", "ends_before"),
+    "too_long": ("last", "period_too_long"),
+    "no_rule": ("min_books", "no_rule"),
+}
+
+
+def _star_rules(db: Database, e: Event) -> Refused | None:
+    """A period's star rules: the period in order and not too long, and at least one rule.
+
+    The same decision as the dashboard's form (`stars.decide_save`), so the hub stores only
+    rules a librarian could have saved at any dashboard.
+    """
+    decided = stars.decide_save(str(e.data["rules"]), stars.form_of_event(e.data))
+    if not isinstance(decided, Refusal):
+        return None
+    field, problem = STAR_PLACES.get(decided.reason, ("first", decided.reason))
+    detail = {"field": f"data.{field}", "problem": problem}
+    return Refused("malformed", {**detail, "value": _shown(e.data.get(field))})
+
+
 # The one table of rules, by event type (the module's docstring says them in words).
 RULES: dict[str, Rule] = {
     "card_lost": _card_lost,
@@ -410,6 +438,7 @@ RULES: dict[str, Rule] = {
     "corner_lent": _corner,
     "reading_list_title_added": _list_title,
     "reading_list_title_removed": _list_known,
+    "star_rules_saved": _star_rules,
 }
 
 

@@ -26,11 +26,11 @@ RECORD_ONLY = {
     "notice_text_set",
     "notice_levels_set",
     "item_catalogued",
-    # The kiosk's own: how its librarian mapped a file's columns; a reading list as the hub has
-    # it (a state copy from the feed, never sent: docs/sync.md).
+    # The kiosk's own: how its librarian mapped a file's columns; a reading list and a reading
+    # stars' rules as the hub has them (state copies from the feed, never sent: docs/sync.md).
     "import_mapping_saved",
-    "star_rules_saved",
     "reading_list_synced",
+    "star_rules_synced",
     # The kiosk's own catalogue extras (docs/catalogue.md): a book's cover and the library map.
     "item_cover_set",
     "library_map_set",
@@ -56,6 +56,8 @@ def event(
 
 
 BOX = {"batch": "b", "class_name": "三(2)班"}
+STARS = {"rules": "r", "name": "读书节", "first": "2026-04-20", "last": "2026-05-03",
+         "min_books": 3, "min_list": 0, "top": 0}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -87,6 +89,12 @@ BOX = {"batch": "b", "class_name": "三(2)班"}
          "blank"),
         (event("reading_list_title_added", None, None, list="L", key="k"), "data.title",
          "missing"),
+        (event("star_rules_saved", None, None, **{**STARS, "first": "2026-4-1"}), "data.first",
+         "not_date"),
+        (event("star_rules_saved", None, None, **{**STARS, "top": 101}), "data.top",
+         "not_number"),
+        (event("star_rules_saved", None, None, **{**STARS, "min_books": "3"}),
+         "data.min_books", "not_number"),
     ],
 )  # fmt: skip
 def test_a_value_that_does_not_fit_is_named_with_its_place(e: Event, place: str, code: str) -> None:

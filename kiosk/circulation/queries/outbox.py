@@ -81,13 +81,24 @@ def items_waiting(db: Database) -> set[str]:
 
 def lists_waiting(db: Database) -> set[str]:
     """Return the reading lists with edits still waiting for the hub."""
+    return edits_waiting(
+        db, "list", ("reading_list_saved", "reading_list_title_added", "reading_list_title_removed")
+    )
+
+
+def star_rules_waiting(db: Database) -> set[str]:
+    """Return the reading stars' rules with a save still waiting for the hub."""
+    return edits_waiting(db, "rules", ("star_rules_saved",))
+
+
+def edits_waiting(db: Database, field: str, types: tuple[str, ...]) -> set[str]:
+    """Return the records (named by `data.<field>`) with edits of these types still waiting."""
+    marks = ", ".join(f":t{n}" for n in range(len(types)))
     return {
         str(r[0])
         for r in db.execute(
-            f"SELECT DISTINCT json_extract(data, '$.list') {WAITING} "
-            "AND type IN ('reading_list_saved', 'reading_list_title_added', "
-            "'reading_list_title_removed')",
-            {"mark": acked_through(db)},
+            f"SELECT DISTINCT json_extract(data, '$.{field}') {WAITING} AND type IN ({marks})",
+            {"mark": acked_through(db), **{f"t{n}": t for n, t in enumerate(types)}},
         )
         if r[0] is not None
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,11 +28,12 @@ from sqlite_utils import Database
 from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.collection import Outcome, apply, one
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.schemas import STAR_COUNTS, STAR_TOP
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
-MOST_BOOKS = 500
-MOST_TOP = 100
+MOST_BOOKS = STAR_COUNTS[1]
+MOST_TOP = STAR_TOP[1]
 LONGEST_DAYS = 366
 MESSAGES = {
     "no_period": N_("Choose a month, or the first and the last day of the festival."),
@@ -130,6 +132,18 @@ def save_rules(store: Store, form: StarForm, actor: str, rules_id: str = "") -> 
         if rules_id and get_rules(db, rules_id) is None:
             return Outcome(refusal=Refusal("unknown"))
         return apply(store, db, decide_save(rules_id or uuid.uuid4().hex[:12], form), actor)
+
+
+def form_of_event(data: Mapping[str, Any]) -> StarForm:
+    """Return a `star_rules_saved` event's data as the form would have had it."""
+    return StarForm(
+        name=data["name"],
+        first=data["first"],
+        last=data["last"],
+        min_books=str(data["min_books"]),
+        min_list=str(data["min_list"]),
+        top=str(data["top"]),
+    )
 
 
 def form_of(rules: dict[str, Any]) -> StarForm:
