@@ -377,7 +377,9 @@ class _Errors:
 def _common_checks(values: dict[str, str], kind: str, bad: _Errors) -> None:
     columns = COLUMNS[kind]
     for col, value in values.items():
-        if any(unicodedata.category(ch).startswith("C") for ch in value):
+        # isprintable() is False for every control, format, private-use or unassigned
+        # character (and for separators other than the blank): only then look closer.
+        if not value.isprintable() and any(unicodedata.category(ch)[0] == "C" for ch in value):
             bad.add(col, "control")
         elif len(value) > columns[col][1]:
             bad.add(col, "too_long", limit=columns[col][1])

@@ -14,6 +14,7 @@ off by a power cut is undone by the next import or `kiosk run`, so the store hol
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import random
@@ -153,32 +154,34 @@ def _write(
     if own_process:
         store.db.execute("PRAGMA synchronous=NORMAL")
     try:
-        pending = next(rows, None)
+        chunk = list(itertools.islice(rows, journal.CHUNK))
         first = True
-        while pending is not None:
+        while chunk:
             with store.write() as db:
                 now = store.now()
                 if first:
                     journal.begin(db, import_id, report.kind, report.file, now)
                     first = False
                 started = time.monotonic()
-                while pending is not None:
-                    journal.note(db, import_id, report.kind, pending)
-                    if report.kind == "records":
-                        outcome = put_record(db, pending, report.file, now)
-                    elif report.kind == "patrons":
-                        outcome = put_patron(db, pending, pending["cards"], now)
-                    else:
-                        outcome = put_item(db, pending, now)
-                    key = "unchanged" if outcome == "same" else outcome
-                    setattr(report, key, getattr(report, key) + 1)
-                    done += 1
-                    if progress and done % PROGRESS_EVERY == 0:
-                        progress(done, report.rows)
-                    pending = next(rows, None)
+                while chunk:
+                    # One lookup and one journal entry for the chunk's rows, then each row.
+                    stored = journal.note_rows(db, import_id, report.kind, chunk)
+                    for row in chunk:
+                        if report.kind == "records":
+                            outcome = put_record(db, row, report.file, now)
+                        elif report.kind == "patrons":
+                            outcome = put_patron(db, row, row["cards"], now)
+                        else:
+                            outcome = put_item(db, row, now, stored)
+                        key = "unchanged" if outcome == "same" else outcome
+                        setattr(report, key, getattr(report, key) + 1)
+                        done += 1
+                        if progress and done % PROGRESS_EVERY == 0:
+                            progress(done, report.rows)
+                    chunk = list(itertools.islice(rows, journal.CHUNK))
                     if time.monotonic() - started > BATCH_SECONDS:
                         break
-            if pending is not None:
+            if chunk:
                 time.sleep(random.uniform(*PAUSE_SECONDS))
         if own_process:
             store.db.execute("PRAGMA synchronous=FULL")
