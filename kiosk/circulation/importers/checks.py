@@ -8,6 +8,7 @@ check digit) are listed and counted, and the row is imported as written.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -108,6 +109,7 @@ ROLES = {
     "j": "student",
     "k": "student",
 }
+_ISBN_SEPARATORS = re.compile(r"[\s\-]")
 CHINESE_NUMBERS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _GRADE = re.compile(r"([0-9]{1,2}|[一二三四五六七八九]|十[一二]?)\s*(?:年级)?")
 _NUMBER = r"[0-9]{1,2}|十[一二]?|[一二三四五六七八九十]"
@@ -505,9 +507,10 @@ def isbn13_check_digit(first12: str) -> str:
     return codes.ean13_check_digit(first12)
 
 
+@functools.lru_cache(maxsize=1024)  # a record's copies, and a file's many copies of one book
 def normal_isbn(text: str) -> str | None:
     """Return an ISBN as 13 digits (an ISBN-10 converted), or None if its check digit is wrong."""
-    digits = re.sub(r"[\s\-]", "", text).upper()
+    digits = _ISBN_SEPARATORS.sub("", text).upper()
     if digits.startswith("ISBN"):
         digits = digits[4:].lstrip(":：")
     if len(digits) == 13:
