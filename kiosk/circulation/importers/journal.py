@@ -125,11 +125,13 @@ def note_rows(
     entries: list[Any] = []
     if kind == "patrons":
         # As put_patron stores them; a card moved from another patron is put back there.
-        codes = list(dict.fromkeys(card_forms.canonical(c) for row in rows for c in row["cards"]))
-        cards = _stored(db, "SELECT code, patron_id, status FROM cards WHERE code IN", codes, "code")
-        for row in rows:
-            mine = {code: _without(cards.get(code), "code") for code in map(card_forms.canonical, row["cards"])}
-            entries.append({"key": row[key], "old": stored.get(row[key]), "cards": mine})
+        mine = [list(map(card_forms.canonical, row["cards"])) for row in rows]
+        codes = list(dict.fromkeys(code for row_codes in mine for code in row_codes))
+        sql = "SELECT code, patron_id, status FROM cards WHERE code IN"
+        cards = _stored(db, sql, codes, "code")
+        for row, row_codes in zip(rows, mine, strict=True):
+            before = {code: _without(cards.get(code), "code") for code in row_codes}
+            entries.append({"key": row[key], "old": stored.get(row[key]), "cards": before})
     else:
         # A new row needs only its key: undoing it removes it.
         entries = [{"key": k, "old": stored[k]} if k in stored else k for k in keys]
