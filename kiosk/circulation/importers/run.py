@@ -15,8 +15,8 @@ off by a power cut is undone by the next import or `kiosk run`, so the store hol
 from __future__ import annotations
 
 import itertools
-import json
 import logging
+import pickle
 import random
 import tempfile
 import time
@@ -59,7 +59,7 @@ def run(
     not the daemon's, whose scans must commit durably. `keep_going`: the librarian chose to
     import the good rows of a file with bad ones (each record's rows all, or none of them).
     """
-    with journal.holding(store), tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+    with journal.holding(store), tempfile.TemporaryFile("w+b") as spool:
         journal.recover(store)  # an import stopped before this one is undone first
         # The rows read are said whether or not the file is refused: "0 rows" for a file of four
         # would tell the librarian the file was empty, not that a row in it is wrong.
@@ -80,7 +80,7 @@ def run(
 
 
 def _check(
-    store: Store, report: ImportReport, rows: Rows, spool: IO[str], progress: Progress | None
+    store: Store, report: ImportReport, rows: Rows, spool: IO[bytes], progress: Progress | None
 ) -> int:
     """Check every row, spooling the clean ones; return how many rows there were."""
     checker = Checker(report.kind, report, store.reader)
@@ -89,15 +89,20 @@ def _check(
         count += 1
         row = checker.check(number, values)
         if row is not None:
-            spool.write(json.dumps([number, row], ensure_ascii=False) + "\n")
+            # pickle, not JSON: twice as fast both ways, and only this process reads it back.
+            pickle.dump((number, row), spool, pickle.HIGHEST_PROTOCOL)
         if progress and count % PROGRESS_EVERY == 0:
             progress(count, 0)  # the total is known only at the end of the file
     return count
 
 
-def _lines(spool: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for line in spool:
-        number, row = json.loads(line)
+def _lines(spool: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    unpickler = pickle.Unpickler(spool)
+    while True:
+        try:
+            number, row = unpickler.load()
+        except EOFError:
+            return
         yield number, row
 
 
