@@ -97,10 +97,10 @@ def _check(
 
 
 def _lines(spool: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
-    unpickler = pickle.Unpickler(spool)
     while True:
         try:
-            number, row = unpickler.load()
+            # One unpickler per row: each was pickled on its own, so their memos do not mix.
+            number, row = pickle.load(spool)
         except EOFError:
             return
         yield number, row
