@@ -14,6 +14,12 @@ eight two ISBNs, and each record one to three copies in Koha's 952 (barcode, cal
 
 In rounds (bench.harness): the seconds and peak resident memory (ru_maxrss, from wait4) of each.
 Targets (issue 14): under 60 s and under 150 MB for 50,000 records.
+
+`--before DIR` (a copy of an earlier commit's tree: `git archive d97830f | tar -x -C DIR`), once
+or more, also runs that code's `kiosk import items` of each file in each round (PYTHONPATH=DIR,
+same Python and packages; a file that code refuses is left out), beside this code's. The
+real-shaped import is compared with the first one's CNMARC import (issue 22: at most 1.5x the
+CNMARC import of d97830f, the commit before issue 22, in the same run).
 """
 
 from __future__ import annotations
@@ -151,17 +157,29 @@ def bare_read(path: str) -> None:
     print(json.dumps({"records": n}))
 
 
-def measured(args: list[str]) -> tuple[float, float, str]:
-    """Run a command in a fresh process; return its seconds, its own peak RSS in MB, its output."""
+def measured(
+    args: list[str], code: Path | None = None, may_fail: bool = False
+) -> tuple[float, float, str]:
+    """Run a command in a fresh process; return its seconds, its own peak RSS in MB, its output.
+
+    `code`: a folder whose `kiosk` package runs instead of this one (run there: `-m` looks in
+    the current folder first). `may_fail`: a failed command returns its output with -1 seconds
+    instead of stopping the benchmark.
+    """
+    env = {**os.environ, "PYTHONPATH": str(code)} if code else None
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=err, text=True, env=env, cwd=code
+        )
         assert proc.stdout is not None
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own usage, not all children's
         proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - start
         err.seek(0)
+        if may_fail and proc.returncode != 0:
+            return -1.0, 0.0, out.strip()
         assert proc.returncode == 0, err.read()[-2000:]
     return seconds, usage.ru_maxrss / 1024, out.strip()
 
@@ -170,7 +188,16 @@ def main(argv: list[str] | None = None) -> None:
     """Import the file in rounds beside a bare pymarc read; print the tables."""
     ap = harness.parser(__doc__)
     ap.add_argument("--bare", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--before",
+        type=Path,
+        action="append",
+        default=[],
+        help="a copy of an earlier commit's tree, whose imports run beside (may be repeated)",
+    )
     args = ap.parse_args(argv)
+    befores = [d.resolve() for d in args.before]
+    refused: set[tuple[Path, Path]] = set()  # (code, file) an earlier version does not import
     if args.bare:
         bare_read(args.bare)
         return
@@ -201,6 +228,20 @@ def main(argv: list[str] | None = None) -> None:
                 bench.record("baseline: bare pymarc read" + label, bare_s, "s")
                 bench.record("kiosk import items, peak memory" + label, ours_mb, "MB")
                 bench.record("baseline: bare pymarc read, peak memory" + label, bare_mb, "MB")
+                for code in befores:
+                    if (code, file) in refused:
+                        continue
+                    cfg = folder / f"config{r}{file.suffix}.{code.name}.toml"
+                    cfg.write_text(
+                        f'[store]\npath = "kiosk{r}{file.suffix}.{code.name}.db"\n'
+                        '[scanner]\nsource = "none:"\n'
+                    )
+                    command = ["-m", "kiosk", "--config", str(cfg), "import", "items", str(file)]
+                    then_s, _, _ = measured([sys.executable, *command], code, may_fail=True)
+                    if then_s < 0:
+                        refused.add((code, file))
+                    else:
+                        bench.record(f"kiosk import items{label}, {code.name}", then_s, "s")
         size = path.stat().st_size / 1e6
         real_size = real.stat().st_size / 1e6
     bench.compare(
@@ -231,6 +272,25 @@ def main(argv: list[str] | None = None) -> None:
         "p50",
         harness.at_most(150, "MB"),
     )
+    for n, code in enumerate(befores):
+        if n == 0 and (code, path) not in refused:
+            bench.compare(
+                f"real-shaped import against the CNMARC import of {code.name}",
+                "kiosk import items (real-shaped)",
+                f"kiosk import items, {code.name}",
+                "p50",
+                harness.ratio_at_most(1.5),
+            )
+        for label, file in (("", path), (" (real-shaped)", real)):
+            if (code, file) not in refused:
+                bench.compare(
+                    f"import{label}: this code against {code.name}",
+                    "kiosk import items" + label,
+                    f"kiosk import items{label}, {code.name}",
+                    "p50",
+                )
+    for code, file in sorted(refused):
+        bench.note(f"{code.name} refuses {file.name} (records without ISBN, long titles)")
     bench.note(
         f"{count:,} CNMARC records in GBK ({size:.1f} MB), {copies:,} copies; each run in a fresh "
         "process (peak memory: its ru_maxrss), the import into a new store"

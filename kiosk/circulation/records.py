@@ -70,10 +70,23 @@ def _has_cards(db: Database, patron_id: str, cards: Iterable[str]) -> bool:
     return set(cards) <= have
 
 
-def put_item(db: Database, row: Mapping[str, Any], at: str) -> str:
-    """Insert or update an item (its loan status is left alone); return what happened."""
+def put_item(
+    db: Database,
+    row: Mapping[str, Any],
+    at: str,
+    stored: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
+    """Insert or update an item (its loan status is left alone); return what happened.
+
+    `stored`: the items of a batch's barcodes as the store has them now, looked up once for the
+    batch (an import's); a barcode missing there is new.
+    """
     record = {k: row[k] for k in ITEM_FIELDS if k in row and k != "status"}
-    old = fetch(db, "SELECT * FROM items WHERE barcode = ?", [record["barcode"]])
+    if stored is None:
+        old = fetch(db, "SELECT * FROM items WHERE barcode = ?", [record["barcode"]])
+    else:
+        found = stored.get(record["barcode"])
+        old = [dict(found)] if found is not None else []
     if old and all(old[0].get(k) == v for k, v in record.items()):
         return "same"
     save(db, "item_saved", record["barcode"], record, at)

@@ -8,6 +8,7 @@ check digit) are listed and counted, and the row is imported as written.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -152,6 +153,7 @@ ITEM_TYPE_WORDS = {
     "serial": "magazine",
     "journal": "magazine",
 }
+_ISBN_SEPARATORS = re.compile(r"[\s\-]")
 CHINESE_NUMBERS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _GRADE = re.compile(r"([0-9]{1,2}|[一二三四五六七八九]|十[一二]?)\s*(?:年级)?")
 _NUMBER = r"[0-9]{1,2}|十[一二]?|[一二三四五六七八九十]"
@@ -449,7 +451,9 @@ class _Errors:
 def _common_checks(values: dict[str, str], kind: str, bad: _Errors) -> None:
     columns = COLUMNS[kind]
     for col, value in values.items():
-        if any(unicodedata.category(ch).startswith("C") for ch in value):
+        # isprintable() is False for every control, format, private-use or unassigned
+        # character (and for separators other than the blank): only then look closer.
+        if not value.isprintable() and any(unicodedata.category(ch)[0] == "C" for ch in value):
             bad.add(col, "control")
         elif len(value) > columns[col][1]:
             bad.add(col, "too_long", limit=columns[col][1])
@@ -575,9 +579,10 @@ def isbn13_check_digit(first12: str) -> str:
     return codes.ean13_check_digit(first12)
 
 
+@functools.lru_cache(maxsize=1024)  # a record's copies, and a file's many copies of one book
 def normal_isbn(text: str) -> str | None:
     """Return an ISBN as 13 digits (an ISBN-10 converted), or None if its check digit is wrong."""
-    digits = re.sub(r"[\s\-]", "", text).upper()
+    digits = _ISBN_SEPARATORS.sub("", text).upper()
     if digits.startswith("ISBN"):
         digits = digits[4:].lstrip(":：")
     if len(digits) == 13:

@@ -1,8 +1,12 @@
 """Keep an import all or nothing through a kill or a power cut: a journal in the store.
 
 An import writes its rows a short transaction at a time (lending goes on between them). In the
-same transaction as each row it writes what that row was before into `import_journal`, so the
-store always holds exactly the rows written and how to put each back. The import's last
+same transaction as the rows it writes what they were before into `import_journal`, one entry for
+a few rows (`note_rows`: one lookup and one INSERT for them all), so the store always holds
+exactly the rows written and how to put each back. A row that was new is put back by removing it,
+so its entry keeps only its key; a row that was there keeps its whole before-image (a patron also
+its cards'). An entry's `seq` is the number of its last row (rows are counted, not entries), so
+`max(seq)` shows how far an import has got. The import's last
 transaction records its `import` event and marks its `import_runs` row 'done'. An import found
 unfinished ('writing') when the next import, `kiosk import` or `kiosk run` starts was killed: its
 journal is played backwards, a short transaction at a time (each removes the entries it put
@@ -39,7 +43,8 @@ BATCH_SECONDS = 0.015  # longest a batch writes while it holds the write lock (t
 # Longer than SQLite's busy-wait steps in the first 100 ms of a wait (1 to 25 ms), so a scan
 # waiting in another process gets in; varied, so its retries cannot keep falling into batches.
 PAUSE_SECONDS = (0.025, 0.045)
-UNDO_BATCH = 200  # journal entries read at a time while undoing
+UNDO_BATCH = 20  # journal entries read at a time while undoing
+CHUNK = 32  # rows a journal entry covers: a batch writes several of these
 TABLES = {
     "patrons": ("patrons", "id"),
     "items": ("items", "barcode"),
@@ -102,20 +107,57 @@ def begin(db: Database, import_id: str, kind: str, file: str, at: str) -> None:
 
 
 def note(db: Database, import_id: str, kind: str, row: dict[str, Any]) -> None:
-    """Journal what a row's write will change, in the transaction that writes it."""
+    """Journal what one row's write will change, in the transaction that writes it."""
+    note_rows(db, import_id, kind, [row])
+
+
+def note_rows(
+    db: Database, import_id: str, kind: str, rows: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Journal what these rows' writes will change; return the stored rows of their keys.
+
+    Call it in the transaction that writes them, before writing: the rows it returns (by key;
+    a key missing there is new) are the store's now, for the writes to compare against.
+    """
     table, key = TABLES[kind]
-    found = fetch(db, f"SELECT * FROM {table} WHERE {key} = ?", [row[key]])
-    before: dict[str, Any] = {"key": row[key], "old": found[0] if found else None}
+    keys = list(dict.fromkeys(row[key] for row in rows))
+    stored = _stored(db, f"SELECT * FROM {table} WHERE {key} IN", keys, key)
+    entries: list[Any] = []
     if kind == "patrons":
-        cards: dict[str, Any] = {}
-        for code in map(card_forms.canonical, row["cards"]):  # as put_patron stores them
-            card = fetch(db, "SELECT patron_id, status FROM cards WHERE code = ?", [code])
-            cards[code] = card[0] if card else None
-        before["cards"] = cards
+        # As put_patron stores them; a card moved from another patron is put back there.
+        mine = [list(map(card_forms.canonical, row["cards"])) for row in rows]
+        codes = list(dict.fromkeys(code for row_codes in mine for code in row_codes))
+        sql = "SELECT code, patron_id, status FROM cards WHERE code IN"
+        cards = _stored(db, sql, codes, "code")
+        for row, row_codes in zip(rows, mine, strict=True):
+            before = {code: _without(cards.get(code), "code") for code in row_codes}
+            entries.append({"key": row[key], "old": stored.get(row[key]), "cards": before})
+    else:
+        # A new row needs only its key: undoing it removes it.
+        entries = [{"key": k, "old": stored[k]} if k in stored else k for k in keys]
     db.execute(
-        "INSERT INTO import_journal (import_id, entry) VALUES (?, ?)",
-        [import_id, json.dumps(before, ensure_ascii=False)],
+        "INSERT INTO import_journal (seq, import_id, entry) VALUES ("
+        "(SELECT coalesce(max(seq), 0) FROM import_journal) + ?, ?, ?)",
+        [len(rows), import_id, json.dumps(entries, ensure_ascii=False)],
     )
+    return stored
+
+
+def _stored(db: Database, select: str, keys: list[Any], key: str) -> dict[Any, dict[str, Any]]:
+    """Return the rows a `SELECT ... WHERE key IN` finds for these keys, by key."""
+    if not keys:
+        return {}
+    found = fetch(db, f"{select} ({', '.join('?' * len(keys))})", keys)
+    return {row[key]: row for row in found}
+
+
+def _without(row: dict[str, Any] | None, column: str) -> dict[str, Any] | None:
+    return None if row is None else {k: v for k, v in row.items() if k != column}
+
+
+def _rows(entry: Any) -> list[Any]:
+    """Return the before-images of an entry's rows (one row's dict, as older entries were)."""
+    return entry if isinstance(entry, list) else [entry]
 
 
 def done(db: Database, import_id: str) -> None:
@@ -139,13 +181,13 @@ def forget(store: Store, import_id: str) -> None:
 
 
 def undo(store: Store, import_id: str, kind: str) -> int:
-    """Put back every row the import wrote, newest first; return how many entries there were."""
+    """Put back every row the import wrote, newest first; return how many rows there were."""
     undone = 0
     while True:
         with store.write() as db:
             at = store.now()
             started = time.monotonic()
-            while True:
+            while time.monotonic() - started <= BATCH_SECONDS:
                 entries = db.execute(
                     "SELECT seq, entry FROM import_journal WHERE import_id = ? "
                     "ORDER BY seq DESC LIMIT ?",
@@ -155,11 +197,14 @@ def undo(store: Store, import_id: str, kind: str) -> int:
                     db.execute("DELETE FROM import_runs WHERE id = ?", [import_id])
                     return undone
                 for seq, entry in entries:
-                    _put_back(db, kind, json.loads(entry), at)
+                    for before in reversed(_rows(json.loads(entry))):
+                        # A bare key: the row was new.
+                        was = before if isinstance(before, dict) else {"key": before, "old": None}
+                        _put_back(db, kind, was, at)
+                        undone += 1
                     db.execute("DELETE FROM import_journal WHERE seq = ?", [seq])
-                    undone += 1
-                if time.monotonic() - started > BATCH_SECONDS:
-                    break
+                    if time.monotonic() - started > BATCH_SECONDS:
+                        break
         pause()
 
 

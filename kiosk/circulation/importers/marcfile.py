@@ -348,7 +348,8 @@ def _joined(record: Record, tag: str, codes: str, sep: str = "") -> str:
 
 def _clean(value: str) -> str:
     """Return a value without NSB/NSE or control characters and ISBD's trailing punctuation."""
-    value = _CONTROL.sub(" ", marctext.strip_non_sorting(value))
+    if not value.isprintable():  # NSB/NSE and every control character are not printable
+        value = _CONTROL.sub(" ", marctext.strip_non_sorting(value))
     return _TRAILING.sub("", " ".join(value.split()))
 
 

@@ -14,8 +14,9 @@ off by a power cut is undone by the next import or `kiosk run`, so the store hol
 
 from __future__ import annotations
 
-import json
+import itertools
 import logging
+import pickle
 import random
 import tempfile
 import time
@@ -58,7 +59,7 @@ def run(
     not the daemon's, whose scans must commit durably. `keep_going`: the librarian chose to
     import the good rows of a file with bad ones (each record's rows all, or none of them).
     """
-    with journal.holding(store), tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+    with journal.holding(store), tempfile.TemporaryFile("w+b") as spool:
         journal.recover(store)  # an import stopped before this one is undone first
         # The rows read are said whether or not the file is refused: "0 rows" for a file of four
         # would tell the librarian the file was empty, not that a row in it is wrong.
@@ -79,7 +80,7 @@ def run(
 
 
 def _check(
-    store: Store, report: ImportReport, rows: Rows, spool: IO[str], progress: Progress | None
+    store: Store, report: ImportReport, rows: Rows, spool: IO[bytes], progress: Progress | None
 ) -> int:
     """Check every row, spooling the clean ones; return how many rows there were."""
     checker = Checker(report.kind, report, store.reader)
@@ -88,15 +89,20 @@ def _check(
         count += 1
         row = checker.check(number, values)
         if row is not None:
-            spool.write(json.dumps([number, row], ensure_ascii=False) + "\n")
+            # pickle, not JSON: twice as fast both ways, and only this process reads it back.
+            pickle.dump((number, row), spool, pickle.HIGHEST_PROTOCOL)
         if progress and count % PROGRESS_EVERY == 0:
             progress(count, 0)  # the total is known only at the end of the file
     return count
 
 
-def _lines(spool: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for line in spool:
-        number, row = json.loads(line)
+def _lines(spool: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    while True:
+        try:
+            # One unpickler per row: each was pickled on its own, so their memos do not mix.
+            number, row = pickle.load(spool)
+        except EOFError:
+            return
         yield number, row
 
 
@@ -153,32 +159,34 @@ def _write(
     if own_process:
         store.db.execute("PRAGMA synchronous=NORMAL")
     try:
-        pending = next(rows, None)
+        chunk = list(itertools.islice(rows, journal.CHUNK))
         first = True
-        while pending is not None:
+        while chunk:
             with store.write() as db:
                 now = store.now()
                 if first:
                     journal.begin(db, import_id, report.kind, report.file, now)
                     first = False
                 started = time.monotonic()
-                while pending is not None:
-                    journal.note(db, import_id, report.kind, pending)
-                    if report.kind == "records":
-                        outcome = put_record(db, pending, report.file, now)
-                    elif report.kind == "patrons":
-                        outcome = put_patron(db, pending, pending["cards"], now)
-                    else:
-                        outcome = put_item(db, pending, now)
-                    key = "unchanged" if outcome == "same" else outcome
-                    setattr(report, key, getattr(report, key) + 1)
-                    done += 1
-                    if progress and done % PROGRESS_EVERY == 0:
-                        progress(done, report.rows)
-                    pending = next(rows, None)
+                while chunk:
+                    # One lookup and one journal entry for the chunk's rows, then each row.
+                    stored = journal.note_rows(db, import_id, report.kind, chunk)
+                    for row in chunk:
+                        if report.kind == "records":
+                            outcome = put_record(db, row, report.file, now)
+                        elif report.kind == "patrons":
+                            outcome = put_patron(db, row, row["cards"], now)
+                        else:
+                            outcome = put_item(db, row, now, stored)
+                        key = "unchanged" if outcome == "same" else outcome
+                        setattr(report, key, getattr(report, key) + 1)
+                        done += 1
+                        if progress and done % PROGRESS_EVERY == 0:
+                            progress(done, report.rows)
+                    chunk = list(itertools.islice(rows, journal.CHUNK))
                     if time.monotonic() - started > BATCH_SECONDS:
                         break
-            if pending is not None:
+            if chunk:
                 time.sleep(random.uniform(*PAUSE_SECONDS))
         if own_process:
             store.db.execute("PRAGMA synchronous=FULL")

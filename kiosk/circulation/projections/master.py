@@ -101,11 +101,12 @@ def item_saved(db: Database, e: Event) -> None:
         )
         return
     record = {k: row[k] for k in ITEM_FIELDS if k in row}
+    # added_at as the items_added_at trigger would set it, without the trigger's second write.
     db.execute(
         "INSERT INTO items "
-        "(barcode, title, author, isbn, call_number, location, status, item_type, updated_at) "
-        "VALUES (:barcode, :title, :author, :isbn, :call_number, :location, :status, "
-        ":item_type, :at) "
+        "(barcode, title, author, isbn, call_number, location, status, item_type, updated_at, "
+        "added_at) VALUES (:barcode, :title, :author, :isbn, :call_number, :location, :status, "
+        ":item_type, :at, :at) "
         "ON CONFLICT(barcode) DO UPDATE SET title=excluded.title, author=excluded.author, "
         "isbn=excluded.isbn, call_number=excluded.call_number, location=excluded.location, "
         "updated_at=excluded.updated_at"
