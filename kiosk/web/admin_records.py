@@ -29,6 +29,7 @@ from kiosk import config, rule_defaults
 from kiosk.circulation import covers, decide, queries, records, shelfmap
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.models import ITEM_STATUSES, ROLES, location_key
+from kiosk.circulation.reading import badges
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
@@ -76,6 +77,8 @@ def patron(patron_id: str) -> str:
         p=_patron_or_404(patron_id),
         cards=queries.cards_of(ctx.store.reader, patron_id),
         loans=ctx.circulation.loans_of(patron_id),
+        badges=badges.of_patron(ctx.store.reader, patron_id),
+        badge_names=badges.NAMES,
         roles=ROLES,
         statuses=PATRON_STATUSES,
     )

@@ -1,4 +1,5 @@
-"""Projections of the reading lists' events: the lists and their titles (master data)."""
+"""Projections of the reading events: the lists and their titles (master data), and a child's
+badges."""
 
 from __future__ import annotations
 
@@ -38,4 +39,15 @@ def reading_list_title_removed(db: Database, e: Event) -> None:
     db.execute(
         "DELETE FROM reading_list_titles WHERE list_id = ? AND title_key = ?",
         [e.data["list"], e.data["key"]],
+    )
+
+
+@projection("badge_awarded")
+def badge_awarded(db: Database, e: Event) -> None:
+    """Keep a child's badge for a milestone of a term (once)."""
+    d = e.data
+    db.execute(
+        "INSERT OR IGNORE INTO badges (patron_id, badge, term, count, awarded_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [e.patron_id, d["badge"], d["term"], int(d.get("count", 0)), e.at],
     )
