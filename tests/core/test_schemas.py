@@ -33,6 +33,8 @@ RECORD_ONLY = {
     # The kiosk's own catalogue extras (docs/catalogue.md): a book's cover and the library map.
     "item_cover_set",
     "library_map_set",
+    # A child's reading badge: kept where their loans are (docs/reading.md, "Badges").
+    "badge_awarded",
 }
 
 

@@ -52,6 +52,7 @@ EVENT_TYPES = (
     N_("reading_list_saved"),
     N_("reading_list_title_added"),
     N_("reading_list_title_removed"),
+    N_("badge_awarded"),
     N_("loan_synced"),
     N_("loans_replayed"),
     N_("patron_saved"),
