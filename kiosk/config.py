@@ -487,10 +487,13 @@ class ReadingSettings:
         _milestones,
     )
     badge_subjects: int = setting(
-        5, "Different subjects (中图法 classes) of the term that give the subjects badge.", _positive
+        5,
+        "Different subjects (中图法 classes) of the term that give the subjects badge.",
+        _positive,
     )
     badge_min_loan_hours: float = setting(
-        24.0, "A loan counts for badges once it lasted this many hours (not a quick in and out).",
+        24.0,
+        "A loan counts for badges once it lasted this many hours (not a quick in and out).",
         _positive,
     )
 

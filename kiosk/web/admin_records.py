@@ -29,8 +29,8 @@ from kiosk import config, rule_defaults
 from kiosk.circulation import covers, decide, queries, records, shelfmap
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.models import ITEM_STATUSES, ROLES, location_key
-from kiosk.circulation.reading import badges
 from kiosk.circulation.projector import Refusal
+from kiosk.circulation.reading import badges
 from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
 from kiosk.i18n import N_

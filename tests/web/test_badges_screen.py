@@ -94,9 +94,10 @@ def badges_of(kiosk: dict[str, Any], pid: str = "S001") -> list[str]:
 
 
 def test_a_badge_shows_once_to_its_child_only(browser: Any, tmp_path: Path) -> None:
-    with kiosk_on_a_clock(tmp_path, badges=True) as kiosk, screen_page(
-        browser, kiosk["url"]
-    ) as page:
+    with (
+        kiosk_on_a_clock(tmp_path, badges=True) as kiosk,
+        screen_page(browser, kiosk["url"]) as page,
+    ):
         # The book out and back the same day earned nothing: no badge at the card tap.
         session_of(page, kiosk, MING, "小明")
         assert page.is_hidden("#badge") and badges_of(kiosk) == []
@@ -156,9 +157,10 @@ def test_a_badge_shows_once_to_its_child_only(browser: Any, tmp_path: Path) -> N
 
 
 def test_with_badges_off_nothing_is_shown_or_recorded(browser: Any, tmp_path: Path) -> None:
-    with kiosk_on_a_clock(tmp_path, badges=False) as kiosk, screen_page(
-        browser, kiosk["url"]
-    ) as page:
+    with (
+        kiosk_on_a_clock(tmp_path, badges=False) as kiosk,
+        screen_page(browser, kiosk["url"]) as page,
+    ):
         session_of(page, kiosk, MING, "小明")
         scan_book(page, kiosk, PRINCE)
         page.wait_for_selector("#last.ok")

@@ -68,7 +68,9 @@ class Reading:
     list_target: int = 0  # 0: no grade list, or an empty one
 
 
-def decide(patron_id: str, term: str, reading: Reading, held: set[str], rules: Rules) -> list[Draft]:
+def decide(
+    patron_id: str, term: str, reading: Reading, held: set[str], rules: Rules
+) -> list[Draft]:
     """Return a badge for each milestone of `rules` reached this term and not held yet."""
     reached = {
         "first_book": 1 if reading.books >= 1 else 0,

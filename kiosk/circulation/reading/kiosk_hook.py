@@ -33,11 +33,11 @@ class BadgeHook:
 
     def before(self, kiosk: Kiosk, code: str, found: Identified) -> Feedback | None:
         """Let the collection's hook answer the scans it owns."""
-        return self.inner.before(kiosk, code, found)  # type: ignore[no-any-return]
+        return self.inner.before(kiosk, code, found)
 
     def want(self, kiosk: Kiosk, barcode: str) -> Feedback:
         """Place a hold (the collection's hook)."""
-        return self.inner.want(kiosk, barcode)  # type: ignore[no-any-return]
+        return self.inner.want(kiosk, barcode)
 
     def tick(self) -> None:
         """Let the collection's hook expire holds."""
