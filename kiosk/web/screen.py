@@ -126,10 +126,17 @@ def _reading(ctx: Web, patron: Any) -> dict[str, Any] | None:
     }
 
 
-def _badges(update: Update | None) -> list[dict[str, Any]]:
+def _badges(ctx: Web, update: Update | None) -> list[dict[str, Any]]:
     """Return the badges the child earned with this update's answer, in words: shown with that
     answer only, so once (a page opened later, or the next state, has none)."""
     earned = getattr(update.feedback, "badges", ()) if update is not None else ()
+    now = ctx.kiosk.patron if ctx.kiosk is not None else None
+    if not earned or now is None or update is None or update.patron is None:
+        return []
+    if now.id != update.patron.id:
+        # An old update sent again (a page resuming its stream) after the child left: the
+        # next child or the idle screen never gets it.
+        return []
     return [
         {"badge": b["badge"], **_both(badges.SAID[b["badge"]], {"count": b["count"]})}
         for b in earned
@@ -229,7 +236,7 @@ def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
     )
     state["loans"] = _loans(ctx, patron) if mode in ("patron", "lend_for") else []
     state["reading"] = _reading(ctx, patron) if mode == "patron" else None
-    state["badges"] = _badges(update) if mode == "patron" else []
+    state["badges"] = _badges(ctx, update) if mode == "patron" else []
     state["results"] = _results(results)
     return state
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,24 @@ def test_with_badges_off_nothing_is_shown_or_recorded(browser: Any, tmp_path: Pa
         store = kiosk["daemon"].store
         assert badges_of(kiosk) == []
         assert store.value("SELECT count(*) FROM events WHERE type = 'badge_awarded'") == 0
+
+
+def test_an_update_sent_again_after_the_child_left_shows_no_badge(app: Any, daemon: Any) -> None:
+    """A page resuming its stream gets the updates it missed: the badge's update, replayed once
+    the next child's session runs (or the idle screen), carries no badge."""
+    from kiosk.circulation.session import Feedback
+    from kiosk.web import screen, web
+    from kiosk.web.live import Update
+
+    kiosk = daemon.kiosk
+    hello = kiosk.scan(MING)
+    earned = replace(hello, badges=({"badge": "first_book", "count": 1},))
+    update = Update("session_started", earned, "patron", kiosk.patron, ())
+    with app.test_request_context("/"):
+        shown = screen.state_of(web(), update)["badges"]
+        assert [b["zh"] for b in shown] == [FIRST]
+        kiosk.scan(YU)  # the next child steps up
+        assert screen.state_of(web(), update)["badges"] == []
+        kiosk.done()
+        idle = screen.state_of(web(), Update("session_ended", Feedback("session_ended", "", "")))
+        assert "badges" not in idle and screen.state_of(web(), update)["badges"] == []
