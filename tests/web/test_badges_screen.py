@@ -18,6 +18,7 @@ from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.devices.base import Health
+from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, screen_page, wait_js
 from web.clients import next_state, open_stream
 from web.helpers import fifo_settings, running, scan
@@ -152,6 +153,7 @@ def test_a_badge_shows_once_to_its_child_only(browser: Any, tmp_path: Path) -> N
         admin.goto(kiosk["url"] + "/admin/patrons/S001")
         assert admin.locator("#badges td").first.inner_text() == "第一本书"
         assert "2026-09-01" in admin.inner_text("#badges")
+        assert_accessible(admin, "the patron page with a badge")
         admin.goto(kiosk["url"] + "/admin/patrons/S002")
         assert admin.locator("#badges").count() == 0
         admin.close()
