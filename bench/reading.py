@@ -8,6 +8,10 @@ with --quick) picked at random: what the session screen reads without the readin
 rules and the student's open loans, as `screen._loans`), and the same with the progress lookup
 (`progress.progress`: their loans this term, their grade list's titles read, two on the shelf)
 after it. Target: the progress lookup's p99 under 10 ms.
+
+The badge check at the card tap (`badges.award`, docs/reading.md "Badges"), for the same
+students: their first tap of the run (it may earn badges: a write) and the next one (nothing new
+to earn: one read, the common case). Target: the next tap's check p99 under 10 ms.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 
 from bench import harness
 from bench.grow import item_barcode
-from kiosk.circulation.reading import lists, progress
+from kiosk.circulation.reading import badges, lists, progress
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
 
@@ -25,6 +29,10 @@ WITHOUT, WITH, LOOKUP = (
     "baseline: session screen's reads without the reading strip",
     "session screen's reads with the reading strip",
     "progress lookup alone",
+)
+EARNING, CHECK = (
+    "badge check at a child's first tap of the run (may earn: a write)",
+    "badge check at the next tap (nothing new: the common case)",
 )
 TITLES = 20
 
@@ -65,16 +73,30 @@ def main(argv: list[str] | None = None) -> int:
             end = time.perf_counter()
             return (end - start) * 1000, (end - middle) * 1000
 
+        rules = badges.Rules()
+        grades = {r["id"]: r["grade"] for r in store.query("SELECT id, grade FROM patrons")}
+        earned = 0
+
+        def badge_check(pid: str) -> float:
+            nonlocal earned
+            start = time.perf_counter()
+            earned += len(badges.award(store, pid, grades[pid], since, rules))
+            return (time.perf_counter() - start) * 1000
+
         for _ in bench.rounds():
-            without, with_strip, lookup = [], [], []
+            without, with_strip, lookup, earning, check = [], [], [], [], []
             for pid in rng.sample(pupils, students):
                 without.append(screen(pid, False)[0])
                 whole, alone = screen(pid, True)
                 with_strip.append(whole)
                 lookup.append(alone)
+                earning.append(badge_check(pid))
+                check.append(badge_check(pid))
             bench.record(WITHOUT, without)
             bench.record(WITH, with_strip)
             bench.record(LOOKUP, lookup)
+            bench.record(EARNING, earning)
+            bench.record(CHECK, check)
         loans = figures.get("loans", store.value("SELECT count(*) FROM loans"))
         bench.note(
             f"{loans:,} loans, {items:,} items; {students} students a round; lists of {TITLES} "
@@ -82,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         bench.compare("session screen with the strip, p99", WITH, WITHOUT, "p99")
         bench.compare("progress lookup p99", LOOKUP, None, "p99", harness.at_most(10, "ms"))
+        bench.note(f"badges earned in the run: {earned}")
+        bench.compare("badge check at the next tap, p99", CHECK, None, "p99",
+                      harness.at_most(10, "ms"))  # fmt: skip
         bench.report()
         store.close()
     return 0

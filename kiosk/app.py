@@ -20,6 +20,8 @@ from typing import Any, ClassVar, Protocol
 from kiosk.circulation.clock import Clock, SystemClock
 from kiosk.circulation.collection.kiosk_hook import CollectionHook
 from kiosk.circulation.importers import journal
+from kiosk.circulation.reading.badges import Rules as BadgeRules
+from kiosk.circulation.reading.kiosk_hook import BadgeHook
 from kiosk.circulation.records import seed_rules
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Feedback, Kiosk
@@ -57,6 +59,12 @@ def open_store(settings: Settings, clock: Clock | None = None, check: str = "ful
     )
     seed_rules(store, settings.rules)
     return store
+
+
+def badge_rules(settings: Settings) -> BadgeRules:
+    """Return the reading badges' rules of the config's `[reading]` section."""
+    r = settings.reading
+    return BadgeRules(tuple(r.badge_milestones), r.badge_subjects, r.badge_min_loan_hours)
 
 
 def build_source(settings: Settings, url: str) -> ScanSource | None:
@@ -122,7 +130,11 @@ class Daemon:
             self.circulation = Circulation(
                 self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
             )
-            hook = CollectionHook(self.circulation, s.collection.hold_days, s.collection.max_holds)
+            hook: Any = CollectionHook(
+                self.circulation, s.collection.hold_days, s.collection.max_holds
+            )
+            if s.reading.badges:
+                hook = BadgeHook(hook, self.circulation, badge_rules(s))
             self.kiosk = Kiosk(self.circulation, self.clock, hook=hook, **session)
         if self.indicator is None:
             self.indicator = build_indicator(s)
@@ -156,7 +168,8 @@ class Daemon:
 
     def _indicate(self, fb: Feedback) -> None:
         assert self.indicator is not None
-        pattern = "ok" if fb.kind == "ok" else fb.kind
+        # A badge's tune says more than the answer it came with (always a good one).
+        pattern = "badge" if fb.badges else "ok" if fb.kind == "ok" else fb.kind
         self.indicator.show(pattern, feedback_line(fb, self.settings.kiosk.language))
 
     def submit(self, scan: Scan) -> None:

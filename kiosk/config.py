@@ -461,11 +461,40 @@ class CollectionSettings:
     )
 
 
+# The reading milestones a badge can be for (kiosk/circulation/reading/badges.py, docs/reading.md).
+BADGE_MILESTONES = ("first_book", "list_target", "subjects")
+
+
+def _milestones(v: list[str]) -> str | None:
+    for m in v:
+        if m not in BADGE_MILESTONES:
+            return f"{m!r} is not a milestone (known: {', '.join(BADGE_MILESTONES)})"
+    return f"{v[0]!r} is listed twice" if len(set(v)) < len(v) else None
+
+
 @dataclass(frozen=True)
 class ReadingSettings:
     show_progress: bool = setting(
         True,
         "Show a child, in their own session only, their books this term and their grade list.",
+    )
+    badges: bool = setting(
+        True, "Give a child badges for reading milestones, shown once in their own session."
+    )
+    badge_milestones: list[str] = setting(
+        list(BADGE_MILESTONES),
+        "The milestones that give a badge: first_book, list_target, subjects.",
+        _milestones,
+    )
+    badge_subjects: int = setting(
+        5,
+        "Different subjects (中图法 classes) of the term that give the subjects badge.",
+        _positive,
+    )
+    badge_min_loan_hours: float = setting(
+        24.0,
+        "A loan counts for badges once it lasted this many hours (not a quick in and out).",
+        _positive,
     )
 
 

@@ -534,4 +534,17 @@ def m028_item_types(db: Database) -> None:
     db.execute("ALTER TABLE items ADD COLUMN item_type TEXT NOT NULL DEFAULT 'book'")
 
 
+@migrations(name="m029_badges")
+def m029_badges(db: Database) -> None:
+    """A child's reading badges, one per milestone and term (docs/reading.md, "Badges").
+
+    Written only by the `badge_awarded` projection (circulation/projections/reading.py).
+    """
+    db.execute(
+        "CREATE TABLE badges (patron_id TEXT NOT NULL REFERENCES patrons(id), "
+        "badge TEXT NOT NULL, term TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 0, "
+        "awarded_at TEXT NOT NULL, PRIMARY KEY (patron_id, badge, term))"
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

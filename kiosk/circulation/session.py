@@ -76,6 +76,8 @@ class Feedback:
     mode: str = IDLE
     code: str = ""
     repeated: bool = False
+    # Reading badges this input earned, shown once with it (reading/kiosk_hook.py).
+    badges: tuple[dict[str, Any], ...] = ()
 
 
 Listener = Callable[[Feedback], None]

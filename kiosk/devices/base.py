@@ -20,6 +20,7 @@ PATTERNS = (
     "offline",
     "online",
     "fault",
+    "badge",
 )
 
 

@@ -70,6 +70,14 @@ STEPS: dict[str, tuple[Step, ...]] = {
         step(0.2, "red", tone=LOW),
         step(0.2),
     ),
+    # A child earned a reading badge: green and amber together, a short three-note tune up.
+    "badge": (
+        step(0.08, "green", "amber", tone=MID),
+        step(0.08, "green", "amber", tone=HIGH),
+        step(0.08, "green", "amber"),
+        step(0.16, "green", "amber", tone=HIGH),
+        step(1.1, "green", "amber"),
+    ),
 }
 # Repeats until `online`, silently, whenever no other pattern is showing.
 OFFLINE_BLINK = (step(0.2, "amber"), step(1.8))

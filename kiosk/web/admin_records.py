@@ -31,6 +31,7 @@ from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.models import ITEM_STATUSES, ROLES, location_key
 from kiosk.circulation.queries import drifting
+from kiosk.circulation.reading import badges
 from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
 from kiosk.i18n import N_
@@ -77,6 +78,8 @@ def patron(patron_id: str) -> str:
         p=_patron_or_404(patron_id),
         cards=queries.cards_of(ctx.store.reader, patron_id),
         loans=ctx.circulation.loans_of(patron_id),
+        badges=badges.of_patron(ctx.store.reader, patron_id),
+        badge_names=badges.NAMES,
         roles=ROLES,
         statuses=PATRON_STATUSES,
     )

@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from kiosk.circulation import queries, records
 from kiosk.circulation.commands import SaveItemType
-from kiosk.circulation.projector import Refusal
+from kiosk.circulation.events import Refusal
 from kiosk.circulation.rules import ItemType, load_rules
 from kiosk.i18n import N_, item_type_name
 from kiosk.rule_defaults import BOUNDS, ITEM_TYPES

@@ -2,8 +2,8 @@
 
 The page gets the whole state on load and after every change as a Server-Sent Event built from
 a snapshot the session listener took right after the commit. It shows a student's given name
-and class, their own loans, their own reading this term (docs/reading.md) and this
-session's results, nothing else of anyone. Every answer is
+and class, their own loans, their own reading this term and a badge they just earned
+(docs/reading.md) and this session's results, nothing else of anyone. Every answer is
 shown, idle or not: with no session it stays `answer_display_s` on the idle screen.
 """
 
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from kiosk.circulation import dashboard
-from kiosk.circulation.reading import progress
+from kiosk.circulation.reading import badges, progress
 from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.stats import month, rankings
 from kiosk.i18n import N_, N_plural, item_type_name, translate
@@ -139,6 +139,24 @@ def _reading(ctx: Web, patron: Any) -> dict[str, Any] | None:
     }
 
 
+def _badges(ctx: Web, update: Update | None) -> list[dict[str, Any]]:
+    """Return the badges the child earned with this update's answer, in words: shown with that
+    answer only, so once (a page opened later, or the next state, has none)."""
+    earned = getattr(update.feedback, "badges", ()) if update is not None else ()
+    now = ctx.kiosk.patron if ctx.kiosk is not None else None
+    if not earned or now is None or update is None or update.patron is None:
+        return []
+    if now.id != update.patron.id:
+        # An old update sent again (a page resuming its stream) after the child left: the
+        # next child or the idle screen never gets it.
+        return []
+    return [
+        {"badge": b["badge"], **_both(badges.SAID[b["badge"]], {"count": b["count"]})}
+        for b in earned
+        if b["badge"] in badges.SAID
+    ]
+
+
 _idle_cache: dict[int, tuple[float, dict[str, Any]]] = {}
 
 
@@ -172,6 +190,7 @@ PRIVATE: dict[str, Any] = {
     "results": [],
     "last": None,
     "reading": None,
+    "badges": [],
 }
 
 
@@ -230,6 +249,7 @@ def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
     )
     state["loans"] = _loans(ctx, patron) if mode in ("patron", "lend_for") else []
     state["reading"] = _reading(ctx, patron) if mode == "patron" else None
+    state["badges"] = _badges(ctx, update) if mode == "patron" else []
     state["results"] = _results(results)
     return state
 

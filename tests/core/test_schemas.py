@@ -39,6 +39,8 @@ RECORD_ONLY = {
     "item_drifting",
     "drift_taken",
     "drift_ended",
+    # A child's reading badge: kept where their loans are (docs/reading.md, "Badges").
+    "badge_awarded",
 }
 
 

@@ -32,6 +32,12 @@ EXPECTED = {
     },
     "session_started": {GREEN: [(0, 1), (0.5, 0)], BUZZER: [(0, 1), (0.12, 0)]},
     "session_ended": {BUZZER: [(0, 1), (0.12, 0)]},
+    # A reading badge: green and amber together, a double beep unlike any other pattern's.
+    "badge": {
+        GREEN: [(0, 1), (1.5, 0)],
+        AMBER: [(0, 1), (1.5, 0)],
+        BUZZER: [(0, 1), (0.16, 0), (0.24, 1), (0.4, 0)],
+    },
     "fault": {
         RED: [(0, 1), (0.2, 0), (0.4, 1), (0.6, 0), (0.8, 1), (1.0, 0)],
         BUZZER: [(0, 1), (0.2, 0), (0.4, 1), (0.6, 0), (0.8, 1), (1.0, 0)],

@@ -241,12 +241,16 @@ def test_a_childs_session_every_answer_and_the_renew_row(page: Any, school: dict
     clock = school["clock"]
     scan(school, page, A)
     page.wait_for_selector("#session:not([hidden])")
-    look(page, "05-session-started")
+    # His week-old loan is his first book of the term: the badge shows with the hello, once.
+    page.wait_for_selector("#badge:not([hidden])")
+    assert text(page, "#badge-list") == "本学期你的第一本书！"
+    look(page, "05-session-started-with-a-badge")
     # The week-old loan keeps its long title readable beside its Renew button.
     row = page.locator("#loans li", has_text="中国历史故事")
     assert row.locator("button.renew").is_visible()
     scan(school, page, RED)
     page.wait_for_selector("#last.ok")
+    assert page.is_hidden("#badge")
     look(page, "06-borrowed")
     clock.advance(6)
     scan(school, page, PRINCE)  # a third book: the limit of two

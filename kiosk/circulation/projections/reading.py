@@ -1,4 +1,5 @@
-"""Projections of the reading lists' events: the lists and their titles (master data).
+"""Projections of the reading events: the lists and their titles (master data), and a child's
+badges.
 
 A list edited at this dashboard is one of the three recorded events; a list as the hub has it
 arrives whole (`reading_list_synced`, never logged: the hub's feed carries state, like the
@@ -72,4 +73,15 @@ def reading_list_synced(db: Database, e: Event) -> None:
             (key, t["title_key"], t["title"], t["author"], t["isbn"], t["added_at"])
             for t in row["titles"]
         ],
+    )
+
+
+@projection("badge_awarded")
+def badge_awarded(db: Database, e: Event) -> None:
+    """Keep a child's badge for a milestone of a term (once)."""
+    d = e.data
+    db.execute(
+        "INSERT OR IGNORE INTO badges (patron_id, badge, term, count, awarded_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [e.patron_id, d["badge"], d["term"], int(d.get("count", 0)), e.at],
     )

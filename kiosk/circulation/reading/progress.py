@@ -39,6 +39,14 @@ def term_start(rules_term_start: dt.date | None, today: dt.date) -> str:
     return f"{today.year}-03-01" if today.month >= 3 else f"{today.year - 1}-09-01"
 
 
+def titles_read(titles: list[dict[str, Any]], loans: list[dict[str, Any]]) -> list[bool]:
+    """Return for each list title whether one of the loans was a copy of it: of its ISBN, or
+    of its title for a title without one (any copy counts)."""
+    isbns = {r["isbn"] for r in loans if r["isbn"]}
+    names = {r["title"] for r in loans}
+    return [(r["isbn"] in isbns) if r["isbn"] else (r["title"] in names) for r in titles]
+
+
 def progress(db: Database, patron_id: str, grade: int | None, since: str) -> dict[str, Any]:
     """Return a student's books this term, their grade list's progress and up to two of its
     titles they have not read with a copy on the shelf now."""
@@ -58,10 +66,7 @@ def progress(db: Database, patron_id: str, grade: int | None, since: str) -> dic
         "FROM reading_list_titles t WHERE t.list_id = ? ORDER BY t.added_at, t.rowid",
         [found["id"]],
     )
-    # A title counts as read when the child borrowed any copy of it this term.
-    isbns = {r["isbn"] for r in loans if r["isbn"]}
-    names = {r["title"] for r in loans}
-    done = [(r["isbn"] in isbns) if r["isbn"] else (r["title"] in names) for r in rows]
+    done = titles_read(rows, loans)
     suggest = [
         {"title": r["title"], "shelf": shelf(r["shelf_call"])}
         for r, read in zip(rows, done, strict=True)

@@ -59,6 +59,7 @@ EVENT_TYPES = (
     N_("item_drifting"),
     N_("drift_taken"),
     N_("drift_ended"),
+    N_("badge_awarded"),
     N_("loan_synced"),
     N_("loans_replayed"),
     N_("patron_saved"),

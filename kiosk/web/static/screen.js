@@ -358,6 +358,20 @@
     $("reading-suggest-line").hidden = !r.suggest.length;
   }
 
+  // A badge the child just earned: shown with the answer that earned it, in their own session,
+  // and gone with the next state (the kiosk sends it once).
+  function renderBadges(st) {
+    const list = st.mode === "patron" && st.badges ? st.badges : [];
+    $("badge").hidden = !list.length;
+    clear($("badge-list"));
+    for (const b of list) {
+      const one = Object.assign(document.createElement("span"), { className: "one" });
+      one.dataset.badge = b.badge;
+      one.appendChild(both(b));
+      $("badge-list").appendChild(one);
+    }
+  }
+
   function render(st) {
     if (st.event === "status") { $("offline").hidden = !st.offline; return; }
     // Anything that happens at the kiosk (a card, a book, the search's time out) closes the
@@ -378,6 +392,7 @@
     $("idle").hidden = !idle;
     $("session").hidden = idle;
     renderReading(st);
+    renderBadges(st);
     if (idle) {
       // The session ended: nothing of the last student may stay on the screen.
       clear($("results")); clear($("loans")); $("loans-count").textContent = "";
@@ -401,7 +416,7 @@
     if (on) {
       // Nothing of the last child stays behind a dead kiosk, and no button pretends to work.
       $("idle").hidden = true; $("session").hidden = true;
-      clear($("results")); clear($("loans")); $("last").hidden = true; renderReading({});
+      clear($("results")); clear($("loans")); $("last").hidden = true; renderReading({}); renderBadges({});
       deadline = null; mode = "idle"; setLanguage(firstLang); closeFind();
       counting = false; document.body.classList.remove("is-counting");
     }
