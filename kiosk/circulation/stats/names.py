@@ -60,6 +60,8 @@ EVENT_TYPES = (
     N_("drift_taken"),
     N_("drift_ended"),
     N_("badge_awarded"),
+    N_("reading_list_synced"),
+    N_("star_rules_synced"),
     N_("loan_synced"),
     N_("loans_replayed"),
     N_("patron_saved"),
