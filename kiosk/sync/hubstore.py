@@ -34,9 +34,10 @@ FEED_SOURCES = {
 
 
 # Added by h004: a reading list is sent whole, its fields and its titles, when either changes.
+# The feed's kind is "lists", not "reading_list", for the reason given for "stars" below.
 LIST_SOURCES = {
-    "reading_lists": ("reading_list", "id"),
-    "reading_list_titles": ("reading_list", "list_id"),
+    "reading_lists": ("lists", "id"),
+    "reading_list_titles": ("lists", "list_id"),
 }
 # Added by h005: a reading stars' period and its rules, sent as their row.
 # The feed's kind is "stars", not "star_rules": a kiosk from before takes an unknown kind's
@@ -161,7 +162,7 @@ def h003_corner_replay(db: Database) -> None:
 def h004_reading_sync(db: Database) -> None:
     """Send reading lists to the kiosks like the other master data (and those there are now)."""
     db.executescript(_feed_triggers(LIST_SOURCES))
-    db.execute("INSERT INTO feed (kind, key) SELECT 'reading_list', id FROM reading_lists")
+    db.execute("INSERT INTO feed (kind, key) SELECT 'lists', id FROM reading_lists")
 
 
 @migrations(name="h005_star_sync")
@@ -345,7 +346,7 @@ def changes(store: Store, cursor: int, limit: int) -> dict[str, Any]:
     ).fetchall():
         if kind == "rules":
             content: Any = rules_content(db)
-        elif kind == "reading_list":
+        elif kind == "lists":
             rows = list(db.query(f"SELECT {LIST_FIELDS} FROM reading_lists WHERE id = ?", [key]))
             content = list_content(db, rows[0]) if rows else None
         else:

@@ -172,7 +172,7 @@ READING_LISTS = ("reading_list_saved", "reading_list_title_added", "reading_list
 STAR_RULES = ("star_rules_saved",)
 # Each such type: the feed's kind that sends its record down, and the data field naming it.
 EDITED_ANYWHERE = {
-    **{t: ("reading_list", "list") for t in READING_LISTS},
+    **{t: ("lists", "list") for t in READING_LISTS},
     **{t: ("stars", "rules") for t in STAR_RULES},
 }
 MASTER_FROM_KIOSK = ("card_lost", "card_issued", *EDITED_ANYWHERE)

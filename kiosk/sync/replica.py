@@ -96,7 +96,7 @@ ORDER = {
     "card": 2,
     "item": 3,
     "loan": 4,
-    "reading_list": 5,
+    "lists": 5,
     "stars": 6,
 }
 
@@ -110,7 +110,7 @@ def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> 
             kind, key, row = change["kind"], change["key"], change["row"]
             if kind == "rules":
                 _put_rules(db, row, now)
-            elif kind == "reading_list":
+            elif kind == "lists":
                 if key not in lists:  # this kiosk's own edit is on its way up: keep it shown
                     save(db, "reading_list_synced", key, row, now)
             elif kind == "stars":

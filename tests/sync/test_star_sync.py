@@ -242,3 +242,5 @@ def test_a_kiosk_from_before_skips_the_feeds_stars() -> None:
     """Such a kiosk applies an unknown feed kind as "<kind>_saved": no projection may match."""
     assert "stars_saved" not in projector.event_types()
     assert "star_rules_synced" in projector.event_types()
+    assert "lists_saved" not in projector.event_types()  # the lists' kind, likewise
+    assert "reading_list_synced" in projector.event_types()
