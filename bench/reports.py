@@ -9,7 +9,9 @@ new-books bulletin has something to show. The small school is `kiosk demo`'s (18
 through the Flask app in-process (routing, queries, templates; no network), once to warm up,
 then `--requests` times per round, in rounds (bench.harness); the table gives the median and p99
 of each beside the same page on the small school. Target: every page under 200 ms on the grown
-store.
+store. Then, on the same grown store, a child's session screen with and without their reading
+strip (the progress lookup) and the badge check (bench/reading.py's `session_reading`; target:
+the progress lookup's p99 under 10 ms).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench import harness
+from bench import harness, reading
 from bench.grow import grow
 from kiosk import config
 from kiosk.app import open_store
@@ -170,6 +172,12 @@ def main(argv: list[str] | None = None) -> None:
         (folder / "grown").mkdir(parents=True, exist_ok=True)
         grown, figures = grown_school(folder / "grown", args.quick)
         page_times(grown, small, requests, bench)
+        # The child's own reading on the session screen, on the same grown store (issue 25).
+        store = open_store(grown)
+        try:
+            reading.session_reading(store, bench, harness.size(args, 300, 30))
+        finally:
+            store.close()
     for path in PAGES:
         bench.compare(
             f"`{path}` on the grown store: p50",
