@@ -257,8 +257,6 @@ def test_a_hub_from_before_applies_the_list_edits_it_kept(tmp_path: Path) -> Non
         kinds = [r["kind"] for r in store.query("SELECT kind FROM conflicts")]
         assert kinds == ["not_in_catalogue"]
         page = hubstore.changes(store, 0, 1000)["changes"]
-        assert [c["row"]["titles"][0]["title"] for c in page if c["kind"] == "lists"] == [
-            "书 1"
-        ]
+        assert [c["row"]["titles"][0]["title"] for c in page if c["kind"] == "lists"] == ["书 1"]
     finally:
         store.close()
