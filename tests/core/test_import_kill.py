@@ -43,6 +43,8 @@ from kiosk.web import create_app
 from . import workbooks
 from .test_daemon import KioskProcess, make_school, write_config
 
+pytestmark = pytest.mark.slow  # fifteen imports killed
+
 ROWS = 20_000
 OLD = 1_000  # books already in the store, which the file updates
 HEADER = ["条码号", "题名", "责任者"]
