@@ -4,8 +4,7 @@ A real daemon (FIFO scans, a fake clock so no session runs out while it is looke
 in Chromium. The test plays the states in order, as a lunch queue and a stocktake would meet
 them, and in each one, at every size and in each language, asserts that no text is drawn over
 other text, nothing a child must read is cut off, no title is cut to under eight characters,
-there is one h1, and axe-core finds nothing. Screenshots: test-artifacts/states-*.png (800x480,
-and any size where a check found something).
+there is one h1, and axe-core finds nothing. Screenshots: test-artifacts/states-*.png.
 """
 
 from __future__ import annotations
@@ -169,18 +168,15 @@ def set_language(page: Any, lang: str) -> None:
 
 
 def look(page: Any, state: str) -> None:
-    """Check the state at every size in both languages; save a screenshot of the kiosk's own
-    size, and of any other size where a check found something."""
+    """Check the state at every size in both languages; save a screenshot of each."""
     ARTIFACTS.mkdir(exist_ok=True)
     found = []
     for w, h in SIZES:
         page.set_viewport_size({"width": w, "height": h})
         for lang in ("zh", "en"):
             set_language(page, lang)
-            here = [f"{w}x{h} {lang}: {p}" for p in problems(page)]
-            if here or (w, h) == SIZES[0]:  # a screenshot costs more than the checks
-                page.screenshot(path=str(ARTIFACTS / f"states-{state}-{lang}-{w}x{h}.png"))
-            found += here
+            page.screenshot(path=str(ARTIFACTS / f"states-{state}-{lang}-{w}x{h}.png"))
+            found += [f"{w}x{h} {lang}: {p}" for p in problems(page)]
             if (w, h) == SIZES[0]:
                 assert_accessible(page, f"{state} ({lang})")
     page.set_viewport_size({"width": 800, "height": 480})
