@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check-browser check-system bench catalogs clean
+.PHONY: demo test test-quick lint check-browser check-system bench catalogs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ check-system: $(STAMP)
 
 test: $(STAMP) check-browser lint check-system
 	$(BIN)/pytest
+
+# The tests that start no Chromium, no running daemon, hub or `kiosk` process (the `slow` marker,
+# see docs/testing.md): a couple of minutes, for between edits. `make test` is still the gate.
+test-quick: $(STAMP)
+	$(BIN)/pytest -m "not slow"
 
 # Every benchmark in bench/, each in rounds beside a baseline of the same run, then one summary
 # table (bench/all.py; see the README's Performance section).

@@ -84,3 +84,31 @@ def circulation(store: Store) -> Circulation:
 def kiosk(circulation: Circulation, clock: FakeClock) -> Kiosk:
     """A session state machine with default timeouts."""
     return Kiosk(circulation, clock)
+
+
+# What makes a test `slow` (left out by `make test-quick`): a fixture that starts headless
+# Chromium, a running daemon on loopback or a hub process, named by the conftest that defines
+# it (`kiosk` is also the session state machine above, which is quick). Modules that start
+# processes of their own say `pytestmark = pytest.mark.slow` themselves; see docs/testing.md.
+SLOW_FIXTURES = {
+    ("web.conftest", "browser"),
+    ("web.conftest", "kiosk"),
+    ("web.conftest", "live"),
+    ("sync.conftest", "hub"),
+    ("sip2.conftest", "acs"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test whose fixtures start Chromium, a daemon or a hub."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        defined = {
+            (d.func.__module__, name)
+            for name, defs in info.name2fixturedefs.items()
+            for d in defs[-1:]  # the definition this test gets
+        }
+        if defined & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)

@@ -14,6 +14,8 @@ import pytest
 
 from bench.all import benchmarks
 
+pytestmark = pytest.mark.slow  # every benchmark at its smallest size
+
 SUMMARY_HEAD = "| measure | ours | baseline | ratio | target | met |"
 
 

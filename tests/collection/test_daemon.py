@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from core.test_daemon import KioskProcess, kiosk_cmd, make_school, write_config
 
 from kiosk import config
@@ -14,6 +15,8 @@ from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.collection import cards, holds, lost, stocktake, weeding
 from kiosk.circulation.service import Circulation
+
+pytestmark = pytest.mark.slow  # `kiosk run` processes
 
 RED, PRINCE, WEB, GRASS = "9787020002207", "9787535449450", "9787544270878", "9787530215982"
 CARD, OTHER_CARD, TOM_CARD = "0F00A1B2C3", "0F00A1B2C4", "0F00A1B2C5"

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from core.test_daemon import kiosk_cmd, write_config
 
+pytestmark = pytest.mark.slow  # `kiosk` commands in processes
+
 BOOKS = (
     "barcode,title,call_number,location\n"
     "9787020002207,红楼梦,I242.4/1,图书馆\n"

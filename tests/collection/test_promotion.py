@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from core.test_daemon import kiosk_cmd
 
 from kiosk.circulation.collection.promotion import decide, next_class_name
 from kiosk.circulation.demo import make_demo
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
+
+pytestmark = pytest.mark.slow  # `kiosk` commands in processes
 
 
 def test_class_names_move_up_a_grade() -> None:

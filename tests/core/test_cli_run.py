@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # `kiosk run` processes
+
 KIOSK = [sys.executable, "-m", "kiosk"]
 ENV = {**os.environ, "KIOSK_LANG": "en"}
 

@@ -15,6 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from conftest import START
 
 from kiosk import config
@@ -23,6 +24,8 @@ from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_item
 
 from .test_daemon import CARD, KioskProcess, make_school, write_config
+
+pytestmark = pytest.mark.slow  # `kiosk run` killed and started again
 
 # Large limits so that every checkout is allowed and the only thing that can stop one is the kill.
 RULES = """

@@ -26,6 +26,8 @@ from kiosk import config
 from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 
+pytestmark = pytest.mark.slow  # `kiosk run` processes
+
 RED, PRINCE = "9787020002207", "9787535449450"
 CARD = "0F00A1B2C3"  # 王小明, a grade-3 student
 

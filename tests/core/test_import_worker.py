@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kiosk.circulation.store import Store
+
+pytestmark = pytest.mark.slow  # the import worker process
 
 
 def patrons_csv(path: Path, count: int) -> Path:

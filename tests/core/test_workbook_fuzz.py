@@ -20,12 +20,16 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from kiosk.circulation.importers import import_file
 from kiosk.circulation.importers.checks import RowError
 from kiosk.circulation.store import Store
 
 from . import workbooks
 from .test_daemon import kiosk_cmd, make_school, write_config
+
+pytestmark = pytest.mark.slow  # `kiosk import` processes
 
 COUNT = 500
 HEADER: list[str | int] = ["条码号", "题名", "责任者"]

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # Chromium
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "systemd/kiosk-browser"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

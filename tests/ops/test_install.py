@@ -22,6 +22,8 @@ from kiosk import config
 from kiosk.circulation.records import put_patron
 from kiosk.circulation.store import Store
 
+pytestmark = pytest.mark.slow  # install scripts and `kiosk` processes
+
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_COMMANDS = [
     "apt-get",

@@ -23,6 +23,8 @@ from kiosk.circulation.store import Store
 from kiosk.web import create_app
 from kiosk.web.server import WebServer
 
+pytestmark = pytest.mark.slow  # Chromium
+
 PASSWORD = "correct horse battery"
 SURNAMES = "李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
 GIVEN = "子涵浩宇欣怡雨思博文佳嘉晨一诺铭睿泽萱彤琪瑶婷杰俊豪天乐可心"

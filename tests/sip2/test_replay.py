@@ -16,6 +16,8 @@ from kiosk.sip2 import protocol
 
 from .test_kiosk_sip2 import Sip2Kiosk, kiosk_cmd, sip2_section, wait_until, write_config
 
+pytestmark = pytest.mark.slow  # `kiosk run` against an ACS process
+
 HERE = Path(__file__).parent
 TRANSCRIPT = HERE / "data" / "recorded.sip"
 
