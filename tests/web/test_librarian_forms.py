@@ -16,7 +16,7 @@ import pytest
 
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.stats.search import initials
-from kiosk.cli import ROW_AT
+from kiosk.cli.main import ROW_AT
 from kiosk.i18n import translate
 from web.chromium import wait_js
 from web.librarian import Demo, demo_school, log_in
