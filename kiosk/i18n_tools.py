@@ -144,9 +144,31 @@ def missing() -> list[str]:
     return problems
 
 
+def disagreeing() -> list[str]:
+    """Return 'lang: msgid' for every id that two catalogs translate differently.
+
+    The catalogs of a language are merged into one table (i18n.catalog), so of two different
+    translations of one id only one would ever be shown, whichever file sorts last.
+    """
+    problems = []
+    for lang in LANGUAGES:
+        seen: dict[str, tuple[str, str]] = {}
+        for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+            for m in read(lang, path.stem):
+                if not m.id or not m.string or isinstance(m.id, tuple):
+                    continue
+                first = seen.setdefault(str(m.id), (path.stem, str(m.string)))
+                if first[1] != m.string:
+                    problems.append(
+                        f"{lang}: {m.id!r} is {first[1]!r} in {first[0]}.po "
+                        f"but {m.string!r} in {path.stem}.po"
+                    )
+    return problems
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["update"]:
         update()
-    problems = missing()
+    problems = missing() + disagreeing()
     print("\n".join(problems) or "all messages translated")
     sys.exit(1 if problems else 0)

@@ -126,7 +126,7 @@ def test_bad_input_says_why_keeps_the_form_and_records_nothing(
                 "new_barcode": ["9787530215982"],
                 "new_title": ["新书"],
             },
-            "条码 9787530215982 已经贴在一本书上",
+            "条码 9787530215982 已经贴在《",
         ),
         (
             {"child": "S001", "new_barcode": ["D0009"], "new_title": [""], "new_isbn": ["97875"]},
