@@ -8,7 +8,8 @@ import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from kiosk.app import open_store
 from kiosk.circulation.clock import Clock
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
-from kiosk.circulation.store import Store
+from kiosk.circulation.store import Event, Store
 from kiosk.config import from_dict
 from kiosk.sync import hubstore
 from kiosk.sync.client import HubLink, SyncWorker
@@ -222,3 +223,23 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PYTHON, "-m", "kiosk", *args], capture_output=True, text=True, env=environ(), cwd=ROOT
     )
+
+
+def kept_for_the_record(
+    store: Store, db: Any, events: Sequence[tuple[str, dict[str, Any]]], actor: str
+) -> None:
+    """Store kiosk A's events as a hub that only kept them for the record did: logged and
+    received in order, applied to nothing."""
+    for seq, (type_, data) in enumerate(events, start=1):
+        e = Event(type_, store.now(), "A", actor, None, None, data, str(uuid.uuid4()))
+        db.execute(
+            "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, "
+            "data) VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, "
+            ":data)",
+            e.row(),
+        )
+        db.execute(
+            "INSERT INTO received (uuid, kiosk_id, kiosk_seq, received_at, clock_offset_s, "
+            "effective_at) VALUES (?, 'A', ?, ?, 0, ?)",
+            [e.uuid, seq, store.now(), e.at],
+        )

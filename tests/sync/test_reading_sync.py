@@ -8,7 +8,6 @@ hub receives them; a forged or malformed list event is refused in words and chan
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,11 @@ from web.clients import Browser
 
 from kiosk.circulation.reading import lists, progress
 from kiosk.circulation.records import put_item
-from kiosk.circulation.store import Event, Store
+from kiosk.circulation.store import Store
 from kiosk.sync import hubstore
 from kiosk.web.security import Passwords
 
-from .conftest import BOOK, Hub, add_school, run_cli
+from .conftest import BOOK, Hub, add_school, kept_for_the_record, run_cli
 from .test_hub_input import batch, event, post
 
 pytestmark = pytest.mark.timeout(60)
@@ -219,26 +218,16 @@ def test_a_hub_from_before_applies_the_list_edits_it_kept(tmp_path: Path) -> Non
     title = {"list": "L1", "key": "书 1", "title": "书 1", "author": "", "isbn": ""}
     forged = {**title, "key": "X", "title": "X"}
     with store.write() as db:  # as such a hub stored them, and nothing else
-        for seq, (type_, data) in enumerate(
+        kept_for_the_record(
+            store,
+            db,
             [
                 ("reading_list_saved", saved),
                 ("reading_list_title_added", title),
                 ("reading_list_title_added", forged),
             ],
-            start=1,
-        ):
-            e = Event(type_, store.now(), "A", "librarian", None, None, data, str(uuid.uuid4()))
-            db.execute(
-                "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, "
-                "data) VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, "
-                ":data)",
-                e.row(),
-            )
-            db.execute(
-                "INSERT INTO received (uuid, kiosk_id, kiosk_seq, received_at, clock_offset_s, "
-                "effective_at) VALUES (?, 'A', ?, ?, 0, ?)",
-                [e.uuid, seq, store.now(), e.at],
-            )
+            "librarian",
+        )
         for table in ("reading_lists", "reading_list_titles"):
             for op in ("insert", "update", "delete"):
                 db.execute(f"DROP TRIGGER feed_{table}_{op}")

@@ -26,7 +26,7 @@ from kiosk.circulation.store import Event, Store
 from kiosk.sync import hubstore
 from kiosk.web.security import Passwords
 
-from .conftest import BOOK, Hub, run_cli
+from .conftest import BOOK, Hub, kept_for_the_record, run_cli
 from .test_hub_input import batch, event, post
 
 pytestmark = pytest.mark.timeout(60)
@@ -206,21 +206,8 @@ def test_a_hub_from_before_applies_the_star_rules_it_kept(tmp_path: Path) -> Non
     edit = {**good, "name": "读书节（改）"}
     forged = {**good, "rules": "R2", "min_books": 0}
     with store.write() as db:  # as such a hub stored them, and nothing else
-        for seq, data in enumerate([good, edit, forged], start=1):
-            e = Event(
-                "star_rules_saved", store.now(), "A", "l", None, None, data, str(uuid.uuid4())
-            )
-            db.execute(
-                "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, "
-                "data) VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, "
-                ":data)",
-                e.row(),
-            )
-            db.execute(
-                "INSERT INTO received (uuid, kiosk_id, kiosk_seq, received_at, clock_offset_s, "
-                "effective_at) VALUES (?, 'A', ?, ?, 0, ?)",
-                [e.uuid, seq, store.now(), e.at],
-            )
+        events = [("star_rules_saved", data) for data in (good, edit, forged)]
+        kept_for_the_record(store, db, events, "l")
         for op in ("insert", "update", "delete"):
             db.execute(f"DROP TRIGGER feed_star_rules_{op}")
         db.execute("DELETE FROM _sqlite_migrations WHERE name = 'h005_star_sync'")
