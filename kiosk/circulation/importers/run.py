@@ -59,6 +59,10 @@ def run(
     not the daemon's, whose scans must commit durably. `keep_going`: the librarian chose to
     import the good rows of a file with bad ones (each record's rows all, or none of them).
     """
+    # Python finds its temporary folder by writing a probe file there; done before the lock is
+    # taken, an import killed once it holds the lock leaves no file behind (the spool itself
+    # has no name).
+    tempfile.gettempdir()
     with journal.holding(store), tempfile.TemporaryFile("w+b") as spool:
         journal.recover(store)  # an import stopped before this one is undone first
         # The rows read are said whether or not the file is refused: "0 rows" for a file of four
