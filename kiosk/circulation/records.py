@@ -13,7 +13,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
-from kiosk.circulation import decide
 from kiosk.circulation.commands import (
     IssueCard,
     ReportCardLost,
@@ -24,7 +23,8 @@ from kiosk.circulation.commands import (
     SetRules,
 )
 from kiosk.circulation.events import Draft, Refusal
-from kiosk.circulation.models import Item, Patron, location_key
+from kiosk.circulation.handler import Outcome, handle
+from kiosk.circulation.models import location_key
 from kiosk.circulation.projections.master import (
     ITEM_EDITS,
     ITEM_FIELDS,
@@ -32,9 +32,8 @@ from kiosk.circulation.projections.master import (
     PATRON_FIELDS,
 )
 from kiosk.circulation.projector import commit, project
-from kiosk.circulation.rules import load_rules, rules_rows
+from kiosk.circulation.rules import rules_rows
 from kiosk.circulation.store import Event, Store, fetch
-from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, translate
 
 
 def save(
@@ -97,63 +96,36 @@ def report_card_lost(
     store: Store, code: str, actor: str, patron_id: str | None = None
 ) -> Event | None:
     """Mark a card lost so it is refused from now on; None if there is no such card (of hers)."""
-    with store.write() as db:
-        decision = decide.report_card_lost(
-            card_forms.find(db, code), ReportCardLost(code, actor, patron_id)
-        )
-        if isinstance(decision, Refusal):
-            return None
-        (event,) = commit(store, db, decision, store.now())
-        return event
+    done = handle(store, ReportCardLost(code, actor, patron_id))
+    return done.event if done.ok else None
 
 
 def issue_card(store: Store, patron_id: str, code: str, actor: str) -> Event | Refusal:
     """Give a patron a new (replacement) card, kept in its canonical form; or say why not."""
-    code = code.strip()
-    with store.write() as db:
-        rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
-        patron = Patron.from_row(rows[0]) if rows else None
-        taken = card_forms.holder(db, code) if code else None
-        decision = decide.issue_card(patron, code, taken, IssueCard(patron_id, code, actor))
-        if isinstance(decision, Refusal):
-            return decision
-        (event,) = commit(store, db, decision, store.now())
-        return event
+    return _decided(handle(store, IssueCard(patron_id, code.strip(), actor)))
 
 
 def set_item_status(store: Store, barcode: str, status: str, actor: str) -> Event | Refusal:
     """Mark an item lost, damaged, withdrawn or available again; or say why not."""
-    with store.write() as db:
-        rows = fetch(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
-        item = Item.from_row(rows[0]) if rows else None
-        return _decided(store, db, decide.item_status(item, SetItemStatus(barcode, status, actor)))
+    return _decided(handle(store, SetItemStatus(barcode, status, actor)))
 
 
 def set_patron_status(store: Store, patron_id: str, status: str, actor: str) -> Event | Refusal:
     """Block, unblock or retire a patron; or say why not."""
-    with store.write() as db:
-        rows = fetch(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
-        patron = Patron.from_row(rows[0]) if rows else None
-        cmd = SetPatronStatus(patron_id, status, actor)
-        return _decided(store, db, decide.patron_status(patron, cmd))
+    return _decided(handle(store, SetPatronStatus(patron_id, status, actor)))
 
 
-def _decided(store: Store, db: Database, decision: list[Draft] | Refusal) -> Event | Refusal:
-    if isinstance(decision, Refusal):
-        return decision
-    (event,) = commit(store, db, decision, store.now())
-    return event
+def _decided(done: Outcome) -> Event | Refusal:
+    return done.refusal if done.refusal is not None else done.event
 
 
 def set_rules(store: Store, rules_config: Any, actor: str) -> Event:
     """Replace the rules and calendar in the store with those of a [rules] config section."""
     rows, policy, closed = rules_rows(rules_config)
-    decision = decide.rules_set(SetRules(tuple(rows), policy, tuple(closed), actor))
-    if isinstance(decision, Refusal):  # the config loader checked these already
-        raise ValueError(f"rules refused: {decision.params}")
-    with store.write() as db:
-        (event,) = commit(store, db, decision, store.now())
-        return event
+    done = handle(store, SetRules(tuple(rows), policy, tuple(closed), actor))
+    if done.refusal is not None:  # the config loader checked these already
+        raise ValueError(f"rules refused: {done.refusal.params}")
+    return done.event
 
 
 def seed_rules(store: Store, rules_config: Any) -> Event | None:
@@ -168,23 +140,12 @@ def save_item_type(store: Store, cmd: SaveItemType) -> Event | Refusal:
     """Add an item type (an empty key makes a new one) or change one; or say why not."""
     if not cmd.key:
         cmd = replace(cmd, key="t" + uuidlib.uuid4().hex[:8])  # never shown: the name is
-    with store.write() as db:
-        types = load_rules(db).item_types
-        return _decided(store, db, decide.item_type_saved(types, cmd, built_in_type_names()))
-
-
-def built_in_type_names() -> set[str]:
-    """Return the names of the built-in item types in every language (报刊杂志, Magazine...)."""
-    return {translate(name, lang) for name in ITEM_TYPE_NAMES.values() for lang in LANGUAGES}
+    return _decided(handle(store, cmd))
 
 
 def set_item_type(store: Store, barcode: str, item_type: str, actor: str) -> Event | Refusal:
     """Give an item a type (and so its loan rules); or say why not."""
-    with store.write() as db:
-        rows = fetch(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
-        item = Item.from_row(rows[0]) if rows else None
-        cmd = SetItemType(barcode, item_type, actor)
-        return _decided(store, db, decide.item_type_set(item, load_rules(db), cmd))
+    return _decided(handle(store, SetItemType(barcode, item_type, actor)))
 
 
 def edit_patron(store: Store, patron_id: str, changes: Mapping[str, Any], actor: str) -> Event:

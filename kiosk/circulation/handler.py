@@ -1,0 +1,119 @@
+"""The one handler: a command becomes events through its decision, committed in one write.
+
+`handle(store, command)` is the only way a command becomes events. It opens the write, runs the
+command's step (read the state the decision needs through named queries, call the pure
+decision) and commits the drafted events through the projector in the same transaction. A step
+is registered once per command type with `@step(CommandType)`; entry points (scan session, desk,
+dashboard, collection, imports, SIP2, demo) build a command and call `handle`, nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.circulation.clock import stamp
+from kiosk.circulation.events import Draft, Event, Refusal
+from kiosk.circulation.projector import commit
+from kiosk.circulation.store import Store
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a step knows besides the store and the command: the time and the kiosk's settings."""
+
+    now: dt.datetime
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A step's answer: the decision (drafts or a refusal) and the state it was decided on."""
+
+    decision: list[Draft] | Refusal
+    state: Any = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: the recorded events, or the refusal; and the state it was decided on."""
+
+    events: tuple[Event, ...] = ()
+    refusal: Refusal | None = None
+    state: Any = None
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the command was carried out."""
+        return self.refusal is None
+
+    @property
+    def reason(self) -> str:
+        """Return 'ok' or the refusal's reason code."""
+        return "ok" if self.refusal is None else self.refusal.reason
+
+    @property
+    def event(self) -> Event:
+        """Return the one event of a command that records exactly one."""
+        (only,) = self.events
+        return only
+
+
+Step = Callable[[Database, Any, Context], Decided]
+_STEPS: dict[type, Step] = {}
+
+
+def step(*command_types: type) -> Callable[[Step], Step]:
+    """Register a function as the step (read, then decide) of one or more command types."""
+
+    def register(fn: Step) -> Step:
+        for kind in command_types:
+            if kind in _STEPS:
+                raise ValueError(f"command {kind.__name__} already has a step")
+            _STEPS[kind] = fn
+        return fn
+
+    return register
+
+
+def handle(
+    store: Store,
+    command: Any,
+    settings: Mapping[str, Any] | None = None,
+    *,
+    actor: str | None = None,
+    durable: bool = True,
+) -> Outcome:
+    """Read, decide and commit one command in one transaction; a refusal changes nothing.
+
+    Called inside another write it joins that transaction (one action, one transaction).
+    `actor`, when given, is set on every drafted event (the collection's chores are drafted
+    without one). `durable=False` is only for a copy of what another system already committed.
+    """
+    fn = _STEPS.get(type(command))
+    if fn is None:
+        raise TypeError(f"no step handles {type(command).__name__}")
+    with store.write(durable) as db:
+        context = Context(store.clock.now(), settings or {})
+        decided = fn(db, command, context)
+        if isinstance(decided.decision, Refusal):
+            return Outcome(refusal=decided.decision, state=decided.state)
+        drafts = decided.decision
+        if actor is not None:
+            drafts = [replace(d, actor=actor) for d in drafts]
+        done = commit(store, db, drafts, stamp(context.now))
+        return Outcome(tuple(done), state=decided.state)
+
+
+def command_types() -> list[str]:
+    """Return the name of every command type that has a step, sorted."""
+    return sorted(kind.__name__ for kind in _STEPS)
+
+
+# The step modules register themselves on import; importing them here means whoever imports
+# the handler has them all (after the functions above exist, for the decorator).
+import kiosk.circulation.steps  # noqa: E402, F401
