@@ -85,9 +85,9 @@ def strings_in(node: ast.AST) -> set[str]:
 def drafted_types(types: list[str]) -> dict[str, str]:
     """Return each of `types` that some Draft(...) in kiosk/circulation drafts, with where.
 
-    A type given as a string is taken as it is; an f-string (f"hold_{how}") matches the types it
-    spells with any word its module's strings and docstrings say ("fulfilled"); a name (`kind`) matches
-    the type strings of the function that builds the Draft.
+    A type given as a string is taken as it is; an f-string (f"hold_{how}") matches the types
+    it spells with any word its module's strings and docstrings say ("fulfilled"); a name
+    (`kind`) matches the type strings of the function that builds the Draft.
     """
     found: dict[str, str] = {}
     for path, tree in sources(CIRCULATION):
@@ -109,9 +109,7 @@ def drafted_types(types: list[str]) -> dict[str, str]:
                 spelled = {t for t in types if re.fullmatch(pattern, t)}
             elif isinstance(given, ast.Name):
                 around = [
-                    f
-                    for f in functions
-                    if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)
+                    f for f in functions if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)
                 ]
                 spelled = strings_in(around[-1]) & set(types) if around else set()
             else:
