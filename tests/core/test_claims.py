@@ -75,6 +75,13 @@ def draft_type(call: ast.Call) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == "type"), None)
 
 
+def text_of(node: ast.Constant | ast.JoinedStr) -> str:
+    """Return a string constant's text, an f-string's with an x for each value; else ''."""
+    if isinstance(node, ast.JoinedStr):
+        return "".join(text_of(v) if isinstance(v, ast.Constant) else "x" for v in node.values)
+    return node.value if isinstance(node.value, str) else ""
+
+
 def strings_in(node: ast.AST) -> set[str]:
     """Return every string constant inside a node."""
     return {
@@ -103,7 +110,7 @@ def drafted_types(types: list[str]) -> dict[str, str]:
                 spelled = {given.value}
             elif isinstance(given, ast.JoinedStr):
                 pattern = "".join(
-                    re.escape(v.value) if isinstance(v, ast.Constant) else f"(?:{words})"
+                    re.escape(text_of(v)) if isinstance(v, ast.Constant) else f"(?:{words})"
                     for v in given.values
                 )
                 spelled = {t for t in types if re.fullmatch(pattern, t)}
@@ -224,14 +231,10 @@ def writes_in(tree: ast.Module) -> list[tuple[int, str, str]]:
 
 def _writes(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
     for node in ast.walk(tree):
-        text = None
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            text = node.value
-        elif isinstance(node, ast.JoinedStr):
-            text = "".join(v.value if isinstance(v, ast.Constant) else "x" for v in node.values)
-        for match in SQL_WRITE.finditer(text or ""):
-            table = next(g for g in match.groups() if g)
-            yield node.lineno, table, " ".join(match.group(0).split())
+        if isinstance(node, ast.Constant | ast.JoinedStr):
+            for match in SQL_WRITE.finditer(text_of(node)):
+                table = next(g for g in match.groups() if g)
+                yield node.lineno, table, " ".join(match.group(0).split())
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -241,7 +244,7 @@ def _writes(tree: ast.Module) -> Iterator[tuple[int, str, str]]:
             if isinstance(on, ast.Subscript) or (
                 isinstance(on, ast.Call) and dotted(on.func).endswith(".table")
             ):
-                name = on.slice if isinstance(on, ast.Subscript) else (on.args or [None])[0]
+                name = on.slice if isinstance(on, ast.Subscript) else next(iter(on.args), None)
                 table = name.value if isinstance(name, ast.Constant) else "?"
                 yield node.lineno, str(table), f"sqlite-utils .{node.func.attr}()"
 
@@ -305,14 +308,30 @@ STRING_LOADERS = {
 }
 
 
+def loaders_in(path: str, tree: ast.Module) -> Iterator[str]:
+    """Yield where a module loads code by a name import-linter cannot follow."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and dotted(node.func) in STRING_LOADERS:
+            yield f"{path}:{node.lineno} {dotted(node.func)}()"
+        if isinstance(node, ast.ImportFrom) and node.module in ("importlib", "importlib.util"):
+            names = [a.name for a in node.names if a.name != "metadata"]
+            if names:
+                yield f"{path}:{node.lineno} from {node.module} import {', '.join(names)}"
+
+
 def test_no_module_under_kiosk_loads_code_by_name() -> None:
-    offenders = []
-    for path, tree in sources(KIOSK):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and dotted(node.func) in STRING_LOADERS:
-                offenders.append(f"{path}:{node.lineno} {dotted(node.func)}()")
-            if isinstance(node, ast.ImportFrom) and node.module == "importlib":
-                names = [a.name for a in node.names if a.name != "metadata"]
-                if names:
-                    offenders.append(f"{path}:{node.lineno} from importlib import {names}")
+    offenders = [hit for path, tree in sources(KIOSK) for hit in loaders_in(path, tree)]
     assert not offenders, f"imports import-linter cannot see: {offenders}"
+
+
+def test_the_loader_check_finds_a_module_loaded_by_name() -> None:
+    tree = ast.parse(
+        "import importlib\nfrom importlib import import_module\n"
+        "importlib.import_module('kiosk.web')\n__import__('kiosk.sync')\n"
+        "import importlib.metadata\nimportlib.metadata.version('kiosk')\n"
+    )
+    assert sorted(loaders_in("x.py", tree)) == [
+        "x.py:2 from importlib import import_module",
+        "x.py:3 importlib.import_module()",
+        "x.py:4 __import__()",
+    ]
