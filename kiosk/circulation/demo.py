@@ -22,10 +22,8 @@ from sqlite_utils import Database
 from kiosk import config
 from kiosk.circulation import cards
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.commands import SetRules
-from kiosk.circulation.events import Draft
+from kiosk.circulation.commands import RecordImport, SetRules
 from kiosk.circulation.handler import handle
-from kiosk.circulation.projector import commit
 from kiosk.circulation.records import save
 from kiosk.circulation.rules import rules_rows
 from kiosk.circulation.service import Circulation
@@ -245,9 +243,10 @@ term_end = "{end}"
 def build(store: Store, settings: config.Settings, seed: int, today: dt.date) -> School:
     """Generate the school and live its term so far through the kiosk's own commands.
 
-    One transaction: the rules through the handler, the roll and the catalogue as an import
-    saves them, then every checkout and return through the circulation service, each at its own
-    time on the term's clock, so the desk's decision reads the store as it was at that moment.
+    One transaction: the rules and the import's record through the handler, the roll and the
+    catalogue as an import saves them, then every checkout and return through the circulation
+    service, each at its own time on the term's clock, so the desk's decision reads the store as
+    it was at that moment.
     """
     rng = random.Random(seed)
     tz = ZoneInfo(settings.kiosk.timezone)
@@ -264,8 +263,7 @@ def build(store: Store, settings: config.Settings, seed: int, today: dt.date) ->
             handle(store, SetRules(tuple(rows), policy, tuple(closed), "config"))
             _save(db, school)
             counts = {"patrons": len(school.patrons), "items": len(school.items)}
-            import_ = Draft("import", actor="demo", data={"kind": "demo", **counts})
-            commit(store, db, [import_], stamp(opening))
+            handle(store, RecordImport("demo", counts, "demo"))
             term = _Term(rng, Circulation(store, settings.kiosk.timezone), clock, school, today)
             term.live(term_start)
             magazines = School()  # after the term's loans, which stay as they were
