@@ -6,6 +6,7 @@ feed) builds one of these; a pure decision in `decide.py` turns it into events o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,4 +144,13 @@ class SetItemType:
 
     barcode: str
     item_type: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class RecordImport:
+    """Record that rows came in from outside (a file, the demo school): what kind, how many."""
+
+    kind: str
+    counts: Mapping[str, int]
     actor: str = ""

@@ -22,6 +22,7 @@ from kiosk.circulation.commands import (
     Checkout,
     EndDrift,
     IssueCard,
+    RecordImport,
     Renew,
     ReportCardLost,
     SaveItemType,
@@ -343,3 +344,10 @@ def item_type_set(item: Item | None, rules: Rules, cmd: SetItemType) -> Decision
         return Refusal("unknown_type", {"type": cmd.item_type})
     data = {"item_type": cmd.item_type}
     return [Draft("item_type_set", cmd.actor, None, item.barcode, data)]
+
+
+def import_recorded(cmd: RecordImport) -> Decision:
+    """Record an import of a kind, with counts that are not negative."""
+    if not cmd.kind or any(n < 0 for n in cmd.counts.values()):
+        return Refusal("bad_import", {"kind": cmd.kind})
+    return [Draft("import", cmd.actor, None, None, {"kind": cmd.kind, **cmd.counts})]

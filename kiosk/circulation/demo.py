@@ -2,8 +2,9 @@
 
 Everything comes from one `random.Random(seed)` (UUIDs too), and the term is laid out around the
 day the demo is made, so the same seed on the same day gives the same school, row for row. The
-whole school is written with bulk inserts in one transaction, with its loan events, in a few
-seconds. Only `kiosk demo` imports this module; `kiosk run` never does.
+roll and the catalogue are saved as an import saves them; the term's loans and returns are the
+kiosk's own commands (the circulation service, at each one's time), all in one transaction, in
+a few seconds. Only `kiosk demo` imports this module; `kiosk run` never does.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlite_utils import Database
+
 from kiosk import config
-from kiosk.circulation import cards, decide
+from kiosk.circulation import cards
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.commands import Checkout
-from kiosk.circulation.events import Refusal
-from kiosk.circulation.models import Item, Patron
-from kiosk.circulation.projector import project
+from kiosk.circulation.commands import RecordImport, SetRules
+from kiosk.circulation.handler import handle
 from kiosk.circulation.records import save
-from kiosk.circulation.rules import Rules, load_rules, rules_rows
-from kiosk.circulation.store import Event, Store
+from kiosk.circulation.rules import rules_rows
+from kiosk.circulation.service import Circulation
+from kiosk.circulation.store import Store
 from kiosk.codes import ean13_check_digit
 from kiosk.i18n import _
 
@@ -168,13 +170,24 @@ EN_AUTHORS = "Anna Lee|Tom Baker|Mary Stone|Sam Clark|Lucy Gray|Ben Hall|Emma Wo
 
 @dataclass
 class School:
-    """The rows of a demo school, ready for bulk insert."""
+    """The rows of a demo school, ready to be saved."""
 
     patrons: list[dict[str, Any]] = field(default_factory=list)
     cards: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
-    loans: list[dict[str, Any]] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+
+
+class _TermClock:
+    """The clock of the term being lived through: each checkout and return is made at its time."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def monotonic(self) -> float:
+        return self.at.timestamp()
 
 
 def make_demo(
@@ -228,7 +241,13 @@ term_end = "{end}"
 
 
 def build(store: Store, settings: config.Settings, seed: int, today: dt.date) -> School:
-    """Generate the school and write it, with its rules and loan events, in one transaction."""
+    """Generate the school and live its term so far through the kiosk's own commands.
+
+    One transaction: the rules and the import's record through the handler, the roll and the
+    catalogue as an import saves them, then every checkout and return through the circulation
+    service, each at its own time on the term's clock, so the desk's decision reads the store as
+    it was at that moment.
+    """
     rng = random.Random(seed)
     tz = ZoneInfo(settings.kiosk.timezone)
     term_start = dt.date.fromisoformat(settings.rules.term_start)
@@ -236,22 +255,28 @@ def build(store: Store, settings: config.Settings, seed: int, today: dt.date) ->
     school = School()
     _people(rng, school, opening)
     _books(rng, school, opening)
-    rows, policy, closed = rules_rows(settings.rules)
-    data = {"rules": rows, "policy": policy, "closed_days": closed}
-    rules_event = _event(rng, "rules_set", opening, actor="config", data=data)
-    with store.write() as db:
-        project(db, rules_event)
-        rules = load_rules(db)
-        _history(rng, school, rules, term_start, today, tz)
-        _periodicals(school, opening)  # after the term's loans, which stay as they were
-        counts = {"patrons": len(school.patrons), "items": len(school.items)}
-        setup = _event(rng, "import", opening, actor="demo", data={"kind": "demo", **counts})
-        _insert(db, school, [setup, *school.events], rules_event)
+    clock, real = _TermClock(opening), (store.clock, store.new_uuid)
+    store.clock, store.new_uuid = clock, lambda: _uuid(rng)
+    try:
+        with store.write() as db:
+            rows, policy, closed = rules_rows(settings.rules)
+            handle(store, SetRules(tuple(rows), policy, tuple(closed), "config"))
+            _save(db, school)
+            counts = {"patrons": len(school.patrons), "items": len(school.items)}
+            handle(store, RecordImport("demo", counts, "demo"))
+            term = _Term(rng, Circulation(store, settings.kiosk.timezone), clock, school, today)
+            term.live(term_start)
+            magazines = School()  # after the term's loans, which stay as they were
+            _periodicals(magazines, opening)
+            _save(db, magazines)
+            school.items += magazines.items
+    finally:
+        store.clock, store.new_uuid = real
     return school
 
 
-def _insert(db: Any, school: School, events: list[Event], rules_event: Event) -> None:
-    """Write the school through the projections, then its term of events in time order."""
+def _save(db: Database, school: School) -> None:
+    """Save the roll and the catalogue as an import does (copies of rows, never logged)."""
     cards_of: dict[str, list[str]] = {}
     for code, patron_id, *_rest in school.cards:
         cards_of.setdefault(patron_id, []).append(code)
@@ -261,23 +286,10 @@ def _insert(db: Any, school: School, events: list[Event], rules_event: Event) ->
     for it in school.items:
         row = {k: v for k, v in it.items() if k != "status"}
         save(db, "item_saved", it["barcode"], row, it["updated_at"])
-    events.sort(key=lambda e: (e.at, e.uuid))
-    for e in events:
-        project(db, e)
-    logged = sorted([rules_event, *events], key=lambda e: (e.at, e.uuid))
-    db.conn.executemany(
-        "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data) "
-        "VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, :data)",
-        [e.row() for e in logged],
-    )
 
 
 def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _event(rng: random.Random, type: str, at: dt.datetime, **kw: Any) -> Event:
-    return Event(type=type, at=stamp(at), kiosk_id=KIOSK_ID, uuid=_uuid(rng), **kw)
 
 
 def _name(rng: random.Random) -> str:
@@ -381,94 +393,68 @@ def _periodicals(school: School, opening: dt.datetime) -> None:
             barcode += 1
 
 
-def _history(
-    rng: random.Random, school: School, rules: Rules, start: dt.date, today: dt.date, tz: ZoneInfo
-) -> None:
-    """Lend and return books day by day from the start of term until yesterday."""
-    term = _Term(rng, school, rules, today, tz)
-    day = start
-    while day < today:
-        if rules.is_open(day):
-            term.morning_returns(day)
-            for _ in range(rng.randint(60, 140)):
-                term.lend(day)
-        day += dt.timedelta(days=1)
-
-
 class _Term:
-    """The desk through a term: books on the shelf, loans per patron, returns to come."""
+    """The desk through a term: lunch-time loans, and books coming back some mornings later."""
 
     def __init__(
-        self, rng: random.Random, school: School, rules: Rules, today: dt.date, tz: ZoneInfo
+        self,
+        rng: random.Random,
+        circulation: Circulation,
+        clock: _TermClock,
+        school: School,
+        today: dt.date,
     ) -> None:
-        self.rng, self.school, self.rules, self.today, self.tz = rng, school, rules, today, tz
-        self.borrowers = [_patron(p) for p in school.patrons]
+        self.rng, self.circulation, self.clock, self.today = rng, circulation, clock, today
+        self.tz = circulation.tz
+        self.rules = circulation.rules(circulation.store.db)
+        self.borrowers = [p["id"] for p in school.patrons]
+        # The books a child can pick from the library's shelves (corner books stay in class).
         self.shelf = [it["barcode"] for it in school.items if it["location"] == "library"]
-        self.items = {it["barcode"]: it for it in school.items}
-        self.open_due: dict[str, list[str]] = {p.id: [] for p in self.borrowers}
-        self.returns: dict[dt.date, list[dict[str, Any]]] = {}
+        self.returns: dict[dt.date, list[str]] = {}  # day -> books that come back that morning
+
+    def live(self, day: dt.date) -> None:
+        """Lend and return books day by day, in time order, from the start of term to yesterday."""
+        while day < self.today:
+            if self.rules.is_open(day):
+                self.morning_returns(day)
+                self.lunch_and_after_school(day)
+            day += dt.timedelta(days=1)
 
     def morning_returns(self, day: dt.date) -> None:
         """Take back the books due back today, before school (so lunch can lend them again)."""
-        for loan in self.returns.pop(day, []):
-            at = _at(self.rng, day, self.tz, (7, 30), 60)
-            loan["returned_at"] = stamp(at)
-            self.shelf.append(loan["item_barcode"])
-            self.open_due[loan["patron_id"]].remove(loan["due_at"])
-            data = {"loan_uuid": loan["uuid"], "overdue": loan["due_at"] < stamp(at)}
-            self.school.events.append(
-                _event(
-                    self.rng,
-                    "checkin",
-                    at,
-                    actor=loan["patron_id"],
-                    data=data,
-                    patron_id=loan["patron_id"],
-                    item_barcode=loan["item_barcode"],
-                )
-            )
+        books = self.returns.pop(day, [])
+        times = sorted(_at(self.rng, day, self.tz, (7, 30), 60) for _ in books)
+        for barcode, at in zip(books, times, strict=True):
+            self.clock.at = at
+            done = self.circulation.checkin(barcode, actor="self-service")  # no card: a return
+            if done.ok:
+                self.shelf.append(barcode)
+
+    def lunch_and_after_school(self, day: dt.date) -> None:
+        """Lend books to children who come by: most at lunch, the rest after school."""
+        times = []
+        for _visitor in range(self.rng.randint(60, 140)):
+            lunch = self.rng.random() < 0.7
+            start, minutes = ((11, 50), 80) if lunch else ((15, 40), 50)
+            times.append(_at(self.rng, day, self.tz, start, minutes))
+        for at in sorted(times):
+            self.clock.at = at
+            self.lend(day)
 
     def lend(self, day: dt.date) -> None:
         """Lend a random book to a random patron if the desk's decision allows, plan its return."""
-        rng, rules = self.rng, self.rules
-        patron = rng.choice(self.borrowers)
+        rng = self.rng
+        patron_id = rng.choice(self.borrowers)
         if not self.shelf:
             return
         i = rng.randrange(len(self.shelf))
         barcode = self.shelf[i]
-        lunch = rng.random() < 0.7
-        at = _at(rng, day, self.tz, (11, 50) if lunch else (15, 40), 80 if lunch else 50)
-        # The same decision as the kiosk's: limits, overdue books, the due date by the calendar.
-        item = Item.from_row({**self.items[barcode], "status": "available"})
-        state = decide.LoanState(patron, item, None, self.open_due[patron.id])
-        decision = decide.checkout(rules, self.tz, state, Checkout(patron.id, barcode), at)
-        if isinstance(decision, Refusal):
+        done = self.circulation.checkout(patron_id, barcode, actor=patron_id)  # the child's card
+        if not done.ok or done.patron is None:
             return
         self.shelf[i], self.shelf[-1] = self.shelf[-1], self.shelf[i]
         self.shelf.pop()
-        (draft,) = decision
-        event = _event(
-            rng,
-            "checkout",
-            at,
-            actor=draft.actor,
-            patron_id=patron.id,
-            item_barcode=barcode,
-            data=draft.data,
-        )
-        due = draft.data["due_at"]
-        self.school.events.append(event)
-        loan = {
-            "uuid": event.uuid,
-            "item_barcode": barcode,
-            "patron_id": patron.id,
-            "checked_out_at": event.at,
-            "due_at": due,
-            "returned_at": None,
-        }
-        self.school.loans.append(loan)
-        self.open_due[patron.id].append(due)
-        limits = rules.limits(patron)
+        limits = self.rules.limits(done.patron)
         # Most books come back within the loan period, some late, a few not at all this term.
         roll = rng.random()
         if roll < 0.01:
@@ -478,14 +464,10 @@ class _Term:
         else:
             days = rng.randint(2, limits.loan_days)
         back = day + dt.timedelta(days=days)
-        while not rules.is_open(back):
+        while not self.rules.is_open(back):
             back += dt.timedelta(days=1)
         if back < self.today:
-            self.returns.setdefault(back, []).append(loan)
-
-
-def _patron(row: dict[str, Any]) -> Patron:
-    return Patron(row["id"], row["name"], row["role"], row["grade"], row["class_name"], "active")
+            self.returns.setdefault(back, []).append(barcode)
 
 
 def _at(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from kiosk import rule_defaults
@@ -118,3 +118,10 @@ class Loan:
             row["returned_at"],
             row["renewals"],
         )
+
+
+# The columns of each table a model is read from, in the order the model takes them: said once,
+# by the models, for the projections that write the rows and the queries that read them.
+PATRON_FIELDS = tuple(f.name for f in fields(Patron))
+ITEM_FIELDS = tuple(f.name for f in fields(Item))
+LOAN_FIELDS = tuple(f.name for f in fields(Loan))

@@ -54,6 +54,7 @@ def commit(store: Store, db: Database, drafts: Iterable[Draft], at: str) -> list
             patron_id=d.patron_id,
             item_barcode=d.item_barcode,
             data=dict(d.data),
+            uuid=store.new_uuid(),
         )
         project(db, event)
         done.append(store.record(db, event))

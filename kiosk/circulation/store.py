@@ -18,7 +18,8 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,9 @@ class Store:
         self.timeout = timeout
         self.kiosk_id = kiosk_id
         self.clock = clock
+        # Where a new event's UUID comes from: random; the demo school's is seeded, so that the
+        # same seed makes the same school, event for event.
+        self.new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())
         self.wal_max_pages = wal_max_pages  # for a process of its own on this store (an import)
         self._write_lock = threading.RLock()
         self._local = threading.local()

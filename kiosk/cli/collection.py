@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from kiosk.circulation.collection import csvout, lost, promotion, stocktake
+from kiosk.circulation.store import Store
 from kiosk.cli.context import Context, fail, pass_ctx, shown_language, table_language
 from kiosk.i18n import _
 
@@ -47,13 +49,11 @@ def stocktake_cmd() -> None:
 def start(ctx: Context, location: str, call_from: str, call_to: str) -> None:
     """Start a stocktake (or resume a paused one); this kiosk's scans then count for it."""
     scope = stocktake.Scope(location.strip(), call_from.strip(), call_to.strip())
-    store = ctx.store()
-    try:
-        outcome = stocktake.start(store, scope, "cli")
-    finally:
-        store.close()
-    _refused(outcome, stocktake.MESSAGES)
-    click.echo(_("stocktake running: {scope}; scan the books on the shelves", scope=scope.label()))
+    _stocktake(
+        ctx,
+        lambda store: stocktake.start(store, scope, "cli"),
+        _("stocktake running: {scope}; scan the books on the shelves", scope=scope.label()),
+    )
 
 
 def _chosen(ctx: Context, stocktake_id: str | None) -> tuple[Any, dict[str, Any]]:
@@ -132,27 +132,36 @@ def report(ctx: Context, stocktake_id: str | None, fmt: str, lang: str, codes: b
 @pass_ctx
 def pause(ctx: Context) -> None:
     """Pause the stocktake: the kiosk lends and returns again until it is resumed."""
-    _set(ctx, "paused", _("stocktake paused"))
+    _stocktake(
+        ctx, lambda store: stocktake.set_status(store, "paused", "cli"), _("stocktake paused")
+    )
 
 
 @stocktake_cmd.command()
 @pass_ctx
 def resume(ctx: Context) -> None:
     """Resume a paused stocktake."""
-    _set(ctx, "open", _("stocktake running again"))
+    _stocktake(
+        ctx, lambda store: stocktake.set_status(store, "open", "cli"), _("stocktake running again")
+    )
 
 
 @stocktake_cmd.command()
 @pass_ctx
 def finish(ctx: Context) -> None:
     """Finish the stocktake; its report stays."""
-    _set(ctx, "finished", _("stocktake finished; `kiosk stocktake report` shows what was found"))
+    _stocktake(
+        ctx,
+        lambda store: stocktake.set_status(store, "finished", "cli"),
+        _("stocktake finished; `kiosk stocktake report` shows what was found"),
+    )
 
 
-def _set(ctx: Context, to: str, done: str) -> None:
+def _stocktake(ctx: Context, act: Callable[[Store], Any], done: str) -> None:
+    """Start a stocktake or change its state; say `done`, or why it was refused."""
     store = ctx.store()
     try:
-        outcome = stocktake.set_status(store, to, "cli")
+        outcome = act(store)
     finally:
         store.close()
     _refused(outcome, stocktake.MESSAGES)

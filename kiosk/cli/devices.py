@@ -21,32 +21,22 @@ BY_ID = Path("/dev/input/by-id")
 
 def input_devices() -> list[dict[str, Any]]:
     """Return every readable input device: path, name, USB ids, by-id links, can it type codes."""
-    from evdev import InputDevice, ecodes, list_devices
+    from kiosk.devices.scanner import readable_devices, types_codes
 
     links: dict[str, list[str]] = {}
     if BY_ID.is_dir():
         for link in sorted(BY_ID.iterdir()):
             links.setdefault(os.path.realpath(link), []).append(str(link))
-    found = []
-    for path in sorted(list_devices()):
-        try:
-            dev = InputDevice(path)
-        except OSError:
-            continue
-        try:
-            keys = dev.capabilities().get(ecodes.EV_KEY, [])
-            found.append(
-                {
-                    "path": path,
-                    "name": dev.name,
-                    "usb": f"{dev.info.vendor:04x}:{dev.info.product:04x}",
-                    "by_id": links.get(os.path.realpath(path), []),
-                    "types_codes": ecodes.KEY_ENTER in keys,
-                }
-            )
-        finally:
-            dev.close()
-    return found
+    return [
+        {
+            "path": str(dev.path),
+            "name": dev.name,
+            "usb": f"{dev.info.vendor:04x}:{dev.info.product:04x}",
+            "by_id": links.get(os.path.realpath(str(dev.path)), []),
+            "types_codes": types_codes(dev),
+        }
+        for dev in readable_devices()
+    ]
 
 
 def serial_ports() -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -13,6 +14,8 @@ from kiosk.circulation.records import seed_rules
 from kiosk.circulation.store import Store, StoreError
 from kiosk.i18n import _
 from kiosk.sync import hubstore
+
+T = TypeVar("T")
 
 
 def _fail(message: str) -> None:
@@ -89,11 +92,7 @@ def register(ctx: click.Context, kiosk_id: str) -> None:
     """Give KIOSK_ID a new token and print it (an old token of that kiosk stops working)."""
     if not kiosk_id.strip() or len(kiosk_id) > 64:
         _fail(_("kiosk id must be 1 to 64 characters"))
-    store = _open(ctx.find_root())
-    try:
-        token = hubstore.register_kiosk(store, kiosk_id)
-    finally:
-        store.close()
+    token = _on_hub(ctx, lambda store: hubstore.register_kiosk(store, kiosk_id))
     click.echo(token)
     click.echo(
         _("put this token in [hub] token of kiosk {kiosk}; it is shown only once", kiosk=kiosk_id),
@@ -106,14 +105,19 @@ def register(ctx: click.Context, kiosk_id: str) -> None:
 @click.pass_context
 def revoke(ctx: click.Context, kiosk_id: str) -> None:
     """Revoke KIOSK_ID's token: the hub refuses it from now on."""
-    store = _open(ctx.find_root())
-    try:
-        done = hubstore.revoke_kiosk(store, kiosk_id)
-    finally:
-        store.close()
+    done = _on_hub(ctx, lambda store: hubstore.revoke_kiosk(store, kiosk_id))
     if not done:
         _fail(_("no kiosk {kiosk} with a valid token", kiosk=kiosk_id))
     click.echo(_("token of kiosk {kiosk} revoked", kiosk=kiosk_id))
+
+
+def _on_hub(ctx: click.Context, act: Callable[[Store], T]) -> T:
+    """Open the hub's store, do one thing with it, close it; return what it gave."""
+    store = _open(ctx.find_root())
+    try:
+        return act(store)
+    finally:
+        store.close()
 
 
 def _print(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
@@ -129,11 +133,7 @@ def _print(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> Non
 @click.pass_context
 def kiosks_(ctx: click.Context, as_json: bool) -> None:
     """List kiosks with their last contact, clock offset and events received."""
-    store = _open(ctx.find_root())
-    try:
-        rows = hubstore.kiosks(store)
-    finally:
-        store.close()
+    rows = _on_hub(ctx, hubstore.kiosks)
     cols = ["id", "last_contact", "clock_offset_s", "events_received", "revoked_at"]
     _print(rows, as_json, cols)
 
@@ -143,11 +143,7 @@ def kiosks_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def conflicts_(ctx: click.Context, as_json: bool) -> None:
     """List the conflicts the hub found between kiosks, newest first."""
-    store = _open(ctx.find_root())
-    try:
-        rows = hubstore.conflicts(store)
-    finally:
-        store.close()
+    rows = _on_hub(ctx, hubstore.conflicts)
     cols = [
         "at",
         "kind",
@@ -182,9 +178,5 @@ def prune(ctx: click.Context, keep: int) -> None:
     """Drop old change-feed entries; a kiosk further behind then takes a fresh snapshot."""
     if keep < 0:
         _fail(_("--keep must be 0 or more"))
-    store = _open(ctx.find_root())
-    try:
-        dropped = hubstore.prune_feed(store, keep)
-    finally:
-        store.close()
+    dropped = _on_hub(ctx, lambda store: hubstore.prune_feed(store, keep))
     click.echo(_("dropped {count} feed entries", count=dropped))

@@ -16,7 +16,7 @@ import re
 import select
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from evdev import InputDevice, InputEvent, ecodes, list_devices
@@ -44,26 +44,37 @@ class KeyDevice(Protocol):
         ...
 
 
+def readable_devices() -> Iterator[InputDevice]:
+    """Yield each input device this process may open, by path; each is closed after its turn."""
+    for path in sorted(list_devices()):
+        try:
+            dev = InputDevice(path)
+        except OSError:
+            continue
+        try:
+            yield dev
+        finally:
+            dev.close()
+
+
+def types_codes(dev: InputDevice) -> bool:
+    """Return whether a device can type Enter (a scanner's node that reads codes)."""
+    return ecodes.KEY_ENTER in dev.capabilities().get(ecodes.EV_KEY, [])
+
+
 def find_device(spec: str) -> str:
     """Return the /dev/input path an `evdev:` spec names: a path, name=REGEX or usb=VID:PID."""
     if spec.startswith("name=") or spec.startswith("usb="):
         key, _, wanted = spec.partition("=")
-        for path in sorted(list_devices()):
-            try:
-                dev = InputDevice(path)
-            except OSError:
-                continue
-            try:
-                if key == "name":
-                    hit = re.search(wanted, dev.name) is not None
-                else:
-                    vid, _, pid = wanted.partition(":")
-                    hit = (dev.info.vendor, dev.info.product) == (int(vid, 16), int(pid, 16))
-                # A scanner may show several event nodes; the one that can type Enter reads codes.
-                if hit and ecodes.KEY_ENTER in dev.capabilities().get(ecodes.EV_KEY, []):
-                    return path
-            finally:
-                dev.close()
+        for dev in readable_devices():
+            if key == "name":
+                hit = re.search(wanted, dev.name) is not None
+            else:
+                vid, _, pid = wanted.partition(":")
+                hit = (dev.info.vendor, dev.info.product) == (int(vid, 16), int(pid, 16))
+            # A scanner may show several event nodes; the one that can type Enter reads codes.
+            if hit and types_codes(dev):
+                return str(dev.path)
         raise OSError(errno.ENODEV, f"no input device with {spec} is plugged in")
     if not os.path.exists(spec):
         raise OSError(errno.ENODEV, f"{spec} is not plugged in")

@@ -243,17 +243,22 @@ def check_scanner(settings: cfg.Settings, user: Account) -> Iterator[Finding]:
     if scheme != "evdev":
         yield Finding(N_("scanner"), OK, _("{source} (no device to check)", source=source))
         return
-    found = find_input(rest)
+    missing = _("{source}: the scanner is not plugged in", source=source)
+    fix = _(
+        "plug the scanner in; if it is, find its id with lsusb, then: "
+        "sudo systemd/install.sh --scanner-usb VID:PID"
+    )
+    yield from check_input(N_("scanner"), rest, user, missing, fix)
+
+
+def check_input(check: str, spec: str, user: Account, missing: str, fix: str) -> Iterator[Finding]:
+    """Check an input device an `evdev:` spec names: plugged in, readable, the user's group."""
+    found = find_input(spec)
     if not found:
-        message = _("{source}: the scanner is not plugged in", source=source)
-        fix = _(
-            "plug the scanner in; if it is, find its id with lsusb, then: "
-            "sudo systemd/install.sh --scanner-usb VID:PID"
-        )
-        yield Finding(N_("scanner"), PROBLEM, message, fix)
+        yield Finding(check, PROBLEM, missing, fix)
     else:
-        yield check_device(N_("scanner"), found[0], user, "input", 4)
-    yield from check_group(N_("scanner"), user, "input")
+        yield check_device(check, found[0], user, "input", 4)
+    yield from check_group(check, user, "input")
 
 
 def check_card_reader(settings: cfg.Settings, user: Account) -> Iterator[Finding]:
@@ -264,14 +269,9 @@ def check_card_reader(settings: cfg.Settings, user: Account) -> Iterator[Finding
         return
     if port.startswith("evdev:"):
         # A reader that types card numbers like a keyboard: an input device, as a scanner is.
-        found = find_input(port.removeprefix("evdev:"))
-        if not found:
-            message = _("{port}: the card reader is not plugged in", port=port)
-            fix = _("plug the card reader in; `kiosk devices` lists input devices and their ids")
-            yield Finding(N_("card reader"), PROBLEM, message, fix)
-        else:
-            yield check_device(N_("card reader"), found[0], user, "input", 4)
-        yield from check_group(N_("card reader"), user, "input")
+        missing = _("{port}: the card reader is not plugged in", port=port)
+        fix = _("plug the card reader in; `kiosk devices` lists input devices and their ids")
+        yield from check_input(N_("card reader"), port.removeprefix("evdev:"), user, missing, fix)
         return
     path: Path | None = None
     if port.startswith("/"):

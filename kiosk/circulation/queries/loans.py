@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.models import Item, Loan, Patron
+# Columns in the order the models take them (models.*_FIELDS), so one row can be cut into a
+# patron, an item and a loan without a second read.
+from kiosk.circulation.models import ITEM_FIELDS, LOAN_FIELDS, PATRON_FIELDS, Item, Loan, Patron
 from kiosk.circulation.store import fetch
 
 
@@ -45,37 +47,12 @@ def last_desk_event(db: Database, actor: str) -> dict[str, Any] | None:
     return {**rows[0], "data": json.loads(rows[0]["data"])}
 
 
-# Columns in the order the models take them, so one row can be cut into a patron, an item and
-# a loan without a second read.
-PATRON_COLUMNS = ("id", "name", "role", "grade", "class_name", "status")
-ITEM_COLUMNS = (
-    "barcode",
-    "title",
-    "author",
-    "isbn",
-    "call_number",
-    "location",
-    "status",
-    "item_type",
-)
-LOAN_COLUMNS = (
-    "id",
-    "uuid",
-    "item_barcode",
-    "patron_id",
-    "checked_out_at",
-    "due_at",
-    "returned_at",
-    "renewals",
-)
-
-
 def _cols(alias: str, columns: tuple[str, ...]) -> str:
     return ", ".join(f"{alias}.{c}" for c in columns)
 
 
 ITEM_AND_LOAN_SQL = (
-    f"SELECT {_cols('i', ITEM_COLUMNS)}, {_cols('l', LOAN_COLUMNS)}, i.drifting FROM items i "
+    f"SELECT {_cols('i', ITEM_FIELDS)}, {_cols('l', LOAN_FIELDS)}, i.drifting FROM items i "
     "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
     "WHERE i.barcode = ?"
 )
@@ -85,7 +62,7 @@ ITEM_AND_LOAN_SQL = (
 # its open loan, and the patron: the one named, else the loan's (whose return it is).
 LOAN_STATE_SQL = (
     "SELECT (SELECT n FROM rules_version), {due}, coalesce(i.drifting, 0), "
-    f"{_cols('i', ITEM_COLUMNS)}, {_cols('l', LOAN_COLUMNS)}, {_cols('p', PATRON_COLUMNS)} "
+    f"{_cols('i', ITEM_FIELDS)}, {_cols('l', LOAN_FIELDS)}, {_cols('p', PATRON_FIELDS)} "
     "FROM (SELECT 1) LEFT JOIN items i ON i.barcode = :barcode "
     "LEFT JOIN loans l ON l.item_barcode = i.barcode AND l.returned_at IS NULL "
     "LEFT JOIN patrons p ON p.id = coalesce(:patron, l.patron_id)"
@@ -113,8 +90,8 @@ class LoanRead:
 
 def _split(row: tuple[Any, ...], start: int) -> tuple[Item | None, Loan | None, int]:
     """Cut an item and its open loan out of a row, from column `start`; return the next column."""
-    i_end = start + len(ITEM_COLUMNS)
-    l_end = i_end + len(LOAN_COLUMNS)
+    i_end = start + len(ITEM_FIELDS)
+    l_end = i_end + len(LOAN_FIELDS)
     item = Item(*row[start:i_end]) if row[start] is not None else None
     loan = Loan(*row[i_end:l_end]) if row[i_end] is not None else None
     return item, loan, l_end
