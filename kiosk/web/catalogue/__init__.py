@@ -150,7 +150,7 @@ def sheets_css() -> Any:
 
 def print_css() -> Markup:
     """Return all the CSS of the sheets, for a page saved as a file (ours: safe in <style>)."""
-    static = Path(__file__).parent / "static"
+    static = Path(__file__).parents[1] / "static"  # kiosk/web/static, shared by the areas
     css = (static / "catalogue.css").read_text(encoding="utf-8")
     # A saved page finds the font the package ships where it is installed (a PC that opens a
     # copy elsewhere uses its own Chinese fonts, the next in the list).
