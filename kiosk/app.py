@@ -339,15 +339,9 @@ def hub_pages(store: Store, settings: Settings) -> Any:
     """Return the web app (dashboard across all kiosks) on the hub's store, or None."""
     if not settings.web.enabled:
         return None
-    from kiosk.sync.pages import hub_blueprint
-    from kiosk.web import admin, create_app
+    from kiosk.web import create_app
 
-    app = create_app(store=store, settings=settings)
-    app.config["HUB"] = True  # the dashboard's menu then links the hub's own pages
-    pages = hub_blueprint(store)
-    pages.before_request(admin.guard)  # the dashboard's login and network check
-    app.register_blueprint(pages)
-    return app
+    return create_app(store=store, settings=settings, hub=True)
 
 
 def stop_on_signals() -> threading.Event:

@@ -1,9 +1,9 @@
 """Loan rules' defaults and their bounds, said once: for the config, the store, the form, the page.
 
 The `[rules]` config section (kiosk/config.py), the rules the store reads (circulation/rules.py),
-the rules form (web/rules_form.py) and the dashboard's rules page (web/admin_records.py) all take
-their defaults and limits from here, so a role the store has no rule for gets the same limits
-everywhere (a student's, for a role nobody configured). It sits beside config.py, below every
+the rules form (web/admin/rules_form.py) and the dashboard's rules page (web/admin/records.py)
+all take their defaults and limits from here, so a role the store has no rule for gets the same
+limits everywhere (a student's, for a role nobody configured). It sits beside config.py, below every
 package that reads rules, and imports nothing of the kiosk.
 """
 

@@ -162,7 +162,7 @@ def conflicts_(ctx: click.Context, as_json: bool) -> None:
 def _said(row: dict[str, Any]) -> str:
     """Return what a conflict means in words, with the field a malformed event got wrong."""
     from kiosk.circulation.schemas import PROBLEMS
-    from kiosk.sync.pages import KINDS
+    from kiosk.sync.conflicts import KINDS
 
     said = _(KINDS.get(row["kind"], row["kind"]))
     detail = row["detail"]

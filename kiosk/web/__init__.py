@@ -1,8 +1,13 @@
 """The kiosk's pages and API: `create_app` builds the Flask app, `WebServer` serves it.
 
-One blueprint per area: `screen` (the touchscreen, `/`), `desk` (helpers, `/desk`), `admin`
-(the librarian, `/admin`) and `api` (JSON, `/api/v1`). The app works on a store alone (the hub
-reuses the admin pages) or on a running daemon, which adds the live session and the devices.
+One package per area, each with one blueprint (docs/web.md lists them with their URLs):
+`screen` (the touchscreen, `/`), `desk` (helpers, `/desk`), `admin` (the librarian's dashboard,
+`/admin`), `auth` (login), `catalogue` (cards and labels), `collection`, `reports`, `reading`,
+`api` (JSON, `/api/v1`) and, on the hub only, `hub`. What every area shares stays here: this
+module (the app, the request's language, `web()`), `live.py` (the live pages' updates),
+`security.py` (passwords, login limits, networks) and `server.py` (waitress). The app works on a
+store alone (the hub reuses the dashboard) or on a running daemon, which adds the live session
+and the devices.
 """
 
 from __future__ import annotations
@@ -87,8 +92,9 @@ def create_app(
     daemon: Any = None,
     networks: list[Network] | None = None,
     test_config: dict[str, Any] | None = None,
+    hub: bool = False,
 ) -> Flask:
-    """Build the app on a store (and a running daemon, if any)."""
+    """Build the app on a store (and a running daemon, if any); `hub` adds the hub's pages."""
     s = settings.web
     app = Flask(__name__)
     app.config.update(
@@ -122,11 +128,12 @@ def create_app(
         auth,
         catalogue,
         collection,
-        collection_desk,
         desk,
-        find,
+        reading,
+        reports,
         screen,
     )
+    from kiosk.web.screen import find
 
     if daemon is not None:
         daemon.kiosk.subscribe(_session_listener(ctx))
@@ -135,29 +142,13 @@ def create_app(
 
     CSRFProtect(app)
     auth.init_login(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(screen.bp)
-    app.register_blueprint(desk.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(catalogue.bp)
-    app.register_blueprint(catalogue.desk_bp)
-    app.register_blueprint(collection.bp)
-    app.register_blueprint(collection_desk.bp)
-    app.register_blueprint(find.bp)
-    from kiosk.web import reports
+    for area in (auth, screen, desk, admin, api, catalogue, collection, reports, reading):
+        app.register_blueprint(area.bp)
+    if hub:
+        from kiosk.web import hub as hub_pages
 
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(reports.board)
-    from kiosk.web import reading
-
-    app.register_blueprint(reading.bp)
-    from kiosk.web import stars
-
-    app.register_blueprint(stars.bp)
-    from kiosk.web import donations
-
-    app.register_blueprint(donations.bp)
+        app.config["HUB"] = True  # the dashboard's menu then links the hub's own pages
+        app.register_blueprint(hub_pages.bp)
     app.before_request(_before)
     app.jinja_env.globals.update(_=gettext, csrf_token=generate_csrf, lang=current_lang)
     app.jinja_env.filters["local_time"] = local_time

@@ -27,7 +27,7 @@ from kiosk.circulation.collection.stocktake import Scope
 from kiosk.circulation.schemas import PROBLEMS
 from kiosk.config import from_dict
 from kiosk.i18n import translate
-from kiosk.sync.pages import KINDS
+from kiosk.sync.conflicts import KINDS
 from kiosk.web.security import Passwords
 
 from .conftest import BOOK, Hub, run_cli

@@ -1,4 +1,4 @@
-"""Check JSON answers against kiosk/web/openapi.yaml (the subset of OpenAPI 3.0 it uses)."""
+"""Check JSON answers against kiosk/web/api/openapi.yaml (the subset of OpenAPI 3.0 it uses)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import yaml
 
-import kiosk.web
+import kiosk.web.api
 
-SPEC = yaml.safe_load((Path(kiosk.web.__file__).parent / "openapi.yaml").read_text())
+SPEC = yaml.safe_load((Path(kiosk.web.api.__file__).parent / "openapi.yaml").read_text())
 TYPES = {
     "object": dict,
     "array": list,

@@ -1,4 +1,4 @@
-"""The kiosk's monitoring API answers as kiosk/web/openapi.yaml says: schemathesis generates
+"""The kiosk's monitoring API answers as kiosk/web/api/openapi.yaml says: schemathesis generates
 requests from the spec (right ones and wrong ones) and checks every answer of a running kiosk."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-import kiosk.web
+import kiosk.web.api
 from kiosk.app import Daemon
 from web.clients import Browser
 from web.helpers import PASSWORD, fifo_settings, running
 
-SCHEMA = schemathesis.openapi.from_path(Path(kiosk.web.__file__).parent / "openapi.yaml")
+SCHEMA = schemathesis.openapi.from_path(Path(kiosk.web.api.__file__).parent / "openapi.yaml")
 
 
 @pytest.fixture(scope="module")

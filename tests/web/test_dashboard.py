@@ -9,7 +9,7 @@ from kiosk.app import Daemon
 from kiosk.circulation import dashboard
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.stats import overdue as chase
-from kiosk.web.charts import bars, columns
+from kiosk.web.admin.charts import bars, columns
 
 TZ = ZoneInfo("Asia/Shanghai")
 

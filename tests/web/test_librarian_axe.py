@@ -33,7 +33,7 @@ NOT_PAGES = {
     "admin.import_rejects",  # a download of the rows an import left out
     "admin.import_map",  # needs an upload waiting: axe runs on it in test_catalogue_print.py
     "reading.export",  # the list as an Excel download
-    "stars.report_export",  # the festival report as an Excel download
+    "reading.stars.report_export",  # the festival report as an Excel download
     "reading.file_map",  # needs a sheet waiting: axe runs on it in test_reading_file.py
 }
 

@@ -185,7 +185,7 @@ def test_the_new_books_report_pages_keep_the_period(
 def test_a_books_loans_are_paged(
     site: tuple[WebServer, Browser], monkeypatch: pytest.MonkeyPatch, daemon: Daemon
 ) -> None:
-    from kiosk.web import admin_records
+    from kiosk.web.admin import records as admin_records
 
     _, browser = site
     monkeypatch.setattr(admin_records, "ITEM_LOANS_PER_PAGE", 2)

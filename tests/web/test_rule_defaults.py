@@ -41,7 +41,7 @@ def test_a_role_without_a_stored_rule_gets_its_default_limits_everywhere(
 
 def test_the_form_and_the_config_refuse_the_same_numbers() -> None:
     from kiosk.config import ConfigError, from_dict
-    from kiosk.web.rules_form import check
+    from kiosk.web.admin.rules_form import check
 
     bound = rule_defaults.BOUNDS["loan_days"]
     for days, ok in ((bound.low, True), (bound.high, True), (bound.high + 1, False), (0, False)):

@@ -1,6 +1,6 @@
 """Read models of the librarian's reports: named queries over loans, patrons, items and notices.
 
-Every SQL statement of the reports lives in this package; the pages (`kiosk/web/reports.py`) and
+Every SQL statement of the reports lives in this package; the pages (`kiosk/web/reports/`) and
 the command line (`kiosk report`) only call these functions and show what they return. Periods
 are the school's local days (`Period`), turned into stored UTC bounds once.
 """

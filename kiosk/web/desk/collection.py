@@ -16,10 +16,10 @@ from kiosk.circulation.collection import holds, lost, stocktake
 from kiosk.circulation.collection.stocktake import Scope
 from kiosk.web import gettext, web
 from kiosk.web.collection import DONE
-from kiosk.web.desk import NOT_OPEN, guard, operator
+from kiosk.web.desk import NOT_OPEN, operator
 
-bp = Blueprint("desk_collection", __name__, url_prefix="/desk/collection")
-bp.before_request(guard)
+# Nested in the desk's blueprint (`desk.collection.*`), whose network check runs first.
+bp: Blueprint = Blueprint("collection", __name__, url_prefix="/collection")
 
 
 def _op() -> dict[str, Any]:
@@ -67,7 +67,7 @@ def stocktake_action() -> Any:
         _flash(stocktake.set_status(store, action, op["actor"]), stocktake.MESSAGES, action)
     else:
         abort(400)
-    return redirect(url_for("desk_collection.page"))
+    return redirect(url_for("desk.collection.page"))
 
 
 @bp.post("/hold")
@@ -81,7 +81,7 @@ def hold() -> Any:
         "hold",
         barcode=barcode,
     )
-    return redirect(url_for("desk_collection.page"))
+    return redirect(url_for("desk.collection.page"))
 
 
 @bp.post("/damaged")
@@ -96,4 +96,4 @@ def damaged() -> Any:
         "damaged",
         barcode=barcode,
     )
-    return redirect(url_for("desk_collection.page"))
+    return redirect(url_for("desk.collection.page"))

@@ -35,8 +35,8 @@ from kiosk.circulation.reading import badges
 from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
 from kiosk.i18n import N_
-from kiosk.web import current_lang, gettext, rules_form, web
-from kiosk.web.admin import actor, bp, page_number
+from kiosk.web import current_lang, gettext, web
+from kiosk.web.admin import actor, bp, page_number, rules_form
 
 PATRON_STATUSES = decide.PATRON_STATUSES
 LOST_ELSEWHERE = N_(
@@ -172,7 +172,7 @@ def item(barcode: str) -> str:
 
 def item_page(barcode: str, refused: str = "", form: Any = None) -> str:
     """Render a book's page; `form` is the fields of its refused form (`mark` or `withdraw`)."""
-    from kiosk.web import item_types  # it joins the blueprint after this module
+    from kiosk.web.admin import item_types  # it joins the blueprint after this module
 
     page, per_page = page_number(), ITEM_LOANS_PER_PAGE
     # One loan more than a page tells whether older ones follow.

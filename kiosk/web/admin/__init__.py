@@ -1,6 +1,6 @@
 """The librarian's dashboard (`/admin`): login, live status, today, overdue, charts, event log.
 
-Only from `[web] admin_networks`, only after login (`kiosk/web/auth.py`, which also sets the
+Only from `[web] admin_networks`, only after login (`kiosk/web/auth/`, which also sets the
 first password: there is no default one). Patrons, items, import and rules live in
 `admin_records.py` on the same blueprint.
 """
@@ -33,9 +33,9 @@ from kiosk.circulation.stats import names, search
 from kiosk.circulation.stats import overdue as chase
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, web
+from kiosk.web.admin.charts import bars, columns
 from kiosk.web.api import status_of
 from kiosk.web.auth import require_login, user_name
-from kiosk.web.charts import bars, columns
 from kiosk.web.live import event_stream
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -83,7 +83,7 @@ def page_href(page: int) -> str:
     return "?" + urlencode({**args, "page": page})
 
 
-# The dashboard's login and network check (kiosk/web/auth.py); the hub's pages use it too.
+# The dashboard's login and network check (kiosk/web/auth/); the hub's pages use it too.
 guard = require_login
 bp.before_request(guard)
 
@@ -286,4 +286,5 @@ KOHA_BRANCH = re.compile(r"[A-Za-z0-9_-]{1,10}")
 
 
 # Their routes join this blueprint.
-from kiosk.web import admin_records, item_types  # noqa: E402, F401
+from kiosk.web.admin import item_types  # noqa: E402, F401
+from kiosk.web.admin import records as record_pages  # noqa: E402, F401

@@ -16,7 +16,7 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, jsonify, render_template, request, send_file, url_for
+from flask import abort, jsonify, render_template, request, send_file, url_for
 
 from kiosk.circulation import covers, shelfmap
 from kiosk.circulation.reading.lists import grade_list, grades_with_lists
@@ -24,9 +24,9 @@ from kiosk.circulation.stats import find as finding
 from kiosk.i18n import N_, translate
 from kiosk.web import Web, at_the_screen, current_lang, web
 from kiosk.web.live import Update
+from kiosk.web.screen import bp
 from kiosk.web.security import allowed
 
-bp = Blueprint("find", __name__)
 MAX_QUERY = 40
 BROWSE_WORDS = {"new": N_("New books"), "popular": N_("Most borrowed this month")}
 GRADE_LIST = N_("Grade {grade} reading list")
@@ -77,7 +77,7 @@ def shown(t: finding.Title, places: dict[str, shelfmap.Place] | None = None) -> 
         "back_by": t.back_by,
         "corners": t.corners,
         "kept": t.kept,
-        "cover": url_for("find.cover", name=t.cover) if t.cover else None,
+        "cover": url_for("screen.cover", name=t.cover) if t.cover else None,
         # The shelf's box on the library map, when the librarian has drawn one.
         "place": dataclasses.asdict(place) if place else None,
         # A hold is for a title with nothing on the shelf and a copy that will come back.

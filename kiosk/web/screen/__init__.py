@@ -319,3 +319,7 @@ def renew() -> Any:
 def favicon() -> tuple[str, int]:
     """Answer browsers' icon request with nothing, rather than a logged 404."""
     return "", 204
+
+
+# The area's other pages join this blueprint: the search and the catalogue, the idle board.
+from kiosk.web.screen import board, find  # noqa: E402, F401

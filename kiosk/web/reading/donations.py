@@ -22,10 +22,10 @@ from kiosk.circulation.service import MESSAGES as LOAN_MESSAGES
 from kiosk.circulation.stats import school_year_of, search
 from kiosk.i18n import N_, N_plural, translate
 from kiosk.web import gettext, web
-from kiosk.web.admin import actor, guard, page_number
+from kiosk.web.admin import actor, page_number
 
-bp = Blueprint("donations", __name__, url_prefix="/admin/donations")
-bp.before_request(guard)  # the dashboard's network check and login
+# Nested in the reading area's blueprint: /admin/donations, endpoints `reading.donations.*`.
+bp = Blueprint("donations", __name__, url_prefix="/donations")
 PER_PAGE = 30
 NEW_ROWS = 3  # rows for new books on the form
 SIZES = ("A4", "A5")
@@ -132,7 +132,7 @@ def record() -> Any:
         return _page(request.form, 400)
     data = outcome.events[-1].data
     flash(gettext(RECORDED, count=len(data["books"]), donor=data["donor_name"]))
-    return redirect(url_for("donations.index"))
+    return redirect(url_for("reading.donations.index"))
 
 
 @bp.get("/certificates")

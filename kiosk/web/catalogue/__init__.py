@@ -17,10 +17,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from markupsafe import Markup
 
 from kiosk.circulation import catalogue
-from kiosk.circulation.events import Refusal
 from kiosk.i18n import N_
 from kiosk.web import admin as admin_pages
-from kiosk.web import desk as desk_pages
 from kiosk.web import gettext, web
 
 bp = Blueprint("catalogue", __name__, url_prefix="/admin")
@@ -152,7 +150,7 @@ def sheets_css() -> Any:
 
 def print_css() -> Markup:
     """Return all the CSS of the sheets, for a page saved as a file (ours: safe in <style>)."""
-    static = Path(__file__).parent / "static"
+    static = Path(__file__).parents[1] / "static"  # kiosk/web/static, shared by the areas
     css = (static / "catalogue.css").read_text(encoding="utf-8")
     # A saved page finds the font the package ships where it is installed (a PC that opens a
     # copy elsewhere uses its own Chinese fonts, the next in the list).
@@ -273,46 +271,3 @@ def render_label_sheet(
         barcode=barcode_image,
         inline_css=css,
     )
-
-
-# -- a new book at the desk -------------------------------------------------------------------
-
-desk_bp = Blueprint("catalogue_desk", __name__, url_prefix="/desk")
-desk_bp.before_request(desk_pages.guard)  # the desk's network check
-REFUSALS = {
-    "barcode_needed": N_("Scan the new barcode label."),
-    "bad_barcode": N_("The barcode {barcode} has a blank or a control character in it."),
-    "barcode_taken": N_("The barcode {barcode} is already on a book: {title}. Use a new label."),
-    "title_needed": N_("Type the title."),
-    "too_long": N_("{field} is longer than {limit} characters."),
-}
-
-
-@desk_bp.route("/new-book", methods=["GET", "POST"])
-def new_book() -> Any:
-    """Catalogue a new book: scan its ISBN, then its new barcode label (a MARC record fills in)."""
-    ctx = web()
-    op = desk_pages.operator(ctx)
-    if op is None:
-        return render_template("catalogue/new_book.html", op=None, reason=desk_pages.NOT_OPEN)
-    form = {k: request.values.get(k, "").strip() for k in catalogue.NEW_BOOK_FIELDS}
-    error, source = None, None
-    if request.method == "POST":
-        done = catalogue.catalogue_new_book(ctx.store, form, op["actor"])
-        if not isinstance(done, Refusal):
-            flash(
-                gettext(
-                    "Catalogued: {title} ({barcode}).", title=form["title"], barcode=form["barcode"]
-                )
-            )
-            return redirect(url_for("catalogue_desk.new_book"))
-        error = gettext(REFUSALS[done.reason], **done.params)
-    elif form["isbn"]:
-        found = catalogue.book_of_isbn(ctx.store.reader, form["isbn"])
-        if found:
-            source = found.pop("source")
-            form.update({k: v for k, v in found.items() if v and not form.get(k)})
-    status = 400 if error else 200
-    return render_template(
-        "catalogue/new_book.html", op=op, form=form, error=error, source=source
-    ), status

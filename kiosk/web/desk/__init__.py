@@ -38,9 +38,10 @@ from kiosk.circulation.session import BOX, HELPER_MODES, LEND_FOR
 from kiosk.circulation.stats import find as finding
 from kiosk.circulation.stats import student
 from kiosk.i18n import N_, N_plural, translate
-from kiosk.web import Web, at_the_screen, find, web
+from kiosk.web import Web, at_the_screen, web
 from kiosk.web.auth import FORBIDDEN, user_name
 from kiosk.web.live import Client, Update, event_stream
+from kiosk.web.screen import find
 from kiosk.web.security import allowed
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -390,3 +391,9 @@ def corner() -> Any:
     # Lights, the screen and the sync hear of it like any desk action.
     kiosk.announce(Result(True, "corner", "corner_lent", message, params, event=event))
     return jsonify({"ok": True, "result": _said(message, params, "ok")})
+
+
+# The area's other pages: a new book joins this blueprint; the collection's chores nest in it.
+from kiosk.web.desk import collection, new_book  # noqa: E402, F401
+
+bp.register_blueprint(collection.bp)

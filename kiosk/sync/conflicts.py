@@ -1,21 +1,12 @@
-"""The hub's own pages for the librarian: the conflict list and the kiosks' last contact.
+"""What each kind of conflict between kiosks means, in words, said once.
 
-A blueprint on the hub's store. It knows nothing of the dashboard it is mounted on: the wiring
-(kiosk/app.py) registers it on the web app with the dashboard's login guard, and its templates
-extend the dashboard's layout.
+The hub's conflict page (`kiosk/web/hub/`) and `kiosk hub conflicts` show a conflict's kind
+with these words.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Blueprint, render_template, request
-
-from kiosk.circulation.schemas import PROBLEMS
-from kiosk.circulation.stats.search import page_of
-from kiosk.circulation.store import Store
 from kiosk.i18n import N_
-from kiosk.sync import hubstore
 
 # What each conflict kind means, for the page (docs/sync.md has the rules).
 KINDS = {
@@ -48,29 +39,3 @@ KINDS = {
         "(or names it otherwise): not applied"
     ),
 }
-
-
-def hub_blueprint(store: Store) -> Blueprint:
-    """Return the blueprint of the hub's pages on `store` (under /admin/hub)."""
-    bp = Blueprint(
-        "hub",
-        __name__,
-        url_prefix="/admin/hub",
-        template_folder=str(Path(__file__).parent / "templates"),
-    )
-
-    @bp.get("/conflicts")
-    def conflicts() -> str:
-        """Show the conflicts between kiosks, newest first, a page at a time."""
-        raw = request.args.get("page", "1")
-        found = page_of(hubstore.conflicts(store), int(raw) if raw.isdigit() else 1)
-        return render_template(
-            "hub/conflicts.html", rows=found.rows, found=found, kinds=KINDS, problems=PROBLEMS
-        )
-
-    @bp.get("/kiosks")
-    def kiosks() -> str:
-        """Show each kiosk's last contact, clock offset and events received."""
-        return render_template("hub/kiosks.html", rows=hubstore.kiosks(store))
-
-    return bp

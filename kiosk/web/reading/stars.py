@@ -18,10 +18,10 @@ from kiosk.circulation.reading import festival
 from kiosk.circulation.reading import stars as rules_
 from kiosk.i18n import LANGUAGES, N_, N_plural
 from kiosk.web import current_lang, gettext, web
-from kiosk.web.admin import actor, guard
+from kiosk.web.admin import actor
 
-bp = Blueprint("stars", __name__, url_prefix="/admin/reports/stars")
-bp.before_request(guard)  # the dashboard's network check and login
+# Nested in the reading area's blueprint: /admin/reports/stars, endpoints `reading.stars.*`.
+bp = Blueprint("stars", __name__, url_prefix="/reports/stars")
 SIZES = ("A4", "A5")
 STARS = N_plural("{count} star", "{count} stars")
 WEEKS = N_plural(
@@ -92,7 +92,7 @@ def create() -> Any:
         message = gettext(rules_.MESSAGES[outcome.reason], **outcome.refusal.params)
         return _index(form, message), 400
     flash(gettext("Reading stars saved."))
-    return redirect(url_for("stars.show", rules_id=outcome.events[0].data["rules"]))
+    return redirect(url_for("reading.stars.show", rules_id=outcome.events[0].data["rules"]))
 
 
 def _stars(rules: dict[str, Any]) -> list[tuple[str, list[festival.Child]]]:
@@ -132,7 +132,7 @@ def edit(rules_id: str) -> Any:
         )
         return page, 400
     flash(gettext("Reading stars saved."))
-    return redirect(url_for("stars.show", rules_id=rules_id))
+    return redirect(url_for("reading.stars.show", rules_id=rules_id))
 
 
 @bp.get("/<rules_id>/print")

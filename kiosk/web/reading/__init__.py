@@ -25,8 +25,11 @@ from kiosk.i18n import N_, N_plural
 from kiosk.web import gettext, web
 from kiosk.web.admin import actor, guard
 
-bp = Blueprint("reading", __name__, url_prefix="/admin/reading")
-bp.before_request(guard)  # the dashboard's network check and login
+# One blueprint for the area, under /admin: the lists' pages are its own (`/admin/reading`), the
+# stars (`/admin/reports/stars`) and donations (`/admin/donations`) nest in it (`reading.stars.*`,
+# `reading.donations.*`), all behind the dashboard's network check and login.
+bp = Blueprint("reading", __name__, url_prefix="/admin")
+bp.before_request(guard)
 DONE = {
     "saved": N_("List saved."),
     "added": N_("Added to the list: {title}."),
@@ -77,7 +80,7 @@ def _found(list_id: str) -> dict[str, Any]:
     return found
 
 
-@bp.get("/")
+@bp.get("/reading/")
 def index() -> str:
     """Show every list and the form for a new one."""
     ctx = web()
@@ -88,7 +91,7 @@ def index() -> str:
     )
 
 
-@bp.post("/")
+@bp.post("/reading/")
 def create() -> Any:
     """Make a new list (a grade's for a term, or an ad-hoc one)."""
     form = _list_form()
@@ -101,7 +104,7 @@ def create() -> Any:
     return redirect(url_for("reading.show", list_id=outcome.events[0].data["list"]))
 
 
-@bp.get("/<list_id>")
+@bp.get("/reading/<list_id>")
 def show(list_id: str) -> str:
     """Show a list's titles with their copies and how many are on the shelf; search to add."""
     return _page(list_id)
@@ -122,7 +125,7 @@ def _page(list_id: str, result: dict[str, Any] | None = None) -> str:
     )
 
 
-@bp.post("/<list_id>/file")
+@bp.post("/reading/<list_id>/file")
 def from_file(list_id: str) -> Any:
     """Add the titles of a MARC file or a sheet; show what was added and the rows that were not.
 
@@ -179,7 +182,7 @@ def _waiting(list_id: str, token: str) -> dict[str, Any]:
     return dict(pending)
 
 
-@bp.get("/<list_id>/file/<token>")
+@bp.get("/reading/<list_id>/file/<token>")
 def file_map(list_id: str, token: str, chosen: Any = None, problems: Any = None) -> str:
     """Show a sheet's columns beside ours, with its first rows, to say which is which."""
     pending = _waiting(list_id, token)
@@ -197,7 +200,7 @@ def file_map(list_id: str, token: str, chosen: Any = None, problems: Any = None)
     )
 
 
-@bp.post("/<list_id>/file/<token>")
+@bp.post("/reading/<list_id>/file/<token>")
 def file_map_save(list_id: str, token: str) -> Any:
     """Check the columns said against the sheet, remember them for sheets like it, and add."""
     pending = _waiting(list_id, token)
@@ -221,7 +224,7 @@ def file_map_save(list_id: str, token: str) -> Any:
     return _add_file(list_id, path, pending["_folder"], chosen)
 
 
-@bp.post("/<list_id>")
+@bp.post("/reading/<list_id>")
 def edit(list_id: str) -> Any:
     """Change a list's name, grade, term or target."""
     form = _list_form()
@@ -231,7 +234,7 @@ def edit(list_id: str) -> Any:
     return redirect(url_for("reading.show", list_id=list_id))
 
 
-@bp.post("/<list_id>/add")
+@bp.post("/reading/<list_id>/add")
 def add(list_id: str) -> Any:
     """Add a title by a copy's barcode, its ISBN or its exact title."""
     outcome = lists.add_title(web().store, list_id, request.form.get("code", ""), actor())
@@ -240,7 +243,7 @@ def add(list_id: str) -> Any:
     return redirect(url_for("reading.show", list_id=list_id))
 
 
-@bp.post("/<list_id>/remove")
+@bp.post("/reading/<list_id>/remove")
 def remove(list_id: str) -> Any:
     """Take a title off the list."""
     key = request.form.get("key", "")
@@ -248,7 +251,7 @@ def remove(list_id: str) -> Any:
     return redirect(url_for("reading.show", list_id=list_id))
 
 
-@bp.get("/<list_id>/print")
+@bp.get("/reading/<list_id>/print")
 def bulletin(list_id: str) -> str:
     """Print the list as a one-page A4 bulletin for the classroom."""
     found = _found(list_id)
@@ -258,7 +261,7 @@ def bulletin(list_id: str) -> str:
     )
 
 
-@bp.get("/<list_id>.xlsx")
+@bp.get("/reading/<list_id>.xlsx")
 def export(list_id: str) -> Response:
     """Download the list with its copies and the books on the shelf now as an Excel sheet."""
     found = _found(list_id)
@@ -273,3 +276,10 @@ def export(list_id: str) -> Response:
         mimetype=tabular.MIMETYPES["xlsx"],
         headers={"Content-Disposition": "attachment; filename=reading-list.xlsx"},
     )
+
+
+# The area's other pages nest in its blueprint.
+from kiosk.web.reading import donations, stars  # noqa: E402
+
+bp.register_blueprint(stars.bp)
+bp.register_blueprint(donations.bp)

@@ -19,8 +19,8 @@ from kiosk.i18n import N_, item_type_name
 from kiosk.rule_defaults import BOUNDS, ITEM_TYPES
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, bp
-from kiosk.web.admin_records import item_page
-from kiosk.web.rules_form import RulesForm, _number
+from kiosk.web.admin.records import item_page
+from kiosk.web.admin.rules_form import RulesForm, _number
 
 NUMBERS = {"loan_days": "loan_days", "max_loans": "type_max_loans", "renewals": "renewals"}
 REFUSALS = {

@@ -36,7 +36,7 @@ from kiosk.circulation.stats.student import class_names
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, guard, page_number
-from kiosk.web.admin_records import item_page
+from kiosk.web.admin.records import item_page
 
 bp = Blueprint("collection", __name__, url_prefix="/admin/collection")
 bp.before_request(guard)  # the dashboard's network check and login

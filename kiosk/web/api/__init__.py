@@ -2,7 +2,7 @@
 
 `health` is public and says only ok or not, and why in a few plain words (no paths, device
 names or errors); `status` holds the details and is for the logged-in librarian only.
-Described in kiosk/web/openapi.yaml; the tests check every answer against it.
+Described in kiosk/web/api/openapi.yaml; the tests check every answer against it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The librarian's reports (`/admin/reports`): reading figures, rankings, new books, overdue
 chasing with parents' notices, a student's reading record, class summaries; each as a page, a
-clean A4 print view, CSV and XLSX. The idle screen's board (`/board.json`) shows class rankings
-and books only, never a child's count.
+clean A4 print view, CSV and XLSX. Reading stars and the festival report
+(`/admin/reports/stars`) are the reading area's (`kiosk/web/reading/stars.py`).
 
 The data comes from the named queries of `kiosk.circulation.stats`; this module only reads the
 request, calls them and renders.
@@ -40,7 +40,6 @@ NEW_BOOKS_PER_PAGE = 100
 LATEST_NOTICES = 10  # on the overdue page; every one on /notices/printed
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports")
 bp.before_request(guard)
-board = Blueprint("board", __name__)
 
 
 def _tz() -> ZoneInfo:
@@ -445,31 +444,6 @@ def export(name: str, fmt: str) -> Response:
         mimetype=tabular.MIMETYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-# -- the idle screen --------------------------------------------------------------------------
-
-
-@board.get("/board.json")
-def board_data() -> Any:
-    """Return this month's class ranking, most borrowed and new books for the idle screen."""
-    store, tz = web().store, _tz()
-    today = local_today(store, tz)
-    when = month(today.year, today.month)
-    ranked = rankings.class_ranking(store, when, tz)
-    return {
-        # Classes and books only: a child's own count never goes on the public screen.
-        "classes": [
-            {"rank": r["rank"], "name": r["name"], "per_student": r["per_student"]}
-            for r in ranked[:5]
-            if r["loans"]
-        ],
-        "books": [
-            {"title": b["title"], "author": b["author"]}
-            for b in rankings.top_books(store, when, tz, 5)
-        ],
-        "new": books.latest(store, 5),
-    }
 
 
 # -- stored values in words, for every page -----------------------------------------------------
