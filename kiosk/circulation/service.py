@@ -186,7 +186,7 @@ class Circulation:
     # -- acting ----------------------------------------------------------------------------
 
     @property
-    def settings(self) -> dict[str, Any]:
+    def loan_settings(self) -> dict[str, Any]:
         """Return what the handler's loan steps need of this kiosk: time zone, strays, rules."""
         return {
             "tz": self.tz,
@@ -196,7 +196,7 @@ class Circulation:
 
     def checkout(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Lend an item to a patron, if the rules allow it (a drifting book is taken, not lent)."""
-        done = handle(self.store, Checkout(patron_id, barcode, actor), self.settings)
+        done = handle(self.store, Checkout(patron_id, barcode, actor), self.loan_settings)
         if isinstance(done.state, DriftState):
             return self._drifted(done)
         state = done.state
@@ -217,7 +217,7 @@ class Circulation:
 
     def checkin(self, barcode: str, actor: str = "") -> Result:
         """Return an item that is on loan (a drifting book is handed in: its hand ends)."""
-        done = handle(self.store, Checkin(barcode, actor), self.settings)
+        done = handle(self.store, Checkin(barcode, actor), self.loan_settings)
         if isinstance(done.state, DriftState):
             return self._drifted(done)
         state = done.state
@@ -233,7 +233,7 @@ class Circulation:
 
     def renew(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Extend a patron's loan of an item, if the rules allow it."""
-        done = handle(self.store, Renew(patron_id, barcode, actor), self.settings)
+        done = handle(self.store, Renew(patron_id, barcode, actor), self.loan_settings)
         state = done.state
         if done.refusal is not None:
             return self._refused("renew", done.refusal, state)
