@@ -124,8 +124,7 @@ class Circulation:
         db = self.store.reader
         # Exact codes first; a card's other form (decimal for a hex UID, or the reverse) only
         # when no card or book has exactly this code.
-        card = cards.find_exact(db, code)
-        item, loan, drifts = (None, None, False) if card else queries.item_and_open_loan(db, code)
+        card, item, loan, drifts = queries.card_or_item(db, code)  # one read for both
         if item:
             return Identified("item", code, item=item, loan=loan, loan_read=True, drifting=drifts)
         card = card or cards.find_other_form(db, code)
