@@ -23,10 +23,10 @@ from kiosk.circulation.queries.records import (
 )
 
 __all__ = [
+    "card_or_item",
     "cards_of",
     "counts",
     "desk_search",
-    "card_or_item",
     "item_and_open_loan",
     "item_row",
     "items_by_type",
