@@ -13,6 +13,7 @@ UID has 4 bytes after an optional 1-byte header (EM4100's 10 hex digits, or 8).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,3 +130,17 @@ def card_decimal(code: str) -> str | None:
 def compile_patterns(patterns: Sequence[str]) -> list[re.Pattern[str]]:
     """Compile configured regular expressions (already checked by the config loader)."""
     return [re.compile(p) for p in patterns]
+
+
+_ISBN_SEPARATORS = re.compile(r"[\s\-]")
+
+
+@functools.lru_cache(maxsize=1024)  # a record's copies, and a file's many copies of one book
+def normal_isbn(text: str) -> str | None:
+    """Return an ISBN as 13 digits (an ISBN-10 converted), or None if its check digit is wrong."""
+    digits = _ISBN_SEPARATORS.sub("", text).upper()
+    if digits.startswith("ISBN"):
+        digits = digits[4:].lstrip(":：")
+    if len(digits) == 13:
+        return digits if digits.startswith(("978", "979")) and ean13_ok(digits) else None
+    return isbn10_to_13(digits) if isbn10_ok(digits) else None

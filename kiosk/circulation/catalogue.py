@@ -13,15 +13,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk.circulation.commands import CatalogueBook
+from kiosk.circulation.decide import NEW_BOOK_FIELDS as NEW_BOOK_FIELDS
+
+# The new book decision, as the donations and the desk page know it here.
+from kiosk.circulation.decide import new_book as decide_new_book  # noqa: F401
 from kiosk.circulation.events import Refusal
-from kiosk.circulation.projector import project
-from kiosk.circulation.records import issue_card
+from kiosk.circulation.handler import handle
+from kiosk.circulation.records import issue_card, save
 from kiosk.circulation.store import Event, Store, fetch
+from kiosk.codes import normal_isbn
 
 RECORD_FIELDS = ("isbn", "title", "author", "call_number")
-NEW_BOOK_FIELDS = ("barcode", "title", "author", "isbn", "call_number")
-# As an import takes them (importers.checks): a MARC record's long title is kept whole.
-LONGEST = {"barcode": 64, "title": 4000, "author": 1000, "isbn": 32, "call_number": 64}
 CARD_PREFIX = "L"
 _CARD_NUMBER = re.compile(rf"{CARD_PREFIX}([0-9]{{8}})")
 
@@ -119,68 +122,29 @@ def label_items(
 
 
 def put_record(db: Database, row: dict[str, Any], source: str, at: str) -> str:
-    """Keep a MARC record for the desk, by ISBN; return 'inserted', 'updated' or 'same'."""
+    """Keep a MARC record for the desk, by ISBN; return 'inserted', 'updated' or 'same'.
+
+    An import's copy of a row, projected unlogged like its items and patrons (`records.save`):
+    the import records its own event.
+    """
     record = {k: row.get(k, "") for k in RECORD_FIELDS}
     old = db.execute(
         "SELECT title, author, call_number FROM marc_records WHERE isbn = ?", [record["isbn"]]
     ).fetchone()
     if old is not None and tuple(old) == (record["title"], record["author"], record["call_number"]):
         return "same"
-    db.execute(
-        "INSERT INTO marc_records (isbn, title, author, call_number, source, loaded_at) "
-        "VALUES (:isbn, :title, :author, :call_number, :source, :at) "
-        "ON CONFLICT(isbn) DO UPDATE SET title = excluded.title, author = excluded.author, "
-        "call_number = excluded.call_number, source = excluded.source, "
-        "loaded_at = excluded.loaded_at",
-        {**record, "source": source, "at": at},
-    )
+    save(db, "marc_record_saved", record["isbn"], {**record, "source": source}, at)
     return "updated" if old else "inserted"
-
-
-def decide_new_book(fields: dict[str, str], shelved_title: str | None) -> dict[str, str] | Refusal:
-    """Return the new book's data, or why it cannot be catalogued (pure: no SQL, no clock)."""
-    book = {k: " ".join(str(fields.get(k, "")).split()) for k in NEW_BOOK_FIELDS}
-    if not book["barcode"]:
-        return Refusal("barcode_needed")
-    if (
-        book["barcode"] != str(fields.get("barcode", "")).strip()
-        or not book["barcode"].isprintable()
-    ):
-        return Refusal("bad_barcode", {"barcode": book["barcode"]})
-    if shelved_title is not None:
-        return Refusal("barcode_taken", {"barcode": book["barcode"], "title": shelved_title})
-    if not book["title"]:
-        return Refusal("title_needed")
-    for key, limit in LONGEST.items():
-        if len(book[key]) > limit:
-            return Refusal("too_long", {"field": key, "limit": limit})
-    if book["isbn"]:
-        from kiosk.circulation.importers.checks import normal_isbn
-
-        book["isbn"] = normal_isbn(book["isbn"]) or book["isbn"]
-    return book
 
 
 def catalogue_new_book(store: Store, fields: dict[str, str], actor: str) -> Event | Refusal:
     """Put a new book on the shelf under its new barcode label (an `item_catalogued` event)."""
-    with store.write() as db:
-        barcode = str(fields.get("barcode", "")).strip()
-        row = db.execute("SELECT title FROM items WHERE barcode = ?", [barcode]).fetchone()
-        decision = decide_new_book(fields, row[0] if row else None)
-        if isinstance(decision, Refusal):
-            return decision
-        data = {k: v for k, v in decision.items() if k != "barcode"}
-        event = store.event(
-            "item_catalogued", actor=actor, item_barcode=decision["barcode"], data=data
-        )
-        project(db, event)
-        return store.record(db, event)
+    done = handle(store, CatalogueBook(dict(fields), actor))  # decide.catalogue_book decides
+    return done.refusal if done.refusal is not None else done.event
 
 
 def book_of_isbn(db: Database, isbn: str) -> dict[str, Any] | None:
     """Return what is known of an ISBN: a copy on the shelf first, else a loaded MARC record."""
-    from kiosk.circulation.importers.checks import normal_isbn
-
     keys = [k for k in dict.fromkeys((normal_isbn(isbn), isbn.strip())) if k]
     marks = ", ".join("?" * len(keys))
     rows = fetch(

@@ -6,7 +6,6 @@ feed) builds one of these; a pure decision in `decide.py` turns it into events o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,9 +147,117 @@ class SetItemType:
 
 
 @dataclass(frozen=True)
-class RecordImport:
-    """Record that rows came in from outside (a file, the demo school): what kind, how many."""
+class EditPatron:
+    """Change a patron's name, role, grade or class (only the fields given)."""
+
+    patron_id: str
+    changes: dict[str, Any]
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class EditItem:
+    """Change an item's title, author, ISBN, call number or location (only the fields given)."""
+
+    barcode: str
+    changes: dict[str, Any]
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class RecordAdminAction:
+    """Record an admin action that changes no table (a password set, an export)."""
+
+    type: str
+    data: dict[str, Any]
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetCover:
+    """Make a kept photo (named by the SHA-256 of its bytes) a book's cover."""
+
+    barcode: str
+    cover: str
+    width: int
+    height: int
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class MapCell:
+    """What the librarian wrote in one cell of the library map's grid (rows and columns from 0)."""
+
+    row: int
+    col: int
+    name: str
+    classes: str
+
+
+@dataclass(frozen=True)
+class SetLibraryMap:
+    """Make the drawn boxes the library map."""
+
+    cells: tuple[MapCell, ...]
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetNoticeLevels:
+    """Set the days overdue from which the class teacher, then the parents, are told."""
+
+    teacher: int
+    parents: int
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SetNoticeText:
+    """Set the text of the parents' notice."""
+
+    body: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class NoticePrinted:
+    """One student's parents' notice printed: its level, the loans on it, the class."""
+
+    patron_id: str
+    level: int
+    loans: tuple[str, ...]
+    class_name: str | None
+
+
+@dataclass(frozen=True)
+class RecordNoticesPrinted:
+    """Record that these students' parents' notices were printed (one event each)."""
+
+    notices: tuple[NoticePrinted, ...]
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class SaveImportMapping:
+    """Remember how the columns of files with this header map to ours."""
 
     kind: str
-    counts: Mapping[str, int]
+    header: str  # the header's key (importers.mappings.header_key)
+    columns: dict[str, list[str]]
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class RecordImport:
+    """Record that an import finished: its kind, file and counts."""
+
+    data: dict[str, Any]
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class CatalogueBook:
+    """Put a new book on the shelf under its new barcode label."""
+
+    fields: dict[str, str]
     actor: str = ""

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from kiosk.circulation.events import Draft, Refusal
-from kiosk.circulation.projector import commit
+from kiosk.circulation.commands import SetCover
+from kiosk.circulation.events import Refusal
+from kiosk.circulation.handler import handle
 from kiosk.circulation.store import Event, Store
 from kiosk.i18n import N_
 
@@ -124,11 +125,8 @@ def set_cover(store: Store, barcode: str, upload: bytes, actor: str) -> Event | 
         part = path.with_suffix(".part")
         part.write_bytes(cover.data)
         os.replace(part, path)
-    data = {"cover": cover.name, "width": cover.width, "height": cover.height}
-    with store.write() as db:
-        draft = Draft("item_cover_set", actor, None, barcode, data)
-        (event,) = commit(store, db, [draft], store.now())
-    return event
+    done = handle(store, SetCover(barcode, cover.name, cover.width, cover.height, actor))
+    return done.refusal if done.refusal is not None else done.event
 
 
 def path_of(store: Store, name: str) -> Path | None:

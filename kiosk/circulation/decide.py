@@ -9,7 +9,9 @@ through the same projections, so a kiosk and the hub cannot disagree on what an 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping, Sequence
+import re
+import string
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,17 +20,27 @@ from kiosk import codes, rule_defaults
 from kiosk.circulation import schemas
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import (
+    CatalogueBook,
     Checkin,
     Checkout,
+    EditItem,
+    EditPatron,
     EndDrift,
     IssueCard,
+    RecordAdminAction,
     RecordImport,
+    RecordNoticesPrinted,
     Renew,
     ReportCardLost,
+    SaveImportMapping,
     SaveItemType,
+    SetCover,
     SetDrifting,
     SetItemStatus,
     SetItemType,
+    SetLibraryMap,
+    SetNoticeLevels,
+    SetNoticeText,
     SetPatronStatus,
     SetRules,
     TakeDrifting,
@@ -38,6 +50,7 @@ from kiosk.circulation.commands import (
 from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import ItemType, Rules, end_of_day, item_type_row
+from kiosk.i18n import N_
 
 LOAN_UNDOABLE = ("checkout", "checkin", "renew")
 # A drifting book taken or handed in by mistake at the desk: its hand is put back as it was.
@@ -346,8 +359,181 @@ def item_type_set(item: Item | None, rules: Rules, cmd: SetItemType) -> Decision
     return [Draft("item_type_set", cmd.actor, None, item.barcode, data)]
 
 
+def edited(found: bool, cmd: EditPatron | EditItem, allowed: Iterable[str]) -> Decision:
+    """Change the allowed fields of a patron or an item that exists; other fields are ignored."""
+    if not found:
+        return Refusal("unknown_code")
+    fields = {k: v for k, v in cmd.changes.items() if k in allowed}
+    if not fields:
+        return Refusal("nothing_to_change")
+    if isinstance(cmd, EditPatron):
+        return [Draft("patron_edited", cmd.actor, cmd.patron_id, None, fields)]
+    return [Draft("item_edited", cmd.actor, None, cmd.barcode, fields)]
+
+
+ADMIN_ACTIONS = ("admin_password_set", "admin_password_changed", "export")
+
+
+def admin_action(cmd: RecordAdminAction) -> Decision:
+    """Record an admin action that changes no table; only the kinds the log knows."""
+    if cmd.type not in ADMIN_ACTIONS:
+        return Refusal("unknown_action", {"type": cmd.type})
+    return [Draft(cmd.type, cmd.actor, None, None, dict(cmd.data))]
+
+
+def cover_set(item: Item | None, cmd: SetCover) -> Decision:
+    """Make a kept photo the cover of a book the library has."""
+    if item is None:
+        return Refusal("unknown_item")
+    data = {"cover": cmd.cover, "width": cmd.width, "height": cmd.height}
+    return [Draft("item_cover_set", cmd.actor, None, item.barcode, data)]
+
+
+MAP_NAME_LENGTH = 20
+
+
+def map_letters(text: str) -> list[str]:
+    """Return the class letters written in a map's cell ("I, J" or "i j" or "IJ")."""
+    return list(re.sub(r"[\s,，、;；]+", "", text.upper()))
+
+
+def library_map(cmd: SetLibraryMap, classes: Collection[str]) -> Decision:
+    """Take the drawn boxes as the map: a name each, no name twice, classes that exist."""
+    boxes, names = [], set()
+    for c in cmd.cells:
+        name, letters = c.name.strip(), map_letters(c.classes)
+        where = {"row": c.row + 1, "col": c.col + 1}
+        if not name and not letters:
+            continue
+        if not name:
+            return Refusal("no_name", where)
+        if len(name) > MAP_NAME_LENGTH:
+            return Refusal("long_name", where)
+        if name in names:
+            return Refusal("same_name", {"name": name})
+        for letter in letters:
+            if letter not in classes:
+                return Refusal("unknown_class", {"letter": letter})
+        names.add(name)
+        boxes.append({"name": name, "row": c.row, "col": c.col, "classes": "".join(letters)})
+    return [Draft("library_map_set", cmd.actor, data={"boxes": boxes})]
+
+
+NOTICE_MOST_DAYS = 365
+NOTICE_PLACEHOLDERS = ("name", "class_name", "count", "date")
+NOTICE_LENGTH = 4000
+
+
+def levels_problems(teacher: str, parents: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Return what is wrong with the days typed for levels 2 and 3, by field."""
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, text in (("teacher", teacher), ("parents", parents)):
+        text = text.strip()
+        if not text.isdigit() or not 2 <= int(text) <= NOTICE_MOST_DAYS:
+            problems[name] = (
+                N_("Write a number from {low} to {high}."),
+                {"low": 2, "high": NOTICE_MOST_DAYS},
+            )
+    if not problems and int(parents) <= int(teacher):
+        problems["parents"] = (
+            N_("The parents are told after the teacher: more than {days} days."),
+            {"days": int(teacher)},
+        )
+    return problems
+
+
+def notice_levels(cmd: SetNoticeLevels) -> Decision:
+    """Take the days overdue from which the teacher, then the parents, are told."""
+    problems = levels_problems(str(cmd.teacher), str(cmd.parents))
+    if problems:
+        return Refusal("bad_levels", {"fields": sorted(problems)})
+    data = {"levels": [1, cmd.teacher, cmd.parents]}
+    return [Draft("notice_levels_set", cmd.actor, None, None, data)]
+
+
+def template_problem(body: str) -> tuple[str, dict[str, Any]] | None:
+    """Return what is wrong with a notice text (a catalog id and its values), or None."""
+    if not body.strip():
+        return N_("The notice needs a text."), {}
+    if len(body) > NOTICE_LENGTH:
+        return N_("The notice is too long: at most 4000 characters."), {}
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(body) if f is not None]
+    except ValueError:
+        return N_("A brace is not closed: write a placeholder like {name} with both braces."), {}
+    unknown = [f for f in fields if f not in NOTICE_PLACEHOLDERS]
+    if unknown:
+        return N_("{{{field}}} is not known here. Use {known}."), {
+            "field": unknown[0],
+            "known": ", ".join("{" + p + "}" for p in NOTICE_PLACEHOLDERS),
+        }
+    return None
+
+
+def notice_text(cmd: SetNoticeText) -> Decision:
+    """Take the parents' notice text if it says something and every placeholder is known."""
+    problem = template_problem(cmd.body)
+    if problem:
+        return Refusal("bad_notice_text", {"message": problem[0], "params": problem[1]})
+    return [Draft("notice_text_set", cmd.actor, None, None, {"body": cmd.body})]
+
+
+def notices_printed(cmd: RecordNoticesPrinted) -> Decision:
+    """Record one `notice_printed` event for each student whose parents' notice was printed."""
+    return [
+        Draft(
+            "notice_printed",
+            cmd.actor,
+            n.patron_id,
+            None,
+            {"level": n.level, "loans": list(n.loans), "class_name": n.class_name},
+        )
+        for n in cmd.notices
+    ]
+
+
+def import_mapping_saved(cmd: SaveImportMapping) -> Decision:
+    """Remember a mapping of columns for files of this kind with this header."""
+    data = {"kind": cmd.kind, "header": cmd.header, "columns": dict(cmd.columns)}
+    return [Draft("import_mapping_saved", cmd.actor, None, None, data)]
+
+
 def import_recorded(cmd: RecordImport) -> Decision:
-    """Record an import of a kind, with counts that are not negative."""
-    if not cmd.kind or any(n < 0 for n in cmd.counts.values()):
-        return Refusal("bad_import", {"kind": cmd.kind})
-    return [Draft("import", cmd.actor, None, None, {"kind": cmd.kind, **cmd.counts})]
+    """Record that an import finished (its rows were written as it went, journalled)."""
+    return [Draft("import", cmd.actor, None, None, dict(cmd.data))]
+
+
+NEW_BOOK_FIELDS = ("barcode", "title", "author", "isbn", "call_number")
+# As an import takes them (importers.checks): a MARC record's long title is kept whole.
+NEW_BOOK_LONGEST = {"barcode": 64, "title": 4000, "author": 1000, "isbn": 32, "call_number": 64}
+
+
+def new_book(fields: Mapping[str, Any], shelved_title: str | None) -> dict[str, str] | Refusal:
+    """Return the new book's data, or why it cannot be catalogued."""
+    book = {k: " ".join(str(fields.get(k, "")).split()) for k in NEW_BOOK_FIELDS}
+    if not book["barcode"]:
+        return Refusal("barcode_needed")
+    if (
+        book["barcode"] != str(fields.get("barcode", "")).strip()
+        or not book["barcode"].isprintable()
+    ):
+        return Refusal("bad_barcode", {"barcode": book["barcode"]})
+    if shelved_title is not None:
+        return Refusal("barcode_taken", {"barcode": book["barcode"], "title": shelved_title})
+    if not book["title"]:
+        return Refusal("title_needed")
+    for key, limit in NEW_BOOK_LONGEST.items():
+        if len(book[key]) > limit:
+            return Refusal("too_long", {"field": key, "limit": limit})
+    if book["isbn"]:
+        book["isbn"] = codes.normal_isbn(book["isbn"]) or book["isbn"]
+    return book
+
+
+def catalogue_book(cmd: CatalogueBook, shelved_title: str | None) -> Decision:
+    """Put a new book on the shelf (an `item_catalogued` event), unless its barcode is taken."""
+    book = new_book(cmd.fields, shelved_title)
+    if isinstance(book, Refusal):
+        return book
+    data = {k: v for k, v in book.items() if k != "barcode"}
+    return [Draft("item_catalogued", cmd.actor, None, book["barcode"], data)]

@@ -263,7 +263,7 @@ def build(store: Store, settings: config.Settings, seed: int, today: dt.date) ->
             handle(store, SetRules(tuple(rows), policy, tuple(closed), "config"))
             _save(db, school)
             counts = {"patrons": len(school.patrons), "items": len(school.items)}
-            handle(store, RecordImport("demo", counts, "demo"))
+            handle(store, RecordImport({"kind": "demo", **counts}, "demo"))
             term = _Term(rng, Circulation(store, settings.kiosk.timezone), clock, school, today)
             term.live(term_start)
             magazines = School()  # after the term's loans, which stay as they were

@@ -12,12 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.circulation import decide, queries
-from kiosk.circulation.clock import stamp
 from kiosk.circulation.commands import UndoLast
-from kiosk.circulation.events import Refusal
-from kiosk.circulation.projections.loans import open_loan
-from kiosk.circulation.projector import commit
-from kiosk.circulation.queries import drifting
+from kiosk.circulation.handler import handle
 from kiosk.circulation.store import Event, Store
 
 UNDOABLE = decide.UNDOABLE
@@ -42,22 +38,8 @@ def last_action(store: Store, actor: str) -> dict[str, Any] | None:
 def undo_last(store: Store, actor: str, window_s: float) -> Undo:
     """Reverse the actor's last checkout, checkin, renewal, or drifting book taken or handed in,
     if it is recent enough."""
-    cmd = UndoLast(actor, window_s)
-    with store.write() as db:
-        last = queries.last_desk_event(db, actor)
-        state = decide.UndoState(last)
-        if last is not None and last["type"] in decide.DRIFT_UNDOABLE:
-            barcode = last["item_barcode"]
-            hand = drifting.open_hand(db, barcode)
-            state = decide.UndoState(last, drifting=drifting.is_drifting(db, barcode), hand=hand)
-        elif last is not None and last["type"] in UNDOABLE:
-            uuid = last["uuid"] if last["type"] == "checkout" else last["data"].get("loan_uuid")
-            loan = queries.loan_by_uuid(db, uuid)
-            state = decide.UndoState(last, loan, open_loan(db, last["item_barcode"]) is not None)
-        now = store.clock.now()
-        decision = decide.undo(state, cmd, now)
-        if isinstance(decision, Refusal):
-            return Undo(False, decision.reason, {})
-        (event,) = commit(store, db, decision, stamp(now))
-    assert last is not None
-    return Undo(True, "undone", {"title": last["title"] or last["item_barcode"]}, event)
+    done = handle(store, UndoLast(actor, window_s))  # steps/loans.py reads, decide.undo decides
+    if done.refusal is not None:
+        return Undo(False, done.refusal.reason, {})
+    last = done.state.last
+    return Undo(True, "undone", {"title": last["title"] or last["item_barcode"]}, done.event)

@@ -1,6 +1,8 @@
 """Change master data: patrons, their cards, items and rules; each change is one event.
 
-Every write goes through a projection (kiosk/circulation/projections/master.py).
+Every change is a command run by the one handler (handler.py); every write goes through a
+projection (kiosk/circulation/projections/master.py). `save` is the one exception to the log:
+it projects a copy of a row that an import or the hub's feed carries, unlogged.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation.commands import (
+    EditItem,
+    EditPatron,
     IssueCard,
+    RecordAdminAction,
     ReportCardLost,
     SaveItemType,
     SetItemStatus,
@@ -22,16 +27,11 @@ from kiosk.circulation.commands import (
     SetPatronStatus,
     SetRules,
 )
-from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.events import Refusal
 from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.models import location_key
-from kiosk.circulation.projections.master import (
-    ITEM_EDITS,
-    ITEM_FIELDS,
-    PATRON_EDITS,
-    PATRON_FIELDS,
-)
-from kiosk.circulation.projector import commit, project
+from kiosk.circulation.projections.master import ITEM_FIELDS, PATRON_FIELDS
+from kiosk.circulation.projector import project
 from kiosk.circulation.rules import rules_rows
 from kiosk.circulation.store import Event, Store, fetch
 
@@ -150,26 +150,25 @@ def set_item_type(store: Store, barcode: str, item_type: str, actor: str) -> Eve
 
 def edit_patron(store: Store, patron_id: str, changes: Mapping[str, Any], actor: str) -> Event:
     """Change a patron's name, role, grade or class from the dashboard."""
-    return _edit(store, Draft("patron_edited", actor, patron_id, None), PATRON_EDITS, changes)
+    return _edited(handle(store, EditPatron(patron_id, dict(changes), actor)))
 
 
 def edit_item(store: Store, barcode: str, changes: Mapping[str, Any], actor: str) -> Event:
     """Change an item's title, author, ISBN, call number or location from the dashboard."""
     if "location" in changes:  # `图书馆` is kept as `library`, as imports keep it
         changes = {**changes, "location": location_key(str(changes["location"]))}
-    return _edit(store, Draft("item_edited", actor, None, barcode), ITEM_EDITS, changes)
+    return _edited(handle(store, EditItem(barcode, dict(changes), actor)))
 
 
-def _edit(store: Store, draft: Draft, allowed: Iterable[str], changes: Mapping[str, Any]) -> Event:
-    fields = {k: v for k, v in changes.items() if k in allowed}
-    if not fields:
-        raise ValueError("nothing to change")
-    with store.write() as db:
-        (event,) = commit(store, db, [replace(draft, data=fields)], store.now())
-        return event
+def _edited(done: Outcome) -> Event:
+    if done.refusal is not None:
+        raise ValueError("nothing to change" if done.reason == "nothing_to_change" else done.reason)
+    return done.event
 
 
 def record_admin_action(store: Store, type: str, actor: str, **data: Any) -> Event:
     """Record an admin action that changes no table (a password set, an export) as an event."""
-    with store.write() as db:
-        return store.record(db, store.event(type, actor=actor, data=data))
+    done = handle(store, RecordAdminAction(type, data, actor))
+    if done.refusal is not None:
+        raise ValueError(f"not an admin action: {type}")
+    return done.event

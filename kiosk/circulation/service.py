@@ -1,23 +1,22 @@
 """The circulation service: identify a code, check out, check in, renew.
 
-Each action reads, decides by the rules and writes the loan change and its event in one
-transaction; it returns a `Result` that says what happened and why (a stable reason code, and a
-message id the screen translates).
+Each action is a command run by the one handler (handler.py, steps/loans.py): it reads,
+decides by the rules and writes the loan change and its event in one transaction; it returns a
+`Result` that says what happened and why (a stable reason code, and a message id the screen
+translates).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from kiosk.circulation import cards, decide, queries
-from kiosk.circulation.clock import stamp
+from kiosk.circulation import cards, queries
 from kiosk.circulation.commands import (
     Checkin,
     Checkout,
@@ -29,8 +28,8 @@ from kiosk.circulation.commands import (
 )
 from kiosk.circulation.decide import DriftState, LoanState
 from kiosk.circulation.events import Refusal
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.projector import commit
 from kiosk.circulation.queries import drifting
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
@@ -125,8 +124,7 @@ class Circulation:
         db = self.store.reader
         # Exact codes first; a card's other form (decimal for a hex UID, or the reverse) only
         # when no card or book has exactly this code.
-        card = cards.find_exact(db, code)
-        item, loan, drifts = (None, None, False) if card else queries.item_and_open_loan(db, code)
+        card, item, loan, drifts = queries.card_or_item(db, code)  # one read for both
         if item:
             return Identified("item", code, item=item, loan=loan, loan_read=True, drifting=drifts)
         card = card or cards.find_other_form(db, code)
@@ -186,20 +184,24 @@ class Circulation:
 
     # -- acting ----------------------------------------------------------------------------
 
+    @property
+    def loan_settings(self) -> dict[str, Any]:
+        """Return what the handler's loan steps need of this kiosk: time zone, strays, rules."""
+        return {
+            "tz": self.tz,
+            "record_stray_returns": self.record_stray_returns,
+            "rules_at": self._rules_at,
+        }
+
     def checkout(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Lend an item to a patron, if the rules allow it (a drifting book is taken, not lent)."""
-        cmd = Checkout(patron_id, barcode, actor)
-        with self.store.write() as db:
-            read = queries.loan_state(db, patron_id, barcode, with_patron_due=True)
-            if read.drifting:  # joins this transaction
-                return self.take_drifting(patron_id, barcode, actor)
-            state = LoanState(read.patron, read.item, read.loan, read.patron_due, read.patron_types)
-            now = self.store.clock.now()
-            rules = self._rules_at(db, read.rules_version)
-            decision = decide.checkout(rules, self.tz, state, cmd, now)
-            if isinstance(decision, Refusal):
-                return self._refused("checkout", decision, state)
-            (event,) = commit(self.store, db, decision, stamp(now))
+        done = handle(self.store, Checkout(patron_id, barcode, actor), self.loan_settings)
+        if isinstance(done.state, DriftState):
+            return self._drifted(done)
+        state = done.state
+        if done.refusal is not None:
+            return self._refused("checkout", done.refusal, state)
+        event = done.event
         # The loan as the projection wrote it (a checkout is decided only for a book with no
         # open loan), not read again.
         loan = Loan(None, event.uuid, barcode, patron_id, event.at, event.data["due_at"], None, 0)
@@ -214,37 +216,27 @@ class Circulation:
 
     def checkin(self, barcode: str, actor: str = "") -> Result:
         """Return an item that is on loan (a drifting book is handed in: its hand ends)."""
-        cmd = Checkin(barcode, actor)
-        with self.store.write() as db:
-            read = queries.loan_state(db, None, barcode)
-            if read.drifting:  # joins this transaction
-                return self.end_drift(barcode, actor)
-            state = LoanState(None, read.item, read.loan)
-            now = self.store.clock.now()
-            decision = decide.checkin(state, cmd, now, self.record_stray_returns)
-            if isinstance(decision, Refusal):
-                return self._refused("checkin", decision, state)
-            (event,) = commit(self.store, db, decision, stamp(now))
-            loan = state.loan
-            if loan is None:
-                # A stray return: recorded for the hub, told as "not on loan" here.
-                refused = _refuse("checkin", "not_on_loan", item=state.item)
-                return Result(**{**refused.__dict__, "event": event})
-        # read.patron is the loan's patron: the same read found it.
-        return self._done("checkin", "checked_in", read.patron, state.item, loan, event)
+        done = handle(self.store, Checkin(barcode, actor), self.loan_settings)
+        if isinstance(done.state, DriftState):
+            return self._drifted(done)
+        state = done.state
+        if done.refusal is not None:
+            return self._refused("checkin", done.refusal, dataclasses.replace(state, patron=None))
+        event = done.event
+        if state.loan is None:
+            # A stray return: recorded for the hub, told as "not on loan" here.
+            refused = _refuse("checkin", "not_on_loan", item=state.item)
+            return dataclasses.replace(refused, event=event)
+        # state.patron is the loan's patron: the same read found it.
+        return self._done("checkin", "checked_in", state.patron, state.item, state.loan, event)
 
     def renew(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Extend a patron's loan of an item, if the rules allow it."""
-        cmd = Renew(patron_id, barcode, actor)
-        with self.store.write() as db:
-            read = queries.loan_state(db, patron_id, barcode)
-            state = LoanState(read.patron, read.item, read.loan)
-            now = self.store.clock.now()
-            rules = self._rules_at(db, read.rules_version)
-            decision = decide.renew(rules, self.tz, state, cmd, now)
-            if isinstance(decision, Refusal):
-                return self._refused("renew", decision, state)
-            (event,) = commit(self.store, db, decision, stamp(now))
+        done = handle(self.store, Renew(patron_id, barcode, actor), self.loan_settings)
+        state = done.state
+        if done.refusal is not None:
+            return self._refused("renew", done.refusal, state)
+        event = done.event
         assert state.loan is not None  # a renewal is decided only for an open loan
         # The renew projection sets this due date and counts one more renewal.
         renewals = state.loan.renewals + 1
@@ -253,13 +245,8 @@ class Circulation:
 
     def visit(self, patron_id: str, actor: str = "") -> Event | None:
         """Record a visit: a student's card opened a session (one small event, no table changes)."""
-        cmd = Visit(patron_id, actor or patron_id)
-        with self.store.write() as db:
-            decision = decide.visit(self.patron(patron_id, db), cmd)
-            if isinstance(decision, Refusal):
-                return None
-            (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))
-        return event
+        done = handle(self.store, Visit(patron_id, actor or patron_id))
+        return done.event if done.ok else None
 
     # -- book drifting (图书漂流): no loan, no due date, not counted against the loan limit --
 
@@ -273,40 +260,30 @@ class Circulation:
 
     def set_drifting(self, barcode: str, on: bool, actor: str = "") -> Result:
         """Let a book drift, or bring it back to its shelf (the librarian's choice)."""
-        cmd = SetDrifting(barcode, on, actor)
-        return self._drift(None, barcode, lambda state: decide.set_drifting(state, cmd))
+        return self._drifted(handle(self.store, SetDrifting(barcode, on, actor)))
 
     def take_drifting(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """A child takes a drifting book, from the shelf or from the child who had it."""
-        cmd = TakeDrifting(patron_id, barcode, actor)
-        return self._drift(patron_id, barcode, lambda state: decide.take_drifting(state, cmd))
+        return self._drifted(handle(self.store, TakeDrifting(patron_id, barcode, actor)))
 
     def end_drift(self, barcode: str, actor: str = "") -> Result:
         """A drifting book is handed in: whoever had it has it no more."""
-        cmd = EndDrift(barcode, actor)
-        return self._drift(None, barcode, lambda state: decide.end_drift(state, cmd))
+        return self._drifted(handle(self.store, EndDrift(barcode, actor)))
 
-    def _drift(
-        self, patron_id: str | None, barcode: str, decision_of: Callable[[DriftState], Any]
-    ) -> Result:
-        """Read a drifting book's state, decide, and record the event in one transaction."""
-        with self.store.write() as db:
-            item = self.item(barcode, db)
-            state = DriftState(
-                patron=self.patron(patron_id, db) if patron_id is not None else None,
-                item=item,
-                drifting=item is not None and drifting.is_drifting(db, barcode),
-                holder=drifting.holder(db, barcode) if item is not None else None,
-                on_loan=item is not None and self.open_loan(barcode, db) is not None,
-            )
-            decision = decision_of(state)
-            params = {"title": item.shown_title} if item is not None else {}
-            if isinstance(decision, Refusal):
-                return _refuse(
-                    "drift", decision.reason, patron=state.patron, item=item, params=params
-                )
-            (event,) = commit(self.store, db, decision, stamp(self.store.clock.now()))
-            patron = self.patron(event.patron_id, db) if event.patron_id else None
+    def _drifted(self, done: Outcome) -> Result:
+        """Say what a drifting book's command did (a take, a hand-in, or the librarian's choice)."""
+        state: DriftState = done.state
+        item = state.item
+        params = {"title": item.shown_title} if item is not None else {}
+        if done.refusal is not None:
+            reason = done.refusal.reason
+            return _refuse("drift", reason, patron=state.patron, item=item, params=params)
+        event = done.event
+        patron = state.patron
+        if event.patron_id is None:
+            patron = None
+        elif patron is None or patron.id != event.patron_id:
+            patron = self.patron(event.patron_id)  # the child who had it, handing it in
         said = {"drift_taken": "drift_taken_over" if state.holder else "drift_taken"}
         message = MESSAGES.get(said.get(event.type, event.type), "")  # item_drifting: no words
         return Result(True, "drift", OK, message, params, patron, item, None, event)

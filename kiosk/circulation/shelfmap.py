@@ -1,41 +1,31 @@
 """The library map: the librarian draws the shelves once as named boxes on a small grid, each
 with the 中图法 classes it holds, and a search says on which shelf a title stands and shows it.
 
-Drawing it is a command (`set_map`): `decide` checks the boxes (a name each, names not twice,
-classes that exist) and returns the `library_map_set` event or a refusal with a reason; its
-projection (projections/master.py) replaces the `shelf_boxes` table.
+Drawing it is a command (`SetLibraryMap`): `decide.library_map` checks the boxes (a name each,
+names not twice, classes that exist) and returns the `library_map_set` event or a refusal with a
+reason; its projection (projections/master.py) replaces the `shelf_boxes` table.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kiosk.circulation.events import Draft, Refusal
-from kiosk.circulation.projector import commit
-from kiosk.circulation.stats.find import SHELVES
+from kiosk.circulation.commands import MapCell as Cell
+from kiosk.circulation.commands import SetLibraryMap
+from kiosk.circulation.events import Refusal
+from kiosk.circulation.handler import handle
+from kiosk.circulation.stats.find import SHELVES as SHELVES  # the map page lists them
 from kiosk.circulation.store import Event, Store
 from kiosk.i18n import N_
 
 ROWS, COLS = 4, 6  # the grid the librarian fills in: enough for a school library's room
-MAX_NAME = 20
 REFUSALS = {
     "no_name": N_("The box in row {row}, column {col} has classes but no name."),
     "long_name": N_("The name of the box in row {row}, column {col} is too long."),
     "same_name": N_("Two boxes are called {name}: give each shelf its own name."),
     "unknown_class": N_("{letter} is not a 中图法 class: use letters like I, Q or Z."),
 }
-
-
-@dataclass(frozen=True)
-class Cell:
-    """What the librarian wrote in one cell of the grid (rows and columns from 0)."""
-
-    row: int
-    col: int
-    name: str
-    classes: str
 
 
 @dataclass(frozen=True)
@@ -50,41 +40,10 @@ class Place:
     boxes: tuple[tuple[int, int], ...]
 
 
-def letters(text: str) -> list[str]:
-    """Return the class letters written in a cell ("I, J" or "i j" or "IJ")."""
-    return [c for c in re.sub(r"[\s,，、;；]+", "", text.upper())]
-
-
-def decide(cells: Iterable[Cell], actor: str) -> Draft | Refusal:
-    """Check the drawn boxes and return the event that makes them the map, or why not."""
-    boxes, names = [], set()
-    for c in cells:
-        name, classes = c.name.strip(), letters(c.classes)
-        where = {"row": c.row + 1, "col": c.col + 1}
-        if not name and not classes:
-            continue
-        if not name:
-            return Refusal("no_name", where)
-        if len(name) > MAX_NAME:
-            return Refusal("long_name", where)
-        if name in names:
-            return Refusal("same_name", {"name": name})
-        for letter in classes:
-            if letter not in SHELVES:
-                return Refusal("unknown_class", {"letter": letter})
-        names.add(name)
-        boxes.append({"name": name, "row": c.row, "col": c.col, "classes": "".join(classes)})
-    return Draft("library_map_set", actor, data={"boxes": boxes})
-
-
 def set_map(store: Store, cells: Iterable[Cell], actor: str) -> Event | Refusal:
-    """Make the drawn boxes the library map."""
-    decision = decide(cells, actor)
-    if isinstance(decision, Refusal):
-        return decision
-    with store.write() as db:
-        (event,) = commit(store, db, [decision], store.now())
-    return event
+    """Make the drawn boxes the library map (decide.library_map checks them)."""
+    done = handle(store, SetLibraryMap(tuple(cells), actor))
+    return done.refusal if done.refusal is not None else done.event
 
 
 def boxes(store: Store) -> list[Cell]:

@@ -16,11 +16,12 @@ from kiosk.circulation.store import Store
 CARD = "0F00A1B2C3"
 RED, PRINCE = "9787020002207", "9787535449450"
 
-# identify (card, book with its open loan), BEGIN, the decision's one read, the projection's
-# check for an open loan, the loan, the book's status, the event, COMMIT.
-CHECKOUT_STATEMENTS = 9
-# identify (2), BEGIN, the one read, end the loan, shelve the book, the event, COMMIT.
-RETURN_STATEMENTS = 8
+# identify (a card with the code, else the book with its open loan: one read), BEGIN, the
+# decision's one read, the loan (one upsert: opened, or the same patron's renewed), the book's
+# status, the event, COMMIT.
+CHECKOUT_STATEMENTS = 7
+# identify (1), BEGIN, the one read, end the loan, shelve the book, the event, COMMIT.
+RETURN_STATEMENTS = 7
 
 
 @contextmanager

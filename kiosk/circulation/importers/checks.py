@@ -8,7 +8,6 @@ check digit) are listed and counted, and the row is imported as written.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from kiosk import codes
 from kiosk.circulation import cards
 from kiosk.circulation.models import location_key
 from kiosk.circulation.rules import load_rules
+from kiosk.codes import normal_isbn as normal_isbn  # re-exported: importers use it here
 from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, N_, cli_language, translate
 
 Progress = Callable[[int, int], None]
@@ -153,7 +153,6 @@ ITEM_TYPE_WORDS = {
     "serial": "magazine",
     "journal": "magazine",
 }
-_ISBN_SEPARATORS = re.compile(r"[\s\-]")
 CHINESE_NUMBERS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
 _GRADE = re.compile(r"([0-9]{1,2}|[一二三四五六七八九]|十[一二]?)\s*(?:年级)?")
 _NUMBER = r"[0-9]{1,2}|十[一二]?|[一二三四五六七八九十]"
@@ -577,14 +576,3 @@ def _grade_number(token: str) -> int | None:
 def isbn13_check_digit(first12: str) -> str:
     """Return the check digit of an ISBN-13 from its first 12 digits."""
     return codes.ean13_check_digit(first12)
-
-
-@functools.lru_cache(maxsize=1024)  # a record's copies, and a file's many copies of one book
-def normal_isbn(text: str) -> str | None:
-    """Return an ISBN as 13 digits (an ISBN-10 converted), or None if its check digit is wrong."""
-    digits = _ISBN_SEPARATORS.sub("", text).upper()
-    if digits.startswith("ISBN"):
-        digits = digits[4:].lstrip(":：")
-    if len(digits) == 13:
-        return digits if digits.startswith(("978", "979")) and codes.ean13_ok(digits) else None
-    return codes.isbn10_to_13(digits) if codes.isbn10_ok(digits) else None

@@ -213,7 +213,7 @@ def _put_back(db: Database, kind: str, entry: dict[str, Any], at: str) -> None:
     old = entry["old"]
     if kind == "records":
         if old is None:
-            db.execute("DELETE FROM marc_records WHERE isbn = ?", [entry["key"]])
+            save(db, "marc_record_saved", entry["key"], None, at)
         else:
             put_record(db, old, old["source"], old["loaded_at"])
         return

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from kiosk.circulation.commands import SaveImportMapping
+from kiosk.circulation.handler import handle
 from kiosk.circulation.importers import csvfile, xlsxfile
 from kiosk.circulation.importers.checks import MESSAGES, ImportReport
 from kiosk.circulation.importers.columns import map_header, normal
-from kiosk.circulation.projector import project
 from kiosk.circulation.store import Event, Store
 
 PREVIEW = 3  # rows shown under the headers
@@ -64,8 +65,4 @@ def save_mapping(
     store: Store, kind: str, header: list[str], columns: dict[str, list[str]], actor: str
 ) -> Event:
     """Remember a mapping for files of this kind with this header (an `import_mapping_saved`)."""
-    data = {"kind": kind, "header": header_key(header), "columns": columns}
-    with store.write() as db:
-        event = store.event("import_mapping_saved", actor=actor, data=data)
-        project(db, event)
-        return store.record(db, event)
+    return handle(store, SaveImportMapping(kind, header_key(header), columns, actor)).event

@@ -27,6 +27,8 @@ from typing import IO, Any
 from sqlite_utils import Database
 
 from kiosk.circulation.catalogue import RECORD_FIELDS, put_record
+from kiosk.circulation.commands import RecordImport
+from kiosk.circulation.handler import handle
 from kiosk.circulation.importers import journal
 from kiosk.circulation.importers.checks import (
     PROGRESS_EVERY,
@@ -198,9 +200,7 @@ def _write(
             # The event's COMMIT syncs the log, and with it every batch before it.
             data = {"kind": report.kind, "file": report.file, "encoding": report.encoding}
             counts = report.counts()
-            store.record(
-                db, store.event("import", actor=actor, data={**data, **event_data, **counts})
-            )
+            handle(store, RecordImport({**data, **event_data, **counts}, actor))  # joins this write
             if not first:
                 journal.done(db, import_id)
     except BaseException:

@@ -1,4 +1,4 @@
-"""Projections of the catalogue: a new book catalogued at the desk."""
+"""Projections of the catalogue: a new book catalogued at the desk, a MARC record kept."""
 
 from __future__ import annotations
 
@@ -22,4 +22,32 @@ def item_catalogued(db: Database, event: Event) -> None:
             kiosk_id="",
             data={"key": event.item_barcode, "row": row},
         ),
+    )
+
+
+@projection("marc_record_saved")
+def marc_record_saved(db: Database, event: Event) -> None:
+    """Keep (or, with no row, forget) a MARC record the desk looks ISBNs up in.
+
+    `data`: {"key": isbn, "row": title, author, call_number and source, or None}; an import's
+    copy, projected unlogged (records.save) like its items and patrons.
+    """
+    key, row = event.data["key"], event.data.get("row")
+    if row is None:
+        db.execute("DELETE FROM marc_records WHERE isbn = ?", [key])
+        return
+    db.execute(
+        "INSERT INTO marc_records (isbn, title, author, call_number, source, loaded_at) "
+        "VALUES (:isbn, :title, :author, :call_number, :source, :at) "
+        "ON CONFLICT(isbn) DO UPDATE SET title = excluded.title, author = excluded.author, "
+        "call_number = excluded.call_number, source = excluded.source, "
+        "loaded_at = excluded.loaded_at",
+        {
+            "title": row.get("title", ""),
+            "author": row.get("author", ""),
+            "call_number": row.get("call_number", ""),
+            "source": row.get("source", ""),
+            "isbn": key,
+            "at": event.at,
+        },
     )

@@ -44,24 +44,36 @@ def _lend(db: Database, barcode: str | None, at: str) -> None:
     )
 
 
+# One statement for the common case (a book on the shelf): insert the loan, or, when the same
+# patron's loan of it is open (the unique index of open loans), renew that one; another patron's
+# open loan changes nothing here and returns no row.
+_OPEN_OR_RENEW = (
+    "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
+    "VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(item_barcode) WHERE returned_at IS NULL DO UPDATE SET "
+    "due_at = max(due_at, excluded.due_at), renewals = renewals + 1 "
+    "WHERE loans.patron_id = excluded.patron_id "
+    "RETURNING uuid"
+)
+
+
 @projection("checkout")
 def checkout(db: Database, e: Event) -> None:
     """Open a loan; one still open ends here, or is renewed when the same patron has it."""
-    due = e.data["due_at"]
-    held = open_loan(db, e.item_barcode)
-    if held is not None and held[1] == e.patron_id:
+    values = [e.uuid, e.item_barcode, e.patron_id, e.at, e.data["due_at"]]
+    done = db.execute(_OPEN_OR_RENEW, values).fetchall()
+    if done and done[0][0] != e.uuid:
+        return  # the same patron's open loan, renewed
+    if not done:  # another patron's open loan (at the hub, a transfer): it ends here
         db.execute(
-            "UPDATE loans SET due_at = max(due_at, ?), renewals = renewals + 1 WHERE uuid = ?",
-            [due, held[0]],
+            "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL",
+            [e.at, e.item_barcode],
         )
-        return
-    if held is not None:
-        db.execute("UPDATE loans SET returned_at = ? WHERE uuid = ?", [e.at, held[0]])
-    db.execute(
-        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [e.uuid, e.item_barcode, e.patron_id, e.at, due],
-    )
+        db.execute(
+            "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            values,
+        )
     _lend(db, e.item_barcode, e.at)
 
 

@@ -5,6 +5,7 @@ Views, the CLI and sync read through these, so each question ("which events wait
 """
 
 from kiosk.circulation.queries.loans import (
+    card_or_item,
     item_and_open_loan,
     last_desk_event,
     loan_by_uuid,
@@ -22,6 +23,7 @@ from kiosk.circulation.queries.records import (
 )
 
 __all__ = [
+    "card_or_item",
     "cards_of",
     "counts",
     "desk_search",

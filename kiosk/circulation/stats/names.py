@@ -49,6 +49,7 @@ EVENT_TYPES = (
     N_("item_found"),
     N_("item_lost"),
     N_("item_saved"),
+    N_("marc_record_saved"),
     N_("item_withdrawn"),
     N_("leavers_closed"),
     N_("reading_list_saved"),

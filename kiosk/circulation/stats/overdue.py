@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import string
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation.clock import parse_stamp
+from kiosk.circulation.commands import (
+    NoticePrinted,
+    RecordNoticesPrinted,
+    SetNoticeLevels,
+    SetNoticeText,
+)
 from kiosk.circulation.dashboard import class_order
+from kiosk.circulation.decide import NOTICE_MOST_DAYS, NOTICE_PLACEHOLDERS
+from kiosk.circulation.decide import levels_problems as levels_problems  # the form checks
+from kiosk.circulation.decide import template_problem as template_problem  # the form checks
+from kiosk.circulation.handler import handle
 from kiosk.circulation.order import name_key
-from kiosk.circulation.projector import project
 from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
@@ -27,7 +35,7 @@ LEVELS = ((1, N_("Reminder")), (8, N_("Class teacher")), (21, N_("Parents")))
 TEMPLATE_KEY = "parents_notice"
 DEFAULT_LEVELS = tuple(first for first, _ in LEVELS)
 LEVELS_KEY = "levels"
-MOST_DAYS = 365
+MOST_DAYS = NOTICE_MOST_DAYS
 RANGE = N_("Write a number from {low} to {high}.")
 # The school's text on every parents' notice until the librarian writes their own.
 DEFAULT_TEMPLATE = (
@@ -35,7 +43,7 @@ DEFAULT_TEMPLATE = (
     "您的孩子（{class_name}）从学校图书馆借阅的以下{count}本图书已经超过归还日期。"
     "请提醒孩子尽快把书还到图书馆。如果图书已经遗失或损坏，请与图书管理员联系。谢谢您的配合！"
 )
-PLACEHOLDERS = ("name", "class_name", "count", "date")
+PLACEHOLDERS = NOTICE_PLACEHOLDERS
 # Who gets a reminder of their own instead of a notice to their parents: the adults.
 STAFF_ROLES = ("teacher", "librarian")
 STAFF = ""  # the group of the adults' loans in the lists, after every class
@@ -57,31 +65,11 @@ def level_of(days_overdue: int, firsts: tuple[int, ...] = DEFAULT_LEVELS) -> int
     return max([i + 1 for i, first in enumerate(firsts) if days_overdue >= first] or [0])
 
 
-def levels_problems(teacher: str, parents: str) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Return what is wrong with the days typed for levels 2 and 3, by field."""
-    problems: dict[str, tuple[str, dict[str, Any]]] = {}
-    for name, text in (("teacher", teacher), ("parents", parents)):
-        text = text.strip()
-        if not text.isdigit() or not 2 <= int(text) <= MOST_DAYS:
-            problems[name] = (
-                N_("Write a number from {low} to {high}."),
-                {"low": 2, "high": MOST_DAYS},
-            )
-    if not problems and int(parents) <= int(teacher):
-        problems["parents"] = (
-            N_("The parents are told after the teacher: more than {days} days."),
-            {"days": int(teacher)},
-        )
-    return problems
-
-
 def set_levels(store: Store, teacher: int, parents: int, actor: str) -> None:
     """Save the days overdue from which the teacher, then the parents, are told (one event)."""
-    if levels_problems(str(teacher), str(parents)):
+    done = handle(store, SetNoticeLevels(teacher, parents, actor))
+    if done.refusal is not None:
         raise ValueError(f"levels must be 2 <= {teacher} < {parents} <= {MOST_DAYS}")
-    data = {"levels": [1, teacher, parents]}
-    with store.write() as db:
-        project(db, store.record(db, store.event("notice_levels_set", actor=actor, data=data)))
 
 
 def level_name(level: int) -> str:
@@ -174,25 +162,6 @@ def template(store: Store) -> str:
     return str(body) if body else DEFAULT_TEMPLATE
 
 
-def template_problem(body: str) -> tuple[str, dict[str, Any]] | None:
-    """Return what is wrong with a notice text (a catalog id and its values), or None."""
-    if not body.strip():
-        return N_("The notice needs a text."), {}
-    if len(body) > 4000:
-        return N_("The notice is too long: at most 4000 characters."), {}
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(body) if f is not None]
-    except ValueError:
-        return N_("A brace is not closed: write a placeholder like {name} with both braces."), {}
-    unknown = [f for f in fields if f not in PLACEHOLDERS]
-    if unknown:
-        return N_("{{{field}}} is not known here. Use {known}."), {
-            "field": unknown[0],
-            "known": ", ".join("{" + p + "}" for p in PLACEHOLDERS),
-        }
-    return None
-
-
 def fill(body: str, student: dict[str, Any], day: dt.date) -> str:
     """Return a notice text with the student's name, class, number of books and the date."""
     text = body.format(
@@ -207,25 +176,21 @@ def fill(body: str, student: dict[str, Any], day: dt.date) -> str:
 
 def set_template(store: Store, body: str, actor: str) -> None:
     """Save the parents' notice text (one event, projected into report_texts)."""
-    problem = template_problem(body)
-    if problem:
-        raise ValueError(problem[0].format(**problem[1]) if problem[1] else problem[0])
-    with store.write() as db:
-        event = store.record(db, store.event("notice_text_set", actor=actor, data={"body": body}))
-        project(db, event)
+    done = handle(store, SetNoticeText(body, actor))
+    if done.refusal is not None:
+        message, params = done.refusal.params["message"], done.refusal.params["params"]
+        raise ValueError(message.format(**params) if params else message)
 
 
 def record_printed(store: Store, students: list[dict[str, Any]], actor: str) -> int:
     """Record that these students' parents' notices were printed; one event each, one write."""
-    with store.write() as db:
-        for s in students:
-            data = {
-                "level": s["level"],
-                "loans": [b["loan_uuid"] for b in s["books"]],
-                "class_name": s["class_name"],
-            }
-            event = store.event("notice_printed", actor=actor, patron_id=s["patron_id"], data=data)
-            project(db, store.record(db, event))
+    notices = tuple(
+        NoticePrinted(
+            s["patron_id"], s["level"], tuple(b["loan_uuid"] for b in s["books"]), s["class_name"]
+        )
+        for s in students
+    )
+    handle(store, RecordNoticesPrinted(notices, actor))
     return len(students)
 
 

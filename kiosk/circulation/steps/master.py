@@ -8,7 +8,6 @@ from kiosk.circulation import cards as card_forms
 from kiosk.circulation import decide
 from kiosk.circulation.commands import (
     IssueCard,
-    RecordImport,
     ReportCardLost,
     SaveItemType,
     SetItemStatus,
@@ -66,12 +65,6 @@ def patron_status(db: Database, cmd: SetPatronStatus, _: Context) -> Decided:
 def rules_set(db: Database, cmd: SetRules, _: Context) -> Decided:
     """Decide on the new rules alone (they replace the old ones whole)."""
     return Decided(decide.rules_set(cmd))
-
-
-@step(RecordImport)
-def import_recorded(db: Database, cmd: RecordImport, _: Context) -> Decided:
-    """Decide on the import's own record (its rows were saved beside it)."""
-    return Decided(decide.import_recorded(cmd))
 
 
 @step(SaveItemType)

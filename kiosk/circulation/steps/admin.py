@@ -1,0 +1,99 @@
+"""Steps of the dashboard's and the desk's other commands: edits, covers, the map, notices,
+imports, a new book, and admin actions that change no table."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from kiosk.circulation import decide, queries
+from kiosk.circulation.commands import (
+    CatalogueBook,
+    EditItem,
+    EditPatron,
+    RecordAdminAction,
+    RecordImport,
+    RecordNoticesPrinted,
+    SaveImportMapping,
+    SetCover,
+    SetLibraryMap,
+    SetNoticeLevels,
+    SetNoticeText,
+)
+from kiosk.circulation.handler import Context, Decided, step
+from kiosk.circulation.models import Item
+from kiosk.circulation.projections.master import ITEM_EDITS, PATRON_EDITS
+
+
+@step(EditPatron)
+def patron_edited(db: Database, cmd: EditPatron, _: Context) -> Decided:
+    """Find the patron; decide which fields change."""
+    found = queries.patron_row(db, cmd.patron_id) is not None
+    return Decided(decide.edited(found, cmd, PATRON_EDITS))
+
+
+@step(EditItem)
+def item_edited(db: Database, cmd: EditItem, _: Context) -> Decided:
+    """Find the item; decide which fields change."""
+    found = queries.item_row(db, cmd.barcode) is not None
+    return Decided(decide.edited(found, cmd, ITEM_EDITS))
+
+
+@step(RecordAdminAction)
+def admin_action(db: Database, cmd: RecordAdminAction, _: Context) -> Decided:
+    """Decide on the action alone: it changes no table."""
+    return Decided(decide.admin_action(cmd))
+
+
+@step(SetCover)
+def cover_set(db: Database, cmd: SetCover, _: Context) -> Decided:
+    """Find the book; decide."""
+    row = queries.item_row(db, cmd.barcode)
+    item = Item.from_row(row) if row else None
+    return Decided(decide.cover_set(item, cmd), item)
+
+
+@step(SetLibraryMap)
+def library_map(db: Database, cmd: SetLibraryMap, _: Context) -> Decided:
+    """Decide on the drawn boxes and the 中图法 classes."""
+    # Imported here: the search module loads the reading lists, whose modules use the handler.
+    from kiosk.circulation.stats.find import SHELVES
+
+    return Decided(decide.library_map(cmd, SHELVES))
+
+
+@step(SetNoticeLevels)
+def notice_levels(db: Database, cmd: SetNoticeLevels, _: Context) -> Decided:
+    """Decide on the days alone."""
+    return Decided(decide.notice_levels(cmd))
+
+
+@step(SetNoticeText)
+def notice_text(db: Database, cmd: SetNoticeText, _: Context) -> Decided:
+    """Decide on the text alone."""
+    return Decided(decide.notice_text(cmd))
+
+
+@step(RecordNoticesPrinted)
+def notices_printed(db: Database, cmd: RecordNoticesPrinted, _: Context) -> Decided:
+    """Decide on the printed notices alone (the list the librarian printed)."""
+    return Decided(decide.notices_printed(cmd))
+
+
+@step(SaveImportMapping)
+def import_mapping(db: Database, cmd: SaveImportMapping, _: Context) -> Decided:
+    """Decide on the mapping alone (a later one for the same header replaces it)."""
+    return Decided(decide.import_mapping_saved(cmd))
+
+
+@step(RecordImport)
+def import_recorded(db: Database, cmd: RecordImport, _: Context) -> Decided:
+    """Decide on the import's report alone (its rows were written, journalled, as it went)."""
+    return Decided(decide.import_recorded(cmd))
+
+
+@step(CatalogueBook)
+def catalogue_book(db: Database, cmd: CatalogueBook, _: Context) -> Decided:
+    """Find what stands on the shelf under the new barcode, if anything; decide."""
+    row = queries.item_row(db, str(cmd.fields.get("barcode", "")).strip())
+    shelved = str(row["title"]) if row else None
+    return Decided(decide.catalogue_book(cmd, shelved))
