@@ -17,8 +17,8 @@ from typing import Any
 
 from kiosk.circulation import sip2_queue
 from kiosk.circulation.clock import parse_stamp, stamp
-from kiosk.circulation.events import Draft
-from kiosk.circulation.projector import commit
+from kiosk.circulation.handler import handle
+from kiosk.circulation.sip2_copy import UndoRefused
 from kiosk.circulation.store import Store
 from kiosk.config import Sip2Settings
 from kiosk.i18n import N_
@@ -257,9 +257,10 @@ class Link:
             if state == "refused":
                 # The library system says it did not happen: the kiosk's copy of the loan
                 # follows (an undo of the offline event), in the same transaction.
-                data = {"undone": row["event_uuid"], "undone_type": row["kind"], "sip2": answer}
-                draft = Draft("undo", "sip2", row["patron_id"], row["item_barcode"], data)
-                commit(self.store, db, [draft], at)
+                cmd = UndoRefused(
+                    row["event_uuid"], row["kind"], row["patron_id"], row["item_barcode"], answer
+                )
+                handle(self.store, cmd)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until the queue is empty (for `kiosk sip2 drain` and the bench)."""

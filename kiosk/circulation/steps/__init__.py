@@ -5,4 +5,7 @@ queries and returns `Decided` (the pure decision's drafts or refusal, and the st
 Each module registers its steps with `@handler.step(...)`; the handler imports this package.
 """
 
-from kiosk.circulation.steps import master  # noqa: F401
+from kiosk.circulation.steps import (
+    master,  # noqa: F401
+    sip2,  # noqa: F401
+)
