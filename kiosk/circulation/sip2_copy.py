@@ -84,6 +84,11 @@ class OfflineLimits:
     max_loans: int
 
 
+def accepted_lately(accepted_at: str | None, now: dt.datetime, days: int) -> bool:
+    """Return whether the library system accepted a card within the last `days` days."""
+    return accepted_at is not None and parse_stamp(accepted_at) >= now - dt.timedelta(days=days)
+
+
 def _named(state: CopyState, barcode: str, title: str) -> dict[str, str]:
     # The title the copy gives the book: the system's, when the book is new here or renamed;
     # a book the system did not name is kept under its barcode.
@@ -101,8 +106,7 @@ def checkout(
     if cmd.offline:
         if limits is None:
             raise ValueError("an offline checkout needs the offline limits")
-        recent = now - dt.timedelta(days=limits.card_days)
-        if not cmd.card_ok or state.accepted_at is None or parse_stamp(state.accepted_at) < recent:
+        if not cmd.card_ok or not accepted_lately(state.accepted_at, now, limits.card_days):
             return Refusal("offline_card_unknown")
         if state.offline_loans >= limits.max_loans:
             return Refusal("offline_limit")

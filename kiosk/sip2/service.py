@@ -17,13 +17,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.circulation import cards, records, sip2_queue
-from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation import cards, queries, records, sip2_queue
+from kiosk.circulation.clock import stamp
 from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import end_of_day
 from kiosk.circulation.service import MESSAGES, OK, Circulation, Identified, Result
-from kiosk.circulation.sip2_copy import CopyCheckin, CopyCheckout, CopyRenew
+from kiosk.circulation.sip2_copy import CopyCheckin, CopyCheckout, CopyRenew, accepted_lately
 from kiosk.circulation.store import Store
 from kiosk.config import Sip2Settings
 from kiosk.i18n import N_
@@ -95,6 +95,9 @@ class Sip2Circulation(Circulation):
         self.link = link
         self.client = link.client
         self.checks: dict[str, CardCheck] = {}
+        # The patron of each card checked, as the system last named them (refreshed at every
+        # tap): a book's answer shows their name without reading the row again.
+        self.seen: dict[str, Patron] = {}
         # The offline limits, as the handler's settings for an offline checkout's decision.
         self.limits = {
             "offline_card_days": settings.offline_card_days,
@@ -112,24 +115,30 @@ class Sip2Circulation(Circulation):
         if self.from_card_reader:
             return self._card(code, surely=True)
         if self._item_re is not None and self._item_re.fullmatch(code):
-            return Identified("item", code, item=self.item(code) or self._bare_item(code))
+            return self._book(code, *queries.item_and_open_loan(db, code)[::2])
         if self._patron_re is not None and self._patron_re.fullmatch(code):
             return self._card(code, surely=True)
         if cards.find_exact(db, code) is not None:
             return self._card(code, surely=True)
-        item = self.item(code)
+        item, _, drifts = queries.item_and_open_loan(db, code)
         if item is not None:
-            return Identified("item", code, item=item)
+            return self._book(code, item, drifts)
         try:
             info = self.link.call(self.client.item_information, code)
         except Offline:
             # Offline, a code nobody knows is most likely a book coming back.
-            return Identified("item", code, item=self._bare_item(code))
+            return self._book(code)
         except Malformed:
             info = None
         if info is not None and info.fixed[:2] != "01" and info.get("AJ"):
-            return Identified("item", code, item=self._remember_item(code, info.get("AJ")))
+            return self._book(code, self._remember_item(code, info.get("AJ")))
         return self._card(code)
+
+    def _book(self, code: str, item: Item | None = None, drifts: bool = False) -> Identified:
+        # The book's row and whether it drifts, read together; whose loan it is, the library
+        # system knows (open_loan is None here), so the session asks nothing more.
+        item = item or self._bare_item(code)
+        return Identified("item", code, item=item, loan_read=True, drifting=drifts)
 
     def _card(self, code: str, surely: bool = False) -> Identified:
         """Check a card with 63; offline, by what the system said last time.
@@ -152,7 +161,7 @@ class Sip2Circulation(Circulation):
             )
         check = card_check(info)
         patron = self._remember_patron(code, info, check)
-        self.checks[patron.id] = check
+        self.checks[patron.id], self.seen[patron.id] = check, patron
         if check.reason == "card_lost":
             return Identified("lost_card", code, patron=patron)
         return Identified("patron", code, patron=patron)
@@ -164,10 +173,9 @@ class Sip2Circulation(Circulation):
             patron = Patron(code, "", "student", None, "", "active")
             self.checks[code] = CardCheck(False, "offline_card_unknown", offline=True)
             return Identified("patron", code, patron=patron)
+        self.seen[patron.id] = patron
         accepted = sip2_queue.accepted_at(self.store.reader, patron.id)
-        recent = accepted is not None and parse_stamp(accepted) >= self.store.clock.now() - (
-            dt.timedelta(days=self.s.offline_card_days)
-        )
+        recent = accepted_lately(accepted, self.store.clock.now(), self.s.offline_card_days)
         if patron.status != "active" or not recent:
             self.checks[patron.id] = CardCheck(False, "offline_card_unknown", offline=True)
         else:
@@ -232,7 +240,7 @@ class Sip2Circulation(Circulation):
 
     def checkout(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Lend with 11; offline, within the offline limits, queued for later."""
-        patron = self.patron(patron_id)
+        patron = self.seen.get(patron_id) or self.patron(patron_id)
         if self.link.queue_open():
             return self._checkout_offline(patron, barcode, actor)
         try:
@@ -297,7 +305,7 @@ class Sip2Circulation(Circulation):
 
     def renew(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Renew with 29; offline, a renewal waits for the desk."""
-        patron = self.patron(patron_id)
+        patron = self.seen.get(patron_id) or self.patron(patron_id)
         if self.link.queue_open():
             return self._no("renew", "offline_renew", patron, barcode)
         try:
