@@ -348,9 +348,7 @@ class Sip2Circulation(Circulation):
         due_at: str | None,
     ) -> Result:
         # The book as the copy found it, with the title the copy gave it: no second read.
-        state = done.state
-        item = state.item if state is not None and state.item is not None else None
-        item = item or self._bare_item(barcode)
+        item = (done.state.item if done.state is not None else None) or self._bare_item(barcode)
         event = done.event
         if "title" in event.data:
             item = dataclasses.replace(item, title=event.data["title"])
