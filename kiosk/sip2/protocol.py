@@ -148,9 +148,12 @@ def when(at: dt.datetime) -> str:
     return at.strftime("%Y%m%d    %H%M%S")
 
 
+_FIELD_ENDS = str.maketrans("", "", "|\r\n")
+
+
 def field_part(fid: str, value: str) -> str:
     """Return one variable field; a `|` in a value would end it early, so it is dropped."""
-    return f"{fid}{value.replace('|', '').replace(chr(13), '').replace(chr(10), '')}|"
+    return f"{fid}{value.translate(_FIELD_ENDS)}|"
 
 
 def body(code: str, fixed: str, *fields: tuple[str, str | None]) -> str:
