@@ -1,9 +1,9 @@
 """A SIP2 self-check's own record of what the library system did: commands and pure decisions.
 
 The library system decides a loan; the kiosk keeps a copy of it in its own event log (so that
-statistics, the idle board and the reports count it): a checkout, checkin or renew event, with
-the book's title as the system named it the first time the kiosk sees the book (or when the
-name changed), so the log explains the book's row. Offline, the kiosk decides itself within the
+statistics, the idle board and the reports count it): a checkout, checkin or renew event, after
+an `item_named` event the first time the kiosk sees the book (or when the system renamed it),
+so the log explains the book's row. Offline, the kiosk decides itself within the
 offline limits (a card the system accepted lately, a few books) and the link sends the
 transaction later; a transaction the system refuses then is undone here.
 """
@@ -89,14 +89,16 @@ def accepted_lately(accepted_at: str | None, now: dt.datetime, days: int) -> boo
     return accepted_at is not None and parse_stamp(accepted_at) >= now - dt.timedelta(days=days)
 
 
-def _named(state: CopyState, barcode: str, title: str) -> dict[str, str]:
-    # The title the copy gives the book: the system's, when the book is new here or renamed;
-    # a book the system did not name is kept under its barcode.
+def _named(state: CopyState, barcode: str, title: str) -> list[Draft]:
+    # The book as the system named it, recorded before the transaction when the book is new
+    # here or renamed; a book the system did not name is kept under its barcode.
     if state.item is None:
-        return {"title": title or barcode}
-    if title and title != state.item.title:
-        return {"title": title}
-    return {}
+        name = title or barcode
+    elif title and title != state.item.title:
+        name = title
+    else:
+        return []
+    return [Draft("item_named", "sip2", None, barcode, {"title": name})]
 
 
 def checkout(
@@ -111,8 +113,8 @@ def checkout(
         if state.offline_loans >= limits.max_loans:
             return Refusal("offline_limit")
     data = {"due_at": cmd.due_at, "sip2": OFFLINE if cmd.offline else ONLINE}
-    data |= _named(state, cmd.barcode, cmd.title)
-    return [Draft("checkout", cmd.actor or cmd.patron_id, cmd.patron_id, cmd.barcode, data)]
+    loan = Draft("checkout", cmd.actor or cmd.patron_id, cmd.patron_id, cmd.barcode, data)
+    return [*_named(state, cmd.barcode, cmd.title), loan]
 
 
 def checkin(state: CopyState, cmd: CopyCheckin) -> list[Draft]:
@@ -123,8 +125,8 @@ def checkin(state: CopyState, cmd: CopyCheckin) -> list[Draft]:
         "loan_uuid": loan.uuid if loan is not None else None,
         "sip2": OFFLINE if cmd.offline else ONLINE,
     }
-    data |= _named(state, cmd.barcode, cmd.title)
-    return [Draft("checkin", cmd.actor or "self-service", patron_id, cmd.barcode, data)]
+    back = Draft("checkin", cmd.actor or "self-service", patron_id, cmd.barcode, data)
+    return [*_named(state, cmd.barcode, cmd.title), back]
 
 
 def renew(state: CopyState, cmd: CopyRenew) -> list[Draft]:

@@ -232,8 +232,8 @@ class Sip2Circulation(Circulation):
             return handle(self.store, command, durable=False)
         with self.store.write() as db:
             done = handle(self.store, command, self.limits)
-            if done.ok:
-                sip2_queue.enqueue(db, done.event, due_at, in_doubt)
+            if done.ok:  # the transaction is the last event (after the book's name, if new)
+                sip2_queue.enqueue(db, done.events[-1], due_at, in_doubt)
         return done
 
     # -- acting --------------------------------------------------------------------------------
@@ -347,11 +347,11 @@ class Sip2Circulation(Circulation):
         done: Outcome,
         due_at: str | None,
     ) -> Result:
-        # The book as the copy found it, with the title the copy gave it: no second read.
+        # The book as the copy found it, with the name the copy gave it: no second read.
         item = (done.state.item if done.state is not None else None) or self._bare_item(barcode)
-        event = done.event
-        if "title" in event.data:
-            item = dataclasses.replace(item, title=event.data["title"])
+        *named, event = done.events
+        if named:
+            item = dataclasses.replace(item, title=named[0].data["title"])
         params: dict[str, Any] = {"title": item.title}
         if due_at is not None:
             params["due_date"] = self.local_date(due_at).isoformat()

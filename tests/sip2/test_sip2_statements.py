@@ -41,7 +41,7 @@ def test_an_online_checkout_and_return_write_one_row_per_table(acs: Any, tmp_pat
         read: list[str] = []
         store.reader.conn.set_trace_callback(read.append)
         written.clear()
-        fb = kiosk.scan("B001")  # a book the kiosk has never seen: its row comes with the loan
+        fb = kiosk.scan("B001")  # a book the kiosk has never seen: named, then lent
         assert fb.kind == "ok" and fb.result.action == "checkout", fb
         assert fb.params["title"] == "小王子"
         # SQLite reports a trigger's statements with the statement that fired them.
@@ -49,9 +49,11 @@ def test_an_online_checkout_and_return_write_one_row_per_table(acs: Any, tmp_pat
         assert writes == [
             "BEGIN IMMEDIATE",
             "SELECT",  # the copy's step: the book's row
+            "INSERT items",  # item_named: the book as the library system named it
+            "INSERT events",
             "SELECT",  # the checkout's projection: a loan still open here
-            "INSERT items",  # the book as the library system named it, lent
             "INSERT loans",
+            "UPDATE items",  # lent
             "INSERT events",
             "COMMIT",
         ], written
@@ -80,7 +82,8 @@ def test_an_online_checkout_and_return_write_one_row_per_table(acs: Any, tmp_pat
     assert rows(db, "SELECT title, status FROM items WHERE barcode = 'B001'") == [
         ("小王子", "available")
     ]
-    assert rows(db, "SELECT type, json_extract(data, '$.title') FROM events ORDER BY seq")[-2:] == [
-        ("checkout", "小王子"),
+    assert rows(db, "SELECT type, json_extract(data, '$.title') FROM events ORDER BY seq")[-3:] == [
+        ("item_named", "小王子"),
+        ("checkout", None),
         ("checkin", None),
     ]

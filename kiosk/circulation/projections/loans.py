@@ -44,30 +44,11 @@ def _lend(db: Database, barcode: str | None, at: str) -> None:
     )
 
 
-def _name(db: Database, barcode: str | None, title: str, at: str, lend: bool = False) -> None:
-    # A SIP2 self-check's event carries the book's title as the library system named it, the
-    # first time the kiosk sees the book (or when it changed): one upsert writes the row, and
-    # for a new loan it is lent in the same statement (what `_lend` does).
-    status = "CASE WHEN items.status = 'available' THEN 'on_loan' ELSE items.status END"
-    db.execute(
-        "INSERT INTO items (barcode, title, status, updated_at, added_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(barcode) DO UPDATE SET title = excluded.title, "
-        "updated_at = excluded.updated_at" + (f", status = {status}" if lend else ""),
-        [barcode, title, "on_loan" if lend else "available", at, at],
-    )
-
-
 @projection("checkout")
 def checkout(db: Database, e: Event) -> None:
-    """Open a loan; one still open ends here, or is renewed when the same patron has it.
-
-    `data`: {"due_at"}, and from a SIP2 self-check {"title"} when the library system named a
-    book new to the kiosk (the book's row is written with it).
-    """
-    due, title = e.data["due_at"], e.data.get("title")
+    """Open a loan; one still open ends here, or is renewed when the same patron has it."""
+    due = e.data["due_at"]
     held = open_loan(db, e.item_barcode)
-    if title is not None:  # before the loan, which refers to the book's row
-        _name(db, e.item_barcode, title, e.at, lend=held is None or held[1] != e.patron_id)
     if held is not None and held[1] == e.patron_id:
         db.execute(
             "UPDATE loans SET due_at = max(due_at, ?), renewals = renewals + 1 WHERE uuid = ?",
@@ -81,18 +62,12 @@ def checkout(db: Database, e: Event) -> None:
         "VALUES (?, ?, ?, ?, ?)",
         [e.uuid, e.item_barcode, e.patron_id, e.at, due],
     )
-    if title is None:
-        _lend(db, e.item_barcode, e.at)
+    _lend(db, e.item_barcode, e.at)
 
 
 @projection("checkin")
 def checkin(db: Database, e: Event) -> None:
-    """End whatever loan of the item is open; a book on the shelf stays there.
-
-    `data` from a SIP2 self-check may carry {"title"}, as for a checkout.
-    """
-    if e.data.get("title") is not None:
-        _name(db, e.item_barcode, e.data["title"], e.at)
+    """End whatever loan of the item is open; a book on the shelf stays there."""
     cur = db.execute(
         "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL",
         [e.at, e.item_barcode],
