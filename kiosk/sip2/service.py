@@ -234,6 +234,8 @@ class Sip2Circulation(Circulation):
             done = handle(self.store, command, self.limits)
             if done.ok:  # the transaction is the last event (after the book's name, if new)
                 sip2_queue.enqueue(db, done.events[-1], due_at, in_doubt)
+        if done.ok:
+            self.link.wake()  # before the next scan asks whether the queue is open
         return done
 
     # -- acting --------------------------------------------------------------------------------
@@ -271,7 +273,6 @@ class Sip2Circulation(Circulation):
         done = self._copy(cmd, offline=True, due_at=due_at, in_doubt=in_doubt)
         if done.refusal is not None:
             return self._no("checkout", done.reason, patron, barcode)
-        self.link.wake()
         return self._yes("checkout", "checked_out", patron, barcode, done, due_at)
 
     def _offline_due(self, patron: Patron | None) -> dt.datetime:
@@ -299,8 +300,6 @@ class Sip2Circulation(Circulation):
         title = answer.get("AJ") if answer is not None else ""
         cmd = CopyCheckin(barcode, patron_id, title, actor, offline)
         done = self._copy(cmd, offline, in_doubt=in_doubt)
-        if offline:
-            self.link.wake()
         return self._yes("checkin", "checked_in", None, barcode, done, None)
 
     def renew(self, patron_id: str, barcode: str, actor: str = "") -> Result:
