@@ -55,6 +55,14 @@ class CopyRenew:
 
 
 @dataclass(frozen=True)
+class NameItem:
+    """Keep a book as the library system named it (its 17, or a refusal that named it)."""
+
+    barcode: str
+    title: str
+
+
+@dataclass(frozen=True)
 class UndoRefused:
     """The library system refused an offline transaction when it was sent: it did not happen."""
 
@@ -134,6 +142,11 @@ def renew(state: CopyState, cmd: CopyRenew) -> list[Draft]:
     loan = state.loan
     data = {"loan_uuid": loan.uuid if loan else None, "due_at": cmd.due_at, "sip2": ONLINE}
     return [Draft("renew", cmd.actor or cmd.patron_id, cmd.patron_id, cmd.barcode, data)]
+
+
+def name_item(state: CopyState, cmd: NameItem) -> list[Draft]:
+    """Name the book when it is new here or the system renamed it; else nothing."""
+    return _named(state, cmd.barcode, cmd.title)
 
 
 def undo_refused(cmd: UndoRefused) -> list[Draft]:

@@ -23,7 +23,13 @@ from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import end_of_day
 from kiosk.circulation.service import MESSAGES, OK, Circulation, Identified, Result
-from kiosk.circulation.sip2_copy import CopyCheckin, CopyCheckout, CopyRenew, accepted_lately
+from kiosk.circulation.sip2_copy import (
+    CopyCheckin,
+    CopyCheckout,
+    CopyRenew,
+    NameItem,
+    accepted_lately,
+)
 from kiosk.circulation.store import Store
 from kiosk.config import Sip2Settings
 from kiosk.i18n import N_
@@ -208,11 +214,9 @@ class Sip2Circulation(Circulation):
         return patron
 
     def _remember_item(self, code: str, title: str) -> Item:
-        with self.store.write(durable=False) as db:  # a copy of the system's answer
-            records.put_item(db, {"barcode": code, "title": title or code}, self.store.now())
-        item = self.item(code)
-        assert item is not None
-        return item
+        done = handle(self.store, NameItem(code, title), durable=False)  # the system's answer
+        item = done.state.item or self._bare_item(code)
+        return dataclasses.replace(item, title=done.event.data["title"]) if done.events else item
 
     def _bare_item(self, code: str) -> Item:
         return Item(code, "", "", "", "", "", "available")

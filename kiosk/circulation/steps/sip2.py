@@ -11,6 +11,7 @@ from kiosk.circulation.sip2_copy import (
     CopyCheckout,
     CopyRenew,
     CopyState,
+    NameItem,
     OfflineLimits,
     UndoRefused,
 )
@@ -47,6 +48,13 @@ def copy_renew(db: Database, cmd: CopyRenew, _: Context) -> Decided:
     """Read the book's row and this kiosk's copy of its open loan; decide."""
     state = _state(db, cmd.barcode)
     return Decided(sip2_copy.renew(state, cmd), state)
+
+
+@step(NameItem)
+def name_item(db: Database, cmd: NameItem, _: Context) -> Decided:
+    """Read the book's row; decide."""
+    state = _state(db, cmd.barcode)
+    return Decided(sip2_copy.name_item(state, cmd), state)
 
 
 @step(UndoRefused)
