@@ -212,18 +212,27 @@ class Sip2Client:
     def _read(self) -> bytes:
         """Return one frame, up to its carriage return; a line feed after it is dropped."""
         deadline = time.monotonic() + self.s.timeout_s
+        shortened = False
         while True:
             self._buffer = self._buffer.lstrip(b"\n")
             end = self._buffer.find(b"\r")
             if end != -1:
                 frame, self._buffer = self._buffer[: end + 1], self._buffer[end + 1 :]
+                if shortened and self._sock is not None:
+                    self._sock.settimeout(self.s.timeout_s)
                 return frame
             if len(self._buffer) > 65536:
                 raise self._offline("an answer longer than 64 KiB with no terminator")
-            left = deadline - time.monotonic()
-            if left <= 0 or self._sock is None:
+            if self._sock is None:
                 raise self._offline(f"no answer within {self.s.timeout_s:g} s")
-            self._sock.settimeout(left)
+            if self._buffer or shortened:
+                # A frame in pieces: the rest within what is left of the time. A whole answer
+                # is read with the socket's own timeout (timeout_s), set once when it opened.
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._offline(f"no answer within {self.s.timeout_s:g} s")
+                self._sock.settimeout(left)
+                shortened = True
             try:
                 chunk = self._sock.recv(8192)
             except TimeoutError:
@@ -306,11 +315,12 @@ class Sip2Client:
         due: dt.datetime | None = None,
     ) -> Message:
         """11: lend; offline transactions go with no-block Y, their own date and due date."""
+        at = at or self.now()
         return self.request(
             "11",
             body(
                 "11",
-                "N" + ("Y" if no_block else "N") + self._base(at) + self._nb_due(at, due),
+                "N" + ("Y" if no_block else "N") + when(at) + self._nb_due(at, due),
                 ("AO", self.s.institution),
                 ("AA", patron),
                 ("AB", barcode),
@@ -324,11 +334,12 @@ class Sip2Client:
         self, barcode: str, at: dt.datetime | None = None, no_block: bool = False
     ) -> Message:
         """09: return; the return date is the transaction's own."""
+        stamp = self._base(at)
         return self.request(
             "09",
             body(
                 "09",
-                ("Y" if no_block else "N") + self._base(at) + self._base(at),
+                ("Y" if no_block else "N") + stamp + stamp,
                 ("AP", self.s.location),
                 ("AO", self.s.institution),
                 ("AB", barcode),

@@ -8,6 +8,7 @@ reconnect: while the link is down, `call` says so at once and the kiosk goes on 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import threading
 import time
@@ -17,8 +18,8 @@ from typing import Any
 
 from kiosk.circulation import sip2_queue
 from kiosk.circulation.clock import parse_stamp, stamp
-from kiosk.circulation.events import Draft
-from kiosk.circulation.projector import commit
+from kiosk.circulation.handler import handle
+from kiosk.circulation.sip2_copy import UndoRefused
 from kiosk.circulation.store import Store
 from kiosk.config import Sip2Settings
 from kiosk.i18n import N_
@@ -73,6 +74,9 @@ class Link:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._backoff = 1.0
+        # Each wake's number, and the number at which the store last said the queue was empty.
+        self._wakes = itertools.count(1)
+        self._queued, self._empty_since = 0, -1
 
     # -- the scan path -----------------------------------------------------------------------
 
@@ -87,8 +91,18 @@ class Link:
             raise
 
     def queue_open(self) -> bool:
-        """Return whether offline transactions still wait: new ones queue behind them."""
-        return sip2_queue.waiting(self.store.reader) > 0
+        """Return whether offline transactions still wait: new ones queue behind them.
+
+        Only this daemon queues (and then calls `wake`), so once the store said the queue is
+        empty, it stays so until the next `wake`: a scan online reads nothing for it.
+        """
+        if self._empty_since == self._queued:
+            return False
+        queued = self._queued  # read before the count: a wake while counting is not lost
+        if sip2_queue.waiting(self.store.reader) > 0:
+            return True
+        self._empty_since = queued
+        return False
 
     def state(self) -> LinkState:
         """Return the link's state for the pages and the CLI."""
@@ -101,7 +115,8 @@ class Link:
         )
 
     def wake(self) -> None:
-        """Make the worker look at the queue now."""
+        """Make the worker look at the queue now (a transaction was queued, or may have been)."""
+        self._queued = next(self._wakes)
         self._wake.set()
 
     # -- the worker --------------------------------------------------------------------------
@@ -257,9 +272,10 @@ class Link:
             if state == "refused":
                 # The library system says it did not happen: the kiosk's copy of the loan
                 # follows (an undo of the offline event), in the same transaction.
-                data = {"undone": row["event_uuid"], "undone_type": row["kind"], "sip2": answer}
-                draft = Draft("undo", "sip2", row["patron_id"], row["item_barcode"], data)
-                commit(self.store, db, [draft], at)
+                cmd = UndoRefused(
+                    row["event_uuid"], row["kind"], row["patron_id"], row["item_barcode"], answer
+                )
+                handle(self.store, cmd)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until the queue is empty (for `kiosk sip2 drain` and the bench)."""

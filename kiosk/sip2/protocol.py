@@ -145,12 +145,15 @@ def parse(body: str) -> Message:
 
 def when(at: dt.datetime) -> str:
     """Return a time as SIP2's 18 characters, YYYYMMDDZZZZHHMMSS, in local time (zone blank)."""
-    return at.strftime("%Y%m%d") + "    " + at.strftime("%H%M%S")
+    return at.strftime("%Y%m%d    %H%M%S")
+
+
+_FIELD_ENDS = str.maketrans("", "", "|\r\n")
 
 
 def field_part(fid: str, value: str) -> str:
     """Return one variable field; a `|` in a value would end it early, so it is dropped."""
-    return f"{fid}{value.replace('|', '').replace(chr(13), '').replace(chr(10), '')}|"
+    return f"{fid}{value.translate(_FIELD_ENDS)}|"
 
 
 def body(code: str, fixed: str, *fields: tuple[str, str | None]) -> str:
@@ -159,6 +162,8 @@ def body(code: str, fixed: str, *fields: tuple[str, str | None]) -> str:
 
 
 # -- due dates --------------------------------------------------------------------------------
+
+_SPEC_DATE = re.compile(r"^(\d{8})(.{4})(\d{6})$")  # the spec's 18 characters, zone in the middle
 
 _TEXT_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -181,11 +186,14 @@ def due_date(text: str, tz: ZoneInfo) -> dt.datetime | None:
     text = text.strip()
     if not text:
         return None
-    m = re.match(r"^(\d{8})(.{4})(\d{6})$", text)
+    m = _SPEC_DATE.match(text)
     if m is not None:
         zone = m.group(2).strip().upper()
-        try:
-            naive = dt.datetime.strptime(m.group(1) + m.group(3), "%Y%m%d%H%M%S")
+        day, hms = m.group(1), m.group(3)
+        try:  # by hand: strptime takes as long as the rest of a scan's parsing
+            naive = dt.datetime(
+                int(day[:4]), int(day[4:6]), int(day[6:]), int(hms[:2]), int(hms[2:4]), int(hms[4:])
+            )
         except ValueError:
             return None
         if zone in ("Z", "UTC", "GMT"):

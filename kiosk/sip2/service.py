@@ -10,19 +10,26 @@ the link (link.py).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.circulation import cards, records, sip2_queue
-from kiosk.circulation.clock import parse_stamp, stamp
-from kiosk.circulation.events import Draft
+from kiosk.circulation import cards, queries, records, sip2_queue
+from kiosk.circulation.clock import stamp
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.models import Item, Loan, Patron
-from kiosk.circulation.projector import commit
 from kiosk.circulation.rules import end_of_day
 from kiosk.circulation.service import MESSAGES, OK, Circulation, Identified, Result
+from kiosk.circulation.sip2_copy import (
+    CopyCheckin,
+    CopyCheckout,
+    CopyRenew,
+    NameItem,
+    accepted_lately,
+)
 from kiosk.circulation.store import Store
 from kiosk.config import Sip2Settings
 from kiosk.i18n import N_
@@ -94,6 +101,14 @@ class Sip2Circulation(Circulation):
         self.link = link
         self.client = link.client
         self.checks: dict[str, CardCheck] = {}
+        # The patron of each card checked, as the system last named them (refreshed at every
+        # tap): a book's answer shows their name without reading the row again.
+        self.seen: dict[str, Patron] = {}
+        # The offline limits, as the handler's settings for an offline checkout's decision.
+        self.limits = {
+            "offline_card_days": settings.offline_card_days,
+            "offline_max_loans": settings.offline_max_loans,
+        }
         self.from_card_reader = False  # set by the session for a card reader's scan
         self._patron_re = re.compile(settings.patron_pattern) if settings.patron_pattern else None
         self._item_re = re.compile(settings.item_pattern) if settings.item_pattern else None
@@ -106,24 +121,30 @@ class Sip2Circulation(Circulation):
         if self.from_card_reader:
             return self._card(code, surely=True)
         if self._item_re is not None and self._item_re.fullmatch(code):
-            return Identified("item", code, item=self.item(code) or self._bare_item(code))
+            return self._book(code, *queries.item_and_open_loan(db, code)[::2])
         if self._patron_re is not None and self._patron_re.fullmatch(code):
             return self._card(code, surely=True)
         if cards.find_exact(db, code) is not None:
             return self._card(code, surely=True)
-        item = self.item(code)
+        item, _, drifts = queries.item_and_open_loan(db, code)
         if item is not None:
-            return Identified("item", code, item=item)
+            return self._book(code, item, drifts)
         try:
             info = self.link.call(self.client.item_information, code)
         except Offline:
             # Offline, a code nobody knows is most likely a book coming back.
-            return Identified("item", code, item=self._bare_item(code))
+            return self._book(code)
         except Malformed:
             info = None
         if info is not None and info.fixed[:2] != "01" and info.get("AJ"):
-            return Identified("item", code, item=self._remember_item(code, info.get("AJ")))
+            return self._book(code, self._remember_item(code, info.get("AJ")))
         return self._card(code)
+
+    def _book(self, code: str, item: Item | None = None, drifts: bool = False) -> Identified:
+        # The book's row and whether it drifts, read together; whose loan it is, the library
+        # system knows (open_loan is None here), so the session asks nothing more.
+        item = item or self._bare_item(code)
+        return Identified("item", code, item=item, loan_read=True, drifting=drifts)
 
     def _card(self, code: str, surely: bool = False) -> Identified:
         """Check a card with 63; offline, by what the system said last time.
@@ -146,7 +167,7 @@ class Sip2Circulation(Circulation):
             )
         check = card_check(info)
         patron = self._remember_patron(code, info, check)
-        self.checks[patron.id] = check
+        self.checks[patron.id], self.seen[patron.id] = check, patron
         if check.reason == "card_lost":
             return Identified("lost_card", code, patron=patron)
         return Identified("patron", code, patron=patron)
@@ -158,10 +179,9 @@ class Sip2Circulation(Circulation):
             patron = Patron(code, "", "student", None, "", "active")
             self.checks[code] = CardCheck(False, "offline_card_unknown", offline=True)
             return Identified("patron", code, patron=patron)
+        self.seen[patron.id] = patron
         accepted = sip2_queue.accepted_at(self.store.reader, patron.id)
-        recent = accepted is not None and parse_stamp(accepted) >= self.store.clock.now() - (
-            dt.timedelta(days=self.s.offline_card_days)
-        )
+        recent = accepted_lately(accepted, self.store.clock.now(), self.s.offline_card_days)
         if patron.status != "active" or not recent:
             self.checks[patron.id] = CardCheck(False, "offline_card_unknown", offline=True)
         else:
@@ -194,45 +214,39 @@ class Sip2Circulation(Circulation):
         return patron
 
     def _remember_item(self, code: str, title: str) -> Item:
-        with self.store.write(durable=False) as db:  # a copy of the system's answer
-            records.put_item(db, {"barcode": code, "title": title or code}, self.store.now())
-        item = self.item(code)
-        assert item is not None
-        return item
+        done = handle(self.store, NameItem(code, title), durable=False)  # the system's answer
+        item = done.state.item or self._bare_item(code)
+        return dataclasses.replace(item, title=done.event.data["title"]) if done.events else item
 
     def _bare_item(self, code: str) -> Item:
         return Item(code, "", "", "", "", "", "available")
 
-    def _record(
-        self,
-        draft: Draft,
-        offline: bool = False,
-        due_at: str | None = None,
-        title: str = "",
-        in_doubt: bool = False,
-    ) -> Any:
-        """Append the event (and, offline, its queue row) in one transaction.
+    def _copy(
+        self, command: Any, offline: bool, due_at: str | None = None, in_doubt: bool = False
+    ) -> Outcome:
+        """Record the copy of a transaction through the handler (and, offline, its queue row).
 
-        The book's title as the system named it goes into the same transaction: one commit.
-        Offline, the queue row is the only record of the loan, so it is synced to disk before
-        the beep. Online, the library system has already committed the loan (its answer is the
-        durable record): the kiosk's copy is written before the answer shows, which survives a
-        crash of the daemon, and reaches the disk with the next durable commit.
+        Online, the library system has already committed the transaction (its answer is the
+        durable record): the kiosk's copy is written before the answer shows, which survives
+        a crash of the daemon, and reaches the disk with the next durable commit. Offline, the
+        queue row is the only record of the loan: event and row are synced to disk before the
+        beep, in one transaction.
         """
-        with self.store.write(durable=offline) as db:
-            if title or self.item(draft.item_barcode or "", db) is None:
-                row = {"barcode": draft.item_barcode, "title": title or draft.item_barcode}
-                records.put_item(db, row, self.store.now())
-            (event,) = commit(self.store, db, [draft], stamp(self.store.clock.now()))
-            if offline:
-                sip2_queue.enqueue(db, event, due_at, in_doubt)
-        return event
+        if not offline:
+            return handle(self.store, command, durable=False)
+        with self.store.write() as db:
+            done = handle(self.store, command, self.limits)
+            if done.ok:  # the transaction is the last event (after the book's name, if new)
+                sip2_queue.enqueue(db, done.events[-1], due_at, in_doubt)
+        if done.ok:
+            self.link.wake()  # before the next scan asks whether the queue is open
+        return done
 
     # -- acting --------------------------------------------------------------------------------
 
     def checkout(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Lend with 11; offline, within the offline limits, queued for later."""
-        patron = self.patron(patron_id)
+        patron = self.seen.get(patron_id) or self.patron(patron_id)
         if self.link.queue_open():
             return self._checkout_offline(patron, barcode, actor)
         try:
@@ -248,29 +262,22 @@ class Sip2Circulation(Circulation):
             return self._no("checkout", "checkout_refused", patron, barcode, answer)
         due = due_date(answer.get("AH"), self.tz)
         due_at = stamp(due) if due is not None else stamp(self._offline_due(patron))
-        data = {"due_at": due_at, "sip2": "online"}
-        draft = Draft("checkout", actor or patron_id, patron_id, barcode, data)
-        event = self._record(draft, title=title)
-        return self._yes("checkout", "checked_out", patron, barcode, event, due_at)
+        done = self._copy(CopyCheckout(patron_id, barcode, due_at, title, actor), offline=False)
+        return self._yes("checkout", "checked_out", patron, barcode, done, due_at)
 
     def _checkout_offline(
         self, patron: Patron | None, barcode: str, actor: str, in_doubt: bool = False
     ) -> Result:
-        check = self.checks.get(patron.id) if patron else None
-        if patron is None or check is None or not check.ok:
+        if patron is None:
             return self._no("checkout", "offline_card_unknown", patron, barcode)
-        accepted = sip2_queue.accepted_at(self.store.reader, patron.id)
-        limit = self.store.clock.now() - dt.timedelta(days=self.s.offline_card_days)
-        if accepted is None or parse_stamp(accepted) < limit:
-            return self._no("checkout", "offline_card_unknown", patron, barcode)
-        if sip2_queue.offline_loans(self.store.reader, patron.id) >= self.s.offline_max_loans:
-            return self._no("checkout", "offline_limit", patron, barcode)
+        check = self.checks.get(patron.id)
         due_at = stamp(self._offline_due(patron))
-        data = {"due_at": due_at, "sip2": "offline"}
-        draft = Draft("checkout", actor or patron.id, patron.id, barcode, data)
-        event = self._record(draft, offline=True, due_at=due_at, in_doubt=in_doubt)
-        self.link.wake()
-        return self._yes("checkout", "checked_out", patron, barcode, event, due_at)
+        ok = check is not None and check.ok
+        cmd = CopyCheckout(patron.id, barcode, due_at, actor=actor, offline=True, card_ok=ok)
+        done = self._copy(cmd, offline=True, due_at=due_at, in_doubt=in_doubt)
+        if done.refusal is not None:
+            return self._no("checkout", done.reason, patron, barcode)
+        return self._yes("checkout", "checked_out", patron, barcode, done, due_at)
 
     def _offline_due(self, patron: Patron | None) -> dt.datetime:
         rules = self.rules()
@@ -293,19 +300,15 @@ class Sip2Circulation(Circulation):
             if answer.get("AJ"):
                 self._remember_item(barcode, answer.get("AJ"))
             return self._no("checkin", "checkin_refused", None, barcode, answer)
-        loan = self.open_loan_here(barcode)
-        patron_id = loan[0] if loan else (answer.get("AA") if answer else "") or None
-        data = {"loan_uuid": loan[1] if loan else None, "sip2": "offline" if offline else "online"}
-        draft = Draft("checkin", actor or "self-service", patron_id, barcode, data)
-        title = answer.get("AJ") if answer else ""
-        event = self._record(draft, offline=offline, title=title, in_doubt=in_doubt)
-        if offline:
-            self.link.wake()
-        return self._yes("checkin", "checked_in", None, barcode, event, None)
+        patron_id = answer.get("AA") if answer is not None else None
+        title = answer.get("AJ") if answer is not None else ""
+        cmd = CopyCheckin(barcode, patron_id, title, actor, offline)
+        done = self._copy(cmd, offline, in_doubt=in_doubt)
+        return self._yes("checkin", "checked_in", None, barcode, done, None)
 
     def renew(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Renew with 29; offline, a renewal waits for the desk."""
-        patron = self.patron(patron_id)
+        patron = self.seen.get(patron_id) or self.patron(patron_id)
         if self.link.queue_open():
             return self._no("renew", "offline_renew", patron, barcode)
         try:
@@ -318,10 +321,8 @@ class Sip2Circulation(Circulation):
             return self._no("renew", "renew_refused", patron, barcode, answer)
         due = due_date(answer.get("AH"), self.tz)
         due_at = stamp(due) if due is not None else stamp(self._offline_due(patron))
-        loan = self.open_loan_here(barcode)
-        data = {"loan_uuid": loan[1] if loan else None, "due_at": due_at, "sip2": "online"}
-        event = self._record(Draft("renew", actor or patron_id, patron_id, barcode, data))
-        return self._yes("renew", "renewed", patron, barcode, event, due_at)
+        done = self._copy(CopyRenew(patron_id, barcode, due_at, actor), offline=False)
+        return self._yes("renew", "renewed", patron, barcode, done, due_at)
 
     def end_session(self, patron_id: str) -> None:
         """Send 35 End Patron Session; offline there is nothing to end."""
@@ -333,11 +334,6 @@ class Sip2Circulation(Circulation):
     def open_loan(self, barcode: str, db: Any = None) -> None:
         """Return None: the library system, not this kiosk, knows whose a book is."""
         return None
-
-    def open_loan_here(self, barcode: str) -> tuple[str, str] | None:
-        """Return (patron, loan uuid) of this kiosk's copy of the book's open loan, if any."""
-        loan = self.loan_here(barcode)
-        return (loan.patron_id, loan.uuid) if loan is not None else None
 
     def loan_here(self, barcode: str) -> Loan | None:
         """Return this kiosk's copy of the book's open loan (made here), if any."""
@@ -351,10 +347,14 @@ class Sip2Circulation(Circulation):
         key: str,
         patron: Patron | None,
         barcode: str,
-        event: Any,
+        done: Outcome,
         due_at: str | None,
     ) -> Result:
-        item = self.item(barcode) or self._bare_item(barcode)
+        # The book as the copy found it, with the name the copy gave it: no second read.
+        item = (done.state.item if done.state is not None else None) or self._bare_item(barcode)
+        *named, event = done.events
+        if named:
+            item = dataclasses.replace(item, title=named[0].data["title"])
         params: dict[str, Any] = {"title": item.title}
         if due_at is not None:
             params["due_date"] = self.local_date(due_at).isoformat()

@@ -290,8 +290,6 @@ def test_the_write_check_finds_a_write() -> None:
 # that owns it, and leaves this list when it is.
 COMMITS_NOT_THROUGH_HANDLER_YET = {
     "kiosk/circulation/collection/__init__.py": "the collection's chores: another branch",
-    "kiosk/sip2/service.py": "a loan the library system answered: another branch",
-    "kiosk/sip2/link.py": "the offline queue's loans, sent later: another branch",
 }
 # Where committing is the job itself: the handler, the projector's commit, the event log.
 COMMITTERS = {

@@ -27,6 +27,8 @@ RECORD_ONLY = {
     "notice_text_set",
     "notice_levels_set",
     "item_catalogued",
+    # A SIP2 self-check's copy of a book as the library system named it (docs/sip2.md).
+    "item_named",
     # The kiosk's own: how its librarian mapped a file's columns; a reading list and a reading
     # stars' rules as the hub has them (state copies from the feed, never sent: docs/sync.md).
     "import_mapping_saved",

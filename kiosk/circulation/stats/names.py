@@ -44,6 +44,7 @@ EVENT_TYPES = (
     N_("hold_ready"),
     N_("holiday_loans_set"),
     N_("item_catalogued"),
+    N_("item_named"),
     N_("import_mapping_saved"),
     N_("item_damaged"),
     N_("item_found"),

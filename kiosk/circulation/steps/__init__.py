@@ -5,4 +5,9 @@ queries and returns `Decided` (the pure decision's drafts or refusal, and the st
 Each module registers its steps with `@handler.step(...)`; the handler imports this package.
 """
 
-from kiosk.circulation.steps import admin, loans, master  # noqa: F401
+from kiosk.circulation.steps import (  # noqa: F401
+    admin,
+    loans,
+    master,
+    sip2,
+)
