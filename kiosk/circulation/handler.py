@@ -94,7 +94,7 @@ def handle(
     `actor`, when given, is set on every drafted event (the collection's chores are drafted
     without one). `durable=False` is only for a copy of what another system already committed.
     """
-    fn = _STEPS.get(type(command))
+    fn = _STEPS.get(type(command)) or _steps().get(type(command))
     if fn is None:
         raise TypeError(f"no step handles {type(command).__name__}")
     with store.write(durable) as db:
@@ -111,9 +111,16 @@ def handle(
 
 def command_types() -> list[str]:
     """Return the name of every command type that has a step, sorted."""
-    return sorted(kind.__name__ for kind in _STEPS)
+    return sorted(kind.__name__ for kind in _steps())
 
 
-# The step modules register themselves on import; importing them here means whoever imports
-# the handler has them all (after the functions above exist, for the decorator).
-import kiosk.circulation.steps  # noqa: E402, F401
+def _steps() -> dict[type, Step]:
+    """Return the registered steps, importing the step modules the first time.
+
+    The step modules register themselves on import. They read through the areas' modules,
+    which import this handler to run their commands, so they are imported on first use, not
+    with the handler: whichever module is imported first, no import finds the other half-done.
+    """
+    import kiosk.circulation.steps  # noqa: F401
+
+    return _STEPS

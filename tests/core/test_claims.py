@@ -283,71 +283,7 @@ def test_the_write_check_finds_a_write() -> None:
     ]
 
 
-# --- only the handler commits ---------------------------------------------------------------------
-
-# Modules that still commit events themselves (projector.commit or store.record) instead of
-# building a command for handler.handle; each is being moved onto the handler by the branch
-# that owns it, and leaves this list when it is.
-COMMITS_NOT_THROUGH_HANDLER_YET = {
-    "kiosk/circulation/collection/__init__.py": "the collection's chores: another branch",
-}
-# Where committing is the job itself: the handler, the projector's commit, the event log.
-COMMITTERS = {
-    "kiosk/circulation/handler.py",
-    "kiosk/circulation/projector.py",
-    "kiosk/circulation/store.py",
-}
-
-
-def commits_in(tree: ast.Module) -> list[str]:
-    """Return each `commit(...)` of the projector and each `store.record(...)` in a module."""
-    from_projector = any(
-        isinstance(n, ast.ImportFrom)
-        and n.module == "kiosk.circulation.projector"
-        and any(a.name == "commit" for a in n.names)
-        for n in ast.walk(tree)
-    )
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = dotted(node.func)
-        if (name == "commit" and from_projector) or name == "projector.commit":
-            found.append(f"{node.lineno} commit()")
-        elif name.endswith("store.record"):
-            found.append(f"{node.lineno} store.record()")
-    return found
-
-
-def test_only_the_handler_commits_events() -> None:
-    offenders = [
-        f"{path}:{hit}"
-        for path, tree in sources(KIOSK)
-        if path not in COMMITTERS and path not in COMMITS_NOT_THROUGH_HANDLER_YET
-        for hit in commits_in(tree)
-    ]
-    assert not offenders, (
-        "events committed outside handler.handle (build a command and call handle): "
-        + "; ".join(offenders)
-    )
-
-
-def test_the_list_of_modules_not_through_the_handler_yet_only_shrinks() -> None:
-    trees = dict(sources(KIOSK))
-    done = [
-        p for p in COMMITS_NOT_THROUGH_HANDLER_YET if p not in trees or not commits_in(trees[p])
-    ]
-    assert not done, f"these commit through the handler now: take them off the list: {done}"
-
-
-def test_the_commit_check_finds_a_commit() -> None:
-    tree = ast.parse(
-        "from kiosk.circulation.projector import commit\n"
-        "commit(store, db, drafts, at)\n"
-        "self.store.record(db, event)\n"
-        "db.commit()\n"
-    )
-    assert commits_in(tree) == ["2 commit()", "3 store.record()"]
+# --- only the handler commits: tests/core/test_handler.py checks it (with import aliases) ---------
 
 
 # --- no import the linter cannot see -------------------------------------------------------------

@@ -1,24 +1,24 @@
 """The collection's year: stocktake, lost and damaged books, weeding, holds, cards, promotion.
 
 Each module holds the commands of one chore, their pure decisions and the named queries its
-lists and reports read. A decision takes plain values (the rows it needs, read by the command)
-and returns the events to record as `projector.Draft`s, or a `Refusal` with a stable reason
-code; the command commits the drafts (`projector.commit`) in one `store.write()`. The tables
-they change are written only by `circulation/projections/collection.py`, so the hub's replay of
-the same events builds the same rows.
+lists and reports read. A decision takes plain values (the rows it needs) and returns the
+events to record as `Draft`s, or a `Refusal` with a stable reason code. A chore's function
+builds its command (`collection/commands.py`) and calls `handler.handle`, which runs the
+command's step (`steps/collection.py`: read through the named queries, decide) and commits the
+drafts in one `store.write()`; no module here commits on its own. The tables they change are
+written only by `circulation/projections/collection.py`, so the hub's replay of the same events
+builds the same rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.events import Draft, Refusal
-from kiosk.circulation.projector import commit
-from kiosk.circulation.store import Event, Store, fetch
+from kiosk.circulation.handler import Outcome as Outcome  # the chores' answer is the handler's
+from kiosk.circulation.store import fetch
 from kiosk.i18n import N_
 
 # Every event type of this area with the words a page shows for it; the hub replays them all.
@@ -49,32 +49,6 @@ EVENT_NAMES = {
 EVENT_TYPES = tuple(EVENT_NAMES)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a command did: the recorded events, or the decision's refusal."""
-
-    events: tuple[Event, ...] = ()
-    refusal: Refusal | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Return whether the command was carried out."""
-        return self.refusal is None
-
-    @property
-    def reason(self) -> str:
-        """Return 'ok' or the refusal's reason code."""
-        return "ok" if self.refusal is None else self.refusal.reason
-
-
-def apply(store: Store, db: Database, drafts: list[Draft] | Refusal, actor: str) -> Outcome:
-    """Record and project a decision's drafts in the caller's write; a refusal changes nothing."""
-    if isinstance(drafts, Refusal):
-        return Outcome(refusal=drafts)
-    done = commit(store, db, [replace(d, actor=actor) for d in drafts], store.now())
-    return Outcome(tuple(done))
-
-
 def school_year_start(today: date) -> str:
     """Return 1 September of the school year `today` is in, as the store's times compare."""
     return f"{today.year if today.month >= 9 else today.year - 1}-09-01"
@@ -84,3 +58,29 @@ def one(db: Database, sql: str, params: Any = ()) -> dict[str, Any] | None:
     """Return the first row of a SELECT, or None."""
     found = fetch(db, sql, params)
     return found[0] if found else None
+
+
+# Named queries the chores' steps share.
+
+
+def item(db: Database, barcode: str) -> dict[str, Any] | None:
+    """Return a book's row by barcode, or None."""
+    return one(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
+
+
+def patron(db: Database, patron_id: str) -> dict[str, Any] | None:
+    """Return a patron's row, or None."""
+    return one(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
+
+
+def open_loan(db: Database, barcode: str) -> dict[str, Any] | None:
+    """Return a book's open loan, or None."""
+    return one(db, "SELECT * FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode])
+
+
+def on_loan(db: Database, barcode: str) -> bool:
+    """Say whether a book has an open loan."""
+    found = db.execute(
+        "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode]
+    ).fetchone()
+    return found is not None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.circulation import cards as card_forms
 from kiosk.circulation import schemas
-from kiosk.circulation.collection import Outcome, apply
+from kiosk.circulation.collection.commands import ReplaceCard
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
@@ -41,9 +41,4 @@ def decide_replace(
 
 def replace(store: Store, patron_id: str, old: str, new: str, actor: str) -> Outcome:
     """Replace a lost card with a new one in one step."""
-    new = card_forms.canonical(new.strip()) if new.strip() else ""
-    with store.write() as db:
-        old_card = card_forms.holder(db, old.strip()) if old.strip() else None
-        new_card = card_forms.holder(db, new) if new else None
-        decided = decide_replace(patron_id, old_card, new, new_card)
-        return apply(store, db, decided, actor)
+    return handle(store, ReplaceCard(patron_id, old.strip(), new.strip()), actor=actor)

@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from kiosk.circulation.clock import stamp
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.collection import item as item_row
+from kiosk.circulation.collection import on_loan
+from kiosk.circulation.collection.commands import LendToCorner
 from kiosk.circulation.events import Draft, Refusal
-from kiosk.circulation.rules import end_of_day, load_rules
+from kiosk.circulation.handler import Outcome, handle
+from kiosk.circulation.rules import load_rules
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
@@ -79,28 +81,17 @@ def lend(
     actor: str,
 ) -> Outcome:
     """Lend a box of books to a class, due at the end of `due`, in one event."""
-    codes = list(dict.fromkeys(b.strip() for b in barcodes if b.strip()))
-    with store.write() as db:
-        person = one(db, "SELECT * FROM patrons WHERE id = ?", [responsible.strip()])
-        books = {code: _shelf_item(db, code) for code in codes}
-        today = store.clock.now().astimezone(tz).date().isoformat()
-        due_at = stamp(end_of_day(due, tz))
-        decided = decide_lend(
-            class_name.strip(), person, books, due.isoformat(), due_at, today, str(uuidlib.uuid4())
-        )
-        return apply(store, db, decided, actor)
+    codes = tuple(dict.fromkeys(b.strip() for b in barcodes if b.strip()))
+    cmd = LendToCorner(class_name.strip(), responsible.strip(), codes, due, tz)
+    return handle(store, cmd, actor=actor)
 
 
-def _shelf_item(db: Database, code: str) -> dict[str, Any] | None:
-    item = one(db, "SELECT * FROM items WHERE barcode = ?", [code])
-    if (
-        item is not None
-        and db.execute(
-            "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [code]
-        ).fetchone()
-    ):
-        item["status"] = "on_loan"
-    return item
+def shelf_item(db: Database, code: str) -> dict[str, Any] | None:
+    """Return a book's row, its status `on_loan` while it has an open loan; None if unknown."""
+    found = item_row(db, code)
+    if found is not None and on_loan(db, code):
+        found["status"] = "on_loan"
+    return found
 
 
 def term_end(db: Database) -> dt.date | None:

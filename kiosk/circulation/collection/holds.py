@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.collection import one
+from kiosk.circulation.collection.commands import (
+    CloseHold,
+    ExpireHolds,
+    PlaceHold,
+    PlaceTitleHold,
+    ReadyHold,
+)
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.rules import Rules
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
@@ -146,6 +153,20 @@ def decide_return(waiting: dict[str, Any] | None, expires_on: dt.date) -> list[D
     ]
 
 
+def decide_close(hold: dict[str, Any] | None, how: str) -> list[Draft] | Refusal:
+    """Close an open hold as fulfilled or cancelled."""
+    if hold is None or hold["status"] not in ("waiting", "ready"):
+        return Refusal("no_such_hold")
+    return [
+        Draft(
+            f"hold_{how}",
+            patron_id=hold["patron_id"],
+            item_barcode=hold["item_barcode"],
+            data={"hold": hold["id"]},
+        )
+    ]
+
+
 def decide_expiry(ready: list[dict[str, Any]], today: dt.date) -> list[Draft]:
     """Expire the ready holds whose last day has passed."""
     return [
@@ -165,33 +186,15 @@ def decide_expiry(ready: list[dict[str, Any]], today: dt.date) -> list[Draft]:
 
 def place(store: Store, barcode: str, patron_id: str, actor: str) -> Outcome:
     """Place a hold for a student on a book that is out."""
-    with store.write() as db:
-        item = one(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
-        patron = one(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
-        loan = one(
-            db, "SELECT * FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode]
-        )
-        holders = [h["patron_id"] for h in active(db, barcode)]
-        decided = decide_place(item, patron, loan, holders, str(uuidlib.uuid4()))
-        return apply(store, db, decided, actor)
+    return handle(store, PlaceHold(barcode, patron_id), actor=actor)
 
 
 def place_for_title(
     store: Store, barcode: str, patron_id: str, actor: str, max_holds: int
 ) -> TitleHold:
     """Place a hold for a student on the title of `barcode` (any of its copies out)."""
-    with store.write() as db:
-        copies = title_copies(db, barcode)
-        patron = one(db, "SELECT * FROM patrons WHERE id = ?", [patron_id])
-        held = db.execute(
-            "SELECT count(*) FROM holds WHERE patron_id = ? AND status IN ('waiting', 'ready')",
-            [patron_id],
-        ).fetchone()[0]
-        decided, position = decide_title(copies, patron, held, max_holds, str(uuidlib.uuid4()))
-        if not copies:
-            decided = Refusal("no_such_item", {"barcode": barcode})
-        outcome = apply(store, db, decided, actor)
-    title = copies[0]["title"] if copies else ""
+    outcome = handle(store, PlaceTitleHold(barcode, patron_id, max_holds), actor=actor)
+    title, position = outcome.state
     return TitleHold(outcome, title, position if outcome.ok else 0)
 
 
@@ -201,14 +204,7 @@ def on_return(store: Store, barcode: str, actor: str, expires_on: dt.date) -> di
         "SELECT 1 FROM holds WHERE item_barcode = ? AND status = 'waiting'", [barcode]
     ):
         return None  # most returns: no write at all
-    with store.write() as db:
-        waiting = one(
-            db,
-            "SELECT * FROM holds WHERE item_barcode = ? AND status = 'waiting' "
-            "ORDER BY placed_at LIMIT 1",
-            [barcode],
-        )
-        apply(store, db, decide_return(waiting, expires_on), actor)
+    waiting = handle(store, ReadyHold(barcode, expires_on), actor=actor).state
     if waiting is None:
         return None
     return one(
@@ -221,27 +217,45 @@ def on_return(store: Store, barcode: str, actor: str, expires_on: dt.date) -> di
 
 def close(store: Store, hold_id: str, how: str, actor: str) -> Outcome:
     """Close a hold as fulfilled or cancelled."""
-    with store.write() as db:
-        hold = one(db, "SELECT * FROM holds WHERE id = ?", [hold_id])
-        if hold is None or hold["status"] not in ("waiting", "ready"):
-            return apply(store, db, Refusal("no_such_hold"), actor)
-        draft = Draft(
-            f"hold_{how}",
-            patron_id=hold["patron_id"],
-            item_barcode=hold["item_barcode"],
-            data={"hold": hold_id},
-        )
-        return apply(store, db, [draft], actor)
+    return handle(store, CloseHold(hold_id, how), actor=actor)
 
 
 def expire(store: Store, today: dt.date, actor: str) -> Outcome:
     """Expire every ready hold whose last day has passed."""
-    with store.write() as db:
-        ready = fetch(db, "SELECT * FROM holds WHERE status = 'ready'")
-        return apply(store, db, decide_expiry(ready, today), actor)
+    return handle(store, ExpireHolds(today), actor=actor)
 
 
 # -- queries -----------------------------------------------------------------------------------
+
+
+def get(db: Database, hold_id: str) -> dict[str, Any] | None:
+    """Return one hold, or None."""
+    return one(db, "SELECT * FROM holds WHERE id = ?", [hold_id])
+
+
+def first_waiting(db: Database, barcode: str) -> dict[str, Any] | None:
+    """Return a book's waiting hold placed first, or None."""
+    return one(
+        db,
+        "SELECT * FROM holds WHERE item_barcode = ? AND status = 'waiting' "
+        "ORDER BY placed_at LIMIT 1",
+        [barcode],
+    )
+
+
+def ready(db: Database) -> list[dict[str, Any]]:
+    """Return every hold on the hold shelf."""
+    return fetch(db, "SELECT * FROM holds WHERE status = 'ready'")
+
+
+def open_count(db: Database, patron_id: str) -> int:
+    """Count a student's waiting and ready holds."""
+    return int(
+        db.execute(
+            "SELECT count(*) FROM holds WHERE patron_id = ? AND status IN ('waiting', 'ready')",
+            [patron_id],
+        ).fetchone()[0]
+    )
 
 
 def active(db: Database, barcode: str) -> list[dict[str, Any]]:

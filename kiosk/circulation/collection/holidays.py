@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import Outcome, apply
+from kiosk.circulation.collection.commands import SetHolidayLoans
 from kiosk.circulation.events import Draft, Refusal
-from kiosk.circulation.rules import load_rules
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
@@ -42,9 +42,7 @@ def set_grades(
     store: Store, wanted: dict[int, dt.date | None], last_grade: int, actor: str
 ) -> Outcome:
     """Save holiday loans for these grades."""
-    with store.write() as db:
-        term_end = load_rules(db).term_end
-        return apply(store, db, decide_set(wanted, term_end, last_grade), actor)
+    return handle(store, SetHolidayLoans(dict(wanted), last_grade), actor=actor)
 
 
 def by_grade(db: Database) -> dict[int, str]:

@@ -11,8 +11,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.collection import one
+from kiosk.circulation.collection.commands import MarkBook, MarkFound, RecordCompensation, Repair
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
@@ -106,46 +108,30 @@ def decide_repair(incident: dict[str, Any] | None, step: str) -> list[Draft] | R
 # -- commands ----------------------------------------------------------------------------------
 
 
-def _item(db: Database, barcode: str) -> dict[str, Any] | None:
-    return one(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
-
-
-def _open_loan(db: Database, barcode: str) -> dict[str, Any] | None:
-    return one(db, "SELECT * FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode])
-
-
 def mark(store: Store, kind: str, barcode: str, actor: str, note: str = "") -> Outcome:
     """Mark a book `lost` or `damaged` (closing its open loan, if any)."""
-    with store.write() as db:
-        decided = decide_incident(kind, _item(db, barcode), _open_loan(db, barcode), note)
-        return apply(store, db, decided, actor)
+    return handle(store, MarkBook(kind, barcode, note), actor=actor)
 
 
 def mark_many_lost(store: Store, barcodes: list[str], actor: str, note: str) -> list[Outcome]:
     """Mark several books lost in one transaction (a stocktake's missing books)."""
-    with store.write() as db:
-        return [
-            apply(store, db, decide_incident("lost", _item(db, b), _open_loan(db, b), note), actor)
-            for b in barcodes
-        ]
+    with store.write():
+        return [handle(store, MarkBook("lost", b, note), actor=actor) for b in barcodes]
 
 
 def found(store: Store, barcode: str, actor: str, how: str) -> Outcome:
     """Restore a lost book that turned up."""
-    with store.write() as db:
-        return apply(store, db, decide_found(_item(db, barcode), how), actor)
+    return handle(store, MarkFound(barcode, how), actor=actor)
 
 
 def compensate(store: Store, incident_id: str, kind: str, amount: str, actor: str) -> Outcome:
     """Record compensation for an incident, with who decided."""
-    with store.write() as db:
-        return apply(store, db, decide_compensation(incident(db, incident_id), kind, amount), actor)
+    return handle(store, RecordCompensation(incident_id, kind, amount), actor=actor)
 
 
 def repair(store: Store, incident_id: str, step: str, actor: str) -> Outcome:
     """Start or finish the repair of a damaged book."""
-    with store.write() as db:
-        return apply(store, db, decide_repair(incident(db, incident_id), step), actor)
+    return handle(store, Repair(incident_id, step), actor=actor)
 
 
 # -- queries -----------------------------------------------------------------------------------

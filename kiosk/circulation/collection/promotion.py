@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import Outcome, apply
+from kiosk.circulation.collection.commands import CloseLeavers, PromoteYear
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
@@ -94,10 +95,11 @@ def usual_time(today: dt.date) -> bool:
 
 def plan(db: Database, today: dt.date, last_grade: int = LAST_GRADE) -> Plan:
     """Compute the promotion of the students in the store, done `today`."""
-    return decide(_students(db, last_grade), last_grade, today.year)
+    return decide(students(db, last_grade), last_grade, today.year)
 
 
-def _students(db: Database, last_grade: int) -> list[dict[str, Any]]:
+def students(db: Database, last_grade: int) -> list[dict[str, Any]]:
+    """Return the students (active, or leavers kept) with their count of open loans."""
     return fetch(
         db,
         "SELECT p.id, p.name, p.grade, p.class_name, "
@@ -143,18 +145,18 @@ def decide_close(leavers: list[dict[str, Any]]) -> list[Draft] | Refusal:
 
 def promote(store: Store, planned: Plan, actor: str, today: dt.date) -> Outcome:
     """Carry out a plan as one `year_promoted` event, unless this year's was done already."""
-    with store.write() as db:
-        last = db.execute("SELECT max(at) FROM events WHERE type = 'year_promoted'").fetchone()[0]
-        last_day = dt.date.fromisoformat(last[:10]) if last else None
-        decided = decide_promote(planned, last_day, today)
-        return apply(store, db, decided, actor)
+    return handle(store, PromoteYear(planned, today), actor=actor)
 
 
 def close_leavers(store: Store, actor: str, last_grade: int = LAST_GRADE) -> Outcome:
     """Close the kept leavers whose books have come back (between promotions)."""
-    with store.write() as db:
-        kept = [s for s in _students(db, last_grade) if s["grade"] > last_grade]
-        return apply(store, db, decide_close(kept), actor)
+    return handle(store, CloseLeavers(last_grade), actor=actor)
+
+
+def last_promoted(db: Database) -> dt.date | None:
+    """Return the day of the last new school year recorded, or None."""
+    last = db.execute("SELECT max(at) FROM events WHERE type = 'year_promoted'").fetchone()[0]
+    return dt.date.fromisoformat(last[:10]) if last else None
 
 
 def class_moves(planned: Plan) -> list[tuple[str, str, int]]:

@@ -19,14 +19,19 @@ that starts with it (`I287` to `I287` is the whole of I287); that is how a helpe
 from __future__ import annotations
 
 import re
-import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.collection import item, on_loan, one
+from kiosk.circulation.collection.commands import (
+    CountForStocktake,
+    SetStocktakeStatus,
+    StartStocktake,
+)
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.models import location_key
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
@@ -159,16 +164,12 @@ def classify(scope: Scope, item: dict[str, Any] | None, on_loan: bool) -> str:
 
 def start(store: Store, scope: Scope, actor: str) -> Outcome:
     """Start (or resume) a stocktake of a scope on this store."""
-    with store.write() as db:
-        decided = decide_start(scope, unfinished(db), str(uuidlib.uuid4()))
-        return apply(store, db, decided, actor)
+    return handle(store, StartStocktake(scope), actor=actor)
 
 
 def set_status(store: Store, to: str, actor: str, stocktake_id: str | None = None) -> Outcome:
     """Pause (`paused`), resume (`open`) or finish (`finished`) the stocktake."""
-    with store.write() as db:
-        st = get(db, stocktake_id) if stocktake_id else unfinished(db)
-        return apply(store, db, decide_status(st, to), actor)
+    return handle(store, SetStocktakeStatus(to, stocktake_id), actor=actor)
 
 
 @dataclass(frozen=True)
@@ -182,16 +183,11 @@ class Counted:
 
 def scan(store: Store, code: str, actor: str) -> Counted:
     """Count a scanned code for the running stocktake and say how it counts."""
-    with store.write() as db:
-        st = running(db)
-        outcome = apply(store, db, decide_scan(st, code), actor)
-        if not outcome.ok or st is None:
-            return Counted(outcome)
-        item = one(db, "SELECT * FROM items WHERE barcode = ?", [code])
-        loaned = db.execute(
-            "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [code]
-        ).fetchone()
-    return Counted(outcome, classify(Scope.of(st), item, loaned is not None), item)
+    outcome = handle(store, CountForStocktake(code), actor=actor)
+    if not outcome.ok:
+        return Counted(outcome)
+    status, item = outcome.state
+    return Counted(outcome, status, item)
 
 
 FILE_FIELD = re.compile(r"[\s,;]+")
@@ -213,9 +209,8 @@ def barcodes_of_file(text: str) -> list[str]:
 
 def scan_file(store: Store, codes: list[str], actor: str) -> list[Outcome]:
     """Count a handheld scanner's barcodes for the running stocktake, in one transaction."""
-    with store.write() as db:
-        st = running(db)
-        return [apply(store, db, decide_scan(st, code), actor) for code in codes]
+    with store.write():
+        return [handle(store, CountForStocktake(code), actor=actor) for code in codes]
 
 
 # -- queries -----------------------------------------------------------------------------------
@@ -242,6 +237,12 @@ def running(db: Database) -> dict[str, Any] | None:
     """Return the open (not paused) stocktake, which puts the kiosk in stocktake mode."""
     st = unfinished(db)
     return st if st and st["status"] == "open" else None
+
+
+def book(db: Database, code: str) -> tuple[dict[str, Any] | None, bool]:
+    """Return a scanned code's book (None if unknown) and whether the records have it on loan."""
+    found = item(db, code)
+    return found, found is not None and on_loan(db, code)
 
 
 def latest(db: Database) -> dict[str, Any] | None:

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.collection.commands import Withdraw
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
@@ -48,12 +49,7 @@ def decide_withdraw(
 
 def withdraw(store: Store, barcode: str, reason: str, actor: str, note: str = "") -> Outcome:
     """Withdraw a book from the collection."""
-    with store.write() as db:
-        item = one(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
-        loaned = db.execute(
-            "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode]
-        ).fetchone()
-        return apply(store, db, decide_withdraw(item, loaned is not None, reason, note), actor)
+    return handle(store, Withdraw(barcode, reason, note), actor=actor)
 
 
 def withdrawals(db: Database, since: str = "") -> list[dict[str, Any]]:
@@ -124,13 +120,5 @@ def withdraw_many(
     store: Store, barcodes: list[str], reason: str, actor: str, note: str = ""
 ) -> list[Outcome]:
     """Withdraw several books with one reason in one transaction (the surplus list's weeding)."""
-    with store.write() as db:
-        outcomes = []
-        for barcode in barcodes:
-            item = one(db, "SELECT * FROM items WHERE barcode = ?", [barcode])
-            loaned = db.execute(
-                "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [barcode]
-            ).fetchone()
-            decided = decide_withdraw(item, loaned is not None, reason, note)
-            outcomes.append(apply(store, db, decided, actor))
-        return outcomes
+    with store.write():
+        return [handle(store, Withdraw(b, reason, note), actor=actor) for b in barcodes]

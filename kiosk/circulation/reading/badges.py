@@ -21,8 +21,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import apply
 from kiosk.circulation.events import Draft
+from kiosk.circulation.handler import handle
+from kiosk.circulation.reading.commands import AwardBadges
 from kiosk.circulation.reading.lists import grade_list
 from kiosk.circulation.reading.progress import titles_read
 from kiosk.circulation.store import Event, Store, fetch
@@ -94,17 +95,18 @@ def award(
     store: Store, patron_id: str, grade: int | None, term: str, rules: Rules
 ) -> tuple[Event, ...]:
     """Give a child the badges they earned this term (from `term`, its first day); return them."""
-    now = store.now()
-
-    def drafts(db: Database) -> list[Draft]:
-        reading = reading_of(db, patron_id, grade, term, now, rules.min_hours)
-        return decide(patron_id, term, reading, held(db, patron_id, term), rules)
-
     # Most card taps earn nothing: one read, and no write transaction for them.
-    if not drafts(store.reader):
+    if not earned(store.reader, patron_id, grade, term, store.now(), rules):
         return ()
-    with store.write() as db:
-        return apply(store, db, drafts(db), patron_id).events
+    return handle(store, AwardBadges(patron_id, grade, term, rules), actor=patron_id).events
+
+
+def earned(
+    db: Database, patron_id: str, grade: int | None, term: str, now: str, rules: Rules
+) -> list[Draft]:
+    """Read a child's reading of the term and their badges by `now`; decide."""
+    reading = reading_of(db, patron_id, grade, term, now, rules.min_hours)
+    return decide(patron_id, term, reading, held(db, patron_id, term), rules)
 
 
 def shown(event: Event) -> dict[str, Any]:

@@ -10,7 +10,6 @@ then carries its donor's name in the catalogue (`items.donor`).
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation.catalogue import decide_new_book
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.collection import one
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
+from kiosk.circulation.reading.commands import RecordDonation
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
 
@@ -160,24 +161,24 @@ def _donor(form: DonationForm, state: DonationState) -> dict[str, str] | Refusal
 
 def record_donation(store: Store, form: DonationForm, today: dt.date, actor: str) -> Outcome:
     """Record a donation in one transaction: all of it, or nothing and the reason."""
-    with store.write() as db:
-        patron = None
-        if form.kind == "child" and form.patron_id:
-            patron = one(
-                db, "SELECT id, name, class_name FROM patrons WHERE id = ?", [form.patron_id]
-            )
-        labels = [str(b.get("barcode", "")).strip() for b in form.new_books]
-        state = DonationState(
-            patron=patron,
-            classes=frozenset(class_names(db)),
-            copies=_copies(db, [b.strip() for b in form.barcodes if b.strip()]),
-            labels_taken={r["barcode"]: r["title"] for r in _copies(db, labels).values()},
-        )
-        drafts = decide_donation(uuid.uuid4().hex[:12], form, state, today)
-        return apply(store, db, drafts, actor)
+    return handle(store, RecordDonation(form, today), actor=actor)
 
 
 # Named queries.
+
+
+def state_of(db: Database, form: DonationForm) -> DonationState:
+    """Read what a donation's decision needs: the child, the classes, the copies, the labels."""
+    patron = None
+    if form.kind == "child" and form.patron_id:
+        patron = one(db, "SELECT id, name, class_name FROM patrons WHERE id = ?", [form.patron_id])
+    labels = [str(b.get("barcode", "")).strip() for b in form.new_books]
+    return DonationState(
+        patron=patron,
+        classes=frozenset(class_names(db)),
+        copies=_copies(db, [b.strip() for b in form.barcodes if b.strip()]),
+        labels_taken={r["barcode"]: r["title"] for r in _copies(db, labels).values()},
+    )
 
 
 def _copies(db: Database, barcodes: Sequence[str]) -> dict[str, dict[str, Any]]:

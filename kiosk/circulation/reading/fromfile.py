@@ -16,19 +16,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from kiosk.circulation.collection import apply
+from kiosk.circulation.handler import handle
 from kiosk.circulation.importers import csvfile, file_format, marcfile, xlsxfile
 from kiosk.circulation.importers.checks import FILE_PROBLEMS, ImportReport, RowError
 from kiosk.circulation.importers.checks import MESSAGES as READER
 from kiosk.circulation.importers.columns import map_header, table_rows
-from kiosk.circulation.reading.lists import (
-    MESSAGES,
-    decide_add,
-    find_by,
-    get_list,
-    is_listed,
-    title_key,
-)
+from kiosk.circulation.reading.commands import AddListRow
+from kiosk.circulation.reading.lists import MESSAGES, get_list
 from kiosk.circulation.store import Store
 from kiosk.i18n import N_
 
@@ -90,9 +84,7 @@ def add_from_file(
             if not named:
                 result.skipped.append(Skipped(number, "", FILE_MESSAGES["no_code"]))
                 continue
-            book = next(filter(None, (find_by(db, how, value) for how, value in names)), None)
-            listed = book is not None and is_listed(db, list_id, title_key(book))
-            outcome = apply(store, db, decide_add(found_list, book, listed, named), actor)
+            outcome = handle(store, AddListRow(list_id, tuple(names), named), actor=actor)
             if outcome.refusal is not None:
                 reason = MESSAGES[outcome.refusal.reason]
                 result.skipped.append(Skipped(number, named, reason, outcome.refusal.params))

@@ -6,14 +6,16 @@ written; a title is its ISBN when it has one (every copy of that edition counts)
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.collection import one
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
+from kiosk.circulation.reading.commands import AddListTitle, RemoveListTitle, SaveList
 from kiosk.circulation.schemas import TARGETS
 from kiosk.circulation.store import Store, fetch
 from kiosk.codes import isbn10_ok, isbn10_to_13
@@ -97,27 +99,17 @@ def save_list(
     store: Store, form: ListForm, last_grade: int, actor: str, list_id: str = ""
 ) -> Outcome:
     """Create a list (no id) or change one."""
-    with store.write() as db:
-        if list_id and get_list(db, list_id) is None:
-            return Outcome(refusal=Refusal("unknown_list"))
-        drafts = decide_save(list_id or uuid.uuid4().hex[:12], form, last_grade)
-        return apply(store, db, drafts, actor)
+    return handle(store, SaveList(form, last_grade, list_id), actor=actor)
 
 
 def add_title(store: Store, list_id: str, code: str, actor: str) -> Outcome:
     """Add the title of a copy's barcode, an ISBN or an exact title to a list."""
-    code = code.strip()
-    with store.write() as db:
-        book = find_book(db, code) if code else None
-        listed = book is not None and is_listed(db, list_id, title_key(book))
-        return apply(store, db, decide_add(get_list(db, list_id), book, listed, code), actor)
+    return handle(store, AddListTitle(list_id, code.strip()), actor=actor)
 
 
 def remove_title(store: Store, list_id: str, key: str, actor: str) -> Outcome:
     """Take a title off a list."""
-    with store.write() as db:
-        drafts = decide_remove(get_list(db, list_id), key, is_listed(db, list_id, key))
-        return apply(store, db, drafts, actor)
+    return handle(store, RemoveListTitle(list_id, key), actor=actor)
 
 
 # Named queries.
@@ -128,6 +120,11 @@ BOOK = "SELECT title, author, isbn FROM items WHERE status != 'withdrawn' AND "
 def find_book(db: Database, code: str) -> dict[str, Any] | None:
     """Return the title, author and ISBN of a copy's barcode, an ISBN or an exact title."""
     return find_by(db, "barcode", code) or find_by(db, "isbn", code) or find_by(db, "title", code)
+
+
+def find_first(db: Database, ways: Iterable[tuple[str, str]]) -> dict[str, Any] | None:
+    """Return the book the first of these ways (barcode, isbn or title, and a value) finds."""
+    return next(filter(None, (find_by(db, how, value) for how, value in ways)), None)
 
 
 def find_by(db: Database, how: str, code: str) -> dict[str, Any] | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +25,10 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from kiosk.circulation.clock import parse_stamp
-from kiosk.circulation.collection import Outcome, apply, one
+from kiosk.circulation.collection import one
 from kiosk.circulation.events import Draft, Refusal
+from kiosk.circulation.handler import Outcome, handle
+from kiosk.circulation.reading.commands import SaveStarRules
 from kiosk.circulation.schemas import STAR_COUNTS, STAR_TOP
 from kiosk.circulation.store import Store, fetch
 from kiosk.i18n import N_
@@ -128,10 +129,7 @@ def decide_save(rules_id: str, form: StarForm) -> list[Draft] | Refusal:
 
 def save_rules(store: Store, form: StarForm, actor: str, rules_id: str = "") -> Outcome:
     """Save new star rules (no id) or change saved ones."""
-    with store.write() as db:
-        if rules_id and get_rules(db, rules_id) is None:
-            return Outcome(refusal=Refusal("unknown"))
-        return apply(store, db, decide_save(rules_id or uuid.uuid4().hex[:12], form), actor)
+    return handle(store, SaveStarRules(form, rules_id), actor=actor)
 
 
 def form_of_event(data: Mapping[str, Any]) -> StarForm:
