@@ -74,9 +74,14 @@ def queue_length(store: Store) -> int:
 
 
 def acknowledge(store: Store, seqs: Iterable[int]) -> None:
-    """Mark events as held by the hub; only then are they no longer waiting."""
+    """Mark events as held by the hub; only then are they no longer waiting.
+
+    The hub has already committed them: this is a copy of its answer, so the commit is not
+    synced to disk on its own (`durable=False`). A power cut that loses it only sends the
+    events again, and the hub stores each event once, by its UUID.
+    """
     now = store.now()
-    with store.write() as db:
+    with store.write(durable=False) as db:
         db.conn.executemany(
             "INSERT OR IGNORE INTO event_acks (seq, acked_at) VALUES (?, ?)",
             [(s, now) for s in seqs],

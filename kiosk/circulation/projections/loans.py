@@ -48,6 +48,16 @@ def _lend(db: Database, barcode: str | None, at: str) -> None:
 def checkout(db: Database, e: Event) -> None:
     """Open a loan; one still open ends here, or is renewed when the same patron has it."""
     due = e.data["due_at"]
+    # Usually the book is on the shelf: the loan goes in at once, and only when the index of
+    # open loans already has one for the book is that loan read.
+    made = db.execute(
+        "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (item_barcode) WHERE returned_at IS NULL DO NOTHING",
+        [e.uuid, e.item_barcode, e.patron_id, e.at, due],
+    )
+    if made.rowcount:
+        _lend(db, e.item_barcode, e.at)
+        return
     held = open_loan(db, e.item_barcode)
     if held is not None and held[1] == e.patron_id:
         db.execute(
