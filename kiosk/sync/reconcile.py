@@ -722,7 +722,7 @@ CARD_EVENTS = (
 LOANS_IN = (
     "WITH spans(p, lo, hi) AS (VALUES {values}) "
     "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
-    "e.kiosk_id FROM spans CROSS JOIN loans l INDEXED BY loans_patron_checked_out "
+    "e.kiosk_id FROM spans CROSS JOIN loans l INDEXED BY loans_patron_history "
     "JOIN events e ON e.uuid = l.uuid "
     "WHERE l.patron_id = spans.p AND l.checked_out_at >= spans.lo "
     "AND l.checked_out_at <= spans.hi"
