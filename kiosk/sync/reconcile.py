@@ -42,7 +42,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation import schemas
-from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.collection import EVENT_TYPES as COLLECTION_EVENTS
 from kiosk.circulation.models import Patron
 from kiosk.circulation.projections.loans import open_loan
@@ -85,9 +85,11 @@ def _chunks(seq: list[Any], n: int = CHUNK) -> Iterable[list[Any]]:
 
 
 def _shift(at: str, seconds: float) -> str:
+    """Return a checked UTC stamp (`...Z`) moved back by `seconds`, written as `stamp` writes it."""
     if not seconds:
         return at
-    return stamp(parse_stamp(at) - dt.timedelta(seconds=seconds))
+    moved = dt.datetime.fromisoformat(at[:-1]) - dt.timedelta(seconds=seconds)
+    return moved.isoformat(timespec="milliseconds") + "Z"
 
 
 def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> Receipt:

@@ -16,9 +16,9 @@ from kiosk.circulation.store import Store
 CARD = "0F00A1B2C3"
 RED, PRINCE = "9787020002207", "9787535449450"
 
-# identify (card, book with its open loan), BEGIN, the decision's one read, the projection's
-# check for an open loan, the loan, the book's status, the event, COMMIT.
-CHECKOUT_STATEMENTS = 9
+# identify (card, book with its open loan), BEGIN, the decision's one read, the loan (inserted
+# first: the index of open loans stops a second one), the book's status, the event, COMMIT.
+CHECKOUT_STATEMENTS = 8
 # identify (2), BEGIN, the one read, end the loan, shelve the book, the event, COMMIT.
 RETURN_STATEMENTS = 8
 
