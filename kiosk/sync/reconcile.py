@@ -360,7 +360,7 @@ def replay_items(
             part,
         ):
             held[barcode] = (uuid, patron)
-    marks = Marks()
+    kept = Marks()
     for barcode in barcodes:
         parts = list(_chunks(by_item[barcode]))
         for i, part in enumerate(parts):
@@ -368,14 +368,12 @@ def replay_items(
             if barcode in first_seen:
                 last[barcode] = FIRST  # nothing before these events: nothing to rewind
             start = held[barcode] if i == 0 else UNREAD
-            end = replay_item(
-                db, barcode, new, now, last.get(barcode), items, patrons, marks, start
-            )
+            end = replay_item(db, barcode, new, now, last.get(barcode), items, patrons, kept, start)
             if end is not None:
                 last[barcode] = end
             if len(parts) > 1:
-                marks.save(db)  # the item's next chunk may rewind to a quiet moment of this one
-    marks.save(db)
+                kept.save(db)  # the item's next chunk may rewind to a quiet moment of this one
+    kept.save(db)
 
 
 class Marks:
