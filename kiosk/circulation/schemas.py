@@ -60,6 +60,8 @@ PROBLEMS = {
 
 def has_control(text: str, allowed: str = "") -> bool:
     """Return whether text holds a control, format or line-separator character (NUL, TAB...)."""
+    if text.isascii() and text.isprintable():  # most text: none of them (ASCII's are 0-31, 127)
+        return False
     return any(
         (unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029") and ch not in allowed
         for ch in text

@@ -27,7 +27,6 @@ from kiosk.sync.protocol import (
     SNAPSHOT,
     SNAPSHOT_PARTS,
     check_hub_url,
-    event_to_wire,
 )
 
 log = logging.getLogger("kiosk.sync")
@@ -233,7 +232,7 @@ class SyncWorker:
         """Send waiting events in batches until none wait; return how many the hub took."""
         sent = 0
         while not self._stop.is_set():
-            events = replica.pending(self.store, self.batch_size)
+            events = replica.pending_wire(self.store, self.batch_size)
             if not events:
                 # Halving after a refusal was for that backlog; the next one starts full size.
                 self.batch_size = self.max_batch_size
@@ -317,6 +316,7 @@ def _refused_index(e: HubError, count: int) -> int | None:
     return index if index is not None and index < count else None
 
 
-def _batch_json(kiosk_id: str, now: str, events: list[Any]) -> bytes:
-    body = {"kiosk_id": kiosk_id, "sent_at": now, "events": [event_to_wire(e) for e in events]}
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+def _batch_json(kiosk_id: str, now: str, events: list[replica.Waiting]) -> bytes:
+    """Return a batch's body: each event's JSON object as the outbox wrote it, in a list."""
+    head = json.dumps({"kiosk_id": kiosk_id, "sent_at": now}, ensure_ascii=False)[:-1]
+    return f'{head},"events":[{",".join(e.wire for e in events)}]}}'.encode()

@@ -172,6 +172,18 @@ def h005_star_sync(db: Database) -> None:
     db.execute("INSERT INTO feed (kind, key) SELECT 'stars', id FROM star_rules")
 
 
+@migrations(name="h006_loan_indexes")
+def h006_loan_indexes(db: Database) -> None:
+    """Drop the hub's loan indexes that another one covers (every loan written updates each).
+
+    `loans_item` and `loans_patron` are the first column of (item, checked out) and (patron,
+    history); `loans_patron_checked_out` is the kiosk's `loans_patron_history` again.
+    """
+    db.executescript(
+        "DROP INDEX loans_item; DROP INDEX loans_patron; DROP INDEX loans_patron_checked_out;"
+    )
+
+
 # Edits that a hub from before a migration kept only for the record, applied once after it.
 ADOPTED = {
     "h004_reading_sync": (

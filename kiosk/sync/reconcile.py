@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -43,7 +42,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation import schemas
-from kiosk.circulation.clock import parse_stamp, stamp
+from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.collection import EVENT_TYPES as COLLECTION_EVENTS
 from kiosk.circulation.models import Patron
 from kiosk.circulation.projections.loans import open_loan
@@ -86,9 +85,11 @@ def _chunks(seq: list[Any], n: int = CHUNK) -> Iterable[list[Any]]:
 
 
 def _shift(at: str, seconds: float) -> str:
+    """Return a checked UTC stamp (`...Z`) moved back by `seconds`, written as `stamp` writes it."""
     if not seconds:
         return at
-    return stamp(parse_stamp(at) - dt.timedelta(seconds=seconds))
+    moved = dt.datetime.fromisoformat(at[:-1]) - dt.timedelta(seconds=seconds)
+    return moved.isoformat(timespec="milliseconds") + "Z"
 
 
 def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> Receipt:
@@ -113,18 +114,20 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
                 f"this batch is refused ({len(foreign)} such events)",
             )
         new = [e for e in events if e.uuid not in known]
+        stored = [
+            {**e.row(), "eff": _shift(e.at, correction), "kseq": e.seq, "parsed": e.data}
+            for e in new
+        ]
         db.conn.executemany(
             "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data) "
             "VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, :data)",
-            [e.row() for e in new],
+            stored,
         )
         db.conn.executemany(
             "INSERT INTO received (uuid, kiosk_id, kiosk_seq, received_at, clock_offset_s, "
-            "effective_at, item_barcode) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (e.uuid, kiosk_id, e.seq, now, offset, _shift(e.at, correction), e.item_barcode)
-                for e in new
-            ],
+            "effective_at, item_barcode) VALUES (:uuid, :kiosk_id, :kseq, :now, :offset, :eff, "
+            ":item_barcode)",
+            [{**r, "now": now, "offset": offset} for r in stored],
         )
         _apply_master(db, new, now)
         by_item: dict[str, list[str]] = {}
@@ -136,7 +139,9 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             elif e.type == "corner_lent":  # one loan per book of the box
                 for item in _box(e.data):
                     by_item.setdefault(item["barcode"], []).append(e.uuid)
-        replay_items(db, by_item, now)
+        # The replay reads the batch's events as stored (a kiosk that sent no seq: from the log,
+        # where the hub's own seq orders them).
+        replay_items(db, by_item, now, {r["uuid"]: r for r in stored if r["kseq"] is not None})
         # After the loans, so a loan marked lost in this batch stays closed.
         project_collection(db, new, now)
         if new:
@@ -192,9 +197,7 @@ def _apply_master(db: Database, events: list[Event], now: str) -> None:
             if e.type in EDITED_ANYWHERE:
                 _resend(db, e)
             continue
-        if e.type in EDITED_ANYWHERE:
-            _project_or_list(db, replace(e, at=now), now)
-        elif e.type in MASTER_FROM_KIOSK:
+        if e.type in MASTER_FROM_KIOSK:  # applied as the hub receives it
             project(db, replace(e, at=now))
 
 
@@ -232,21 +235,10 @@ def project_collection(db: Database, events: list[Event], now: str) -> None:
     for e in sorted(events, key=lambda e: e.at):
         if e.type in REPLAYED or e.type == "corner_lent":
             continue
+        # No savepoint and nothing caught: the schema checked every field the projection reads
+        # (kiosk/circulation/schemas.py) and the rule every row it names, in this transaction.
         if e.type in CHECKED_LATER and trust.allowed(db, e, now):
-            _project_or_list(db, e, now)
-
-
-def _project_or_list(db: Database, e: Event, now: str) -> None:
-    """Project a kiosk's collection event; one whose data does not fit is listed, not applied."""
-    # A forged or broken event must not undo the rest of the batch or answer 500: its partial
-    # writes roll back to the savepoint and the librarian sees it in the conflict list.
-    db.execute("SAVEPOINT collection_event")
-    try:
-        project(db, e)
-    except (KeyError, TypeError, ValueError, AttributeError, sqlite3.IntegrityError) as err:
-        db.execute("ROLLBACK TO collection_event")
-        trust.list_malformed(db, e, now, type(err).__name__)
-    db.execute("RELEASE collection_event")
+            project(db, e)
 
 
 def _conflict(
@@ -297,6 +289,11 @@ CORNER_ROWS = (
 )
 
 
+# An item's open loan during its replay: (uuid, patron), None, or UNREAD (read it).
+Held = tuple[str, str | None] | None | object
+UNREAD = object()
+
+
 class Known:
     """Which of some keys a table has: read for a whole batch at once, one by one only for
     keys the batch did not name (an older event that a replay reads again)."""
@@ -321,14 +318,22 @@ class Known:
         return key in self.found
 
 
-def replay_items(db: Database, by_item: dict[str, list[str]], now: str) -> None:
+def replay_items(
+    db: Database,
+    by_item: dict[str, list[str]],
+    now: str,
+    batch: dict[str, dict[str, Any]] | None = None,
+) -> None:
     """Replay each touched item's new events, reading what every item needs for the whole batch.
 
-    The new events, the items' replay positions, which items and patrons the hub knows: each
-    one set read (a chunk of 500 keys a statement), not one read per item or event.
+    The new events (`batch`: those the caller has as stored, by UUID), the items' replay
+    positions, which items and patrons the hub knows: each one set read (a chunk of 500 keys a
+    statement), not one read per item or event. Where each item's replay stands is written for
+    the whole batch at the end, in one `executemany` each.
     """
-    rows: dict[str, dict[str, Any]] = {}
-    for part in _chunks(sorted({u for uuids in by_item.values() for u in uuids})):
+    rows = dict(batch or {})
+    missing = sorted({u for uuids in by_item.values() for u in uuids} - rows.keys())
+    for part in _chunks(missing):
         marks = ",".join("?" * len(part))
         where = f"e.uuid IN ({marks}) AND e.type IN ({ITEM_TYPES}, 'corner_lent')"
         rows.update((r["uuid"], r) for r in _replay_rows(db, where, part))
@@ -345,14 +350,53 @@ def replay_items(db: Database, by_item: dict[str, list[str]], now: str) -> None:
     items = Known(db, "items", "barcode", barcodes)
     patrons = Known(db, "patrons", "id", (r["patron_id"] for r in rows.values() if r["patron_id"]))
     first_seen = _first_seen(db, [b for b in barcodes if b not in last], by_item)
+    # Each item's open loan as the batch starts (an item's replay touches only its own loans).
+    held: dict[str, Held] = {b: None for b in barcodes}
+    for part in _chunks([b for b in barcodes if b not in first_seen]):
+        marks = ",".join("?" * len(part))
+        for barcode, uuid, patron in db.execute(
+            "SELECT item_barcode, uuid, patron_id FROM loans "
+            f"WHERE item_barcode IN ({marks}) AND returned_at IS NULL",
+            part,
+        ):
+            held[barcode] = (uuid, patron)
+    kept = Marks()
     for barcode in barcodes:
-        for part in _chunks(by_item[barcode]):
+        parts = list(_chunks(by_item[barcode]))
+        for i, part in enumerate(parts):
             new = sorted((rows[u] for u in part if u in rows), key=_key)
             if barcode in first_seen:
                 last[barcode] = FIRST  # nothing before these events: nothing to rewind
-            end = replay_item(db, barcode, new, now, last.get(barcode), items, patrons)
+            start = held[barcode] if i == 0 else UNREAD
+            end = replay_item(db, barcode, new, now, last.get(barcode), items, patrons, kept, start)
             if end is not None:
                 last[barcode] = end
+            if len(parts) > 1:
+                kept.save(db)  # the item's next chunk may rewind to a quiet moment of this one
+    kept.save(db)
+
+
+class Marks:
+    """Where each item's replay stands and its quiet moments, kept until the batch writes them."""
+
+    def __init__(self) -> None:
+        self.ends: dict[str, tuple[str, int, str]] = {}
+        self.quiet: list[tuple[str, str, int, str]] = []
+
+    def save(self, db: Database) -> None:
+        """Write what is kept, an `executemany` each, and start again."""
+        db.conn.executemany(
+            "INSERT INTO item_replay (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(item_barcode) DO UPDATE SET eff = excluded.eff, "
+            "kiosk_seq = excluded.kiosk_seq, uuid = excluded.uuid",
+            [(barcode, *end) for barcode, end in self.ends.items()],
+        )
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) "
+            "VALUES (?, ?, ?, ?)",
+            self.quiet,
+        )
+        self.ends, self.quiet = {}, []
 
 
 # Before any event: the replay position of a book whose first events these are.
@@ -407,11 +451,14 @@ def replay_item(
     last: tuple[str, int, str] | None,
     items: Known,
     patrons: Known,
+    marks: Marks,
+    held: Held = UNREAD,
 ) -> tuple[str, int, str] | None:
     """Apply an item's new loan and incident events in the order they happened (projections).
 
     `rows` are the new events (in that order), `last` where the item's replay stood; returns
-    where it stands now (None: nothing applied).
+    where it stands now (None: nothing applied), and keeps it in `marks` with the item's quiet
+    moments. `held` is the item's open loan before them, when the caller has read it.
 
     When every new event comes after the last one applied (the usual case), they are projected
     forward from the item's current loan. An event that lands earlier (a kiosk that was offline,
@@ -422,34 +469,31 @@ def replay_item(
     """
     if not rows:
         return None
+    # The item's open loan (uuid, patron) as the replay goes: read once, then followed.
     if last is None or _key(rows[0]) <= tuple(last):
         rows = _rewind(db, barcode, _key(rows[0]), now)
+        held = UNREAD
     if barcode not in items:
         for row in rows:
             _conflict(db, "unknown_item", row, now)
         return None
-    quiet = []
-    applied = False
     for row in rows:
-        applied = _apply(db, row, barcode, now, patrons)
+        held = _apply(db, row, barcode, now, patrons, held)
         if row["type"] == "checkin":  # a return ends whatever loan is open: on the shelf now
-            quiet.append((barcode, *_key(row)))
+            marks.quiet.append((barcode, *_key(row)))
     end = _key(rows[-1])
-    db.execute(
-        "INSERT INTO item_replay (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(item_barcode) DO UPDATE SET eff = excluded.eff, "
-        "kiosk_seq = excluded.kiosk_seq, uuid = excluded.uuid",
-        [barcode, *end],
-    )
-    # A checkout applied last leaves the book lent (a new loan, or the same patron's renewed).
-    lent = applied and rows[-1]["type"] == "checkout"
-    if rows[-1]["type"] != "checkin" and not lent and open_loan(db, barcode) is None:
-        quiet.append((barcode, *end))
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO item_quiet (item_barcode, eff, kiosk_seq, uuid) VALUES (?, ?, ?, ?)",
-        quiet,
-    )
+    marks.ends[barcode] = end
+    if rows[-1]["type"] != "checkin" and _held(db, barcode, held) is None:
+        marks.quiet.append((barcode, *end))
     return end
+
+
+def _held(db: Database, barcode: str, held: Held) -> tuple[str, str | None] | None:
+    """Return the item's open loan (uuid, patron), reading it only when not followed."""
+    if held is UNREAD:
+        found = open_loan(db, barcode)
+        return None if found is None else (found[0], found[1])
+    return held  # type: ignore[return-value]
 
 
 def _rewind(
@@ -558,32 +602,54 @@ def _key(row: dict[str, Any]) -> tuple[str, int, str]:
     return (row["eff"], int(row["kseq"] or 0), row["uuid"])
 
 
-def _apply(db: Database, row: dict[str, Any], barcode: str, now: str, patrons: Known) -> bool:
+def _event(row: dict[str, Any]) -> Event:
+    """Return a replayed row as the event its projection applies, at its effective time."""
+    data = row.get("parsed")  # a row of this batch carries its data read already
+    return Event(
+        type=row["type"],
+        at=row["eff"],
+        kiosk_id=row["kiosk_id"],
+        actor=row["actor"],
+        patron_id=row["patron_id"],
+        item_barcode=row["item_barcode"],
+        data=json.loads(row["data"]) if data is None else data,
+        uuid=row["uuid"],
+    )
+
+
+def _apply(
+    db: Database, row: dict[str, Any], barcode: str, now: str, patrons: Known, held: Held
+) -> Held:
     """Report what a loan event means at this point of the item's history, then project it;
-    return whether it was projected."""
+    return the item's open loan after it (`held` before it; UNREAD when not known)."""
     kind, patron = row["type"], row["patron_id"]
     if kind in trust.CHECKED_IN_REPLAY and trust.refused(db, row["uuid"]):
-        return False  # a forged undo, a kiosk's withdrawal (kiosk/sync/trust.py): never applied
+        return held  # a forged undo, a kiosk's withdrawal (kiosk/sync/trust.py): never applied
     if kind == "corner_lent":  # this book's share of the box, through the one projection
-        e = Event.from_row({**row, "at": row["eff"]})
+        e = _event(row)
         project(db, replace(e, data={**e.data, "items": _box(e.data, barcode)}))
-        return True
-    held = open_loan(db, barcode)
+        return UNREAD
+    if kind not in LOAN_TYPES:  # an undo, a book lost or found: the projection decides
+        project(db, _event(row))
+        return UNREAD
+    loan = _held(db, barcode, held)
     if kind == "checkout":
         if patron not in patrons:
             _conflict(db, "unknown_patron", row, now)
-            return False
-        if held is not None and held[1] == patron:
-            _conflict(db, "same_patron", row, now, patron, loan=held[0])
-        elif held is not None:
-            _conflict(db, "transfer", row, now, held[1], ended=held[0])
-    elif kind == "checkin" and held is None:
+            return loan
+        if loan is not None and loan[1] == patron:
+            _conflict(db, "same_patron", row, now, patron, loan=loan[0])
+        elif loan is not None:
+            _conflict(db, "transfer", row, now, loan[1], ended=loan[0])
+    elif kind == "checkin" and loan is None:
         _conflict(db, "return_not_on_loan", row, now)
-    elif kind == "renew" and (held is None or held[1] != patron):
-        _conflict(db, "renew_not_on_loan", row, now, held[1] if held else None)
-        return False
-    project(db, Event.from_row({**row, "at": row["eff"]}))
-    return True
+    elif kind == "renew" and (loan is None or loan[1] != patron):
+        _conflict(db, "renew_not_on_loan", row, now, loan[1] if loan else None)
+        return loan
+    project(db, _event(row))
+    if kind == "checkout":  # the patron's loan: a new one, or theirs renewed
+        return loan if loan is not None and loan[1] == patron else (row["uuid"], patron)
+    return None if kind == "checkin" else loan  # a renewal keeps the loan
 
 
 def _patron_conflicts(
@@ -656,7 +722,7 @@ CARD_EVENTS = (
 LOANS_IN = (
     "WITH spans(p, lo, hi) AS (VALUES {values}) "
     "SELECT l.uuid, l.item_barcode, l.patron_id, l.checked_out_at AS eff, l.returned_at, "
-    "e.kiosk_id FROM spans CROSS JOIN loans l INDEXED BY loans_patron_checked_out "
+    "e.kiosk_id FROM spans CROSS JOIN loans l INDEXED BY loans_patron_history "
     "JOIN events e ON e.uuid = l.uuid "
     "WHERE l.patron_id = spans.p AND l.checked_out_at >= spans.lo "
     "AND l.checked_out_at <= spans.hi"

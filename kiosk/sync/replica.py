@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlite_utils import Database, Migrations
 
@@ -17,6 +17,7 @@ from kiosk.circulation.projector import project
 from kiosk.circulation.queries import outbox
 from kiosk.circulation.records import save
 from kiosk.circulation.store import Event, Store
+from kiosk.sync.protocol import event_to_wire
 
 migrations = Migrations("sync")
 
@@ -57,6 +58,27 @@ def pending(store: Store, limit: int) -> list[Event]:
     return [Event.from_row(r) for r in outbox.waiting_to_send(store.reader, limit)]
 
 
+class Waiting(NamedTuple):
+    """An event waiting for the hub, as it is sent: its seq, UUID, type and JSON object."""
+
+    seq: int
+    uuid: str
+    type: str
+    wire: str
+
+
+def pending_wire(store: Store, limit: int) -> list[Waiting]:
+    """Return the oldest events the hub has not acknowledged (except those it refused), each
+    with the JSON object it is sent as."""
+    out = []
+    for seq, uuid, type_, wire in outbox.waiting_on_the_wire(store.reader, limit):
+        if wire is None:  # data SQLite does not read as JSON: written as Python writes it
+            event = Event.from_row(outbox.event_row(store.reader, seq))
+            wire = json.dumps(event_to_wire(event), ensure_ascii=False, separators=(",", ":"))
+        out.append(Waiting(seq, uuid, type_, wire))
+    return out
+
+
 def held(store: Store) -> list[int]:
     """Return the seqs of events the hub refused as malformed: kept, waiting, not sent again."""
     return outbox.held_seqs(store.reader)
@@ -74,9 +96,14 @@ def queue_length(store: Store) -> int:
 
 
 def acknowledge(store: Store, seqs: Iterable[int]) -> None:
-    """Mark events as held by the hub; only then are they no longer waiting."""
+    """Mark events as held by the hub; only then are they no longer waiting.
+
+    The hub has already committed them: this is a copy of its answer, so the commit is not
+    synced to disk on its own (`durable=False`). A power cut that loses it only sends the
+    events again, and the hub stores each event once, by its UUID.
+    """
     now = store.now()
-    with store.write() as db:
+    with store.write(durable=False) as db:
         db.conn.executemany(
             "INSERT OR IGNORE INTO event_acks (seq, acked_at) VALUES (?, ?)",
             [(s, now) for s in seqs],

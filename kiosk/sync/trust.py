@@ -460,11 +460,6 @@ def _known(db: Database, table: str, key: str, value: str | None) -> bool:
     return bool(value) and found is not None
 
 
-def list_malformed(db: Database, event: Event, now: str, error: str) -> None:
-    """List a kiosk event whose data the hub could not apply (missing or mistyped fields)."""
-    _list(db, event, "malformed", now, None, {"error": error})
-
-
 def _list(
     db: Database, e: Event, kind: str, now: str, other: str | None, detail: dict[str, Any]
 ) -> None:

@@ -28,7 +28,8 @@ def _target(db: Database, stocktake_id: Any) -> str | None:
 @projection("stocktake_started")
 def stocktake_started(db: Database, e: Event) -> None:
     """Open a stocktake; a second one of the same scope (another kiosk's) joins the first."""
-    d = e.data
+    # An optional field the kiosk sent as null (kiosk/circulation/schemas.py) is empty here.
+    d = {**e.data, **{k: e.data.get(k) or "" for k in ("location", "call_from", "call_to")}}
     inserted = db.execute(
         "INSERT OR IGNORE INTO stocktakes (id, location, call_from, call_to, status, "
         "started_at, started_by, kiosk_id) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
@@ -102,7 +103,7 @@ def item_incident(db: Database, e: Event) -> None:
     db.execute(
         "INSERT OR IGNORE INTO incidents (id, kind, item_barcode, patron_id, loan_uuid, at, "
         "actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [e.uuid, kind, e.item_barcode, e.patron_id, loan, e.at, e.actor, e.data.get("note", "")],
+        [e.uuid, kind, e.item_barcode, e.patron_id, loan, e.at, e.actor, e.data.get("note") or ""],
     )
 
 
@@ -128,7 +129,7 @@ def compensation_recorded(db: Database, e: Event) -> None:
     db.execute(
         "UPDATE incidents SET compensation = ?, amount = ?, compensation_by = ?, "
         "compensation_at = ? WHERE id = ?",
-        [e.data["kind"], e.data.get("amount", ""), e.actor, e.at, e.data["incident"]],
+        [e.data["kind"], e.data.get("amount") or "", e.actor, e.at, e.data["incident"]],
     )
 
 
@@ -155,7 +156,7 @@ def item_withdrawn(db: Database, e: Event) -> None:
     db.execute(
         "INSERT OR REPLACE INTO withdrawals (item_barcode, reason, at, actor, note) "
         "VALUES (?, ?, ?, ?, ?)",
-        [e.item_barcode, e.data["reason"], e.at, e.actor, e.data.get("note", "")],
+        [e.item_barcode, e.data["reason"], e.at, e.actor, e.data.get("note") or ""],
     )
     _resolve(db, e, ("lost", "damaged"), "withdrawn")
 

@@ -23,7 +23,14 @@ def reading_list_saved(db: Database, e: Event) -> None:
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
         "grade = excluded.grade, term = excluded.term, target = excluded.target, "
         "saved_at = excluded.saved_at",
-        [d["list"], d["name"], d.get("grade"), d.get("term", ""), int(d.get("target", 0)), e.at],
+        [
+            d["list"],
+            d["name"],
+            d.get("grade"),
+            d.get("term") or "",
+            int(d.get("target") or 0),
+            e.at,
+        ],
     )
 
 
@@ -34,7 +41,7 @@ def reading_list_title_added(db: Database, e: Event) -> None:
     db.execute(
         "INSERT OR IGNORE INTO reading_list_titles "
         "(list_id, title_key, title, author, isbn, added_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [d["list"], d["key"], d["title"], d.get("author", ""), d.get("isbn", ""), e.at],
+        [d["list"], d["key"], d["title"], d.get("author") or "", d.get("isbn") or "", e.at],
     )
 
 

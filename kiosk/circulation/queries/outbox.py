@@ -62,6 +62,30 @@ def waiting_to_send(db: Database, limit: int) -> list[dict[str, Any]]:
     )
 
 
+# An event as a kiosk sends it (kiosk/sync/protocol.py, `event_to_wire`), written by SQLite: the
+# stored data is JSON already, so it goes out without being read into Python and written again.
+WIRE = (
+    "CASE WHEN json_valid(data) THEN json_object('uuid', uuid, 'seq', seq, 'type', type, "
+    "'at', at, 'kiosk_id', kiosk_id, 'actor', actor, 'patron_id', patron_id, "
+    "'item_barcode', item_barcode, 'data', json(data)) END"
+)
+
+
+def waiting_on_the_wire(db: Database, limit: int) -> list[tuple[int, str, str, str | None]]:
+    """Return the oldest waiting events, except those held back, as (seq, uuid, type, the JSON
+    object sent; None for data SQLite does not read as JSON, such as a NaN)."""
+    return db.execute(
+        f"SELECT seq, uuid, type, {WIRE} {WAITING} "
+        "AND seq NOT IN (SELECT value FROM json_each(:held)) ORDER BY seq LIMIT :limit",
+        {"mark": acked_through(db), "limit": limit, "held": json.dumps(held_seqs(db))},
+    ).fetchall()
+
+
+def event_row(db: Database, seq: int) -> dict[str, Any]:
+    """Return one event's row by its seq."""
+    return fetch(db, "SELECT * FROM events WHERE seq = ?", [seq])[0]
+
+
 def first_waiting_seq(db: Database) -> int | None:
     """Return the seq of the oldest waiting event, or None when nothing waits."""
     row = db.execute(f"SELECT MIN(seq) {WAITING}", {"mark": acked_through(db)}).fetchone()
