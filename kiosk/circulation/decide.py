@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk import codes, rule_defaults
+from kiosk import codes
 from kiosk.circulation import schemas
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import (
@@ -37,6 +37,7 @@ from kiosk.circulation.commands import (
 from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import ItemType, Rules, end_of_day, item_type_row
+from kiosk.config import rule_defaults
 
 LOAN_UNDOABLE = ("checkout", "checkin", "renew")
 # A drifting book taken or handed in by mistake at the desk: its hand is put back as it was.

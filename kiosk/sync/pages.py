@@ -1,8 +1,8 @@
 """The hub's own pages for the librarian: the conflict list and the kiosks' last contact.
 
 A blueprint on the hub's store. It knows nothing of the dashboard it is mounted on: the wiring
-(kiosk/app.py) registers it on the web app with the dashboard's login guard, and its templates
-extend the dashboard's layout.
+(kiosk/daemon/app.py) registers it on the web app with the dashboard's login guard, and its
+templates extend the dashboard's layout.
 """
 
 from __future__ import annotations

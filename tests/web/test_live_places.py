@@ -7,7 +7,7 @@ import json
 import socket
 from typing import Any
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from web.clients import next_state, open_stream
 from web.helpers import wait_for
 
