@@ -58,7 +58,7 @@ bench: $(STAMP) check-browser
 	$(BIN)/python -m bench.all
 
 catalogs: $(STAMP)
-	$(BIN)/python -m kiosk.i18n_tools update
+	$(BIN)/python -m kiosk.i18n.tools update
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache

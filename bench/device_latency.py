@@ -30,8 +30,8 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from bench import harness
 from kiosk import config
-from kiosk.app import Daemon
 from kiosk.circulation.records import put_item, put_patron
+from kiosk.daemon.app import Daemon
 from kiosk.devices.base import Scan
 from kiosk.devices.build import book_check
 from kiosk.devices.fakes import FakeCardReader, FakeScanner

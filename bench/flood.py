@@ -8,7 +8,7 @@ student each time) and times each from `present()` to the session's feedback nam
 student (a lookup: a tap commits nothing); then ends the session. Baseline, in the same round:
 the same taps with the FIFO quiet. Ours: the same taps while a writer pours junk lines into the
 FIFO as fast as the daemon reads them (one bounded queue per source, taken in turn:
-kiosk/scans.py).
+kiosk/daemon/scans.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from bench import harness
 from kiosk import config
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_patron
+from kiosk.daemon.app import Daemon, open_store
 from kiosk.devices.fakes import FakeCardReader
 
 

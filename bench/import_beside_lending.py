@@ -31,13 +31,13 @@ from pathlib import Path
 
 from bench import harness
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.importers import import_file, worker
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import open_store
 
 STUDENTS = 200
 PAUSE_S = 0.01  # between scans: a busy desk, far busier than a real one

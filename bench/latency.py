@@ -34,10 +34,10 @@ from typing import Any
 from bench import harness
 from bench.grow import card_code, patron_id
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
+from kiosk.daemon.app import open_store
 
 WARM_UP = 10
 IDLE_S = 2.0
@@ -151,7 +151,7 @@ def _free_patrons_and_books(store: Any, count: int) -> tuple[list[int], list[tup
 
 
 READY = (
-    "import sys, time, kiosk.app, kiosk.cli; print('ready', file=sys.stderr, flush=True); "
+    "import sys, time, kiosk.daemon.app, kiosk.cli; print('ready', file=sys.stderr, flush=True); "
     "time.sleep(600)"
 )
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench import harness
 from kiosk import config
-from kiosk.app import open_store
+from kiosk.daemon.app import open_store
 from kiosk.ops.notify import Notifier, Supervision, store_answers
 
 

@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 from bench import harness, reading
 from bench.grow import grow
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.demo import make_demo
 from kiosk.circulation.stats import forget
 from kiosk.circulation.stats.student import class_names
+from kiosk.daemon.app import open_store
 from kiosk.web import create_app
 from kiosk.web.security import parse_networks
 

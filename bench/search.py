@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 from bench import harness
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.stats import find, forget
+from kiosk.daemon.app import open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
 TARGET_MS = 30.0

@@ -28,8 +28,8 @@ from typing import Any
 
 from bench import harness
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
+from kiosk.daemon.app import open_store
 from kiosk.sip2.protocol import body, encode, when
 from kiosk.sip2.wiring import sip2_kiosk
 

@@ -33,13 +33,13 @@ from bench import harness
 from bench.grow import grow
 from bench.latency import Baseline
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.collection import stocktake
 from kiosk.circulation.collection.kiosk_hook import CollectionHook
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
 from kiosk.circulation.store import Store, fetch
+from kiosk.daemon.app import open_store
 
 QUICK = {"patrons": 300, "items": 2000, "loans": 5000}
 BASELINE_EVERY = 10

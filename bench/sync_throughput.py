@@ -35,9 +35,9 @@ from typing import Any
 import requests
 
 from bench import harness
-from kiosk.app import open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.config import from_dict
+from kiosk.daemon.app import open_store
 from kiosk.sync import hubstore, replica
 from kiosk.sync.client import HubLink, SyncWorker
 

@@ -18,11 +18,11 @@ import time
 from bench import harness
 from bench.latency import Baseline
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.records import put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
+from kiosk.daemon.app import open_store
 
 STUDENT, HELPER, BARE = (
     "student card tap (visit recorded)",

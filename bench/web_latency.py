@@ -28,8 +28,8 @@ from typing import Any
 
 from bench import harness
 from kiosk import config
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
+from kiosk.daemon.app import Daemon, open_store
 from kiosk.web import create_app
 
 CHROMIUM = "/usr/bin/chromium"

@@ -4,7 +4,7 @@
 
 Each round imports, into a new store through `import_file` (what `kiosk import` and the
 dashboard run), a right workbook of 1,000 books and three kinds of bomb that
-tests/core/test_workbook_fuzz.py shows are refused: a sheet that unpacks 1,000 times its size,
+tests/importers/test_workbook_fuzz.py shows are refused: a sheet that unpacks 1,000 times its size,
 shared text that expands entities a billion times, and a workbook of 10,001 parts. The baseline
 is openpyxl reading the right workbook's rows on its own (read-only), with no checks and no
 store. The target is the issue's: every answer, right or refused, within 2 s (p99).

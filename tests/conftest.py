@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import open_store
 
 # A Monday in term, 09:00 in Beijing.
 START = "2026-11-02T09:00:00+08:00"

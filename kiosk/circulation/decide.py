@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kiosk import codes, rule_defaults
+from kiosk import codes
 from kiosk.circulation import schemas
 from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.commands import (
@@ -50,6 +50,7 @@ from kiosk.circulation.commands import (
 from kiosk.circulation.events import Draft, Refusal
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import ItemType, Rules, end_of_day, item_type_row
+from kiosk.config import rule_defaults
 from kiosk.i18n import N_
 
 LOAN_UNDOABLE = ("checkout", "checkin", "renew")

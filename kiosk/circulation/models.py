@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from kiosk import rule_defaults
+from kiosk.config import rule_defaults
 
 ROLES = rule_defaults.ROLES
 DESK_ROLES = ("helper", "librarian")

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from kiosk import rule_defaults
 from kiosk.circulation.clock import UTC
 from kiosk.circulation.models import Patron
+from kiosk.config import rule_defaults
 
 if TYPE_CHECKING:  # loading rules takes a database; deciding with them does not
     from sqlite_utils import Database

@@ -64,7 +64,8 @@ MESSAGES = {
     "drift_not": N_("This book is not drifting."),
     "drift_already": N_("This book is drifting already."),
     "drift_held": N_("A child has this drifting book now: it is handed in first."),
-    # Item types (rules.ItemType): {type} is the type's name, in the reader's words (i18n.py).
+    # Item types (rules.ItemType): {type} is the type's name, in the reader's words
+    # (i18n/catalogs.py).
     "reference_only": N_("This is a reference book: read it here in the library."),
     "type_limit": N_("{type}: only {count} at a time. Return one first."),
 }

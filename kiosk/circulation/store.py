@@ -29,6 +29,7 @@ from kiosk.circulation import order
 from kiosk.circulation.clock import Clock, SystemClock, stamp
 from kiosk.circulation.events import Event
 from kiosk.circulation.migrations import KNOWN, migrations
+from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ CHECKPOINT_DELAY_S = 1.0
 QUIET_WAITS = 10  # under a steady stream of writes, checkpoint after 10 delays anyway
 
 
-class StoreError(Exception):
+class StoreError(KioskError):
     """A store that cannot be used; `kind` is corrupt, locked, newer or unwritable."""
 
     def __init__(self, kind: str, message: str) -> None:

@@ -25,8 +25,8 @@ class Context:
         self._settings: cfg.Settings | None = None
 
     def hub_pages(self, store: Store) -> object:
-        """Return the librarian's pages on the hub's store, for `kiosk hub` (wired in kiosk.app)."""
-        from kiosk.app import hub_pages
+        """Return the librarian's pages on the hub's store, for `kiosk hub` (kiosk.daemon.app)."""
+        from kiosk.daemon.app import hub_pages
 
         return hub_pages(store, self.settings)
 
@@ -43,7 +43,7 @@ class Context:
 
     def store(self, create: bool = False) -> Store:
         """Open the configured store, or exit with a clear message."""
-        from kiosk.app import open_store
+        from kiosk.daemon.app import open_store
 
         s = self.settings
         path = s.resolve(s.store.path)

@@ -63,7 +63,7 @@ def init(ctx: Context) -> None:
 @pass_ctx
 def run(ctx: Context) -> None:
     """Run the kiosk daemon until SIGTERM or SIGINT."""
-    from kiosk.app import Daemon, setup_logging, stop_on_signals
+    from kiosk.daemon.app import Daemon, setup_logging, stop_on_signals
     from kiosk.ops.backups import daemon_lock
 
     settings = ctx.settings
@@ -105,8 +105,8 @@ PAGES_AT = N_("The touchscreen page: http://{address}/ (desk: /desk/, librarian:
 )
 def demo(folder: str, seed: int, no_run: bool, listen: str) -> None:
     """Create a demo school and run the kiosk on it with scans typed into this terminal."""
-    from kiosk.app import Daemon, setup_logging, stop_on_signals
     from kiosk.circulation.demo import make_demo
+    from kiosk.daemon.app import Daemon, setup_logging, stop_on_signals
 
     host, _sep, port = listen.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:

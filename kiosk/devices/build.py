@@ -1,7 +1,7 @@
 """Make devices from settings: the scan sources, the card reader and the indicator.
 
-The daemon (kiosk/app.py) and `kiosk devices test` both build through here, so the installer's
-test uses exactly what the service will.
+The daemon (kiosk/daemon/app.py) and `kiosk devices test` both build through here, so the
+installer's test uses exactly what the service will.
 """
 
 from __future__ import annotations

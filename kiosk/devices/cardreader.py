@@ -30,6 +30,7 @@ import serial
 from kiosk.codes import Checked
 from kiosk.devices import frames
 from kiosk.devices.base import Health, Scan, ScanHandler
+from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class Pn532Timing:
     retries: int = 3
 
 
-class Pn532Error(Exception):
+class Pn532Error(KioskError):
     """The PN532 did not answer as it should."""
 
 

@@ -2,5 +2,6 @@
 
 `protocol` frames and parses messages, `client` keeps one logged-in connection, `link` keeps it
 up and sends the offline queue, `service` and `session` are the lunch flow over it. Nothing here
-imports devices, web or sync; `kiosk/app.py` chooses this package when `[sip2] address` is set.
+imports devices, web or sync; `kiosk/daemon/app.py` chooses this package when `[sip2] address`
+is set.
 """

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.config import Sip2Settings
+from kiosk.errors import KioskError
 from kiosk.sip2.protocol import (
     ANSWER,
     Corrupt,
@@ -41,14 +42,14 @@ BX_ORDER = (
 )  # fmt: skip
 
 
-class Offline(Exception):
+class Offline(KioskError):
     """The SIP2 server did not answer in time, or the connection failed."""
 
     # True when the request went out and its answer was lost: the server may have done it.
     after_send = False
 
 
-class LoginRefused(Exception):
+class LoginRefused(KioskError):
     """The SIP2 server refused the 93 login (user, password or location)."""
 
 

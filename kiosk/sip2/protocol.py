@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from kiosk.errors import KioskError
+
 ENCODINGS = ("utf-8", "cp850", "gb18030")
 
 # Width of the fixed part of each answer the kiosk reads, after its two-digit code.
@@ -52,11 +54,11 @@ PATRON_STATUS = (
 )
 
 
-class Corrupt(Exception):
+class Corrupt(KioskError):
     """A frame whose checksum or sequence number is wrong: ask for it again (97)."""
 
 
-class Malformed(Exception):
+class Malformed(KioskError):
     """An answer that is not the SIP2 message it should be: refuse, never guess."""
 
 

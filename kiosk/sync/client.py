@@ -19,6 +19,7 @@ from typing import Any
 import requests
 
 from kiosk.circulation.store import Store
+from kiosk.errors import KioskError
 from kiosk.i18n import N_
 from kiosk.sync import replica
 from kiosk.sync.protocol import (
@@ -39,7 +40,7 @@ FEED_PAGE = 2000
 FIRST_RETRY_S = 1.0
 
 
-class HubError(Exception):
+class HubError(KioskError):
     """The hub answered with a refusal, or did not answer."""
 
     def __init__(self, message: str, status: int = 0, code: str = "") -> None:

@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from kiosk.circulation.store import Store
-from kiosk.httpserver import CONNECTIONS, IDLE_S, STALL_S, guarded_server, split_listen
+from kiosk.daemon.httpserver import CONNECTIONS, IDLE_S, STALL_S, guarded_server, split_listen
 from kiosk.sync import hubstore
 from kiosk.sync.protocol import (
     CHANGES,

@@ -18,6 +18,7 @@ from kiosk.circulation.events import Event
 # The text and time checks live with the event schemas; named here for the hub's callers.
 from kiosk.circulation.schemas import has_control as has_control
 from kiosk.circulation.schemas import is_utc_stamp as is_utc_stamp
+from kiosk.errors import KioskError
 
 VERSION = 1
 PREFIX = "/api/v1/sync"
@@ -60,7 +61,7 @@ def _depth(value: Any, limit: int) -> bool:
     return True
 
 
-class BadRequest(Exception):
+class BadRequest(KioskError):
     """A request the hub refuses: an HTTP status, a stable code and a message naming the problem."""
 
     def __init__(self, status: int, code: str, message: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from waitress import wasyncore
 
-from kiosk.httpserver import CONNECTIONS, IDLE_S, STALL_S, guarded_server, split_listen
+from kiosk.daemon.httpserver import CONNECTIONS, IDLE_S, STALL_S, guarded_server, split_listen
 from kiosk.web import web as _web_of
 
 log = logging.getLogger("kiosk.web")

@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from core.test_daemon import KioskProcess, kiosk_cmd, make_school, write_config
+from daemon.test_daemon import KioskProcess, kiosk_cmd, make_school, write_config
 
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.collection import cards, holds, lost, stocktake, weeding
 from kiosk.circulation.service import Circulation
+from kiosk.daemon.app import open_store
 
 pytestmark = pytest.mark.slow  # `kiosk run` processes
 

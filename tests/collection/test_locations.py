@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from core.test_daemon import kiosk_cmd, write_config
+from daemon.test_daemon import kiosk_cmd, write_config
 
 pytestmark = pytest.mark.slow  # `kiosk` commands in processes
 

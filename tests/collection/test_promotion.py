@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from core.test_daemon import kiosk_cmd
+from daemon.test_daemon import kiosk_cmd
 
 from kiosk.circulation.collection.promotion import decide, next_class_name
 from kiosk.circulation.demo import make_demo

@@ -11,9 +11,9 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from kiosk import config
-from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import Daemon
 from kiosk.devices import build, frames
 from kiosk.devices.build import book_check
 from kiosk.devices.cardreader import PtyCardReader, SerialCardReader

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import open_store
 
 TZ = "Asia/Shanghai"
 PATRONS = [

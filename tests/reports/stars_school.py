@@ -32,12 +32,12 @@ import datetime as dt
 from pathlib import Path
 
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import open_store
 from reports.school import ok
 
 TZ = dt.timezone(dt.timedelta(hours=8))

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from core.test_daemon import KioskProcess, daemon, kiosk_cmd, kiosk_config
+from daemon.test_daemon import KioskProcess, daemon, kiosk_cmd, kiosk_config
 
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.session import Kiosk
@@ -19,7 +19,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 CARD, CARD_TOM, HELPER, TEACHER = "0F00A1B2C3", "0F00A1B2C5", "0F00AAAA01", "0F00BBBB01"
 RED, PRINCE = "9787020002207", "9787535449450"
 NOVEMBER = month(2026, 11)
-__all__ = ["daemon", "kiosk_config"]  # the running kiosk's fixtures (tests/core/test_daemon.py)
+__all__ = ["daemon", "kiosk_config"]  # the running kiosk's fixtures (tests/daemon/test_daemon.py)
 
 
 def visits(store: Store) -> dict[str, int]:

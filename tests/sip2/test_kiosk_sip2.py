@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from core.test_daemon import KioskProcess, kiosk_cmd, write_config
+from daemon.test_daemon import KioskProcess, kiosk_cmd, write_config
 
 
 def sip2_section(address: str, **kw: Any) -> str:
@@ -319,8 +319,8 @@ def test_a_card_readers_code_is_a_card_and_a_book_lent_is_already_yours(
     acs: Any, tmp_path: Path
 ) -> None:
     from kiosk import config
-    from kiosk.app import open_store
     from kiosk.circulation.clock import SystemClock
+    from kiosk.daemon.app import open_store
     from kiosk.sip2.wiring import sip2_kiosk
 
     server = acs()

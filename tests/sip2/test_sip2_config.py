@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from core.test_daemon import kiosk_cmd
+from daemon.test_daemon import kiosk_cmd
 
 from kiosk import config
 

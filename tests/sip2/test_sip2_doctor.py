@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from core.test_daemon import kiosk_cmd, write_config
+from daemon.test_daemon import kiosk_cmd, write_config
 
 from .test_kiosk_sip2 import sip2_section
 

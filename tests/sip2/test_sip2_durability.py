@@ -12,8 +12,8 @@ from typing import Any
 
 from bench import harness
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
+from kiosk.daemon.app import open_store
 from kiosk.sip2.wiring import sip2_kiosk
 from sip2.test_kiosk_sip2 import rows
 

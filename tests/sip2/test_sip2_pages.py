@@ -10,7 +10,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from core.test_daemon import kiosk_cmd, write_config
+from daemon.test_daemon import kiosk_cmd, write_config
 from web.clients import Browser
 
 from kiosk.web.security import Passwords

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import requests
 
-from kiosk.app import open_store
 from kiosk.circulation.clock import Clock
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Event, Store
 from kiosk.config import from_dict
+from kiosk.daemon.app import open_store
 from kiosk.sync import hubstore
 from kiosk.sync.client import HubLink, SyncWorker
 

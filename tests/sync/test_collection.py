@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import hub_pages
 from kiosk.circulation.collection import lost, stocktake, weeding
 from kiosk.circulation.collection.stocktake import Scope
 from kiosk.config import from_dict
+from kiosk.daemon.app import hub_pages
 from kiosk.web.security import Passwords
 
 from .conftest import BOOK, Hub, wait_until

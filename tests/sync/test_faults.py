@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.store import Store
 from kiosk.config import from_dict
+from kiosk.daemon.app import open_store
 from kiosk.sync import replica
 from kiosk.sync.client import HubError
 

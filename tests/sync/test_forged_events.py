@@ -21,11 +21,11 @@ import requests
 from markupsafe import escape
 from web.helpers import fifo_settings, running
 
-from kiosk.app import Daemon, hub_pages
 from kiosk.circulation.collection import EVENT_TYPES, corners, holds, lost, stocktake
 from kiosk.circulation.collection.stocktake import Scope
 from kiosk.circulation.schemas import PROBLEMS
 from kiosk.config import from_dict
+from kiosk.daemon.app import Daemon, hub_pages
 from kiosk.i18n import translate
 from kiosk.sync.conflicts import KINDS
 from kiosk.web.security import Passwords

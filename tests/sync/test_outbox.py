@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiosk.app import open_store
 from kiosk.config import from_dict
+from kiosk.daemon.app import open_store
 from kiosk.sync import replica
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kiosk.app import hub_pages
 from kiosk.circulation.records import seed_rules
 from kiosk.config import RulesSettings, from_dict
+from kiosk.daemon.app import hub_pages
 from kiosk.sync import hubstore
 from kiosk.sync.reconcile import receive
 from kiosk.web.security import Passwords

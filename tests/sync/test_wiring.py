@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import Daemon
 from kiosk.config import from_dict
+from kiosk.daemon.app import Daemon
 from kiosk.devices.console import NullIndicator
 
 from .conftest import BOOK, Hub, free_port, wait_until

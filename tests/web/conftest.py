@@ -15,11 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kiosk import config
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import Daemon, open_store
 from kiosk.web import create_app
 from web.chromium import chromium
 from web.helpers import LOOPBACK, fifo_settings, running, running_daemon

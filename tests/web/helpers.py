@@ -17,7 +17,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from kiosk import config
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 
 PASSWORD = "correct horse battery"
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]

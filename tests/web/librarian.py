@@ -16,8 +16,8 @@ from typing import Any
 
 import pypdf
 
-from kiosk.app import Daemon
 from kiosk.circulation.demo import make_demo
+from kiosk.daemon.app import Daemon
 from web.helpers import PASSWORD, running
 
 A4 = (595, 842)  # points, as Chromium writes an A4 page (210 x 297 mm)

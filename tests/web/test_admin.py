@@ -9,8 +9,8 @@ import time
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
+from kiosk.daemon.app import Daemon
 from kiosk.web import create_app
 from web.helpers import LOOPBACK, PASSWORD, set_up_and_login, text, token
 

@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 import kiosk.web.api
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from web.clients import Browser
 from web.helpers import PASSWORD, fifo_settings, running
 

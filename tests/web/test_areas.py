@@ -41,8 +41,8 @@ def areas() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    from kiosk.app import open_store
     from kiosk.config import from_dict
+    from kiosk.daemon.app import open_store
 
     folder = tmp_path_factory.mktemp("areas")
     settings = from_dict({"store": {"path": "kiosk.db"}}, base_dir=folder)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from kiosk.web import create_app
 from kiosk.web.auth import login_required, user_name
 from web.helpers import LOOPBACK, set_up_and_login, text

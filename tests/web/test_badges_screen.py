@@ -13,10 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
+from kiosk.daemon.app import Daemon, open_store
 from kiosk.devices.base import Health
 from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, screen_page, wait_js

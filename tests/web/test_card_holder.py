@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation.importers import import_csv
 from kiosk.circulation.records import issue_card
 from kiosk.codes import canonical_card
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, text, token
 
 # 王小明 (S001) holds the EM4100 card 0F00A1B2C3 and a printed library card LIB00000007.

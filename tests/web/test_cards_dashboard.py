@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, text, token
 
 CARD = "0F00A1B2C3"  # S001's card in the small school; printed on it: 0010597059

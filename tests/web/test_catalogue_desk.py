@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from core.test_marc_xlsx_import import cnmarc, write_iso
 from flask.testing import FlaskClient
+from importers.test_marc_xlsx_import import cnmarc, write_iso
 
-from kiosk.app import Daemon
 from kiosk.circulation.importers import import_file
 from kiosk.cli import main
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, text, token
 
 HELPER_CARD = "0F00AAAA01"

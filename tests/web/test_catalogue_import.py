@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, token
 
 
@@ -69,7 +69,7 @@ def test_xlsx_upload_with_a_bad_isbn_warns_and_imports(client: FlaskClient, daem
 
 
 def test_a_marc_upload_names_the_broken_record(client: FlaskClient, daemon: Daemon) -> None:
-    from core.test_marc_xlsx_import import cnmarc
+    from importers.test_marc_xlsx_import import cnmarc
 
     set_up_and_login(client)
     good = cnmarc("小王子", "圣埃克苏佩里著", "9787020042494", ["W1", "W2"], gbk=True).as_marc()

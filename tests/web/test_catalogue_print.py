@@ -21,9 +21,9 @@ import zxingcpp
 from click.testing import CliRunner
 
 from kiosk import config
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.cli import main
+from kiosk.daemon.app import Daemon, open_store
 from web.axe import assert_accessible
 from web.helpers import PASSWORD, running
 
@@ -277,7 +277,7 @@ def test_import_page_shows_warnings_and_marc_record_numbers(
     page: Any, site: dict[str, Any], tmp_path: Path
 ) -> None:
     import openpyxl
-    from core.test_marc_xlsx_import import cnmarc
+    from importers.test_marc_xlsx_import import cnmarc
 
     book = openpyxl.Workbook()
     book.active.append(["条码号", "题名", "ISBN"])

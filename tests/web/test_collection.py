@@ -7,8 +7,8 @@ import io
 
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation.collection import stocktake
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, text, token
 
 RED, PRINCE, WEB = "9787020002207", "9787535449450", "9787544270878"

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
+from kiosk.daemon.app import Daemon
 from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, wait_js, watch_errors
 from web.helpers import PASSWORD, fifo_settings, running

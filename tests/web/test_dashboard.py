@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from kiosk.app import Daemon
 from kiosk.circulation import dashboard
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.stats import overdue as chase
+from kiosk.daemon.app import Daemon
 from kiosk.web.admin.charts import bars, columns
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -7,8 +7,8 @@ import json
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
+from kiosk.daemon.app import Daemon
 from kiosk.i18n import translate
 from kiosk.web.screen import state_of
 from web.helpers import set_up_and_login, text, token
@@ -109,7 +109,9 @@ def test_librarian_lending_at_the_desk_page_reaches_the_touchscreen_and_the_sync
 ) -> None:
     ctx = app.extensions["kiosk"]
     screen = ctx.broker.connect()
-    woken: list[str] = []  # what the sync worker's listener is given (see kiosk.app.build_sync)
+    woken: list[
+        str
+    ] = []  # what the sync worker's listener is given (see kiosk.daemon.app.build_sync)
     daemon.kiosk.subscribe(
         lambda fb: woken.append(fb.result.event.type) if fb.result and fb.result.event else None
     )

@@ -11,8 +11,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation.service import Circulation
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, text, token
 
 PAGE = "/admin/donations/"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pypdf
 
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
+from kiosk.daemon.app import Daemon, open_store
 from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, wait_js, watch_errors
 from web.helpers import fifo_settings, running, scan

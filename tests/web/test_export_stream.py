@@ -6,8 +6,8 @@ import json
 
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation.records import put_item
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_patron
+from kiosk.daemon.app import Daemon, open_store
 from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, watch_errors
 from web.helpers import fifo_settings, running, scan, wait_for

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation import covers
 from kiosk.circulation.records import put_item
+from kiosk.daemon.app import Daemon
 from web.helpers import token
 
 OUTSIDE = {"REMOTE_ADDR": "198.51.100.7"}

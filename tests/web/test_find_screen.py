@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.collection import corners
 from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
+from kiosk.daemon.app import Daemon, open_store
 from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, screen_page, wait_js, watch_errors
 from web.helpers import fifo_settings, running

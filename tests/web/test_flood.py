@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from flask import Flask, Response
 
-from kiosk.app import Daemon
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import Daemon
 from kiosk.devices.fakes import FakeCardReader
 from kiosk.web.server import WebServer
 from web.chromium import wait_js, watch_errors

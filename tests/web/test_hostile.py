@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.importers import import_csv
+from kiosk.daemon.app import Daemon, open_store
 from kiosk.sync.replica import apply_changes, prepare
 from web.chromium import wait_js, watch_errors
 from web.helpers import fifo_settings, running, scan

@@ -6,12 +6,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core import workbooks
-from core.test_workbook_fuzz import build, patch_directory
 from flask.testing import FlaskClient
+from importers import workbooks
+from importers.test_workbook_fuzz import build, patch_directory
 
-from kiosk.app import Daemon
 from kiosk.circulation.importers import journal, xlsxfile
+from kiosk.daemon.app import Daemon
 from kiosk.i18n import translate
 from web.helpers import set_up_and_login, token
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 from flask import Flask
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from kiosk.web.server import WebServer
 
 PASSWORD = "correct horse battery"

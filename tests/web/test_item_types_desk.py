@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation.commands import SaveItemType
 from kiosk.circulation.projector import Refusal
 from kiosk.circulation.records import save_item_type, set_item_type
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, token
 
 DICTIONARY, MAGAZINE, OTHER_MAGAZINE = "9787020002207", "9787535449450", "9787020024759"

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.records import put_item, put_patron
+from kiosk.daemon.app import Daemon, open_store
 from web.chromium import ARTIFACTS, wait_js, watch_errors
 from web.helpers import fifo_settings, running, scan
 from web.layout import problems

@@ -16,10 +16,10 @@ from urllib.parse import quote
 import openpyxl
 import pytest
 
-from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.stats import search
+from kiosk.daemon.app import Daemon
 from kiosk.web import admin, create_app
 from kiosk.web import reports as report_pages
 from kiosk.web.server import WebServer

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from kiosk.web import desk as desk_pages
 from kiosk.web import screen as screen_pages
 from web.clients import next_state, open_stream

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.app import Daemon
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import Daemon
 from web.clients import Browser
 from web.helpers import PASSWORD, fifo_settings, running, wait_for
 

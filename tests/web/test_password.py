@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from web.helpers import PASSWORD, set_up_and_login, text, token
 
 NEW = "a new and long password"

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from web.clients import Browser, next_state, open_stream
 from web.helpers import wait_for
 

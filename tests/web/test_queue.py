@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 
 from kiosk import config
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.export import QUERIES, rows
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import Daemon, open_store
 from kiosk.devices.console import ConsoleIndicator
 from web.chromium import ARTIFACTS, wait_js, watch_errors
 from web.helpers import fifo_settings, running

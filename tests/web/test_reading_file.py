@@ -17,10 +17,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.codes import isbn10_to_13
+from kiosk.daemon.app import Daemon, open_store
 from web.axe import assert_accessible
 from web.chromium import watch_errors
 from web.helpers import PASSWORD, fifo_settings, running

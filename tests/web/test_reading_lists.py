@@ -10,9 +10,9 @@ import re
 import openpyxl
 from flask.testing import FlaskClient
 
-from kiosk.app import Daemon
 from kiosk.circulation.records import put_item
 from kiosk.circulation.service import Circulation
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, text, token
 
 

@@ -14,10 +14,10 @@ from typing import Any
 import pypdf
 import pytest
 
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.service import Circulation
+from kiosk.daemon.app import Daemon, open_store
 from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, wait_js, watch_errors
 from web.clients import next_state, open_stream

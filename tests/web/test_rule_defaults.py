@@ -1,15 +1,14 @@
-"""Rule defaults are said once (kiosk/rule_defaults.py): config, store, form and page agree."""
+"""Rule defaults are said once (config/rule_defaults.py): config, store, form and page agree."""
 
 from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from kiosk import rule_defaults
-from kiosk.app import Daemon
 from kiosk.circulation.records import set_rules
 from kiosk.circulation.rules import Limits, load_rules
 from kiosk.circulation.service import Circulation
-from kiosk.config import RulesSettings
+from kiosk.config import RulesSettings, rule_defaults
+from kiosk.daemon.app import Daemon
 from web.helpers import set_up_and_login, text
 
 BOOKS = ("9787020002207", "9787535449450", "9787544270878", "9787530215982")

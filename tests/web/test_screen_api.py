@@ -9,8 +9,8 @@ import time
 from flask.testing import FlaskClient
 
 from kiosk import config
-from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
+from kiosk.daemon.app import Daemon
 from kiosk.devices.base import Scan
 from kiosk.web import create_app, web
 from web.helpers import LOOPBACK, set_up_and_login, text, token

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from kiosk import config
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.reading import lists
 from kiosk.circulation.records import put_item, put_patron, set_patron_status
 from kiosk.circulation.service import Circulation
+from kiosk.daemon.app import Daemon, open_store
 from web.axe import assert_accessible, violations
 from web.chromium import ARTIFACTS, screen_page, wait_js
 from web.helpers import fifo_settings, running

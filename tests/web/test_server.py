@@ -8,8 +8,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kiosk.app import Daemon
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import Daemon
 from web.helpers import running_daemon, wait_for
 
 

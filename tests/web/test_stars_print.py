@@ -13,7 +13,7 @@ import pypdf
 import pytest
 from reports.stars_school import build
 
-from kiosk.app import Daemon
+from kiosk.daemon.app import Daemon
 from web.axe import assert_accessible
 from web.chromium import ARTIFACTS
 from web.helpers import fifo_settings, running

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from pymarc.marc8_mapping import CODESETS
 
+from kiosk.errors import KioskError
+
 ANSEL = 0x45  # MARC-8's default G1 set: Latin letters and combining diacritics
 FALLBACKS = ("utf-8", "gb18030", "cp1251", "latin-1")
 SHOWN = {
@@ -56,7 +58,7 @@ codecs.register_error("marc_non_sorting", _skip_non_sorting)
 UTF8_HANDLING = "marc_non_sorting"
 
 
-class EncodingProblem(ValueError):
+class EncodingProblem(KioskError, ValueError):
     """The record's text reads wrongly in its declared encoding and in every likely other one."""
 
     def __init__(self, declared: str) -> None:

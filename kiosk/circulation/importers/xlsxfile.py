@@ -27,6 +27,7 @@ from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from kiosk.circulation.importers.checks import MESSAGES, ImportReport, RowError
+from kiosk.errors import KioskError
 from kiosk.i18n import N_
 
 MB = 1 << 20
@@ -78,7 +79,7 @@ BAD_CELL = N_("a cell's value or place cannot be read ({problem})")
 OTHER_SHEETS = N_("only the sheet {sheet} was read; the workbook also has: {sheets}")
 
 
-class Refused(Exception):
+class Refused(KioskError):
     """The workbook cannot be read whole; `error` says why."""
 
     def __init__(self, message: str, row: int = 1, **params: Any) -> None:

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.stats import Period, books, overdue, rankings, reading, student
 from kiosk.circulation.store import Store
+from kiosk.errors import KioskError
 from kiosk.i18n import N_, translate
 
 
-class ReportError(ValueError):
+class ReportError(KioskError, ValueError):
     """A report that cannot be made as asked; `message` is a catalog id, `params` fill it in."""
 
     def __init__(self, message: str, **params: Any) -> None:

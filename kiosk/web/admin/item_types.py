@@ -15,8 +15,8 @@ from kiosk.circulation import queries, records
 from kiosk.circulation.commands import SaveItemType
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.rules import ItemType, load_rules
+from kiosk.config.rule_defaults import BOUNDS, ITEM_TYPES
 from kiosk.i18n import N_, item_type_name
-from kiosk.rule_defaults import BOUNDS, ITEM_TYPES
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, bp
 from kiosk.web.admin.records import item_page

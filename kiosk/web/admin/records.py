@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 
-from kiosk import config, rule_defaults
+from kiosk import config
 from kiosk.circulation import covers, decide, queries, records, shelfmap
 from kiosk.circulation.collection import lost, weeding
 from kiosk.circulation.events import Refusal
@@ -34,6 +34,7 @@ from kiosk.circulation.queries import drifting
 from kiosk.circulation.reading import badges
 from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
+from kiosk.config import rule_defaults
 from kiosk.i18n import N_
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, bp, page_number, rules_form
@@ -525,7 +526,7 @@ def _typed(r: Any) -> dict[str, Any]:
     """Return the stored rules as the form's fields."""
     typed: dict[str, Any] = {}
     for role in ROLES:
-        lim = r.by_role.get(role) or default_limits(role)  # kiosk/rule_defaults.py
+        lim = r.by_role.get(role) or default_limits(role)  # kiosk/config/rule_defaults.py
         typed[f"loan_days_{role}"] = lim.loan_days
         typed[f"max_loans_{role}"] = lim.max_loans
     for g in rules_form.GRADES:

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.config.rule_defaults import BOUNDS, GRADES, ROLES, Bound
 from kiosk.i18n import N_
-from kiosk.rule_defaults import BOUNDS, GRADES, ROLES, Bound
 
 WHOLE = N_("Write a whole number, like {example}.")
 RANGE = N_("Write a number from {low} to {high}.")
@@ -39,7 +39,7 @@ class RulesForm:
 
 
 def _number(form: RulesForm, name: str, bound: Bound, required: bool = True) -> int | None:
-    """Read a whole number within its bounds (kiosk/rule_defaults.py), or note the problem."""
+    """Read a whole number within its bounds (config/rule_defaults.py), or note the problem."""
     text = str(form.typed.get(name, "")).strip()
     if not text and not required:
         return None

@@ -20,8 +20,8 @@ from kiosk.circulation import dashboard
 from kiosk.circulation.reading import badges, progress
 from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.stats import month, rankings
+from kiosk.config.rule_defaults import BOOK_TYPE
 from kiosk.i18n import N_, N_plural, item_type_name, translate
-from kiosk.rule_defaults import BOOK_TYPE
 from kiosk.web import Web, at_the_screen, bilingual, web
 from kiosk.web.live import Update, event_stream
 from kiosk.web.security import allowed

@@ -38,13 +38,13 @@ from hypothesis.stateful import (
 )
 
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import FakeClock, stamp
 from kiosk.circulation.records import put_item, set_patron_status, set_rules
 from kiosk.circulation.rules import load_rules
 from kiosk.circulation.service import Circulation, Result
 from kiosk.circulation.session import Feedback, Kiosk
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import open_store
 
 TZ = ZoneInfo("Asia/Shanghai")
 PATRON_IDS = [p[0] for p in PATRONS]

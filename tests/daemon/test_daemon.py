@@ -23,8 +23,8 @@ import pytest
 from conftest import add_school
 
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import SystemClock
+from kiosk.daemon.app import open_store
 
 pytestmark = pytest.mark.slow  # `kiosk run` processes
 

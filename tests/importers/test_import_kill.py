@@ -30,18 +30,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from daemon.test_daemon import KioskProcess, make_school, write_config
 from web.helpers import LOOPBACK, set_up_and_login, token
 
 from kiosk import config
-from kiosk.app import Daemon, open_store
 from kiosk.circulation.clock import SystemClock
 from kiosk.circulation.importers import journal, worker
 from kiosk.circulation.records import put_item
+from kiosk.daemon.app import Daemon, open_store
 from kiosk.i18n import translate
 from kiosk.web import create_app
 
 from . import workbooks
-from .test_daemon import KioskProcess, make_school, write_config
 
 pytestmark = pytest.mark.slow  # fifteen imports killed
 

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.importers import import_file
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.circulation.store import Store
 from kiosk.cli import main
+from kiosk.daemon.app import open_store
 
 LONG = "图书馆的故事：" + "一个很长很长的副题名" * 40  # past 300 characters
 COPIES = [

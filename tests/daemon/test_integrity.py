@@ -9,8 +9,8 @@ from pathlib import Path
 from conftest import START, add_school
 
 from kiosk import config
-from kiosk.app import Daemon
 from kiosk.circulation.clock import FakeClock
+from kiosk.daemon.app import Daemon
 from kiosk.devices.base import Scan
 from kiosk.devices.console import ConsoleIndicator
 

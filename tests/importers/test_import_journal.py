@@ -126,10 +126,10 @@ def test_one_import_at_a_time_the_second_says_it_waits(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from kiosk import config
-    from kiosk.app import open_store
+    from daemon.test_daemon import make_school, write_config
 
-    from .test_daemon import make_school, write_config
+    from kiosk import config
+    from kiosk.daemon.app import open_store
 
     cfg = write_config(tmp_path)
     make_school(cfg)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import string
 
-from kiosk import i18n, i18n_tools
+from kiosk import i18n
+from kiosk.i18n import tools as i18n_tools
 
 
 def placeholders(text: str) -> set[str]:

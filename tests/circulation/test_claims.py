@@ -283,7 +283,7 @@ def test_the_write_check_finds_a_write() -> None:
     ]
 
 
-# --- only the handler commits: tests/core/test_handler.py checks it (with import aliases) ---------
+# --- only the handler commits: tests/circulation/test_handler.py checks it ---
 
 
 # --- no import the linter cannot see -------------------------------------------------------------

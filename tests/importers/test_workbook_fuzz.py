@@ -22,13 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from daemon.test_daemon import kiosk_cmd, make_school, write_config
 
 from kiosk.circulation.importers import import_file
 from kiosk.circulation.importers.checks import RowError
 from kiosk.circulation.store import Store
 
 from . import workbooks
-from .test_daemon import kiosk_cmd, make_school, write_config
 
 pytestmark = pytest.mark.slow  # `kiosk import` processes
 

@@ -129,6 +129,6 @@ def test_an_existing_demo_is_reused_not_rebuilt(tmp_path: Path) -> None:
 
 
 def test_kiosk_run_does_not_load_the_demo_generator() -> None:
-    code = "import sys, kiosk.cli, kiosk.app; print('kiosk.circulation.demo' in sys.modules)"
+    code = "import sys, kiosk.cli, kiosk.daemon.app; print('kiosk.circulation.demo' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -1,10 +1,11 @@
 """Loan rules' defaults and their bounds, said once: for the config, the store, the form, the page.
 
-The `[rules]` config section (kiosk/config.py), the rules the store reads (circulation/rules.py),
-the rules form (web/admin/rules_form.py) and the dashboard's rules page (web/admin/records.py)
-all take their defaults and limits from here, so a role the store has no rule for gets the same
-limits everywhere (a student's, for a role nobody configured). It sits beside config.py, below every
-package that reads rules, and imports nothing of the kiosk.
+The `[rules]` config section (kiosk/config/__init__.py), the rules the store reads
+(circulation/rules.py), the rules form (web/admin/rules_form.py) and the dashboard's rules page
+(web/admin/records.py) all take their defaults and limits from here, so a role the store has no
+rule for gets the same limits everywhere (a student's, for a role nobody configured). It sits
+beside the settings (config/__init__.py), below every package that reads rules, and imports
+nothing of the kiosk.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ RENEWALS = 1
 BLOCK_WHEN_OVERDUE = True
 HOLIDAY_LOANS = False
 CLOSED_WEEKDAYS = (6, 7)
-# Item types the kiosk knows without being told (their names are in the catalogs, in i18n.py):
+# Item types the kiosk knows without being told (named in the catalogs, in i18n/catalogs.py):
 # key -> (lendable, loan days, most of this type at once, renewals); None is "the role's"
 # (for most at once: no limit of the type's own). A librarian's edits in the store win.
 BOOK_TYPE = "book"

@@ -1,4 +1,4 @@
-"""Keep the catalogs in step with the code: `python -m kiosk.i18n_tools update|check`."""
+"""Keep the catalogs in step with the code: `python -m kiosk.i18n.tools update|check`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po, write_po
 
 from kiosk.i18n import LANGUAGES, LOCALE_DIR
 
-PACKAGE = Path(__file__).parent
+PACKAGE = Path(__file__).parents[1]  # kiosk/
 # Catalog per area, by path prefix under kiosk/ (longest match wins); anything else is "core".
 AREAS = {
     "devices": "devices",

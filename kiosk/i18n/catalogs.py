@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALE_DIR = Path(__file__).parents[1] / "locale"
 LANGUAGES = ("zh_CN", "en")
 
 
@@ -31,7 +31,7 @@ def place(location: str, lang: str) -> str:
     return translate(PLACES[location], lang) if location in PLACES else location
 
 
-# The built-in item types (kiosk/rule_defaults.py ITEM_TYPES) by their names in both languages;
+# The built-in item types (config/rule_defaults.py ITEM_TYPES) by their names in both languages;
 # a type the librarian made is named as she typed it.
 ITEM_TYPE_NAMES = {
     "book": N_("Ordinary book"),

@@ -19,9 +19,9 @@ import pytest
 from conftest import START
 
 from kiosk import config
-from kiosk.app import open_store
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.records import put_item
+from kiosk.daemon.app import open_store
 
 from .test_daemon import CARD, KioskProcess, make_school, write_config
 

@@ -27,11 +27,11 @@ from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Feedback, Kiosk
 from kiosk.circulation.store import Store
 from kiosk.config import Settings
+from kiosk.daemon.scans import ScanQueue
 from kiosk.devices import build
 from kiosk.devices.base import FaultWatch, Indicator, Scan, ScanSource
 from kiosk.i18n import N_, both
 from kiosk.ops.notify import Notifier, Supervision, daemon_summary, store_answers
-from kiosk.scans import ScanQueue
 
 log = logging.getLogger("kiosk")
 
@@ -173,7 +173,7 @@ class Daemon:
         self.indicator.show(pattern, feedback_line(fb, self.settings.kiosk.language))
 
     def submit(self, scan: Scan) -> None:
-        """Queue a scan from any thread, never blocking a device (kiosk/scans.py)."""
+        """Queue a scan from any thread, never blocking a device (kiosk/daemon/scans.py)."""
         self.scans.put_nowait(scan)
 
     def type_code(self, code: str, source: str = "keypad") -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import pytest
 
 from kiosk import config
-from kiosk.app import badge_rules
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.reading import badges, lists
 from kiosk.circulation.records import put_item
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
 from kiosk.circulation.store import Store
+from kiosk.daemon.app import badge_rules
 
 TERM = "2026-09-01"
 RULES = badges.Rules()

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk import rule_defaults
+from kiosk.config import rule_defaults
+from kiosk.errors import KioskError
 
 Check = Callable[[Any], str | None]
 
 
-class ConfigError(Exception):
+class ConfigError(KioskError):
     """A config file that cannot be used, with the file and key it is about."""
 
 
