@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import re
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,53 +140,7 @@ def test_the_allowlists_of_undecided_types_name_only_undecided_projected_types()
     assert not stale, f"listed as undecided but drafted by a decision, or not projected: {stale}"
 
 
-# --- every module is in an import-linter layer ------------------------------------------------
-
-
-def linter_contracts() -> list[dict[str, object]]:
-    """Return the import-linter contracts of pyproject.toml."""
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
-    contracts: list[dict[str, object]] = config["tool"]["importlinter"]["contracts"]
-    return contracts
-
-
-def layered_modules() -> set[str]:
-    """Return every module or package a layers contract names (`a | b` names both)."""
-    named: set[str] = set()
-    for contract in linter_contracts():
-        if contract["type"] != "layers":
-            continue
-        for layer in contract["layers"]:  # type: ignore[attr-defined]
-            name = layer if isinstance(layer, str) else " | ".join(layer["layers"])
-            named |= {part.strip().lstrip("(").rstrip(")") for part in re.split(r"[|:]", name)}
-    return named
-
-
-def imports_anything(tree: ast.Module) -> bool:
-    return any(isinstance(n, ast.Import | ast.ImportFrom) for n in ast.walk(tree))
-
-
-def test_every_module_under_kiosk_is_in_an_import_linter_layer() -> None:
-    named = layered_modules()
-    outside = []
-    for path, tree in sources(KIOSK):
-        name = module_name(path)
-        parts = name.split(".")
-        covered = any(".".join(parts[:n]) in named for n in range(2, len(parts) + 1))
-        # A package's __init__ that imports nothing (the root, kiosk/ops/) has no dependency
-        # for a layer to constrain; its modules are each checked here.
-        if not covered and not (path.endswith("__init__.py") and not imports_anything(tree)):
-            outside.append(name)
-    assert not outside, (
-        "modules in no layer of pyproject.toml's [tool.importlinter] layers contract "
-        f"(neither they nor a parent package is named): {outside}"
-    )
-
-
-def test_every_layer_the_contract_names_exists() -> None:
-    modules = {module_name(path) for path, _ in sources(KIOSK)}
-    unknown = sorted(n for n in layered_modules() if n not in modules)
-    assert not unknown, f"layers name modules that do not exist: {unknown}"
+# --- every module is in an import-linter layer: tests/test_layout.py checks it ---
 
 
 # --- no SQL write outside the projections, migrations, the log and the queues ------------------
