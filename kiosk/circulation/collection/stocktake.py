@@ -171,6 +171,13 @@ def set_status(store: Store, to: str, actor: str, stocktake_id: str | None = Non
         return apply(store, db, decide_status(st, to), actor)
 
 
+# The scanned book and whether it is on loan, in one statement (a scan's answer waits on it).
+ITEM_AND_LOANED = (
+    "SELECT i.*, EXISTS (SELECT 1 FROM loans l WHERE l.item_barcode = i.barcode "
+    "AND l.returned_at IS NULL) AS loaned FROM items i WHERE i.barcode = ?"
+)
+
+
 @dataclass(frozen=True)
 class Counted:
     """A stocktake scan's answer: how the book counted, what it is."""
@@ -187,11 +194,9 @@ def scan(store: Store, code: str, actor: str) -> Counted:
         outcome = apply(store, db, decide_scan(st, code), actor)
         if not outcome.ok or st is None:
             return Counted(outcome)
-        item = one(db, "SELECT * FROM items WHERE barcode = ?", [code])
-        loaned = db.execute(
-            "SELECT 1 FROM loans WHERE item_barcode = ? AND returned_at IS NULL", [code]
-        ).fetchone()
-    return Counted(outcome, classify(Scope.of(st), item, loaned is not None), item)
+        item = one(db, ITEM_AND_LOANED, [code])
+        loaned = bool(item.pop("loaned")) if item else False
+    return Counted(outcome, classify(Scope.of(st), item, loaned), item)
 
 
 FILE_FIELD = re.compile(r"[\s,;]+")
