@@ -547,4 +547,43 @@ def m029_badges(db: Database) -> None:
     )
 
 
+@migrations(name="m035_title_search")
+def m035_title_search(db: Database) -> None:
+    """Each title's spelling for the search, worked out once when it is catalogued.
+
+    One row per title and author (stats/find.py): the entry searched (title and author in lower
+    case, their pinyin and initials), the same with letters only, and the title's pinyin as its
+    place in a dictionary's order. Triggers add a row, unspelled (NULL), for every new title
+    and author whoever writes the item; `find.spell` fills it in (the only writer of the
+    spelling, a read model of `items` like `catalogue_version`). Titles already catalogued are
+    spelled by the daemon's thread after this migration, once.
+    """
+    db.executescript(
+        """
+        CREATE TABLE title_search (
+            title TEXT NOT NULL,
+            author TEXT NOT NULL,
+            sort_key TEXT,
+            spelled TEXT,
+            letters TEXT,
+            PRIMARY KEY (title, author)
+        ) WITHOUT ROWID;
+        -- A search walks one of these in a dictionary's order and stops at a page's titles.
+        CREATE INDEX title_search_letters ON title_search(sort_key, title, author, letters);
+        CREATE INDEX title_search_spelled ON title_search(sort_key, title, author, spelled);
+        CREATE INDEX title_search_unspelled ON title_search(title, author)
+            WHERE spelled IS NULL;
+        INSERT OR IGNORE INTO title_search (title, author) SELECT title, author FROM items;
+        -- A title's copies, and its lowest call number (its shelf), without a sort.
+        CREATE INDEX items_title_author ON items(title, author, call_number);
+        CREATE TRIGGER items_insert_title_search AFTER INSERT ON items BEGIN
+            INSERT OR IGNORE INTO title_search (title, author) VALUES (NEW.title, NEW.author);
+        END;
+        CREATE TRIGGER items_update_title_search AFTER UPDATE OF title, author ON items BEGIN
+            INSERT OR IGNORE INTO title_search (title, author) VALUES (NEW.title, NEW.author);
+        END;
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

@@ -190,9 +190,9 @@ def catalogue() -> str:
 
 
 def warm_up(ctx: Web) -> None:
-    """Keep the search's index built in the background: no search waits for a build."""
+    """Spell the titles not spelled yet (a store just upgraded) in the background."""
     threading.Thread(
-        target=finding.keep_warm, args=(ctx.store,), name="search-index", daemon=True
+        target=finding.spell_in_background, args=(ctx.store,), name="title-spelling", daemon=True
     ).start()
 
 
