@@ -576,11 +576,16 @@ def m035_title_search(db: Database) -> None:
         INSERT OR IGNORE INTO title_search (title, author) SELECT title, author FROM items;
         -- A title's copies, and its lowest call number (its shelf), without a sort.
         CREATE INDEX items_title_author ON items(title, author, call_number);
+        -- Not INSERT OR IGNORE: an outer upsert (`item_saved`) would override the IGNORE.
         CREATE TRIGGER items_insert_title_search AFTER INSERT ON items BEGIN
-            INSERT OR IGNORE INTO title_search (title, author) VALUES (NEW.title, NEW.author);
+            INSERT INTO title_search (title, author) SELECT NEW.title, NEW.author
+            WHERE NOT EXISTS (SELECT 1 FROM title_search
+                              WHERE title = NEW.title AND author = NEW.author);
         END;
         CREATE TRIGGER items_update_title_search AFTER UPDATE OF title, author ON items BEGIN
-            INSERT OR IGNORE INTO title_search (title, author) VALUES (NEW.title, NEW.author);
+            INSERT INTO title_search (title, author) SELECT NEW.title, NEW.author
+            WHERE NOT EXISTS (SELECT 1 FROM title_search
+                              WHERE title = NEW.title AND author = NEW.author);
         END;
         """
     )
