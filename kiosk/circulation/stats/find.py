@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from kiosk.circulation.reading.lists import copy_of_each, grade_list
 from kiosk.circulation.stats import catalogue, month
 from kiosk.circulation.stats.rankings import top_books
 from kiosk.circulation.stats.reading import subject_of
-from kiosk.circulation.store import Store
+from kiosk.circulation.store import Store, StoreError
 from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ def _fields(title: str, author: str, known: dict[str, tuple[str, str]]) -> list[
     return fields
 
 
-_spelling = threading.Lock()
+_spelling: dict[str, threading.Lock] = {}  # one speller per store file
 
 
 def spell(store: Store) -> int:
@@ -211,7 +212,8 @@ def spell(store: Store) -> int:
     """
     if store.reader.execute(UNSPELLED, [1]).fetchone() is None:
         return 0
-    if not _spelling.acquire(blocking=False):
+    lock = _spelling.setdefault(str(store.path), threading.Lock())
+    if not lock.acquire(blocking=False):
         return 0
     done = 0
     try:
@@ -224,8 +226,17 @@ def spell(store: Store) -> int:
             if len(known) > BATCH * 4:
                 known.clear()
     finally:
-        _spelling.release()
+        lock.release()
     return done
+
+
+def _spell_new(store: Store) -> None:
+    """Spell what was catalogued a moment ago (at the desk, by the hub's feed) before a search,
+    so a new book is found at once; a store too busy to take the write just searches."""
+    try:
+        spell(store)
+    except (StoreError, sqlite3.Error):
+        log.warning("new titles not spelled before a search", exc_info=True)
 
 
 def spell_in_background(store: Store) -> None:
@@ -243,7 +254,7 @@ def _matching(store: Store, words: list[str], limit: int) -> tuple[list[Pair], b
     """Return the titles matching every word, field starts first, and whether more matched."""
     if not words:
         return [], False
-    spell(store)  # a title catalogued a moment ago (at the desk, by the hub) is found at once
+    _spell_new(store)
     # Letters typed (pinyin, English) are looked for in the letters only: a fifth of the text.
     column = "letters" if all(w.isascii() for w in words) else "spelled"
     walk = (
@@ -321,7 +332,7 @@ def browse(store: Store, what: str, tz: Any, limit: int = LIMIT) -> Found:
     """Return a shelf's titles (`I`), the new books (`new`), this month's most borrowed
     (`popular`) or a grade's recommended list (`grade:3`), each with where its copies are."""
     if what in SHELVES:
-        spell(store)
+        _spell_new(store)
         pairs = [(r[0], r[1]) for r in store.reader.execute(SHELF, [what, limit + 1]).fetchall()]
     elif what in BROWSE:
         if what == "new":
