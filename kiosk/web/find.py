@@ -11,7 +11,6 @@ tapped meanwhile starts the session at once. "I want this" (`/find/want`) asks f
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -187,13 +186,6 @@ def catalogue() -> str:
         ],
         shelves=shelves,
     )
-
-
-def warm_up(ctx: Web) -> None:
-    """Spell the titles not spelled yet (a store just upgraded) in the background."""
-    threading.Thread(
-        target=finding.spell_in_background, args=(ctx.store,), name="title-spelling", daemon=True
-    ).start()
 
 
 def watch(ctx: Web) -> Any:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlite_utils import Database
+
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.collection import corners
+from kiosk.circulation.migrations import migrations
 from kiosk.circulation.records import put_item
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.stats import find, search
@@ -201,3 +205,27 @@ def test_a_search_needs_no_pypinyin_once_the_titles_are_spelled(
     assert done.stdout.strip() == (
         "['狼王梦', '长城的故事', '查理九世 1：墨西哥死亡面具', '查理九世 2：鬼公主的嫁衣'] False"
     )
+
+
+def test_a_catalogue_upgraded_to_the_stored_spelling_is_found_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m035_title_search")  # the schema before m035
+    for barcode, title, author, call in BOOKS:
+        old.execute(
+            "INSERT INTO items (barcode, title, author, call_number, updated_at) "
+            "VALUES (?, ?, ?, ?, '2026-09-01T00:00:00.000Z')",
+            [barcode, title, author, call],
+        )
+    old.conn.commit()
+    old.close()
+    store = Store.open(path)
+    try:
+        # The upgrade spelled every title already there: nothing is left for a search to do.
+        assert store.value("SELECT count(*) FROM title_search WHERE spelled IS NULL") == 0
+        assert find.spell(store) == 0
+        assert titles(store, "lwm") == ["狼王梦"]
+        assert titles(store, "changcheng") == ["长城的故事"]
+        assert find.shelves(store) == [("I", 3), ("K", 1), ("Q", 1)]
+    finally:
+        store.close()

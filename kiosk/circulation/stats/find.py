@@ -207,10 +207,11 @@ def spell(store: Store) -> int:
 
     Triggers (m035) add a `title_search` row, unspelled, for every new title and author, whoever
     wrote the item (the desk, an import, the hub's feed, the sqlite3 shell). Only here is
-    pypinyin loaded, and only when there is something to spell: an import spells its titles
-    in its own process, so a daemon whose catalogue is spelled never loads it. Batches of BATCH
-    keep each write short (a scan waits for none). One caller at a time; another one returns at
-    once (a search then finds what is spelled so far).
+    pypinyin loaded (and in m035, which spells a catalogue being upgraded), and only when there
+    is something to spell: an import spells its titles in its own process, so a daemon whose
+    catalogue is spelled never loads it. Batches of BATCH keep each write short (a scan waits
+    for none). One caller at a time; another one returns at once (a search then finds what is
+    spelled so far).
     """
     if store.reader.execute(UNSPELLED, [1]).fetchone() is None:
         return 0
@@ -251,14 +252,6 @@ def _spell_new(store: Store) -> None:
         spell(store)
     except (StoreError, sqlite3.Error):
         log.warning("new titles not spelled before a search", exc_info=True)
-
-
-def spell_in_background(store: Store) -> None:
-    """Spell what is not spelled yet (a store just upgraded), in the daemon's thread at start."""
-    try:
-        spell(store)
-    except Exception:  # the store closed (the daemon stops): the rest waits for the next start
-        log.debug("titles were not all spelled", exc_info=True)
 
 
 # -- searches ----------------------------------------------------------------------------------
