@@ -2,7 +2,8 @@
 
 `grow(store_or_path)` adds 10,000 patrons (each with one RFID card), 50,000 items and 500,000
 past loans, each with its checkout event and, when returned, its checkin event, as the service
-would have written them. Most loans are returned; a few thousand are open (a few of them
+would have written them, and each title's pinyin for the search (as an import works it out).
+Most loans are returned; a few thousand are open (a few of them
 overdue), so limits, overdue blocks and the open-loan indexes work on realistic data.
 
 Benchmarks import it; `python -m bench.grow PATH` grows a file for trying things by hand.
@@ -22,6 +23,7 @@ from typing import Any
 from kiosk.circulation.cards import number
 from kiosk.circulation.clock import UTC
 from kiosk.circulation.records import seed_rules
+from kiosk.circulation.stats import find
 from kiosk.circulation.store import Store
 from kiosk.config import RulesSettings
 
@@ -118,6 +120,7 @@ def grow(
                 event_rows,
             )
         store.db.conn.execute("PRAGMA cache_size = -2000")
+        find.spell(store)  # as an import does: the daemon finds every title spelled
         return {
             "patrons": patrons,
             "items": items,

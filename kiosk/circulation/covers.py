@@ -20,8 +20,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from kiosk.circulation.commands import SetCover
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.handler import handle
@@ -90,6 +88,9 @@ def scaled(upload: bytes) -> Cover | Refusal:
         return Refusal("no_file")
     if len(upload) > MAX_BYTES:
         return Refusal("too_big")
+    # Pillow is loaded when a photo comes, not in every process that imports this (2.6 MB).
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

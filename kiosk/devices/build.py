@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kiosk.codes import canonical_uid, check_book_code, compile_patterns
 from kiosk.config import CardReaderSettings, IndicatorSettings, ScannerSettings, Settings
 from kiosk.devices.base import Indicator, ScanSource
 from kiosk.devices.cardreader import Pn532Timing, PtyCardReader, SerialCardReader
 from kiosk.devices.console import ConsoleIndicator, FifoSource, NullIndicator, StdinSource
-from kiosk.devices.keys import KeyDecoder
-from kiosk.devices.scanner import EvdevScanner, open_input
+
+if TYPE_CHECKING:
+    from kiosk.devices.scanner import EvdevScanner
 
 
 def card_check(scanner: ScannerSettings, reader: CardReaderSettings) -> functools.partial:
@@ -55,6 +56,10 @@ def scanner_source(settings: Settings, url: str) -> ScanSource | None:
 
 def keyboard_source(settings: Settings, url: str, *, card: bool) -> EvdevScanner:
     """Make an evdev source: a barcode scanner, or a card reader that types like a keyboard."""
+    # evdev only when used: it loads asyncio, 8 MB a daemon with a serial or FIFO source saves.
+    from kiosk.devices.keys import KeyDecoder
+    from kiosk.devices.scanner import EvdevScanner, open_input
+
     s = settings.scanner
     return EvdevScanner(
         f"{'card reader' if card else 'scanner'} {url}",

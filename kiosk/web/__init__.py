@@ -138,7 +138,6 @@ def create_app(
     if daemon is not None:
         daemon.kiosk.subscribe(_session_listener(ctx))
         daemon.on_loop.append(find.watch(ctx))  # an idle search closes after a while
-        find.warm_up(ctx)
 
     CSRFProtect(app)
     auth.init_login(app)

@@ -155,6 +155,10 @@ WRITERS: dict[str, tuple[set[str], str]] = {
     "kiosk/circulation/projections/": ({"*"}, "the one projector: each event's effect"),
     "kiosk/circulation/migrations.py": ({"*"}, "schema and data migrations, and their triggers"),
     "kiosk/circulation/store.py": ({"events"}, "the event log: store.record appends an event"),
+    "kiosk/circulation/stats/find.py": (
+        {"title_search"},
+        "the search's read model: each title's pinyin, spelled from items (rows made by triggers)",
+    ),
     "kiosk/circulation/sip2_queue.py": (
         {"sip2_queue", "sip2_link", "sip2_cards"},
         "the SIP2 queue: messages waiting for the library system, the link, cards it accepted",

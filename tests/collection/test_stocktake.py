@@ -187,3 +187,40 @@ def test_counts_match_the_report(store: Store, circulation: Circulation) -> None
     assert stocktake.counts(store.reader, st) == stocktake.summary(
         stocktake.report(store.reader, st)
     )
+
+
+# The session's look at the stocktake, identify (card, book with its open loan), BEGIN, the
+# stocktake inside the write, the scan (its stocktake found by the INSERT), the event, the book
+# with whether it is on loan, COMMIT.
+SCAN_STATEMENTS = 9
+
+
+def test_a_stocktake_scan_runs_no_more_statements_than_counted(
+    store: Store, circulation: Circulation, desk: Kiosk
+) -> None:
+    assert circulation.checkout("S003", "9787535449450").ok
+    assert stocktake.start(store, Scope(location="library"), "H001").ok
+    desk.scan("9787020002207")
+    for code, reason in (
+        ("9787530215982", "stocktake_found"),
+        ("9787535449450", "stocktake_on_loan_found"),
+        ("NOT-A-BOOK", "stocktake_unknown"),
+    ):
+        seen: list[str] = []
+        for conn in (store.db.conn, store.reader.conn):
+            conn.set_trace_callback(seen.append)
+        try:
+            fb = desk.scan(code)
+        finally:
+            for conn in (store.db.conn, store.reader.conn):
+                conn.set_trace_callback(None)
+        listing = "\n".join(seen)
+        assert fb.reason == reason
+        assert len(seen) <= SCAN_STATEMENTS, listing
+        writes = [" ".join(s.split()[:3]) for s in seen if s.startswith("INSERT")]
+        assert writes == ["INSERT INTO stocktake_scans", "INSERT INTO events"], listing
+        assert seen[-1] == "COMMIT", listing  # the answer comes after the durable commit
+    scanned = store.query("SELECT barcode FROM stocktake_scans ORDER BY barcode")
+    assert [r["barcode"] for r in scanned] == [
+        "9787020002207", "9787530215982", "9787535449450", "NOT-A-BOOK"
+    ]  # fmt: skip

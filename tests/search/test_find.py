@@ -4,10 +4,17 @@ the book, and each title says where its copies are now (never who has them)."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
 
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.collection import corners
+from kiosk.circulation.migrations import migrations
 from kiosk.circulation.records import put_item
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.stats import find, search
@@ -145,3 +152,80 @@ def test_browse_a_shelf_the_new_books_and_this_months_most_borrowed(
         ("恐龙百科全书", 1, 0),
     ]
     assert find.browse(store, "nonsense", TZ).titles == []
+
+
+def test_a_title_written_by_any_writer_is_spelled_and_a_renamed_one_found_by_its_new_name(
+    store: Store,
+) -> None:
+    shelve(store)
+    # Written as the hub's feed or the sqlite3 shell would: no code of ours spells it first.
+    store.db.conn.execute(
+        "INSERT INTO items (barcode, title, author, updated_at) "
+        "VALUES ('RAW1', '细米', '曹文轩', '2026-11-01T00:00:00Z')"
+    )
+    assert titles(store, "xm") == ["细米"]
+    assert titles(store, "cwx") == ["草房子", "细米"]  # the author's initials, then pinyin order
+    store.db.conn.execute("UPDATE items SET title = '青铜葵花' WHERE barcode = 'RAW1'")
+    assert titles(store, "qtkh") == ["青铜葵花"]
+    assert titles(store, "ximi") == []  # the old title has no copy left: never shown
+    store.db.conn.execute("DELETE FROM items WHERE barcode = 'RAW1'")
+    assert titles(store, "qtkh") == []
+    # Saved again as an import or the journal's undo does (an upsert of the same title).
+    with store.write() as db:
+        wolf1 = {"barcode": "WOLF1", "title": "狼王梦", "author": "沈石溪", "call_number": "I28"}
+        put_item(db, wolf1, store.now())
+        put_item(db, {**wolf1, "barcode": "NEW2", "call_number": "I29"}, store.now())
+    (wolf,) = find.find(store, "lwm", tz=TZ).titles
+    assert wolf.barcodes == ["NEW2", "WOLF1", "WOLF2", "WOLF3"] and wolf.call_number == "I28"
+    spelled = store.query("SELECT title FROM title_search WHERE spelled IS NULL")
+    assert spelled == []
+
+
+def test_a_search_needs_no_pypinyin_once_the_titles_are_spelled(
+    store: Store, settings: Any
+) -> None:
+    shelve(store)
+    assert titles(store, "lwm") == ["狼王梦"]  # this search spelled every title first
+    assert find.spell(store) == 0
+    # A fresh process, as the daemon after a restart: it finds books without pypinyin.
+    script = (
+        "import sys\n"
+        "from zoneinfo import ZoneInfo\n"
+        "from kiosk.circulation.stats import find\n"
+        "from kiosk.circulation.store import Store\n"
+        f"store = Store.open({str(settings.store.path)!r}, migrate=False)\n"
+        "tz = ZoneInfo('Asia/Shanghai')\n"
+        "found = [t.title for q in ('lwm', 'changcheng', '查理') "
+        "for t in find.find(store, q, tz=tz).titles]\n"
+        "print(found, 'pypinyin' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == (
+        "['狼王梦', '长城的故事', '查理九世 1：墨西哥死亡面具', '查理九世 2：鬼公主的嫁衣'] False"
+    )
+
+
+def test_a_catalogue_upgraded_to_the_stored_spelling_is_found_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m035_title_search")  # the schema before m035
+    for barcode, title, author, call in BOOKS:
+        old.execute(
+            "INSERT INTO items (barcode, title, author, call_number, updated_at) "
+            "VALUES (?, ?, ?, ?, '2026-09-01T00:00:00.000Z')",
+            [barcode, title, author, call],
+        )
+    old.conn.commit()
+    old.close()
+    store = Store.open(path)
+    try:
+        # The upgrade spelled every title already there: nothing is left for a search to do.
+        assert store.value("SELECT count(*) FROM title_search WHERE spelled IS NULL") == 0
+        assert find.spell(store) == 0
+        assert titles(store, "lwm") == ["狼王梦"]
+        assert titles(store, "changcheng") == ["长城的故事"]
+        assert find.shelves(store) == [("I", 3), ("K", 1), ("Q", 1)]
+    finally:
+        store.close()

@@ -53,7 +53,9 @@ class CollectionHook:
         """Answer a scan the collection owns, or None to let the session handle it."""
         if found.kind not in ("item", "unknown"):
             return None
-        if stocktake.running(self.store.reader) is not None:
+        # The session read whether a stocktake runs at the start of this scan (`counting()`);
+        # the count reads it again inside its own transaction, which is what decides.
+        if kiosk.counting:
             counted = self._count(kiosk, code)
             if counted is not None:
                 return counted

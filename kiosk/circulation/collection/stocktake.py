@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.collection import item, on_loan, one
+from kiosk.circulation.collection import one
 from kiosk.circulation.collection.commands import (
     CountForStocktake,
     SetStocktakeStatus,
@@ -172,6 +172,13 @@ def set_status(store: Store, to: str, actor: str, stocktake_id: str | None = Non
     return handle(store, SetStocktakeStatus(to, stocktake_id), actor=actor)
 
 
+# The scanned book and whether it is on loan, in one statement (a scan's answer waits on it).
+ITEM_AND_LOANED = (
+    "SELECT i.*, EXISTS (SELECT 1 FROM loans l WHERE l.item_barcode = i.barcode "
+    "AND l.returned_at IS NULL) AS loaned FROM items i WHERE i.barcode = ?"
+)
+
+
 @dataclass(frozen=True)
 class Counted:
     """A stocktake scan's answer: how the book counted, what it is."""
@@ -241,8 +248,8 @@ def running(db: Database) -> dict[str, Any] | None:
 
 def book(db: Database, code: str) -> tuple[dict[str, Any] | None, bool]:
     """Return a scanned code's book (None if unknown) and whether the records have it on loan."""
-    found = item(db, code)
-    return found, found is not None and on_loan(db, code)
+    found = one(db, ITEM_AND_LOANED, [code])
+    return found, bool(found.pop("loaned")) if found else False
 
 
 def latest(db: Database) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from kiosk.circulation.importers.checks import (
 from kiosk.circulation.importers.columns import read_map, table_rows
 from kiosk.circulation.importers.rejects import write as write_rejects
 from kiosk.circulation.importers.run import run as run_import
+from kiosk.circulation.stats import find
 from kiosk.circulation.store import Store
 
 __all__ = [
@@ -123,6 +124,10 @@ def import_file(
         own_process=own_process,
         keep_going=rejects is not None,
     )
+    if not dry_run:
+        # The new titles' pinyin, worked out here rather than in the daemon (it never loads
+        # pypinyin for an import); a run that imported nothing has nothing to spell.
+        find.spell(store)
     # In file order: a MARC book's rows are checked after the holdings records that follow it.
     report.errors.sort(key=lambda e: e.row)
     report.warnings.sort(key=lambda e: e.row)

@@ -5,46 +5,69 @@ spaces (`langwang`), a few characters of the title (`王梦`), English words (`c
 the author (`沈石溪`, `ssx`) or a series, which is part of the title (`查理九世`). Every word
 typed must be found in the title or the author, in characters or in pinyin.
 
-The index is the dashboard search's way (stats/search.py) grown to titles: one entry per title
-and author, holding the title and author in lower case, their pinyin and their initials, worked
-out by pypinyin once per distinct text and kept in memory until the catalogue changes (the
-`catalogue_version` triggers count every change to a title, author or call number). All entries
-are one string, so a search is `str.find` at C speed over 50,000 titles rather than a Python
-loop; titles found at the start of a field come first. Where each copy is now (on the shelf,
-on loan until a date, in a class corner) is read from SQLite for the page of results only.
-Who has a book is never read.
+Each title and author is spelled once, when it is catalogued: its row of `title_search`
+(migration m035, kept by triggers on `items`) holds the title and author in lower case, their
+pinyin and their initials as one entry, the same with letters only, and the title's pinyin as
+its place in a Chinese dictionary's order. pypinyin (and its 44 MB phrase dictionary) is loaded
+only by `spell`, in the process that catalogued something new; a daemon whose catalogue is
+spelled never loads it, and keeps no index in memory. A search is one SQL statement, `instr`
+on each row's entry (a word typed may be anywhere in it); titles found at the start of a field
+come first. Where each copy is now (on the shelf, on loan until a date, in a class corner) is
+read for the page of results only. Who has a book is never read.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import functools
 import gc
 import json
 import logging
 import re
+import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from kiosk.circulation import dashboard
 from kiosk.circulation.reading.lists import copy_of_each, grade_list
 from kiosk.circulation.stats import catalogue, month
 from kiosk.circulation.stats.rankings import top_books
 from kiosk.circulation.stats.reading import subject_of
-from kiosk.circulation.store import Store
+from kiosk.circulation.store import Store, StoreError
 from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 LIMIT = 20
-KEPT = 300_000  # titles and authors whose pinyin is kept (more than any school has)
 NUMBER = re.compile(r"\d+")
 FIELD, ENTRY = "\x01", "\n"
-TITLES = "SELECT title, author, call_number, barcode FROM items"
+BATCH = 2_000  # titles spelled per write
+Pair = tuple[str, str]  # a title and its author
+Spelled = tuple[str, str, str]  # sort key, entry, entry of letters only
+UNSPELLED = "SELECT title, author FROM title_search WHERE spelled IS NULL LIMIT ?"
+SPELL = (
+    "UPDATE title_search SET sort_key = ?, spelled = ?, letters = ? WHERE title = ? AND author = ?"
+)
+# A title whose copies were all deleted, or renamed, keeps its row; it is never shown.
+HAS_COPIES = "EXISTS (SELECT 1 FROM items i WHERE i.title = t.title AND i.author = t.author)"
+COPIES_OF = (
+    "SELECT title, author, barcode, call_number FROM items "
+    "WHERE title IN (SELECT value FROM json_each(?))"
+)
+TITLE_OF = (
+    "SELECT barcode, title, author FROM items WHERE barcode IN (SELECT value FROM json_each(?))"
+)
+# A title stands on the shelf of its lowest call number's 中图法 letter.
+LOWEST_CALL = "SELECT title, author, min(call_number) AS call FROM items GROUP BY title, author"
+SHELF = (
+    f"SELECT t.title, t.author FROM title_search t JOIN ({LOWEST_CALL}) c "
+    "USING (title, author) WHERE upper(substr(trim(c.call), 1, 1)) = ? "
+    "AND t.spelled IS NOT NULL ORDER BY t.sort_key, t.title, t.author LIMIT ?"
+)
+SHELF_COUNTS = (
+    f"SELECT upper(substr(trim(call), 1, 1)) AS letter, count(*) FROM ({LOWEST_CALL}) "
+    "GROUP BY letter"
+)
 # Where each copy of the titles shown is now; never who has it.
 COPIES = (
     "SELECT i.barcode, i.call_number, i.status, l.due_at, c.class_name AS corner, i.cover, "
@@ -118,121 +141,16 @@ class Found:
     more: bool
 
 
-class Index:
-    """Every title of the catalogue as one searchable string (see the module's docs)."""
-
-    def __init__(self, rows: Iterable[tuple[Any, ...]]) -> None:
-        # Copies grouped by title and author in Python: faster than SQLite's GROUP BY's sort.
-        copies: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-        for title, author, call_number, barcode in rows:
-            calls, barcodes = copies.setdefault((title, author), ([], []))
-            calls.append(call_number or "")
-            barcodes.append(barcode)
-        entries = [
-            (_entry(title, author), (title, author, min(calls), tuple(sorted(barcodes))))
-            for (title, author), (calls, barcodes) in copies.items()
-        ]
-        # In the order of a Chinese dictionary: by the title's pinyin.
-        entries.sort(key=lambda e: (e[0][0], e[1][0], e[1][1]))
-        # Rows of strings only (tuples, no lists): Python's cycle collector leaves them alone
-        # once it has seen them, so 50,000 titles cost a search nothing in collections.
-        self.rows: list[tuple[str, str, str, tuple[str, ...]]] = [e[1] for e in entries]
-        self.by_title = {(r[0], r[1]): n for n, r in enumerate(self.rows)}
-        self._shelves: dict[str, list[int]] | None = None
-        self._by_barcode: dict[str, int] | None = None
-        # Letters typed (pinyin, English) are looked for in the letters only: a string of one
-        # byte a character, a fifth of the whole, which str.find runs through much faster.
-        self.text = _Haystack([e[0][1] for e in entries])
-        self.letters = _Haystack([e[0][2] for e in entries])
-
-    def search(self, words: list[str], limit: int) -> tuple[list[int], bool]:
-        """Return the rows matching every word, field starts first, and whether more matched."""
-        if not words:
-            return [], False
-        hay = self.letters if all(w.isascii() for w in words) else self.text
-        # First the titles where the first word starts a field (a title, its pinyin, its
-        # initials, the author), then those where the longest word is anywhere.
-        found: list[int] = []
-        seen: set[int] = set()
-        for needle in (FIELD + words[0], max(words, key=len)):
-            for row, entry in hay.entries_with(needle):
-                if row not in seen and all(w in entry for w in words):
-                    seen.add(row)
-                    found.append(row)
-                    if len(found) > limit:
-                        return found[:limit], True
-        return found, False
-
-    def shelves(self) -> dict[str, list[int]]:
-        """Return the rows on each 中图法 shelf, in the index's order (worked out once)."""
-        if self._shelves is None:
-            shelves: dict[str, list[int]] = {}
-            for n, row in enumerate(self.rows):
-                letter = subject_of(row[2])
-                if letter:
-                    shelves.setdefault(letter, []).append(n)
-            self._shelves = shelves
-        return self._shelves
-
-    def row_of(self, barcode: str) -> int | None:
-        """Return the row of a copy's title (the map worked out once)."""
-        if self._by_barcode is None:
-            self._by_barcode = {b: n for n, row in enumerate(self.rows) for b in row[3]}
-        return self._by_barcode.get(barcode)
+# -- each title's spelling, worked out once when it is catalogued ---------------------------
 
 
-class _Haystack:
-    """Entries joined in one string, and where each starts."""
-
-    def __init__(self, entries: list[str]) -> None:
-        self.starts: list[int] = []
-        at = 0
-        for entry in entries:
-            self.starts.append(at)
-            at += len(entry) + 1
-        self.text = ENTRY.join(entries)
-
-    def entries_with(self, needle: str) -> Iterator[tuple[int, str]]:
-        """Yield each entry holding `needle` once, with its number, in order."""
-        text = self.text
-        at = text.find(needle)
-        while at >= 0:
-            row = bisect.bisect_right(self.starts, at) - 1
-            end = text.find(ENTRY, at)
-            yield row, text[self.starts[row] : end if end >= 0 else len(text)]
-            # Go on after this entry: one entry is one title, whatever matched in it.
-            at = text.find(needle, end) if end >= 0 else -1
-
-
-def kept(work: Callable[..., T]) -> Callable[..., T]:
-    """Keep what `work` returns per arguments, up to KEPT of them (then start again).
-
-    Not functools.lru_cache: its bookkeeping is a list per entry, which Python's cycle
-    collector walks at every full collection (a search waited 250 ms for one); this is a plain
-    dict of strings, which the collector leaves alone.
-    """
-    memory: dict[Any, T] = {}
-
-    @functools.wraps(work)
-    def remembered(*args: Any) -> T:
-        found = memory.get(args)
-        if found is None:
-            if len(memory) >= KEPT:
-                memory.clear()
-            found = memory[args] = work(*args)
-        return found
-
-    return remembered
-
-
-@kept
 def spelled(text: str) -> tuple[str, str]:
     """Return a text's whole pinyin and its initials, lower case: 狼王梦 -> langwangmeng, lwm.
 
     One pypinyin call gives both (its phrase dictionary picks the reading of 长 in 长大 and
     长城); letters and digits are kept as they are, without spaces.
     """
-    from pypinyin import lazy_pinyin  # loaded on the first search, not at start-up
+    from pypinyin import lazy_pinyin  # loaded where titles are spelled, never at start-up
 
     parts = [p for p in lazy_pinyin(text, errors="default") if p.strip()]
     whole = "".join("".join(p.split()) for p in parts).lower()
@@ -245,14 +163,12 @@ def _is_hanzi_part(part: str) -> bool:
     return part.isascii() and part.isalpha() and part.islower()
 
 
-@kept
-def _entry(title: str, author: str) -> tuple[str, str, str]:
+def entry(title: str, author: str, known: dict[str, tuple[str, str]] | None = None) -> Spelled:
     """Return a title's sort key (its pinyin), its entry and its entry of letters only.
 
-    Kept per title, so that the index is built again in a fraction of a second after a book
-    is added: only the new title's pinyin is worked out.
+    `known` keeps the spellings of one batch, so that an author of many titles is spelled once.
     """
-    fields = _fields(title, author)
+    fields = _fields(title, author, {} if known is None else known)
     # Numbers in their order (a series' volume 2 before volume 10).
     key = NUMBER.sub(lambda m: m.group().zfill(8), fields[1]) if fields else ""
     return (
@@ -268,70 +184,138 @@ def _letters(fields: list[str]) -> list[str]:
     return [f for f in kept if f]
 
 
-def _fields(title: str, author: str) -> list[str]:
+def _fields(title: str, author: str, known: dict[str, tuple[str, str]]) -> list[str]:
     """Return the searchable fields of a title: text, pinyin and initials of title and author."""
     fields = []
     for text in (title, author):
         clean = " ".join(text.replace(FIELD, " ").split())
         if not clean:
             continue
-        whole, initials = spelled(clean)
+        if clean not in known:
+            known[clean] = spelled(clean)
+        whole, initials = known[clean]
         fields += [clean.lower(), whole, initials]
     return fields
 
 
-_building = threading.Lock()
-_last: dict[str, Index] = {}
+_spelling: dict[str, threading.Lock] = {}  # one speller per store file
 _frozen = False
 
 
-def index(store: Store) -> Index:
-    """Return the catalogue's index, built again only after a title or author changed.
+def spell(store: Store) -> int:
+    """Work out the spelling of the titles catalogued since the last time; return how many.
 
-    One thread builds; a search meanwhile gets the index built last (a moment behind the
-    catalogue) rather than waiting, or waits when there is none yet.
+    Triggers (m035) add a `title_search` row, unspelled, for every new title and author, whoever
+    wrote the item (the desk, an import, the hub's feed, the sqlite3 shell). Only here is
+    pypinyin loaded (and in m035, which spells a catalogue being upgraded), and only when there
+    is something to spell: an import spells its titles in its own process, so a daemon whose
+    catalogue is spelled never loads it. Batches of BATCH keep each write short (a scan waits
+    for none). One caller at a time; another one returns at once (a search then finds what is
+    spelled so far).
     """
-    key = str(store.path)
-    if not _building.acquire(blocking=key not in _last):
-        return _last[key]
+    if store.reader.execute(UNSPELLED, [1]).fetchone() is None:
+        return 0
+    lock = _spelling.setdefault(str(store.path), threading.Lock())
+    if not lock.acquire(blocking=False):
+        return 0
+    done = 0
     try:
-        built: Index = catalogue(store, "items", TITLES, by_key=False, make=_build)
-        _last[key] = built
-        return built
+        known: dict[str, tuple[str, str]] = {}  # an author of many titles is spelled once
+        while rows := store.reader.execute(UNSPELLED, [BATCH]).fetchall():
+            values = [(*entry(title, author, known), title, author) for title, author in rows]
+            with store.write() as db:
+                db.conn.executemany(SPELL, values)
+            done += len(rows)
+            if len(known) > BATCH * 4:
+                known.clear()
     finally:
-        _building.release()
+        lock.release()
+    _freeze_pypinyin()
+    return done
 
 
-def _build(rows: list[Any]) -> Index:
-    # Python's cycle collector would walk the whole heap again and again while 50,000 entries
-    # are made (half the time of a build); none of them holds a cycle, so it waits until done.
+def _freeze_pypinyin() -> None:
+    # pypinyin's dictionaries are 190,000 lists that live as long as the process: moved out of
+    # the cycle collector's sight once, a full collection no longer walks them (it took 40 to
+    # 250 ms, in the middle of a child's search, in a daemon that had spelled a new book).
     global _frozen
-    enabled = gc.isenabled()
-    gc.disable()
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
+def _spell_new(store: Store) -> None:
+    """Spell what was catalogued a moment ago (at the desk, by the hub's feed) before a search,
+    so a new book is found at once; a store too busy to take the write just searches."""
     try:
-        return Index(rows)
-    finally:
-        if not _frozen:
-            # pypinyin's dictionaries are 190,000 lists that live as long as the process: moved
-            # out of the collector's sight once, a full collection no longer walks them (it
-            # took 40 to 250 ms, in the middle of a child's search).
-            _frozen = True
-            gc.collect()
-            gc.freeze()
-        if enabled:
-            gc.enable()
+        spell(store)
+    except (StoreError, sqlite3.Error):
+        log.warning("new titles not spelled before a search", exc_info=True)
 
 
-def keep_warm(store: Store, every_s: float = 5.0) -> None:
-    """Build the index now, and again soon after each change of the catalogue, until the store
-    closes: the daemon runs this in a thread, so no child's search waits for a build."""
-    while True:
-        try:
-            index(store)
-        except Exception:  # the store closed (the daemon stops): the thread's work is done
-            log.debug("the search index is no longer kept built", exc_info=True)
-            return
-        time.sleep(every_s)
+# -- searches ----------------------------------------------------------------------------------
+
+
+def _matching(store: Store, words: list[str], limit: int) -> tuple[list[Pair], bool]:
+    """Return the titles matching every word, field starts first, and whether more matched."""
+    if not words:
+        return [], False
+    _spell_new(store)
+    # Letters typed (pinyin, English) are looked for in the letters only: a fifth of the text.
+    column = "letters" if all(w.isascii() for w in words) else "spelled"
+    walk = (
+        f"FROM title_search t INDEXED BY title_search_{column} WHERE sort_key IS NOT NULL "
+        + "".join(f"AND instr({column}, ?) > 0 " for _ in words)
+        + f"AND {HAS_COPIES} "
+    )
+    order = "ORDER BY sort_key, title, author"
+    # First the titles where the first word starts a field (a title, its pinyin, its initials,
+    # the author), then the others, each in a dictionary's order: one walk of the index in that
+    # order, which stops as soon as a page of either is found (`l` matches most titles: none is
+    # sorted, and at most one walk reads every title).
+    start = FIELD + words[0]
+    starts: list[Pair] = []
+    others: list[Pair] = []
+    rows = store.reader.execute(
+        f"SELECT title, author, sort_key, instr({column}, ?) > 0 {walk} {order}", [start, *words]
+    )
+    after = None
+    for title, author, key, first in rows:
+        (starts if first else others).append((title, author))
+        if len(starts) > limit:
+            break
+        if len(others) > limit:
+            after = (key, title, author)
+            break
+    rows.close()
+    if after is not None:
+        # A page of others is found: only titles where the word starts a field may still come
+        # before them, from here on.
+        starts += store.reader.execute(
+            f"SELECT title, author {walk} AND (sort_key, title, author) > (?, ?, ?) "
+            f"AND instr({column}, ?) > 0 {order} LIMIT ?",
+            [*words, *after, start, limit + 1 - len(starts)],
+        ).fetchall()
+    found = [(t, a) for t, a in starts + others]
+    return found[:limit], len(found) > limit
+
+
+def _titles(store: Store, pairs: list[Pair]) -> list[Title]:
+    """Return the titles with their copies (every copy's barcode, the lowest call number)."""
+    wanted = set(pairs)
+    copies: dict[Pair, tuple[list[str], list[str]]] = {p: ([], []) for p in pairs}
+    titles = json.dumps(sorted({t for t, _ in pairs}), ensure_ascii=False)
+    for title, author, barcode, call_number in store.reader.execute(COPIES_OF, [titles]):
+        if (title, author) in wanted:
+            calls, barcodes = copies[(title, author)]
+            calls.append(call_number or "")
+            barcodes.append(barcode)
+    return [
+        Title(t, a, min(calls), sorted(barcodes))
+        for (t, a), (calls, barcodes) in copies.items()
+        if barcodes
+    ]
 
 
 def words_of(q: str) -> list[str]:
@@ -341,9 +325,8 @@ def words_of(q: str) -> list[str]:
 
 def find(store: Store, q: str, limit: int = LIMIT, tz: Any = None) -> Found:
     """Return the titles matching what was typed, each with where its copies are now."""
-    idx = index(store)
-    rows, more = idx.search(words_of(q), limit)
-    titles = [_title(idx.rows[r]) for r in rows]
+    pairs, more = _matching(store, words_of(q), limit)
+    titles = _titles(store, pairs)
     _where(store, titles, tz)
     return Found([t for t in titles if t.barcodes], more)
 
@@ -355,54 +338,60 @@ GRADE = "grade:"  # a grade's recommended reading list: `grade:3`
 def browse(store: Store, what: str, tz: Any, limit: int = LIMIT) -> Found:
     """Return a shelf's titles (`I`), the new books (`new`), this month's most borrowed
     (`popular`) or a grade's recommended list (`grade:3`), each with where its copies are."""
-    idx = index(store)
     if what in SHELVES:
-        rows = idx.shelves().get(what, [])
+        _spell_new(store)
+        pairs = [(r[0], r[1]) for r in store.reader.execute(SHELF, [what, limit + 1]).fetchall()]
     elif what in BROWSE:
         if what == "new":
             listed = dashboard.new_books(store, limit)
         else:
             today = dashboard.local_today(store, tz)
             listed = top_books(store, month(today.year, today.month), tz, limit)
-        found = (idx.by_title.get((r["title"], r["author"] or "")) for r in listed)
-        rows = [n for n in found if n is not None]
+        pairs = _unique((r["title"], r["author"] or "") for r in listed)
     elif what.startswith(GRADE) and what[len(GRADE) :].isdigit():
-        rows = _grade_rows(store, idx, int(what[len(GRADE) :]))
+        pairs = _grade_titles(store, int(what[len(GRADE) :]))
     else:
-        rows = []
-    titles = [_title(idx.rows[r]) for r in rows[:limit]]
+        pairs = []
+    titles = _titles(store, pairs[:limit])
     _where(store, titles, tz)
-    return Found([t for t in titles if t.barcodes], len(rows) > limit)
+    return Found([t for t in titles if t.barcodes], len(pairs) > limit)
 
 
-def _grade_rows(store: Store, idx: Index, grade: int) -> list[int]:
-    """Return the rows of a grade's list (the newest of that grade, as the reading strip's)."""
+def _unique(pairs: Iterable[Pair]) -> list[Pair]:
+    return list(dict.fromkeys(pairs))
+
+
+def _grade_titles(store: Store, grade: int) -> list[Pair]:
+    """Return the titles of a grade's list (the newest of that grade, as the reading strip's)."""
     found = grade_list(store.reader, grade)
     if found is None:
         return []
-    rows: list[int] = []
-    for barcode in copy_of_each(store.reader, found["id"]):
-        row = idx.row_of(barcode)
-        if row is not None and row not in rows:
-            rows.append(row)
-    return rows
+    barcodes = copy_of_each(store.reader, found["id"])
+    rows = store.reader.execute(TITLE_OF, [json.dumps(barcodes, ensure_ascii=False)])
+    title_of = {r[0]: (r[1], r[2]) for r in rows}
+    return _unique(title_of[b] for b in barcodes if b in title_of)
 
 
 def shelves(store: Store) -> list[tuple[str, int]]:
     """Return the shelves that hold books, each with how many titles, in the letters' order."""
-    return sorted((letter, len(rows)) for letter, rows in index(store).shelves().items())
+    found: list[tuple[str, int]] = catalogue(store, "items", SHELF_COUNTS, make=_shelf_counts)
+    return found
 
 
-def _title(row: tuple[str, str, str, tuple[str, ...]]) -> Title:
-    title, author, call_number, barcodes = row
-    return Title(title, author, call_number, list(barcodes))
+def _shelf_counts(rows: list[Any]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for letter, count in rows:
+        # The 中图法 letter of the title's lowest call number (as subject_of reads it).
+        shelf = subject_of(letter or "")
+        if shelf:
+            counts[shelf] = counts.get(shelf, 0) + count
+    return sorted(counts.items())
 
 
 def matching_barcodes(store: Store, q: str, limit: int = 10_000) -> set[str]:
     """Return the barcodes of every copy of the titles matching `q` (the dashboard's list)."""
-    idx = index(store)
-    rows, _ = idx.search(words_of(q), limit)
-    return {b for r in rows for b in idx.rows[r][3]}
+    pairs, _ = _matching(store, words_of(q), limit)
+    return {b for t in _titles(store, pairs) for b in t.barcodes}
 
 
 def _where(store: Store, titles: list[Title], tz: Any) -> None:

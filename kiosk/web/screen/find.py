@@ -11,7 +11,6 @@ tapped meanwhile starts the session at once. "I want this" (`/find/want`) asks f
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -187,13 +186,6 @@ def catalogue() -> str:
         ],
         shelves=shelves,
     )
-
-
-def warm_up(ctx: Web) -> None:
-    """Keep the search's index built in the background: no search waits for a build."""
-    threading.Thread(
-        target=finding.keep_warm, args=(ctx.store,), name="search-index", daemon=True
-    ).start()
 
 
 def watch(ctx: Web) -> Any:
