@@ -591,12 +591,13 @@ def m035_title_search(db: Database) -> None:
     )
     rows = db.execute("SELECT title, author FROM title_search").fetchall()
     if rows:
-        from kiosk.circulation.stats import find  # pypinyin only for a catalogue to upgrade
+        from kiosk.circulation import spelling  # pypinyin only for a catalogue to upgrade
 
         known: dict[str, tuple[str, str]] = {}
         db.conn.executemany(
-            find.SPELL,
-            [(*find.entry(title, author, known), title, author) for title, author in rows],
+            "UPDATE title_search SET sort_key = ?, spelled = ?, letters = ? "
+            "WHERE title = ? AND author = ?",
+            [(*spelling.entry(title, author, known), title, author) for title, author in rows],
         )
 
 

@@ -229,3 +229,29 @@ def test_a_catalogue_upgraded_to_the_stored_spelling_is_found_at_once(tmp_path: 
         assert find.shelves(store) == [("I", 3), ("K", 1), ("Q", 1)]
     finally:
         store.close()
+
+
+def test_an_import_in_its_own_process_spells_every_title_in_its_helper(
+    store: Store, tmp_path: Path
+) -> None:
+    from kiosk.circulation.importers import import_file
+
+    books = tmp_path / "books.csv"
+    books.write_text(
+        "barcode,title,author,call_number\n"
+        "W1,狼王梦,沈石溪,I287.45/11\n"
+        "W2,狼王梦,沈石溪,I287.45/11\n"
+        "C1,长城的故事,,K928.77/1\n"
+        "E1,Charlotte's Web,E. B. White,I712.85/3\n",
+        encoding="utf-8",
+    )
+    report = import_file(store, "items", books, own_process=True)
+    assert (report.inserted, report.errors) == (4, [])
+    # Spelled by the import (its helper process, beside the write): none left for a search.
+    assert store.value("SELECT count(*) FROM title_search WHERE spelled IS NULL") == 0
+    assert find.spell(store) == 0
+    assert [titles(store, q) for q in ("lwm", "changcheng", "charl")] == [
+        ["狼王梦"],
+        ["长城的故事"],
+        ["Charlotte's Web"],
+    ]

@@ -39,7 +39,7 @@ from kiosk.circulation.store import Store, fetch
 
 log = logging.getLogger(__name__)
 
-BATCH_SECONDS = 0.015  # longest a batch writes while it holds the write lock (then COMMIT)
+BATCH_SECONDS = 0.03  # longest a batch writes while it holds the write lock (then COMMIT)
 # Longer than SQLite's busy-wait steps in the first 100 ms of a wait (1 to 25 ms), so a scan
 # waiting in another process gets in; varied, so its retries cannot keep falling into batches.
 PAUSE_SECONDS = (0.025, 0.045)

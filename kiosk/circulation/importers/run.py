@@ -38,6 +38,7 @@ from kiosk.circulation.importers.checks import (
 )
 from kiosk.circulation.importers.journal import BATCH_SECONDS, PAUSE_SECONDS
 from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron
+from kiosk.circulation.stats import find
 from kiosk.circulation.store import Store
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,12 @@ def run(
         if report.dry_run:
             _count(store.reader, report, good)
         else:
+            ahead = _spell_ahead(spool, bad) if own_process and report.kind == "items" else None
+            spool.seek(0)
+            good = (row for number, row in _lines(spool) if number not in bad)
             _write(store, report, good, actor, progress, event_data or {}, own_process)
+            if ahead is not None:
+                find.save_spelled(store, ahead)
     if progress:
         progress(report.rows, report.rows)
     return report
@@ -100,6 +106,17 @@ def _check(
         if progress and count % PROGRESS_EVERY == 0:
             progress(count, 0)  # the total is known only at the end of the file
     return count
+
+
+def _spell_ahead(spool: IO[bytes], bad: set[int]) -> find.SpellAhead:
+    """Start spelling the good rows' titles in a helper process, beside the write."""
+    spool.seek(0)
+    pairs = {
+        (str(row.get("title") or ""), str(row.get("author") or ""))
+        for number, row in _lines(spool)
+        if number not in bad
+    }
+    return find.SpellAhead(sorted(pairs))
 
 
 def _lines(spool: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -22,15 +22,19 @@ import datetime as dt
 import gc
 import json
 import logging
-import re
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kiosk.circulation import dashboard
 from kiosk.circulation.reading.lists import copy_of_each, grade_list
+from kiosk.circulation.spelling import FIELD, entry
 from kiosk.circulation.stats import catalogue, month
 from kiosk.circulation.stats.rankings import top_books
 from kiosk.circulation.stats.reading import subject_of
@@ -39,11 +43,9 @@ from kiosk.i18n import N_
 
 log = logging.getLogger(__name__)
 LIMIT = 20
-NUMBER = re.compile(r"\d+")
-FIELD, ENTRY = "\x01", "\n"
+ENTRY = "\n"
 BATCH = 2_000  # titles spelled per write
 Pair = tuple[str, str]  # a title and its author
-Spelled = tuple[str, str, str]  # sort key, entry, entry of letters only
 UNSPELLED = "SELECT title, author FROM title_search WHERE spelled IS NULL LIMIT ?"
 SPELL = (
     "UPDATE title_search SET sort_key = ?, spelled = ?, letters = ? WHERE title = ? AND author = ?"
@@ -144,58 +146,61 @@ class Found:
 # -- each title's spelling, worked out once when it is catalogued ---------------------------
 
 
-def spelled(text: str) -> tuple[str, str]:
-    """Return a text's whole pinyin and its initials, lower case: 狼王梦 -> langwangmeng, lwm.
+class SpellAhead:
+    """Spell titles in a helper process while an import writes; `save_spelled` stores them.
 
-    One pypinyin call gives both (its phrase dictionary picks the reading of 长 in 长大 and
-    长城); letters and digits are kept as they are, without spaces.
+    The helper (`python -m kiosk.circulation.spelling`, which loads only that module and
+    pypinyin) uses the second core, so the pinyin of 50,000 titles costs the import little time
+    of its own. It shares no connection and no output of this process: killed, this process
+    leaves a helper that ends as soon as it finds its pipes closed.
     """
-    from pypinyin import lazy_pinyin  # loaded where titles are spelled, never at start-up
 
-    parts = [p for p in lazy_pinyin(text, errors="default") if p.strip()]
-    whole = "".join("".join(p.split()) for p in parts).lower()
-    firsts = "".join(p.strip()[:1] if _is_hanzi_part(p) else "".join(p.split()) for p in parts)
-    return whole, firsts.lower()
+    def __init__(self, pairs: list[Pair]) -> None:
+        root = str(Path(__file__).resolve().parents[3])  # the folder holding `kiosk`
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.circulation.spelling"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        self.batches: list[list[list[str]]] = []
+        # Fed and read by threads, so neither pipe fills while the import writes.
+        self._feeder = threading.Thread(target=self._feed, args=(pairs,), daemon=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._feeder.start()
+        self._reader.start()
+
+    def _feed(self, pairs: list[Pair]) -> None:
+        assert self.proc.stdin is not None
+        try:
+            for start in range(0, len(pairs), BATCH):
+                line = json.dumps(pairs[start : start + BATCH], ensure_ascii=False) + "\n"
+                self.proc.stdin.write(line.encode("utf-8"))
+            self.proc.stdin.close()
+        except OSError:  # the helper is gone: what it did not spell, `spell` does
+            pass
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.batches.append(json.loads(line))
+
+    def done(self) -> list[list[list[str]]]:
+        """Wait for the helper; return the batches it spelled (each row as `SPELL` takes it)."""
+        self._feeder.join()
+        self._reader.join()
+        self.proc.wait()
+        return self.batches
 
 
-def _is_hanzi_part(part: str) -> bool:
-    # pypinyin gives each character's syllable alone, and other text in runs (with spaces).
-    return part.isascii() and part.isalpha() and part.islower()
-
-
-def entry(title: str, author: str, known: dict[str, tuple[str, str]] | None = None) -> Spelled:
-    """Return a title's sort key (its pinyin), its entry and its entry of letters only.
-
-    `known` keeps the spellings of one batch, so that an author of many titles is spelled once.
-    """
-    fields = _fields(title, author, {} if known is None else known)
-    # Numbers in their order (a series' volume 2 before volume 10).
-    key = NUMBER.sub(lambda m: m.group().zfill(8), fields[1]) if fields else ""
-    return (
-        key,
-        FIELD + FIELD.join(fields),
-        FIELD + FIELD.join(_letters(fields)),
-    )
-
-
-def _letters(fields: list[str]) -> list[str]:
-    """Return the fields with their letters only (pinyin, English words), empty ones left out."""
-    kept = (" ".join("".join(c if c.isascii() else " " for c in f).split()) for f in fields)
-    return [f for f in kept if f]
-
-
-def _fields(title: str, author: str, known: dict[str, tuple[str, str]]) -> list[str]:
-    """Return the searchable fields of a title: text, pinyin and initials of title and author."""
-    fields = []
-    for text in (title, author):
-        clean = " ".join(text.replace(FIELD, " ").split())
-        if not clean:
-            continue
-        if clean not in known:
-            known[clean] = spelled(clean)
-        whole, initials = known[clean]
-        fields += [clean.lower(), whole, initials]
-    return fields
+def save_spelled(store: Store, ahead: SpellAhead) -> None:
+    """Store spellings worked out ahead, for the titles still unspelled, a batch a write."""
+    for values in ahead.done():
+        with store.write() as db:
+            db.conn.executemany(SPELL + " AND spelled IS NULL", values)
 
 
 _spelling: dict[str, threading.Lock] = {}  # one speller per store file
