@@ -80,6 +80,11 @@ def step(*command_types: type) -> Callable[[Step], Step]:
     return register
 
 
+def step_alone(command_type: type, decision: Callable[[Any], list[Draft] | Refusal]) -> None:
+    """Register the step of a command whose decision needs nothing from the store."""
+    step(command_type)(lambda db, cmd, context: Decided(decision(cmd)))
+
+
 def handle(
     store: Store,
     command: Any,

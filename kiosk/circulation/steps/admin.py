@@ -19,7 +19,7 @@ from kiosk.circulation.commands import (
     SetNoticeLevels,
     SetNoticeText,
 )
-from kiosk.circulation.handler import Context, Decided, step
+from kiosk.circulation.handler import Context, Decided, step, step_alone
 from kiosk.circulation.models import Item
 from kiosk.circulation.projections.master import ITEM_EDITS, PATRON_EDITS
 
@@ -38,10 +38,7 @@ def item_edited(db: Database, cmd: EditItem, _: Context) -> Decided:
     return Decided(decide.edited(found, cmd, ITEM_EDITS))
 
 
-@step(RecordAdminAction)
-def admin_action(db: Database, cmd: RecordAdminAction, _: Context) -> Decided:
-    """Decide on the action alone: it changes no table."""
-    return Decided(decide.admin_action(cmd))
+step_alone(RecordAdminAction, decide.admin_action)
 
 
 @step(SetCover)
@@ -61,34 +58,14 @@ def library_map(db: Database, cmd: SetLibraryMap, _: Context) -> Decided:
     return Decided(decide.library_map(cmd, SHELVES))
 
 
-@step(SetNoticeLevels)
-def notice_levels(db: Database, cmd: SetNoticeLevels, _: Context) -> Decided:
-    """Decide on the days alone."""
-    return Decided(decide.notice_levels(cmd))
-
-
-@step(SetNoticeText)
-def notice_text(db: Database, cmd: SetNoticeText, _: Context) -> Decided:
-    """Decide on the text alone."""
-    return Decided(decide.notice_text(cmd))
-
-
-@step(RecordNoticesPrinted)
-def notices_printed(db: Database, cmd: RecordNoticesPrinted, _: Context) -> Decided:
-    """Decide on the printed notices alone (the list the librarian printed)."""
-    return Decided(decide.notices_printed(cmd))
-
-
-@step(SaveImportMapping)
-def import_mapping(db: Database, cmd: SaveImportMapping, _: Context) -> Decided:
-    """Decide on the mapping alone (a later one for the same header replaces it)."""
-    return Decided(decide.import_mapping_saved(cmd))
-
-
-@step(RecordImport)
-def import_recorded(db: Database, cmd: RecordImport, _: Context) -> Decided:
-    """Decide on the import's report alone (its rows were written, journalled, as it went)."""
-    return Decided(decide.import_recorded(cmd))
+# Decided on what the command says alone: the days, the text, the notices printed, a column
+# mapping (a later one for the same header replaces it), an import's report (its rows were
+# written, journalled, as it went).
+step_alone(SetNoticeLevels, decide.notice_levels)
+step_alone(SetNoticeText, decide.notice_text)
+step_alone(RecordNoticesPrinted, decide.notices_printed)
+step_alone(SaveImportMapping, decide.import_mapping_saved)
+step_alone(RecordImport, decide.import_recorded)
 
 
 @step(CatalogueBook)

@@ -15,7 +15,7 @@ from kiosk.circulation.commands import (
     SetPatronStatus,
     SetRules,
 )
-from kiosk.circulation.handler import Context, Decided, step
+from kiosk.circulation.handler import Context, Decided, step, step_alone
 from kiosk.circulation.models import Item, Patron
 from kiosk.circulation.queries import records as rows
 from kiosk.circulation.rules import load_rules
@@ -61,10 +61,7 @@ def patron_status(db: Database, cmd: SetPatronStatus, _: Context) -> Decided:
     return Decided(decide.patron_status(patron, cmd), patron)
 
 
-@step(SetRules)
-def rules_set(db: Database, cmd: SetRules, _: Context) -> Decided:
-    """Decide on the new rules alone (they replace the old ones whole)."""
-    return Decided(decide.rules_set(cmd))
+step_alone(SetRules, decide.rules_set)
 
 
 @step(SaveItemType)

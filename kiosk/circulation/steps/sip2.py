@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from kiosk.circulation import queries, sip2_copy, sip2_queue
-from kiosk.circulation.handler import Context, Decided, step
+from kiosk.circulation.handler import Context, Decided, step, step_alone
 from kiosk.circulation.sip2_copy import (
     CopyCheckin,
     CopyCheckout,
@@ -57,7 +57,4 @@ def name_item(db: Database, cmd: NameItem, _: Context) -> Decided:
     return Decided(sip2_copy.name_item(state, cmd), state)
 
 
-@step(UndoRefused)
-def undo_refused(db: Database, cmd: UndoRefused, _: Context) -> Decided:
-    """Nothing to read: the system's refusal is the whole reason."""
-    return Decided(sip2_copy.undo_refused(cmd))
+step_alone(UndoRefused, sip2_copy.undo_refused)
