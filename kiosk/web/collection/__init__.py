@@ -263,18 +263,7 @@ def report(stocktake_id: str) -> Any:
     st = _stocktake_or_404(stocktake_id)
     rows = stocktake.report(web().store.reader, st)
     if request.args.get("format") == "csv":
-        columns = [
-            "barcode",
-            "status",
-            "title",
-            "call_number",
-            "location",
-            "item_status",
-            "scanned_at",
-            "kiosk_id",
-            "patron_id",
-        ]
-        words = {"status": stocktake.STATUS_NAMES, "item_status": None}
+        columns, words = list(stocktake.REPORT_COLUMNS), stocktake.REPORT_WORDS
         return _csv(rows, columns, f"stocktake-{st['started_at'][:10]}", words)
     counts = stocktake.summary(rows)
     wanted = request.args.get("status", "")
