@@ -36,7 +36,7 @@ from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
 from kiosk.config import rule_defaults
 from kiosk.i18n import N_
-from kiosk.web import current_lang, gettext, web
+from kiosk.web import current_lang, found_or_404, gettext, web
 from kiosk.web.admin import actor, bp, page_number, rules_form
 
 PATRON_STATUSES = decide.PATRON_STATUSES
@@ -64,10 +64,7 @@ def patrons_found() -> Any:
 
 
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
-    row = queries.patron_row(web().store.reader, patron_id)
-    if row is None:
-        abort(404)
-    return row
+    return found_or_404(queries.patron_row(web().store.reader, patron_id))
 
 
 @bp.get("/patrons/<patron_id>")
@@ -159,10 +156,7 @@ def items() -> str:
 
 
 def _item_or_404(barcode: str) -> dict[str, Any]:
-    row = queries.item_row(web().store.reader, barcode)
-    if row is None:
-        abort(404)
-    return row
+    return found_or_404(queries.item_row(web().store.reader, barcode))
 
 
 @bp.get("/items/<barcode>")

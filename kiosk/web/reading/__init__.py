@@ -22,7 +22,7 @@ from kiosk.circulation.importers.checks import CHINESE_HEADERS, TITLE_COLUMNS
 from kiosk.circulation.importers.columns import map_header
 from kiosk.circulation.reading import fromfile, lists
 from kiosk.i18n import N_, N_plural
-from kiosk.web import gettext, web
+from kiosk.web import found_or_404, gettext, web
 from kiosk.web.admin import actor, guard
 
 # One blueprint for the area, under /admin: the lists' pages are its own (`/admin/reading`), the
@@ -74,10 +74,7 @@ def _list_form() -> lists.ListForm | None:
 
 
 def _found(list_id: str) -> dict[str, Any]:
-    found = lists.get_list(web().store.reader, list_id)
-    if found is None:
-        abort(404)
-    return found
+    return found_or_404(lists.get_list(web().store.reader, list_id))
 
 
 @bp.get("/reading/")
