@@ -18,18 +18,6 @@ from kiosk.circulation.store import Store
 from kiosk.cli.context import Context, fail, pass_ctx, shown_language, table_language
 from kiosk.i18n import _
 
-REPORT_COLUMNS = (
-    "barcode",
-    "status",
-    "title",
-    "call_number",
-    "location",
-    "item_status",
-    "scanned_at",
-    "kiosk_id",
-    "patron_id",
-)
-
 
 def _refused(outcome: Any, messages: dict[str, str]) -> None:
     if outcome.refusal is not None:
@@ -117,9 +105,9 @@ def report(ctx: Context, stocktake_id: str | None, fmt: str, lang: str, codes: b
     finally:
         store.close()
     if fmt == "csv":
-        words = {"status": stocktake.STATUS_NAMES, "item_status": None}
         tz, shown = ctx.settings.kiosk.timezone, shown_language(lang, codes)
-        csvout.write(sys.stdout, rows, list(REPORT_COLUMNS), tz, lang=shown, words=words)
+        columns, words = list(stocktake.REPORT_COLUMNS), stocktake.REPORT_WORDS
+        csvout.write(sys.stdout, rows, columns, tz, lang=shown, words=words)
         return
     for r in rows:
         click.echo(

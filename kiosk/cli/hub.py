@@ -44,6 +44,7 @@ def hub(ctx: click.Context) -> None:
     """Run the central hub on [web] listen, or manage its kiosks (see the commands)."""
     if ctx.invoked_subcommand is not None:
         return
+    from kiosk.daemon.httpserver import limits
     from kiosk.sync.hub import combine, create_hub_app, serve
 
     settings = ctx.obj.settings
@@ -60,15 +61,7 @@ def hub(ctx: click.Context) -> None:
         err=True,
     )
     try:
-        serve(
-            app,
-            settings.web.listen,
-            trusted_proxy=settings.web.trusted_proxy,
-            per_address=settings.web.connections_per_address,
-            stall_s=settings.web.stall_timeout_s,
-            idle_s=settings.web.idle_timeout_s,
-            connections=settings.web.connections,
-        )
+        serve(app, settings.web.listen, **limits(settings.web))
     finally:
         store.close()
 

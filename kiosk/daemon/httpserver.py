@@ -6,10 +6,13 @@ import ipaddress
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from waitress.adjustments import Adjustments
 from waitress.server import TcpWSGIServer
+
+if TYPE_CHECKING:
+    from kiosk.config import WebSettings
 
 log = logging.getLogger("kiosk.http")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -119,6 +122,27 @@ class GuardedServer(TcpWSGIServer):
 
 def _host(channel: Any) -> str:
     return channel.addr[0] if isinstance(channel.addr, tuple) else str(channel.addr)
+
+
+class Limits(TypedDict):
+    """The flood limits of `[web]`, as `guarded_server` takes them."""
+
+    trusted_proxy: str
+    per_address: int
+    stall_s: float
+    idle_s: float
+    connections: int
+
+
+def limits(web: WebSettings) -> Limits:
+    """Return the flood limits `[web]` sets, for the kiosk's server and the hub's alike."""
+    return Limits(
+        trusted_proxy=web.trusted_proxy,
+        per_address=web.connections_per_address,
+        stall_s=web.stall_timeout_s,
+        idle_s=web.idle_timeout_s,
+        connections=web.connections,
+    )
 
 
 def split_listen(listen: str) -> tuple[str, int]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, abort, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup, escape
@@ -83,6 +83,16 @@ def web() -> Web:
     """Return this app's `Web`."""
     ctx: Web = current_app.extensions["kiosk"]
     return ctx
+
+
+Found = TypeVar("Found")
+
+
+def found_or_404(row: Found | None) -> Found:
+    """Return the record a page's address names, or answer 404 when there is none."""
+    if row is None:
+        abort(404)
+    return row
 
 
 def create_app(

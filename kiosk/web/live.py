@@ -19,6 +19,7 @@ page that reconnects says the last one it saw (SSE `Last-Event-ID`) and gets wha
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import secrets
 import threading
@@ -244,3 +245,9 @@ def event_stream(
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return Response(stream(), mimetype="text/event-stream", headers=headers)
+
+
+def sse_message(data: dict[str, Any], *, event: str = "", event_id: str = "") -> str:
+    """Return one server-sent event: its name and number when it has them, then its JSON data."""
+    head = (f"event: {event}\n" if event else "") + (f"id: {event_id}\n" if event_id else "")
+    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n"

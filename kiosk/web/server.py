@@ -9,7 +9,14 @@ from typing import Any
 from flask import Flask
 from waitress import wasyncore
 
-from kiosk.daemon.httpserver import CONNECTIONS, IDLE_S, STALL_S, guarded_server, split_listen
+from kiosk.daemon.httpserver import (
+    CONNECTIONS,
+    IDLE_S,
+    STALL_S,
+    guarded_server,
+    limits,
+    split_listen,
+)
 from kiosk.web import web as _web_of
 
 log = logging.getLogger("kiosk.web")
@@ -114,12 +121,8 @@ def build_web_server(daemon: Any) -> WebServer:
         app,
         s.web.listen,
         s.web.threads,
-        per_address=s.web.connections_per_address,
-        trusted_proxy=s.web.trusted_proxy,
-        stall_s=s.web.stall_timeout_s,
-        idle_s=s.web.idle_timeout_s,
-        connections=s.web.connections,
         reserved=tuple(s.web.screen_addresses),
+        **limits(s.web),
     )
     daemon.web = server
     return server

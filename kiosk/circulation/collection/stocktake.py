@@ -293,6 +293,22 @@ WHERE {SQL_IN_SCOPE} AND i.status NOT IN ('lost', 'withdrawn') AND NOT i.driftin
 """
 
 
+# The report's spreadsheet, the same from the dashboard and `kiosk stocktake report`: its
+# columns, and the names its coded columns are shown through (csvout.Words).
+REPORT_COLUMNS = (
+    "barcode",
+    "status",
+    "title",
+    "call_number",
+    "location",
+    "item_status",
+    "scanned_at",
+    "kiosk_id",
+    "patron_id",
+)
+REPORT_WORDS: dict[str, dict[str, str] | None] = {"status": STATUS_NAMES, "item_status": None}
+
+
 def _params(stocktake: dict[str, Any]) -> dict[str, Any]:
     keys = ("location", "call_from", "call_to")
     return {"id": stocktake["id"], **{k: stocktake[k] for k in keys}}

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from kiosk.circulation.dashboard import day_start, local_today
 from kiosk.circulation.rules import load_rules
 from kiosk.circulation.store import Store
-from kiosk.errors import KioskError
+from kiosk.errors import MessageError
 from kiosk.i18n import N_
 
 KINDS = ("month", "term", "year", "range")
@@ -28,13 +28,8 @@ SCHOOL_YEAR_STARTS = 9  # September: a Chinese school year runs September to Aug
 DEFAULT_TERM_DAYS = 120
 
 
-class PeriodError(KioskError, ValueError):
+class PeriodError(MessageError, ValueError):
     """A period that cannot be used; `message` is a catalog id, `params` fill it in."""
-
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message.format(**params))
-        self.message = message
-        self.params = params
 
 
 @dataclass(frozen=True)

@@ -98,13 +98,7 @@ def patrons(store: Store, q: str = "", page: int = 1) -> Page:
     """Return one page of patrons matching `q` (all of them when it is empty)."""
     q = q.strip()
     if not q:
-        total = store.value("SELECT count(*) FROM patrons")
-        page = _clamp(page, total)
-        rows = store.query(
-            f"SELECT {PATRON_COLUMNS} FROM patrons p {PATRON_ORDER} LIMIT ? OFFSET ?",
-            [PER_PAGE, (page - 1) * PER_PAGE],
-        )
-        return Page(rows, total, page)
+        return _every(store, "patrons", page)
     like = _like(q)
     found = {
         r[0]
@@ -135,13 +129,7 @@ def items(store: Store, q: str = "", page: int = 1) -> Page:
     """Return one page of items matching `q` by title, author, barcode, ISBN or call number."""
     q = q.strip()
     if not q:
-        total = store.value("SELECT count(*) FROM items")
-        page = _clamp(page, total)
-        rows = store.query(
-            f"SELECT * FROM items {ITEM_ORDER} LIMIT ? OFFSET ?",
-            [PER_PAGE, (page - 1) * PER_PAGE],
-        )
-        return Page(rows, total, page)
+        return _every(store, "items", page)
     # Titles and authors by pinyin, initials and words: the kiosk's search (stats/find.py).
     found = find.matching_barcodes(store, q)
     found |= {
@@ -157,22 +145,30 @@ def items(store: Store, q: str = "", page: int = 1) -> Page:
     return _page_of(store, "items", sorted(found), page)
 
 
+# Each list's rows, its key and its usual order: {kind: (select, key, order)}.
+LISTS = {
+    "patrons": (f"SELECT {PATRON_COLUMNS} FROM patrons p", "p.id", PATRON_ORDER),
+    "items": ("SELECT * FROM items", "barcode", ITEM_ORDER),
+}
+
+
+def _every(store: Store, kind: str, page: int) -> Page:
+    """Return one page of every patron or item, in the list's usual order."""
+    select, _key, order = LISTS[kind]
+    total = store.value(f"SELECT count(*) FROM {kind}")
+    page = _clamp(page, total)
+    rows = store.query(f"{select} {order} LIMIT ? OFFSET ?", [PER_PAGE, (page - 1) * PER_PAGE])
+    return Page(rows, total, page)
+
+
 def _page_of(store: Store, kind: str, keys: list[str], page: int) -> Page:
     """Return one page of the matched patrons or items, in the list's usual order."""
     page = _clamp(page, len(keys))
     if not keys:
         return Page([], 0, 1)
     # The matches go in as one JSON array, so SQLite sorts and pages them in one query.
-    if kind == "patrons":
-        sql = (
-            f"SELECT {PATRON_COLUMNS} FROM patrons p WHERE p.id IN "
-            f"(SELECT value FROM json_each(?)) {PATRON_ORDER} LIMIT ? OFFSET ?"
-        )
-    else:
-        sql = (
-            "SELECT * FROM items WHERE barcode IN (SELECT value FROM json_each(?)) "
-            f"{ITEM_ORDER} LIMIT ? OFFSET ?"
-        )
+    select, key, order = LISTS[kind]
+    sql = f"{select} WHERE {key} IN (SELECT value FROM json_each(?)) {order} LIMIT ? OFFSET ?"
     rows = store.query(sql, [json.dumps(keys), PER_PAGE, (page - 1) * PER_PAGE])
     return Page(rows, len(keys), page)
 

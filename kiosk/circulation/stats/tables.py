@@ -12,17 +12,12 @@ from zoneinfo import ZoneInfo
 from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.stats import Period, books, overdue, rankings, reading, student
 from kiosk.circulation.store import Store
-from kiosk.errors import KioskError
+from kiosk.errors import MessageError
 from kiosk.i18n import N_, translate
 
 
-class ReportError(KioskError, ValueError):
+class ReportError(MessageError, ValueError):
     """A report that cannot be made as asked; `message` is a catalog id, `params` fill it in."""
-
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message.format(**params))
-        self.message = message
-        self.params = params
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from kiosk.circulation.rules import default_limits, load_rules
 from kiosk.circulation.stats import search
 from kiosk.config import rule_defaults
 from kiosk.i18n import N_
-from kiosk.web import current_lang, gettext, web
+from kiosk.web import current_lang, found_or_404, gettext, web
 from kiosk.web.admin import actor, bp, page_number, rules_form
 
 PATRON_STATUSES = decide.PATRON_STATUSES
@@ -64,10 +64,7 @@ def patrons_found() -> Any:
 
 
 def _patron_or_404(patron_id: str) -> dict[str, Any]:
-    row = queries.patron_row(web().store.reader, patron_id)
-    if row is None:
-        abort(404)
-    return row
+    return found_or_404(queries.patron_row(web().store.reader, patron_id))
 
 
 @bp.get("/patrons/<patron_id>")
@@ -159,10 +156,7 @@ def items() -> str:
 
 
 def _item_or_404(barcode: str) -> dict[str, Any]:
-    row = queries.item_row(web().store.reader, barcode)
-    if row is None:
-        abort(404)
-    return row
+    return found_or_404(queries.item_row(web().store.reader, barcode))
 
 
 @bp.get("/items/<barcode>")
@@ -392,27 +386,41 @@ def _our_columns(kind: str) -> list[str]:
     return list(COLUMNS[kind])
 
 
-def _map_page(token: str, chosen: dict[str, list[str]], problems: list[str]) -> str:
+def column_map_page(
+    token: str,
+    name: str,
+    path: Path,
+    sheet: str | None,
+    ours: list[tuple[str, str, bool]],
+    chosen: dict[str, list[str]],
+    problems: list[str],
+) -> str:
+    """Show a sheet's columns and first rows beside ours (name, header, required), to match them."""
     from kiosk.circulation.importers import file_format, mappings
+
+    header, preview = mappings.first_rows(path, file_format(path), sheet)
+    return render_template(
+        "admin/import_map.html",
+        token=token,
+        name=name,
+        header=header,
+        preview=preview,
+        ours=ours,
+        chosen=chosen,
+        problems=problems,
+    )
+
+
+def _map_page(token: str, chosen: dict[str, list[str]], problems: list[str]) -> str:
     from kiosk.circulation.importers.checks import CHINESE_HEADERS, REQUIRED
 
     pending = web().jobs.get(token)
     if pending is None or "_spec" not in pending:
         abort(404)
-    spec = pending["_spec"]
-    path = Path(spec["file"])
-    header, preview = mappings.first_rows(path, file_format(path), spec["sheet"])
-    return render_template(
-        "admin/import_map.html",
-        token=token,
-        name=spec["name"],
-        header=header,
-        preview=preview,
-        ours=[
-            (c, CHINESE_HEADERS[c], c in REQUIRED[spec["kind"]]) for c in _our_columns(spec["kind"])
-        ],
-        chosen=chosen,
-        problems=problems,
+    spec, kind = pending["_spec"], pending["_spec"]["kind"]
+    ours = [(c, CHINESE_HEADERS[c], c in REQUIRED[kind]) for c in _our_columns(kind)]
+    return column_map_page(
+        token, spec["name"], Path(spec["file"]), spec["sheet"], ours, chosen, problems
     )
 
 

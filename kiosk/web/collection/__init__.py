@@ -34,7 +34,7 @@ from kiosk.circulation.stats import search
 from kiosk.circulation.stats.search import page_of
 from kiosk.circulation.stats.student import class_names
 from kiosk.i18n import N_
-from kiosk.web import current_lang, gettext, web
+from kiosk.web import current_lang, found_or_404, gettext, web
 from kiosk.web.admin import actor, guard, page_number
 from kiosk.web.admin.records import item_page
 
@@ -251,10 +251,7 @@ def set_status(to: str) -> Any:
 
 
 def _stocktake_or_404(stocktake_id: str) -> dict[str, Any]:
-    st = stocktake.get(web().store.reader, stocktake_id)
-    if st is None:
-        abort(404)
-    return st
+    return found_or_404(stocktake.get(web().store.reader, stocktake_id))
 
 
 @bp.get("/stocktake/<stocktake_id>")
@@ -263,18 +260,7 @@ def report(stocktake_id: str) -> Any:
     st = _stocktake_or_404(stocktake_id)
     rows = stocktake.report(web().store.reader, st)
     if request.args.get("format") == "csv":
-        columns = [
-            "barcode",
-            "status",
-            "title",
-            "call_number",
-            "location",
-            "item_status",
-            "scanned_at",
-            "kiosk_id",
-            "patron_id",
-        ]
-        words = {"status": stocktake.STATUS_NAMES, "item_status": None}
+        columns, words = list(stocktake.REPORT_COLUMNS), stocktake.REPORT_WORDS
         return _csv(rows, columns, f"stocktake-{st['started_at'][:10]}", words)
     counts = stocktake.summary(rows)
     wanted = request.args.get("status", "")

@@ -13,7 +13,6 @@ which resumes from the last line it showed.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +39,7 @@ from kiosk.circulation.stats import student
 from kiosk.i18n import N_, N_plural, translate
 from kiosk.web import Web, at_the_screen, web
 from kiosk.web.auth import FORBIDDEN, user_name
-from kiosk.web.live import Client, Update, event_stream
+from kiosk.web.live import Client, Update, event_stream, sse_message
 from kiosk.web.screen import find
 from kiosk.web.security import allowed
 
@@ -104,6 +103,14 @@ def operator(ctx: Web) -> dict[str, Any] | None:
     if user is not None:
         return {"kind": "librarian", "actor": f"librarian:{user}", "name": user}
     return None
+
+
+def open_operator(ctx: Web) -> dict[str, Any]:
+    """Return who runs the desk now, or answer 403 when nobody has opened it."""
+    op = operator(ctx)
+    if op is None:
+        abort(403, description=NOT_OPEN)
+    return op
 
 
 @bp.before_request
@@ -224,21 +231,20 @@ def events() -> Response:
     page), so nothing that happened in between is missed.
     """
     ctx = web()
-    if operator(ctx) is None:
-        abort(403, description=NOT_OPEN)
+    open_operator(ctx)
     private = at_the_screen()
     after = request.headers.get("Last-Event-ID") or request.args.get("after", "")
 
     def opening(client: Client) -> list[str]:
         state = {"event": "state", "missed": client.missed, **_mode(ctx, None, private)}
-        return ["retry: 1000\n\n", _sse(state)]
+        return ["retry: 1000\n\n", sse_message(state)]
 
     def render(update: Update) -> str:
         fb = update.feedback
         data: dict[str, Any] = {"event": update.kind, **_mode(ctx, update, private)}
         if fb is not None and update.kind not in ("session_started", "session_ended", "status"):
             data["line"] = line(fb.kind, fb.reason, fb.message, fb.params, fb.result, fb.code)
-        return _sse(data, ctx.broker.event_id(update))
+        return sse_message(data, event_id=ctx.broker.event_id(update))
 
     return event_stream(
         ctx.broker,
@@ -263,11 +269,6 @@ def _mode(ctx: Web, update: Update | None, private: bool) -> dict[str, Any]:
     if mode == BOX:
         state["box"] = {"class_name": kiosk.box_class, "count": len(kiosk.box)}
     return state
-
-
-def _sse(data: dict[str, Any], event_id: str = "") -> str:
-    head = f"id: {event_id}\n" if event_id else ""
-    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 # -- actions -----------------------------------------------------------------------------------
@@ -301,9 +302,7 @@ def type_code() -> Any:
 def lend() -> Any:
     """Choose the patron to lend to, or (no patron) stop lending and go back to returns."""
     ctx = web()
-    op = operator(ctx)
-    if op is None:
-        abort(403, description=NOT_OPEN)
+    op = open_operator(ctx)
     pid = request.form.get("patron_id", "")
     if op["kind"] == "helper" and ctx.daemon is not None:
         # The helper's session lends to the student whose card is read, as at the kiosk; the
@@ -325,9 +324,7 @@ def lend() -> Any:
 def undo() -> Any:
     """Undo the operator's last action, if it is recent enough."""
     ctx = web()
-    op = operator(ctx)
-    if op is None:
-        abort(403, description=NOT_OPEN)
+    op = open_operator(ctx)
     if getattr(ctx.daemon, "sip2", None) is not None:
         # The loan is the library system's (SIP2 has no undo): changing only the kiosk's copy
         # would make the two disagree.

@@ -16,17 +16,10 @@ from kiosk.circulation.collection import holds, lost, stocktake
 from kiosk.circulation.collection.stocktake import Scope
 from kiosk.web import gettext, web
 from kiosk.web.collection import DONE
-from kiosk.web.desk import NOT_OPEN, operator
+from kiosk.web.desk import open_operator
 
 # Nested in the desk's blueprint (`desk.collection.*`), whose network check runs first.
 bp: Blueprint = Blueprint("collection", __name__, url_prefix="/collection")
-
-
-def _op() -> dict[str, Any]:
-    op = operator(web())
-    if op is None:
-        abort(403, description=NOT_OPEN)
-    return op
 
 
 def _flash(outcome: Any, messages: dict[str, str], done: str, **params: Any) -> None:
@@ -39,7 +32,7 @@ def _flash(outcome: Any, messages: dict[str, str], done: str, **params: Any) -> 
 @bp.get("/")
 def page() -> str:
     """Show the stocktake's state and the desk's collection forms."""
-    op = _op()
+    op = open_operator(web())
     db = web().store.reader
     current = stocktake.unfinished(db)
     counts = stocktake.counts(db, current) if current else None
@@ -58,7 +51,7 @@ def page() -> str:
 @bp.post("/stocktake")
 def stocktake_action() -> Any:
     """Start (or resume), or pause, the stocktake from the desk."""
-    op, store = _op(), web().store
+    op, store = open_operator(web()), web().store
     action = request.form.get("action", "")
     if action == "start":
         scope = Scope(request.form.get("location", "").strip())
@@ -73,7 +66,7 @@ def stocktake_action() -> Any:
 @bp.post("/hold")
 def hold() -> Any:
     """Place a hold for a student on a book that is out."""
-    op = _op()
+    op = open_operator(web())
     barcode, patron = request.form.get("barcode", "").strip(), request.form.get("patron_id", "")
     _flash(
         holds.place(web().store, barcode, patron.strip(), op["actor"]),
@@ -87,7 +80,7 @@ def hold() -> Any:
 @bp.post("/damaged")
 def damaged() -> Any:
     """Put a damaged book in the repair queue."""
-    op = _op()
+    op = open_operator(web())
     barcode = request.form.get("barcode", "").strip()
     note = request.form.get("note", "").strip()
     _flash(

@@ -22,8 +22,9 @@ from kiosk.circulation.importers.checks import CHINESE_HEADERS, TITLE_COLUMNS
 from kiosk.circulation.importers.columns import map_header
 from kiosk.circulation.reading import fromfile, lists
 from kiosk.i18n import N_, N_plural
-from kiosk.web import gettext, web
+from kiosk.web import found_or_404, gettext, web
 from kiosk.web.admin import actor, guard
+from kiosk.web.admin.records import column_map_page
 
 # One blueprint for the area, under /admin: the lists' pages are its own (`/admin/reading`), the
 # stars (`/admin/reports/stars`) and donations (`/admin/donations`) nest in it (`reading.stars.*`,
@@ -74,10 +75,7 @@ def _list_form() -> lists.ListForm | None:
 
 
 def _found(list_id: str) -> dict[str, Any]:
-    found = lists.get_list(web().store.reader, list_id)
-    if found is None:
-        abort(404)
-    return found
+    return found_or_404(lists.get_list(web().store.reader, list_id))
 
 
 @bp.get("/reading/")
@@ -186,18 +184,9 @@ def _waiting(list_id: str, token: str) -> dict[str, Any]:
 def file_map(list_id: str, token: str, chosen: Any = None, problems: Any = None) -> str:
     """Show a sheet's columns beside ours, with its first rows, to say which is which."""
     pending = _waiting(list_id, token)
+    ours = [(c, CHINESE_HEADERS[c], False) for c in TITLE_COLUMNS]
     path = pending["_list_file"]
-    header, preview = mappings.first_rows(path, file_format(path))
-    return render_template(
-        "admin/import_map.html",
-        token=token,
-        name=pending["name"],
-        header=header,
-        preview=preview,
-        ours=[(c, CHINESE_HEADERS[c], False) for c in TITLE_COLUMNS],
-        chosen=chosen or {},
-        problems=problems or [],
-    )
+    return column_map_page(token, pending["name"], path, None, ours, chosen or {}, problems or [])
 
 
 @bp.post("/reading/<list_id>/file/<token>")

@@ -9,7 +9,6 @@ shown, idle or not: with no session it stays `answer_display_s` on the idle scre
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +22,7 @@ from kiosk.circulation.stats import month, rankings
 from kiosk.config.rule_defaults import BOOK_TYPE
 from kiosk.i18n import N_, N_plural, item_type_name, translate
 from kiosk.web import Web, at_the_screen, bilingual, web
-from kiosk.web.live import Update, event_stream
+from kiosk.web.live import Update, event_stream, sse_message
 from kiosk.web.security import allowed
 
 bp = Blueprint("screen", __name__)
@@ -274,19 +273,14 @@ def events() -> Response:
     mine = at_the_screen()  # read now: the stream runs outside the request
     return event_stream(
         ctx.broker,
-        opening=lambda _: ["retry: 1000\n", _sse(shown_here(state_of(ctx), mine))],
-        render=lambda update: _sse(shown_here(state_of(ctx, update), mine)),
-        idle=lambda: _sse({"event": "status", "offline": _offline(ctx)}, "status"),
+        opening=lambda _: ["retry: 1000\n", sse_message(shown_here(state_of(ctx), mine))],
+        render=lambda update: sse_message(shown_here(state_of(ctx, update), mine)),
+        idle=lambda: sse_message({"event": "status", "offline": _offline(ctx)}, event="status"),
         keepalive_s=KEEPALIVE_S,
         address=request.remote_addr or "",
         # The kiosk's own screen always gets a place; the same address's desk is not the screen.
         screen=mine,
     )
-
-
-def _sse(data: dict[str, Any], event: str = "") -> str:
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 @bp.post("/done")
