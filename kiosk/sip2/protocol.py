@@ -147,7 +147,8 @@ def parse(body: str) -> Message:
 
 def when(at: dt.datetime) -> str:
     """Return a time as SIP2's 18 characters, YYYYMMDDZZZZHHMMSS, in local time (zone blank)."""
-    return at.strftime("%Y%m%d    %H%M%S")
+    # By hand: strftime takes a few microseconds, and every request carries one or two dates.
+    return f"{at.year:04d}{at.month:02d}{at.day:02d}    {at.hour:02d}{at.minute:02d}{at.second:02d}"
 
 
 _FIELD_ENDS = str.maketrans("", "", "|\r\n")
