@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import ITEMS
 
 from kiosk.circulation.projector import project, project_many
 from kiosk.circulation.store import Event, Store
-
-from conftest import ITEMS
 
 BOOKS = [i[0] for i in ITEMS]
 DUE = {"due_at": "2026-11-30T15:59:59.000Z"}

@@ -4,9 +4,10 @@ A batch posted to the hub's API is checked, stored once and replayed into the lo
 transaction. What one item or one patron needs is read for the whole batch at once (a chunk
 of 500 keys a statement), and the books' loans and returns are projected a run at a time
 (`project_many`: one statement for all the batch's loans, one for its returns), so the
-statements per event stay few: the bounds below are what the code does now. SQLite's trace reports a trigger's work (the change feed) as its statement again,
-and `executemany` once a row: both are counted, as both are work. A failing test lists the
-statements by shape, most frequent first, so a reader sees what crept in.
+statements per event stay few: the bounds below are what the code does now. SQLite's trace
+reports a trigger's work (the change feed) as its statement again, and `executemany` once a
+row: both are counted, as both are work. A failing test lists the statements by shape, most
+frequent first, so a reader sees what crept in.
 """
 
 from __future__ import annotations
