@@ -7,7 +7,12 @@ loopback. Each round (bench.harness: median of the rounds, with their spread) a 
 
 - pull: takes the hub's snapshot (50,000 items, 2,000 patrons and their cards);
 - drain: its worker pushes 10,000 queued events in batches (checked, stored once, replayed into
-  loans, committed with synchronous=FULL at the hub, acknowledged at the kiosk);
+  loans, committed with synchronous=FULL at the hub, acknowledged at the kiosk). The kiosk's
+  clock is right (it agrees with the hub's when it sends), and each round's backlog lies in a
+  stretch of time after the previous round's: the same books and students, lent again later,
+  as a kiosk back online after some days sends them. (Rounds that all started at one fake time
+  were corrected by their clock offset onto one stretch of time, every book's loan landing
+  inside the previous round's loan of it: a replay of every book, not a drain.);
 - baseline over HTTP: the very same request bodies sent with plain `requests.post` to the sink,
   which reads them and answers a small JSON: what the transport alone costs;
 - baseline for storing: the same events inserted into a new store with the hub's schema and
@@ -22,6 +27,7 @@ Rates are per round; medians and p99 of requests are per batch or snapshot page.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import socket
@@ -35,7 +41,7 @@ from typing import Any
 import requests
 
 from bench import harness
-from kiosk.circulation.clock import FakeClock
+from kiosk.circulation.clock import FakeClock, SystemClock
 from kiosk.config import from_dict
 from kiosk.daemon.app import open_store
 from kiosk.sync import hubstore, replica
@@ -202,11 +208,16 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def new_kiosk(
-    folder: Path, url: str, token: str, kiosk_id: str, batch: int
+    folder: Path,
+    url: str,
+    token: str,
+    kiosk_id: str,
+    batch: int,
+    start: dt.datetime | None = None,
 ) -> tuple[FakeClock, Any, SyncWorker]:
     """Open a new kiosk store in `folder` with a sync worker for the hub (not started)."""
     folder.mkdir()
-    clock = FakeClock()
+    clock = FakeClock() if start is None else FakeClock(start)
     settings = from_dict(
         {"kiosk": {"id": kiosk_id}, "store": {"path": "kiosk.db"}}, base_dir=folder
     )
@@ -225,7 +236,9 @@ def one_round(
     r: int,
 ) -> None:
     """A new kiosk pulls the snapshot and drains its events; then the same bytes and rows bare."""
-    clock, store, worker = new_kiosk(folder, url, token, f"bench{r}", size.batch)
+    # Each round's backlog in its own stretch of the past, in order, before any later round's.
+    start = SystemClock().now() - dt.timedelta(seconds=2 * size.events * (MAX_ROUNDS - r))
+    clock, store, worker = new_kiosk(folder, url, token, f"bench{r}", size.batch, start)
     client = worker.client
 
     pages: list[float] = []
@@ -246,6 +259,7 @@ def one_round(
     assert items == size.items + 12 * MAX_ROUNDS, items
 
     queue_events(store, clock, size)
+    clock.advance((SystemClock().now() - clock.now()).total_seconds())  # right when it sends
     bodies: list[bytes] = []
     batches: list[float] = []
     original_post = client.post_events

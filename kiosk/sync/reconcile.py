@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,7 +46,7 @@ from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.collection import EVENT_TYPES as COLLECTION_EVENTS
 from kiosk.circulation.models import Patron
 from kiosk.circulation.projections.loans import open_loan
-from kiosk.circulation.projector import project
+from kiosk.circulation.projector import project, project_many
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.sync import trust
@@ -361,6 +361,7 @@ def replay_items(
         ):
             held[barcode] = (uuid, patron)
     kept = Marks()
+    later: dict[str, list[Event]] = {}
     for barcode in barcodes:
         parts = list(_chunks(by_item[barcode]))
         for i, part in enumerate(parts):
@@ -368,12 +369,32 @@ def replay_items(
             if barcode in first_seen:
                 last[barcode] = FIRST  # nothing before these events: nothing to rewind
             start = held[barcode] if i == 0 else UNREAD
-            end = replay_item(db, barcode, new, now, last.get(barcode), items, patrons, kept, start)
+            end = replay_item(
+                db,
+                barcode,
+                new,
+                now,
+                last.get(barcode),
+                (items, patrons),
+                kept,
+                start,
+                later if len(parts) == 1 else None,
+            )
             if end is not None:
                 last[barcode] = end
             if len(parts) > 1:
                 kept.save(db)  # the item's next chunk may rewind to a quiet moment of this one
+    project_many(db, _waves(later))
     kept.save(db)
+
+
+def _waves(later: dict[str, list[Event]]) -> list[Event]:
+    """Return the books' events in an order that applies each book's in its order: every
+    book's first event, then every book's second, ...; of one type together within each."""
+    out: list[Event] = []
+    for k in range(max((len(v) for v in later.values()), default=0)):
+        out += sorted((v[k] for v in later.values() if len(v) > k), key=lambda e: e.type)
+    return out
 
 
 class Marks:
@@ -449,16 +470,21 @@ def replay_item(
     rows: list[dict[str, Any]],
     now: str,
     last: tuple[str, int, str] | None,
-    items: Known,
-    patrons: Known,
+    known: tuple[Known, Known],
     marks: Marks,
     held: Held = UNREAD,
+    later: dict[str, list[Event]] | None = None,
 ) -> tuple[str, int, str] | None:
     """Apply an item's new loan and incident events in the order they happened (projections).
 
     `rows` are the new events (in that order), `last` where the item's replay stood; returns
     where it stands now (None: nothing applied), and keeps it in `marks` with the item's quiet
     moments. `held` is the item's open loan before them, when the caller has read it.
+    `known`: which of the batch's items and patrons the hub has.
+
+    With `later` given, an item whose new events are all loans, applied forward from a loan
+    known here, has them judged now and kept there by book, for the caller to project all
+    books' at once (`project_many`): its open loan is followed here, never read back.
 
     When every new event comes after the last one applied (the usual case), they are projected
     forward from the item's current loan. An event that lands earlier (a kiosk that was offline,
@@ -469,6 +495,7 @@ def replay_item(
     """
     if not rows:
         return None
+    items, patrons = known
     # The item's open loan (uuid, patron) as the replay goes: read once, then followed.
     if last is None or _key(rows[0]) <= tuple(last):
         rows = _rewind(db, barcode, _key(rows[0]), now)
@@ -477,8 +504,11 @@ def replay_item(
         for row in rows:
             _conflict(db, "unknown_item", row, now)
         return None
+    sink: Callable[[Database, Event], None] = project
+    if later is not None and held is not UNREAD and all(r["type"] in LOAN_TYPES for r in rows):
+        sink = lambda db, e: later.setdefault(barcode, []).append(e)  # noqa: E731
     for row in rows:
-        held = _apply(db, row, barcode, now, patrons, held)
+        held = _apply(db, row, barcode, now, patrons, held, sink)
         if row["type"] == "checkin":  # a return ends whatever loan is open: on the shelf now
             marks.quiet.append((barcode, *_key(row)))
     end = _key(rows[-1])
@@ -618,10 +648,17 @@ def _event(row: dict[str, Any]) -> Event:
 
 
 def _apply(
-    db: Database, row: dict[str, Any], barcode: str, now: str, patrons: Known, held: Held
+    db: Database,
+    row: dict[str, Any],
+    barcode: str,
+    now: str,
+    patrons: Known,
+    held: Held,
+    sink: Callable[[Database, Event], None] = project,
 ) -> Held:
-    """Report what a loan event means at this point of the item's history, then project it;
-    return the item's open loan after it (`held` before it; UNREAD when not known)."""
+    """Report what a loan event means at this point of the item's history, then project it (a
+    loan event: through `sink`); return the item's open loan after it (`held` before it;
+    UNREAD when not known)."""
     kind, patron = row["type"], row["patron_id"]
     if kind in trust.CHECKED_IN_REPLAY and trust.refused(db, row["uuid"]):
         return held  # a forged undo, a kiosk's withdrawal (kiosk/sync/trust.py): never applied
@@ -646,7 +683,7 @@ def _apply(
     elif kind == "renew" and (loan is None or loan[1] != patron):
         _conflict(db, "renew_not_on_loan", row, now, loan[1] if loan else None)
         return loan
-    project(db, _event(row))
+    sink(db, _event(row))
     if kind == "checkout":  # the patron's loan: a new one, or theirs renewed
         return loan if loan is not None and loan[1] == patron else (row["uuid"], patron)
     return None if kind == "checkin" else loan  # a renewal keeps the loan

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from kiosk.circulation.events import Event
 from kiosk.circulation.projections.donations import undo_drift
-from kiosk.circulation.projector import projection
+from kiosk.circulation.projector import projection, projections
 
 
 def open_loan(db: Database, barcode: str | None) -> tuple[Any, ...] | None:
@@ -27,65 +27,89 @@ def open_loan(db: Database, barcode: str | None) -> tuple[Any, ...] | None:
     ).fetchone()
 
 
-def _shelve(db: Database, barcode: str | None, at: str) -> None:
-    # A lost or damaged book keeps its status for the librarian to decide; only on_loan moves.
-    db.execute(
-        "UPDATE items SET status = 'available', updated_at = ? "
-        "WHERE barcode = ? AND status = 'on_loan'",
-        [at, barcode],
-    )
-
-
-def _lend(db: Database, barcode: str | None, at: str) -> None:
-    db.execute(
-        "UPDATE items SET status = 'on_loan', updated_at = ? "
-        "WHERE barcode = ? AND status = 'available'",
-        [at, barcode],
-    )
-
-
-# One statement for the common case (a book on the shelf): insert the loan, or, when the same
-# patron's loan of it is open (the unique index of open loans), renew that one; another patron's
-# open loan changes nothing here and returns no row.
-_OPEN_OR_RENEW = (
-    "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
-    "VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT(item_barcode) WHERE returned_at IS NULL DO UPDATE SET "
-    "due_at = max(due_at, excluded.due_at), renewals = renewals + 1 "
-    "WHERE loans.patron_id = excluded.patron_id "
-    "RETURNING uuid"
+# A lost or damaged book keeps its status for the librarian to decide; only on_loan moves.
+SHELVE = (
+    "UPDATE items SET status = 'available', updated_at = ? WHERE barcode = ? AND status = 'on_loan'"
+)
+LEND = (
+    "UPDATE items SET status = 'on_loan', updated_at = ? WHERE barcode = ? AND status = 'available'"
 )
 
 
-@projection("checkout")
-def checkout(db: Database, e: Event) -> None:
-    """Open a loan; one still open ends here, or is renewed when the same patron has it."""
-    values = [e.uuid, e.item_barcode, e.patron_id, e.at, e.data["due_at"]]
-    done = db.execute(_OPEN_OR_RENEW, values).fetchall()
-    if done and done[0][0] != e.uuid:
-        return  # the same patron's open loan, renewed
-    if not done:  # another patron's open loan (at the hub, a transfer): it ends here
-        db.execute(
-            "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL",
-            [e.at, e.item_barcode],
-        )
-        db.execute(
-            "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            values,
-        )
-    _lend(db, e.item_barcode, e.at)
+def _shelve(db: Database, barcode: str | None, at: str) -> None:
+    db.execute(SHELVE, [at, barcode])
 
 
-@projection("checkin")
-def checkin(db: Database, e: Event) -> None:
-    """End whatever loan of the item is open; a book on the shelf stays there."""
-    cur = db.execute(
-        "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL",
-        [e.at, e.item_barcode],
-    )
-    if cur.rowcount:
-        _shelve(db, e.item_barcode, e.at)
+def _lend(db: Database, barcode: str | None, at: str) -> None:
+    db.execute(LEND, [at, barcode])
+
+
+def _rows(count: int, width: int) -> str:
+    """Return the placeholders of `count` rows of `width` values: (?, ?), (?, ?) ..."""
+    return ", ".join(["(" + ", ".join("?" * width) + ")"] * count)
+
+
+# Rows a statement: five values each, well under SQLite's 32,766 parameters.
+ROWS = 500
+
+# One statement for the common case (a book on the shelf): insert each loan, or, when the same
+# patron's loan of the book is open (the unique index of open loans), renew that one; another
+# patron's open loan changes nothing here and returns no row.
+_OPEN_OR_RENEW = (
+    "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
+    "VALUES {rows} "
+    "ON CONFLICT(item_barcode) WHERE returned_at IS NULL DO UPDATE SET "
+    "due_at = max(due_at, excluded.due_at), renewals = renewals + 1 "
+    "WHERE loans.patron_id = excluded.patron_id "
+    "RETURNING item_barcode, uuid"
+)
+
+
+@projections("checkout")
+def checkout(db: Database, events: list[Event]) -> None:
+    """Open a loan of each book; one still open ends here, or is renewed when the same patron
+    has it."""
+    for i in range(0, len(events), ROWS):
+        part = events[i : i + ROWS]
+        values = [(e.uuid, e.item_barcode, e.patron_id, e.at, e.data["due_at"]) for e in part]
+        sql = _OPEN_OR_RENEW.format(rows=_rows(len(part), 5))
+        done = dict(db.execute(sql, [v for row in values for v in row]).fetchall())
+        # No row: another patron's open loan (at the hub, a transfer): it ends here.
+        moved = [
+            (e, row) for e, row in zip(part, values, strict=True) if e.item_barcode not in done
+        ]
+        if moved:
+            db.conn.executemany(
+                "UPDATE loans SET returned_at = ? WHERE item_barcode = ? AND returned_at IS NULL",
+                [(e.at, e.item_barcode) for e, _ in moved],
+            )
+            db.conn.executemany(
+                "INSERT INTO loans (uuid, item_barcode, patron_id, checked_out_at, due_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [row for _, row in moved],
+            )
+        # Lent: not the same patron's loan renewed (its own UUID came back, or none did).
+        lent = [e for e in part if done.get(e.item_barcode, e.uuid) == e.uuid]
+        db.conn.executemany(LEND, [(e.at, e.item_barcode) for e in lent])
+
+
+@projections("checkin")
+def checkin(db: Database, events: list[Event]) -> None:
+    """End whatever loan of each book is open; a book on the shelf stays there."""
+    for i in range(0, len(events), ROWS):
+        part = events[i : i + ROWS]
+        ended = {
+            r[0]
+            for r in db.execute(
+                "UPDATE loans SET returned_at = v.column1 FROM (VALUES "
+                + _rows(len(part), 2)
+                + ") AS v WHERE loans.item_barcode = v.column2 AND loans.returned_at IS NULL "
+                "RETURNING loans.item_barcode",
+                [v for e in part for v in (e.at, e.item_barcode)],
+            ).fetchall()
+        }
+        back = [(e.at, e.item_barcode) for e in part if e.item_barcode in ended]
+        db.conn.executemany(SHELVE, back)
 
 
 @projection("renew")
