@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import sqlite3
 import subprocess
@@ -249,6 +250,9 @@ def test_logs_go_to_stderr_with_journald_priorities(daemon: KioskProcess) -> Non
     assert all(entry[:1] == "<" and entry[2:3] == ">" for entry in daemon.log), daemon.log
     ready = [entry for entry in daemon.log if "ready" in entry]
     assert len(ready) == 1 and ready[0].startswith("<6>kiosk: ready: kiosk kiosk-test")
+    # Start-up's objects are frozen, so a full collection during a scan walks only newer ones.
+    frozen = re.search(r"(\d+) objects of start-up set aside", ready[0])
+    assert frozen is not None and int(frozen.group(1)) > 10_000, ready[0]
     # The console indicator's feedback never ends up in the log, nor the log on stdout.
     assert not any(line.startswith("<") for line in daemon.console)
 
