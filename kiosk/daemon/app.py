@@ -81,6 +81,16 @@ def badge_rules(settings: Settings) -> BadgeRules:
     return BadgeRules(tuple(r.badge_milestones), r.badge_subjects, r.badge_min_loan_hours)
 
 
+def kiosk_hook(circulation: Circulation, settings: Settings) -> Any:
+    """Return the session's hook: the collection's (stocktake, holds), with reading badges."""
+    hook: Any = CollectionHook(
+        circulation, settings.collection.hold_days, settings.collection.max_holds
+    )
+    if settings.reading.badges:
+        hook = BadgeHook(hook, circulation, badge_rules(settings))
+    return hook
+
+
 def build_source(settings: Settings, url: str) -> ScanSource | None:
     """Make the scan source a `[scanner] source` URL names."""
     return build.scanner_source(settings, url)
@@ -144,11 +154,7 @@ class Daemon:
             self.circulation = Circulation(
                 self.store, s.kiosk.timezone, record_stray_returns=bool(s.hub.url)
             )
-            hook: Any = CollectionHook(
-                self.circulation, s.collection.hold_days, s.collection.max_holds
-            )
-            if s.reading.badges:
-                hook = BadgeHook(hook, self.circulation, badge_rules(s))
+            hook = kiosk_hook(self.circulation, s)
             self.kiosk = Kiosk(self.circulation, self.clock, hook=hook, **session)
         if self.indicator is None:
             self.indicator = build_indicator(s)
