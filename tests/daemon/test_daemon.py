@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import sqlite3
 import subprocess
@@ -249,6 +250,9 @@ def test_logs_go_to_stderr_with_journald_priorities(daemon: KioskProcess) -> Non
     assert all(entry[:1] == "<" and entry[2:3] == ">" for entry in daemon.log), daemon.log
     ready = [entry for entry in daemon.log if "ready" in entry]
     assert len(ready) == 1 and ready[0].startswith("<6>kiosk: ready: kiosk kiosk-test")
+    # Start-up's objects are frozen, so a full collection during a scan walks only newer ones.
+    frozen = [m for e in daemon.log if (m := re.search(r"(\d+) objects of start-up set aside", e))]
+    assert len(frozen) == 1 and int(frozen[0].group(1)) > 10_000, daemon.log
     # The console indicator's feedback never ends up in the log, nor the log on stdout.
     assert not any(line.startswith("<") for line in daemon.console)
 

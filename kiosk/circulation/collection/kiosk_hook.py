@@ -44,6 +44,9 @@ class CollectionHook:
         self.hold_days = hold_days
         self.max_holds = max_holds
         self._expired_at: float | None = None
+        # The book `before` found no hold on, in this scan: its checkout has no hold to fulfil,
+        # so `after` need not look again (a hold placed in that millisecond waits as any other).
+        self._no_holds: str | None = None
 
     def counting(self) -> bool:
         """Say whether a stocktake runs (open, not paused): the kiosk is in stocktake mode."""
@@ -51,6 +54,7 @@ class CollectionHook:
 
     def before(self, kiosk: Kiosk, code: str, found: Identified) -> Feedback | None:
         """Answer a scan the collection owns, or None to let the session handle it."""
+        self._no_holds = None
         if found.kind not in ("item", "unknown"):
             return None
         # The session read whether a stocktake runs at the start of this scan (`counting()`);
@@ -73,6 +77,8 @@ class CollectionHook:
             waiting = holds.active(self.store.reader, code)
             if waiting and waiting[0]["patron_id"] != kiosk.patron.id:
                 return self._feedback(kiosk, "error", "held_for_other", holds.MESSAGES, item)
+            if not waiting:
+                self._no_holds = code
         return None
 
     def after(self, kiosk: Kiosk, fb: Feedback) -> Feedback:
@@ -81,8 +87,10 @@ class CollectionHook:
         if result is not None and result.ok and result.item is not None:
             if result.action == "checkin":
                 return self._returned(kiosk, fb, result.item)
-            if result.action == "checkout" and result.patron is not None:
-                self._collected(result.patron.id, result.item.barcode, _actor(kiosk))
+            barcode = result.item.barcode
+            # No hold to fulfil when `before` found none on this book in this scan.
+            if result.action == "checkout" and result.patron and barcode != self._no_holds:
+                self._collected(result.patron.id, barcode, _actor(kiosk))
         if fb.reason == "session_started" and kiosk.patron is not None:
             wanted = kiosk.take_wanted()
             if wanted is not None:
