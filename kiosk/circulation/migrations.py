@@ -601,4 +601,20 @@ def m035_title_search(db: Database) -> None:
         )
 
 
+@migrations(name="m036_redundant_indexes")
+def m036_redundant_indexes(db: Database) -> None:
+    """Drop two indexes that another index's first column already serves.
+
+    `loans_checked_out (checked_out_at)` is the start of `loans_period`, and `reading_items_title
+    (title)` the start of `items_title_author`: every query that used them uses those as well,
+    and each checkout or new book no longer writes a page for them.
+    """
+    db.executescript(
+        """
+        DROP INDEX IF EXISTS loans_checked_out;
+        DROP INDEX IF EXISTS reading_items_title;
+        """
+    )
+
+
 KNOWN = [m.name for m in migrations._migrations]

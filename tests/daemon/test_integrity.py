@@ -18,7 +18,7 @@ from kiosk.devices.console import ConsoleIndicator
 def damage_an_index(path: Path) -> None:
     """Change table rows behind an index's back: quick_check passes, integrity_check does not."""
     conn = sqlite3.connect(str(path), isolation_level=None)
-    name = "loans_checked_out"
+    name = "loans_period"
     row = conn.execute("SELECT rootpage, sql FROM sqlite_master WHERE name = ?", [name]).fetchone()
     conn.execute("PRAGMA writable_schema=ON")
     conn.execute("DELETE FROM sqlite_master WHERE name = ?", [name])
@@ -54,7 +54,7 @@ def test_index_damage_found_after_start_stops_lending(tmp_path: Path) -> None:
     daemon = Daemon(settings, clock=FakeClock(START), indicator=ConsoleIndicator(out))
     assert daemon.integrity == "checking"  # quick_check at open let it start
     daemon.check_integrity()
-    assert "missing from index loans_checked_out" in daemon.integrity
+    assert "missing from index loans_period" in daemon.integrity
     assert daemon.health()["store_integrity"] == daemon.integrity
     daemon.handle(Scan("scanner", "0F00A1B2C4"))
     daemon.handle(Scan("scanner", "9787535449450"))
