@@ -165,3 +165,24 @@ def test_bad_badge_settings_say_which_key_and_why() -> None:
         assert said in str(e.value), (raw, str(e.value))
     s = config.from_dict({"reading": {"badge_milestones": ["subjects"], "badge_subjects": 3}})
     assert badge_rules(s) == badges.Rules(("subjects",), 3, 24.0)
+
+
+def test_a_loan_that_comes_of_age_during_a_session_shows_its_badge_at_the_next_tap(
+    store: Store, circulation: Circulation, clock: FakeClock, settings: config.Settings
+) -> None:
+    from kiosk.circulation.collection.kiosk_hook import CollectionHook
+    from kiosk.circulation.reading.kiosk_hook import BadgeHook
+
+    hook = BadgeHook(CollectionHook(circulation), circulation, badge_rules(settings))
+    kiosk = Kiosk(circulation, clock, hook=hook)
+    assert circulation.checkout("S001", "9787020002207").ok
+    clock.advance(23 * 3600 + 59 * 60)
+    assert kiosk.scan("0F00A1B2C3").badges == ()  # a day not lasted yet
+    clock.advance(120)
+    # The book's answer does not look again (a day-long loan counts neither when it starts
+    # nor when it ends); the loan lasted its day, so the next tap shows the badge.
+    returned = kiosk.scan("9787020002207")
+    assert returned.result is not None and returned.result.action == "checkin"
+    assert returned.badges == ()
+    kiosk.done()
+    assert kiosk.scan("0F00A1B2C3").badges == ({"badge": "first_book", "count": 1},)

@@ -1,9 +1,10 @@
 """Reading badges at the kiosk: the collection's hook, with the badges a child earned after it.
 
-A student's badges are looked for when their own session opens (the card tap) and after each
-book they borrow or return in it, after the store committed that. The badges earned ride on that
-answer's `Feedback.badges`, so the screen shows them in that child's session only, and the
-lights play the badge tune (app.py). A failed look never holds up the queue: it is logged.
+A student's badges are looked for when their own session opens (the card tap), after the
+store committed it; a book's answer in the session looks for none (`_earns` says why). The
+badges earned ride on that answer's `Feedback.badges`, so the screen shows them in that child's
+session only, and the lights play the badge tune (app.py). A failed look never holds up the
+queue: it is logged.
 """
 
 from __future__ import annotations
@@ -61,11 +62,12 @@ class BadgeHook:
 
 
 def _earns(kiosk: Kiosk, fb: Feedback) -> bool:
-    """Return whether this answer is one a badge may come with: a student's own session
-    opening, or a book they borrowed or returned in it."""
+    """Return whether this answer is one a badge may come with: a student's own session opening.
+
+    A loan counts once it lasted `min_hours` (more than 0, config checks it), so a book's
+    answer in the session adds nothing: the loan it starts counts later, the one it ends counted
+    already if it lasted. A loan that comes of age during the session shows at the next tap.
+    """
     if kiosk.mode != PATRON or kiosk.patron is None or kiosk.patron.role != "student":
         return False
-    if fb.kind == "session_started":
-        return True
-    result = fb.result
-    return result is not None and result.ok and result.action in ("checkout", "checkin")
+    return fb.kind == "session_started"
