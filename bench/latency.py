@@ -217,16 +217,18 @@ def main(argv: list[str] | None = None) -> None:
         scan_latency(folder, sessions, bench)
         daemon_figures(folder, bench)
     base = "baseline: sqlite3 INSERT + COMMIT"
-    for stat in ("p50", "p99"):
+    # The p50's 3x is the first wave's target; the p99s' 1.5x is the one command handler's aim
+    # (issue 20): a scan's tail no worse than half again the bare commit's.
+    for stat, most in (("p50", 3.0), ("p99", 1.5)):
         bench.compare(
             f"scan to committed result, checkout: {stat}",
             "checkout",
             base,
             stat,
-            harness.ratio_at_most(3),
+            harness.ratio_at_most(most),
         )
     bench.compare(
-        "scan to committed result, return: p99", "return", base, "p99", harness.ratio_at_most(3)
+        "scan to committed result, return: p99", "return", base, "p99", harness.ratio_at_most(1.5)
     )
     bare = "baseline: Python imports the code"
     bench.compare(
