@@ -125,3 +125,15 @@ class Loan:
 PATRON_FIELDS = tuple(f.name for f in fields(Patron))
 ITEM_FIELDS = tuple(f.name for f in fields(Item))
 LOAN_FIELDS = tuple(f.name for f in fields(Loan))
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """The rows a batch of copies would change, as the store has them now (read once a batch).
+
+    `rows`: by (event type, key): a patron's, item's, card's, MARC record's or an item's open
+    loan's columns; a key not there has no row. `cards`: each patron's card codes.
+    """
+
+    rows: dict[tuple[str, str], dict[str, Any]]
+    cards: dict[str, set[str]]

@@ -48,7 +48,7 @@ def commit(store: Store, db: Database, drafts: Iterable[Draft], at: str) -> list
     for d in drafts:
         event = Event(
             type=d.type,
-            at=at,
+            at=d.at or at,
             kiosk_id=store.kiosk_id,
             actor=d.actor,
             patron_id=d.patron_id,

@@ -33,8 +33,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
-from kiosk.circulation.catalogue import put_record
-from kiosk.circulation.records import save
+from kiosk.circulation.commands import Copy
+from kiosk.circulation.records import copy_rows
 from kiosk.circulation.store import Store, fetch
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,9 @@ BATCH_SECONDS = 0.03  # longest a batch writes while it holds the write lock (th
 # Longer than SQLite's busy-wait steps in the first 100 ms of a wait (1 to 25 ms), so a scan
 # waiting in another process gets in; varied, so its retries cannot keep falling into batches.
 PAUSE_SECONDS = (0.025, 0.045)
-UNDO_BATCH = 20  # journal entries read at a time while undoing
+UNDO_BATCH = 4  # journal entries (of up to CHUNK rows) put back by one command
 CHUNK = 32  # rows a journal entry covers: a batch writes several of these
+UNDO_ACTOR = "import undone"  # the actor of the events that put an undone import's rows back
 TABLES = {
     "patrons": ("patrons", "id"),
     "items": ("items", "barcode"),
@@ -185,7 +186,6 @@ def undo(store: Store, import_id: str, kind: str) -> int:
     undone = 0
     while True:
         with store.write() as db:
-            at = store.now()
             started = time.monotonic()
             while time.monotonic() - started <= BATCH_SECONDS:
                 entries = db.execute(
@@ -196,32 +196,38 @@ def undo(store: Store, import_id: str, kind: str) -> int:
                 if not entries:
                     db.execute("DELETE FROM import_runs WHERE id = ?", [import_id])
                     return undone
-                for seq, entry in entries:
-                    for before in reversed(_rows(json.loads(entry))):
-                        # A bare key: the row was new.
-                        was = before if isinstance(before, dict) else {"key": before, "old": None}
-                        _put_back(db, kind, was, at)
-                        undone += 1
-                    db.execute("DELETE FROM import_journal WHERE seq = ?", [seq])
-                    if time.monotonic() - started > BATCH_SECONDS:
-                        break
+                # Each entry's rows, newest first, put back by one command (an event a row).
+                copies = [
+                    copy
+                    for _, entry in entries
+                    for before in reversed(_rows(json.loads(entry)))
+                    # A bare key: the row was new.
+                    for copy in _put_back(
+                        kind, before if isinstance(before, dict) else {"key": before, "old": None}
+                    )
+                ]
+                undone += sum(len(_rows(json.loads(entry))) for _, entry in entries)
+                copy_rows(store, copies, UNDO_ACTOR)  # joins this write
+                db.conn.executemany(
+                    "DELETE FROM import_journal WHERE seq = ?", [(seq,) for seq, _ in entries]
+                )
         pause()
 
 
-def _put_back(db: Database, kind: str, entry: dict[str, Any], at: str) -> None:
-    """Put back one row (and a patron's cards) as the journal saw it before the import."""
+def _put_back(kind: str, entry: dict[str, Any]) -> list[Copy]:
+    """Return the copies that put back one row (and a patron's cards) as the journal saw it."""
     old = entry["old"]
     if kind == "records":
         if old is None:
-            save(db, "marc_record_saved", entry["key"], None, at)
-        else:
-            put_record(db, old, old["source"], old["loaded_at"])
-        return
-    for code, card in entry.get("cards", {}).items():
-        save(db, "card_saved", code, card, at)  # None: the card was new, remove it
+            return [Copy("marc_record_saved", entry["key"], None)]
+        row = {k: old.get(k, "") for k in ("isbn", "title", "author", "call_number", "source")}
+        return [Copy("marc_record_saved", entry["key"], row, at=old["loaded_at"])]
+    # None: the card was new, remove it.
+    copies = [Copy("card_saved", code, card) for code, card in entry.get("cards", {}).items()]
     if old is not None:
         old = {k: v for k, v in old.items() if k != "status"}  # loans may have moved it
-    save(db, "patron_saved" if kind == "patrons" else "item_saved", entry["key"], old, at)
+    copies.append(Copy("patron_saved" if kind == "patrons" else "item_saved", entry["key"], old))
+    return copies
 
 
 def recover(store: Store) -> list[Finished]:

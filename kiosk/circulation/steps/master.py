@@ -7,6 +7,7 @@ from sqlite_utils import Database
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation import decide
 from kiosk.circulation.commands import (
+    CopyRows,
     IssueCard,
     ReportCardLost,
     SaveItemType,
@@ -81,3 +82,13 @@ def item_type_set(db: Database, cmd: SetItemType, _: Context) -> Decided:
 def built_in_type_names() -> set[str]:
     """Return the names of the built-in item types in every language (报刊杂志, Magazine...)."""
     return {translate(name, lang) for name in ITEM_TYPE_NAMES.values() for lang in LANGUAGES}
+
+
+@step(CopyRows)
+def rows_copied(db: Database, cmd: CopyRows, _: Context) -> Decided:
+    """Read the rows the copies would change, a few statements for the batch; decide.
+
+    The state is what the decision said of each copy: 'inserted', 'updated' or 'same'.
+    """
+    decision, said = decide.rows_copied(cmd, rows.stored_rows(db, cmd.copies))
+    return Decided(decision, said)
