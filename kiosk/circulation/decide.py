@@ -522,7 +522,7 @@ def rows_copied(cmd: CopyRows, stored: StoredRows) -> tuple[Decision, list[str]]
     event: the row is already so). Copies are judged in order, each against the rows as the
     copies before it leave them, so a key copied twice in one batch is judged right.
     """
-    rows = {k: dict(v) for k, v in stored.rows.items()}
+    rows = dict(stored.rows)  # a row judged is replaced, never changed in place
     cards = {k: set(v) for k, v in stored.cards.items()}
     drafts: list[Draft] = []
     said: list[str] = []

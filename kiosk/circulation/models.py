@@ -137,3 +137,12 @@ class StoredRows:
 
     rows: dict[tuple[str, str], dict[str, Any]]
     cards: dict[str, set[str]]
+
+
+@dataclass(frozen=True)
+class Copied:
+    """What a batch of copies did: of each, in order, 'inserted', 'updated' or 'same'; and the
+    rows as they were before (an import journals them, to put them back if it is stopped)."""
+
+    said: list[str]
+    before: StoredRows

@@ -43,8 +43,9 @@ from kiosk.circulation.store import Event, Store, fetch
 def copy_rows(store: Store, copies: Iterable[Copy], actor: str) -> Outcome:
     """Copy rows decided elsewhere into the store, each change an event; unchanged rows are left.
 
-    The outcome's state says of each copy, in order, 'inserted', 'updated' or 'same'. Called
-    inside a write (an import's batch, the hub's page) it joins that transaction.
+    The outcome's state (`models.Copied`) says of each copy, in order, 'inserted', 'updated' or
+    'same', with the rows as they were. Called inside a write (an import's batch, the hub's
+    page) it joins that transaction.
     """
     done = handle(store, CopyRows(tuple(copies), actor))
     if done.refusal is not None:  # only a type that is no copy: a mistake in the code

@@ -34,6 +34,8 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation.commands import Copy
+from kiosk.circulation.models import StoredRows
+from kiosk.circulation.queries.records import stored_rows
 from kiosk.circulation.records import copy_rows
 from kiosk.circulation.store import Store, fetch
 
@@ -46,6 +48,7 @@ PAUSE_SECONDS = (0.025, 0.045)
 UNDO_BATCH = 4  # journal entries (of up to CHUNK rows) put back by one command
 CHUNK = 32  # rows a journal entry covers: a batch writes several of these
 UNDO_ACTOR = "import undone"  # the actor of the events that put an undone import's rows back
+TYPES = {"patrons": "patron_saved", "items": "item_saved", "records": "marc_record_saved"}
 TABLES = {
     "patrons": ("patrons", "id"),
     "items": ("items", "barcode"),
@@ -112,44 +115,40 @@ def note(db: Database, import_id: str, kind: str, row: dict[str, Any]) -> None:
     note_rows(db, import_id, kind, [row])
 
 
-def note_rows(
-    db: Database, import_id: str, kind: str, rows: list[dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """Journal what these rows' writes will change; return the stored rows of their keys.
+def note_rows(db: Database, import_id: str, kind: str, rows: list[dict[str, Any]]) -> None:
+    """Journal what these rows' writes will change, reading them now (before writing them)."""
+    copies = [Copy(TYPES[kind], row[TABLES[kind][1]], None, row.get("cards")) for row in rows]
+    note_before(db, import_id, kind, rows, stored_rows(db, copies))
 
-    Call it in the transaction that writes them, before writing: the rows it returns (by key;
-    a key missing there is new) are the store's now, for the writes to compare against.
+
+def note_before(
+    db: Database, import_id: str, kind: str, rows: list[dict[str, Any]], before: StoredRows
+) -> None:
+    """Journal these rows as they were before their write (as its command read them).
+
+    Call it in the transaction that writes them: the journal and the rows commit together.
     """
-    table, key = TABLES[kind]
-    keys = list(dict.fromkeys(row[key] for row in rows))
-    stored = _stored(db, f"SELECT * FROM {table} WHERE {key} IN", keys, key)
+    type_, key = TYPES[kind], TABLES[kind][1]
     entries: list[Any] = []
     if kind == "patrons":
-        # As put_patron stores them; a card moved from another patron is put back there.
-        mine = [list(map(card_forms.canonical, row["cards"])) for row in rows]
-        codes = list(dict.fromkeys(code for row_codes in mine for code in row_codes))
-        sql = "SELECT code, patron_id, status FROM cards WHERE code IN"
-        cards = _stored(db, sql, codes, "code")
-        for row, row_codes in zip(rows, mine, strict=True):
-            before = {code: _without(cards.get(code), "code") for code in row_codes}
-            entries.append({"key": row[key], "old": stored.get(row[key]), "cards": before})
+        # Each card as it was; a card moved from another patron is put back there.
+        for row in rows:
+            codes = map(card_forms.canonical, row["cards"])
+            cards = {c: _without(before.rows.get(("card_saved", c)), "code") for c in codes}
+            old = before.rows.get((type_, row[key]))
+            entries.append({"key": row[key], "old": old, "cards": cards})
     else:
         # A new row needs only its key: undoing it removes it.
-        entries = [{"key": k, "old": stored[k]} if k in stored else k for k in keys]
+        keys = list(dict.fromkeys(row[key] for row in rows))
+        entries = [
+            {"key": k, "old": before.rows[(type_, k)]} if (type_, k) in before.rows else k
+            for k in keys
+        ]
     db.execute(
         "INSERT INTO import_journal (seq, import_id, entry) VALUES ("
         "(SELECT coalesce(max(seq), 0) FROM import_journal) + ?, ?, ?)",
         [len(rows), import_id, json.dumps(entries, ensure_ascii=False)],
     )
-    return stored
-
-
-def _stored(db: Database, select: str, keys: list[Any], key: str) -> dict[Any, dict[str, Any]]:
-    """Return the rows a `SELECT ... WHERE key IN` finds for these keys, by key."""
-    if not keys:
-        return {}
-    found = fetch(db, f"{select} ({', '.join('?' * len(keys))})", keys)
-    return {row[key]: row for row in found}
 
 
 def _without(row: dict[str, Any] | None, column: str) -> dict[str, Any] | None:

@@ -207,11 +207,12 @@ def _write(
                     first = False
                 started = time.monotonic()
                 while chunk:
-                    # One journal entry and one command (a few lookups, an event a changed row)
-                    # for the chunk's rows.
-                    journal.note_rows(db, import_id, report.kind, chunk)
+                    # One command (a few lookups, an event a changed row) and one journal
+                    # entry of the rows as that command read them, for the chunk's rows.
                     copies = [_copy(report.kind, row, report.file) for row in chunk]
-                    said = copy_rows(store, copies, actor).state  # joins this write
+                    copied = copy_rows(store, copies, actor).state  # joins this write
+                    journal.note_before(db, import_id, report.kind, chunk, copied.before)
+                    said = copied.said
                     for outcome in said:
                         key = "unchanged" if outcome == "same" else outcome
                         setattr(report, key, getattr(report, key) + 1)

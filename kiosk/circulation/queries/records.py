@@ -100,9 +100,7 @@ COPIED_FROM = {
     "patron_saved": "SELECT * FROM patrons WHERE id IN ({marks})",
     "item_saved": "SELECT * FROM items WHERE barcode IN ({marks})",
     "card_saved": "SELECT code, patron_id, status FROM cards WHERE code IN ({marks})",
-    "marc_record_saved": (
-        "SELECT isbn, title, author, call_number FROM marc_records WHERE isbn IN ({marks})"
-    ),
+    "marc_record_saved": "SELECT * FROM marc_records WHERE isbn IN ({marks})",
     "loan_synced": (
         "SELECT item_barcode, uuid, patron_id, due_at, renewals, count(*) OVER "
         "(PARTITION BY item_barcode) AS open FROM loans "

@@ -17,7 +17,7 @@ from kiosk.circulation.commands import (
     SetRules,
 )
 from kiosk.circulation.handler import Context, Decided, step, step_alone
-from kiosk.circulation.models import Item, Patron
+from kiosk.circulation.models import Copied, Item, Patron
 from kiosk.circulation.queries import records as rows
 from kiosk.circulation.rules import load_rules
 from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, translate
@@ -88,7 +88,8 @@ def built_in_type_names() -> set[str]:
 def rows_copied(db: Database, cmd: CopyRows, _: Context) -> Decided:
     """Read the rows the copies would change, a few statements for the batch; decide.
 
-    The state is what the decision said of each copy: 'inserted', 'updated' or 'same'.
+    The state (`Copied`) is what the decision said of each copy and the rows it read.
     """
-    decision, said = decide.rows_copied(cmd, rows.stored_rows(db, cmd.copies))
-    return Decided(decision, said)
+    before = rows.stored_rows(db, cmd.copies)
+    decision, said = decide.rows_copied(cmd, before)
+    return Decided(decision, Copied(said, before))
