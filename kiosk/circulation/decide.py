@@ -23,7 +23,6 @@ from kiosk.circulation.commands import (
     CatalogueBook,
     Checkin,
     Checkout,
-    Copy,
     CopyRows,
     EditItem,
     EditPatron,
@@ -547,7 +546,8 @@ def rows_copied(cmd: CopyRows, stored: StoredRows) -> tuple[Decision, list[str]]
             said.append("same")
             continue
         said.append("updated" if old is not None else "inserted")
-        drafts.append(_copy_draft(copy, kind, key, row, mine, cmd.actor))
+        patron, item, data = _copy_data(kind, key, row, mine if copy.cards is not None else None)
+        drafts.append(Draft(kind, cmd.actor, patron, item, data, copy.at))
         if row is None:
             rows.pop((kind, key), None)
         else:
@@ -584,24 +584,20 @@ def _unchanged(
     return same and (kind != "patron_saved" or has_cards)
 
 
-def _copy_draft(
-    copy: Copy,
-    kind: str,
-    key: str,
-    row: dict[str, Any] | None,
-    cards: tuple[str, ...],
-    actor: str,
-) -> Draft:
-    if kind == "rules_set":  # the rules row itself, as the dashboard's rules_set carries it
-        return Draft(kind, actor, None, None, dict(row or {}), copy.at)
+def _copy_data(
+    kind: str, key: str, row: dict[str, Any] | None, cards: tuple[str, ...] | None
+) -> tuple[str | None, str | None, dict[str, Any]]:
+    """Return a copy's event's patron, item and data (the rules: the rules row itself)."""
+    if kind == "rules_set":  # as the dashboard's rules_set carries them
+        return None, None, dict(row or {})
     data: dict[str, Any] = {"key": key, "row": row}
-    if copy.cards is not None:
+    if cards is not None:
         data["cards"] = list(cards)
-    patron = key if kind == "patron_saved" else (row or {}).get("patron_id")
-    item = key if kind in ("item_saved", "loan_synced") else None
-    if kind not in ("patron_saved", "card_saved"):
-        patron = None
-    return Draft(kind, actor, patron, item, data, copy.at)
+    if kind == "patron_saved":
+        return key, None, data
+    if kind == "card_saved":
+        return (row or {}).get("patron_id"), None, data
+    return None, key if kind in ("item_saved", "loan_synced") else None, data
 
 
 NEW_BOOK_FIELDS = ("barcode", "title", "author", "isbn", "call_number")
