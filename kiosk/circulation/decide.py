@@ -546,8 +546,8 @@ def rows_copied(cmd: CopyRows, stored: StoredRows) -> tuple[Decision, list[str]]
             said.append("same")
             continue
         said.append("updated" if old is not None else "inserted")
-        patron, item, data = _copy_data(kind, key, row, mine if copy.cards is not None else None)
-        drafts.append(Draft(kind, cmd.actor, patron, item, data, copy.at))
+        data = _copy_data(kind, key, row, mine if copy.cards is not None else None)
+        drafts.append(Draft(kind, cmd.actor, None, None, data, copy.at))
         if row is None:
             rows.pop((kind, key), None)
         else:
@@ -586,18 +586,19 @@ def _unchanged(
 
 def _copy_data(
     kind: str, key: str, row: dict[str, Any] | None, cards: tuple[str, ...] | None
-) -> tuple[str | None, str | None, dict[str, Any]]:
-    """Return a copy's event's patron, item and data (the rules: the rules row itself)."""
+) -> dict[str, Any]:
+    """Return a copy's event's data (the rules: the rules row itself).
+
+    The row is named by `data.key` alone, never by the event's item or patron: an event with
+    an item waits in the outbox as the kiosk's own view of that book (`outbox.items_waiting`),
+    and the hub's later change of an imported book must not be held back by it.
+    """
     if kind == "rules_set":  # as the dashboard's rules_set carries them
-        return None, None, dict(row or {})
+        return dict(row or {})
     data: dict[str, Any] = {"key": key, "row": row}
     if cards is not None:
         data["cards"] = list(cards)
-    if kind == "patron_saved":
-        return key, None, data
-    if kind == "card_saved":
-        return (row or {}).get("patron_id"), None, data
-    return None, key if kind in ("item_saved", "loan_synced") else None, data
+    return data
 
 
 NEW_BOOK_FIELDS = ("barcode", "title", "author", "isbn", "call_number")
