@@ -2,7 +2,8 @@
 
 An import writes its rows a short transaction at a time (lending goes on between them). In the
 same transaction as the rows it writes what they were before into `import_journal`, one entry for
-a few rows (`note_rows`: one lookup and one INSERT for them all), so the store always holds
+a few rows (`note_before`: the rows as the batch's `CopyRows` command read them, one INSERT for
+them all), so the store always holds
 exactly the rows written and how to put each back. A row that was new is put back by removing it,
 so its entry keeps only its key; a row that was there keeps its whole before-image (a patron also
 its cards'). An entry's `seq` is the number of its last row (rows are counted, not entries), so
@@ -10,8 +11,8 @@ its cards'). An entry's `seq` is the number of its last row (rows are counted, n
 transaction records its `import` event and marks its `import_runs` row 'done'. An import found
 unfinished ('writing') when the next import, `kiosk import` or `kiosk run` starts was killed: its
 journal is played backwards, a short transaction at a time (each removes the entries it put
-back, so a kill during the undo is finished by the next start), until none of the file is left.
-A 'done' import's journal is only deleted. One import at a time holds `<store>.import-lock`
+back, so a kill during the undo is finished by the next start), until none of the file is left;
+the rows put back are events too (`CopyRows`, actor `import undone`). A 'done' import's journal is only deleted. One import at a time holds `<store>.import-lock`
 (an flock: the kernel lets go of it when its process dies, so a lock never outlives a kill).
 """
 
