@@ -12,8 +12,9 @@ transaction records its `import` event and marks its `import_runs` row 'done'. A
 unfinished ('writing') when the next import, `kiosk import` or `kiosk run` starts was killed: its
 journal is played backwards, a short transaction at a time (each removes the entries it put
 back, so a kill during the undo is finished by the next start), until none of the file is left;
-the rows put back are events too (`CopyRows`, actor `import undone`). A 'done' import's journal is only deleted. One import at a time holds `<store>.import-lock`
-(an flock: the kernel lets go of it when its process dies, so a lock never outlives a kill).
+the rows put back are events too (`CopyRows`, actor `import undone`). A 'done' import's
+journal is only deleted. One import at a time holds `<store>.import-lock` (an flock: the kernel
+lets go of it when its process dies, so a lock never outlives a kill).
 """
 
 from __future__ import annotations
