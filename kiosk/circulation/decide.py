@@ -550,8 +550,12 @@ def rows_copied(cmd: CopyRows, stored: StoredRows) -> tuple[Decision, list[str]]
         drafts.append(Draft(kind, cmd.actor, None, None, data, copy.at))
         if row is None:
             rows.pop((kind, key), None)
-        else:
-            rows[(kind, key)] = {**(old or {}), **row, "open": 1}
+        else:  # an item's open loan, once the hub's, is its only one
+            rows[(kind, key)] = {
+                **(old or {}),
+                **row,
+                **({"open": 1} if kind == "loan_synced" else {}),
+            }
         for code in mine:  # an import's card moves to this patron
             card = rows.get(("card_saved", code))
             if card is not None:
