@@ -8,19 +8,19 @@ UID or the decimal printed on one (see kiosk.circulation.cards).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.commands import CatalogueBook
+from kiosk.circulation.commands import CatalogueBook, Copy
 from kiosk.circulation.decide import NEW_BOOK_FIELDS as NEW_BOOK_FIELDS
 
 # The new book decision, as the donations and the desk page know it here.
 from kiosk.circulation.decide import new_book as decide_new_book  # noqa: F401
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.handler import handle
-from kiosk.circulation.records import issue_card, save
+from kiosk.circulation.records import issue_card
 from kiosk.circulation.store import Event, Store, fetch
 from kiosk.codes import normal_isbn
 
@@ -121,20 +121,10 @@ def label_items(
     return []
 
 
-def put_record(db: Database, row: dict[str, Any], source: str, at: str) -> str:
-    """Keep a MARC record for the desk, by ISBN; return 'inserted', 'updated' or 'same'.
-
-    An import's copy of a row, projected unlogged like its items and patrons (`records.save`):
-    the import records its own event.
-    """
+def record_copy(row: Mapping[str, Any], source: str) -> Copy:
+    """Return a MARC record an import brings (kept for the desk, by ISBN) as a copy to save."""
     record = {k: row.get(k, "") for k in RECORD_FIELDS}
-    old = db.execute(
-        "SELECT title, author, call_number FROM marc_records WHERE isbn = ?", [record["isbn"]]
-    ).fetchone()
-    if old is not None and tuple(old) == (record["title"], record["author"], record["call_number"]):
-        return "same"
-    save(db, "marc_record_saved", record["isbn"], {**record, "source": source}, at)
-    return "updated" if old else "inserted"
+    return Copy("marc_record_saved", record["isbn"], {**record, "source": source})
 
 
 def catalogue_new_book(store: Store, fields: dict[str, str], actor: str) -> Event | Refusal:

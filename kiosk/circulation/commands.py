@@ -261,3 +261,27 @@ class CatalogueBook:
 
     fields: dict[str, str]
     actor: str = ""
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One row another place decided, to be copied here as the event `type` says.
+
+    `row` None removes it. `cards`: a patron's cards (an import's). `at`: when it was decided,
+    only when that is not now (the demo school's history).
+    """
+
+    type: str
+    key: str
+    row: dict[str, Any] | None
+    cards: tuple[str, ...] | None = None
+    at: str | None = None
+
+
+@dataclass(frozen=True)
+class CopyRows:
+    """Copy rows decided elsewhere (an import's checked rows, an undone import's rows as they
+    were, the hub's feed, the demo school) into the store as events; unchanged rows are left."""
+
+    copies: tuple[Copy, ...]
+    actor: str = ""

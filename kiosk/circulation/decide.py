@@ -23,6 +23,7 @@ from kiosk.circulation.commands import (
     CatalogueBook,
     Checkin,
     Checkout,
+    CopyRows,
     EditItem,
     EditPatron,
     EndDrift,
@@ -48,7 +49,7 @@ from kiosk.circulation.commands import (
     Visit,
 )
 from kiosk.circulation.events import Draft, Refusal
-from kiosk.circulation.models import Item, Loan, Patron
+from kiosk.circulation.models import ITEM_FIELDS, PATRON_FIELDS, Item, Loan, Patron, StoredRows
 from kiosk.circulation.rules import ItemType, Rules, end_of_day, item_type_row
 from kiosk.config import rule_defaults
 from kiosk.i18n import N_
@@ -502,6 +503,106 @@ def import_mapping_saved(cmd: SaveImportMapping) -> Decision:
 def import_recorded(cmd: RecordImport) -> Decision:
     """Record that an import finished (its rows were written as it went, journalled)."""
     return [Draft("import", cmd.actor, None, None, dict(cmd.data))]
+
+
+# What a copy compares with the stored row to find it unchanged (the columns its projection
+# writes from the row; a patron's or an item's are those of its row that the models name).
+COPY_COMPARED = {
+    "card_saved": ("patron_id", "status"),
+    "marc_record_saved": ("title", "author", "call_number"),
+    "loan_synced": ("uuid", "patron_id", "due_at", "renewals"),
+}
+
+
+def rows_copied(cmd: CopyRows, stored: StoredRows) -> tuple[Decision, list[str]]:
+    """Draft an event for each copy that changes its row; say of each what it does to its row.
+
+    A copy is one of the types below; what each says is 'inserted', 'updated' or 'same' (no
+    event: the row is already so). Copies are judged in order, each against the rows as the
+    copies before it leave them, so a key copied twice in one batch is judged right.
+    """
+    rows = dict(stored.rows)  # a row judged is replaced, never changed in place
+    cards = {k: set(v) for k, v in stored.cards.items()}
+    drafts: list[Draft] = []
+    said: list[str] = []
+    for copy in cmd.copies:
+        kind = copy.type
+        if kind not in (
+            "patron_saved",
+            "item_saved",
+            "card_saved",
+            "marc_record_saved",
+            "loan_synced",
+            "reading_list_synced",
+            "star_rules_synced",
+            "rules_set",
+        ):
+            return Refusal("not_a_copy", {"type": kind}), []
+        key = codes.canonical_card(copy.key) if kind == "card_saved" else copy.key
+        row = _copied_row(kind, copy.row)
+        mine = tuple(codes.canonical_card(c) for c in copy.cards or ())
+        old = rows.get((kind, key))
+        if _unchanged(kind, row, old, set(mine) <= cards.get(key, set())):
+            said.append("same")
+            continue
+        said.append("updated" if old is not None else "inserted")
+        data = _copy_data(kind, key, row, mine if copy.cards is not None else None)
+        drafts.append(Draft(kind, cmd.actor, None, None, data, copy.at))
+        if row is None:
+            rows.pop((kind, key), None)
+        else:  # an item's open loan, once the hub's, is its only one
+            rows[(kind, key)] = {
+                **(old or {}),
+                **row,
+                **({"open": 1} if kind == "loan_synced" else {}),
+            }
+        for code in mine:  # an import's card moves to this patron
+            card = rows.get(("card_saved", code))
+            if card is not None:
+                cards.get(card["patron_id"], set()).discard(code)
+            rows[("card_saved", code)] = {"status": "active", **(card or {}), "patron_id": key}
+            cards.setdefault(key, set()).add(code)
+    return drafts, said
+
+
+def _copied_row(kind: str, row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Return the columns of a copied row its projection writes (a patron's, an item's)."""
+    if row is None:
+        return None
+    fields = {"patron_saved": PATRON_FIELDS, "item_saved": ITEM_FIELDS}.get(kind)
+    return {k: row[k] for k in fields if k in row} if fields else dict(row)
+
+
+def _unchanged(
+    kind: str, row: dict[str, Any] | None, old: dict[str, Any] | None, has_cards: bool
+) -> bool:
+    """Return whether a copy would leave its row as it is."""
+    if kind in ("reading_list_synced", "star_rules_synced", "rules_set"):
+        return False  # whole records, rarely sent: always copied
+    if row is None or old is None:
+        return row is None and old is None
+    compared = COPY_COMPARED.get(kind) or tuple(row)
+    same = all(old.get(k) == row.get(k) for k in compared)
+    if kind == "loan_synced":
+        return same and old.get("open") == 1  # the item's one open loan is the hub's
+    return same and (kind != "patron_saved" or has_cards)
+
+
+def _copy_data(
+    kind: str, key: str, row: dict[str, Any] | None, cards: tuple[str, ...] | None
+) -> dict[str, Any]:
+    """Return a copy's event's data (the rules: the rules row itself).
+
+    The row is named by `data.key` alone, never by the event's item or patron: an event with
+    an item waits in the outbox as the kiosk's own view of that book (`outbox.items_waiting`),
+    and the hub's later change of an imported book must not be held back by it.
+    """
+    if kind == "rules_set":  # as the dashboard's rules_set carries them
+        return dict(row or {})
+    data: dict[str, Any] = {"key": key, "row": row}
+    if cards is not None:
+        data["cards"] = list(cards)
+    return data
 
 
 NEW_BOOK_FIELDS = ("barcode", "title", "author", "isbn", "call_number")

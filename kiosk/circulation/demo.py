@@ -12,19 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlite_utils import Database
 
 from kiosk import config
 from kiosk.circulation import cards
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.commands import RecordImport, SetRules
 from kiosk.circulation.handler import handle
-from kiosk.circulation.records import save
+from kiosk.circulation.records import copy_rows, item_copy, patron_copy
 from kiosk.circulation.rules import rules_rows
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.store import Store
@@ -257,35 +255,42 @@ def build(store: Store, settings: config.Settings, seed: int, today: dt.date) ->
     _books(rng, school, opening)
     clock, real = _TermClock(opening), (store.clock, store.new_uuid)
     store.clock, store.new_uuid = clock, lambda: _uuid(rng)
+    # The roll's and the catalogue's events draw their UUIDs apart, so the term lived after
+    # them is the one the seed always made.
+    ids = random.Random(seed ^ 0x5EED)
     try:
-        with store.write() as db:
+        with store.write():
             rows, policy, closed = rules_rows(settings.rules)
             handle(store, SetRules(tuple(rows), policy, tuple(closed), "config"))
-            _save(db, school)
+            _save(store, school, ids)
             counts = {"patrons": len(school.patrons), "items": len(school.items)}
             handle(store, RecordImport({"kind": "demo", **counts}, "demo"))
             term = _Term(rng, Circulation(store, settings.kiosk.timezone), clock, school, today)
             term.live(term_start)
             magazines = School()  # after the term's loans, which stay as they were
             _periodicals(magazines, opening)
-            _save(db, magazines)
+            _save(store, magazines, ids)
             school.items += magazines.items
     finally:
         store.clock, store.new_uuid = real
     return school
 
 
-def _save(db: Database, school: School) -> None:
-    """Save the roll and the catalogue as an import does (copies of rows, never logged)."""
+def _save(store: Store, school: School, ids: random.Random) -> None:
+    """Save the roll and the catalogue as an import does: an event a row, at the row's time."""
     cards_of: dict[str, list[str]] = {}
     for code, patron_id, *_rest in school.cards:
         cards_of.setdefault(patron_id, []).append(code)
-    for p in school.patrons:
-        row = {**p, "status": "active"}
-        save(db, "patron_saved", p["id"], row, p["updated_at"], cards=cards_of.get(p["id"], []))
-    for it in school.items:
-        row = {k: v for k, v in it.items() if k != "status"}
-        save(db, "item_saved", it["barcode"], row, it["updated_at"])
+    copies = [
+        replace(patron_copy({**p, "status": "active"}, cards_of.get(p["id"])), at=p["updated_at"])
+        for p in school.patrons
+    ]
+    copies += [replace(item_copy(it), at=it["updated_at"]) for it in school.items]
+    term_ids, store.new_uuid = store.new_uuid, lambda: _uuid(ids)
+    try:
+        copy_rows(store, copies, "demo")
+    finally:
+        store.new_uuid = term_ids
 
 
 def _uuid(rng: random.Random) -> str:

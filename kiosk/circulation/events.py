@@ -67,10 +67,15 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Draft:
-    """An event a decision wants recorded; `commit` gives it a UUID, a time and a kiosk."""
+    """An event a decision wants recorded; `commit` gives it a UUID, a time and a kiosk.
+
+    `at`: only for a copy of a row decided at another time (the demo school's history); an
+    event decided here is stamped with the time the handler read.
+    """
 
     type: str
     actor: str = ""
     patron_id: str | None = None
     item_barcode: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    at: str | None = None

@@ -125,3 +125,24 @@ class Loan:
 PATRON_FIELDS = tuple(f.name for f in fields(Patron))
 ITEM_FIELDS = tuple(f.name for f in fields(Item))
 LOAN_FIELDS = tuple(f.name for f in fields(Loan))
+
+
+@dataclass(frozen=True)
+class StoredRows:
+    """The rows a batch of copies would change, as the store has them now (read once a batch).
+
+    `rows`: by (event type, key): a patron's, item's, card's, MARC record's or an item's open
+    loan's columns; a key not there has no row. `cards`: each patron's card codes.
+    """
+
+    rows: dict[tuple[str, str], dict[str, Any]]
+    cards: dict[str, set[str]]
+
+
+@dataclass(frozen=True)
+class Copied:
+    """What a batch of copies did: of each, in order, 'inserted', 'updated' or 'same'; and the
+    rows as they were before (an import journals them, to put them back if it is stopped)."""
+
+    said: list[str]
+    before: StoredRows

@@ -91,12 +91,16 @@ def _project_run(db: Database, run: list[Event]) -> None:
 
 
 def commit(store: Store, db: Database, drafts: Iterable[Draft], at: str) -> list[Event]:
-    """Stamp each drafted event, apply it and append it to the log, in the caller's transaction."""
+    """Stamp each drafted event, apply it and append it to the log, in the caller's transaction.
+
+    Each is applied in order, then all are appended at once (a batch of copies is hundreds): no
+    projection reads an event of its own command from the log (an undo reads an earlier one).
+    """
     done = []
     for d in drafts:
         event = Event(
             type=d.type,
-            at=at,
+            at=d.at or at,
             kiosk_id=store.kiosk_id,
             actor=d.actor,
             patron_id=d.patron_id,
@@ -105,8 +109,8 @@ def commit(store: Store, db: Database, drafts: Iterable[Draft], at: str) -> list
             uuid=store.new_uuid(),
         )
         project(db, event)
-        done.append(store.record(db, event))
-    return done
+        done.append(event)
+    return store.record_all(db, done)
 
 
 def event_types() -> list[str]:

@@ -1,8 +1,10 @@
 """Change master data: patrons, their cards, items and rules; each change is one event.
 
 Every change is a command run by the one handler (handler.py); every write goes through a
-projection (kiosk/circulation/projections/master.py). `save` is the one exception to the log:
-it projects a copy of a row that an import or the hub's feed carries, unlogged.
+projection (kiosk/circulation/projections/master.py). Rows decided elsewhere (an import's, an
+undone import's, the hub's feed, the demo school) are copies, each change an event too
+(`copy_rows`). `put_patron`/`put_item` are the one unlogged way, for a SIP2 library system's
+answer and for fixtures (their docstrings say why).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation.commands import (
+    Copy,
+    CopyRows,
     EditItem,
     EditPatron,
     IssueCard,
@@ -36,20 +40,50 @@ from kiosk.circulation.rules import rules_rows
 from kiosk.circulation.store import Event, Store, fetch
 
 
-def save(
-    db: Database, type: str, key: str, row: Mapping[str, Any] | None, at: str, **kw: Any
-) -> None:
-    """Project a copy of a master row (`patron_saved`, `item_saved`, `card_saved`), unlogged.
+def copy_rows(store: Store, copies: Iterable[Copy], actor: str) -> Outcome:
+    """Copy rows decided elsewhere into the store, each change an event; unchanged rows are left.
 
-    Imports and the hub's feed carry state, not happenings at this desk: the import records its
-    own event, and the hub's feed is already in the hub's log.
+    The outcome's state (`models.Copied`) says of each copy, in order, 'inserted', 'updated' or
+    'same', with the rows as they were. Called inside a write (an import's batch, the hub's
+    page) it joins that transaction.
     """
-    data = {"key": key, "row": dict(row) if row is not None else None, **kw}
+    done = handle(store, CopyRows(tuple(copies), actor))
+    if done.refusal is not None:  # only a type that is no copy: a mistake in the code
+        raise ValueError(f"not a copy: {done.refusal.params}")
+    return done
+
+
+def patron_copy(row: Mapping[str, Any], cards: Iterable[str] | None = None) -> Copy:
+    """Return an import's patron row (and the cards it gives them) as a copy to save."""
+    record = {k: row[k] for k in PATRON_FIELDS if k in row}
+    return Copy("patron_saved", record["id"], record, tuple(map(card_forms.canonical, cards or ())))
+
+
+def item_copy(row: Mapping[str, Any]) -> Copy:
+    """Return an import's item row as a copy to save (its loan status is left alone)."""
+    record = {k: row[k] for k in ITEM_FIELDS if k in row and k != "status"}
+    return Copy("item_saved", record["barcode"], record)
+
+
+# -- unlogged copies: a SIP2 library system's answer, and fixtures ----------------------------
+
+
+def _unlogged(
+    db: Database, type: str, key: str, row: Mapping[str, Any], at: str, **kw: Any
+) -> None:
+    """Project a copy of a row without logging it (see put_patron: who may, and why)."""
+    data = {"key": key, "row": dict(row), **kw}
     project(db, Event(type=type, at=at, kiosk_id="", data=data, uuid=""))  # no uuid4: never logged
 
 
 def put_patron(db: Database, row: Mapping[str, Any], cards: Iterable[str], at: str) -> str:
-    """Insert or update a patron and attach cards; return 'inserted', 'updated' or 'same'."""
+    """Insert or update a patron and attach cards, unlogged; return 'inserted', 'updated' or 'same'.
+
+    Only for a SIP2 library system's answer (kiosk/sip2: that system keeps the record and its
+    history; a copy here is a cache) and for tests and benchmarks laying out a store. Imports,
+    their undo, the hub's feed and the demo save rows as events (`copy_rows`); a test
+    (tests/circulation/test_claims.py, UNLOGGED_CALLERS) names every other caller.
+    """
     record = {k: row[k] for k in PATRON_FIELDS if k in row}
     # RFID UIDs are kept in upper case, with the decimal printed on the card beside them.
     cards = [card_forms.canonical(c) for c in cards]
@@ -60,7 +94,7 @@ def put_patron(db: Database, row: Mapping[str, Any], cards: Iterable[str], at: s
         and _has_cards(db, record["id"], cards)
     ):
         return "same"
-    save(db, "patron_saved", record["id"], record, at, cards=cards)
+    _unlogged(db, "patron_saved", record["id"], record, at, cards=cards)
     return "updated" if old else "inserted"
 
 
@@ -69,26 +103,16 @@ def _has_cards(db: Database, patron_id: str, cards: Iterable[str]) -> bool:
     return set(cards) <= have
 
 
-def put_item(
-    db: Database,
-    row: Mapping[str, Any],
-    at: str,
-    stored: Mapping[str, Mapping[str, Any]] | None = None,
-) -> str:
-    """Insert or update an item (its loan status is left alone); return what happened.
+def put_item(db: Database, row: Mapping[str, Any], at: str) -> str:
+    """Insert or update an item, unlogged (its loan status is left alone); return what happened.
 
-    `stored`: the items of a batch's barcodes as the store has them now, looked up once for the
-    batch (an import's); a barcode missing there is new.
+    Only for tests and benchmarks laying out a store (as put_patron says).
     """
     record = {k: row[k] for k in ITEM_FIELDS if k in row and k != "status"}
-    if stored is None:
-        old = fetch(db, "SELECT * FROM items WHERE barcode = ?", [record["barcode"]])
-    else:
-        found = stored.get(record["barcode"])
-        old = [dict(found)] if found is not None else []
+    old = fetch(db, "SELECT * FROM items WHERE barcode = ?", [record["barcode"]])
     if old and all(old[0].get(k) == v for k, v in record.items()):
         return "same"
-    save(db, "item_saved", record["barcode"], record, at)
+    _unlogged(db, "item_saved", record["barcode"], record, at)
     return "updated" if old else "inserted"
 
 

@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 
 from sqlite_utils import Database, Migrations
 
-from kiosk.circulation.projector import project
+from kiosk.circulation.commands import Copy
 from kiosk.circulation.queries import outbox
-from kiosk.circulation.records import save
+from kiosk.circulation.records import copy_rows
 from kiosk.circulation.store import Event, Store
 from kiosk.sync.protocol import event_to_wire
 
@@ -128,23 +128,28 @@ ORDER = {
 }
 
 
+HUB_ACTOR = "hub"  # the actor of the events that copy the hub's rows
+
+
 def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> int:
     """Apply one page of the hub's feed and move the cursor, in one transaction."""
     with store.write() as db:
-        busy, now = outbox.items_waiting(db), store.now()
+        busy = outbox.items_waiting(db)
         lists, stars = outbox.lists_waiting(db), outbox.star_rules_waiting(db)
+        copies = []
         for change in sorted(changes, key=lambda c: ORDER.get(c["kind"], 9)):
             kind, key, row = change["kind"], change["key"], change["row"]
             if kind == "rules":
-                _put_rules(db, row, now)
+                copies.append(Copy("rules_set", "", row))
             elif kind == "lists":
                 if key not in lists:  # this kiosk's own edit is on its way up: keep it shown
-                    save(db, "reading_list_synced", key, row, now)
+                    copies.append(Copy("reading_list_synced", key, row))
             elif kind == "stars":
                 if key not in stars:  # as the lists: this kiosk's own save is on its way up
-                    save(db, "star_rules_synced", key, row, now)
+                    copies.append(Copy("star_rules_synced", key, row))
             elif kind in ("patron", "card") or key not in busy:
-                _put(db, kind, key, row, now)
+                copies.append(_copy(kind, key, row))
+        _copy_acknowledged(store, db, copies)
         set_state(db, **state)
     return len(changes)
 
@@ -152,22 +157,24 @@ def apply_changes(store: Store, changes: list[dict[str, Any]], **state: Any) -> 
 def apply_snapshot_rows(store: Store, part: str, rows: list[dict[str, Any]]) -> None:
     """Apply one page of a snapshot part (rules, patrons, cards, items, lists, star rules)."""
     with store.write() as db:
-        busy, now = (outbox.items_waiting(db) if part == "items" else set()), store.now()
+        busy = outbox.items_waiting(db) if part == "items" else set()
         lists = outbox.lists_waiting(db) if part == "reading_lists" else set()
         stars = outbox.star_rules_waiting(db) if part == "star_rules" else set()
+        copies = []
         for row in rows:
             if part == "reading_lists" and row["id"] not in lists:
-                save(db, "reading_list_synced", row["id"], row, now)
+                copies.append(Copy("reading_list_synced", row["id"], row))
             if part == "star_rules" and row["id"] not in stars:
-                save(db, "star_rules_synced", row["id"], row, now)
+                copies.append(Copy("star_rules_synced", row["id"], row))
             if part == "rules":
-                _put_rules(db, row, now)
+                copies.append(Copy("rules_set", "", row))
             elif part == "patrons":
-                _put(db, "patron", row["id"], row, now)
+                copies.append(_copy("patron", row["id"], row))
             elif part == "cards":
-                _put(db, "card", row["code"], row, now)
+                copies.append(_copy("card", row["code"], row))
             elif part == "items" and row["barcode"] not in busy:
-                _put(db, "item", row["barcode"], row, now)
+                copies.append(_copy("item", row["barcode"], row))
+        _copy_acknowledged(store, db, copies)
 
 
 def apply_snapshot_loans(store: Store, loans: list[dict[str, Any]], **state: Any) -> None:
@@ -175,20 +182,33 @@ def apply_snapshot_loans(store: Store, loans: list[dict[str, Any]], **state: Any
     with store.write() as db:
         busy = outbox.items_waiting(db)
         by_item = {loan["item_barcode"]: loan for loan in loans}
-        now = store.now()
         local = [
             r[0] for r in db.execute("SELECT item_barcode FROM loans WHERE returned_at IS NULL")
         ]
-        for barcode in set(local) | set(by_item):
-            if barcode not in busy:
-                _put(db, "loan", barcode, by_item.get(barcode), now)
+        copies = [
+            _copy("loan", barcode, by_item.get(barcode))
+            for barcode in sorted(set(local) | set(by_item))
+            if barcode not in busy
+        ]
+        _copy_acknowledged(store, db, copies)
         set_state(db, **state)
 
 
-def _put_rules(db: Database, row: dict[str, Any], at: str) -> None:
-    project(db, Event(type="rules_set", at=at, kiosk_id="hub", data=row))
+def _copy(kind: str, key: str, row: dict[str, Any] | None) -> Copy:
+    """Return one of the hub's rows (a patron, card, item or open loan) as the copy to save."""
+    return Copy(f"{kind}_saved" if kind != "loan" else "loan_synced", key, row)
 
 
-def _put(db: Database, kind: str, key: str, row: dict[str, Any] | None, at: str) -> None:
-    """Apply one of the hub's rows through its projection (state, so never logged here)."""
-    save(db, f"{kind}_saved" if kind != "loan" else "loan_synced", key, row, at)
+def _copy_acknowledged(store: Store, db: Database, copies: list[Copy]) -> None:
+    """Save the hub's rows as events (unchanged rows: none), each already acknowledged.
+
+    The events explain this kiosk's rows; they are the hub's own decisions, so they are never
+    sent back up: their acknowledgement is written with them, in the page's transaction.
+    """
+    if not copies:
+        return
+    events = copy_rows(store, copies, HUB_ACTOR).events  # joins this write
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO event_acks (seq, acked_at) VALUES (?, ?)",
+        [(e.seq, e.at) for e in events],
+    )

@@ -42,23 +42,12 @@ def dotted(node: ast.expr) -> str:
 
 # --- every projected event type has a decision that drafts it -------------------------------
 
-# Types with a projection that no decision drafts, because no command makes them: each is a
-# copy of a row someone else decided, applied through its projection and never logged.
+# Types with a projection that no decision drafts, because no command makes them: each is
+# applied through its projection and never logged. (Rows decided elsewhere, an import's, an
+# undone import's, the hub's feed, the demo's, are events of `decide.rows_copied`: `CopyRows`.)
 COPIES = {
-    # The hub's master data as the kiosk's replica receives it (sync/replica.py), and a row an
-    # import file brings once importers/checks.py has checked it (records.put_patron/put_item)
-    # or that the import journal puts back when it undoes a stopped import.
-    "patron_saved": "the hub's feed, an import's checked row, the journal's undo",
-    "item_saved": "the hub's feed, an import's checked row, the journal's undo",
-    "card_saved": "the hub's feed, the import journal's undo",
-    "loan_synced": "the hub's open loan of a book, copied by the replica",
-    "reading_list_synced": "the hub's reading lists, copied by the replica",
-    "star_rules_synced": "the hub's reading stars' rules, copied by the replica",
     # Built only by the hub (sync/reconcile.py) before it replays a book's events in order.
     "loans_replayed": "the hub forgets a book's loans before replaying its events",
-    # An import's MARC record for the desk's ISBN lookup, as records.put_* save rows (applied,
-    # never logged: the import records its own event; catalogue.put_record).
-    "marc_record_saved": "a MARC record an import brings, saved for the desk's ISBN lookup",
 }
 # Types recorded with no decision yet: none now (every one goes through the handler).
 NO_DECISION_YET: dict[str, str] = {}
@@ -138,6 +127,41 @@ def test_the_allowlists_of_undecided_types_name_only_undecided_projected_types()
     drafted = drafted_types(types)
     stale = [t for t in COPIES | NO_DECISION_YET if t not in types or t in drafted]
     assert not stale, f"listed as undecided but drafted by a decision, or not projected: {stale}"
+
+
+# --- rows copied unlogged only where the docs say ---------------------------------------------
+
+# The unlogged copies (records.put_patron, put_item) and who outside tests and benchmarks may
+# call them, with why (docs/architecture.md, "Copies of rows decided elsewhere").
+UNLOGGED_CALLERS = {
+    "kiosk/sip2/service.py": "a SIP2 library system's answer: that system keeps the patron's "
+    "record and history, the kiosk's row is a cache of it",
+}
+UNLOGGED = {"put_patron", "put_item", "_unlogged"}
+
+
+def unlogged_calls(tree: ast.Module) -> list[int]:
+    """Return the lines where a module calls an unlogged copy."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and dotted(node.func).split(".")[-1] in UNLOGGED
+    ]
+
+
+def test_rows_are_copied_unlogged_only_by_the_callers_named() -> None:
+    offenders = [
+        f"{path}:{line}"
+        for path, tree in sources(KIOSK)
+        if path not in UNLOGGED_CALLERS and path != "kiosk/circulation/records.py"
+        for line in unlogged_calls(tree)
+    ]
+    assert not offenders, (
+        "rows copied without an event (save them through records.copy_rows, or name the "
+        f"caller in UNLOGGED_CALLERS with why): {offenders}"
+    )
+    named = dict(sources(KIOSK))
+    assert all(unlogged_calls(named[path]) for path in UNLOGGED_CALLERS), "stale callers"
 
 
 # --- every module is in an import-linter layer: tests/test_layout.py checks it ---

@@ -88,7 +88,7 @@ def test_a_command_with_no_step_raises_and_writes_nothing(store: Store) -> None:
 
 
 def commits_in(path: Path) -> list[int]:
-    """Return the lines where a module calls the projector's commit or a store's record."""
+    """Return the lines where a module calls the projector's commit or a store's record(_all)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     aliases = {
         a.asname or a.name
@@ -107,7 +107,7 @@ def commits_in(path: Path) -> list[int]:
         elif isinstance(f, ast.Attribute) and f.attr == "commit":
             if isinstance(f.value, ast.Name) and f.value.id == "projector":
                 lines.append(node.lineno)
-        elif isinstance(f, ast.Attribute) and f.attr == "record":
+        elif isinstance(f, ast.Attribute) and f.attr in ("record", "record_all"):
             on_store = ast.unparse(f.value).split(".")[-1] == "store"
             first_db = bool(node.args) and ast.unparse(node.args[0]) == "db"
             if on_store or first_db:

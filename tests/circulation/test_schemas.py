@@ -15,7 +15,7 @@ RECORD_ONLY = {
     "patron_saved",
     "card_saved",
     "item_saved",
-    "marc_record_saved",  # never logged: an import's copy of a MARC record (catalogue.put_record)
+    "marc_record_saved",  # an import's copy of a MARC record (catalogue.record_copy)
     "loan_synced",
     "loans_replayed",
     "patron_edited",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiosk.circulation.catalogue import put_record
+from kiosk.circulation.catalogue import record_copy
 from kiosk.circulation.importers import import_file, journal
-from kiosk.circulation.records import put_item, put_patron
+from kiosk.circulation.records import copy_rows, item_copy, patron_copy
 from kiosk.circulation.store import Store
 
 
@@ -27,18 +27,18 @@ def half_written(store: Store, kind: str, rows: list[dict[str, object]]) -> None
         for row in rows:
             journal.note(db, f"stopped-{kind}", kind, row)
             if kind == "patrons":
-                put_patron(db, row, row["cards"], now)  # type: ignore[arg-type]
+                copy = patron_copy(row, row["cards"])  # type: ignore[arg-type]
             elif kind == "items":
-                put_item(db, row, now)
+                copy = item_copy(row)
             else:
-                put_record(db, row, "records.csv", now)
+                copy = record_copy(row, "records.csv")
+            copy_rows(store, [copy], "import")
 
 
 def test_a_stopped_import_is_put_back_exactly_patrons_cards_books_and_records(
     store: Store,
 ) -> None:
-    with store.write() as db:
-        put_record(db, {"isbn": "9787020002207", "title": "红楼梦"}, "old.mrc", store.now())
+    copy_rows(store, [record_copy({"isbn": "9787020002207", "title": "红楼梦"}, "old.mrc")], "x")
     before = snapshot(store)
     # A patron renamed whose card is written in lower case (stored canonical, upper case), a new
     # patron, a card moved from nobody; a book changed and a book added; a record replaced twice.

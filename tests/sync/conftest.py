@@ -38,6 +38,10 @@ PATRONS = [
 ITEMS = [(f"97870200{n:05d}", f"书 {n}") for n in range(1, 21)]
 BOOK = [barcode for barcode, _ in ITEMS]
 
+# A kiosk's own events: its log less the rows it copied from the hub's feed (actor `hub`,
+# acknowledged as they are written, never sent up: docs/sync.md).
+OWN_EVENTS = "SELECT uuid FROM events WHERE actor IS NOT 'hub' ORDER BY seq"
+
 
 def free_port() -> int:
     """Return a free TCP port on loopback."""

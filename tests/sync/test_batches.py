@@ -7,7 +7,7 @@ from typing import Any
 
 from kiosk.circulation.records import put_item
 
-from .conftest import BOOK, Hub, add_school
+from .conftest import BOOK, OWN_EVENTS, Hub, add_school
 
 
 def small_hub(tmp_path: Path) -> Hub:
@@ -36,7 +36,7 @@ def test_a_hub_that_takes_smaller_batches_still_gets_everything(
         lend_and_return(k, 30)  # 60 events, three times what the hub takes at once
         k.worker.sync_once()
         assert k.worker.state()["queue_length"] == 0
-        uuids = [r["uuid"] for r in k.store.query("SELECT uuid FROM events")]
+        uuids = [r["uuid"] for r in k.store.query(OWN_EVENTS)]
         assert len(uuids) > 60
         got = hub.query("SELECT uuid FROM events WHERE kiosk_id = 'k1'")
         assert sorted(uuids) == sorted(r["uuid"] for r in got)
@@ -63,7 +63,7 @@ def test_one_event_too_large_to_send_is_held_and_the_rest_go(
         # Only the huge event waits, held back: the hub will never take it.
         assert (state["queue_length"], state["held_back"]) == (1, 1)
         assert huge.uuid in state["held_reason"]
-        mine = {r["uuid"] for r in k.store.query("SELECT uuid FROM events")}
+        mine = {r["uuid"] for r in k.store.query(OWN_EVENTS)}
         sent = {r["uuid"] for r in hub.query("SELECT uuid FROM events WHERE kiosk_id = 'k1'")}
         assert sent == mine - {huge.uuid}
     finally:

@@ -19,7 +19,17 @@ from kiosk.daemon.app import open_store
 from kiosk.sync import replica
 from kiosk.sync.client import HubError
 
-from .conftest import BOOK, PYTHON, ROOT, Hub, KioskSide, environ, open_loans, wait_until
+from .conftest import (
+    BOOK,
+    OWN_EVENTS,
+    PYTHON,
+    ROOT,
+    Hub,
+    KioskSide,
+    environ,
+    open_loans,
+    wait_until,
+)
 from .proxy import ERROR_500, RESET_AFTER_STORE, SLOW, TWICE, FaultProxy
 
 pytestmark = pytest.mark.timeout(60)
@@ -32,7 +42,7 @@ def hub_loans(hub: Hub) -> dict[str, str]:
 
 def assert_converged(hub: Hub, store: Store, kiosk_id: str = "k1") -> None:
     """The hub has each of the kiosk's events once, nothing waits, and the loans agree."""
-    mine = [r["uuid"] for r in store.query("SELECT uuid FROM events ORDER BY seq")]
+    mine = [r["uuid"] for r in store.query(OWN_EVENTS)]
     held = [r["uuid"] for r in hub.query("SELECT uuid FROM events WHERE kiosk_id = ?", [kiosk_id])]
     assert sorted(held) == sorted(mine) and len(held) == len(set(held))
     assert replica.queue_length(store) == 0

@@ -2,7 +2,8 @@
 
 An import writes its rows a short transaction at a time (lending goes on between them). In the
 same transaction as the rows it writes what they were before into `import_journal`, one entry for
-a few rows (`note_rows`: one lookup and one INSERT for them all), so the store always holds
+a few rows (`note_before`: the rows as the batch's `CopyRows` command read them, one INSERT for
+them all), so the store always holds
 exactly the rows written and how to put each back. A row that was new is put back by removing it,
 so its entry keeps only its key; a row that was there keeps its whole before-image (a patron also
 its cards'). An entry's `seq` is the number of its last row (rows are counted, not entries), so
@@ -10,9 +11,10 @@ its cards'). An entry's `seq` is the number of its last row (rows are counted, n
 transaction records its `import` event and marks its `import_runs` row 'done'. An import found
 unfinished ('writing') when the next import, `kiosk import` or `kiosk run` starts was killed: its
 journal is played backwards, a short transaction at a time (each removes the entries it put
-back, so a kill during the undo is finished by the next start), until none of the file is left.
-A 'done' import's journal is only deleted. One import at a time holds `<store>.import-lock`
-(an flock: the kernel lets go of it when its process dies, so a lock never outlives a kill).
+back, so a kill during the undo is finished by the next start), until none of the file is left;
+the rows put back are events too (`CopyRows`, actor `import undone`). A 'done' import's
+journal is only deleted. One import at a time holds `<store>.import-lock` (an flock: the kernel
+lets go of it when its process dies, so a lock never outlives a kill).
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.circulation import cards as card_forms
-from kiosk.circulation.catalogue import put_record
-from kiosk.circulation.records import save
+from kiosk.circulation.commands import Copy
+from kiosk.circulation.models import StoredRows
+from kiosk.circulation.queries.records import stored_rows
+from kiosk.circulation.records import copy_rows
 from kiosk.circulation.store import Store, fetch
 
 log = logging.getLogger(__name__)
@@ -43,8 +47,10 @@ BATCH_SECONDS = 0.03  # longest a batch writes while it holds the write lock (th
 # Longer than SQLite's busy-wait steps in the first 100 ms of a wait (1 to 25 ms), so a scan
 # waiting in another process gets in; varied, so its retries cannot keep falling into batches.
 PAUSE_SECONDS = (0.025, 0.045)
-UNDO_BATCH = 20  # journal entries read at a time while undoing
+UNDO_BATCH = 4  # journal entries (of up to CHUNK rows) put back by one command
 CHUNK = 32  # rows a journal entry covers: a batch writes several of these
+UNDO_ACTOR = "import undone"  # the actor of the events that put an undone import's rows back
+TYPES = {"patrons": "patron_saved", "items": "item_saved", "records": "marc_record_saved"}
 TABLES = {
     "patrons": ("patrons", "id"),
     "items": ("items", "barcode"),
@@ -111,44 +117,40 @@ def note(db: Database, import_id: str, kind: str, row: dict[str, Any]) -> None:
     note_rows(db, import_id, kind, [row])
 
 
-def note_rows(
-    db: Database, import_id: str, kind: str, rows: list[dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    """Journal what these rows' writes will change; return the stored rows of their keys.
+def note_rows(db: Database, import_id: str, kind: str, rows: list[dict[str, Any]]) -> None:
+    """Journal what these rows' writes will change, reading them now (before writing them)."""
+    copies = [Copy(TYPES[kind], row[TABLES[kind][1]], None, row.get("cards")) for row in rows]
+    note_before(db, import_id, kind, rows, stored_rows(db, copies))
 
-    Call it in the transaction that writes them, before writing: the rows it returns (by key;
-    a key missing there is new) are the store's now, for the writes to compare against.
+
+def note_before(
+    db: Database, import_id: str, kind: str, rows: list[dict[str, Any]], before: StoredRows
+) -> None:
+    """Journal these rows as they were before their write (as its command read them).
+
+    Call it in the transaction that writes them: the journal and the rows commit together.
     """
-    table, key = TABLES[kind]
-    keys = list(dict.fromkeys(row[key] for row in rows))
-    stored = _stored(db, f"SELECT * FROM {table} WHERE {key} IN", keys, key)
+    type_, key = TYPES[kind], TABLES[kind][1]
     entries: list[Any] = []
     if kind == "patrons":
-        # As put_patron stores them; a card moved from another patron is put back there.
-        mine = [list(map(card_forms.canonical, row["cards"])) for row in rows]
-        codes = list(dict.fromkeys(code for row_codes in mine for code in row_codes))
-        sql = "SELECT code, patron_id, status FROM cards WHERE code IN"
-        cards = _stored(db, sql, codes, "code")
-        for row, row_codes in zip(rows, mine, strict=True):
-            before = {code: _without(cards.get(code), "code") for code in row_codes}
-            entries.append({"key": row[key], "old": stored.get(row[key]), "cards": before})
+        # Each card as it was; a card moved from another patron is put back there.
+        for row in rows:
+            codes = map(card_forms.canonical, row["cards"])
+            cards = {c: _without(before.rows.get(("card_saved", c)), "code") for c in codes}
+            old = before.rows.get((type_, row[key]))
+            entries.append({"key": row[key], "old": old, "cards": cards})
     else:
         # A new row needs only its key: undoing it removes it.
-        entries = [{"key": k, "old": stored[k]} if k in stored else k for k in keys]
+        keys = list(dict.fromkeys(row[key] for row in rows))
+        entries = [
+            {"key": k, "old": before.rows[(type_, k)]} if (type_, k) in before.rows else k
+            for k in keys
+        ]
     db.execute(
         "INSERT INTO import_journal (seq, import_id, entry) VALUES ("
         "(SELECT coalesce(max(seq), 0) FROM import_journal) + ?, ?, ?)",
         [len(rows), import_id, json.dumps(entries, ensure_ascii=False)],
     )
-    return stored
-
-
-def _stored(db: Database, select: str, keys: list[Any], key: str) -> dict[Any, dict[str, Any]]:
-    """Return the rows a `SELECT ... WHERE key IN` finds for these keys, by key."""
-    if not keys:
-        return {}
-    found = fetch(db, f"{select} ({', '.join('?' * len(keys))})", keys)
-    return {row[key]: row for row in found}
 
 
 def _without(row: dict[str, Any] | None, column: str) -> dict[str, Any] | None:
@@ -185,7 +187,6 @@ def undo(store: Store, import_id: str, kind: str) -> int:
     undone = 0
     while True:
         with store.write() as db:
-            at = store.now()
             started = time.monotonic()
             while time.monotonic() - started <= BATCH_SECONDS:
                 entries = db.execute(
@@ -196,32 +197,38 @@ def undo(store: Store, import_id: str, kind: str) -> int:
                 if not entries:
                     db.execute("DELETE FROM import_runs WHERE id = ?", [import_id])
                     return undone
-                for seq, entry in entries:
-                    for before in reversed(_rows(json.loads(entry))):
-                        # A bare key: the row was new.
-                        was = before if isinstance(before, dict) else {"key": before, "old": None}
-                        _put_back(db, kind, was, at)
-                        undone += 1
-                    db.execute("DELETE FROM import_journal WHERE seq = ?", [seq])
-                    if time.monotonic() - started > BATCH_SECONDS:
-                        break
+                # Each entry's rows, newest first, put back by one command (an event a row).
+                copies = [
+                    copy
+                    for _, entry in entries
+                    for before in reversed(_rows(json.loads(entry)))
+                    # A bare key: the row was new.
+                    for copy in _put_back(
+                        kind, before if isinstance(before, dict) else {"key": before, "old": None}
+                    )
+                ]
+                undone += sum(len(_rows(json.loads(entry))) for _, entry in entries)
+                copy_rows(store, copies, UNDO_ACTOR)  # joins this write
+                db.conn.executemany(
+                    "DELETE FROM import_journal WHERE seq = ?", [(seq,) for seq, _ in entries]
+                )
         pause()
 
 
-def _put_back(db: Database, kind: str, entry: dict[str, Any], at: str) -> None:
-    """Put back one row (and a patron's cards) as the journal saw it before the import."""
+def _put_back(kind: str, entry: dict[str, Any]) -> list[Copy]:
+    """Return the copies that put back one row (and a patron's cards) as the journal saw it."""
     old = entry["old"]
     if kind == "records":
         if old is None:
-            save(db, "marc_record_saved", entry["key"], None, at)
-        else:
-            put_record(db, old, old["source"], old["loaded_at"])
-        return
-    for code, card in entry.get("cards", {}).items():
-        save(db, "card_saved", code, card, at)  # None: the card was new, remove it
+            return [Copy("marc_record_saved", entry["key"], None)]
+        row = {k: old.get(k, "") for k in ("isbn", "title", "author", "call_number", "source")}
+        return [Copy("marc_record_saved", entry["key"], row, at=old["loaded_at"])]
+    # None: the card was new, remove it.
+    copies = [Copy("card_saved", code, card) for code, card in entry.get("cards", {}).items()]
     if old is not None:
         old = {k: v for k, v in old.items() if k != "status"}  # loans may have moved it
-    save(db, "patron_saved" if kind == "patrons" else "item_saved", entry["key"], old, at)
+    copies.append(Copy("patron_saved" if kind == "patrons" else "item_saved", entry["key"], old))
+    return copies
 
 
 def recover(store: Store) -> list[Finished]:

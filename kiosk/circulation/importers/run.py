@@ -26,8 +26,8 @@ from typing import IO, Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.catalogue import RECORD_FIELDS, put_record
-from kiosk.circulation.commands import RecordImport
+from kiosk.circulation.catalogue import RECORD_FIELDS, record_copy
+from kiosk.circulation.commands import Copy, RecordImport
 from kiosk.circulation.handler import handle
 from kiosk.circulation.importers import journal
 from kiosk.circulation.importers.checks import (
@@ -37,7 +37,13 @@ from kiosk.circulation.importers.checks import (
     Progress,
 )
 from kiosk.circulation.importers.journal import BATCH_SECONDS, PAUSE_SECONDS
-from kiosk.circulation.records import ITEM_FIELDS, PATRON_FIELDS, put_item, put_patron
+from kiosk.circulation.records import (
+    ITEM_FIELDS,
+    PATRON_FIELDS,
+    copy_rows,
+    item_copy,
+    patron_copy,
+)
 from kiosk.circulation.stats import find
 from kiosk.circulation.store import Store
 
@@ -161,6 +167,15 @@ def _same(db: Database, table: str, row: dict[str, Any]) -> bool:
     return old is not None and list(old) == [row[c] for c in cols]
 
 
+def _copy(kind: str, row: dict[str, Any], file: str) -> Copy:
+    """Return a checked row as the copy its import saves."""
+    if kind == "records":
+        return record_copy(row, file)
+    if kind == "patrons":
+        return patron_copy(row, row["cards"])
+    return item_copy(row)
+
+
 def _write(
     store: Store,
     report: ImportReport,
@@ -192,20 +207,19 @@ def _write(
                     first = False
                 started = time.monotonic()
                 while chunk:
-                    # One lookup and one journal entry for the chunk's rows, then each row.
-                    stored = journal.note_rows(db, import_id, report.kind, chunk)
-                    for row in chunk:
-                        if report.kind == "records":
-                            outcome = put_record(db, row, report.file, now)
-                        elif report.kind == "patrons":
-                            outcome = put_patron(db, row, row["cards"], now)
-                        else:
-                            outcome = put_item(db, row, now, stored)
+                    # One command (a few lookups, an event a changed row) and one journal
+                    # entry of the rows as that command read them, for the chunk's rows.
+                    copies = [_copy(report.kind, row, report.file) for row in chunk]
+                    copied = copy_rows(store, copies, actor).state  # joins this write
+                    journal.note_before(db, import_id, report.kind, chunk, copied.before)
+                    said = copied.said
+                    for outcome in said:
                         key = "unchanged" if outcome == "same" else outcome
                         setattr(report, key, getattr(report, key) + 1)
-                        done += 1
-                        if progress and done % PROGRESS_EVERY == 0:
-                            progress(done, report.rows)
+                    before, done = done, done + len(said)
+                    if progress:  # every PROGRESS_EVERY rows, as the check reported them
+                        for mark in range(before // PROGRESS_EVERY + 1, done // PROGRESS_EVERY + 1):
+                            progress(mark * PROGRESS_EVERY, report.rows)
                     chunk = list(itertools.islice(rows, journal.CHUNK))
                     if time.monotonic() - started > BATCH_SECONDS:
                         break

@@ -45,7 +45,7 @@ def marc_record_saved(db: Database, event: Event) -> None:
     """Keep (or, with no row, forget) a MARC record the desk looks ISBNs up in.
 
     `data`: {"key": isbn, "row": title, author, call_number and source, or None}; an import's
-    copy, projected unlogged (records.save) like its items and patrons.
+    copy (`CopyRows`), logged like its items and patrons.
     """
     key, row = event.data["key"], event.data.get("row")
     if row is None:

@@ -188,7 +188,7 @@ def loans_replayed(db: Database, e: Event) -> None:
 
 @projection("loan_synced")
 def loan_synced(db: Database, e: Event) -> None:
-    """Make an item's open loan the hub's (never logged: the hub's feed carries state).
+    """Make an item's open loan the hub's (a copy of the hub's feed, logged, never sent back).
 
     `data`: {"key": barcode, "row": the hub's open loan or None}. Any other open loan of the item
     ends; the hub's is inserted or updated.

@@ -1,8 +1,8 @@
 """Projections of master data: patrons, cards, items and rules.
 
 Recorded events (a card reported lost, an item's status, a dashboard edit, new rules) and the
-state copies that are never logged (a row from an import, or from the hub's feed, carried as a
-`*_saved` event with the row in `data`) all write these tables here and nowhere else.
+copies of rows decided elsewhere (a row from an import, or from the hub's feed, a `*_saved`
+event of `CopyRows` with the row in `data`) all write these tables here and nowhere else.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 badges.
 
 A list edited at this dashboard is one of the three recorded events; a list as the hub has it
-arrives whole (`reading_list_synced`, never logged: the hub's feed carries state, like the
+arrives whole (`reading_list_synced`, a copy of the hub's feed: logged, never sent back, like the
 other `*_saved` copies) and replaces this kiosk's copy.
 """
 

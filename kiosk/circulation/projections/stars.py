@@ -1,7 +1,7 @@
 """Projection of the reading stars' rules (docs/reading.md, "Reading stars and the festival").
 
 Rules saved at this dashboard are `star_rules_saved`; rules as the hub has them arrive whole
-(`star_rules_synced`, never logged: the hub's feed carries state, as for the reading lists) and
+(`star_rules_synced`, a copy of the hub's feed: logged, never sent back, as the reading lists) and
 replace this kiosk's copy.
 """
 

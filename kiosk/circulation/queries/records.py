@@ -6,11 +6,15 @@ The record lists (paged, searched) are kiosk/circulation/stats/search.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk.circulation.commands import Copy
+from kiosk.circulation.models import StoredRows
 from kiosk.circulation.store import Store, fetch
+from kiosk.codes import canonical_card
 
 
 def patron_row(db: Database, patron_id: str) -> dict[str, Any] | None:
@@ -89,3 +93,59 @@ def counts(db: Database, now: str) -> dict[str, int]:
         [now],
     ).fetchone()
     return dict(zip(("patrons", "items", "open_loans", "overdue_loans"), row, strict=True))
+
+
+# Where each copied type's stored row is read, and the column that is its key.
+COPIED_FROM = {
+    "patron_saved": "SELECT * FROM patrons WHERE id IN ({marks})",
+    "item_saved": "SELECT * FROM items WHERE barcode IN ({marks})",
+    "card_saved": "SELECT code, patron_id, status FROM cards WHERE code IN ({marks})",
+    "marc_record_saved": "SELECT * FROM marc_records WHERE isbn IN ({marks})",
+    "loan_synced": (
+        "SELECT item_barcode, uuid, patron_id, due_at, renewals, count(*) OVER "
+        "(PARTITION BY item_barcode) AS open FROM loans "
+        "WHERE returned_at IS NULL AND item_barcode IN ({marks})"
+    ),
+}
+COPY_KEYS = {
+    "patron_saved": "id",
+    "item_saved": "barcode",
+    "card_saved": "code",
+    "marc_record_saved": "isbn",
+    "loan_synced": "item_barcode",
+}
+KEYS_AT = 500  # keys a statement reads at a time (SQLite takes up to 32,766 parameters)
+
+
+def stored_rows(db: Database, copies: Iterable[Copy]) -> StoredRows:
+    """Return the rows these copies would change as the store has them, a few statements a batch.
+
+    Also every card of the copied patrons and every holder of their copied cards (a card an
+    import gives a patron may be another's now).
+    """
+    keys: dict[str, list[str]] = {}
+    for copy in copies:
+        if copy.type in COPIED_FROM:
+            key = canonical_card(copy.key) if copy.type == "card_saved" else copy.key
+            keys.setdefault(copy.type, []).append(key)
+        if copy.cards:
+            keys.setdefault("card_saved", []).extend(canonical_card(c) for c in copy.cards)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for kind, wanted in keys.items():
+        for row in _in(db, COPIED_FROM[kind], list(dict.fromkeys(wanted))):
+            rows[(kind, str(row[COPY_KEYS[kind]]))] = row
+    cards: dict[str, set[str]] = {}
+    sql = "SELECT patron_id, code FROM cards WHERE patron_id IN ({marks})"
+    for row in _in(db, sql, list(dict.fromkeys(keys.get("patron_saved", ())))):
+        cards.setdefault(row["patron_id"], set()).add(row["code"])
+    for (kind, code), row in rows.items():
+        if kind == "card_saved":
+            cards.setdefault(row["patron_id"], set()).add(code)
+    return StoredRows(rows, cards)
+
+
+def _in(db: Database, sql: str, keys: list[str]) -> Iterator[dict[str, Any]]:
+    """Yield the rows a `... IN ({marks})` statement finds for these keys, some at a time."""
+    for start in range(0, len(keys), KEYS_AT):
+        part = keys[start : start + KEYS_AT]
+        yield from fetch(db, sql.format(marks=", ".join("?" * len(part))), part)

@@ -77,7 +77,12 @@ EVENT_TYPES = (
     N_("year_promoted"),
 )
 # Actors that are not a patron, and the kinds of actor before a colon ("cli:root").
-ACTORS = {"self-service": N_("self-service"), "hub": N_("hub")}
+ACTORS = {
+    "self-service": N_("self-service"),
+    "hub": N_("hub"),
+    "import undone": N_("import undone"),  # the rows a stopped import had written, put back
+    "demo": N_("demo"),
+}
 ACTOR_KINDS = (N_("librarian"), N_("cli"), N_("kiosk"))
 # Keys of events' details as the log shows them.
 DATA_KEYS = (
@@ -98,6 +103,10 @@ DATA_KEYS = (
     N_("loan_days"),
     N_("max_loans"),
     N_("lendable"),
+    # A copy of a row decided elsewhere (an import's, the hub's): its key, the row, its cards.
+    N_("key"),
+    N_("row"),
+    N_("cards"),
 )
 YES_NO = (N_("yes"), N_("no"))
 TIME_KEYS = ("due_at", "at", "returned_at", "checked_out_at", "effective_at")

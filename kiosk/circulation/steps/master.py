@@ -7,6 +7,7 @@ from sqlite_utils import Database
 from kiosk.circulation import cards as card_forms
 from kiosk.circulation import decide
 from kiosk.circulation.commands import (
+    CopyRows,
     IssueCard,
     ReportCardLost,
     SaveItemType,
@@ -16,7 +17,7 @@ from kiosk.circulation.commands import (
     SetRules,
 )
 from kiosk.circulation.handler import Context, Decided, step, step_alone
-from kiosk.circulation.models import Item, Patron
+from kiosk.circulation.models import Copied, Item, Patron
 from kiosk.circulation.queries import records as rows
 from kiosk.circulation.rules import load_rules
 from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, translate
@@ -81,3 +82,14 @@ def item_type_set(db: Database, cmd: SetItemType, _: Context) -> Decided:
 def built_in_type_names() -> set[str]:
     """Return the names of the built-in item types in every language (报刊杂志, Magazine...)."""
     return {translate(name, lang) for name in ITEM_TYPE_NAMES.values() for lang in LANGUAGES}
+
+
+@step(CopyRows)
+def rows_copied(db: Database, cmd: CopyRows, _: Context) -> Decided:
+    """Read the rows the copies would change, a few statements for the batch; decide.
+
+    The state (`Copied`) is what the decision said of each copy and the rows it read.
+    """
+    before = rows.stored_rows(db, cmd.copies)
+    decision, said = decide.rows_copied(cmd, before)
+    return Decided(decision, Copied(said, before))
