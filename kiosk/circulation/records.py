@@ -3,8 +3,8 @@
 Every change is a command run by the one handler (handler.py); every write goes through a
 projection (kiosk/circulation/projections/master.py). Rows decided elsewhere (an import's, an
 undone import's, the hub's feed, the demo school) are copies, each change an event too
-(`copy_rows`). `put_patron`/`put_item` are the one unlogged way, for a SIP2 library system's
-answer and for fixtures (their docstrings say why).
+(`copy_rows`), a SIP2 library system's answer about a card as well. `put_patron`/`put_item`
+are the one unlogged way, for tests and benchmarks laying out a store.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def item_copy(row: Mapping[str, Any]) -> Copy:
     return Copy("item_saved", record["barcode"], record)
 
 
-# -- unlogged copies: a SIP2 library system's answer, and fixtures ----------------------------
+# -- unlogged copies: fixtures of tests and benchmarks -----------------------------------------
 
 
 def _unlogged(
@@ -79,10 +79,9 @@ def _unlogged(
 def put_patron(db: Database, row: Mapping[str, Any], cards: Iterable[str], at: str) -> str:
     """Insert or update a patron and attach cards, unlogged; return 'inserted', 'updated' or 'same'.
 
-    Only for a SIP2 library system's answer (kiosk/sip2: that system keeps the record and its
-    history; a copy here is a cache) and for tests and benchmarks laying out a store. Imports,
-    their undo, the hub's feed and the demo save rows as events (`copy_rows`); a test
-    (tests/circulation/test_claims.py, UNLOGGED_CALLERS) names every other caller.
+    Only for tests and benchmarks laying out a store. Imports, their undo, the hub's feed, a
+    SIP2 library system's answers and the demo save rows as events (`copy_rows`); a test
+    (tests/circulation/test_claims.py, UNLOGGED_CALLERS) fails on any caller in kiosk/.
     """
     record = {k: row[k] for k in PATRON_FIELDS if k in row}
     # RFID UIDs are kept in upper case, with the decimal printed on the card beside them.

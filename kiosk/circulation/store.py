@@ -78,6 +78,9 @@ def classify(path: Path, e: sqlite3.DatabaseError) -> StoreError:
     return StoreError("unwritable", f"{path}: {text}")
 
 
+# Fewer events than this are appended one INSERT each: executemany and its read of the last
+# seq cost more than a scan's one or two INSERTs.
+FEW = 4
 APPEND = (
     "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data) "
     "VALUES (:uuid, :type, :at, :kiosk_id, :actor, :patron_id, :item_barcode, :data)"
@@ -249,11 +252,11 @@ class Store:
         """
         if not db.conn.in_transaction:
             raise RuntimeError("events are recorded only inside store.write()")
-        if len(events) == 1:  # a scan's command: one statement, as `record`
-            cur = db.conn.execute(APPEND, events[0].row())
-            return [Event(**{**events[0].__dict__, "seq": cur.lastrowid})]
-        if not events:
-            return []
+        if len(events) < FEW:  # a scan's command: a statement each, as `record`, and no read
+            return [
+                Event(**{**e.__dict__, "seq": db.conn.execute(APPEND, e.row()).lastrowid})
+                for e in events
+            ]
         db.conn.executemany(APPEND, [e.row() for e in events])
         last = db.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
         first = last - len(events) + 1

@@ -38,6 +38,7 @@ from kiosk.sip2.link import Link
 from kiosk.sip2.protocol import Malformed, Message, due_date
 
 log = logging.getLogger("kiosk.sip2")
+SIP2_ACTOR = "library system"  # the actor of the rows its answers change (stats/names.py)
 
 SIP2_MESSAGES = {
     "card_not_valid": N_("This card is not known to the library. Ask a library helper."),
@@ -206,7 +207,8 @@ class Sip2Circulation(Circulation):
         }
         at = self.store.now()
         with self.store.write(durable=False) as db:  # a copy of the system's answer
-            records.put_patron(db, row, [code], at)
+            # An event when the answer changed the row (none when it is the same), as any copy.
+            records.copy_rows(self.store, [records.patron_copy(row, [code])], SIP2_ACTOR)
             if check.ok:
                 sip2_queue.card_accepted(db, pid, at)
         patron = self.patron(pid)

@@ -133,10 +133,9 @@ def test_the_allowlists_of_undecided_types_name_only_undecided_projected_types()
 
 # The unlogged copies (records.put_patron, put_item) and who outside tests and benchmarks may
 # call them, with why (docs/architecture.md, "Copies of rows decided elsewhere").
-UNLOGGED_CALLERS = {
-    "kiosk/sip2/service.py": "a SIP2 library system's answer: that system keeps the patron's "
-    "record and history, the kiosk's row is a cache of it",
-}
+# Modules that may copy a row without an event, each with why: none (a SIP2 library system's
+# answer is an event too, actor "library system").
+UNLOGGED_CALLERS: dict[str, str] = {}
 UNLOGGED = {"put_patron", "put_item", "_unlogged"}
 
 

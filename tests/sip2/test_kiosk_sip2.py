@@ -111,6 +111,10 @@ def test_lunch_card_checkout_renew_done_and_an_idle_return(
         ("checkout", "P001", "B001"),
     ]
     assert rows(db, "SELECT name FROM patrons WHERE id = 'P001'") == [("王小明",)]
+    # The row is the system's answer, and the log says so (a copy, as any row decided elsewhere).
+    assert rows(
+        db, "SELECT actor, json_extract(data, '$.row.name') FROM events WHERE type = 'patron_saved'"
+    ) == [("library system", "王小明")]
     # Neither pattern set: the card was told apart by asking (17: no such book; 63: a patron).
     assert [(r["op"], r.get("item") or r.get("patron")) for r in server.journal()] == [
         ("17", "P001"),

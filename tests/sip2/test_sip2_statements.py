@@ -51,9 +51,9 @@ def test_an_online_checkout_and_return_write_one_row_per_table(acs: Any, tmp_pat
             "BEGIN IMMEDIATE",
             "SELECT",  # the copy's step: the book's row
             "INSERT items",  # item_named: the book as the library system named it
-            "INSERT events",
             "INSERT loans",  # the open-loans index stops a second one: no read first
             "UPDATE items",  # lent
+            "INSERT events",  # the command's two events, appended after their projections
             "INSERT events",
             "COMMIT",
         ], written

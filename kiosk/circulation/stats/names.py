@@ -82,6 +82,7 @@ ACTORS = {
     "hub": N_("hub"),
     "import undone": N_("import undone"),  # the rows a stopped import had written, put back
     "demo": N_("demo"),
+    "library system": N_("library system"),  # a SIP2 library system's answer about a card
 }
 ACTOR_KINDS = (N_("librarian"), N_("cli"), N_("kiosk"))
 # Keys of events' details as the log shows them.
