@@ -6,8 +6,9 @@
    on loopback, with enough books.
 2. Builds the kiosk's SIP2 session in-process on a store in the work folder, as the daemon does
    (session, service, link, client; the link logged in), and in each round: a card (63), then
-   books, each timed from `Kiosk.scan` to the returned feedback (11 sent, 12 read, the event
-   committed with synchronous=FULL); then each book with no card (09 and its commit).
+   books, each timed from `Kiosk.scan` to the returned feedback (11 sent, 12 read, the copy
+   committed: synchronous=NORMAL, the library system's answer being the durable record,
+   docs/sip2.md); then each book with no card (09 and its commit).
 3. Right after each timed scan, the baseline: the same message (11, or 09) on its own TCP
    connection to the same server, sent and its answer read, nothing else.
 4. Offline drain: the link is taken down, returns are scanned (each committed to the queue),
