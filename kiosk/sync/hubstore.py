@@ -292,6 +292,38 @@ def conflicts(store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+def list_conflict(
+    db: Database,
+    kind: str,
+    event: dict[str, Any],
+    at: str,
+    now: str,
+    other: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """List what the hub found wrong with a kiosk event, once per event and kind.
+
+    `event` carries the event's uuid, item_barcode, patron_id and kiosk_id (an event's row or a
+    loan read with its event); `at` is when it happened by the hub's reckoning.
+    """
+    db.execute(
+        "INSERT INTO conflicts (kind, event_uuid, item_barcode, patron_id, other_patron_id, "
+        "kiosk_id, at, detected_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(event_uuid, kind) DO NOTHING",
+        [
+            kind,
+            event["uuid"],
+            event["item_barcode"],
+            event["patron_id"],
+            other,
+            event["kiosk_id"],
+            at,
+            now,
+            json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        ],
+    )
+
+
 # -- the feed and the snapshot -----------------------------------------------------------
 
 
