@@ -184,6 +184,19 @@ def h006_loan_indexes(db: Database) -> None:
     )
 
 
+@migrations(name="h007_prefix_indexes")
+def h007_prefix_indexes(db: Database) -> None:
+    """Drop the indexes that are the first column of another (each event or loan updates each).
+
+    `events_item` and `events_patron` are the first column of (item, type) and (patron, type);
+    the kiosk's `loans_checked_out` is the first column of its `loans_period`. A lookup by that
+    column alone reads the longer index the same way.
+    """
+    db.executescript(
+        "DROP INDEX events_item; DROP INDEX events_patron; DROP INDEX IF EXISTS loans_checked_out;"
+    )
+
+
 # Edits that a hub from before a migration kept only for the record, applied once after it.
 ADOPTED = {
     "h004_reading_sync": (
