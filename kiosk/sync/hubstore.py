@@ -21,6 +21,11 @@ from kiosk.circulation.store import Store
 
 migrations = Migrations("hub")
 
+# The hub's writer keeps up to this much of the database in memory (SQLite's default is 2 MB): a
+# batch touches books, loans and index pages all over a large catalogue, and each page read
+# again from the file costs CPU (docs/performance.md: "a larger page cache").
+CACHE_KIB = 64 * 1024
+
 # table -> (feed kind, key column)
 FEED_SOURCES = {
     "patrons": ("patron", "id"),
@@ -211,6 +216,7 @@ ADOPTED = {
 def open_hub_store(path: Path | str, hub_id: str = "hub", **kw: Any) -> Store:
     """Open the hub's store: the kiosk schema, then the hub's own migrations."""
     store = Store.open(path, kiosk_id=hub_id, **kw)
+    store.db.conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     pending = [m.name for m in migrations.pending(store.db)]
     if pending:
         with store._write_lock:
