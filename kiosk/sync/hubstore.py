@@ -21,6 +21,11 @@ from kiosk.circulation.store import Store
 
 migrations = Migrations("hub")
 
+# The hub's writer keeps up to this much of the database in memory (SQLite's default is 2 MB): a
+# batch touches books, loans and index pages all over a large catalogue, and each page read
+# again from the file costs CPU (docs/performance.md: "a larger page cache").
+CACHE_KIB = 64 * 1024
+
 # table -> (feed kind, key column)
 FEED_SOURCES = {
     "patrons": ("patron", "id"),
@@ -184,6 +189,19 @@ def h006_loan_indexes(db: Database) -> None:
     )
 
 
+@migrations(name="h007_prefix_indexes")
+def h007_prefix_indexes(db: Database) -> None:
+    """Drop the indexes that are the first column of another (each event or loan updates each).
+
+    `events_item` and `events_patron` are the first column of (item, type) and (patron, type);
+    the kiosk's `loans_checked_out` is the first column of its `loans_period`. A lookup by that
+    column alone reads the longer index the same way.
+    """
+    db.executescript(
+        "DROP INDEX events_item; DROP INDEX events_patron; DROP INDEX IF EXISTS loans_checked_out;"
+    )
+
+
 # Edits that a hub from before a migration kept only for the record, applied once after it.
 ADOPTED = {
     "h004_reading_sync": (
@@ -198,6 +216,7 @@ ADOPTED = {
 def open_hub_store(path: Path | str, hub_id: str = "hub", **kw: Any) -> Store:
     """Open the hub's store: the kiosk schema, then the hub's own migrations."""
     store = Store.open(path, kiosk_id=hub_id, **kw)
+    store.db.conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     pending = [m.name for m in migrations.pending(store.db)]
     if pending:
         with store._write_lock:
@@ -290,6 +309,38 @@ def conflicts(store: Store) -> list[dict[str, Any]]:
             detail = {}
         r["detail"] = detail if isinstance(detail, dict) else {}
     return rows
+
+
+def list_conflict(
+    db: Database,
+    kind: str,
+    event: dict[str, Any],
+    at: str,
+    now: str,
+    other: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """List what the hub found wrong with a kiosk event, once per event and kind.
+
+    `event` carries the event's uuid, item_barcode, patron_id and kiosk_id (an event's row or a
+    loan read with its event); `at` is when it happened by the hub's reckoning.
+    """
+    db.execute(
+        "INSERT INTO conflicts (kind, event_uuid, item_barcode, patron_id, other_patron_id, "
+        "kiosk_id, at, detected_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(event_uuid, kind) DO NOTHING",
+        [
+            kind,
+            event["uuid"],
+            event["item_barcode"],
+            event["patron_id"],
+            other,
+            event["kiosk_id"],
+            at,
+            now,
+            json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        ],
+    )
 
 
 # -- the feed and the snapshot -----------------------------------------------------------

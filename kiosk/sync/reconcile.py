@@ -49,7 +49,7 @@ from kiosk.circulation.projections.loans import open_loan
 from kiosk.circulation.projector import project, project_many
 from kiosk.circulation.rules import Rules, load_rules
 from kiosk.circulation.store import Event, Store, fetch
-from kiosk.sync import trust
+from kiosk.sync import hubstore, trust
 from kiosk.sync.protocol import LOAN_TYPES, BadRequest
 
 # Offsets smaller than this are network and processing noise, not a wrong clock.
@@ -244,22 +244,7 @@ def project_collection(db: Database, events: list[Event], now: str) -> None:
 def _conflict(
     db: Database, kind: str, row: dict[str, Any], now: str, other: str | None = None, **detail: Any
 ) -> None:
-    db.execute(
-        "INSERT INTO conflicts (kind, event_uuid, item_barcode, patron_id, other_patron_id, "
-        "kiosk_id, at, detected_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(event_uuid, kind) DO NOTHING",
-        [
-            kind,
-            row["uuid"],
-            row["item_barcode"],
-            row["patron_id"],
-            other,
-            row["kiosk_id"],
-            row["eff"],
-            now,
-            json.dumps(detail, ensure_ascii=False, sort_keys=True),
-        ],
-    )
+    hubstore.list_conflict(db, kind, row, row["eff"], now, other, detail)
 
 
 REPLAY_SQL = (

@@ -54,6 +54,7 @@ from kiosk.circulation import schemas
 from kiosk.circulation.decide import UNDOABLE
 from kiosk.circulation.events import Event, Refusal
 from kiosk.circulation.reading import stars
+from kiosk.sync import hubstore
 
 UNDO_REFUSALS = ("undo_unknown_event", "undo_foreign", "undo_mismatch", "undo_repeated")
 DESK_ITEM_STATUSES = ("lost", "damaged")
@@ -463,19 +464,6 @@ def _known(db: Database, table: str, key: str, value: str | None) -> bool:
 def _list(
     db: Database, e: Event, kind: str, now: str, other: str | None, detail: dict[str, Any]
 ) -> None:
-    db.execute(
-        "INSERT INTO conflicts (kind, event_uuid, item_barcode, patron_id, other_patron_id, "
-        "kiosk_id, at, detected_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(event_uuid, kind) DO NOTHING",
-        [
-            kind,
-            e.uuid,
-            e.item_barcode,
-            e.patron_id,
-            other,
-            e.kiosk_id,
-            e.at,
-            now,
-            json.dumps({"type": e.type, **detail}, ensure_ascii=False, sort_keys=True),
-        ],
-    )
+    names = {"uuid": e.uuid, "item_barcode": e.item_barcode, "patron_id": e.patron_id}
+    event = {**names, "kiosk_id": e.kiosk_id}
+    hubstore.list_conflict(db, kind, event, e.at, now, other, {"type": e.type, **detail})

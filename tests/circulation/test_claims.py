@@ -194,9 +194,11 @@ WRITERS: dict[str, tuple[set[str], str]] = {
         {"*"},
         "the import journal: rows as they were, and the undo of a stopped import",
     ),
-    "kiosk/sync/hubstore.py": ({"*"}, "the hub's own store: kiosks, received batches"),
+    "kiosk/sync/hubstore.py": (
+        {"*"},
+        "the hub's own store: kiosks, received batches, the conflicts it lists",
+    ),
     "kiosk/sync/reconcile.py": ({"*"}, "the hub's own store: received events, their replay"),
-    "kiosk/sync/trust.py": ({"*"}, "the hub's own store: conflicts it records"),
 }
 
 
