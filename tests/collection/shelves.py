@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
 
 from kiosk.circulation.records import put_item
 from kiosk.circulation.store import Store
@@ -31,3 +33,16 @@ def grow_shelves(store: Store, n: int, seed: int = 13) -> list[dict[str, str]]:
         for r in rows:
             put_item(db, r, store.now())
     return rows
+
+
+@contextlib.contextmanager
+def statements_of(store: Store) -> Iterator[list[str]]:
+    """Collect the statements the store runs, on its writer and this thread's reader."""
+    seen: list[str] = []
+    for conn in (store.db.conn, store.reader.conn):
+        conn.set_trace_callback(seen.append)
+    try:
+        yield seen
+    finally:
+        for conn in (store.db.conn, store.reader.conn):
+            conn.set_trace_callback(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collection.shelves import statements_of
 from kiosk.circulation.collection import holds
 from kiosk.circulation.service import Circulation
 from kiosk.circulation.session import Kiosk
@@ -13,14 +14,8 @@ RED, PRINCE = "9787020002207", "9787535449450"
 
 def test_a_checkout_with_no_hold_on_the_book_looks_at_holds_once(store: Store, desk: Kiosk) -> None:
     desk.scan(S001_CARD)
-    seen: list[str] = []
-    for conn in (store.db.conn, store.reader.conn):
-        conn.set_trace_callback(seen.append)
-    try:
+    with statements_of(store) as seen:
         fb = desk.scan(RED)
-    finally:
-        for conn in (store.db.conn, store.reader.conn):
-            conn.set_trace_callback(None)
     assert (fb.kind, fb.result and fb.result.action) == ("ok", "checkout")
     listing = "\n".join(seen)
     # `before` found no hold on the book, so `after` does not look for one to fulfil.

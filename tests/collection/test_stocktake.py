@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from collection.shelves import HELPER_CARD, STUDENT_CARD, grow_shelves
+from collection.shelves import HELPER_CARD, STUDENT_CARD, grow_shelves, statements_of
 from kiosk.circulation.clock import FakeClock
 from kiosk.circulation.collection import lost, stocktake, weeding
 from kiosk.circulation.collection.stocktake import Scope
@@ -206,14 +206,8 @@ def test_a_stocktake_scan_runs_no_more_statements_than_counted(
         ("9787535449450", "stocktake_on_loan_found"),
         ("NOT-A-BOOK", "stocktake_unknown"),
     ):
-        seen: list[str] = []
-        for conn in (store.db.conn, store.reader.conn):
-            conn.set_trace_callback(seen.append)
-        try:
+        with statements_of(store) as seen:
             fb = desk.scan(code)
-        finally:
-            for conn in (store.db.conn, store.reader.conn):
-                conn.set_trace_callback(None)
         listing = "\n".join(seen)
         assert fb.reason == reason
         assert len(seen) <= SCAN_STATEMENTS, listing

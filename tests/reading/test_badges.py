@@ -128,14 +128,19 @@ def test_five_subjects_and_the_grade_list_target(
     assert held(store, "S002") == []
 
 
-def test_the_session_carries_the_badge_with_the_answer_that_earned_it(
-    store: Store, circulation: Circulation, clock: FakeClock, settings: config.Settings
-) -> None:
+def badge_kiosk(circulation: Circulation, clock: FakeClock, settings: config.Settings) -> Kiosk:
+    """Return a kiosk session with the daemon's hooks: the collection's, with reading badges."""
     from kiosk.circulation.collection.kiosk_hook import CollectionHook
     from kiosk.circulation.reading.kiosk_hook import BadgeHook
 
     hook = BadgeHook(CollectionHook(circulation), circulation, badge_rules(settings))
-    kiosk = Kiosk(circulation, clock, hook=hook)
+    return Kiosk(circulation, clock, hook=hook)
+
+
+def test_the_session_carries_the_badge_with_the_answer_that_earned_it(
+    store: Store, circulation: Circulation, clock: FakeClock, settings: config.Settings
+) -> None:
+    kiosk = badge_kiosk(circulation, clock, settings)
     assert circulation.checkout("S001", "9787020002207").ok
     clock.advance(days=2)
     # A teacher's or a helper's card earns nothing; the student's own card tap does, once.
@@ -170,11 +175,7 @@ def test_bad_badge_settings_say_which_key_and_why() -> None:
 def test_a_loan_that_comes_of_age_during_a_session_shows_its_badge_at_the_next_tap(
     store: Store, circulation: Circulation, clock: FakeClock, settings: config.Settings
 ) -> None:
-    from kiosk.circulation.collection.kiosk_hook import CollectionHook
-    from kiosk.circulation.reading.kiosk_hook import BadgeHook
-
-    hook = BadgeHook(CollectionHook(circulation), circulation, badge_rules(settings))
-    kiosk = Kiosk(circulation, clock, hook=hook)
+    kiosk = badge_kiosk(circulation, clock, settings)
     assert circulation.checkout("S001", "9787020002207").ok
     clock.advance(23 * 3600 + 59 * 60)
     assert kiosk.scan("0F00A1B2C3").badges == ()  # a day not lasted yet
