@@ -67,14 +67,19 @@ def test_database_from_a_newer_kiosk_is_refused_untouched(tmp_path: Path) -> Non
     assert digest(path) == before
 
 
-def test_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path) -> None:
-    path = tmp_path / "k.db"
-    path.write_bytes(b"this is a spreadsheet, not a database" * 100)
+def assert_refused_untouched(path: Path, kind: str) -> None:
+    """Open the store at path: refused with this kind of problem, and the file not changed."""
     before = digest(path)
     with pytest.raises(StoreError) as e:
         Store.open(path)
-    assert e.value.kind == "corrupt"
+    assert e.value.kind == kind
     assert digest(path) == before
+
+
+def test_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    path.write_bytes(b"this is a spreadsheet, not a database" * 100)
+    assert_refused_untouched(path, "corrupt")
 
 
 def test_damaged_database_is_refused_untouched(tmp_path: Path) -> None:
@@ -89,11 +94,7 @@ def test_damaged_database_is_refused_untouched(tmp_path: Path) -> None:
     page = 4096
     raw[page * 5 : page * 5 + 512] = b"\xff" * 512  # a torn page in the middle of the items
     path.write_bytes(bytes(raw))
-    before = digest(path)
-    with pytest.raises(StoreError) as e:
-        Store.open(path)
-    assert e.value.kind == "corrupt"
-    assert digest(path) == before
+    assert_refused_untouched(path, "corrupt")
 
 
 def test_other_programs_database_is_refused(tmp_path: Path) -> None:

@@ -145,15 +145,20 @@ def test_windows_1251_with_a_blank_leader_is_not_stored_as_mojibake(store: Store
     assert ours[isbn][0].startswith(first["245"]["a"].rstrip(" /:"))
 
 
+def cli_on_copy(tmp_path: Path, real: str, name: str) -> tuple[CliRunner, Path, Path]:
+    """Return an English CLI, a config with a store in tmp_path, and a copy of a real file."""
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n')
+    path = tmp_path / name
+    shutil.copy(REAL / real, path)
+    return CliRunner(env={"KIOSK_LANG": "en"}), config, path
+
+
 def test_a_record_that_reads_in_no_encoding_is_named_with_encoding_option(
     store: Store, tmp_path: Path
 ) -> None:
     # marc4j's sample1.mrc: record 7 says UTF-8 (leader/09 a) but holds broken bytes.
-    runner = CliRunner(env={"KIOSK_LANG": "en"})
-    config = tmp_path / "config.toml"
-    config.write_text('[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n')
-    path = tmp_path / "sample1.mrc"
-    shutil.copy(REAL / "marc4j-sample1.mrc", path)
+    runner, config, path = cli_on_copy(tmp_path, "marc4j-sample1.mrc", "sample1.mrc")
     result = runner.invoke(main, ["--config", str(config), "import", "records", str(path)])
     assert result.exit_code == 1
     assert (
@@ -184,11 +189,7 @@ def test_a_record_that_reads_in_no_encoding_is_named_with_encoding_option(
 def test_unreadable_records_go_to_a_rejects_file_byte_for_byte(
     store: Store, tmp_path: Path
 ) -> None:
-    runner = CliRunner(env={"KIOSK_LANG": "en"})
-    config = tmp_path / "config.toml"
-    config.write_text('[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n')
-    path = tmp_path / "bad_records.mrc"
-    shutil.copy(REAL / "pymarc-bad_records.mrc", path)
+    runner, config, path = cli_on_copy(tmp_path, "pymarc-bad_records.mrc", "bad_records.mrc")
     base = ["--config", str(config), "import", "records", str(path)]
     result = runner.invoke(main, base)
     assert result.exit_code == 1 and "6 bad rows, nothing imported" in result.output
@@ -208,11 +209,7 @@ def test_unreadable_records_go_to_a_rejects_file_byte_for_byte(
 
 
 def test_a_mods_file_is_not_marc_and_says_so(tmp_path: Path) -> None:
-    runner = CliRunner(env={"KIOSK_LANG": "en"})
-    config = tmp_path / "config.toml"
-    config.write_text('[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n')
-    path = tmp_path / "mods.xml"
-    shutil.copy(REAL / "marc4j-modsoutput.xml", path)
+    runner, config, path = cli_on_copy(tmp_path, "marc4j-modsoutput.xml", "mods.xml")
     for kind in ("items", "records"):
         result = runner.invoke(main, ["--config", str(config), "import", kind, str(path)])
         assert result.exit_code == 1
