@@ -44,13 +44,17 @@ check-system: $(STAMP)
 	shellcheck $(SHELL_SCRIPTS)
 	systemd/verify-units.sh $(BIN)/kiosk
 
+# The suite on TEST_WORKERS pytest-xdist workers (one a core of the 2-core kiosk machine; `make
+# test TEST_WORKERS=0` runs it in this process, serially).
+TEST_WORKERS ?= 2
+
 test: $(STAMP) check-browser lint check-system
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # The tests that start no Chromium, no running daemon, hub or `kiosk` process (the `slow` marker,
 # see docs/testing.md): a couple of minutes, for between edits. `make test` is still the gate.
 test-quick: $(STAMP)
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow"
 
 # Every benchmark in bench/, each in rounds beside a baseline of the same run, then one summary
 # table (bench/all.py; see the README's Performance section).
