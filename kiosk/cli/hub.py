@@ -61,7 +61,7 @@ def hub(ctx: click.Context) -> None:
         err=True,
     )
     try:
-        serve(app, settings.web.listen, **limits(settings.web))
+        serve(app, settings.web.listen, threads=settings.web.threads, **limits(settings.web))
     finally:
         store.close()
 

@@ -201,5 +201,5 @@ def serve(
         trusted_proxy=trusted_proxy,
         connections=connections,
     )
-    log.info("hub serving on http://%s:%s", host, server.effective_port)
+    log.info("hub serving on http://%s:%s with %d threads", host, server.effective_port, threads)
     server.run()

@@ -79,6 +79,7 @@ class Hub:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     max_batch: int = 2000
+    web: str = ""  # more lines of [web]
 
     @property
     def url(self) -> str:
@@ -95,7 +96,8 @@ class Hub:
     def write_config(self) -> None:
         self.config.write_text(
             f'[kiosk]\nid = "hub"\n[store]\npath = "hub.db"\n'
-            f'[web]\nlisten = "127.0.0.1:{self.port}"\n[hub]\nmax_batch = {self.max_batch}\n',
+            f'[web]\nlisten = "127.0.0.1:{self.port}"\n{self.web}\n'
+            f"[hub]\nmax_batch = {self.max_batch}\n",
             encoding="utf-8",
         )
 
