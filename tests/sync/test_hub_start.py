@@ -32,7 +32,7 @@ def test_the_hub_serves_with_the_threads_web_threads_sets(tmp_path: Path) -> Non
         try:
             serving = f"hub serving on http://127.0.0.1:{h.port} with {n} threads"
             log = h.folder / "hub.log"
-            wait_until(lambda: serving in log.read_text(encoding="utf-8"), 10, "the start line")
+            wait_until(lambda s=serving, f=log: s in f.read_text("utf-8"), 10, "the start line")
             assert h.proc is not None
             counts[n] = _threads(h.proc.pid)
         finally:
