@@ -21,6 +21,7 @@ import pytest
 
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.daemon.app import Daemon, open_store
+from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, wait_js, watch_errors
 from web.helpers import fifo_settings, running, scan
 from web.layout import problems
@@ -185,6 +186,7 @@ def test_the_librarian_sets_types_and_the_kiosk_keeps_them(
     said = page.inner_text(f"#remove-{comics}-error")
     assert said == "还有 1 本书是这个类型：先给书换一个别的类型。"
     assert asked and _removed(kiosk, comics) == (1, [])
+    assert_accessible(page, "the types page with a refused removal")
     # Given another type, the book no longer holds it: removed, and the page says so.
     _give_type(page, url, "C-1", "book")
     page.goto(url + "/admin/rules/types")

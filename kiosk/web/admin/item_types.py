@@ -156,6 +156,8 @@ def item_type_remove(key: str) -> Any:
     name = type_name(kind)
     done = records.remove_item_type(web().store, key, actor())
     if isinstance(done, Refusal):
+        if done.reason == "unknown_type":  # removed meanwhile (another tab): as if never there
+            abort(404)
         why = gettext(REFUSALS[done.reason], **done.params)
         return _page(None, _typed(None), {}, {key: why}), 400
     flash(gettext("Item type {name} removed.", name=name))
