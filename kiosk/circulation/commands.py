@@ -138,6 +138,14 @@ class SaveItemType:
 
 
 @dataclass(frozen=True)
+class RemoveItemType:
+    """Remove one of the librarian's item types that no book has."""
+
+    key: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
 class SetItemType:
     """Give an item a type, and so its loan rules."""
 

@@ -31,6 +31,7 @@ from kiosk.circulation.commands import (
     RecordAdminAction,
     RecordImport,
     RecordNoticesPrinted,
+    RemoveItemType,
     Renew,
     ReportCardLost,
     SaveImportMapping,
@@ -349,6 +350,24 @@ def item_type_saved(
             )
     kind = ItemType(cmd.key, name, cmd.lendable, cmd.loan_days, cmd.max_loans, cmd.renewals)
     return [Draft("item_type_saved", cmd.actor, None, None, item_type_row(kind))]
+
+
+def item_type_removed(types: Mapping[str, ItemType], books: int, cmd: RemoveItemType) -> Decision:
+    """Remove one of the librarian's item types, if no book has it.
+
+    `books` counts the books of the type that are still in the collection (withdrawn ones left
+    out, as on the page). A built-in type is never removed: the kiosk knows it without a row,
+    and every book with no type of its own is an ordinary book.
+    """
+    kind = types.get(cmd.key)
+    if kind is None:
+        return Refusal("unknown_type", {"type": cmd.key})
+    if kind.built_in:
+        return Refusal("type_built_in", {"type": kind.label})
+    if books:
+        return Refusal("type_in_use", {"type": kind.label, "count": books})
+    data = {"scope": item_type_row(kind)["scope"], "name": kind.name}
+    return [Draft("item_type_removed", cmd.actor, None, None, data)]
 
 
 def item_type_set(item: Item | None, rules: Rules, cmd: SetItemType) -> Decision:

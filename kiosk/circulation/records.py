@@ -24,6 +24,7 @@ from kiosk.circulation.commands import (
     EditPatron,
     IssueCard,
     RecordAdminAction,
+    RemoveItemType,
     ReportCardLost,
     SaveItemType,
     SetItemStatus,
@@ -164,6 +165,11 @@ def save_item_type(store: Store, cmd: SaveItemType) -> Event | Refusal:
     if not cmd.key:
         cmd = replace(cmd, key="t" + uuidlib.uuid4().hex[:8])  # never shown: the name is
     return _decided(handle(store, cmd))
+
+
+def remove_item_type(store: Store, key: str, actor: str) -> Event | Refusal:
+    """Remove one of the librarian's item types that no book has; or say why not."""
+    return _decided(handle(store, RemoveItemType(key, actor)))
 
 
 def set_item_type(store: Store, barcode: str, item_type: str, actor: str) -> Event | Refusal:

@@ -30,7 +30,7 @@ touch:
 | star_rules_saved | a reading stars' period and its rules (any: edited at any dashboard, |
 | | like the lists), if the dashboard's own decision would have saved them |
 | patron_status, item_withdrawn, year_promoted, ... | nothing: the hub's librarian decides |
-| rules_set, import, other types | nothing (stored for the record) |
+| rules_set, item_type_saved, item_type_removed, import, other types | nothing (for the record) |
 
 An event that breaks its rule is stored like every event and listed as a conflict with the rule
 it broke, never applied. A refused event that is replayed with a book's loans (an undo, a desk's

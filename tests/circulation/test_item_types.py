@@ -7,12 +7,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kiosk.circulation import decide
-from kiosk.circulation.commands import Checkout, Renew, SaveItemType, SetItemType
+from kiosk.circulation.commands import Checkout, RemoveItemType, Renew, SaveItemType, SetItemType
 from kiosk.circulation.importers import import_file
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.projector import Draft, Refusal
-from kiosk.circulation.records import save_item_type
-from kiosk.circulation.rules import ItemType, Limits, Rules, built_in_type
+from kiosk.circulation.records import remove_item_type, save_item_type, set_item_type
+from kiosk.circulation.rules import ItemType, Limits, Rules, built_in_type, load_rules
 from kiosk.circulation.store import Store
 from kiosk.i18n import translate
 
@@ -147,6 +147,65 @@ def test_an_item_gets_only_a_type_the_library_has() -> None:
     )
     (draft,) = decide.item_type_set(BOOK, RULES, SetItemType("978-1", "magazine", "L01"))  # type: ignore[misc]
     assert draft == Draft("item_type_set", "L01", None, "978-1", {"item_type": "magazine"})
+
+
+def test_removing_a_type_is_refused_while_books_have_it_and_for_a_built_in_one() -> None:
+    types = {**TYPES, "t1": ItemType("t1", "绘本", True, 10, None, None)}
+    remove = RemoveItemType("t1", "librarian:li")
+    assert decide.item_type_removed(types, 12, remove) == Refusal(
+        "type_in_use", {"type": "绘本", "count": 12}
+    )
+    for key in ("book", "reference", "magazine"):  # the kiosk knows them without a row
+        assert decide.item_type_removed(types, 0, RemoveItemType(key)) == Refusal(
+            "type_built_in", {"type": key}
+        )
+    assert decide.item_type_removed(types, 0, RemoveItemType("gone")) == Refusal(
+        "unknown_type", {"type": "gone"}
+    )
+    assert decide.item_type_removed(types, 0, remove) == [
+        Draft("item_type_removed", "librarian:li", None, None, {"scope": "type:t1", "name": "绘本"})
+    ]
+
+
+def test_a_removed_type_leaves_the_rules_and_the_log_says_so(store: Store) -> None:
+    from kiosk.circulation.collection.weeding import withdraw
+
+    saved = save_item_type(store, SaveItemType("", "绘本", True, 10, None, None, "L01"))
+    assert not isinstance(saved, Refusal)
+    key = store.value("SELECT substr(scope, 6) FROM rules WHERE name = '绘本'")
+    red, prince = "9787020002207", "9787535449450"
+    for barcode in (red, prince):
+        assert not isinstance(set_item_type(store, barcode, key, "L01"), Refusal)
+    events = store.value("SELECT count(*) FROM events")
+
+    # Two books have it: refused, with how many, and nothing is written.
+    done = remove_item_type(store, key, "librarian:li")
+    assert done == Refusal("type_in_use", {"type": "绘本", "count": 2})
+    assert store.value("SELECT count(*) FROM rules WHERE scope = ?", [f"type:{key}"]) == 1
+    assert store.value("SELECT count(*) FROM events") == events
+    assert remove_item_type(store, "book", "librarian:li") == Refusal(
+        "type_built_in", {"type": "book"}
+    )
+
+    # One given another type, the other withdrawn (no longer a book of the collection): removed.
+    assert not isinstance(set_item_type(store, red, "book", "L01"), Refusal)
+    assert withdraw(store, prince, "worn", "librarian:li").ok
+    done = remove_item_type(store, key, "librarian:li")
+    assert not isinstance(done, Refusal)
+    assert (done.type, done.actor, done.data) == (
+        "item_type_removed",
+        "librarian:li",
+        {"scope": f"type:{key}", "name": "绘本"},
+    )
+    assert store.value("SELECT count(*) FROM rules WHERE scope = ?", [f"type:{key}"]) == 0
+    assert key not in load_rules(store.reader).item_types
+    logged = store.query("SELECT type, actor FROM events ORDER BY seq DESC LIMIT 1")
+    assert logged == [{"type": "item_type_removed", "actor": "librarian:li"}]
+    # No book can be given it any more; the withdrawn one keeps its key and reads as a book.
+    assert set_item_type(store, red, key, "L01") == Refusal("unknown_type", {"type": key})
+    assert load_rules(store.reader).item_type(key).key == "book"
+    # Removed again (a second tab): there is no such type.
+    assert remove_item_type(store, key, "librarian:li") == Refusal("unknown_type", {"type": key})
 
 
 # -- imports and exports ------------------------------------------------------------------------

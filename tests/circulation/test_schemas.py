@@ -23,6 +23,7 @@ RECORD_ONLY = {
     "rules_set",
     "item_type_saved",
     "item_type_set",
+    "item_type_removed",
     "notice_printed",
     "notice_text_set",
     "notice_levels_set",

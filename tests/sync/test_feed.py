@@ -128,3 +128,41 @@ def test_item_types_made_at_the_hub_reach_the_kiosk_and_its_checkouts(
     assert (
         fresh.store.value("SELECT item_type FROM items WHERE barcode = ?", [BOOK[0]]) == "reference"
     )
+
+
+def test_a_type_removed_at_the_hub_leaves_the_kiosks_and_a_kiosks_own_is_only_recorded(
+    hub: Hub, kiosk_factory: Any
+) -> None:
+    from kiosk.circulation.commands import SaveItemType
+    from kiosk.circulation.projector import Refusal
+    from kiosk.circulation.records import remove_item_type, save_item_type
+
+    s = hub.store()
+    for name in ("漫画", "绘本"):
+        assert not isinstance(
+            save_item_type(s, SaveItemType("", name, True, 3, 1, 0, "L01")), Refusal
+        )
+    comics, pictures = (
+        s.value("SELECT substr(scope, 6) FROM rules WHERE name = ?", [name])
+        for name in ("漫画", "绘本")
+    )
+    s.close()
+    k = kiosk_factory(hub.url, hub.register("k1"))
+    k.worker.sync_once()
+    assert {comics, pictures} <= set(k.circulation.rules().item_types)
+
+    # The kiosk's own removal: gone there, sent to the hub and stored for the record only.
+    assert not isinstance(remove_item_type(k.store, pictures, "librarian:li"), Refusal)
+    assert pictures not in k.circulation.rules().item_types
+    k.worker.sync_once()
+    s = hub.store()
+    assert s.value("SELECT count(*) FROM events WHERE type = 'item_type_removed'") == 1
+    assert s.value("SELECT count(*) FROM rules WHERE scope = ?", [f"type:{pictures}"]) == 1
+    assert s.value("SELECT count(*) FROM conflicts") == 0
+
+    # The hub's removal reaches the kiosk, and the hub's item types replace the kiosk's.
+    assert not isinstance(remove_item_type(s, comics, "L01"), Refusal)
+    s.close()
+    k.worker.sync_once()
+    kinds = k.circulation.rules().item_types
+    assert comics not in kinds and kinds[pictures].name == "绘本"

@@ -1,7 +1,9 @@
 """Item types, as the librarian and a child meet them: on a running daemon, in headless Chromium.
 
 The librarian gives magazines a limit of one at a time and makes a type of her own on the
-dashboard, then gives books their types on their pages; at the kiosk (FIFO scans) a child is
+dashboard, then gives books their types on their pages; a type of hers that a book still has is
+not removed (the page says why beside it), and once no book has it, it goes. At the kiosk
+(FIFO scans) a child is
 refused the dictionary with its own message, borrows a magazine due in a week, and is refused a
 second magazine with a message naming the type. The store is read after each step.
 """
@@ -19,6 +21,7 @@ import pytest
 
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.daemon.app import Daemon, open_store
+from web.axe import assert_accessible
 from web.chromium import ARTIFACTS, wait_js, watch_errors
 from web.helpers import fifo_settings, running, scan
 from web.layout import problems
@@ -32,6 +35,7 @@ BOOKS = [
     ("M-1", "儿童文学 2026年10月"),
     ("M-2", "我们爱科学 2026年10月"),
     ("B-1", "小王子"),
+    ("C-1", "西游记（连环画）"),
 ]
 
 
@@ -64,6 +68,37 @@ def query(kiosk: dict[str, Any], sql: str, params: Any = ()) -> list[tuple[Any, 
         return list(conn.execute(sql, params))
     finally:
         conn.close()
+
+
+def _give_type(page: Any, url: str, barcode: str, kind: str) -> None:
+    page.goto(f"{url}/admin/items/{barcode}")
+    page.select_option("#item-type select[name=item_type]", kind)
+    page.click("#item-type button[type=submit]")
+    page.wait_for_url(f"**/admin/items/{barcode}")
+
+
+def _answer(page: Any, accept: bool) -> list[str]:
+    """Answer the page's next confirm dialog; return what it asked."""
+    asked: list[str] = []
+
+    def on_dialog(d: Any) -> None:
+        asked.append(d.message)
+        d.accept() if accept else d.dismiss()
+
+    page.once("dialog", on_dialog)
+    return asked
+
+
+def _removed(kiosk: dict[str, Any], key: str) -> tuple[int, list[tuple[Any, ...]]]:
+    """Return whether the type's rules row is there (1) and who removed it, from the log."""
+    (row,) = query(kiosk, "SELECT count(*) FROM rules WHERE scope = ?", [f"type:{key}"])
+    who = query(
+        kiosk,
+        "SELECT actor FROM events "
+        "WHERE type = 'item_type_removed' AND json_extract(data, '$.scope') = ?",
+        [f"type:{key}"],
+    )
+    return row[0], who
 
 
 def test_the_librarian_sets_types_and_the_kiosk_keeps_them(
@@ -128,8 +163,40 @@ def test_the_librarian_sets_types_and_the_kiosk_keeps_them(
         "M-1": "magazine",
         "M-2": "magazine",
         "B-1": key,
+        "C-1": "book",
     }
-    # The two refused forms answer 400, as they should; nothing else went wrong on the pages.
+
+    # A type of hers that a book has stays when she removes it, and the page says why.
+    page.goto(url + "/admin/rules/types")
+    page.fill("input[name=name]", "连环画")
+    page.click("#item-type-form button[type=submit]")
+    page.wait_for_url("**/admin/rules/types")
+    (comics,) = query(kiosk, "SELECT substr(scope, 6) FROM rules WHERE name = '连环画'")[0]
+    _give_type(page, url, "C-1", comics)
+    page.goto(url + "/admin/rules/types")
+    assert page.locator("#item-types tr[data-type=book] .remove-type").count() == 0
+    remove = f"#item-types tr[data-type={comics}] .remove-type button"
+    assert page.inner_text(remove) == "删除 连环画"
+    asked = _answer(page, accept=False)
+    page.click(remove)
+    assert asked == ["删除图书类型 连环画？删除后不能再给书设这个类型；以后可以重新添加。"]
+    asked = _answer(page, accept=True)
+    page.click(remove)
+    page.wait_for_selector(f"#remove-{comics}-error")
+    said = page.inner_text(f"#remove-{comics}-error")
+    assert said == "还有 1 本书是这个类型：先给书换一个别的类型。"
+    assert asked and _removed(kiosk, comics) == (1, [])
+    assert_accessible(page, "the types page with a refused removal")
+    # Given another type, the book no longer holds it: removed, and the page says so.
+    _give_type(page, url, "C-1", "book")
+    page.goto(url + "/admin/rules/types")
+    _answer(page, accept=True)
+    page.click(remove)
+    page.wait_for_selector(".flash")
+    assert page.inner_text(".flash") == "已删除图书类型 连环画。"
+    assert "连环画" not in page.inner_text("#item-types")
+    assert _removed(kiosk, comics) == (0, [("librarian:librarian",)])
+    # The three refused forms answer 400, as they should; nothing else went wrong on the pages.
     assert [e for e in errors if "status of 400" not in e] == []
     page.context.close()
 

@@ -228,6 +228,12 @@ def item_type_saved(db: Database, e: Event) -> None:
     )
 
 
+@projection("item_type_removed")
+def item_type_removed(db: Database, e: Event) -> None:
+    """Remove one item type; `data`: {scope (`type:<key>`), name}."""
+    db.execute("DELETE FROM rules WHERE scope = ?", [e.data["scope"]])
+
+
 @projection("item_type_set")
 def item_type_set(db: Database, e: Event) -> None:
     """Give an item its type; `data`: {item_type}."""

@@ -42,6 +42,14 @@ def items_by_type(db: Database) -> dict[str, int]:
     return {r[0]: r[1] for r in rows}
 
 
+def books_of_type(db: Database, key: str) -> int:
+    """Return how many items (withdrawn ones left out) have this item type."""
+    row = db.execute(
+        "SELECT count(*) FROM items WHERE item_type = ? AND status != 'withdrawn'", [key]
+    ).fetchone()
+    return int(row[0])
+
+
 def loans_of_item(
     db: Database, barcode: str, limit: int = 20, offset: int = 0
 ) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ EVENT_TYPES = (
     N_("item_cover_set"),
     N_("item_type_saved"),
     N_("item_type_set"),
+    N_("item_type_removed"),
     N_("library_map_set"),
     N_("admin_password_set"),
     N_("admin_password_changed"),

@@ -9,6 +9,7 @@ from kiosk.circulation import decide
 from kiosk.circulation.commands import (
     CopyRows,
     IssueCard,
+    RemoveItemType,
     ReportCardLost,
     SaveItemType,
     SetItemStatus,
@@ -77,6 +78,14 @@ def item_type_set(db: Database, cmd: SetItemType, _: Context) -> Decided:
     """Find the item and the library's item types; decide."""
     item = _item(db, cmd.barcode)
     return Decided(decide.item_type_set(item, load_rules(db), cmd), item)
+
+
+@step(RemoveItemType)
+def item_type_removed(db: Database, cmd: RemoveItemType, _: Context) -> Decided:
+    """Read the library's item types and how many books have this one; decide."""
+    types = load_rules(db).item_types
+    books = rows.books_of_type(db, cmd.key)
+    return Decided(decide.item_type_removed(types, books, cmd))
 
 
 def built_in_type_names() -> set[str]:

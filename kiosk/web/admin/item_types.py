@@ -1,8 +1,9 @@
 """The librarian's item types: reference books, magazines and her own, each with its loan rules.
 
 A type is a rules row (kiosk/circulation/rules.py `ItemType`); each change is one event decided
-by `decide.item_type_saved` and written by its projection, and an item's type by
-`decide.item_type_set`. A refused form shows what was typed, with the problem beside its field.
+by `decide.item_type_saved` and written by its projection, a removal by `decide.item_type_removed`
+and an item's type by `decide.item_type_set`. A refused form shows what was typed, with the
+problem beside its field; a refused removal says why beside its type.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from kiosk.circulation.commands import SaveItemType
 from kiosk.circulation.events import Refusal
 from kiosk.circulation.rules import ItemType, load_rules
 from kiosk.config.rule_defaults import BOUNDS, ITEM_TYPES
-from kiosk.i18n import N_, item_type_name
+from kiosk.i18n import N_, N_plural, item_type_name
 from kiosk.web import current_lang, gettext, web
 from kiosk.web.admin import actor, bp
 from kiosk.web.admin.records import item_page
@@ -30,6 +31,11 @@ REFUSALS = {
     "type_number": N_("Write a number from {low} to {high}."),
     "unknown_type": N_("There is no item type {type}."),
     "unknown_code": N_("There is no such book."),
+    "type_in_use": N_plural(
+        "{count} book is of this type: give it another type first.",
+        "{count} books are of this type: give them another type first.",
+    ),
+    "type_built_in": N_("{type} is built into the kiosk: it cannot be removed."),
 }
 
 
@@ -64,7 +70,12 @@ def _typed(kind: ItemType | None) -> dict[str, Any]:
     }
 
 
-def _page(kind: ItemType | None, typed: dict[str, Any], errors: dict[str, str]) -> str:
+def _page(
+    kind: ItemType | None,
+    typed: dict[str, Any],
+    errors: dict[str, str],
+    not_removed: dict[str, str] | None = None,
+) -> str:
     counts = queries.items_by_type(web().store.reader)
     return render_template(
         "admin/item_types.html",
@@ -73,6 +84,7 @@ def _page(kind: ItemType | None, typed: dict[str, Any], errors: dict[str, str]) 
         editing=kind,
         typed=typed,
         errors=errors,
+        not_removed=not_removed or {},
     )
 
 
@@ -133,6 +145,23 @@ def _save(kind: ItemType | None) -> Any:
         errors[done.params["field"]] = gettext(REFUSALS[done.reason], **done.params)
     flash(gettext("Not saved: check the fields marked in red."), "error")
     return _page(kind, typed, errors), 400
+
+
+@bp.post("/rules/types/<key>/remove")
+def item_type_remove(key: str) -> Any:
+    """Remove one of her item types that no book has; or say beside it why not."""
+    kind = load_rules(web().store.reader).item_types.get(key)
+    if kind is None:
+        abort(404)
+    name = type_name(kind)
+    done = records.remove_item_type(web().store, key, actor())
+    if isinstance(done, Refusal):
+        if done.reason == "unknown_type":  # removed meanwhile (another tab): as if never there
+            abort(404)
+        why = gettext(REFUSALS[done.reason], **done.params)
+        return _page(None, _typed(None), {}, {key: why}), 400
+    flash(gettext("Item type {name} removed.", name=name))
+    return redirect(url_for("admin.item_types"))
 
 
 @bp.post("/items/<barcode>/type")
