@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
         cfg.write_text('[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n')
         settings = config.load(cfg)
         store = open_store(settings, SystemClock())
+        store.start_checkpointer(settings.store.checkpoint_delay_s)  # as the daemon does
         school(store)
         desk = Desk(Kiosk(Circulation(store, settings.kiosk.timezone), SystemClock()))
         scan_while(desk, None, 20)  # warm up

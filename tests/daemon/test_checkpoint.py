@@ -65,6 +65,21 @@ def test_commits_leave_the_checkpoint_to_the_checkpointer(tmp_path: Path) -> Non
     store.close()
 
 
+def test_once_the_checkpointer_runs_no_commit_checkpoints_however_long_the_wal(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "k.db"
+    Store.open(path).close()
+    store = Store.open(path, clock=FakeClock(), wal_max_pages=50)
+    store.start_checkpointer(delay_s=600.0)  # the thread waits for a quiet moment: not in here
+    add_items(store, 0, 200)  # far past the 50 pages at which a COMMIT would checkpoint
+    items = "SELECT count(*) FROM items"
+    assert in_file_alone(path, items) == 0  # every row still only in the WAL: no COMMIT folded
+    assert store.value(items) == 200
+    store.close()  # stops the thread and folds the WAL in
+    assert in_file_alone(path, items) == 200
+
+
 def test_wal_is_bounded_and_a_command_folds_its_writes_in_on_close(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
     Store.open(path).close()
