@@ -7,10 +7,9 @@ the daemon both write) and ends in a COMMIT with `synchronous=FULL`, so a studen
 
 Folding the WAL back into the database file (a checkpoint) is kept off the scan's COMMIT: the
 daemon runs `start_checkpointer()`, a thread that checkpoints (PASSIVE) on its own connection a
-moment after writes (at the latest QUIET_WAITS delays after one), and from then on its writer
-never checkpoints in a COMMIT. Without that thread (CLI commands, an import's own process),
-SQLite's auto-checkpoint fires once the WAL passes `wal_max_pages`, and a command also
-checkpoints on close.
+moment after writes, and SQLite's auto-checkpoint only fires once the WAL passes `wal_max_pages`
+(when that thread falls behind or is not running, as in CLI commands, which also checkpoint on
+close).
 """
 
 from __future__ import annotations
@@ -335,12 +334,6 @@ class Store:
         """Checkpoint in a thread of its own `delay_s` after writes, between scans, not in them."""
         if self._checkpointer is not None:
             return
-        # From now on this thread folds the WAL, and no COMMIT of this store's writer does, however
-        # long the WAL grows: an import in a process of its own writes hundreds of megabytes,
-        # and the auto-checkpoint fired inside whichever COMMIT passed `wal_max_pages`, a scan's
-        # too (the slowest scan beside an import: 831 ms). The importer's own connection still
-        # checkpoints at the bound, and this thread at the latest QUIET_WAITS delays after a write.
-        self.db.conn.execute("PRAGMA wal_autocheckpoint=0")
         # Its own connection: a PASSIVE checkpoint there runs beside a writer, never holding one up.
         conn = _connect(self.path, self.timeout)
         self._checkpointer = threading.Thread(

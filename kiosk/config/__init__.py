@@ -139,7 +139,7 @@ class StoreSettings:
     )
     wal_max_pages: int = setting(
         10_000,
-        "WAL pages (4 KB) after which a command's or an import's COMMIT checkpoints by itself.",
+        "WAL pages (4 KB) after which a COMMIT checkpoints by itself (background one behind).",
         _positive,
     )
 

@@ -65,19 +65,33 @@ def test_commits_leave_the_checkpoint_to_the_checkpointer(tmp_path: Path) -> Non
     store.close()
 
 
-def test_once_the_checkpointer_runs_no_commit_checkpoints_however_long_the_wal(
+def test_an_import_of_its_own_folds_the_wal_before_the_daemons_commits_would(
     tmp_path: Path,
 ) -> None:
+    from kiosk.circulation.importers import import_file
+
     path = tmp_path / "k.db"
     Store.open(path).close()
-    store = Store.open(path, clock=FakeClock(), wal_max_pages=50)
-    store.start_checkpointer(delay_s=600.0)  # the thread waits for a quiet moment: not in here
-    add_items(store, 0, 200)  # far past the 50 pages at which a COMMIT would checkpoint
-    items = "SELECT count(*) FROM items"
-    assert in_file_alone(path, items) == 0  # every row still only in the WAL: no COMMIT folded
-    assert store.value(items) == 200
-    store.close()  # stops the thread and folds the WAL in
-    assert in_file_alone(path, items) == 200
+    books = tmp_path / "books.csv"
+    books.write_text(
+        "barcode,title\n" + "".join(f"W{n},书 {n}\n" for n in range(2500)), encoding="utf-8"
+    )
+    importer = Store.open(path, clock=FakeClock(), wal_max_pages=200)
+    seen: list[tuple[int, int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        pages = importer.db.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        seen.append((done, total, pages))
+
+    report = import_file(importer, "items", books, own_process=True, progress=progress)
+    assert (report.inserted, report.errors) == (2500, [])
+    # Progress comes while the rows are checked (total 0: nothing written yet), while they are
+    # written, and once when all is done. While writing, its COMMITs fold the WAL at half the
+    # daemon's bound: the import's pages are copied by the import, not by a scan's COMMIT.
+    writing = [pages for done, total, pages in seen if 0 < done < total]
+    assert writing == [100] * (2500 // 200), seen
+    assert importer.db.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 200
+    importer.close()
 
 
 def test_wal_is_bounded_and_a_command_folds_its_writes_in_on_close(tmp_path: Path) -> None:
