@@ -72,3 +72,15 @@ def screen_page(browser: Any, url: str) -> Iterator[Any]:
     yield p
     assert errors == []
     p.close()
+
+
+def answer_dialog(page: Any, accept: bool) -> list[str]:
+    """Answer the page's next confirm dialog (accept or dismiss); return what it asked."""
+    asked: list[str] = []
+
+    def on_dialog(d: Any) -> None:
+        asked.append(d.message)
+        d.accept() if accept else d.dismiss()
+
+    page.once("dialog", on_dialog)
+    return asked

@@ -22,7 +22,7 @@ import pytest
 from kiosk.circulation.records import put_item, put_patron
 from kiosk.daemon.app import Daemon, open_store
 from web.axe import assert_accessible
-from web.chromium import ARTIFACTS, wait_js, watch_errors
+from web.chromium import ARTIFACTS, answer_dialog, wait_js, watch_errors
 from web.helpers import fifo_settings, running, scan
 from web.layout import problems
 from web.librarian import log_in
@@ -75,18 +75,6 @@ def _give_type(page: Any, url: str, barcode: str, kind: str) -> None:
     page.select_option("#item-type select[name=item_type]", kind)
     page.click("#item-type button[type=submit]")
     page.wait_for_url(f"**/admin/items/{barcode}")
-
-
-def _answer(page: Any, accept: bool) -> list[str]:
-    """Answer the page's next confirm dialog; return what it asked."""
-    asked: list[str] = []
-
-    def on_dialog(d: Any) -> None:
-        asked.append(d.message)
-        d.accept() if accept else d.dismiss()
-
-    page.once("dialog", on_dialog)
-    return asked
 
 
 def _removed(kiosk: dict[str, Any], key: str) -> tuple[int, list[tuple[Any, ...]]]:
@@ -177,10 +165,10 @@ def test_the_librarian_sets_types_and_the_kiosk_keeps_them(
     assert page.locator("#item-types tr[data-type=book] .remove-type").count() == 0
     remove = f"#item-types tr[data-type={comics}] .remove-type button"
     assert page.inner_text(remove) == "删除 连环画"
-    asked = _answer(page, accept=False)
+    asked = answer_dialog(page, accept=False)
     page.click(remove)
     assert asked == ["删除图书类型 连环画？删除后不能再给书设这个类型；以后可以重新添加。"]
-    asked = _answer(page, accept=True)
+    asked = answer_dialog(page, accept=True)
     page.click(remove)
     page.wait_for_selector(f"#remove-{comics}-error")
     said = page.inner_text(f"#remove-{comics}-error")
@@ -190,7 +178,7 @@ def test_the_librarian_sets_types_and_the_kiosk_keeps_them(
     # Given another type, the book no longer holds it: removed, and the page says so.
     _give_type(page, url, "C-1", "book")
     page.goto(url + "/admin/rules/types")
-    _answer(page, accept=True)
+    answer_dialog(page, accept=True)
     page.click(remove)
     page.wait_for_selector(".flash")
     assert page.inner_text(".flash") == "已删除图书类型 连环画。"

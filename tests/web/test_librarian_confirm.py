@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kiosk.circulation.collection.promotion import usual_time
+from web.chromium import answer_dialog
 from web.librarian import Demo, demo_school, log_in
 
 
@@ -25,18 +26,6 @@ def page(browser: Any, demo: Demo) -> Any:
     return log_in(browser, demo.url)
 
 
-def _answer(page: Any, accept: bool) -> list[str]:
-    """Answer the page's next confirm dialogs; return what they asked."""
-    asked: list[str] = []
-
-    def on_dialog(d: Any) -> None:
-        asked.append(d.message)
-        d.accept() if accept else d.dismiss()
-
-    page.once("dialog", on_dialog)
-    return asked
-
-
 def test_blocking_a_student_says_who_and_asks(page: Any, demo: Demo) -> None:
     s = demo.query(
         "SELECT p.id, p.name, count(l.uuid) AS n FROM patrons p JOIN loans l ON l.patron_id = p.id "
@@ -44,7 +33,7 @@ def test_blocking_a_student_says_who_and_asks(page: Any, demo: Demo) -> None:
         "GROUP BY p.id ORDER BY p.id LIMIT 1"
     )[0]
     page.goto(f"{demo.url}/admin/patrons/{s['id']}")
-    asked = _answer(page, accept=False)
+    asked = answer_dialog(page, accept=False)
     page.click("button[name=status][value=blocked]")
     words = f"停用 {s['name']} 的借书？恢复之前不能借书，还书照常。现在借着的书：{s['n']} 本。"
     assert asked == [words]
@@ -53,7 +42,7 @@ def test_blocking_a_student_says_who_and_asks(page: Any, demo: Demo) -> None:
         return str(demo.query("SELECT status FROM patrons WHERE id = ?", [s["id"]])[0][0])
 
     assert status() == "active"
-    asked = _answer(page, accept=True)
+    asked = answer_dialog(page, accept=True)
     page.click("button[name=status][value=blocked]")
     page.wait_for_selector(".flash")
     assert asked and status() == "blocked"
@@ -65,7 +54,7 @@ def test_reporting_a_card_lost_asks_with_its_number(page: Any, demo: Demo) -> No
         "WHERE c.status = 'active' AND p.role = 'student' ORDER BY p.id LIMIT 1"
     )[0]
     page.goto(f"{demo.url}/admin/patrons/{c['id']}")
-    asked = _answer(page, accept=False)
+    asked = answer_dialog(page, accept=False)
     page.click("button:has-text('挂失')")
     assert asked and c["code"] in asked[0] and c["name"] in asked[0]
     assert demo.query("SELECT status FROM cards WHERE code = ?", [c["code"]])[0][0] == "active"
@@ -74,7 +63,7 @@ def test_reporting_a_card_lost_asks_with_its_number(page: Any, demo: Demo) -> No
 def test_withdrawing_a_book_asks_with_its_title(page: Any, demo: Demo) -> None:
     i = demo.query("SELECT barcode, title FROM items WHERE status = 'available' LIMIT 1")[0]
     page.goto(f"{demo.url}/admin/items/{i['barcode']}")
-    asked = _answer(page, accept=False)
+    asked = answer_dialog(page, accept=False)
     page.click("#item-withdraw button[type=submit]")
     assert asked == [
         f"注销《{i['title']}》（{i['barcode']}）？注销后它不再属于馆藏：自助机不再借出，盘点也不再查找它。"
@@ -85,7 +74,7 @@ def test_withdrawing_a_book_asks_with_its_title(page: Any, demo: Demo) -> None:
     # The collection page's form names the barcode typed.
     page.goto(f"{demo.url}/admin/collection/")
     page.fill("#withdraw-form input[name=barcode]", i["barcode"])
-    asked = _answer(page, accept=False)
+    asked = answer_dialog(page, accept=False)
     page.click("#withdraw-form button[type=submit]")
     assert asked and f"注销图书 {i['barcode']}？" in asked[0]
     assert demo.query("SELECT status FROM items WHERE barcode = ?", [i["barcode"]])[0][0] == (
