@@ -181,6 +181,19 @@ def import_wal_pages(store: Store) -> int:
     return max(1, store.wal_max_pages // 2)
 
 
+def _batches_pragmas(store: Store, batches: bool) -> None:
+    """Set the connection of an import's own process for its batches, or back for the rest.
+
+    The batches commit without waiting for the disk, and their COMMITs fold the WAL back at
+    half the bound at which the daemon's do: the import writes most of the WAL, else the COMMIT
+    that passed the bound was as often a scan's, which then copied the import's pages (a slowest
+    scan of 831 ms beside a web import).
+    """
+    sync, pages = ("NORMAL", import_wal_pages(store)) if batches else ("FULL", store.wal_max_pages)
+    store.db.execute(f"PRAGMA synchronous={sync}")
+    store.db.execute(f"PRAGMA wal_autocheckpoint={pages}")
+
+
 def _write(
     store: Store,
     report: ImportReport,
@@ -200,11 +213,7 @@ def _write(
     import_id = uuid.uuid4().hex
     done = 0
     if own_process:
-        store.db.execute("PRAGMA synchronous=NORMAL")
-        # The import writes most of the WAL, so its own COMMITs fold it back, at half the bound
-        # at which the daemon's do: else the COMMIT that passed the bound was as often a scan's,
-        # which then copied the import's pages (a slowest scan of 831 ms beside a web import).
-        store.db.execute(f"PRAGMA wal_autocheckpoint={import_wal_pages(store)}")
+        _batches_pragmas(store, True)
     try:
         chunk = list(itertools.islice(rows, journal.CHUNK))
         first = True
@@ -235,8 +244,7 @@ def _write(
             if chunk:
                 time.sleep(random.uniform(*PAUSE_SECONDS))
         if own_process:
-            store.db.execute("PRAGMA synchronous=FULL")
-            store.db.execute(f"PRAGMA wal_autocheckpoint={store.wal_max_pages}")
+            _batches_pragmas(store, False)
         with store.write() as db:
             # The event's COMMIT syncs the log, and with it every batch before it.
             data = {"kind": report.kind, "file": report.file, "encoding": report.encoding}
@@ -246,8 +254,7 @@ def _write(
                 journal.done(db, import_id)
     except BaseException:
         if own_process:
-            store.db.execute("PRAGMA synchronous=FULL")
-            store.db.execute(f"PRAGMA wal_autocheckpoint={store.wal_max_pages}")
+            _batches_pragmas(store, False)
         # Whatever stopped it (a full disk, the store locked too long): put every row back. If
         # even that fails, the journal stays and the next start finishes the undo.
         try:

@@ -34,20 +34,22 @@ def item_row(db: Database, barcode: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+# The books an item type counts: the page's Books column and the removal's "in use" agree.
+IN_COLLECTION = "status != 'withdrawn'"
+
+
 def items_by_type(db: Database) -> dict[str, int]:
     """Return how many items (withdrawn ones left out) each item type has."""
     rows = db.execute(
-        "SELECT item_type, count(*) FROM items WHERE status != 'withdrawn' GROUP BY item_type"
+        f"SELECT item_type, count(*) FROM items WHERE {IN_COLLECTION} GROUP BY item_type"
     ).fetchall()
     return {r[0]: r[1] for r in rows}
 
 
 def books_of_type(db: Database, key: str) -> int:
     """Return how many items (withdrawn ones left out) have this item type."""
-    row = db.execute(
-        "SELECT count(*) FROM items WHERE item_type = ? AND status != 'withdrawn'", [key]
-    ).fetchone()
-    return int(row[0])
+    sql = f"SELECT count(*) FROM items WHERE item_type = ? AND {IN_COLLECTION}"
+    return int(db.execute(sql, [key]).fetchone()[0])
 
 
 def loans_of_item(
