@@ -8,10 +8,22 @@ them. Kept apart from the store so that importing a decision loads no database c
 from __future__ import annotations
 
 import json
-import uuid as uuidlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import uuid6
+
+
+def ordered_uuid() -> str:
+    """Return a new event UUID that sorts by time (RFC 9562 version 7, the `uuid6` package).
+
+    The events' UNIQUE index on `uuid` takes every new one. Random UUIDs (version 4) landed on a
+    random page of it each: an import's hundreds of events dirtied hundreds of pages a batch,
+    which the next scan's COMMIT then had to sync (scans' p99 beside an import 1.4 -> 13 ms).
+    Ordered ones land on its last page.
+    """
+    return str(uuid6.uuid7())
 
 
 @dataclass(frozen=True)
@@ -25,7 +37,7 @@ class Event:
     patron_id: str | None = None
     item_barcode: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
-    uuid: str = field(default_factory=lambda: str(uuidlib.uuid4()))
+    uuid: str = field(default_factory=ordered_uuid)
     seq: int | None = None
 
     def row(self) -> dict[str, Any]:

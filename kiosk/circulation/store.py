@@ -22,12 +22,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import uuid6
 from sqlite_utils import Database
 
 from kiosk.circulation import order
 from kiosk.circulation.clock import Clock, SystemClock, stamp
-from kiosk.circulation.events import Event
+from kiosk.circulation.events import Event, ordered_uuid
 from kiosk.circulation.migrations import KNOWN, migrations
 from kiosk.errors import KioskError
 
@@ -37,17 +36,6 @@ BUSY_TIMEOUT_S = 5.0
 WAL_MAX_PAGES = 10_000  # about 40 MB of WAL before a COMMIT checkpoints by itself
 CHECKPOINT_DELAY_S = 1.0
 QUIET_WAITS = 10  # under a steady stream of writes, checkpoint after 10 delays anyway
-
-
-def ordered_uuid() -> str:
-    """Return a new event UUID that sorts by time (RFC 9562 version 7, the `uuid6` package).
-
-    The events' UNIQUE index on `uuid` takes every new one. Random UUIDs (version 4) landed on a
-    random page of it each: an import's hundreds of events dirtied hundreds of pages a batch,
-    which the next scan's COMMIT then had to sync (scans' p99 beside an import 1.4 -> 13 ms).
-    Ordered ones land on its last page.
-    """
-    return str(uuid6.uuid7())
 
 
 class StoreError(KioskError):
@@ -274,7 +262,8 @@ class Store:
         return [Event(**{**e.__dict__, "seq": first + n}) for n, e in enumerate(events)]
 
     def event(self, type: str, **kw: Any) -> Event:
-        """Make a new event of this kiosk, stamped now."""
+        """Make a new event of this kiosk, stamped now, with this store's kind of UUID."""
+        kw.setdefault("uuid", self.new_uuid())
         return Event(type=type, at=self.now(), kiosk_id=self.kiosk_id, **kw)
 
     @property

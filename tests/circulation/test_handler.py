@@ -7,6 +7,7 @@ the source of `kiosk/` and names every other call of the projector's `commit` or
 from __future__ import annotations
 
 import ast
+import uuid
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,16 @@ def test_the_actor_given_is_set_on_every_event(store: Store) -> None:
     assert row == [{"actor": "librarian:li"}]
     done = handle(store, Visit("S002", "S002"))  # without one, the decision's actor
     assert done.event.actor == "S002"
+
+
+def test_new_events_have_uuids_that_sort_in_the_order_they_were_made(store: Store) -> None:
+    # Random (version 4) UUIDs put each new event on a random page of the events' uuid index,
+    # at the kiosk and at the hub; the hub's drain wrote twice the pages a batch with them.
+    made = [handle(store, Checkout("S001", RED)).event.uuid]
+    made.append(store.event("checkin", item_barcode=RED).uuid)  # how tests and benches queue
+    made.append(handle(store, Checkout("S002", PRINCE)).event.uuid)
+    assert [uuid.UUID(u).version for u in made] == [7, 7, 7]
+    assert sorted(made) == made and len(set(made)) == 3
 
 
 def test_a_command_with_no_step_raises_and_writes_nothing(store: Store) -> None:
