@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,3 +107,45 @@ def test_the_overdue_list_calls_its_people_borrowers(page: Any, demo: Demo) -> N
     staff = page.locator("section.card:has(#staff)")
     assert staff.locator("th", has_text="借阅人").count() == 1
     assert staff.locator("th", has_text="学生").count() == 0
+
+
+# What a saved row or the rules looked like in the log before: Python's own notation of them,
+# field names and scopes as stored ('role:student').
+CODE = re.compile(r"[{}']|None|True|False|call_number|item_type|\b(role|grade|type):\w")
+
+
+@pytest.mark.parametrize(
+    ("lang", "row", "rule", "setting"),
+    [
+        ("zh_CN", "索书号: ", "(适用于: 身份 学生, 借期天数: 14", "有超期时不能借: 是"),
+        ("en", "call number: ", "(for: role student, loan days: 14", "no loans while overdue: yes"),
+    ],
+)
+def test_the_log_shows_saved_rows_and_rules_in_words(
+    page: Any, demo: Demo, lang: str, row: str, rule: str, setting: str
+) -> None:
+    book = demo.query(
+        "SELECT barcode FROM items WHERE location = 'library' AND call_number != '' LIMIT 1"
+    )[0][0]
+    page.goto(f"{demo.url}/admin/items/{book}?lang={lang}")
+    page.click("main form.card button[type=submit]")  # saved as it is: an item_saved event
+    page.wait_for_selector(".flash")
+    page.goto(f"{demo.url}/admin/events?type=item_saved&lang={lang}")
+    saved = page.locator("td.data").first.inner_text()
+    place = "馆藏地点: 图书馆" if lang == "zh_CN" else "location: Library"
+    assert row in saved and place in saved, saved
+    assert not CODE.search(saved), saved
+    page.goto(f"{demo.url}/admin/events?type=rules_set&lang={lang}")
+    rules = page.locator("td.data").first.inner_text()
+    assert rule in rules and setting in rules, rules
+    assert not CODE.search(rules), rules
+    page.goto(f"{demo.url}/admin/events?type=patron_saved&lang={lang}")
+    patron = page.locator("td.data").first.inner_text()
+    assert ("身份: " if lang == "zh_CN" else "role: ") in patron
+    assert not CODE.search(patron), patron
+    # The CSV the page offers says the same, without JSON.
+    text = page.request.get(f"{demo.url}/admin/export/events.csv?lang={lang}").text()
+    details = [r[-1] for r in csv.reader(io.StringIO(text.lstrip("\ufeff")))][1:]
+    assert any(rule in d for d in details)
+    assert not [d for d in details if '{"' in d or '"role' in d]
+    page.goto(f"{demo.url}/admin/?lang=zh_CN")

@@ -109,7 +109,20 @@ DATA_KEYS = (
     N_("key"),
     N_("row"),
     N_("cards"),
+    # The fields of a saved patron or item, and of the rules a rules_set saved.
+    N_("id"),
+    N_("rules"),
+    N_("scope"),
+    N_("policy"),
+    N_("closed_days"),
+    N_("closed_weekdays"),
+    N_("block_when_overdue"),
+    N_("holiday_loans"),
+    N_("term_start"),
+    N_("term_end"),
 )
+# Keys whose own message id is an export's column name (`call_number` in English): their words.
+DATA_KEY_WORDS = {"call_number": N_("call number"), "isbn": "ISBN"}
 YES_NO = (N_("yes"), N_("no"))
 TIME_KEYS = ("due_at", "at", "returned_at", "checked_out_at", "effective_at")
 
