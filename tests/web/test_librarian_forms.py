@@ -124,6 +124,48 @@ def test_a_refused_withdrawal_keeps_its_note(page: Any, demo: Demo) -> None:
     assert page.input_value("#withdraw-form input[name=note]") == "封面撕破，家长已赔"
 
 
+def test_a_refused_patron_keeps_what_was_typed_and_says_why_beside_the_field(
+    page: Any, demo: Demo
+) -> None:
+    who = demo.query("SELECT * FROM patrons WHERE role = 'student' AND grade = 3 LIMIT 1")[0]
+    page.goto(f"{demo.url}/admin/patrons/{who['id']}")
+    form = "#patron-details"
+    page.fill(f"{form} input[name=class_name]", "四(3)班")
+    page.select_option(f"{form} select[name=role]", "helper")
+    page.fill(f"{form} input[name=grade]", "四年级")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".flash.error")
+    # What was typed is still there, and the grade says what is wrong beside it.
+    assert page.input_value(f"{form} input[name=class_name]") == "四(3)班"
+    assert page.input_value(f"{form} select[name=role]") == "helper"
+    assert page.input_value(f"{form} input[name=grade]") == "四年级"
+    assert page.inner_text("#grade-error") == "年级请填数字，例如 3，或者留空。"
+    assert page.get_attribute(f"{form} input[name=grade]", "aria-invalid") == "true"
+    assert page.locator(".field-error").count() == 1
+    stored = demo.query("SELECT class_name, role, grade FROM patrons WHERE id = ?", [who["id"]])
+    assert dict(stored[0]) == {"class_name": who["class_name"], "role": "student", "grade": 3}
+    # A name emptied is said beside the name; then put right, it is saved.
+    page.fill(f"{form} input[name=name]", "")
+    page.fill(f"{form} input[name=grade]", "4")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#name-error")
+    assert page.inner_text("#name-error") == "请填写读者的姓名。"
+    assert page.locator("#grade-error").count() == 0
+    assert page.input_value(f"{form} input[name=class_name]") == "四(3)班"
+    page.fill(f"{form} input[name=name]", who["name"])
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".flash:not(.error)")
+    stored = demo.query(
+        "SELECT name, class_name, role, grade FROM patrons WHERE id = ?", [who["id"]]
+    )
+    assert dict(stored[0]) == {
+        "name": who["name"],
+        "class_name": "四(3)班",
+        "role": "helper",
+        "grade": 4,
+    }
+
+
 def test_a_refused_withdrawal_on_the_books_page_keeps_its_note(page: Any, demo: Demo) -> None:
     barcode = demo.query("SELECT item_barcode FROM loans WHERE returned_at IS NULL LIMIT 1")[0][0]
     page.goto(f"{demo.url}/admin/items/{barcode}")
