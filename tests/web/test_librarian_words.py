@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from pypinyin import lazy_pinyin
 
 from kiosk.i18n import translate
@@ -149,3 +150,19 @@ def test_the_log_shows_saved_rows_and_rules_in_words(
     assert any(rule in d for d in details)
     assert not [d for d in details if '{"' in d or '"role' in d]
     page.goto(f"{demo.url}/admin/?lang=zh_CN")
+
+
+def test_the_events_workbook_says_who_and_what_in_words_like_its_csv(page: Any, demo: Demo) -> None:
+    body = page.request.get(demo.url + "/admin/export/events.xlsx").body()
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    who, data, kind = header.index("操作人"), header.index("数据"), header.index("类型")
+    details = [r[data] for r in rows if r[data]]
+    assert details and not [d for d in details if d.startswith("{")]
+    rules = next(r for r in rows if r[kind] == "修改规则")
+    assert rules[who] == "配置文件" and "(适用于: 身份 学生, 借期天数: 14" in rules[data]
+    assert any(r[data].startswith("应还时间: ") for r in rows if r[kind] == "借书")
+    assert not [r for r in rows if r[who] and ":" in r[who]]  # no librarian:li, no cli:root
+    assert demo.query("SELECT actor FROM events WHERE type = 'rules_set' LIMIT 1")[0][0] == "config"
+    page.goto(demo.url + "/admin/events?type=rules_set")
+    assert page.locator("table.rows tr:nth-child(2) td:nth-child(4)").inner_text() == "配置文件"

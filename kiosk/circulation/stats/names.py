@@ -84,6 +84,7 @@ ACTORS = {
     "import undone": N_("import undone"),  # the rows a stopped import had written, put back
     "demo": N_("demo"),
     "library system": N_("library system"),  # a SIP2 library system's answer about a card
+    "config": N_("the settings file"),  # the rules config.toml gave on the first start
 }
 ACTOR_KINDS = (N_("librarian"), N_("cli"), N_("kiosk"))
 # Keys of events' details as the log shows them.
