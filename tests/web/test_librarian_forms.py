@@ -5,6 +5,7 @@ corner's class chosen from the school's classes.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -319,6 +320,50 @@ def test_holidays_take_a_range_and_show_it_as_one(page: Any, demo: Demo) -> None
     assert "第 1 行：2026-10-07 - 2026-10-01 要先写开始日再写结束日" in page.inner_text("main")
     assert page.input_value("textarea[name=closed_days]") == "2026-10-07 - 2026-10-01"
     assert len(demo.query("SELECT day FROM closed_days")) == 8
+
+
+def test_holiday_loans_refused_keep_the_ticks_and_say_which_grade(page: Any, demo: Demo) -> None:
+    page.goto(demo.url + "/admin/rules")
+    end = dt.date.fromisoformat(page.input_value("input[name=term_end]"))
+    after, before = (
+        (end + dt.timedelta(days=10)).isoformat(),
+        (end - dt.timedelta(days=5)).isoformat(),
+    )
+    page.goto(demo.url + COLLECTION + "/year")
+    form = "#holidays form"
+    page.check(f"{form} input[name=on_3]")
+    page.fill(f"{form} input[name=due_3]", after)
+    page.check(f"{form} input[name=on_4]")  # ticked, its date forgotten
+    page.check(f"{form} input[name=on_5]")
+    page.fill(f"{form} input[name=due_5]", before)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".flash.error")
+    # The grade without a date is said beside its date; nothing is saved, nothing is lost.
+    assert page.inner_text("#due_4-error") == "4 年级：请填写假期借阅的应还日期。"
+    assert page.get_attribute(f"{form} input[name=due_4]", "aria-invalid") == "true"
+    assert page.is_checked(f"{form} input[name=on_3]") and page.is_checked(
+        f"{form} input[name=on_4]"
+    )
+    assert page.input_value(f"{form} input[name=due_3]") == after
+    assert page.input_value(f"{form} input[name=due_5]") == before
+    assert demo.query("SELECT * FROM holiday_loans") == []
+    # With its date, the next problem is the date inside the term, beside grade 5.
+    page.fill(f"{form} input[name=due_4]", after)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#due_5-error")
+    assert f"5 年级：假期应还日期必须在学期末（{end.isoformat()}）之后。" == page.inner_text(
+        "#due_5-error"
+    )
+    assert page.locator(".field-error").count() == 1
+    assert page.input_value(f"{form} input[name=due_4]") == after
+    assert demo.query("SELECT * FROM holiday_loans") == []
+    page.fill(f"{form} input[name=due_5]", after)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".flash:not(.error)")
+    assert "假期借阅已保存" in page.inner_text(".flash")
+    stored = demo.query("SELECT grade, due_on FROM holiday_loans ORDER BY grade")
+    assert [tuple(r) for r in stored] == [(3, after), (4, after), (5, after)]
+    assert page.is_checked(f"{form} input[name=on_5]")
 
 
 def test_the_surplus_list_is_weeded_in_one_step_after_a_question(page: Any, demo: Demo) -> None:

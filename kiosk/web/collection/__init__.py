@@ -569,10 +569,21 @@ def year() -> Any:
     )
     if listed is not None:
         return listed
+    return _year_page(plan)
+
+
+def _year_page(plan: Any, typed: Any = None, errors: dict[int, str] | None = None) -> str:
+    """Render the year's page; `typed` is a refused holiday form, shown again with `errors`."""
+    store, last_grade = web().store, web().settings.collection.last_grade
+    stored = holidays.by_grade(store.reader)
+    ticked = {g for g in range(1, last_grade + 1) if typed.get(f"on_{g}")} if typed else set(stored)
+    dates = {g: typed.get(f"due_{g}", "") for g in range(1, last_grade + 1)} if typed else stored
     return render_template(
         "collection/year.html",
         grades=range(1, last_grade + 1),
-        holiday=holidays.by_grade(store.reader),
+        ticked=ticked,
+        dates=dates,
+        holiday_errors=errors or {},
         recall=page_of(corners.term_recall(store.reader), page_number()),
         plan=plan,
         classes=promotion.class_moves(plan),
@@ -582,17 +593,20 @@ def year() -> Any:
 
 @bp.post("/holidays")
 def holidays_save() -> Any:
-    """Turn holiday loans on or off per grade, with their due date."""
-    last_grade = web().settings.collection.last_grade
-    try:
-        wanted = holidays.parse_form(request.form, last_grade)
-    except ValueError:
-        flash(gettext(holidays.MESSAGES["bad_date"]), "error")
-        return redirect(url_for("collection.year"))
-    _result(
-        holidays.set_grades(web().store, wanted, last_grade, actor()), holidays.MESSAGES, "holidays"
-    )
-    return redirect(url_for("collection.year"))
+    """Turn holiday loans on or off per grade; a wrong grade is said beside its date."""
+    store, last_grade = web().store, web().settings.collection.last_grade
+    wanted, problems = holidays.read_form(request.form, last_grade)
+    if not problems:
+        outcome = holidays.set_grades(store, wanted, last_grade, actor())
+        if outcome.refusal is None:
+            flash(gettext(DONE["holidays"]))
+            return redirect(url_for("collection.year", _anchor="holidays"))
+        params = outcome.refusal.params
+        problems = {int(params["grade"]): (holidays.MESSAGES[outcome.reason], params)}
+    errors = {g: gettext(message, **params) for g, (message, params) in problems.items()}
+    flash(gettext("Not saved: check the fields marked in red."), "error")
+    plan = promotion.plan(store.reader, dt.date.today(), last_grade)
+    return _year_page(plan, request.form, errors), 400
 
 
 # -- class book corners ---------------------------------------------------------------------
