@@ -166,3 +166,29 @@ def test_the_events_workbook_says_who_and_what_in_words_like_its_csv(page: Any, 
     assert demo.query("SELECT actor FROM events WHERE type = 'rules_set' LIMIT 1")[0][0] == "config"
     page.goto(demo.url + "/admin/events?type=rules_set")
     assert page.locator("table.rows tr:nth-child(2) td:nth-child(4)").inner_text() == "配置文件"
+
+
+@pytest.mark.parametrize(
+    ("path", "zh", "en"),
+    [
+        (
+            "/list/damaged",
+            "没有等待修补的损坏图书。",
+            "No damaged book is waiting to go to repair.",
+        ),
+        ("/list/in_repair", "没有正在修补的图书。", "No book is away for repair."),
+        ("/list/withdrawn", "还没有注销的图书。", "No book has been withdrawn."),
+        ("/holds", "没有预约：可以在上面为借出的图书登记预约。", "No book is on hold: place"),
+    ],
+)
+def test_an_empty_collection_list_says_what_it_would_hold(
+    page: Any, demo: Demo, path: str, zh: str, en: str
+) -> None:
+    status = {"/list/damaged": "damaged", "/list/in_repair": "in_repair"}.get(path, "withdrawn")
+    assert demo.query("SELECT count(*) FROM items WHERE status = ?", [status])[0][0] == 0
+    assert demo.query("SELECT count(*) FROM holds")[0][0] == 0
+    page.goto(f"{demo.url}/admin/collection{path}?lang=zh_CN")
+    assert page.inner_text("#empty") == zh
+    page.goto(f"{demo.url}/admin/collection{path}?lang=en")
+    assert page.inner_text("#empty").startswith(en)
+    page.goto(f"{demo.url}/admin/?lang=zh_CN")

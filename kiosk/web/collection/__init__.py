@@ -47,6 +47,17 @@ LISTS = {
     "in_repair": N_("In repair"),
     "withdrawn": N_("Withdrawn books"),
 }
+# What an empty list says: what it would hold, so that empty reads as good news, not a fault.
+EMPTY = {
+    "lost": N_("No book is marked lost."),
+    "damaged": N_("No damaged book is waiting to go to repair."),
+    "in_repair": N_("No book is away for repair."),
+    "withdrawn": N_("No book has been withdrawn."),
+    "holds": N_("No book is on hold: place a hold above for a book that is out."),
+    "corners_out": N_("No class has corner books out."),
+    "term_recall": N_("Every book is back: nothing to recall before the end of term."),
+    "surplus": N_("No title has more copies than its loans need."),
+}
 DONE = {
     "started": N_("Stocktake running: scan the books on the shelves at the kiosk."),
     "paused": N_("Stocktake paused: the kiosk lends and returns again."),
@@ -89,6 +100,12 @@ def patron_incidents(patron_id: str) -> list[dict[str, Any]]:
 def incident_names() -> dict[str, Any]:
     """Give every page the words for incident kinds, compensations and outcomes."""
     return {"incident_names": lost.NAMES}
+
+
+@bp.context_processor
+def empty_lists() -> dict[str, Any]:
+    """Give the collection's pages what each of their lists says when it is empty."""
+    return {"empty": EMPTY}
 
 
 def _result(outcome: Outcome, messages: dict[str, str], done: str, **params: Any) -> bool:
