@@ -215,7 +215,7 @@ def test_labels_for_unknown_barcodes_keep_the_form_and_say_which(
     assert page.inner_text("#barcodes-error") == "2999-01-01 以来没有新增的图书。"
     assert page.input_value("input[name=since]") == "2999-01-01"
     page.goto(site["url"] + "/admin/labels/print?kind=barcode&lang=en")
-    assert page.inner_text("#barcodes-error").startswith("No books found: give barcodes")
+    assert page.inner_text(".flash.error").startswith("No books found: give barcodes")
     page.goto(site["url"] + "/admin/labels?lang=zh_CN")
 
 

@@ -243,12 +243,13 @@ def labels_print() -> Any:
     rows = catalogue.label_items(web().store.reader, barcodes, since)
     if not rows:
         # The form again, with what was typed: a mistyped barcode is put right, not typed again.
+        if not barcodes and not since:  # nothing typed to keep: the form, and what to give
+            flash(gettext(NO_BOOKS["neither"]), "error")
+            return redirect(url_for("catalogue.labels"))
         if barcodes:
             why = gettext(NO_BOOKS["barcodes"], barcodes=", ".join(dict.fromkeys(barcodes)))
-        elif since:
-            why = gettext(NO_BOOKS["since"], day=since)
         else:
-            why = gettext(NO_BOOKS["neither"])
+            why = gettext(NO_BOOKS["since"], day=since)
         return labels_form(why), 400
     found = {r["barcode"] for r in rows}
     missing = [b for b in dict.fromkeys(barcodes) if b not in found]
