@@ -169,7 +169,7 @@ def detail_in_words(key: str, value: Any, lang: str, timezone: str) -> str:
     A copy of a row (an item_saved's, a patron_saved's) and the rules of a rules_set are shown as
     their fields in words, never as code: (身份: 学生, 借期天数: 14), not {'role': 'student'}.
     """
-    from kiosk.circulation.stats.names import TIME_KEYS
+    from kiosk.circulation.stats.names import TIME_KEYS, WEEKDAYS
     from kiosk.i18n import item_type_name, place
 
     if value is None or value == []:
@@ -182,6 +182,8 @@ def detail_in_words(key: str, value: Any, lang: str, timezone: str) -> str:
         return ", ".join(
             f"{key_in_words(k, lang)}: {detail_in_words(k, value[k], lang, timezone)}" for k in keys
         )
+    if key == "closed_weekdays" and isinstance(value, int) and 1 <= value <= 7:
+        return translate(WEEKDAYS[value - 1], lang)
     if isinstance(value, list):
         shown = [detail_in_words(key, v, lang, timezone) for v in value]
         if any(isinstance(v, dict) for v in value):

@@ -118,8 +118,8 @@ CODE = re.compile(r"[{}']|None|True|False|call_number|item_type|\b(role|grade|ty
 @pytest.mark.parametrize(
     ("lang", "row", "rule", "setting"),
     [
-        ("zh_CN", "索书号: ", "(适用于: 身份 学生, 借期天数: 14", "有超期时不能借: 是"),
-        ("en", "call number: ", "(for: role student, loan days: 14", "no loans while overdue: yes"),
+        ("zh_CN", "索书号: ", "(适用于: 身份 学生, 借期天数: 14", "每周闭馆日: 周六, 周日"),
+        ("en", "call number: ", "(for: role student, loan days: 14", "closed weekdays: Sat, Sun"),
     ],
 )
 def test_the_log_shows_saved_rows_and_rules_in_words(

@@ -124,6 +124,8 @@ DATA_KEYS = (
 )
 # Keys whose own message id is an export's column name (`call_number` in English): their words.
 DATA_KEY_WORDS = {"call_number": N_("call number"), "isbn": "ISBN"}
+# The days of a rules_set's closed_weekdays, 1 = Monday, as the rules page names them.
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 YES_NO = (N_("yes"), N_("no"))
 TIME_KEYS = ("due_at", "at", "returned_at", "checked_out_at", "effective_at")
 
