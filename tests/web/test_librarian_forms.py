@@ -383,6 +383,10 @@ def test_the_surplus_list_is_weeded_in_one_step_after_a_question(page: Any, demo
         chosen,
     )[0][0]
     assert out == 0
+    # The answer is on the first screen, above the list of thousands of copies.
+    box = page.locator("#confirm").bounding_box()
+    assert box["y"] + box["height"] <= page.viewport_size["height"], box
+    assert page.evaluate("window.scrollY") == 0
     page.click("#confirm")
     page.wait_for_selector(".flash")
     assert f"已注销复本：{len(chosen)} 本" in page.inner_text(".flash")
