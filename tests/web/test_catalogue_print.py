@@ -445,13 +445,22 @@ def test_the_librarian_downloads_the_school_for_koha(
     page.goto(site["url"] + "/admin/")
     form = page.locator("#koha-export")
     form.locator("input[name=branch]").fill("实验 1")  # not a Koha branch code
+    form.locator("select[name=holdings]").select_option("852")
+    exports = "SELECT count(*) FROM events WHERE type = 'export' AND data LIKE '%koha%'"
+    before = store.value(exports)
     form.locator("button[value=patrons]").click()
-    page.wait_for_selector("p.flash.error")
-    assert page.inner_text("p.flash.error") == "Koha 分馆代码是 1 到 10 个字母、数字、- 或 _。"
+    # Said beside the code, which stays as typed (with the field chosen), and nothing is exported.
+    page.wait_for_selector("#branch-error")
+    assert page.inner_text("#branch-error") == "Koha 分馆代码是 1 到 10 个字母、数字、- 或 _。"
+    assert form.locator("input[name=branch]").input_value() == "实验 1"
+    assert form.locator("select[name=holdings]").input_value() == "852"
+    assert store.value(exports) == before
+    form.locator("select[name=holdings]").select_option("952")
     form.locator("input[name=branch]").fill("SYXX")
     with page.expect_download() as info:
         form.locator("button[value=patrons]").click()
     text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert store.value(exports) == before + 1
     rows = {r["userid"]: r for r in csv.DictReader(io.StringIO(text))}
     assert (rows["H01"]["surname"], rows["H01"]["categorycode"]) == ("李小管", "ST")
     assert (rows["T01"]["surname"], rows["T01"]["categorycode"]) == ("王老师", "T")
