@@ -145,33 +145,69 @@ def actor_in_words(actor: Any, lang: str, _timezone: str = "") -> Any:
 
 def details_in_words(raw: Any, lang: str, timezone: str) -> Any:
     """Return an event's details as 'key: value; ...' in words, times in the school's zone."""
-    from kiosk.circulation.stats.names import TIME_KEYS
-
     try:
         data = json.loads(raw) if isinstance(raw, str) and raw else None
     except ValueError:
         return raw
     if not isinstance(data, dict):
         return raw
-    tz = ZoneInfo(timezone)
+    return "; ".join(
+        f"{key_in_words(k, lang)}: {detail_in_words(k, v, lang, timezone)}" for k, v in data.items()
+    )
 
-    def shown(key: str, v: Any) -> str:
-        if isinstance(v, bool):
-            return translate("yes" if v else "no", lang)
-        if isinstance(v, str) and key in TIME_KEYS:
-            try:
-                return parse_stamp(v).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-            except ValueError:
-                return v
-        if isinstance(v, str) and key in ("status", "kind", "role"):
-            return translate(v, lang)
-        if isinstance(v, list) and all(not isinstance(x, (list, dict)) for x in v):
-            return ", ".join(str(x) for x in v)
-        if isinstance(v, (list, dict)):
-            return json.dumps(v, ensure_ascii=False)
-        return str(v)
 
-    return "; ".join(f"{translate(k, lang)}: {shown(k, v)}" for k, v in data.items())
+def key_in_words(key: str, lang: str) -> str:
+    """Return a key of an event's details in words: call_number -> 索书号 / call number."""
+    from kiosk.circulation.stats.names import DATA_KEY_WORDS
+
+    return translate(DATA_KEY_WORDS.get(key, key), lang)
+
+
+def detail_in_words(key: str, value: Any, lang: str, timezone: str) -> str:
+    """Return one value of an event's details in words; a saved row or rule's keys too.
+
+    A copy of a row (an item_saved's, a patron_saved's) and the rules of a rules_set are shown as
+    their fields in words, never as code: (身份: 学生, 借期天数: 14), not {'role': 'student'}.
+    """
+    from kiosk.circulation.stats.names import TIME_KEYS, WEEKDAYS
+    from kiosk.i18n import item_type_name, place
+
+    if value is None or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return translate("yes" if value else "no", lang)
+    if isinstance(value, dict):
+        # A rule says whom it is for first: (适用于: 身份 学生, 借期天数: 14, ...).
+        keys = sorted(value, key=lambda k: k != "scope")
+        return ", ".join(
+            f"{key_in_words(k, lang)}: {detail_in_words(k, value[k], lang, timezone)}" for k in keys
+        )
+    if key == "closed_weekdays" and isinstance(value, int) and 1 <= value <= 7:
+        return translate(WEEKDAYS[value - 1], lang)
+    if isinstance(value, list):
+        shown = [detail_in_words(key, v, lang, timezone) for v in value]
+        if any(isinstance(v, dict) for v in value):
+            return " ".join(f"({s})" for s in shown)
+        return ", ".join(shown)
+    if not isinstance(value, str):
+        return str(value)
+    if key in TIME_KEYS:
+        try:
+            return parse_stamp(value).astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    if key in ("status", "kind", "role"):
+        return translate(value, lang)
+    if key == "location":
+        return place(value, lang)
+    if key == "item_type":
+        return item_type_name(value, lang)
+    if key == "scope" and ":" in value:
+        # A rule's scope: 'role:student' -> 身份 学生, 'type:magazine' -> 图书类型 报刊杂志.
+        kind, _, name = value.partition(":")
+        kind = "item_type" if kind == "type" else kind
+        return f"{translate(kind, lang)} {detail_in_words(kind, name, lang, timezone)}"
+    return value
 
 
 def csv_chunks(

@@ -15,6 +15,8 @@ from kiosk.circulation.export import (
     KINDS,
     QUERIES,
     SHOWN_AS_WORDS,
+    actor_in_words,
+    details_in_words,
     in_words,
     rows,
     spreadsheet_safe,
@@ -79,12 +81,17 @@ def xlsx_bytes(
         header.append(cell)
     sheet.append(header)
     words = [i for i, c in enumerate(columns) if c in SHOWN_AS_WORDS]
+    # The event log's actor and details in words, as in its CSV: "图书管理员 li", no JSON.
+    told = [columns.index(c) for c in ("actor", "data") if c in columns]
     count = 0
     for row in rows(store, kind, timezone):
-        values: list[Any] = [spreadsheet_safe(v) for v in row]
+        values: list[Any] = list(row)
         for i in words:
             values[i] = in_words(values[i], lang)
-        sheet.append(values)
+        for i in told:
+            said = actor_in_words if columns[i] == "actor" else details_in_words
+            values[i] = said(values[i], lang, timezone)
+        sheet.append([spreadsheet_safe(v) for v in values])
         count += 1
     out = io.BytesIO()
     book.save(out)

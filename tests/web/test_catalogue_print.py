@@ -188,6 +188,37 @@ def test_barcode_and_spine_labels_on_a4_sheets(page: Any, site: dict[str, Any]) 
     assert page.locator(".label.spine").count() == 70
 
 
+def test_labels_for_unknown_barcodes_keep_the_form_and_say_which(
+    page: Any, site: dict[str, Any]
+) -> None:
+    page.goto(site["url"] + "/admin/labels")
+    page.select_option("select[name=kind]", "spine")
+    page.select_option("select[name=layout]", "L7160")
+    page.fill("textarea[name=barcodes]", "NOSUCH1\nNOSUCH2\nNOSUCH1")  # a typo, scanned twice
+    page.fill("input[name=skip]", "5")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#barcodes-error")
+    assert page.inner_text("#barcodes-error") == "没有条码号为这些的图书：NOSUCH1, NOSUCH2。"
+    assert page.get_attribute("textarea[name=barcodes]", "aria-invalid") == "true"
+    # Everything chosen and typed is still there, to be put right rather than typed again.
+    assert page.input_value("select[name=kind]") == "spine"
+    assert page.input_value("select[name=layout]") == "L7160"
+    assert page.input_value("textarea[name=barcodes]") == "NOSUCH1\nNOSUCH2\nNOSUCH1"
+    assert page.input_value("input[name=skip]") == "5"
+    assert page.locator("section.sheet").count() == 0
+    page.fill("textarea[name=barcodes]", BOOKS[0][0])
+    page.click("main button[type=submit]")
+    page.wait_for_selector("section.sheet")
+    assert page.locator(".label.spine").count() == 1
+    # A day with no new books says so; nothing typed says what to give.
+    page.goto(site["url"] + "/admin/labels/print?kind=barcode&since=2999-01-01")
+    assert page.inner_text("#barcodes-error") == "2999-01-01 以来没有新增的图书。"
+    assert page.input_value("input[name=since]") == "2999-01-01"
+    page.goto(site["url"] + "/admin/labels/print?kind=barcode&lang=en")
+    assert page.inner_text(".flash.error").startswith("No books found: give barcodes")
+    page.goto(site["url"] + "/admin/labels?lang=zh_CN")
+
+
 def test_cli_prints_a_class_to_a_file(site: dict[str, Any], tmp_path: Path) -> None:
     folder = site["folder"]
     out = tmp_path / "cards.html"
@@ -414,13 +445,22 @@ def test_the_librarian_downloads_the_school_for_koha(
     page.goto(site["url"] + "/admin/")
     form = page.locator("#koha-export")
     form.locator("input[name=branch]").fill("实验 1")  # not a Koha branch code
+    form.locator("select[name=holdings]").select_option("852")
+    exports = "SELECT count(*) FROM events WHERE type = 'export' AND data LIKE '%koha%'"
+    before = store.value(exports)
     form.locator("button[value=patrons]").click()
-    page.wait_for_selector("p.flash.error")
-    assert page.inner_text("p.flash.error") == "Koha 分馆代码是 1 到 10 个字母、数字、- 或 _。"
+    # Said beside the code, which stays as typed (with the field chosen), and nothing is exported.
+    page.wait_for_selector("#branch-error")
+    assert page.inner_text("#branch-error") == "Koha 分馆代码是 1 到 10 个字母、数字、- 或 _。"
+    assert form.locator("input[name=branch]").input_value() == "实验 1"
+    assert form.locator("select[name=holdings]").input_value() == "852"
+    assert store.value(exports) == before
+    form.locator("select[name=holdings]").select_option("952")
     form.locator("input[name=branch]").fill("SYXX")
     with page.expect_download() as info:
         form.locator("button[value=patrons]").click()
     text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert store.value(exports) == before + 1
     rows = {r["userid"]: r for r in csv.DictReader(io.StringIO(text))}
     assert (rows["H01"]["surname"], rows["H01"]["categorycode"]) == ("李小管", "ST")
     assert (rows["T01"]["surname"], rows["T01"]["categorycode"]) == ("王老师", "T")

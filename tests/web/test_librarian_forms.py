@@ -5,6 +5,7 @@ corner's class chosen from the school's classes.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -122,6 +123,48 @@ def test_a_refused_withdrawal_keeps_its_note(page: Any, demo: Demo) -> None:
     assert page.input_value("#withdraw-form input[name=barcode]") == "NO-SUCH-BOOK"
     assert page.input_value("#withdraw-form select[name=reason]") == reason
     assert page.input_value("#withdraw-form input[name=note]") == "封面撕破，家长已赔"
+
+
+def test_a_refused_patron_keeps_what_was_typed_and_says_why_beside_the_field(
+    page: Any, demo: Demo
+) -> None:
+    who = demo.query("SELECT * FROM patrons WHERE role = 'student' AND grade = 3 LIMIT 1")[0]
+    page.goto(f"{demo.url}/admin/patrons/{who['id']}")
+    form = "#patron-details"
+    page.fill(f"{form} input[name=class_name]", "四(3)班")
+    page.select_option(f"{form} select[name=role]", "helper")
+    page.fill(f"{form} input[name=grade]", "四年级")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".flash.error")
+    # What was typed is still there, and the grade says what is wrong beside it.
+    assert page.input_value(f"{form} input[name=class_name]") == "四(3)班"
+    assert page.input_value(f"{form} select[name=role]") == "helper"
+    assert page.input_value(f"{form} input[name=grade]") == "四年级"
+    assert page.inner_text("#grade-error") == "年级请填数字，例如 3，或者留空。"
+    assert page.get_attribute(f"{form} input[name=grade]", "aria-invalid") == "true"
+    assert page.locator(".field-error").count() == 1
+    stored = demo.query("SELECT class_name, role, grade FROM patrons WHERE id = ?", [who["id"]])
+    assert dict(stored[0]) == {"class_name": who["class_name"], "role": "student", "grade": 3}
+    # A name emptied is said beside the name; then put right, it is saved.
+    page.fill(f"{form} input[name=name]", "")
+    page.fill(f"{form} input[name=grade]", "4")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#name-error")
+    assert page.inner_text("#name-error") == "请填写读者的姓名。"
+    assert page.locator("#grade-error").count() == 0
+    assert page.input_value(f"{form} input[name=class_name]") == "四(3)班"
+    page.fill(f"{form} input[name=name]", who["name"])
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".flash:not(.error)")
+    stored = demo.query(
+        "SELECT name, class_name, role, grade FROM patrons WHERE id = ?", [who["id"]]
+    )
+    assert dict(stored[0]) == {
+        "name": who["name"],
+        "class_name": "四(3)班",
+        "role": "helper",
+        "grade": 4,
+    }
 
 
 def test_a_refused_withdrawal_on_the_books_page_keeps_its_note(page: Any, demo: Demo) -> None:
@@ -279,6 +322,50 @@ def test_holidays_take_a_range_and_show_it_as_one(page: Any, demo: Demo) -> None
     assert len(demo.query("SELECT day FROM closed_days")) == 8
 
 
+def test_holiday_loans_refused_keep_the_ticks_and_say_which_grade(page: Any, demo: Demo) -> None:
+    page.goto(demo.url + "/admin/rules")
+    end = dt.date.fromisoformat(page.input_value("input[name=term_end]"))
+    after, before = (
+        (end + dt.timedelta(days=10)).isoformat(),
+        (end - dt.timedelta(days=5)).isoformat(),
+    )
+    page.goto(demo.url + COLLECTION + "/year")
+    form = "#holidays form"
+    page.check(f"{form} input[name=on_3]")
+    page.fill(f"{form} input[name=due_3]", after)
+    page.check(f"{form} input[name=on_4]")  # ticked, its date forgotten
+    page.check(f"{form} input[name=on_5]")
+    page.fill(f"{form} input[name=due_5]", before)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".flash.error")
+    # The grade without a date is said beside its date; nothing is saved, nothing is lost.
+    assert page.inner_text("#due_4-error") == "4 年级：请填写假期借阅的应还日期。"
+    assert page.get_attribute(f"{form} input[name=due_4]", "aria-invalid") == "true"
+    assert page.is_checked(f"{form} input[name=on_3]") and page.is_checked(
+        f"{form} input[name=on_4]"
+    )
+    assert page.input_value(f"{form} input[name=due_3]") == after
+    assert page.input_value(f"{form} input[name=due_5]") == before
+    assert demo.query("SELECT * FROM holiday_loans") == []
+    # With its date, the next problem is the date inside the term, beside grade 5.
+    page.fill(f"{form} input[name=due_4]", after)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#due_5-error")
+    assert f"5 年级：假期应还日期必须在学期末（{end.isoformat()}）之后。" == page.inner_text(
+        "#due_5-error"
+    )
+    assert page.locator(".field-error").count() == 1
+    assert page.input_value(f"{form} input[name=due_4]") == after
+    assert demo.query("SELECT * FROM holiday_loans") == []
+    page.fill(f"{form} input[name=due_5]", after)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(".flash:not(.error)")
+    assert "假期借阅已保存" in page.inner_text(".flash")
+    stored = demo.query("SELECT grade, due_on FROM holiday_loans ORDER BY grade")
+    assert [tuple(r) for r in stored] == [(3, after), (4, after), (5, after)]
+    assert page.is_checked(f"{form} input[name=on_5]")
+
+
 def test_the_surplus_list_is_weeded_in_one_step_after_a_question(page: Any, demo: Demo) -> None:
     page.goto(demo.url + COLLECTION + "/surplus")
     page.click("#weed-all")
@@ -296,6 +383,10 @@ def test_the_surplus_list_is_weeded_in_one_step_after_a_question(page: Any, demo
         chosen,
     )[0][0]
     assert out == 0
+    # The answer is on the first screen, above the list of thousands of copies.
+    box = page.locator("#confirm").bounding_box()
+    assert box["y"] + box["height"] <= page.viewport_size["height"], box
+    assert page.evaluate("window.scrollY") == 0
     page.click("#confirm")
     page.wait_for_selector(".flash")
     assert f"已注销复本：{len(chosen)} 本" in page.inner_text(".flash")

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from pypinyin import lazy_pinyin
 
 from kiosk.i18n import translate
@@ -106,3 +108,87 @@ def test_the_overdue_list_calls_its_people_borrowers(page: Any, demo: Demo) -> N
     staff = page.locator("section.card:has(#staff)")
     assert staff.locator("th", has_text="借阅人").count() == 1
     assert staff.locator("th", has_text="学生").count() == 0
+
+
+# What a saved row or the rules looked like in the log before: Python's own notation of them,
+# field names and scopes as stored ('role:student').
+CODE = re.compile(r"[{}']|None|True|False|call_number|item_type|\b(role|grade|type):\w")
+
+
+@pytest.mark.parametrize(
+    ("lang", "row", "rule", "setting"),
+    [
+        ("zh_CN", "索书号: ", "(适用于: 身份 学生, 借期天数: 14", "每周闭馆日: 周六, 周日"),
+        ("en", "call number: ", "(for: role student, loan days: 14", "closed weekdays: Sat, Sun"),
+    ],
+)
+def test_the_log_shows_saved_rows_and_rules_in_words(
+    page: Any, demo: Demo, lang: str, row: str, rule: str, setting: str
+) -> None:
+    book = demo.query(
+        "SELECT barcode FROM items WHERE location = 'library' AND call_number != '' LIMIT 1"
+    )[0][0]
+    page.goto(f"{demo.url}/admin/items/{book}?lang={lang}")
+    page.click("main form.card button[type=submit]")  # saved as it is: an item_saved event
+    page.wait_for_selector(".flash")
+    page.goto(f"{demo.url}/admin/events?type=item_saved&lang={lang}")
+    saved = page.locator("td.data").first.inner_text()
+    place = "馆藏地点: 图书馆" if lang == "zh_CN" else "location: Library"
+    assert row in saved and place in saved, saved
+    assert not CODE.search(saved), saved
+    page.goto(f"{demo.url}/admin/events?type=rules_set&lang={lang}")
+    rules = page.locator("td.data").first.inner_text()
+    assert rule in rules and setting in rules, rules
+    assert not CODE.search(rules), rules
+    page.goto(f"{demo.url}/admin/events?type=patron_saved&lang={lang}")
+    patron = page.locator("td.data").first.inner_text()
+    assert ("身份: " if lang == "zh_CN" else "role: ") in patron
+    assert not CODE.search(patron), patron
+    # The CSV the page offers says the same, without JSON.
+    text = page.request.get(f"{demo.url}/admin/export/events.csv?lang={lang}").text()
+    details = [r[-1] for r in csv.reader(io.StringIO(text.lstrip("\ufeff")))][1:]
+    assert any(rule in d for d in details)
+    assert not [d for d in details if '{"' in d or '"role' in d]
+    page.goto(f"{demo.url}/admin/?lang=zh_CN")
+
+
+def test_the_events_workbook_says_who_and_what_in_words_like_its_csv(page: Any, demo: Demo) -> None:
+    body = page.request.get(demo.url + "/admin/export/events.xlsx").body()
+    sheet = load_workbook(io.BytesIO(body), read_only=True).active
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    who, data, kind = header.index("操作人"), header.index("数据"), header.index("类型")
+    details = [r[data] for r in rows if r[data]]
+    assert details and not [d for d in details if d.startswith("{")]
+    rules = next(r for r in rows if r[kind] == "修改规则")
+    assert rules[who] == "配置文件" and "(适用于: 身份 学生, 借期天数: 14" in rules[data]
+    assert any(r[data].startswith("应还时间: ") for r in rows if r[kind] == "借书")
+    assert not [r for r in rows if r[who] and ":" in r[who]]  # no librarian:li, no cli:root
+    assert demo.query("SELECT actor FROM events WHERE type = 'rules_set' LIMIT 1")[0][0] == "config"
+    page.goto(demo.url + "/admin/events?type=rules_set")
+    assert page.locator("table.rows tr:nth-child(2) td:nth-child(4)").inner_text() == "配置文件"
+
+
+@pytest.mark.parametrize(
+    ("path", "zh", "en"),
+    [
+        (
+            "/list/damaged",
+            "没有等待修补的损坏图书。",
+            "No damaged book is waiting to go to repair.",
+        ),
+        ("/list/in_repair", "没有正在修补的图书。", "No book is away for repair."),
+        ("/list/withdrawn", "还没有注销的图书。", "No book has been withdrawn."),
+        ("/holds", "没有预约：可以在上面为借出的图书登记预约。", "No book is on hold: place"),
+    ],
+)
+def test_an_empty_collection_list_says_what_it_would_hold(
+    page: Any, demo: Demo, path: str, zh: str, en: str
+) -> None:
+    status = {"/list/damaged": "damaged", "/list/in_repair": "in_repair"}.get(path, "withdrawn")
+    assert demo.query("SELECT count(*) FROM items WHERE status = ?", [status])[0][0] == 0
+    assert demo.query("SELECT count(*) FROM holds")[0][0] == 0
+    page.goto(f"{demo.url}/admin/collection{path}?lang=zh_CN")
+    assert page.inner_text("#empty") == zh
+    page.goto(f"{demo.url}/admin/collection{path}?lang=en")
+    assert page.inner_text("#empty").startswith(en)
+    page.goto(f"{demo.url}/admin/?lang=zh_CN")

@@ -22,6 +22,7 @@ MESSAGES = {
     "bad_grade": N_("Grade {grade} is not a grade of this school."),
     "due_in_term": N_("Grade {grade}: a holiday due date must be after the end of term ({end})."),
     "bad_date": N_("Write the holiday due date as a date, like 2027-03-01."),
+    "no_date": N_("Grade {grade}: give the day its holiday loans are due."),
 }
 
 
@@ -50,10 +51,26 @@ def by_grade(db: Database) -> dict[int, str]:
     return {r["grade"]: r["due_on"] for r in fetch(db, "SELECT grade, due_on FROM holiday_loans")}
 
 
-def parse_form(form: Any, last_grade: int) -> dict[int, dt.date | None]:
-    """Read the page's per-grade checkboxes and dates; a ticked grade without a date is ignored."""
+def read_form(
+    form: Any, last_grade: int
+) -> tuple[dict[int, dt.date | None], dict[int, tuple[str, dict[str, Any]]]]:
+    """Read the page's per-grade ticks and dates; return them and each grade's problem.
+
+    A ticked grade needs its due date: without one, or with one that is not a date, the grade
+    has a problem (said beside its date) rather than being left out in silence.
+    """
     wanted: dict[int, dt.date | None] = {}
+    problems: dict[int, tuple[str, dict[str, Any]]] = {}
     for grade in range(1, last_grade + 1):
         day = form.get(f"due_{grade}", "").strip()
-        wanted[grade] = dt.date.fromisoformat(day) if form.get(f"on_{grade}") and day else None
-    return wanted
+        wanted[grade] = None
+        if not form.get(f"on_{grade}"):
+            continue
+        if not day:
+            problems[grade] = (MESSAGES["no_date"], {"grade": grade})
+            continue
+        try:
+            wanted[grade] = dt.date.fromisoformat(day)
+        except ValueError:
+            problems[grade] = (MESSAGES["bad_date"], {})
+    return wanted, problems

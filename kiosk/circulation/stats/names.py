@@ -84,6 +84,7 @@ ACTORS = {
     "import undone": N_("import undone"),  # the rows a stopped import had written, put back
     "demo": N_("demo"),
     "library system": N_("library system"),  # a SIP2 library system's answer about a card
+    "config": N_("the settings file"),  # the rules config.toml gave on the first start
 }
 ACTOR_KINDS = (N_("librarian"), N_("cli"), N_("kiosk"))
 # Keys of events' details as the log shows them.
@@ -109,7 +110,22 @@ DATA_KEYS = (
     N_("key"),
     N_("row"),
     N_("cards"),
+    # The fields of a saved patron or item, and of the rules a rules_set saved.
+    N_("id"),
+    N_("rules"),
+    N_("scope"),
+    N_("policy"),
+    N_("closed_days"),
+    N_("closed_weekdays"),
+    N_("block_when_overdue"),
+    N_("holiday_loans"),
+    N_("term_start"),
+    N_("term_end"),
 )
+# Keys whose own message id is an export's column name (`call_number` in English): their words.
+DATA_KEY_WORDS = {"call_number": N_("call number"), "isbn": "ISBN"}
+# The days of a rules_set's closed_weekdays, 1 = Monday, as the rules page names them.
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 YES_NO = (N_("yes"), N_("no"))
 TIME_KEYS = ("due_at", "at", "returned_at", "checked_out_at", "effective_at")
 

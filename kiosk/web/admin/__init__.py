@@ -98,6 +98,11 @@ def _tz() -> ZoneInfo:
 @bp.get("/")
 def index() -> str:
     """Show status, today, overdue counts and the charts."""
+    return index_page()
+
+
+def index_page(koha: dict[str, str] | None = None) -> str:
+    """Render the overview; `koha` is a refused Koha export's fields and its error."""
     ctx = web()
     store, tz = ctx.store, _tz()
     start, end = dashboard.term_range(store, tz)
@@ -115,6 +120,7 @@ def index() -> str:
         per_class=bars(per_class, gettext("Loans per class this month")),
         top=bars(top, gettext("Top books this month")),
         loans_this_term=sum(n for _, n in per_day),
+        koha=koha or {"branch": "MAIN", "holdings": "952", "error": ""},
     )
 
 
@@ -256,8 +262,9 @@ def export_koha() -> Any:
         flash(gettext("Choose what to export for Koha: the patrons or the catalogue."), "error")
         return redirect(url_for("admin.index"))
     if not KOHA_BRANCH.fullmatch(branch):
-        flash(gettext("A Koha branch code is 1 to 10 letters, digits, - or _."), "error")
-        return redirect(url_for("admin.index"))
+        # The overview again, the code as typed and what is wrong beside it.
+        error = gettext("A Koha branch code is 1 to 10 letters, digits, - or _.")
+        return index_page({"branch": branch, "holdings": holdings, "error": error}), 400
     ctx, who = web(), actor()
     day = dashboard.local_today(ctx.store, _tz()).isoformat()
     if kind == "patrons":

@@ -70,10 +70,18 @@ def _patron_or_404(patron_id: str) -> dict[str, Any]:
 @bp.get("/patrons/<patron_id>")
 def patron(patron_id: str) -> str:
     """Show a patron: details, cards and loans."""
+    return patron_page(patron_id)
+
+
+def patron_page(patron_id: str, typed: Any = None, errors: dict[str, str] | None = None) -> str:
+    """Render a patron's page; `typed` is a refused details form, shown again with `errors`."""
     ctx = web()
+    p = _patron_or_404(patron_id)
     return render_template(
         "admin/patron.html",
-        p=_patron_or_404(patron_id),
+        p=p,
+        typed=typed or p,
+        errors=errors or {},
         cards=queries.cards_of(ctx.store.reader, patron_id),
         loans=ctx.circulation.loans_of(patron_id),
         badges=badges.of_patron(ctx.store.reader, patron_id),
@@ -83,23 +91,38 @@ def patron(patron_id: str) -> str:
     )
 
 
+# What is wrong with a patron's details, said beside the field.
+PATRON_PROBLEMS = {
+    "name": N_("A patron needs a name."),
+    "role": N_("Choose one of the roles."),
+    "grade": N_("The grade is a number, like 3, or empty."),
+}
+
+
 @bp.post("/patrons/<patron_id>")
 def patron_save(patron_id: str) -> Any:
-    """Save a patron's details."""
+    """Save a patron's details; a wrong field is said beside it, the form keeps what was typed."""
     _patron_or_404(patron_id)
     f = request.form
     name, role, grade = f.get("name", "").strip(), f.get("role", ""), f.get("grade", "").strip()
-    if not name or role not in ROLES or (grade and not grade.isdigit()):
-        flash(gettext("Check the name, the role and the grade (a number or empty)."), "error")
-    else:
-        changes = {
-            "name": name,
-            "role": role,
-            "grade": int(grade) if grade else None,
-            "class_name": f.get("class_name", "").strip(),
-        }
-        records.edit_patron(web().store, patron_id, changes, actor())
-        flash(gettext("Saved."))
+    wrong = {
+        "name": not name,
+        "role": role not in ROLES,
+        "grade": bool(grade) and not grade.isdigit(),
+    }
+    errors = {k: gettext(PATRON_PROBLEMS[k]) for k, bad in wrong.items() if bad}
+    if errors:
+        flash(gettext("Not saved: check the fields marked in red."), "error")
+        typed = {k: f.get(k, "") for k in ("name", "role", "grade", "class_name")}
+        return patron_page(patron_id, typed, errors), 400
+    changes = {
+        "name": name,
+        "role": role,
+        "grade": int(grade) if grade else None,
+        "class_name": f.get("class_name", "").strip(),
+    }
+    records.edit_patron(web().store, patron_id, changes, actor())
+    flash(gettext("Saved."))
     return redirect(url_for("admin.patron", patron_id=patron_id))
 
 

@@ -212,7 +212,22 @@ SHEETS_AT_ONCE = 20  # label sheets in one print view; more come in parts
 @bp.get("/labels")
 def labels() -> str:
     """Show the form to choose books and a label sheet."""
-    return render_template("catalogue/labels.html", layouts=LAYOUTS, kinds=KINDS)
+    return labels_form()
+
+
+# Why no label sheet was shown, said beside the barcodes.
+NO_BOOKS = {
+    "barcodes": N_("No book has these barcodes: {barcodes}."),
+    "since": N_("No books were added since {day}."),
+    "neither": N_("No books found: give barcodes, or a day books were added since."),
+}
+
+
+def labels_form(error: str = "") -> str:
+    """Render the labels form with what was asked (kept after a refusal) and the error."""
+    return render_template(
+        "catalogue/labels.html", layouts=LAYOUTS, kinds=KINDS, typed=request.args, error=error
+    )
 
 
 @bp.get("/labels/print")
@@ -227,8 +242,15 @@ def labels_print() -> Any:
     skip = request.args.get("skip", "0")
     rows = catalogue.label_items(web().store.reader, barcodes, since)
     if not rows:
-        flash(gettext("No books found: give barcodes, or a day books were added since."), "error")
-        return redirect(url_for("catalogue.labels"))
+        # The form again, with what was typed: a mistyped barcode is put right, not typed again.
+        if not barcodes and not since:  # nothing typed to keep: the form, and what to give
+            flash(gettext(NO_BOOKS["neither"]), "error")
+            return redirect(url_for("catalogue.labels"))
+        if barcodes:
+            why = gettext(NO_BOOKS["barcodes"], barcodes=", ".join(dict.fromkeys(barcodes)))
+        else:
+            why = gettext(NO_BOOKS["since"], day=since)
+        return labels_form(why), 400
     found = {r["barcode"] for r in rows}
     missing = [b for b in dict.fromkeys(barcodes) if b not in found]
     return render_label_sheet(

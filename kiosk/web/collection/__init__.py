@@ -47,6 +47,17 @@ LISTS = {
     "in_repair": N_("In repair"),
     "withdrawn": N_("Withdrawn books"),
 }
+# What an empty list says: what it would hold, so that empty reads as good news, not a fault.
+EMPTY = {
+    "lost": N_("No book is marked lost."),
+    "damaged": N_("No damaged book is waiting to go to repair."),
+    "in_repair": N_("No book is away for repair."),
+    "withdrawn": N_("No book has been withdrawn."),
+    "holds": N_("No book is on hold: place a hold above for a book that is out."),
+    "corners_out": N_("No class has corner books out."),
+    "term_recall": N_("Every book is back: nothing to recall before the end of term."),
+    "surplus": N_("No title has more copies than its loans need."),
+}
 DONE = {
     "started": N_("Stocktake running: scan the books on the shelves at the kiosk."),
     "paused": N_("Stocktake paused: the kiosk lends and returns again."),
@@ -89,6 +100,12 @@ def patron_incidents(patron_id: str) -> list[dict[str, Any]]:
 def incident_names() -> dict[str, Any]:
     """Give every page the words for incident kinds, compensations and outcomes."""
     return {"incident_names": lost.NAMES}
+
+
+@bp.context_processor
+def empty_lists() -> dict[str, Any]:
+    """Give the collection's pages what each of their lists says when it is empty."""
+    return {"empty": EMPTY}
 
 
 def _result(outcome: Outcome, messages: dict[str, str], done: str, **params: Any) -> bool:
@@ -569,10 +586,21 @@ def year() -> Any:
     )
     if listed is not None:
         return listed
+    return _year_page(plan)
+
+
+def _year_page(plan: Any, typed: Any = None, errors: dict[int, str] | None = None) -> str:
+    """Render the year's page; `typed` is a refused holiday form, shown again with `errors`."""
+    store, last_grade = web().store, web().settings.collection.last_grade
+    stored = holidays.by_grade(store.reader)
+    ticked = {g for g in range(1, last_grade + 1) if typed.get(f"on_{g}")} if typed else set(stored)
+    dates = {g: typed.get(f"due_{g}", "") for g in range(1, last_grade + 1)} if typed else stored
     return render_template(
         "collection/year.html",
         grades=range(1, last_grade + 1),
-        holiday=holidays.by_grade(store.reader),
+        ticked=ticked,
+        dates=dates,
+        holiday_errors=errors or {},
         recall=page_of(corners.term_recall(store.reader), page_number()),
         plan=plan,
         classes=promotion.class_moves(plan),
@@ -582,17 +610,20 @@ def year() -> Any:
 
 @bp.post("/holidays")
 def holidays_save() -> Any:
-    """Turn holiday loans on or off per grade, with their due date."""
-    last_grade = web().settings.collection.last_grade
-    try:
-        wanted = holidays.parse_form(request.form, last_grade)
-    except ValueError:
-        flash(gettext(holidays.MESSAGES["bad_date"]), "error")
-        return redirect(url_for("collection.year"))
-    _result(
-        holidays.set_grades(web().store, wanted, last_grade, actor()), holidays.MESSAGES, "holidays"
-    )
-    return redirect(url_for("collection.year"))
+    """Turn holiday loans on or off per grade; a wrong grade is said beside its date."""
+    store, last_grade = web().store, web().settings.collection.last_grade
+    wanted, problems = holidays.read_form(request.form, last_grade)
+    if not problems:
+        outcome = holidays.set_grades(store, wanted, last_grade, actor())
+        if outcome.refusal is None:
+            flash(gettext(DONE["holidays"]))
+            return redirect(url_for("collection.year", _anchor="holidays"))
+        params = outcome.refusal.params
+        problems = {int(params["grade"]): (holidays.MESSAGES[outcome.reason], params)}
+    errors = {g: gettext(message, **params) for g, (message, params) in problems.items()}
+    flash(gettext("Not saved: check the fields marked in red."), "error")
+    plan = promotion.plan(store.reader, dt.date.today(), last_grade)
+    return _year_page(plan, request.form, errors), 400
 
 
 # -- class book corners ---------------------------------------------------------------------

@@ -471,15 +471,17 @@ def place_words(location: str | None) -> str:
     return place(location or "", current_lang())
 
 
+@bp.app_template_filter("detail_key")
+def detail_key(key: str) -> str:
+    """Show a key of an event's details in words: call_number -> 索书号."""
+    from kiosk.circulation.export import key_in_words
+
+    return key_in_words(key, current_lang())
+
+
 @bp.app_template_filter("detail")
 def detail(value: Any, key: str = "") -> str:
     """Show one value of an event's details: times in the school's time zone, codes in words."""
-    from kiosk.web import local_time
+    from kiosk.circulation.export import detail_in_words
 
-    if isinstance(value, str) and key in names.TIME_KEYS and value.endswith("Z"):
-        return local_time(value, "%Y-%m-%d %H:%M")
-    if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
-    if key in ("status", "kind", "role") and isinstance(value, str):
-        return gettext(value)
-    return str(value)
+    return detail_in_words(key, value, current_lang(), web().settings.kiosk.timezone)
