@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from kiosk.circulation import catalogue
+from kiosk.cli.context import NewFile
 from kiosk.i18n import N_, _
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -60,7 +61,7 @@ def cards() -> None:
 @click.option("--class", "class_name", required=True, help="The class, as its students have it.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=NewFile(),
     help="The page to write: .html, or .pdf (printed by Chromium).",
 )
 @click.option("--no-issue", is_flag=True, help="Print existing cards only; issue none.")
@@ -113,7 +114,7 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
 @click.option("--skip", type=int, default=0, help="Labels already used on the first sheet.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=NewFile(),
     default=Path("labels.html"),
     show_default=True,
     help="The page to write (.html).",

@@ -6,15 +6,17 @@ it without importing kiosk.cli, which sits above them all.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from kiosk import config as cfg
 from kiosk.circulation.store import Store, StoreError
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
 
 
 class Context:
@@ -84,3 +86,28 @@ def table_language(command: Callable[..., Any]) -> Callable[..., Any]:
 def shown_language(lang: str, codes: bool) -> str | None:
     """Return the catalog language a table is written in, or None for column names and codes."""
     return None if codes else ("zh_CN" if lang == "zh" else "en")
+
+
+class NewFile(click.Path):
+    """A file a command writes: checked before the command changes anything.
+
+    A folder that does not exist would otherwise be found only at the end, after cards were
+    issued or good rows imported, with a traceback instead of a message.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path, dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the path, or fail saying which folder is missing or not writable."""
+        path = super().convert(value, param, ctx)
+        folder = Path(os.fsdecode(path)).absolute().parent
+        if not folder.is_dir():
+            self.fail(_(NO_FOLDER, folder=folder), param, ctx)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            self.fail(_(CANNOT_WRITE, folder=folder), param, ctx)
+        return path
+
+
+NO_FOLDER = N_("there is no folder {folder}; make it first (mkdir -p {folder}) or name another")
+CANNOT_WRITE = N_("cannot write in the folder {folder}; run as its owner or name another")

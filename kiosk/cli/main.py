@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import socket
 import sqlite3
@@ -14,7 +15,15 @@ from typing import Any
 import click
 
 from kiosk.circulation.store import StoreError
-from kiosk.cli.context import Context, fail, pass_ctx, shown_language, table_language
+from kiosk.cli.context import (
+    NO_FOLDER,
+    Context,
+    NewFile,
+    fail,
+    pass_ctx,
+    shown_language,
+    table_language,
+)
 from kiosk.cli.help import localize
 from kiosk.i18n import N_, N_plural, _
 
@@ -35,6 +44,18 @@ class KioskGroup(click.Group):
         """Run the command line, with this group's own help translated."""
         localize(self, subcommands=False)
         return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run a command; a store or file it cannot use is a message, never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except StoreError as e:
+            # Locked by another program, or full: the transaction was rolled back whole.
+            fail(str(e))
+        except OSError as e:
+            if e.errno == errno.EPIPE:
+                raise  # `kiosk report ... | head`: click ends quietly
+            fail(_("{path}: {problem}", path=e.filename or "-", problem=e.strerror or e))
 
 
 @click.group(cls=KioskGroup)
@@ -197,11 +218,16 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
     """Copy the store to DEST (a file or folder) while the kiosk keeps running."""
     from kiosk.ops import backups
 
+    if dest.exists() and not dest.is_dir():
+        # Never over a file: `kiosk backup config.toml` (or the store itself) would be lost.
+        fail(_(BACKUP_EXISTS, path=dest))
     if keep is not None:
         try:
             dest.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             fail(_(backups.NEEDS_FOLDER, error=e))
+    elif not dest.is_dir() and not dest.absolute().parent.is_dir():
+        fail(_(NO_FOLDER, folder=dest.absolute().parent))
     store = ctx.store()
     try:
         out = store.backup(dest)
@@ -223,6 +249,12 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
             click.echo(_(backups.COVER_DELETED, path=old))
 
 
+BACKUP_EXISTS = N_(
+    "{path} already exists and a backup never writes over a file; "
+    "name a new file, or a folder (each backup then gets its own name)"
+)
+
+
 @main.command("import")
 @click.argument("kind", type=click.Choice(["patrons", "items", "records"]))
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
@@ -236,7 +268,7 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row, change nothing.")
 @click.option(
     "--rejects",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=NewFile(),
     help="Import the good rows and write the bad ones to this file (same format) to fix and "
     "import again (exit code 3). Without it, one bad row imports nothing.",
 )

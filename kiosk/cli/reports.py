@@ -11,6 +11,7 @@ import click
 from kiosk.circulation import tabular
 from kiosk.circulation.stats import KINDS, PeriodError, resolve
 from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
+from kiosk.cli.context import NewFile
 from kiosk.i18n import LANGUAGES, _, cli_language, translate
 
 
@@ -42,7 +43,7 @@ def fail(message: str) -> None:
     "--lang", type=click.Choice(("zh", "en")), default=None,
     help="Column titles in Chinese (the default for csv and xlsx) or English.",
 )  # fmt: skip
-@click.option("--output", "-o", default="", metavar="FILE", help="Write to a file, not stdout.")
+@click.option("--output", "-o", type=NewFile(), metavar="FILE", help="Write to a file, not stdout.")
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -55,7 +56,7 @@ def report(
     card: str,
     fmt: str,
     lang: str | None,
-    output: str,
+    output: Path | None,
 ) -> None:
     """Print a report: classes, overdue, top-books, new-books, non-borrowers, student..."""
     kiosk_ctx = ctx.obj  # the main command's Context (not imported: it reaches the wiring)
@@ -78,7 +79,7 @@ def report(
     finally:
         store.close()
     if output:
-        Path(output).write_bytes(data)
+        output.write_bytes(data)
         done = _("{count} rows written to {path}", count=len(table.rows), path=output)
         click.echo(done, err=True)
     elif fmt == "xlsx" and sys.stdout.isatty():

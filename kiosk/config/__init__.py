@@ -14,6 +14,7 @@ import re
 import tomllib
 import types
 import typing
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,22 @@ def _weekdays(v: list[int]) -> str | None:
 
 def _listen(v: str) -> str | None:
     host, _, port = v.rpartition(":")
-    return None if host and port.isdigit() else "must be HOST:PORT, like 127.0.0.1:8080"
+    if not host or not port.isdigit():
+        return "must be HOST:PORT, like 127.0.0.1:8080"
+    # 0 is "any free port" (tests); above 65535 the socket would wrap it to another port.
+    return None if int(port) <= 65535 else f"port {port} is above 65535, the highest there is"
+
+
+def _timezone(v: str) -> str | None:
+    # Checked here: a wrong name (there is no "Asia/Beijing") would stop the daemon at start.
+    try:
+        zoneinfo.ZoneInfo(v)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return (
+            f"{v!r} is not a time zone name like Asia/Shanghai "
+            "(`timedatectl list-timezones` lists them)"
+        )
+    return None
 
 
 def _scan_source(v: str) -> str | None:
@@ -102,7 +118,9 @@ class KioskSettings:
     language: str = setting(
         "zh_CN", "First language of the screen and messages.", _one_of("zh_CN", "en")
     )
-    timezone: str = setting("Asia/Shanghai", "The school's time zone, for due dates and reports.")
+    timezone: str = setting(
+        "Asia/Shanghai", "The school's time zone, for due dates and reports.", _timezone
+    )
     school: str = setting("", "The school's name, printed on library cards and book labels.")
     session_timeout_s: float = setting(
         20.0, "Seconds a student's session waits for the first book after the card.", _positive
@@ -555,6 +573,12 @@ def from_dict(
     """Build settings from a parsed TOML table."""
     sections: dict[str, Any] = {}
     for name, value in raw.items():
+        if name not in SECTIONS and not isinstance(value, dict):
+            # `id = "x"` above every [section] header: TOML reads it as a key of no section.
+            raise ConfigError(
+                f"{source}: {name}: a key before the first [section]; every setting goes under "
+                "its section (config.example.toml shows which)"
+            )
         if name not in SECTIONS:
             known = ", ".join(f"[{s}]" for s in SECTIONS)
             raise ConfigError(f"{source}: unknown section [{name}] (known: {known})")

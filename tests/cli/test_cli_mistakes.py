@@ -1,0 +1,210 @@
+"""The IT person's slips at the command line: each one a message naming what is wrong and where,
+a non-zero exit, no traceback, and nothing changed in the store or on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kiosk.circulation.store import Store
+from kiosk.cli import main
+
+KIOSK = [sys.executable, "-m", "kiosk"]
+ENV = {**os.environ, "KIOSK_LANG": "en"}
+CONFIG = '[store]\npath = "kiosk.db"\n[scanner]\nsource = "none:"\n[indicator]\nkind = "none"\n'
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, store: Store) -> Path:
+    """A config for the small school's store (its connection closed, as at a shell)."""
+    store.close()
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return path
+
+
+def kiosk(cfg: Path, *args: str, lang: str = "en") -> Result:
+    return CliRunner().invoke(main, ["--config", str(cfg), *args], env={"KIOSK_LANG": lang})
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def count(db: Path, sql: str) -> int:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def refused(result: Result, code: int) -> str:
+    """Assert a refusal without a traceback; return what the person read."""
+    assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.output
+
+
+@pytest.mark.slow  # `kiosk run` processes
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        # There is no Asia/Beijing in the time zone database: China's zone is Asia/Shanghai.
+        (
+            'timezone = "Asia/Beijing"',
+            "[kiosk] timezone: 'Asia/Beijing' is not a time zone name like Asia/Shanghai "
+            "(`timedatectl list-timezones` lists them)",
+        ),
+    ],
+)
+def test_run_names_a_time_zone_that_does_not_exist_instead_of_crashing(
+    cfg: Path, line: str, said: str
+) -> None:
+    cfg.write_text(f"[kiosk]\n{line}\n{CONFIG}", encoding="utf-8")
+    before = digest(cfg.parent / "kiosk.db")
+    result = subprocess.run(
+        [*KIOSK, "--config", str(cfg), "run"], capture_output=True, text=True, env=ENV, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"error: {cfg}: {said}\n"
+    assert result.stdout == ""
+    assert digest(cfg.parent / "kiosk.db") == before
+
+
+def test_doctor_and_reports_name_the_bad_time_zone_too(cfg: Path) -> None:
+    cfg.write_text(f'[kiosk]\ntimezone = "Beijing"\n{CONFIG}', encoding="utf-8")
+    said = f"{cfg}: [kiosk] timezone: 'Beijing' is not a time zone name like Asia/Shanghai"
+    out = refused(kiosk(cfg, "report", "overdue"), 2)
+    assert out.startswith(f"error: {said}")
+    out = refused(kiosk(cfg, "export", "loans"), 2)
+    assert out.startswith(f"error: {said}")
+    doctor = kiosk(cfg, "doctor", "--user", "root" if os.geteuid() == 0 else os.environ["USER"])
+    assert doctor.exit_code == 1
+    assert f"PROBLEM      config: {said}" in doctor.output
+
+
+def test_a_port_above_65535_is_refused_not_wrapped_to_another_port(cfg: Path) -> None:
+    # 99999 would have listened on 34463 (99999 - 65536), where nobody looks for the pages.
+    cfg.write_text(f'{CONFIG}[web]\nlisten = "0.0.0.0:99999"\n', encoding="utf-8")
+    out = refused(kiosk(cfg, "status"), 2)
+    assert out == f"error: {cfg}: [web] listen: port 99999 is above 65535, the highest there is\n"
+
+
+def test_a_key_above_every_section_is_named_as_such(cfg: Path) -> None:
+    cfg.write_text(f'id = "kiosk-2"\n{CONFIG}', encoding="utf-8")
+    out = refused(kiosk(cfg, "status"), 2)
+    assert out == (
+        f"error: {cfg}: id: a key before the first [section]; every setting goes under its "
+        "section (config.example.toml shows which)\n"
+    )
+
+
+def test_backup_never_writes_over_the_config_or_the_store(cfg: Path) -> None:
+    store = cfg.parent / "kiosk.db"
+    config_before, store_before = digest(cfg), digest(store)
+    for target in (cfg, store):
+        out = refused(kiosk(cfg, "backup", str(target)), 1)
+        assert out == (
+            f"error: {target} already exists and a backup never writes over a file; name a new "
+            "file, or a folder (each backup then gets its own name)\n"
+        )
+    assert digest(cfg) == config_before
+    assert digest(store) == store_before
+    assert count(store, "SELECT count(*) FROM patrons") == 5
+    assert sorted(p.name for p in cfg.parent.iterdir() if not p.name.startswith("kiosk.db")) == [
+        "config.toml"
+    ]
+
+
+def test_backup_into_a_folder_that_does_not_exist_says_which(cfg: Path) -> None:
+    target = cfg.parent / "usb" / "kiosk.db"
+    out = refused(kiosk(cfg, "backup", str(target)), 1)
+    folder = cfg.parent / "usb"
+    assert out == (
+        f"error: there is no folder {folder}; make it first (mkdir -p {folder}) or name another\n"
+    )
+    assert not folder.exists()
+    # Given a folder that is there, or with --keep (which makes it), the backup is written.
+    assert kiosk(cfg, "backup", "--keep", "3", str(folder)).exit_code == 0
+    assert len(list(folder.glob("kiosk-*.db"))) == 1
+
+
+def test_import_with_rejects_in_a_missing_folder_imports_nothing(cfg: Path) -> None:
+    store = cfg.parent / "kiosk.db"
+    rows = "card_id,name,class\n0F00CCCC01,新同学,三(2)班\n0F00CCCC02,,三(2)班\n"
+    (cfg.parent / "new.csv").write_text(rows, encoding="utf-8")
+    events = count(store, "SELECT count(*) FROM events")
+    rejects = cfg.parent / "fix-me" / "bad.csv"
+
+    out = refused(
+        kiosk(cfg, "import", "patrons", str(cfg.parent / "new.csv"), "--rejects", str(rejects)), 2
+    )
+
+    folder = cfg.parent / "fix-me"
+    assert out.endswith(
+        f"Error: Invalid value for '--rejects': there is no folder {folder}; make it first "
+        f"(mkdir -p {folder}) or name another\n"
+    )
+    # Before, the good row came in and then the bad one's file could not be written.
+    assert count(store, "SELECT count(*) FROM patrons") == 5
+    assert count(store, "SELECT count(*) FROM events") == events
+    assert not folder.exists()
+
+
+def test_cards_print_to_a_missing_folder_issues_no_cards(cfg: Path) -> None:
+    store = cfg.parent / "kiosk.db"
+    cards = count(store, "SELECT count(*) FROM cards")
+    events = count(store, "SELECT count(*) FROM events")
+    out = refused(
+        kiosk(
+            cfg,
+            "cards",
+            "print",
+            "--class",
+            "三(2)班",
+            "--out",
+            str(cfg.parent / "print" / "c.pdf"),
+        ),
+        2,
+    )
+    assert f"Invalid value for '--out': there is no folder {cfg.parent / 'print'}" in out
+    assert count(store, "SELECT count(*) FROM cards") == cards
+    assert count(store, "SELECT count(*) FROM events") == events
+
+
+def test_report_and_labels_to_a_missing_folder_say_which_folder(cfg: Path) -> None:
+    folder = cfg.parent / "reports"
+    out = refused(kiosk(cfg, "report", "overdue", "-o", str(folder / "overdue.csv")), 2)
+    assert f"Invalid value for '--output' / '-o': there is no folder {folder};" in out
+    out = refused(kiosk(cfg, "labels", "9787020002207", "--out", str(folder / "l.html")), 2)
+    assert f"Invalid value for '--out': there is no folder {folder};" in out
+    assert not folder.exists()
+
+
+def test_the_folder_message_is_in_chinese_on_a_chinese_terminal(cfg: Path) -> None:
+    target = cfg.parent / "usb" / "kiosk.db"
+    out = refused(kiosk(cfg, "backup", str(target), lang="zh_CN"), 1)
+    folder = cfg.parent / "usb"
+    assert out == f"错误：没有文件夹 {folder}；请先建好它（mkdir -p {folder}），或换一个位置\n"
+
+
+def test_a_write_to_a_store_another_program_holds_is_a_message(cfg: Path) -> None:
+    store = cfg.parent / "kiosk.db"
+    holder = sqlite3.connect(store, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # an sqlite3 shell left in a transaction, say
+        out = refused(kiosk(cfg, "stocktake", "start", "--location", "library"), 1)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert out == f"error: {store}: locked by another program (database is locked)\n"
+    assert count(store, "SELECT count(*) FROM stocktakes") == 0
