@@ -6,6 +6,7 @@ at 100 % on A4; or, for `--out NAME.pdf`, that page printed to PDF by headless C
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -50,6 +51,18 @@ def _render(kiosk_ctx: click.Context, store: object, draw: object) -> str:
     app = create_app(store=store, settings=kiosk_ctx.settings)  # type: ignore[arg-type, attr-defined]
     with app.test_request_context("/admin/"):
         return draw()  # type: ignore[operator]
+
+
+def _day(value: str | None) -> str | None:
+    """Return --since as given, or refuse what is not a day (else: "no such books")."""
+    if value is not None:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(
+                _("{value} is not a day like 2026-09-01", value=value)
+            ) from None
+    return value
 
 
 @click.group()
@@ -110,7 +123,11 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
     show_default=True,
     help="The A4 label sheet.",
 )
-@click.option("--since", help="The books added since this day (2026-09-01).")
+@click.option(
+    "--since",
+    callback=lambda _c, _p, v: _day(v),
+    help="The books added since this day (2026-09-01).",
+)
 @click.option("--skip", type=int, default=0, help="Labels already used on the first sheet.")
 @click.option(
     "--out",

@@ -12,7 +12,9 @@ from kiosk.circulation import tabular
 from kiosk.circulation.stats import KINDS, PeriodError, resolve
 from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
 from kiosk.cli.context import NewFile
-from kiosk.i18n import LANGUAGES, _, cli_language, translate
+from kiosk.i18n import LANGUAGES, N_, _, cli_language, translate
+
+RANGE_NEEDS_BOTH = N_("A range needs both --from and --to, like --from 2026-11-01 --to 2026-11-30.")
 
 
 def fail(message: str) -> None:
@@ -65,6 +67,9 @@ def report(
         lang = "zh_CN" if fmt != "text" else cli_language()
     lang = "zh_CN" if lang.startswith("zh") else "en"
     assert lang in LANGUAGES
+    if (first or last or period == "range") and not (first and last):
+        # Else the missing end would be read as a date "-".
+        fail(_(RANGE_NEEDS_BOTH))
     tz = ZoneInfo(settings.kiosk.timezone)
     store = kiosk_ctx.store()
     try:

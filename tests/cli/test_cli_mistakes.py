@@ -208,3 +208,35 @@ def test_a_write_to_a_store_another_program_holds_is_a_message(cfg: Path) -> Non
         holder.close()
     assert out == f"error: {store}: locked by another program (database is locked)\n"
     assert count(store, "SELECT count(*) FROM stocktakes") == 0
+
+
+def test_a_report_range_with_one_end_asks_for_both(cfg: Path) -> None:
+    # Before, the missing end was read as the date "-": "error: - is not a date".
+    wanted = "error: A range needs both --from and --to, like --from 2026-11-01 --to 2026-11-30.\n"
+    assert refused(kiosk(cfg, "report", "overdue", "--from", "2026-11-01"), 1) == wanted
+    assert refused(kiosk(cfg, "report", "overdue", "--to", "2026-11-30"), 1) == wanted
+    assert refused(kiosk(cfg, "report", "classes", "--period", "range"), 1) == wanted
+    both = kiosk(cfg, "report", "classes", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert both.exit_code == 0, both.output
+    assert both.output.splitlines()[0].startswith("Class ")
+
+
+def test_the_student_report_without_a_card_asks_for_one(cfg: Path) -> None:
+    out = refused(kiosk(cfg, "report", "student"), 1)
+    assert out == "error: Name the student (--card, their card or id).\n"
+    out = refused(kiosk(cfg, "report", "student", "--card", "0F00FFFFFF"), 1)
+    assert out == "error: No patron has the card or id 0F00FFFFFF.\n"
+    found = kiosk(cfg, "report", "student", "--card", "S001")
+    assert found.exit_code == 0, found.output
+    assert found.output.splitlines()[0].startswith("Student ")
+
+
+def test_labels_since_a_word_that_is_not_a_day_says_so(cfg: Path) -> None:
+    # Before: "error: no such books", as if the catalogue were empty.
+    out = refused(kiosk(cfg, "labels", "--since", "yesterday"), 2)
+    assert out.endswith(
+        "Error: Invalid value for '--since': yesterday is not a day like 2026-09-01\n"
+    )
+    assert not (cfg.parent / "labels.html").exists()
+    out = refused(kiosk(cfg, "labels", "--since", "昨天", lang="zh_CN"), 2)
+    assert "昨天 不是日期，请写成 2026-09-01 这样" in out
