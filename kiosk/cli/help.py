@@ -26,12 +26,29 @@ def localize(cmd: click.Command, lang: str | None = None, *, subcommands: bool =
         cmd.help = translate(cmd.help, lang)
     if cmd.short_help:
         cmd.short_help = translate(cmd.short_help, lang)
+    elif cmd.help:
+        cmd.short_help = short_help(cmd.help)
     for param in cmd.params:
         if isinstance(param, click.Option) and param.help:
             param.help = translate(param.help, lang)
     if subcommands and isinstance(cmd, click.Group):
         for sub in cmd.commands.values():
             localize(sub, lang)
+
+
+SHORT = 60  # characters of a command's line in `kiosk --help` (click allows 80 less the names)
+
+
+def short_help(text: str) -> str:
+    """Return the first sentence, cut at SHORT characters: a Chinese one has no spaces.
+
+    click shortens at spaces, so a Chinese sentence longer than its limit became only "...".
+    """
+    first = text.partition("\n\n")[0].split("。")[0].strip()
+    first = " ".join(first.split())
+    if len(first) <= SHORT:
+        return first + ("。" if "。" in text.partition("\n\n")[0] else "")
+    return first[: SHORT - 1] + "…"
 
 
 def help_texts(cmd: click.Command) -> Iterator[str]:
