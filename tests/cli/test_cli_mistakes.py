@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -240,3 +241,55 @@ def test_labels_since_a_word_that_is_not_a_day_says_so(cfg: Path) -> None:
     assert not (cfg.parent / "labels.html").exists()
     out = refused(kiosk(cfg, "labels", "--since", "昨天", lang="zh_CN"), 2)
     assert "昨天 不是日期，请写成 2026-09-01 这样" in out
+
+
+def migration_sets(db: Path) -> dict[str, int]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT migration_set, count(*) FROM _sqlite_migrations GROUP BY 1")
+        return dict(rows.fetchall())
+    finally:
+        conn.close()
+
+
+def test_a_hub_command_given_the_kiosks_config_leaves_the_kiosks_store_alone(cfg: Path) -> None:
+    # On the Pi, `kiosk hub register kiosk-2` without --config /etc/kiosk/hub.toml: before,
+    # the hub's tables and change-feed triggers went into the kiosk's own store.
+    store = cfg.parent / "kiosk.db"
+    (cfg.parent / "p.csv").write_text(
+        "card_id,name,class\n0F00CCCC01,新同学,三(2)班\n", encoding="utf-8"
+    )
+    imported = kiosk(cfg, "import", "patrons", str(cfg.parent / "p.csv"))
+    assert imported.exit_code == 0, imported.output
+    sets, before = migration_sets(store), digest(store)
+    said = (
+        f"error: {store} is a kiosk's own store, not a hub's ({cfg} is this kiosk's config); "
+        "give the hub's config: kiosk --config /etc/kiosk/hub.toml hub ...\n"
+    )
+    for args in (["register", "kiosk-2"], ["kiosks"], ["revoke", "kiosk-2"], []):
+        assert refused(kiosk(cfg, "hub", *args), 1) == said
+    assert migration_sets(store) == sets == {"kiosk": sets["kiosk"]}
+    assert digest(store) == before
+
+
+def test_a_store_kiosk_init_made_for_the_hub_still_becomes_the_hub(tmp_path: Path) -> None:
+    cfg = tmp_path / "hub.toml"
+    cfg.write_text('[kiosk]\nid = "hub"\n[store]\npath = "hub.db"\n', encoding="utf-8")
+    assert kiosk(cfg, "init").exit_code == 0
+    registered = kiosk(cfg, "hub", "register", "kiosk-2")
+    assert registered.exit_code == 0, registered.output
+    assert migration_sets(tmp_path / "hub.db")["hub"] > 0
+
+
+def test_the_hub_on_a_port_that_is_taken_says_so_before_it_says_ready(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = tmp_path / "hub.toml"
+        cfg.write_text(f'[store]\npath = "hub.db"\n[web]\nlisten = "127.0.0.1:{port}"\n', "utf-8")
+        out = refused(kiosk(cfg, "hub"), 1)
+    assert out.startswith(f"error: the hub cannot listen on 127.0.0.1:{port}: ")
+    assert out.endswith(f"; set another [web] listen in {cfg}\n")
+    assert "hub ready" not in out
+    assert not (tmp_path / "hub.db").exists()
