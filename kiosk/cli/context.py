@@ -43,12 +43,23 @@ class Context:
         assert self._settings is not None
         return self._settings
 
+    def store_path(self) -> Path:
+        """Return the configured store's path; exit saying so when it names a folder."""
+        s = self.settings
+        path = s.resolve(s.store.path)
+        if path.is_dir():
+            # SQLite would say only "unable to open database file".
+            from kiosk.ops.doctor import STORE_IS_FOLDER
+
+            fail(_(STORE_IS_FOLDER, path=path, config=self.config_path))
+        return path
+
     def store(self, create: bool = False) -> Store:
         """Open the configured store, or exit with a clear message."""
         from kiosk.daemon.app import open_store
 
         s = self.settings
-        path = s.resolve(s.store.path)
+        path = self.store_path()
         if not create and not path.exists():
             fail(_("{path}: no store here yet; run `kiosk init` first", path=path))
         try:

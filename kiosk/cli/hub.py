@@ -25,12 +25,12 @@ def _fail(message: str) -> None:
 
 def _open(ctx: click.Context) -> Store:
     settings = ctx.obj.settings  # kiosk.cli.Context, which exits on a bad config
-    path = settings.resolve(settings.store.path)
+    path = ctx.obj.store_path()  # exits when it names a folder
     if hubstore.used_by_a_kiosk(path):
         _fail(_(KIOSK_STORE, path=path, config=ctx.obj.config_path))
     try:
         store = hubstore.open_hub_store(
-            settings.resolve(settings.store.path),
+            path,
             hub_id=settings.kiosk.id,
             wal_max_pages=settings.store.wal_max_pages,
         )

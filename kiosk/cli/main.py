@@ -88,7 +88,7 @@ def run(ctx: Context) -> None:
     from kiosk.ops.backups import daemon_lock
 
     settings = ctx.settings
-    path = settings.resolve(settings.store.path)
+    path = ctx.store_path()
     if not path.exists():
         # An empty new store would make every card "unknown": refuse, and say what to do.
         fail(_("{path}: no store here yet; run `kiosk init` first", path=path))

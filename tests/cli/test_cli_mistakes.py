@@ -293,3 +293,22 @@ def test_the_hub_on_a_port_that_is_taken_says_so_before_it_says_ready(tmp_path: 
     assert out.endswith(f"; set another [web] listen in {cfg}\n")
     assert "hub ready" not in out
     assert not (tmp_path / "hub.db").exists()
+
+
+def test_a_store_path_that_names_a_folder_is_said_so_by_every_command(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[store]\npath = "data"\n[scanner]\nsource = "none:"\n', encoding="utf-8")
+    said = (
+        f"{tmp_path / 'data'} is a folder: [store] path in {cfg} names the database file in "
+        "it, like /var/lib/kiosk/kiosk.db"
+    )
+    # Before: "unable to open database file", and doctor's fix was `kiosk init`.
+    for args in (["status"], ["init"], ["run"], ["export", "items"], ["hub", "kiosks"]):
+        assert refused(kiosk(cfg, *args), 1) == f"error: {said}\n", args
+    doctor = kiosk(cfg, "doctor", "--user", "root" if os.geteuid() == 0 else os.environ["USER"])
+    assert doctor.exit_code == 1
+    assert f"PROBLEM      store: {said}\n" in doctor.output
+    assert f"fix: point [store] path in {cfg} at the kiosk's database\n" in doctor.output
+    assert "kiosk --config" not in doctor.output  # no `kiosk init`: it cannot help here
+    assert list((tmp_path / "data").iterdir()) == []
