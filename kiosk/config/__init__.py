@@ -555,11 +555,16 @@ def load(path: Path | str, *, must_exist: bool = True) -> Settings:
     """Read and check a config file; raise ConfigError naming the file and key on any problem."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad may save UTF-8 with a BOM, which TOML alone refuses.
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(f"{path}: config file not found") from None
         raw = {}
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a folder, not a config file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: not allowed to read it (run as root or as kiosk)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:

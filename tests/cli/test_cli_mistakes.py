@@ -312,3 +312,18 @@ def test_a_store_path_that_names_a_folder_is_said_so_by_every_command(tmp_path: 
     assert f"fix: point [store] path in {cfg} at the kiosk's database\n" in doctor.output
     assert "kiosk --config" not in doctor.output  # no `kiosk init`: it cannot help here
     assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_a_config_saved_by_windows_notepad_with_a_bom_is_read(cfg: Path) -> None:
+    # Before: "not valid TOML: Invalid statement (at line 1, column 1)", on a file that looks fine.
+    text = f'[kiosk]\r\nid = "图书馆-1"\r\n{CONFIG}'.replace("\n", "\r\n").replace("\r\r", "\r")
+    cfg.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    result = kiosk(cfg, "status")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("kiosk_id: 图书馆-1\n")
+
+
+def test_a_config_path_that_is_a_folder_is_said_so(tmp_path: Path) -> None:
+    (tmp_path / "kiosk").mkdir()
+    out = refused(kiosk(tmp_path / "kiosk", "status"), 2)
+    assert out == f"error: {tmp_path / 'kiosk'}: a folder, not a config file\n"
