@@ -94,7 +94,27 @@ def _timezone(v: str) -> str | None:
 
 def _scan_source(v: str) -> str | None:
     ok = v == "stdin:" or v.startswith(("fifo:", "evdev:", "none:"))
-    return None if ok else "must be stdin:, fifo:/path, evdev:... or none:"
+    if not ok:
+        return "must be stdin:, fifo:/path, evdev:... or none:"
+    if v == "fifo:":
+        return "fifo: needs a path, like fifo:/run/kiosk/scan"
+    return _evdev(v.removeprefix("evdev:")) if v.startswith("evdev:") else None
+
+
+def _evdev(spec: str) -> str | None:
+    # A typo here would only ever show as "not plugged in" (and crash the reader once one is).
+    if spec.startswith("name="):
+        problem = _regex(spec.removeprefix("name="))
+        return f"evdev:{spec}: the name {problem}" if problem else None
+    if spec.startswith("usb="):
+        if re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", spec.removeprefix("usb=")):
+            return None
+        return f"evdev:{spec}: the USB id is VID:PID as `kiosk devices` shows it, like 0c2e:0b61"
+    return None if spec else "evdev: needs a device: a /dev/input path, name=REGEX or usb=VID:PID"
+
+
+def _card_port(v: str) -> str | None:
+    return _evdev(v.removeprefix("evdev:")) if v.startswith("evdev:") else None
 
 
 def _regex(v: str) -> str | None:
@@ -215,6 +235,7 @@ class CardReaderSettings:
         "",
         "pyserial URL or device path of the card reader, pty: for a pseudo-terminal to type "
         "frames into, or evdev:... for a USB reader that types; empty for none.",
+        _card_port,
     )
     protocol: str = setting(
         "rdm6300",

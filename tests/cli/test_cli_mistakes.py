@@ -327,3 +327,18 @@ def test_a_config_path_that_is_a_folder_is_said_so(tmp_path: Path) -> None:
     (tmp_path / "kiosk").mkdir()
     out = refused(kiosk(tmp_path / "kiosk", "status"), 2)
     assert out == f"error: {tmp_path / 'kiosk'}: a folder, not a config file\n"
+
+
+def test_a_mistyped_scanner_id_is_a_config_problem_not_an_unplugged_scanner(cfg: Path) -> None:
+    # Before: `kiosk devices test` and doctor said "not plugged in" (and the fix: plug it in).
+    cfg.write_text(CONFIG.replace('"none:"', '"evdev:usb=0c2e-0b61"'), encoding="utf-8")
+    said = (
+        f"{cfg}: [scanner] source: evdev:usb=0c2e-0b61: the USB id is VID:PID as `kiosk devices` "
+        "shows it, like 0c2e:0b61"
+    )
+    out = refused(kiosk(cfg, "devices", "test", "--seconds", "1"), 2)
+    assert out == f"error: {said}\n"
+    doctor = kiosk(cfg, "doctor", "--user", "root" if os.geteuid() == 0 else os.environ["USER"])
+    assert doctor.exit_code == 1
+    assert f"PROBLEM      config: {said}\n" in doctor.output
+    assert "plug the scanner in" not in doctor.output

@@ -73,6 +73,17 @@ def write(tmp_path: Path, text: str) -> Path:
         ("[web]\nlisten = '0.0.0.0:80800'\n", "[web] listen: port 80800 is above 65535"),
         ("[sip2]\naddress = '10.0.0.5:600100'\n", "[sip2] address: must be HOST:PORT"),
         ("id = 'kiosk-2'\n[kiosk]\n", "id: a key before the first [section]"),
+        (
+            "[scanner]\nsource = 'evdev:usb=0c2e'\n",
+            "[scanner] source: evdev:usb=0c2e: the USB id is VID:PID as `kiosk devices` shows it",
+        ),
+        ("[scanner]\nsource = 'evdev:name=(['\n", "evdev:name=([: the name is not a valid regular"),
+        ("[scanner]\nsource = 'evdev:'\n", "[scanner] source: evdev: needs a device"),
+        ("[scanner]\nsource = 'fifo:'\n", "[scanner] source: fifo: needs a path"),
+        (
+            "[card_reader]\nport = 'evdev:usb=1a86-7523'\n",
+            "[card_reader] port: evdev:usb=1a86-7523",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, message: str) -> None:
