@@ -84,6 +84,8 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
     from kiosk.web.catalogue import print_css, render_card_sheet
 
     kiosk_ctx = ctx.obj  # the main command's Context (web must not reach the wiring)
+    # Checked before any card is issued; a class like "3/2" must not name a folder.
+    out = out or NewFile().convert(f"cards-{class_name.replace(os.sep, '-')}.html", None, ctx)
     store = kiosk_ctx.store()
     try:
         issued = [] if no_issue else catalogue.issue_missing_cards(store, class_name, "cli")
@@ -94,7 +96,6 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
         html = _render(kiosk_ctx, store, lambda: render_card_sheet(class_name, rows, print_css()))
     finally:
         store.close()
-    out = out or Path(f"cards-{class_name}.html")
     write_page(html, out)
     click.echo(
         _(

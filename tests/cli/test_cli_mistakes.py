@@ -342,3 +342,17 @@ def test_a_mistyped_scanner_id_is_a_config_problem_not_an_unplugged_scanner(cfg:
     assert doctor.exit_code == 1
     assert f"PROBLEM      config: {said}\n" in doctor.output
     assert "plug the scanner in" not in doctor.output
+
+
+def test_cards_of_a_class_with_a_slash_go_to_a_file_in_this_folder(
+    cfg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = "card_id,name,class,grade\n0F00CCCC01,Tom Brown,3/2,3\n"
+    (cfg.parent / "p.csv").write_text(rows, encoding="utf-8")
+    assert kiosk(cfg, "import", "patrons", str(cfg.parent / "p.csv")).exit_code == 0
+    monkeypatch.chdir(cfg.parent)
+    # Before: the default file cards-3/2.html named a folder "cards-3" that is not there.
+    result = kiosk(cfg, "cards", "print", "--class", "3/2")
+    assert result.exit_code == 0, result.output
+    assert result.output == "0 cards issued; 1 cards of 3/2 written to cards-3-2.html\n"
+    assert "Tom Brown" in (cfg.parent / "cards-3-2.html").read_text(encoding="utf-8")
