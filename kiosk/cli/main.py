@@ -137,6 +137,11 @@ def demo(folder: str, seed: int, no_run: bool, listen: str) -> None:
         # Checked before anything is made: a demo without its pages is no demo.
         fail(_(CANNOT_LISTEN, listen=listen, problem=problem))
     path = Path(folder)
+    if path.is_file():
+        fail(_("--dir {folder} is a file; the demo needs a folder", folder=path), 2)
+    if taken := not_a_demo(path):
+        # The demo school would be written into that store (or over that config).
+        fail(_(NOT_A_DEMO, folder=path, found=taken))
     settings, hints = make_demo(path, seed=seed)
     settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, listen=listen))
     click.echo(hints)
@@ -146,6 +151,24 @@ def demo(folder: str, seed: int, no_run: bool, listen: str) -> None:
     click.echo(_(PAGES_AT, address=f"{shown}:{port}"))
     setup_logging(settings.kiosk.log_level)
     Daemon(settings).run(stop_on_signals())
+
+
+NOT_A_DEMO = N_(
+    "{folder} holds a kiosk that is not a demo ({found}); the demo needs a folder of its own, "
+    "like --dir demo-data"
+)
+
+
+def not_a_demo(folder: Path) -> str | None:
+    """Return a file in `folder` that is not the demo's, or None when it is free for one."""
+    from kiosk.circulation.demo import CONFIG
+
+    config = folder / "config.toml"
+    if config.is_file():
+        made = config.read_text("utf-8", errors="replace").startswith(CONFIG.split("(seed")[0])
+        return None if made else str(config)
+    found = [p for p in (folder / "kiosk.db",) if p.exists()]
+    return str(found[0]) if found else None
 
 
 def port_taken(host: str, port: int) -> str | None:

@@ -356,3 +356,27 @@ def test_cards_of_a_class_with_a_slash_go_to_a_file_in_this_folder(
     assert result.exit_code == 0, result.output
     assert result.output == "0 cards issued; 1 cards of 3/2 written to cards-3-2.html\n"
     assert "Tom Brown" in (cfg.parent / "cards-3-2.html").read_text(encoding="utf-8")
+
+
+def test_the_demo_never_writes_its_school_into_a_real_kiosks_folder(cfg: Path) -> None:
+    # `kiosk demo --dir /var/lib/kiosk`: before, the demo's patrons and books went into the
+    # school's own store (and a config.toml was written beside it).
+    store = cfg.parent / "kiosk.db"
+    before = digest(store)
+    cfg.rename(cfg.parent / "kiosk.toml")  # the store alone, as in /var/lib/kiosk
+    out = refused(CliRunner().invoke(main, ["demo", "--dir", str(cfg.parent), "--no-run"]), 1)
+    assert out == (
+        f"error: {cfg.parent} holds a kiosk that is not a demo ({store}); the demo needs a folder "
+        "of its own, like --dir demo-data\n"
+    )
+    assert digest(store) == before
+    assert count(store, "SELECT count(*) FROM patrons") == 5
+    assert not cfg.exists()
+    # A folder with a kiosk's config.toml is refused too; the demo's own folder is reused.
+    cfg.parent.joinpath("kiosk.toml").rename(cfg)
+    out = refused(CliRunner().invoke(main, ["demo", "--dir", str(cfg.parent), "--no-run"]), 1)
+    assert f"holds a kiosk that is not a demo ({cfg})" in out
+    demo = cfg.parent / "demo"
+    for _ in range(2):
+        made = CliRunner().invoke(main, ["demo", "--dir", str(demo), "--no-run"])
+        assert made.exit_code == 0, made.output
