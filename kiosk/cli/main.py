@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import errno
 import json
 import socket
@@ -11,6 +12,7 @@ import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -188,7 +190,9 @@ def port_taken(host: str, port: int) -> str | None:
 @pass_ctx
 def status(ctx: Context, as_json: bool) -> None:
     """Show counts, open loans, the last events and the store's health."""
+    from kiosk.circulation.export import in_words
     from kiosk.circulation.reports import status_report
+    from kiosk.i18n import cli_language
 
     store = ctx.store()
     report = status_report(store)
@@ -200,13 +204,18 @@ def status(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
+    lang, tz = cli_language(), ZoneInfo(ctx.settings.kiosk.timezone)
+    if not ctx.settings.hub.url:
+        del report["events_waiting_for_hub"]  # none is ever sent: it would look like a fault
     for key, value in report.items():
         if key == "last_events":
             click.echo(_("last events:"))
             for e in value:
-                click.echo(
-                    f"  {e['at']}  {e['type']:<10} {e['item_barcode'] or ''} {e['patron_id'] or ''}"
-                )
+                at = dt.datetime.fromisoformat(e["at"]).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+                said = in_words(e["type"], lang)
+                click.echo(f"  {at}  {said}  {e['item_barcode'] or ''} {e['patron_id'] or ''}")
+        elif key in STATUS_LINES:
+            click.echo(f"{_(STATUS_LINES[key])}: {value}")
         elif key == "sip2":
             state = (
                 _("online")
@@ -227,6 +236,21 @@ def status(ctx: Context, as_json: bool) -> None:
                 click.echo(_("  last error: {error}", error=value["last_error"]))
         else:
             click.echo(f"{key}: {value}")
+
+
+# `kiosk status` in words (its --json keeps the keys, for monitoring).
+STATUS_LINES = {
+    "kiosk_id": N_("kiosk"),
+    "store": N_("store"),
+    "schema": N_("schema"),
+    "integrity": N_("integrity check"),
+    "patrons": N_("patrons"),
+    "items": N_("books"),
+    "open_loans": N_("on loan"),
+    "overdue_loans": N_("overdue"),
+    "events": N_("events"),
+    "events_waiting_for_hub": N_("events waiting for the hub"),
+}
 
 
 @main.command()

@@ -3,6 +3,7 @@ a non-zero exit, no traceback, and nothing changed in the store or on disk."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import socket
@@ -10,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -320,7 +322,7 @@ def test_a_config_saved_by_windows_notepad_with_a_bom_is_read(cfg: Path) -> None
     cfg.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     result = kiosk(cfg, "status")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("kiosk_id: 图书馆-1\n")
+    assert result.output.startswith("kiosk: 图书馆-1\n")
 
 
 def test_a_config_path_that_is_a_folder_is_said_so(tmp_path: Path) -> None:
@@ -380,3 +382,29 @@ def test_the_demo_never_writes_its_school_into_a_real_kiosks_folder(cfg: Path) -
     for _ in range(2):
         made = CliRunner().invoke(main, ["demo", "--dir", str(demo), "--no-run"])
         assert made.exit_code == 0, made.output
+
+
+def test_status_speaks_words_and_the_schools_time_not_keys(cfg: Path) -> None:
+    # Before: keys (open_loans, events_waiting_for_hub), event codes and UTC times, in Chinese
+    # too; and "events_waiting_for_hub: N" on a kiosk with no hub, which looked like a fault.
+    (cfg.parent / "p.csv").write_text("card_id,name,class\n0F00CCCC01,新同学,三(2)班\n", "utf-8")
+    assert kiosk(cfg, "import", "patrons", str(cfg.parent / "p.csv")).exit_code == 0
+    conn = sqlite3.connect(f"file:{cfg.parent / 'kiosk.db'}?mode=ro", uri=True)
+    (stamp,) = conn.execute("SELECT at FROM events WHERE type = 'import'").fetchone()
+    conn.close()
+    at = dt.datetime.fromisoformat(stamp)
+    shown = at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+    result = kiosk(cfg, "status", lang="zh_CN")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "自助借还机: kiosk-1"
+    assert "读者: 6" in lines and "图书: 5" in lines and "借出中: 0" in lines
+    assert not [line for line in lines if "hub" in line or "中心服务器" in line]
+    assert lines[lines.index("最近的记录：") + 1].startswith(f"  {shown}  导入")
+    english = kiosk(cfg, "status").output.splitlines()
+    assert "patrons: 6" in english and "on loan: 0" in english
+    cfg.write_text(f'{CONFIG}[hub]\nurl = "https://hub.school.example"\n', encoding="utf-8")
+    waiting = kiosk(cfg, "status").output.splitlines()
+    assert [line for line in waiting if line.startswith("events waiting for the hub: ")]
+    data = kiosk(cfg, "status", "--json")
+    assert __import__("json").loads(data.output)["open_loans"] == 0  # keys stay, for scripts
