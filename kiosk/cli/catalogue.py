@@ -26,7 +26,10 @@ NO_BROWSER = N_("a PDF needs Chromium (apt install chromium); or write .html and
 def write_page(html: str, out: Path) -> None:
     """Write the page as .html, or as a PDF printed by headless Chromium when OUT ends in .pdf."""
     if out.suffix.lower() != ".pdf":
-        out.write_text(html, encoding="utf-8")
+        try:
+            out.write_text(html, encoding="utf-8")
+        except OSError as e:  # a full disk: the message names the file (kiosk.cli.main says it)
+            raise OSError(e.errno, e.strerror, str(out)) from None
         return
     browser = next((found for b in BROWSERS if (found := shutil.which(b))), None)
     if browser is None:

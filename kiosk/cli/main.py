@@ -57,7 +57,10 @@ class KioskGroup(click.Group):
         except OSError as e:
             if e.errno == errno.EPIPE:
                 raise  # `kiosk report ... | head`: click ends quietly
-            fail(_("{path}: {problem}", path=e.filename or "-", problem=e.strerror or e))
+            problem = e.strerror or str(e)
+            fail(
+                _("{path}: {problem}", path=e.filename, problem=problem) if e.filename else problem
+            )
 
 
 @click.group(cls=KioskGroup)

@@ -84,7 +84,10 @@ def report(
     finally:
         store.close()
     if output:
-        output.write_bytes(data)
+        try:
+            output.write_bytes(data)
+        except OSError as e:  # a full disk: the message names the file (kiosk.cli.main says it)
+            raise OSError(e.errno, e.strerror, str(output)) from None
         done = _("{count} rows written to {path}", count=len(table.rows), path=output)
         click.echo(done, err=True)
     elif fmt == "xlsx" and sys.stdout.isatty():

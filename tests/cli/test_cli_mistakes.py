@@ -408,3 +408,12 @@ def test_status_speaks_words_and_the_schools_time_not_keys(cfg: Path) -> None:
     assert [line for line in waiting if line.startswith("events waiting for the hub: ")]
     data = kiosk(cfg, "status", "--json")
     assert __import__("json").loads(data.output)["open_loans"] == 0  # keys stay, for scripts
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_is_a_message_naming_the_file(cfg: Path) -> None:
+    # /dev/full answers every write with "No space left on device", as a full SD card does.
+    out = refused(kiosk(cfg, "labels", "9787020002207", "--out", "/dev/full"), 1)
+    assert out == "error: /dev/full: No space left on device\n"
+    out = refused(kiosk(cfg, "report", "overdue", "-o", "/dev/full"), 1)
+    assert out == "error: /dev/full: No space left on device\n"
