@@ -612,6 +612,13 @@ def from_dict(
             raise ConfigError(f"{source}: {name} must be a [section], not a single value")
         sections[name] = _section(SECTIONS[name], name, value, source)
     settings = Settings(**sections, base_dir=base_dir)
+    pins = [(k, getattr(settings.indicator, k)) for k in ("green_pin", "red_pin", "amber_pin")]
+    pins.append(("buzzer_pin", settings.indicator.buzzer_pin))
+    for i, (key, pin) in enumerate(pins):
+        twice = [other for other, p in pins[:i] if p == pin >= 0]
+        if twice:
+            # Else found only when `kiosk run` starts the lights (doctor saw nothing wrong).
+            raise ConfigError(f"{source}: [indicator] {twice[0]} and {key} are both GPIO {pin}")
     if settings.hub.url and settings.sip2.address:
         raise ConfigError(
             f"{source}: [hub] url and [sip2] address are both set: a kiosk lends either with a hub "

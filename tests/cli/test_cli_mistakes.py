@@ -417,3 +417,15 @@ def test_a_full_disk_is_a_message_naming_the_file(cfg: Path) -> None:
     assert out == "error: /dev/full: No space left on device\n"
     out = refused(kiosk(cfg, "report", "overdue", "-o", "/dev/full"), 1)
     assert out == "error: /dev/full: No space left on device\n"
+
+
+def test_two_lights_on_one_pin_are_found_by_doctor_not_first_by_the_service(cfg: Path) -> None:
+    cfg.write_text(
+        CONFIG.replace('kind = "none"', 'kind = "gpio"\npin_factory = "mock"\nred_pin = 17'),
+        encoding="utf-8",
+    )
+    said = f"{cfg}: [indicator] green_pin and red_pin are both GPIO 17"
+    doctor = kiosk(cfg, "doctor", "--user", "root" if os.geteuid() == 0 else os.environ["USER"])
+    assert doctor.exit_code == 1
+    assert f"PROBLEM      config: {said}\n" in doctor.output
+    assert refused(kiosk(cfg, "run"), 2) == f"error: {said}\n"

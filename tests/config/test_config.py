@@ -80,6 +80,8 @@ def write(tmp_path: Path, text: str) -> Path:
         ("[scanner]\nsource = 'evdev:name=(['\n", "evdev:name=([: the name is not a valid regular"),
         ("[scanner]\nsource = 'evdev:'\n", "[scanner] source: evdev: needs a device"),
         ("[scanner]\nsource = 'fifo:'\n", "[scanner] source: fifo: needs a path"),
+        ("[indicator]\nred_pin = 17\n", "[indicator] green_pin and red_pin are both GPIO 17"),
+        ("[indicator]\nbuzzer_pin = 22\n", "[indicator] amber_pin and buzzer_pin are both GPIO 22"),
         (
             "[card_reader]\nport = 'evdev:usb=1a86-7523'\n",
             "[card_reader] port: evdev:usb=1a86-7523",
