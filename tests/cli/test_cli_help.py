@@ -56,3 +56,21 @@ def test_every_command_has_words_beside_it_in_a_chinese_list() -> None:
     assert command_lines(kiosk_help("stocktake", lang="zh_CN"))["report"].startswith(
         "列出每个条码及其状态："
     )
+
+
+def test_one_process_asking_in_chinese_then_english_gets_english_and_the_ids_stay() -> None:
+    # The help is translated in place; before, a Chinese run left the commands Chinese for the
+    # rest of the process (test_i18n then read Chinese texts as message ids and failed).
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+    from kiosk.cli.help import help_texts
+
+    zh = CliRunner().invoke(main, ["report", "--help"], env={"KIOSK_LANG": "zh_CN"})
+    assert "写入文件，而不是标准输出。" in zh.output
+    en = CliRunner().invoke(main, ["report", "--help"], env={"KIOSK_LANG": "en"})
+    assert "Write to a file, not stdout." in en.output
+    assert "写入文件" not in en.output
+    texts = set(help_texts(main))
+    assert "Write to a file, not stdout." in texts
+    assert not [t for t in texts if "写入" in t]
