@@ -411,7 +411,10 @@ def import_(
         others = ", ".join(report.ignored_columns) or "-"
         click.echo(_(MAP_HINT, columns=others), err=True)
     if report.errors and not report.rejects_file:
-        click.echo(report.summary(), err=True)  # the rows read, so a refusal is not "0 rows"
+        if not (report.file_problem and not report.counts()["rows"]):
+            # The rows read, so a refusal is not "0 rows"; a file that could not be read at all
+            # has none to count ("0 rows read ()" said nothing).
+            click.echo(report.summary(), err=True)
         fail(_(BAD_ROWS, count=len(report.errors)))
     click.echo(report.summary())
     if report.rejects_file:

@@ -445,3 +445,12 @@ def test_two_lights_on_one_pin_are_found_by_doctor_not_first_by_the_service(cfg:
     assert doctor.exit_code == 1
     assert f"PROBLEM      config: {said}\n" in doctor.output
     assert refused(kiosk(cfg, "run"), 2) == f"error: {said}\n"
+
+
+def test_a_file_that_cannot_be_read_says_why_without_a_line_of_zeros(cfg: Path) -> None:
+    (cfg.parent / "scan.csv").write_bytes(b"\x00\x01\x02garbage\xff\xfe")
+    out = refused(kiosk(cfg, "import", "patrons", str(cfg.parent / "scan.csv")), 1)
+    assert out == (
+        f"{cfg.parent / 'scan.csv'}: row 1: the file is not UTF-8 / GB18030 text (unreadable "
+        "bytes near row 1)\nerror: 1 bad row, nothing imported\n"
+    )
