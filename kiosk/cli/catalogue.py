@@ -6,6 +6,7 @@ at 100 % on A4; or, for `--out NAME.pdf`, that page printed to PDF by headless C
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 import click
 
 from kiosk.circulation import catalogue
+from kiosk.cli.context import NewFile
 from kiosk.i18n import N_, _
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -24,7 +26,10 @@ NO_BROWSER = N_("a PDF needs Chromium (apt install chromium); or write .html and
 def write_page(html: str, out: Path) -> None:
     """Write the page as .html, or as a PDF printed by headless Chromium when OUT ends in .pdf."""
     if out.suffix.lower() != ".pdf":
-        out.write_text(html, encoding="utf-8")
+        try:
+            out.write_text(html, encoding="utf-8")
+        except OSError as e:  # a full disk: the message names the file (kiosk.cli.main says it)
+            raise OSError(e.errno, e.strerror, str(out)) from None
         return
     browser = next((found for b in BROWSERS if (found := shutil.which(b))), None)
     if browser is None:
@@ -51,6 +56,18 @@ def _render(kiosk_ctx: click.Context, store: object, draw: object) -> str:
         return draw()  # type: ignore[operator]
 
 
+def _day(value: str | None) -> str | None:
+    """Return --since as given, or refuse what is not a day (else: "no such books")."""
+    if value is not None:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(
+                _("{value} is not a day like 2026-09-01", value=value)
+            ) from None
+    return value
+
+
 @click.group()
 def cards() -> None:
     """Print library cards."""
@@ -60,7 +77,7 @@ def cards() -> None:
 @click.option("--class", "class_name", required=True, help="The class, as its students have it.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=NewFile(),
     help="The page to write: .html, or .pdf (printed by Chromium).",
 )
 @click.option("--no-issue", is_flag=True, help="Print existing cards only; issue none.")
@@ -70,6 +87,8 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
     from kiosk.web.catalogue import print_css, render_card_sheet
 
     kiosk_ctx = ctx.obj  # the main command's Context (web must not reach the wiring)
+    # Checked before any card is issued; a class like "3/2" must not name a folder.
+    out = out or NewFile().convert(f"cards-{class_name.replace(os.sep, '-')}.html", None, ctx)
     store = kiosk_ctx.store()
     try:
         issued = [] if no_issue else catalogue.issue_missing_cards(store, class_name, "cli")
@@ -80,7 +99,6 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
         html = _render(kiosk_ctx, store, lambda: render_card_sheet(class_name, rows, print_css()))
     finally:
         store.close()
-    out = out or Path(f"cards-{class_name}.html")
     write_page(html, out)
     click.echo(
         _(
@@ -109,11 +127,15 @@ def print_cards(ctx: click.Context, class_name: str, out: Path | None, no_issue:
     show_default=True,
     help="The A4 label sheet.",
 )
-@click.option("--since", help="The books added since this day (2026-09-01).")
+@click.option(
+    "--since",
+    callback=lambda _c, _p, v: _day(v),
+    help="The books added since this day (2026-09-01).",
+)
 @click.option("--skip", type=int, default=0, help="Labels already used on the first sheet.")
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=NewFile(),
     default=Path("labels.html"),
     show_default=True,
     help="The page to write (.html).",

@@ -12,7 +12,7 @@ import click
 
 from kiosk.circulation.records import seed_rules
 from kiosk.circulation.store import Store, StoreError
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
 from kiosk.sync import hubstore
 
 T = TypeVar("T")
@@ -25,9 +25,12 @@ def _fail(message: str) -> None:
 
 def _open(ctx: click.Context) -> Store:
     settings = ctx.obj.settings  # kiosk.cli.Context, which exits on a bad config
+    path = ctx.obj.store_path()  # exits when it names a folder
+    if hubstore.used_by_a_kiosk(path):
+        _fail(_(KIOSK_STORE, path=path, config=ctx.obj.config_path))
     try:
         store = hubstore.open_hub_store(
-            settings.resolve(settings.store.path),
+            path,
             hub_id=settings.kiosk.id,
             wal_max_pages=settings.store.wal_max_pages,
         )
@@ -38,16 +41,32 @@ def _open(ctx: click.Context) -> Store:
     return store
 
 
+KIOSK_STORE = N_(
+    "{path} is a kiosk's own store, not a hub's ({config} is this kiosk's config); "
+    "give the hub's config: kiosk --config /etc/kiosk/hub.toml hub ..."
+)
+CANNOT_SERVE = N_(
+    "the hub cannot listen on {listen}: {problem}; set another [web] listen in {config}"
+)
+
+
 @click.group(invoke_without_command=True)
 @click.pass_context
 def hub(ctx: click.Context) -> None:
     """Run the central hub on [web] listen, or manage its kiosks (see the commands)."""
     if ctx.invoked_subcommand is not None:
         return
+    from kiosk.cli.main import port_taken
     from kiosk.daemon.httpserver import limits
     from kiosk.sync.hub import combine, create_hub_app, serve
 
     settings = ctx.obj.settings
+    host, _sep, port = settings.web.listen.rpartition(":")
+    if problem := port_taken(host, int(port)):
+        # Before the store is opened and "hub ready" is said.
+        _fail(
+            _(CANNOT_SERVE, listen=settings.web.listen, problem=problem, config=ctx.obj.config_path)
+        )
     logging.basicConfig(level=settings.kiosk.log_level, format="%(name)s: %(message)s", force=True)
     store = _open(ctx)
     store.start_checkpointer(settings.store.checkpoint_delay_s)  # batches commit without it

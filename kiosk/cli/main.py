@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
+import errno
 import json
 import socket
 import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from kiosk.circulation.store import StoreError
-from kiosk.cli.context import Context, fail, pass_ctx, shown_language, table_language
+from kiosk.cli.context import (
+    NO_FOLDER,
+    Context,
+    NewFile,
+    fail,
+    pass_ctx,
+    shown_language,
+    table_language,
+)
 from kiosk.cli.help import localize
 from kiosk.i18n import N_, N_plural, _
 
@@ -35,6 +46,21 @@ class KioskGroup(click.Group):
         """Run the command line, with this group's own help translated."""
         localize(self, subcommands=False)
         return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run a command; a store or file it cannot use is a message, never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except StoreError as e:
+            # Locked by another program, or full: the transaction was rolled back whole.
+            fail(str(e))
+        except OSError as e:
+            if e.errno == errno.EPIPE:
+                raise  # `kiosk report ... | head`: click ends quietly
+            problem = e.strerror or str(e)
+            fail(
+                _("{path}: {problem}", path=e.filename, problem=problem) if e.filename else problem
+            )
 
 
 @click.group(cls=KioskGroup)
@@ -67,7 +93,7 @@ def run(ctx: Context) -> None:
     from kiosk.ops.backups import daemon_lock
 
     settings = ctx.settings
-    path = settings.resolve(settings.store.path)
+    path = ctx.store_path()
     if not path.exists():
         # An empty new store would make every card "unknown": refuse, and say what to do.
         fail(_("{path}: no store here yet; run `kiosk init` first", path=path))
@@ -116,6 +142,11 @@ def demo(folder: str, seed: int, no_run: bool, listen: str) -> None:
         # Checked before anything is made: a demo without its pages is no demo.
         fail(_(CANNOT_LISTEN, listen=listen, problem=problem))
     path = Path(folder)
+    if path.is_file():
+        fail(_("--dir {folder} is a file; the demo needs a folder", folder=path), 2)
+    if taken := not_a_demo(path):
+        # The demo school would be written into that store (or over that config).
+        fail(_(NOT_A_DEMO, folder=path, found=taken))
     settings, hints = make_demo(path, seed=seed)
     settings = dataclasses.replace(settings, web=dataclasses.replace(settings.web, listen=listen))
     click.echo(hints)
@@ -125,6 +156,24 @@ def demo(folder: str, seed: int, no_run: bool, listen: str) -> None:
     click.echo(_(PAGES_AT, address=f"{shown}:{port}"))
     setup_logging(settings.kiosk.log_level)
     Daemon(settings).run(stop_on_signals())
+
+
+NOT_A_DEMO = N_(
+    "{folder} holds a kiosk that is not a demo ({found}); the demo needs a folder of its own, "
+    "like --dir demo-data"
+)
+
+
+def not_a_demo(folder: Path) -> str | None:
+    """Return a file in `folder` that is not the demo's, or None when it is free for one."""
+    from kiosk.circulation.demo import CONFIG
+
+    config = folder / "config.toml"
+    if config.is_file():
+        made = config.read_text("utf-8", errors="replace").startswith(CONFIG.split("(seed")[0])
+        return None if made else str(config)
+    found = [p for p in (folder / "kiosk.db",) if p.exists()]
+    return str(found[0]) if found else None
 
 
 def port_taken(host: str, port: int) -> str | None:
@@ -144,7 +193,9 @@ def port_taken(host: str, port: int) -> str | None:
 @pass_ctx
 def status(ctx: Context, as_json: bool) -> None:
     """Show counts, open loans, the last events and the store's health."""
+    from kiosk.circulation.export import in_words
     from kiosk.circulation.reports import status_report
+    from kiosk.i18n import cli_language
 
     store = ctx.store()
     report = status_report(store)
@@ -156,13 +207,18 @@ def status(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
+    lang, tz = cli_language(), ZoneInfo(ctx.settings.kiosk.timezone)
+    if not ctx.settings.hub.url:
+        del report["events_waiting_for_hub"]  # none is ever sent: it would look like a fault
     for key, value in report.items():
         if key == "last_events":
             click.echo(_("last events:"))
             for e in value:
-                click.echo(
-                    f"  {e['at']}  {e['type']:<10} {e['item_barcode'] or ''} {e['patron_id'] or ''}"
-                )
+                at = dt.datetime.fromisoformat(e["at"]).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+                said = in_words(e["type"], lang)
+                click.echo(f"  {at}  {said}  {e['item_barcode'] or ''} {e['patron_id'] or ''}")
+        elif key in STATUS_LINES:
+            click.echo(f"{_(STATUS_LINES[key])}: {value}")
         elif key == "sip2":
             state = (
                 _("online")
@@ -185,6 +241,21 @@ def status(ctx: Context, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
+# `kiosk status` in words (its --json keeps the keys, for monitoring).
+STATUS_LINES = {
+    "kiosk_id": N_("kiosk"),
+    "store": N_("store"),
+    "schema": N_("schema"),
+    "integrity": N_("integrity check"),
+    "patrons": N_("patrons"),
+    "items": N_("books"),
+    "open_loans": N_("on loan"),
+    "overdue_loans": N_("overdue"),
+    "events": N_("events"),
+    "events_waiting_for_hub": N_("events waiting for the hub"),
+}
+
+
 @main.command()
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option(
@@ -197,11 +268,16 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
     """Copy the store to DEST (a file or folder) while the kiosk keeps running."""
     from kiosk.ops import backups
 
+    if dest.exists() and not dest.is_dir():
+        # Never over a file: `kiosk backup config.toml` (or the store itself) would be lost.
+        fail(_(BACKUP_EXISTS, path=dest))
     if keep is not None:
         try:
             dest.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             fail(_(backups.NEEDS_FOLDER, error=e))
+    elif not dest.is_dir() and not dest.absolute().parent.is_dir():
+        fail(_(NO_FOLDER, folder=dest.absolute().parent))
     store = ctx.store()
     try:
         out = store.backup(dest)
@@ -223,6 +299,12 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
             click.echo(_(backups.COVER_DELETED, path=old))
 
 
+BACKUP_EXISTS = N_(
+    "{path} already exists and a backup never writes over a file; "
+    "name a new file, or a folder (each backup then gets its own name)"
+)
+
+
 @main.command("import")
 @click.argument("kind", type=click.Choice(["patrons", "items", "records"]))
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
@@ -236,7 +318,7 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row, change nothing.")
 @click.option(
     "--rejects",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=NewFile(),
     help="Import the good rows and write the bad ones to this file (same format) to fix and "
     "import again (exit code 3). Without it, one bad row imports nothing.",
 )
@@ -329,7 +411,10 @@ def import_(
         others = ", ".join(report.ignored_columns) or "-"
         click.echo(_(MAP_HINT, columns=others), err=True)
     if report.errors and not report.rejects_file:
-        click.echo(report.summary(), err=True)  # the rows read, so a refusal is not "0 rows"
+        if not (report.file_problem and not report.counts()["rows"]):
+            # The rows read, so a refusal is not "0 rows"; a file that could not be read at all
+            # has none to count ("0 rows read ()" said nothing).
+            click.echo(report.summary(), err=True)
         fail(_(BAD_ROWS, count=len(report.errors)))
     click.echo(report.summary())
     if report.rejects_file:

@@ -11,7 +11,10 @@ import click
 from kiosk.circulation import tabular
 from kiosk.circulation.stats import KINDS, PeriodError, resolve
 from kiosk.circulation.stats.tables import REPORTS, Ask, ReportError, make
-from kiosk.i18n import LANGUAGES, _, cli_language, translate
+from kiosk.cli.context import NewFile
+from kiosk.i18n import LANGUAGES, N_, _, cli_language, translate
+
+RANGE_NEEDS_BOTH = N_("A range needs both --from and --to, like --from 2026-11-01 --to 2026-11-30.")
 
 
 def fail(message: str) -> None:
@@ -42,7 +45,7 @@ def fail(message: str) -> None:
     "--lang", type=click.Choice(("zh", "en")), default=None,
     help="Column titles in Chinese (the default for csv and xlsx) or English.",
 )  # fmt: skip
-@click.option("--output", "-o", default="", metavar="FILE", help="Write to a file, not stdout.")
+@click.option("--output", "-o", type=NewFile(), metavar="FILE", help="Write to a file, not stdout.")
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -55,7 +58,7 @@ def report(
     card: str,
     fmt: str,
     lang: str | None,
-    output: str,
+    output: Path | None,
 ) -> None:
     """Print a report: classes, overdue, top-books, new-books, non-borrowers, student..."""
     kiosk_ctx = ctx.obj  # the main command's Context (not imported: it reaches the wiring)
@@ -64,6 +67,9 @@ def report(
         lang = "zh_CN" if fmt != "text" else cli_language()
     lang = "zh_CN" if lang.startswith("zh") else "en"
     assert lang in LANGUAGES
+    if (first or last or period == "range") and not (first and last):
+        # Else the missing end would be read as a date "-".
+        fail(_(RANGE_NEEDS_BOTH))
     tz = ZoneInfo(settings.kiosk.timezone)
     store = kiosk_ctx.store()
     try:
@@ -78,7 +84,10 @@ def report(
     finally:
         store.close()
     if output:
-        Path(output).write_bytes(data)
+        try:
+            output.write_bytes(data)
+        except OSError as e:  # a full disk: the message names the file (kiosk.cli.main says it)
+            raise OSError(e.errno, e.strerror, str(output)) from None
         done = _("{count} rows written to {path}", count=len(table.rows), path=output)
         click.echo(done, err=True)
     elif fmt == "xlsx" and sys.stdout.isatty():

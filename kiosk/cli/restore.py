@@ -20,8 +20,7 @@ def restore(ctx: Context, backup: Path) -> None:
     from kiosk.ops.backups import COVER_DAMAGED, COVER_MISSING
     from kiosk.ops.backups import restore as restore_backup
 
-    s = ctx.settings
-    store_path = s.resolve(s.store.path)
+    store_path = ctx.store_path()
     try:
         done = restore_backup(backup, store_path)
     except StoreError as e:

@@ -14,6 +14,7 @@ import re
 import tomllib
 import types
 import typing
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,12 +74,47 @@ def _weekdays(v: list[int]) -> str | None:
 
 def _listen(v: str) -> str | None:
     host, _, port = v.rpartition(":")
-    return None if host and port.isdigit() else "must be HOST:PORT, like 127.0.0.1:8080"
+    if not host or not port.isdigit():
+        return "must be HOST:PORT, like 127.0.0.1:8080"
+    # 0 is "any free port" (tests); above 65535 the socket would wrap it to another port.
+    return None if int(port) <= 65535 else f"port {port} is above 65535, the highest there is"
+
+
+def _timezone(v: str) -> str | None:
+    # Checked here: a wrong name (there is no "Asia/Beijing") would stop the daemon at start.
+    try:
+        zoneinfo.ZoneInfo(v)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return (
+            f"{v!r} is not a time zone name like Asia/Shanghai "
+            "(`timedatectl list-timezones` lists them)"
+        )
+    return None
 
 
 def _scan_source(v: str) -> str | None:
     ok = v == "stdin:" or v.startswith(("fifo:", "evdev:", "none:"))
-    return None if ok else "must be stdin:, fifo:/path, evdev:... or none:"
+    if not ok:
+        return "must be stdin:, fifo:/path, evdev:... or none:"
+    if v == "fifo:":
+        return "fifo: needs a path, like fifo:/run/kiosk/scan"
+    return _evdev(v.removeprefix("evdev:")) if v.startswith("evdev:") else None
+
+
+def _evdev(spec: str) -> str | None:
+    # A typo here would only ever show as "not plugged in" (and crash the reader once one is).
+    if spec.startswith("name="):
+        problem = _regex(spec.removeprefix("name="))
+        return f"evdev:{spec}: the name {problem}" if problem else None
+    if spec.startswith("usb="):
+        if re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", spec.removeprefix("usb=")):
+            return None
+        return f"evdev:{spec}: the USB id is VID:PID as `kiosk devices` shows it, like 0c2e:0b61"
+    return None if spec else "evdev: needs a device: a /dev/input path, name=REGEX or usb=VID:PID"
+
+
+def _card_port(v: str) -> str | None:
+    return _evdev(v.removeprefix("evdev:")) if v.startswith("evdev:") else None
 
 
 def _regex(v: str) -> str | None:
@@ -102,7 +138,9 @@ class KioskSettings:
     language: str = setting(
         "zh_CN", "First language of the screen and messages.", _one_of("zh_CN", "en")
     )
-    timezone: str = setting("Asia/Shanghai", "The school's time zone, for due dates and reports.")
+    timezone: str = setting(
+        "Asia/Shanghai", "The school's time zone, for due dates and reports.", _timezone
+    )
     school: str = setting("", "The school's name, printed on library cards and book labels.")
     session_timeout_s: float = setting(
         20.0, "Seconds a student's session waits for the first book after the card.", _positive
@@ -197,6 +235,7 @@ class CardReaderSettings:
         "",
         "pyserial URL or device path of the card reader, pty: for a pseudo-terminal to type "
         "frames into, or evdev:... for a USB reader that types; empty for none.",
+        _card_port,
     )
     protocol: str = setting(
         "rdm6300",
@@ -537,11 +576,16 @@ def load(path: Path | str, *, must_exist: bool = True) -> Settings:
     """Read and check a config file; raise ConfigError naming the file and key on any problem."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows Notepad may save UTF-8 with a BOM, which TOML alone refuses.
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(f"{path}: config file not found") from None
         raw = {}
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a folder, not a config file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: not allowed to read it (run as root or as kiosk)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:
@@ -555,6 +599,12 @@ def from_dict(
     """Build settings from a parsed TOML table."""
     sections: dict[str, Any] = {}
     for name, value in raw.items():
+        if name not in SECTIONS and not isinstance(value, dict):
+            # `id = "x"` above every [section] header: TOML reads it as a key of no section.
+            raise ConfigError(
+                f"{source}: {name}: a key before the first [section]; every setting goes under "
+                "its section (config.example.toml shows which)"
+            )
         if name not in SECTIONS:
             known = ", ".join(f"[{s}]" for s in SECTIONS)
             raise ConfigError(f"{source}: unknown section [{name}] (known: {known})")
@@ -562,6 +612,13 @@ def from_dict(
             raise ConfigError(f"{source}: {name} must be a [section], not a single value")
         sections[name] = _section(SECTIONS[name], name, value, source)
     settings = Settings(**sections, base_dir=base_dir)
+    pins = [(k, getattr(settings.indicator, k)) for k in ("green_pin", "red_pin", "amber_pin")]
+    pins.append(("buzzer_pin", settings.indicator.buzzer_pin))
+    for i, (key, pin) in enumerate(pins):
+        twice = [other for other, p in pins[:i] if p == pin >= 0]
+        if twice:
+            # Else found only when `kiosk run` starts the lights (doctor saw nothing wrong).
+            raise ConfigError(f"{source}: [indicator] {twice[0]} and {key} are both GPIO {pin}")
     if settings.hub.url and settings.sip2.address:
         raise ConfigError(
             f"{source}: [hub] url and [sip2] address are both set: a kiosk lends either with a hub "

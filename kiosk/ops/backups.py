@@ -21,7 +21,6 @@ import datetime as dt
 import fcntl
 import os
 import re
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -238,6 +237,23 @@ class Restored:
     covers: CoverCopy
 
 
+def copy_store(source: Path, out: Path) -> None:
+    """Copy a store as SQLite reads it, the changes still in its WAL file included.
+
+    A copy of the file alone would drop them: a store copied from a kiosk that stopped without
+    folding its WAL, or the `before-restore` store put back (its WAL was moved beside it).
+    """
+    out.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(out)
+    try:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")  # one file, as `kiosk backup` writes them
+    finally:
+        dst.close()
+        src.close()
+
+
 def restore(backup: Path, store_path: Path, now: dt.datetime | None = None) -> Restored:
     """Put a checked backup in place of the store (the daemon stopped); keep the old store."""
     check = inspect(backup)
@@ -250,7 +266,7 @@ def restore(backup: Path, store_path: Path, now: dt.datetime | None = None) -> R
         if owner.st_size == 0:
             owner = store_path.parent.stat()  # a new store belongs to whoever owns its folder
         part = store_path.with_name(store_path.name + ".restoring")
-        shutil.copyfile(backup, part)
+        copy_store(backup, part)
         if os.fstat(held.fileno()).st_size > 0:
             # The old store and its WAL move aside together, so nothing in them is lost.
             kept = store_path.with_name(f"{store_path.name}.before-restore-{stamp}")

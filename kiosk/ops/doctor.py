@@ -111,12 +111,22 @@ def check_config(path: Path) -> tuple[Finding, cfg.Settings | None]:
     return Finding(N_("config"), OK, str(path)), settings
 
 
+STORE_IS_FOLDER = N_(
+    "{path} is a folder: [store] path in {config} names the database file in it, like "
+    "/var/lib/kiosk/kiosk.db"
+)
+
+
 def check_store(settings: cfg.Settings, config_path: Path, user: Account) -> Iterator[Finding]:
     """Check the store read-only: there, whole, a schema this version knows, writable."""
     path = settings.resolve(settings.store.path)
     kiosk = f"kiosk --config {config_path}"
     found = inspect(path)
-    if found.kind == "missing":
+    if path.is_dir():  # not "missing": `kiosk init` cannot make a store where a folder is
+        said = _(STORE_IS_FOLDER, path=path, config=config_path)
+        fix = _("point [store] path in {config} at the kiosk's database", config=config_path)
+        yield Finding(N_("store"), PROBLEM, said, fix)
+    elif found.kind == "missing":
         yield Finding(N_("store"), PROBLEM, found.problem or "", f"{kiosk} init")
     elif found.kind == "corrupt":
         saved = backups_in(path.parent / "backups")

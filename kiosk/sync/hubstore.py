@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
 import uuid as uuidlib
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,31 @@ def open_hub_store(path: Path | str, hub_id: str = "hub", **kw: Any) -> Store:
 
         adopt_edits(store, adopted)
     return store
+
+
+def used_by_a_kiosk(path: Path) -> bool:
+    """Return whether a store file is a kiosk's own, in use: no hub tables, events of its own.
+
+    Read-only, so that a hub command given a kiosk's config (`kiosk hub register` on the Pi,
+    without `--config /etc/kiosk/hub.toml`) can refuse before the hub's migrations and change
+    feed triggers are put into the kiosk's store. A store `kiosk init` only made (its default
+    rules, nothing else) may still become a hub.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        sets = {r[0] for r in conn.execute("SELECT DISTINCT migration_set FROM _sqlite_migrations")}
+        if "hub" in sets or "kiosk" not in sets:
+            return False
+        return (
+            conn.execute("SELECT 1 FROM events WHERE type <> 'rules_set' LIMIT 1").fetchone()
+            is not None
+        )
+    except sqlite3.Error:
+        return False  # not a store at all: opening it says what is wrong with it
+    finally:
+        conn.close()
 
 
 def is_hub_store(store: Store) -> bool:

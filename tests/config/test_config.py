@@ -68,6 +68,24 @@ def write(tmp_path: Path, text: str) -> Path:
         ("[rules]\nclosed_days = ['2026-10-01', '2026-10-01']\n", "2026-10-01 is listed twice"),
         ("kiosk = 3\n", "kiosk must be a [section]"),
         ("[kiosk\n", "not valid TOML"),
+        ("[kiosk]\ntimezone = 'Asia/Beijing'\n", "[kiosk] timezone: 'Asia/Beijing' is not a time"),
+        ("[kiosk]\ntimezone = ''\n", "[kiosk] timezone: '' is not a time zone name"),
+        ("[web]\nlisten = '0.0.0.0:80800'\n", "[web] listen: port 80800 is above 65535"),
+        ("[sip2]\naddress = '10.0.0.5:600100'\n", "[sip2] address: must be HOST:PORT"),
+        ("id = 'kiosk-2'\n[kiosk]\n", "id: a key before the first [section]"),
+        (
+            "[scanner]\nsource = 'evdev:usb=0c2e'\n",
+            "[scanner] source: evdev:usb=0c2e: the USB id is VID:PID as `kiosk devices` shows it",
+        ),
+        ("[scanner]\nsource = 'evdev:name=(['\n", "evdev:name=([: the name is not a valid regular"),
+        ("[scanner]\nsource = 'evdev:'\n", "[scanner] source: evdev: needs a device"),
+        ("[scanner]\nsource = 'fifo:'\n", "[scanner] source: fifo: needs a path"),
+        ("[indicator]\nred_pin = 17\n", "[indicator] green_pin and red_pin are both GPIO 17"),
+        ("[indicator]\nbuzzer_pin = 22\n", "[indicator] amber_pin and buzzer_pin are both GPIO 22"),
+        (
+            "[card_reader]\nport = 'evdev:usb=1a86-7523'\n",
+            "[card_reader] port: evdev:usb=1a86-7523",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, text: str, message: str) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -204,6 +205,52 @@ def test_restore_puts_a_backup_back_and_keeps_the_store_it_replaced(
         f"the store it replaced is kept as {kept[0]}",
         "start the kiosk again: sudo systemctl start kiosk",
     ]
+
+
+def read_only_ids(db: Path) -> list[str]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT id FROM patrons ORDER BY id")]
+    finally:
+        conn.close()
+
+
+def killed_after_adding(db: Path, pid: str) -> None:
+    """Add a patron in a process that is then killed: the change is only in the WAL file."""
+    code = f"""
+import os
+from kiosk.circulation.records import put_patron
+from kiosk.circulation.store import Store
+store = Store.open({str(db)!r})
+with store.write() as tx:
+    put_patron(tx, {{"id": {pid!r}, "name": "新同学", "role": "student", "grade": 2}}, [], "now")
+os._exit(0)
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_putting_the_replaced_store_back_keeps_what_its_wal_held(cfg: Path, tmp_path: Path) -> None:
+    # The kiosk stopped without folding its WAL (a crash, a power cut); the IT person restores
+    # last night's backup, then puts the replaced store back. Before, a restore copied the
+    # file alone: the loans and patrons still in the WAL were silently lost.
+    db = tmp_path / "kiosk.db"
+    code, out = kiosk(cfg, "backup", str(tmp_path / "nightly.db"))
+    assert code == 0, out
+    killed_after_adding(db, "S999")
+    assert Path(f"{db}-wal").stat().st_size > 0
+    assert "S999" in read_only_ids(db)  # (a Store would fold the WAL in when it closes)
+
+    code, out = kiosk(cfg, "restore", str(tmp_path / "nightly.db"))
+    assert code == 0, out
+    assert "S999" not in patron_ids(db)
+    (kept,) = [p for p in tmp_path.glob("kiosk.db.before-restore-*") if p.name[-4] != "-"]
+    assert Path(f"{kept}-wal").exists()  # moved beside it, with the patron in it
+
+    code, out = kiosk(cfg, "restore", str(kept))
+
+    assert code == 0, out
+    assert "S999" in patron_ids(db)
+    assert Path(f"{kept}-wal").exists()  # the file restored from is left as it was
 
 
 def test_restore_refuses_a_damaged_backup_and_changes_nothing(cfg: Path, tmp_path: Path) -> None:

@@ -208,7 +208,9 @@ def subjects(store: Store, tz: ZoneInfo, ask: Ask) -> Table:
 
 def student_record(store: Store, tz: ZoneInfo, ask: Ask) -> Table:
     """Everything one student borrowed (the student named by card, card number or id)."""
-    p = student.patron_by_card(store, ask.card) if ask.card else None
+    if not ask.card:
+        raise ReportError(N_("Name the student (--card, their card or id)."))
+    p = student.patron_by_card(store, ask.card)
     if p is None:
         raise ReportError(N_("No patron has the card or id {card}."), card=ask.card or "-")
     rows = student.reading_record(store, p["id"], tz)
