@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from web import test_desk_scenes
 from web.chromium import ARTIFACTS
-from web.test_desk_scenes import desk, screen  # noqa: F401  (fixtures of the helper's desk)
+
+# The helper's desk of test_desk_scenes: its books, and the kiosk's screen with the desk open.
+desk, screen = test_desk_scenes.desk, test_desk_scenes.screen
 
 ISBN = "9787020042494"
 
@@ -19,8 +22,8 @@ def in_view(page: Any, selector: str) -> bool:
     return bool(
         page.eval_on_selector(
             selector,
-            "e => { const r = e.getBoundingClientRect();"
-            " return r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; }",
+            "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.left >= 0"
+            " && r.bottom <= innerHeight && r.right <= innerWidth; }",
         )
     )
 
