@@ -107,3 +107,23 @@ def test_stocktake_and_holds_keep_what_the_helper_typed_after_a_refusal(
     assert status == "damaged"
     # A refused form is answered 400 (the browser logs that); nothing else went wrong.
     assert [e for e in page.errors if "status of 400 (BAD REQUEST)" not in e] == []
+
+
+def test_a_stocktake_started_at_the_desk_names_its_place_in_the_helpers_words(
+    screen: Any, desk: dict[str, Any]
+) -> None:
+    page, store = screen, desk["store"]
+    touch(page, "header a[href$='/collection/']")
+    page.wait_for_selector("#stocktake select")
+    page.select_option("#stocktake select", "library")
+    assert page.inner_text("#stocktake select option:checked") == "图书馆"
+    touch(page, "#stocktake button")
+    page.wait_for_selector("#stocktake button[value=paused]")
+    assert page.inner_text("#stocktake p b") == "图书馆"  # never the stored key, `library`
+    assert store.value("SELECT location FROM stocktakes WHERE status = 'open'") == "library"
+    page.goto(desk["url"] + "/desk/collection/?lang=en")
+    assert page.inner_text("#stocktake p b") == "Library"
+    page.screenshot(path=str(ARTIFACTS / "desk-collection-stocktake-800x480.png"))
+    touch(page, "#stocktake button[value=paused]")
+    page.wait_for_selector("#stocktake button[value=open]")
+    assert store.value("SELECT status FROM stocktakes") == "paused"

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from kiosk.circulation.collection import holds, lost, stocktake
 from kiosk.circulation.collection.stocktake import Scope
 from kiosk.web import gettext, web
-from kiosk.web.collection import DONE
+from kiosk.web.collection import DONE, scope_words
 from kiosk.web.desk import open_operator
 
 # Nested in the desk's blueprint (`desk.collection.*`), whose network check runs first.
@@ -47,7 +47,7 @@ def _shown(form: Any) -> Any:
         op=op,
         current=current,
         counts=counts,
-        scope=Scope.of(current).label() if current else "",
+        scope=scope_words(current) if current else "",
         names=stocktake.STATUS_NAMES,
         locations=locations,
         form=form,
