@@ -34,6 +34,15 @@ def test_a_search_says_where_the_copies_are_and_never_who_has_them(
     assert len(client.get("/find.json?q=" + "a" * 500).get_json()["q"]) == 40
 
 
+def test_a_grade_list_asked_for_with_odd_digits_finds_nothing(client: FlaskClient) -> None:
+    # Typed into the address bar: a grade too big for SQLite, a digit that is not 0-9.
+    for grade in ["9" * 30, "\u00b2", "\u0663", "3x", ""]:
+        r = client.get("/find.json", query_string={"browse": "grade:" + grade})
+        assert r.status_code == 200 and r.get_json()["titles"] == [], grade
+        page = client.get("/catalogue", query_string={"browse": "grade:" + grade})
+        assert page.status_code == 200, grade
+
+
 def test_outside_the_school_nothing_is_found(client: FlaskClient) -> None:
     assert client.get("/find.json?q=xwz", environ_base=OUTSIDE).status_code == 403
     assert client.get("/catalogue", environ_base=OUTSIDE).status_code == 403

@@ -183,3 +183,41 @@ def test_the_bulletin_prints_on_one_a4_page(browser: Any, tmp_path: Path, which:
         assert -1 not in at and at == sorted(at)
         assert "Charlotte" not in printed
         page.close()
+
+
+def test_a_book_on_the_hold_shelf_for_another_child_is_not_suggested(
+    browser: Any, tmp_path: Path
+) -> None:
+    with kiosk_with_lists(tmp_path, show=True) as kiosk:
+        page = open_screen(browser, kiosk["url"])
+        errors = watch_errors(page)
+        prince = LISTED[2][0]
+        # Tom borrows 小王子 (the list's book, its only copy); 雨涵 asks for it at the desk.
+        session_of(page, kiosk, "0F00A1B2C5", "Tom")
+        scan(kiosk, prince)
+        page.wait_for_selector("#last.ok")
+        end_session(page)
+        admin = browser.new_page(viewport={"width": 1280, "height": 800})
+        login(admin, kiosk["url"])
+        admin.goto(kiosk["url"] + "/desk/collection/")
+        admin.fill("#hold-form input[name=barcode]", prince)
+        admin.fill("#hold-form input[name=patron_id]", "S002")
+        admin.click("#hold-form button[type=submit]")
+        admin.wait_for_selector(".flash:not(.error)")
+        admin.close()
+        # Tom hands it in: it goes to the hold shelf, kept for 雨涵.
+        scan(kiosk, prince)
+        wait_js(page, "document.getElementById('answer-message').innerText.includes('预约书架')")
+        held = kiosk["daemon"].store.query(
+            "SELECT patron_id, status FROM holds WHERE item_barcode = ?", [prince]
+        )
+        assert [(r["patron_id"], r["status"]) for r in held] == [("S002", "ready")]
+        # 小明 is not sent to look on the shelf for it: only 西游记 is suggested.
+        session_of(page, kiosk, MING, "小明")
+        page.wait_for_selector("#reading:not([hidden])", timeout=5000)
+        books = page.inner_text("#reading-suggest")
+        assert "西游记" in books and "小王子" not in books, books
+        assert page.inner_text("#reading-list") == "三年级推荐书目：1 / 4"
+        end_session(page)
+        assert errors == []
+        page.close()

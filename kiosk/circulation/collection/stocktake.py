@@ -19,6 +19,7 @@ that starts with it (`I287` to `I287` is the whole of I287); that is how a helpe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,10 +91,12 @@ class Scope:
             not self.call_to or call_number <= self.call_to or call_number.startswith(self.call_to)
         )
 
-    def label(self) -> str:
-        """Return the scope as a librarian writes it: `图书馆 I200-I299`."""
+    def label(self, place: Callable[[str], str] = str) -> str:
+        """Return the scope as a librarian writes it: `图书馆 I200-I299` (a page names the stored
+        location in the reader's words with `place`: library -> 图书馆)."""
         calls = f"{self.call_from}-{self.call_to}" if self.call_from or self.call_to else ""
-        return " ".join(p for p in (self.location, calls) if p)
+        where = place(self.location) if self.location else ""
+        return " ".join(p for p in (where, calls) if p)
 
 
 # SQL of Scope.contains over items `i`, with :location, :call_from, :call_to bound.

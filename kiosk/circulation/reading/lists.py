@@ -178,8 +178,12 @@ def all_lists(db: Database) -> list[dict[str, Any]]:
     )
 
 
-# A drifting book (图书漂流) belongs to no shelf, even while nobody has it.
-ON_SHELF = "AND i.status = 'available' AND i.drifting = 0"
+# A drifting book (图书漂流) belongs to no shelf, even while nobody has it; a copy returned for a
+# hold waits on the hold shelf for that student, not on the shelf for anyone (as in find.py).
+ON_SHELF = (
+    "AND i.status = 'available' AND i.drifting = 0 AND NOT EXISTS (SELECT 1 FROM holds h "
+    "WHERE h.item_barcode = i.barcode AND h.status = 'ready')"
+)
 
 
 def copies(aggregate: str, only: str = "") -> str:

@@ -23,6 +23,7 @@ import gc
 import json
 import logging
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -353,8 +354,9 @@ def browse(store: Store, what: str, tz: Any, limit: int = LIMIT) -> Found:
             today = dashboard.local_today(store, tz)
             listed = top_books(store, month(today.year, today.month), tz, limit)
         pairs = _unique((r["title"], r["author"] or "") for r in listed)
-    elif what.startswith(GRADE) and what[len(GRADE) :].isdigit():
-        pairs = _grade_titles(store, int(what[len(GRADE) :]))
+    elif grade := re.fullmatch(GRADE + "([0-9]{1,2})", what):
+        # ASCII digits, two at most: `grade:²` or a grade of 30 digits finds nothing, no 500.
+        pairs = _grade_titles(store, int(grade[1]))
     else:
         pairs = []
     titles = _titles(store, pairs[:limit])

@@ -33,7 +33,7 @@ from kiosk.circulation.models import location_key
 from kiosk.circulation.stats import search
 from kiosk.circulation.stats.search import page_of
 from kiosk.circulation.stats.student import class_names
-from kiosk.i18n import N_
+from kiosk.i18n import N_, place
 from kiosk.web import current_lang, found_or_404, gettext, web
 from kiosk.web.admin import actor, guard, page_number
 from kiosk.web.admin.records import item_page
@@ -141,6 +141,11 @@ def _picked(field: str) -> tuple[str, list[dict[str, Any]]]:
     return "", found
 
 
+def scope_words(st: dict[str, Any]) -> str:
+    """Return a stocktake's scope in the reader's words: `图书馆 I200-I299`, never `library`."""
+    return stocktake.Scope.of(st).label(lambda location: place(location, current_lang()))
+
+
 def _form(name: str) -> str:
     return request.form.get(name, "").strip()
 
@@ -212,7 +217,7 @@ def _index(form: Any) -> str:
     return render_template(
         "collection/index.html",
         current=current,
-        scope=stocktake.Scope.of(current).label() if current else "",
+        scope=scope_words(current) if current else "",
         counts=counts,
         names=stocktake.STATUS_NAMES,
         past=stocktake.all_stocktakes(db),
@@ -287,7 +292,7 @@ def report(stocktake_id: str) -> Any:
     return render_template(
         "collection/report.html",
         st=st,
-        scope=stocktake.Scope.of(st).label(),
+        scope=scope_words(st),
         rows=rows[(page - 1) * PAGE : page * PAGE],
         counts=counts,
         names=stocktake.STATUS_NAMES,
@@ -321,7 +326,7 @@ def mark_missing_lost(stocktake_id: str) -> Any:
             "collection/confirm_lost.html",
             st=st,
             missing=missing,
-            scope=stocktake.Scope.of(st).label(),
+            scope=scope_words(st),
         )
     note = f"stocktake {stocktake.Scope.of(st).label()}"
     done = lost.mark_many_lost(store, [r["barcode"] for r in missing], actor(), note)

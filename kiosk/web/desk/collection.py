@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from kiosk.circulation.collection import holds, lost, stocktake
 from kiosk.circulation.collection.stocktake import Scope
 from kiosk.web import gettext, web
-from kiosk.web.collection import DONE
+from kiosk.web.collection import DONE, scope_words
 from kiosk.web.desk import open_operator
 
 # Nested in the desk's blueprint (`desk.collection.*`), whose network check runs first.
@@ -30,8 +30,13 @@ def _flash(outcome: Any, messages: dict[str, str], done: str, **params: Any) -> 
 
 
 @bp.get("/")
-def page() -> str:
+def page() -> Any:
     """Show the stocktake's state and the desk's collection forms."""
+    return _shown({})
+
+
+def _shown(form: Any) -> Any:
+    """Render the page; `form` is what a refused form was sent with, shown again as typed."""
     op = open_operator(web())
     db = web().store.reader
     current = stocktake.unfinished(db)
@@ -42,10 +47,18 @@ def page() -> str:
         op=op,
         current=current,
         counts=counts,
-        scope=Scope.of(current).label() if current else "",
+        scope=scope_words(current) if current else "",
         names=stocktake.STATUS_NAMES,
         locations=locations,
+        form=form,
     )
+
+
+def _refused_or_back(outcome: Any) -> Any:
+    """After a refusal the page again with the form as typed (a helper types nothing twice)."""
+    if outcome.refusal is not None:
+        return _shown(request.form), 400
+    return redirect(url_for("desk.collection.page"))
 
 
 @bp.post("/stocktake")
@@ -68,13 +81,9 @@ def hold() -> Any:
     """Place a hold for a student on a book that is out."""
     op = open_operator(web())
     barcode, patron = request.form.get("barcode", "").strip(), request.form.get("patron_id", "")
-    _flash(
-        holds.place(web().store, barcode, patron.strip(), op["actor"]),
-        holds.MESSAGES,
-        "hold",
-        barcode=barcode,
-    )
-    return redirect(url_for("desk.collection.page"))
+    placed = holds.place(web().store, barcode, patron.strip(), op["actor"])
+    _flash(placed, holds.MESSAGES, "hold", barcode=barcode)
+    return _refused_or_back(placed)
 
 
 @bp.post("/damaged")
@@ -83,10 +92,6 @@ def damaged() -> Any:
     op = open_operator(web())
     barcode = request.form.get("barcode", "").strip()
     note = request.form.get("note", "").strip()
-    _flash(
-        lost.mark(web().store, "damaged", barcode, op["actor"], note=note),
-        lost.MESSAGES,
-        "damaged",
-        barcode=barcode,
-    )
-    return redirect(url_for("desk.collection.page"))
+    marked = lost.mark(web().store, "damaged", barcode, op["actor"], note=note)
+    _flash(marked, lost.MESSAGES, "damaged", barcode=barcode)
+    return _refused_or_back(marked)
