@@ -46,8 +46,12 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-def wait_js(page: Any, expression: str, timeout_s: float = 5.0) -> None:
-    """Wait until a JavaScript expression is true (page.evaluate: the page's CSP forbids eval)."""
+def wait_js(page: Any, expression: str, timeout_s: float = 30.0) -> None:
+    """Wait until a JavaScript expression is true (page.evaluate: the page's CSP forbids eval).
+
+    As patient as Playwright's own waits (30 s): on a loaded machine a first search (spelling
+    the test school's titles) took over 5 s, and the waits after it then failed in turn.
+    """
     deadline = time.monotonic() + timeout_s
     while not page.evaluate(expression):
         assert time.monotonic() < deadline, f"timed out waiting for {expression}"
