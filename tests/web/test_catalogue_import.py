@@ -85,7 +85,7 @@ def test_a_marc_upload_names_the_broken_record(client: FlaskClient, daemon: Daem
 
 
 def test_lists_export_as_xlsx_and_read_back_equal(client: FlaskClient, daemon: Daemon) -> None:
-    from kiosk.circulation.export import rows
+    from kiosk.circulation.export import actor_in_words, details_in_words, rows
     from kiosk.i18n import translate
 
     set_up_and_login(client)
@@ -101,10 +101,16 @@ def test_lists_export_as_xlsx_and_read_back_equal(client: FlaskClient, daemon: D
         expected = [list(r) for r in rows(daemon.store, kind)]
         if kind == "events":  # the export itself is recorded after the file is made
             assert expected.pop()[2] == "export"
-        # Roles, statuses and event types are shown in words; the rest as stored.
+        # Roles, statuses, event types, who did it and details in words; the rest as stored.
         for column in {"patrons": [5, 6], "items": [6], "events": [2]}.get(kind, []):
             for line in expected:
                 line[column] = translate(line[column], "zh_CN")
+        if kind == "events":  # who did it and the details in words, as in the CSV
+            zone = daemon.settings.kiosk.timezone
+            for line in expected:
+                line[5] = actor_in_words(line[5], "zh_CN")
+                line[8] = details_in_words(line[8], "zh_CN", zone)
+            assert "配置文件" in [line[5] for line in got[1:]]  # the rules of the first start
         assert got[1:] == expected, kind
     header = next(
         openpyxl.load_workbook(
