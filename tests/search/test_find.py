@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -109,6 +110,43 @@ def test_a_new_title_is_found_at_once(store: Store) -> None:
         put_item(db, {"barcode": "NEW1", "title": "新月集"}, store.now())
     # In the order of a dictionary: xinyueji before xiyouji.
     assert titles(store, "xyj") == ["新月集", "西游记"]
+
+
+def test_a_search_typed_while_another_spells_the_new_titles_waits_and_finds_them(
+    store: Store,
+) -> None:
+    # The screen sends a search a letter: `l`, `lw`, `lwm`. The first spells the titles the
+    # desk just catalogued; the next two used to go on at once and find none of them, so the
+    # child read "no such book" (the page shows the answer to the last letter typed).
+    shelve(store)
+    with store.write() as db:
+        put_item(db, {"barcode": "NEW1", "title": "新月集"}, store.now())
+    lock = find._spelling.setdefault(str(store.path), threading.Lock())
+    reached = threading.Event()
+
+    class Watched:
+        """The spelling lock, saying when a second search has come to it."""
+
+        def acquire(self, *args: Any, **kwargs: Any) -> bool:
+            reached.set()
+            return lock.acquire(*args, **kwargs)
+
+        def release(self) -> None:
+            lock.release()
+
+    found: list[list[str]] = []
+    lock.acquire()  # another search is spelling the new titles
+    find._spelling[str(store.path)] = Watched()  # type: ignore[assignment]
+    try:
+        second = threading.Thread(target=lambda: found.append(titles(store, "xyj")))
+        second.start()
+        reached.wait()
+        lock.release()  # the first search is done with the lock
+        second.join()
+    finally:
+        find._spelling[str(store.path)] = lock
+    assert found == [["新月集", "西游记"]]
+    assert store.value("SELECT count(*) FROM title_search WHERE spelled IS NULL") == 0
 
 
 def test_a_page_of_results_says_when_more_matched(store: Store) -> None:

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 LIMIT = 20
 ENTRY = "\n"
 BATCH = 2_000  # titles spelled per write
+SPELL_WAIT_S = 30.0  # how long a search waits for another's spelling (a whole catalogue: ~4 s)
 Pair = tuple[str, str]  # a title and its author
 UNSPELLED = "SELECT title, author FROM title_search WHERE spelled IS NULL LIMIT ?"
 SPELL = (
@@ -216,13 +217,14 @@ def spell(store: Store) -> int:
     pypinyin loaded (and in m035, which spells a catalogue being upgraded), and only when there
     is something to spell: an import spells its titles in its own process, so a daemon whose
     catalogue is spelled never loads it. Batches of BATCH keep each write short (a scan waits
-    for none). One caller at a time; another one returns at once (a search then finds what is
-    spelled so far).
+    for none). One caller at a time; another one waits for it (up to SPELL_WAIT_S) and then
+    spells what is left, usually nothing: a search that went on at once found none of the
+    titles being spelled, and the child was told there is no such book.
     """
     if store.reader.execute(UNSPELLED, [1]).fetchone() is None:
         return 0
     lock = _spelling.setdefault(str(store.path), threading.Lock())
-    if not lock.acquire(blocking=False):
+    if not lock.acquire(timeout=SPELL_WAIT_S):
         return 0
     done = 0
     try:
