@@ -49,8 +49,8 @@ def chromium() -> Iterator[Any]:
 def wait_js(page: Any, expression: str, timeout_s: float = 30.0) -> None:
     """Wait until a JavaScript expression is true (page.evaluate: the page's CSP forbids eval).
 
-    As patient as Playwright's own waits (30 s): on a loaded machine a first search (spelling
-    the test school's titles) took over 5 s, and the waits after it then failed in turn.
+    As patient as Playwright's own waits (30 s): a test fails on what the page shows, not on
+    how busy the machine was.
     """
     deadline = time.monotonic() + timeout_s
     while not page.evaluate(expression):
