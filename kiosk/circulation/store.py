@@ -352,8 +352,20 @@ class Store:
         finally:
             conn.close()
 
+    def interrupt(self) -> None:
+        """Abort the statements other threads are running on this store's read connections.
+
+        Safe from any thread (`sqlite3.Connection.interrupt`). A connection closed under a
+        running statement can crash the process (the start-up's full integrity check runs for
+        seconds in a thread of its own); interrupted, the statement ends in an error that its
+        thread handles, and the thread can be waited for before the store closes.
+        """
+        for conn in list(self._readers):
+            conn.interrupt()
+
     def close(self) -> None:
         """Stop the checkpointer, fold this store's writes into the file, close every connection."""
+        self.interrupt()
         self._stopping.set()
         self._written.set()
         if self._checkpointer is not None:

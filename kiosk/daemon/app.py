@@ -36,6 +36,7 @@ from kiosk.ops.notify import Notifier, Supervision, daemon_summary, store_answer
 
 log = logging.getLogger("kiosk")
 
+CLOSE_WAIT_S = 10.0  # how long a stop waits for the store's chores to end once interrupted
 FAULT_MESSAGE = N_("Something went wrong. Please ask a library helper.")
 
 
@@ -132,6 +133,7 @@ class Daemon:
         self.store = open_store(s, self.clock, check="quick")
         self.integrity = "checking"  # the full check runs in the background once started
         self.closed = False
+        self.background: list[threading.Thread] = []  # threads of the store's own chores
         session: dict[str, Any] = dict(
             timeout_s=s.kiosk.session_timeout_s,
             after_result_s=s.kiosk.session_after_result_s,
@@ -279,9 +281,13 @@ class Daemon:
             src.start(self.submit)
         for svc in self.services:
             svc.start()
-        threading.Thread(target=self.check_integrity, name="integrity", daemon=True).start()
         # An import a kill or a power cut left half-written is undone beside lending.
-        threading.Thread(target=self.finish_imports, name="imports", daemon=True).start()
+        self.background = [
+            threading.Thread(target=self.check_integrity, name="integrity", daemon=True),
+            threading.Thread(target=self.finish_imports, name="imports", daemon=True),
+        ]
+        for thread in self.background:
+            thread.start()
         # WAL checkpoints between scans, in a thread of the store, not in a scan's COMMIT.
         self.store.start_checkpointer(self.settings.store.checkpoint_delay_s)
         log.info(
@@ -325,6 +331,12 @@ class Daemon:
         if self.indicator is not None:
             self.indicator.close()
         self.closed = True
+        # The integrity check and an import's undo read the store in threads of their own: their
+        # statements interrupted and the threads ended before the connections close under them
+        # (closed under a running statement, a `kiosk run` ended in a segfault at SIGTERM).
+        self.store.interrupt()
+        for thread in self.background:
+            thread.join(CLOSE_WAIT_S)
         self.store.close()
         log.info("stopped")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,41 @@ def test_backup_while_in_use_is_a_complete_checked_copy(tmp_path: Path) -> None:
     assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert not list((tmp_path / "backups").glob("*.part"))
     store.close()
+
+
+INTERRUPTED_READ = """
+import sqlite3, sys, threading
+from kiosk.circulation.store import Store
+store = Store.open(sys.argv[1])
+running, said = threading.Event(), []
+def read_for_ever():
+    store.reader.conn.set_progress_handler(lambda: running.set() or 0, 1000)
+    try:
+        store.reader.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+        ).fetchone()
+        said.append("finished")
+    except sqlite3.Error as e:
+        said.append(str(e))
+reader = threading.Thread(target=read_for_ever)
+reader.start()
+running.wait()  # the statement is running in the other thread
+store.interrupt()
+reader.join()
+store.close()
+print(said)
+"""
+
+
+def test_a_store_stops_what_other_threads_read_before_it_closes(tmp_path: Path) -> None:
+    # The daemon's full integrity check reads in a thread of its own for seconds; a stop that
+    # closed the connection under it ended `kiosk run` in a segfault. In a process of its own,
+    # so that a crash is a failed test; a read never interrupted would hang here.
+    Store.open(tmp_path / "k.db").close()
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_READ, str(tmp_path / "k.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "['interrupted']"), done.stderr
