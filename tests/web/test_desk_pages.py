@@ -68,6 +68,7 @@ def test_stocktake_and_holds_keep_what_the_helper_typed_after_a_refusal(
     page, store = screen, desk["store"]
     touch(page, "header a[href$='/collection/']")
     page.wait_for_selector("#hold-form")
+    page.wait_for_load_state()  # its style sheet too: the styles are read below
     # No stocktake runs: the heading names the chore, it does not say one is under way.
     assert page.inner_text("#stocktake h2") == "图书盘点"
     assert "盘点中" not in page.inner_text("main")
@@ -82,6 +83,7 @@ def test_stocktake_and_holds_keep_what_the_helper_typed_after_a_refusal(
     page.fill("#hold-form input[name=patron_id]", "S00")
     touch(page, "#hold-form button[type=submit]")
     page.wait_for_selector(".flash.error")
+    page.wait_for_load_state()  # the answer's style sheet applied before its colour is read
     assert page.inner_text(".flash.error") == "没有这个学生。"
     assert page.eval_on_selector(".flash.error", "e => getComputedStyle(e).borderColor") == (
         "rgb(179, 38, 30)"
