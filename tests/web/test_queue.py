@@ -392,6 +392,7 @@ def test_a_helper_searching_at_the_desk_keeps_the_running_list_unclipped(
     desk.fill("input[name=q]", "小书架")
     desk.click(".search button")
     desk.wait_for_selector(".found")
+    desk.wait_for_load_state()  # the page's script has put the kept list back by then
     assert len(desk.query_selector_all("#results li.ok")) == 12  # the search kept the list
     assert "小书架第13本" in text(desk, "#results li:first-child")
     assert fits(desk)
