@@ -10,7 +10,7 @@ dashboard, collection, imports, SIP2, demo) build a command and call `handle`, n
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,7 +18,8 @@ from sqlite_utils import Database
 
 from kiosk.circulation.clock import stamp
 from kiosk.circulation.events import Draft, Event, Refusal
-from kiosk.circulation.projector import commit
+from kiosk.circulation.projector import commit, commit_stamped, stamped
+from kiosk.circulation.queries.loans import event_logged
 from kiosk.circulation.store import Store
 
 
@@ -99,9 +100,7 @@ def handle(
     `actor`, when given, is set on every drafted event (the collection's chores are drafted
     without one). `durable=False` is only for a copy of what another system already committed.
     """
-    fn = _STEPS.get(type(command)) or _steps().get(type(command))
-    if fn is None:
-        raise TypeError(f"no step handles {type(command).__name__}")
+    fn = _step_of(command)
     with store.write(durable) as db:
         context = Context(store.clock.now(), settings or {})
         decided = fn(db, command, context)
@@ -114,9 +113,47 @@ def handle(
         return Outcome(tuple(done), state=decided.state)
 
 
+def prepare(store: Store, command: Any, settings: Mapping[str, Any] | None = None) -> Outcome:
+    """Decide a command on the reader and stamp its events, writing nothing yet.
+
+    Only for a copy of what another system has already committed (a SIP2 library system's
+    answer), so that the answer shows before the kiosk's own write: `write_prepared` then
+    writes these very events. The caller keeps them until then (circulation/answered.py).
+    """
+    context = Context(store.clock.now(), settings or {})
+    decided = _step_of(command)(store.reader, command, context)
+    if isinstance(decided.decision, Refusal):
+        return Outcome(refusal=decided.decision, state=decided.state)
+    events = stamped(store, decided.decision, stamp(context.now))
+    return Outcome(tuple(events), state=decided.state)
+
+
+def write_prepared(
+    store: Store, events: Sequence[Event], recovered: bool = False
+) -> tuple[Event, ...]:
+    """Write the events of a prepared copy (not synced on their own).
+
+    `recovered`: they come from the journal after a kill, which may have come after their
+    write: none is written again if the first is in the log.
+    """
+    if not events:
+        return ()
+    with store.write(durable=False) as db:
+        if recovered and event_logged(db, events[0].uuid):
+            return ()
+        return tuple(commit_stamped(store, db, list(events)))
+
+
 def command_types() -> list[str]:
     """Return the name of every command type that has a step, sorted."""
     return sorted(kind.__name__ for kind in _steps())
+
+
+def _step_of(command: Any) -> Step:
+    fn = _STEPS.get(type(command)) or _steps().get(type(command))
+    if fn is None:
+        raise TypeError(f"no step handles {type(command).__name__}")
+    return fn
 
 
 def _steps() -> dict[type, Step]:

@@ -96,9 +96,13 @@ def commit(store: Store, db: Database, drafts: Iterable[Draft], at: str) -> list
     Each is applied in order, then all are appended at once (a batch of copies is hundreds): no
     projection reads an event of its own command from the log (an undo reads an earlier one).
     """
-    done = []
-    for d in drafts:
-        event = Event(
+    return commit_stamped(store, db, stamped(store, drafts, at))
+
+
+def stamped(store: Store, drafts: Iterable[Draft], at: str) -> list[Event]:
+    """Return the drafted events made whole: their time, this kiosk, a new UUID each."""
+    return [
+        Event(
             type=d.type,
             at=d.at or at,
             kiosk_id=store.kiosk_id,
@@ -108,9 +112,15 @@ def commit(store: Store, db: Database, drafts: Iterable[Draft], at: str) -> list
             data=dict(d.data),
             uuid=store.new_uuid(),
         )
+        for d in drafts
+    ]
+
+
+def commit_stamped(store: Store, db: Database, events: list[Event]) -> list[Event]:
+    """Apply stamped events in order and append them to the log, in the caller's transaction."""
+    for event in events:
         project(db, event)
-        done.append(event)
-    return store.record_all(db, done)
+    return store.record_all(db, events)
 
 
 def event_types() -> list[str]:

@@ -118,6 +118,10 @@ class Circulation:
         self.record_stray_returns = record_stray_returns
         self._rules: tuple[int, Rules] | None = None  # (rules_version, rules)
 
+    def copies_written(self, timeout: float) -> bool:
+        """Return True: every answer here is written before it shows (a SIP2 kiosk's waits)."""
+        return True
+
     # -- reading ---------------------------------------------------------------------------
 
     def identify(self, code: str) -> Identified:

@@ -14,12 +14,14 @@ import dataclasses
 import datetime as dt
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.circulation import cards, queries, records, sip2_queue
+from kiosk.circulation.answered import Answered
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.handler import Outcome, handle
+from kiosk.circulation.handler import Outcome, handle, prepare
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import end_of_day
 from kiosk.circulation.service import MESSAGES, OK, Circulation, Identified, Result
@@ -111,6 +113,14 @@ class Sip2Circulation(Circulation):
             "offline_max_loans": settings.offline_max_loans,
         }
         self.from_card_reader = False  # set by the session for a card reader's scan
+        # The thread of the scan running now (the session sets it): that scan's online copy
+        # is written after its answer shows (`write_copies`), kept meanwhile in the journal
+        # beside the store. A desk action in another thread writes its copy at once.
+        self.answer_first: int | None = None
+        self.answered = Answered(store)
+        self.answered.recover()  # the copies a kill left between an answer and its write
+        self._written = threading.Event()
+        self._written.set()
         self._patron_re = re.compile(settings.patron_pattern) if settings.patron_pattern else None
         self._item_re = re.compile(settings.item_pattern) if settings.item_pattern else None
 
@@ -229,11 +239,19 @@ class Sip2Circulation(Circulation):
         """Record the copy of a transaction through the handler (and, offline, its queue row).
 
         Online, the library system has already committed the transaction (its answer is the
-        durable record): the kiosk's copy is written before the answer shows, which survives
-        a crash of the daemon, and reaches the disk with the next durable commit. Offline, the
-        queue row is the only record of the loan: event and row are synced to disk before the
-        beep, in one transaction.
+        durable record). In a scan (`answer_first`) the copy is decided and its events stamped,
+        kept as a line in the journal (a kill cannot lose it: the next start writes it) and
+        written right after the answer shows (`write_copies`); elsewhere it is written at
+        once. Either way it reaches the disk with the next durable commit. Offline, the queue
+        row is the only record of the loan: event and row are synced to disk before the beep,
+        in one transaction.
         """
+        if not offline and self.answer_first == threading.get_ident():
+            done = prepare(self.store, command)
+            if done.events:
+                self._written.clear()
+                self.answered.add(done.events)
+            return done
         if not offline:
             return handle(self.store, command, durable=False)
         with self.store.write() as db:
@@ -243,6 +261,18 @@ class Sip2Circulation(Circulation):
         if done.ok:
             self.link.wake()  # before the next scan asks whether the queue is open
         return done
+
+    def write_copies(self) -> None:
+        """Write the copies of the answers just shown (the session calls it after each scan)."""
+        try:
+            if self.answered.waiting:
+                self.answered.write()
+        finally:
+            self._written.set()
+
+    def copies_written(self, timeout: float) -> bool:
+        """Wait until the answers shown have their copies written (the pages read them)."""
+        return self._written.wait(timeout)
 
     # -- acting --------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ system's own words where they help; Done and a timed-out session send 35 End Pat
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from kiosk.circulation.models import Item, Patron
@@ -23,6 +24,16 @@ class Sip2Kiosk(Kiosk):
 
     def __init__(self, circulation: Sip2Circulation, *args: Any, **kw: Any) -> None:
         super().__init__(circulation, *args, **kw)
+
+    def scan(self, raw: str) -> Feedback:
+        """Handle a scan: the answer goes to the listeners first, the kiosk's copy right after."""
+        with self._lock:
+            self.circulation.answer_first = threading.get_ident()
+            try:
+                return super().scan(raw)
+            finally:
+                self.circulation.answer_first = None
+                self.circulation.write_copies()
 
     def scan_from(self, source: str, raw: str) -> Feedback:
         """Handle a scan, knowing its source: a card reader's code is a card."""

@@ -30,6 +30,7 @@ from kiosk.i18n import LANGUAGES, N_, translate
 from kiosk.web.live import Broker, Update
 from kiosk.web.security import LoginLimit, Network, Passwords, parse_networks, secret_key
 
+COPY_WAIT_S = 5.0  # at most: a copy waits for the store's writer as long as any write
 CSRF_MESSAGE = N_("This form has expired. Go back, reload the page and try again.")
 
 
@@ -236,6 +237,9 @@ def _session_listener(ctx: Web) -> Any:
 
 
 def _before() -> None:
+    # An answer on the screen may have its copy written a moment later (SIP2): a page reads
+    # the store after it, as the child saw it.
+    web().circulation.copies_written(COPY_WAIT_S)
     chosen = request.args.get("lang") or request.cookies.get("lang")
     g.lang = chosen if chosen in LANGUAGES else web().settings.kiosk.language
     if session.get("user"):

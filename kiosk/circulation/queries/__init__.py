@@ -6,6 +6,7 @@ Views, the CLI and sync read through these, so each question ("which events wait
 
 from kiosk.circulation.queries.loans import (
     card_or_item,
+    event_logged,
     item_and_open_loan,
     last_desk_event,
     loan_by_uuid,
@@ -27,6 +28,7 @@ __all__ = [
     "cards_of",
     "counts",
     "desk_search",
+    "event_logged",
     "item_and_open_loan",
     "item_row",
     "items_by_type",

@@ -33,6 +33,11 @@ def loan_by_uuid(db: Database, uuid: str | None) -> Loan | None:
     return Loan.from_row(rows[0]) if rows else None
 
 
+def event_logged(db: Database, uuid: str) -> bool:
+    """Return whether the event log holds an event with this UUID."""
+    return db.conn.execute("SELECT 1 FROM events WHERE uuid = ?", [uuid]).fetchone() is not None
+
+
 def last_desk_event(db: Database, actor: str) -> dict[str, Any] | None:
     """Return the actor's last checkout, checkin, renew, drift taken or ended, or undo, with the
     item's title."""

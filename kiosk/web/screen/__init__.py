@@ -21,7 +21,7 @@ from kiosk.circulation.schemas import is_utc_stamp
 from kiosk.circulation.stats import month, rankings
 from kiosk.config.rule_defaults import BOOK_TYPE
 from kiosk.i18n import N_, N_plural, item_type_name, translate
-from kiosk.web import Web, at_the_screen, bilingual, web
+from kiosk.web import COPY_WAIT_S, Web, at_the_screen, bilingual, web
 from kiosk.web.live import Update, event_stream, sse_message
 from kiosk.web.security import allowed
 
@@ -204,6 +204,7 @@ def shown_here(state: dict[str, Any], mine: bool | None = None) -> dict[str, Any
 def state_of(ctx: Web, update: Update | None = None) -> dict[str, Any]:
     """Return what the screen shows: from an update's snapshot, or from the live session."""
     kiosk = ctx.kiosk
+    ctx.circulation.copies_written(COPY_WAIT_S)  # the child's loans as the answer says
     results: tuple[Any, ...]
     if update is None:
         last, show_s = None, None
