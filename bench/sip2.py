@@ -7,7 +7,7 @@
 2. Builds the kiosk's SIP2 session in-process on a store in the work folder, as the daemon does
    (session, service, link, client; the link logged in), and in each round: a card (63), then
    books, each timed from `Kiosk.scan` to the answer given to the session's listeners (the
-   screen, lights and buzzer: 11 sent, 12 read, the copy decided and kept in the journal; its
+   screen, lights and buzzer: 11 sent, 12 read, the copy kept as a journal line; its
    write comes after, before the next scan, docs/sip2.md); then each book with no card (09).
 3. Right after each timed scan, the baseline: the same message (11, or 09) on its own TCP
    connection to the same server, sent and its answer read, nothing else.

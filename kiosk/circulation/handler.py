@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.circulation.clock import stamp
+from kiosk.circulation.clock import parse_stamp, stamp
 from kiosk.circulation.events import Draft, Event, Refusal
 from kiosk.circulation.projector import commit, commit_stamped, stamped
 from kiosk.circulation.queries.loans import event_logged
@@ -113,35 +113,26 @@ def handle(
         return Outcome(tuple(done), state=decided.state)
 
 
-def prepare(store: Store, command: Any, settings: Mapping[str, Any] | None = None) -> Outcome:
-    """Decide a command on the reader and stamp its events, writing nothing yet.
+def write_answered(
+    store: Store, command: Any, at: str, uuids: Sequence[str], recovered: bool = False
+) -> Outcome:
+    """Read, decide and commit a copy whose answer has already shown, as of that moment.
 
     Only for a copy of what another system has already committed (a SIP2 library system's
-    answer), so that the answer shows before the kiosk's own write: `write_prepared` then
-    writes these very events. The caller keeps them until then (circulation/answered.py).
+    answer): the answer shows first, then this writes the copy (not synced on its own), its
+    events stamped `at` with the `uuids` given when it was answered (circulation/answered.py).
+    `recovered`: from the journal after a kill, which may have come after the write: nothing
+    is written again if the first UUID is in the log.
     """
-    context = Context(store.clock.now(), settings or {})
-    decided = _step_of(command)(store.reader, command, context)
-    if isinstance(decided.decision, Refusal):
-        return Outcome(refusal=decided.decision, state=decided.state)
-    events = stamped(store, decided.decision, stamp(context.now))
-    return Outcome(tuple(events), state=decided.state)
-
-
-def write_prepared(
-    store: Store, events: Sequence[Event], recovered: bool = False
-) -> tuple[Event, ...]:
-    """Write the events of a prepared copy (not synced on their own).
-
-    `recovered`: they come from the journal after a kill, which may have come after their
-    write: none is written again if the first is in the log.
-    """
-    if not events:
-        return ()
+    fn = _step_of(command)
     with store.write(durable=False) as db:
-        if recovered and event_logged(db, events[0].uuid):
-            return ()
-        return tuple(commit_stamped(store, db, list(events)))
+        if recovered and uuids and event_logged(db, uuids[0]):
+            return Outcome()
+        decided = fn(db, command, Context(parse_stamp(at), {}))
+        if isinstance(decided.decision, Refusal):
+            return Outcome(refusal=decided.decision, state=decided.state)
+        events = stamped(store, decided.decision, at, uuids)
+        return Outcome(tuple(commit_stamped(store, db, events)), state=decided.state)
 
 
 def command_types() -> list[str]:

@@ -13,7 +13,7 @@ of a batch of many books).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlite_utils import Database
 
@@ -99,8 +99,12 @@ def commit(store: Store, db: Database, drafts: Iterable[Draft], at: str) -> list
     return commit_stamped(store, db, stamped(store, drafts, at))
 
 
-def stamped(store: Store, drafts: Iterable[Draft], at: str) -> list[Event]:
-    """Return the drafted events made whole: their time, this kiosk, a new UUID each."""
+def stamped(
+    store: Store, drafts: Iterable[Draft], at: str, uuids: Sequence[str] = ()
+) -> list[Event]:
+    """Return the drafted events made whole: their time, this kiosk, a UUID each (the ones
+    given, in order, then new ones)."""
+    given = iter(uuids)
     return [
         Event(
             type=d.type,
@@ -110,7 +114,7 @@ def stamped(store: Store, drafts: Iterable[Draft], at: str) -> list[Event]:
             patron_id=d.patron_id,
             item_barcode=d.item_barcode,
             data=dict(d.data),
-            uuid=store.new_uuid(),
+            uuid=next(given, None) or store.new_uuid(),
         )
         for d in drafts
     ]

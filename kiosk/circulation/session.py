@@ -408,7 +408,9 @@ class Kiosk:
             if c.record_stray_returns:
                 # With a hub, the loan may be another kiosk's: record the return, and say so.
                 result = c.checkin(code, actor=self._actor())
-                if result.event is not None:
+                # Recorded (a stray return is recorded, though refused as "not on loan"), or
+                # taken with its record to follow (a SIP2 system's answer shows first).
+                if result.ok or result.event is not None:
                     return self._say("ok", "returned_tap_card", result=result, code=code)
                 return self._result_feedback(result, code)
             return self._result_feedback(self._refusal("scan_card_first", item=item), code)

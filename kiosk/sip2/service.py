@@ -21,7 +21,8 @@ from typing import Any
 from kiosk.circulation import cards, queries, records, sip2_queue
 from kiosk.circulation.answered import Answered
 from kiosk.circulation.clock import stamp
-from kiosk.circulation.handler import Outcome, handle, prepare
+from kiosk.circulation.events import Event
+from kiosk.circulation.handler import Outcome, handle
 from kiosk.circulation.models import Item, Loan, Patron
 from kiosk.circulation.rules import end_of_day
 from kiosk.circulation.service import MESSAGES, OK, Circulation, Identified, Result
@@ -117,6 +118,7 @@ class Sip2Circulation(Circulation):
         # is written after its answer shows (`write_copies`), kept meanwhile in the journal
         # beside the store. A desk action in another thread writes its copy at once.
         self.answer_first: int | None = None
+        self._book_read: tuple[str, Item | None] = ("", None)  # the last book identify read
         self.answered = Answered(store)
         self.answered.recover()  # the copies a kill left between an answer and its write
         self._written = threading.Event()
@@ -154,6 +156,7 @@ class Sip2Circulation(Circulation):
     def _book(self, code: str, item: Item | None = None, drifts: bool = False) -> Identified:
         # The book's row and whether it drifts, read together; whose loan it is, the library
         # system knows (open_loan is None here), so the session asks nothing more.
+        self._book_read = (code, item)  # the answer shows it, before the copy reads it again
         item = item or self._bare_item(code)
         return Identified("item", code, item=item, loan_read=True, drifting=drifts)
 
@@ -235,23 +238,21 @@ class Sip2Circulation(Circulation):
 
     def _copy(
         self, command: Any, offline: bool, due_at: str | None = None, in_doubt: bool = False
-    ) -> Outcome:
+    ) -> Outcome | None:
         """Record the copy of a transaction through the handler (and, offline, its queue row).
 
         Online, the library system has already committed the transaction (its answer is the
-        durable record). In a scan (`answer_first`) the copy is decided and its events stamped,
-        kept as a line in the journal (a kill cannot lose it: the next start writes it) and
-        written right after the answer shows (`write_copies`); elsewhere it is written at
-        once. Either way it reaches the disk with the next durable commit. Offline, the queue
-        row is the only record of the loan: event and row are synced to disk before the beep,
-        in one transaction.
+        durable record). In a scan (`answer_first`) the copy is a line in the journal (a kill
+        cannot lose it: the next start writes it), written right after the answer shows
+        (`write_copies`): None is returned. Elsewhere it is written at once. Either way it
+        reaches the disk with the next durable commit. Offline, the queue row is the only
+        record of the loan: event and row are synced to disk before the beep, in one
+        transaction.
         """
         if not offline and self.answer_first == threading.get_ident():
-            done = prepare(self.store, command)
-            if done.events:
-                self._written.clear()
-                self.answered.add(done.events)
-            return done
+            self._written.clear()
+            self.answered.add(command, stamp(self.store.clock.now()))
+            return None
         if not offline:
             return handle(self.store, command, durable=False)
         with self.store.write() as db:
@@ -295,7 +296,7 @@ class Sip2Circulation(Circulation):
         due = due_date(answer.get("AH"), self.tz)
         due_at = stamp(due) if due is not None else stamp(self._offline_due(patron))
         done = self._copy(CopyCheckout(patron_id, barcode, due_at, title, actor), offline=False)
-        return self._yes("checkout", "checked_out", patron, barcode, done, due_at)
+        return self._yes("checkout", "checked_out", patron, barcode, done, due_at, title)
 
     def _checkout_offline(
         self, patron: Patron | None, barcode: str, actor: str, in_doubt: bool = False
@@ -307,9 +308,10 @@ class Sip2Circulation(Circulation):
         ok = check is not None and check.ok
         cmd = CopyCheckout(patron.id, barcode, due_at, actor=actor, offline=True, card_ok=ok)
         done = self._copy(cmd, offline=True, due_at=due_at, in_doubt=in_doubt)
+        assert done is not None  # offline: written before the beep
         if done.refusal is not None:
             return self._no("checkout", done.reason, patron, barcode)
-        return self._yes("checkout", "checked_out", patron, barcode, done, due_at)
+        return self._yes("checkout", "checked_out", patron, barcode, done, due_at, "")
 
     def _offline_due(self, patron: Patron | None) -> dt.datetime:
         rules = self.rules()
@@ -336,7 +338,7 @@ class Sip2Circulation(Circulation):
         title = answer.get("AJ") if answer is not None else ""
         cmd = CopyCheckin(barcode, patron_id, title, actor, offline)
         done = self._copy(cmd, offline, in_doubt=in_doubt)
-        return self._yes("checkin", "checked_in", None, barcode, done, None)
+        return self._yes("checkin", "checked_in", None, barcode, done, None, title or "")
 
     def renew(self, patron_id: str, barcode: str, actor: str = "") -> Result:
         """Renew with 29; offline, a renewal waits for the desk."""
@@ -354,7 +356,7 @@ class Sip2Circulation(Circulation):
         due = due_date(answer.get("AH"), self.tz)
         due_at = stamp(due) if due is not None else stamp(self._offline_due(patron))
         done = self._copy(CopyRenew(patron_id, barcode, due_at, actor), offline=False)
-        return self._yes("renew", "renewed", patron, barcode, done, due_at)
+        return self._yes("renew", "renewed", patron, barcode, done, due_at, "")
 
     def end_session(self, patron_id: str) -> None:
         """Send 35 End Patron Session; offline there is nothing to end."""
@@ -379,18 +381,31 @@ class Sip2Circulation(Circulation):
         key: str,
         patron: Patron | None,
         barcode: str,
-        done: Outcome,
+        done: Outcome | None,
         due_at: str | None,
+        title: str,
     ) -> Result:
+        item, event = self._copied(barcode, done, title)
+        params: dict[str, Any] = {"title": item.title}
+        if due_at is not None:
+            params["due_date"] = self.local_date(due_at).isoformat()
+        return Result(True, action, OK, MESSAGES[key], params, patron, item, None, event)
+
+    def _copied(self, barcode: str, done: Outcome | None, title: str) -> tuple[Item, Event | None]:
+        """Return the book as the answer names it, and the copy's event (None until written)."""
+        if done is None:
+            # Written after the answer: the book as identify read it, named as the copy will.
+            code, read = self._book_read
+            item = read if code == barcode else self.item(barcode)
+            if item is None:
+                return dataclasses.replace(self._bare_item(barcode), title=title or barcode), None
+            return (dataclasses.replace(item, title=title) if title else item), None
         # The book as the copy found it, with the name the copy gave it: no second read.
         item = (done.state.item if done.state is not None else None) or self._bare_item(barcode)
         *named, event = done.events
         if named:
             item = dataclasses.replace(item, title=named[0].data["title"])
-        params: dict[str, Any] = {"title": item.title}
-        if due_at is not None:
-            params["due_date"] = self.local_date(due_at).isoformat()
-        return Result(True, action, OK, MESSAGES[key], params, patron, item, None, event)
+        return item, event
 
     def _no(
         self,

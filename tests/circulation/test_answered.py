@@ -11,13 +11,15 @@ import os
 from typing import Any
 
 from kiosk.circulation.answered import Answered
-from kiosk.circulation.handler import prepare, write_prepared
+from kiosk.circulation.handler import write_answered
 from kiosk.circulation.sip2_copy import CopyCheckout
 from kiosk.circulation.store import Store
 
+AT = "2026-12-01T04:05:06.000000Z"
 
-def lend(store: Store, barcode: str, title: str) -> Any:
-    return prepare(store, CopyCheckout("S001", barcode, "2030-01-15T15:59:59Z", title))
+
+def lend(barcode: str, title: str) -> CopyCheckout:
+    return CopyCheckout("S001", barcode, "2030-01-15T15:59:59Z", title)
 
 
 def open_loans(store: Store) -> list[tuple[str, str]]:
@@ -33,26 +35,31 @@ def killed(journal: Answered) -> None:
 
 def test_a_copy_answered_and_not_written_is_written_at_the_next_start(store: Store) -> None:
     journal = Answered(store)
-    done = lend(store, "SIP-1", "小王子")
-    journal.add(done.events)
+    copy = journal.add(lend("SIP-1", "小王子"), AT)
     assert open_loans(store) == []  # answered, not written yet
     killed(journal)
 
     again = Answered(store)
     assert again.recover() == 1
     assert open_loans(store) == [("SIP-1", "S001")]
-    uuids = [r[0] for r in store.reader.execute("SELECT uuid FROM events ORDER BY seq")]
-    assert uuids[-2:] == [e.uuid for e in done.events]  # the very events answered
+    logged = store.reader.execute(
+        "SELECT uuid, type, at, json_extract(data, '$.title') FROM events ORDER BY seq"
+    ).fetchall()
+    # The book named as the answer named it, then lent; as of the answer, with its UUIDs.
+    assert logged[-2:] == [
+        (copy.uuids[0], "item_named", AT, "小王子"),
+        (logged[-1][0], "checkout", AT, None),
+    ]
     assert again.path.read_bytes() == b""
     assert Answered(store).recover() == 0  # emptied: nothing twice
 
 
 def test_a_copy_written_before_the_kill_is_not_written_twice(store: Store) -> None:
     journal = Answered(store)
-    journal.add(lend(store, "SIP-2", "夏洛的网").events)  # answered, not written
-    events = lend(store, "SIP-3", "Matilda").events
-    journal.add(events)
-    write_prepared(store, events)  # written, and the kill came before the emptying
+    journal.add(lend("SIP-2", "夏洛的网"), AT)  # answered, not written
+    copy = journal.add(lend("SIP-3", "Matilda"), AT)
+    # Written, and the kill came before the journal was emptied.
+    write_answered(store, copy.command, copy.at, copy.uuids)
     before = store.reader.execute("SELECT count(*) FROM events").fetchone()[0]
     killed(journal)
 
@@ -64,9 +71,9 @@ def test_a_copy_written_before_the_kill_is_not_written_twice(store: Store) -> No
 
 def test_a_line_cut_short_is_skipped_and_the_others_written(store: Store, caplog: Any) -> None:
     journal = Answered(store)
-    journal.add(lend(store, "SIP-4", "Charlotte's Web").events)
+    journal.add(lend("SIP-4", "Charlotte's Web"), AT)
     with open(journal.path, "ab") as f:
-        f.write(b'[{"uuid": "0190')  # the kill came in the middle of a line
+        f.write(b'{"command": "CopyCheckout", "fields": {"patron_id": "S0')  # cut by the kill
     killed(journal)
 
     assert Answered(store).recover() == 1
@@ -76,8 +83,8 @@ def test_a_line_cut_short_is_skipped_and_the_others_written(store: Store, caplog
 
 def test_the_journal_is_emptied_once_every_copy_is_written(store: Store) -> None:
     journal = Answered(store)
-    journal.add(lend(store, "SIP-5", "西游记").events)
-    journal.add(lend(store, "SIP-6", "水浒传").events)
+    journal.add(lend("SIP-5", "西游记"), AT)
+    journal.add(lend("SIP-6", "水浒传"), AT)
     assert journal.waiting and journal.path.stat().st_size > 0
     journal.write()
     assert not journal.waiting and journal.path.read_bytes() == b""
