@@ -119,7 +119,7 @@ def test_cnmarc_in_gbk_and_utf8_with_several_copies(store: Store, tmp_path: Path
     )
     report = import_file(store, "items", utf8)
     assert report.summary("en") == (
-        "items: 2 rows read (MARC: UTF-8): 2 new, 0 updated, 0 unchanged; from 1 MARC records"
+        "items: 2 rows read (MARC: UTF-8): 2 new, 0 updated, 0 unchanged; from 1 MARC record"
     )
     assert items(store, "C%") == [
         (
@@ -251,7 +251,7 @@ def test_cli_imports_marc_with_dry_run_and_names_records(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
         "items: 2 rows read (MARC: GB18030): 2 new, 0 updated, 0 unchanged; "
-        "from 1 MARC records; dry run: nothing changed"
+        "from 1 MARC record; dry run: nothing changed"
     )
     bad = write_iso(tmp_path / "bad.iso", cnmarc("无", "某", "9787020042494", []))
     result = runner.invoke(main, ["--config", str(config), "import", "items", str(bad)])

@@ -111,6 +111,6 @@ def test_cli_loads_records_for_the_desk(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "ISBN 7020008721 is not valid" in result.output
     assert result.output.strip().endswith(
-        "MARC records: 1 rows read (MARC: UTF-8): 1 new, 0 updated, 0 unchanged; "
-        "from 1 MARC records; 1 warnings (listed above), imported as written"
+        "MARC records: 1 row read (MARC: UTF-8): 1 new, 0 updated, 0 unchanged; "
+        "from 1 MARC record; 1 warning (listed above), imported as written"
     )

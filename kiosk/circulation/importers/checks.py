@@ -21,7 +21,7 @@ from kiosk.circulation import cards
 from kiosk.circulation.models import location_key
 from kiosk.circulation.rules import load_rules
 from kiosk.codes import normal_isbn as normal_isbn  # re-exported: importers use it here
-from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, N_, cli_language, translate
+from kiosk.i18n import ITEM_TYPE_NAMES, LANGUAGES, N_, N_plural, cli_language, translate
 
 Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 200
@@ -249,9 +249,11 @@ FILE_PROBLEMS = frozenset(
 )
 # Warnings about records that were not imported (the others are imported as written).
 LEFT_OUT = frozenset(MESSAGES[k] for k in ("no_copies", "holdings"))
-SUMMARY = N_(
-    "{kind}: {rows} rows read ({encoding}): {inserted} new, {updated} updated, "
-    "{unchanged} unchanged"
+SUMMARY = N_plural(
+    "{kind}: {count} row read ({encoding}): {inserted} new, {updated} updated, "
+    "{unchanged} unchanged",
+    "{kind}: {count} rows read ({encoding}): {inserted} new, {updated} updated, "
+    "{unchanged} unchanged",
 )
 DRY_RUN = N_("dry run: nothing changed")
 IGNORED = N_("ignored columns: {columns}")
@@ -332,10 +334,11 @@ class ImportReport:
             for k, v in self.counts().items()
             if k in ("rows", "inserted", "updated", "unchanged")
         }
+        counts["count"] = counts.pop("rows")  # the plural follows the rows read
         text = translate(SUMMARY, lang, kind=kind, encoding=self.encoding, **counts)
         sep = "；" if lang.startswith("zh") else "; "
         if self.records:
-            text += sep + translate(RECORDS, lang, records=self.records)
+            text += sep + translate(RECORDS, lang, count=self.records)
         left_out = [w for w in self.warnings if w.message in LEFT_OUT]
         if len(self.warnings) > len(left_out):
             text += sep + translate(WARNINGS, lang, count=len(self.warnings) - len(left_out))
@@ -352,12 +355,19 @@ class ImportReport:
         return text
 
 
-RECORDS = N_("from {records} MARC records")
-WARNINGS = N_("{count} warnings (listed above), imported as written")
-LEFT_OUT_RECORDS = N_(
-    "{count} records without copies, or holdings records, left out (listed above)"
+RECORDS = N_plural("from {count} MARC record", "from {count} MARC records")
+WARNINGS = N_plural(
+    "{count} warning (listed above), imported as written",
+    "{count} warnings (listed above), imported as written",
 )
-REJECTED = N_("{count} bad rows or records left out, written to {file} to fix and import again")
+LEFT_OUT_RECORDS = N_plural(
+    "{count} record without copies, or holdings record, left out (listed above)",
+    "{count} records without copies, or holdings records, left out (listed above)",
+)
+REJECTED = N_plural(
+    "{count} bad row or record left out, written to {file} to fix and import again",
+    "{count} bad rows or records left out, written to {file} to fix and import again",
+)
 
 
 class Checker:
