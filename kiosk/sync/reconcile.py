@@ -114,11 +114,16 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
                 f"this batch is refused ({len(foreign)} such events)",
             )
         new = [e for e in events if e.uuid not in known]
-        stored = [
-            {**e.row(), "eff": _shift(e.at, correction), "kseq": e.seq, "parsed": e.data}
-            for e in new
-        ]
-        _insert_rows(db, STORE_EVENT, [tuple(r[k] for k in EVENT_COLUMNS) for r in stored])
+        stored = [_stored(e, correction) for e in new]
+        _insert_rows(
+            db,
+            STORE_EVENT,
+            [
+                (r["uuid"], r["type"], r["at"], r["kiosk_id"], r["actor"], r["patron_id"])
+                + (r["item_barcode"], r["data"])
+                for r in stored
+            ],
+        )
         _insert_rows(
             db,
             STORE_RECEIPT,
@@ -152,8 +157,21 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
     return Receipt(len(new), len(events) - len(new), [e.uuid for e in events], offset, now)
 
 
-EVENT_COLUMNS = ("uuid", "type", "at", "kiosk_id", "actor", "patron_id", "item_barcode", "data")
-STORE_EVENT = f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES {{rows}}"
+def _stored(e: Event, correction: float) -> dict[str, Any]:
+    """Return an event's row as stored, with its effective time, its kiosk's seq, its data read
+    and the event its replay projects (this one when no clock correction moved it)."""
+    row = e.row()
+    eff = row["eff"] = _shift(e.at, correction)
+    row["kseq"] = e.seq
+    row["parsed"] = e.data
+    row["event"] = e if eff == e.at else None
+    return row
+
+
+STORE_EVENT = (
+    "INSERT INTO events (uuid, type, at, kiosk_id, actor, patron_id, item_barcode, data) "
+    "VALUES {rows}"
+)
 STORE_RECEIPT = (
     "INSERT INTO received (uuid, kiosk_id, kiosk_seq, received_at, clock_offset_s, "
     "effective_at, item_barcode) VALUES {rows}"
@@ -362,9 +380,12 @@ def replay_items(
     kept = Marks()
     later: dict[str, list[Event]] = {}
     for barcode in barcodes:
-        parts = list(_chunks(by_item[barcode]))
+        uuids = by_item[barcode]
+        parts = [uuids] if len(uuids) <= CHUNK else list(_chunks(uuids))
         for i, part in enumerate(parts):
-            new = sorted((rows[u] for u in part if u in rows), key=_key)
+            new = [rows[u] for u in part if u in rows]
+            if len(new) > 1:
+                new.sort(key=_key)
             if barcode in first_seen:
                 last[barcode] = FIRST  # nothing before these events: nothing to rewind
             start = held[barcode] if i == 0 else UNREAD
@@ -632,7 +653,10 @@ def _key(row: dict[str, Any]) -> tuple[str, int, str]:
 
 def _event(row: dict[str, Any]) -> Event:
     """Return a replayed row as the event its projection applies, at its effective time."""
-    data = row.get("parsed")  # a row of this batch carries its data read already
+    ready = row.get("event")  # a row of this batch carries its event, or its data read
+    if ready is not None:
+        return ready  # type: ignore[no-any-return]
+    data = row.get("parsed")
     return Event(
         type=row["type"],
         at=row["eff"],
