@@ -37,6 +37,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Any
 
 from sqlite_utils import Database
@@ -115,15 +116,7 @@ def receive(store: Store, kiosk_id: str, sent_at: str, events: list[Event]) -> R
             )
         new = [e for e in events if e.uuid not in known]
         stored = [_stored(e, correction) for e in new]
-        _insert_rows(
-            db,
-            STORE_EVENT,
-            [
-                (r["uuid"], r["type"], r["at"], r["kiosk_id"], r["actor"], r["patron_id"])
-                + (r["item_barcode"], r["data"])
-                for r in stored
-            ],
-        )
+        _insert_rows(db, STORE_EVENT, [_event_values(r) for r in stored])
         _insert_rows(
             db,
             STORE_RECEIPT,
@@ -166,6 +159,12 @@ def _stored(e: Event, correction: float) -> dict[str, Any]:
     row["parsed"] = e.data
     row["event"] = e if eff == e.at else None
     return row
+
+
+# An event's row as the values of STORE_EVENT, in its order.
+_event_values = itemgetter(
+    "uuid", "type", "at", "kiosk_id", "actor", "patron_id", "item_barcode", "data"
+)
 
 
 STORE_EVENT = (
@@ -655,7 +654,7 @@ def _event(row: dict[str, Any]) -> Event:
     """Return a replayed row as the event its projection applies, at its effective time."""
     ready = row.get("event")  # a row of this batch carries its event, or its data read
     if ready is not None:
-        return ready  # type: ignore[no-any-return]
+        return ready
     data = row.get("parsed")
     return Event(
         type=row["type"],
