@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.circulation.clock import parse_stamp
 from kiosk.circulation.events import Event
 from kiosk.i18n import N_
 
@@ -73,7 +72,9 @@ def is_utc_stamp(value: Any) -> bool:
     if not isinstance(value, str) or not STAMP_RE.match(value):
         return False
     try:
-        return parse_stamp(value).year in YEARS
+        # The pattern ends it with its only Z: the time without it is read the same way as
+        # `parse_stamp` reads it, without making a time zone (the hub checks 20,000 a drain).
+        return dt.datetime.fromisoformat(value[:-1]).year in YEARS
     except ValueError:
         return False
 

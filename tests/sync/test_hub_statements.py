@@ -35,9 +35,9 @@ from .conftest import BOOK, PATRONS, add_school
 START = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
 READERS = [p[0] for p in PATRONS]
 # 20 loans of 20 books the hub has never seen, then their 20 returns.
-FIRST_BATCH = 361
+FIRST_BATCH = 207
 # The same again, on books the hub now has a replay position for.
-NEXT_BATCH = 357
+NEXT_BATCH = 203
 # The next batch sent again: every event is a duplicate, nothing is replayed.
 DUPLICATES = 5
 
