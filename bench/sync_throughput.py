@@ -42,12 +42,13 @@ import requests
 
 from bench import harness
 from kiosk.circulation.clock import FakeClock, SystemClock
-from kiosk.config import from_dict
+from kiosk.config import HubSettings, from_dict
 from kiosk.daemon.app import open_store
 from kiosk.sync import hubstore, replica
 from kiosk.sync.client import HubLink, SyncWorker
 
-ITEMS, PATRONS, EVENTS, BATCH, HISTORY = 50_000, 2_000, 10_000, 500, 60_000
+ITEMS, PATRONS, EVENTS, HISTORY = 50_000, 2_000, 10_000, 60_000
+BATCH = HubSettings().batch_size  # as a kiosk sends them: `[hub] batch_size`
 READERS = [("HT1", "teacher"), ("HT2", "teacher"), ("HS1", "student"), ("HS2", "student")]
 MAX_ROUNDS = 10  # readers and books of the long history are seeded for this many rounds
 ROOT = Path(__file__).resolve().parents[1]

@@ -382,7 +382,9 @@ class HubSettings:
         300.0, "Longest wait between retries while the hub is away.", _positive
     )
     timeout_s: float = setting(5.0, "Seconds to wait for the hub before giving up.", _positive)
-    batch_size: int = setting(500, "Events sent to the hub per request.", _positive)
+    batch_size: int = setting(
+        2000, "Events sent to the hub per request (at most the hub's max_batch).", _positive
+    )
     max_batch: int = setting(2000, "(hub) Most events the hub accepts in one request.", _positive)
     koc_card: str = setting(
         "barcode",

@@ -126,7 +126,7 @@ class SyncWorker:
         *,
         interval_s: float = 15.0,
         retry_max_s: float = 300.0,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         on_change: Callable[[bool], None] | None = None,
     ) -> None:
         self.store = store
