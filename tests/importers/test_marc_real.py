@@ -177,8 +177,8 @@ def test_a_record_that_reads_in_no_encoding_is_named_with_encoding_option(
     assert result.exit_code == 3
     assert result.output.strip().splitlines()[-1] == (
         "MARC records: 4 rows read (MARC: UTF-8): 4 new, 0 updated, 0 unchanged; from 8 MARC "
-        "records; 1 records without copies, or holdings records, left out (listed above); 1 bad "
-        f"rows or records left out, written to {rejects} to fix and import again"
+        "records; 1 record without copies, or holdings record, left out (listed above); 1 bad "
+        f"row or record left out, written to {rejects} to fix and import again"
     )
     # The holdings record's 852 $h $i is the call number of a book that has none of its own.
     assert stored_calls(config.parent / "kiosk.db", "sample1.mrc")["9780198162063"] == (
