@@ -182,3 +182,41 @@ def test_marc_on_a_chinese_terminal_is_refused_in_chinese(cfg: Path) -> None:
         os.close(master)
     assert done.returncode == 1
     assert done.stderr.startswith("错误：MARC 记录是二进制数据，不会写到终端上；")
+
+
+# -- config errors in both languages -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "zh", "en"),
+    [
+        (
+            "[kiosk]\nlanguag = 'en'\n",
+            "[kiosk] languag: 没有这个设置项（可用的有：id, ",
+            "[kiosk] languag: unknown key (known: id, ",
+        ),
+        (
+            "[kiosk]\nsession_timeout_s = 'long'\n",
+            "[kiosk] session_timeout_s: 必须是数字，不能是 'long'\n",
+            "[kiosk] session_timeout_s: must be a number, not 'long'\n",
+        ),
+        (
+            "[rules]\nrenewals = 99\n",
+            "[rules] renewals: 99 不在 0 到 10 之间\n",
+            "[rules] renewals: 99 is not between 0 and 10\n",
+        ),
+    ],
+)
+def test_a_config_error_is_said_in_the_terminals_language(
+    cfg: Path, line: str, zh: str, en: str
+) -> None:
+    # Before: English after 错误：, on a Chinese terminal.
+    cfg.write_text(f"{CONFIG}{line}", encoding="utf-8")
+    done = kiosk_zh(cfg, "stocktake", "start", "--location", "library")
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"错误：{cfg}: {zh}")
+    assert done.stdout == ""
+    assert stocktakes(cfg) == 0
+    out = refused(kiosk(cfg, "stocktake", "start", "--location", "library"), 2)
+    assert out.startswith(f"error: {cfg}: {en}")
+    assert stocktakes(cfg) == 0
