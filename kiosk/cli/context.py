@@ -16,7 +16,7 @@ import click
 
 from kiosk import config as cfg
 from kiosk.circulation.store import Store, StoreError
-from kiosk.i18n import N_, _
+from kiosk.i18n import N_, _, cli_language
 
 
 class Context:
@@ -39,7 +39,7 @@ class Context:
             try:
                 self._settings = cfg.load(self.config_path)
             except cfg.ConfigError as e:
-                fail(str(e), code=2)
+                fail(e.said(cli_language()), code=2)
         assert self._settings is not None
         return self._settings
 

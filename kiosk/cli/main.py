@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import errno
 import json
+import os
 import socket
 import sqlite3
 import sys
@@ -257,30 +258,39 @@ STATUS_LINES = {
 
 
 @main.command()
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path())
 @click.option(
     "--keep",
     type=click.IntRange(min=1),
     help="Then delete all but the newest N backups in DEST, a folder (made if missing).",
 )
 @pass_ctx
-def backup(ctx: Context, dest: Path, keep: int | None) -> None:
+def backup(ctx: Context, dest: str, keep: int | None) -> None:
     """Copy the store to DEST (a file or folder) while the kiosk keeps running."""
     from kiosk.ops import backups
 
-    if dest.exists() and not dest.is_dir():
+    # `newfolder/` names a folder even before it exists (Path() would drop the slash).
+    folder, dest_path = dest.endswith(("/", os.sep)), Path(dest)
+    if dest_path.exists() and not dest_path.is_dir():
         # Never over a file: `kiosk backup config.toml` (or the store itself) would be lost.
-        fail(_(BACKUP_EXISTS, path=dest))
-    if keep is not None:
-        try:
-            dest.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            fail(_(backups.NEEDS_FOLDER, error=e))
-    elif not dest.is_dir() and not dest.absolute().parent.is_dir():
-        fail(_(NO_FOLDER, folder=dest.absolute().parent))
+        fail(_(BACKUP_EXISTS, path=dest_path))
+    parent = dest_path.absolute().parent
+    if keep is None and not dest_path.is_dir() and not parent.is_dir():
+        # Only the last folder is made: a USB stick not mounted must not fill the SD card.
+        fail(_(NO_FOLDER, folder=parent))
     store = ctx.store()
     try:
-        out = store.backup(dest)
+        if keep is not None:
+            try:
+                dest_path.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                fail(_(backups.NEEDS_FOLDER, error=e))
+        elif folder:
+            try:
+                dest_path.mkdir(exist_ok=True)
+            except OSError as e:
+                fail(_(CANNOT_MAKE_FOLDER, folder=dest_path, problem=e.strerror or e))
+        out = store.backup(dest_path)
         copy = backups.backup_covers(out, Path(store.path))
     except (StoreError, OSError, sqlite3.Error) as e:
         fail(str(e))
@@ -292,13 +302,16 @@ def backup(ctx: Context, dest: Path, keep: int | None) -> None:
     for path in copy.damaged:
         click.echo(_(backups.COVER_DAMAGED, path=path))
     if keep is not None:
-        pruned = backups.prune(dest, keep)
+        pruned = backups.prune(dest_path, keep)
         for old in pruned.backups:
             click.echo(_(backups.DELETED, path=old))
         for old in pruned.covers:
             click.echo(_(backups.COVER_DELETED, path=old))
 
 
+CANNOT_MAKE_FOLDER = N_(
+    "cannot make the folder {folder}: {problem}; name a folder you may write in"
+)
 BACKUP_EXISTS = N_(
     "{path} already exists and a backup never writes over a file; "
     "name a new file, or a folder (each backup then gets its own name)"
@@ -451,6 +464,12 @@ RECORD_AT = N_("{file}: record {row}: {reason}")
 @click.option(
     "--item-type", default="BK", show_default=True, help="Koha item type of every copy (952$y)."
 )
+@click.option(
+    "-o",
+    "--output",
+    type=NewFile(),
+    help="Write to this file (default: the standard output, which marc needs redirected).",
+)
 @table_language
 @pass_ctx
 def export(
@@ -460,37 +479,67 @@ def export(
     branch: str,
     holdings: str,
     item_type: str,
+    output: Path | None,
     lang: str,
     codes: bool,
 ) -> None:
     """Write loans, patrons, items or events as CSV, or for Koha: koc, koha-patrons or marc."""
-    from kiosk.circulation.export import write_csv
-
+    if kind == "marc" and output is None and sys.stdout.isatty():
+        # Binary records would scramble the terminal, as `gzip` refuses to write there too.
+        fail(_(MARC_NOT_TO_TERMINAL))
     store = ctx.store()
     try:
-        if kind == "koc":
-            from kiosk.sync.koc import write_koc
-
-            write_koc(store, sys.stdout, ctx.settings.kiosk.timezone, ctx.settings.hub.koc_card)
-            return
-        if kind == "koha-patrons":
-            from kiosk.circulation.koha_export import write_koha_patrons
-
-            write_koha_patrons(store.reader, sys.stdout, branch)
-            return
-        if kind == "marc":
-            from kiosk.circulation.koha_export import write_marc
-
-            out = sys.stdout.buffer
-            write_marc(store.reader, out, branch=branch, holdings=holdings, item_type=item_type)
-            out.flush()
-            return
-        # As the dashboard's download: Chinese titles (the ones `kiosk import` reads) by default.
-        shown = shown_language(lang, codes)
-        write_csv(
-            store, kind, sys.stdout, timezone=ctx.settings.kiosk.timezone, bom=bom, lang=shown
-        )
+        with contextlib.ExitStack() as opened:
+            text, binary = sys.stdout, sys.stdout.buffer
+            if output is not None and kind == "marc":
+                binary = opened.enter_context(output.open("wb"))
+            elif output is not None:
+                text = opened.enter_context(output.open("w", encoding="utf-8", newline=""))
+            _export(ctx, store, kind, text, binary, branch, holdings, item_type, bom, lang, codes)
     except BrokenPipeError:
         sys.stderr.close()  # `kiosk export loans | head` is fine
     finally:
         store.close()
+
+
+MARC_NOT_TO_TERMINAL = N_(
+    "MARC records are binary and are not written to a terminal; give a file: "
+    "kiosk export marc -o books.mrc (or kiosk export marc > books.mrc)"
+)
+
+
+def _export(
+    ctx: Context,
+    store: Any,
+    kind: str,
+    text: Any,
+    binary: Any,
+    branch: str,
+    holdings: str,
+    item_type: str,
+    bom: bool,
+    lang: str,
+    codes: bool,
+) -> None:
+    """Write one kind of export to the text or binary stream."""
+    from kiosk.circulation.export import write_csv
+
+    if kind == "koc":
+        from kiosk.sync.koc import write_koc
+
+        write_koc(store, text, ctx.settings.kiosk.timezone, ctx.settings.hub.koc_card)
+        return
+    if kind == "koha-patrons":
+        from kiosk.circulation.koha_export import write_koha_patrons
+
+        write_koha_patrons(store.reader, text, branch)
+        return
+    if kind == "marc":
+        from kiosk.circulation.koha_export import write_marc
+
+        write_marc(store.reader, binary, branch=branch, holdings=holdings, item_type=item_type)
+        binary.flush()
+        return
+    # As the dashboard's download: Chinese titles (the ones `kiosk import` reads) by default.
+    shown = shown_language(lang, codes)
+    write_csv(store, kind, text, timezone=ctx.settings.kiosk.timezone, bom=bom, lang=shown)

@@ -21,13 +21,28 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import rule_defaults
+from kiosk.config.problems import Problem, problem
 from kiosk.errors import KioskError
+from kiosk.i18n.catalogs import N_
 
-Check = Callable[[Any], str | None]
+Check = Callable[[Any], Problem | None]
 
 
 class ConfigError(KioskError):
-    """A config file that cannot be used, with the file and key it is about."""
+    """A config file that cannot be used, with the file and key it is about.
+
+    `where` (the file, and the section and key) stays as written; `said(lang)` gives the
+    problem in the reader's language, `str()` in English.
+    """
+
+    def __init__(self, where: str, what: Problem) -> None:
+        super().__init__(f"{where}: {what}")
+        self.where = where
+        self.what = what
+
+    def said(self, lang: str) -> str:
+        """Return the message in `lang`: where, then what is wrong there."""
+        return f"{self.where}: {self.what.said(lang)}"
 
 
 def setting(default: Any, help: str, check: Check | None = None) -> Any:
@@ -39,89 +54,104 @@ def setting(default: Any, help: str, check: Check | None = None) -> Any:
 
 
 def _one_of(*allowed: str) -> Check:
-    return lambda v: None if v in allowed else f"must be one of {', '.join(allowed)}"
+    one_of = problem(N_("must be one of {allowed}"), allowed=", ".join(allowed))
+    return lambda v: None if v in allowed else one_of
 
 
-def _positive(v: float) -> str | None:
-    return None if v > 0 else "must be greater than 0"
+def _positive(v: float) -> Problem | None:
+    return None if v > 0 else problem(N_("must be greater than 0"))
 
 
-def _not_negative(v: float) -> str | None:
-    return None if v >= 0 else "must be 0 or more"
+def _not_negative(v: float) -> Problem | None:
+    return None if v >= 0 else problem(N_("must be 0 or more"))
 
 
-def _date_or_empty(v: str) -> str | None:
+def _date_or_empty(v: str) -> Problem | None:
     if v == "":
         return None
     try:
         dt.date.fromisoformat(v)
     except ValueError:
-        return "must be a date like 2026-09-01"
+        return problem(N_("must be a date like 2026-09-01"))
     return None
 
 
-def _dates(v: list[str]) -> str | None:
+def _dates(v: list[str]) -> Problem | None:
     for d in v:
         if _date_or_empty(d) or d == "":
-            return f"{d!r} is not a date like 2026-10-01"
+            return problem(N_("{value} is not a date like 2026-10-01"), value=repr(d))
     twice = sorted({d for d in v if v.count(d) > 1})
-    return f"{twice[0]} is listed twice" if twice else None
+    return problem(N_("{value} is listed twice"), value=twice[0]) if twice else None
 
 
-def _weekdays(v: list[int]) -> str | None:
-    return None if all(1 <= d <= 7 for d in v) else "weekdays are 1 (Monday) to 7 (Sunday)"
+def _weekdays(v: list[int]) -> Problem | None:
+    if all(1 <= d <= 7 for d in v):
+        return None
+    return problem(N_("weekdays are 1 (Monday) to 7 (Sunday)"))
 
 
-def _listen(v: str) -> str | None:
+def _listen(v: str) -> Problem | None:
     host, _, port = v.rpartition(":")
     if not host or not port.isdigit():
-        return "must be HOST:PORT, like 127.0.0.1:8080"
+        return problem(N_("must be HOST:PORT, like 127.0.0.1:8080"))
     # 0 is "any free port" (tests); above 65535 the socket would wrap it to another port.
-    return None if int(port) <= 65535 else f"port {port} is above 65535, the highest there is"
+    if int(port) <= 65535:
+        return None
+    return problem(N_("port {port} is above 65535, the highest there is"), port=port)
 
 
-def _timezone(v: str) -> str | None:
+def _timezone(v: str) -> Problem | None:
     # Checked here: a wrong name (there is no "Asia/Beijing") would stop the daemon at start.
     try:
         zoneinfo.ZoneInfo(v)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return (
-            f"{v!r} is not a time zone name like Asia/Shanghai "
-            "(`timedatectl list-timezones` lists them)"
+        return problem(
+            N_(
+                "{value} is not a time zone name like Asia/Shanghai "
+                "(`timedatectl list-timezones` lists them)"
+            ),
+            value=repr(v),
         )
     return None
 
 
-def _scan_source(v: str) -> str | None:
+def _scan_source(v: str) -> Problem | None:
     ok = v == "stdin:" or v.startswith(("fifo:", "evdev:", "none:"))
     if not ok:
-        return "must be stdin:, fifo:/path, evdev:... or none:"
+        return problem(N_("must be stdin:, fifo:/path, evdev:... or none:"))
     if v == "fifo:":
-        return "fifo: needs a path, like fifo:/run/kiosk/scan"
+        return problem(N_("fifo: needs a path, like fifo:/run/kiosk/scan"))
     return _evdev(v.removeprefix("evdev:")) if v.startswith("evdev:") else None
 
 
-def _evdev(spec: str) -> str | None:
+def _evdev(spec: str) -> Problem | None:
     # A typo here would only ever show as "not plugged in" (and crash the reader once one is).
     if spec.startswith("name="):
-        problem = _regex(spec.removeprefix("name="))
-        return f"evdev:{spec}: the name {problem}" if problem else None
+        wrong = _regex(spec.removeprefix("name="))
+        if wrong is None:
+            return None
+        return problem(N_("{value}: the name {problem}"), value=f"evdev:{spec}", problem=wrong)
     if spec.startswith("usb="):
         if re.fullmatch(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}", spec.removeprefix("usb=")):
             return None
-        return f"evdev:{spec}: the USB id is VID:PID as `kiosk devices` shows it, like 0c2e:0b61"
-    return None if spec else "evdev: needs a device: a /dev/input path, name=REGEX or usb=VID:PID"
+        return problem(
+            N_("{value}: the USB id is VID:PID as `kiosk devices` shows it, like 0c2e:0b61"),
+            value=f"evdev:{spec}",
+        )
+    if spec:
+        return None
+    return problem(N_("evdev: needs a device: a /dev/input path, name=REGEX or usb=VID:PID"))
 
 
-def _card_port(v: str) -> str | None:
+def _card_port(v: str) -> Problem | None:
     return _evdev(v.removeprefix("evdev:")) if v.startswith("evdev:") else None
 
 
-def _regex(v: str) -> str | None:
+def _regex(v: str) -> Problem | None:
     try:
         re.compile(v)
     except re.error as e:
-        return f"is not a valid regular expression: {e}"
+        return problem(N_("is not a valid regular expression: {error}"), error=str(e))
     return None
 
 
@@ -182,15 +212,17 @@ class StoreSettings:
     )
 
 
-def _pin(v: int) -> str | None:
-    return None if -1 <= v <= 27 else "must be a BCM GPIO number 0 to 27, or -1 for none"
+def _pin(v: int) -> Problem | None:
+    if -1 <= v <= 27:
+        return None
+    return problem(N_("must be a BCM GPIO number 0 to 27, or -1 for none"))
 
 
-def _regexes(v: list[str]) -> str | None:
+def _regexes(v: list[str]) -> Problem | None:
     for r in v:
-        problem = _regex(r)
-        if problem:
-            return f"{r!r} {problem}"
+        wrong = _regex(r)
+        if wrong:
+            return problem(N_("{value} {problem}"), value=repr(r), problem=wrong)
     return None
 
 
@@ -295,7 +327,7 @@ class IndicatorSettings:
     quiet: bool = setting(False, "Lights only, no sound (exams, assemblies).")
 
 
-def _networks(v: list[str]) -> str | None:
+def _networks(v: list[str]) -> Problem | None:
     import ipaddress
 
     for net in v:
@@ -304,7 +336,9 @@ def _networks(v: list[str]) -> str | None:
         try:
             ipaddress.ip_network(net, strict=False)
         except ValueError:
-            return f'{net!r} is not a network like 192.168.1.0/24 (or "local")'
+            return problem(
+                N_('{value} is not a network like 192.168.1.0/24 (or "local")'), value=repr(net)
+            )
     return None
 
 
@@ -393,12 +427,14 @@ class HubSettings:
     )
 
 
-def _address_or_empty(v: str) -> str | None:
-    return None if v == "" or _listen(v) is None else "must be HOST:PORT, like 10.0.0.5:6001"
+def _address_or_empty(v: str) -> Problem | None:
+    if v == "" or _listen(v) is None:
+        return None
+    return problem(N_("must be HOST:PORT, like 10.0.0.5:6001"))
 
 
-def _terminator(v: str) -> str | None:
-    return None if v in ("\r", "\r\n") else 'must be "\\r" or "\\r\\n"'
+def _terminator(v: str) -> Problem | None:
+    return None if v in ("\r", "\r\n") else problem(N_('must be "\\r" or "\\r\\n"'))
 
 
 @dataclass(frozen=True)
@@ -507,11 +543,16 @@ class CollectionSettings:
 BADGE_MILESTONES = ("first_book", "list_target", "subjects")
 
 
-def _milestones(v: list[str]) -> str | None:
+def _milestones(v: list[str]) -> Problem | None:
     for m in v:
         if m not in BADGE_MILESTONES:
-            return f"{m!r} is not a milestone (known: {', '.join(BADGE_MILESTONES)})"
-    return f"{v[0]!r} is listed twice" if len(set(v)) < len(v) else None
+            known = ", ".join(BADGE_MILESTONES)
+            return problem(
+                N_("{value} is not a milestone (known: {known})"), value=repr(m), known=known
+            )
+    return (
+        problem(N_("{value} is listed twice"), value=repr(v[0])) if len(set(v)) < len(v) else None
+    )
 
 
 @dataclass(frozen=True)
@@ -582,16 +623,17 @@ def load(path: Path | str, *, must_exist: bool = True) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         if must_exist:
-            raise ConfigError(f"{path}: config file not found") from None
+            raise ConfigError(str(path), problem(N_("config file not found"))) from None
         raw = {}
     except IsADirectoryError:
-        raise ConfigError(f"{path}: a folder, not a config file") from None
+        raise ConfigError(str(path), problem(N_("a folder, not a config file"))) from None
     except PermissionError:
-        raise ConfigError(f"{path}: not allowed to read it (run as root or as kiosk)") from None
+        unreadable = problem(N_("not allowed to read it (run as root or as kiosk)"))
+        raise ConfigError(str(path), unreadable) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
+        raise ConfigError(str(path), problem(N_("not UTF-8 text"))) from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        raise ConfigError(str(path), problem(N_("not valid TOML: {error}"), error=str(e))) from None
     return from_dict(raw, source=str(path), base_dir=path.resolve().parent)
 
 
@@ -603,15 +645,18 @@ def from_dict(
     for name, value in raw.items():
         if name not in SECTIONS and not isinstance(value, dict):
             # `id = "x"` above every [section] header: TOML reads it as a key of no section.
-            raise ConfigError(
-                f"{source}: {name}: a key before the first [section]; every setting goes under "
-                "its section (config.example.toml shows which)"
+            above = N_(
+                "a key before the first [section]; every setting goes under its section "
+                "(config.example.toml shows which)"
             )
+            raise ConfigError(f"{source}: {name}", problem(above))
         if name not in SECTIONS:
             known = ", ".join(f"[{s}]" for s in SECTIONS)
-            raise ConfigError(f"{source}: unknown section [{name}] (known: {known})")
+            unknown = N_("unknown section [{name}] (known: {known})")
+            raise ConfigError(source, problem(unknown, name=name, known=known))
         if not isinstance(value, dict):
-            raise ConfigError(f"{source}: {name} must be a [section], not a single value")
+            single = N_("{name} must be a [section], not a single value")
+            raise ConfigError(source, problem(single, name=name))
         sections[name] = _section(SECTIONS[name], name, value, source)
     settings = Settings(**sections, base_dir=base_dir)
     pins = [(k, getattr(settings.indicator, k)) for k in ("green_pin", "red_pin", "amber_pin")]
@@ -620,13 +665,15 @@ def from_dict(
         twice = [other for other, p in pins[:i] if p == pin >= 0]
         if twice:
             # Else found only when `kiosk run` starts the lights (doctor saw nothing wrong).
-            raise ConfigError(f"{source}: [indicator] {twice[0]} and {key} are both GPIO {pin}")
+            both_pins = N_("[indicator] {first} and {second} are both GPIO {pin}")
+            raise ConfigError(source, problem(both_pins, first=twice[0], second=key, pin=pin))
     if settings.hub.url and settings.sip2.address:
-        raise ConfigError(
-            f"{source}: [hub] url and [sip2] address are both set: a kiosk lends either with a hub "
+        both_set = N_(
+            "[hub] url and [sip2] address are both set: a kiosk lends either with a hub "
             "(this project's own library) or as a self-check of a library system over SIP2, "
             "not both; empty one of them (docs/sip2.md says when to choose which)"
         )
+        raise ConfigError(source, problem(both_set))
     return settings
 
 
@@ -637,12 +684,13 @@ def _section(cls: type, name: str, table: dict[str, Any], source: str) -> Any:
     for key, value in table.items():
         where = f"{source}: [{name}] {key}"
         if key not in fields:
-            raise ConfigError(f"{where}: unknown key (known: {', '.join(fields)})")
+            unknown = problem(N_("unknown key (known: {known})"), known=", ".join(fields))
+            raise ConfigError(where, unknown)
         value = _coerce(hints[key], value, where)
         check = fields[key].metadata.get("check")
-        problem = check(value) if check else None
-        if problem:
-            raise ConfigError(f"{where}: {problem}")
+        wrong = check(value) if check else None
+        if wrong:
+            raise ConfigError(where, wrong)
         values[key] = value
     return cls(**values)
 
@@ -652,28 +700,35 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if origin is list:
         (item,) = typing.get_args(hint)
         if not isinstance(value, list):
-            raise ConfigError(f"{where}: must be a list")
+            raise ConfigError(where, problem(N_("must be a list")))
         return [_coerce(item, v, where) for v in value]
     if origin is dict:
         _, item = typing.get_args(hint)
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: must be a table like {{ key = value }}")
+            table = problem(N_("must be a table like {example}"), example="{ key = value }")
+            raise ConfigError(where, table)
         return {str(k): _coerce(item, v, where) for k, v in value.items()}
     if origin is types.UnionType:
         raise TypeError(f"unsupported setting type {hint}")
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if hint is bool and not isinstance(value, bool):
-        raise ConfigError(f"{where}: must be true or false, not {value!r}")
+        raise ConfigError(
+            where, problem(N_("must be true or false, not {value}"), value=repr(value))
+        )
     if hint in (int, float) and isinstance(value, bool):
-        raise ConfigError(f"{where}: must be a number, not {value!r}")
+        raise ConfigError(where, problem(N_("must be a number, not {value}"), value=repr(value)))
     if not isinstance(value, hint):
-        raise ConfigError(f"{where}: must be {_type_name(hint)}, not {value!r}")
+        wrong = problem(N_("must be {kind}, not {value}"), kind=_type_name(hint), value=repr(value))
+        raise ConfigError(where, wrong)
     return value
 
 
-def _type_name(hint: Any) -> str:
-    return {str: "text in quotes", int: "a whole number", float: "a number"}.get(hint, str(hint))
+TYPE_NAMES = {str: N_("text in quotes"), int: N_("a whole number"), float: N_("a number")}
+
+
+def _type_name(hint: Any) -> Problem | str:
+    return problem(TYPE_NAMES[hint]) if hint in TYPE_NAMES else str(hint)
 
 
 def documented_keys() -> dict[str, list[str]]:

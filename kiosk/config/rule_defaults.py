@@ -5,7 +5,7 @@ The `[rules]` config section (kiosk/config/__init__.py), the rules the store rea
 (web/admin/records.py) all take their defaults and limits from here, so a role the store has no
 rule for gets the same limits everywhere (a student's, for a role nobody configured). It sits
 beside the settings (config/__init__.py), below every package that reads rules, and imports
-nothing of the kiosk.
+nothing of the kiosk but the config's problems (a message id and its values, for the catalogs).
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from kiosk.config.problems import Problem, problem
+from kiosk.i18n.catalogs import N_
 
 ROLES = ("student", "teacher", "helper", "librarian")
 GRADES = range(1, 7)  # the primary school's grades, each with its own limit on the form
@@ -42,12 +45,13 @@ class Bound:
     high: int
     example: int
 
-    def problem(self, value: Any) -> str | None:
-        """Return what is wrong with a value (English, for config files), or None."""
+    def problem(self, value: Any) -> Problem | None:
+        """Return what is wrong with a value (for config files), or None."""
         if not isinstance(value, int) or isinstance(value, bool):
-            return f"{value!r} is not a whole number"
+            return problem(N_("{value} is not a whole number"), value=repr(value))
         if not self.low <= value <= self.high:
-            return f"{value} is not between {self.low} and {self.high}"
+            between = N_("{value} is not between {low} and {high}")
+            return problem(between, value=value, low=self.low, high=self.high)
         return None
 
 
@@ -71,25 +75,26 @@ def max_loans(role: str) -> int:
     return MAX_LOANS.get(role, MAX_LOANS["student"])
 
 
-def roles_problem(values: Mapping[str, Any], bound: str) -> str | None:
+def roles_problem(values: Mapping[str, Any], bound: str) -> Problem | None:
     """Return what is wrong with numbers per role (unknown role, out of bounds), or None."""
     bad = [k for k in values if k not in ROLES]
     if bad:
-        return f"unknown role {bad[0]!r} (roles: {', '.join(ROLES)})"
+        unknown = N_("unknown role {role} (roles: {roles})")
+        return problem(unknown, role=repr(bad[0]), roles=", ".join(ROLES))
     for role, n in values.items():
         wrong = BOUNDS[bound].problem(n)
         if wrong:
-            return f"{role}: {wrong}"
+            return problem(N_("{role}: {problem}"), role=role, problem=wrong)
     return None
 
 
-def grades_problem(values: Mapping[str, Any]) -> str | None:
+def grades_problem(values: Mapping[str, Any]) -> Problem | None:
     """Return what is wrong with limits per grade, or None."""
     bad = [k for k in values if not str(k).isdigit()]
     if bad:
-        return f"grade {bad[0]!r} is not a number"
+        return problem(N_("grade {grade} is not a number"), grade=repr(bad[0]))
     for grade, n in values.items():
         wrong = BOUNDS["grade_max_loans"].problem(n)
         if wrong:
-            return f"grade {grade}: {wrong}"
+            return problem(N_("grade {grade}: {problem}"), grade=grade, problem=wrong)
     return None

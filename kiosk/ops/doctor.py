@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from kiosk import config as cfg
-from kiosk.i18n import N_, _
+from kiosk.i18n import N_, _, cli_language
 from kiosk.ops.backups import backups_in, daemon_running, inspect
 
 OK, WARNING, PROBLEM, UNKNOWN = "ok", "warning", "problem", "unknown"
@@ -107,7 +107,7 @@ def check_config(path: Path) -> tuple[Finding, cfg.Settings | None]:
                 "or name another with --config PATH",
                 path=path,
             )
-        return Finding(N_("config"), PROBLEM, str(e), fix), None
+        return Finding(N_("config"), PROBLEM, e.said(cli_language()), fix), None
     return Finding(N_("config"), OK, str(path)), settings
 
 

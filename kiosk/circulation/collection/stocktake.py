@@ -58,6 +58,10 @@ MESSAGES = {
     "no_stocktake": N_("No stocktake is running."),
     "stocktake_running": N_("Another stocktake is running ({scope}): finish it first."),
     "empty_scope": N_("Say what to count: a location, or a call-number range."),
+    "reversed_range": N_(
+        "The range's start {call_from} comes after its end {call_to}: give the first call "
+        "number first, like from {call_to} to {call_from}."
+    ),
     "already_finished": N_("This stocktake is finished."),
     "not_paused": N_("This stocktake is not paused."),
     "already_paused": N_("This stocktake is already paused."),
@@ -91,6 +95,11 @@ class Scope:
             not self.call_to or call_number <= self.call_to or call_number.startswith(self.call_to)
         )
 
+    def reversed(self) -> bool:
+        """Say whether the range starts after it ends, so that no call number is in it."""
+        start, end = self.call_from, self.call_to
+        return bool(start and end) and start > end and not start.startswith(end)
+
     def label(self, place: Callable[[str], str] = str) -> str:
         """Return the scope as a librarian writes it: `图书馆 I200-I299` (a page names the stored
         location in the reader's words with `place`: library -> 图书馆)."""
@@ -115,6 +124,9 @@ def decide_start(scope: Scope, unfinished: dict[str, Any] | None, new_id: str) -
     """Start a stocktake of `scope`; the same scope already unfinished is resumed instead."""
     if not scope.label():
         return Refusal("empty_scope")
+    if scope.reversed():
+        # Nothing could be in it: every book would count as missing or misplaced.
+        return Refusal("reversed_range", {"call_from": scope.call_from, "call_to": scope.call_to})
     if unfinished is not None:
         if Scope.of(unfinished) != scope:
             return Refusal("stocktake_running", {"scope": Scope.of(unfinished).label()})

@@ -543,7 +543,7 @@ def rules_save() -> Any:
         try:
             settings = config.from_dict({"rules": form.rules}, source=gettext("rules form"))
         except config.ConfigError as e:  # the form's own checks should have caught it
-            flash(gettext("Not saved: {problem}", problem=str(e)), "error")
+            flash(gettext("Not saved: {problem}", problem=e.said(current_lang())), "error")
             return redirect(url_for("admin.rules"))
         records.set_rules(web().store, dataclasses.replace(settings.rules), actor())
         flash(gettext("Rules saved."))
