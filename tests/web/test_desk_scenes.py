@@ -35,7 +35,7 @@ new MutationObserver(() => {
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ["class"]});
 """
 # Books of this module, on the shelf, besides the school's five.
-SHELF = [(f"97870000000{n:02d}", f"图书角的书{n}") for n in range(1, 9)]
+SHELF = [(f"97870000000{n:02d}", f"图书角的书{n}") for n in range(1, 10)]
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +262,7 @@ def test_a_boxs_due_date_that_is_no_day_or_years_ahead_is_said_so_and_nothing_is
     page.fill("#corner-open input[name=class_name]", "五(1)班")
     page.click("#corner-open button")
     page.wait_for_selector("#banner:not([hidden]) #box-lend:not([hidden])", timeout=5000)
-    scan(desk, SHELF[7][0])
+    scan(desk, SHELF[8][0])
     page.wait_for_selector("#results li:has-text('已装进五(1)班的箱子')", timeout=5000)
     # A year typed with a digit too many: no such day, not "must be after today".
     page.fill("#box-lend input[name=due]", "99999-01-01")
@@ -292,10 +292,10 @@ def test_a_boxs_due_date_that_is_no_day_or_years_ahead_is_said_so_and_nothing_is
         "#results li.error:has-text('The due date is more than two years ahead')", timeout=5000
     )
     page.screenshot(path=str(ARTIFACTS / "desk-box-due-refused-800x480.png"))
-    assert open_loans(desk, SHELF[7][0]) == 0
+    assert open_loans(desk, SHELF[8][0]) == 0
     corner = "SELECT count(*) FROM corner_loans c JOIN loans l ON l.uuid = c.loan_uuid "
-    assert desk["store"].value(corner + "WHERE l.item_barcode = ?", [SHELF[7][0]]) == 0
-    assert desk["daemon"].kiosk.box == [SHELF[7][0]]  # still packed, ready for a right date
+    assert desk["store"].value(corner + "WHERE l.item_barcode = ?", [SHELF[8][0]]) == 0
+    assert desk["daemon"].kiosk.box == [SHELF[8][0]]  # still packed, ready for a right date
     page.click("#box-cancel")
     page.wait_for_selector("#banner", state="hidden", timeout=5000)
 
