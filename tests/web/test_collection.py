@@ -176,6 +176,33 @@ def test_a_box_for_a_class_corner_from_the_dashboard_keeps_the_form_when_refused
     assert [line.split(",")[1] for line in recall.splitlines()[1:]] == [RED, PRINCE]
 
 
+def test_a_corners_due_date_that_is_no_day_or_too_far_ahead_is_said_and_nothing_lent(
+    client: FlaskClient, daemon: Daemon
+) -> None:
+    import datetime as dt
+
+    set_up_and_login(client)
+    client.get("/admin/collection/corners?lang=en")
+    form = {
+        "csrf_token": token(client, "/admin/collection/corners"),
+        "class_name": "三(2)班",
+        "responsible": "T001",
+        "due": "99999-01-01",
+        "barcodes": f"{RED}\n{PRINCE}\n",
+    }
+    r = client.post("/admin/collection/corners", data=form)
+    assert r.status_code == 400
+    page = text(r)
+    assert "The due date is not a date: write it as year-month-day, like 2026-06-30." in page
+    assert "after today" not in page and f"{RED}\n{PRINCE}" in page  # the box as typed
+    today = dt.date.today()
+    form["due"] = today.replace(year=today.year + 3, day=min(today.day, 28)).isoformat()
+    page = text(client.post("/admin/collection/corners", data=form))
+    assert "The due date is more than two years ahead: choose " in page
+    assert daemon.store.value("SELECT count(*) FROM loans") == 0
+    assert daemon.store.value("SELECT count(*) FROM events WHERE type = 'corner_lent'") == 0
+
+
 def test_a_class_corners_box_with_a_drifting_book_is_refused(
     client: FlaskClient, daemon: Daemon
 ) -> None:

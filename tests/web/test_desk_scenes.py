@@ -7,6 +7,7 @@ scans from a FIFO and serves the pages with waitress on loopback (fixtures of co
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +35,7 @@ new MutationObserver(() => {
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ["class"]});
 """
 # Books of this module, on the shelf, besides the school's five.
-SHELF = [(f"97870000000{n:02d}", f"图书角的书{n}") for n in range(1, 9)]
+SHELF = [(f"97870000000{n:02d}", f"图书角的书{n}") for n in range(1, 10)]
 
 
 @pytest.fixture(scope="module")
@@ -235,7 +236,7 @@ def test_a_box_of_books_is_lent_to_a_class_corner_from_the_desk(
     assert "不在书架上" in lines(page)[0]  # on loan: not packed
     assert page.inner_text("#banner-text") == "正在为 三(2)班 图书角装书，已装 2 本"
     assert open_loans(desk, SHELF[3][0]) == 0  # nothing lent while packing
-    page.fill("#box-lend input[name=due]", "2099-06-30")
+    page.fill("#box-lend input[name=due]", (dt.date.today() + dt.timedelta(days=60)).isoformat())
     page.screenshot(path=str(ARTIFACTS / "desk-box-800x480.png"))
     page.click("#box-lend button[type=submit]")
     page.wait_for_selector("#corners-out td:text-is('三(2)班')", timeout=5000)
@@ -251,6 +252,52 @@ def test_a_box_of_books_is_lent_to_a_class_corner_from_the_desk(
         {"class_name": "三(2)班", "item_barcode": SHELF[4][0], "patron_id": "H001"},
     ]
     assert desk["daemon"].kiosk.mode == "desk"
+
+
+def test_a_boxs_due_date_that_is_no_day_or_years_ahead_is_said_so_and_nothing_is_lent(
+    screen: Any, desk: dict[str, Any]
+) -> None:
+    page = screen
+    page.click("#corner summary")
+    page.fill("#corner-open input[name=class_name]", "五(1)班")
+    page.click("#corner-open button")
+    page.wait_for_selector("#banner:not([hidden]) #box-lend:not([hidden])", timeout=5000)
+    scan(desk, SHELF[8][0])
+    page.wait_for_selector("#results li:has-text('已装进五(1)班的箱子')", timeout=5000)
+    # A year typed with a digit too many: no such day, not "must be after today".
+    page.fill("#box-lend input[name=due]", "99999-01-01")
+    page.click("#box-lend button[type=submit]")
+    page.wait_for_selector("#results li.error:has-text('应还日期不是一个有效的日期')", timeout=5000)
+    assert "今天之后" not in lines(page)[0]
+    # A real day, but three years ahead: a typing slip the desk refuses with its own words.
+    today = dt.date.today()
+    far = today.replace(year=today.year + 3, day=min(today.day, 28))
+    try:
+        latest = today.replace(year=today.year + 2)
+    except ValueError:  # 29 February: the 28th two years on
+        latest = today.replace(year=today.year + 2, day=28)
+    page.fill("#box-lend input[name=due]", far.isoformat())
+    page.click("#box-lend button[type=submit]")
+    page.wait_for_selector("#results li.error:has-text('应还日期在两年以后')", timeout=5000)
+    assert f"请选择 {latest.isoformat()} 或更早的一天" in lines(page)[0]
+    # The same in English, the box still packed.
+    page.goto(desk["url"] + "/desk/?lang=en")
+    page.wait_for_selector("#banner:not([hidden]) #box-lend:not([hidden])", timeout=5000)
+    page.fill("#box-lend input[name=due]", "99999-01-01")
+    page.click("#box-lend button[type=submit]")
+    page.wait_for_selector("#results li.error:has-text('The due date is not a date')", timeout=5000)
+    page.fill("#box-lend input[name=due]", far.isoformat())
+    page.click("#box-lend button[type=submit]")
+    page.wait_for_selector(
+        "#results li.error:has-text('The due date is more than two years ahead')", timeout=5000
+    )
+    page.screenshot(path=str(ARTIFACTS / "desk-box-due-refused-800x480.png"))
+    assert open_loans(desk, SHELF[8][0]) == 0
+    corner = "SELECT count(*) FROM corner_loans c JOIN loans l ON l.uuid = c.loan_uuid "
+    assert desk["store"].value(corner + "WHERE l.item_barcode = ?", [SHELF[8][0]]) == 0
+    assert desk["daemon"].kiosk.box == [SHELF[8][0]]  # still packed, ready for a right date
+    page.click("#box-cancel")
+    page.wait_for_selector("#banner", state="hidden", timeout=5000)
 
 
 def test_axe_finds_nothing_on_the_desk_in_any_state(

@@ -290,3 +290,85 @@ def test_kiosk_export_writes_chinese_by_default_english_or_codes(
     assert codes[0][5:] == ["role", "status"]
     assert [r[5:] for r in codes if r[0] == "S001"] == [["student", "active"]]
     assert "学生" in {r[5] for r in export("patrons")}
+
+
+def rows_of(html: str) -> list[str]:
+    """Return the barcodes of a collection list's rows, top to bottom."""
+    return re.findall(r'<tr data-barcode="(\d+)">', html.split('id="list"')[1].split("</table>")[0])
+
+
+def row_of(html: str, barcode: str) -> str:
+    return html.split(f'<tr data-barcode="{barcode}">')[1].split("</tr>")[0]
+
+
+def hidden(form_html: str) -> dict[str, str]:
+    """Return a form's hidden fields as the browser sends them."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form_html))
+
+
+def test_recording_or_repairing_on_a_lists_second_page_comes_back_to_that_page(
+    site: tuple[WebServer, Browser],
+    monkeypatch: pytest.MonkeyPatch,
+    daemon: Daemon,
+    clock: FakeClock,
+) -> None:
+    from kiosk.circulation.collection import lost
+    from kiosk.web import collection as collection_pages
+
+    _, browser = site
+    books = [barcode for *_, barcode in FOUR + SIX]
+    for n, barcode in enumerate(books):  # four lost, four damaged, a minute apart
+        clock.advance(60)
+        assert lost.mark(daemon.store, "lost" if n < 4 else "damaged", barcode, "librarian:a").ok
+    monkeypatch.setattr(collection_pages, "PAGE", 2)
+
+    # Lost: a compensation recorded on page 2 of 2 comes back to page 2, the row paid.
+    second = page(browser, "/admin/collection/list/lost?page=2")
+    assert "page 2 of 2" in second
+    shown = rows_of(second)
+    assert len(shown) == 2
+    barcode = shown[1]
+    incident = re.search(r"/incident/([^/]+)/compensate", row_of(second, barcode))
+    assert incident
+    compensate = row_of(second, barcode).split("</form>")[0]
+    form = {**hidden(compensate), "kind": "money", "amount": "25"}
+    status, headers, _, _ = browser.request(
+        "POST", f"/admin/collection/incident/{incident.group(1)}/compensate", form=form
+    )
+    assert status == 302
+    back = headers["Location"]
+    assert back.endswith("/admin/collection/list/lost?page=2")
+    again = page(browser, back)
+    assert "page 2 of 2" in again and rows_of(again) == shown
+    assert '<p class="flash message" role="status">Compensation recorded.</p>' in again
+    assert "paid 25" in row_of(again, barcode) and "compensate" not in row_of(again, barcode)
+    kept = daemon.store.query(
+        "SELECT compensation, amount FROM incidents WHERE id = ?", [incident.group(1)]
+    )
+    assert kept == [{"compensation": "money", "amount": "25"}]
+
+    # Damaged: sent to repair from page 2, back on page 2 with the line saying so; the book
+    # leaves the repair queue for the list of books in repair.
+    second = page(browser, "/admin/collection/list/damaged?page=2")
+    shown = rows_of(second)
+    assert "page 2 of 2" in second and len(shown) == 2
+    sent = re.search(r"/incident/([^/]+)/repair", row_of(second, shown[0]))
+    assert sent
+    form = hidden(row_of(second, shown[0]))
+    assert form["step"] == "started" and form["page"] == "2"
+    status, headers, _, _ = browser.request(
+        "POST", f"/admin/collection/incident/{sent.group(1)}/repair", form=form
+    )
+    assert status == 302 and headers["Location"].endswith("/admin/collection/list/damaged?page=2")
+    # Three left: page 2 of 2 still, the book sent away no longer in the queue.
+    again = page(browser, headers["Location"])
+    assert "page 2 of 2" in again and shown[0] not in rows_of(again)
+    assert '<p class="flash message" role="status">Sent to repair.</p>' in again
+    assert shown[0] in rows_of(page(browser, "/admin/collection/list/in_repair"))
+
+    # A page number that is no number goes back to the list's first page, not elsewhere.
+    form = {**form, "page": "2x", "step": "done"}
+    status, headers, _, _ = browser.request(
+        "POST", f"/admin/collection/incident/{sent.group(1)}/repair", form=form
+    )
+    assert status == 302 and headers["Location"].endswith("/admin/collection/list/damaged")

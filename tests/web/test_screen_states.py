@@ -425,3 +425,27 @@ def test_out_of_service(browser: Any, school: dict[str, Any]) -> None:
     p.wait_for_selector("#down:not([hidden])", timeout=10_000)
     look(p, "21-out-of-service")
     p.close()
+
+
+class OfflineSync:
+    """The sync worker as it is when the hub cannot be reached (the network is the edge)."""
+
+    def state(self) -> dict[str, Any]:
+        return {"online": False, "last_success": None, "queue_length": 3, "last_error": "refused"}
+
+
+def test_the_offline_sign_says_so_in_both_languages(
+    browser: Any, school: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(school["daemon"], "sync", OfflineSync(), raising=False)
+    p = browser.new_page(viewport={"width": 800, "height": 480})
+    p.goto(school["url"] + "/")
+    p.wait_for_selector("#offline:not([hidden])", timeout=10_000)
+    # Its tooltip, as its words, Chinese first and English too: no English-only title.
+    assert p.get_attribute("#offline", "title") == "离线 / offline"
+    set_language(p, "zh")
+    assert "离线" in text(p, "#offline") and "offline" not in text(p, "#offline")
+    set_language(p, "en")
+    assert "offline" in text(p, "#offline") and "离线" not in text(p, "#offline")
+    look(p, "22-offline")
+    p.close()

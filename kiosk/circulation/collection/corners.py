@@ -29,6 +29,10 @@ MESSAGES = {
     "no_responsible": N_("There is no teacher or helper {patron} to be responsible."),
     "no_books": N_("Scan the books of the box first."),
     "bad_due": N_("The due date must be after today."),
+    "not_a_date": N_("The due date is not a date: write it as year-month-day, like 2026-06-30."),
+    "due_too_far": N_(
+        "The due date is more than two years ahead: choose {latest} or an earlier day."
+    ),
     "not_available": N_("These books cannot be lent now: {barcodes}."),
     "drifting_in_box": N_(
         "These are drifting books: they pass from child to child and never go into a class "
@@ -36,6 +40,8 @@ MESSAGES = {
     ),
     "corner_lent": N_("Lent to {class_name}, due {due}; books: {count}."),
 }
+# A box stays in a class for a term or a school year; a due date further off is a typing slip.
+YEARS_AHEAD = 2
 
 
 def decide_lend(
@@ -46,6 +52,7 @@ def decide_lend(
     due_at: str,
     today: str,
     batch: str,
+    latest: str = "",
 ) -> list[Draft] | Refusal:
     """Lend a box of books to a class; every book must be on the shelf, known, not drifting."""
     if not class_name:
@@ -56,6 +63,8 @@ def decide_lend(
         return Refusal("no_books")
     if due <= today:
         return Refusal("bad_due")
+    if latest and due > latest:
+        return Refusal("due_too_far", {"latest": latest})
     bad = [code for code, item in books.items() if item is None or item["status"] != "available"]
     if bad:
         return Refusal("not_available", {"barcodes": " ".join(bad)})
@@ -69,6 +78,14 @@ def decide_lend(
     ]
     data = {"batch": batch, "class_name": class_name, "due_at": due_at, "items": items}
     return [Draft("corner_lent", patron_id=responsible["id"], data=data)]
+
+
+def latest_due(today: dt.date) -> dt.date:
+    """Return the last day a corner loan may be due: two years ahead (a typo'd year is refused)."""
+    try:
+        return today.replace(year=today.year + YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + YEARS_AHEAD, day=28)
 
 
 def lend(

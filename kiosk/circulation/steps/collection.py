@@ -189,14 +189,19 @@ def expire_holds(db: Database, cmd: ExpireHolds, _: Context) -> Decided:
 def lend_to_corner(db: Database, cmd: LendToCorner, context: Context) -> Decided:
     """Read the responsible person and each book (out or not); decide on today's date."""
     books = {code: corners.shelf_item(db, code) for code in cmd.barcodes}
+    today = context.now.astimezone(cmd.tz).date()
+    latest = corners.latest_due(today)
+    # A day past the limit is refused below; its end of day may not even be a time (year 9999).
+    due_at = stamp(end_of_day(cmd.due, cmd.tz)) if cmd.due <= latest else ""
     decision = corners.decide_lend(
         cmd.class_name,
         collection.patron(db, cmd.responsible),
         books,
         cmd.due.isoformat(),
-        stamp(end_of_day(cmd.due, cmd.tz)),
-        context.now.astimezone(cmd.tz).date().isoformat(),
+        due_at,
+        today.isoformat(),
         str(uuidlib.uuid4()),
+        latest.isoformat(),
     )
     return Decided(decision)
 

@@ -151,14 +151,24 @@ def _form(name: str) -> str:
 
 
 def _back(default: str = "collection.index") -> Any:
+    """Redirect to the page the form was on, at the list's page it was on (`page` of the form)."""
     target = request.form.get("next", "")
-    return redirect(target if target.startswith("/admin/") else url_for(default))
+    if not target.startswith("/admin/"):
+        return redirect(url_for(default))
+    # The list's page number is checked as the list checks it; the list keeps it to its last.
+    page = _page_asked(request.form.get("page", ""))
+    return redirect(f"{target}?page={page}" if page > 1 and "?" not in target else target)
+
+
+def _page_asked(raw: str) -> int:
+    """Return a page number as asked (from 1); anything else is the first page."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 1_000_000 else 1
 
 
 def _page(count: int) -> tuple[int, int]:
     """Return the page asked for (from 1, at most the last) and the number of pages."""
     pages = max(1, -(-count // PAGE))
-    return min(pages, max(1, request.args.get("page", 1, type=int) or 1)), pages
+    return min(pages, _page_asked(request.args.get("page", ""))), pages
 
 
 def _csv(
@@ -643,8 +653,9 @@ def corners_page() -> Any:
         try:
             due = dt.date.fromisoformat(_form("due"))
         except ValueError:
-            flash(gettext(corners.MESSAGES["bad_due"]), "error")
-            return render_template("collection/corners.html", **_corner_view(), form=request.form)
+            flash(gettext(corners.MESSAGES["not_a_date"]), "error")
+            page = render_template("collection/corners.html", **_corner_view(), form=request.form)
+            return page, 400
         codes = request.form.get("barcodes", "").split()
         if _form("class_name") not in class_names(ctx.store):
             flash(gettext(PICK["class"]), "error")

@@ -366,7 +366,9 @@ def corner() -> Any:
     try:
         due = dt.date.fromisoformat(request.form.get("due", ""))
     except ValueError:
-        return jsonify({"ok": False, "result": _said(corners.MESSAGES["bad_due"], {}, "error")})
+        # 99999-01-01 or 2026-02-30 is no day at all: said so, not "after today".
+        said = _said(corners.MESSAGES["not_a_date"], {}, "error")
+        return jsonify({"ok": False, "result": said})
     if op["kind"] == "helper":
         class_name, responsible, codes = kiosk.box_class, op["actor"], list(kiosk.box)
     else:

@@ -48,6 +48,12 @@ def _both(message: str, params: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _both_words(message: str) -> str:
+    """Return a message in both languages as plain text (for a title), Chinese first."""
+    zh, en = translate(message, "zh_CN"), translate(message, "en")
+    return zh if zh == en else f"{zh} / {en}"
+
+
 def _feedback(fb: Any) -> dict[str, Any]:
     title = fb.result.item.title if fb.result is not None and fb.result.item else ""
     if not title and fb.reason == "unknown_code" and fb.mode != "idle":
@@ -261,6 +267,7 @@ def page() -> str:
     return render_template(
         "screen.html",
         _=bilingual,
+        both_words=_both_words,
         state=shown_here(state_of(ctx)),
         timeout_s=ctx.settings.kiosk.session_timeout_s,
         first=ctx.settings.kiosk.language,
