@@ -143,9 +143,15 @@ def test_the_cover_shows_in_the_kiosks_search_and_the_catalogue(
     for letter in "lwm":
         screen.click(f'#keyboard button[data-key="{letter}"]')
     screen.wait_for_selector("#find-results li.has-cover img.cover")
-    wait_js(screen, "document.querySelector('#find-results img.cover').naturalWidth === 360")
-    box = screen.locator("#find-results img.cover").bounding_box()
-    assert box is not None and box["width"] == 56 and box["height"] == 80
+    # Each letter's answer redraws the list: the cover is read in the list that is there, once
+    # its picture has loaded (read apart, a redraw in between left no box to measure).
+    shown = (
+        "(() => { const i = document.querySelector('#find-results img.cover');"
+        " if (!i || i.naturalWidth !== 360) return null;"
+        " const r = i.getBoundingClientRect(); return [r.width, r.height]; })()"
+    )
+    # 56 x 80 on the screen: the wait fails, naming this, if it never is.
+    wait_js(screen, f"JSON.stringify({shown}) === '[56,80]'")
     found = []
     for lang in ("zh", "en"):
         set_language(screen, lang)
